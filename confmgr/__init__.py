@@ -1,0 +1,44 @@
+"""confmgr: hybrid training conferences, from the agenda to every broadcast point."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application; ``overrides`` win over every other configuration."""
+    from confmgr import cli, i18n
+    from confmgr.accounts import views as accounts_views
+    from confmgr.calendar import views as calendar_views
+    from confmgr.config import load_config
+    from confmgr.dashboard import views as dashboard_views
+    from confmgr.db import db
+    from confmgr.extensions import csrf, login_manager, migrate
+    from confmgr.public import views as public_views
+
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("CONFMGR_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES_DIR),
+    )
+    load_config(app, overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    accounts_views.init_app(app)
+
+    app.register_blueprint(public_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(i18n.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from confmgr.conferences.models import Conference
+from confmgr.db import UTCDateTime, db, utcnow
+from confmgr.enums import Role, db_enum
+from confmgr.points.models import BroadcastPoint
+
+#: Which conferences an organiser manages.
+conference_organisers = Table(
+    "conference_organisers",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("conference_id", ForeignKey("conferences.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: Which points a site coordinator manages (and so every point below them).
+point_coordinators = Table(
+    "point_coordinators",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "point_id", ForeignKey("broadcast_points.id", ondelete="CASCADE"), primary_key=True,
+        index=True,
+    ),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Always stored in lower case, so logins ignore case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conferences: Mapped[list[Conference]] = relationship(
+        secondary=conference_organisers, order_by=Conference.first_day
+    )
+    points: Mapped[list[BroadcastPoint]] = relationship(
+        secondary=point_coordinators, order_by=BroadcastPoint.code
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,79 @@
+"""Who may see and change what. Every view asks here; nothing decides on its own."""
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import aliased
+
+from confmgr.accounts.models import User, conference_organisers, point_coordinators
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.enums import Role
+from confmgr.points.models import BroadcastPoint
+
+
+def manages_conference(user: User, conference: Conference) -> bool:
+    """Admins manage every conference, organisers those granted to them."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.ORGANISER:
+        return False
+    granted = db.session.scalar(
+        select(conference_organisers.c.conference_id).where(
+            conference_organisers.c.user_id == user.id,
+            conference_organisers.c.conference_id == conference.id,
+        )
+    )
+    return granted is not None
+
+
+def managed_conferences(user: User) -> Select[tuple[Conference]]:
+    """The conferences a user may open in the management pages."""
+    query = select(Conference).order_by(Conference.first_day.desc(), Conference.id)
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.ORGANISER:
+        return query.join(
+            conference_organisers, conference_organisers.c.conference_id == Conference.id
+        ).where(conference_organisers.c.user_id == user.id)
+    return query.where(Conference.id.in_(_coordinated_conference_ids(user)))
+
+
+def coordinated_point_ids(user: User, conference_id: int) -> Select[tuple[int]]:
+    """Ids of the points a coordinator manages in a conference and of every point below them.
+
+    A recursive query, so Quảng Ninh's coordinator reaches Uông Bí under it but never a
+    point of another province; it works the same on SQLite and PostgreSQL.
+    """
+    granted = (
+        select(BroadcastPoint.id)
+        .join(point_coordinators, point_coordinators.c.point_id == BroadcastPoint.id)
+        .where(point_coordinators.c.user_id == user.id)
+        .where(BroadcastPoint.conference_id == conference_id)
+        .cte("reachable", recursive=True)
+    )
+    child = aliased(BroadcastPoint)
+    reachable = granted.union_all(
+        select(child.id).join(granted, child.parent_id == granted.c.id)
+    )
+    return select(reachable.c.id)
+
+
+def can_view_point(user: User, point: BroadcastPoint) -> bool:
+    """Organisers of the conference see every point; a coordinator only their own subtree."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.COORDINATOR:
+        reachable = coordinated_point_ids(user, point.conference_id).subquery()
+        return bool(db.session.scalar(select(exists().where(reachable.c.id == point.id))))
+    conference = db.session.get(Conference, point.conference_id)
+    return conference is not None and manages_conference(user, conference)
+
+
+def _coordinated_conference_ids(user: User) -> Select[tuple[int]]:
+    return (
+        select(BroadcastPoint.conference_id)
+        .join(point_coordinators, point_coordinators.c.point_id == BroadcastPoint.id)
+        .where(point_coordinators.c.user_id == user.id)
+    )

@@ -1,0 +1,1 @@
+"""Per-session attendance at every broadcast point."""

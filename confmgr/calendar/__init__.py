@@ -1,0 +1,1 @@
+"""iCalendar feeds of published agendas."""

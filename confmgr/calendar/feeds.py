@@ -1,0 +1,78 @@
+"""Building iCalendar (RFC 5545) documents from the agenda."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import force_locale
+from icalendar import Calendar, Event, vDuration
+
+from confmgr.conferences.labels import SESSION_KIND_LABELS
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.enums import SessionStatus
+
+PRODID = "-//confmgr//confmgr agenda//VI"
+#: Kept stable across renames of the host, so clients never see duplicates.
+UID_DOMAIN = "confmgr"
+#: How often subscribed clients are asked to fetch the feed again.
+REFRESH = timedelta(hours=1)
+
+
+def session_summary(session: AgendaSession) -> str:
+    if session.topic is not None:
+        return f"Chuyên đề {session.topic.number}: {session.title}"
+    return session.title
+
+
+def session_description(session: AgendaSession, url: str) -> str:
+    lines = []
+    for presenter in session.presenters:
+        details = ", ".join(part for part in (presenter.position, presenter.unit) if part)
+        lines.append(f"{presenter.name} — {details}" if details else presenter.name)
+    if session.topic is not None and session.topic.summary:
+        lines.append(session.topic.summary)
+    if session.description:
+        lines.append(session.description)
+    # Repeated here because several clients hide the URL property.
+    lines.append(url)
+    return "\n\n".join(lines)
+
+
+def session_event(session: AgendaSession, conference: Conference, url: str) -> Event:
+    tz = conference.tz
+    with force_locale("vi"):
+        category = str(SESSION_KIND_LABELS[session.kind])
+    event = Event.new(
+        uid=f"{session.uid}@{UID_DOMAIN}",
+        # The time the published information last changed, so an unchanged feed
+        # stays byte-for-byte the same between requests.
+        stamp=session.updated_at,
+        created=session.created_at,
+        last_modified=session.updated_at,
+        sequence=session.sequence,
+        start=session.starts_at.astimezone(tz),
+        end=session.ends_at.astimezone(tz),
+        summary=session_summary(session),
+        description=session_description(session, url),
+        location=session.room.name if session.room else None,
+        url=url,
+        categories=[category],
+        status="CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED",
+    )
+    return event
+
+
+def build_calendar(
+    conference: Conference, sessions: list[AgendaSession], agenda_url: str, name: str
+) -> bytes:
+    calendar = Calendar.new(prodid=PRODID, name=name, refresh_interval=REFRESH)
+    # Calendar.new gives every calendar a fresh random UID; a feed must be stable.
+    calendar.pop("UID")
+    calendar.add("X-WR-TIMEZONE", conference.timezone)
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
+    for session in sessions:
+        calendar.add_component(session_event(session, conference, f"{agenda_url}#s{session.id}"))
+    calendar.add_missing_timezones(
+        first_date=conference.first_day - timedelta(days=1),
+        last_date=conference.last_day + timedelta(days=1),
+    )
+    return calendar.to_ical()

@@ -1,0 +1,49 @@
+"""Shell commands: ``flask --app confmgr <command>``."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from confmgr.accounts.services import AccountError, create_user
+from confmgr.db import db
+from confmgr.enums import Role
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_command)
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Display name")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value,
+    show_default=True,
+)
+@click.password_option()
+@with_appcontext
+def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
+    """Create a user (the first admin, for instance)."""
+    try:
+        user = create_user(email, password, display_name, Role(role))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Bring the schema up to date and load the demo conference (safe to run again)."""
+    from flask_migrate import upgrade
+
+    from confmgr.demo.loader import DEMO_ACCOUNTS, load_demo
+
+    upgrade()
+    created = load_demo()
+    click.echo("Loaded the demo conference." if created else "The demo conference is already loaded.")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role.value:<12} {account.email}  password: {account.password}")

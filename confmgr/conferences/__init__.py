@@ -1,0 +1,1 @@
+"""Conferences and their agenda: days, sessions, topics, presenters and rooms."""

@@ -1,0 +1,25 @@
+"""Human names for agenda values, translatable like every other UI string."""
+from flask_babel import lazy_gettext as _l
+
+from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
+
+SESSION_KIND_LABELS = {
+    SessionKind.OPENING: _l("Khai mạc"),
+    SessionKind.DIRECTIVE: _l("Phát biểu chỉ đạo"),
+    SessionKind.TOPIC: _l("Chuyên đề"),
+    SessionKind.DISCUSSION: _l("Thảo luận"),
+    SessionKind.BREAK: _l("Giải lao"),
+    SessionKind.CLOSING: _l("Bế mạc"),
+    SessionKind.OTHER: _l("Khác"),
+}
+
+SESSION_STATUS_LABELS = {
+    SessionStatus.CONFIRMED: _l("Chính thức"),
+    SessionStatus.CANCELLED: _l("Đã hủy"),
+}
+
+CONFERENCE_STATUS_LABELS = {
+    ConferenceStatus.DRAFT: _l("Bản nháp"),
+    ConferenceStatus.PUBLISHED: _l("Đã công bố"),
+    ConferenceStatus.CANCELLED: _l("Đã hủy"),
+}

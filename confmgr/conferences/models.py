@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from confmgr.db import UTCDateTime, db, utcnow
+from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus, db_enum
+
+
+class Conference(db.Model):
+    __tablename__ = "conferences"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="days_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short name used in every public address: /c/<slug>/
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    organising_unit: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: IANA name; clients that get a bare offset show hour-off times.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[ConferenceStatus] = mapped_column(
+        db_enum(ConferenceStatus, "conference_status"), default=ConferenceStatus.DRAFT
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list[AgendaSession]] = relationship(
+        back_populates="conference", order_by="AgendaSession.starts_at"
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ConferenceStatus.PUBLISHED
+
+    def __repr__(self) -> str:
+        return f"<Conference {self.slug}>"
+
+
+class Room(db.Model):
+    __tablename__ = "rooms"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "name"),
+        UniqueConstraint("id", "conference_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Topic(db.Model):
+    """A numbered training module (chuyên đề)."""
+
+    __tablename__ = "topics"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "number"),
+        UniqueConstraint("id", "conference_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    #: As printed in the programme: "1", "2", "Chuyên đề 3a" are all fine.
+    number: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Presenter(db.Model):
+    """A presenter (báo cáo viên), reused across the sessions of one conference."""
+
+    __tablename__ = "presenters"
+    __table_args__ = (UniqueConstraint("id", "conference_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(300), default="")
+    unit: Mapped[str] = mapped_column(String(300), default="")
+
+
+session_presenters = Table(
+    "session_presenters",
+    db.metadata,
+    Column("session_id", ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("presenter_id", ForeignKey("presenters.id", ondelete="CASCADE"), primary_key=True),
+    #: Order in which presenters are listed for the session.
+    Column("position", Integer, nullable=False, default=0),
+)
+
+
+class AgendaSession(db.Model):
+    """One timed agenda item (phiên): a speech, a topic, a break, a discussion."""
+
+    __tablename__ = "agenda_sessions"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        # The room and the topic must belong to the session's own conference.
+        ForeignKeyConstraint(
+            ["room_id", "conference_id"], ["rooms.id", "rooms.conference_id"]
+        ),
+        ForeignKeyConstraint(
+            ["topic_id", "conference_id"], ["topics.id", "topics.conference_id"]
+        ),
+        UniqueConstraint("id", "conference_id"),
+        Index("ix_agenda_sessions_conference_start", "conference_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    #: Calendar UID: fixed at creation, never changed by edits or versions.
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[SessionKind] = mapped_column(db_enum(SessionKind, "session_kind"))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    room_id: Mapped[int | None] = mapped_column()
+    topic_id: Mapped[int | None] = mapped_column()
+    status: Mapped[SessionStatus] = mapped_column(
+        db_enum(SessionStatus, "session_status"), default=SessionStatus.CONFIRMED
+    )
+    #: iCalendar SEQUENCE: raised with each published change of time, place or title.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    conference: Mapped[Conference] = relationship(back_populates="sessions")
+    # Joined on the id alone: the composite keys above guard the conference in the
+    # database, and the relationships must never write conference_id themselves.
+    room: Mapped[Room | None] = relationship(
+        primaryjoin="AgendaSession.room_id == Room.id", foreign_keys=[room_id]
+    )
+    topic: Mapped[Topic | None] = relationship(
+        primaryjoin="AgendaSession.topic_id == Topic.id", foreign_keys=[topic_id]
+    )
+    presenters: Mapped[list[Presenter]] = relationship(
+        secondary=session_presenters, order_by=session_presenters.c.position
+    )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.conference.tz)
+
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.conference.tz)

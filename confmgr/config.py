@@ -1,0 +1,64 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``CONFMGR_*`` variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    #: Any SQLAlchemy URL; empty means SQLite at ``instance/confmgr.sqlite3``.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Languages offered by the switch, the first being the default.
+    LANGUAGES = ("vi", "en")
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    #: Largest request body accepted (uploads included), in bytes.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    # CONFMGR_DATABASE_URL -> DATABASE_URL, CONFMGR_SECRET_KEY -> SECRET_KEY, ...
+    app.config.from_prefixed_env("CONFMGR")
+    if overrides:
+        app.config.update(overrides)
+
+    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'confmgr.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people write the usual ``postgresql://`` and still get psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the installation's secret key, creating it on first start."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker started at the same moment
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""Signed-in pages: what each organiser and coordinator manages."""

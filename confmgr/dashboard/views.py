@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from confmgr.accounts.permissions import can_view_point, managed_conferences, manages_conference
+from confmgr.conferences import services as conferences
+from confmgr.db import db
+from confmgr.enums import Role
+from confmgr.points import services as points
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+
+bp = Blueprint("dashboard", __name__, url_prefix="/manage")
+
+
+@bp.get("/")
+@login_required
+def home():
+    listed = list(db.session.scalars(managed_conferences(current_user)))
+    my_points = {}
+    if current_user.role == Role.COORDINATOR:
+        my_points = {c.id: points.coordinated_points(current_user, c.id) for c in listed}
+    return render_template("dashboard/home.html", conferences=listed, my_points=my_points)
+
+
+@bp.get("/c/<slug>/")
+@login_required
+def conference(slug: str):
+    conference = conferences.conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        abort(403)
+    point_count = db.session.scalar(
+        select(func.count()).where(BroadcastPoint.conference_id == conference.id)
+    )
+    participant_count = db.session.scalar(
+        select(func.count()).where(Participant.conference_id == conference.id)
+    )
+    return render_template(
+        "dashboard/conference.html",
+        conference=conference,
+        days=conferences.agenda_days(conference),
+        point_count=point_count,
+        participant_count=participant_count,
+    )
+
+
+@bp.get("/c/<slug>/points/<code>")
+@login_required
+def point(slug: str, code: str):
+    conference = conferences.conference_by_slug(slug)
+    point = points.point_by_code(conference.id, code)
+    if not can_view_point(current_user, point):
+        abort(403)
+    delegates = list(
+        db.session.scalars(
+            select(Participant)
+            .where(Participant.point_id == point.id)
+            .options(selectinload(Participant.category))
+            .order_by(Participant.id)
+        )
+    )
+    return render_template(
+        "dashboard/point.html", conference=conference, point=point, delegates=delegates
+    )

@@ -1,0 +1,78 @@
+"""Closed sets of values, stored as short strings guarded by CHECK constraints."""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum
+
+
+class ConferenceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class SessionKind(enum.StrEnum):
+    OPENING = "opening"
+    DIRECTIVE = "directive"
+    TOPIC = "topic"
+    DISCUSSION = "discussion"
+    BREAK = "break"
+    CLOSING = "closing"
+    OTHER = "other"
+
+
+class SessionStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class PointLevel(enum.StrEnum):
+    MAIN = "main"
+    PROVINCE = "province"
+    COMMUNE = "commune"
+    OTHER = "other"
+
+
+class ConnectionTestStatus(enum.StrEnum):
+    NOT_TESTED = "not_tested"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class RegistrationStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    WITHDRAWN = "withdrawn"
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+
+class CheckInMethod(enum.StrEnum):
+    MANUAL = "manual"
+    QR = "qr"
+    IMPORT = "import"
+    API = "api"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ORGANISER = "organiser"
+    COORDINATOR = "coordinator"
+
+
+def db_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+    """A portable column type: VARCHAR plus a CHECK constraint, no native ENUM."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(20, *(len(member.value) for member in enum_class)),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

@@ -1,0 +1,78 @@
+"""Languages (Vietnamese first, English second) and Vietnamese date conventions."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_babel import format_decimal, get_locale, lazy_gettext as _l
+
+from confmgr.conferences.labels import CONFERENCE_STATUS_LABELS, SESSION_KIND_LABELS
+from confmgr.extensions import babel
+
+bp = Blueprint("i18n", __name__)
+
+WEEKDAYS = (
+    _l("Thứ Hai"),
+    _l("Thứ Ba"),
+    _l("Thứ Tư"),
+    _l("Thứ Năm"),
+    _l("Thứ Sáu"),
+    _l("Thứ Bảy"),
+    _l("Chủ nhật"),
+)
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["LANGUAGES"][0]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters.update(
+        day=format_day, time=format_time, datetime=format_datetime, number=format_number
+    )
+    app.jinja_env.globals.update(
+        current_language=lambda: str(get_locale()),
+        session_kind_labels=SESSION_KIND_LABELS,
+        conference_status_labels=CONFERENCE_STATUS_LABELS,
+    )
+
+
+def format_day(value: date) -> str:
+    """'Thứ Bảy, 14/06/2025': weekday, then dd/mm/yyyy as Vietnamese documents print it."""
+    return f"{WEEKDAYS[value.weekday()]}, {value:%d/%m/%Y}"
+
+
+def format_time(value: datetime) -> str:
+    return f"{value:%H:%M}"
+
+
+def format_datetime(value: datetime) -> str:
+    return f"{value:%H:%M %d/%m/%Y}"
+
+
+def format_number(value: int | float) -> str:
+    """1.441.200 in Vietnamese, 1,441,200 in English."""
+    return format_decimal(value)
+
+
+def safe_next_url(target: str | None, fallback: str) -> str:
+    """Only follow a ``next`` that stays on this site, never an open redirect."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return fallback
+    return target
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next_url(request.form.get("next"), url_for("public.index")))

@@ -1,0 +1,31 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+from confmgr.accounts.models import User, conference_organisers, point_coordinators
+from confmgr.attendance.models import Attendance
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences.models import (
+    AgendaSession,
+    Conference,
+    Presenter,
+    Room,
+    Topic,
+    session_presenters,
+)
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
+
+__all__ = [
+    "AgendaSession",
+    "Attendance",
+    "AuditEntry",
+    "BroadcastPoint",
+    "Category",
+    "Conference",
+    "Participant",
+    "Presenter",
+    "Room",
+    "Topic",
+    "User",
+    "conference_organisers",
+    "point_coordinators",
+    "session_presenters",
+]

@@ -1,0 +1,1 @@
+"""Broadcast points (điểm cầu): the main venue and every place that joins online."""

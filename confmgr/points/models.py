@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from confmgr.db import UTCDateTime, db, utcnow
+from confmgr.enums import ConnectionTestStatus, PointLevel, db_enum
+
+
+class BroadcastPoint(db.Model):
+    __tablename__ = "broadcast_points"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "code"),
+        UniqueConstraint("id", "conference_id"),
+        # A parent point belongs to the same conference.
+        ForeignKeyConstraint(
+            ["parent_id", "conference_id"],
+            ["broadcast_points.id", "broadcast_points.conference_id"],
+        ),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        CheckConstraint("expected_delegates >= 0", name="expected_not_negative"),
+        Index("ix_broadcast_points_conference_parent", "conference_id", "parent_id"),
+        Index("ix_broadcast_points_conference_province", "conference_id", "province_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[PointLevel] = mapped_column(db_enum(PointLevel, "point_level"))
+    parent_id: Mapped[int | None] = mapped_column()
+    #: Official code of the province or commune the point stands for, if any.
+    admin_unit_code: Mapped[str | None] = mapped_column(String(10))
+    #: Province the point lies in, kept on every point so filters need no tree walk.
+    province_code: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    host_unit: Mapped[str] = mapped_column(String(300), default="")
+    chair_name: Mapped[str] = mapped_column(String(200), default="")
+    chair_position: Mapped[str] = mapped_column(String(300), default="")
+    technical_officer_name: Mapped[str] = mapped_column(String(200), default="")
+    technical_officer_phone: Mapped[str] = mapped_column(String(40), default="")
+    stream_url: Mapped[str] = mapped_column(String(500), default="")
+    access_code: Mapped[str] = mapped_column(String(100), default="")
+    expected_delegates: Mapped[int] = mapped_column(default=0)
+    connection_test_status: Mapped[ConnectionTestStatus] = mapped_column(
+        db_enum(ConnectionTestStatus, "connection_test_status"),
+        default=ConnectionTestStatus.NOT_TESTED,
+    )
+    connection_test_note: Mapped[str] = mapped_column(Text, default="")
+    connection_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[BroadcastPoint | None] = relationship(
+        remote_side=[id],
+        primaryjoin="BroadcastPoint.parent_id == BroadcastPoint.id",
+        foreign_keys=[parent_id],
+        back_populates="children",
+    )
+    children: Mapped[list[BroadcastPoint]] = relationship(
+        primaryjoin="BroadcastPoint.parent_id == BroadcastPoint.id",
+        foreign_keys=[parent_id],
+        back_populates="parent",
+        order_by="BroadcastPoint.code",
+    )
+
+    def __repr__(self) -> str:
+        return f"<BroadcastPoint {self.code} {self.name}>"

@@ -1,0 +1,1 @@
+"""Pages anyone can read: the published conferences and their agendas."""

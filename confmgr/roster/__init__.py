@@ -1,0 +1,1 @@
+"""Delegates (đại biểu) and the categories (thành phần) each point must send."""

@@ -1,0 +1,116 @@
+"""Fixtures: every database test runs on SQLite and, when configured, on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from confmgr import create_app
+from confmgr.db import db
+
+POSTGRES_URL_VARIABLE = "CONFMGR_TEST_DATABASE_URL"
+
+
+def _reset_postgres_schema(url: str) -> None:
+    # The test database is the suite's own: start every run from an empty schema.
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(database_url: str, instance_path: Path, **config):
+    return create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **config},
+        instance_path=str(instance_path),
+    )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database for the whole run, one per backend."""
+    if request.param == "postgresql":
+        url = os.environ.get(POSTGRES_URL_VARIABLE)
+        if not url:
+            pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL run skipped")
+        from confmgr.config import normalise_database_url
+
+        url = normalise_database_url(url)
+        _reset_postgres_schema(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+    app = make_app(url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The application, with no context pushed: requests in a test run as in production."""
+    app = make_app(database_url, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services and models directly."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                connection.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo conference, loaded."""
+    from confmgr.demo.loader import load_demo
+
+    with app.app_context():
+        load_demo()
+    return app
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/") -> str:
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )

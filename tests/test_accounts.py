@@ -1,0 +1,199 @@
+"""Setup, login, logout and who may open which management page."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from confmgr.accounts.models import User
+from confmgr.accounts.services import create_user
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import Role
+from tests.conftest import csrf_token, login
+
+ORGANISER = ("organiser@example.org", "demo-organiser-2025")
+COORDINATOR = ("quangninh@example.org", "demo-quangninh-2025")
+
+
+def add_other_conference(app) -> None:
+    with app.app_context():
+        db.session.add(Conference(
+            slug="khac", title="Hội nghị khác",
+            first_day=date(2025, 7, 1), last_day=date(2025, 7, 1),
+        ))
+        db.session.commit()
+
+
+def test_first_visit_offers_setup_and_creates_the_first_admin(app, client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/setup"
+    token = csrf_token(client, "/setup")
+    response = client.post("/setup", data={
+        "display_name": "Quản trị", "email": "Admin@Example.org",
+        "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai", "csrf_token": token,
+    })
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/manage/"
+    with app.app_context():
+        admin = db.session.scalar(select(User))
+        assert (admin.email, admin.role, admin.display_name) == (
+            "admin@example.org", Role.ADMIN, "Quản trị",
+        )
+    # Setup is gone once an account exists, and the public site opens.
+    assert client.get("/setup").status_code == 404
+    assert client.get("/").status_code == 200
+
+
+def test_setup_refuses_a_short_password(app, client):
+    token = csrf_token(client, "/setup")
+    response = client.post("/setup", data={
+        "display_name": "A", "email": "a@example.org",
+        "password": "short", "confirm": "short", "csrf_token": token,
+    })
+    assert response.status_code == 200
+    assert "Mật khẩu phải có ít nhất 10 ký tự." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_setup_without_csrf_token_is_refused(app, client):
+    response = client.post("/setup", data={
+        "display_name": "A", "email": "a@example.org",
+        "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai",
+    })
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_login_and_logout(client, demo):
+    response = login(client, *ORGANISER)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/manage/"
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "Ban Tổ chức hội nghị" in page
+    with demo.app_context():
+        logins = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.login"))
+        assert [entry.details for entry in logins] == [{}]
+
+    assert client.get("/logout").status_code == 405  # a link cannot log anyone out
+    assert client.post("/logout").status_code == 400  # nor a form without the token
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert response.status_code == 302
+    assert client.get("/manage/").status_code == 302  # back to the login page
+
+
+def test_bad_password_is_refused_with_a_message(client, demo):
+    response = login(client, ORGANISER[0], "wrong-password")
+    assert response.status_code == 200
+    assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+    assert client.get("/manage/").headers["Location"].startswith("/login")
+    with demo.app_context():
+        failed = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "user.login_failed")
+        )
+        assert failed.details == {"email": "organiser@example.org"}
+        assert failed.user_id is None
+
+
+def test_unknown_email_gets_the_same_message(client, demo):
+    response = login(client, "nobody@example.org", "whatever-password")
+    assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+
+
+def test_login_ignores_email_case(client, demo):
+    assert login(client, "Organiser@Example.ORG", ORGANISER[1]).status_code == 302
+
+
+def test_inactive_account_cannot_log_in(client, demo):
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        user.active = False
+        db.session.commit()
+    response = login(client, *ORGANISER)
+    assert response.status_code == 200
+    assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+
+
+def test_login_never_redirects_off_site(client, demo):
+    token = csrf_token(client)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        response = client.post(
+            f"/login?next={target}",
+            data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
+        )
+        assert response.headers["Location"] == "/manage/", target
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    response = client.post(
+        "/login?next=/c/tap-huan-cap-xa-2025/",
+        data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/c/tap-huan-cap-xa-2025/"
+
+
+def test_organiser_sees_only_granted_conferences(client, demo):
+    add_other_conference(demo)
+    login(client, *ORGANISER)
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "Hội nghị toàn quốc tập huấn" in page
+    assert "Hội nghị khác" not in page
+    assert client.get(f"/manage/c/{SLUG}/").status_code == 200
+    assert client.get("/manage/c/khac/").status_code == 403
+
+
+def test_admin_sees_every_conference(client, demo):
+    add_other_conference(demo)
+    login(client, "admin@example.org", "demo-admin-2025")
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "Hội nghị toàn quốc tập huấn" in page and "Hội nghị khác" in page
+    assert client.get("/manage/c/khac/").status_code == 200
+
+
+def test_coordinator_sees_their_point_and_those_below_only(client, demo):
+    login(client, *COORDINATOR)
+    page = client.get("/manage/").get_data(as_text=True)
+    for name in ("Điểm cầu tỉnh Quảng Ninh", "Điểm cầu Uông Bí", "Điểm cầu phường Hạ Long"):
+        assert name in page
+    assert "Điểm cầu Thành phố Hà Nội" not in page
+    assert client.get(f"/manage/c/{SLUG}/points/22").status_code == 200
+    uong_bi = client.get(f"/manage/c/{SLUG}/points/06811")
+    assert uong_bi.status_code == 200
+    assert "Mai Vũ Tuấn" in uong_bi.get_data(as_text=True)
+    assert client.get(f"/manage/c/{SLUG}/points/01").status_code == 403  # Hà Nội
+    assert client.get(f"/manage/c/{SLUG}/points/00004").status_code == 403  # Ba Đình
+    assert client.get(f"/manage/c/{SLUG}/points/TW").status_code == 403  # the main venue
+    assert client.get(f"/manage/c/{SLUG}/").status_code == 403  # the organisers' page
+
+
+def test_anonymous_visitors_are_sent_to_login(client, demo):
+    response = client.get(f"/manage/c/{SLUG}/points/22")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_create_user_command(runner):
+    result = runner.invoke(args=[
+        "create-user", "--email", "Boss@Example.org", "--name", "Boss",
+        "--role", "admin", "--password", "mot-mat-khau-dai",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Created admin boss@example.org" in result.output
+    again = runner.invoke(args=[
+        "create-user", "--email", "boss@example.org", "--name", "Boss",
+        "--role", "admin", "--password", "mot-mat-khau-dai",
+    ])
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_create_user_refuses_a_short_password(ctx):
+    import pytest
+
+    from confmgr.accounts.services import AccountError
+
+    with pytest.raises(AccountError, match="at least 10 characters"):
+        create_user("a@example.org", "short", "A", Role.ADMIN)

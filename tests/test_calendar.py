@@ -1,0 +1,153 @@
+"""The conference calendar, read back by icalendar and by Mozilla's ical.js."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import ConferenceStatus, SessionStatus
+
+FEED = f"/c/{SLUG}/agenda.ics"
+ICAL_JS_DIR = Path(__file__).parent / "ical"
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def parse_with_ical_js(body: bytes) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the ical.js check is skipped")
+    if not (ICAL_JS_DIR / "node_modules" / "ical.js").is_dir():
+        pytest.skip("ical.js is not installed: run `npm ci --prefix tests/ical`")
+    result = subprocess.run(
+        [node, str(ICAL_JS_DIR / "parse.mjs")], input=body, capture_output=True, check=True,
+        timeout=60,
+    )
+    return json.loads(result.stdout)
+
+
+def sessions_in_order(app) -> list[AgendaSession]:
+    with app.app_context():
+        sessions = list(
+            db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at))
+        )
+        db.session.expunge_all()
+        return sessions
+
+
+def conference_title(app) -> str:
+    with app.app_context():
+        return db.session.scalar(select(Conference.title))
+
+
+def change_session(app, index: int, **values) -> str:
+    """Change the index-th session and return its UID."""
+    with app.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).order_by(AgendaSession.starts_at)
+        ).all()[index]
+        for name, value in values.items():
+            setattr(session, name, value)
+        uid = session.uid
+        db.session.commit()
+        return uid
+
+
+def test_feed_http_headers(client, demo):
+    response = client.get(FEED)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{SLUG}.ics"'
+
+
+def test_feed_parsed_by_icalendar(client, demo):
+    calendar = Calendar.from_ical(client.get(FEED).data)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"]) == "-//confmgr//confmgr agenda//VI"
+    title = conference_title(demo)
+    assert calendar.calendar_name == title
+    assert str(calendar["X-WR-CALNAME"]) == title
+    assert str(calendar["X-WR-TIMEZONE"]) == "Asia/Ho_Chi_Minh"
+    assert [tz.tz_name for tz in calendar.timezones] == ["Asia/Ho_Chi_Minh"]
+
+    events = calendar.events
+    sessions = sessions_in_order(demo)
+    assert [str(e["UID"]) for e in events] == [f"{s.uid}@confmgr" for s in sessions]
+    opening = events[1]
+    assert str(opening["SUMMARY"]) == "Phát biểu khai mạc hội nghị"
+    assert opening.start == datetime(2025, 6, 14, 8, 0, tzinfo=HCM)
+    assert opening.start.astimezone(timezone.utc) == datetime(2025, 6, 14, 1, 0, tzinfo=timezone.utc)
+    assert opening.end == datetime(2025, 6, 14, 8, 30, tzinfo=HCM)
+    assert opening["DTSTART"].params["TZID"] == "Asia/Ho_Chi_Minh"
+    assert str(opening["STATUS"]) == "CONFIRMED"
+    assert opening["SEQUENCE"] == 0
+    assert opening.categories == ["Khai mạc"]
+    assert str(opening["URL"]) == f"http://localhost/c/{SLUG}/#s{sessions[1].id}"
+    assert str(opening["DESCRIPTION"]).startswith("Nguyễn Xuân Thắng — Ủy viên Bộ Chính trị")
+    topic_1 = events[3]
+    assert str(topic_1["SUMMARY"]).startswith("Chuyên đề 1: Công tác tổ chức xây dựng Đảng")
+    assert str(topic_1["LOCATION"]) == "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
+
+
+def test_feed_parsed_by_ical_js(client, demo):
+    parsed = parse_with_ical_js(client.get(FEED).data)
+    assert parsed["version"] == "2.0"
+    assert parsed["name"] == parsed["xWrCalname"] == conference_title(demo)
+    assert parsed["xWrTimezone"] == "Asia/Ho_Chi_Minh"
+    assert parsed["refreshInterval"] == "PT1H"
+    assert parsed["timezones"] == ["Asia/Ho_Chi_Minh"]
+    sessions = sessions_in_order(demo)
+    assert len(parsed["events"]) == len(sessions) == 16
+    for event, session in zip(parsed["events"], sessions):
+        assert event["uid"] == f"{session.uid}@confmgr"
+        assert event["startUtc"] == session.starts_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        assert event["endUtc"] == session.ends_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        assert event["startTzid"] == "Asia/Ho_Chi_Minh"
+    closing = parsed["events"][-1]
+    assert closing["summary"] == "Bế mạc hội nghị"
+    assert closing["startLocal"] == "2025-06-15T15:30:00"
+    assert closing["startUtc"] == "2025-06-15T08:30:00.000Z"
+    assert closing["categories"] == ["Bế mạc"]
+
+
+def test_cancelled_session_stays_in_the_feed_as_cancelled(client, demo):
+    uid = change_session(demo, 5, status=SessionStatus.CANCELLED)
+    calendar = Calendar.from_ical(client.get(FEED).data)
+    event = next(e for e in calendar.events if str(e["UID"]) == f"{uid}@confmgr")
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert len(calendar.events) == 16
+
+
+def test_uids_stay_the_same_when_a_session_is_edited(client, demo):
+    before = [str(e["UID"]) for e in Calendar.from_ical(client.get(FEED).data).events]
+    change_session(demo, 3, title="Tên mới của chuyên đề")
+    after = Calendar.from_ical(client.get(FEED).data).events
+    assert [str(e["UID"]) for e in after] == before
+    assert str(after[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới của chuyên đề"
+
+
+def test_unchanged_feed_is_byte_for_byte_stable(client, demo):
+    assert client.get(FEED).data == client.get(FEED).data
+
+
+def test_draft_conference_has_no_feed(client, demo):
+    with demo.app_context():
+        db.session.scalar(select(Conference)).status = ConferenceStatus.DRAFT
+        db.session.commit()
+    assert client.get(FEED).status_code == 404
+
+
+def test_long_vietnamese_lines_are_folded_without_splitting_characters(client, demo):
+    body = client.get(FEED).data
+    for line in body.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # a split character would not decode

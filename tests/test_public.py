@@ -1,0 +1,107 @@
+"""The public pages: published conferences and their agenda, in Vietnamese and English."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import ConferenceStatus
+from tests.conftest import csrf_token, login
+
+AGENDA = f"/c/{SLUG}/"
+
+
+def rows(page: str) -> list[tuple[str, str, str]]:
+    """(start, end, title) of each agenda row, as shown."""
+    pattern = re.compile(
+        r'<time datetime="[^"]+">(\d\d:\d\d)</time> – <time datetime="[^"]+">(\d\d:\d\d)</time>'
+        r'.*?<span class="session-title">(.*?)</span>',
+        re.S,
+    )
+    return pattern.findall(page)
+
+
+def test_index_lists_published_conferences_only(client, demo):
+    with demo.app_context():
+        db.session.add(Conference(
+            slug="nhap", title="Hội nghị còn nháp", first_day=date(2025, 7, 1),
+            last_day=date(2025, 7, 1), status=ConferenceStatus.DRAFT,
+        ))
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="{AGENDA}"' in page
+    assert "Hội nghị còn nháp" not in page
+    assert "14/06/2025 – 15/06/2025" in page
+
+
+def test_agenda_shows_days_and_local_times(client, demo):
+    response = client.get(AGENDA)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Thứ Bảy, 14/06/2025" in page
+    assert "Chủ nhật, 15/06/2025" in page
+    shown = rows(page)
+    assert len(shown) == 16
+    assert shown[0] == ("07:30", "08:00", "Đón tiếp đại biểu, kiểm tra đường truyền các điểm cầu")
+    assert shown[1] == ("08:00", "08:30", "Phát biểu khai mạc hội nghị")
+    assert shown[3] == (
+        "09:15", "10:15",
+        "Chuyên đề 1: Công tác tổ chức xây dựng Đảng; tổ chức cơ sở Đảng, bộ máy và hoạt động "
+        "cấp ủy cấp xã (mới)",
+    )
+    assert shown[-1] == ("15:30", "16:00", "Bế mạc hội nghị")
+    # The machine-readable time is the UTC instant: 08:00 in Hà Nội is 01:00 UTC.
+    assert '<time datetime="2025-06-14T01:00:00+00:00">08:00</time>' in page
+    assert "Nguyễn Xuân Thắng" in page and "Thủ tướng Chính phủ" in page
+    # The day-1 sessions come before the day-2 heading.
+    assert page.index("Bế mạc hội nghị") > page.index("Chủ nhật, 15/06/2025")
+    assert page.index("Phát biểu khai mạc") < page.index("Chủ nhật, 15/06/2025")
+    assert f'<link rel="alternate" type="text/calendar"' in page
+
+
+def test_language_switch_to_english_and_back(client, demo):
+    token = csrf_token(client, AGENDA)
+    response = client.post("/language", data={"lang": "en", "next": AGENDA, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == AGENDA
+    page = client.get(AGENDA).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Saturday, 14/06/2025" in page
+    assert "Topic 1: Công tác tổ chức" in page
+    assert "Sign in" in page
+    assert rows(page)[1][:2] == ("08:00", "08:30")
+    client.post("/language", data={"lang": "vi", "next": AGENDA, "csrf_token": token})
+    page = client.get(AGENDA).get_data(as_text=True)
+    assert '<html lang="vi">' in page and "Thứ Bảy, 14/06/2025" in page
+
+
+def test_language_switch_ignores_unknown_languages_and_foreign_targets(client, demo):
+    token = csrf_token(client)
+    response = client.post(
+        "/language", data={"lang": "fr", "next": "https://evil.example/", "csrf_token": token}
+    )
+    assert response.headers["Location"] == "/"
+    assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
+
+
+def test_draft_agenda_is_seen_only_by_its_organisers(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        conference.status = ConferenceStatus.DRAFT
+        db.session.commit()
+    assert client.get(AGENDA).status_code == 404
+    assert SLUG not in client.get("/").get_data(as_text=True)
+    login(client, "quangninh@example.org", "demo-quangninh-2025")
+    assert client.get(AGENDA).status_code == 404  # a coordinator is not an organiser
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    login(client, "organiser@example.org", "demo-organiser-2025")
+    page = client.get(AGENDA).get_data(as_text=True)
+    assert "Bản nháp: chỉ ban tổ chức xem được trang này." in page
+
+
+def test_unknown_conference_is_404(client, demo):
+    assert client.get("/c/khong-co/").status_code == 404
