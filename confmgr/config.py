@@ -22,6 +22,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    #: werkzeug's hashing method; the tests choose a fast one, production keeps scrypt.
+    PASSWORD_HASH_METHOD = "scrypt"
     #: Largest request body accepted (uploads included), in bytes.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

@@ -26,7 +26,14 @@ def _reset_postgres_schema(url: str) -> None:
 
 def make_app(database_url: str, instance_path: Path, **config):
     return create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **config},
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            # Real hashing, at a cost that keeps the suite quick.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **config,
+        },
         instance_path=str(instance_path),
     )
 

@@ -1,6 +1,9 @@
 """Creating users and checking credentials: plain functions shared by views and the CLI."""
 from __future__ import annotations
 
+from functools import cache
+
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -10,7 +13,6 @@ from confmgr.db import db, utcnow
 from confmgr.enums import Role
 
 
-_DUMMY_HASH = generate_password_hash("not a real password")
 
 
 class AccountError(ValueError):
@@ -48,12 +50,17 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None:
         # Spend the same time as a real check, so response times do not reveal accounts.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not user.active or not user.check_password(password):
         return None
     user.last_login_at = utcnow()
     return user
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
 
 
 def any_user_exists() -> bool:
