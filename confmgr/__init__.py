@@ -14,6 +14,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from confmgr import cli, i18n
     from confmgr.accounts import views as accounts_views
     from confmgr.calendar import views as calendar_views
+    from confmgr.conferences import views as agenda_views
     from confmgr.config import load_config
     from confmgr.dashboard import views as dashboard_views
     from confmgr.db import db
@@ -39,6 +40,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(agenda_views.bp)
     app.register_blueprint(i18n.bp)
     cli.init_app(app)
     return app

@@ -3,11 +3,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_decimal, get_locale, lazy_gettext as _l
 
-from confmgr.conferences.labels import CONFERENCE_STATUS_LABELS, SESSION_KIND_LABELS
+from confmgr.conferences.labels import (
+    CHANGE_LABELS,
+    CONFERENCE_STATUS_LABELS,
+    SESSION_KIND_LABELS,
+)
 from confmgr.extensions import babel
 
 bp = Blueprint("i18n", __name__)
@@ -24,7 +38,7 @@ WEEKDAYS = (
 
 
 def select_locale() -> str:
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["LANGUAGES"][0]
@@ -33,11 +47,13 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
-        day=format_day, time=format_time, datetime=format_datetime, number=format_number
+        day=format_day, time=format_time, datetime=format_datetime, number=format_number,
+        local=to_local,
     )
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),
         session_kind_labels=SESSION_KIND_LABELS,
+        change_labels=CHANGE_LABELS,
         conference_status_labels=CONFERENCE_STATUS_LABELS,
     )
 
@@ -45,6 +61,13 @@ def init_app(app: Flask) -> None:
 def format_day(value: date) -> str:
     """'Thứ Bảy, 14/06/2025': weekday, then dd/mm/yyyy as Vietnamese documents print it."""
     return f"{WEEKDAYS[value.weekday()]}, {value:%d/%m/%Y}"
+
+
+def to_local(value: datetime | str, zone: str) -> datetime:
+    """An instant (or its ISO text, as snapshots keep it) in a conference's time zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(ZoneInfo(zone))
 
 
 def format_time(value: datetime) -> str:

@@ -4,10 +4,12 @@ from confmgr.attendance.models import Attendance
 from confmgr.audit.models import AuditEntry
 from confmgr.conferences.models import (
     AgendaSession,
+    AgendaVersion,
     Conference,
     Presenter,
     Room,
     Topic,
+    TopicMaterial,
     session_presenters,
 )
 from confmgr.points.models import BroadcastPoint
@@ -15,6 +17,7 @@ from confmgr.roster.models import Category, Participant
 
 __all__ = [
     "AgendaSession",
+    "AgendaVersion",
     "Attendance",
     "AuditEntry",
     "BroadcastPoint",
@@ -24,6 +27,7 @@ __all__ = [
     "Presenter",
     "Room",
     "Topic",
+    "TopicMaterial",
     "User",
     "conference_organisers",
     "point_coordinators",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from confmgr.conferences import publishing
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
-from confmgr.enums import ConferenceStatus, SessionStatus
+from confmgr.enums import SessionStatus
 
 FEED = f"/c/{SLUG}/agenda.ics"
 ICAL_JS_DIR = Path(__file__).parent / "ical"
@@ -49,8 +50,8 @@ def conference_title(app) -> str:
         return db.session.scalar(select(Conference.title))
 
 
-def change_session(app, index: int, **values) -> str:
-    """Change the index-th session and return its UID."""
+def change_session(app, index: int, *, publish: bool = True, **values) -> str:
+    """Change the index-th session, publish the change, and return the session's UID."""
     with app.app_context():
         session = db.session.scalars(
             select(AgendaSession).order_by(AgendaSession.starts_at)
@@ -58,6 +59,8 @@ def change_session(app, index: int, **values) -> str:
         for name, value in values.items():
             setattr(session, name, value)
         uid = session.uid
+        if publish:
+            publishing.publish(session.conference, None, "")
         db.session.commit()
         return uid
 
@@ -135,15 +138,39 @@ def test_uids_stay_the_same_when_a_session_is_edited(client, demo):
     assert str(after[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới của chuyên đề"
 
 
+def test_unpublished_edits_stay_out_of_the_feed(client, demo):
+    before = client.get(FEED).data
+    change_session(demo, 3, publish=False, title="Chưa công bố")
+    assert client.get(FEED).data == before
+
+
+def test_sequence_rises_only_with_published_changes_of_time_place_or_title(client, demo):
+    def sequence_of(index: int) -> int:
+        return Calendar.from_ical(client.get(FEED).data).events[index]["SEQUENCE"]
+
+    assert sequence_of(3) == 0
+    change_session(demo, 3, publish=False, title="Đổi tên, chưa công bố")
+    assert sequence_of(3) == 0
+    change_session(demo, 3, title="Đổi tên, đã công bố")
+    assert sequence_of(3) == 1
+    change_session(demo, 3, description="Chỉ đổi mô tả")
+    assert sequence_of(3) == 1  # details changed, time, place and title did not
+    change_session(demo, 3, status=SessionStatus.CANCELLED)
+    assert sequence_of(3) == 2
+    assert sequence_of(4) == 0  # the others never moved
+
+
 def test_unchanged_feed_is_byte_for_byte_stable(client, demo):
     assert client.get(FEED).data == client.get(FEED).data
 
 
 def test_draft_conference_has_no_feed(client, demo):
     with demo.app_context():
-        db.session.scalar(select(Conference)).status = ConferenceStatus.DRAFT
+        db.session.add(Conference(
+            slug="nhap", title="Nháp", first_day=date(2025, 7, 1), last_day=date(2025, 7, 1),
+        ))
         db.session.commit()
-    assert client.get(FEED).status_code == 404
+    assert client.get("/c/nhap/agenda.ics").status_code == 404
 
 
 def test_long_vietnamese_lines_are_folded_without_splitting_characters(client, demo):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from confmgr.accounts.models import User
 from confmgr.attendance.models import Attendance
-from confmgr.conferences.models import AgendaSession, Conference, Topic
+from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference, Topic
 from confmgr.db import db
 from confmgr.demo.loader import DEMO_ACCOUNTS, SLUG, load_demo
 from confmgr.enums import ConferenceStatus, Role, SessionKind
@@ -34,6 +34,8 @@ def test_demo_loads_the_source_documents_conference(ctx):
         "2025-06-14", "2025-06-15",
     )
     assert conference.status == ConferenceStatus.PUBLISHED
+    versions = list(db.session.scalars(select(AgendaVersion)))
+    assert [(v.number, len(v.snapshot["sessions"])) for v in versions] == [(1, 16)]
     assert conference.timezone == "Asia/Ho_Chi_Minh"
     assert count(AgendaSession) == 16
     assert count(Topic) == 7

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from confmgr.accounts.models import User
 from confmgr.conferences.models import Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
@@ -88,18 +89,23 @@ def test_language_switch_ignores_unknown_languages_and_foreign_targets(client, d
     assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
 
 
-def test_draft_agenda_is_seen_only_by_its_organisers(client, demo):
+def test_never_published_agenda_is_seen_only_by_its_organisers(client, demo):
     with demo.app_context():
-        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
-        conference.status = ConferenceStatus.DRAFT
+        conference = Conference(
+            slug="nhap", title="Hội nghị còn nháp", first_day=date(2025, 7, 1),
+            last_day=date(2025, 7, 1),
+        )
+        db.session.add(conference)
+        organiser = db.session.scalar(select(User).where(User.email == "organiser@example.org"))
+        organiser.conferences.append(conference)
         db.session.commit()
-    assert client.get(AGENDA).status_code == 404
-    assert SLUG not in client.get("/").get_data(as_text=True)
+    assert client.get("/c/nhap/").status_code == 404
+    assert "nhap" not in client.get("/").get_data(as_text=True)
     login(client, "quangninh@example.org", "demo-quangninh-2025")
-    assert client.get(AGENDA).status_code == 404  # a coordinator is not an organiser
+    assert client.get("/c/nhap/").status_code == 404  # a coordinator is not an organiser
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     login(client, "organiser@example.org", "demo-organiser-2025")
-    page = client.get(AGENDA).get_data(as_text=True)
+    page = client.get("/c/nhap/").get_data(as_text=True)
     assert "Bản nháp: chỉ ban tổ chức xem được trang này." in page
 
 

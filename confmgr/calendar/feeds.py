@@ -7,7 +7,11 @@ from flask_babel import force_locale
 from icalendar import Calendar, Event, vDuration
 
 from confmgr.conferences.labels import SESSION_KIND_LABELS
-from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.publishing import (
+    PublishedAgenda,
+    PublishedConference,
+    PublishedSession,
+)
 from confmgr.enums import SessionStatus
 
 PRODID = "-//confmgr//confmgr agenda//VI"
@@ -17,13 +21,13 @@ UID_DOMAIN = "confmgr"
 REFRESH = timedelta(hours=1)
 
 
-def session_summary(session: AgendaSession) -> str:
+def session_summary(session: PublishedSession) -> str:
     if session.topic is not None:
         return f"Chuyên đề {session.topic.number}: {session.title}"
     return session.title
 
 
-def session_description(session: AgendaSession, url: str) -> str:
+def session_description(session: PublishedSession, url: str) -> str:
     lines = []
     for presenter in session.presenters:
         details = ", ".join(part for part in (presenter.position, presenter.unit) if part)
@@ -37,17 +41,17 @@ def session_description(session: AgendaSession, url: str) -> str:
     return "\n\n".join(lines)
 
 
-def session_event(session: AgendaSession, conference: Conference, url: str) -> Event:
+def session_event(session: PublishedSession, conference: PublishedConference, url: str) -> Event:
     tz = conference.tz
     with force_locale("vi"):
         category = str(SESSION_KIND_LABELS[session.kind])
     event = Event.new(
         uid=f"{session.uid}@{UID_DOMAIN}",
-        # The time the published information last changed, so an unchanged feed
-        # stays byte-for-byte the same between requests.
-        stamp=session.updated_at,
-        created=session.created_at,
-        last_modified=session.updated_at,
+        # The publication that last changed the session, so an unchanged feed stays
+        # byte-for-byte the same between requests.
+        stamp=session.modified,
+        created=session.created,
+        last_modified=session.modified,
         sequence=session.sequence,
         start=session.starts_at.astimezone(tz),
         end=session.ends_at.astimezone(tz),
@@ -61,15 +65,14 @@ def session_event(session: AgendaSession, conference: Conference, url: str) -> E
     return event
 
 
-def build_calendar(
-    conference: Conference, sessions: list[AgendaSession], agenda_url: str, name: str
-) -> bytes:
+def build_calendar(agenda: PublishedAgenda, agenda_url: str, name: str) -> bytes:
+    conference = agenda.conference
     calendar = Calendar.new(prodid=PRODID, name=name, refresh_interval=REFRESH)
     # Calendar.new gives every calendar a fresh random UID; a feed must be stable.
     calendar.pop("UID")
     calendar.add("X-WR-TIMEZONE", conference.timezone)
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
-    for session in sessions:
+    for session in agenda.sessions:
         calendar.add_component(session_event(session, conference, f"{agenda_url}#s{session.id}"))
     calendar.add_missing_timezones(
         first_date=conference.first_day - timedelta(days=1),

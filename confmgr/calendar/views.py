@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, url_for
 
 from confmgr.calendar.feeds import build_calendar
-from confmgr.conferences import services
+from confmgr.public.views import published
 
 bp = Blueprint("calendar", __name__)
 
 
 @bp.get("/c/<slug>/agenda.ics")
 def conference_feed(slug: str):
-    conference = services.conference_by_slug(slug)
-    if not conference.is_published:
-        abort(404)  # a draft never leaks, not even to its organisers' calendar clients
+    # Built from the latest published version only: a draft never leaks into calendars.
+    conference, agenda = published(slug)
     body = build_calendar(
-        conference,
-        services.agenda_sessions(conference),
+        agenda,
         url_for("public.agenda", slug=slug, _external=True),
-        name=conference.title,
+        name=agenda.conference.title,
     )
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}.ics"'

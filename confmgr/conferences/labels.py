@@ -23,3 +23,14 @@ CONFERENCE_STATUS_LABELS = {
     ConferenceStatus.PUBLISHED: _l("Đã công bố"),
     ConferenceStatus.CANCELLED: _l("Đã hủy"),
 }
+
+CHANGE_LABELS = {
+    "added": _l("Thêm"),
+    "removed": _l("Bỏ"),
+    "moved": _l("Đổi giờ/phòng"),
+    "retitled": _l("Đổi tên"),
+    "cancelled": _l("Hủy"),
+    "reinstated": _l("Khôi phục"),
+    "updated": _l("Cập nhật nội dung"),
+    "conference": _l("Thông tin hội nghị"),
+}

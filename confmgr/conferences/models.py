@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Date,
@@ -89,6 +91,39 @@ class Topic(db.Model):
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")
 
+    materials: Mapped[list[TopicMaterial]] = relationship(
+        back_populates="topic", order_by="TopicMaterial.id", cascade="all, delete-orphan"
+    )
+
+
+class TopicMaterial(db.Model):
+    """A document for a topic: a link, or a file uploaded into the instance folder."""
+
+    __tablename__ = "topic_materials"
+    __table_args__ = (
+        CheckConstraint(
+            "(url <> '') <> (stored_name <> '')", name="link_or_file"
+        ),
+        CheckConstraint("size >= 0", name="size_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    #: Name of the file under the instance's uploads folder; never the uploader's name.
+    stored_name: Mapped[str] = mapped_column(String(100), default="")
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    topic: Mapped[Topic] = relationship(back_populates="materials")
+
+    @property
+    def is_file(self) -> bool:
+        return bool(self.stored_name)
+
 
 class Presenter(db.Model):
     """A presenter (báo cáo viên), reused across the sessions of one conference."""
@@ -147,6 +182,9 @@ class AgendaSession(db.Model):
     )
     #: iCalendar SEQUENCE: raised with each published change of time, place or title.
     sequence: Mapped[int] = mapped_column(default=0)
+    #: Set by the first publication that includes the session; from then on it is
+    #: cancelled, never deleted, so calendars learn that it is gone.
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -172,3 +210,29 @@ class AgendaSession(db.Model):
 
     def local_end(self) -> datetime:
         return self.ends_at.astimezone(self.conference.tz)
+
+
+class AgendaVersion(db.Model):
+    """A published version of a conference's agenda, frozen as it was shown.
+
+    Public pages, calendars and exports read the latest version's snapshot, so edits
+    made since are never seen until the next publication.
+    """
+
+    __tablename__ = "agenda_versions"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    #: 1, 2, 3 … within the conference.
+    number: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: The conference and its sessions as published (see conferences.publishing).
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.models import AgendaSession, Conference, Topic
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus
 
@@ -44,7 +45,7 @@ def agenda_sessions(conference: Conference) -> list[AgendaSession]:
             select(AgendaSession)
             .where(AgendaSession.conference_id == conference.id)
             .options(
-                joinedload(AgendaSession.topic),
+                joinedload(AgendaSession.topic).selectinload(Topic.materials),
                 joinedload(AgendaSession.room),
                 selectinload(AgendaSession.presenters),
             )
@@ -54,15 +55,27 @@ def agenda_sessions(conference: Conference) -> list[AgendaSession]:
 
 
 def agenda_days(conference: Conference) -> list[AgendaDay]:
-    """Sessions grouped by their day in the conference's time zone, every day listed."""
-    by_day: dict[date, list[AgendaSession]] = defaultdict(list)
-    for session in agenda_sessions(conference):
+    """The live sessions grouped by their day in the conference's time zone."""
+    return group_by_day(agenda_sessions(conference), conference.first_day, conference.last_day)
+
+
+def group_by_day(sessions: Iterable, first_day: date, last_day: date) -> list[AgendaDay]:
+    """Sessions (live or published) by local day, every day of the conference listed."""
+    by_day: dict[date, list] = defaultdict(list)
+    for session in sessions:
         by_day[session.local_start().date()].append(session)
     days = []
-    day = conference.first_day
-    while day <= conference.last_day:
+    day = first_day
+    while day <= last_day:
         days.append(AgendaDay(day, by_day.pop(day, [])))
-        day = date.fromordinal(day.toordinal() + 1)
+        day += timedelta(days=1)
     # Sessions outside the declared days still show rather than vanish.
-    days.extend(AgendaDay(d, s) for d, s in sorted(by_day.items()))
+    days.extend(AgendaDay(d, s) for d, s in by_day.items())
     return sorted(days, key=lambda d: d.day)
+
+
+def conference_days(conference: Conference) -> list[date]:
+    return [
+        conference.first_day + timedelta(days=offset)
+        for offset in range((conference.last_day - conference.first_day).days + 1)
+    ]

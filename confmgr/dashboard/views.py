@@ -41,7 +41,6 @@ def conference(slug: str):
     return render_template(
         "dashboard/conference.html",
         conference=conference,
-        days=conferences.agenda_days(conference),
         point_count=point_count,
         participant_count=participant_count,
     )

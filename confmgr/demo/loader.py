@@ -13,12 +13,12 @@ from confmgr.accounts.services import create_user, find_user
 from confmgr.attendance.models import Attendance
 from confmgr.audit.services import record
 from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
+from confmgr.conferences.publishing import publish
 from confmgr.db import db
 from confmgr.demo.names import random_full_name, random_mobile
 from confmgr.enums import (
     AttendanceStatus,
     CheckInMethod,
-    ConferenceStatus,
     PointLevel,
     Role,
     SessionKind,
@@ -69,7 +69,6 @@ CONFERENCE = {
     "timezone": "Asia/Ho_Chi_Minh",
     "first_day": DAY_1,
     "last_day": DAY_2,
-    "status": ConferenceStatus.PUBLISHED,
 }
 
 #: key -> (name, position, unit)
@@ -256,6 +255,7 @@ def load_demo() -> bool:
     _add_check_ins(conference, sessions, participants, points, users[COORDINATOR.email])
 
     record("demo.load", target=conference, conference_id=conference.id)
+    publish(conference, users[ORGANISER.email], "Chương trình chính thức của hội nghị.")
     db.session.commit()
     return True
 

@@ -1,21 +1,22 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template, url_for
 from flask_login import current_user
 
 from confmgr.accounts.permissions import manages_conference
-from confmgr.conferences import services
+from confmgr.conferences import publishing, services
 from confmgr.conferences.models import Conference
 
 bp = Blueprint("public", __name__)
 
 
-def visible_conference(slug: str) -> Conference:
-    """A published conference, or a draft for those who manage it; 404 for anyone else."""
+def published(slug: str) -> tuple[Conference, publishing.PublishedAgenda]:
+    """A conference and its latest published agenda; 404 before the first publication."""
     conference = services.conference_by_slug(slug)
-    if not conference.is_published and not manages_conference(current_user, conference):
+    agenda = publishing.published_agenda(conference)
+    if agenda is None:
         abort(404)
-    return conference
+    return conference, agenda
 
 
 @bp.get("/")
@@ -25,7 +26,56 @@ def index():
 
 @bp.get("/c/<slug>/")
 def agenda(slug: str):
-    conference = visible_conference(slug)
+    conference = services.conference_by_slug(slug)
+    agenda = publishing.published_agenda(conference)
+    if agenda is None:
+        # Never published: only its organisers may look at the draft.
+        if not manages_conference(current_user, conference):
+            abort(404)
+        return render_template(
+            "public/agenda.html", conference=conference, info=conference,
+            days=services.agenda_days(conference), agenda=None,
+        )
     return render_template(
-        "public/agenda.html", conference=conference, days=services.agenda_days(conference)
+        "public/agenda.html", conference=conference, info=agenda.conference,
+        days=agenda.days, agenda=agenda,
     )
+
+
+@bp.get("/c/<slug>/print")
+def printable(slug: str):
+    conference, agenda = published(slug)
+    return render_template("public/print.html", conference=conference, agenda=agenda)
+
+
+@bp.get("/c/<slug>/changelog")
+def changelog(slug: str):
+    conference, agenda = published(slug)
+    return render_template(
+        "public/changelog.html", conference=conference, info=agenda.conference,
+        releases=releases(conference),
+    )
+
+
+@bp.get("/c/<slug>/changelog.atom")
+def changelog_feed(slug: str):
+    conference, agenda = published(slug)
+    body = render_template(
+        "public/changelog.atom.xml", conference=conference, info=agenda.conference,
+        releases=releases(conference),
+        feed_url=url_for("public.changelog_feed", slug=slug, _external=True),
+        page_url=url_for("public.changelog", slug=slug, _external=True),
+    )
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def releases(conference: Conference) -> list[tuple]:
+    """(version, its changes against the one before), newest first."""
+    versions = publishing.versions(conference)
+    return [
+        (version, publishing.diff_snapshots(
+            versions[index + 1].snapshot if index + 1 < len(versions) else None,
+            version.snapshot,
+        ))
+        for index, version in enumerate(versions)
+    ]

@@ -1,0 +1,304 @@
+"""Changing a conference's agenda. Every function checks the rules, records the change in the
+audit trail and leaves the commit to its caller, so one request is one transaction.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from confmgr.accounts.models import User
+from confmgr.audit.services import record
+from confmgr.conferences.models import (
+    AgendaSession,
+    Conference,
+    Presenter,
+    Room,
+    Topic,
+)
+from confmgr.conferences.scheduling import Problem, Slot, check_slot, check_topic_number, slot_of
+from confmgr.db import db
+from confmgr.enums import Role, SessionKind, SessionStatus
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RuleBroken(ValueError):
+    """A change breaks agenda rules; ``problems`` say which field and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def _refuse_if_blocking(problems: list[Problem]) -> list[Problem]:
+    """Raise for blocking problems; hand the warnings back to the caller."""
+    if any(p.blocking for p in problems):
+        raise RuleBroken([p for p in problems if p.blocking])
+    return problems
+
+
+# ---------------------------------------------------------------- conferences
+
+
+@dataclass
+class ConferenceFields:
+    slug: str
+    title: str
+    organising_unit: str
+    description: str
+    timezone: str
+    first_day: date
+    last_day: date
+
+
+def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:
+    problems = []
+    if not SLUG_PATTERN.match(fields.slug):
+        problems.append(Problem("slug", _(
+            "Chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ tap-huan-2025."
+        )))
+    else:
+        taken = select(Conference.id).where(Conference.slug == fields.slug)
+        if conference_id is not None:
+            taken = taken.where(Conference.id != conference_id)
+        if db.session.scalar(taken) is not None:
+            problems.append(Problem("slug", _("Địa chỉ này đã được dùng.")))
+    if fields.timezone not in available_timezones():
+        problems.append(Problem("timezone", _("Múi giờ không hợp lệ: hãy dùng tên IANA.")))
+    if fields.last_day < fields.first_day:
+        problems.append(Problem("last_day", _("Ngày kết thúc phải từ ngày bắt đầu trở đi.")))
+    return problems
+
+
+def create_conference(fields: ConferenceFields, user: User) -> Conference:
+    _refuse_if_blocking(check_conference(fields, None))
+    conference = Conference(**vars(fields))
+    db.session.add(conference)
+    db.session.flush()
+    if user.role == Role.ORGANISER:
+        user.conferences.append(conference)  # who creates it organises it
+    record("conference.create", target=conference, conference_id=conference.id,
+           slug=fields.slug)
+    return conference
+
+
+def update_conference(conference: Conference, fields: ConferenceFields) -> None:
+    _refuse_if_blocking(check_conference(fields, conference.id))
+    before = {name: getattr(conference, name) for name in vars(fields)}
+    for name, value in vars(fields).items():
+        setattr(conference, name, value)
+    record("conference.update", target=conference, conference_id=conference.id,
+           **_changed(before, vars(fields)))
+
+
+# ---------------------------------------------------------------- sessions
+
+
+@dataclass
+class SessionFields:
+    day: date
+    start: Any  # datetime.time
+    end: Any
+    kind: SessionKind
+    title: str
+    description: str = ""
+    room_id: int | None = None
+    topic_id: int | None = None
+    presenter_ids: tuple[int, ...] = ()
+
+
+def _slot(conference: Conference, fields: SessionFields, session_id: int | None) -> Slot:
+    tz = conference.tz
+    starts_at = datetime.combine(fields.day, fields.start, tz)
+    ends_at = datetime.combine(fields.day, fields.end, tz)
+    return Slot(starts_at, ends_at, fields.room_id, fields.topic_id,
+                tuple(fields.presenter_ids), session_id)
+
+
+def _presenters(conference: Conference, ids) -> list[Presenter]:
+    """The presenters with these ids, in this order; all must belong to the conference."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = list(db.session.scalars(
+        select(Presenter).where(Presenter.id.in_(ids), Presenter.conference_id == conference.id)
+    ))
+    if len(rows) != len(set(ids)):
+        raise RuleBroken([Problem("presenters", _("Báo cáo viên không thuộc hội nghị này."))])
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids]
+
+
+def save_session(
+    conference: Conference, session: AgendaSession | None, fields: SessionFields
+) -> tuple[AgendaSession, list[Problem]]:
+    """Create or update a session; return it with the warnings it raised."""
+    slot = _slot(conference, fields, session.id if session else None)
+    warnings = _refuse_if_blocking(check_slot(conference, slot))
+    presenters = _presenters(conference, fields.presenter_ids)
+    values = {
+        "starts_at": slot.starts_at, "ends_at": slot.ends_at, "kind": fields.kind,
+        "title": fields.title.strip(), "description": fields.description.strip(),
+        "room_id": fields.room_id, "topic_id": fields.topic_id,
+    }
+    if session is None:
+        session = AgendaSession(conference_id=conference.id, **values)
+        session.presenters = presenters
+        db.session.add(session)
+        record("session.create", target=session, conference_id=conference.id,
+               title=session.title)
+    else:
+        before = _session_values(session)
+        for name, value in values.items():
+            setattr(session, name, value)
+        session.presenters = presenters
+        record("session.update", target=session, conference_id=conference.id,
+               **_changed(before, _session_values(session)))
+    return session, warnings
+
+
+def _session_values(session: AgendaSession) -> dict[str, Any]:
+    return {
+        "starts_at": session.starts_at.astimezone(timezone.utc).isoformat(),
+        "ends_at": session.ends_at.astimezone(timezone.utc).isoformat(),
+        "kind": session.kind.value, "title": session.title,
+        "description": session.description, "room_id": session.room_id,
+        "topic_id": session.topic_id, "presenter_ids": [p.id for p in session.presenters],
+    }
+
+
+def delete_session(session: AgendaSession) -> None:
+    """Only a session never published may disappear; a published one is cancelled instead."""
+    if session.first_published_at is not None:
+        raise RuleBroken([Problem("", _(
+            "Phiên này đã được công bố nên không xóa được; hãy hủy phiên để lịch của đại biểu "
+            "được cập nhật."
+        ))])
+    record("session.delete", target=session, conference_id=session.conference_id,
+           title=session.title)
+    db.session.delete(session)
+
+
+def cancel_session(session: AgendaSession) -> None:
+    session.status = SessionStatus.CANCELLED
+    record("session.cancel", target=session, conference_id=session.conference_id,
+           title=session.title)
+
+
+def reinstate_session(session: AgendaSession) -> None:
+    conference = session.conference
+    _refuse_if_blocking(check_slot(conference, slot_of(session)))
+    session.status = SessionStatus.CONFIRMED
+    record("session.reinstate", target=session, conference_id=session.conference_id,
+           title=session.title)
+
+
+def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> list[AgendaSession]:
+    """Move a session, and with ``following`` every later session of its day, by N minutes.
+
+    All of them move or none does: the first broken rule undoes the whole shift.
+    """
+    conference = session.conference
+    moved = [session]
+    if following:
+        tz = conference.tz
+        day_end = datetime.combine(
+            session.starts_at.astimezone(tz).date() + timedelta(days=1), datetime.min.time(), tz
+        )
+        moved = list(db.session.scalars(
+            select(AgendaSession)
+            .where(AgendaSession.conference_id == conference.id)
+            .where(AgendaSession.status == SessionStatus.CONFIRMED)
+            .where(AgendaSession.starts_at >= session.starts_at)
+            .where(AgendaSession.starts_at < day_end)
+            .order_by(AgendaSession.starts_at)
+        ))
+        if session not in moved:
+            moved.insert(0, session)
+    delta = timedelta(minutes=minutes)
+    for item in moved:
+        item.starts_at += delta
+        item.ends_at += delta
+    db.session.flush()  # the checks below query the new times
+    problems = []
+    for item in moved:
+        for problem in check_slot(conference, slot_of(item)):
+            if problem.blocking:
+                problems.append(Problem("minutes", f"«{item.title}»: {problem.message}"))
+    if problems:
+        raise RuleBroken(problems)
+    record("session.shift", target=session, conference_id=conference.id, minutes=minutes,
+           sessions=[item.id for item in moved])
+    return moved
+
+
+# ---------------------------------------------------------------- topics, presenters, rooms
+
+
+def save_topic(
+    conference: Conference, topic: Topic | None, number: str, title: str, summary: str
+) -> Topic:
+    number = number.strip()
+    _refuse_if_blocking(check_topic_number(conference, number, topic.id if topic else None))
+    if topic is None:
+        topic = Topic(conference_id=conference.id)
+        db.session.add(topic)
+        action = "topic.create"
+    else:
+        action = "topic.update"
+    topic.number, topic.title, topic.summary = number, title.strip(), summary.strip()
+    record(action, target=topic, conference_id=conference.id, number=number)
+    return topic
+
+
+def save_presenter(
+    conference: Conference, presenter: Presenter | None, name: str, position: str, unit: str
+) -> Presenter:
+    if presenter is None:
+        presenter = Presenter(conference_id=conference.id)
+        db.session.add(presenter)
+        action = "presenter.create"
+    else:
+        action = "presenter.update"
+    presenter.name, presenter.position, presenter.unit = name.strip(), position.strip(), unit.strip()
+    record(action, target=presenter, conference_id=conference.id, name=presenter.name)
+    return presenter
+
+
+def save_room(conference: Conference, room: Room | None, name: str) -> Room:
+    name = name.strip()
+    taken = select(Room.id).where(Room.conference_id == conference.id, Room.name == name)
+    if room is not None:
+        taken = taken.where(Room.id != room.id)
+    if db.session.scalar(taken) is not None:
+        raise RuleBroken([Problem("name", _("Đã có phòng tên này."))])
+    if room is None:
+        room = Room(conference_id=conference.id)
+        db.session.add(room)
+    room.name = name
+    record("room.save", target=room, conference_id=conference.id, name=name)
+    return room
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The fields that changed, as {field: [old, new]} for the audit trail."""
+    return {
+        name: [_plain(before[name]), _plain(after[name])]
+        for name in after
+        if before.get(name) != after[name]
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+

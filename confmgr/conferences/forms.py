@@ -1,0 +1,88 @@
+"""Forms for building an agenda. Rules live in scheduling/editing; forms only parse input."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from confmgr.conferences.labels import SESSION_KIND_LABELS
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ConferenceForm(FlaskForm):
+    title = StringField(_l("Tên hội nghị"), validators=[DataRequired(), Length(max=500)])
+    slug = StringField(
+        _l("Địa chỉ rút gọn"), validators=[DataRequired(), Length(max=80)],
+        description=_l("Dùng trong đường dẫn /c/<địa chỉ>/, ví dụ tap-huan-2025."),
+    )
+    organising_unit = StringField(_l("Đơn vị tổ chức"), validators=[Length(max=300)])
+    description = TextAreaField(_l("Giới thiệu"))
+    timezone = StringField(
+        _l("Múi giờ"), default="Asia/Ho_Chi_Minh", validators=[DataRequired(), Length(max=64)]
+    )
+    first_day = DateField(_l("Ngày bắt đầu"), validators=[DataRequired()])
+    last_day = DateField(_l("Ngày kết thúc"), validators=[DataRequired()])
+
+
+class SessionForm(FlaskForm):
+    day = SelectField(_l("Ngày"), validators=[DataRequired()])
+    start = TimeField(_l("Bắt đầu"), validators=[DataRequired()])
+    end = TimeField(_l("Kết thúc"), validators=[DataRequired()])
+    kind = SelectField(
+        _l("Loại phiên"),
+        choices=[SelectChoice(kind.value, label) for kind, label in SESSION_KIND_LABELS.items()],
+    )
+    title = StringField(_l("Tiêu đề"), validators=[DataRequired(), Length(max=500)])
+    topic = SelectField(_l("Chuyên đề"), coerce=optional_int, validators=[Optional()])
+    presenters = SelectMultipleField(_l("Báo cáo viên"), coerce=int, validators=[Optional()])
+    room = SelectField(_l("Phòng"), coerce=optional_int, validators=[Optional()])
+    description = TextAreaField(_l("Mô tả"))
+
+
+class ShiftForm(FlaskForm):
+    minutes = IntegerField(
+        _l("Số phút (âm để dời sớm hơn)"),
+        validators=[DataRequired(), NumberRange(min=-720, max=720)],
+    )
+    scope = RadioField(
+        _l("Phạm vi"),
+        choices=[
+            SelectChoice("following", _l("Phiên này và mọi phiên sau trong ngày")),
+            SelectChoice("only", _l("Chỉ phiên này")),
+        ],
+        default="following",
+    )
+
+
+class TopicForm(FlaskForm):
+    number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=20)])
+    title = StringField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=500)])
+    summary = TextAreaField(_l("Tóm tắt"))
+
+
+class PresenterForm(FlaskForm):
+    name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
+    position = StringField(_l("Chức vụ"), validators=[Length(max=300)])
+    unit = StringField(_l("Đơn vị"), validators=[Length(max=300)])
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Tên phòng"), validators=[DataRequired(), Length(max=200)])
+
+
+class PublishForm(FlaskForm):
+    comment = TextAreaField(_l("Ghi chú thay đổi"), validators=[Length(max=2000)])

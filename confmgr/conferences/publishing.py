@@ -1,0 +1,369 @@
+"""Published versions of an agenda: freezing, reading back, and what changed between two.
+
+A version's snapshot is plain JSON, so a published agenda reads the same years later
+whatever happened to the live rows. Public pages, calendars and exports only ever read
+snapshots; organisers edit the live rows and publish again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from confmgr.accounts.models import User
+from confmgr.audit.services import record
+from confmgr.conferences.models import AgendaVersion, Conference
+from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
+from confmgr.db import db, utcnow
+from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
+
+#: Fields whose change is news to a calendar (iCalendar SEQUENCE rises).
+SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "title", "status")
+
+
+class NothingToPublish(ValueError):
+    """The draft is the same as the latest published version."""
+
+
+# ---------------------------------------------------------------- building snapshots
+
+
+def _session_content(session) -> dict[str, Any]:
+    topic = session.topic
+    return {
+        "id": session.id,
+        "uid": session.uid,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "kind": session.kind.value,
+        "title": session.title,
+        "description": session.description,
+        "status": session.status.value,
+        "room": session.room.name if session.room else None,
+        "topic": None if topic is None else {
+            "number": topic.number,
+            "title": topic.title,
+            "summary": topic.summary,
+            "materials": [
+                {"id": m.id, "title": m.title, "url": m.url, "file_name": m.original_name}
+                for m in topic.materials
+            ],
+        },
+        "presenters": [
+            {"name": p.name, "position": p.position, "unit": p.unit} for p in session.presenters
+        ],
+    }
+
+
+def _conference_content(conference: Conference) -> dict[str, Any]:
+    return {
+        "title": conference.title,
+        "organising_unit": conference.organising_unit,
+        "description": conference.description,
+        "timezone": conference.timezone,
+        "first_day": conference.first_day.isoformat(),
+        "last_day": conference.last_day.isoformat(),
+    }
+
+
+def draft_snapshot(conference: Conference, sessions: list | None = None) -> dict[str, Any]:
+    """The live agenda in snapshot form, without publication bookkeeping.
+
+    ``sessions``, when given, are the conference's sessions as agenda_sessions() loads them.
+    """
+    if sessions is None:
+        sessions = agenda_sessions(conference)
+    return {
+        "conference": _conference_content(conference),
+        "sessions": [_session_content(s) for s in sessions],
+    }
+
+
+def pending_changes(conference: Conference, sessions: list | None = None) -> list[Change]:
+    """What publishing now would change for readers of the latest version."""
+    latest = latest_version(conference)
+    return diff_snapshots(latest.snapshot if latest else None,
+                          draft_snapshot(conference, sessions))
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def latest_version(conference: Conference) -> AgendaVersion | None:
+    return db.session.scalar(
+        select(AgendaVersion)
+        .where(AgendaVersion.conference_id == conference.id)
+        .order_by(AgendaVersion.number.desc())
+        .limit(1)
+    )
+
+
+def publish(conference: Conference, user: User | None, comment: str = "") -> AgendaVersion:
+    """Freeze the live agenda as the next version; the caller commits."""
+    previous = latest_version(conference)
+    sessions = agenda_sessions(conference)
+    draft = draft_snapshot(conference, sessions)
+    if previous is not None and not diff_snapshots(previous.snapshot, draft):
+        raise NothingToPublish("the draft is the same as the latest version")
+
+    now = utcnow()
+    stamp = now.isoformat()
+    before = {s["uid"]: s for s in previous.snapshot["sessions"]} if previous else {}
+    live = {s.uid: s for s in sessions}
+    entries = []
+    for content in draft["sessions"]:
+        old = before.get(content["uid"])
+        if old is None:
+            bookkeeping = {"sequence": 0, "created": stamp, "modified": stamp}
+        else:
+            significant = any(old[name] != content[name] for name in SIGNIFICANT_FIELDS)
+            changed = _content_of(old) != content
+            bookkeeping = {
+                "sequence": old["sequence"] + (1 if significant else 0),
+                "created": old["created"],
+                "modified": stamp if changed else old["modified"],
+            }
+        session = live[content["uid"]]
+        session.sequence = bookkeeping["sequence"]
+        if session.first_published_at is None:
+            session.first_published_at = now
+        entries.append({**content, **bookkeeping})
+
+    version = AgendaVersion(
+        conference_id=conference.id,
+        number=previous.number + 1 if previous else 1,
+        comment=comment.strip(),
+        published_at=now,
+        published_by_id=user.id if user is not None else None,
+        snapshot={"conference": draft["conference"], "sessions": entries},
+    )
+    db.session.add(version)
+    conference.status = ConferenceStatus.PUBLISHED
+    record("agenda.publish", target=version, conference_id=conference.id,
+           number=version.number, comment=version.comment)
+    return version
+
+
+def _content_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in ("sequence", "created", "modified")}
+
+
+# ---------------------------------------------------------------- what changed
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a changelog."""
+
+    #: added, removed, moved, retitled, cancelled, reinstated, updated
+    kind: str
+    uid: str
+    title: str
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+
+
+def _place(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"starts_at": entry["starts_at"], "ends_at": entry["ends_at"], "room": entry["room"]}
+
+
+def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
+    """What a reader of ``old`` must learn to know ``new``, in the new agenda's order."""
+    before = {s["uid"]: s for s in old["sessions"]} if old else {}
+    after_uids = {s["uid"] for s in new["sessions"]}
+    changes: list[Change] = []
+    for entry in new["sessions"]:
+        previous = before.get(entry["uid"])
+        if previous is None:
+            changes.append(Change("added", entry["uid"], entry["title"], new=_place(entry)))
+            continue
+        status_changed = previous["status"] != entry["status"]
+        if status_changed and entry["status"] == SessionStatus.CANCELLED.value:
+            changes.append(Change("cancelled", entry["uid"], entry["title"]))
+        elif status_changed:
+            changes.append(Change("reinstated", entry["uid"], entry["title"]))
+        if _place(previous) != _place(entry):
+            changes.append(
+                Change("moved", entry["uid"], entry["title"], _place(previous), _place(entry))
+            )
+        if previous["title"] != entry["title"]:
+            changes.append(Change(
+                "retitled", entry["uid"], entry["title"],
+                {"title": previous["title"]}, {"title": entry["title"]},
+            ))
+        other = ("kind", "description", "topic", "presenters")
+        if any(previous.get(name) != entry.get(name) for name in other):
+            changes.append(Change("updated", entry["uid"], entry["title"]))
+    for uid, entry in before.items():
+        if uid not in after_uids:
+            changes.append(Change("removed", uid, entry["title"], old=_place(entry)))
+    if old is not None and old["conference"] != new["conference"]:
+        changes.append(Change("conference", "", new["conference"]["title"]))
+    return changes
+
+
+# ---------------------------------------------------------------- reading a version
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class PublishedPresenter:
+    name: str
+    position: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class PublishedMaterial:
+    id: int
+    title: str
+    url: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class PublishedTopic:
+    number: str
+    title: str
+    summary: str
+    materials: tuple[PublishedMaterial, ...]
+
+
+@dataclass(frozen=True)
+class PublishedConference:
+    title: str
+    organising_unit: str
+    description: str
+    timezone: str
+    first_day: date
+    last_day: date
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class PublishedSession:
+    """A session as a version shows it; the same attributes the live model offers."""
+
+    id: int
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    kind: SessionKind
+    title: str
+    description: str
+    status: SessionStatus
+    room: Named | None
+    topic: PublishedTopic | None
+    presenters: tuple[PublishedPresenter, ...]
+    sequence: int
+    created: datetime
+    modified: datetime
+    tz: ZoneInfo
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.tz)
+
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.tz)
+
+
+@dataclass(frozen=True)
+class PublishedAgenda:
+    number: int
+    published_at: datetime
+    comment: str
+    conference: PublishedConference
+    sessions: tuple[PublishedSession, ...]
+
+    @property
+    def days(self) -> list[AgendaDay]:
+        return group_by_day(self.sessions, self.conference.first_day, self.conference.last_day)
+
+
+def read_version(version: AgendaVersion) -> PublishedAgenda:
+    snapshot = version.snapshot
+    info = snapshot["conference"]
+    conference = PublishedConference(
+        title=info["title"],
+        organising_unit=info["organising_unit"],
+        description=info["description"],
+        timezone=info["timezone"],
+        first_day=date.fromisoformat(info["first_day"]),
+        last_day=date.fromisoformat(info["last_day"]),
+    )
+    tz = conference.tz
+    sessions = tuple(
+        PublishedSession(
+            id=s["id"],
+            uid=s["uid"],
+            starts_at=datetime.fromisoformat(s["starts_at"]),
+            ends_at=datetime.fromisoformat(s["ends_at"]),
+            kind=SessionKind(s["kind"]),
+            title=s["title"],
+            description=s["description"],
+            status=SessionStatus(s["status"]),
+            room=Named(s["room"]) if s["room"] else None,
+            topic=None if s["topic"] is None else PublishedTopic(
+                number=s["topic"]["number"],
+                title=s["topic"]["title"],
+                summary=s["topic"]["summary"],
+                materials=tuple(PublishedMaterial(**m) for m in s["topic"]["materials"]),
+            ),
+            presenters=tuple(PublishedPresenter(**p) for p in s["presenters"]),
+            sequence=s["sequence"],
+            created=datetime.fromisoformat(s["created"]),
+            modified=datetime.fromisoformat(s["modified"]),
+            tz=tz,
+        )
+        for s in snapshot["sessions"]
+    )
+    return PublishedAgenda(version.number, version.published_at, version.comment, conference,
+                           sessions)
+
+
+_READ_CACHE_SIZE = 256
+
+
+def published_agenda(conference: Conference) -> PublishedAgenda | None:
+    """The latest published version of a conference's agenda, or None before the first."""
+    latest = db.session.execute(
+        select(AgendaVersion.id, AgendaVersion.published_at)
+        .where(AgendaVersion.conference_id == conference.id)
+        .order_by(AgendaVersion.number.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    # A version never changes once written, so each is read from JSON once per process.
+    cache = current_app.extensions.setdefault("confmgr.published_agendas", {})
+    key = tuple(latest)
+    agenda = cache.get(key)
+    if agenda is None:
+        agenda = read_version(db.session.get(AgendaVersion, latest.id))
+        if len(cache) >= _READ_CACHE_SIZE:
+            cache.clear()
+        cache[key] = agenda
+    return agenda
+
+
+def versions(conference: Conference) -> list[AgendaVersion]:
+    return list(db.session.scalars(
+        select(AgendaVersion)
+        .where(AgendaVersion.conference_id == conference.id)
+        .order_by(AgendaVersion.number.desc())
+    ))

@@ -1,0 +1,140 @@
+"""Agenda rules: what a session may be, checked the same way by forms, bulk moves and the API.
+
+Each check names the form field at fault, so the message lands where the mistake is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from confmgr.conferences.models import (
+    AgendaSession,
+    Conference,
+    Presenter,
+    Topic,
+    session_presenters,
+)
+from confmgr.db import db
+from confmgr.enums import SessionStatus
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+    #: A warning is shown but does not stop the change.
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where and when a session would be, before it is saved."""
+
+    starts_at: datetime
+    ends_at: datetime
+    room_id: int | None = None
+    topic_id: int | None = None
+    presenter_ids: tuple[int, ...] = ()
+    #: The session being edited, left out of the conflict search.
+    session_id: int | None = None
+
+
+def local_instant(conference: Conference, day: date, at: time) -> datetime:
+    """A wall-clock time on a conference day, as an aware datetime in the conference's zone."""
+    return datetime.combine(day, at, conference.tz)
+
+
+def _hhmm(conference: Conference, value: datetime) -> str:
+    return value.astimezone(conference.tz).strftime("%H:%M")
+
+
+def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
+    """Every rule a session breaks, in the order of the form's fields."""
+    problems: list[Problem] = []
+    tz = conference.tz
+    first = datetime.combine(conference.first_day, time(0), tz)
+    after_last = datetime.combine(conference.last_day + timedelta(days=1), time(0), tz)
+    if slot.starts_at < first or slot.starts_at >= after_last or slot.ends_at > after_last:
+        first_day, last_day = (d.strftime("%d/%m/%Y") for d in (conference.first_day,
+                                                                 conference.last_day))
+        problems.append(Problem("day", _(
+            "Phiên phải nằm trong các ngày của hội nghị (%(first)s – %(last)s).",
+            first=first_day, last=last_day,
+        )))
+    if slot.ends_at <= slot.starts_at:
+        problems.append(Problem("end", _("Giờ kết thúc phải sau giờ bắt đầu.")))
+        return problems  # overlaps mean nothing for an empty or reversed interval
+
+    overlapping = (
+        select(AgendaSession)
+        .where(AgendaSession.conference_id == conference.id)
+        .where(AgendaSession.status == SessionStatus.CONFIRMED)
+        .where(AgendaSession.starts_at < slot.ends_at, AgendaSession.ends_at > slot.starts_at)
+        .order_by(AgendaSession.starts_at)
+    )
+    if slot.session_id is not None:
+        overlapping = overlapping.where(AgendaSession.id != slot.session_id)
+
+    if slot.room_id is not None:
+        clash = db.session.scalar(overlapping.where(AgendaSession.room_id == slot.room_id).limit(1))
+        if clash is not None:
+            problems.append(Problem("room", _(
+                "Phòng này đã có phiên «%(title)s» từ %(start)s đến %(end)s.",
+                title=clash.title, start=_hhmm(conference, clash.starts_at),
+                end=_hhmm(conference, clash.ends_at),
+            )))
+
+    if slot.presenter_ids:
+        rows = db.session.execute(
+            overlapping.with_only_columns(
+                AgendaSession.title, AgendaSession.starts_at, AgendaSession.ends_at,
+                session_presenters.c.presenter_id,
+            )
+            .join(session_presenters, session_presenters.c.session_id == AgendaSession.id)
+            .where(session_presenters.c.presenter_id.in_(slot.presenter_ids))
+            .limit(1)
+        ).first()
+        if rows is not None:
+            presenter = db.session.get(Presenter, rows.presenter_id)
+            problems.append(Problem("presenters", _(
+                "%(name)s đã trình bày «%(title)s» từ %(start)s đến %(end)s.",
+                name=presenter.name, title=rows.title,
+                start=_hhmm(conference, rows.starts_at), end=_hhmm(conference, rows.ends_at),
+            )))
+
+    if slot.topic_id is not None:
+        twice = select(AgendaSession.title).where(
+            AgendaSession.topic_id == slot.topic_id,
+            AgendaSession.status == SessionStatus.CONFIRMED,
+        )
+        if slot.session_id is not None:
+            twice = twice.where(AgendaSession.id != slot.session_id)
+        other = db.session.scalar(twice.limit(1))
+        if other is not None:
+            problems.append(Problem("topic", _(
+                "Chuyên đề này đã được xếp ở phiên «%(title)s».", title=other
+            ), blocking=False))
+    return problems
+
+
+def check_topic_number(conference: Conference, number: str, topic_id: int | None) -> list[Problem]:
+    query = select(Topic.id).where(Topic.conference_id == conference.id, Topic.number == number)
+    if topic_id is not None:
+        query = query.where(Topic.id != topic_id)
+    if db.session.scalar(query.limit(1)) is not None:
+        return [Problem("number", _("Số chuyên đề %(number)s đã có.", number=number))]
+    return []
+
+
+def slot_of(session: AgendaSession) -> Slot:
+    return Slot(
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        room_id=session.room_id,
+        topic_id=session.topic_id,
+        presenter_ids=tuple(p.id for p in session.presenters),
+        session_id=session.id,
+    )

@@ -1,0 +1,364 @@
+"""Organisers' pages for building and publishing an agenda."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from confmgr.accounts.permissions import manages_conference
+from confmgr.conferences import editing, publishing, services
+from confmgr.conferences.forms import (
+    ConferenceForm,
+    PresenterForm,
+    PublishForm,
+    RoomForm,
+    SessionForm,
+    ShiftForm,
+    TopicForm,
+)
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
+from confmgr.db import db
+from confmgr.enums import Role, SessionKind
+
+bp = Blueprint("agenda", __name__, url_prefix="/manage")
+
+
+def managed_conference(slug: str) -> Conference:
+    conference = services.conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        abort(403)
+    return conference
+
+
+def owned(model, conference: Conference, object_id: int):
+    """A row of the conference, or 404: ids from another conference are never reachable."""
+    row = db.session.get(model, object_id)
+    if row is None or row.conference_id != conference.id:
+        abort(404)
+    return row
+
+
+def show_problems(form: FlaskForm, problems) -> None:
+    """Put each problem on its field; problems without a field become a flash message."""
+    for problem in problems:
+        target = getattr(form, problem.field, None) if problem.field else None
+        if target is not None and hasattr(target, "errors"):
+            if isinstance(target.errors, tuple):
+                target.errors = list(target.errors)
+            target.errors.append(problem.message)
+        else:
+            flash(problem.message, "danger")
+
+
+def flash_warnings(problems) -> None:
+    for problem in problems:
+        flash(problem.message, "warning")
+
+
+# ---------------------------------------------------------------- conferences
+
+
+@bp.route("/conferences/new", methods=["GET", "POST"])
+@login_required
+def new_conference():
+    if current_user.role not in (Role.ADMIN, Role.ORGANISER):
+        abort(403)
+    form = ConferenceForm()
+    if form.validate_on_submit():
+        try:
+            conference = editing.create_conference(_conference_fields(form), current_user)
+        except editing.RuleBroken as broken:
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã tạo hội nghị."), "success")
+            return redirect(url_for("agenda.editor", slug=conference.slug))
+    return render_template("agenda/conference_form.html", form=form, conference=None)
+
+
+@bp.route("/c/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_conference(slug: str):
+    conference = managed_conference(slug)
+    form = ConferenceForm(obj=conference)
+    if form.validate_on_submit():
+        try:
+            editing.update_conference(conference, _conference_fields(form))
+        except editing.RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu."), "success")
+            return redirect(url_for("agenda.editor", slug=conference.slug))
+    return render_template("agenda/conference_form.html", form=form, conference=conference)
+
+
+def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
+    return editing.ConferenceFields(
+        slug=form.slug.data.strip(), title=form.title.data.strip(),
+        organising_unit=(form.organising_unit.data or "").strip(),
+        description=(form.description.data or "").strip(),
+        timezone=form.timezone.data.strip(), first_day=form.first_day.data,
+        last_day=form.last_day.data,
+    )
+
+
+# ---------------------------------------------------------------- the agenda editor
+
+
+@bp.get("/c/<slug>/agenda")
+@login_required
+def editor(slug: str):
+    conference = managed_conference(slug)
+    sessions = services.agenda_sessions(conference)
+    return render_template(
+        "agenda/editor.html", conference=conference,
+        days=services.group_by_day(sessions, conference.first_day, conference.last_day),
+        latest=publishing.latest_version(conference),
+        pending=publishing.pending_changes(conference, sessions),
+    )
+
+
+def _session_form(conference: Conference, session: AgendaSession | None) -> SessionForm:
+    form = SessionForm()
+    form.day.choices = [
+        SelectChoice(day.isoformat(), f"{day:%d/%m/%Y}")
+        for day in services.conference_days(conference)
+    ]
+    form.topic.choices = [SelectChoice("", "—")] + [
+        SelectChoice(t.id, f"{t.number}. {t.title}") for t in db.session.scalars(
+            select(Topic).where(Topic.conference_id == conference.id).order_by(Topic.number)
+        )
+    ]
+    form.room.choices = [SelectChoice("", "—")] + [
+        SelectChoice(r.id, r.name) for r in db.session.scalars(
+            select(Room).where(Room.conference_id == conference.id).order_by(Room.name)
+        )
+    ]
+    form.presenters.choices = [
+        SelectChoice(p.id, f"{p.name} — {p.position}" if p.position else p.name)
+        for p in db.session.scalars(
+            select(Presenter).where(Presenter.conference_id == conference.id)
+            .order_by(Presenter.name)
+        )
+    ]
+    if request.method == "GET" and session is not None:
+        start, end = session.local_start(), session.local_end()
+        form.day.data = start.date().isoformat()
+        form.start.data, form.end.data = start.time(), end.time()
+        form.kind.data = session.kind.value
+        form.title.data, form.description.data = session.title, session.description
+        form.topic.data, form.room.data = session.topic_id, session.room_id
+        form.presenters.data = [p.id for p in session.presenters]
+    elif request.method == "GET":
+        form.day.data = request.args.get("day") or conference.first_day.isoformat()
+        form.kind.data = SessionKind.TOPIC.value
+    return form
+
+
+def _session_fields(form: SessionForm) -> editing.SessionFields:
+    return editing.SessionFields(
+        day=date.fromisoformat(form.day.data), start=form.start.data, end=form.end.data,
+        kind=SessionKind(form.kind.data), title=form.title.data,
+        description=form.description.data or "", room_id=form.room.data,
+        topic_id=form.topic.data, presenter_ids=tuple(form.presenters.data or ()),
+    )
+
+
+@bp.route("/c/<slug>/sessions/new", methods=["GET", "POST"])
+@bp.route("/c/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_session(slug: str, session_id: int | None = None):
+    conference = managed_conference(slug)
+    session = owned(AgendaSession, conference, session_id) if session_id else None
+    form = _session_form(conference, session)
+    if form.validate_on_submit():
+        try:
+            saved, warnings = editing.save_session(conference, session, _session_fields(form))
+        except editing.RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu phiên «%(title)s».", title=saved.title), "success")
+            flash_warnings(warnings)
+            if request.form.get("then") == "another":
+                return redirect(url_for("agenda.edit_session", slug=slug, day=form.day.data))
+            return redirect(url_for("agenda.editor", slug=slug) + f"#s{saved.id}")
+    return render_template(
+        "agenda/session_form.html", conference=conference, session=session, form=form
+    )
+
+
+@bp.post("/c/<slug>/sessions/<int:session_id>/<any(cancel, reinstate, delete):action>")
+@login_required
+def session_action(slug: str, session_id: int, action: str):
+    conference = managed_conference(slug)
+    session = owned(AgendaSession, conference, session_id)
+    title = session.title
+    try:
+        {"cancel": editing.cancel_session, "reinstate": editing.reinstate_session,
+         "delete": editing.delete_session}[action](session)
+    except editing.RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+    else:
+        db.session.commit()
+        flash({
+            "cancel": _("Đã hủy phiên «%(title)s».", title=title),
+            "reinstate": _("Đã khôi phục phiên «%(title)s».", title=title),
+            "delete": _("Đã xóa phiên «%(title)s».", title=title),
+        }[action], "success")
+    return redirect(url_for("agenda.editor", slug=slug))
+
+
+@bp.route("/c/<slug>/sessions/<int:session_id>/shift", methods=["GET", "POST"])
+@login_required
+def shift_session(slug: str, session_id: int):
+    conference = managed_conference(slug)
+    session = owned(AgendaSession, conference, session_id)
+    form = ShiftForm()
+    if form.validate_on_submit():
+        if form.minutes.data == 0:
+            form.minutes.errors.append(_("Nhập số phút khác 0."))
+        else:
+            try:
+                moved = editing.shift_sessions(
+                    session, form.minutes.data, following=form.scope.data == "following"
+                )
+            except editing.RuleBroken as broken:
+                db.session.rollback()
+                session = owned(AgendaSession, conference, session_id)
+                show_problems(form, broken.problems)
+            else:
+                db.session.commit()
+                flash(_("Đã dời %(count)d phiên %(minutes)+d phút.",
+                        count=len(moved), minutes=form.minutes.data), "success")
+                return redirect(url_for("agenda.editor", slug=slug) + f"#s{session_id}")
+    return render_template(
+        "agenda/shift_form.html", conference=conference, session=session, form=form
+    )
+
+
+# ---------------------------------------------------------------- topics, presenters, rooms
+
+
+@bp.get("/c/<slug>/topics")
+@login_required
+def topics(slug: str):
+    conference = managed_conference(slug)
+    rows = db.session.scalars(
+        select(Topic).where(Topic.conference_id == conference.id)
+        .options(selectinload(Topic.materials)).order_by(Topic.number)
+    )
+    return render_template("agenda/topics.html", conference=conference, topics=list(rows))
+
+
+@bp.route("/c/<slug>/topics/new", methods=["GET", "POST"])
+@bp.route("/c/<slug>/topics/<int:topic_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_topic(slug: str, topic_id: int | None = None):
+    conference = managed_conference(slug)
+    topic = owned(Topic, conference, topic_id) if topic_id else None
+    form = TopicForm(obj=topic)
+    if form.validate_on_submit():
+        try:
+            editing.save_topic(conference, topic, form.number.data, form.title.data,
+                               form.summary.data or "")
+        except editing.RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu chuyên đề."), "success")
+            return redirect(url_for("agenda.topics", slug=slug))
+    return render_template("agenda/simple_form.html", conference=conference, form=form,
+                           heading=_("Chuyên đề"), back=url_for("agenda.topics", slug=slug))
+
+
+@bp.get("/c/<slug>/presenters")
+@login_required
+def presenters(slug: str):
+    conference = managed_conference(slug)
+    rows = db.session.scalars(
+        select(Presenter).where(Presenter.conference_id == conference.id).order_by(Presenter.name)
+    )
+    return render_template("agenda/presenters.html", conference=conference,
+                           presenters=list(rows))
+
+
+@bp.route("/c/<slug>/presenters/new", methods=["GET", "POST"])
+@bp.route("/c/<slug>/presenters/<int:presenter_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_presenter(slug: str, presenter_id: int | None = None):
+    conference = managed_conference(slug)
+    presenter = owned(Presenter, conference, presenter_id) if presenter_id else None
+    form = PresenterForm(obj=presenter)
+    if form.validate_on_submit():
+        editing.save_presenter(conference, presenter, form.name.data,
+                               form.position.data or "", form.unit.data or "")
+        db.session.commit()
+        flash(_("Đã lưu báo cáo viên."), "success")
+        return redirect(url_for("agenda.presenters", slug=slug))
+    return render_template("agenda/simple_form.html", conference=conference, form=form,
+                           heading=_("Báo cáo viên"),
+                           back=url_for("agenda.presenters", slug=slug))
+
+
+@bp.route("/c/<slug>/rooms", methods=["GET", "POST"])
+@login_required
+def rooms(slug: str):
+    conference = managed_conference(slug)
+    form = RoomForm()
+    if form.validate_on_submit():
+        try:
+            editing.save_room(conference, None, form.name.data)
+        except editing.RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã thêm phòng."), "success")
+            return redirect(url_for("agenda.rooms", slug=slug))
+    rows = db.session.scalars(
+        select(Room).where(Room.conference_id == conference.id).order_by(Room.name)
+    )
+    return render_template("agenda/rooms.html", conference=conference, rooms=list(rows),
+                           form=form)
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@bp.route("/c/<slug>/publish", methods=["GET", "POST"])
+@login_required
+def publish(slug: str):
+    conference = managed_conference(slug)
+    latest = publishing.latest_version(conference)
+    pending = publishing.pending_changes(conference)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            version = publishing.publish(conference, current_user, form.comment.data or "")
+            db.session.commit()
+        except publishing.NothingToPublish:
+            db.session.rollback()
+            flash(_("Không có thay đổi nào so với phiên bản đã công bố."), "warning")
+        except IntegrityError:
+            # Two organisers pressed publish at once; the other one's version stands.
+            db.session.rollback()
+            flash(_("Một người khác vừa công bố; hãy xem lại rồi thử lại."), "warning")
+        else:
+            flash(_("Đã công bố phiên bản %(number)d.", number=version.number), "success")
+            return redirect(url_for("agenda.editor", slug=slug))
+    return render_template("agenda/publish.html", conference=conference, latest=latest,
+                           pending=pending, form=form)

@@ -1,0 +1,58 @@
+"""Small helpers shared by the tests."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from html import unescape
+
+from sqlalchemy import event
+
+from confmgr.db import db
+from tests.conftest import csrf_token, login
+
+ORGANISER = ("organiser@example.org", "demo-organiser-2025")
+COORDINATOR = ("quangninh@example.org", "demo-quangninh-2025")
+ADMIN = ("admin@example.org", "demo-admin-2025")
+
+
+def logged_in(client, account):
+    response = login(client, *account)
+    assert response.status_code == 302, "login failed"
+    return client
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    """POST like a browser: with the CSRF token from the page the form lives on."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+
+
+FIELD_BLOCK = re.compile(r'<div class="mb-3">\n(.*?)\n</div>', re.S)
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    """The error messages shown under one form field (see templates/_form.html)."""
+    for block in FIELD_BLOCK.findall(page):
+        if f'name="{name}"' in block:
+            return [unescape(m) for m in re.findall(r'<div class="invalid-feedback">(.*?)</div>', block)]
+    raise AssertionError(f"no field {name} on the page")
+
+
+def flashes(page: str) -> list[str]:
+    return [unescape(m).strip() for m in re.findall(r'<div class="alert alert-\w+" role="status">(.*?)</div>', page, re.S)]
+
+
+@contextmanager
+def count_queries(app):
+    """Count the SQL statements the app sends while the block runs."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

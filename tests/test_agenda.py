@@ -1,0 +1,506 @@
+"""Building and publishing an agenda: checks, slips, cancellations, versions and permissions."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from confmgr.accounts.models import User
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences import editing, publishing
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
+from confmgr.conferences.scheduling import Slot, check_slot
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import SessionKind, SessionStatus
+from tests.conftest import csrf_token
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    count_queries,
+    field_errors,
+    flashes,
+    logged_in,
+    post_form,
+)
+
+EDITOR = f"/manage/c/{SLUG}/agenda"
+NEW_SESSION = f"/manage/c/{SLUG}/sessions/new"
+HCM = timezone(timedelta(hours=7))
+
+
+def ids(app) -> dict:
+    """Ids of demo objects the tests refer to."""
+    with app.app_context():
+        sessions = db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)).all()
+        return {
+            "sessions": [s.id for s in sessions],
+            "room": db.session.scalar(select(Room.id)),
+            "thang": db.session.scalar(select(Presenter.id).where(Presenter.name == "Nguyễn Xuân Thắng")),
+            "topic_1": db.session.scalar(select(Topic.id).where(Topic.number == "1")),
+        }
+
+
+def session_form(**overrides) -> dict:
+    data = {"day": "2025-06-14", "start": "17:30", "end": "18:00", "kind": "other",
+            "title": "Phiên bổ sung", "topic": "", "room": "", "description": ""}
+    data.update(overrides)
+    return data
+
+
+def local_times(app, session_id: int) -> tuple[str, str]:
+    with app.app_context():
+        s = db.session.get(AgendaSession, session_id)
+        return s.local_start().strftime("%d/%m %H:%M"), s.local_end().strftime("%H:%M")
+
+
+# ---------------------------------------------------------------- checks, on the field at fault
+
+
+def test_session_outside_the_conference_days(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, NEW_SESSION, session_form(day="2025-06-16")).get_data(as_text=True)
+    # 16/06 is not offered by the form at all, so the choice itself is refused.
+    assert field_errors(page, "day") == ["Not a valid choice."]
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        late = Slot(datetime(2025, 6, 15, 23, 30, tzinfo=HCM), datetime(2025, 6, 16, 0, 30, tzinfo=HCM))
+        assert [(p.field, p.message) for p in check_slot(conference, late)] == [
+            ("day", "Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025).")
+        ]
+
+
+def test_end_must_come_after_start(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, NEW_SESSION, session_form(start="18:00", end="17:00")).get_data(as_text=True)
+    assert field_errors(page, "end") == ["Giờ kết thúc phải sau giờ bắt đầu."]
+    assert field_errors(page, "start") == []
+
+
+def test_two_sessions_in_one_room_at_once(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    page = post_form(client, NEW_SESSION, session_form(
+        start="08:15", end="08:45", room=known["room"],
+    )).get_data(as_text=True)
+    assert field_errors(page, "room") == [
+        "Phòng này đã có phiên «Phát biểu khai mạc hội nghị» từ 08:00 đến 08:30."
+    ]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaSession)) == 16
+
+
+def test_touching_sessions_do_not_clash(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    response = post_form(client, NEW_SESSION, session_form(
+        start="17:30", end="18:00", room=known["room"],  # the discussion ends at 17:30
+    ))
+    assert response.status_code == 302
+
+
+def test_a_presenter_in_two_places_at_once(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    page = post_form(client, NEW_SESSION, session_form(
+        start="08:10", end="08:20", presenters=[known["thang"]],
+    )).get_data(as_text=True)
+    assert field_errors(page, "presenters") == [
+        "Nguyễn Xuân Thắng đã trình bày «Phát biểu khai mạc hội nghị» từ 08:00 đến 08:30."
+    ]
+
+
+def test_duplicate_topic_numbers(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/topics/new", {
+        "number": "3", "title": "Trùng số", "summary": "",
+    }).get_data(as_text=True)
+    assert field_errors(page, "number") == ["Số chuyên đề 3 đã có."]
+
+
+def test_a_topic_scheduled_twice_is_a_warning_not_a_refusal(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    response = post_form(client, NEW_SESSION, session_form(
+        kind="topic", title="Chuyên đề 1 (buổi chiều)", topic=known["topic_1"],
+    ), follow_redirects=True)
+    messages = flashes(response.get_data(as_text=True))
+    assert "Đã lưu phiên «Chuyên đề 1 (buổi chiều)»." in messages
+    assert (
+        "Chuyên đề này đã được xếp ở phiên «Công tác tổ chức xây dựng Đảng; tổ chức cơ sở Đảng, "
+        "bộ máy và hoạt động cấp ủy cấp xã (mới)»." in messages
+    )
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaSession)) == 17
+
+
+def test_editing_a_session_keeps_it_out_of_its_own_way(client, demo):
+    known = ids(demo)
+    opening = known["sessions"][1]
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/{opening}/edit", session_form(
+        start="08:00", end="08:35", kind="opening", title="Khai mạc", room=known["room"],
+        presenters=[known["thang"]],
+    ))
+    # 08:30-08:35 now overlaps the directive speech in the same room.
+    page = response.get_data(as_text=True)
+    assert field_errors(page, "room") == [
+        "Phòng này đã có phiên «Phát biểu chỉ đạo của Thủ tướng Chính phủ» từ 08:30 đến 09:15."
+    ]
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/{opening}/edit", session_form(
+        start="08:00", end="08:30", kind="opening", title="Khai mạc hội nghị",
+        room=known["room"], presenters=[known["thang"]],
+    ))
+    assert response.status_code == 302
+    assert local_times(demo, opening) == ("14/06 08:00", "08:30")
+
+
+# ---------------------------------------------------------------- slips
+
+
+def test_shift_a_session_and_every_later_one_that_day(client, demo):
+    known = ids(demo)
+    sessions = known["sessions"]
+    logged_in(client, ORGANISER)
+    before = [local_times(demo, i) for i in sessions]
+    topic_3 = sessions[6]  # 13:30
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/{topic_3}/shift",
+                         {"minutes": "20", "scope": "following"})
+    assert response.status_code == 302
+    after = [local_times(demo, i) for i in sessions]
+    assert after[:6] == before[:6]  # the morning stays
+    assert after[6:11] == [
+        ("14/06 13:50", "14:50"), ("14/06 14:50", "15:50"), ("14/06 15:50", "16:05"),
+        ("14/06 16:05", "17:05"), ("14/06 17:05", "17:50"),
+    ]
+    assert after[11:] == before[11:]  # day 2 stays
+
+
+def test_shift_is_all_or_nothing(client, demo):
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    before = [local_times(demo, i) for i in sessions]
+    # +10 hours pushes the last day's afternoon past the conference's end: nothing may move.
+    page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[14]}/shift",
+                     {"minutes": "600", "scope": "following"}).get_data(as_text=True)
+    assert field_errors(page, "minutes") == [
+        f"«{title}»: Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025)."
+        for title in ("Thảo luận, trao đổi, giải đáp vướng mắc tại các điểm cầu",
+                      "Bế mạc hội nghị")
+    ]
+    assert [local_times(demo, i) for i in sessions] == before
+
+
+def test_shift_one_session_into_another_is_refused(client, demo):
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[3]}/shift",
+                     {"minutes": "-30", "scope": "only"}).get_data(as_text=True)
+    assert field_errors(page, "minutes") == [
+        "«Công tác tổ chức xây dựng Đảng; tổ chức cơ sở Đảng, bộ máy và hoạt động cấp ủy cấp xã "
+        "(mới)»: Phòng này đã có phiên «Phát biểu chỉ đạo của Thủ tướng Chính phủ» từ 08:30 "
+        "đến 09:15."
+    ]
+    assert local_times(demo, sessions[3]) == ("14/06 09:15", "10:15")
+
+
+# ---------------------------------------------------------------- cancel, don't delete
+
+
+def test_published_session_cannot_be_deleted_only_cancelled(client, demo):
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/sessions/{sessions[4]}"
+    token = csrf_token(client, EDITOR)
+    page = client.post(f"{url}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert ("Phiên này đã được công bố nên không xóa được; hãy hủy phiên để lịch của đại biểu "
+            "được cập nhật.") in flashes(page.get_data(as_text=True))
+    client.post(f"{url}/cancel", data={"csrf_token": token})
+    with demo.app_context():
+        assert db.session.get(AgendaSession, sessions[4]).status == SessionStatus.CANCELLED
+        publishing.publish(db.session.scalar(select(Conference)), None, "Hủy giải lao")
+        db.session.commit()
+    public = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert f'<tr id="s{sessions[4]}" class="session kind-break cancelled">' in public
+
+
+def test_unpublished_session_can_be_deleted(client, demo):
+    logged_in(client, ORGANISER)
+    post_form(client, NEW_SESSION, session_form(title="Sẽ xóa"))
+    with demo.app_context():
+        new_id = db.session.scalar(select(AgendaSession.id).where(AgendaSession.title == "Sẽ xóa"))
+    response = client.post(f"/manage/c/{SLUG}/sessions/{new_id}/delete",
+                           data={"csrf_token": csrf_token(client, EDITOR)})
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.get(AgendaSession, new_id) is None
+        deleted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "session.delete"))
+        assert deleted.details == {"title": "Sẽ xóa"}
+
+
+# ---------------------------------------------------------------- versions and the changelog
+
+
+def make_version_2(app) -> dict:
+    """Move, retitle, cancel and add, then publish version 2."""
+    with app.app_context():
+        conference = db.session.scalar(select(Conference))
+        sessions = db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)).all()
+        sessions[6].starts_at += timedelta(minutes=30)   # topic 3: 13:30 -> 14:00
+        sessions[6].ends_at += timedelta(minutes=30)
+        sessions[7].starts_at += timedelta(minutes=30)   # topic 4 follows
+        sessions[7].ends_at += timedelta(minutes=30)
+        sessions[13].title = "Hướng dẫn nghiệp vụ ở cấp xã (mới)"
+        editing.cancel_session(sessions[12])
+        editing.save_session(conference, None, editing.SessionFields(
+            day=date(2025, 6, 15), start=time(16, 0), end=time(16, 30),
+            kind=SessionKind.OTHER, title="Chụp ảnh lưu niệm",
+        ))
+        publishing.publish(conference, None, "Điều chỉnh chiều ngày 14/6")
+        db.session.commit()
+        return {"topic_3": sessions[6].uid, "retitled": sessions[13].uid}
+
+
+def test_changelog_diff_between_two_versions(demo):
+    make_version_2(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        v2, v1 = publishing.versions(conference)
+        changes = publishing.diff_snapshots(v1.snapshot, v2.snapshot)
+        room = "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
+        assert [(c.kind, c.title, c.old, c.new) for c in changes] == [
+            ("moved", TOPIC_3, {"starts_at": "2025-06-14T06:30:00+00:00",
+                                "ends_at": "2025-06-14T07:30:00+00:00", "room": room},
+             {"starts_at": "2025-06-14T07:00:00+00:00",
+              "ends_at": "2025-06-14T08:00:00+00:00", "room": room}),
+            ("moved", TOPIC_4, {"starts_at": "2025-06-14T07:30:00+00:00",
+                                "ends_at": "2025-06-14T08:30:00+00:00", "room": room},
+             {"starts_at": "2025-06-14T08:00:00+00:00",
+              "ends_at": "2025-06-14T09:00:00+00:00", "room": room}),
+            ("cancelled", "Giải lao", {}, {}),
+            ("retitled", "Hướng dẫn nghiệp vụ ở cấp xã (mới)",
+             {"title": "Hướng dẫn một số lĩnh vực công tác cụ thể ở cấp xã (mới)"},
+             {"title": "Hướng dẫn nghiệp vụ ở cấp xã (mới)"}),
+            ("added", "Chụp ảnh lưu niệm", {}, {"starts_at": "2025-06-15T09:00:00+00:00",
+                                                  "ends_at": "2025-06-15T09:30:00+00:00",
+                                                  "room": None}),
+        ]
+
+
+TOPIC_3 = "Những điểm mới cơ bản trong công tác kiểm tra, giám sát của Đảng"
+TOPIC_4 = "Tổ chức và hoạt động của MTTQ và các đoàn thể chính trị ở cấp xã (mới)"
+
+
+def test_changelog_page_and_atom_feed(client, demo):
+    make_version_2(demo)
+    page = client.get(f"/c/{SLUG}/changelog").get_data(as_text=True)
+    assert "Phiên bản 2" in page and "Điều chỉnh chiều ngày 14/6" in page
+    assert f"Đổi giờ/phòng:</strong> {TOPIC_3}" in page
+    assert "13:30 14/06/2025" in page and "14:00 14/06/2025" in page
+    assert "Công bố lần đầu: 16 phiên." in page
+
+    agenda = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert (f'<link rel="alternate" type="application/atom+xml" title="Thay đổi chương trình" '
+            f'href="/c/{SLUG}/changelog.atom">') in agenda
+
+    response = client.get(f"/c/{SLUG}/changelog.atom")
+    assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(response.data)
+    entries = feed.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == ["Phiên bản 2", "Phiên bản 1"]
+    content = entries[0].findtext(f"{atom}content")
+    assert "<p>Điều chỉnh chiều ngày 14/6</p>" in content
+    assert f"<li>Hủy: Giải lao</li>" in content
+    assert ("<li>Đổi tên: Hướng dẫn nghiệp vụ ở cấp xã (mới) — «Hướng dẫn một số lĩnh vực công "
+            "tác cụ thể ở cấp xã (mới)» → «Hướng dẫn nghiệp vụ ở cấp xã (mới)»</li>") in content
+
+
+def test_unpublished_edits_never_reach_public_pages(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    post_form(client, f"/manage/c/{SLUG}/sessions/{known['sessions'][1]}/edit", session_form(
+        start="08:00", end="08:30", kind="opening", title="Khai mạc (bản nháp)",
+        room=known["room"], presenters=[known["thang"]],
+    ))
+    post_form(client, f"/manage/c/{SLUG}/edit", {
+        "title": "Tên nháp", "slug": SLUG, "organising_unit": "Đơn vị nháp", "description": "",
+        "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14", "last_day": "2025-06-15",
+    })
+    for url in (f"/c/{SLUG}/", f"/c/{SLUG}/print", f"/c/{SLUG}/agenda.ics",
+                f"/c/{SLUG}/changelog", f"/c/{SLUG}/changelog.atom"):
+        body = client.get(url).get_data(as_text=True)
+        assert "bản nháp" not in body and "Tên nháp" not in body, url
+    assert "Khai mạc (bản nháp)" in client.get(EDITOR).get_data(as_text=True)
+    assert "2 thay đổi chưa công bố" in client.get(EDITOR).get_data(as_text=True)
+
+    response = post_form(client, f"/manage/c/{SLUG}/publish", {"comment": "Đổi tên"})
+    assert response.status_code == 302
+    public = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert "Khai mạc (bản nháp)" in public and "Tên nháp" in public
+    assert "Phiên bản 2" in public
+
+
+def test_publishing_nothing_new_is_refused(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/publish", {"comment": ""},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Không có thay đổi nào so với phiên bản đã công bố." in flashes(page)
+    with demo.app_context():
+        assert len(publishing.versions(db.session.scalar(select(Conference)))) == 1
+
+
+def test_printable_agenda(client, demo):
+    page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page
+    assert "HỌC VIỆN CHÍNH TRỊ QUỐC GIA HỒ CHÍ MINH" in page
+    assert "<h1>CHƯƠNG TRÌNH</h1>" in page
+    assert "<h2>THỨ BẢY, 14/06/2025</h2>" in page
+    assert '<td class="col-time">08:00 – 08:30</td>' in page
+    assert "css/print.css" in page
+
+
+# ---------------------------------------------------------------- creating a conference
+
+
+def test_organiser_creates_a_conference_and_manages_it(client, demo):
+    logged_in(client, ORGANISER)
+    form = {"title": "Tập huấn 2026", "slug": "tap-huan-2026", "organising_unit": "Ban Tổ chức",
+            "description": "", "timezone": "Asia/Ho_Chi_Minh",
+            "first_day": "2026-03-02", "last_day": "2026-03-03"}
+    page = post_form(client, "/manage/conferences/new", {**form, "slug": "Tập Huấn"}).get_data(as_text=True)
+    assert field_errors(page, "slug") == [
+        "Chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ tap-huan-2025."
+    ]
+    page = post_form(client, "/manage/conferences/new", {**form, "slug": SLUG}).get_data(as_text=True)
+    assert field_errors(page, "slug") == ["Địa chỉ này đã được dùng."]
+    page = post_form(client, "/manage/conferences/new", {**form, "timezone": "GMT+7"}).get_data(as_text=True)
+    assert field_errors(page, "timezone") == ["Múi giờ không hợp lệ: hãy dùng tên IANA."]
+    response = post_form(client, "/manage/conferences/new", form)
+    assert response.headers["Location"] == "/manage/c/tap-huan-2026/agenda"
+    assert client.get("/manage/c/tap-huan-2026/agenda").status_code == 200
+    assert client.get("/c/tap-huan-2026/").status_code == 200  # its organiser sees the draft
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert client.get("/c/tap-huan-2026/").status_code == 404  # nobody else does
+
+
+# ---------------------------------------------------------------- permissions and trail
+
+EDIT_PAGES = [EDITOR, NEW_SESSION, f"/manage/c/{SLUG}/topics", f"/manage/c/{SLUG}/presenters",
+              f"/manage/c/{SLUG}/rooms", f"/manage/c/{SLUG}/publish", f"/manage/c/{SLUG}/edit"]
+
+
+@pytest.mark.parametrize("url", EDIT_PAGES)
+def test_coordinators_cannot_edit_the_agenda(client, demo, url):
+    logged_in(client, COORDINATOR)
+    assert client.get(url).status_code == 403
+
+
+def test_coordinator_cannot_post_changes(client, demo):
+    sessions = ids(demo)["sessions"]
+    logged_in(client, COORDINATOR)
+    token = csrf_token(client, "/manage/")
+    assert client.post(f"/manage/c/{SLUG}/sessions/{sessions[4]}/cancel",
+                       data={"csrf_token": token}).status_code == 403
+    assert client.post(f"/manage/c/{SLUG}/publish", data={"csrf_token": token}).status_code == 403
+    assert client.get("/manage/conferences/new").status_code == 403
+
+
+def test_organiser_of_another_conference_is_refused(client, demo):
+    with demo.app_context():
+        other = User(email="other@example.org", display_name="Khác", role="organiser")
+        other.set_password("mot-mat-khau-dai")
+        db.session.add(other)
+        db.session.commit()
+    logged_in(client, ("other@example.org", "mot-mat-khau-dai"))
+    for url in EDIT_PAGES:
+        assert client.get(url).status_code == 403, url
+
+
+def test_ids_from_another_conference_are_not_reachable(client, demo):
+    with demo.app_context():
+        other = Conference(slug="khac", title="Khác", first_day=date(2025, 7, 1),
+                           last_day=date(2025, 7, 1))
+        db.session.add(other)
+        db.session.flush()
+        organiser = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        organiser.conferences.append(other)
+        db.session.commit()
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    assert client.get(f"/manage/c/khac/sessions/{sessions[0]}/edit").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_login(client, demo):
+    response = client.get(EDITOR)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_every_change_goes_to_the_audit_log(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    post_form(client, f"/manage/c/{SLUG}/sessions/{known['sessions'][4]}/edit", session_form(
+        start="10:15", end="10:30", kind="break", title="Giải lao, trà", room=known["room"],
+    ))
+    post_form(client, f"/manage/c/{SLUG}/presenters/new", {"name": "Trần Văn Bình",
+                                                          "position": "Vụ trưởng", "unit": ""})
+    post_form(client, f"/manage/c/{SLUG}/publish", {"comment": "v2"})
+    with demo.app_context():
+        organiser_id = db.session.scalar(select(User.id).where(User.email == ORGANISER[0]))
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.user_id == organiser_id,
+                                     AuditEntry.action != "user.login")
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(e.action, e.details) for e in entries] == [
+            ("session.update", {"title": ["Giải lao", "Giải lao, trà"]}),
+            ("presenter.create", {"name": "Trần Văn Bình"}),
+            ("agenda.publish", {"number": 2, "comment": "v2"}),
+        ]
+
+
+# ---------------------------------------------------------------- no N+1 queries
+
+
+def add_sessions(app, count: int) -> None:
+    with app.app_context():
+        conference = Conference(slug="lon", title="Hội nghị lớn", first_day=date(2025, 9, 1),
+                                last_day=date(2025, 9, 5))
+        db.session.add(conference)
+        db.session.flush()
+        rooms = [Room(conference_id=conference.id, name=f"Phòng {i}") for i in range(4)]
+        presenters = [Presenter(conference_id=conference.id, name=f"BCV {i}") for i in range(8)]
+        topics = [Topic(conference_id=conference.id, number=str(i), title=f"CĐ {i}")
+                  for i in range(count)]
+        db.session.add_all(rooms + presenters + topics)
+        db.session.flush()
+        for i in range(count):
+            day, slot = divmod(i, count // 5 or 1)
+            start = datetime(2025, 9, 1 + min(day, 4), 7, 0, tzinfo=HCM) + timedelta(minutes=10 * slot)
+            session = AgendaSession(
+                conference_id=conference.id, kind=SessionKind.TOPIC, title=f"Phiên {i}",
+                starts_at=start, ends_at=start + timedelta(minutes=10),
+                room_id=rooms[i % 4].id, topic_id=topics[i].id,
+            )
+            session.presenters = [presenters[i % 8]]
+            db.session.add(session)
+        db.session.flush()
+        organiser = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        organiser.conferences.append(conference)
+        publishing.publish(conference, None, "")
+        db.session.commit()
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_pages_use_a_bounded_number_of_queries(client, demo, count):
+    add_sessions(demo, count)
+    logged_in(client, ORGANISER)
+    budgets = {"/c/lon/": 3, "/c/lon/agenda.ics": 2, "/c/lon/print": 3,
+               "/manage/c/lon/agenda": 8}
+    for url, budget in budgets.items():
+        client.get(url)  # warm the per-process caches
+        with count_queries(demo) as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) <= budget, (url, len(statements), statements)
