@@ -101,12 +101,98 @@ def agenda_public_page(ctx: Context) -> Result:
     return Result("agenda.public_page", median, "ms", p95=p95)
 
 
+BIG_AGENDA = "bench-200"
+
+
+@benchmark("agenda.public_page_200")
+def agenda_public_page_200(ctx: Context) -> Result:
+    """The public agenda of a published 200-session conference."""
+    client = ctx.app.test_client()
+    median, p95 = median_and_p95(
+        timings_ms(lambda: get_ok(client, f"/c/{BIG_AGENDA}/"), ctx.repeat)
+    )
+    return Result("agenda.public_page_200", median, "ms", p95=p95)
+
+
+@benchmark("agenda.edit_page_200")
+def agenda_edit_page_200(ctx: Context) -> Result:
+    """The organisers' agenda editor for the same 200 sessions."""
+    client = ctx.app.test_client()
+    with ctx.app.app_context():
+        organiser_id = _bench_organiser_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(organiser_id)  # signed in as Flask-Login would
+        session["_fresh"] = True
+    median, p95 = median_and_p95(
+        timings_ms(lambda: get_ok(client, f"/manage/c/{BIG_AGENDA}/agenda"), ctx.repeat)
+    )
+    return Result("agenda.edit_page_200", median, "ms", p95=p95)
+
+
+def _bench_organiser_id() -> int:
+    from sqlalchemy import select
+
+    from confmgr.accounts.models import User
+    from confmgr.db import db
+
+    return db.session.scalar(select(User.id).where(User.email == "organiser@example.org"))
+
+
+def build_big_agenda(sessions: int = 200) -> None:
+    """A published conference of five days, four rooms and ``sessions`` sessions."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from confmgr.accounts.models import User
+    from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
+    from confmgr.conferences.publishing import publish
+    from confmgr.db import db
+    from confmgr.enums import SessionKind
+
+    if db.session.scalar(select(Conference.id).where(Conference.slug == BIG_AGENDA)):
+        return
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    conference = Conference(slug=BIG_AGENDA, title="Hội nghị 200 phiên",
+                            organising_unit="Ban Tổ chức", first_day=date(2025, 9, 1),
+                            last_day=date(2025, 9, 5))
+    db.session.add(conference)
+    db.session.flush()
+    rooms = [Room(conference_id=conference.id, name=f"Hội trường {i + 1}") for i in range(4)]
+    presenters = [Presenter(conference_id=conference.id, name=f"Báo cáo viên {i + 1}",
+                            position="Vụ trưởng", unit="Bộ Nội vụ") for i in range(40)]
+    topics = [Topic(conference_id=conference.id, number=str(i + 1), title=f"Chuyên đề {i + 1}",
+                    summary="Tóm tắt nội dung chuyên đề.") for i in range(sessions)]
+    db.session.add_all(rooms + presenters + topics)
+    db.session.flush()
+    per_day = sessions // 5
+    for i in range(sessions):
+        day, index = divmod(i, per_day)
+        room, slot = index % 4, index // 4
+        start = datetime.combine(date(2025, 9, 1) + timedelta(days=day),
+                                 datetime.min.time(), tz) + timedelta(hours=7, minutes=50 * slot)
+        session = AgendaSession(
+            conference_id=conference.id, kind=SessionKind.TOPIC, title=f"Phiên {i + 1}",
+            starts_at=start, ends_at=start + timedelta(minutes=45), room_id=rooms[room].id,
+            topic_id=topics[i].id, description="Nội dung phiên.",
+        )
+        session.presenters = [presenters[i % 40]]
+        db.session.add(session)
+    db.session.flush()
+    organiser = db.session.scalar(select(User).where(User.email == "organiser@example.org"))
+    organiser.conferences.append(conference)
+    publish(conference, organiser, "Bản đầu")
+    db.session.commit()
+
+
 def build_data_set(app: Flask, preset: str) -> None:
     from confmgr.demo.loader import load_demo
 
     with app.app_context():
         upgrade()
         load_demo()
+        build_big_agenda()
 
 
 def main(argv: list[str] | None = None) -> int:

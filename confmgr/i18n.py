@@ -53,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),
         session_kind_labels=SESSION_KIND_LABELS,
+        # Resolved once per page: lazy strings cost a catalogue lookup at every use.
+        resolved_kind_labels=lambda: {kind: str(label) for kind, label in SESSION_KIND_LABELS.items()},
         change_labels=CHANGE_LABELS,
         conference_status_labels=CONFERENCE_STATUS_LABELS,
     )
