@@ -25,7 +25,9 @@ class Defaults:
     #: werkzeug's hashing method; the tests choose a fast one, production keeps scrypt.
     PASSWORD_HASH_METHOD = "scrypt"
     #: Largest request body accepted (uploads included), in bytes.
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    #: Largest topic material accepted, in bytes.
+    MATERIAL_MAX_BYTES = 20 * 1024 * 1024
 
 
 def load_config(app: Flask, overrides: dict | None = None) -> None:

@@ -22,8 +22,9 @@ def logged_in(client, account):
 
 
 def post_form(client, url: str, data: dict, **kwargs):
-    """POST like a browser: with the CSRF token from the page the form lives on."""
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+    """POST like a browser does: with the session's CSRF token."""
+    # The token is per browser session, so any page that carries it will do.
+    return client.post(url, data={**data, "csrf_token": csrf_token(client)}, **kwargs)
 
 
 FIELD_BLOCK = re.compile(r'<div class="mb-3">\n(.*?)\n</div>', re.S)

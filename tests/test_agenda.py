@@ -504,3 +504,104 @@ def test_pages_use_a_bounded_number_of_queries(client, demo, count):
         with count_queries(demo) as statements:
             assert client.get(url).status_code == 200
         assert len(statements) <= budget, (url, len(statements), statements)
+
+
+# ---------------------------------------------------------------- topic materials
+
+
+def topic_1_url(app) -> str:
+    return f"/manage/c/{SLUG}/topics/{ids(app)['topic_1']}"
+
+
+def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
+    from io import BytesIO
+
+    logged_in(client, ORGANISER)
+    base = topic_1_url(demo)
+    page_url = f"{base}/edit"
+    response = post_form(client, f"{base}/materials/link", {
+        "title": "Nghị định 150", "url": "https://vbpl.example.vn/nd-150",
+    }, follow_redirects=True)
+    assert "Đã thêm tài liệu." in flashes(response.get_data(as_text=True))
+    pdf = b"%PDF-1.4 tai lieu chuyen de 1"
+    response = client.post(f"{base}/materials/file", data={
+        "title": "Bài giảng chuyên đề 1", "csrf_token": csrf_token(client, page_url),
+        "file": (BytesIO(pdf), "Bài giảng CĐ1.pdf"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with demo.app_context():
+        from confmgr.conferences.models import TopicMaterial
+
+        stored = db.session.scalars(select(TopicMaterial).order_by(TopicMaterial.id)).all()
+        assert [(m.title, m.url, m.original_name, m.content_type, m.size) for m in stored] == [
+            ("Nghị định 150", "https://vbpl.example.vn/nd-150", "", "", 0),
+            ("Bài giảng chuyên đề 1", "", "Bài giảng CĐ1.pdf", "application/pdf", len(pdf)),
+        ]
+        file_id = stored[1].id
+        assert stored[1].stored_name.endswith(".pdf") and "Bài" not in stored[1].stored_name
+
+    material_url = f"/c/{SLUG}/materials/{file_id}"
+    assert client.get(material_url).data == pdf  # the organiser sees it before publication
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert client.get(material_url).status_code == 404  # the public does not, yet
+    assert "Nghị định 150" not in client.get(f"/c/{SLUG}/").get_data(as_text=True)
+
+    with demo.app_context():
+        publishing.publish(db.session.scalar(select(Conference)), None, "Tài liệu")
+        db.session.commit()
+    public = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert '<a href="https://vbpl.example.vn/nd-150" rel="noopener noreferrer">Nghị định 150</a>' in public
+    assert f'<a href="{material_url}">Bài giảng chuyên đề 1</a>' in public
+    download = client.get(material_url)
+    assert download.data == pdf
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_material_bad_input(client, demo):
+    from io import BytesIO
+
+    logged_in(client, ORGANISER)
+    base = topic_1_url(demo)
+    page = post_form(client, f"{base}/materials/link", {
+        "title": "Lạ", "url": "javascript:alert(1)",
+    }).get_data(as_text=True)
+    assert field_errors(page, "url") != []
+    page = client.post(f"{base}/materials/file", data={
+        "title": "Chương trình", "csrf_token": csrf_token(client, f"{base}/edit"),
+        "file": (BytesIO(b"MZ..."), "setup.exe"),
+    }, content_type="multipart/form-data").get_data(as_text=True)
+    assert field_errors(page, "file") == [
+        "Loại tệp .exe không được nhận. Nhận: .doc, .docx, .jpeg, .jpg, .odp, .ods, .odt, "
+        ".pdf, .png, .ppt, .pptx, .txt, .xls, .xlsx."
+    ]
+    with demo.app_context():
+        from confmgr.conferences.models import TopicMaterial
+
+        assert db.session.scalar(select(func.count()).select_from(TopicMaterial)) == 0
+
+
+def test_removed_material_stays_downloadable_while_the_published_version_offers_it(client, demo):
+    from io import BytesIO
+
+    logged_in(client, ORGANISER)
+    base = topic_1_url(demo)
+    client.post(f"{base}/materials/file", data={
+        "title": "Slide", "csrf_token": csrf_token(client, f"{base}/edit"),
+        "file": (BytesIO(b"slides"), "slide.pptx"),
+    }, content_type="multipart/form-data")
+    with demo.app_context():
+        from confmgr.conferences.models import TopicMaterial
+
+        material_id = db.session.scalar(select(TopicMaterial.id))
+        publishing.publish(db.session.scalar(select(Conference)), None, "")
+        db.session.commit()
+    client.post(f"/manage/c/{SLUG}/materials/{material_id}/remove",
+                data={"csrf_token": csrf_token(client, f"{base}/edit")})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert client.get(f"/c/{SLUG}/materials/{material_id}").data == b"slides"
+    with demo.app_context():
+        publishing.publish(db.session.scalar(select(Conference)), None, "Gỡ slide")
+        db.session.commit()
+    assert client.get(f"/c/{SLUG}/materials/{material_id}").status_code == 404

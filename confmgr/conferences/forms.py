@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     IntegerField,
@@ -13,8 +14,9 @@ from wtforms import (
     StringField,
     TextAreaField,
     TimeField,
+    URLField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 
@@ -86,3 +88,13 @@ class RoomForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     comment = TextAreaField(_l("Ghi chú thay đổi"), validators=[Length(max=2000)])
+
+
+class MaterialLinkForm(FlaskForm):
+    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
+    url = URLField(_l("Đường dẫn"), validators=[DataRequired(), URL(), Length(max=1000)])
+
+
+class MaterialFileForm(FlaskForm):
+    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
+    file = FileField(_l("Tệp"), validators=[FileRequired()])

@@ -91,8 +91,11 @@ class Topic(db.Model):
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")
 
+    #: Materials still offered; removed ones stay as rows for published versions.
     materials: Mapped[list[TopicMaterial]] = relationship(
-        back_populates="topic", order_by="TopicMaterial.id", cascade="all, delete-orphan"
+        primaryjoin="and_(TopicMaterial.topic_id == Topic.id, TopicMaterial.removed_at.is_(None))",
+        order_by="TopicMaterial.id",
+        viewonly=True,
     )
 
 
@@ -117,8 +120,10 @@ class TopicMaterial(db.Model):
     content_type: Mapped[str] = mapped_column(String(100), default="")
     size: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when an organiser removes it; a published version may still offer the file.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    topic: Mapped[Topic] = relationship(back_populates="materials")
+    topic: Mapped[Topic] = relationship()
 
     @property
     def is_file(self) -> bool:

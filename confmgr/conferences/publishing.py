@@ -294,6 +294,10 @@ class PublishedAgenda:
     def days(self) -> list[AgendaDay]:
         return group_by_day(self.sessions, self.conference.first_day, self.conference.last_day)
 
+    @property
+    def material_ids(self) -> set[int]:
+        return {m.id for s in self.sessions if s.topic for m in s.topic.materials}
+
 
 def read_version(version: AgendaVersion) -> PublishedAgenda:
     snapshot = version.snapshot

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from confmgr.accounts.permissions import manages_conference
-from confmgr.conferences import editing, publishing, services
+from confmgr.conferences import editing, materials, publishing, services
 from confmgr.conferences.forms import (
     ConferenceForm,
+    MaterialFileForm,
+    MaterialLinkForm,
     PresenterForm,
     PublishForm,
     RoomForm,
@@ -23,7 +25,14 @@ from confmgr.conferences.forms import (
     ShiftForm,
     TopicForm,
 )
-from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
+from confmgr.conferences.models import (
+    AgendaSession,
+    Conference,
+    Presenter,
+    Room,
+    Topic,
+    TopicMaterial,
+)
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind
 
@@ -272,17 +281,60 @@ def edit_topic(slug: str, topic_id: int | None = None):
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
         try:
-            editing.save_topic(conference, topic, form.number.data, form.title.data,
-                               form.summary.data or "")
+            saved = editing.save_topic(conference, topic, form.number.data, form.title.data,
+                                       form.summary.data or "")
         except editing.RuleBroken as broken:
             db.session.rollback()
             show_problems(form, broken.problems)
         else:
             db.session.commit()
             flash(_("Đã lưu chuyên đề."), "success")
-            return redirect(url_for("agenda.topics", slug=slug))
-    return render_template("agenda/simple_form.html", conference=conference, form=form,
-                           heading=_("Chuyên đề"), back=url_for("agenda.topics", slug=slug))
+            return redirect(url_for("agenda.edit_topic", slug=slug, topic_id=saved.id))
+    return render_topic_page(conference, topic, form)
+
+
+def render_topic_page(conference, topic, form, link_form=None, file_form=None):
+    return render_template(
+        "agenda/topic_form.html", conference=conference, topic=topic, form=form,
+        link_form=link_form or MaterialLinkForm(formdata=None),
+        file_form=file_form or MaterialFileForm(formdata=None),
+    )
+
+
+@bp.post("/c/<slug>/topics/<int:topic_id>/materials/<any(link, file):kind>")
+@login_required
+def add_material(slug: str, topic_id: int, kind: str):
+    conference = managed_conference(slug)
+    topic = owned(Topic, conference, topic_id)
+    form = MaterialLinkForm() if kind == "link" else MaterialFileForm()
+    if form.validate_on_submit():
+        try:
+            if kind == "link":
+                materials.add_link(topic, form.title.data, form.url.data)
+            else:
+                materials.add_file(topic, form.title.data, form.file.data)
+            db.session.commit()
+        except editing.RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã thêm tài liệu."), "success")
+            return redirect(url_for("agenda.edit_topic", slug=slug, topic_id=topic.id))
+    forms = {"link_form": form} if kind == "link" else {"file_form": form}
+    return render_topic_page(conference, topic, TopicForm(obj=topic, formdata=None), **forms)
+
+
+@bp.post("/c/<slug>/materials/<int:material_id>/remove")
+@login_required
+def remove_material(slug: str, material_id: int):
+    conference = managed_conference(slug)
+    material = db.session.get(TopicMaterial, material_id)
+    if material is None or material.topic.conference_id != conference.id:
+        abort(404)
+    materials.remove(material)
+    db.session.commit()
+    flash(_("Đã gỡ tài liệu «%(title)s».", title=material.title), "success")
+    return redirect(url_for("agenda.edit_topic", slug=slug, topic_id=material.topic_id))
 
 
 @bp.get("/c/<slug>/presenters")

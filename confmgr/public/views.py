@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, send_file, url_for
 from flask_login import current_user
 
 from confmgr.accounts.permissions import manages_conference
-from confmgr.conferences import publishing, services
-from confmgr.conferences.models import Conference
+from confmgr.conferences import materials, publishing, services
+from confmgr.conferences.models import Conference, TopicMaterial
+from confmgr.db import db
 
 bp = Blueprint("public", __name__)
 
@@ -67,6 +68,25 @@ def changelog_feed(slug: str):
         page_url=url_for("public.changelog", slug=slug, _external=True),
     )
     return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+@bp.get("/c/<slug>/materials/<int:material_id>")
+def material(slug: str, material_id: int):
+    """A material file: to everyone once published, before that to the organisers only."""
+    conference = services.conference_by_slug(slug)
+    item = db.session.get(TopicMaterial, material_id)
+    if item is None or item.topic.conference_id != conference.id or not item.is_file:
+        abort(404)
+    agenda = publishing.published_agenda(conference)
+    offered = agenda is not None and material_id in agenda.material_ids
+    if not offered and not manages_conference(current_user, conference):
+        abort(404)
+    response = send_file(
+        materials.file_path(item), mimetype=item.content_type, as_attachment=True,
+        download_name=item.original_name, max_age=3600,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def releases(conference: Conference) -> list[tuple]:

@@ -1,8 +1,8 @@
 """agenda versions and topic materials
 
-Revision ID: bb10f90c116a
+Revision ID: 549e21a38006
 Revises: 48f2147a5a9a
-Created: 2026-11-26 23:41:11.905055
+Created: 2026-11-26 23:57:27.997648
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import confmgr.db
 
-revision = 'bb10f90c116a'
+revision = '549e21a38006'
 down_revision = '48f2147a5a9a'
 branch_labels = None
 depends_on = None
@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('created_at', confmgr.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('removed_at', confmgr.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(url <> '') <> (stored_name <> '')", name=op.f('ck_topic_materials_link_or_file')),
     sa.CheckConstraint('size >= 0', name=op.f('ck_topic_materials_size_not_negative')),
     sa.ForeignKeyConstraint(['topic_id'], ['topics.id'], name=op.f('fk_topic_materials_topic_id_topics'), ondelete='CASCADE'),
