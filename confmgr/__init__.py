@@ -11,7 +11,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; ``overrides`` win over every other configuration."""
-    from confmgr import cli, i18n
+    from confmgr import cli, errors, i18n
     from confmgr.accounts import views as accounts_views
     from confmgr.calendar import views as calendar_views
     from confmgr.conferences import views as agenda_views
@@ -42,5 +42,6 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(agenda_views.bp)
     app.register_blueprint(i18n.bp)
+    errors.init_app(app)
     cli.init_app(app)
     return app

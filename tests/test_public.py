@@ -111,3 +111,20 @@ def test_never_published_agenda_is_seen_only_by_its_organisers(client, demo):
 
 def test_unknown_conference_is_404(client, demo):
     assert client.get("/c/khong-co/").status_code == 404
+
+
+def test_error_pages_are_the_sites_own(client, demo):
+    response = client.get("/c/khong-co/")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Không tìm thấy trang này." in page and 'href="/"' in page
+    token = csrf_token(client)
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert "This page does not exist." in client.get("/c/khong-co/").get_data(as_text=True)
+
+
+def test_printable_programme_stays_vietnamese_for_english_readers(client, demo):
+    token = csrf_token(client)
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
+    assert "<h2>THỨ BẢY, 14/06/2025</h2>" in page

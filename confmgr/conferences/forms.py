@@ -50,7 +50,10 @@ class SessionForm(FlaskForm):
     )
     title = StringField(_l("Tiêu đề"), validators=[DataRequired(), Length(max=500)])
     topic = SelectField(_l("Chuyên đề"), coerce=optional_int, validators=[Optional()])
-    presenters = SelectMultipleField(_l("Báo cáo viên"), coerce=int, validators=[Optional()])
+    presenters = SelectMultipleField(
+        _l("Báo cáo viên"), coerce=int, validators=[Optional()],
+        description=_l("Giữ Ctrl (hoặc ⌘) để chọn nhiều người."),
+    )
     room = SelectField(_l("Phòng"), coerce=optional_int, validators=[Optional()])
     description = TextAreaField(_l("Mô tả"))
 

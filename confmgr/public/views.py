@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, send_file, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 
 from confmgr.accounts.permissions import manages_conference
@@ -46,7 +47,9 @@ def agenda(slug: str):
 @bp.get("/c/<slug>/print")
 def printable(slug: str):
     conference, agenda = published(slug)
-    return render_template("public/print.html", conference=conference, agenda=agenda)
+    # An official programme is printed in Vietnamese whatever the reader's language.
+    with force_locale("vi"):
+        return render_template("public/print.html", conference=conference, agenda=agenda)
 
 
 @bp.get("/c/<slug>/changelog")
