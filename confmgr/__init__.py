@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from confmgr.dashboard import views as dashboard_views
     from confmgr.db import db
     from confmgr.extensions import csrf, login_manager, migrate
+    from confmgr.points import views as points_views
     from confmgr.public import views as public_views
 
     app = Flask(
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(agenda_views.bp)
+    app.register_blueprint(points_views.bp)
     app.register_blueprint(i18n.bp)
     errors.init_app(app)
     cli.init_app(app)

@@ -24,6 +24,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     #: werkzeug's hashing method; the tests choose a fast one, production keeps scrypt.
     PASSWORD_HASH_METHOD = "scrypt"
+    #: For passwords the system generates (12 random characters, about 59 bits): their
+    #: strength is in the randomness, so a light hash lets thousands be made in seconds.
+    GENERATED_PASSWORD_HASH_METHOD = "pbkdf2:sha256:2000"
     #: Largest request body accepted (uploads included), in bytes.
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     #: Largest topic material accepted, in bytes.

@@ -23,6 +23,7 @@ from confmgr.conferences.labels import (
     SESSION_KIND_LABELS,
 )
 from confmgr.extensions import babel
+from confmgr.points.labels import POINT_LEVEL_LABELS, PROGRESS_LABELS, TEST_STATUS_LABELS
 
 bp = Blueprint("i18n", __name__)
 
@@ -54,8 +55,12 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
         session_kind_labels=SESSION_KIND_LABELS,
         # Resolved once per page: lazy strings cost a catalogue lookup at every use.
-        resolved_kind_labels=lambda: {kind: str(label) for kind, label in SESSION_KIND_LABELS.items()},
+        resolved_kind_labels=lambda: {k: str(label) for k, label in SESSION_KIND_LABELS.items()},
         change_labels=CHANGE_LABELS,
+        point_level_labels=POINT_LEVEL_LABELS,
+        test_status_labels=TEST_STATUS_LABELS,
+        progress_labels=PROGRESS_LABELS,
+        resolved_labels=lambda labels: {key: str(label) for key, label in labels.items()},
         conference_status_labels=CONFERENCE_STATUS_LABELS,
     )
 

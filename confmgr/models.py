@@ -12,7 +12,7 @@ from confmgr.conferences.models import (
     TopicMaterial,
     session_presenters,
 )
-from confmgr.points.models import BroadcastPoint
+from confmgr.points.models import BroadcastPoint, ConnectionTestResult, ConnectionTestSlot
 from confmgr.roster.models import Category, Participant
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "BroadcastPoint",
     "Category",
     "Conference",
+    "ConnectionTestResult",
+    "ConnectionTestSlot",
     "Participant",
     "Presenter",
     "Room",

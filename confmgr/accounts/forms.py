@@ -7,7 +7,8 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    # Generated coordinator logins ("06811@tap-huan-2025") are not addresses, so no Email().
+    email = StringField(_l("Email hoặc tên đăng nhập"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired()])
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from confmgr.accounts.permissions import can_view_point, managed_conferences, manages_conference
+from confmgr.accounts.permissions import managed_conferences, manages_conference
 from confmgr.conferences import services as conferences
 from confmgr.db import db
 from confmgr.enums import Role
@@ -43,24 +42,4 @@ def conference(slug: str):
         conference=conference,
         point_count=point_count,
         participant_count=participant_count,
-    )
-
-
-@bp.get("/c/<slug>/points/<code>")
-@login_required
-def point(slug: str, code: str):
-    conference = conferences.conference_by_slug(slug)
-    point = points.point_by_code(conference.id, code)
-    if not can_view_point(current_user, point):
-        abort(403)
-    delegates = list(
-        db.session.scalars(
-            select(Participant)
-            .where(Participant.point_id == point.id)
-            .options(selectinload(Participant.category))
-            .order_by(Participant.id)
-        )
-    )
-    return render_template(
-        "dashboard/point.html", conference=conference, point=point, delegates=delegates
     )

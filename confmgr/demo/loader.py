@@ -24,6 +24,7 @@ from confmgr.enums import (
     SessionKind,
 )
 from confmgr.points.models import BroadcastPoint
+from confmgr.points.services import refresh_registered_counts
 from confmgr.roster.models import Category, Participant
 
 SLUG = "tap-huan-cap-xa-2025"
@@ -248,6 +249,7 @@ def load_demo() -> bool:
     db.session.add_all(categories.values())
     db.session.flush()
     participants = _add_participants(conference, points, categories)
+    refresh_registered_counts(conference.id)
 
     users = _ensure_accounts()
     users[ORGANISER.email].conferences.append(conference)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    event,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -15,6 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel, db_enum
+from confmgr.text import fold
+
+
+def point_search_text(name: str, code: str) -> str:
+    return fold(f"{name} {code}")
 
 
 class BroadcastPoint(db.Model):
@@ -29,6 +35,7 @@ class BroadcastPoint(db.Model):
         ),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint("expected_delegates >= 0", name="expected_not_negative"),
+        CheckConstraint("registered_count >= 0", name="registered_not_negative"),
         Index("ix_broadcast_points_conference_parent", "conference_id", "parent_id"),
         Index("ix_broadcast_points_conference_province", "conference_id", "province_code"),
     )
@@ -58,6 +65,10 @@ class BroadcastPoint(db.Model):
     )
     connection_test_note: Mapped[str] = mapped_column(Text, default="")
     connection_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Name and code folded to lower case without diacritics ("uong bi 06811"), for search.
+    search_text: Mapped[str] = mapped_column(String(400), default="")
+    #: Registered delegates, kept current by every roster change (lists filter on it).
+    registered_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[BroadcastPoint | None] = relationship(
@@ -75,3 +86,45 @@ class BroadcastPoint(db.Model):
 
     def __repr__(self) -> str:
         return f"<BroadcastPoint {self.code} {self.name}>"
+
+
+@event.listens_for(BroadcastPoint, "before_insert")
+@event.listens_for(BroadcastPoint, "before_update")
+def _keep_search_text(mapper, connection, point: BroadcastPoint) -> None:
+    # Bulk inserts through Core set it themselves with point_search_text().
+    point.search_text = point_search_text(point.name, point.code)
+
+
+class ConnectionTestSlot(db.Model):
+    """A time the organisers set for points to rehearse their link (chạy thử)."""
+
+    __tablename__ = "connection_test_slots"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        ForeignKey("conferences.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Which points are expected, in words ("Các điểm cầu tỉnh", "Quảng Ninh và Hải Phòng").
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ConnectionTestResult(db.Model):
+    """One recorded rehearsal of a point's link; the point keeps the latest as its status."""
+
+    __tablename__ = "connection_test_results"
+    __table_args__ = (Index("ix_connection_test_results_point_at", "point_id", "tested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("broadcast_points.id", ondelete="CASCADE"))
+    slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connection_test_slots.id", ondelete="SET NULL")
+    )
+    status: Mapped[ConnectionTestStatus] = mapped_column(
+        db_enum(ConnectionTestStatus, "connection_test_status")
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    tested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import coordinated_point_ids
+from confmgr.audit.services import record
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
 from confmgr.enums import RegistrationStatus
+from confmgr.points import importing
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
+from confmgr.spreadsheets import Row, TableError
 
 
 def point_by_code(conference_id: int, code: str) -> BroadcastPoint:
@@ -31,7 +38,7 @@ def registered_counts(point_ids) -> dict[int, int]:
         .where(Participant.status == RegistrationStatus.REGISTERED)
         .group_by(Participant.point_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 def coordinated_points(user: User, conference_id: int) -> list[BroadcastPoint]:
@@ -43,4 +50,68 @@ def coordinated_points(user: User, conference_id: int) -> list[BroadcastPoint]:
             .where(BroadcastPoint.id.in_(ids))
             .order_by(BroadcastPoint.code)
         )
+    )
+
+
+#: What only organisers change: where the point sits in the tree and what it stands for.
+STRUCTURE_FIELDS = ("code", "name", "level", "parent_code", "admin_unit_code",
+                    "expected_delegates")
+CONTACT_FIELDS = ("address", "host_unit", "chair_name", "chair_position",
+                  "technical_officer_name", "technical_officer_phone", "stream_url",
+                  "access_code")
+
+
+def save_point(conference: Conference, point: BroadcastPoint | None, values: dict) -> None:
+    """Create or update one point with the same checks as a spreadsheet import."""
+    if point is None and db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.code == values["code"])) is not None:
+        raise RuleBroken([Problem("code", _("Đã có điểm cầu mã %(code)s.", code=values["code"]))])
+    if point is not None and values.get("parent_code") and _is_below(point, values["parent_code"]):
+        raise RuleBroken([Problem("parent_code", _(
+            "Điểm cầu cấp trên không thể là một điểm cầu nằm dưới điểm cầu này."))])
+    try:
+        importing.import_points(conference, [Row(0, values)])
+    except TableError as problem:
+        by_heading = {column.heading: column.field for column in importing.COLUMNS}
+        raise RuleBroken([Problem(by_heading.get(e.column, ""), e.message)
+                          for e in problem.errors]) from None
+
+
+def _is_below(point: BroadcastPoint, code: str) -> bool:
+    """Whether the point with ``code`` sits somewhere under ``point`` (or is it)."""
+    candidate = db.session.scalar(select(BroadcastPoint).where(
+        BroadcastPoint.conference_id == point.conference_id, BroadcastPoint.code == code))
+    while candidate is not None:
+        if candidate.id == point.id:
+            return True
+        candidate = candidate.parent
+    return False
+
+
+def update_contacts(point: BroadcastPoint, values: dict) -> None:
+    """What a coordinator may change: the point's contacts and link, nothing structural."""
+    problems = []
+    if not importing.PHONE.match(values.get("technical_officer_phone", "")):
+        problems.append(Problem("technical_officer_phone", _("Số điện thoại không hợp lệ.")))
+    if problems:
+        raise RuleBroken(problems)
+    for name in CONTACT_FIELDS:
+        setattr(point, name, values.get(name, ""))
+    record("point.update", target=point, conference_id=point.conference_id, point_id=point.id,
+           fields=list(CONTACT_FIELDS))
+
+
+def refresh_registered_counts(conference_id: int) -> None:
+    """Recount every point's registered delegates (after bulk loads that bypass the roster)."""
+    registered = (
+        select(func.count()).where(
+            Participant.point_id == BroadcastPoint.id,
+            Participant.status == RegistrationStatus.REGISTERED,
+        ).scalar_subquery()
+    )
+    db.session.execute(
+        update(BroadcastPoint).where(BroadcastPoint.conference_id == conference_id)
+        .values(registered_count=registered)
+        .execution_options(synchronize_session=False)
     )

@@ -1,0 +1,91 @@
+"""Site coordinators: accounts bound to points, made one by one or for many points at once."""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import insert, select
+from werkzeug.security import generate_password_hash
+
+from confmgr.accounts.models import User, point_coordinators
+from confmgr.accounts.services import AccountError, find_user, normalise_email
+from confmgr.audit.services import record
+from confmgr.conferences.models import Conference
+from confmgr.db import db, utcnow
+from confmgr.enums import Role
+from confmgr.points.models import BroadcastPoint
+
+#: No 0/O, 1/l/I: these passwords are read out over the phone and typed from paper.
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_LENGTH = 12
+
+
+def generate_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(
+        password, method=current_app.config["GENERATED_PASSWORD_HASH_METHOD"]
+    )
+
+
+def login_for(conference: Conference, point: BroadcastPoint) -> str:
+    return f"{point.code}@{conference.slug}".lower()
+
+
+def create_coordinator(
+    login: str, display_name: str, points: list[BroadcastPoint]
+) -> tuple[User, str]:
+    """A coordinator of ``points`` with a generated password, returned once to hand out."""
+    login = normalise_email(login)
+    if not login:
+        raise AccountError("a login is required")
+    if find_user(login) is not None:
+        raise AccountError(f"the login {login} is already taken")
+    password = generate_password()
+    user = User(email=login, display_name=display_name.strip() or login, role=Role.COORDINATOR,
+                password_hash=_hash(password))
+    user.points = list(points)
+    db.session.add(user)
+    record("coordinator.create", target=user, login=login,
+           points=[point.code for point in points])
+    return user, password
+
+
+def create_for_points(
+    conference: Conference, points: list[BroadcastPoint]
+) -> list[tuple[BroadcastPoint, str, str]]:
+    """One new coordinator per point that has none yet: (point, login, password) each.
+
+    Core inserts, so a whole country's points get accounts in seconds.
+    """
+    covered = set(db.session.scalars(
+        select(point_coordinators.c.point_id)
+        .where(point_coordinators.c.point_id.in_([p.id for p in points]))
+    ))
+    candidates = [p for p in points if p.id not in covered]
+    logins = {login_for(conference, p): p for p in candidates}
+    taken = set(db.session.scalars(select(User.email).where(User.email.in_(list(logins)))))
+    created = []
+    rows = []
+    now = utcnow()
+    for login, point in logins.items():
+        if login in taken:
+            continue
+        password = generate_password()
+        created.append((point, login, password))
+        rows.append({"email": login, "password_hash": _hash(password), "active": True,
+                     "display_name": f"Điều phối {point.name}", "role": Role.COORDINATOR,
+                     "created_at": now})
+    if rows:
+        db.session.execute(insert(User), rows)
+        user_ids = dict(db.session.execute(
+            select(User.email, User.id).where(User.email.in_([row["email"] for row in rows]))
+        ).all())
+        db.session.execute(insert(point_coordinators), [
+            {"user_id": user_ids[login], "point_id": point.id} for point, login, _ in created
+        ])
+    record("coordinator.create_many", target=conference, conference_id=conference.id,
+           count=len(created))
+    return created

@@ -1,0 +1,77 @@
+"""Forms for broadcast points, their coordinators and connection tests."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+from confmgr.points.labels import POINT_LEVEL_LABELS
+
+
+class PointForm(FlaskForm):
+    code = StringField(_l("Mã điểm cầu"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Tên điểm cầu"), validators=[DataRequired(), Length(max=300)])
+    level = SelectField(_l("Cấp"), choices=[
+        SelectChoice(level.value, label) for level, label in POINT_LEVEL_LABELS.items()
+    ])
+    parent_code = StringField(_l("Mã điểm cầu cấp trên"), validators=[Length(max=40)])
+    admin_unit_code = StringField(_l("Mã đơn vị hành chính"), validators=[Length(max=10)])
+    address = StringField(_l("Địa chỉ"), validators=[Length(max=500)])
+    host_unit = StringField(_l("Đơn vị chủ trì"), validators=[Length(max=300)])
+    chair_name = StringField(_l("Người chủ trì"), validators=[Length(max=200)])
+    chair_position = StringField(_l("Chức vụ người chủ trì"), validators=[Length(max=300)])
+    technical_officer_name = StringField(_l("Cán bộ kỹ thuật"), validators=[Length(max=200)])
+    technical_officer_phone = StringField(_l("Điện thoại cán bộ kỹ thuật"),
+                                          validators=[Length(max=20)])
+    stream_url = URLField(_l("Đường truyền"), validators=[Optional(), URL(), Length(max=500)])
+    access_code = StringField(_l("Mã truy cập"), validators=[Length(max=100)])
+    expected_delegates = IntegerField(_l("Số đại biểu dự kiến"), default=0,
+                                      validators=[Optional(), NumberRange(min=0)])
+
+
+class OfficialPointsForm(FlaskForm):
+    scope = RadioField(_l("Tạo"), default="provinces", choices=[
+        SelectChoice("provinces", _l("Tất cả 34 điểm cầu tỉnh, thành phố")),
+        SelectChoice("communes", _l("Các tỉnh và toàn bộ xã, phường của các tỉnh được chọn")),
+        SelectChoice("everything", _l("Tất cả: 34 tỉnh và 3.321 xã, phường, đặc khu")),
+    ])
+    provinces = SelectMultipleField(_l("Tỉnh được chọn"), validators=[Optional()])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Tệp .xlsx hoặc .csv"), validators=[FileRequired()])
+
+
+class CoordinatorForm(FlaskForm):
+    display_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
+    login = StringField(_l("Email hoặc tên đăng nhập"), validators=[DataRequired(), Length(max=254)])
+    point_codes = StringField(_l("Mã các điểm cầu"), validators=[DataRequired()],
+                              description=_l("Cách nhau bởi dấu phẩy, ví dụ 22, 06811."))
+
+
+class SlotForm(FlaskForm):
+    day = DateField(_l("Ngày"), validators=[DataRequired()])
+    start = TimeField(_l("Bắt đầu"), validators=[DataRequired()])
+    end = TimeField(_l("Kết thúc"), validators=[DataRequired()])
+    note = StringField(_l("Điểm cầu tham gia"), validators=[Length(max=500)])
+
+
+class TestResultForm(FlaskForm):
+    status = RadioField(_l("Kết quả"), choices=[
+        SelectChoice("passed", _l("Đạt")), SelectChoice("failed", _l("Không đạt")),
+    ])
+    slot = SelectField(_l("Đợt chạy thử"), validators=[Optional()])
+    note = TextAreaField(_l("Ghi chú"), validators=[Length(max=2000)])

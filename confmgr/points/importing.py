@@ -1,0 +1,226 @@
+"""Importing broadcast points from a spreadsheet: every row checked, then all written or none."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+
+from confmgr.audit.services import record
+from confmgr.conferences.models import Conference
+from confmgr.db import db, utcnow
+from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.points.models import BroadcastPoint, point_search_text
+from confmgr.points.official import communes_by_code, provinces
+from confmgr.spreadsheets import CellError, Column, Row, TableError
+from confmgr.text import fold
+
+COLUMNS = [
+    Column("code", "Mã điểm cầu", ("ma",), required=True),
+    Column("name", "Tên điểm cầu", ("ten",), required=True),
+    Column("level", "Cấp", ("cap diem cau",), required=True),
+    Column("parent_code", "Mã điểm cầu cấp trên", ("ma cap tren",)),
+    Column("admin_unit_code", "Mã đơn vị hành chính", ("ma dvhc",)),
+    Column("address", "Địa chỉ"),
+    Column("host_unit", "Đơn vị chủ trì"),
+    Column("chair_name", "Người chủ trì"),
+    Column("chair_position", "Chức vụ người chủ trì"),
+    Column("technical_officer_name", "Cán bộ kỹ thuật"),
+    Column("technical_officer_phone", "Điện thoại cán bộ kỹ thuật"),
+    Column("stream_url", "Đường truyền"),
+    Column("access_code", "Mã truy cập"),
+    Column("expected_delegates", "Số đại biểu dự kiến"),
+]
+HEADING = {column.field: column.heading for column in COLUMNS}
+
+LEVEL_WORDS = {
+    PointLevel.MAIN: ("trung uong", "diem cau chinh", "chinh", "main"),
+    PointLevel.PROVINCE: ("tinh", "thanh pho", "tinh/thanh pho", "province"),
+    PointLevel.COMMUNE: ("xa", "phuong", "dac khu", "xa/phuong", "commune"),
+    PointLevel.OTHER: ("khac", "bo nganh", "don vi", "other"),
+}
+LEVELS = {word: level for level, words in LEVEL_WORDS.items() for word in words}
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
+TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
+               "chair_position": 300, "technical_officer_name": 200, "stream_url": 500,
+               "access_code": 100}
+
+
+@dataclass
+class Checked:
+    number: int
+    values: dict
+
+
+def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
+    """Every row made ready to write, or TableError listing every problem by row and column."""
+    errors: list[CellError] = []
+    existing = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.province_code)
+        .where(BroadcastPoint.conference_id == conference.id)
+    ).all())
+    official_provinces, official_communes = provinces(), communes_by_code()
+    first_seen: dict[str, int] = {}
+    checked: list[Checked] = []
+
+    def fail(row: Row, field: str, message: str) -> None:
+        errors.append(CellError(row.number, HEADING[field], message))
+
+    for row in rows:
+        v = dict(row.values)
+        code = v.get("code", "")
+        if not CODE.match(code):
+            fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự)."))
+        elif code in first_seen:
+            fail(row, "code", _("Mã %(code)s trùng với dòng %(row)d.", code=code,
+                                row=first_seen[code]))
+        else:
+            first_seen[code] = row.number
+        if not v.get("name"):
+            fail(row, "name", _("Thiếu tên điểm cầu."))
+        for field, limit in TEXT_LIMITS.items():
+            if len(v.get(field, "")) > limit:
+                fail(row, field, _("Dài quá %(limit)d ký tự.", limit=limit))
+        level = LEVELS.get(fold(v.get("level", "")))
+        if level is None:
+            fail(row, "level", _("Cấp phải là một trong: Trung ương, Tỉnh, Xã, Khác."))
+        v["level"] = level
+        unit = v.get("admin_unit_code", "")
+        if unit:
+            if level == PointLevel.PROVINCE and unit not in official_provinces:
+                fail(row, "admin_unit_code",
+                     _("Không có tỉnh mã %(code)s trong danh mục 2025.", code=unit))
+            elif level == PointLevel.COMMUNE and unit not in official_communes:
+                fail(row, "admin_unit_code",
+                     _("Không có xã/phường mã %(code)s trong danh mục 2025.", code=unit))
+            elif unit not in official_provinces and unit not in official_communes:
+                fail(row, "admin_unit_code",
+                     _("Mã %(code)s không có trong danh mục 2025.", code=unit))
+        elif level in (PointLevel.PROVINCE, PointLevel.COMMUNE) and (
+            code in official_provinces or code in official_communes
+        ):
+            unit = code  # official points use the official code as theirs
+        v["admin_unit_code"] = unit or None
+        expected = v.get("expected_delegates", "") or "0"
+        if not expected.isdigit():
+            fail(row, "expected_delegates", _("Phải là số nguyên không âm."))
+        v["expected_delegates"] = int(expected) if expected.isdigit() else 0
+        if not PHONE.match(v.get("technical_officer_phone", "")):
+            fail(row, "technical_officer_phone", _("Số điện thoại không hợp lệ."))
+        if v.get("stream_url") and not v["stream_url"].startswith(("http://", "https://")):
+            fail(row, "stream_url", _("Đường truyền phải bắt đầu bằng http:// hoặc https://."))
+        checked.append(Checked(row.number, v))
+
+    # Parents and provinces, once every code of the file is known.
+    province_of = dict(existing)
+    for item in checked:
+        v = item.values
+        unit = v["admin_unit_code"]
+        if v["level"] == PointLevel.PROVINCE and unit in official_provinces:
+            province_of[v["code"]] = unit
+        elif unit in official_communes:
+            province_of[v["code"]] = official_communes[unit].province_code
+    file_codes = {item.values["code"] for item in checked}
+    for item in checked:
+        v = item.values
+        parent = v.get("parent_code", "")
+        if parent:
+            if parent == v["code"]:
+                errors.append(CellError(item.number, HEADING["parent_code"],
+                                        _("Một điểm cầu không thể là cấp trên của chính nó.")))
+            elif parent not in existing and parent not in file_codes:
+                errors.append(CellError(item.number, HEADING["parent_code"], _(
+                    "Không có điểm cầu mã %(code)s trong hội nghị này.", code=parent)))
+            elif v["level"] == PointLevel.COMMUNE and v["admin_unit_code"] in official_communes:
+                own = official_communes[v["admin_unit_code"]].province_code
+                parents = province_of.get(parent)
+                if parents and parents != own:
+                    errors.append(CellError(item.number, HEADING["parent_code"], _(
+                        "%(commune)s thuộc %(own)s, không thuộc %(other)s của điểm cầu %(code)s.",
+                        commune=official_communes[v["admin_unit_code"]].name,
+                        own=official_provinces[own].name,
+                        other=official_provinces[parents].name if parents in official_provinces
+                        else parents, code=parent,
+                    )))
+        v["province_code"] = province_of.get(v["code"]) or (
+            province_of.get(parent) if parent else None
+        )
+    if errors:
+        raise TableError(sorted(errors, key=lambda e: e.row))
+    return checked
+
+
+FIELDS = ("name", "level", "admin_unit_code", "province_code", "address", "host_unit",
+          "chair_name", "chair_position", "technical_officer_name", "technical_officer_phone",
+          "stream_url", "access_code", "expected_delegates")
+
+
+def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
+    """Add new points and update existing ones (same code); return (added, updated).
+
+    Nothing is written unless every row is right; the caller commits.
+    """
+    checked = check_rows(conference, rows)
+    ids = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.id)
+        .where(BroadcastPoint.conference_id == conference.id)
+    ).all())
+    updates = [item.values for item in checked if item.values["code"] in ids]
+    pending = [item.values for item in checked if item.values["code"] not in ids]
+    now = utcnow()
+    # New points go in layer by layer, so each finds its parent's id already written.
+    while pending:
+        ready = [v for v in pending if not v.get("parent_code") or v["parent_code"] in ids]
+        if not ready:  # a loop of parents within the file
+            raise TableError([CellError(0, HEADING["parent_code"],
+                                        _("Các điểm cầu trong tệp làm cấp trên của nhau."))])
+        db.session.execute(insert(BroadcastPoint), [
+            {**{f: v.get(f, "") for f in FIELDS}, "conference_id": conference.id,
+             "code": v["code"], "parent_id": ids.get(v.get("parent_code") or ""),
+             "search_text": point_search_text(v["name"], v["code"]), "created_at": now,
+             "connection_test_status": ConnectionTestStatus.NOT_TESTED}
+            for v in ready
+        ])
+        ids.update(db.session.execute(
+            select(BroadcastPoint.code, BroadcastPoint.id).where(
+                BroadcastPoint.conference_id == conference.id,
+                BroadcastPoint.code.in_([v["code"] for v in ready]),
+            )
+        ).all())
+        pending = [v for v in pending if v["code"] not in ids]
+    if updates:
+        db.session.execute(update(BroadcastPoint), [
+            {**{f: v.get(f, "") for f in FIELDS}, "id": ids[v["code"]],
+             "parent_id": ids.get(v.get("parent_code") or ""),
+             "search_text": point_search_text(v["name"], v["code"])}
+            for v in updates
+        ])
+    added = len(checked) - len(updates)
+    record("points.import", target=conference, conference_id=conference.id,
+           added=added, updated=len(updates))
+    return added, len(updates)
+
+
+EXPORT_HEADINGS = [column.heading for column in COLUMNS] + [
+    "Tỉnh", "Đã đăng ký", "Chạy thử", "Ghi chú chạy thử",
+]
+LEVEL_NAMES = {PointLevel.MAIN: "Trung ương", PointLevel.PROVINCE: "Tỉnh",
+               PointLevel.COMMUNE: "Xã", PointLevel.OTHER: "Khác"}
+TEST_NAMES = {ConnectionTestStatus.NOT_TESTED: "Chưa chạy thử",
+              ConnectionTestStatus.PASSED: "Đạt", ConnectionTestStatus.FAILED: "Không đạt"}
+
+
+def export_rows(points, parent_codes: dict[int, str]):
+    """One row per point, in the import's own columns, so an export can be edited and re-imported."""
+    official = provinces()
+    for p in points:
+        yield [
+            p.code, p.name, LEVEL_NAMES[p.level], parent_codes.get(p.parent_id, ""),
+            p.admin_unit_code or "", p.address, p.host_unit, p.chair_name, p.chair_position,
+            p.technical_officer_name, p.technical_officer_phone, p.stream_url, p.access_code,
+            p.expected_delegates,
+            official[p.province_code].name if p.province_code in official else "",
+            p.registered_count, TEST_NAMES[p.connection_test_status], p.connection_test_note,
+        ]

@@ -1,0 +1,126 @@
+"""Finding points among tens of thousands: filters, diacritic-blind search, pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import Select, func, select
+
+from confmgr.db import db
+from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.points.models import BroadcastPoint
+from confmgr.points.official import provinces
+from confmgr.text import fold
+
+#: How far registration has got at a point, as the list filters it.
+PROGRESS = ("none", "partial", "complete", "no_target")
+
+
+@dataclass(frozen=True)
+class PointQuery:
+    text: str = ""
+    province: str = ""
+    level: str = ""
+    test_status: str = ""
+    progress: str = ""
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_args(cls, args) -> PointQuery:
+        def choice(name, allowed):
+            value = args.get(name, "")
+            return value if value in allowed else ""
+
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except ValueError:
+            page = 1
+        return cls(
+            text=args.get("q", "").strip()[:100],
+            province=args.get("province", "").strip()[:10],
+            level=choice("level", {level.value for level in PointLevel}),
+            test_status=choice("test", {status.value for status in ConnectionTestStatus}),
+            progress=choice("progress", PROGRESS),
+            page=page,
+        )
+
+    def args(self, **changes) -> dict:
+        """The query as URL arguments, for links to other pages of the same list."""
+        values = {"q": self.text, "province": self.province, "level": self.level,
+                  "test": self.test_status, "progress": self.progress, "page": self.page}
+        values.update(changes)
+        if values["page"] == 1:
+            del values["page"]
+        return {name: value for name, value in values.items() if value != ""}
+
+
+@dataclass
+class PointPage:
+    items: list[BroadcastPoint]
+    total: int
+    query: PointQuery
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, ceil(self.total / self.query.per_page))
+
+
+def filtered(
+    conference_id: int, query: PointQuery, within: Select | None = None,
+    statuses: tuple[ConnectionTestStatus, ...] | None = None,
+) -> Select:
+    """The points matching ``query``; ``within`` limits them to a set of ids (a coordinator's),
+    ``statuses`` to some connection-test results."""
+    statement = select(BroadcastPoint).where(BroadcastPoint.conference_id == conference_id)
+    if statuses:
+        statement = statement.where(BroadcastPoint.connection_test_status.in_(statuses))
+    if within is not None:
+        statement = statement.where(BroadcastPoint.id.in_(within))
+    if query.text:
+        # One LIKE over the folded name and code: "uong bi" finds "Phường Uông Bí".
+        statement = statement.where(BroadcastPoint.search_text.contains(fold(query.text),
+                                                                        autoescape=True))
+    if query.province:
+        statement = statement.where(BroadcastPoint.province_code == query.province)
+    if query.level:
+        statement = statement.where(BroadcastPoint.level == PointLevel(query.level))
+    if query.test_status:
+        statement = statement.where(
+            BroadcastPoint.connection_test_status == ConnectionTestStatus(query.test_status)
+        )
+    if query.progress:
+        count, expected = BroadcastPoint.registered_count, BroadcastPoint.expected_delegates
+        statement = statement.where({
+            "none": (count == 0) & (expected > 0),
+            "partial": (count > 0) & (count < expected),
+            "complete": (expected > 0) & (count >= expected),
+            "no_target": expected == 0,
+        }[query.progress])
+    return statement
+
+
+def find_points(
+    conference_id: int, query: PointQuery, within: Select | None = None,
+    statuses: tuple[ConnectionTestStatus, ...] | None = None,
+) -> PointPage:
+    statement = filtered(conference_id, query, within, statuses)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = list(db.session.scalars(
+        statement.order_by(BroadcastPoint.code)
+        .limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ))
+    return PointPage(items, total, query)
+
+
+def province_choices(conference_id: int) -> list[tuple[str, str]]:
+    """(code, name) of the provinces the conference has points in, for the filter."""
+    official = provinces()
+    codes = db.session.scalars(
+        select(BroadcastPoint.province_code).distinct()
+        .where(BroadcastPoint.conference_id == conference_id,
+               BroadcastPoint.province_code.is_not(None))
+    )
+    return sorted(((c, official[c].name if c in official else c) for c in codes),
+                  key=lambda pair: pair[0])
+

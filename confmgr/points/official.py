@@ -1,0 +1,122 @@
+"""Every provincial and commune point of a national conference, from the official list.
+
+The list (confmgr/data/vn_admin_units_2025.csv) holds the 34 provinces and 3,321 communes
+in force from 1 July 2025 with their official codes, which become the points' codes.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from confmgr.audit.services import record
+from confmgr.conferences.models import Conference
+from confmgr.db import db, utcnow
+from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.points.models import BroadcastPoint, point_search_text
+
+ADMIN_UNITS_CSV = Path(__file__).resolve().parent.parent / "data" / "vn_admin_units_2025.csv"
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    name: str
+    kind: str  # xã, phường, đặc khu
+    province_code: str
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str
+    name: str
+    communes: tuple[Commune, ...]
+
+
+@cache
+def provinces() -> dict[str, Province]:
+    """The official provinces by code, each with its communes, in the list's order."""
+    names: dict[str, str] = {}
+    communes: dict[str, list[Commune]] = {}
+    with ADMIN_UNITS_CSV.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            code = row["province_code"]
+            names.setdefault(code, row["province_name"])
+            communes.setdefault(code, []).append(
+                Commune(row["commune_code"], row["commune_name"], row["commune_type"], code)
+            )
+    return {code: Province(code, names[code], tuple(communes[code])) for code in names}
+
+
+@cache
+def communes_by_code() -> dict[str, Commune]:
+    return {c.code: c for p in provinces().values() for c in p.communes}
+
+
+@dataclass(frozen=True)
+class Created:
+    provinces: int
+    communes: int
+
+
+def create_official_points(
+    conference: Conference, *, communes_of: list[str] | None = None, all_communes: bool = False
+) -> Created:
+    """Add every province point, plus the communes of ``communes_of`` (or of every province).
+
+    Codes already present are left as they are, so running it again adds only what is
+    missing. Provinces hang under the conference's main venue when it has one; communes
+    under their province. Core bulk inserts keep the national list under two seconds.
+    """
+    official = provinces()
+    unknown = sorted(set(communes_of or ()) - set(official))
+    if unknown:
+        raise ValueError(f"unknown province codes: {', '.join(unknown)}")
+    wanted = list(official) if all_communes else list(communes_of or ())
+
+    existing = set(db.session.scalars(
+        select(BroadcastPoint.code).where(BroadcastPoint.conference_id == conference.id)
+    ))
+    main_id = db.session.scalar(
+        select(BroadcastPoint.id)
+        .where(BroadcastPoint.conference_id == conference.id,
+               BroadcastPoint.level == PointLevel.MAIN)
+        .order_by(BroadcastPoint.id).limit(1)
+    )
+    now = utcnow()
+    province_rows = [
+        _row(conference.id, p.code, p.name, PointLevel.PROVINCE, main_id, p.code, p.code, now)
+        for p in official.values() if p.code not in existing
+    ]
+    if province_rows:
+        db.session.execute(insert(BroadcastPoint), province_rows)
+
+    province_ids = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.id).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.code.in_(list(official)),
+        )
+    ).all())
+    commune_rows = [
+        _row(conference.id, c.code, c.name, PointLevel.COMMUNE, province_ids[code], c.code,
+             code, now)
+        for code in wanted for c in official[code].communes if c.code not in existing
+    ]
+    if commune_rows:
+        db.session.execute(insert(BroadcastPoint), commune_rows)
+    created = Created(len(province_rows), len(commune_rows))
+    record("points.create_official", target=conference, conference_id=conference.id,
+           provinces=created.provinces, communes=created.communes)
+    return created
+
+
+def _row(conference_id, code, name, level, parent_id, unit_code, province_code, now) -> dict:
+    return {
+        "conference_id": conference_id, "code": code, "name": name, "level": level,
+        "parent_id": parent_id, "admin_unit_code": unit_code, "province_code": province_code,
+        "search_text": point_search_text(name, code), "created_at": now,
+        "connection_test_status": ConnectionTestStatus.NOT_TESTED,
+    }

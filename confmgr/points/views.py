@@ -1,0 +1,348 @@
+"""Pages for broadcast points: the national list, import and export, coordinators, tests."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from confmgr.accounts import coordinators
+from confmgr.accounts.models import User, point_coordinators
+from confmgr.accounts.permissions import can_view_point, coordinated_point_ids, manages_conference
+from confmgr.accounts.services import AccountError
+from confmgr.conferences import services as conferences
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.views import show_problems
+from confmgr.db import db
+from confmgr.enums import ConnectionTestStatus, Role
+from confmgr.points import connection, importing, listing, official
+from confmgr.points import services as points
+from confmgr.points.forms import (
+    CoordinatorForm,
+    OfficialPointsForm,
+    PointForm,
+    SlotForm,
+    TestResultForm,
+    UploadForm,
+)
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+
+bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
+
+IMPORT_MAX_ROWS = 40_000
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def conference_for_organiser(slug: str) -> Conference:
+    conference = conferences.conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        abort(403)
+    return conference
+
+
+def viewable_point(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
+    conference = conferences.conference_by_slug(slug)
+    point = points.point_by_code(conference.id, code)
+    if not can_view_point(current_user, point):
+        abort(403)
+    return conference, point
+
+
+def visible_within(conference: Conference):
+    """None for organisers (every point); a coordinator's own subtree otherwise."""
+    if manages_conference(current_user, conference):
+        return None
+    if current_user.role == Role.COORDINATOR:
+        return coordinated_point_ids(current_user, conference.id)
+    abort(403)
+
+
+# ---------------------------------------------------------------- the list
+
+
+@bp.get("/points")
+@login_required
+def index(slug: str):
+    conference = conferences.conference_by_slug(slug)
+    within = visible_within(conference)
+    query = listing.PointQuery.from_args(request.args)
+    page = listing.find_points(conference.id, query, within)
+    return render_template(
+        "points/index.html", conference=conference, page=page, query=query,
+        provinces=listing.province_choices(conference.id), organiser=within is None,
+    )
+
+
+@bp.get("/points/export.<any(csv, xlsx):kind>")
+@login_required
+def export(slug: str, kind: str):
+    conference = conference_for_organiser(slug)
+    query = listing.PointQuery.from_args(request.args)
+    rows = db.session.scalars(listing.filtered(conference.id, query)
+                              .order_by(BroadcastPoint.code)).all()
+    parents = dict(db.session.execute(
+        select(BroadcastPoint.id, BroadcastPoint.code)
+        .where(BroadcastPoint.conference_id == conference.id)
+    ).all())
+    data = importing.export_rows(rows, parents)
+    name = f"diem-cau-{conference.slug}.{kind}"
+    if kind == "csv":
+        return csv_response(name, importing.EXPORT_HEADINGS, data)
+    return xlsx_response(name, "Điểm cầu", importing.EXPORT_HEADINGS, data)
+
+
+@bp.get("/points/template.xlsx")
+@login_required
+def template(slug: str):
+    conference_for_organiser(slug)
+    headings = [column.heading for column in importing.COLUMNS]
+    example = [["22", "Điểm cầu tỉnh Quảng Ninh", "Tỉnh", "TW", "22", "Trụ sở Tỉnh ủy", "", "",
+                "", "Nguyễn Văn An", "0912345678", "", "", 200]]
+    return xlsx_response("mau-diem-cau.xlsx", "Điểm cầu", headings, example)
+
+
+# ---------------------------------------------------------------- creating points
+
+
+@bp.route("/points/official", methods=["GET", "POST"])
+@login_required
+def create_official(slug: str):
+    conference = conference_for_organiser(slug)
+    form = OfficialPointsForm()
+    form.provinces.choices = [
+        SelectChoice(p.code, f"{p.code} – {p.name}") for p in official.provinces().values()
+    ]
+    if form.validate_on_submit():
+        if form.scope.data == "communes" and not form.provinces.data:
+            form.provinces.errors = [_("Hãy chọn ít nhất một tỉnh.")]
+        else:
+            created = official.create_official_points(
+                conference,
+                communes_of=form.provinces.data if form.scope.data == "communes" else None,
+                all_communes=form.scope.data == "everything",
+            )
+            db.session.commit()
+            flash(_("Đã thêm %(provinces)d điểm cầu tỉnh và %(communes)d điểm cầu xã; các điểm "
+                    "cầu đã có được giữ nguyên.", provinces=created.provinces,
+                    communes=created.communes), "success")
+            return redirect(url_for("points.index", slug=slug))
+    return render_template("points/official.html", conference=conference, form=form)
+
+
+@bp.route("/points/import", methods=["GET", "POST"])
+@login_required
+def import_file(slug: str):
+    conference = conference_for_organiser(slug)
+    form = UploadForm()
+    errors = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = read_table(upload.read(), upload.filename or "", importing.COLUMNS,
+                              max_rows=IMPORT_MAX_ROWS, max_bytes=IMPORT_MAX_BYTES)
+            added, updated = importing.import_points(conference, rows)
+            db.session.commit()
+        except TableError as problem:
+            db.session.rollback()
+            errors = problem.errors
+        else:
+            flash(_("Đã nhập: %(added)d điểm cầu mới, %(updated)d điểm cầu cập nhật.",
+                    added=added, updated=updated), "success")
+            return redirect(url_for("points.index", slug=slug))
+    return render_template("points/import.html", conference=conference, form=form,
+                           errors=errors)
+
+
+@bp.route("/points/new", methods=["GET", "POST"])
+@bp.route("/points/<code>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, code: str | None = None):
+    conference = conferences.conference_by_slug(slug)
+    point = points.point_by_code(conference.id, code) if code else None
+    organiser = manages_conference(current_user, conference)
+    if not organiser and (point is None or not can_view_point(current_user, point)):
+        abort(403)
+    form = PointForm(obj=point)
+    if point is not None and request.method == "GET":
+        form.level.data = point.level.value
+        form.parent_code.data = point.parent.code if point.parent else ""
+    if not organiser:
+        # A coordinator keeps the point's contacts current; its place in the tree is fixed.
+        for name in points.STRUCTURE_FIELDS:
+            getattr(form, name).render_kw = {"disabled": True}
+    if form.validate_on_submit():
+        try:
+            if organiser:
+                points.save_point(conference, point, _values(form, point))
+            else:
+                points.update_contacts(point, _values(form, point))
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã lưu điểm cầu."), "success")
+            return redirect(url_for("points.detail", slug=slug,
+                                    code=point.code if point else form.code.data.strip()))
+    return render_template("points/form.html", conference=conference, point=point, form=form,
+                           organiser=organiser)
+
+
+def _values(form: PointForm, point: BroadcastPoint | None) -> dict[str, str]:
+    values = {name: ("" if field.data is None else str(field.data)).strip()
+              for name, field in form._fields.items() if name != "csrf_token"}
+    if point is not None:
+        values["code"] = point.code  # codes are a point's identity
+    return values
+
+
+# ---------------------------------------------------------------- one point
+
+
+@bp.get("/points/<code>")
+@login_required
+def detail(slug: str, code: str):
+    conference, point = viewable_point(slug, code)
+    delegates = list(db.session.scalars(
+        select(Participant).where(Participant.point_id == point.id)
+        .options(selectinload(Participant.category)).order_by(Participant.id)
+    ))
+    test_form = TestResultForm(formdata=None)
+    test_form.slot.choices = _slot_choices(conference)
+    return render_template(
+        "points/detail.html", conference=conference, point=point, delegates=delegates,
+        children=point.children, history=connection.history(point), test_form=test_form,
+        organiser=manages_conference(current_user, conference),
+    )
+
+
+def _slot_choices(conference: Conference) -> list[SelectChoice]:
+    tz = conference.tz
+    return [SelectChoice("", "—")] + [
+        SelectChoice(str(s.id), f"{s.starts_at.astimezone(tz):%H:%M %d/%m/%Y} {s.note}")
+        for s in connection.slots(conference)
+    ]
+
+
+@bp.post("/points/<code>/connection-test")
+@login_required
+def record_test(slug: str, code: str):
+    conference, point = viewable_point(slug, code)
+    form = TestResultForm()
+    form.slot.choices = _slot_choices(conference)
+    if form.validate_on_submit():
+        try:
+            connection.record_result(
+                point, ConnectionTestStatus(form.status.data), form.note.data or "",
+                current_user, int(form.slot.data) if form.slot.data else None,
+            )
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            for problem in broken.problems:
+                flash(problem.message, "danger")
+        else:
+            flash(_("Đã ghi kết quả chạy thử."), "success")
+    else:
+        flash(_("Hãy chọn Đạt hoặc Không đạt."), "danger")
+    return redirect(url_for("points.detail", slug=slug, code=code) + "#connection-test")
+
+
+# ---------------------------------------------------------------- connection tests overview
+
+
+@bp.route("/connection-tests", methods=["GET", "POST"])
+@login_required
+def connection_tests(slug: str):
+    conference = conference_for_organiser(slug)
+    form = SlotForm()
+    if form.validate_on_submit():
+        tz = conference.tz
+        try:
+            connection.add_slot(conference, datetime.combine(form.day.data, form.start.data, tz),
+                                datetime.combine(form.day.data, form.end.data, tz),
+                                form.note.data or "")
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã thêm đợt chạy thử."), "success")
+            return redirect(url_for("points.connection_tests", slug=slug))
+    query = listing.PointQuery.from_args(request.args)
+    shown = request.args.get("test", "")
+    waiting = listing.find_points(
+        conference.id, query, within=None,
+        statuses=None if shown else (ConnectionTestStatus.NOT_TESTED, ConnectionTestStatus.FAILED),
+    )
+    return render_template(
+        "points/connection_tests.html", conference=conference, form=form,
+        slots=connection.slots(conference), counts=connection.status_counts(conference),
+        page=waiting, query=query, provinces=listing.province_choices(conference.id),
+    )
+
+
+# ---------------------------------------------------------------- coordinators
+
+
+@bp.route("/coordinators", methods=["GET", "POST"])
+@login_required
+def coordinator_list(slug: str):
+    conference = conference_for_organiser(slug)
+    form = CoordinatorForm()
+    handed_out = None
+    if form.validate_on_submit():
+        codes = [c.strip() for c in form.point_codes.data.split(",") if c.strip()]
+        chosen = list(db.session.scalars(select(BroadcastPoint).where(
+            BroadcastPoint.conference_id == conference.id, BroadcastPoint.code.in_(codes))))
+        missing = sorted(set(codes) - {p.code for p in chosen})
+        if missing:
+            form.point_codes.errors = [_("Không có điểm cầu mã: %(codes)s.",
+                                         codes=", ".join(missing))]
+        else:
+            try:
+                user, password = coordinators.create_coordinator(
+                    form.login.data, form.display_name.data, chosen)
+                db.session.commit()
+            except AccountError:
+                db.session.rollback()
+                form.login.errors = [_("Tên đăng nhập này đã có người dùng.")]
+            else:
+                handed_out = (user.email, password)
+                form = CoordinatorForm(formdata=None)
+    listed = db.session.execute(
+        select(User, BroadcastPoint)
+        .join(point_coordinators, point_coordinators.c.user_id == User.id)
+        .join(BroadcastPoint, BroadcastPoint.id == point_coordinators.c.point_id)
+        .where(BroadcastPoint.conference_id == conference.id)
+        .order_by(BroadcastPoint.code).limit(500)
+    ).all()
+    return render_template("points/coordinators.html", conference=conference, form=form,
+                           listed=listed, handed_out=handed_out)
+
+
+@bp.post("/coordinators/bulk")
+@login_required
+def coordinators_bulk(slug: str):
+    """Accounts for every chosen point (or every point the filter shows), as a CSV to hand out."""
+    conference = conference_for_organiser(slug)
+    codes = request.form.getlist("code")
+    if codes:
+        statement = select(BroadcastPoint).where(BroadcastPoint.conference_id == conference.id,
+                                                 BroadcastPoint.code.in_(codes))
+    else:
+        statement = listing.filtered(conference.id, listing.PointQuery.from_args(request.form))
+    chosen = list(db.session.scalars(statement.order_by(BroadcastPoint.code)))
+    created = coordinators.create_for_points(conference, chosen)
+    db.session.commit()
+    rows = [[p.code, p.name, login, password] for p, login, password in created]
+    return csv_response(f"tai-khoan-dieu-phoi-{conference.slug}.csv",
+                        ["Mã điểm cầu", "Tên điểm cầu", "Tên đăng nhập", "Mật khẩu"], rows)
+

@@ -1,0 +1,252 @@
+"""Reading and writing the spreadsheets people actually use: CSV and XLSX.
+
+Reading is strict and explains itself: every problem names its row and column, and a
+file that cannot be trusted (wrong encoding, formulas, merged cells, several sheets, too
+big) is refused whole. Writing defends the reader: a cell that Excel would take for a
+formula is written as text.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import Response
+from flask_babel import gettext as _
+
+from confmgr.text import fold, normalise
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    heading: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class CellError:
+    #: Row number as the spreadsheet shows it; 0 for a problem with the whole file.
+    row: int
+    column: str
+    message: str
+
+
+class TableError(ValueError):
+    def __init__(self, errors: list[CellError]):
+        super().__init__("; ".join(f"{e.row}/{e.column}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    values: dict[str, str]
+
+
+#: An XLSX is a zip; refuse one that expands past this or compresses suspiciously well.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 150
+
+
+def file_error(message: str) -> TableError:
+    return TableError([CellError(0, "", message)])
+
+
+def read_table(
+    data: bytes, filename: str, columns: list[Column], *, max_rows: int, max_bytes: int
+) -> list[Row]:
+    """The data rows of a CSV or XLSX file, keyed by column field, with their row numbers."""
+    if len(data) > max_bytes:
+        raise file_error(_("Tệp lớn hơn %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+    lowered = filename.lower()
+    if lowered.endswith(".csv"):
+        grid = _csv_grid(data)
+    elif lowered.endswith(".xlsx"):
+        grid = _xlsx_grid(data)
+    else:
+        raise file_error(_("Chỉ nhận tệp .xlsx hoặc .csv."))
+    return _rows(grid, columns, max_rows)
+
+
+def _csv_grid(data: bytes) -> Iterator[tuple[int, list]]:
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    for number, cells in enumerate(reader, start=1):
+        yield number, cells
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise file_error(_("Tệp được lưu bằng mã UTF-16. Hãy lưu lại dưới dạng "
+                           "«CSV UTF-8 (Comma delimited)»."))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    name = "?"
+    for encoding, label in (("cp1258", "Windows-1258 (tiếng Việt)"),
+                            ("cp1252", "Windows-1252")):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        name = label
+        break
+    raise file_error(_("Tệp được lưu bằng mã %(encoding)s, không phải UTF-8. Hãy lưu lại "
+                       "dưới dạng «CSV UTF-8 (Comma delimited)».", encoding=name))
+
+
+def _xlsx_grid(data: bytes) -> Iterator[tuple[int, list]]:
+    from openpyxl import load_workbook
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except zipfile.BadZipFile:
+        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+    unzipped = sum(entry.file_size for entry in entries)
+    if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1):
+        raise file_error(_("Tệp Excel giải nén quá lớn; có thể là tệp độc hại."))
+    sheets = [e.filename for e in entries if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", e.filename)]
+    if len(sheets) != 1:
+        raise file_error(_("Tệp có %(count)d trang tính; hãy để danh sách trong một trang "
+                           "tính duy nhất.", count=len(sheets)))
+    if b"<mergeCell " in archive.read(sheets[0]):
+        raise file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(cells)
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return normalise(str(value))
+
+
+def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int) -> list[Row]:
+    by_name = {}
+    for column in columns:
+        for name in (column.heading, column.field, *column.aliases):
+            by_name[fold(name)] = column
+    header: dict[int, Column] | None = None
+    rows: list[Row] = []
+    errors: list[CellError] = []
+    for number, cells in grid:
+        texts = [_cell_text(cell) for cell in cells]
+        if not any(texts):
+            continue
+        if header is None:
+            header = {i: by_name[fold(t)] for i, t in enumerate(texts) if fold(t) in by_name}
+            missing = [c.heading for c in columns if c.required and c not in header.values()]
+            if missing:
+                raise file_error(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.",
+                                   columns=", ".join(f"«{m}»" for m in missing)))
+            continue
+        if len(rows) >= max_rows:
+            limit = format(max_rows, ",").replace(",", ".")
+            raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
+                               count=limit))
+        values = {}
+        for index, column in header.items():
+            text = texts[index] if index < len(texts) else ""
+            if text.startswith("="):
+                errors.append(CellError(number, column.heading,
+                                        _("Ô chứa công thức; hãy dán giá trị thay vì công thức.")))
+            values[column.field] = text
+        rows.append(Row(number, values))
+    if header is None:
+        raise file_error(_("Tệp không có dữ liệu."))
+    if errors:
+        raise TableError(errors)
+    return rows
+
+
+# ---------------------------------------------------------------- writing
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A value that no spreadsheet will run: text that looks like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_response(filename: str, headings: list[str], rows: Iterable[Iterable]) -> Response:
+    """A CSV download, streamed row by row, with a BOM so Excel reads it as UTF-8."""
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        yield "\ufeff"
+        writer.writerow(headings)
+        for row in rows:
+            writer.writerow([safe_cell(value) for value in row])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return _download(Response(generate(), content_type="text/csv; charset=utf-8"), filename)
+
+
+def xlsx_response(filename: str, sheet_title: str, headings: list[str],
+                  rows: Iterable[Iterable]) -> Response:
+    """An XLSX download with a bold, frozen heading row."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for heading in headings:
+        cell = WriteOnlyCell(sheet, value=heading)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([safe_cell(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = Response(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    return _download(response, filename)
+
+
+def _download(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,407 @@
+"""Broadcast points: official creation, finding, importing, exporting, coordinators, tests."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from confmgr.accounts.models import User
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.points import listing, official
+from confmgr.points.models import BroadcastPoint
+from tests.conftest import csrf_token, login
+from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+
+POINTS = f"/manage/c/{SLUG}/points"
+QUANG_NINH_COMMUNES = sum(1 for c in official.communes_by_code().values() if c.province_code == "22")
+
+
+def point(app, code: str, slug: str = SLUG) -> BroadcastPoint:
+    with app.app_context():
+        found = db.session.scalar(
+            select(BroadcastPoint).join(Conference).where(Conference.slug == slug,
+                                                          BroadcastPoint.code == code))
+        db.session.expunge_all()
+        return found
+
+
+def count_points(app, slug: str = SLUG) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(BroadcastPoint).join(Conference)
+                                 .where(Conference.slug == slug))
+
+
+def new_conference(app, slug: str = "quoc-gia") -> None:
+    with app.app_context():
+        conference = Conference(slug=slug, title="Toàn quốc", first_day=date(2026, 1, 5),
+                                last_day=date(2026, 1, 5))
+        db.session.add(conference)
+        db.session.flush()
+        organiser = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        organiser.conferences.append(conference)
+        db.session.commit()
+
+
+# ---------------------------------------------------------------- the official list
+
+
+def test_the_official_list_has_34_provinces_and_3321_communes():
+    provinces = official.provinces()
+    assert len(provinces) == 34
+    assert sum(len(p.communes) for p in provinces.values()) == 3321
+    assert provinces["22"].name == "Tỉnh Quảng Ninh"
+    assert official.communes_by_code()["06811"].name == "Phường Uông Bí"
+
+
+def test_create_everything_once_then_nothing_more(client, demo):
+    new_conference(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
+        created = official.create_official_points(conference, all_communes=True)
+        db.session.commit()
+        assert (created.provinces, created.communes) == (34, 3321)
+        again = official.create_official_points(conference, all_communes=True)
+        assert (again.provinces, again.communes) == (0, 0)
+        db.session.commit()
+    assert count_points(demo, "quoc-gia") == 3355
+    uong_bi = point(demo, "06811", "quoc-gia")
+    assert (uong_bi.name, uong_bi.level, uong_bi.province_code, uong_bi.admin_unit_code) == (
+        "Phường Uông Bí", PointLevel.COMMUNE, "22", "06811")
+    assert point(demo, "22", "quoc-gia").id == uong_bi.parent_id
+    assert uong_bi.search_text == "phuong uong bi 06811"
+
+
+def test_create_from_the_page_keeps_what_exists(client, demo):
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{POINTS}/official", {"scope": "provinces"},
+                         follow_redirects=True)
+    # The demo already has five provincial points.
+    assert ("Đã thêm 29 điểm cầu tỉnh và 0 điểm cầu xã; các điểm cầu đã có được giữ nguyên."
+            in flashes(response.get_data(as_text=True)))
+    assert point(demo, "48").parent_id == point(demo, "TW").id
+    response = post_form(client, f"{POINTS}/official", {"scope": "communes", "provinces": ["22"]},
+                         follow_redirects=True)
+    assert (f"Đã thêm 0 điểm cầu tỉnh và {QUANG_NINH_COMMUNES - 3} điểm cầu xã; các điểm cầu "
+            "đã có được giữ nguyên." in flashes(response.get_data(as_text=True)))
+    assert point(demo, "06811").name == "Điểm cầu Uông Bí"  # the demo's own point, untouched
+    assert count_points(demo) == 11 + 29 + QUANG_NINH_COMMUNES - 3
+    page = post_form(client, f"{POINTS}/official", {"scope": "communes"}).get_data(as_text=True)
+    assert field_errors(page, "provinces") == ["Hãy chọn ít nhất một tỉnh."]
+
+
+# ---------------------------------------------------------------- finding points
+
+
+def codes(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<input class="form-check-input" type="checkbox" name="code" value="([^"]+)"',
+                      page)
+
+
+@pytest.mark.parametrize("text", ["uong bi", "UÔNG BÍ", "Uong  Bi", "uông bí", "06811"])
+def test_search_ignores_diacritics_and_case(client, demo, text):
+    logged_in(client, ORGANISER)
+    page = client.get(POINTS, query_string={"q": text}).get_data(as_text=True)
+    assert codes(page) == ["06811"]
+
+
+def test_filters_and_pages(client, demo):
+    new_conference(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
+        official.create_official_points(conference, communes_of=["22"])
+        db.session.commit()
+        conference_id = conference.id
+        found = listing.find_points(conference_id, listing.PointQuery(province="22", level="commune"))
+        assert found.total == QUANG_NINH_COMMUNES and found.pages == -(-QUANG_NINH_COMMUNES // 50)
+        second = listing.find_points(conference_id, listing.PointQuery(province="22", page=2))
+        assert [p.code for p in second.items] == sorted(
+            ["22"] + [c.code for c in official.provinces()["22"].communes])[50:100]
+        hạ_long = listing.find_points(conference_id, listing.PointQuery(text="ha long"))
+        assert [p.name for p in hạ_long.items] == ["Phường Hạ Long"]
+        untested = listing.find_points(conference_id, listing.PointQuery(test_status="passed"))
+        assert untested.total == 0
+    logged_in(client, ORGANISER)
+    page = client.get("/manage/c/quoc-gia/points",
+                      query_string={"province": "22", "level": "province"}).get_data(as_text=True)
+    assert codes(page) == ["22"]
+
+
+def test_registration_progress_filter(demo):
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id))
+        complete = listing.find_points(conference_id, listing.PointQuery(progress="complete"))
+        # The demo registers exactly the expected number at every point.
+        assert complete.total == 11
+        assert listing.find_points(conference_id, listing.PointQuery(progress="none")).total == 0
+
+
+# ---------------------------------------------------------------- coordinators and the tree
+
+
+def test_coordinator_lists_and_edits_only_their_subtree(client, demo):
+    logged_in(client, COORDINATOR)
+    page = client.get(POINTS).get_data(as_text=True)
+    assert "Điểm cầu Uông Bí" in page and "Điểm cầu phường Hạ Long" in page
+    assert "Điểm cầu Thành phố Hà Nội" not in page and "Điểm cầu phường Ba Đình" not in page
+    hidden = client.get(POINTS, query_string={"q": "ba dinh"}).get_data(as_text=True)
+    assert "<p class=\"small text-body-secondary\">0 điểm cầu</p>" in hidden
+    response = post_form(client, f"{POINTS}/06811/edit", {
+        "name": "Tên mới", "level": "province", "address": "Số 1 Quang Trung, Uông Bí",
+        "technical_officer_name": "Lê Văn Kỹ", "technical_officer_phone": "0912 345 678",
+        "chair_name": "Mai Vũ Tuấn", "stream_url": "https://meet.example.vn/uongbi",
+    })
+    assert response.status_code == 302
+    edited = point(demo, "06811")
+    assert (edited.address, edited.technical_officer_phone, edited.stream_url) == (
+        "Số 1 Quang Trung, Uông Bí", "0912 345 678", "https://meet.example.vn/uongbi")
+    assert (edited.name, edited.level) == ("Điểm cầu Uông Bí", PointLevel.COMMUNE)
+    assert client.get(f"{POINTS}/01/edit").status_code == 403
+    assert client.get(f"{POINTS}/00004").status_code == 403
+    for url in (f"{POINTS}/official", f"{POINTS}/import", f"{POINTS}/export.csv",
+                f"{POINTS}/new", f"/manage/c/{SLUG}/coordinators",
+                f"/manage/c/{SLUG}/connection-tests"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_create_one_coordinator_and_log_in(client, demo):
+    import re
+
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "Trần Thị Hà", "login": "ha.tran@example.org", "point_codes": "00004, 00070",
+    }).get_data(as_text=True)
+    password = re.search(r'<strong class="password">([^<]+)</strong>', page).group(1)
+    assert len(password) == 12
+    page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "X", "login": "y@example.org", "point_codes": "00004, 99999",
+    }).get_data(as_text=True)
+    assert field_errors(page, "point_codes") == ["Không có điểm cầu mã: 99999."]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert login(client, "ha.tran@example.org", password).status_code == 302
+    assert client.get(f"{POINTS}/00070").status_code == 200
+    assert client.get(f"{POINTS}/01").status_code == 403
+
+
+def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",
+                         {"code": ["06811", "06688", "22"]})
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    # Quảng Ninh already has its demo coordinator.
+    assert [row[:3] for row in rows] == [
+        ["Mã điểm cầu", "Tên điểm cầu", "Tên đăng nhập"],
+        ["06688", "Điểm cầu phường Hạ Long", f"06688@{SLUG}"],
+        ["06811", "Điểm cầu Uông Bí", f"06811@{SLUG}"],
+    ]
+    again = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", {"code": ["06811"]})
+    assert len(list(csv.reader(io.StringIO(again.get_data(as_text=True)[1:])))) == 1
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert login(client, f"06811@{SLUG}", rows[2][3]).status_code == 302
+    assert client.get(f"{POINTS}/06811").status_code == 200
+    assert client.get(f"{POINTS}/06688").status_code == 403  # a sibling, not below
+
+
+# ---------------------------------------------------------------- connection tests
+
+
+def test_connection_tests_slots_results_and_overview(client, demo):
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/connection-tests", {
+        "day": "2025-06-13", "start": "14:00", "end": "16:00", "note": "Các điểm cầu tỉnh",
+    })
+    assert response.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, COORDINATOR)
+    page = post_form(client, f"{POINTS}/06811/connection-test", {"status": "failed", "note": ""},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Hãy ghi lý do không đạt." in flashes(page)
+    post_form(client, f"{POINTS}/06811/connection-test",
+              {"status": "failed", "note": "Mất tiếng ở điểm cầu"})
+    post_form(client, f"{POINTS}/22/connection-test", {"status": "passed", "note": ""})
+    assert post_form(client, f"{POINTS}/01/connection-test",
+                     {"status": "passed"}).status_code == 403
+    uong_bi = point(demo, "06811")
+    assert (uong_bi.connection_test_status, uong_bi.connection_test_note) == (
+        ConnectionTestStatus.FAILED, "Mất tiếng ở điểm cầu")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/connection-tests").get_data(as_text=True)
+    assert "Đạt: 1" in page and "Không đạt: 1" in page and "Chưa chạy thử: 9" in page
+    assert "Các điểm cầu tỉnh" in page
+    assert "Mất tiếng ở điểm cầu" in page
+    assert f'href="tel:{uong_bi.technical_officer_phone}"' in page
+    assert 'points/22"' not in page  # it passed
+
+
+# ---------------------------------------------------------------- import
+
+
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def as_cp1258(text: str) -> bytes:
+    """Text as old Vietnamese Windows saves it: letters composed, tone marks apart."""
+    import unicodedata
+
+    out = []
+    for char in text:
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(c for c in parts if c in TONES)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES)) + tones)
+    return "".join(out).encode("cp1258")
+
+
+def csv_file(rows: list[list[str]], encoding: str = "utf-8-sig") -> tuple[io.BytesIO, str]:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    text = buffer.getvalue()
+    data = as_cp1258(text) if encoding == "cp1258" else text.encode(encoding)
+    return io.BytesIO(data), "diem-cau.csv"
+
+
+def xlsx_file(rows: list[list], *, sheets: int = 1, merge: str | None = None):
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    for index in range(1, sheets):
+        workbook.create_sheet(f"Trang {index + 1}")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer, "diem-cau.xlsx"
+
+
+HEAD = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã điểm cầu cấp trên", "Mã đơn vị hành chính",
+        "Điện thoại cán bộ kỹ thuật", "Số đại biểu dự kiến"]
+
+
+def upload(client, file) -> str:
+    return client.post(f"{POINTS}/import", data={"csrf_token": csrf_token(client), "file": file},
+                       content_type="multipart/form-data").get_data(as_text=True)
+
+
+def import_errors(page: str) -> list[tuple[str, str, str]]:
+    import re
+    from html import unescape
+
+    table = page.split('<table class="table table-sm import-errors">')[1].split("</table>")[0]
+    return [tuple(unescape(c) for c in row) for row in
+            re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)]
+
+
+def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
+    new_conference(demo, "khac")
+    with demo.app_context():
+        other = db.session.scalar(select(Conference).where(Conference.slug == "khac"))
+        db.session.add(BroadcastPoint(conference_id=other.id, code="KHAC", name="Ở hội nghị khác",
+                                      level=PointLevel.OTHER))
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = upload(client, csv_file([
+        HEAD,
+        ["99", "Tỉnh không có", "Tỉnh", "TW", "99", "", ""],
+        ["A1", "Điểm A", "Khác", "TW", "", "", "10"],
+        ["A1", "Điểm A lần hai", "Khác", "TW", "", "", ""],
+        ["00004", "Phường Ba Đình", "Xã", "22", "00004", "", ""],
+        ["B1", "Điểm B", "Khác", "KHAC", "", "", ""],
+        ["C1", "", "Khác", "", "", "abc", "-3"],
+    ]))
+    assert import_errors(page) == [
+        ("2", "Mã đơn vị hành chính", "Không có tỉnh mã 99 trong danh mục 2025."),
+        ("4", "Mã điểm cầu", "Mã A1 trùng với dòng 3."),
+        ("5", "Mã điểm cầu cấp trên",
+         "Phường Ba Đình thuộc Thành phố Hà Nội, không thuộc Tỉnh Quảng Ninh của điểm cầu 22."),
+        ("6", "Mã điểm cầu cấp trên", "Không có điểm cầu mã KHAC trong hội nghị này."),
+        ("7", "Tên điểm cầu", "Thiếu tên điểm cầu."),
+        ("7", "Số đại biểu dự kiến", "Phải là số nguyên không âm."),
+        ("7", "Điện thoại cán bộ kỹ thuật", "Số điện thoại không hợp lệ."),
+    ]
+    assert "Chưa nhập gì: tệp có 7 lỗi." in page
+    assert count_points(demo) == 11
+
+
+def test_import_adds_and_updates_all_at_once(client, demo):
+    logged_in(client, ORGANISER)
+    file = xlsx_file([
+        HEAD,
+        ["06658", "Phường Cao Xanh", "Xã", "22", "", "0987654321", 40],
+        ["BNV", "Bộ Nội vụ", "Khác", "TW", "", "", 20],
+        ["BNV-1", "Vụ Chính quyền địa phương", "Khác", "BNV", "", "", 5],
+        ["06811", "Điểm cầu Uông Bí", "Xã", "22", "06811", "0911222333", 35],
+    ])
+    page = client.post(f"{POINTS}/import", data={"csrf_token": csrf_token(client), "file": file},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert ("Đã nhập: 3 điểm cầu mới, 1 điểm cầu cập nhật."
+            in flashes(page.get_data(as_text=True)))
+    cao_xanh, child = point(demo, "06658"), point(demo, "BNV-1")
+    assert (cao_xanh.province_code, cao_xanh.admin_unit_code, cao_xanh.parent_id) == (
+        "22", "06658", point(demo, "22").id)
+    assert child.parent_id == point(demo, "BNV").id and child.expected_delegates == 5
+    assert point(demo, "06811").technical_officer_phone == "0911222333"
+    assert count_points(demo) == 14
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: xlsx_file([HEAD, ["X", "=1+1", "Khác", "", "", "", ""]]), None),
+    (lambda: xlsx_file([HEAD, ["X", "Điểm", "Khác", "", "", "", ""]], merge="A2:B2"),
+     "Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."),
+    (lambda: xlsx_file([HEAD], sheets=2),
+     "Tệp có 2 trang tính; hãy để danh sách trong một trang tính duy nhất."),
+    (lambda: csv_file([HEAD, ["X", "Điểm cầu Đắk Lắk", "Khác", "", "", "", ""]], "cp1258"),
+     "Tệp được lưu bằng mã Windows-1258 (tiếng Việt), không phải UTF-8. Hãy lưu lại dưới dạng "
+     "«CSV UTF-8 (Comma delimited)»."),
+    (lambda: csv_file([["Mã điểm cầu", "Cấp"], ["X", "Khác"]]),
+     "Thiếu cột: «Tên điểm cầu». Hãy dùng tệp mẫu."),
+    (lambda: (io.BytesIO(b"PK\x03\x04 not really"), "diem-cau.xlsx"),
+     "Tệp không phải là tệp Excel (.xlsx) hợp lệ."),
+    (lambda: (io.BytesIO(b"x"), "diem-cau.pdf"), "Chỉ nhận tệp .xlsx hoặc .csv."),
+])
+def test_import_refuses_untrustworthy_files(client, demo, make, message):
+    logged_in(client, ORGANISER)
+    errors = import_errors(upload(client, make()))
+    if message is None:  # a formula
+        assert errors == [("2", "Tên điểm cầu",
+                           "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+    else:
+        assert errors == [("—", "—", message)]
+    assert count_points(demo) == 11
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_export_csv_and_xlsx_defend_against_formulas(client, demo):
+    with demo.app_context():
+        hanoi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "01"))
+        hanoi.chair_name = '=HYPERLINK("http://evil.example","bấm")'
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = client.get(f"{POINTS}/export.csv", query_string={"province": "01"})
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0][:3] == ["Mã điểm cầu", "Tên điểm cầu", "Cấp"]
+    assert [row[0] for row in rows[1:]] == ["00004", "00070", "01", "TW"]
+    assert rows[3][7] == '\'=HYPERLINK("http://evil.example","bấm")'
+    response = client.get(f"{POINTS}/export.xlsx", query_string={"province": "01"})
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.b is True
+    assert [sheet.cell(row=r, column=1).value for r in range(2, 6)] == ["00004", "00070", "01", "TW"]
+    assert sheet.cell(row=4, column=8).value == '\'=HYPERLINK("http://evil.example","bấm")'
+    assert sheet.cell(row=4, column=8).data_type == "s"
