@@ -57,11 +57,14 @@ class Context:
 
 
 BENCHMARKS: dict[str, Callable[[Context], Result]] = {}
+#: Which data each benchmark needs beyond the demo, so a partial run builds only that.
+NEEDS: dict[str, tuple[str, ...]] = {}
 
 
-def benchmark(name: str):
+def benchmark(name: str, needs: tuple[str, ...] = ()):
     def register(function: Callable[[Context], Result]):
         BENCHMARKS[name] = function
+        NEEDS[name] = needs
         return function
     return register
 
@@ -104,7 +107,7 @@ def agenda_public_page(ctx: Context) -> Result:
 BIG_AGENDA = "bench-200"
 
 
-@benchmark("agenda.public_page_200")
+@benchmark("agenda.public_page_200", needs=("big_agenda",))
 def agenda_public_page_200(ctx: Context) -> Result:
     """The public agenda of a published 200-session conference."""
     client = ctx.app.test_client()
@@ -114,7 +117,7 @@ def agenda_public_page_200(ctx: Context) -> Result:
     return Result("agenda.public_page_200", median, "ms", p95=p95)
 
 
-@benchmark("agenda.edit_page_200")
+@benchmark("agenda.edit_page_200", needs=("big_agenda",))
 def agenda_edit_page_200(ctx: Context) -> Result:
     """The organisers' agenda editor for the same 200 sessions."""
     client = ctx.app.test_client()
@@ -186,13 +189,170 @@ def build_big_agenda(sessions: int = 200) -> None:
     db.session.commit()
 
 
-def build_data_set(app: Flask, preset: str) -> None:
+NATIONAL = "bench-31k"
+RECORD_POINTS = 31_097
+
+
+@benchmark("points.create_official")
+def points_create_official(ctx: Context) -> Result:
+    """Creating the 34 provincial and 3,321 commune points of a new conference."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.points.official import create_official_points
+
+    repeat = max(1, min(ctx.repeat, 5))
+    samples, floors = [], []
+    with ctx.app.app_context():
+        for round_number in range(repeat):
+            conference = Conference(slug=f"bench-official-{round_number}-{time.time_ns()}",
+                                    title="Bench", first_day=date(2026, 1, 1),
+                                    last_day=date(2026, 1, 1))
+            db.session.add(conference)
+            db.session.commit()
+            start = time.perf_counter()
+            create_official_points(conference, all_communes=True)
+            db.session.commit()
+            samples.append((time.perf_counter() - start) * 1000)
+            rows = db.session.execute(text(
+                "SELECT code, name, level, parent_id, admin_unit_code, province_code, "
+                "search_text FROM broadcast_points WHERE conference_id = :id ORDER BY id"
+            ), {"id": conference.id}).all()
+            floors.append(_plain_insert_ms(rows))
+    median, p95 = median_and_p95(samples)
+    return Result("points.create_official", median, "ms", p95=p95,
+                  floor=statistics.median(floors))
+
+
+def _plain_insert_ms(rows) -> float:
+    """The same rows written by the driver alone: executemany in one transaction."""
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import text
+
+    from confmgr.db import db
+
+    conference_id = db.session.execute(text(
+        "INSERT INTO conferences (slug, title, organising_unit, description, timezone, "
+        "first_day, last_day, status, created_at, updated_at) VALUES (:slug, 'Floor', '', '', "
+        "'Asia/Ho_Chi_Minh', :day, :day, 'draft', :now, :now) RETURNING id"
+    ), {"slug": f"bench-floor-{time.time_ns()}", "day": date(2026, 1, 1),
+        "now": datetime.now(timezone.utc).replace(tzinfo=None)}).scalar_one()
+    db.session.commit()
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
+        sql = ("INSERT INTO broadcast_points (conference_id, code, name, level, parent_id, "
+               "admin_unit_code, province_code, search_text, address, host_unit, chair_name, "
+               "chair_position, technical_officer_name, technical_officer_phone, stream_url, "
+               "access_code, expected_delegates, connection_test_status, connection_test_note, "
+               "registered_count, created_at) VALUES (" + ", ".join([marker] * 21) + ")")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        params = [(conference_id, r.code, r.name, r.level, None, r.admin_unit_code,
+                   r.province_code, r.search_text, "", "", "", "", "", "", "", "", 0,
+                   "not_tested", "", 0, now) for r in rows]
+        start = time.perf_counter()
+        cursor.executemany(sql, params)
+        connection.commit()
+        return (time.perf_counter() - start) * 1000
+    finally:
+        connection.close()
+
+
+@benchmark("points.list_31k", needs=("national_points",))
+def points_list_31k(ctx: Context) -> Result:
+    """The organisers' point list among 31,097 points, filtered by province and searched."""
+    from sqlalchemy import text
+
+    from confmgr.db import db
+
+    client = ctx.app.test_client()
+    with ctx.app.app_context():
+        organiser_id = _bench_organiser_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(organiser_id)
+        session["_fresh"] = True
+    url = f"/manage/c/{NATIONAL}/points?province=22&q=phuong&page=2"
+    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
+    with ctx.app.app_context():
+        conference_id = db.session.execute(
+            text("SELECT id FROM conferences WHERE slug = :slug"), {"slug": NATIONAL}).scalar()
+        connection = db.engine.raw_connection()
+        marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
+        where = (f"conference_id = {marker} AND search_text LIKE {marker} "
+                 f"AND province_code = {marker}")
+        args = (conference_id, "%phuong%", "22")
+
+        def plain():
+            cursor = connection.cursor()
+            cursor.execute(f"SELECT count(*) FROM broadcast_points WHERE {where}", args)
+            cursor.fetchall()
+            cursor.execute(f"SELECT * FROM broadcast_points WHERE {where} ORDER BY code "
+                           "LIMIT 50 OFFSET 50", args)
+            cursor.fetchall()
+
+        floor, _ = median_and_p95(timings_ms(plain, ctx.repeat))
+        connection.close()
+    return Result("points.list_31k", median, "ms", p95=p95, floor=floor)
+
+
+def build_national_points() -> None:
+    """A conference with the official 3,355 points and more, up to the record 31,097."""
+    from datetime import date
+
+    from sqlalchemy import insert, select
+
+    from confmgr.accounts.models import User
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db, utcnow
+    from confmgr.enums import PointLevel
+    from confmgr.points.models import BroadcastPoint, point_search_text
+    from confmgr.points.official import create_official_points, provinces
+
+    if db.session.scalar(select(Conference.id).where(Conference.slug == NATIONAL)):
+        return
+    conference = Conference(slug=NATIONAL, title="Hội nghị toàn quốc 31.097 điểm cầu",
+                            first_day=date(2026, 2, 1), last_day=date(2026, 2, 1))
+    db.session.add(conference)
+    db.session.flush()
+    create_official_points(conference, all_communes=True)
+    province_ids = dict(db.session.execute(select(BroadcastPoint.code, BroadcastPoint.id).where(
+        BroadcastPoint.conference_id == conference.id,
+        BroadcastPoint.level == PointLevel.PROVINCE)).all())
+    official = list(provinces().values())
+    missing = RECORD_POINTS - 3355
+    now = utcnow()
+    rows = []
+    for index in range(missing):
+        province = official[index % len(official)]
+        commune = province.communes[index % len(province.communes)]
+        name = f"Điểm cầu thôn, tổ dân phố {index // len(official) + 1} – {commune.name}"
+        code = f"T{index:06d}"
+        rows.append({"conference_id": conference.id, "code": code, "name": name,
+                     "level": PointLevel.OTHER, "parent_id": province_ids[province.code],
+                     "province_code": province.code, "search_text": point_search_text(name, code),
+                     "created_at": now, "expected_delegates": 30})
+    db.session.execute(insert(BroadcastPoint), rows)
+    organiser = db.session.scalar(select(User).where(User.email == "organiser@example.org"))
+    organiser.conferences.append(conference)
+    db.session.commit()
+
+
+def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.loader import load_demo
 
+    builders = {"big_agenda": build_big_agenda, "national_points": build_national_points}
+    needed = {need for name in selected for need in NEEDS[name]}
     with app.app_context():
         upgrade()
         load_demo()
-        build_big_agenda()
+        for name, build in builders.items():
+            if name in needed:
+                build()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="confmgr-bench-") as workdir:
         url = args.db or f"sqlite:///{Path(workdir) / 'bench.sqlite3'}"
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"}, instance_path=workdir)
-        build_data_set(app, args.preset)
+        build_data_set(app, args.preset, selected)
         print(f"# preset={args.preset} database={url.split('://')[0]} repeat={args.repeat}")
         for name in selected:
             print(BENCHMARKS[name](Context(app, args.preset, args.repeat)).line(), flush=True)

@@ -79,7 +79,7 @@ def create_for_points(
                      "display_name": f"Điều phối {point.name}", "role": Role.COORDINATOR,
                      "created_at": now})
     if rows:
-        db.session.execute(insert(User), rows)
+        db.session.execute(insert(User.__table__), rows)
         user_ids = dict(db.session.execute(
             select(User.email, User.id).where(User.email.in_([row["email"] for row in rows]))
         ).all())

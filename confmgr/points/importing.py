@@ -176,7 +176,7 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
         if not ready:  # a loop of parents within the file
             raise TableError([CellError(0, HEADING["parent_code"],
                                         _("Các điểm cầu trong tệp làm cấp trên của nhau."))])
-        db.session.execute(insert(BroadcastPoint), [
+        db.session.execute(insert(BroadcastPoint.__table__), [
             {**{f: v.get(f, "") for f in FIELDS}, "conference_id": conference.id,
              "code": v["code"], "parent_id": ids.get(v.get("parent_code") or ""),
              "search_text": point_search_text(v["name"], v["code"]), "created_at": now,

@@ -113,14 +113,6 @@ def find_points(
     return PointPage(items, total, query)
 
 
-def province_choices(conference_id: int) -> list[tuple[str, str]]:
-    """(code, name) of the provinces the conference has points in, for the filter."""
-    official = provinces()
-    codes = db.session.scalars(
-        select(BroadcastPoint.province_code).distinct()
-        .where(BroadcastPoint.conference_id == conference_id,
-               BroadcastPoint.province_code.is_not(None))
-    )
-    return sorted(((c, official[c].name if c in official else c) for c in codes),
-                  key=lambda pair: pair[0])
-
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the 34 official provinces, for the filter: no query needed."""
+    return [(p.code, p.name) for p in provinces().values()]

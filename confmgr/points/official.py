@@ -92,7 +92,7 @@ def create_official_points(
         for p in official.values() if p.code not in existing
     ]
     if province_rows:
-        db.session.execute(insert(BroadcastPoint), province_rows)
+        db.session.execute(insert(BroadcastPoint.__table__), province_rows)
 
     province_ids = dict(db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.id).where(
@@ -106,7 +106,7 @@ def create_official_points(
         for code in wanted for c in official[code].communes if c.code not in existing
     ]
     if commune_rows:
-        db.session.execute(insert(BroadcastPoint), commune_rows)
+        db.session.execute(insert(BroadcastPoint.__table__), commune_rows)
     created = Created(len(province_rows), len(commune_rows))
     record("points.create_official", target=conference, conference_id=conference.id,
            provinces=created.provinces, communes=created.communes)

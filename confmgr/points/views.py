@@ -76,7 +76,7 @@ def index(slug: str):
     page = listing.find_points(conference.id, query, within)
     return render_template(
         "points/index.html", conference=conference, page=page, query=query,
-        provinces=listing.province_choices(conference.id), organiser=within is None,
+        provinces=listing.province_choices(), organiser=within is None,
     )
 
 
@@ -285,7 +285,7 @@ def connection_tests(slug: str):
     return render_template(
         "points/connection_tests.html", conference=conference, form=form,
         slots=connection.slots(conference), counts=connection.status_counts(conference),
-        page=waiting, query=query, provinces=listing.province_choices(conference.id),
+        page=waiting, query=query, provinces=listing.province_choices(),
     )
 
 
