@@ -13,7 +13,7 @@ from confmgr.conferences.models import (
     session_presenters,
 )
 from confmgr.points.models import BroadcastPoint, ConnectionTestResult, ConnectionTestSlot
-from confmgr.roster.models import Category, Participant
+from confmgr.roster.models import Category, CategoryRequirement, Participant
 
 __all__ = [
     "AgendaSession",
@@ -22,6 +22,7 @@ __all__ = [
     "AuditEntry",
     "BroadcastPoint",
     "Category",
+    "CategoryRequirement",
     "Conference",
     "ConnectionTestResult",
     "ConnectionTestSlot",

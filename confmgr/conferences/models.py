@@ -44,6 +44,9 @@ class Conference(db.Model):
     status: Mapped[ConferenceStatus] = mapped_column(
         db_enum(ConferenceStatus, "conference_status"), default=ConferenceStatus.DRAFT
     )
+    #: When points may register delegates; open-ended where unset.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

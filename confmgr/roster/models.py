@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    LargeBinary,
+    event,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -14,7 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.db import UTCDateTime, db, utcnow
-from confmgr.enums import RegistrationStatus, db_enum
+from confmgr.enums import PointLevel, RegistrationStatus, db_enum
+from confmgr.roster.sorting import name_key
+from confmgr.text import normalise
 from confmgr.points.models import BroadcastPoint
 
 
@@ -33,6 +37,27 @@ class Category(db.Model):
     #: Protocol order: lower ranks are listed first.
     rank: Mapped[int] = mapped_column(default=100)
 
+    requirements: Mapped[list[CategoryRequirement]] = relationship(
+        back_populates="category", cascade="all, delete-orphan", order_by="CategoryRequirement.level"
+    )
+
+
+class CategoryRequirement(db.Model):
+    """How many delegates of a category every point of a level must send."""
+
+    __tablename__ = "category_requirements"
+    __table_args__ = (
+        UniqueConstraint("category_id", "level"),
+        CheckConstraint("min_count >= 1", name="at_least_one"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    level: Mapped[PointLevel] = mapped_column(db_enum(PointLevel, "point_level"))
+    min_count: Mapped[int] = mapped_column(default=1)
+
+    category: Mapped[Category] = relationship(back_populates="requirements")
+
 
 class Participant(db.Model):
     """A delegate registered by a broadcast point."""
@@ -49,7 +74,8 @@ class Participant(db.Model):
         ),
         CheckConstraint("full_name <> ''", name="name_not_empty"),
         UniqueConstraint("id", "conference_id"),
-        Index("ix_participants_point", "point_id"),
+        Index("ix_participants_point_key", "point_id", "name_key"),
+        Index("ix_participants_conference_name", "conference_id", "name_norm"),
         Index("ix_participants_conference_category", "conference_id", "category_id"),
     )
 
@@ -58,6 +84,10 @@ class Participant(db.Model):
     point_id: Mapped[int] = mapped_column()
     category_id: Mapped[int | None] = mapped_column()
     full_name: Mapped[str] = mapped_column(String(200))
+    #: The name in lower case, NFC, single spaces: what duplicate checks compare.
+    name_norm: Mapped[str] = mapped_column(String(200), default="")
+    #: Vietnamese sort key (tên, họ, tên đệm), compared as bytes by every database.
+    name_key: Mapped[bytes] = mapped_column(LargeBinary(600), default=b"")
     position: Mapped[str] = mapped_column(String(300), default="")
     unit: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
@@ -75,3 +105,17 @@ class Participant(db.Model):
     category: Mapped[Category | None] = relationship(
         primaryjoin="Participant.category_id == Category.id", foreign_keys=[category_id]
     )
+
+
+def participant_name_fields(full_name: str) -> dict:
+    """The stored forms of a name: NFC with single spaces, its compare form, its sort key."""
+    name = normalise(full_name)
+    return {"full_name": name, "name_norm": name.lower(), "name_key": name_key(name)}
+
+
+@event.listens_for(Participant, "before_insert")
+@event.listens_for(Participant, "before_update")
+def _keep_name_fields(mapper, connection, participant: Participant) -> None:
+    # Bulk inserts through Core set them with participant_name_fields().
+    for name, value in participant_name_fields(participant.full_name).items():
+        setattr(participant, name, value)

@@ -1,0 +1,178 @@
+"""Importing a point's delegates: a preview where every row is checked, then a confirmation.
+
+Nothing is written at the preview. A file with no errors is kept under a random token in
+the instance folder until the coordinator confirms; the confirmation checks it again and
+writes every row or none.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from confmgr.audit.services import record
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant, participant_name_fields
+from confmgr.roster.services import PersonFields, check_person
+from confmgr.spreadsheets import CellError, Column, Row
+from confmgr.text import fold
+
+COLUMNS = [
+    Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
+    Column("position", "Chức vụ"),
+    Column("unit", "Đơn vị", ("co quan", "don vi cong tac")),
+    Column("category", "Thành phần"),
+    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "dien thoai di dong")),
+    Column("email", "Email", ("thu dien tu",)),
+    Column("note", "Ghi chú"),
+]
+HEADING = {column.field: column.heading for column in COLUMNS}
+FIELD_OF_PROBLEM = {"full_name": "full_name", "position": "position", "unit": "unit",
+                    "phone": "phone", "email": "email", "category_id": "category"}
+MAX_ROWS = 20_000
+MAX_BYTES = 8 * 1024 * 1024
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+
+
+@dataclass
+class CheckedRow:
+    number: int
+    fields: dict
+    category_name: str = ""
+    errors: list[CellError] = field(default_factory=list)
+
+
+def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
+    """Every row with its cleaned fields and its errors (by row and column)."""
+    categories = {fold(c.name): c for c in db.session.scalars(
+        select(Category).where(Category.conference_id == point.conference_id))}
+    checked: list[CheckedRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        v = row.values
+        category = None
+        item = CheckedRow(row.number, {})
+        if v.get("category"):
+            category = categories.get(fold(v["category"]))
+            if category is None:
+                item.errors.append(CellError(row.number, HEADING["category"], _(
+                    "Không có thành phần «%(name)s» trong hội nghị này.", name=v["category"])))
+        fields = PersonFields(
+            full_name=v.get("full_name", ""), position=v.get("position", ""),
+            unit=v.get("unit", ""), category_id=category.id if category else None,
+            phone=v.get("phone", ""), email=v.get("email", ""), note=v.get("note", ""),
+        ).cleaned()
+        if fields.phone.isdigit() and len(fields.phone) == 9 and fields.phone[0] in "35789":
+            fields.phone = "0" + fields.phone  # Excel dropped the leading zero of a number
+        item.fields = asdict(fields)
+        item.category_name = category.name if category else ""
+        for problem in check_person(fields):
+            item.errors.append(CellError(row.number, HEADING[FIELD_OF_PROBLEM[problem.field]],
+                                         problem.message))
+        name = fields.full_name.lower()
+        for contact in (fields.phone, fields.email):
+            if contact and not item.errors:
+                earlier = seen.get((name, contact))
+                if earlier:
+                    item.errors.append(CellError(row.number, HEADING["full_name"], _(
+                        "Trùng với dòng %(row)d (cùng họ tên và số điện thoại hoặc email).",
+                        row=earlier)))
+                    break
+                seen[(name, contact)] = row.number
+        checked.append(item)
+    _mark_registered_already(point, checked)
+    return checked
+
+
+def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
+    """Rows naming someone already registered in the conference, found in a few queries."""
+    names = sorted({item.fields["full_name"].lower() for item in checked if not item.errors})
+    known: dict[tuple[str, str], str] = {}
+    for start in range(0, len(names), 500):
+        rows = db.session.execute(
+            select(Participant.name_norm, Participant.phone, Participant.email,
+                   BroadcastPoint.name)
+            .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(Participant.conference_id == point.conference_id,
+                   Participant.status == RegistrationStatus.REGISTERED,
+                   Participant.name_norm.in_(names[start:start + 500]))
+        ).all()
+        for name, phone, email, point_name in rows:
+            for contact in (phone, email):
+                if contact:
+                    known[(name, contact)] = point_name
+    for item in checked:
+        if item.errors:
+            continue
+        name = item.fields["full_name"].lower()
+        for contact in (item.fields["phone"], item.fields["email"]):
+            if contact and (name, contact) in known:
+                item.errors.append(CellError(item.number, HEADING["full_name"], _(
+                    "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại "
+                    "hoặc email).", point=known[(name, contact)])))
+                break
+
+
+def _folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
+                          checked: list[CheckedRow]) -> str:
+    token = secrets.token_urlsafe(18)
+    payload = {"point_id": point.id, "user_id": user_id, "filename": filename,
+               "created": utcnow().isoformat(),
+               "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name}
+                        for r in checked]}
+    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    return token
+
+
+def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
+    """Write the kept rows (checked again now); return how many. The caller commits."""
+    if not TOKEN.match(token):
+        raise RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
+    path = _folder() / f"{token}.json"
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))]) \
+            from None
+    if payload["point_id"] != point.id or payload["user_id"] != user_id:
+        raise RuleBroken([Problem("", _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))])
+    rows = [Row(item["number"], {
+        **{k: v or "" for k, v in item["fields"].items() if k != "category_id"},
+        "category": item["category"],
+    }) for item in payload["rows"]]
+    rechecked = check_rows(point, rows)
+    errors = [e for item in rechecked for e in item.errors]
+    if errors:
+        raise RuleBroken([Problem("", f"{_('Dòng')} {e.row}: {e.message}") for e in errors])
+    now = utcnow()
+    values = []
+    for item in rechecked:
+        values.append({**item.fields, **participant_name_fields(item.fields["full_name"]),
+                       "conference_id": point.conference_id, "point_id": point.id,
+                       "status": RegistrationStatus.REGISTERED, "created_at": now,
+                       "updated_at": now})
+    if values:
+        db.session.execute(insert(Participant.__table__), values)
+        db.session.execute(
+            BroadcastPoint.__table__.update().where(BroadcastPoint.id == point.id)
+            .values(registered_count=BroadcastPoint.registered_count + len(values)))
+    record("participant.import", target=point, conference_id=point.conference_id,
+           point_id=point.id, count=len(values), file=payload["filename"])
+    path.unlink(missing_ok=True)
+    return len(values)

@@ -1,0 +1,216 @@
+"""Registering delegates: checks, duplicates, counts and the lists, as plain functions."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+
+from confmgr.audit.services import record
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
+from confmgr.text import normalise
+
+PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+VN_PHONE = re.compile(r"^0\d{9,10}$")
+NAME_LIMIT = 200
+
+
+def normalise_phone(raw: str) -> str:
+    """Digits only, +84 written as 0: "+84 912.345.678" is 0912345678."""
+    phone = PHONE_SEPARATORS.sub("", raw or "")
+    if phone.startswith("+84"):
+        phone = "0" + phone[3:]
+    elif phone.startswith("84") and len(phone) == 11:
+        phone = "0" + phone[2:]
+    return phone
+
+
+@dataclass
+class PersonFields:
+    full_name: str
+    position: str = ""
+    unit: str = ""
+    category_id: int | None = None
+    phone: str = ""
+    email: str = ""
+    note: str = ""
+
+    def cleaned(self) -> PersonFields:
+        return PersonFields(
+            full_name=normalise(self.full_name), position=normalise(self.position),
+            unit=normalise(self.unit), category_id=self.category_id,
+            phone=normalise_phone(self.phone), email=normalise(self.email).lower(),
+            note=(self.note or "").strip(),
+        )
+
+
+def check_person(fields: PersonFields) -> list[Problem]:
+    """What is wrong with one delegate's details, field by field (fields already cleaned)."""
+    problems = []
+    if not fields.full_name:
+        problems.append(Problem("full_name", _("Thiếu họ và tên.")))
+    elif any(char.isdigit() for char in fields.full_name):
+        problems.append(Problem("full_name", _("Họ và tên không được có chữ số.")))
+    elif len(fields.full_name) > NAME_LIMIT:
+        problems.append(Problem("full_name", _("Họ và tên dài quá %(limit)d ký tự.",
+                                               limit=NAME_LIMIT)))
+    for name, limit in (("position", 300), ("unit", 300)):
+        if len(getattr(fields, name)) > limit:
+            problems.append(Problem(name, _("Dài quá %(limit)d ký tự.", limit=limit)))
+    if fields.phone and not VN_PHONE.match(fields.phone):
+        problems.append(Problem("phone", _("Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu "
+                                           "bằng 0 (hoặc +84).")))
+    if fields.email:
+        try:
+            validate_email(fields.email, check_deliverability=False)
+        except EmailNotValidError:
+            problems.append(Problem("email", _("Email không hợp lệ.")))
+    return problems
+
+
+def duplicates(conference_id: int, name_norm: str, phone: str, email: str,
+               exclude_id: int | None = None) -> list[Participant]:
+    """Registered delegates with the same name and the same phone or email."""
+    contacts = []
+    if phone:
+        contacts.append(Participant.phone == phone)
+    if email:
+        contacts.append(Participant.email == email)
+    if not contacts:
+        return []
+    query = select(Participant).where(
+        Participant.conference_id == conference_id, Participant.name_norm == name_norm,
+        Participant.status == RegistrationStatus.REGISTERED, or_(*contacts),
+    )
+    if exclude_id is not None:
+        query = query.where(Participant.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
+def registration_closed_reason(conference: Conference, now: datetime | None = None) -> str:
+    """Why registration is closed now, or "" while it is open."""
+    now = now or utcnow()
+    tz = conference.tz
+    if conference.registration_opens_at and now < conference.registration_opens_at:
+        return _("Đăng ký mở từ %(at)s.",
+                 at=conference.registration_opens_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"))
+    if conference.registration_closes_at and now > conference.registration_closes_at:
+        return _("Đăng ký đã đóng lúc %(at)s.",
+                 at=conference.registration_closes_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"))
+    return ""
+
+
+def _check_category(conference_id: int, category_id: int | None) -> list[Problem]:
+    if category_id is None:
+        return []
+    category = db.session.get(Category, category_id)
+    if category is None or category.conference_id != conference_id:
+        return [Problem("category_id", _("Thành phần không thuộc hội nghị này."))]
+    return []
+
+
+def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) -> tuple[
+        Participant, list[str]]:
+    """Register a delegate at a point; return it with warnings. The caller commits."""
+    conference = db.session.get(Conference, point.conference_id)
+    closed = registration_closed_reason(conference)
+    if closed and not organiser:
+        raise RuleBroken([Problem("", closed)])
+    fields = fields.cleaned()
+    problems = check_person(fields) + _check_category(conference.id, fields.category_id)
+    if not problems:
+        same = duplicates(conference.id, fields.full_name.lower(), fields.phone, fields.email)
+        if same:
+            problems.append(Problem("full_name", _(
+                "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
+                "email).", point=same[0].point.name)))
+    if problems:
+        raise RuleBroken(problems)
+    person = Participant(conference_id=conference.id, point_id=point.id, **vars(fields))
+    db.session.add(person)
+    point.registered_count = BroadcastPoint.registered_count + 1
+    db.session.flush()
+    db.session.refresh(point, ["registered_count"])
+    record("participant.register", target=person, conference_id=conference.id,
+           point_id=point.id, name=person.full_name)
+    warnings = []
+    if point.expected_delegates and point.registered_count > point.expected_delegates:
+        warnings.append(_("Điểm cầu đã đăng ký %(count)d đại biểu, nhiều hơn số dự kiến "
+                          "%(expected)d.", count=point.registered_count,
+                          expected=point.expected_delegates))
+    return person, warnings
+
+
+def update_person(person: Participant, fields: PersonFields) -> None:
+    fields = fields.cleaned()
+    problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
+    if not problems and duplicates(person.conference_id, fields.full_name.lower(),
+                                   fields.phone, fields.email, exclude_id=person.id):
+        problems.append(Problem("full_name", _("Đã có đại biểu cùng họ tên và số điện thoại "
+                                               "hoặc email.")))
+    if problems:
+        raise RuleBroken(problems)
+    for name, value in vars(fields).items():
+        setattr(person, name, value)
+    record("participant.update", target=person, conference_id=person.conference_id,
+           point_id=person.point_id, name=person.full_name)
+
+
+def withdraw(person: Participant) -> None:
+    if person.status == RegistrationStatus.WITHDRAWN:
+        return
+    person.status = RegistrationStatus.WITHDRAWN
+    db.session.execute(
+        BroadcastPoint.__table__.update().where(BroadcastPoint.id == person.point_id)
+        .values(registered_count=BroadcastPoint.registered_count - 1)
+    )
+    record("participant.withdraw", target=person, conference_id=person.conference_id,
+           point_id=person.point_id, name=person.full_name)
+
+
+def move(person: Participant, destination: BroadcastPoint) -> None:
+    """An organiser's act: the delegate now belongs to another point of the conference."""
+    if destination.conference_id != person.conference_id:
+        raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
+    source = person.point_id
+    if source == destination.id:
+        return
+    person.point_id = destination.id
+    if person.status == RegistrationStatus.REGISTERED:
+        table = BroadcastPoint.__table__
+        db.session.execute(table.update().where(table.c.id == source)
+                           .values(registered_count=table.c.registered_count - 1))
+        db.session.execute(table.update().where(table.c.id == destination.id)
+                           .values(registered_count=table.c.registered_count + 1))
+    record("participant.move", target=person, conference_id=person.conference_id,
+           point_id=destination.id, source=source, destination=destination.id)
+
+
+# ---------------------------------------------------------------- lists
+
+ORDERS = ("alpha", "protocol")
+
+
+def roster(point_ids: Select | list[int], order: str = "alpha") -> Select:
+    """Registered delegates of some points, in Vietnamese alphabetical or protocol order."""
+    query = (
+        select(Participant)
+        .outerjoin(Category, Category.id == Participant.category_id)
+        .where(Participant.point_id.in_(point_ids))
+        .where(Participant.status == RegistrationStatus.REGISTERED)
+    )
+    if order == "protocol":
+        # Delegates without a category come last, then by name.
+        return query.order_by(func.coalesce(Category.rank, 1_000_000), Participant.name_key,
+                              Participant.id)
+    return query.order_by(Participant.name_key, Participant.id)
+

@@ -1,0 +1,232 @@
+"""A point's delegates: register, import with preview, list, print, export."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from confmgr.accounts.permissions import can_view_point, manages_conference
+from confmgr.conferences import services as conferences
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.views import show_problems
+from confmgr.db import db
+from confmgr.points import services as points
+from confmgr.points.forms import UploadForm
+from confmgr.roster import importing, services
+from confmgr.roster.forms import MoveForm, PersonForm
+from confmgr.roster.models import Category, Participant
+from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+
+bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
+
+
+def point_in_reach(slug: str, code: str):
+    conference = conferences.conference_by_slug(slug)
+    point = points.point_by_code(conference.id, code)
+    if not can_view_point(current_user, point):
+        abort(403)
+    return conference, point
+
+
+def order_from(args) -> str:
+    return args.get("order") if args.get("order") in services.ORDERS else "alpha"
+
+
+@bp.get("")
+@login_required
+def index(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    order = order_from(request.args)
+    delegates = db.session.scalars(
+        services.roster([point.id], order).options(selectinload(Participant.category))).all()
+    return render_template("roster/index.html", conference=conference, point=point,
+                           delegates=delegates, order=order,
+                           organiser=manages_conference(current_user, conference),
+                           closed=services.registration_closed_reason(conference))
+
+
+def _person_form(conference, person=None) -> PersonForm:
+    form = PersonForm(obj=person)
+    form.category.choices = [SelectChoice("", "—")] + [
+        SelectChoice(c.id, c.name) for c in db.session.scalars(
+            select(Category).where(Category.conference_id == conference.id)
+            .order_by(Category.rank, Category.name))
+    ]
+    if person is not None and request.method == "GET":
+        form.category.data = person.category_id
+    return form
+
+
+def _fields(form: PersonForm) -> services.PersonFields:
+    return services.PersonFields(
+        full_name=form.full_name.data or "", position=form.position.data or "",
+        unit=form.unit.data or "", category_id=form.category.data, phone=form.phone.data or "",
+        email=form.email.data or "", note=form.note.data or "",
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def register(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    form = _person_form(conference)
+    if form.validate_on_submit():
+        try:
+            person, warnings = services.register(
+                point, _fields(form), organiser=manages_conference(current_user, conference))
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã đăng ký %(name)s.", name=person.full_name), "success")
+            for warning in warnings:
+                flash(warning, "warning")
+            if request.form.get("then") == "another":
+                return redirect(url_for("roster.register", slug=slug, code=code))
+            return redirect(url_for("roster.index", slug=slug, code=code))
+    return render_template("roster/form.html", conference=conference, point=point, form=form,
+                           person=None, move_form=None)
+
+
+def _person(point, person_id: int) -> Participant:
+    person = db.session.get(Participant, person_id)
+    if person is None or person.point_id != point.id:
+        abort(404)
+    return person
+
+
+@bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, code: str, person_id: int):
+    conference, point = point_in_reach(slug, code)
+    person = _person(point, person_id)
+    form = _person_form(conference, person)
+    if form.validate_on_submit():
+        try:
+            services.update_person(person, _fields(form))
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã lưu."), "success")
+            return redirect(url_for("roster.index", slug=slug, code=code))
+    organiser = manages_conference(current_user, conference)
+    return render_template("roster/form.html", conference=conference, point=point, form=form,
+                           person=person, move_form=MoveForm(formdata=None) if organiser else None)
+
+
+@bp.post("/<int:person_id>/withdraw")
+@login_required
+def withdraw(slug: str, code: str, person_id: int):
+    conference, point = point_in_reach(slug, code)
+    person = _person(point, person_id)
+    services.withdraw(person)
+    db.session.commit()
+    flash(_("Đã rút tên %(name)s.", name=person.full_name), "success")
+    return redirect(url_for("roster.index", slug=slug, code=code))
+
+
+@bp.post("/<int:person_id>/move")
+@login_required
+def move(slug: str, code: str, person_id: int):
+    conference, point = point_in_reach(slug, code)
+    if not manages_conference(current_user, conference):
+        abort(403)  # moving a delegate between points is the organisers' act
+    person = _person(point, person_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        destination = points.point_by_code(conference.id, form.point_code.data.strip())
+        services.move(person, destination)
+        db.session.commit()
+        flash(_("Đã chuyển %(name)s sang %(point)s.", name=person.full_name,
+                point=destination.name), "success")
+    return redirect(url_for("roster.index", slug=slug, code=code))
+
+
+# ---------------------------------------------------------------- import
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_file(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    form = UploadForm()
+    checked, file_errors, token = [], [], None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = read_table(upload.read(), upload.filename or "", importing.COLUMNS,
+                              max_rows=importing.MAX_ROWS, max_bytes=importing.MAX_BYTES)
+        except TableError as problem:
+            file_errors = problem.errors
+        else:
+            checked = importing.check_rows(point, rows)
+            if checked and not any(item.errors for item in checked):
+                token = importing.keep_for_confirmation(point, current_user.id,
+                                                        upload.filename or "", checked)
+    error_count = sum(len(item.errors) for item in checked) + len(file_errors)
+    return render_template("roster/import.html", conference=conference, point=point,
+                           form=form, checked=checked, file_errors=file_errors, token=token,
+                           error_count=error_count)
+
+
+@bp.post("/import/<token>")
+@login_required
+def confirm_import(slug: str, code: str, token: str):
+    conference, point = point_in_reach(slug, code)
+    try:
+        count = importing.confirm(point, current_user.id, token)
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+        return redirect(url_for("roster.import_file", slug=slug, code=code))
+    flash(_("Đã nhập %(count)d đại biểu.", count=count), "success")
+    return redirect(url_for("roster.index", slug=slug, code=code))
+
+
+@bp.get("/template.xlsx")
+@login_required
+def template(slug: str, code: str):
+    point_in_reach(slug, code)
+    headings = ["STT"] + [column.heading for column in importing.COLUMNS]
+    return xlsx_response("mau-danh-sach-dai-bieu.xlsx", "Đại biểu", headings,
+                         [[1, "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường", "", "0912345678",
+                           "", ""]])
+
+
+# ---------------------------------------------------------------- print and export
+
+
+@bp.get("/print")
+@login_required
+def printable(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    delegates = db.session.scalars(services.roster([point.id], order_from(request.args))).all()
+    return render_template("roster/print.html", conference=conference, point=point,
+                           delegates=delegates)
+
+
+EXPORT_HEADINGS = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email",
+                   "Ghi chú"]
+
+
+@bp.get("/export.<any(csv, xlsx):kind>")
+@login_required
+def export(slug: str, code: str, kind: str):
+    conference, point = point_in_reach(slug, code)
+    delegates = db.session.scalars(
+        services.roster([point.id], order_from(request.args))
+        .options(selectinload(Participant.category))).all()
+    rows = ([index, p.full_name, p.position, p.unit, p.category.name if p.category else "",
+             p.phone, p.email, p.note] for index, p in enumerate(delegates, start=1))
+    name = f"dai-bieu-{point.code}.{kind}"
+    if kind == "csv":
+        return csv_response(name, EXPORT_HEADINGS, rows)
+    return xlsx_response(name, "Đại biểu", EXPORT_HEADINGS, rows)

@@ -1,0 +1,305 @@
+"""Delegates: Vietnamese order, registration, duplicates, import with preview, lists, privacy."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from html import unescape
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from confmgr.roster.services import normalise_phone
+from confmgr.roster.sorting import name_key
+from tests.conftest import csrf_token
+from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+
+UONG_BI = f"/manage/c/{SLUG}/points/06811/delegates"
+
+#: Checked by hand against the CLDR "vi" order: tên, then họ, then tên đệm; tones last.
+HAND_SORTED = [
+    "Đỗ Văn An", "Lê Thị An", "Nguyễn Thị An", "Nguyễn Văn An", "Trần Văn Anh", "Phạm Thị Ánh",
+    "Vũ Thị Ân", "Hoàng Văn Bình", "Mai Chi", "Lý Văn Dũng", "Bùi Văn Đạt", "Đào Thị Giang",
+    "Ngô Thị Hà", "Đặng Thị Hả", "Hồ Thị Hạ", "Dương Văn Hải", "Trịnh Thị Yến",
+]
+
+
+def test_vietnamese_order_matches_the_hand_checked_list():
+    shuffled = HAND_SORTED[:]
+    random.Random(7).shuffle(shuffled)
+    assert sorted(shuffled, key=name_key) == HAND_SORTED
+    # Plain code-point order gets it wrong: Đ sorts after every other letter.
+    assert sorted(["Hả", "Đào", "Dung"]) == ["Dung", "Hả", "Đào"]
+    assert sorted(["Hả", "Đào", "Dung"], key=name_key) == ["Dung", "Đào", "Hả"]
+
+
+def test_sort_key_ignores_how_the_name_was_typed():
+    import unicodedata
+
+    assert name_key(unicodedata.normalize("NFD", "Nguyễn  Văn\u00a0Án")) == name_key("Nguyễn Văn Án")
+    assert name_key("NGUYỄN VĂN AN") == name_key("Nguyễn Văn An")
+
+
+def test_phone_numbers_are_normalised():
+    assert normalise_phone("+84 912.345.678") == "0912345678"
+    assert normalise_phone("(0203) 385-4321") == "02033854321"
+
+
+def uong_bi_names(app) -> list[str]:
+    with app.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(BroadcastPoint.code == "06811"))
+        return list(db.session.scalars(
+            select(Participant.full_name).where(Participant.point_id == point_id,
+                                                Participant.status == RegistrationStatus.REGISTERED)))
+
+
+def listed_names(page: str) -> list[str]:
+    table = page.split('<table class="table table-sm roster">')[1].split("</table>")[0]
+    return [unescape(n) for n in re.findall(r'/edit">([^<]+)</a></td>', table)]
+
+
+def test_point_list_in_vietnamese_and_protocol_order(client, demo):
+    logged_in(client, COORDINATOR)
+    page = client.get(UONG_BI).get_data(as_text=True)
+    names = listed_names(page)
+    assert names == sorted(uong_bi_names(demo), key=name_key)
+    assert len(names) == 35
+    protocol = listed_names(client.get(UONG_BI, query_string={"order": "protocol"})
+                            .get_data(as_text=True))
+    with demo.app_context():
+        from confmgr.roster.models import Category
+
+        ranks = dict(db.session.execute(
+            select(Participant.full_name, Category.rank).join(Category)
+            .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811")).all())
+    assert protocol == sorted(names, key=lambda n: (ranks[n], name_key(n)))
+
+
+PERSON = {"full_name": "  Nguyễn   Thị  Thu Hà ", "position": "Chủ tịch Hội LHPN", "unit": "Phường Uông Bí",
+          "category": "", "phone": "+84 912 000 111", "email": "Ha.Nguyen@Example.org", "note": ""}
+
+
+def count_at(app, code: str) -> tuple[int, int]:
+    """(registered_count kept on the point, delegates actually registered there)."""
+    with app.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+        real = db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.point_id == point.id, Participant.status == RegistrationStatus.REGISTERED))
+        return point.registered_count, real
+
+
+def test_register_normalises_counts_and_warns_past_the_expected_number(client, demo):
+    logged_in(client, COORDINATOR)
+    response = post_form(client, f"{UONG_BI}/new", PERSON, follow_redirects=True)
+    messages = flashes(response.get_data(as_text=True))
+    assert "Đã đăng ký Nguyễn Thị Thu Hà." in messages
+    assert "Điểm cầu đã đăng ký 36 đại biểu, nhiều hơn số dự kiến 35." in messages
+    assert count_at(demo, "06811") == (36, 36)
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).where(Participant.email == "ha.nguyen@example.org"))
+        assert (person.full_name, person.phone) == ("Nguyễn Thị Thu Hà", "0912000111")
+        person_id = person.id
+    client.post(f"{UONG_BI}/{person_id}/withdraw", data={"csrf_token": csrf_token(client)})
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_the_same_person_twice_is_shown_not_created(client, demo):
+    logged_in(client, ORGANISER)
+    post_form(client, f"{UONG_BI}/new", PERSON)
+    page = post_form(client, f"/manage/c/{SLUG}/points/06688/delegates/new",
+                     {**PERSON, "full_name": "nguyễn thị thu hà", "email": ""}).get_data(as_text=True)
+    assert field_errors(page, "full_name") == [
+        "Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện thoại hoặc email)."
+    ]
+    assert count_at(demo, "06688") == (25, 25)
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"full_name": ""}, "full_name", "This field is required."),
+    ({"full_name": "Nguyễn Văn 2"}, "full_name", "Họ và tên không được có chữ số."),
+    ({"phone": "12345"}, "phone",
+     "Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."),
+    ({"email": "khong-phai-email"}, "email", "Email không hợp lệ."),
+])
+def test_register_bad_input(client, demo, change, field, message):
+    logged_in(client, COORDINATOR)
+    page = post_form(client, f"{UONG_BI}/new", {**PERSON, **change}).get_data(as_text=True)
+    assert field_errors(page, field) == [message]
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_registration_window(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        conference.registration_closes_at = datetime.now(timezone.utc) - timedelta(hours=1)
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    page = post_form(client, f"{UONG_BI}/new", PERSON, follow_redirects=True).get_data(as_text=True)
+    assert any(m.startswith("Đăng ký đã đóng lúc ") for m in flashes(page))
+    assert count_at(demo, "06811") == (35, 35)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)  # organisers may still add latecomers
+    assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302
+
+
+# ---------------------------------------------------------------- import
+
+
+def workbook(rows) -> io.BytesIO:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+HEAD = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email", "Ghi chú"]
+
+
+def preview(client, file, name="ds.xlsx") -> str:
+    return client.post(f"{UONG_BI}/import", data={"csrf_token": csrf_token(client),
+                                                  "file": (file, name)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+
+
+def row_errors(page: str) -> dict[str, list[str]]:
+    table = page.split('<table class="table table-sm preview">')[1].split("</table>")[0]
+    found = {}
+    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td></tr>",
+                                   table, re.S):
+        found[number] = [unescape(e) for e in re.findall(r"<div>(.*?)</div>", cell)]
+    return found
+
+
+def test_import_preview_then_confirm(client, demo):
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([
+        HEAD,
+        [1, "Trần  Văn Bình", "Phó Chủ tịch UBND", "UBND phường", "Lãnh đạo HĐND, UBND", 912345001, "", ""],
+        [2, "Lê Thị Hoa", "Chuyên viên", "Văn phòng", "", "0912345002", "hoa@example.org", ""],
+        [3, "Phan Văn Long", "Công chức", "Văn phòng", "Cán bộ, công chức", "", "", "Dự buổi sáng"],
+    ]))
+    assert "Tệp hợp lệ: 3 đại biểu sẵn sàng." in page
+    assert row_errors(page) == {"2": [], "3": [], "4": []}
+    assert count_at(demo, "06811") == (35, 35)  # nothing written yet
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    response = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    assert "Đã nhập 3 đại biểu." in flashes(response.get_data(as_text=True))
+    assert count_at(demo, "06811") == (38, 38)
+    with demo.app_context():
+        binh = db.session.scalar(select(Participant).where(Participant.name_norm == "trần văn bình"))
+        assert (binh.full_name, binh.phone, binh.category.name) == (
+            "Trần Văn Bình", "0912345001", "Lãnh đạo HĐND, UBND")
+    again = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                        follow_redirects=True)
+    assert "Không tìm thấy tệp đã xem trước; hãy tải lên lại." in flashes(again.get_data(as_text=True))
+    assert count_at(demo, "06811") == (38, 38)
+
+
+def test_import_lists_every_error_by_row_and_column(client, demo):
+    with demo.app_context():
+        someone = db.session.scalar(select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                                    .where(BroadcastPoint.code == "01").order_by(Participant.id))
+        taken = (someone.full_name, someone.phone)
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([
+        HEAD,
+        [1, "", "Chuyên viên", "", "", "", "", ""],
+        [2, "Nguyễn Văn 3", "", "", "", "", "", ""],
+        [3, "Lê Văn Tám", "", "", "Khách mời", "0912", "sai@", ""],
+        [5, "Võ Thị Sáu", "", "", "", "0987000111", "", ""],
+        [6, "Võ Thị Sáu", "", "", "", "0987000111", "", ""],
+        [7, taken[0], "", "", "", taken[1], "", ""],
+    ]))
+    assert "Xác nhận nhập" not in page
+    assert "Xác nhận nhập" not in page
+    assert "Chưa nhập gì: tệp có 7 lỗi." in page
+    assert row_errors(page) == {
+        "2": ["Họ và tên: Thiếu họ và tên."],
+        "3": ["Họ và tên: Họ và tên không được có chữ số."],
+        "4": ["Thành phần: Không có thành phần «Khách mời» trong hội nghị này.",
+              "Điện thoại: Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84).",
+              "Email: Email không hợp lệ."],
+        "5": [],
+        "6": ["Họ và tên: Trùng với dòng 5 (cùng họ tên và số điện thoại hoặc email)."],
+        "7": ["Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu Thành phố Hà Nội (cùng họ tên "
+              "và số điện thoại hoặc email)."],
+    }
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_import_refuses_a_formula_and_names_the_cell(client, demo):
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([HEAD, [1, "=1+1", "", "", "", "", "", ""]]))
+    assert ("Dòng 2, cột Họ và tên: Ô chứa công thức; hãy dán giá trị thay vì công thức." in
+            unescape(page.split('import-file-error')[1].split("</div>")[0]))
+    assert count_at(demo, "06811") == (35, 35)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_import_csv_with_or_without_bom(client, demo, encoding):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([HEAD[1:], ["Đinh Thị Ánh", "Chuyên viên", "", "", "0912000999", "", ""]])
+    logged_in(client, COORDINATOR)
+    page = preview(client, io.BytesIO(buffer.getvalue().encode(encoding)), "ds.csv")
+    assert "Tệp hợp lệ: 1 đại biểu sẵn sàng." in page
+
+
+# ---------------------------------------------------------------- print, export, privacy
+
+
+def test_printable_delegate_list(client, demo):
+    logged_in(client, COORDINATOR)
+    page = client.get(f"{UONG_BI}/print").get_data(as_text=True)
+    assert "<h1>DANH SÁCH ĐẠI BIỂU</h1>" in page
+    assert ('<thead><tr><th class="col-no">STT</th><th>Họ và tên</th><th>Chức vụ</th><th>Đơn vị</th>'
+            '<th class="col-sign">Ký tên</th><th class="col-note">Ghi chú</th></tr></thead>') in page
+    names = re.findall(r'<td class="col-no">\d+</td><td>([^<]+)</td>', page)
+    assert names == sorted(uong_bi_names(demo), key=name_key)
+
+
+def test_export_defends_against_formulas(client, demo):
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                                   .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+        person.note = "=cmd|' /C calc'!A0"
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    text = client.get(f"{UONG_BI}/export.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0] == ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email", "Ghi chú"]
+    assert "'=cmd|' /C calc'!A0" in [row[7] for row in rows[1:]]
+    assert all(row[5].startswith("0") for row in rows[1:])
+
+
+def test_contacts_stay_with_the_points_coordinators(client, demo):
+    logged_in(client, COORDINATOR)
+    for url in (f"/manage/c/{SLUG}/points/01/delegates", f"/manage/c/{SLUG}/points/01/delegates/export.csv",
+                f"/manage/c/{SLUG}/points/01/delegates/print"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_moving_a_delegate_is_the_organisers_act(client, demo):
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                                      .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+    logged_in(client, COORDINATOR)
+    assert post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": "06688"}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)
+    post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": "06688"})
+    assert count_at(demo, "06811") == (34, 34)
+    assert count_at(demo, "06688") == (26, 26)
