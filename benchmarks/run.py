@@ -342,10 +342,119 @@ def build_national_points() -> None:
     db.session.commit()
 
 
+def _roster_xlsx(rows: int, seed: int) -> bytes:
+    """A delegate list as a coordinator would paste it, with unique phones."""
+    import io
+    import random
+
+    from openpyxl import Workbook
+
+    from confmgr.demo.names import random_full_name
+
+    rng = random.Random(seed)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Đại biểu")
+    sheet.append(["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email"])
+    for index in range(rows):
+        sheet.append([index + 1, random_full_name(rng), "Chuyên viên", "UBND xã",
+                      "Cán bộ, công chức", f"09{seed % 1000:03d}{index:05d}", ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@benchmark("roster.import_xlsx_10k")
+def roster_import_xlsx_10k(ctx: Context) -> Result:
+    """A 10,000-row XLSX read, checked row by row, kept for confirmation and written."""
+    from sqlalchemy import select
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.demo.loader import SLUG
+    from confmgr.enums import PointLevel
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    samples = []
+    with ctx.app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        for round_number in range(max(1, min(ctx.repeat, 3))):
+            # A fresh seed each round: earlier runs' delegates may share this database.
+            data = _roster_xlsx(10_000, seed=time.time_ns() // 1000)
+            point = BroadcastPoint(conference_id=conference.id, level=PointLevel.OTHER,
+                                   code=f"IMPORT-{round_number}-{time.time_ns()}", name="Nhập")
+            db.session.add(point)
+            db.session.commit()
+            start = time.perf_counter()
+            rows = read_table(data, "ds.xlsx", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                              max_bytes=importing.MAX_BYTES)
+            checked = importing.check_rows(point, rows)
+            assert not any(item.errors for item in checked), "benchmark data should be valid"
+            token = importing.keep_for_confirmation(point, 0, "ds.xlsx", checked)
+            importing.confirm(point, 0, token)
+            db.session.commit()
+            samples.append((time.perf_counter() - start) * 1000)
+    median, p95 = median_and_p95(samples)
+    return Result("roster.import_xlsx_10k", median, "ms", p95=p95)
+
+
+@benchmark("roster.point_list_500", needs=("point_500",))
+def roster_point_list_500(ctx: Context) -> Result:
+    """A point's delegate list page with 500 delegates, in Vietnamese order."""
+    from confmgr.demo.loader import SLUG
+
+    client = ctx.app.test_client()
+    with ctx.app.app_context():
+        organiser_id = _bench_organiser_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(organiser_id)
+        session["_fresh"] = True
+    url = f"/manage/c/{SLUG}/points/BENCH-500/delegates"
+    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
+    return Result("roster.point_list_500", median, "ms", p95=p95)
+
+
+def build_point_500() -> None:
+    import random
+
+    from sqlalchemy import insert, select
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db, utcnow
+    from confmgr.demo.loader import SLUG
+    from confmgr.demo.names import random_full_name, random_mobile
+    from confmgr.enums import PointLevel, RegistrationStatus
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster.models import Category, Participant, participant_name_fields
+
+    conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+    if db.session.scalar(select(BroadcastPoint.id).where(BroadcastPoint.code == "BENCH-500")):
+        return
+    point = BroadcastPoint(conference_id=conference.id, code="BENCH-500", level=PointLevel.OTHER,
+                           name="Điểm cầu 500 đại biểu", expected_delegates=500,
+                           registered_count=500)
+    db.session.add(point)
+    db.session.flush()
+    category_ids = list(db.session.scalars(
+        select(Category.id).where(Category.conference_id == conference.id)))
+    rng = random.Random(500)
+    now = utcnow()
+    db.session.execute(insert(Participant.__table__), [
+        {**participant_name_fields(random_full_name(rng)), "conference_id": conference.id,
+         "point_id": point.id, "category_id": rng.choice(category_ids),
+         "position": "Chuyên viên", "unit": "UBND", "phone": random_mobile(rng),
+         "status": RegistrationStatus.REGISTERED, "created_at": now, "updated_at": now}
+        for _ in range(500)
+    ])
+    db.session.commit()
+
+
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.loader import load_demo
 
-    builders = {"big_agenda": build_big_agenda, "national_points": build_national_points}
+    builders = {"big_agenda": build_big_agenda, "national_points": build_national_points,
+                "point_500": build_point_500}
     needed = {need for name in selected for need in NEEDS[name]}
     with app.app_context():
         upgrade()

@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from confmgr.extensions import csrf, login_manager, migrate
     from confmgr.points import views as points_views
     from confmgr.public import views as public_views
+    from confmgr.roster import conference_views as delegate_views
     from confmgr.roster import views as roster_views
 
     app = Flask(
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(agenda_views.bp)
     app.register_blueprint(points_views.bp)
     app.register_blueprint(roster_views.bp)
+    app.register_blueprint(delegate_views.bp)
     app.register_blueprint(i18n.bp)
     errors.init_app(app)
     cli.init_app(app)

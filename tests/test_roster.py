@@ -303,3 +303,83 @@ def test_moving_a_delegate_is_the_organisers_act(client, demo):
     post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": "06688"})
     assert count_at(demo, "06811") == (34, 34)
     assert count_at(demo, "06688") == (26, 26)
+
+
+# ---------------------------------------------------------------- categories and compliance
+
+
+def test_compliance_lists_points_missing_a_required_category(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (0)" in page
+    with demo.app_context():
+        from confmgr.roster.services import withdraw
+
+        secretaries = db.session.scalars(
+            select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811", Participant.position.like("%Bí thư%"))).all()
+        for person in secretaries:
+            withdraw(person)
+        db.session.commit()
+    page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td><a [^>]+>([^<]+)</a></td><td>([^<]+)</td>"
+                      r"<td>(\d+)</td><td>(\d+)</td></tr>", page)
+    assert rows == [("06811", "Điểm cầu Uông Bí", "Bí thư, Phó Bí thư cấp ủy", "0", "1")]
+    assert client.get(f"/manage/c/{SLUG}/compliance",
+                      query_string={"province": "01"}).get_data(as_text=True).count("<tr><td>") == 0
+
+
+def test_organiser_sets_categories_and_requirements(client, demo):
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/categories"
+    post_form(client, url, {"form": "category", "category-name": "Khách mời", "category-rank": "90"})
+    page = post_form(client, url, {"form": "category", "category-name": "Khách mời",
+                                   "category-rank": "90"}).get_data(as_text=True)
+    assert field_errors(page, "category-name") == ["Đã có thành phần «Khách mời»."]
+    with demo.app_context():
+        from confmgr.roster.models import Category
+
+        guest_id = db.session.scalar(select(Category.id).where(Category.name == "Khách mời"))
+    post_form(client, url, {"form": "rule", "rule-category": str(guest_id), "rule-level": "commune",
+                            "rule-min_count": "1"})
+    page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (5)" in page  # five commune points, no guest
+    post_form(client, url, {"form": "rule", "rule-category": str(guest_id), "rule-level": "commune",
+                            "rule-min_count": "0"})
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (0)" in client.get(
+        f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, COORDINATOR)
+    for page_url in (url, f"/manage/c/{SLUG}/compliance", f"/manage/c/{SLUG}/delegates"):
+        assert client.get(page_url).status_code == 403
+
+
+def test_national_and_provincial_lists(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/delegates", query_string={"province": "22"}).get_data(as_text=True)
+    # Quảng Ninh itself 30, Uông Bí 35, Hạ Long 25, Cẩm Phả 25.
+    assert "Đại biểu toàn hội nghị (115)" in page
+    response = client.get(f"/manage/c/{SLUG}/delegates", query_string={"export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert len(rows) == 1 + 305
+    names = [row[1] for row in rows[1:]]
+    assert names == sorted(names, key=name_key)
+
+
+# ---------------------------------------------------------------- size and row limits
+
+
+def test_a_file_over_the_size_limit_is_refused_whole(client, demo):
+    logged_in(client, COORDINATOR)
+    big = io.BytesIO(b"Ho va ten\n" + b"Nguyen Van An\n" * 700_000)  # about 9.8 MB
+    page = preview(client, big, "lon.csv")
+    assert "Tệp lớn hơn 8 MB." in page
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_too_many_rows_are_refused_without_reading_them_all(client, demo):
+    logged_in(client, COORDINATOR)
+    rows = "Họ và tên\n" + "".join(f"Người Thứ {chr(65 + i % 26)}\n" for i in range(20_001))
+    page = preview(client, io.BytesIO(rows.encode()), "nhieu.csv")
+    assert "Tệp có hơn 20.000 dòng dữ liệu; hãy chia nhỏ tệp." in page
+    assert count_at(demo, "06811") == (35, 35)

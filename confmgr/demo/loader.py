@@ -25,7 +25,7 @@ from confmgr.enums import (
 )
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import refresh_registered_counts
-from confmgr.roster.models import Category, Participant
+from confmgr.roster.models import Category, CategoryRequirement, Participant
 
 SLUG = "tap-huan-cap-xa-2025"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -212,6 +212,14 @@ POINTS = (
               chair_position="Bí thư Đảng ủy phường"),
 )
 
+#: What every provincial and commune point must send: (category, level, how many).
+REQUIREMENTS = (
+    ("Bí thư, Phó Bí thư cấp ủy", PointLevel.PROVINCE, 1),
+    ("Bí thư, Phó Bí thư cấp ủy", PointLevel.COMMUNE, 1),
+    ("Lãnh đạo HĐND, UBND", PointLevel.PROVINCE, 2),
+    ("Lãnh đạo HĐND, UBND", PointLevel.COMMUNE, 2),
+)
+
 #: The leaders every local point sends first: (category, position).
 LOCAL_LEADERS = (
     ("Bí thư, Phó Bí thư cấp ủy", "Bí thư cấp ủy"),
@@ -248,6 +256,10 @@ def load_demo() -> bool:
     }
     db.session.add_all(categories.values())
     db.session.flush()
+    db.session.add_all(
+        CategoryRequirement(category_id=categories[name].id, level=level, min_count=count)
+        for name, level, count in REQUIREMENTS
+    )
     participants = _add_participants(conference, points, categories)
     refresh_registered_counts(conference.id)
 

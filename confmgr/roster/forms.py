@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.forms import optional_int
 
@@ -20,3 +20,17 @@ class PersonForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     point_code = StringField(_l("Chuyển sang điểm cầu (mã)"), validators=[DataRequired()])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Tên thành phần"), validators=[DataRequired(), Length(max=200)])
+    rank = IntegerField(_l("Thứ tự nghi thức"), default=100,
+                        description=_l("Số nhỏ được xếp trước trong danh sách theo thành phần."),
+                        validators=[DataRequired(), NumberRange(min=0, max=100_000)])
+
+
+class RequirementForm(FlaskForm):
+    category = SelectField(_l("Thành phần"), coerce=int)
+    level = SelectField(_l("Cấp điểm cầu"))
+    min_count = IntegerField(_l("Số người tối thiểu (0 để bỏ)"), default=1,
+                             validators=[NumberRange(min=0, max=1000)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
@@ -74,7 +74,7 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
         ).cleaned()
         if fields.phone.isdigit() and len(fields.phone) == 9 and fields.phone[0] in "35789":
             fields.phone = "0" + fields.phone  # Excel dropped the leading zero of a number
-        item.fields = asdict(fields)
+        item.fields = vars(fields).copy()
         item.category_name = category.name if category else ""
         for problem in check_person(fields):
             item.errors.append(CellError(row.number, HEADING[FIELD_OF_PROBLEM[problem.field]],
@@ -95,25 +95,26 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
 
 
 def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
-    """Rows naming someone already registered in the conference, found in a few queries."""
-    names = sorted({item.fields["full_name"].lower() for item in checked if not item.errors})
+    """Rows naming someone already registered in the conference, found in a few queries.
+
+    Looked up by phone and email, which almost never repeat, then compared by name: names
+    repeat a great deal, so looking up by name would fetch thousands of namesakes.
+    """
+    wanted = [item for item in checked if not item.errors]
     known: dict[tuple[str, str], str] = {}
-    for start in range(0, len(names), 500):
-        rows = db.session.execute(
-            select(Participant.name_norm, Participant.phone, Participant.email,
-                   BroadcastPoint.name)
-            .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
-            .where(Participant.conference_id == point.conference_id,
-                   Participant.status == RegistrationStatus.REGISTERED,
-                   Participant.name_norm.in_(names[start:start + 500]))
-        ).all()
-        for name, phone, email, point_name in rows:
-            for contact in (phone, email):
-                if contact:
-                    known[(name, contact)] = point_name
-    for item in checked:
-        if item.errors:
-            continue
+    for column, key in ((Participant.phone, "phone"), (Participant.email, "email")):
+        values = sorted({item.fields[key] for item in wanted if item.fields[key]})
+        for start in range(0, len(values), 1000):
+            rows = db.session.execute(
+                select(Participant.name_norm, column, BroadcastPoint.name)
+                .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                .where(Participant.conference_id == point.conference_id,
+                       Participant.status == RegistrationStatus.REGISTERED,
+                       column.in_(values[start:start + 1000]))
+            ).all()
+            for name, contact, point_name in rows:
+                known[(name, contact)] = point_name
+    for item in wanted:
         name = item.fields["full_name"].lower()
         for contact in (item.fields["phone"], item.fields["email"]):
             if contact and (name, contact) in known:
@@ -152,11 +153,11 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
             from None
     if payload["point_id"] != point.id or payload["user_id"] != user_id:
         raise RuleBroken([Problem("", _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))])
-    rows = [Row(item["number"], {
-        **{k: v or "" for k, v in item["fields"].items() if k != "category_id"},
-        "category": item["category"],
-    }) for item in payload["rows"]]
-    rechecked = check_rows(point, rows)
+    # The kept rows were checked at the preview and never left the server; only what
+    # others may have done since (registering the same people) needs checking again.
+    rechecked = [CheckedRow(item["number"], item["fields"], item["category"])
+                 for item in payload["rows"]]
+    _mark_registered_already(point, rechecked)
     errors = [e for item in rechecked for e in item.errors]
     if errors:
         raise RuleBroken([Problem("", f"{_('Dòng')} {e.row}: {e.message}") for e in errors])

@@ -76,6 +76,8 @@ class Participant(db.Model):
         UniqueConstraint("id", "conference_id"),
         Index("ix_participants_point_key", "point_id", "name_key"),
         Index("ix_participants_conference_name", "conference_id", "name_norm"),
+        Index("ix_participants_conference_phone", "conference_id", "phone"),
+        Index("ix_participants_conference_email", "conference_id", "email"),
         Index("ix_participants_conference_category", "conference_id", "category_id"),
     )
 

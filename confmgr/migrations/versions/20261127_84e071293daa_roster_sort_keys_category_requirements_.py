@@ -40,6 +40,10 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participants_point'))
         batch_op.create_index('ix_participants_conference_name', ['conference_id', 'name_norm'], unique=False)
         batch_op.create_index('ix_participants_point_key', ['point_id', 'name_key'], unique=False)
+        batch_op.create_index('ix_participants_conference_phone', ['conference_id', 'phone'],
+                              unique=False)
+        batch_op.create_index('ix_participants_conference_email', ['conference_id', 'email'],
+                              unique=False)
 
     # Existing delegates get their compare form and sort key.
     connection = op.get_bind()
@@ -54,6 +58,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_participants_conference_email')
+        batch_op.drop_index('ix_participants_conference_phone')
         batch_op.drop_index('ix_participants_point_key')
         batch_op.drop_index('ix_participants_conference_name')
         batch_op.create_index(batch_op.f('ix_participants_point'), ['point_id'], unique=False)

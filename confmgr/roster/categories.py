@@ -1,0 +1,92 @@
+"""Categories (thành phần) and what each level of point must send ("đúng thành phần")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+
+from confmgr.audit.services import record
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db
+from confmgr.enums import PointLevel, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, CategoryRequirement, Participant
+from confmgr.text import normalise
+
+
+def categories(conference: Conference) -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).where(Category.conference_id == conference.id)
+        .order_by(Category.rank, Category.name)
+    ))
+
+
+def add_category(conference: Conference, name: str, rank: int) -> Category:
+    name = normalise(name)
+    if db.session.scalar(select(Category.id).where(Category.conference_id == conference.id,
+                                                   Category.name == name)):
+        raise RuleBroken([Problem("name", _("Đã có thành phần «%(name)s».", name=name))])
+    category = Category(conference_id=conference.id, name=name, rank=rank)
+    db.session.add(category)
+    record("category.create", target=category, conference_id=conference.id, name=name)
+    return category
+
+
+def require(category: Category, level: PointLevel, min_count: int) -> None:
+    """Every point of ``level`` must send ``min_count`` of the category; 0 removes the rule."""
+    existing = db.session.scalar(select(CategoryRequirement).where(
+        CategoryRequirement.category_id == category.id, CategoryRequirement.level == level))
+    if min_count <= 0:
+        if existing is not None:
+            db.session.delete(existing)
+    elif existing is None:
+        db.session.add(CategoryRequirement(category_id=category.id, level=level,
+                                           min_count=min_count))
+    else:
+        existing.min_count = min_count
+    record("category.require", target=category, conference_id=category.conference_id,
+           level=level.value, min_count=min_count)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    point_code: str
+    point_name: str
+    province_code: str | None
+    category: str
+    have: int
+    need: int
+
+
+def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
+               offset: int = 0) -> tuple[list[Shortfall], int]:
+    """Points that have registered fewer of a required category than asked, and how many."""
+    counts = (
+        select(Participant.point_id, Participant.category_id,
+               func.count().label("registered"))
+        .where(Participant.conference_id == conference.id,
+               Participant.status == RegistrationStatus.REGISTERED)
+        .group_by(Participant.point_id, Participant.category_id)
+        .subquery()
+    )
+    have = func.coalesce(counts.c.registered, 0)
+    query = (
+        select(BroadcastPoint.code, BroadcastPoint.name, BroadcastPoint.province_code,
+               Category.name, have, CategoryRequirement.min_count)
+        .join(CategoryRequirement, CategoryRequirement.level == BroadcastPoint.level)
+        .join(Category, and_(Category.id == CategoryRequirement.category_id,
+                             Category.conference_id == BroadcastPoint.conference_id))
+        .outerjoin(counts, and_(counts.c.point_id == BroadcastPoint.id,
+                                counts.c.category_id == Category.id))
+        .where(BroadcastPoint.conference_id == conference.id)
+        .where(have < CategoryRequirement.min_count)
+    )
+    if province:
+        query = query.where(BroadcastPoint.province_code == province)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.order_by(BroadcastPoint.code, Category.rank).limit(limit).offset(offset)).all()
+    return [Shortfall(*row) for row in rows], total

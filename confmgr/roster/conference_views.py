@@ -1,0 +1,123 @@
+"""Conference-wide delegate pages for organisers: categories, compliance, national lists."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from confmgr.accounts.permissions import manages_conference
+from confmgr.conferences import services as conferences
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.views import show_problems
+from confmgr.db import db
+from confmgr.enums import PointLevel
+from confmgr.points import listing
+from confmgr.points.labels import POINT_LEVEL_LABELS
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster import categories, services
+from confmgr.roster.forms import CategoryForm, RequirementForm
+from confmgr.roster.models import Category, Participant
+from confmgr.spreadsheets import csv_response, xlsx_response
+
+bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
+PER_PAGE = 100
+
+
+def organised(slug: str):
+    conference = conferences.conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        abort(403)
+    return conference
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@login_required
+def category_list(slug: str):
+    conference = organised(slug)
+    form = CategoryForm(prefix="category")
+    rule = RequirementForm(prefix="rule")
+    listed = categories.categories(conference)
+    rule.category.choices = [SelectChoice(c.id, c.name) for c in listed]
+    rule.level.choices = [SelectChoice(level.value, label)
+                          for level, label in POINT_LEVEL_LABELS.items()]
+    if request.form.get("form") == "category" and form.validate_on_submit():
+        try:
+            categories.add_category(conference, form.name.data, form.rank.data)
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã thêm thành phần."), "success")
+            return redirect(url_for("delegates.category_list", slug=slug))
+    if request.form.get("form") == "rule" and rule.validate_on_submit():
+        category = db.session.get(Category, rule.category.data)
+        categories.require(category, PointLevel(rule.level.data), rule.min_count.data or 0)
+        db.session.commit()
+        flash(_("Đã lưu yêu cầu thành phần."), "success")
+        return redirect(url_for("delegates.category_list", slug=slug))
+    listed = db.session.scalars(
+        select(Category).where(Category.conference_id == conference.id)
+        .options(selectinload(Category.requirements)).order_by(Category.rank, Category.name)
+    ).all()
+    return render_template("roster/categories.html", conference=conference, categories=listed,
+                           form=form, rule=rule)
+
+
+@bp.get("/compliance")
+@login_required
+def compliance(slug: str):
+    conference = organised(slug)
+    province = request.args.get("province", "")[:10]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    missing, total = categories.shortfalls(conference, province=province, limit=PER_PAGE,
+                                           offset=(page - 1) * PER_PAGE)
+    return render_template("roster/compliance.html", conference=conference, missing=missing,
+                           total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+                           province=province, provinces=listing.province_choices())
+
+
+@bp.get("/delegates")
+@login_required
+def national(slug: str):
+    """Every registered delegate, nationally or in one province, in either order."""
+    conference = organised(slug)
+    province = request.args.get("province", "")[:10]
+    order = request.args.get("order") if request.args.get("order") in services.ORDERS else "alpha"
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
+    if province:
+        points = points.where(BroadcastPoint.province_code == province)
+    query = services.roster(points, order)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    delegates = db.session.scalars(
+        query.options(selectinload(Participant.category), selectinload(Participant.point))
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    kind = request.args.get("export")
+    if kind in ("csv", "xlsx"):
+        return _export(conference, query, kind, province)
+    return render_template("roster/national.html", conference=conference, delegates=delegates,
+                           total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+                           province=province, order=order, provinces=listing.province_choices(),
+                           offset=(page - 1) * PER_PAGE)
+
+
+def _export(conference, query, kind: str, province: str):
+    headings = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điểm cầu",
+                "Điện thoại", "Email"]
+    statement = query.options(selectinload(Participant.category), selectinload(Participant.point))
+
+    def rows():
+        # Streamed in batches, so a national list never sits in memory whole.
+        for index, p in enumerate(db.session.scalars(statement.execution_options(
+                yield_per=2000)), start=1):
+            yield [index, p.full_name, p.position, p.unit, p.category.name if p.category else "",
+                   p.point.name, p.phone, p.email]
+
+    name = f"dai-bieu-{conference.slug}{'-' + province if province else ''}.{kind}"
+    if kind == "csv":
+        return csv_response(name, headings, rows())
+    return xlsx_response(name, "Đại biểu", headings, rows())
