@@ -120,16 +120,22 @@ def agenda_public_page_200(ctx: Context) -> Result:
 @benchmark("agenda.edit_page_200", needs=("big_agenda",))
 def agenda_edit_page_200(ctx: Context) -> Result:
     """The organisers' agenda editor for the same 200 sessions."""
-    client = ctx.app.test_client()
-    with ctx.app.app_context():
-        organiser_id = _bench_organiser_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(organiser_id)  # signed in as Flask-Login would
-        session["_fresh"] = True
+    client = organiser_client(ctx)
     median, p95 = median_and_p95(
         timings_ms(lambda: get_ok(client, f"/manage/c/{BIG_AGENDA}/agenda"), ctx.repeat)
     )
     return Result("agenda.edit_page_200", median, "ms", p95=p95)
+
+
+def organiser_client(ctx: Context):
+    """A test client signed in as the demo organiser, as Flask-Login would sign them in."""
+    client = ctx.app.test_client()
+    with ctx.app.app_context():
+        organiser_id = _bench_organiser_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(organiser_id)
+        session["_fresh"] = True
+    return client
 
 
 def _bench_organiser_id() -> int:
@@ -270,12 +276,7 @@ def points_list_31k(ctx: Context) -> Result:
 
     from confmgr.db import db
 
-    client = ctx.app.test_client()
-    with ctx.app.app_context():
-        organiser_id = _bench_organiser_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(organiser_id)
-        session["_fresh"] = True
+    client = organiser_client(ctx)
     url = f"/manage/c/{NATIONAL}/points?province=22&q=phuong&page=2"
     median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
     with ctx.app.app_context():
@@ -404,12 +405,7 @@ def roster_point_list_500(ctx: Context) -> Result:
     """A point's delegate list page with 500 delegates, in Vietnamese order."""
     from confmgr.demo.loader import SLUG
 
-    client = ctx.app.test_client()
-    with ctx.app.app_context():
-        organiser_id = _bench_organiser_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(organiser_id)
-        session["_fresh"] = True
+    client = organiser_client(ctx)
     url = f"/manage/c/{SLUG}/points/BENCH-500/delegates"
     median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
     return Result("roster.point_list_500", median, "ms", p95=p95)

@@ -6,7 +6,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +34,7 @@ from confmgr.conferences.models import (
 )
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind
+from confmgr.web import show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
 
@@ -52,18 +52,6 @@ def owned(model, conference: Conference, object_id: int):
     if row is None or row.conference_id != conference.id:
         abort(404)
     return row
-
-
-def show_problems(form: FlaskForm, problems) -> None:
-    """Put each problem on its field; problems without a field become a flash message."""
-    for problem in problems:
-        target = getattr(form, problem.field, None) if problem.field else None
-        if target is not None and hasattr(target, "errors"):
-            if isinstance(target.errors, tuple):
-                target.errors = list(target.errors)
-            target.errors.append(problem.message)
-        else:
-            flash(problem.message, "danger")
 
 
 def flash_warnings(problems) -> None:

@@ -17,7 +17,6 @@ from confmgr.accounts.services import AccountError
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
-from confmgr.conferences.views import show_problems
 from confmgr.db import db
 from confmgr.enums import ConnectionTestStatus, Role
 from confmgr.points import connection, importing, listing, official
@@ -33,6 +32,7 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+from confmgr.web import show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 

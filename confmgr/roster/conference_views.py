@@ -11,7 +11,6 @@ from wtforms import SelectChoice
 from confmgr.accounts.permissions import manages_conference
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.views import show_problems
 from confmgr.db import db
 from confmgr.enums import PointLevel
 from confmgr.points import listing
@@ -21,6 +20,7 @@ from confmgr.roster import categories, services
 from confmgr.roster.forms import CategoryForm, RequirementForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import csv_response, xlsx_response
+from confmgr.web import show_problems
 
 bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
 PER_PAGE = 100

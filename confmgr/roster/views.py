@@ -11,7 +11,6 @@ from wtforms import SelectChoice
 from confmgr.accounts.permissions import can_view_point, manages_conference
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.views import show_problems
 from confmgr.db import db
 from confmgr.points import services as points
 from confmgr.points.forms import UploadForm
@@ -19,6 +18,7 @@ from confmgr.roster import importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+from confmgr.web import show_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
 
