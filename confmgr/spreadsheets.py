@@ -69,7 +69,7 @@ def read_table(
     if lowered.endswith(".csv"):
         grid = _csv_grid(data)
     elif lowered.endswith(".xlsx"):
-        grid = _xlsx_grid(data)
+        grid = _xlsx_grid(data, max_rows)
     else:
         raise file_error(_("Chỉ nhận tệp .xlsx hoặc .csv."))
     return _rows(grid, columns, max_rows)
@@ -112,7 +112,7 @@ def _decode(data: bytes) -> str:
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f[\s>/]')
 
 
-def _xlsx_grid(data: bytes) -> Iterator[tuple[int, list]]:
+def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
     # calamine (Rust) reads a 10,000-row sheet in a tenth of a second, where openpyxl
     # takes seconds; the checks calamine cannot make are made on the zip itself.
     from python_calamine import CalamineWorkbook
@@ -132,6 +132,10 @@ def _xlsx_grid(data: bytes) -> Iterator[tuple[int, list]]:
     sheet_xml = archive.read(sheets[0])
     if b"<mergeCell " in sheet_xml:
         raise file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
+    # Counted on the raw XML, so a million-row sheet is refused before it is parsed.
+    if sheet_xml.count(b"<row ") > max_rows + 1:
+        raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
+                           count=format(max_rows, ",").replace(",", ".")))
     # Cells holding a formula, as (row, column index): shown as "=" so the row check names them.
     formulas = {(int(row), _column_index(letters.decode()))
                 for letters, row in _FORMULA_CELL.findall(sheet_xml)}

@@ -383,3 +383,34 @@ def test_too_many_rows_are_refused_without_reading_them_all(client, demo):
     page = preview(client, io.BytesIO(rows.encode()), "nhieu.csv")
     assert "Tệp có hơn 20.000 dòng dữ liệu; hãy chia nhỏ tệp." in page
     assert count_at(demo, "06811") == (35, 35)
+
+
+def test_organiser_sets_the_registration_window(client, demo):
+    logged_in(client, ORGANISER)
+    form = {"title": "Tập huấn", "slug": SLUG, "organising_unit": "", "description": "",
+            "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14", "last_day": "2025-06-15",
+            "registration_opens": "2025-06-01T08:00", "registration_closes": "2025-06-01T07:00"}
+    page = post_form(client, f"/manage/c/{SLUG}/edit", form).get_data(as_text=True)
+    assert field_errors(page, "registration_closes") == ["Đóng đăng ký phải sau mở đăng ký."]
+    assert post_form(client, f"/manage/c/{SLUG}/edit",
+                     {**form, "registration_closes": "2025-06-13T17:00"}).status_code == 302
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        assert conference.registration_opens_at == datetime(2025, 6, 1, 1, 0, tzinfo=timezone.utc)
+        assert conference.registration_closes_at == datetime(2025, 6, 13, 10, 0, tzinfo=timezone.utc)
+    page = client.get(f"/manage/c/{SLUG}/edit").get_data(as_text=True)
+    assert 'value="2025-06-13T17:00"' in page  # shown back in Hà Nội time
+
+
+def test_a_huge_xlsx_is_refused_before_it_is_parsed(client, demo):
+    logged_in(client, COORDINATOR)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Đại biểu")
+    sheet.append(["Họ và tên"])
+    for index in range(20_001):
+        sheet.append([f"Người {chr(65 + index % 26)}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    page = preview(client, buffer)
+    assert "Tệp có hơn 20.000 dòng dữ liệu; hãy chia nhỏ tệp." in page

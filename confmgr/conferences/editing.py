@@ -55,6 +55,9 @@ class ConferenceFields:
     timezone: str
     first_day: date
     last_day: date
+    #: When delegates may be registered, in the conference's time zone; None is open-ended.
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
 
 
 def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:
@@ -73,6 +76,9 @@ def check_conference(fields: ConferenceFields, conference_id: int | None) -> lis
         problems.append(Problem("timezone", _("Múi giờ không hợp lệ: hãy dùng tên IANA.")))
     if fields.last_day < fields.first_day:
         problems.append(Problem("last_day", _("Ngày kết thúc phải từ ngày bắt đầu trở đi.")))
+    if (fields.registration_opens_at and fields.registration_closes_at
+            and fields.registration_closes_at <= fields.registration_opens_at):
+        problems.append(Problem("registration_closes", _("Đóng đăng ký phải sau mở đăng ký.")))
     return problems
 
 

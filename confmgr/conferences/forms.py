@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -38,6 +39,10 @@ class ConferenceForm(FlaskForm):
     )
     first_day = DateField(_l("Ngày bắt đầu"), validators=[DataRequired()])
     last_day = DateField(_l("Ngày kết thúc"), validators=[DataRequired()])
+    registration_opens = DateTimeLocalField(_l("Mở đăng ký đại biểu"), validators=[Optional()],
+                                            format="%Y-%m-%dT%H:%M")
+    registration_closes = DateTimeLocalField(_l("Đóng đăng ký đại biểu"), validators=[Optional()],
+                                             format="%Y-%m-%dT%H:%M")
 
 
 class SessionForm(FlaskForm):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -85,6 +86,11 @@ def new_conference():
 def edit_conference(slug: str):
     conference = managed_conference(slug)
     form = ConferenceForm(obj=conference)
+    if request.method == "GET":
+        tz = conference.tz
+        for field, value in ((form.registration_opens, conference.registration_opens_at),
+                             (form.registration_closes, conference.registration_closes_at)):
+            field.data = value.astimezone(tz).replace(tzinfo=None) if value else None
     if form.validate_on_submit():
         try:
             editing.update_conference(conference, _conference_fields(form))
@@ -99,12 +105,20 @@ def edit_conference(slug: str):
 
 
 def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
+    zone = form.timezone.data.strip()
+
+    def instant(value):  # typed in the conference's own time zone
+        if value is None or zone not in available_timezones():
+            return None
+        return value.replace(tzinfo=ZoneInfo(zone))
+
     return editing.ConferenceFields(
         slug=form.slug.data.strip(), title=form.title.data.strip(),
         organising_unit=(form.organising_unit.data or "").strip(),
         description=(form.description.data or "").strip(),
-        timezone=form.timezone.data.strip(), first_day=form.first_day.data,
-        last_day=form.last_day.data,
+        timezone=zone, first_day=form.first_day.data, last_day=form.last_day.data,
+        registration_opens_at=instant(form.registration_opens.data),
+        registration_closes_at=instant(form.registration_closes.data),
     )
 
 
