@@ -242,5 +242,6 @@ class AgendaVersion(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    #: The conference and its sessions as published (see conferences.publishing).
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The conference and its sessions as published (see conferences.publishing). Loaded
+    #: only when asked for: publishing.snapshot_of() keeps each one parsed once per process.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)

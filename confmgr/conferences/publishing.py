@@ -83,10 +83,11 @@ def draft_snapshot(conference: Conference, sessions: list | None = None) -> dict
     }
 
 
-def pending_changes(conference: Conference, sessions: list | None = None) -> list[Change]:
-    """What publishing now would change for readers of the latest version."""
-    latest = latest_version(conference)
-    return diff_snapshots(latest.snapshot if latest else None,
+def pending_changes(conference: Conference, sessions: list | None = None,
+                    latest: AgendaVersion | None = None) -> list[Change]:
+    """What publishing now would change for readers of the latest version (or of ``latest``)."""
+    latest = latest or latest_version(conference)
+    return diff_snapshots(snapshot_of(latest) if latest else None,
                           draft_snapshot(conference, sessions))
 
 
@@ -107,12 +108,12 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
     previous = latest_version(conference)
     sessions = agenda_sessions(conference)
     draft = draft_snapshot(conference, sessions)
-    if previous is not None and not diff_snapshots(previous.snapshot, draft):
+    if previous is not None and not diff_snapshots(snapshot_of(previous), draft):
         raise NothingToPublish("the draft is the same as the latest version")
 
     now = utcnow()
     stamp = now.isoformat()
-    before = {s["uid"]: s for s in previous.snapshot["sessions"]} if previous else {}
+    before = {s["uid"]: s for s in snapshot_of(previous)["sessions"]} if previous else {}
     live = {s.uid: s for s in sessions}
     entries = []
     for content in draft["sessions"]:
@@ -300,7 +301,7 @@ class PublishedAgenda:
 
 
 def read_version(version: AgendaVersion) -> PublishedAgenda:
-    snapshot = version.snapshot
+    snapshot = snapshot_of(version)
     info = snapshot["conference"]
     conference = PublishedConference(
         title=info["title"],
@@ -343,6 +344,24 @@ def read_version(version: AgendaVersion) -> PublishedAgenda:
 _READ_CACHE_SIZE = 256
 
 
+def _cached(name: str, key: tuple, load):
+    """A per-process cache for what a version holds: versions never change once written."""
+    cache = current_app.extensions.setdefault(name, {})
+    value = cache.get(key)
+    if value is None:
+        value = load()
+        if len(cache) >= _READ_CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+def snapshot_of(version: AgendaVersion) -> dict[str, Any]:
+    """A version's snapshot, parsed from JSON once per process (treat it as read-only)."""
+    return _cached("confmgr.snapshots", (version.id, version.published_at),
+                   lambda: version.snapshot)
+
+
 def published_agenda(conference: Conference) -> PublishedAgenda | None:
     """The latest published version of a conference's agenda, or None before the first."""
     latest = db.session.execute(
@@ -353,16 +372,8 @@ def published_agenda(conference: Conference) -> PublishedAgenda | None:
     ).first()
     if latest is None:
         return None
-    # A version never changes once written, so each is read from JSON once per process.
-    cache = current_app.extensions.setdefault("confmgr.published_agendas", {})
-    key = tuple(latest)
-    agenda = cache.get(key)
-    if agenda is None:
-        agenda = read_version(db.session.get(AgendaVersion, latest.id))
-        if len(cache) >= _READ_CACHE_SIZE:
-            cache.clear()
-        cache[key] = agenda
-    return agenda
+    return _cached("confmgr.published_agendas", tuple(latest),
+                   lambda: read_version(db.session.get(AgendaVersion, latest.id)))
 
 
 def versions(conference: Conference) -> list[AgendaVersion]:

@@ -130,11 +130,11 @@ def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
 def editor(slug: str):
     conference = managed_conference(slug)
     sessions = services.agenda_sessions(conference)
+    latest = publishing.latest_version(conference)
     return render_template(
         "agenda/editor.html", conference=conference,
         days=services.group_by_day(sessions, conference.first_day, conference.last_day),
-        latest=publishing.latest_version(conference),
-        pending=publishing.pending_changes(conference, sessions),
+        latest=latest, pending=publishing.pending_changes(conference, sessions, latest),
     )
 
 

@@ -97,8 +97,8 @@ def releases(conference: Conference) -> list[tuple]:
     versions = publishing.versions(conference)
     return [
         (version, publishing.diff_snapshots(
-            versions[index + 1].snapshot if index + 1 < len(versions) else None,
-            version.snapshot,
+            publishing.snapshot_of(versions[index + 1]) if index + 1 < len(versions) else None,
+            publishing.snapshot_of(version),
         ))
         for index, version in enumerate(versions)
     ]
