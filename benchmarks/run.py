@@ -458,6 +458,21 @@ def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
         for name, build in builders.items():
             if name in needed:
                 build()
+        settle_database()
+
+
+def settle_database() -> None:
+    """Let PostgreSQL catch up after bulk loads (statistics, dirty pages), so background
+    maintenance does not land inside a timed run."""
+    from sqlalchemy import text
+
+    from confmgr.db import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+        connection.execute(text("CHECKPOINT"))
 
 
 def main(argv: list[str] | None = None) -> int:
