@@ -127,6 +127,31 @@ def agenda_edit_page_200(ctx: Context) -> Result:
     return Result("agenda.edit_page_200", median, "ms", p95=p95)
 
 
+@benchmark("ics.conference_200", needs=("big_agenda",))
+def ics_conference_200(ctx: Context) -> Result:
+    """The whole-conference feed of a 200-session agenda, built afresh each time."""
+    client = ctx.app.test_client()
+    median, p95 = median_and_p95(
+        timings_ms(lambda: get_ok(client, f"/c/{BIG_AGENDA}/agenda.ics"), ctx.repeat)
+    )
+    return Result("ics.conference_200", median, "ms", p95=p95)
+
+
+@benchmark("ics.not_modified", needs=("big_agenda",))
+def ics_not_modified(ctx: Context) -> Result:
+    """The same feed asked again by a client that has it: a 304."""
+    client = ctx.app.test_client()
+    etag = client.get(f"/c/{BIG_AGENDA}/agenda.ics").headers["ETag"]
+
+    def conditional():
+        response = client.get(f"/c/{BIG_AGENDA}/agenda.ics", headers={"If-None-Match": etag})
+        if response.status_code != 304:
+            raise RuntimeError(f"expected 304, got {response.status_code}")
+
+    median, p95 = median_and_p95(timings_ms(conditional, ctx.repeat))
+    return Result("ics.not_modified", median, "ms", p95=p95)
+
+
 def organiser_client(ctx: Context):
     """A test client signed in as the demo organiser, as Flask-Login would sign them in."""
     client = ctx.app.test_client()

@@ -178,3 +178,20 @@ def test_long_vietnamese_lines_are_folded_without_splitting_characters(client, d
     for line in body.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # a split character would not decode
+
+
+def test_conditional_requests_get_304_until_the_next_publication(client, demo):
+    first = client.get(FEED)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "public, max-age=900"
+    assert etag.startswith(f'"{SLUG}-v1-')
+    again = client.get(FEED, headers={"If-None-Match": etag})
+    assert (again.status_code, again.data) == (304, b"")
+    assert again.headers["ETag"] == etag
+    assert client.get(FEED, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(FEED, headers={"If-None-Match": '"something-else"'}).status_code == 200
+    change_session(demo, 3, title="Tên mới")  # publishes version 2
+    fresh = client.get(FEED, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert fresh.headers["ETag"].startswith(f'"{SLUG}-v2-')
+    assert str(Calendar.from_ical(fresh.data).events[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới"
