@@ -61,7 +61,7 @@ def test_agenda_shows_days_and_local_times(client, demo):
     # The day-1 sessions come before the day-2 heading.
     assert page.index("Bế mạc hội nghị") > page.index("Chủ nhật, 15/06/2025")
     assert page.index("Phát biểu khai mạc") < page.index("Chủ nhật, 15/06/2025")
-    assert f'<link rel="alternate" type="text/calendar"' in page
+    assert '<link rel="alternate" type="text/calendar"' in page
 
 
 def test_language_switch_to_english_and_back(client, demo):
