@@ -184,7 +184,7 @@ def test_conditional_requests_get_304_until_the_next_publication(client, demo):
     first = client.get(FEED)
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert first.headers["Cache-Control"] == "public, max-age=900"
-    assert etag.startswith(f'"{SLUG}-v1-')
+    assert etag.startswith('"v1-')
     again = client.get(FEED, headers={"If-None-Match": etag})
     assert (again.status_code, again.data) == (304, b"")
     assert again.headers["ETag"] == etag
@@ -193,5 +193,102 @@ def test_conditional_requests_get_304_until_the_next_publication(client, demo):
     change_session(demo, 3, title="Tên mới")  # publishes version 2
     fresh = client.get(FEED, headers={"If-None-Match": etag})
     assert fresh.status_code == 200
-    assert fresh.headers["ETag"].startswith(f'"{SLUG}-v2-')
+    assert fresh.headers["ETag"].startswith('"v2-')
     assert str(Calendar.from_ical(fresh.data).events[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới"
+
+
+# ---------------------------------------------------------------- the writer
+
+
+def test_text_values_escape_commas_semicolons_backslashes_and_newlines():
+    from confmgr.calendar.ics import escape_text
+
+    assert escape_text("a, b; c\\d\r\ne\nf") == "a\\, b\\; c\\\\d\\ne\\nf"
+
+
+def test_folding_keeps_every_line_within_75_octets_and_every_character_whole():
+    from confmgr.calendar.ics import fold
+
+    line = "DESCRIPTION:" + "Nghị quyết, chỉ thị; hướng dẫn — " * 12
+    folded = fold(line)
+    pieces = folded.encode("utf-8").split(b"\r\n")
+    assert pieces[-1] == b""
+    assert all(len(piece) <= 75 for piece in pieces)
+    assert all(piece.startswith(b" ") for piece in pieces[1:-1])
+    assert [len(piece) for piece in pieces[:-1]].count(75) >= 1
+    # Unfolding (RFC 5545 §3.1) gives back exactly the line.
+    assert folded.replace("\r\n ", "")[:-2] == line
+
+
+def test_awkward_text_survives_both_parsers(client, demo):
+    tricky = "Hỏi, đáp; thảo luận \\ tổng kết\nDòng thứ hai: «ngoặc» — " + "ữ" * 60
+    uid = change_session(demo, 3, description=tricky)
+    body = client.get(FEED).data
+    event = next(e for e in Calendar.from_ical(body).events if str(e["UID"]) == f"{uid}@confmgr")
+    assert tricky in str(event["DESCRIPTION"])
+    parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
+    assert tricky in parsed["description"]
+    for line in body.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")
+
+
+# ---------------------------------------------------------------- day and session feeds
+
+
+def test_day_feed_holds_only_that_days_sessions(client, demo):
+    response = client.get(f"/c/{SLUG}/days/2025-06-15.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="{SLUG}-2025-06-15.ics"')
+    sessions = [s for s in sessions_in_order(demo)
+                if s.starts_at.astimezone(HCM).date() == date(2025, 6, 15)]
+    parsed = parse_with_ical_js(response.data)
+    assert [e["uid"] for e in parsed["events"]] == [f"{s.uid}@confmgr" for s in sessions]
+    assert parsed["events"][0]["startLocal"].startswith("2025-06-15T")
+    assert parsed["name"].endswith(" — 15/06/2025")
+    assert parsed["source"] == f"http://localhost/c/{SLUG}/days/2025-06-15.ics"
+
+
+def test_day_feed_outside_the_conference_or_malformed_is_not_found(client, demo):
+    assert client.get(f"/c/{SLUG}/days/2025-06-16.ics").status_code == 404
+    assert client.get(f"/c/{SLUG}/days/15-06-2025.ics").status_code == 404
+
+
+def test_session_feed_holds_one_event_with_exact_times(client, demo):
+    session = sessions_in_order(demo)[1]
+    response = client.get(f"/c/{SLUG}/sessions/{session.uid}.ics")
+    assert response.status_code == 200
+    parsed = parse_with_ical_js(response.data)
+    assert len(parsed["events"]) == 1
+    event = parsed["events"][0]
+    assert event["uid"] == f"{session.uid}@confmgr"
+    assert (event["startUtc"], event["endUtc"]) == (
+        "2025-06-14T01:00:00.000Z", "2025-06-14T01:30:00.000Z")
+    assert (event["startLocal"], event["endLocal"]) == (
+        "2025-06-14T08:00:00", "2025-06-14T08:30:00")
+    assert parsed["name"] == "Phát biểu khai mạc hội nghị"
+    assert client.get(f"/c/{SLUG}/sessions/no-such-uid.ics").status_code == 404
+
+
+def test_reminders_are_added_when_asked_and_never_to_cancelled_sessions(client, demo):
+    uid = change_session(demo, 5, status=SessionStatus.CANCELLED)
+    parsed = parse_with_ical_js(client.get(f"{FEED}?alarm=15").data)
+    for event in parsed["events"]:
+        if event["uid"] == f"{uid}@confmgr":
+            assert event["alarms"] == []
+        else:
+            assert event["alarms"] == [
+                {"action": "DISPLAY", "trigger": "-PT15M", "description": event["summary"]}]
+    assert all(e["alarms"] == [] for e in parse_with_ical_js(client.get(FEED).data)["events"])
+    refused = client.get(f"{FEED}?alarm=7")
+    assert refused.status_code == 400
+    assert refused.data == b"alarm: choose one of 5, 10, 15, 30, 60 (minutes)\n"
+
+
+def test_feeds_with_other_options_have_other_etags(client, demo):
+    plain = client.get(FEED).headers["ETag"]
+    reminded = client.get(f"{FEED}?alarm=30").headers["ETag"]
+    assert plain != reminded
+    assert client.get(f"{FEED}?alarm=30", headers={"If-None-Match": plain}).status_code == 200
+    assert client.get(f"{FEED}?alarm=30", headers={"If-None-Match": reminded}).status_code == 304

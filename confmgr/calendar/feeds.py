@@ -1,24 +1,61 @@
-"""Building iCalendar (RFC 5545) documents from the agenda."""
+"""What goes into each calendar feed, written as iCalendar text.
+
+Every feed reads a published version only, so a draft never reaches a calendar. The
+events of a feed depend on the version and a few options, never on the person asking,
+so they are built once per process and version and reused by every subscriber.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import force_locale
-from icalendar import Calendar, Event, vDuration
 
+from confmgr.calendar.ics import Writer, duration, local_stamp, utc_stamp, vtimezone
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.publishing import (
     PublishedAgenda,
     PublishedConference,
     PublishedSession,
+    cached_per_version,
 )
-from confmgr.enums import SessionStatus
+from confmgr.enums import SessionKind, SessionStatus
 
 PRODID = "-//confmgr//confmgr agenda//VI"
 #: Kept stable across renames of the host, so clients never see duplicates.
 UID_DOMAIN = "confmgr"
 #: How often subscribed clients are asked to fetch the feed again.
 REFRESH = timedelta(hours=1)
+#: Reminders a subscriber may ask for, in minutes before the start.
+ALARM_CHOICES = (5, 10, 15, 30, 60)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a broadcast point's delegates follow the sessions, and the link it joins by."""
+
+    location: str
+    stream_url: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One calendar: a name, the page it mirrors, which sessions and how they are shown."""
+
+    name: str
+    page_url: str
+    #: The feed's own address, given to clients as SOURCE.
+    source_url: str
+    #: Session UIDs to include, in agenda order; None for every session.
+    uids: tuple[str, ...] | None = None
+    day: date | None = None
+    place: Place | None = None
+    alarm_minutes: int | None = None
+
+    def selects(self, session: PublishedSession) -> bool:
+        if self.day is not None and session.local_start().date() != self.day:
+            return False
+        return self.uids is None or session.uid in self.uids
 
 
 def session_summary(session: PublishedSession) -> str:
@@ -27,7 +64,7 @@ def session_summary(session: PublishedSession) -> str:
     return session.title
 
 
-def session_description(session: PublishedSession, url: str) -> str:
+def session_description(session: PublishedSession, url: str, place: Place | None) -> str:
     lines = []
     for presenter in session.presenters:
         details = ", ".join(part for part in (presenter.position, presenter.unit) if part)
@@ -36,46 +73,95 @@ def session_description(session: PublishedSession, url: str) -> str:
         lines.append(session.topic.summary)
     if session.description:
         lines.append(session.description)
+    if place is not None:
+        lines.append(f"Điểm cầu: {place.location}")
+        if place.stream_url:
+            lines.append(f"Đường truyền: {place.stream_url}")
     # Repeated here because several clients hide the URL property.
     lines.append(url)
     return "\n\n".join(lines)
 
 
-def session_event(session: PublishedSession, conference: PublishedConference, url: str) -> Event:
-    tz = conference.tz
+def _kind_labels() -> dict[SessionKind, str]:
     with force_locale("vi"):
-        category = str(SESSION_KIND_LABELS[session.kind])
-    event = Event.new(
-        uid=f"{session.uid}@{UID_DOMAIN}",
-        # The publication that last changed the session, so an unchanged feed stays
-        # byte-for-byte the same between requests.
-        stamp=session.modified,
-        created=session.created,
-        last_modified=session.modified,
-        sequence=session.sequence,
-        start=session.starts_at.astimezone(tz),
-        end=session.ends_at.astimezone(tz),
-        summary=session_summary(session),
-        description=session_description(session, url),
-        location=session.room.name if session.room else None,
-        url=url,
-        categories=[category],
-        status="CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED",
-    )
-    return event
+        return {kind: str(label) for kind, label in SESSION_KIND_LABELS.items()}
 
 
-def build_calendar(agenda: PublishedAgenda, agenda_url: str, name: str) -> bytes:
+def write_event(out: Writer, session: PublishedSession, conference: PublishedConference,
+                feed: Feed, categories: dict[SessionKind, str]) -> None:
+    url = f"{feed.page_url}#s{session.id}"
+    tzid = conference.timezone
+    summary = session_summary(session)
+    out.line("BEGIN", "VEVENT")
+    out.line("UID", f"{session.uid}@{UID_DOMAIN}")
+    # The publication that last changed the session, so an unchanged feed stays
+    # byte-for-byte the same between requests.
+    out.line("DTSTAMP", utc_stamp(session.modified))
+    out.line("CREATED", utc_stamp(session.created))
+    out.line("LAST-MODIFIED", utc_stamp(session.modified))
+    out.line("SEQUENCE", str(session.sequence))
+    out.line("STATUS", "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED")
+    out.line("DTSTART", local_stamp(session.local_start()), tzid=tzid)
+    out.line("DTEND", local_stamp(session.local_end()), tzid=tzid)
+    out.text("SUMMARY", summary)
+    out.text("DESCRIPTION", session_description(session, url, feed.place))
+    if feed.place is not None:
+        out.text("LOCATION", feed.place.location)
+        if feed.place.stream_url:
+            # RFC 7986: clients that know it show a "join" button.
+            out.line("CONFERENCE", feed.place.stream_url, value="URI", feature="VIDEO",
+                     label="Đường truyền")
+    elif session.room is not None:
+        out.text("LOCATION", session.room.name)
+    out.line("URL", url, value="URI")
+    out.text("CATEGORIES", categories[session.kind])
+    out.line("TRANSP", "OPAQUE")
+    if feed.alarm_minutes and session.status != SessionStatus.CANCELLED:
+        out.line("BEGIN", "VALARM")
+        out.line("ACTION", "DISPLAY")
+        out.text("DESCRIPTION", summary)
+        out.line("TRIGGER", duration(timedelta(minutes=-feed.alarm_minutes)))
+        out.line("END", "VALARM")
+    out.line("END", "VEVENT")
+
+
+def _events(agenda: PublishedAgenda, feed: Feed) -> str:
     conference = agenda.conference
-    calendar = Calendar.new(prodid=PRODID, name=name, refresh_interval=REFRESH)
-    # Calendar.new gives every calendar a fresh random UID; a feed must be stable.
-    calendar.pop("UID")
-    calendar.add("X-WR-TIMEZONE", conference.timezone)
-    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
+    out = Writer()
+    # One day either side: clients widen a range they show by a few hours.
+    out.raw(vtimezone(conference.timezone, conference.first_day - timedelta(days=1),
+                      conference.last_day + timedelta(days=1)))
+    categories = _kind_labels()
     for session in agenda.sessions:
-        calendar.add_component(session_event(session, conference, f"{agenda_url}#s{session.id}"))
-    calendar.add_missing_timezones(
-        first_date=conference.first_day - timedelta(days=1),
-        last_date=conference.last_day + timedelta(days=1),
-    )
-    return calendar.to_ical()
+        if feed.selects(session):
+            write_event(out, session, conference, feed, categories)
+    return out.getvalue()
+
+
+def events_text(agenda: PublishedAgenda, feed: Feed) -> str:
+    """The VTIMEZONE and VEVENTs of a feed, built once per process for each version."""
+    key = (agenda.number, agenda.published_at, feed.page_url,
+           feed.uids, feed.day, feed.place, feed.alarm_minutes)
+    return cached_per_version("confmgr.feed_events", key, lambda: _events(agenda, feed))
+
+
+def build_calendar(agenda: PublishedAgenda, feed: Feed, *, cached: bool = True) -> bytes:
+    conference = agenda.conference
+    out = Writer()
+    out.line("BEGIN", "VCALENDAR")
+    out.line("VERSION", "2.0")
+    out.text("PRODID", PRODID)
+    out.line("CALSCALE", "GREGORIAN")
+    out.line("METHOD", "PUBLISH")
+    out.name("NAME", feed.name)
+    out.name("X-WR-CALNAME", feed.name)
+    out.text("DESCRIPTION", conference.title)
+    out.name("X-WR-CALDESC", conference.title)
+    out.line("X-WR-TIMEZONE", conference.timezone)
+    out.line("URL", feed.page_url, value="URI")
+    out.line("SOURCE", feed.source_url, value="URI")
+    out.line("REFRESH-INTERVAL", duration(REFRESH), value="DURATION")
+    out.line("X-PUBLISHED-TTL", duration(REFRESH))
+    out.raw(events_text(agenda, feed) if cached else _events(agenda, feed))
+    out.line("END", "VCALENDAR")
+    return out.getvalue().encode("utf-8")

@@ -344,8 +344,11 @@ def read_version(version: AgendaVersion) -> PublishedAgenda:
 _READ_CACHE_SIZE = 256
 
 
-def _cached(name: str, key: tuple, load):
-    """A per-process cache for what a version holds: versions never change once written."""
+def cached_per_version(name: str, key: tuple, load):
+    """A per-process cache for what a version holds: versions never change once written.
+
+    ``key`` must identify the version (its id or number and publication time).
+    """
     cache = current_app.extensions.setdefault(name, {})
     value = cache.get(key)
     if value is None:
@@ -358,7 +361,7 @@ def _cached(name: str, key: tuple, load):
 
 def snapshot_of(version: AgendaVersion) -> dict[str, Any]:
     """A version's snapshot, parsed from JSON once per process (treat it as read-only)."""
-    return _cached("confmgr.snapshots", (version.id, version.published_at),
+    return cached_per_version("confmgr.snapshots", (version.id, version.published_at),
                    lambda: version.snapshot)
 
 
@@ -372,7 +375,7 @@ def published_agenda(conference: Conference) -> PublishedAgenda | None:
     ).first()
     if latest is None:
         return None
-    return _cached("confmgr.published_agendas", tuple(latest),
+    return cached_per_version("confmgr.published_agendas", tuple(latest),
                    lambda: read_version(db.session.get(AgendaVersion, latest.id)))
 
 

@@ -5,6 +5,7 @@ from flask_babel import force_locale
 from flask_login import current_user
 
 from confmgr.accounts.permissions import manages_conference
+from confmgr.calendar.subscribe import subscription
 from confmgr.conferences import materials, publishing, services
 from confmgr.conferences.models import Conference, TopicMaterial
 from confmgr.db import db
@@ -41,6 +42,8 @@ def agenda(slug: str):
     return render_template(
         "public/agenda.html", conference=conference, info=agenda.conference,
         days=agenda.days, agenda=agenda,
+        subscription=subscription(agenda.conference.title, "calendar.conference_feed",
+                                  slug=slug),
     )
 
 

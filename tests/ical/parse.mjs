@@ -26,6 +26,13 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
     endUtc: event.endDate.toJSDate().toISOString(),
     startLocal: event.startDate.toString(),
     startTzid: event.startDate.timezone ?? event.startDate.zone?.tzid ?? null,
+    endLocal: event.endDate.toString(),
+    conference: text(vevent, "conference"),
+    alarms: vevent.getAllSubcomponents("valarm").map((alarm) => ({
+      action: text(alarm, "action"),
+      trigger: String(text(alarm, "trigger")),
+      description: text(alarm, "description"),
+    })),
   };
 });
 
@@ -36,6 +43,7 @@ process.stdout.write(JSON.stringify({
   xWrCalname: text(calendar, "x-wr-calname"),
   xWrTimezone: text(calendar, "x-wr-timezone"),
   refreshInterval: String(text(calendar, "refresh-interval")),
+  source: text(calendar, "source"),
   timezones: calendar.getAllSubcomponents("vtimezone").map((tz) => text(tz, "tzid")),
   events,
 }));
