@@ -6,6 +6,22 @@ import enum
 from sqlalchemy import Enum
 
 
+class Visibility(enum.StrEnum):
+    #: Anyone reads the published agenda and subscribes to its feeds.
+    PUBLIC = "public"
+    #: Only organisers and coordinators of the conference, and holders of a feed token.
+    RESTRICTED = "restricted"
+
+
+class FeedKind(enum.StrEnum):
+    """Whose private calendar feed a secret token opens."""
+
+    CONFERENCE = "conference"  # a user's address for a restricted conference
+    CHOSEN = "chosen"  # the sessions a user picked
+    POINT = "point"  # a broadcast point's: its address and stream link
+    DELEGATE = "delegate"  # one delegate's own
+
+
 class ConferenceStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"

@@ -2,6 +2,7 @@
 from confmgr.accounts.models import User, conference_organisers, point_coordinators
 from confmgr.attendance.models import Attendance
 from confmgr.audit.models import AuditEntry
+from confmgr.calendar.models import ChosenSession, FeedToken
 from confmgr.conferences.models import (
     AgendaSession,
     AgendaVersion,
@@ -22,10 +23,12 @@ __all__ = [
     "AuditEntry",
     "BroadcastPoint",
     "Category",
+    "ChosenSession",
     "CategoryRequirement",
     "Conference",
     "ConnectionTestResult",
     "ConnectionTestSlot",
+    "FeedToken",
     "Participant",
     "Presenter",
     "Room",

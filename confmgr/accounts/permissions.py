@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased
 from confmgr.accounts.models import User, conference_organisers, point_coordinators
 from confmgr.conferences.models import Conference
 from confmgr.db import db
-from confmgr.enums import Role
+from confmgr.enums import Role, Visibility
 from confmgr.points.models import BroadcastPoint
 
 
@@ -77,3 +77,19 @@ def _coordinated_conference_ids(user: User) -> Select[tuple[int]]:
         .join(point_coordinators, point_coordinators.c.point_id == BroadcastPoint.id)
         .where(point_coordinators.c.user_id == user.id)
     )
+
+
+def can_read_conference(user: User, conference: Conference) -> bool:
+    """Public conferences are for everyone; restricted ones for their organisers and
+    the coordinators of their points."""
+    if conference.visibility == Visibility.PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.COORDINATOR:
+        return bool(db.session.scalar(select(exists().where(
+            point_coordinators.c.user_id == user.id,
+            point_coordinators.c.point_id == BroadcastPoint.id,
+            BroadcastPoint.conference_id == conference.id,
+        ))))
+    return manages_conference(user, conference)

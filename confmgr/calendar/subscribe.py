@@ -64,3 +64,11 @@ def subscription(name: str, endpoint: str, **values) -> Subscription:
     """How to subscribe to the feed at ``endpoint``, with the reminder the page asks for."""
     return Subscription(name, url_for(endpoint, alarm=requested_alarm(), _external=True,
                                       **values))
+
+
+def private_subscription(kind, conference, name: str, **owner):
+    """The owner's secret feed address (issued on first use) and its token; the caller commits."""
+    from confmgr.calendar.tokens import active_token
+
+    token = active_token(kind, conference, **owner)
+    return subscription(name, "calendar.token_feed", token=token.token), token

@@ -4,11 +4,25 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
-from confmgr.calendar.feeds import ALARM_CHOICES, Feed, build_calendar
+from confmgr.accounts.models import User
+from confmgr.accounts.permissions import can_read_conference, can_view_point
+from confmgr.calendar import tokens
+from confmgr.calendar.feeds import ALARM_CHOICES, Feed, Place, build_calendar
+from confmgr.calendar.models import FeedToken
+from confmgr.calendar.subscribe import private_subscription
+from confmgr.conferences import publishing
+from confmgr.conferences.models import Conference
 from confmgr.conferences.publishing import PublishedAgenda
+from confmgr.db import db
+from confmgr.enums import FeedKind, RegistrationStatus
+from confmgr.i18n import safe_next_url
+from confmgr.points.models import BroadcastPoint
 from confmgr.public.views import published
+from confmgr.roster.models import Participant
 
 bp = Blueprint("calendar", __name__)
 bp.add_app_template_global(ALARM_CHOICES, "alarm_choices")
@@ -97,3 +111,102 @@ def session_feed(slug: str, uid: str):
                 source_url=url_for("calendar.session_feed", slug=slug, uid=uid, _external=True),
                 uids=(uid,), alarm_minutes=alarm_minutes())
     return feed_response(agenda, feed, f"{slug}-{session.id}.ics")
+
+
+# ---------------------------------------------------------------- private feeds
+
+
+def point_place(point: BroadcastPoint) -> Place:
+    """Where a point's delegates sit: its address (or name), and the link it joins by."""
+    location = f"{point.name}, {point.address}" if point.address else point.name
+    return Place(location=location, stream_url=point.stream_url)
+
+
+def _private_feed(row: FeedToken, conference: Conference, agenda: PublishedAgenda) -> Feed:
+    """What a token opens; 404 when its owner may no longer read it."""
+    title = agenda.conference.title
+    common = {"page_url": _agenda_url(conference.slug), "alarm_minutes": alarm_minutes(),
+              "source_url": url_for("calendar.token_feed", token=row.token, _external=True)}
+    if row.kind in (FeedKind.CONFERENCE, FeedKind.CHOSEN):
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.active or not can_read_conference(user, conference):
+            abort(404)
+        if row.kind == FeedKind.CONFERENCE:
+            return Feed(name=title, **common)
+        chosen = tokens.chosen_uids(user, conference)
+        uids = tuple(s.uid for s in agenda.sessions if s.uid in chosen)
+        return Feed(name=f"{title} — phiên đã chọn", uids=uids, **common)
+    if row.kind == FeedKind.POINT:
+        point = db.session.get(BroadcastPoint, row.point_id)
+        return Feed(name=f"{title} — {point.name}", place=point_place(point), **common)
+    person = db.session.get(Participant, row.participant_id)
+    if person.status != RegistrationStatus.REGISTERED:
+        abort(404)
+    return Feed(name=f"{title} — {person.full_name}", place=point_place(person.point), **common)
+
+
+@bp.get("/feeds/<token>.ics")
+def token_feed(token: str):
+    row = tokens.find_active(token)
+    if row is None:
+        abort(404)  # unknown or revoked: the same answer, so neither can be told apart
+    conference = db.session.get(Conference, row.conference_id)
+    agenda = publishing.published_agenda(conference)
+    if agenda is None:
+        abort(404)
+    feed = _private_feed(row, conference, agenda)
+    return feed_response(agenda, feed, f"{conference.slug}.ics", private=True)
+
+
+def may_rotate(user: User, row: FeedToken) -> bool:
+    if row.kind in (FeedKind.CONFERENCE, FeedKind.CHOSEN):
+        return row.user_id == user.id
+    if row.kind == FeedKind.POINT:
+        return can_view_point(user, db.session.get(BroadcastPoint, row.point_id))
+    return can_view_point(user, db.session.get(Participant, row.participant_id).point)
+
+
+@bp.post("/feeds/<int:token_id>/rotate")
+@login_required
+def rotate(token_id: int):
+    row = db.session.get(FeedToken, token_id)
+    if row is None or not may_rotate(current_user, row):
+        abort(404)
+    if row.is_active:
+        tokens.rotate(row, current_user)
+        db.session.commit()
+        flash(_("Đã đổi địa chỉ bí mật: địa chỉ cũ không còn dùng được, "
+                "hãy đăng ký lại bằng địa chỉ mới."), "success")
+    return redirect(safe_next_url(request.form.get("next"), url_for("dashboard.home")))
+
+
+# ---------------------------------------------------------------- a user's own sessions
+
+
+@bp.post("/c/<slug>/my/<uid>")
+@login_required
+def toggle_choice(slug: str, uid: str):
+    conference, agenda = published(slug)
+    session = next((s for s in agenda.sessions if s.uid == uid), None)
+    if session is None:
+        abort(404)
+    tokens.toggle_choice(current_user, conference, uid)
+    db.session.commit()
+    return redirect(safe_next_url(request.form.get("next"),
+                                  url_for("public.agenda", slug=slug)) + f"#s{session.id}")
+
+
+@bp.get("/c/<slug>/my")
+@login_required
+def my_sessions(slug: str):
+    conference, agenda = published(slug)
+    chosen = tokens.chosen_uids(current_user, conference)
+    feed, row = private_subscription(FeedKind.CHOSEN, conference,
+                                     f"{agenda.conference.title} — phiên đã chọn",
+                                     user=current_user)
+    db.session.commit()
+    return render_template(
+        "calendar/my_sessions.html", conference=conference, info=agenda.conference,
+        sessions=[s for s in agenda.sessions if s.uid in chosen], feed_token=row,
+        subscription=feed,
+    )

@@ -23,7 +23,7 @@ from confmgr.conferences.models import (
 )
 from confmgr.conferences.scheduling import Problem, Slot, check_slot, check_topic_number, slot_of
 from confmgr.db import db
-from confmgr.enums import Role, SessionKind, SessionStatus
+from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -58,6 +58,7 @@ class ConferenceFields:
     #: When delegates may be registered, in the conference's time zone; None is open-ended.
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
+    visibility: Visibility = Visibility.PUBLIC
 
 
 def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:

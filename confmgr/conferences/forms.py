@@ -19,7 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
-from confmgr.conferences.labels import SESSION_KIND_LABELS
+from confmgr.conferences.labels import SESSION_KIND_LABELS, VISIBILITY_LABELS
+from confmgr.enums import Visibility
 
 
 def optional_int(value):
@@ -39,6 +40,11 @@ class ConferenceForm(FlaskForm):
     )
     first_day = DateField(_l("Ngày bắt đầu"), validators=[DataRequired()])
     last_day = DateField(_l("Ngày kết thúc"), validators=[DataRequired()])
+    visibility = SelectField(
+        _l("Ai xem được chương trình"),
+        choices=[SelectChoice(v.value, label) for v, label in VISIBILITY_LABELS.items()],
+        default=Visibility.PUBLIC.value,
+    )
     registration_opens = DateTimeLocalField(_l("Mở đăng ký đại biểu"), validators=[Optional()],
                                             format="%Y-%m-%dT%H:%M")
     registration_closes = DateTimeLocalField(_l("Đóng đăng ký đại biểu"), validators=[Optional()],

@@ -1,7 +1,7 @@
 """Human names for agenda values, translatable like every other UI string."""
 from flask_babel import lazy_gettext as _l
 
-from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
+from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus, Visibility
 
 SESSION_KIND_LABELS = {
     SessionKind.OPENING: _l("Khai mạc"),
@@ -16,6 +16,12 @@ SESSION_KIND_LABELS = {
 SESSION_STATUS_LABELS = {
     SessionStatus.CONFIRMED: _l("Chính thức"),
     SessionStatus.CANCELLED: _l("Đã hủy"),
+}
+
+VISIBILITY_LABELS = {
+    Visibility.PUBLIC: _l("Công khai: ai cũng xem được chương trình và đăng ký lịch"),
+    Visibility.RESTRICTED: _l("Hạn chế: chỉ ban tổ chức, điều phối viên và người có địa chỉ "
+                              "lịch bí mật"),
 }
 
 CONFERENCE_STATUS_LABELS = {

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.db import UTCDateTime, db, utcnow
-from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus, db_enum
+from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus, Visibility, db_enum
 
 
 class Conference(db.Model):
@@ -45,6 +45,10 @@ class Conference(db.Model):
         db_enum(ConferenceStatus, "conference_status"), default=ConferenceStatus.DRAFT
     )
     #: When points may register delegates; open-ended where unset.
+    visibility: Mapped[Visibility] = mapped_column(
+        db_enum(Visibility, "conference_visibility"), default=Visibility.PUBLIC,
+        server_default=Visibility.PUBLIC.value,
+    )
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

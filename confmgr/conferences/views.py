@@ -34,7 +34,7 @@ from confmgr.conferences.models import (
     TopicMaterial,
 )
 from confmgr.db import db
-from confmgr.enums import Role, SessionKind
+from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.web import show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
@@ -119,6 +119,7 @@ def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
         timezone=zone, first_day=form.first_day.data, last_day=form.last_day.data,
         registration_opens_at=instant(form.registration_opens.data),
         registration_closes_at=instant(form.registration_closes.data),
+        visibility=Visibility(form.visibility.data),
     )
 
 

@@ -14,11 +14,12 @@ from confmgr.accounts import coordinators
 from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import can_view_point, coordinated_point_ids, manages_conference
 from confmgr.accounts.services import AccountError
+from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.db import db
-from confmgr.enums import ConnectionTestStatus, Role
+from confmgr.enums import ConnectionTestStatus, FeedKind, Role
 from confmgr.points import connection, importing, listing, official
 from confmgr.points import services as points
 from confmgr.points.forms import (
@@ -216,10 +217,16 @@ def detail(slug: str, code: str):
     ))
     test_form = TestResultForm(formdata=None)
     test_form.slot.choices = _slot_choices(conference)
+    feed = feed_token = None
+    if conference.is_published:
+        feed, feed_token = private_subscription(
+            FeedKind.POINT, conference, f"{conference.title} — {point.name}", point=point)
+        db.session.commit()
     return render_template(
         "points/detail.html", conference=conference, point=point, delegates=delegates,
         children=point.children, history=connection.history(point), test_form=test_form,
         organiser=manages_conference(current_user, conference),
+        subscription=feed, feed_token=feed_token,
     )
 
 

@@ -4,18 +4,31 @@ from flask import Blueprint, Response, abort, render_template, send_file, url_fo
 from flask_babel import force_locale
 from flask_login import current_user
 
-from confmgr.accounts.permissions import manages_conference
-from confmgr.calendar.subscribe import subscription
+from confmgr.accounts.permissions import can_read_conference, manages_conference
+from confmgr.calendar import tokens
+from confmgr.calendar.subscribe import private_subscription, subscription
 from confmgr.conferences import materials, publishing, services
 from confmgr.conferences.models import Conference, TopicMaterial
 from confmgr.db import db
+from confmgr.enums import FeedKind, Visibility
+from confmgr.extensions import login_manager
 
 bp = Blueprint("public", __name__)
 
 
+def readable_conference(slug: str) -> Conference:
+    """A conference the current user may read; a restricted one asks strangers to sign in."""
+    conference = services.conference_by_slug(slug)
+    if not can_read_conference(current_user, conference):
+        if not current_user.is_authenticated:
+            abort(login_manager.unauthorized())
+        abort(404)
+    return conference
+
+
 def published(slug: str) -> tuple[Conference, publishing.PublishedAgenda]:
     """A conference and its latest published agenda; 404 before the first publication."""
-    conference = services.conference_by_slug(slug)
+    conference = readable_conference(slug)
     agenda = publishing.published_agenda(conference)
     if agenda is None:
         abort(404)
@@ -24,12 +37,14 @@ def published(slug: str) -> tuple[Conference, publishing.PublishedAgenda]:
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", conferences=services.published_conferences())
+    conferences = [c for c in services.published_conferences()
+                   if can_read_conference(current_user, c)]
+    return render_template("public/index.html", conferences=conferences)
 
 
 @bp.get("/c/<slug>/")
 def agenda(slug: str):
-    conference = services.conference_by_slug(slug)
+    conference = readable_conference(slug)
     agenda = publishing.published_agenda(conference)
     if agenda is None:
         # Never published: only its organisers may look at the draft.
@@ -39,11 +54,20 @@ def agenda(slug: str):
             "public/agenda.html", conference=conference, info=conference,
             days=services.agenda_days(conference), agenda=None,
         )
+    feed_token = None
+    if conference.visibility == Visibility.RESTRICTED:
+        # Calendar clients cannot sign in: each reader gets an address of their own.
+        feed, feed_token = private_subscription(FeedKind.CONFERENCE, conference,
+                                                agenda.conference.title, user=current_user)
+        db.session.commit()
+    else:
+        feed = subscription(agenda.conference.title, "calendar.conference_feed", slug=slug)
+    chosen = tokens.chosen_uids(current_user, conference) if current_user.is_authenticated \
+        else None
     return render_template(
         "public/agenda.html", conference=conference, info=agenda.conference,
-        days=agenda.days, agenda=agenda,
-        subscription=subscription(agenda.conference.title, "calendar.conference_feed",
-                                  slug=slug),
+        days=agenda.days, agenda=agenda, subscription=feed, feed_token=feed_token,
+        chosen=chosen,
     )
 
 
@@ -79,7 +103,7 @@ def changelog_feed(slug: str):
 @bp.get("/c/<slug>/materials/<int:material_id>")
 def material(slug: str, material_id: int):
     """A material file: to everyone once published, before that to the organisers only."""
-    conference = services.conference_by_slug(slug)
+    conference = readable_conference(slug)
     item = db.session.get(TopicMaterial, material_id)
     if item is None or item.topic.conference_id != conference.id or not item.is_file:
         abort(404)

@@ -9,9 +9,11 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from confmgr.accounts.permissions import can_view_point, manages_conference
+from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
+from confmgr.enums import FeedKind, RegistrationStatus
 from confmgr.points import services as points
 from confmgr.points.forms import UploadForm
 from confmgr.roster import importing, services
@@ -116,8 +118,15 @@ def edit(slug: str, code: str, person_id: int):
             flash(_("Đã lưu."), "success")
             return redirect(url_for("roster.index", slug=slug, code=code))
     organiser = manages_conference(current_user, conference)
+    feed = feed_token = None
+    if conference.is_published and person.status == RegistrationStatus.REGISTERED:
+        feed, feed_token = private_subscription(
+            FeedKind.DELEGATE, conference, f"{conference.title} — {person.full_name}",
+            participant=person)
+        db.session.commit()
     return render_template("roster/form.html", conference=conference, point=point, form=form,
-                           person=person, move_form=MoveForm(formdata=None) if organiser else None)
+                           person=person, move_form=MoveForm(formdata=None) if organiser else None,
+                           subscription=feed, feed_token=feed_token)
 
 
 @bp.post("/<int:person_id>/withdraw")

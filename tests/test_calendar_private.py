@@ -1,0 +1,256 @@
+"""Private feeds behind secret tokens: points, delegates, restricted conferences, chosen sessions."""
+from __future__ import annotations
+
+import re
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from confmgr.accounts.models import User, conference_organisers
+from confmgr.calendar.models import FeedToken
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import Visibility
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+from tests.test_calendar import parse_with_ical_js, sessions_in_order
+
+TOKEN_URL = re.compile(r"http://localhost/feeds/([A-Za-z0-9_-]{43})\.ics")
+ROTATE_URL = re.compile(r"/feeds/(\d+)/rotate")
+STREAM = "https://hop.example.vn/j/06811?pwd=a,b;c"
+
+
+def feed_token_on(page: str) -> str:
+    tokens = set(TOKEN_URL.findall(page))
+    assert len(tokens) == 1, tokens
+    return tokens.pop()
+
+
+def set_stream(app, code: str, url: str) -> None:
+    with app.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+        point.stream_url = url
+        db.session.commit()
+
+
+def person_at(app, code: str) -> tuple[int, str]:
+    with app.app_context():
+        person = db.session.scalars(
+            select(Participant).join(BroadcastPoint, Participant.point_id == BroadcastPoint.id)
+            .where(BroadcastPoint.code == code).order_by(Participant.id)).first()
+        return person.id, person.full_name
+
+
+# ---------------------------------------------------------------- broadcast point feeds
+
+
+def test_point_feed_carries_the_points_address_and_stream_link(client, demo):
+    set_stream(demo, "06811", STREAM)
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    token = feed_token_on(page)
+    assert f"webcal://localhost/feeds/{token}.ics" in page
+
+    anonymous = demo.test_client()
+    response = anonymous.get(f"/feeds/{token}.ics")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, max-age=900"
+    location = ("Điểm cầu Uông Bí, Trụ sở Đảng ủy – HĐND – UBND phường Uông Bí, "
+                "tỉnh Quảng Ninh")
+    calendar = Calendar.from_ical(response.data)
+    assert all(str(e["LOCATION"]) == location for e in calendar.events)
+    assert all(str(e["CONFERENCE"]) == STREAM for e in calendar.events)
+    parsed = parse_with_ical_js(response.data)
+    assert parsed["name"].endswith(" — Điểm cầu Uông Bí")
+    sessions = sessions_in_order(demo)
+    assert [e["uid"] for e in parsed["events"]] == [f"{s.uid}@confmgr" for s in sessions]
+    opening = parsed["events"][1]
+    assert (opening["startUtc"], opening["startLocal"]) == (
+        "2025-06-14T01:00:00.000Z", "2025-06-14T08:00:00")
+    assert opening["location"] == location
+    assert opening["conference"] == STREAM
+    assert f"Đường truyền: {STREAM}" in opening["description"]
+
+
+def test_point_feed_follows_the_points_details(client, demo):
+    logged_in(client, COORDINATOR)
+    token = feed_token_on(client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True))
+    first = client.get(f"/feeds/{token}.ics")
+    set_stream(demo, "06811", "https://hop.example.vn/moi")
+    second = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    assert "https://hop.example.vn/moi" in second.get_data(as_text=True)
+
+
+def test_rotating_a_token_revokes_the_old_address(client, demo):
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    old, token_id = feed_token_on(page), ROTATE_URL.search(page).group(1)
+    assert client.post(f"/feeds/{token_id}/rotate").status_code == 400  # no CSRF token
+    response = post_form(client, f"/feeds/{token_id}/rotate",
+                         {"next": f"/manage/c/{SLUG}/points/06811"}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã đổi địa chỉ bí mật: địa chỉ cũ không còn dùng được, "
+        "hãy đăng ký lại bằng địa chỉ mới."]
+    new = feed_token_on(response.get_data(as_text=True))
+    assert new != old
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{new}.ics").status_code == 200
+    with demo.app_context():
+        rows = db.session.scalars(select(FeedToken).order_by(FeedToken.id)).all()
+        assert [(r.token, r.revoked_at is not None) for r in rows] == [(old, True), (new, False)]
+
+
+def test_only_people_who_reach_the_point_may_rotate_its_token(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/points/01").get_data(as_text=True)
+    token, token_id = feed_token_on(page), ROTATE_URL.search(page).group(1)
+    other = logged_in(demo.test_client(), COORDINATOR)  # Quảng Ninh's, not Hà Nội's
+    assert post_form(other, f"/feeds/{token_id}/rotate", {}).status_code == 404
+    anonymous = demo.test_client()
+    assert anonymous.post(f"/feeds/{token_id}/rotate").status_code in (302, 400)
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+
+
+def test_unknown_tokens_are_not_found(client, demo):
+    assert client.get("/feeds/" + "x" * 43 + ".ics").status_code == 404
+    assert client.get("/feeds/short.ics").status_code == 404
+
+
+def test_unpublished_conference_offers_no_point_feed(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "22"))
+        from confmgr.calendar.tokens import active_token
+        from confmgr.enums import ConferenceStatus, FeedKind
+        from confmgr.conferences.models import AgendaVersion
+
+        token = active_token(FeedKind.POINT, conference, point=point).token
+        db.session.execute(AgendaVersion.__table__.delete())
+        conference.status = ConferenceStatus.DRAFT
+        db.session.commit()
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/22").get_data(as_text=True)
+    assert "/feeds/" not in page
+
+
+# ---------------------------------------------------------------- a delegate's own feed
+
+
+def test_delegate_feed_is_named_for_them_and_placed_at_their_point(client, demo):
+    person_id, name = person_at(demo, "06811")
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/06811/delegates/{person_id}/edit")
+    token = feed_token_on(page.get_data(as_text=True))
+    parsed = parse_with_ical_js(client.get(f"/feeds/{token}.ics").data)
+    assert parsed["name"].endswith(f" — {name}")
+    assert parsed["events"][0]["location"].startswith("Điểm cầu Uông Bí, ")
+
+    # Moved to another point, the same address follows them there.
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    post_form(organiser, f"/manage/c/{SLUG}/points/06811/delegates/{person_id}/move",
+              {"point_code": "06688"})
+    parsed = parse_with_ical_js(client.get(f"/feeds/{token}.ics").data)
+    assert parsed["events"][0]["location"].startswith("Điểm cầu phường Hạ Long, ")
+
+    # Withdrawn, they have no calendar any more.
+    post_form(organiser, f"/manage/c/{SLUG}/points/06688/delegates/{person_id}/withdraw", {})
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
+
+
+# ---------------------------------------------------------------- restricted conferences
+
+
+def restrict(app) -> None:
+    with app.app_context():
+        db.session.scalar(select(Conference)).visibility = Visibility.RESTRICTED
+        db.session.commit()
+
+
+def test_restricted_conference_is_hidden_from_strangers(client, demo):
+    restrict(demo)
+    for url in (f"/c/{SLUG}/", f"/c/{SLUG}/agenda.ics", f"/c/{SLUG}/print",
+                f"/c/{SLUG}/changelog", f"/c/{SLUG}/days/2025-06-14.ics"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login"), url
+    assert SLUG not in client.get("/").get_data(as_text=True)
+
+
+def test_restricted_conference_gives_each_reader_a_secret_address(client, demo):
+    restrict(demo)
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    token = feed_token_on(page)
+    assert f'href="webcal://localhost/feeds/{token}.ics"' in page
+    assert f"webcal://localhost/c/{SLUG}/agenda.ics" not in page
+    anonymous = demo.test_client()
+    parsed = parse_with_ical_js(anonymous.get(f"/feeds/{token}.ics").data)
+    assert len(parsed["events"]) == 16
+
+    # An organiser whose grant is withdrawn loses the address with the access.
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    organiser_token = feed_token_on(organiser.get(f"/c/{SLUG}/").get_data(as_text=True))
+    assert organiser_token != token
+    with demo.app_context():
+        organiser = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        db.session.execute(conference_organisers.delete().where(
+            conference_organisers.c.user_id == organiser.id))
+        db.session.commit()
+    assert anonymous.get(f"/feeds/{organiser_token}.ics").status_code == 404
+    assert anonymous.get(f"/feeds/{token}.ics").status_code == 200
+
+
+def test_organiser_restricts_a_conference_in_its_form(client, demo):
+    logged_in(client, ORGANISER)
+    form = client.get(f"/manage/c/{SLUG}/edit").get_data(as_text=True)
+    assert 'name="visibility"' in form
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        data = {"title": conference.title, "slug": SLUG, "organising_unit": "",
+                "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14",
+                "last_day": "2025-06-15", "visibility": "restricted"}
+    assert post_form(client, f"/manage/c/{SLUG}/edit", data).status_code == 302
+    with demo.app_context():
+        assert db.session.scalar(select(Conference.visibility)) == Visibility.RESTRICTED
+    data["visibility"] = "secret"
+    assert post_form(client, f"/manage/c/{SLUG}/edit", data).status_code == 200
+
+
+# ---------------------------------------------------------------- chosen sessions
+
+
+def test_signed_in_readers_build_a_calendar_of_chosen_sessions(client, demo):
+    sessions = sessions_in_order(demo)
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert page.count("☆ Chọn vào lịch của tôi") == 16
+    for index in (9, 3):
+        response = post_form(client, f"/c/{SLUG}/my/{sessions[index].uid}", {})
+        assert response.headers["Location"] == f"/c/{SLUG}/#s{sessions[index].id}"
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert page.count("★ Đã chọn — bỏ chọn") == 2
+
+    mine = client.get(f"/c/{SLUG}/my").get_data(as_text=True)
+    token = feed_token_on(mine)
+    feed = demo.test_client().get(f"/feeds/{token}.ics")
+    parsed = parse_with_ical_js(feed.data)
+    assert [e["uid"] for e in parsed["events"]] == [
+        f"{sessions[3].uid}@confmgr", f"{sessions[9].uid}@confmgr"]
+
+    post_form(client, f"/c/{SLUG}/my/{sessions[3].uid}", {})  # chosen again: taken out
+    again = demo.test_client().get(f"/feeds/{token}.ics",
+                                   headers={"If-None-Match": feed.headers["ETag"]})
+    assert again.status_code == 200
+    assert [e["uid"] for e in parse_with_ical_js(again.data)["events"]] == [
+        f"{sessions[9].uid}@confmgr"]
+    assert post_form(client, f"/c/{SLUG}/my/not-a-session", {}).status_code == 404
+
+
+def test_anonymous_readers_see_no_choice_buttons(client, demo):
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert "☆ Chọn vào lịch của tôi" not in page
+    assert client.get(f"/c/{SLUG}/my").status_code == 302
