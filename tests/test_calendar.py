@@ -292,3 +292,54 @@ def test_feeds_with_other_options_have_other_etags(client, demo):
     assert plain != reminded
     assert client.get(f"{FEED}?alarm=30", headers={"If-None-Match": plain}).status_code == 200
     assert client.get(f"{FEED}?alarm=30", headers={"If-None-Match": reminded}).status_code == 304
+
+
+# ---------------------------------------------------------------- where feeds are offered
+
+
+def test_agenda_page_offers_every_way_to_subscribe(client, demo):
+    from confmgr.calendar.subscribe import qr_svg
+
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    feed = f"http://localhost{FEED}"
+    webcal = f"webcal://localhost{FEED}"
+    assert (f'<link rel="alternate" type="text/calendar" title="Lịch hội nghị (iCalendar)" '
+            f'href="{feed}">') in page
+    assert f'href="{webcal}"' in page
+    assert ('href="https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2Flocalhost'
+            f'%2Fc%2F{SLUG}%2Fagenda.ics"') in page
+    assert (f'href="https://outlook.live.com/calendar/0/addfromweb?url=http%3A%2F%2Flocalhost'
+            f'%2Fc%2F{SLUG}%2Fagenda.ics&amp;name=') in page
+    assert str(qr_svg(webcal)) in page
+    assert page.count(f'href="/c/{SLUG}/days/') == 2
+    assert page.count(f'href="/c/{SLUG}/sessions/') == 16
+    # A reminder chosen on the page goes into every subscription link.
+    page = client.get(f"/c/{SLUG}/?alarm=30").get_data(as_text=True)
+    assert f'href="{webcal}?alarm=30"' in page
+    assert 'option value="30" selected' in page
+    assert f'href="{webcal}?alarm=7"' not in client.get(f"/c/{SLUG}/?alarm=7").get_data(
+        as_text=True)
+
+
+def test_printed_programme_carries_the_subscription_qr_code(client, demo):
+    from confmgr.calendar.subscribe import qr_svg
+
+    page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
+    assert str(qr_svg(f"webcal://localhost{FEED}")) in page
+
+
+def test_created_and_last_modified_follow_the_publications(client, demo):
+    with demo.app_context():
+        first_published = db.session.scalar(select(publishing.AgendaVersion.published_at))
+    events = Calendar.from_ical(client.get(FEED).data).events
+    assert {e["CREATED"].dt for e in events} == {first_published.replace(microsecond=0)}
+    assert {e["LAST-MODIFIED"].dt for e in events} == {first_published.replace(microsecond=0)}
+    assert {e["DTSTAMP"].dt for e in events} == {first_published.replace(microsecond=0)}
+    change_session(demo, 3, description="Mô tả mới")
+    with demo.app_context():
+        second = db.session.scalar(select(publishing.AgendaVersion.published_at)
+                                   .where(publishing.AgendaVersion.number == 2))
+    events = Calendar.from_ical(client.get(FEED).data).events
+    assert events[3]["CREATED"].dt == first_published.replace(microsecond=0)
+    assert events[3]["LAST-MODIFIED"].dt == second.replace(microsecond=0)
+    assert events[4]["LAST-MODIFIED"].dt == first_published.replace(microsecond=0)

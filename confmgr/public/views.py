@@ -75,8 +75,13 @@ def agenda(slug: str):
 def printable(slug: str):
     conference, agenda = published(slug)
     # An official programme is printed in Vietnamese whatever the reader's language.
+    # Public programmes carry a QR code that subscribes a phone to the live calendar.
+    feed = None
+    if conference.visibility == Visibility.PUBLIC:
+        feed = subscription(agenda.conference.title, "calendar.conference_feed", slug=slug)
     with force_locale("vi"):
-        return render_template("public/print.html", conference=conference, agenda=agenda)
+        return render_template("public/print.html", conference=conference, agenda=agenda,
+                               subscription=feed)
 
 
 @bp.get("/c/<slug>/changelog")
