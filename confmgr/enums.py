@@ -73,6 +73,8 @@ class CheckInMethod(enum.StrEnum):
     QR = "qr"
     IMPORT = "import"
     API = "api"
+    SELF = "self"  # the delegate, from their own code
+    HEADCOUNT = "headcount"
 
 
 class Role(enum.StrEnum):

@@ -1,6 +1,11 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 from confmgr.accounts.models import User, conference_organisers, point_coordinators
-from confmgr.attendance.models import Attendance
+from confmgr.attendance.models import (
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
 from confmgr.audit.models import AuditEntry
 from confmgr.calendar.models import ChosenSession, FeedToken
 from confmgr.conferences.models import (
@@ -20,6 +25,7 @@ __all__ = [
     "AgendaSession",
     "AgendaVersion",
     "Attendance",
+    "AttendanceChange",
     "AuditEntry",
     "BroadcastPoint",
     "Category",
@@ -32,6 +38,8 @@ __all__ = [
     "Participant",
     "Presenter",
     "Room",
+    "SessionPointCategoryCount",
+    "SessionPointCount",
     "Topic",
     "TopicMaterial",
     "User",

@@ -1,12 +1,27 @@
+"""Attendance per session: one row per delegate and session, counters kept with every change.
+
+Reports at national scale read the counters, never the attendance rows: each check-in
+updates its point-and-session row (and the category row) in the same transaction.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, db_enum
+
+#: ``category_ref`` of delegates without a category (a key column cannot be NULL).
+NO_CATEGORY = 0
 
 
 class Attendance(db.Model):
@@ -15,7 +30,7 @@ class Attendance(db.Model):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("participant_id", "session_id"),
-        # Participant and session belong to the same conference.
+        # Participant, session and point belong to the same conference.
         ForeignKeyConstraint(
             ["participant_id", "conference_id"],
             ["participants.id", "participants.conference_id"],
@@ -26,13 +41,22 @@ class Attendance(db.Model):
             ["agenda_sessions.id", "agenda_sessions.conference_id"],
             ondelete="CASCADE",
         ),
-        Index("ix_attendance_session", "session_id"),
+        ForeignKeyConstraint(
+            ["point_id", "conference_id"],
+            ["broadcast_points.id", "broadcast_points.conference_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_attendance_session_point", "session_id", "point_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column()
     session_id: Mapped[int] = mapped_column()
+    #: Where the delegate attended, kept even if they later move to another point.
+    point_id: Mapped[int] = mapped_column()
+    #: The delegate's category when recorded, as the counters hold it (0 for none).
+    category_ref: Mapped[int] = mapped_column(default=NO_CATEGORY)
     status: Mapped[AttendanceStatus] = mapped_column(db_enum(AttendanceStatus, "attendance_status"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     method: Mapped[CheckInMethod] = mapped_column(
@@ -54,3 +78,85 @@ class Attendance(db.Model):
         primaryjoin="Attendance.session_id == AgendaSession.id",
         foreign_keys=[session_id],
     )
+
+
+class AttendanceChange(db.Model):
+    """Who changed what, when and how: every check-in, correction and headcount report."""
+
+    __tablename__ = "attendance_changes"
+    __table_args__ = (
+        Index("ix_attendance_changes_session_at", "session_id", "changed_at"),
+        Index("ix_attendance_changes_participant", "participant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_sessions.id", ondelete="CASCADE"))
+    point_id: Mapped[int] = mapped_column(ForeignKey("broadcast_points.id", ondelete="CASCADE"))
+    #: None for a headcount report.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"))
+    category_ref: Mapped[int] = mapped_column(default=NO_CATEGORY)
+    old_status: Mapped[AttendanceStatus | None] = mapped_column(
+        db_enum(AttendanceStatus, "old_status"))
+    new_status: Mapped[AttendanceStatus | None] = mapped_column(
+        db_enum(AttendanceStatus, "new_status"))
+    old_headcount: Mapped[int | None] = mapped_column()
+    new_headcount: Mapped[int | None] = mapped_column()
+    method: Mapped[CheckInMethod] = mapped_column(db_enum(CheckInMethod, "checkin_method"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_COUNT_COLUMNS = ("present", "late", "excused", "absent", "headcount")
+
+
+class SessionPointCount(db.Model):
+    """Running totals of one point in one session, changed with every check-in."""
+
+    __tablename__ = "session_point_counts"
+    __table_args__ = (
+        *(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
+          for name in _COUNT_COLUMNS),
+        Index("ix_session_point_counts_conference", "conference_id", "session_id"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcast_points.id", ondelete="CASCADE"), primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    #: The point's province, copied so provincial and national totals need no join.
+    province_code: Mapped[str] = mapped_column(String(10), default="")
+    present: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)
+    excused: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    #: Reported by points that count heads instead of naming delegates.
+    headcount: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SessionPointCategoryCount(db.Model):
+    """The same totals split by the delegates' category (0: no category)."""
+
+    __tablename__ = "session_point_category_counts"
+    __table_args__ = (
+        *(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
+          for name in _COUNT_COLUMNS),
+        Index("ix_session_point_category_counts_conference", "conference_id", "session_id"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcast_points.id", ondelete="CASCADE"), primary_key=True)
+    category_ref: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    province_code: Mapped[str] = mapped_column(String(10), default="")
+    present: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)
+    excused: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    headcount: Mapped[int] = mapped_column(default=0)

@@ -29,6 +29,10 @@ class Conference(db.Model):
     __tablename__ = "conferences"
     __table_args__ = (
         CheckConstraint("last_day >= first_day", name="days_in_order"),
+        CheckConstraint("checkin_opens_minutes BETWEEN 0 AND 1440",
+                        name="checkin_opens_in_range"),
+        CheckConstraint("checkin_closes_minutes BETWEEN 0 AND 10080",
+                        name="checkin_closes_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +53,9 @@ class Conference(db.Model):
         db_enum(Visibility, "conference_visibility"), default=Visibility.PUBLIC,
         server_default=Visibility.PUBLIC.value,
     )
+    #: Check-in opens this long before a session starts and closes this long after it ends.
+    checkin_opens_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    checkin_closes_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from confmgr.accounts.models import User
 from confmgr.accounts.services import create_user, find_user
-from confmgr.attendance.models import Attendance
+from confmgr.attendance.checkin import rebuild_counts
+from confmgr.attendance.models import NO_CATEGORY, Attendance, AttendanceChange
 from confmgr.audit.services import record
 from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
 from confmgr.conferences.publishing import publish
@@ -397,15 +398,20 @@ def _add_check_ins(
                     else AttendanceStatus.EXCUSED if roll < 0.97
                     else AttendanceStatus.ABSENT
                 )
-                rows.append(
-                    Attendance(
-                        conference_id=conference.id,
-                        participant_id=person.id,
-                        session_id=session.id,
-                        status=status,
-                        recorded_at=session.starts_at,
-                        method=CheckInMethod.MANUAL,
-                        recorded_by_id=coordinator.id if code in quang_ninh else None,
-                    )
-                )
-    db.session.add_all(rows)
+                rows.append({
+                    "conference_id": conference.id, "participant_id": person.id,
+                    "session_id": session.id, "point_id": person.point_id,
+                    "category_ref": person.category_id or NO_CATEGORY, "status": status,
+                    "recorded_at": session.starts_at, "method": CheckInMethod.MANUAL,
+                    "recorded_by_id": coordinator.id if code in quang_ninh else None,
+                    "note": "",
+                })
+    # In bulk, then counted once: the same rows and totals check-ins one by one would leave.
+    db.session.execute(insert(Attendance.__table__), rows)
+    db.session.execute(insert(AttendanceChange.__table__), [
+        {"conference_id": r["conference_id"], "session_id": r["session_id"],
+         "point_id": r["point_id"], "participant_id": r["participant_id"],
+         "category_ref": r["category_ref"], "old_status": None, "new_status": r["status"],
+         "method": r["method"], "changed_by_id": r["recorded_by_id"],
+         "changed_at": r["recorded_at"]} for r in rows])
+    rebuild_counts(conference.id)

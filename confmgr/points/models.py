@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     event,
+    false,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -59,6 +60,9 @@ class BroadcastPoint(db.Model):
     stream_url: Mapped[str] = mapped_column(String(500), default="")
     access_code: Mapped[str] = mapped_column(String(100), default="")
     expected_delegates: Mapped[int] = mapped_column(default=0)
+    #: Reports how many attended, per session and category, instead of naming delegates
+    #: (most commune points).
+    headcount_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     connection_test_status: Mapped[ConnectionTestStatus] = mapped_column(
         db_enum(ConnectionTestStatus, "connection_test_status"),
         default=ConnectionTestStatus.NOT_TESTED,

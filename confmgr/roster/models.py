@@ -95,6 +95,8 @@ class Participant(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    #: The personal check-in code on the delegate's badge, issued when first printed.
+    checkin_code: Mapped[str | None] = mapped_column(String(24), unique=True)
     status: Mapped[RegistrationStatus] = mapped_column(
         db_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.REGISTERED
     )

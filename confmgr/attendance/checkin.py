@@ -1,0 +1,273 @@
+"""Recording attendance: one set of rules for taps, QR codes, paper lists and headcounts.
+
+Every change goes through ``record``: it writes the attendance row, moves the counters of
+the point and session by the same amount and logs who, when and how, all in the caller's
+transaction. Two devices recording the same delegate at once leave one row: the insert
+yields to the row already there, which is then locked and compared.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from confmgr.attendance.models import (
+    NO_CATEGORY,
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+
+COUNTED = {s: s.value for s in AttendanceStatus}
+
+
+def _insert(table: Table):
+    """INSERT with ON CONFLICT, in the dialect of the database in use."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _local(moment: datetime, conference: Conference) -> str:
+    return moment.astimezone(conference.tz).strftime("%H:%M %d/%m/%Y")
+
+
+def window(conference: Conference, session: AgendaSession) -> tuple[datetime, datetime]:
+    """When check-in for a session opens and closes."""
+    return (session.starts_at - timedelta(minutes=conference.checkin_opens_minutes),
+            session.ends_at + timedelta(minutes=conference.checkin_closes_minutes))
+
+
+def session_problems(conference: Conference, session: AgendaSession, now: datetime, *,
+                     after_the_fact: bool = False) -> list[Problem]:
+    """Why attendance cannot be taken for this session now, if it cannot.
+
+    ``after_the_fact`` (a paper list uploaded later) lifts the closing time, never the
+    opening one: nobody attends a session before it starts.
+    """
+    if session.conference_id != conference.id:
+        return [Problem("session", _("Phiên này không thuộc hội nghị."))]
+    if session.status == SessionStatus.CANCELLED:
+        return [Problem("session", _("Phiên «%(title)s» đã bị hủy: không điểm danh.",
+                                     title=session.title))]
+    opens, closes = window(conference, session)
+    if now < opens:
+        return [Problem("session", _(
+            "Chưa đến giờ điểm danh phiên «%(title)s»: mở lúc %(at)s.",
+            title=session.title, at=_local(opens, conference)))]
+    if now > closes and not after_the_fact:
+        return [Problem("session", _(
+            "Đã hết giờ điểm danh phiên «%(title)s» (đóng lúc %(at)s); hãy tải lên danh "
+            "sách giấy.", title=session.title, at=_local(closes, conference)))]
+    return []
+
+
+@dataclass(frozen=True)
+class Outcome:
+    participant_id: int
+    old: AttendanceStatus | None
+    new: AttendanceStatus
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def _bump(table: Table, keys: dict, conference_id: int, province: str,
+          deltas: dict[str, int], now: datetime | None = None) -> None:
+    """Add ``deltas`` to a counters row, creating it at zero first if needed."""
+    stmt = _insert(table).values(
+        **keys, conference_id=conference_id, province_code=province,
+        **{name: max(delta, 0) for name, delta in deltas.items()},
+        **({"updated_at": now} if now is not None else {}),
+    )
+    changes = {name: table.c[name] + delta for name, delta in deltas.items()}
+    if now is not None:
+        changes["updated_at"] = now
+    db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
+                deltas: dict[str, int], now: datetime) -> None:
+    province = point.province_code or ""
+    _bump(SessionPointCount.__table__, {"session_id": session_id, "point_id": point.id},
+          point.conference_id, province, deltas, now)
+    _bump(SessionPointCategoryCount.__table__,
+          {"session_id": session_id, "point_id": point.id, "category_ref": category_ref},
+          point.conference_id, province, deltas)
+
+
+def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
+           status: AttendanceStatus, *, user_id: int | None, method: CheckInMethod,
+           now: datetime | None = None, after_the_fact: bool = False,
+           keep_existing: bool = False) -> Outcome:
+    """Set one delegate's attendance of one session at their point; the caller commits.
+
+    Recording the status a delegate already has changes nothing and logs nothing;
+    with ``keep_existing`` a delegate already recorded keeps whatever was recorded.
+    """
+    now = now or utcnow()
+    conference = point_conference(point)
+    problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
+    person = db.session.execute(
+        select(Participant.point_id, Participant.category_id, Participant.status,
+               Participant.full_name)
+        .where(Participant.id == participant_id,
+               Participant.conference_id == point.conference_id)
+    ).first()
+    if person is None:
+        problems.append(Problem("participant", _("Không tìm thấy đại biểu này.")))
+    elif person.point_id != point.id:
+        problems.append(Problem("participant", _(
+            "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm "
+            "danh.", name=person.full_name)))
+    elif person.status != RegistrationStatus.REGISTERED:
+        problems.append(Problem("participant", _(
+            "%(name)s đã rút tên khỏi hội nghị.", name=person.full_name)))
+    if point.headcount_only:
+        problems.append(Problem("participant", _(
+            "Điểm cầu này báo cáo số lượng, không điểm danh theo tên.")))
+    if problems:
+        raise RuleBroken(problems)
+    return _apply(session.id, point, participant_id, person.category_id or NO_CATEGORY,
+                  status, user_id=user_id, method=method, now=now, keep_existing=keep_existing)
+
+
+def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
+           status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
+    table = Attendance.__table__
+    inserted = db.session.execute(
+        _insert(table).values(
+            conference_id=point.conference_id, participant_id=participant_id,
+            session_id=session_id, point_id=point.id, category_ref=category_ref,
+            status=status, recorded_at=now, method=method, recorded_by_id=user_id, note="",
+        ).on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
+        .returning(table.c.id)
+    ).first()
+    old = None
+    if inserted is None:
+        current = select(table.c.status, table.c.category_ref).where(
+            table.c.participant_id == participant_id, table.c.session_id == session_id)
+        if db.session.get_bind().dialect.name == "postgresql":
+            current = current.with_for_update()
+        row = db.session.execute(current).one()
+        old, category_ref = AttendanceStatus(row.status), row.category_ref
+        if old == status or keep_existing:
+            return Outcome(participant_id, old, old)
+        db.session.execute(
+            update(table)
+            .where(table.c.participant_id == participant_id, table.c.session_id == session_id)
+            .values(status=status, recorded_at=now, method=method, recorded_by_id=user_id))
+    deltas = {status.value: 1}
+    if old is not None:
+        deltas[old.value] = -1
+    bump_counts(session_id, point, category_ref, deltas, now)
+    db.session.execute(insert(AttendanceChange.__table__).values(
+        conference_id=point.conference_id, session_id=session_id, point_id=point.id,
+        participant_id=participant_id, category_ref=category_ref, old_status=old,
+        new_status=status, method=method, changed_by_id=user_id, changed_at=now))
+    return Outcome(participant_id, old, status)
+
+
+def point_conference(point: BroadcastPoint) -> Conference:
+    return db.session.get(Conference, point.conference_id)
+
+
+def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: int | None,
+                     now: datetime | None = None) -> int:
+    """Every registered delegate of the point not yet recorded becomes present; how many."""
+    now = now or utcnow()
+    recorded = select(Attendance.participant_id).where(Attendance.session_id == session.id)
+    waiting = db.session.scalars(
+        select(Participant.id).where(
+            Participant.point_id == point.id,
+            Participant.status == RegistrationStatus.REGISTERED,
+            Participant.id.not_in(recorded),
+        ).order_by(Participant.id)
+    ).all()
+    marked = 0
+    for participant_id in waiting:
+        # Someone recorded meanwhile (another device) keeps what was recorded.
+        outcome = record(session, point, participant_id, AttendanceStatus.PRESENT,
+                         user_id=user_id, method=CheckInMethod.MANUAL, now=now,
+                         keep_existing=True)
+        marked += outcome.changed
+    return marked
+
+
+def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict[int, int], *,
+                     user_id: int | None, now: datetime | None = None,
+                     after_the_fact: bool = False) -> None:
+    """Set how many attended, per category (``NO_CATEGORY`` for the rest); the caller commits."""
+    now = now or utcnow()
+    conference = point_conference(point)
+    problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
+    if not point.headcount_only:
+        problems.append(Problem("", _(
+            "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách.")))
+    for category_ref, count in counts.items():
+        if count < 0 or count > 100_000:
+            problems.append(Problem(f"count_{category_ref}", _(
+                "Số người phải từ 0 đến 100.000.")))
+    if problems:
+        raise RuleBroken(problems)
+    # The point's totals row is locked first, so two reports at once apply one after the other.
+    _bump(SessionPointCount.__table__, {"session_id": session.id, "point_id": point.id},
+          point.conference_id, point.province_code or "", {"headcount": 0}, now)
+    table = SessionPointCategoryCount.__table__
+    before = dict(db.session.execute(
+        select(table.c.category_ref, table.c.headcount)
+        .where(table.c.session_id == session.id, table.c.point_id == point.id)
+    ).all())
+    for category_ref, count in sorted(counts.items()):
+        old = before.get(category_ref, 0)
+        if old == count:
+            continue
+        bump_counts(session.id, point, category_ref, {"headcount": count - old}, now)
+        db.session.execute(insert(AttendanceChange.__table__).values(
+            conference_id=point.conference_id, session_id=session.id, point_id=point.id,
+            participant_id=None, category_ref=category_ref, old_headcount=old,
+            new_headcount=count, method=CheckInMethod.HEADCOUNT, changed_by_id=user_id,
+            changed_at=now))
+
+
+def rebuild_counts(conference_id: int) -> None:
+    """Recompute a conference's counters from its attendance rows (after a bulk load).
+
+    Headcounts have no rows behind them, so they are carried over as they are.
+    """
+    a = Attendance.__table__
+    p = BroadcastPoint.__table__
+    totals = {s.value: func.sum(case((a.c.status == s.value, 1), else_=0))
+              for s in AttendanceStatus}
+    for table, keys in ((SessionPointCount.__table__, ("session_id", "point_id")),
+                        (SessionPointCategoryCount.__table__,
+                         ("session_id", "point_id", "category_ref"))):
+        db.session.execute(update(table).where(table.c.conference_id == conference_id)
+                           .values(present=0, late=0, excused=0, absent=0))
+        query = (
+            select(*(a.c[k] for k in keys), a.c.conference_id,
+                   func.coalesce(p.c.province_code, "").label("province_code"),
+                   *(total.label(name) for name, total in totals.items()),
+                   *([func.max(a.c.recorded_at).label("updated_at")]
+                     if "updated_at" in table.c else []))
+            .join(p, p.c.id == a.c.point_id)
+            .where(a.c.conference_id == conference_id)
+            .group_by(*(a.c[k] for k in keys), a.c.conference_id, p.c.province_code)
+        )
+        rows = [dict(row._mapping) for row in db.session.execute(query)]
+        if rows:
+            stmt = _insert(table)
+            db.session.execute(stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={name: stmt.excluded[name] for name in totals}), rows)

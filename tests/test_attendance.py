@@ -1,0 +1,280 @@
+"""Recording attendance: rules, counters that always equal the rows, the change log."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from confmgr.attendance import checkin
+from confmgr.attendance.models import (
+    NO_CATEGORY,
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.enums import AttendanceStatus, CheckInMethod, SessionKind, SessionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+
+P, L, E, A = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED,
+              AttendanceStatus.ABSENT)
+
+
+def point(code: str) -> BroadcastPoint:
+    return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+
+
+def fresh_session() -> AgendaSession:
+    """The last topic session: the demo records no attendance for it."""
+    return db.session.scalars(
+        select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+        .order_by(AgendaSession.starts_at.desc())).first()
+
+
+def people(code: str) -> list[int]:
+    return list(db.session.scalars(select(Participant.id).where(
+        Participant.point_id == point(code).id).order_by(Participant.id)))
+
+
+def counts(session_id: int, point_id: int) -> dict[str, int]:
+    row = db.session.get(SessionPointCount, (session_id, point_id))
+    if row is None:
+        return {}
+    return {name: getattr(row, name) for name in
+            ("present", "late", "excused", "absent", "headcount") if getattr(row, name)}
+
+
+def truth(session_id: int, point_id: int) -> dict[str, int]:
+    return {status: n for status, n in db.session.execute(
+        select(Attendance.status, func.count()).where(
+            Attendance.session_id == session_id, Attendance.point_id == point_id)
+        .group_by(Attendance.status))}
+
+
+@pytest.fixture
+def during(demo):
+    """An app context, the demo, and 'now' five minutes into the fresh session."""
+    with demo.app_context():
+        session = fresh_session()
+        yield session, session.starts_at + timedelta(minutes=5)
+        db.session.remove()
+
+
+def test_check_in_counts_and_logs(during):
+    session, now = during
+    uong_bi = point("06811")
+    first, second = people("06811")[:2]
+    outcome = checkin.record(session, uong_bi, first, P, user_id=None,
+                             method=CheckInMethod.MANUAL, now=now)
+    assert (outcome.old, outcome.new, outcome.changed) == (None, P, True)
+    checkin.record(session, uong_bi, second, L, user_id=None, method=CheckInMethod.QR, now=now)
+    db.session.commit()
+    assert counts(session.id, uong_bi.id) == {"present": 1, "late": 1}
+    log = db.session.execute(select(
+        AttendanceChange.participant_id, AttendanceChange.old_status,
+        AttendanceChange.new_status, AttendanceChange.method, AttendanceChange.changed_at,
+    ).where(AttendanceChange.session_id == session.id).order_by(AttendanceChange.id)).all()
+    assert log == [(first, None, P, CheckInMethod.MANUAL, now),
+                   (second, None, L, CheckInMethod.QR, now)]
+
+
+def test_checking_in_again_changes_nothing(during):
+    session, now = during
+    uong_bi = point("06811")
+    person = people("06811")[0]
+    for _ in range(3):
+        checkin.record(session, uong_bi, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.session_id == session.id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
+        AttendanceChange.session_id == session.id)) == 1
+    assert counts(session.id, uong_bi.id) == {"present": 1}
+
+
+def test_a_correction_moves_the_count(during):
+    session, now = during
+    uong_bi = point("06811")
+    person = people("06811")[0]
+    checkin.record(session, uong_bi, person, P, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    outcome = checkin.record(session, uong_bi, person, E, user_id=None,
+                             method=CheckInMethod.MANUAL, now=now + timedelta(minutes=1))
+    db.session.commit()
+    assert (outcome.old, outcome.new) == (P, E)
+    assert counts(session.id, uong_bi.id) == {"excused": 1}
+    row = db.session.get(SessionPointCategoryCount, (
+        session.id, uong_bi.id, db.session.get(Participant, person).category_id or NO_CATEGORY))
+    assert (row.present, row.excused) == (0, 1)
+
+
+def test_counters_equal_the_rows_the_demo_loaded(demo):
+    with demo.app_context():
+        pairs = db.session.execute(select(Attendance.session_id, Attendance.point_id).distinct())
+        checked = 0
+        for session_id, point_id in pairs:
+            assert counts(session_id, point_id) == truth(session_id, point_id)
+            checked += 1
+        assert checked == 4 * 11
+        assert db.session.scalar(select(func.sum(SessionPointCount.present + SessionPointCount.late
+                                                 + SessionPointCount.excused
+                                                 + SessionPointCount.absent))) == 1220
+
+
+def test_refusals_say_why(during):
+    session, now = during
+    uong_bi = point("06811")
+    ha_noi_person = people("01")[0]
+
+    def refused(**kwargs) -> list[str]:
+        args = {"session": session, "point": uong_bi, "participant_id": people("06811")[0],
+                "status": P, "user_id": None, "method": CheckInMethod.MANUAL, "now": now,
+                **kwargs}
+        with pytest.raises(RuleBroken) as broken:
+            checkin.record(**args)
+        db.session.rollback()
+        return [p.message for p in broken.value.problems]
+
+    name = db.session.get(Participant, ha_noi_person).full_name
+    assert refused(participant_id=ha_noi_person) == [
+        f"{name} là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh."]
+    opens = (session.starts_at - timedelta(minutes=60)).astimezone(
+        db.session.get(Conference, session.conference_id).tz)
+    assert refused(now=session.starts_at - timedelta(minutes=61)) == [
+        f"Chưa đến giờ điểm danh phiên «{session.title}»: mở lúc {opens:%H:%M %d/%m/%Y}."]
+    closes = (session.ends_at + timedelta(minutes=120)).astimezone(opens.tzinfo)
+    assert refused(now=session.ends_at + timedelta(minutes=121)) == [
+        f"Đã hết giờ điểm danh phiên «{session.title}» (đóng lúc {closes:%H:%M %d/%m/%Y}); "
+        "hãy tải lên danh sách giấy."]
+    # A paper list after the session is accepted.
+    checkin.record(session, uong_bi, people("06811")[0], P, user_id=None,
+                   method=CheckInMethod.IMPORT, now=session.ends_at + timedelta(days=2),
+                   after_the_fact=True)
+    db.session.rollback()
+
+    session.status = SessionStatus.CANCELLED
+    assert refused() == [f"Phiên «{session.title}» đã bị hủy: không điểm danh."]
+    session.status = SessionStatus.CONFIRMED
+    person = db.session.get(Participant, people("06811")[1])
+    from confmgr.roster.services import withdraw
+    withdraw(person)
+    db.session.commit()
+    assert refused(participant_id=person.id) == [f"{person.full_name} đã rút tên khỏi hội nghị."]
+    assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.session_id == session.id)) == 0
+
+
+def test_all_present_marks_only_those_not_yet_recorded(during):
+    session, now = during
+    uong_bi = point("06811")
+    ids = people("06811")
+    checkin.record(session, uong_bi, ids[0], E, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    assert checkin.mark_all_present(session, uong_bi, user_id=None, now=now) == len(ids) - 1
+    assert checkin.mark_all_present(session, uong_bi, user_id=None, now=now) == 0
+    db.session.commit()
+    assert counts(session.id, uong_bi.id) == {"present": len(ids) - 1, "excused": 1}
+
+
+def test_headcount_points_report_numbers_per_category(during):
+    session, now = during
+    commune = point("00070")
+    commune.headcount_only = True
+    db.session.commit()
+    category = db.session.scalar(select(Participant.category_id).where(
+        Participant.point_id == commune.id, Participant.category_id.is_not(None)))
+    checkin.report_headcount(session, commune, {category: 12, NO_CATEGORY: 30}, user_id=None,
+                             now=now)
+    checkin.report_headcount(session, commune, {category: 14, NO_CATEGORY: 30}, user_id=None,
+                             now=now)
+    db.session.commit()
+    assert counts(session.id, commune.id) == {"headcount": 44}
+    log = db.session.execute(select(AttendanceChange.category_ref,
+                                    AttendanceChange.old_headcount,
+                                    AttendanceChange.new_headcount)
+                             .where(AttendanceChange.point_id == commune.id,
+                                    AttendanceChange.session_id == session.id)
+                             .order_by(AttendanceChange.id)).all()
+    assert log == [(NO_CATEGORY, 0, 30), (category, 0, 12), (category, 12, 14)]
+    with pytest.raises(RuleBroken):
+        checkin.record(session, commune, people("00070")[0], P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.rollback()
+    with pytest.raises(RuleBroken) as broken:
+        checkin.report_headcount(session, point("06811"), {NO_CATEGORY: 3}, user_id=None,
+                                 now=now)
+    assert [p.message for p in broken.value.problems] == [
+        "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách."]
+
+
+def test_rebuilding_counts_gives_the_same_numbers(demo):
+    with demo.app_context():
+        before = db.session.execute(select(SessionPointCount.session_id,
+                                           SessionPointCount.point_id, SessionPointCount.present,
+                                           SessionPointCount.late).order_by(
+            SessionPointCount.session_id, SessionPointCount.point_id)).all()
+        db.session.execute(SessionPointCount.__table__.update().values(present=999))
+        checkin.rebuild_counts(db.session.scalar(select(Conference.id)))
+        db.session.commit()
+        after = db.session.execute(select(SessionPointCount.session_id,
+                                          SessionPointCount.point_id, SessionPointCount.present,
+                                          SessionPointCount.late).order_by(
+            SessionPointCount.session_id, SessionPointCount.point_id)).all()
+        assert after == before
+
+
+def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo):
+    """Several threads, each its own connection, record the same delegates at once."""
+    with demo.app_context():
+        session_id = fresh_session().id
+        ids = people("06811")[:12]
+        point_id = point("06811").id
+        now = fresh_session().starts_at + timedelta(minutes=5)
+    statuses = [P, L, P, E]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(statuses))
+
+    def device(status: AttendanceStatus) -> None:
+        try:
+            with demo.app_context():
+                session = db.session.get(AgendaSession, session_id)
+                where = db.session.get(BroadcastPoint, point_id)
+                start.wait()
+                for person in ids:
+                    checkin.record(session, where, person, status, user_id=None,
+                                   method=CheckInMethod.MANUAL, now=now)
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=device, args=(s,)) for s in statuses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with demo.app_context():
+        rows = db.session.execute(select(Attendance.participant_id, func.count()).where(
+            Attendance.session_id == session_id).group_by(Attendance.participant_id)).all()
+        assert sorted(rows) == [(person, 1) for person in sorted(ids)]
+        assert counts(session_id, point_id) == truth(session_id, point_id)
+        assert sum(counts(session_id, point_id).values()) == 12
+        # Every change in the log leads from the status before to the status after.
+        last: dict[int, AttendanceStatus | None] = {}
+        for person, old, new in db.session.execute(select(
+                AttendanceChange.participant_id, AttendanceChange.old_status,
+                AttendanceChange.new_status).where(AttendanceChange.session_id == session_id)
+                .order_by(AttendanceChange.id)):
+            assert last.get(person) == old
+            last[person] = new
+        final = dict(db.session.execute(select(Attendance.participant_id, Attendance.status)
+                                        .where(Attendance.session_id == session_id)).all())
+        assert last == final
