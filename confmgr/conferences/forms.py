@@ -112,3 +112,7 @@ class MaterialLinkForm(FlaskForm):
 class MaterialFileForm(FlaskForm):
     title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
     file = FileField(_l("Tệp"), validators=[FileRequired()])
+
+
+class CalendarUploadForm(FlaskForm):
+    file = FileField(_l("Tệp lịch (.ics)"), validators=[FileRequired()])

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from confmgr.accounts.permissions import manages_conference
-from confmgr.conferences import editing, materials, publishing, services
+from confmgr.conferences import editing, ics_import, materials, publishing, services
 from confmgr.conferences.forms import (
+    CalendarUploadForm,
     ConferenceForm,
     MaterialFileForm,
     MaterialLinkForm,
@@ -417,3 +418,42 @@ def publish(slug: str):
             return redirect(url_for("agenda.editor", slug=slug))
     return render_template("agenda/publish.html", conference=conference, latest=latest,
                            pending=pending, form=form)
+
+
+# ---------------------------------------------------------------- importing a calendar file
+
+@bp.route("/c/<slug>/agenda/import", methods=["GET", "POST"])
+@login_required
+def import_calendar(slug: str):
+    conference = managed_conference(slug)
+    form = CalendarUploadForm()
+    checked, token = None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        # One byte past the limit is enough to refuse the file as too big.
+        checked = ics_import.check_calendar(
+            conference, upload.read(ics_import.MAX_BYTES + 1), upload.filename or "")
+        if checked.ready:
+            token = ics_import.keep_for_confirmation(conference, current_user.id, checked)
+    return render_template("agenda/import_ics.html", conference=conference, form=form,
+                           checked=checked, token=token, tz=conference.tz,
+                           NEW=ics_import.NEW, UPDATE=ics_import.UPDATE,
+                           SKIP=ics_import.SKIP)
+
+
+@bp.post("/c/<slug>/agenda/import/<token>")
+@login_required
+def confirm_calendar_import(slug: str, token: str):
+    conference = managed_conference(slug)
+    try:
+        counts = ics_import.confirm(conference, current_user.id, token)
+        db.session.commit()
+    except editing.RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+        return redirect(url_for("agenda.import_calendar", slug=slug))
+    flash(_("Đã nhập từ tệp lịch: %(created)d phiên mới, %(updated)d phiên cập nhật, "
+            "%(skipped)d bỏ qua.", created=counts.created, updated=counts.updated,
+            skipped=counts.skipped), "success")
+    return redirect(url_for("agenda.editor", slug=slug))

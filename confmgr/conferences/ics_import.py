@@ -1,0 +1,517 @@
+"""Importing an agenda prepared in another calendar (.ics) into a conference's draft.
+
+The same two steps as importing delegates: a preview where every event is checked and
+nothing is written, then a confirmation that checks the kept events again and writes all
+of them or none. Sessions land in the live (draft) rows only; delegates see them after
+the next publication.
+
+Choices made for what a calendar file can say:
+
+- A time without a time zone (floating) is read in the conference's time zone, with a
+  warning: an agenda typed into a desktop calendar means the local time of the venue.
+- An event cancelled in the file (STATUS:CANCELLED) is skipped when it would be new, and
+  cancels the session when it updates one. An update never reinstates a cancelled
+  session: that stays a deliberate act in the editor.
+- A property the event does not carry (LOCATION, DESCRIPTION) leaves the updated
+  session's room or description as it is.
+- An event from this system's own feed (UID "…@confmgr") keeps the session's
+  description: the feed's DESCRIPTION also holds presenters, topic summary and a link.
+- The kind comes from CATEGORIES when it names one (our feed writes it), else a linked
+  topic makes a topic session and anything else is "other"; an update keeps its kind.
+- New sessions get UIDs of their own, as every session does; the source calendar's UIDs
+  may be long or hold characters that do not belong in an address.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar
+from sqlalchemy import select
+
+from confmgr.audit.services import record
+from confmgr.calendar.feeds import UID_DOMAIN
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.labels import SESSION_KIND_LABELS
+from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
+from confmgr.conferences.scheduling import Problem, check_slot, slot_of
+from confmgr.db import db, utcnow
+from confmgr.enums import SessionKind, SessionStatus
+from confmgr.text import fold, normalise
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_EVENTS = 2000
+MAX_TITLE = AgendaSession.__table__.c.title.type.length
+MAX_ROOM = Room.__table__.c.name.type.length
+MAX_DESCRIPTION = 10_000
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
+RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
+#: "Chuyên đề 3: title" or "Chuyên đề 3 – title"; the first two words are compared folded.
+TOPIC_PREFIX = re.compile(
+    r"^(?P<words>\S+\s+\S+)\s+(?P<number>.+?)\s*(?::|\s[-–—]\s)\s*(?P<title>\S.*)$", re.S
+)
+
+NEW, UPDATE, SKIP = "new", "update", "skip"
+
+
+@dataclass
+class ImportedEvent:
+    """One VEVENT of the file: what it says, and what confirming would do with it."""
+
+    #: Position among the file's events, from 1: how messages name the event.
+    number: int
+    uid: str = ""
+    summary: str = ""
+    #: None where the event has no such property, so an update leaves the field alone.
+    description: str | None = None
+    location: str | None = None
+    starts_at: datetime | None = None  # UTC
+    ends_at: datetime | None = None
+    cancelled: bool = False
+    categories: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Decided against the conference's agenda by _plan():
+    action: str = ""
+    title: str = ""
+    kind: SessionKind | None = None
+    topic_id: int | None = None
+    topic_number: str = ""
+    room_id: int | None = None
+    room_name: str = ""
+    new_room: bool = False
+    session_id: int | None = None
+    #: Why the event is skipped, or what an update does besides changing fields.
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.title or self.summary
+
+
+#: What the preview keeps for the confirmation: the file as read, before any decision.
+KEPT = ("number", "uid", "summary", "description", "location", "cancelled", "categories",
+        "warnings")
+
+
+@dataclass
+class CheckedCalendar:
+    filename: str
+    events: list[ImportedEvent] = field(default_factory=list)
+    #: Problems with the file as a whole; its events are not read then.
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + sum(len(event.errors) for event in self.events)
+
+    def count(self, action: str) -> int:
+        return sum(1 for event in self.events if event.action == action)
+
+    @property
+    def ready(self) -> bool:
+        """No errors and something to write: confirming is worth offering."""
+        return self.error_count == 0 and any(e.action in (NEW, UPDATE) for e in self.events)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    created: int
+    updated: int
+    skipped: int
+    rooms: int
+
+
+# ---------------------------------------------------------------- the preview
+
+
+def check_calendar(conference: Conference, data: bytes, filename: str) -> CheckedCalendar:
+    """Every event of the file with its errors, warnings and fate; nothing is written."""
+    checked = _read(conference, data, filename)
+    if not checked.errors:
+        _plan(conference, checked.events)
+        # The rules are checked on rows really written, then undone, so imported sessions
+        # meet each other and the existing ones exactly as in the editor. Only rolled back,
+        # never released: see confirm().
+        savepoint = db.session.begin_nested()
+        try:
+            _apply(conference, checked.events)
+        finally:
+            savepoint.rollback()
+    return checked
+
+
+def numbered(event: ImportedEvent, message: str) -> str:
+    if event.summary:
+        return _("Sự kiện %(number)d («%(title)s»): %(message)s",
+                 number=event.number, title=event.summary, message=message)
+    return _("Sự kiện %(number)d: %(message)s", number=event.number, message=message)
+
+
+def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar:
+    checked = CheckedCalendar(filename)
+    if len(data) > MAX_BYTES:
+        checked.errors.append(_("Tệp lớn hơn %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
+        return checked
+    try:
+        calendar = Calendar.from_ical(data)
+    except Exception:  # the parser raises assorted exception types on malformed input
+        calendar = None
+    if calendar is None or calendar.name != "VCALENDAR":
+        checked.errors.append(_(
+            "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."))
+        return checked
+    components = calendar.walk("VEVENT")
+    if not components:
+        checked.errors.append(_("Tệp lịch không có sự kiện nào (VEVENT)."))
+    elif len(components) > MAX_EVENTS:
+        checked.errors.append(_(
+            "Tệp có %(count)d sự kiện, quá giới hạn %(limit)d; hãy tách thành nhiều tệp.",
+            count=len(components), limit=MAX_EVENTS))
+    else:
+        checked.events = [_read_event(conference, number, component)
+                          for number, component in enumerate(components, start=1)]
+    return checked
+
+
+def _text(component, name: str) -> str | None:
+    value = component.get(name)
+    if isinstance(value, list):  # the property was given more than once
+        value = value[0] if value else None
+    return None if value is None else str(value)
+
+
+def _read_event(conference: Conference, number: int, component) -> ImportedEvent:
+    event = ImportedEvent(number)
+    broken = dict(component.errors)  # property name -> why the parser could not read it
+    event.uid = normalise(_text(component, "UID") or "")
+    event.summary = normalise(_text(component, "SUMMARY") or "")
+    description = _text(component, "DESCRIPTION")
+    if description is not None:
+        event.description = _block(description)
+    location = _text(component, "LOCATION")
+    if location is not None:
+        event.location = normalise(location)
+    event.cancelled = (_text(component, "STATUS") or "").strip().upper() == "CANCELLED"
+    try:
+        event.categories = [normalise(str(c)) for c in component.categories]
+    except Exception:  # a category list the parser cannot read names no kind
+        event.categories = []
+
+    if any(name in component for name in RECURRENCE):
+        event.errors.append(_(
+            "Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; hãy tạo "
+            "từng phiên thành sự kiện riêng."))
+    floating = []
+    if "DTSTART" not in component:
+        event.errors.append(_("Thiếu giờ bắt đầu (DTSTART)."))
+    else:
+        event.starts_at = _instant(conference, component, "DTSTART", event, broken, floating)
+    if _date_only(component, "DTSTART"):
+        pass  # an all-day event is refused already, whatever its end says
+    elif "DTEND" in component:
+        event.ends_at = _instant(conference, component, "DTEND", event, broken, floating)
+    elif "DURATION" in component:
+        length = None if "DURATION" in broken else getattr(component["DURATION"], "dt", None)
+        if not isinstance(length, timedelta):
+            event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                                  field="DURATION", value=_text(component, "DURATION")))
+        elif event.starts_at is not None:
+            event.ends_at = event.starts_at + length
+    else:
+        event.errors.append(_("Thiếu giờ kết thúc (DTEND hoặc DURATION)."))
+    if event.starts_at is not None and event.ends_at is not None \
+            and event.ends_at <= event.starts_at:
+        event.errors.append(_("Giờ kết thúc phải sau giờ bắt đầu."))
+    if floating:
+        event.warnings.append(_(
+            "Giờ không kèm múi giờ: đã hiểu theo giờ của hội nghị (%(timezone)s).",
+            timezone=conference.timezone))
+
+    if not event.summary:
+        event.errors.append(_("Thiếu tiêu đề (SUMMARY)."))
+    for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE),
+                               ("DESCRIPTION", event.description, MAX_DESCRIPTION),
+                               ("LOCATION", event.location, MAX_ROOM)):
+        if value is not None and len(value) > limit:
+            event.errors.append(_("%(field)s dài %(length)d ký tự; tối đa %(limit)d.",
+                                  field=name, length=len(value), limit=limit))
+    return event
+
+
+def _block(text: str) -> str:
+    """Multi-line text as the editor stores it: NFC, Unix line ends, no blank ends."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _date_only(component, name: str) -> bool:
+    try:
+        value = component[name].dt
+    except (KeyError, ValueError, AttributeError):
+        return False
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _instant(conference: Conference, component, name: str, event: ImportedEvent,
+             broken: dict[str, str], floating: list[str]) -> datetime | None:
+    """The property's instant in UTC, or None with the reason added to the event's errors."""
+    prop = component[name]
+    if isinstance(prop, list):
+        prop = prop[0]
+    if name in broken:
+        event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                              field=name, value=str(prop)))
+        return None
+    value = prop.dt
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            event.errors.append(_(
+                "Sự kiện cả ngày (%(field)s chỉ có ngày, không có giờ) không nhập được; hãy "
+                "đặt giờ bắt đầu và kết thúc.", field=name))
+        else:
+            event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                                  field=name, value=prop.to_ical().decode(errors="replace")))
+        return None
+    if value.tzinfo is None:
+        zone = prop.params.get("TZID")
+        if zone:  # named, but neither a known zone nor defined in the file
+            event.errors.append(_("Không nhận ra múi giờ «%(zone)s» của %(field)s.",
+                                  zone=zone, field=name))
+            return None
+        floating.append(name)
+        value = value.replace(tzinfo=conference.tz)
+    return value.astimezone(timezone.utc)
+
+
+# ---------------------------------------------------------------- deciding, writing
+
+
+def _kinds_by_category() -> dict[str, SessionKind]:
+    # Our own feed writes the Vietnamese label; other tools may carry the plain value.
+    with force_locale("vi"):
+        kinds = {fold(str(label)): kind for kind, label in SESSION_KIND_LABELS.items()}
+    kinds.update({kind.value: kind for kind in SessionKind})
+    return kinds
+
+
+def _title_and_topic(summary: str, topics: dict[str, Topic]) -> tuple[str, Topic | None]:
+    match = TOPIC_PREFIX.match(summary)
+    if match and fold(match["words"]) == "chuyen de":
+        topic = topics.get(fold(match["number"]))
+        if topic is not None:
+            return match["title"].strip(), topic
+    return summary, None
+
+
+def _session_for(by_uid: dict[str, AgendaSession], uid: str) -> tuple[AgendaSession | None, bool]:
+    """The session an event's UID names, and whether the UID is in our own feed's form."""
+    if uid in by_uid:
+        return by_uid[uid], False
+    if uid.endswith(OWN_UID_SUFFIX) and uid[:-len(OWN_UID_SUFFIX)] in by_uid:
+        return by_uid[uid[:-len(OWN_UID_SUFFIX)]], True
+    return None, False
+
+
+def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
+    """Decide, for every event without errors, whether it adds, updates or is skipped."""
+    topics = {fold(t.number): t for t in db.session.scalars(
+        select(Topic).where(Topic.conference_id == conference.id))}
+    existing_rooms = list(db.session.scalars(
+        select(Room).where(Room.conference_id == conference.id)))
+    rooms = {fold(r.name): r for r in existing_rooms}
+    room_names = {r.id: r.name for r in existing_rooms}
+    sessions = list(db.session.scalars(
+        select(AgendaSession).where(AgendaSession.conference_id == conference.id)))
+    by_uid = {s.uid: s for s in sessions}
+    by_time_and_title = {(s.starts_at, s.ends_at, fold(s.title)): s for s in sessions}
+    kinds = _kinds_by_category()
+    uids_in_file: dict[str, int] = {}
+    keys_in_file: dict[tuple, int] = {}
+
+    for event in events:
+        if event.errors:
+            continue
+        if event.uid:
+            # "x" and "x@confmgr" name the same session: one of them only may change it.
+            earlier = uids_in_file.setdefault(event.uid.removesuffix(OWN_UID_SUFFIX),
+                                              event.number)
+            if earlier != event.number:
+                event.errors.append(_("UID trùng với sự kiện %(number)d trong cùng tệp.",
+                                      number=earlier))
+                continue
+        event.title, topic = _title_and_topic(event.summary, topics)
+        if topic is not None:
+            event.topic_id, event.topic_number = topic.id, topic.number
+        if event.location:
+            room = rooms.get(fold(event.location))
+            if room is not None:
+                event.room_id, event.room_name = room.id, room.name
+            else:
+                event.room_name, event.new_room = event.location, True
+        named_kind = next((kinds[fold(c)] for c in event.categories if fold(c) in kinds), None)
+        session, own_feed = _session_for(by_uid, event.uid) if event.uid else (None, False)
+        key = (event.starts_at, event.ends_at, fold(event.title))
+
+        if session is not None:
+            event.session_id = session.id
+            event.kind = named_kind or session.kind
+            if event.location is None:
+                event.room_name = room_names.get(session.room_id, "")  # kept, and shown so
+            if own_feed:
+                event.description = None
+            if _differs(event, session):
+                event.action = UPDATE
+                if event.cancelled and not session.is_cancelled:
+                    event.note = _("Phiên sẽ bị hủy (STATUS:CANCELLED).")
+            else:
+                event.action, event.note = SKIP, _("Không có thay đổi — bỏ qua.")
+        elif key in by_time_and_title:
+            event.action, event.note = SKIP, _("Đã có trong chương trình — bỏ qua.")
+        elif event.cancelled:
+            event.action, event.note = SKIP, _("Đã hủy trong tệp lịch (STATUS:CANCELLED) — bỏ qua.")
+        elif key in keys_in_file:
+            event.action, event.note = SKIP, _(
+                "Trùng với sự kiện %(number)d trong tệp — bỏ qua.", number=keys_in_file[key])
+        else:
+            event.action = NEW
+            event.kind = named_kind or (SessionKind.TOPIC if topic else SessionKind.OTHER)
+        keys_in_file.setdefault(key, event.number)
+        if event.action == SKIP:
+            event.new_room = False  # nothing is written for it, so no room is made either
+
+
+def _differs(event: ImportedEvent, session: AgendaSession) -> bool:
+    if (event.starts_at, event.ends_at, event.title, event.topic_id, event.kind) != (
+            session.starts_at, session.ends_at, session.title, session.topic_id, session.kind):
+        return True
+    if event.location is not None and (event.new_room or event.room_id != session.room_id):
+        return True
+    if event.description is not None and event.description != session.description:
+        return True
+    return event.cancelled and not session.is_cancelled
+
+
+def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
+    """Write what _plan decided, then check every written session as the editor would.
+
+    Blocking problems become the events' errors, the rest their warnings; the new rooms
+    are returned.
+    """
+    new_rooms: dict[str, Room] = {}
+    written: list[tuple[ImportedEvent, AgendaSession]] = []
+    for event in events:
+        if event.errors or event.action not in (NEW, UPDATE):
+            continue
+        room_id = event.room_id
+        if event.new_room:
+            room = new_rooms.get(fold(event.room_name))
+            if room is None:
+                room = new_rooms[fold(event.room_name)] = Room(
+                    conference_id=conference.id, name=event.room_name)
+                db.session.add(room)
+                db.session.flush()
+            room_id = room.id
+        if event.action == NEW:
+            session = AgendaSession(
+                conference_id=conference.id, starts_at=event.starts_at, ends_at=event.ends_at,
+                kind=event.kind, title=event.title, description=event.description or "",
+                room_id=room_id, topic_id=event.topic_id,
+            )
+            db.session.add(session)
+        else:
+            session = db.session.get(AgendaSession, event.session_id)
+            session.starts_at, session.ends_at = event.starts_at, event.ends_at
+            session.title, session.topic_id, session.kind = event.title, event.topic_id, event.kind
+            if event.location is not None:
+                session.room_id = room_id
+            if event.description is not None:
+                session.description = event.description
+            if event.cancelled:
+                session.status = SessionStatus.CANCELLED
+        written.append((event, session))
+    db.session.flush()  # the checks below query the rows just written
+    for event, session in written:
+        for problem in check_slot(conference, slot_of(session)):
+            if session.is_cancelled and problem.field != "day":
+                continue  # a cancelled session takes no room and no presenter's time
+            (event.errors if problem.blocking else event.warnings).append(problem.message)
+    return list(new_rooms.values())
+
+
+# ---------------------------------------------------------------- the confirmation
+
+
+def _folder() -> Path:
+    # A folder of its own, so a token of one kind of import never opens another's file.
+    folder = Path(current_app.instance_path) / "imports" / "agenda"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_for_confirmation(conference: Conference, user_id: int, checked: CheckedCalendar) -> str:
+    token = secrets.token_urlsafe(18)
+    events = []
+    for event in checked.events:
+        kept: dict[str, Any] = {name: getattr(event, name) for name in KEPT}
+        kept["starts_at"] = event.starts_at.isoformat()
+        kept["ends_at"] = event.ends_at.isoformat()
+        events.append(kept)
+    payload = {"conference_id": conference.id, "user_id": user_id,
+               "filename": checked.filename, "created": utcnow().isoformat(),
+               "events": events}
+    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    return token
+
+
+def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
+    """Write the kept events, decided and checked again now; the caller commits.
+
+    On RuleBroken the caller rolls back, as after editing.shift_sessions: the rows were
+    written to be checked. (No savepoint here: releasing one that opened the transaction
+    commits it on SQLite, which would split the import from its audit entry.)
+    """
+    not_found = RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
+    if not TOKEN.match(token):
+        raise not_found
+    path = _folder() / f"{token}.json"
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise not_found from None
+    if payload.get("conference_id") != conference.id or payload.get("user_id") != user_id:
+        raise RuleBroken([Problem("", _(
+            "Tệp đã xem trước thuộc người dùng hoặc hội nghị khác."))])
+    events = []
+    for kept in payload["events"]:
+        event = ImportedEvent(**{name: kept[name] for name in KEPT})
+        event.starts_at = datetime.fromisoformat(kept["starts_at"])
+        event.ends_at = datetime.fromisoformat(kept["ends_at"])
+        events.append(event)
+
+    # Others may have edited the agenda since the preview: decide and check again.
+    _plan(conference, events)
+    new_rooms = _apply(conference, events)
+    problems = [Problem("", numbered(e, message)) for e in events for message in e.errors]
+    if problems:
+        raise RuleBroken(problems)
+    counts = ImportCounts(
+        created=sum(1 for e in events if e.action == NEW),
+        updated=sum(1 for e in events if e.action == UPDATE),
+        skipped=sum(1 for e in events if e.action == SKIP),
+        rooms=len(new_rooms),
+    )
+    record("agenda.import", target=conference, conference_id=conference.id, user_id=user_id,
+           file=payload["filename"], created=counts.created, updated=counts.updated,
+           skipped=counts.skipped, rooms=[room.name for room in new_rooms])
+    path.unlink(missing_ok=True)
+    return counts

@@ -1,0 +1,447 @@
+"""Importing an agenda from a calendar file (.ics): preview, refusals, confirmation."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from html import unescape
+from io import BytesIO
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences import ics_import, publishing
+from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import SessionKind, SessionStatus
+from tests.conftest import csrf_token
+from tests.helpers import ADMIN, COORDINATOR, ORGANISER, flashes, logged_in, post_form
+
+IMPORT = f"/manage/c/{SLUG}/agenda/import"
+EDITOR = f"/manage/c/{SLUG}/agenda"
+HALL = "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
+CONFIRM = re.compile(rf'action="{IMPORT}/([A-Za-z0-9_-]+)"')
+UTC = timezone.utc
+
+
+def event(*lines: str) -> str:
+    return "\r\n".join(("BEGIN:VEVENT", *lines, "END:VEVENT"))
+
+
+def calendar(*events: str) -> bytes:
+    return "\r\n".join(("BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Thu nghiem//VI", *events,
+                        "END:VCALENDAR", "")).encode()
+
+
+#: Four events that fit the demo agenda, each written the way a different tool writes time.
+LUNCH = event("UID:an-trua@example.org", "DTSTART;TZID=Europe/Paris:20250614T070000",
+              "DTEND;TZID=Europe/Paris:20250614T073000", "SUMMARY:Ăn trưa", "LOCATION:Nhà ăn")
+VISIT = event("UID:tham-quan@example.org", "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T113000",
+              "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T120000", "SUMMARY:Tham quan Học viện",
+              r"LOCATION:hoi truong chinh\, HOC VIEN chinh tri quoc gia Ho Chi Minh",
+              r"DESCRIPTION:Đi theo đoàn.\nMang thẻ đại biểu.")
+REVIEW = event("UID:on-tap@example.org", "DTSTART:20250615T044500Z", "DTEND:20250615T054500Z",
+               "SUMMARY:Chuyên đề 3: Ôn tập kiểm tra\\, giám sát")
+PHOTO = event("UID:chup-anh@example.org", "DTSTART:20250615T163000", "DURATION:PT30M",
+              "SUMMARY:Chụp ảnh lưu niệm")
+GOOD = calendar(LUNCH, VISIT, REVIEW, PHOTO)
+
+
+def upload(client, data: bytes, filename: str = "lich.ics", **kwargs):
+    return post_form(client, IMPORT, {"file": (BytesIO(data), filename)},
+                     content_type="multipart/form-data", **kwargs)
+
+
+def confirm_token(page: str) -> str:
+    match = CONFIRM.search(page)
+    assert match, "no confirmation form on the page"
+    return match.group(1)
+
+
+def session_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AgendaSession))
+
+
+def checked(app, data: bytes) -> ics_import.CheckedCalendar:
+    with app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        result = ics_import.check_calendar(conference, data, "lich.ics")
+        db.session.rollback()
+        return result
+
+
+def problems(app, data: bytes) -> list[str]:
+    with app.app_context():
+        result = checked(app, data)
+        return result.errors + [ics_import.numbered(e, m) for e in result.events for m in e.errors]
+
+
+def preview_rows(page: str) -> list[list[str]]:
+    body = page.split('<table class="table table-sm preview">', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr id=\"event-\d+\".*?</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        rows.append([" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells])
+    return rows
+
+
+# ---------------------------------------------------------------- preview, then confirmation
+
+
+def test_preview_writes_nothing_then_confirmation_writes_every_event(client, demo):
+    logged_in(client, ORGANISER)
+    assert "Nhập từ tệp lịch (.ics)" in client.get(EDITOR).get_data(as_text=True)
+    page = upload(client, GOOD).get_data(as_text=True)
+    topic_3 = "Những điểm mới cơ bản trong công tác kiểm tra, giám sát của Đảng"
+    assert preview_rows(page) == [
+        ["1", "14/06/2025", "12:00 – 12:30", "Ăn trưa", "Nhà ăn phòng mới", "Thêm mới", ""],
+        ["2", "14/06/2025", "11:30 – 12:00", "Tham quan Học viện", HALL, "Thêm mới", ""],
+        ["3", "15/06/2025", "11:45 – 12:45", "Chuyên đề 3 Ôn tập kiểm tra, giám sát", "",
+         "Thêm mới", f"Chuyên đề này đã được xếp ở phiên «{topic_3}»."],
+        ["4", "15/06/2025", "16:30 – 17:00", "Chụp ảnh lưu niệm", "", "Thêm mới",
+         "Giờ không kèm múi giờ: đã hiểu theo giờ của hội nghị (Asia/Ho_Chi_Minh)."],
+    ]
+    assert "Tệp hợp lệ: 4 phiên mới, 0 phiên cập nhật, 0 bỏ qua." in page
+    assert session_count(demo) == 16
+    with demo.app_context():
+        assert db.session.scalar(select(Room.id).where(Room.name == "Nhà ăn")) is None
+
+    response = post_form(client, f"{IMPORT}/{confirm_token(page)}", {})
+    assert response.headers["Location"] == EDITOR
+    assert ("Đã nhập từ tệp lịch: 4 phiên mới, 0 phiên cập nhật, 0 bỏ qua."
+            in flashes(client.get(EDITOR).get_data(as_text=True)))
+    with demo.app_context():
+        rows = db.session.execute(
+            select(AgendaSession.title, AgendaSession.starts_at, AgendaSession.ends_at,
+                   AgendaSession.kind, Room.name, Topic.number, AgendaSession.description,
+                   AgendaSession.status)
+            .outerjoin(Room, Room.id == AgendaSession.room_id)
+            .outerjoin(Topic, Topic.id == AgendaSession.topic_id)
+            .where(AgendaSession.id > 16).order_by(AgendaSession.id)
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("Ăn trưa", datetime(2025, 6, 14, 5, 0, tzinfo=UTC),
+             datetime(2025, 6, 14, 5, 30, tzinfo=UTC), SessionKind.OTHER, "Nhà ăn", None, "",
+             SessionStatus.CONFIRMED),
+            ("Tham quan Học viện", datetime(2025, 6, 14, 4, 30, tzinfo=UTC),
+             datetime(2025, 6, 14, 5, 0, tzinfo=UTC), SessionKind.OTHER, HALL, None,
+             "Đi theo đoàn.\nMang thẻ đại biểu.", SessionStatus.CONFIRMED),
+            ("Ôn tập kiểm tra, giám sát", datetime(2025, 6, 15, 4, 45, tzinfo=UTC),
+             datetime(2025, 6, 15, 5, 45, tzinfo=UTC), SessionKind.TOPIC, None, "3", "",
+             SessionStatus.CONFIRMED),
+            ("Chụp ảnh lưu niệm", datetime(2025, 6, 15, 9, 30, tzinfo=UTC),
+             datetime(2025, 6, 15, 10, 0, tzinfo=UTC), SessionKind.OTHER, None, None, "",
+             SessionStatus.CONFIRMED),
+        ]
+        assert db.session.scalar(select(func.count()).select_from(Room)) == 2
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "agenda.import"))
+        assert entry.details == {"file": "lich.ics", "created": 4, "updated": 0, "skipped": 0,
+                                 "rooms": ["Nhà ăn"]}
+        assert entry.user_id is not None
+        # Nothing reaches the published version until the organisers publish.
+        assert publishing.latest_version(db.session.scalar(select(Conference))).number == 1
+
+    # The kept file is used once: a second confirmation finds nothing.
+    response = post_form(client, f"{IMPORT}/{confirm_token(page)}", {}, follow_redirects=True)
+    assert "Không tìm thấy tệp đã xem trước; hãy tải lên lại." in flashes(
+        response.get_data(as_text=True))
+    assert session_count(demo) == 20
+
+
+def test_imported_sessions_reach_the_feed_once_published(client, demo):
+    logged_in(client, ORGANISER)
+    page = upload(client, GOOD).get_data(as_text=True)
+    post_form(client, f"{IMPORT}/{confirm_token(page)}", {})
+    assert "Chụp ảnh lưu niệm" not in client.get(f"/c/{SLUG}/agenda.ics").get_data(as_text=True)
+    assert post_form(client, f"/manage/c/{SLUG}/publish", {"comment": "Nhập lịch"}).status_code == 302
+
+    feed = Calendar.from_ical(client.get(f"/c/{SLUG}/agenda.ics").data)
+    by_summary = {str(e["SUMMARY"]): e for e in feed.walk("VEVENT")}
+    photo = by_summary["Chụp ảnh lưu niệm"]
+    assert photo.start == datetime(2025, 6, 15, 9, 30, tzinfo=UTC)
+    assert photo.end == datetime(2025, 6, 15, 10, 0, tzinfo=UTC)
+    assert photo["DTSTART"].params["TZID"] == "Asia/Ho_Chi_Minh"
+    assert str(by_summary["Ăn trưa"]["LOCATION"]) == "Nhà ăn"
+    assert "Chuyên đề 3: Ôn tập kiểm tra, giám sát" in by_summary
+    assert str(photo["UID"]).endswith("@confmgr") and "chup-anh" not in str(photo["UID"])
+
+
+# ---------------------------------------------------------------- updates and duplicates
+
+
+def demo_sessions(app) -> dict[str, AgendaSession]:
+    with app.app_context():
+        sessions = db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)).all()
+        db.session.expunge_all()
+        return {"welcome": sessions[0], "break": sessions[4], "closing": sessions[15]}
+
+
+def test_our_own_uid_updates_a_session_and_a_repeat_is_skipped(client, demo):
+    known = demo_sessions(demo)
+    with demo.app_context():
+        db.session.get(AgendaSession, known["break"].id).description = "Trà, cà phê."
+        db.session.commit()
+    data = calendar(
+        # As our feed writes it: the description there is built, not the session's own.
+        event(f"UID:{known['break'].uid}@confmgr", "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T101500",
+              "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T102500", "SUMMARY:Giải lao ngắn",
+              f"LOCATION:{HALL.replace(',', chr(92) + ',')}", "CATEGORIES:Giải lao",
+              "DESCRIPTION:https://example.org/c/x#s5"),
+        # A bare UID, no LOCATION and no DESCRIPTION: room and description stay.
+        event(f"UID:{known['welcome'].uid}", "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T073000",
+              "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T075500", "SUMMARY:Đón tiếp đại biểu"),
+        # Same start, end and title as the closing session, under another UID.
+        event("UID:be-mac@example.org", "DTSTART:20250615T083000Z", "DTEND:20250615T090000Z",
+              "SUMMARY:Bế mạc hội nghị"),
+        event("UID:huy@example.org", "DTSTART:20250615T100000Z", "DTEND:20250615T103000Z",
+              "SUMMARY:Giao lưu", "STATUS:CANCELLED"),
+        event("UID:trung-1@example.org", "DTSTART:20250615T100000Z", "DTEND:20250615T103000Z",
+              "SUMMARY:Văn nghệ"),
+        event("UID:trung-2@example.org", "DTSTART:20250615T100000Z", "DTEND:20250615T103000Z",
+              "SUMMARY:văn nghệ"),
+    )
+    result = checked(demo, data)
+    assert [(e.number, e.action, e.note) for e in result.events] == [
+        (1, "update", ""), (2, "update", ""),
+        (3, "skip", "Đã có trong chương trình — bỏ qua."),
+        (4, "skip", "Đã hủy trong tệp lịch (STATUS:CANCELLED) — bỏ qua."),
+        (5, "new", ""),
+        (6, "skip", "Trùng với sự kiện 5 trong tệp — bỏ qua."),
+    ]
+    logged_in(client, ORGANISER)
+    page = upload(client, data).get_data(as_text=True)
+    assert "Tệp hợp lệ: 1 phiên mới, 2 phiên cập nhật, 3 bỏ qua." in page
+    post_form(client, f"{IMPORT}/{confirm_token(page)}", {})
+    assert session_count(demo) == 17
+    with demo.app_context():
+        brk = db.session.get(AgendaSession, known["break"].id)
+        assert (brk.title, brk.starts_at, brk.ends_at, brk.kind, brk.description, brk.uid) == (
+            "Giải lao ngắn", datetime(2025, 6, 14, 3, 15, tzinfo=UTC),
+            datetime(2025, 6, 14, 3, 25, tzinfo=UTC), SessionKind.BREAK, "Trà, cà phê.",
+            known["break"].uid)
+        welcome = db.session.get(AgendaSession, known["welcome"].id)
+        assert (welcome.title, welcome.ends_at, welcome.room_id, welcome.kind) == (
+            "Đón tiếp đại biểu", datetime(2025, 6, 14, 0, 55, tzinfo=UTC),
+            known["welcome"].room_id, SessionKind.OTHER)
+        assert db.session.scalar(select(func.count()).select_from(AgendaSession).where(
+            AgendaSession.title == "Bế mạc hội nghị")) == 1
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "agenda.import"))
+        assert entry.details == {"file": "lich.ics", "created": 1, "updated": 2, "skipped": 3,
+                                 "rooms": []}
+
+
+def test_cancelled_event_with_our_uid_cancels_the_session(client, demo):
+    known = demo_sessions(demo)
+    data = calendar(event(f"UID:{known['break'].uid}@confmgr",
+                          "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T101500",
+                          "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T103000", "SUMMARY:Giải lao",
+                          "STATUS:CANCELLED"))
+    result = checked(demo, data)
+    assert [(e.action, e.note) for e in result.events] == [
+        ("update", "Phiên sẽ bị hủy (STATUS:CANCELLED).")]
+    logged_in(client, ORGANISER)
+    page = upload(client, data).get_data(as_text=True)
+    post_form(client, f"{IMPORT}/{confirm_token(page)}", {})
+    with demo.app_context():
+        assert db.session.get(AgendaSession, known["break"].id).status == SessionStatus.CANCELLED
+
+
+def test_our_own_published_feed_imports_as_no_change(client, demo):
+    feed = client.get(f"/c/{SLUG}/agenda.ics").data
+    result = checked(demo, feed)
+    assert len(result.events) == 16
+    assert {(e.action, e.note) for e in result.events} == {("skip", "Không có thay đổi — bỏ qua.")}
+    assert result.error_count == 0 and not result.ready
+    logged_in(client, ORGANISER)
+    page = upload(client, feed, "tap-huan.ics").get_data(as_text=True)
+    assert ("Không có gì để nhập: mọi sự kiện đều đã có trong chương trình hoặc được bỏ qua."
+            in page)
+    assert CONFIRM.search(page) is None
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def with_bad_second(*lines: str) -> bytes:
+    return calendar(LUNCH, event(*lines))
+
+
+START = "DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T170000"
+END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    ((END, "SUMMARY:Họp"), "Sự kiện 2 («Họp»): Thiếu giờ bắt đầu (DTSTART)."),
+    (("DTSTART;VALUE=DATE:20250615", "DTEND;VALUE=DATE:20250616", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Sự kiện cả ngày (DTSTART chỉ có ngày, không có giờ) không nhập được; "
+     "hãy đặt giờ bắt đầu và kết thúc."),
+    ((START, "SUMMARY:Họp"), "Sự kiện 2 («Họp»): Thiếu giờ kết thúc (DTEND hoặc DURATION)."),
+    ((START, "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T160000", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Giờ kết thúc phải sau giờ bắt đầu."),
+    ((START, "DURATION:PT0M", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Giờ kết thúc phải sau giờ bắt đầu."),
+    ((START, END, "SUMMARY:Họp", "RRULE:FREQ=DAILY;COUNT=2"),
+     "Sự kiện 2 («Họp»): Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; "
+     "hãy tạo từng phiên thành sự kiện riêng."),
+    ((START, END, "SUMMARY:Họp", "RECURRENCE-ID:20250615T100000Z"),
+     "Sự kiện 2 («Họp»): Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; "
+     "hãy tạo từng phiên thành sự kiện riêng."),
+    (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250616T080000",
+      "DTEND;TZID=Asia/Ho_Chi_Minh:20250616T090000", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025)."),
+    (("DTSTART:20250613T163000Z", "DTEND:20250613T173000Z", "SUMMARY:Họp"),  # 13/06 23:30 local
+     "Sự kiện 2 («Họp»): Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025)."),
+    ((START, END), "Sự kiện 2: Thiếu tiêu đề (SUMMARY)."),
+    ((START, END, "SUMMARY:  "), "Sự kiện 2: Thiếu tiêu đề (SUMMARY)."),
+    ((START, END, "SUMMARY:" + "a" * 501),
+     f"Sự kiện 2 («{'a' * 501}»): SUMMARY dài 501 ký tự; tối đa 500."),
+    ((START, END, "SUMMARY:Họp", "DESCRIPTION:" + "b" * 10_001),
+     "Sự kiện 2 («Họp»): DESCRIPTION dài 10001 ký tự; tối đa 10000."),
+    ((START, END, "SUMMARY:Họp", "LOCATION:" + "c" * 201),
+     "Sự kiện 2 («Họp»): LOCATION dài 201 ký tự; tối đa 200."),
+    (("DTSTART;TZID=Sao Hỏa:20250615T170000", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không nhận ra múi giờ «Sao Hỏa» của DTSTART."),
+    (("DTSTART:15/06/2025 17:00", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DTSTART: «15/06/2025 17:00»."),
+    ((START, "DURATION:nua gio", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DURATION: «nua gio»."),
+    (("UID:an-trua@example.org", START, END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): UID trùng với sự kiện 1 trong cùng tệp."),
+    (("UID:an-trua@example.org@confmgr", START, END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): UID trùng với sự kiện 1 trong cùng tệp."),
+    (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T081500", "DURATION:PT30M", "SUMMARY:Họp",
+      r"LOCATION:Hội trường chính\, Học viện Chính trị quốc gia Hồ Chí Minh"),
+     "Sự kiện 2 («Họp»): Phòng này đã có phiên «Phát biểu khai mạc hội nghị» từ 08:00 đến 08:30."),
+    (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T121500", "DURATION:PT30M", "SUMMARY:Họp",
+      "LOCATION:nhà ĂN"),  # the new room of event 1, spelt differently
+     "Sự kiện 2 («Họp»): Phòng này đã có phiên «Ăn trưa» từ 12:00 đến 12:30."),
+])
+def test_each_refusal_names_the_event(demo, lines, message):
+    found = problems(demo, with_bad_second(*lines))
+    # Two imported events clashing are each told about the other.
+    assert [m for m in found if m.startswith("Sự kiện 2")] == [message]
+    assert session_count(demo) == 16
+
+
+def test_several_problems_of_one_event_are_all_told(demo):
+    assert problems(demo, with_bad_second("DTSTART;VALUE=DATE:20250615", "RRULE:FREQ=DAILY")) == [
+        "Sự kiện 2: Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; hãy tạo "
+        "từng phiên thành sự kiện riêng.",
+        "Sự kiện 2: Sự kiện cả ngày (DTSTART chỉ có ngày, không có giờ) không nhập được; hãy đặt "
+        "giờ bắt đầu và kết thúc.",
+        "Sự kiện 2: Thiếu tiêu đề (SUMMARY).",
+    ]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."),
+    (b"%PDF-1.4 not a calendar",
+     "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."),
+    (LUNCH.encode(), "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."),
+    (calendar(), "Tệp lịch không có sự kiện nào (VEVENT)."),
+    (calendar(*[LUNCH.replace("an-trua", f"e{i}") for i in range(2001)]),
+     "Tệp có 2001 sự kiện, quá giới hạn 2000; hãy tách thành nhiều tệp."),
+    (GOOD + b" " * (2 * 1024 * 1024), "Tệp lớn hơn 2 MB."),
+])
+def test_files_refused_as_a_whole(demo, data, message):
+    result = checked(demo, data)
+    assert (result.errors, result.events, result.ready) == ([message], [], False)
+
+
+def test_nothing_is_written_when_any_event_has_an_error(client, demo):
+    logged_in(client, ORGANISER)
+    data = calendar(LUNCH, VISIT, event("DTSTART:20250615T170000", "SUMMARY:Họp"))
+    page = upload(client, data).get_data(as_text=True)
+    assert "Chưa nhập gì: tệp có 1 lỗi." in page
+    assert CONFIRM.search(page) is None
+    assert preview_rows(page)[2] == [
+        "3", "15/06/2025", "17:00 – —", "Họp", "", "—",
+        "Thiếu giờ kết thúc (DTEND hoặc DURATION). "
+        "Giờ không kèm múi giờ: đã hiểu theo giờ của hội nghị (Asia/Ho_Chi_Minh)."]
+    assert session_count(demo) == 16
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Room)) == 1
+
+    page = upload(client, b"not a calendar").get_data(as_text=True)
+    assert "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ." in page
+    assert CONFIRM.search(page) is None
+
+
+def test_confirmation_checks_again_and_writes_nothing_on_a_new_clash(client, demo):
+    logged_in(client, ORGANISER)
+    page = upload(client, GOOD).get_data(as_text=True)
+    token = confirm_token(page)
+    with demo.app_context():  # meanwhile, someone takes the hall at the visit's time
+        conference = db.session.scalar(select(Conference))
+        hall = db.session.scalar(select(Room.id))
+        db.session.add(AgendaSession(
+            conference_id=conference.id, kind=SessionKind.OTHER, title="Họp báo",
+            starts_at=datetime(2025, 6, 14, 4, 45, tzinfo=UTC),
+            ends_at=datetime(2025, 6, 14, 5, 15, tzinfo=UTC), room_id=hall))
+        db.session.commit()
+    response = post_form(client, f"{IMPORT}/{token}", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Sự kiện 2 («Tham quan Học viện»): Phòng này đã có phiên «Họp báo» từ 11:45 đến 12:15."
+    ]
+    assert session_count(demo) == 17
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Room)) == 1
+        assert db.session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "agenda.import")) is None
+
+
+def test_the_preview_leaves_nothing_behind_even_if_the_caller_commits(demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        assert ics_import.check_calendar(conference, GOOD, "lich.ics").ready
+        db.session.commit()
+    assert session_count(demo) == 16
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Room)) == 1
+
+
+# ---------------------------------------------------------------- who may import
+
+
+def test_a_token_of_another_user_is_refused(client, app, demo):
+    logged_in(client, ORGANISER)
+    token = confirm_token(upload(client, GOOD).get_data(as_text=True))
+    other = logged_in(app.test_client(), ADMIN)
+    response = post_form(other, f"{IMPORT}/{token}", {}, follow_redirects=True)
+    assert "Tệp đã xem trước thuộc người dùng hoặc hội nghị khác." in flashes(
+        response.get_data(as_text=True))
+    assert session_count(demo) == 16
+    for bad in ("../../etc/passwd", "short", "x" * 30):
+        response = post_form(client, f"{IMPORT}/{bad}", {}, follow_redirects=True)
+        assert response.status_code in (200, 404)
+        assert session_count(demo) == 16
+
+
+def test_coordinators_and_anonymous_visitors_cannot_import(client, demo):
+    response = client.get(IMPORT)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    response = client.post(f"{IMPORT}/{'x' * 24}", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    token = confirm_token(upload(organiser, GOOD).get_data(as_text=True))
+    logged_in(client, COORDINATOR)
+    assert client.get(IMPORT).status_code == 403
+    assert upload(client, GOOD).status_code == 403
+    assert post_form(client, f"{IMPORT}/{token}", {}).status_code == 403
+    assert session_count(demo) == 16
+
+
+def test_the_csrf_token_is_required(client, demo):
+    logged_in(client, ORGANISER)
+    response = client.post(IMPORT, data={"file": (BytesIO(GOOD), "lich.ics")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    token = confirm_token(upload(client, GOOD).get_data(as_text=True))
+    assert client.post(f"{IMPORT}/{token}").status_code == 400
+    assert session_count(demo) == 16
+    assert post_form(client, f"{IMPORT}/{token}", {}).status_code == 302
+    assert session_count(demo) == 20
