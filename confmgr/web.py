@@ -1,7 +1,8 @@
 """Small helpers every area's views share."""
 from __future__ import annotations
 
-from flask import flash
+from flask import abort, flash
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 
@@ -15,3 +16,16 @@ def show_problems(form: FlaskForm, problems) -> None:
             target.errors.append(problem.message)
         else:
             flash(problem.message, "danger")
+
+
+def point_in_reach(slug: str, code: str):
+    """The conference and one of its points, if the current user may work on that point."""
+    from confmgr.accounts.permissions import can_view_point
+    from confmgr.conferences.services import conference_by_slug
+    from confmgr.points.services import point_by_code
+
+    conference = conference_by_slug(slug)
+    point = point_by_code(conference.id, code)
+    if not can_view_point(current_user, point):
+        abort(403)
+    return conference, point

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from confmgr.accounts.models import User, conference_organisers
 from confmgr.calendar.models import FeedToken
-from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.models import Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import Visibility

@@ -33,7 +33,7 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import show_problems
+from confmgr.web import point_in_reach, show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -46,14 +46,6 @@ def conference_for_organiser(slug: str) -> Conference:
     if not manages_conference(current_user, conference):
         abort(403)
     return conference
-
-
-def viewable_point(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
-    conference = conferences.conference_by_slug(slug)
-    point = points.point_by_code(conference.id, code)
-    if not can_view_point(current_user, point):
-        abort(403)
-    return conference, point
 
 
 def visible_within(conference: Conference):
@@ -210,7 +202,7 @@ def _values(form: PointForm, point: BroadcastPoint | None) -> dict[str, str]:
 @bp.get("/points/<code>")
 @login_required
 def detail(slug: str, code: str):
-    conference, point = viewable_point(slug, code)
+    conference, point = point_in_reach(slug, code)
     delegates = list(db.session.scalars(
         select(Participant).where(Participant.point_id == point.id)
         .options(selectinload(Participant.category)).order_by(Participant.id)
@@ -241,7 +233,7 @@ def _slot_choices(conference: Conference) -> list[SelectChoice]:
 @bp.post("/points/<code>/connection-test")
 @login_required
 def record_test(slug: str, code: str):
-    conference, point = viewable_point(slug, code)
+    conference, point = point_in_reach(slug, code)
     form = TestResultForm()
     form.slot.choices = _slot_choices(conference)
     if form.validate_on_submit():

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from confmgr.accounts.permissions import can_view_point, manages_conference
+from confmgr.accounts.permissions import manages_conference
 from confmgr.calendar.subscribe import private_subscription
-from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
@@ -20,17 +19,9 @@ from confmgr.roster import importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import show_problems
+from confmgr.web import point_in_reach, show_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
-
-
-def point_in_reach(slug: str, code: str):
-    conference = conferences.conference_by_slug(slug)
-    point = points.point_by_code(conference.id, code)
-    if not can_view_point(current_user, point):
-        abort(403)
-    return conference, point
 
 
 def order_from(args) -> str:

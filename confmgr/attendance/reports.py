@@ -1,0 +1,311 @@
+"""Attendance figures, from one point up to the whole country.
+
+Everything here reads the counters (``session_point_counts`` and its split by category),
+never the attendance rows, so a national figure costs the same whatever the number of
+delegates; only the participant-level export reads the rows, streaming them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select
+
+from confmgr.attendance.models import (
+    NO_CATEGORY,
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.enums import AttendanceStatus, RegistrationStatus, SessionKind
+from confmgr.points.models import BroadcastPoint
+from confmgr.points.official import provinces
+from confmgr.roster.models import Category, CategoryRequirement, Participant
+
+STATUSES = ("present", "late", "excused", "absent")
+
+
+@dataclass
+class Tally:
+    """Registered and recorded delegates of some points in one session."""
+
+    registered: int = 0
+    expected: int = 0
+    present: int = 0
+    late: int = 0
+    excused: int = 0
+    absent: int = 0
+    headcount: int = 0
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.late + self.headcount
+
+    @property
+    def not_recorded(self) -> int:
+        recorded = self.present + self.late + self.excused + self.absent + self.headcount
+        return max(self.registered - recorded, 0)
+
+    @property
+    def rate(self) -> float | None:
+        """Attended over registered (over expected where nobody was registered by name)."""
+        base = self.registered or self.expected
+        return self.attended / base if base else None
+
+    def add_counts(self, row) -> None:
+        for name in (*STATUSES, "headcount"):
+            setattr(self, name, getattr(self, name) + (getattr(row, name) or 0))
+
+
+_SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(name)
+         for name in (*STATUSES, "headcount")]
+
+
+def attended_sessions(conference: Conference) -> list[AgendaSession]:
+    """The sessions attendance is taken for: every one but the breaks, in order."""
+    return list(db.session.scalars(
+        select(AgendaSession)
+        .where(AgendaSession.conference_id == conference.id,
+               AgendaSession.kind != SessionKind.BREAK)
+        .order_by(AgendaSession.starts_at, AgendaSession.id)))
+
+
+def _registered(conference: Conference, province: str = "") -> tuple[int, int]:
+    query = select(func.coalesce(func.sum(BroadcastPoint.registered_count), 0),
+                   func.coalesce(func.sum(BroadcastPoint.expected_delegates), 0)).where(
+        BroadcastPoint.conference_id == conference.id)
+    if province:
+        query = query.where(BroadcastPoint.province_code == province)
+    registered, expected = db.session.execute(query).one()
+    return int(registered), int(expected)
+
+
+def session_totals(conference: Conference, province: str = "") -> list[tuple[AgendaSession, Tally]]:
+    """Each session's totals for the country, or for one province."""
+    registered, expected = _registered(conference, province)
+    query = select(SessionPointCount.session_id, *_SUMS).where(
+        SessionPointCount.conference_id == conference.id).group_by(SessionPointCount.session_id)
+    if province:
+        query = query.where(SessionPointCount.province_code == province)
+    sums = {row.session_id: row for row in db.session.execute(query)}
+    result = []
+    for session in attended_sessions(conference):
+        tally = Tally(registered=registered, expected=expected)
+        if session.id in sums:
+            tally.add_counts(sums[session.id])
+        result.append((session, tally))
+    return result
+
+
+@dataclass
+class ProvinceRow:
+    code: str
+    name: str
+    tally: Tally
+
+
+def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
+    """One session's totals per province, in the official order of provinces."""
+    registered = {code: (int(r), int(e)) for code, r, e in db.session.execute(
+        select(BroadcastPoint.province_code, func.sum(BroadcastPoint.registered_count),
+               func.sum(BroadcastPoint.expected_delegates))
+        .where(BroadcastPoint.conference_id == conference.id)
+        .group_by(BroadcastPoint.province_code))}
+    sums = {row.province_code: row for row in db.session.execute(
+        select(SessionPointCount.province_code, *_SUMS)
+        .where(SessionPointCount.conference_id == conference.id,
+               SessionPointCount.session_id == session_id)
+        .group_by(SessionPointCount.province_code))}
+    names = {code: p.name for code, p in provinces().items()}
+    rows = []
+    for code in sorted(set(registered) | set(sums), key=lambda c: (c not in names, c or "")):
+        reg, exp = registered.get(code, (0, 0))
+        tally = Tally(registered=reg, expected=exp)
+        if code in sums:
+            tally.add_counts(sums[code])
+        rows.append(ProvinceRow(code or "", names.get(code, code or "—"), tally))
+    return rows
+
+
+@dataclass
+class PointRow:
+    code: str
+    name: str
+    province_code: str
+    headcount_only: bool
+    tally: Tally
+
+
+def _point_query(conference: Conference, session_id: int, province: str = "",
+                 point_ids=None):
+    counts = SessionPointCount
+    query = (
+        select(BroadcastPoint.code, BroadcastPoint.name, BroadcastPoint.province_code,
+               BroadcastPoint.headcount_only, BroadcastPoint.registered_count,
+               BroadcastPoint.expected_delegates,
+               *(func.coalesce(counts.__table__.c[name], 0).label(name)
+                 for name in (*STATUSES, "headcount")))
+        .outerjoin(counts, and_(counts.point_id == BroadcastPoint.id,
+                                counts.session_id == session_id))
+        .where(BroadcastPoint.conference_id == conference.id)
+        .order_by(BroadcastPoint.code)
+    )
+    if province:
+        query = query.where(BroadcastPoint.province_code == province)
+    if point_ids is not None:
+        query = query.where(BroadcastPoint.id.in_(point_ids))
+    return query
+
+
+def _point_row(row) -> PointRow:
+    tally = Tally(registered=row.registered_count, expected=row.expected_delegates)
+    tally.add_counts(row)
+    return PointRow(row.code, row.name, row.province_code or "", row.headcount_only, tally)
+
+
+def by_point(conference: Conference, session_id: int, *, province: str = "",
+             point_ids=None) -> Iterator[PointRow]:
+    """One session's figures per point, by code; streamed, for 31,000 points."""
+    result = db.session.execute(
+        _point_query(conference, session_id, province, point_ids),
+        execution_options={"yield_per": 2000})
+    for row in result:
+        yield _point_row(row)
+
+
+@dataclass
+class CategoryRow:
+    name: str
+    tally: Tally
+
+
+def by_category(conference: Conference, session_id: int, province: str = "") -> list[CategoryRow]:
+    """One session's figures per category of delegates ("no category" last)."""
+    c = SessionPointCategoryCount.__table__
+    query = select(c.c.category_ref, *(func.sum(c.c[n]).label(n)
+                                       for n in (*STATUSES, "headcount"))).where(
+        c.c.conference_id == conference.id, c.c.session_id == session_id
+    ).group_by(c.c.category_ref)
+    registered_query = select(Participant.category_id, func.count()).where(
+        Participant.conference_id == conference.id,
+        Participant.status == RegistrationStatus.REGISTERED,
+    ).group_by(Participant.category_id)
+    if province:
+        query = query.where(c.c.province_code == province)
+        registered_query = registered_query.join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id
+        ).where(BroadcastPoint.province_code == province)
+    sums = {row.category_ref: row for row in db.session.execute(query)}
+    registered = {ref or NO_CATEGORY: n for ref, n in db.session.execute(registered_query)}
+    rows = []
+    categories = db.session.scalars(select(Category).where(
+        Category.conference_id == conference.id).order_by(Category.rank, Category.name))
+    for ref, name in [(cat.id, cat.name) for cat in categories] + [(NO_CATEGORY, None)]:
+        tally = Tally(registered=registered.get(ref, 0))
+        if ref in sums:
+            tally.add_counts(sums[ref])
+        if name is None and not (tally.registered or tally.attended):
+            continue
+        rows.append(CategoryRow(name or "", tally))
+    return rows
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A point where fewer of a required category attended than the rules ask."""
+
+    code: str
+    name: str
+    province_code: str
+    category: str
+    attended: int
+    need: int
+
+
+def compliance(conference: Conference, session_id: int, province: str = "",
+               limit: int = 500) -> tuple[list[Missing], int]:
+    """Points whose attendance in a session lacks a required category, and how many."""
+    c = SessionPointCategoryCount.__table__
+    attended = (c.c.present + c.c.late + c.c.headcount)
+    have = func.coalesce(attended, 0)
+    query = (
+        select(BroadcastPoint.code, BroadcastPoint.name, BroadcastPoint.province_code,
+               Category.name, have.label("have"), CategoryRequirement.min_count)
+        .join(CategoryRequirement, CategoryRequirement.level == BroadcastPoint.level)
+        .join(Category, and_(Category.id == CategoryRequirement.category_id,
+                             Category.conference_id == BroadcastPoint.conference_id))
+        .outerjoin(c, and_(c.c.point_id == BroadcastPoint.id, c.c.session_id == session_id,
+                           c.c.category_ref == Category.id))
+        .where(BroadcastPoint.conference_id == conference.id,
+               have < CategoryRequirement.min_count)
+    )
+    if province:
+        query = query.where(BroadcastPoint.province_code == province)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(BroadcastPoint.code, Category.rank).limit(limit))
+    return [Missing(r[0], r[1], r[2] or "", r[3], int(r[4]), r[5]) for r in rows], total
+
+
+def checkins_over_time(conference: Conference, session: AgendaSession, *,
+                       minutes: int = 5, province: str = "") -> list[tuple[datetime, int]]:
+    """Arrivals (present or late) per ``minutes`` from the opening of check-in."""
+    from confmgr.attendance.checkin import window
+
+    opens, closes = window(conference, session)
+    arrived = (AttendanceChange.new_status.in_([AttendanceStatus.PRESENT,
+                                                AttendanceStatus.LATE])
+               & AttendanceChange.old_status.is_(None))
+    query = select(AttendanceChange.changed_at).where(
+        AttendanceChange.session_id == session.id, arrived)
+    if province:
+        query = query.join(BroadcastPoint, BroadcastPoint.id == AttendanceChange.point_id).where(
+            BroadcastPoint.province_code == province)
+    step = timedelta(minutes=minutes)
+    buckets: dict[int, int] = {}
+    # Bucketed here rather than in SQL: one session's arrivals, read once, stream.
+    for (at,) in db.session.execute(query, execution_options={"yield_per": 5000}):
+        index = max(0, int((at - opens) / step))
+        buckets[index] = buckets.get(index, 0) + 1
+    if not buckets:
+        return []
+    # Lists uploaded after check-in closed are not arrivals: they stop the series there.
+    last = min(max(buckets), int((closes - opens) / step))
+    return [(opens + step * i, buckets.get(i, 0)) for i in range(last + 1)]
+
+
+def participant_rows(conference: Conference, sessions: list[AgendaSession], *,
+                     province: str = "", point_ids=None) -> Iterator[tuple]:
+    """(point code, point name, name, position, unit, category, status per session…) per
+    delegate, streamed from the database in point and name order."""
+    index = {s.id: i for i, s in enumerate(sessions)}
+    query = (
+        select(Participant.id, BroadcastPoint.code, BroadcastPoint.name, Participant.full_name,
+               Participant.position, Participant.unit, Category.name,
+               Attendance.session_id, Attendance.status)
+        .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+        .outerjoin(Category, Category.id == Participant.category_id)
+        .outerjoin(Attendance, Attendance.participant_id == Participant.id)
+        .where(Participant.conference_id == conference.id,
+               Participant.status == RegistrationStatus.REGISTERED)
+        .order_by(BroadcastPoint.code, Participant.name_key, Participant.id)
+    )
+    if province:
+        query = query.where(BroadcastPoint.province_code == province)
+    if point_ids is not None:
+        query = query.where(Participant.point_id.in_(point_ids))
+    current, row = None, None
+    for pid, code, point, name, position, unit, category, session_id, status in \
+            db.session.execute(query, execution_options={"yield_per": 5000}):
+        if pid != current:
+            if row is not None:
+                yield tuple(row)
+            current = pid
+            row = [code, point, name, position, unit, category or "", *([""] * len(sessions))]
+        if session_id in index:
+            row[6 + index[session_id]] = status
+    if row is not None:
+        yield tuple(row)

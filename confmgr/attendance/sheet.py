@@ -1,0 +1,104 @@
+"""A point's attendance sheet for one session: its delegates, each with what was recorded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from confmgr.attendance.checkin import window
+from confmgr.attendance.models import Attendance, SessionPointCount
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.enums import AttendanceStatus, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
+from confmgr.text import fold
+
+PER_PAGE = 100
+
+
+def current_session(conference: Conference, sessions: list[AgendaSession],
+                    now: datetime) -> AgendaSession | None:
+    """The session whose check-in is open now, else the next one, else the last."""
+    for session in sessions:
+        opens, closes = window(conference, session)
+        if opens <= now <= closes:
+            return session
+    upcoming = [s for s in sessions if s.starts_at > now]
+    if upcoming:
+        return upcoming[0]
+    return sessions[-1] if sessions else None
+
+
+@dataclass
+class SheetQuery:
+    session_id: int
+    text: str = ""
+    page: int = 1
+
+    def args(self, **changes) -> dict:
+        values = {"session": self.session_id, "q": self.text, "page": self.page, **changes}
+        if values["page"] == 1:
+            del values["page"]
+        return {name: value for name, value in values.items() if value != ""}
+
+
+@dataclass
+class SheetRow:
+    id: int
+    full_name: str
+    position: str
+    category: str
+    status: AttendanceStatus | None
+
+
+@dataclass
+class Sheet:
+    query: SheetQuery
+    rows: list[SheetRow]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+
+def _rows(point: BroadcastPoint, session_id: int):
+    return (
+        select(Participant.id, Participant.full_name, Participant.position, Category.name,
+               Attendance.status)
+        .outerjoin(Category, Category.id == Participant.category_id)
+        .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
+                                    Attendance.session_id == session_id))
+        .where(Participant.point_id == point.id,
+               Participant.status == RegistrationStatus.REGISTERED)
+    )
+
+
+def sheet(point: BroadcastPoint, query: SheetQuery) -> Sheet:
+    """One page of the sheet, in Vietnamese name order, filtered by part of a name.
+
+    The filter ignores diacritics ("nguyen van" finds "Nguyễn Văn"), so it runs here on
+    the point's few hundred names rather than in SQL.
+    """
+    rows = _rows(point, query.session_id).order_by(Participant.name_key, Participant.id)
+    start = (query.page - 1) * PER_PAGE
+    if query.text:
+        wanted = fold(query.text)
+        found = [r for r in db.session.execute(rows) if wanted in fold(r[1])]
+        total, found = len(found), found[start:start + PER_PAGE]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(rows.subquery()))
+        found = db.session.execute(rows.limit(PER_PAGE).offset(start))
+    return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4]) for r in found], total)
+
+
+def sheet_row(point: BroadcastPoint, session_id: int, participant_id: int) -> SheetRow | None:
+    found = db.session.execute(
+        _rows(point, session_id).where(Participant.id == participant_id)).first()
+    return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]) if found else None
+
+
+def point_counts(point: BroadcastPoint, session_id: int) -> SessionPointCount | None:
+    return db.session.get(SessionPointCount, (session_id, point.id))

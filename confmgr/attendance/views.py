@@ -1,0 +1,323 @@
+"""Attendance pages: a point's sheet for each session, headcounts, reports and exports."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from confmgr.accounts.permissions import coordinated_point_ids, manages_conference
+from confmgr.attendance import checkin, reports
+from confmgr.attendance.labels import ATTENDANCE_LABELS
+from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
+from confmgr.attendance.sheet import SheetQuery, current_session, point_counts, sheet, sheet_row
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.services import conference_by_slug
+from confmgr.db import db, utcnow
+from confmgr.enums import AttendanceStatus, CheckInMethod, Role
+from confmgr.points.official import provinces
+from confmgr.roster.models import Category
+from confmgr.spreadsheets import Percent, csv_response, xlsx_workbook_response
+from confmgr.web import point_in_reach
+
+bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
+
+
+def chosen_session(conference: Conference, sessions: list[AgendaSession]) -> AgendaSession:
+    """The session named in ``?session=``, else the one whose check-in is open now."""
+    wanted = request.args.get("session", "")
+    if wanted.isdigit():
+        for session in sessions:
+            if session.id == int(wanted):
+                return session
+        abort(404)
+    session = current_session(conference, sessions, utcnow())
+    if session is None:
+        abort(404)
+    return session
+
+
+def session_of(conference: Conference, session_id: int) -> AgendaSession:
+    session = db.session.get(AgendaSession, session_id)
+    if session is None or session.conference_id != conference.id:
+        abort(404)
+    return session
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# ---------------------------------------------------------------- a point's sheet
+
+
+@bp.get("/points/<code>/attendance")
+@login_required
+def point_sheet(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        return render_template("attendance/sheet.html", conference=conference, point=point,
+                               sessions=[], session=None)
+    session = chosen_session(conference, sessions)
+    problems = checkin.session_problems(conference, session, utcnow())
+    context = {"conference": conference, "point": point, "sessions": sessions,
+               "session": session, "problems": problems,
+               "counts": point_counts(point, session.id),
+               "opens_closes": checkin.window(conference, session)}
+    if point.headcount_only:
+        return render_template("attendance/headcount.html", **context,
+                               categories=_headcounts(conference, point, session))
+    page = request.args.get("page", "1")
+    query = SheetQuery(session.id, request.args.get("q", "").strip()[:100],
+                       int(page) if page.isdigit() and int(page) > 0 else 1)
+    found = sheet(point, query)
+    if is_htmx() and request.headers.get("HX-Target") == "sheet-rows":
+        return render_template("attendance/_rows.html", **context, sheet=found)
+    return render_template("attendance/sheet.html", **context, sheet=found)
+
+
+def _back_to_sheet(slug: str, code: str, session_id: int, anchor: str = ""):
+    args = {k: v for k, v in request.form.items() if k in ("q", "page") and v}
+    return redirect(url_for("attendance.point_sheet", slug=slug, code=code, session=session_id,
+                            **args) + anchor)
+
+
+@bp.post("/points/<code>/attendance/<int:session_id>")
+@login_required
+def mark(slug: str, code: str, session_id: int):
+    """One tap: ``mark`` is "<participant id>:<status>"."""
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    person, _sep, status = request.form.get("mark", "").partition(":")
+    if not person.isdigit() or status not in {s.value for s in AttendanceStatus}:
+        abort(400)
+    try:
+        checkin.record(session, point, int(person), AttendanceStatus(status),
+                       user_id=current_user.id, method=CheckInMethod.MANUAL)
+        db.session.commit()
+        problems = []
+    except RuleBroken as broken:
+        db.session.rollback()
+        problems = broken.problems
+    if is_htmx():
+        return render_template(
+            "attendance/_marked.html", conference=conference, point=point, session=session,
+            row=sheet_row(point, session.id, int(person)), problems=problems,
+            counts=point_counts(point, session.id))
+    for problem in problems:
+        flash(problem.message, "danger")
+    return _back_to_sheet(slug, code, session.id, f"#p{person}")
+
+
+@bp.post("/points/<code>/attendance/<int:session_id>/all-present")
+@login_required
+def all_present(slug: str, code: str, session_id: int):
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    try:
+        marked = checkin.mark_all_present(session, point, user_id=current_user.id)
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+    else:
+        flash(_("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh.", count=marked),
+              "success")
+    return _back_to_sheet(slug, code, session.id)
+
+
+def _headcounts(conference: Conference, point, session: AgendaSession) -> list[tuple]:
+    """(category ref, name, reported headcount) for the headcount form."""
+    reported = dict(db.session.execute(
+        select(SessionPointCategoryCount.category_ref, SessionPointCategoryCount.headcount)
+        .where(SessionPointCategoryCount.session_id == session.id,
+               SessionPointCategoryCount.point_id == point.id)).all())
+    categories = db.session.execute(select(Category.id, Category.name).where(
+        Category.conference_id == conference.id).order_by(Category.rank, Category.name)).all()
+    return [(ref, name, reported.get(ref, 0))
+            for ref, name in [*categories, (NO_CATEGORY, _("Thành phần khác"))]]
+
+
+@bp.post("/points/<code>/attendance/<int:session_id>/headcount")
+@login_required
+def headcount(slug: str, code: str, session_id: int):
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    counts, problems = {}, []
+    for ref, name, _reported in _headcounts(conference, point, session):
+        value = request.form.get(f"count_{ref}", "").strip() or "0"
+        if not value.isdigit():
+            problems.append(_("%(category)s: hãy nhập một số nguyên không âm.", category=name))
+            continue
+        counts[ref] = int(value)
+    if not problems:
+        try:
+            checkin.report_headcount(session, point, counts, user_id=current_user.id)
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            problems = [p.message for p in broken.problems]
+    for message in problems:
+        flash(message, "danger")
+    if not problems:
+        flash(_("Đã ghi số lượng đại biểu dự phiên."), "success")
+    return _back_to_sheet(slug, code, session.id)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def managed(slug: str) -> Conference:
+    conference = conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        abort(403)
+    return conference
+
+
+def chosen_province() -> str:
+    province = request.args.get("province", "")
+    return province if province in provinces() else ""
+
+
+@bp.get("/attendance")
+@login_required
+def overview(slug: str):
+    conference = conference_by_slug(slug)
+    if not manages_conference(current_user, conference):
+        return my_points(conference)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        return render_template("attendance/overview.html", conference=conference,
+                               session=None, sessions=[])
+    session = chosen_session(conference, sessions)
+    province = chosen_province()
+    context = _report_context(conference, session, province)
+    if is_htmx():
+        return render_template("attendance/_live.html", **context)
+    return render_template("attendance/overview.html", **context, sessions=sessions,
+                           province_names={c: p.name for c, p in provinces().items()})
+
+
+def _report_context(conference: Conference, session: AgendaSession, province: str) -> dict:
+    missing, missing_total = reports.compliance(conference, session.id, province, limit=100)
+    context = {
+        "conference": conference, "session": session, "province": province,
+        "totals": reports.session_totals(conference, province),
+        "categories": reports.by_category(conference, session.id, province),
+        "missing": missing, "missing_total": missing_total,
+        "arrivals": reports.checkins_over_time(conference, session, province=province),
+        "updated_at": utcnow(),
+    }
+    if province:
+        context["points"] = list(reports.by_point(conference, session.id, province=province))
+    else:
+        context["provinces"] = reports.by_province(conference, session.id)
+    return context
+
+
+def my_points(conference: Conference):
+    """A coordinator's figures: the points in their reach, session by session."""
+    if current_user.role != Role.COORDINATOR:
+        abort(403)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        abort(404)
+    session = chosen_session(conference, sessions)
+    rows = list(reports.by_point(conference, session.id,
+                                 point_ids=coordinated_point_ids(current_user, conference.id)))
+    if not rows:
+        abort(403)
+    total = reports.Tally()
+    for row in rows:
+        total.registered += row.tally.registered
+        total.expected += row.tally.expected
+        total.add_counts(row.tally)
+    return render_template("attendance/my_points.html", conference=conference,
+                           sessions=sessions, session=session, points=rows, total=total)
+
+
+REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đăng ký", "Có mặt", "Đến muộn",
+                   "Vắng có lý do", "Vắng", "Chưa điểm danh", "Báo cáo số lượng", "Tỷ lệ dự"]
+
+
+def _tally_cells(tally: reports.Tally) -> list:
+    rate = tally.rate
+    return [tally.registered, tally.present, tally.late, tally.excused, tally.absent,
+            tally.not_recorded, tally.headcount, Percent(rate) if rate is not None else ""]
+
+
+def _point_cells(rows):
+    for row in rows:
+        yield [row.code, row.name, row.province_code, *_tally_cells(row.tally)]
+
+
+@bp.get("/attendance/report.<any(xlsx, csv):kind>")
+@login_required
+def report_file(slug: str, kind: str):
+    conference = managed(slug)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        abort(404)
+    session = chosen_session(conference, sessions)
+    province = chosen_province()
+    name = f"diem-danh-{slug}-phien-{session.id}{'-' + province if province else ''}.{kind}"
+    points = reports.by_point(conference, session.id, province=province)
+    if kind == "csv":
+        return csv_response(name, REPORT_HEADINGS, _point_cells(points))
+    with force_locale("vi"):
+        status_names = [str(ATTENDANCE_LABELS[s]) for s in AttendanceStatus]
+    summary_headings = ["Phiên", "Bắt đầu", "Đăng ký", *status_names, "Chưa điểm danh",
+                        "Báo cáo số lượng", "Tỷ lệ dự"]
+    tz = conference.tz
+    summary = ([s.title, s.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
+                *_tally_cells(t)] for s, t in reports.session_totals(conference, province))
+    sheets = [("Tổng hợp theo phiên", summary_headings, summary)]
+    if not province:
+        sheets.append(("Theo tỉnh", ["Mã tỉnh", "Tỉnh, thành phố", *REPORT_HEADINGS[3:]],
+                       ([r.code, r.name, *_tally_cells(r.tally)]
+                        for r in reports.by_province(conference, session.id))))
+    sheets.append(("Theo điểm cầu", REPORT_HEADINGS, _point_cells(points)))
+    sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
+                   ([r.name or "Không xác định", *_tally_cells(r.tally)]
+                    for r in reports.by_category(conference, session.id, province))))
+    return xlsx_workbook_response(name, sheets)
+
+
+@bp.get("/attendance/participants.csv")
+@login_required
+def participants_file(slug: str):
+    """Every delegate with their status in every session, streamed row by row."""
+    conference = managed(slug)
+    sessions = reports.attended_sessions(conference)
+    province = chosen_province()
+    with force_locale("vi"):
+        labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
+    tz = conference.tz
+    headings = ["Mã điểm cầu", "Điểm cầu", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
+                *(f"{s.starts_at.astimezone(tz):%d/%m %H:%M} {s.title}" for s in sessions)]
+
+    def rows():
+        for row in reports.participant_rows(conference, sessions, province=province):
+            yield [*row[:6], *(labels.get(value, "") for value in row[6:])]
+
+    name = f"dai-bieu-diem-danh-{slug}{'-' + province if province else ''}.csv"
+    return csv_response(name, headings, rows())
+
+
+@bp.get("/attendance/print")
+@login_required
+def printable(slug: str):
+    conference = managed(slug)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        abort(404)
+    session = chosen_session(conference, sessions)
+    province = chosen_province()
+    with force_locale("vi"):
+        return render_template(
+            "attendance/print.html", **_report_context(conference, session, province),
+            province_name=provinces()[province].name if province else "")

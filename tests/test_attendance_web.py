@@ -1,0 +1,341 @@
+"""Attendance pages: the point's sheet, headcounts, reports with exact figures, exports."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from python_calamine import CalamineWorkbook
+from sqlalchemy import select
+
+from confmgr.attendance.models import Attendance
+from confmgr.conferences.models import AgendaSession
+from confmgr.db import db, utcnow
+from confmgr.demo.loader import SLUG
+from confmgr.enums import SessionKind
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
+from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+
+SHEET = f"/manage/c/{SLUG}/points/06811/attendance"
+
+
+def open_session(app) -> int:
+    """Move the last topic session so that it runs now, and return its id."""
+    with app.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        session.starts_at = utcnow() - timedelta(minutes=10)
+        session.ends_at = utcnow() + timedelta(minutes=50)
+        db.session.commit()
+        return session.id
+
+
+def people_at(app, code: str) -> list[tuple[int, str]]:
+    with app.app_context():
+        return db.session.execute(
+            select(Participant.id, Participant.full_name)
+            .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == code).order_by(Participant.name_key, Participant.id)
+        ).all()
+
+
+def statuses(app, session_id: int) -> dict[int, str]:
+    with app.app_context():
+        return {p: s.value for p, s in db.session.execute(
+            select(Attendance.participant_id, Attendance.status)
+            .where(Attendance.session_id == session_id))}
+
+
+def test_coordinator_taps_each_delegate_in_and_sees_the_counts(client, demo):
+    session_id = open_session(demo)
+    people = people_at(demo, "06811")
+    logged_in(client, COORDINATOR)
+    page = client.get(SHEET).get_data(as_text=True)
+    assert f'<option value="{session_id}" selected>' in page  # the running session is chosen
+    assert page.count('name="mark"') == 4 * len(people)
+    url = f"{SHEET}/{session_id}"
+    response = post_form(client, url, {"mark": f"{people[0][0]}:present"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{SHEET}?session={session_id}#p{people[0][0]}"
+    post_form(client, url, {"mark": f"{people[1][0]}:late"})
+    post_form(client, url, {"mark": f"{people[2][0]}:excused"})
+    assert statuses(demo, session_id) == {
+        people[0][0]: "present", people[1][0]: "late", people[2][0]: "excused"}
+    page = client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
+    assert "Có mặt: 1" in page and "Đến muộn: 1" in page and "Vắng có lý do: 1" in page
+    row = re.search(rf'<tr id="p{people[0][0]}">.*?</tr>', page, re.S).group(0)
+    assert 'value="%d:present" aria-pressed="true"' % people[0][0] in row
+
+
+def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
+    session_id = open_session(demo)
+    person = people_at(demo, "06811")[0][0]
+    logged_in(client, COORDINATOR)
+    response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{person}:late"},
+                         headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<tr id="p{person}" hx-swap-oob="true">' in body
+    assert f'value="{person}:late" aria-pressed="true"' in body
+    assert '<p id="sheet-counts" class="small mb-2" hx-swap-oob="true">' in body
+    assert "Đến muộn: 1" in body
+    assert "<html" not in body
+
+
+def test_another_points_delegate_is_refused_with_a_message(client, demo):
+    session_id = open_session(demo)
+    stranger, name = people_at(demo, "06688")[0]
+    logged_in(client, COORDINATOR)
+    response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{stranger}:present"},
+                         headers={"HX-Request": "true"})
+    assert (f"{name} là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh."
+            in response.get_data(as_text=True))
+    assert statuses(demo, session_id) == {}
+    assert post_form(client, f"{SHEET}/{session_id}", {"mark": "x:present"}).status_code == 400
+    assert post_form(client, f"{SHEET}/{session_id}", {"mark": f"{stranger}:here"}).status_code == 400
+
+
+def test_coordinators_reach_only_their_points(client, demo):
+    session_id = open_session(demo)
+    logged_in(client, COORDINATOR)
+    assert client.get(f"/manage/c/{SLUG}/points/01/attendance").status_code == 403
+    person = people_at(demo, "01")[0][0]
+    assert post_form(client, f"/manage/c/{SLUG}/points/01/attendance/{session_id}",
+                     {"mark": f"{person}:present"}).status_code == 403
+    assert client.get(f"/manage/c/{SLUG}/attendance/report.csv").status_code == 403
+    assert client.get(f"/manage/c/{SLUG}/attendance/participants.csv").status_code == 403
+    anonymous = demo.test_client()
+    assert anonymous.get(SHEET).status_code == 302
+    assert client.post(f"{SHEET}/{session_id}", data={"mark": f"{person}:present"}).status_code == 400
+
+
+def test_all_present_and_search_without_diacritics(client, demo):
+    session_id = open_session(demo)
+    people = people_at(demo, "06811")
+    logged_in(client, COORDINATOR)
+    post_form(client, f"{SHEET}/{session_id}", {"mark": f"{people[0][0]}:absent"})
+    response = post_form(client, f"{SHEET}/{session_id}/all-present", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Đã ghi có mặt cho {len(people) - 1} đại biểu chưa điểm danh."]
+    recorded = statuses(demo, session_id)
+    assert recorded[people[0][0]] == "absent"
+    assert sorted(recorded.values()).count("present") == len(people) - 1
+
+    surname = people[0][1].split()[0]
+    from confmgr.text import fold
+    matching = [pid for pid, name in people if fold(surname) in fold(name)]
+    fragment = client.get(f"{SHEET}?session={session_id}&q={fold(surname)}",
+                          headers={"HX-Request": "true", "HX-Target": "sheet-rows"})
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="sheet-rows">')
+    assert re.findall(r'<tr id="p(\d+)"', body) == [str(pid) for pid in matching]
+
+
+def test_outside_the_window_the_sheet_says_so_and_refuses(client, demo):
+    with demo.app_context():
+        session = db.session.scalars(select(AgendaSession).where(
+            AgendaSession.kind == SessionKind.TOPIC).order_by(AgendaSession.starts_at)).first()
+        session_id, title = session.id, session.title
+    person = people_at(demo, "06811")[0][0]
+    logged_in(client, COORDINATOR)
+    page = client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
+    assert f"Đã hết giờ điểm danh phiên «{title}»" in page
+    response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{person}:present"},
+                         follow_redirects=True)
+    assert any(m.startswith(f"Đã hết giờ điểm danh phiên «{title}»")
+               for m in flashes(response.get_data(as_text=True)))
+
+
+def test_headcount_point_reports_numbers(client, demo):
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        categories = db.session.scalars(select(Category.id).order_by(Category.rank,
+                                                                      Category.name)).all()
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06688/attendance"
+    page = client.get(url).get_data(as_text=True)
+    assert page.count('type="number"') == len(categories) + 1
+    form = {f"count_{ref}": "0" for ref in categories}
+    form.update({f"count_{categories[0]}": "2", "count_0": "17"})
+    response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
+    assert "Tổng đã báo cáo: 19" in response.get_data(as_text=True)
+    form["count_0"] = "mười"
+    response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Thành phần khác: hãy nhập một số nguyên không âm."]
+
+
+# ---------------------------------------------------------------- reports with known figures
+
+
+def known_attendance(app) -> int:
+    """A session with known figures: Uông Bí by name, Hạ Long by headcount, Hà Nội by name.
+
+    Uông Bí: both Bí thư present, Lãnh đạo HĐND one present and one late, five Cán bộ:
+    three present, one excused, one absent. Hạ Long counts heads: 1 Bí thư, 2 HĐND,
+    17 without category. Hà Nội: three Cán bộ present.
+    """
+    from confmgr.attendance import checkin
+    from confmgr.enums import AttendanceStatus as S
+    from confmgr.enums import CheckInMethod
+
+    session_id = open_session(app)
+    with app.app_context():
+        session = db.session.get(AgendaSession, session_id)
+
+        def by_category(code: str, category: int) -> list[int]:
+            return list(db.session.scalars(
+                select(Participant.id).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                .where(BroadcastPoint.code == code, Participant.category_id == category)
+                .order_by(Participant.id)))
+
+        def point(code: str) -> BroadcastPoint:
+            return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+
+        plan = [("06811", by_category("06811", 2), [S.PRESENT, S.PRESENT]),
+                ("06811", by_category("06811", 3), [S.PRESENT, S.LATE]),
+                ("06811", by_category("06811", 6)[:5],
+                 [S.PRESENT, S.PRESENT, S.PRESENT, S.EXCUSED, S.ABSENT]),
+                ("01", by_category("01", 6)[:3], [S.PRESENT] * 3)]
+        for code, people, marks in plan:
+            for person, status in zip(people, marks, strict=True):
+                checkin.record(session, point(code), person, status, user_id=None,
+                               method=CheckInMethod.MANUAL)
+        ha_long = point("06688")
+        ha_long.headcount_only = True
+        checkin.report_headcount(session, ha_long, {2: 1, 3: 2, 0: 17}, user_id=None)
+        db.session.commit()
+    return session_id
+
+
+def cells(html: str, table_class: str) -> list[list[str]]:
+    table = re.search(rf'<table class="table table-sm {table_class}">(.*?)</table>', html, re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+            for r in rows if "<td" in r]
+
+
+NATIONAL = ["305", "9", "1", "1", "1", "273", "20", "9.8%"]
+
+
+def test_national_report_has_the_exact_figures(client, demo):
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}").get_data(as_text=True)
+    sessions = cells(page, "report-sessions")
+    this = next(row for row in sessions if row[0].endswith(
+        db_title(demo, session_id)))
+    assert this[1:] == NATIONAL
+    assert cells(page, "report-provinces") == [
+        ["Thành phố Hà Nội", "115", "3", "0", "0", "0", "112", "0", "2.6%"],
+        ["Tỉnh Quảng Ninh", "115", "6", "1", "1", "1", "86", "20", "23.5%"],
+        ["Thành phố Hải Phòng", "25", "0", "0", "0", "0", "25", "0", "0.0%"],
+        ["Tỉnh Nghệ An", "25", "0", "0", "0", "0", "25", "0", "0.0%"],
+        ["Thành phố Hồ Chí Minh", "25", "0", "0", "0", "0", "25", "0", "0.0%"],
+    ]
+    assert cells(page, "report-categories") == [
+        ["Lãnh đạo Trung ương", "40", "0", "0", "0", "0", "40", "0", "0.0%"],
+        ["Bí thư, Phó Bí thư cấp ủy", "20", "2", "0", "0", "0", "17", "1", "15.0%"],
+        ["Lãnh đạo HĐND, UBND", "20", "1", "1", "0", "0", "16", "2", "20.0%"],
+        ["Lãnh đạo Ủy ban MTTQ và các đoàn thể chính trị - xã hội", "40", "0", "0", "0", "0",
+         "40", "0", "0.0%"],
+        ["Lãnh đạo các phòng, ban chuyên môn", "20", "0", "0", "0", "0", "20", "0", "0.0%"],
+        ["Cán bộ, công chức", "165", "6", "0", "1", "1", "157", "0", "3.6%"],
+        ["Không xác định", "0", "0", "0", "0", "0", "0", "17", "—"],
+    ]
+    assert "Điểm cầu thiếu thành phần bắt buộc (16)" in page
+    missing = cells(page, "report-missing")
+    assert [row[0] for row in missing][:2] == ["Điểm cầu phường Ba Đình"] * 2
+    assert "Điểm cầu Uông Bí" not in [row[0] for row in missing]
+    assert "Điểm cầu phường Hạ Long" not in [row[0] for row in missing]
+
+
+def db_title(app, session_id: int) -> str:
+    with app.app_context():
+        return db.session.get(AgendaSession, session_id).title
+
+
+def test_province_report_lists_its_points(client, demo):
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}&province=22")
+    html = page.get_data(as_text=True)
+    assert cells(html, "report-points") == [
+        ["Điểm cầu phường Hạ Long số lượng", "25", "0", "0", "0", "0", "5", "20", "80.0%"],
+        ["Điểm cầu phường Cẩm Phả", "25", "0", "0", "0", "0", "25", "0", "0.0%"],
+        ["Điểm cầu Uông Bí", "35", "6", "1", "1", "1", "26", "0", "20.0%"],
+        ["Điểm cầu tỉnh Quảng Ninh", "30", "0", "0", "0", "0", "30", "0", "0.0%"],
+    ]
+    this = next(row for row in cells(html, "report-sessions")
+                if row[0].endswith(db_title(demo, session_id)))
+    assert this[1:] == ["115", "6", "1", "1", "1", "86", "20", "23.5%"]
+
+
+def test_live_part_refreshes_itself(client, demo):
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}").get_data(as_text=True)
+    assert (f'hx-get="/manage/c/{SLUG}/attendance?session={session_id}" '
+            'hx-trigger="every 15s"') in page
+    part = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.lstrip().startswith('<div id="attendance-live"')
+    assert "<html" not in part
+    # Arrivals per 5 minutes from the opening of check-in: ten, all in the last bar.
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" '
+                      r'fill="#198754"><title>[\d:]+: (\d+)</title>', part)
+    assert [int(n) for _, n in bars][-1] == 10
+    assert sum(int(n) for _, n in bars) == 10
+
+
+def test_report_files_have_the_same_figures(client, demo):
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    response = client.get(f"/manage/c/{SLUG}/attendance/report.csv?session={session_id}"
+                          "&province=22")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffMã điểm cầu,Điểm cầu,Mã tỉnh,Đăng ký,Có mặt,")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[3] == ["06811", "Điểm cầu Uông Bí", "22", "35", "6", "1", "1", "1", "26", "0",
+                       "20.0%"]
+
+    response = client.get(f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}")
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.data))
+    assert book.sheet_names == ["Tổng hợp theo phiên", "Theo tỉnh", "Theo điểm cầu",
+                                "Theo thành phần"]
+    provinces = book.get_sheet_by_name("Theo tỉnh").to_python()
+    assert provinces[0][:4] == ["Mã tỉnh", "Tỉnh, thành phố", "Đăng ký", "Có mặt"]
+    assert provinces[2][:9] == ["22", "Tỉnh Quảng Ninh", 115, 6, 1, 1, 1, 86, 20]
+    assert round(provinces[2][9], 4) == round(27 / 115, 4)
+    points = book.get_sheet_by_name("Theo điểm cầu").to_python()
+    assert len(points) == 12  # heading and eleven points
+
+
+def test_participant_export_streams_every_delegate_with_each_session(client, demo):
+    session_id = known_attendance(demo)
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811", Participant.category_id == 3).order_by(Participant.id)
+            .offset(1))
+        person.full_name = "=HYPERLINK(\"http://x\")"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = client.get(f"/manage/c/{SLUG}/attendance/participants.csv?province=22")
+    assert response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:6] == ["Mã điểm cầu", "Điểm cầu", "Họ và tên", "Chức vụ", "Đơn vị",
+                           "Thành phần"]
+    assert len(rows) == 1 + 115
+    assert all(row[0] in ("06688", "06793", "06811", "22") for row in rows[1:])
+    formula = next(row for row in rows if row[2].startswith("'="))
+    assert formula[2] == "'=HYPERLINK(\"http://x\")"
+    assert formula[-1] == "Đến muộn"  # the last session is the one recorded above
