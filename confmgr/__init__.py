@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     """Build the application; ``overrides`` win over every other configuration."""
     from confmgr import cli, errors, i18n
     from confmgr.accounts import views as accounts_views
+    from confmgr.attendance import code_views as checkin_code_views
     from confmgr.attendance import views as attendance_views
     from confmgr.calendar import views as calendar_views
     from confmgr.conferences import views as agenda_views
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(roster_views.bp)
     app.register_blueprint(delegate_views.bp)
     app.register_blueprint(attendance_views.bp)
+    app.register_blueprint(checkin_code_views.bp)
     app.register_blueprint(i18n.bp)
     errors.init_app(app)
     cli.init_app(app)

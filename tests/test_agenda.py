@@ -63,7 +63,7 @@ def test_session_outside_the_conference_days(client, demo):
     logged_in(client, ORGANISER)
     page = post_form(client, NEW_SESSION, session_form(day="2025-06-16")).get_data(as_text=True)
     # 16/06 is not offered by the form at all, so the choice itself is refused.
-    assert field_errors(page, "day") == ["Not a valid choice."]
+    assert field_errors(page, "day") == ["Lựa chọn không hợp lệ."]
     with demo.app_context():
         conference = db.session.scalar(select(Conference))
         late = Slot(datetime(2025, 6, 15, 23, 30, tzinfo=HCM), datetime(2025, 6, 16, 0, 30, tzinfo=HCM))
@@ -332,6 +332,7 @@ def test_unpublished_edits_never_reach_public_pages(client, demo):
     post_form(client, f"/manage/c/{SLUG}/edit", {
         "title": "Tên nháp", "slug": SLUG, "organising_unit": "Đơn vị nháp", "description": "",
         "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14", "last_day": "2025-06-15",
+        "checkin_opens_minutes": "60", "checkin_closes_minutes": "120",
     })
     for url in (f"/c/{SLUG}/", f"/c/{SLUG}/print", f"/c/{SLUG}/agenda.ics",
                 f"/c/{SLUG}/changelog", f"/c/{SLUG}/changelog.atom"):
@@ -373,7 +374,8 @@ def test_organiser_creates_a_conference_and_manages_it(client, demo):
     logged_in(client, ORGANISER)
     form = {"title": "Tập huấn 2026", "slug": "tap-huan-2026", "organising_unit": "Ban Tổ chức",
             "description": "", "timezone": "Asia/Ho_Chi_Minh",
-            "first_day": "2026-03-02", "last_day": "2026-03-03"}
+            "first_day": "2026-03-02", "last_day": "2026-03-03",
+            "checkin_opens_minutes": "60", "checkin_closes_minutes": "120"}
     page = post_form(client, "/manage/conferences/new", {**form, "slug": "Tập Huấn"}).get_data(as_text=True)
     assert field_errors(page, "slug") == [
         "Chỉ dùng chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ tap-huan-2025."

@@ -212,12 +212,20 @@ def test_organiser_restricts_a_conference_in_its_form(client, demo):
         conference = db.session.scalar(select(Conference))
         data = {"title": conference.title, "slug": SLUG, "organising_unit": "",
                 "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14",
-                "last_day": "2025-06-15", "visibility": "restricted"}
+                "last_day": "2025-06-15", "visibility": "restricted",
+                "checkin_opens_minutes": "30", "checkin_closes_minutes": "45"}
     assert post_form(client, f"/manage/c/{SLUG}/edit", data).status_code == 302
     with demo.app_context():
-        assert db.session.scalar(select(Conference.visibility)) == Visibility.RESTRICTED
+        conference = db.session.scalar(select(Conference))
+        assert conference.visibility == Visibility.RESTRICTED
+        assert (conference.checkin_opens_minutes, conference.checkin_closes_minutes) == (30, 45)
     data["visibility"] = "secret"
     assert post_form(client, f"/manage/c/{SLUG}/edit", data).status_code == 200
+    page = post_form(client, f"/manage/c/{SLUG}/edit", {**data, "visibility": "public",
+                                                        "checkin_opens_minutes": "-5"})
+    from tests.helpers import field_errors
+    assert field_errors(page.get_data(as_text=True), "checkin_opens_minutes") == [
+        "Số phải từ 0 đến 1440."]
 
 
 # ---------------------------------------------------------------- chosen sessions

@@ -40,3 +40,28 @@ def test_compiled_catalogue_matches_the_po_file():
     with (CATALOGUE / "messages.mo").open("rb") as handle:
         mo = {m.id: m.string for m in read_mo(BytesIO(handle.read())) if m.id}
     assert mo == po, "run: pybabel compile -d confmgr/translations"
+
+
+def test_wtforms_messages_have_a_current_vietnamese_catalogue():
+    vi = ROOT / "confmgr" / "translations" / "vi" / "LC_MESSAGES"
+    def plain(value):  # plural messages come as lists or tuples
+        return value if isinstance(value, str) else tuple(value)
+
+    with (vi / "wtforms.po").open("rb") as handle:
+        po = {plain(m.id): plain(m.string) for m in read_po(handle) if m.id}
+    with (vi / "wtforms.mo").open("rb") as handle:
+        mo = {plain(m.id): plain(m.string) for m in read_mo(BytesIO(handle.read())) if m.id}
+    assert mo == po, "run: pybabel compile -D wtforms -d confmgr/translations -l vi"
+    assert po["This field is required."] == "Chưa điền mục này."
+
+
+def test_form_errors_follow_the_interface_language(client, demo):
+    from tests.conftest import csrf_token
+    from tests.helpers import field_errors
+
+    token = csrf_token(client, "/login")
+    page = client.post("/login", data={"csrf_token": token, "email": "", "password": ""})
+    assert field_errors(page.get_data(as_text=True), "email") == ["Chưa điền mục này."]
+    client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
+    page = client.post("/login", data={"csrf_token": token, "email": "", "password": ""})
+    assert field_errors(page.get_data(as_text=True), "email") == ["This field is required."]

@@ -125,7 +125,7 @@ def test_the_same_person_twice_is_shown_not_created(client, demo):
 
 
 @pytest.mark.parametrize("change, field, message", [
-    ({"full_name": ""}, "full_name", "This field is required."),
+    ({"full_name": ""}, "full_name", "Chưa điền mục này."),
     ({"full_name": "Nguyễn Văn 2"}, "full_name", "Họ và tên không được có chữ số."),
     ({"phone": "12345"}, "phone",
      "Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."),
@@ -389,7 +389,8 @@ def test_organiser_sets_the_registration_window(client, demo):
     logged_in(client, ORGANISER)
     form = {"title": "Tập huấn", "slug": SLUG, "organising_unit": "", "description": "",
             "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14", "last_day": "2025-06-15",
-            "registration_opens": "2025-06-01T08:00", "registration_closes": "2025-06-01T07:00"}
+            "registration_opens": "2025-06-01T08:00", "registration_closes": "2025-06-01T07:00",
+            "checkin_opens_minutes": "60", "checkin_closes_minutes": "120"}
     page = post_form(client, f"/manage/c/{SLUG}/edit", form).get_data(as_text=True)
     assert field_errors(page, "registration_closes") == ["Đóng đăng ký phải sau mở đăng ký."]
     assert post_form(client, f"/manage/c/{SLUG}/edit",

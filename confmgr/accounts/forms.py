@@ -1,19 +1,20 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from confmgr.forms import Form
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     # Generated coordinator logins ("06811@tap-huan-2025") are not addresses, so no Email().
     email = StringField(_l("Email hoặc tên đăng nhập"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired()])
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     """Creates the first administrator of a new installation."""
 
     display_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])

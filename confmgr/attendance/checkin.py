@@ -271,3 +271,8 @@ def rebuild_counts(conference_id: int) -> None:
             db.session.execute(stmt.on_conflict_do_update(
                 index_elements=list(keys),
                 set_={name: stmt.excluded[name] for name in totals}), rows)
+
+
+def recorded_status(session: AgendaSession, participant_id: int) -> AttendanceStatus | None:
+    return db.session.scalar(select(Attendance.status).where(
+        Attendance.session_id == session.id, Attendance.participant_id == participant_id))

@@ -59,6 +59,8 @@ class ConferenceFields:
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     visibility: Visibility = Visibility.PUBLIC
+    checkin_opens_minutes: int = 60
+    checkin_closes_minutes: int = 120
 
 
 def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:

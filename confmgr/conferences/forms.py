@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -17,17 +16,18 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.labels import SESSION_KIND_LABELS, VISIBILITY_LABELS
 from confmgr.enums import Visibility
+from confmgr.forms import Form
 
 
 def optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class ConferenceForm(FlaskForm):
+class ConferenceForm(Form):
     title = StringField(_l("Tên hội nghị"), validators=[DataRequired(), Length(max=500)])
     slug = StringField(
         _l("Địa chỉ rút gọn"), validators=[DataRequired(), Length(max=80)],
@@ -45,13 +45,19 @@ class ConferenceForm(FlaskForm):
         choices=[SelectChoice(v.value, label) for v, label in VISIBILITY_LABELS.items()],
         default=Visibility.PUBLIC.value,
     )
+    checkin_opens_minutes = IntegerField(
+        _l("Mở điểm danh trước giờ bắt đầu phiên (phút)"), default=60,
+        validators=[InputRequired(), NumberRange(min=0, max=1440)])
+    checkin_closes_minutes = IntegerField(
+        _l("Đóng điểm danh sau giờ kết thúc phiên (phút)"), default=120,
+        validators=[InputRequired(), NumberRange(min=0, max=10080)])
     registration_opens = DateTimeLocalField(_l("Mở đăng ký đại biểu"), validators=[Optional()],
                                             format="%Y-%m-%dT%H:%M")
     registration_closes = DateTimeLocalField(_l("Đóng đăng ký đại biểu"), validators=[Optional()],
                                              format="%Y-%m-%dT%H:%M")
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     day = SelectField(_l("Ngày"), validators=[DataRequired()])
     start = TimeField(_l("Bắt đầu"), validators=[DataRequired()])
     end = TimeField(_l("Kết thúc"), validators=[DataRequired()])
@@ -69,7 +75,7 @@ class SessionForm(FlaskForm):
     description = TextAreaField(_l("Mô tả"))
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(Form):
     minutes = IntegerField(
         _l("Số phút (âm để dời sớm hơn)"),
         validators=[DataRequired(), NumberRange(min=-720, max=720)],
@@ -84,35 +90,35 @@ class ShiftForm(FlaskForm):
     )
 
 
-class TopicForm(FlaskForm):
+class TopicForm(Form):
     number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=20)])
     title = StringField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=500)])
     summary = TextAreaField(_l("Tóm tắt"))
 
 
-class PresenterForm(FlaskForm):
+class PresenterForm(Form):
     name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Chức vụ"), validators=[Length(max=300)])
     unit = StringField(_l("Đơn vị"), validators=[Length(max=300)])
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = StringField(_l("Tên phòng"), validators=[DataRequired(), Length(max=200)])
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     comment = TextAreaField(_l("Ghi chú thay đổi"), validators=[Length(max=2000)])
 
 
-class MaterialLinkForm(FlaskForm):
+class MaterialLinkForm(Form):
     title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
     url = URLField(_l("Đường dẫn"), validators=[DataRequired(), URL(), Length(max=1000)])
 
 
-class MaterialFileForm(FlaskForm):
+class MaterialFileForm(Form):
     title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
     file = FileField(_l("Tệp"), validators=[FileRequired()])
 
 
-class CalendarUploadForm(FlaskForm):
+class CalendarUploadForm(Form):
     file = FileField(_l("Tệp lịch (.ics)"), validators=[FileRequired()])

@@ -121,6 +121,8 @@ def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
         registration_opens_at=instant(form.registration_opens.data),
         registration_closes_at=instant(form.registration_closes.data),
         visibility=Visibility(form.visibility.data),
+        checkin_opens_minutes=form.checkin_opens_minutes.data,
+        checkin_closes_minutes=form.checkin_closes_minutes.data,
     )
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -18,10 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
+from confmgr.forms import Form
 from confmgr.points.labels import POINT_LEVEL_LABELS
 
 
-class PointForm(FlaskForm):
+class PointForm(Form):
     code = StringField(_l("Mã điểm cầu"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Tên điểm cầu"), validators=[DataRequired(), Length(max=300)])
     level = SelectField(_l("Cấp"), choices=[
@@ -42,7 +42,7 @@ class PointForm(FlaskForm):
                                       validators=[Optional(), NumberRange(min=0)])
 
 
-class OfficialPointsForm(FlaskForm):
+class OfficialPointsForm(Form):
     scope = RadioField(_l("Tạo"), default="provinces", choices=[
         SelectChoice("provinces", _l("Tất cả 34 điểm cầu tỉnh, thành phố")),
         SelectChoice("communes", _l("Các tỉnh và toàn bộ xã, phường của các tỉnh được chọn")),
@@ -51,25 +51,25 @@ class OfficialPointsForm(FlaskForm):
     provinces = SelectMultipleField(_l("Tỉnh được chọn"), validators=[Optional()])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("Tệp .xlsx hoặc .csv"), validators=[FileRequired()])
 
 
-class CoordinatorForm(FlaskForm):
+class CoordinatorForm(Form):
     display_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     login = StringField(_l("Email hoặc tên đăng nhập"), validators=[DataRequired(), Length(max=254)])
     point_codes = StringField(_l("Mã các điểm cầu"), validators=[DataRequired()],
                               description=_l("Cách nhau bởi dấu phẩy, ví dụ 22, 06811."))
 
 
-class SlotForm(FlaskForm):
+class SlotForm(Form):
     day = DateField(_l("Ngày"), validators=[DataRequired()])
     start = TimeField(_l("Bắt đầu"), validators=[DataRequired()])
     end = TimeField(_l("Kết thúc"), validators=[DataRequired()])
     note = StringField(_l("Điểm cầu tham gia"), validators=[Length(max=500)])
 
 
-class TestResultForm(FlaskForm):
+class TestResultForm(Form):
     status = RadioField(_l("Kết quả"), choices=[
         SelectChoice("passed", _l("Đạt")), SelectChoice("failed", _l("Không đạt")),
     ])

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.forms import optional_int
+from confmgr.forms import Form
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     full_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Chức vụ"), validators=[Length(max=300)])
     unit = StringField(_l("Đơn vị"), validators=[Length(max=300)])
@@ -18,18 +18,18 @@ class PersonForm(FlaskForm):
     note = TextAreaField(_l("Ghi chú"), validators=[Length(max=2000)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     point_code = StringField(_l("Chuyển sang điểm cầu (mã)"), validators=[DataRequired()])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(_l("Tên thành phần"), validators=[DataRequired(), Length(max=200)])
     rank = IntegerField(_l("Thứ tự nghi thức"), default=100,
                         description=_l("Số nhỏ được xếp trước trong danh sách theo thành phần."),
                         validators=[DataRequired(), NumberRange(min=0, max=100_000)])
 
 
-class RequirementForm(FlaskForm):
+class RequirementForm(Form):
     category = SelectField(_l("Thành phần"), coerce=int)
     level = SelectField(_l("Cấp điểm cầu"))
     min_count = IntegerField(_l("Số người tối thiểu (0 để bỏ)"), default=1,

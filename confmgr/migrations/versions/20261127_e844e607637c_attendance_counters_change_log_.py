@@ -15,6 +15,9 @@ down_revision = '87684cd60cc1'
 branch_labels = None
 depends_on = None
 
+OLD_METHODS = "'manual', 'qr', 'import', 'api'"
+NEW_METHODS = OLD_METHODS + ", 'self', 'headcount'"
+
 
 def upgrade() -> None:
     op.create_table('attendance_changes',
@@ -103,6 +106,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.alter_column('point_id', existing_type=sa.Integer(), nullable=False)
+        # Self check-in and headcounts join the ways of recording.
+        batch_op.drop_constraint(op.f('ck_attendance_checkin_method'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_attendance_checkin_method'),
+                                         f"method IN ({NEW_METHODS})")
         batch_op.drop_index(batch_op.f('ix_attendance_session'))
         batch_op.create_index('ix_attendance_session_point', ['session_id', 'point_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_attendance_point_id_conference_id_broadcast_points'), 'broadcast_points', ['point_id', 'conference_id'], ['id', 'conference_id'], ondelete='CASCADE')
@@ -158,6 +165,9 @@ def downgrade() -> None:
         batch_op.drop_column('headcount_only')
 
     with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_attendance_checkin_method'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_attendance_checkin_method'),
+                                         f"method IN ({OLD_METHODS})")
         batch_op.drop_constraint(batch_op.f('fk_attendance_point_id_conference_id_broadcast_points'), type_='foreignkey')
         batch_op.drop_index('ix_attendance_session_point')
         batch_op.create_index(batch_op.f('ix_attendance_session'), ['session_id'], unique=False)

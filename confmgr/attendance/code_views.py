@@ -1,0 +1,84 @@
+"""Badges with personal check-in codes, and what scanning one does."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from confmgr.accounts.permissions import can_view_point
+from confmgr.attendance import checkin, codes, reports
+from confmgr.attendance.sheet import current_session
+from confmgr.calendar.subscribe import qr_svg
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from confmgr.web import point_in_reach
+
+bp = Blueprint("checkin_codes", __name__)
+
+
+@bp.get("/manage/c/<slug>/points/<code>/badges")
+@login_required
+def badges(slug: str, code: str):
+    """A printable sheet of badges, each with the delegate's check-in QR code."""
+    conference, point = point_in_reach(slug, code)
+    codes.ensure_codes(point)
+    db.session.commit()
+    people = db.session.scalars(select(Participant).where(
+        Participant.point_id == point.id, Participant.status == RegistrationStatus.REGISTERED,
+    ).order_by(Participant.name_key, Participant.id)).all()
+    return render_template(
+        "attendance/badges.html", conference=conference, point=point,
+        badges=[(p, qr_svg(url_for("checkin_codes.scan", code=p.checkin_code, _external=True)))
+                for p in people])
+
+
+def _scanned(code: str):
+    person = codes.participant_by_code(code)
+    if person is None:
+        abort(404)
+    point = db.session.get(BroadcastPoint, person.point_id)
+    conference = db.session.get(Conference, person.conference_id)
+    session = current_session(conference, reports.attended_sessions(conference), utcnow())
+    problems = (checkin.session_problems(conference, session, utcnow()) if session
+                else [Problem("", _("Hội nghị chưa có phiên nào để điểm danh."))])
+    # The coordinator's phone at the door, or the delegate's own.
+    staff = current_user.is_authenticated and can_view_point(current_user, point)
+    return person, point, conference, session, problems, staff
+
+
+@bp.get("/q/<code>")
+def scan(code: str):
+    person, point, conference, session, problems, staff = _scanned(code)
+    recorded = checkin.recorded_status(session, person.id) if session else None
+    return render_template("attendance/scan.html", person=person, point=point,
+                           conference=conference, session=session, problems=problems,
+                           staff=staff, recorded=recorded, code=code)
+
+
+@bp.post("/q/<code>")
+def confirm_scan(code: str):
+    person, point, conference, session, problems, staff = _scanned(code)
+    if problems:
+        for problem in problems:
+            flash(problem.message, "danger")
+        return redirect(url_for("checkin_codes.scan", code=code))
+    method = CheckInMethod.QR if staff else CheckInMethod.SELF
+    try:
+        checkin.record(session, point, person.id, AttendanceStatus.PRESENT,
+                       user_id=current_user.id if current_user.is_authenticated else None,
+                       method=method)
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+    else:
+        flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=person.full_name,
+                title=session.title), "success")
+    return redirect(url_for("checkin_codes.scan", code=code))

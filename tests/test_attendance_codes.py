@@ -1,0 +1,80 @@
+"""Personal check-in codes: badges, scanning by a coordinator, self check-in."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from confmgr.attendance.models import Attendance
+from confmgr.calendar.subscribe import qr_svg
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import CheckInMethod
+from confmgr.roster.models import Participant
+from tests.helpers import COORDINATOR, flashes, logged_in, post_form
+from tests.test_attendance_web import open_session, people_at
+
+BADGES = f"/manage/c/{SLUG}/points/06811/badges"
+
+
+def code_of(app, participant_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Participant, participant_id).checkin_code
+
+
+def test_badges_carry_a_code_for_every_delegate(client, demo):
+    logged_in(client, COORDINATOR)
+    page = client.get(BADGES).get_data(as_text=True)
+    people = people_at(demo, "06811")
+    assert page.count('class="badge-card"') == len(people)
+    codes = [code_of(demo, pid) for pid, _ in people]
+    assert len(set(codes)) == len(people) and all(re.fullmatch(r"[\w-]{12}", c) for c in codes)
+    assert str(qr_svg(f"http://localhost/q/{codes[0]}")) in page
+    assert client.get(BADGES).get_data(as_text=True) == page  # codes are issued once
+    assert client.get(f"/manage/c/{SLUG}/points/01/badges").status_code == 403
+
+
+def test_coordinator_scans_a_badge_and_confirms(client, demo):
+    session_id = open_session(demo)
+    person, name = people_at(demo, "06811")[0]
+    logged_in(client, COORDINATOR)
+    client.get(BADGES)
+    code = code_of(demo, person)
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert f'<h1 class="h4">{name}</h1>' in page
+    assert "Xác nhận có mặt" in page
+    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert flashes(html)[0].startswith(f"{name}: có mặt tại phiên «")
+    assert "Đã ghi: Có mặt." in html
+    with demo.app_context():
+        row = db.session.scalar(select(Attendance).where(Attendance.session_id == session_id))
+        assert (row.participant_id, row.method, row.recorded_by_id is not None) == (
+            person, CheckInMethod.QR, True)
+
+
+def test_delegate_checks_in_with_their_own_code(client, demo):
+    session_id = open_session(demo)
+    person, name = people_at(demo, "06811")[1]
+    logged_in(demo.test_client(), COORDINATOR).get(BADGES)
+    code = code_of(demo, person)
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "Tôi có mặt" in page
+    assert name not in page  # a stranger holding the code learns only the given name
+    post_form(client, f"/q/{code}", {})
+    with demo.app_context():
+        row = db.session.scalar(select(Attendance).where(Attendance.session_id == session_id))
+        assert (row.participant_id, row.method, row.recorded_by_id) == (
+            person, CheckInMethod.SELF, None)
+
+
+def test_codes_outside_check_in_or_unknown(client, demo):
+    person = people_at(demo, "06811")[0][0]
+    logged_in(demo.test_client(), COORDINATOR).get(BADGES)
+    code = code_of(demo, person)
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "Tôi có mặt" not in page  # the demo's sessions are long over
+    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True))[0].startswith("Đã hết giờ điểm danh phiên")
+    assert client.get("/q/unknown-code0").status_code == 404
+    assert client.get("/q/bad").status_code == 404
