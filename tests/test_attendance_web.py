@@ -320,7 +320,7 @@ def test_report_files_have_the_same_figures(client, demo):
 
 
 def test_participant_export_streams_every_delegate_with_each_session(client, demo):
-    session_id = known_attendance(demo)
+    known_attendance(demo)
     with demo.app_context():
         person = db.session.scalar(select(Participant).join(
             BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from confmgr.accounts.permissions import coordinated_point_ids, manages_conference
 from confmgr.attendance import checkin, reports
+from confmgr.attendance import importing as paper_lists
 from confmgr.attendance.labels import ATTENDANCE_LABELS
 from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
 from confmgr.attendance.sheet import SheetQuery, current_session, point_counts, sheet, sheet_row
@@ -17,9 +18,10 @@ from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.services import conference_by_slug
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
+from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
-from confmgr.spreadsheets import Percent, csv_response, xlsx_workbook_response
+from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
 from confmgr.web import point_in_reach
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
@@ -321,3 +323,67 @@ def printable(slug: str):
         return render_template(
             "attendance/print.html", **_report_context(conference, session, province),
             province_name=provinces()[province].name if province else "")
+
+
+# ---------------------------------------------------------------- paper lists after the fact
+
+
+@bp.route("/points/<code>/attendance/<int:session_id>/import", methods=["GET", "POST"])
+@login_required
+def import_paper_list(slug: str, code: str, session_id: int):
+    """Preview a paper list: every row matched and checked, nothing written yet."""
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    form = UploadForm()
+    refused = paper_lists.upload_problems(point, session)
+    checked, file_errors, token = [], [], None
+    # A refused point or session takes no file at all, so its rows are never shown.
+    if not refused and form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = paper_lists.read_list(upload.read(), upload.filename or "")
+        except TableError as problem:
+            file_errors = problem.errors
+        else:
+            checked = paper_lists.check_rows(point, session, rows)
+            if not any(item.errors for item in checked):
+                token = paper_lists.keep_for_confirmation(point, session, current_user.id,
+                                                          upload.filename or "", checked)
+    actions = {name: sum(1 for item in checked if item.action == name)
+               for name in (paper_lists.NEW, paper_lists.CHANGE, paper_lists.UNCHANGED)}
+    return render_template(
+        "attendance/import.html", conference=conference, point=point, session=session,
+        form=form, refused=refused, checked=checked, file_errors=file_errors, token=token,
+        error_count=sum(len(item.errors) for item in checked) + len(file_errors),
+        actions=actions, columns=paper_lists.COLUMNS, accepted=paper_lists.ACCEPTED_WORDS)
+
+
+@bp.post("/points/<code>/attendance/<int:session_id>/import/<token>")
+@login_required
+def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    try:
+        counts = paper_lists.confirm(point, session, current_user.id, token)
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+        return redirect(url_for("attendance.import_paper_list", slug=slug, code=code,
+                                session_id=session.id))
+    flash(_("Đã ghi danh sách giấy: %(changed)d đại biểu được ghi mới hoặc sửa, "
+            "%(unchanged)d không đổi.", changed=counts.changed, unchanged=counts.unchanged),
+          "success")
+    return redirect(url_for("attendance.point_sheet", slug=slug, code=code, session=session.id))
+
+
+@bp.get("/points/<code>/attendance/<int:session_id>/import/template.csv")
+@login_required
+def paper_list_template(slug: str, code: str, session_id: int):
+    """The point's delegates with an empty status column, ready to fill in."""
+    conference, point = point_in_reach(slug, code)
+    session = session_of(conference, session_id)
+    return csv_response(f"diem-danh-{point.code}-phien-{session.id}.csv",
+                        [column.heading for column in paper_lists.COLUMNS],
+                        paper_lists.template_rows(point))

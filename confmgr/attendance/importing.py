@@ -1,0 +1,303 @@
+"""Paper attendance lists: who attended a session at a point, uploaded after the fact.
+
+The same two steps as the delegate import: a preview where every row is matched to one of
+the point's registered delegates and checked, with nothing written; then a confirmation
+that checks everything again and records every row through ``checkin.record``, or none.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from confmgr.attendance import checkin
+from confmgr.attendance.models import Attendance
+from confmgr.audit.services import record as audit
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import AgendaSession
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from confmgr.roster.services import normalise_phone
+from confmgr.spreadsheets import CellError, Column, Row, file_error, read_table
+from confmgr.text import fold, normalise
+
+COLUMNS = [
+    Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
+    Column("status", "Điểm danh", ("tinh trang", "trang thai")),
+    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "dien thoai di dong")),
+]
+HEADING = {column.field: column.heading for column in COLUMNS}
+MAX_ROWS = 5_000
+MAX_BYTES = 4 * 1024 * 1024
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+
+#: The words a paper list may carry in its status column, as people write them.
+ACCEPTED_WORDS = {
+    AttendanceStatus.PRESENT: ("có mặt", "x", "có"),
+    AttendanceStatus.LATE: ("muộn", "đến muộn"),
+    AttendanceStatus.EXCUSED: ("vắng có lý do", "có lý do", "phép"),
+    AttendanceStatus.ABSENT: ("vắng",),
+}
+_STATUS_OF_WORD = {fold(word): status
+                   for status, words in ACCEPTED_WORDS.items() for word in words}
+_WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for word in words)
+
+NEW, CHANGE, UNCHANGED = "new", "change", "unchanged"
+
+
+@dataclass
+class CheckedRow:
+    number: int
+    #: What the file says, spaces tidied.
+    name: str
+    status_text: str
+    phone: str
+    status: AttendanceStatus | None = None
+    participant_id: int | None = None
+    #: The delegate's name as registered.
+    matched_name: str = ""
+    #: What is recorded for the delegate in this session now.
+    current: AttendanceStatus | None = None
+    errors: list[CellError] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        if self.errors or self.participant_id is None:
+            return ""
+        if self.current is None:
+            return NEW
+        return UNCHANGED if self.current == self.status else CHANGE
+
+
+class ImportCounts(NamedTuple):
+    changed: int
+    unchanged: int
+
+
+def upload_problems(point: BroadcastPoint, session: AgendaSession,
+                    now: datetime | None = None) -> list[Problem]:
+    """Why no list can be taken for this point and session, whatever the file holds."""
+    if point.headcount_only:
+        return [Problem("", _(
+            "Điểm cầu này báo cáo số lượng, không nhận danh sách điểm danh theo tên; hãy "
+            "báo cáo số lượng trên trang điểm danh."))]
+    return checkin.session_problems(checkin.point_conference(point), session, now or utcnow(),
+                                    after_the_fact=True)
+
+
+def read_list(data: bytes, filename: str) -> list[Row]:
+    rows = read_table(data, filename, COLUMNS, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
+    if not rows:
+        raise file_error(_("Tệp không có dữ liệu."))
+    return rows
+
+
+def _phone(raw: str) -> str:
+    phone = normalise_phone(raw)
+    if phone.isdigit() and len(phone) == 9 and phone[0] in "35789":
+        phone = "0" + phone  # Excel dropped the leading zero of a number
+    return phone
+
+
+def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -> list[CheckedRow]:
+    """Every row matched to one registered delegate of the point, with its errors.
+
+    A point has at most a few hundred delegates, so they are all read once and names are
+    compared here, without diacritics: "nguyen van an" finds "Nguyễn Văn An".
+    """
+    registered: dict[str, list] = {}
+    withdrawn: dict[str, str] = {}
+    for person in db.session.execute(
+        select(Participant.id, Participant.full_name, Participant.phone, Participant.status)
+        .where(Participant.point_id == point.id,
+               Participant.conference_id == point.conference_id)
+        .order_by(Participant.id)
+    ):
+        if person.status == RegistrationStatus.REGISTERED:
+            registered.setdefault(fold(person.full_name), []).append(person)
+        else:
+            withdrawn[fold(person.full_name)] = person.full_name
+    recorded = dict(db.session.execute(
+        select(Attendance.participant_id, Attendance.status).where(
+            Attendance.session_id == session.id,
+            Attendance.participant_id.in_(
+                select(Participant.id).where(Participant.point_id == point.id)))
+    ).all())
+
+    checked: list[CheckedRow] = []
+    seen: dict[int, int] = {}
+    for row in rows:
+        values = row.values
+        item = CheckedRow(row.number, normalise(values.get("full_name", "")),
+                          normalise(values.get("status", "")), _phone(values.get("phone", "")))
+        checked.append(item)
+        if not item.status_text:
+            item.status = AttendanceStatus.PRESENT  # a name on the list means they came
+        else:
+            item.status = _STATUS_OF_WORD.get(fold(item.status_text))
+            if item.status is None:
+                item.errors.append(CellError(row.number, HEADING["status"], _(
+                    "Không hiểu «%(value)s». Hãy ghi một trong các từ: %(words)s (để trống "
+                    "là có mặt).", value=item.status_text, words=_WORD_LIST)))
+        if not item.name:
+            item.errors.append(CellError(row.number, HEADING["full_name"],
+                                         _("Thiếu họ và tên.")))
+            continue
+        person = _match(item, registered.get(fold(item.name), []), withdrawn)
+        if person is None:
+            continue
+        earlier = seen.get(person.id)
+        if earlier is not None:
+            item.errors.append(CellError(row.number, HEADING["full_name"], _(
+                "%(name)s đã có ở dòng %(row)d; mỗi đại biểu chỉ ghi một dòng.",
+                name=person.full_name, row=earlier)))
+            continue
+        seen[person.id] = row.number
+        item.participant_id, item.matched_name = person.id, person.full_name
+        item.current = recorded.get(person.id)
+    return checked
+
+
+def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
+    """The one delegate a row names, or None with the reason added to the row's errors."""
+    if len(candidates) > 1 and item.phone:
+        by_phone = [c for c in candidates if c.phone == item.phone]
+        if not by_phone:
+            item.errors.append(CellError(item.number, HEADING["phone"], _(
+                "Không có đại biểu «%(name)s» nào có số điện thoại %(phone)s ở điểm cầu này.",
+                name=item.name, phone=item.phone)))
+            return None
+        candidates = by_phone
+    elif len(candidates) > 1:
+        # "Lê Thị Hòa" written with its diacritics is not "Lê Thị Hoa".
+        exact = [c for c in candidates if c.full_name.lower() == item.name.lower()]
+        if len(exact) == 1:
+            candidates = exact
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        key = fold(item.name)
+        if key in withdrawn:
+            message = _("%(name)s đã rút tên khỏi hội nghị.", name=withdrawn[key])
+        else:
+            message = _("«%(name)s» không có trong danh sách đại biểu đã đăng ký của điểm "
+                        "cầu này.", name=item.name)
+        item.errors.append(CellError(item.number, HEADING["full_name"], message))
+    elif item.phone:
+        item.errors.append(CellError(item.number, HEADING["phone"], _(
+            "Có %(count)d đại biểu tên «%(name)s» cùng số điện thoại %(phone)s; hãy điểm "
+            "danh họ trên trang điểm danh.", count=len(candidates), name=item.name,
+            phone=item.phone)))
+    else:
+        item.errors.append(CellError(item.number, HEADING["full_name"], _(
+            "Có %(count)d đại biểu tên «%(name)s» ở điểm cầu này; hãy ghi số điện thoại ở "
+            "cột «%(column)s» để phân biệt.", count=len(candidates), name=item.name,
+            column=HEADING["phone"])))
+    return None
+
+
+def template_rows(point: BroadcastPoint) -> list[list[str]]:
+    """The point's delegates, for a list to fill in; a phone only where a name repeats."""
+    people = db.session.execute(
+        select(Participant.full_name, Participant.phone)
+        .where(Participant.point_id == point.id,
+               Participant.status == RegistrationStatus.REGISTERED)
+        .order_by(Participant.name_key, Participant.id)).all()
+    repeated = Counter(fold(name) for name, _number in people)
+    return [[name, "", phone if repeated[fold(name)] > 1 else ""] for name, phone in people]
+
+
+# ---------------------------------------------------------------- the confirmation
+
+
+def _folder() -> Path:
+    # A folder of its own, so a token of one kind of import never opens another's file.
+    folder = Path(current_app.instance_path) / "imports" / "attendance"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_for_confirmation(point: BroadcastPoint, session: AgendaSession, user_id: int,
+                          filename: str, checked: list[CheckedRow]) -> str:
+    token = secrets.token_urlsafe(18)
+    payload = {"point_id": point.id, "session_id": session.id, "user_id": user_id,
+               "filename": filename, "created": utcnow().isoformat(),
+               "rows": [{"number": r.number, "name": r.name, "status": r.status_text,
+                         "phone": r.phone, "participant_id": r.participant_id}
+                        for r in checked]}
+    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    return token
+
+
+def _numbered(error: CellError) -> Problem:
+    where = _("Dòng %(row)d, cột %(column)s", row=error.row, column=error.column)
+    return Problem("", f"{where}: {error.message}")
+
+
+def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: str,
+            now: datetime | None = None) -> ImportCounts:
+    """Record the kept list, checked again now; the caller commits, or rolls back on RuleBroken."""
+    not_found = RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
+    if not TOKEN.match(token):
+        raise not_found
+    path = _folder() / f"{token}.json"
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise not_found from None
+    if (payload.get("point_id"), payload.get("session_id"), payload.get("user_id")) != (
+            point.id, session.id, user_id):
+        raise RuleBroken([Problem("", _(
+            "Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."))])
+    now = now or utcnow()
+    problems = upload_problems(point, session, now)
+    if problems:
+        raise RuleBroken(problems)
+
+    # The session, the roster and what was recorded may all have changed since the preview.
+    kept = payload["rows"]
+    rows = [Row(item["number"], {"full_name": item["name"], "status": item["status"],
+                                 "phone": item["phone"]}) for item in kept]
+    checked = check_rows(point, session, rows)
+    for item, before in zip(checked, kept, strict=True):
+        if not item.errors and item.participant_id != before["participant_id"]:
+            item.errors.append(CellError(item.number, HEADING["full_name"], _(
+                "Danh sách đại biểu của điểm cầu đã thay đổi từ lúc xem trước; hãy tải lên "
+                "lại.")))
+    problems = [_numbered(error) for item in checked for error in item.errors]
+    if problems:
+        raise RuleBroken(problems)
+
+    changed = unchanged = 0
+    for item in checked:
+        try:
+            outcome = checkin.record(session, point, item.participant_id, item.status,
+                                     user_id=user_id, method=CheckInMethod.IMPORT, now=now,
+                                     after_the_fact=True)
+        except RuleBroken as broken:
+            problems.extend(_numbered(CellError(item.number, HEADING["full_name"], p.message))
+                            for p in broken.problems)
+            continue
+        if outcome.changed:
+            changed += 1
+        else:
+            unchanged += 1
+    if problems:
+        raise RuleBroken(problems)
+    audit("attendance.import", target=point, conference_id=point.conference_id,
+          point_id=point.id, user_id=user_id, session_id=session.id, file=payload["filename"],
+          changed=changed, unchanged=unchanged)
+    path.unlink(missing_ok=True)
+    return ImportCounts(changed, unchanged)

@@ -1,0 +1,535 @@
+"""Paper attendance lists uploaded after the session: preview, exact writes, all or nothing."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from confmgr.attendance.models import (
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.models import AgendaSession
+from confmgr.db import db, utcnow
+from confmgr.demo.loader import SLUG
+from confmgr.enums import CheckInMethod, SessionKind, SessionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from confmgr.text import fold
+from tests.conftest import csrf_token
+from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+from tests.test_attendance_web import people_at
+
+UONG_BI = "06811"
+SHEET = f"/manage/c/{SLUG}/points/{UONG_BI}/attendance"
+WORDS = ("«có mặt», «x», «có», «muộn», «đến muộn», «vắng có lý do», «có lý do», «phép», "
+         "«vắng» (để trống là có mặt)")
+
+
+def move_session(app, starts_in: timedelta, length: timedelta = timedelta(hours=1)) -> int:
+    """Move the last topic session (nothing recorded for it in the demo); return its id."""
+    with app.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        session.starts_at = utcnow() + starts_in
+        session.ends_at = session.starts_at + length
+        db.session.commit()
+        return session.id
+
+
+def ended_session(app) -> int:
+    """Started 3 h ago, ended 2 h ago: past the 120-minute closing of check-in."""
+    return move_session(app, -timedelta(hours=3))
+
+
+def session_title(app, session_id: int) -> str:
+    with app.app_context():
+        return db.session.get(AgendaSession, session_id).title
+
+
+def csv_file(rows) -> tuple[io.BytesIO, str]:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return io.BytesIO(buffer.getvalue().encode("utf-8-sig")), "danh-sach.csv"
+
+
+def xlsx_file(rows) -> tuple[io.BytesIO, str]:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer, "danh-sach.xlsx"
+
+
+def upload(client, session_id: int, file: tuple[io.BytesIO, str], code: str = UONG_BI):
+    return client.post(f"/manage/c/{SLUG}/points/{code}/attendance/{session_id}/import",
+                       data={"csrf_token": csrf_token(client), "file": file},
+                       content_type="multipart/form-data")
+
+
+def preview(client, session_id: int, rows, kind=csv_file) -> str:
+    response = upload(client, session_id, kind(rows))
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def token_in(page: str) -> str:
+    return re.search(r'/attendance/\d+/import/([A-Za-z0-9_-]{20,40})"', page).group(1)
+
+
+def confirm(client, session_id: int, token: str, code: str = UONG_BI, **kwargs):
+    return post_form(client, f"/manage/c/{SLUG}/points/{code}/attendance/{session_id}/import/"
+                     f"{token}", {}, **kwargs)
+
+
+def preview_rows(page: str) -> dict[str, tuple[str, str, list[str]]]:
+    """Row number -> (matched delegate, action, errors), as the preview table shows them."""
+    table = page.split('<table class="table table-sm preview">')[1].split("</table>")[0]
+    found = {}
+    for number, matched, action, errors in re.findall(
+            r'<tr[^>]*><td>(\d+)</td><td>.*?</td><td>(.*?)</td><td>.*?</td>\s*'
+            r'<td class="row-action">(.*?)</td>\s*<td class="row-errors text-danger">(.*?)</td>'
+            r'</tr>', table, re.S):
+        found[number] = (unescape(matched), unescape(action),
+                         [unescape(e) for e in re.findall(r"<div>(.*?)</div>", errors)])
+    return found
+
+
+def written(app, session_id: int) -> dict[int, tuple[str, str]]:
+    with app.app_context():
+        return {p: (s.value, m.value) for p, s, m in db.session.execute(
+            select(Attendance.participant_id, Attendance.status, Attendance.method)
+            .where(Attendance.session_id == session_id))}
+
+
+def point_id(app, code: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(BroadcastPoint.id).where(BroadcastPoint.code == code))
+
+
+def counters(app, session_id: int, code: str = UONG_BI) -> tuple[int, int, int, int]:
+    """(present, late, excused, absent) of the point's counters, checked against its rows."""
+    pid = point_id(app, code)
+    with app.app_context():
+        row = db.session.get(SessionPointCount, (session_id, pid))
+        totals = (row.present, row.late, row.excused, row.absent) if row else (0, 0, 0, 0)
+        by_category = db.session.execute(
+            select(*(func.coalesce(func.sum(getattr(SessionPointCategoryCount, name)), 0)
+                     for name in ("present", "late", "excused", "absent")))
+            .where(SessionPointCategoryCount.session_id == session_id,
+                   SessionPointCategoryCount.point_id == pid)).one()
+        from_rows = dict(db.session.execute(
+            select(Attendance.status, func.count()).where(
+                Attendance.session_id == session_id, Attendance.point_id == pid)
+            .group_by(Attendance.status)).all())
+    assert tuple(by_category) == totals
+    assert tuple(from_rows.get(s, 0) for s in ("present", "late", "excused", "absent")) == totals
+    return totals
+
+
+def change_count(app, session_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
+            AttendanceChange.session_id == session_id))
+
+
+def without_diacritics(name: str) -> str:
+    return fold(name).upper()
+
+
+def rename(app, people: dict[int, tuple[str, str]]) -> None:
+    """Give delegates the (name, phone) wanted, to build namesakes."""
+    with app.app_context():
+        for person_id, (name, phone) in people.items():
+            person = db.session.get(Participant, person_id)
+            person.full_name, person.phone = name, phone
+        db.session.commit()
+
+
+# ---------------------------------------------------------------- writing a list
+
+
+def test_a_csv_list_after_the_session_writes_exactly_its_rows(client, demo):
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    ids = [pid for pid, _name in people]
+    logged_in(client, COORDINATOR)
+    # Tapping is closed by now; the paper list is the way left.
+    response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{ids[0]}:present"},
+                         follow_redirects=True)
+    assert any(m.startswith("Đã hết giờ điểm danh phiên") for m in flashes(
+        response.get_data(as_text=True)))
+    sheet = client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
+    assert (f'href="{SHEET}/{session_id}/import">Tải lên danh sách giấy</a>') in sheet
+
+    rows = [["STT", "Họ và tên", "Điểm danh"],
+            [1, without_diacritics(people[0][1]), "có mặt"],
+            [2, people[1][1], "Muộn"],
+            [3, people[2][1], "vang co ly do"],
+            [4, people[3][1], "VẮNG"],
+            [5, people[4][1], ""],
+            [6, people[5][1], "x"],
+            [7, people[6][1], "phép"]]
+    page = preview(client, session_id, rows)
+    assert "Tệp hợp lệ: 7 dòng, 7 ghi mới, 0 sửa, 0 không đổi." in page
+    assert preview_rows(page) == {
+        str(n): (people[n - 2][1], "Ghi mới", []) for n in range(2, 9)}
+    assert written(demo, session_id) == {}  # nothing before the confirmation
+
+    response = confirm(client, session_id, token_in(page))
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{SHEET}?session={session_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert flashes(page) == [
+        "Đã ghi danh sách giấy: 7 đại biểu được ghi mới hoặc sửa, 0 không đổi."]
+    assert written(demo, session_id) == {
+        ids[0]: ("present", "import"), ids[1]: ("late", "import"),
+        ids[2]: ("excused", "import"), ids[3]: ("absent", "import"),
+        ids[4]: ("present", "import"), ids[5]: ("present", "import"),
+        ids[6]: ("excused", "import")}
+    assert counters(demo, session_id) == (3, 1, 2, 1)
+    assert change_count(demo, session_id) == 7
+
+    # The same list again: every row unchanged, nothing logged, counters as they were.
+    page = preview(client, session_id, rows)
+    assert "Tệp hợp lệ: 7 dòng, 0 ghi mới, 0 sửa, 7 không đổi." in page
+    assert {action for _m, action, _e in preview_rows(page).values()} == {"Không đổi"}
+    response = confirm(client, session_id, token_in(page), follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã ghi danh sách giấy: 0 đại biểu được ghi mới hoặc sửa, 7 không đổi."]
+    assert counters(demo, session_id) == (3, 1, 2, 1)
+    assert change_count(demo, session_id) == 7
+
+
+def test_an_xlsx_list_with_other_headings_corrects_what_was_recorded(client, demo):
+    from confmgr.attendance import checkin
+    from confmgr.enums import AttendanceStatus
+
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    ids = [pid for pid, _name in people]
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        point = db.session.get(BroadcastPoint, point_id(demo, UONG_BI))
+        checkin.record(session, point, ids[0], AttendanceStatus.ABSENT, user_id=None,
+                       method=CheckInMethod.MANUAL, after_the_fact=True)
+        checkin.record(session, point, ids[1], AttendanceStatus.LATE, user_id=None,
+                       method=CheckInMethod.MANUAL, after_the_fact=True)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = preview(client, session_id, [
+        ["Họ và tên đại biểu", "Tình trạng"],
+        [people[0][1], "Có"],
+        [people[1][1], "đến muộn"],
+        [people[2][1], "Có lý do"],
+    ], kind=xlsx_file)
+    assert "Tệp hợp lệ: 3 dòng, 1 ghi mới, 1 sửa, 1 không đổi." in page
+    assert preview_rows(page) == {
+        "2": (people[0][1], "Sửa từ «Vắng»", []),
+        "3": (people[1][1], "Không đổi", []),
+        "4": (people[2][1], "Ghi mới", []),
+    }
+    response = confirm(client, session_id, token_in(page), follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã ghi danh sách giấy: 2 đại biểu được ghi mới hoặc sửa, 1 không đổi."]
+    assert written(demo, session_id) == {
+        ids[0]: ("present", "import"), ids[1]: ("late", "manual"),
+        ids[2]: ("excused", "import")}
+    assert counters(demo, session_id) == (1, 1, 1, 0)
+    assert change_count(demo, session_id) == 4
+
+
+def test_namesakes_are_told_apart_by_phone(client, demo):
+    session_id = ended_session(demo)
+    ids = [pid for pid, _name in people_at(demo, UONG_BI)]
+    rename(demo, {ids[0]: ("Nguyễn Văn An", "0912000001"), ids[1]: ("Nguyễn Văn An", "0912000002"),
+                  ids[2]: ("Nguyễn Văn Ân", "0912000003")})
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh", "Điện thoại"],
+        ["Nguyen Van An", "", ""],
+        ["Nguyễn Văn An", "", "0912 000 009"],
+        ["Nguyễn Văn Ân", "vắng", ""],
+    ], kind=xlsx_file)
+    assert preview_rows(page) == {
+        "2": ("", "", ["Họ và tên: Có 3 đại biểu tên «Nguyen Van An» ở điểm cầu này; hãy ghi "
+                       "số điện thoại ở cột «Điện thoại» để phân biệt."]),
+        "3": ("", "", ["Điện thoại: Không có đại biểu «Nguyễn Văn An» nào có số điện thoại "
+                       "0912000009 ở điểm cầu này."]),
+        # Written with its own diacritics, the name is no longer ambiguous.
+        "4": ("Nguyễn Văn Ân", "Ghi mới", []),
+    }
+    assert "Chưa ghi gì: tệp có 2 lỗi." in page
+
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh", "Số điện thoại"],
+        ["nguyen van an", "muộn", 912000002],  # Excel dropped the leading zero
+        ["NGUYỄN VĂN AN", "", "+84 912 000 001"],
+        ["Nguyễn Văn Ân", "vắng", ""],
+    ], kind=xlsx_file)
+    assert preview_rows(page) == {"2": ("Nguyễn Văn An", "Ghi mới", []),
+                                  "3": ("Nguyễn Văn An", "Ghi mới", []),
+                                  "4": ("Nguyễn Văn Ân", "Ghi mới", [])}
+    confirm(client, session_id, token_in(page))
+    assert written(demo, session_id) == {ids[1]: ("late", "import"),
+                                         ids[0]: ("present", "import"),
+                                         ids[2]: ("absent", "import")}
+    assert counters(demo, session_id) == (1, 1, 0, 1)
+
+
+def test_the_template_lists_the_points_delegates_and_goes_back_as_it_is(client, demo):
+    session_id = ended_session(demo)
+    ids = [pid for pid, _name in people_at(demo, UONG_BI)]
+    rename(demo, {ids[0]: ("Nguyễn Văn An", "0912000001"),
+                  ids[1]: ("Nguyễn Văn An", "0912000002")})
+    people = people_at(demo, UONG_BI)
+    logged_in(client, COORDINATOR)
+    response = client.get(f"{SHEET}/{session_id}/import/template.csv")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="diem-danh-{UONG_BI}-phien-{session_id}.csv"')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["Họ và tên", "Điểm danh", "Điện thoại"]
+    assert [row[0] for row in rows[1:]] == [name for _pid, name in people]
+    # A phone only where a name repeats (the demo has namesakes of its own too).
+    repeated = Counter(fold(row[0]) for row in rows[1:])
+    assert all(bool(row[2]) == (repeated[fold(row[0])] > 1) for row in rows[1:])
+    assert {"0912000001", "0912000002"} <= {row[2] for row in rows[1:]}
+    page = preview(client, session_id, rows)
+    assert f"Tệp hợp lệ: {len(people)} dòng, {len(people)} ghi mới, 0 sửa, 0 không đổi." in page
+    confirm(client, session_id, token_in(page))
+    assert counters(demo, session_id) == (len(people), 0, 0, 0)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_every_wrong_row_is_named_and_nothing_is_written(client, demo):
+    from confmgr.roster.services import withdraw
+
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    stranger = people_at(demo, "06688")[0][1]
+    rename(demo, {people[5][0]: ("Trần Thị Bích", "0912000001"),
+                  people[6][0]: ("Trần Thị Bích", "0912000002")})
+    with demo.app_context():
+        withdraw(db.session.get(Participant, people[7][0]))
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh"],
+        [people[0][1], "có mặt"],
+        ["Không Có Ai", "có mặt"],
+        [people[1][1], "ốm"],
+        [without_diacritics(people[0][1]), "vắng"],
+        [stranger, "x"],
+        ["Tran Thi Bich", "x"],
+        ["", "x"],
+        [people[7][1], "x"],
+        [people[2][1], "muộn"],
+    ])
+    assert "Xác nhận ghi điểm danh" not in page
+    assert "Chưa ghi gì: tệp có 7 lỗi." in page
+    assert {number: errors for number, (_m, _a, errors) in preview_rows(page).items()} == {
+        "2": [],
+        "3": ["Họ và tên: «Không Có Ai» không có trong danh sách đại biểu đã đăng ký của điểm "
+              "cầu này."],
+        "4": [f"Điểm danh: Không hiểu «ốm». Hãy ghi một trong các từ: {WORDS}."],
+        "5": [f"Họ và tên: {people[0][1]} đã có ở dòng 2; mỗi đại biểu chỉ ghi một dòng."],
+        "6": [f"Họ và tên: «{stranger}» không có trong danh sách đại biểu đã đăng ký của điểm "
+              "cầu này."],
+        "7": ["Họ và tên: Có 2 đại biểu tên «Tran Thi Bich» ở điểm cầu này; hãy ghi số điện "
+              "thoại ở cột «Điện thoại» để phân biệt."],
+        "8": ["Họ và tên: Thiếu họ và tên."],
+        "9": [f"Họ và tên: {people[7][1]} đã rút tên khỏi hội nghị."],
+        "10": [],
+    }
+    assert written(demo, session_id) == {}
+    assert counters(demo, session_id) == (0, 0, 0, 0)
+
+
+def test_files_that_cannot_be_read_are_refused_whole(client, demo):
+    session_id = ended_session(demo)
+    logged_in(client, COORDINATOR)
+    for rows, message in (
+            ([["Tên", "Điểm danh"], ["Nguyễn Văn An", "x"]],
+             "Thiếu cột: «Họ và tên». Hãy dùng tệp mẫu."),
+            ([["Họ và tên", "Điểm danh"]], "Tệp không có dữ liệu."),
+            ([["Họ và tên"], ["=A1"]],
+             "Dòng 2, cột Họ và tên: Ô chứa công thức; hãy dán giá trị thay vì công thức.")):
+        page = preview(client, session_id, rows)
+        error = page.split("import-file-error")[1].split("</div></div>")[0]
+        assert message in unescape(re.sub(r"<[^>]+>", "", error)), message
+        assert "Xác nhận ghi điểm danh" not in page
+    assert written(demo, session_id) == {}
+
+
+def test_what_changed_since_the_preview_is_checked_again_at_the_confirmation(client, demo):
+    from confmgr.roster.services import withdraw
+
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    title = session_title(demo, session_id)
+    logged_in(client, COORDINATOR)
+    rows = [["Họ và tên", "Điểm danh"], [people[0][1], "x"], [people[1][1], "vắng"]]
+    token = token_in(preview(client, session_id, rows))
+    with demo.app_context():
+        withdraw(db.session.get(Participant, people[1][0]))
+        db.session.commit()
+    response = confirm(client, session_id, token, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Dòng 3, cột Họ và tên: {people[1][1]} đã rút tên khỏi hội nghị."]
+    assert written(demo, session_id) == {}
+
+    # The name now belongs to someone else than the delegate shown at the preview.
+    token = token_in(preview(client, session_id, rows[:2]))
+    rename(demo, {people[0][0]: ("Lưu Văn Khác", ""), people[2][0]: (people[0][1], "")})
+    response = confirm(client, session_id, token, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Dòng 2, cột Họ và tên: Danh sách đại biểu của điểm cầu đã thay đổi từ lúc xem trước; "
+        "hãy tải lên lại."]
+    assert written(demo, session_id) == {}
+
+    token = token_in(preview(client, session_id, rows[:2]))
+    with demo.app_context():
+        db.session.get(AgendaSession, session_id).status = SessionStatus.CANCELLED
+        db.session.commit()
+    response = confirm(client, session_id, token, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Phiên «{title}» đã bị hủy: không điểm danh."]
+    assert written(demo, session_id) == {}
+    assert counters(demo, session_id) == (0, 0, 0, 0)
+
+
+def test_a_cancelled_session_takes_no_list(client, demo):
+    session_id = ended_session(demo)
+    title = session_title(demo, session_id)
+    with demo.app_context():
+        db.session.get(AgendaSession, session_id).status = SessionStatus.CANCELLED
+        db.session.commit()
+    person = people_at(demo, UONG_BI)[0][1]
+    logged_in(client, COORDINATOR)
+    page = client.get(f"{SHEET}/{session_id}/import").get_data(as_text=True)
+    assert refusals(page) == [f"Phiên «{title}» đã bị hủy: không điểm danh."]
+    assert 'type="file"' not in page
+    page = preview(client, session_id, [["Họ và tên"], [person]])
+    assert refusals(page) == [f"Phiên «{title}» đã bị hủy: không điểm danh."]
+    assert "table table-sm preview" not in page
+    assert written(demo, session_id) == {}
+
+
+def refusals(page: str) -> list[str]:
+    return [unescape(m) for m in re.findall(
+        r'<div class="alert alert-danger import-refused">(.*?)</div>', page, re.S)]
+
+
+def test_a_session_not_yet_open_takes_no_list(client, demo):
+    session_id = move_session(demo, timedelta(hours=2))
+    with demo.app_context():
+        starts = db.session.get(AgendaSession, session_id).starts_at
+    opens = (starts - timedelta(minutes=60)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    title = session_title(demo, session_id)
+    person = people_at(demo, UONG_BI)[0][1]
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [["Họ và tên"], [person]])
+    assert refusals(page) == [
+        f"Chưa đến giờ điểm danh phiên «{title}»: mở lúc {opens:%H:%M %d/%m/%Y}."]
+    assert written(demo, session_id) == {}
+
+
+def test_a_headcount_point_takes_no_name_list(client, demo):
+    session_id = ended_session(demo)
+    person = people_at(demo, UONG_BI)[0][1]
+    with demo.app_context():
+        db.session.get(BroadcastPoint, point_id(demo, UONG_BI)).headcount_only = True
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    message = ("Điểm cầu này báo cáo số lượng, không nhận danh sách điểm danh theo tên; hãy "
+               "báo cáo số lượng trên trang điểm danh.")
+    assert "Tải lên danh sách giấy" not in client.get(
+        f"{SHEET}?session={session_id}").get_data(as_text=True)
+    assert refusals(client.get(f"{SHEET}/{session_id}/import").get_data(as_text=True)) == [
+        message]
+    page = preview(client, session_id, [["Họ và tên"], [person]])
+    assert refusals(page) == [message]
+    assert written(demo, session_id) == {}
+
+
+# ---------------------------------------------------------------- who may confirm what
+
+
+def test_a_token_is_its_owners_for_its_point_and_session(client, demo):
+    session_id = ended_session(demo)
+    other_session = another_ended_session(demo)
+    person = people_at(demo, UONG_BI)[0][1]
+    rows = [["Họ và tên"], [person]]
+    logged_in(client, ORGANISER)
+    organisers = token_in(preview(client, session_id, rows))
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, COORDINATOR)
+    refused = "Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."
+    response = confirm(client, session_id, organisers, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [refused]
+
+    own = token_in(preview(client, session_id, rows))
+    response = confirm(client, other_session, own, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [refused]
+    response = confirm(client, session_id, own, code="06688", follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [refused]
+    for token in ("abc", "a" * 24, own[:-1] + "."):
+        response = confirm(client, session_id, token, follow_redirects=True)
+        assert flashes(response.get_data(as_text=True)) == [
+            "Không tìm thấy tệp đã xem trước; hãy tải lên lại."]
+    assert written(demo, session_id) == {}
+
+    confirm(client, session_id, own)
+    assert len(written(demo, session_id)) == 1
+    response = confirm(client, session_id, own, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Không tìm thấy tệp đã xem trước; hãy tải lên lại."]
+
+
+def another_ended_session(app) -> int:
+    """Another session, also ended: the first topic session of the first day."""
+    with app.app_context():
+        return db.session.scalars(select(AgendaSession.id).where(
+            AgendaSession.kind == SessionKind.TOPIC).order_by(AgendaSession.starts_at)).first()
+
+
+def test_a_coordinator_of_another_province_is_refused(client, demo):
+    session_id = ended_session(demo)
+    person = people_at(demo, "01")[0][1]
+    logged_in(client, COORDINATOR)
+    base = f"/manage/c/{SLUG}/points/01/attendance/{session_id}/import"
+    assert client.get(base).status_code == 403
+    assert client.get(f"{base}/template.csv").status_code == 403
+    assert upload(client, session_id, csv_file([["Họ và tên"], [person]]),
+                  code="01").status_code == 403
+    assert confirm(client, session_id, "a" * 24, code="01").status_code == 403
+    assert written(demo, session_id) == {}
+
+
+def test_uploading_and_confirming_need_the_csrf_token(client, demo):
+    session_id = ended_session(demo)
+    person = people_at(demo, UONG_BI)[0][1]
+    logged_in(client, COORDINATOR)
+    response = client.post(f"{SHEET}/{session_id}/import",
+                           data={"file": csv_file([["Họ và tên"], [person]])},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    token = token_in(preview(client, session_id, [["Họ và tên"], [person]]))
+    assert client.post(f"{SHEET}/{session_id}/import/{token}").status_code == 400
+    assert written(demo, session_id) == {}
+    assert confirm(client, session_id, token).status_code == 302
+    assert len(written(demo, session_id)) == 1
