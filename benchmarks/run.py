@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -54,6 +55,9 @@ class Context:
     app: Flask
     preset: str
     repeat: int
+    #: The database and instance folder, for benchmarks that start other processes.
+    database_url: str = ""
+    workdir: str = ""
 
 
 BENCHMARKS: dict[str, Callable[[Context], Result]] = {}
@@ -484,11 +488,60 @@ def build_point_500() -> None:
     db.session.commit()
 
 
+# ---------------------------------------------------------------- attendance, national scale
+
+import attendance_bench  # noqa: E402
+
+
+@benchmark("attendance.national_summary", needs=("national_points", "national_attendance"))
+def attendance_national_summary(ctx: Context) -> Result:
+    median, p95 = attendance_bench.national_summary(ctx, timings_ms, median_and_p95)
+    return Result("attendance.national_summary", median, "ms", p95=p95)
+
+
+@benchmark("attendance.province_report", needs=("national_points", "national_attendance"))
+def attendance_province_report(ctx: Context) -> Result:
+    median, p95 = attendance_bench.province_report(ctx, timings_ms, median_and_p95)
+    return Result("attendance.province_report", median, "ms", p95=p95)
+
+
+@benchmark("attendance.csv_peak_mb", needs=("national_points", "national_attendance"))
+def attendance_csv_peak_mb(ctx: Context) -> Result:
+    """Peak memory of a fresh process streaming every delegate's attendance as CSV."""
+    figures = attendance_bench.csv_peak_mb(ctx, ctx.database_url, ctx.workdir)
+    print(f"# csv: {figures['lines'] - 1:,} delegates, {figures['bytes'] / 1e6:.0f} MB in "
+          f"{figures['seconds']:.1f} s; {figures['before_mb']:.0f} MB before streaming")
+    return Result("attendance.csv_peak_mb", figures["peak_mb"], "MB")
+
+
+@benchmark("attendance.checkin_p95", needs=("national_points", "national_attendance"))
+def attendance_checkin_p95(ctx: Context) -> Result:
+    """Single check-ins over HTTP (gunicorn) at 500 per second from 50 clients."""
+    (figures,) = attendance_bench.run_load(ctx, ctx.database_url, ctx.workdir, (500,))
+    print(f"# checkin at 500/s: {figures}")
+    return Result("attendance.checkin_p95", figures["p95"], "ms")
+
+
+@benchmark("attendance.checkin_max_rps", needs=("national_points", "national_attendance"))
+def attendance_checkin_max_rps(ctx: Context) -> Result:
+    """The highest steady rate whose p95 stays under 100 ms, without errors."""
+    best = 0.0
+    for figures in attendance_bench.run_load(ctx, ctx.database_url, ctx.workdir,
+                                             attendance_bench.RATE_STEPS):
+        print(f"# checkin at {figures['rate']:.0f}/s: {figures}")
+        steady = figures["achieved"] >= 0.95 * figures["rate"] and not figures["errors"]
+        if not (steady and figures["p95"] < 100):
+            break
+        best = figures["rate"]
+    return Result("attendance.checkin_max_rps", best, "rps")
+
+
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.loader import load_demo
 
     builders = {"big_agenda": build_big_agenda, "national_points": build_national_points,
-                "point_500": build_point_500}
+                "point_500": build_point_500,
+                "national_attendance": attendance_bench.build_national_attendance}
     needed = {need for name in selected for need in NEEDS[name]}
     with app.app_context():
         upgrade()
@@ -531,7 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         build_data_set(app, args.preset, selected)
         print(f"# preset={args.preset} database={url.split('://')[0]} repeat={args.repeat}")
         for name in selected:
-            print(BENCHMARKS[name](Context(app, args.preset, args.repeat)).line(), flush=True)
+            context = Context(app, args.preset, args.repeat, url, workdir)
+            print(BENCHMARKS[name](context).line(), flush=True)
     return 0
 
 

@@ -19,7 +19,12 @@ from confmgr.conferences.models import (
     session_presenters,
 )
 from confmgr.points.models import BroadcastPoint, ConnectionTestResult, ConnectionTestSlot
-from confmgr.roster.models import Category, CategoryRequirement, Participant
+from confmgr.roster.models import (
+    Category,
+    CategoryRequirement,
+    Participant,
+    PointCategoryRegistration,
+)
 
 __all__ = [
     "AgendaSession",
@@ -36,6 +41,7 @@ __all__ = [
     "ConnectionTestSlot",
     "FeedToken",
     "Participant",
+    "PointCategoryRegistration",
     "Presenter",
     "Room",
     "SessionPointCategoryCount",

@@ -415,3 +415,42 @@ def test_a_huge_xlsx_is_refused_before_it_is_parsed(client, demo):
     buffer.seek(0)
     page = preview(client, buffer)
     assert "Tệp có hơn 20.000 dòng dữ liệu; hãy chia nhỏ tệp." in page
+
+
+# ---------------------------------------------------------------- counts kept with each change
+
+
+def registered_truth() -> dict[tuple[int, int], int]:
+    return {(point, category or 0): n for point, category, n in db.session.execute(
+        select(Participant.point_id, Participant.category_id, func.count())
+        .where(Participant.status == RegistrationStatus.REGISTERED)
+        .group_by(Participant.point_id, Participant.category_id))}
+
+
+def registered_kept() -> dict[tuple[int, int], int]:
+    from confmgr.roster.models import PointCategoryRegistration as R
+
+    return {(p, c): n for p, c, n in db.session.execute(
+        select(R.point_id, R.category_ref, R.registered)) if n}
+
+
+def test_counts_by_category_follow_every_change(demo):
+    from confmgr.roster import services
+    from confmgr.roster.models import Category
+
+    with demo.app_context():
+        assert registered_kept() == registered_truth()
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        ha_long = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        first, second = db.session.scalars(select(Category.id).order_by(Category.rank)).all()[:2]
+        person, _ = services.register(uong_bi, services.PersonFields(
+            full_name="Trần Thị Mới", category_id=first), organiser=True)
+        fields = services.PersonFields(full_name="Trần Thị Mới", category_id=second)
+        services.update_person(person, fields)
+        services.move(person, ha_long)
+        other = db.session.scalar(select(Participant).where(
+            Participant.point_id == uong_bi.id, Participant.status == RegistrationStatus.REGISTERED))
+        services.withdraw(other)
+        db.session.commit()
+        assert registered_kept() == registered_truth()
+        assert db.session.get(BroadcastPoint, ha_long.id).registered_count == 26

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Table, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
@@ -24,18 +23,12 @@ from confmgr.attendance.models import (
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, utcnow
+from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
 COUNTED = {s: s.value for s in AttendanceStatus}
-
-
-def _insert(table: Table):
-    """INSERT with ON CONFLICT, in the dialect of the database in use."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _local(moment: datetime, conference: Conference) -> str:
@@ -86,7 +79,7 @@ class Outcome:
 def _bump(table: Table, keys: dict, conference_id: int, province: str,
           deltas: dict[str, int], now: datetime | None = None) -> None:
     """Add ``deltas`` to a counters row, creating it at zero first if needed."""
-    stmt = _insert(table).values(
+    stmt = dialect_insert(table).values(
         **keys, conference_id=conference_id, province_code=province,
         **{name: max(delta, 0) for name, delta in deltas.items()},
         **({"updated_at": now} if now is not None else {}),
@@ -147,7 +140,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
            status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
     table = Attendance.__table__
     inserted = db.session.execute(
-        _insert(table).values(
+        dialect_insert(table).values(
             conference_id=point.conference_id, participant_id=participant_id,
             session_id=session_id, point_id=point.id, category_ref=category_ref,
             status=status, recorded_at=now, method=method, recorded_by_id=user_id, note="",
@@ -267,7 +260,7 @@ def rebuild_counts(conference_id: int) -> None:
         )
         rows = [dict(row._mapping) for row in db.session.execute(query)]
         if rows:
-            stmt = _insert(table)
+            stmt = dialect_insert(table)
             db.session.execute(stmt.on_conflict_do_update(
                 index_elements=list(keys),
                 set_={name: stmt.excluded[name] for name in totals}), rows)

@@ -24,7 +24,12 @@ from confmgr.db import db
 from confmgr.enums import AttendanceStatus, RegistrationStatus, SessionKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
-from confmgr.roster.models import Category, CategoryRequirement, Participant
+from confmgr.roster.models import (
+    Category,
+    CategoryRequirement,
+    Participant,
+    PointCategoryRegistration,
+)
 
 STATUSES = ("present", "late", "excused", "absent")
 
@@ -190,17 +195,14 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
                                        for n in (*STATUSES, "headcount"))).where(
         c.c.conference_id == conference.id, c.c.session_id == session_id
     ).group_by(c.c.category_ref)
-    registered_query = select(Participant.category_id, func.count()).where(
-        Participant.conference_id == conference.id,
-        Participant.status == RegistrationStatus.REGISTERED,
-    ).group_by(Participant.category_id)
+    r = PointCategoryRegistration
+    registered_query = select(r.category_ref, func.sum(r.registered)).where(
+        r.conference_id == conference.id).group_by(r.category_ref)
     if province:
         query = query.where(c.c.province_code == province)
-        registered_query = registered_query.join(
-            BroadcastPoint, BroadcastPoint.id == Participant.point_id
-        ).where(BroadcastPoint.province_code == province)
+        registered_query = registered_query.where(r.province_code == province)
     sums = {row.category_ref: row for row in db.session.execute(query)}
-    registered = {ref or NO_CATEGORY: n for ref, n in db.session.execute(registered_query)}
+    registered = {ref: int(n) for ref, n in db.session.execute(registered_query)}
     rows = []
     categories = db.session.scalars(select(Category).where(
         Category.conference_id == conference.id).order_by(Category.rank, Category.name))

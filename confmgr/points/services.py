@@ -15,7 +15,7 @@ from confmgr.db import db
 from confmgr.enums import RegistrationStatus
 from confmgr.points import importing
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Participant
+from confmgr.roster.models import Participant, PointCategoryRegistration
 from confmgr.spreadsheets import Row, TableError
 
 
@@ -115,3 +115,16 @@ def refresh_registered_counts(conference_id: int) -> None:
         .values(registered_count=registered)
         .execution_options(synchronize_session=False)
     )
+    # And by category, from scratch.
+    table = PointCategoryRegistration.__table__
+    db.session.execute(table.delete().where(table.c.conference_id == conference_id))
+    db.session.execute(table.insert().from_select(
+        ["point_id", "category_ref", "conference_id", "province_code", "registered"],
+        select(Participant.point_id, func.coalesce(Participant.category_id, 0),
+               Participant.conference_id, func.coalesce(BroadcastPoint.province_code, ""),
+               func.count())
+        .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+        .where(Participant.conference_id == conference_id,
+               Participant.status == RegistrationStatus.REGISTERED)
+        .group_by(Participant.point_id, Participant.category_id, Participant.conference_id,
+                  BroadcastPoint.province_code)))

@@ -7,6 +7,7 @@ writes every row or none.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, participant_name_fields
-from confmgr.roster.services import PersonFields, check_person
+from confmgr.roster.services import PersonFields, check_person, count_registrations
 from confmgr.spreadsheets import CellError, Column, Row
 from confmgr.text import fold
 
@@ -170,9 +171,9 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
                        "updated_at": now})
     if values:
         db.session.execute(insert(Participant.__table__), values)
-        db.session.execute(
-            BroadcastPoint.__table__.update().where(BroadcastPoint.id == point.id)
-            .values(registered_count=BroadcastPoint.registered_count + len(values)))
+        per_category = Counter(item["category_id"] for item in values)
+        for category_id, count in sorted(per_category.items(), key=lambda i: i[0] or 0):
+            count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
            point_id=point.id, count=len(values), file=payload["filename"])
     path.unlink(missing_ok=True)

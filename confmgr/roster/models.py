@@ -123,3 +123,24 @@ def _keep_name_fields(mapper, connection, participant: Participant) -> None:
     # Bulk inserts through Core set them with participant_name_fields().
     for name, value in participant_name_fields(participant.full_name).items():
         setattr(participant, name, value)
+
+
+class PointCategoryRegistration(db.Model):
+    """How many delegates a point has registered in each category (0: none).
+
+    Kept with every registration, withdrawal, move and import, beside the point's own
+    ``registered_count``, so reports by category never count the participants table.
+    """
+
+    __tablename__ = "point_category_registrations"
+    __table_args__ = (
+        CheckConstraint("registered >= 0", name="registered_not_negative"),
+        Index("ix_point_category_registrations_conference", "conference_id", "category_ref"),
+    )
+
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcast_points.id", ondelete="CASCADE"), primary_key=True)
+    category_ref: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    province_code: Mapped[str] = mapped_column(String(10), default="")
+    registered: Mapped[int] = mapped_column(default=0)

@@ -13,10 +13,10 @@ from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, utcnow
+from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Category, Participant
+from confmgr.roster.models import Category, Participant, PointCategoryRegistration
 from confmgr.text import normalise
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
@@ -137,8 +137,8 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
         raise RuleBroken(problems)
     person = Participant(conference_id=conference.id, point_id=point.id, **vars(fields))
     db.session.add(person)
-    point.registered_count = BroadcastPoint.registered_count + 1
     db.session.flush()
+    count_registrations(point, person.category_id, 1)
     db.session.refresh(point, ["registered_count"])
     record("participant.register", target=person, conference_id=conference.id,
            point_id=point.id, name=person.full_name)
@@ -150,6 +150,24 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     return person, warnings
 
 
+def count_registrations(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
+    """Move a point's registered count, in all and for one category, by ``delta``."""
+    table = BroadcastPoint.__table__
+    db.session.execute(table.update().where(table.c.id == point.id)
+                       .values(registered_count=table.c.registered_count + delta))
+    count_category(point, category_id, delta)
+
+
+def count_category(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
+    table = PointCategoryRegistration.__table__
+    stmt = dialect_insert(table).values(
+        point_id=point.id, category_ref=category_id or 0, conference_id=point.conference_id,
+        province_code=point.province_code or "", registered=max(delta, 0))
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=["point_id", "category_ref"],
+        set_={"registered": table.c.registered + delta}))
+
+
 def update_person(person: Participant, fields: PersonFields) -> None:
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
@@ -159,6 +177,10 @@ def update_person(person: Participant, fields: PersonFields) -> None:
                                                "hoặc email.")))
     if problems:
         raise RuleBroken(problems)
+    if person.status == RegistrationStatus.REGISTERED and fields.category_id != person.category_id:
+        point = db.session.get(BroadcastPoint, person.point_id)
+        count_category(point, person.category_id, -1)
+        count_category(point, fields.category_id, 1)
     for name, value in vars(fields).items():
         setattr(person, name, value)
     record("participant.update", target=person, conference_id=person.conference_id,
@@ -169,10 +191,7 @@ def withdraw(person: Participant) -> None:
     if person.status == RegistrationStatus.WITHDRAWN:
         return
     person.status = RegistrationStatus.WITHDRAWN
-    db.session.execute(
-        BroadcastPoint.__table__.update().where(BroadcastPoint.id == person.point_id)
-        .values(registered_count=BroadcastPoint.registered_count - 1)
-    )
+    count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
 
@@ -186,11 +205,8 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
         return
     person.point_id = destination.id
     if person.status == RegistrationStatus.REGISTERED:
-        table = BroadcastPoint.__table__
-        db.session.execute(table.update().where(table.c.id == source)
-                           .values(registered_count=table.c.registered_count - 1))
-        db.session.execute(table.update().where(table.c.id == destination.id)
-                           .values(registered_count=table.c.registered_count + 1))
+        count_registrations(db.session.get(BroadcastPoint, source), person.category_id, -1)
+        count_registrations(destination, person.category_id, 1)
     record("participant.move", target=person, conference_id=person.conference_id,
            point_id=destination.id, source=source, destination=destination.id)
 
