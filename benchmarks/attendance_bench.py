@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -276,8 +277,8 @@ def run_load(ctx, database_url: str, instance: str, rates: tuple[int, ...],
         results = []
         for rate in rates:
             done = subprocess.run(
-                [sys.executable, str(HERE / "load.py"), f"http://127.0.0.1:{port}",
-                 str(plan), str(rate), str(seconds)],
+                [shutil.which("node") or "node", str(HERE / "load.mjs"),
+                 f"http://127.0.0.1:{port}", str(plan), str(rate), str(seconds)],
                 capture_output=True, text=True, check=True, timeout=600)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         return results

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
@@ -28,7 +31,6 @@ from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, S
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
-COUNTED = {s: s.value for s in AttendanceStatus}
 
 
 def _local(moment: datetime, conference: Conference) -> str:
@@ -76,28 +78,73 @@ class Outcome:
         return self.old != self.new
 
 
-def _bump(table: Table, keys: dict, conference_id: int, province: str,
-          deltas: dict[str, int], now: datetime | None = None) -> None:
-    """Add ``deltas`` to a counters row, creating it at zero first if needed."""
-    stmt = dialect_insert(table).values(
-        **keys, conference_id=conference_id, province_code=province,
-        **{name: max(delta, 0) for name, delta in deltas.items()},
-        **({"updated_at": now} if now is not None else {}),
+COUNTS = ("present", "late", "excused", "absent", "headcount")
+
+
+@cache
+def _statements(dialect: str) -> SimpleNamespace:
+    """The check-in path's statements, built once per dialect with bound parameters.
+
+    A check-in runs these and nothing else; building SQL expressions anew for each one
+    cost more than the database's own work.
+    """
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    a = Attendance.__table__
+    keys = ("conference_id", "participant_id", "session_id", "point_id", "category_ref",
+            "status", "recorded_at", "method", "recorded_by_id", "note")
+    current = select(a.c.status, a.c.category_ref).where(
+        a.c.participant_id == bindparam("key_participant"),
+        a.c.session_id == bindparam("key_session"))
+    if dialect == "postgresql":
+        current = current.with_for_update()
+
+    def counters(table: Table, keys: tuple[str, ...], stamped: bool):
+        values = {k: bindparam(f"k_{k}") for k in (*keys, "conference_id", "province_code")}
+        values.update({name: bindparam(f"start_{name}") for name in COUNTS})
+        changes = {name: table.c[name] + bindparam(f"delta_{name}") for name in COUNTS}
+        if stamped:
+            values["updated_at"] = changes["updated_at"] = bindparam("now")
+        return make(table).values(values).on_conflict_do_update(
+            index_elements=list(keys), set_=changes)
+
+    return SimpleNamespace(
+        person=select(Participant.point_id, Participant.category_id, Participant.status,
+                      Participant.full_name).where(
+            Participant.id == bindparam("participant_id"),
+            Participant.conference_id == bindparam("conference_id")),
+        insert=make(a).values({k: bindparam(f"v_{k}") for k in keys})
+        .on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
+        .returning(a.c.id),
+        current=current,
+        update=update(a).where(
+            a.c.participant_id == bindparam("key_participant"),
+            a.c.session_id == bindparam("key_session"),
+        ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
+                 method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id")),
+        point_counts=counters(SessionPointCount.__table__, ("session_id", "point_id"), True),
+        category_counts=counters(SessionPointCategoryCount.__table__,
+                                 ("session_id", "point_id", "category_ref"), False),
+        change=insert(AttendanceChange.__table__),
     )
-    changes = {name: table.c[name] + delta for name, delta in deltas.items()}
-    if now is not None:
-        changes["updated_at"] = now
-    db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+def statements() -> SimpleNamespace:
+    return _statements(db.session.get_bind().dialect.name)
 
 
 def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
                 deltas: dict[str, int], now: datetime) -> None:
-    province = point.province_code or ""
-    _bump(SessionPointCount.__table__, {"session_id": session_id, "point_id": point.id},
-          point.conference_id, province, deltas, now)
-    _bump(SessionPointCategoryCount.__table__,
-          {"session_id": session_id, "point_id": point.id, "category_ref": category_ref},
-          point.conference_id, province, deltas)
+    """Add ``deltas`` to the point's and the category's counters, creating them at zero."""
+    params = {"k_session_id": session_id, "k_point_id": point.id,
+              "k_category_ref": category_ref, "k_conference_id": point.conference_id,
+              "k_province_code": point.province_code or "", "now": now}
+    for name in COUNTS:
+        delta = deltas.get(name, 0)
+        params[f"start_{name}"] = max(delta, 0)
+        params[f"delta_{name}"] = delta
+    found = statements()
+    db.session.execute(found.point_counts, params)
+    db.session.execute(found.category_counts, params)
 
 
 def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
@@ -112,12 +159,8 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     now = now or utcnow()
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
-    person = db.session.execute(
-        select(Participant.point_id, Participant.category_id, Participant.status,
-               Participant.full_name)
-        .where(Participant.id == participant_id,
-               Participant.conference_id == point.conference_id)
-    ).first()
+    person = db.session.execute(statements().person, {
+        "participant_id": participant_id, "conference_id": point.conference_id}).first()
     if person is None:
         problems.append(Problem("participant", _("Không tìm thấy đại biểu này.")))
     elif person.point_id != point.id:
@@ -138,37 +181,31 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
 
 def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
            status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
-    table = Attendance.__table__
-    inserted = db.session.execute(
-        dialect_insert(table).values(
-            conference_id=point.conference_id, participant_id=participant_id,
-            session_id=session_id, point_id=point.id, category_ref=category_ref,
-            status=status, recorded_at=now, method=method, recorded_by_id=user_id, note="",
-        ).on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
-        .returning(table.c.id)
-    ).first()
+    found = statements()
+    row_key = {"key_participant": participant_id, "key_session": session_id}
+    inserted = db.session.execute(found.insert, {
+        "v_conference_id": point.conference_id, "v_participant_id": participant_id,
+        "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
+        "v_status": status, "v_recorded_at": now, "v_method": method,
+        "v_recorded_by_id": user_id, "v_note": ""}).first()
     old = None
     if inserted is None:
-        current = select(table.c.status, table.c.category_ref).where(
-            table.c.participant_id == participant_id, table.c.session_id == session_id)
-        if db.session.get_bind().dialect.name == "postgresql":
-            current = current.with_for_update()
-        row = db.session.execute(current).one()
+        row = db.session.execute(found.current, row_key).one()
         old, category_ref = AttendanceStatus(row.status), row.category_ref
         if old == status or keep_existing:
             return Outcome(participant_id, old, old)
-        db.session.execute(
-            update(table)
-            .where(table.c.participant_id == participant_id, table.c.session_id == session_id)
-            .values(status=status, recorded_at=now, method=method, recorded_by_id=user_id))
+        db.session.execute(found.update, {
+            **row_key, "v_status": status, "v_recorded_at": now, "v_method": method,
+            "v_recorded_by_id": user_id})
     deltas = {status.value: 1}
     if old is not None:
         deltas[old.value] = -1
     bump_counts(session_id, point, category_ref, deltas, now)
-    db.session.execute(insert(AttendanceChange.__table__).values(
-        conference_id=point.conference_id, session_id=session_id, point_id=point.id,
-        participant_id=participant_id, category_ref=category_ref, old_status=old,
-        new_status=status, method=method, changed_by_id=user_id, changed_at=now))
+    db.session.execute(found.change, {
+        "conference_id": point.conference_id, "session_id": session_id, "point_id": point.id,
+        "participant_id": participant_id, "category_ref": category_ref, "old_status": old,
+        "new_status": status, "method": method, "changed_by_id": user_id, "changed_at": now,
+        "old_headcount": None, "new_headcount": None})
     return Outcome(participant_id, old, status)
 
 
@@ -214,9 +251,9 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
                 "Số người phải từ 0 đến 100.000.")))
     if problems:
         raise RuleBroken(problems)
-    # The point's totals row is locked first, so two reports at once apply one after the other.
-    _bump(SessionPointCount.__table__, {"session_id": session.id, "point_id": point.id},
-          point.conference_id, point.province_code or "", {"headcount": 0}, now)
+    # The point's totals rows are locked first, so two reports at once apply one after the
+    # other.
+    bump_counts(session.id, point, NO_CATEGORY, {}, now)
     table = SessionPointCategoryCount.__table__
     before = dict(db.session.execute(
         select(table.c.category_ref, table.c.headcount)

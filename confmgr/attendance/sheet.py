@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from functools import cache
+
+from sqlalchemy import and_, bindparam, func, select
 
 from confmgr.attendance.checkin import window
 from confmgr.attendance.models import Attendance, SessionPointCount
@@ -94,9 +96,24 @@ def sheet(point: BroadcastPoint, query: SheetQuery) -> Sheet:
     return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4]) for r in found], total)
 
 
+@cache
+def _one_row():
+    return (
+        select(Participant.id, Participant.full_name, Participant.position, Category.name,
+               Attendance.status)
+        .outerjoin(Category, Category.id == Participant.category_id)
+        .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
+                                    Attendance.session_id == bindparam("session_id")))
+        .where(Participant.id == bindparam("participant_id"),
+               Participant.point_id == bindparam("point_id"),
+               Participant.status == RegistrationStatus.REGISTERED)
+    )
+
+
 def sheet_row(point: BroadcastPoint, session_id: int, participant_id: int) -> SheetRow | None:
-    found = db.session.execute(
-        _rows(point, session_id).where(Participant.id == participant_id)).first()
+    """One delegate's line, after a tap (built once: it answers every tap)."""
+    found = db.session.execute(_one_row(), {"session_id": session_id, "point_id": point.id,
+                                            "participant_id": participant_id}).first()
     return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]) if found else None
 
 

@@ -99,11 +99,12 @@ def mark(slug: str, code: str, session_id: int):
     try:
         checkin.record(session, point, int(person), AttendanceStatus(status),
                        user_id=current_user.id, method=CheckInMethod.MANUAL)
-        db.session.commit()
         problems = []
     except RuleBroken as broken:
         db.session.rollback()
         problems = broken.problems
+    # Committed at once: on SQLite every other check-in waits for this write lock.
+    db.session.commit()
     if is_htmx():
         return render_template(
             "attendance/_marked.html", conference=conference, point=point, session=session,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from confmgr.conferences.models import AgendaSession, Conference, Topic
@@ -31,8 +31,11 @@ def published_conferences() -> list[Conference]:
     )
 
 
+_BY_SLUG = select(Conference).where(Conference.slug == bindparam("slug"))
+
+
 def conference_by_slug(slug: str) -> Conference:
-    conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
+    conference = db.session.scalar(_BY_SLUG, {"slug": slug})
     if conference is None:
         abort(404)
     return conference

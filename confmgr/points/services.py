@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import coordinated_point_ids
@@ -19,12 +19,12 @@ from confmgr.roster.models import Participant, PointCategoryRegistration
 from confmgr.spreadsheets import Row, TableError
 
 
+_BY_CODE = select(BroadcastPoint).where(BroadcastPoint.conference_id == bindparam("conference_id"),
+                                        BroadcastPoint.code == bindparam("code"))
+
+
 def point_by_code(conference_id: int, code: str) -> BroadcastPoint:
-    point = db.session.scalar(
-        select(BroadcastPoint).where(
-            BroadcastPoint.conference_id == conference_id, BroadcastPoint.code == code
-        )
-    )
+    point = db.session.scalar(_BY_CODE, {"conference_id": conference_id, "code": code})
     if point is None:
         abort(404)
     return point

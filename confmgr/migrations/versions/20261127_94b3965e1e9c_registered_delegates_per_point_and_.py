@@ -8,7 +8,6 @@ from alembic import op
 import sqlalchemy as sa
 
 
-import confmgr.db
 
 revision = '94b3965e1e9c'
 down_revision = 'e844e607637c'
