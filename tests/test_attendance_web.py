@@ -339,3 +339,13 @@ def test_participant_export_streams_every_delegate_with_each_session(client, dem
     formula = next(row for row in rows if row[2].startswith("'="))
     assert formula[2] == "'=HYPERLINK(\"http://x\")"
     assert formula[-1] == "Đến muộn"  # the last session is the one recorded above
+
+
+def test_conference_dashboard_loads_the_live_figures(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/").get_data(as_text=True)
+    assert "305 đại biểu" in page and "11 điểm cầu" in page
+    assert (f'hx-get="/manage/c/{SLUG}/attendance" hx-trigger="load" '
+            'hx-swap="outerHTML"') in page
+    part = client.get(f"/manage/c/{SLUG}/attendance", headers={"HX-Request": "true"})
+    assert part.get_data(as_text=True).lstrip().startswith('<div id="attendance-live"')

@@ -194,6 +194,8 @@ def overview(slug: str):
         return my_points(conference)
     sessions = reports.attended_sessions(conference)
     if not sessions:
+        if is_htmx():
+            return ""
         return render_template("attendance/overview.html", conference=conference,
                                session=None, sessions=[])
     session = chosen_session(conference, sessions)
