@@ -6,19 +6,15 @@ that checks everything again and records every row through ``checkin.record``, o
 """
 from __future__ import annotations
 
-import json
-import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import NamedTuple
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from confmgr import previews
 from confmgr.attendance import checkin
 from confmgr.attendance.models import Attendance
 from confmgr.audit.services import record as audit
@@ -41,7 +37,6 @@ COLUMNS = [
 HEADING = {column.field: column.heading for column in COLUMNS}
 MAX_ROWS = 5_000
 MAX_BYTES = 4 * 1024 * 1024
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 
 #: The words a paper list may carry in its status column, as people write them.
 ACCEPTED_WORDS = {
@@ -222,23 +217,19 @@ def template_rows(point: BroadcastPoint) -> list[list[str]]:
 # ---------------------------------------------------------------- the confirmation
 
 
-def _folder() -> Path:
-    # A folder of its own, so a token of one kind of import never opens another's file.
-    folder = Path(current_app.instance_path) / "imports" / "attendance"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+KIND = "attendance"
 
 
 def keep_for_confirmation(point: BroadcastPoint, session: AgendaSession, user_id: int,
                           filename: str, checked: list[CheckedRow]) -> str:
-    token = secrets.token_urlsafe(18)
-    payload = {"point_id": point.id, "session_id": session.id, "user_id": user_id,
-               "filename": filename, "created": utcnow().isoformat(),
-               "rows": [{"number": r.number, "name": r.name, "status": r.status_text,
-                         "phone": r.phone, "participant_id": r.participant_id}
-                        for r in checked]}
-    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
-    return token
+    return previews.keep(KIND, _owner(point, session, user_id), {
+        "filename": filename,
+        "rows": [{"number": r.number, "name": r.name, "status": r.status_text,
+                  "phone": r.phone, "participant_id": r.participant_id} for r in checked]})
+
+
+def _owner(point: BroadcastPoint, session: AgendaSession, user_id: int) -> dict:
+    return {"point_id": point.id, "session_id": session.id, "user_id": user_id}
 
 
 def _numbered(error: CellError) -> Problem:
@@ -249,18 +240,8 @@ def _numbered(error: CellError) -> Problem:
 def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: str,
             now: datetime | None = None) -> ImportCounts:
     """Record the kept list, checked again now; the caller commits, or rolls back on RuleBroken."""
-    not_found = RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
-    if not TOKEN.match(token):
-        raise not_found
-    path = _folder() / f"{token}.json"
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise not_found from None
-    if (payload.get("point_id"), payload.get("session_id"), payload.get("user_id")) != (
-            point.id, session.id, user_id):
-        raise RuleBroken([Problem("", _(
-            "Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."))])
+    payload = previews.load(KIND, token, _owner(point, session, user_id),
+                            _("Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."))
     now = now or utcnow()
     problems = upload_problems(point, session, now)
     if problems:
@@ -299,5 +280,5 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     audit("attendance.import", target=point, conference_id=point.conference_id,
           point_id=point.id, user_id=user_id, session_id=session.id, file=payload["filename"],
           changed=changed, unchanged=unchanged)
-    path.unlink(missing_ok=True)
+    previews.discard(KIND, token)
     return ImportCounts(changed, unchanged)

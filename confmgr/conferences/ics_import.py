@@ -23,28 +23,25 @@ Choices made for what a calendar file can say:
 """
 from __future__ import annotations
 
-import json
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
 from sqlalchemy import select
 
+from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.calendar.feeds import UID_DOMAIN
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.conferences.scheduling import Problem, check_slot, slot_of
-from confmgr.db import db, utcnow
+from confmgr.db import db
 from confmgr.enums import SessionKind, SessionStatus
 from confmgr.text import fold, normalise
 
@@ -53,7 +50,6 @@ MAX_EVENTS = 2000
 MAX_TITLE = AgendaSession.__table__.c.title.type.length
 MAX_ROOM = Room.__table__.c.name.type.length
 MAX_DESCRIPTION = 10_000
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
 RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
 #: "Chuyên đề 3: title" or "Chuyên đề 3 – title"; the first two words are compared folded.
@@ -451,26 +447,18 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
 # ---------------------------------------------------------------- the confirmation
 
 
-def _folder() -> Path:
-    # A folder of its own, so a token of one kind of import never opens another's file.
-    folder = Path(current_app.instance_path) / "imports" / "agenda"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+KIND = "agenda"
 
 
 def keep_for_confirmation(conference: Conference, user_id: int, checked: CheckedCalendar) -> str:
-    token = secrets.token_urlsafe(18)
     events = []
     for event in checked.events:
         kept: dict[str, Any] = {name: getattr(event, name) for name in KEPT}
         kept["starts_at"] = event.starts_at.isoformat()
         kept["ends_at"] = event.ends_at.isoformat()
         events.append(kept)
-    payload = {"conference_id": conference.id, "user_id": user_id,
-               "filename": checked.filename, "created": utcnow().isoformat(),
-               "events": events}
-    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
-    return token
+    return previews.keep(KIND, {"conference_id": conference.id, "user_id": user_id},
+                         {"filename": checked.filename, "events": events})
 
 
 def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
@@ -480,17 +468,8 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     written to be checked. (No savepoint here: releasing one that opened the transaction
     commits it on SQLite, which would split the import from its audit entry.)
     """
-    not_found = RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
-    if not TOKEN.match(token):
-        raise not_found
-    path = _folder() / f"{token}.json"
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise not_found from None
-    if payload.get("conference_id") != conference.id or payload.get("user_id") != user_id:
-        raise RuleBroken([Problem("", _(
-            "Tệp đã xem trước thuộc người dùng hoặc hội nghị khác."))])
+    payload = previews.load(KIND, token, {"conference_id": conference.id, "user_id": user_id},
+                            _("Tệp đã xem trước thuộc người dùng hoặc hội nghị khác."))
     events = []
     for kept in payload["events"]:
         event = ImportedEvent(**{name: kept[name] for name in KEPT})
@@ -513,5 +492,5 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     record("agenda.import", target=conference, conference_id=conference.id, user_id=user_id,
            file=payload["filename"], created=counts.created, updated=counts.updated,
            skipped=counts.skipped, rooms=[room.name for room in new_rooms])
-    path.unlink(missing_ok=True)
+    previews.discard(KIND, token)
     return counts

@@ -6,17 +6,13 @@ writes every row or none.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
-import re
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
+from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.scheduling import Problem
@@ -42,7 +38,6 @@ FIELD_OF_PROBLEM = {"full_name": "full_name", "position": "position", "unit": "u
                     "phone": "phone", "email": "email", "category_id": "category"}
 MAX_ROWS = 20_000
 MAX_BYTES = 8 * 1024 * 1024
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 
 
 @dataclass
@@ -125,35 +120,21 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                 break
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+KIND = "roster"
 
 
 def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
                           checked: list[CheckedRow]) -> str:
-    token = secrets.token_urlsafe(18)
-    payload = {"point_id": point.id, "user_id": user_id, "filename": filename,
-               "created": utcnow().isoformat(),
-               "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name}
-                        for r in checked]}
-    (_folder() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
-    return token
+    return previews.keep(KIND, {"point_id": point.id, "user_id": user_id}, {
+        "filename": filename,
+        "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name}
+                 for r in checked]})
 
 
 def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
     """Write the kept rows (checked again now); return how many. The caller commits."""
-    if not TOKEN.match(token):
-        raise RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
-    path = _folder() / f"{token}.json"
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))]) \
-            from None
-    if payload["point_id"] != point.id or payload["user_id"] != user_id:
-        raise RuleBroken([Problem("", _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))])
+    payload = previews.load(KIND, token, {"point_id": point.id, "user_id": user_id},
+                            _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
     # The kept rows were checked at the preview and never left the server; only what
     # others may have done since (registering the same people) needs checking again.
     rechecked = [CheckedRow(item["number"], item["fields"], item["category"])
@@ -176,5 +157,5 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
             count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
            point_id=point.id, count=len(values), file=payload["filename"])
-    path.unlink(missing_ok=True)
+    previews.discard(KIND, token)
     return len(values)
