@@ -15,7 +15,7 @@ from confmgr.enums import Visibility
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
-from tests.test_calendar import parse_with_ical_js, sessions_in_order
+from tests.test_calendar import HCM, parse_with_ical_js, sessions_in_order
 
 TOKEN_URL = re.compile(r"http://localhost/feeds/([A-Za-z0-9_-]{43})\.ics")
 ROTATE_URL = re.compile(r"/feeds/(\d+)/rotate")
@@ -262,3 +262,43 @@ def test_anonymous_readers_see_no_choice_buttons(client, demo):
     page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert "☆ Chọn vào lịch của tôi" not in page
     assert client.get(f"/c/{SLUG}/my").status_code == 302
+
+
+def test_every_feed_reads_the_same_in_both_parsers(client, demo):
+    """Each kind of feed, parsed by icalendar and by ical.js: the same events, same instants."""
+    from datetime import timezone
+
+    sessions = sessions_in_order(demo)
+    person = person_at(demo, "06811")[0]
+    logged_in(client, COORDINATOR)
+    post_form(client, f"/c/{SLUG}/my/{sessions[2].uid}", {})
+    feeds = {
+        "conference": f"/c/{SLUG}/agenda.ics",
+        "day": f"/c/{SLUG}/days/2025-06-14.ics",
+        "session": f"/c/{SLUG}/sessions/{sessions[5].uid}.ics",
+        "point": "/feeds/" + feed_token_on(
+            client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)) + ".ics",
+        "delegate": "/feeds/" + feed_token_on(client.get(
+            f"/manage/c/{SLUG}/points/06811/delegates/{person}/edit").get_data(as_text=True))
+        + ".ics",
+        "chosen": "/feeds/" + feed_token_on(
+            client.get(f"/c/{SLUG}/my").get_data(as_text=True)) + ".ics",
+    }
+    truth = {f"{s.uid}@confmgr": (s.starts_at, s.ends_at) for s in sessions}
+    counts = {}
+    for kind, url in feeds.items():
+        body = demo.test_client().get(url).data
+        by_icalendar = {str(e["UID"]): (e.start.astimezone(timezone.utc),
+                                        e.end.astimezone(timezone.utc))
+                        for e in Calendar.from_ical(body).events}
+        by_ical_js = {e["uid"]: (e["startUtc"], e["endUtc"])
+                      for e in parse_with_ical_js(body)["events"]}
+        assert by_icalendar.keys() == by_ical_js.keys(), kind
+        for uid, (start, end) in by_icalendar.items():
+            assert (start, end) == truth[uid], (kind, uid)
+            assert by_ical_js[uid] == (start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                                       end.strftime("%Y-%m-%dT%H:%M:%S.000Z")), (kind, uid)
+        counts[kind] = len(by_icalendar)
+    day_one = sum(1 for s in sessions if s.starts_at.astimezone(HCM).date().day == 14)
+    assert counts == {"conference": 16, "day": day_one, "session": 1, "point": 16,
+                      "delegate": 16, "chosen": 1}
