@@ -50,7 +50,7 @@ def build_national_attendance() -> None:
     from confmgr.accounts.services import create_user
     from confmgr.attendance.checkin import rebuild_counts
     from confmgr.conferences.models import AgendaSession
-    from confmgr.db import db, utcnow
+    from confmgr.db import bulk_insert, db, utcnow
     from confmgr.enums import PointLevel, RegistrationStatus, Role, SessionKind
     from confmgr.points.models import BroadcastPoint
     from confmgr.points.services import refresh_registered_counts
@@ -98,10 +98,9 @@ def build_national_attendance() -> None:
                           "created_at": now, "updated_at": now})
             number += 1
             if len(batch) == 50_000:
-                db.session.execute(insert(Participant), batch)
+                bulk_insert(Participant.__table__, batch)
                 batch = []
-    if batch:
-        db.session.execute(insert(Participant), batch)
+    bulk_insert(Participant.__table__, batch)
     refresh_registered_counts(conference.id)
     print(f"# built {number:,} delegates in {time.perf_counter() - started:.0f} s",
           file=sys.stderr, flush=True)

@@ -79,3 +79,24 @@ def dialect_insert(table):
 
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def bulk_insert(table, rows: list[dict]) -> None:
+    """Insert many rows in the current transaction: COPY on PostgreSQL, where it is several
+    times faster than INSERT, and executemany elsewhere.
+
+    Values go to the database as they are, past column types' own conversions: give
+    aware UTC datetimes and enum members, as the models would store them.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in columns])

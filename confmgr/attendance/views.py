@@ -245,6 +245,15 @@ def my_points(conference: Conference):
                            sessions=sessions, session=session, points=rows, total=total)
 
 
+def report_scope(slug: str) -> tuple[Conference, AgendaSession, str]:
+    """An organiser's report: the conference, the session asked for, the province or ""."""
+    conference = managed(slug)
+    sessions = reports.attended_sessions(conference)
+    if not sessions:
+        abort(404)
+    return conference, chosen_session(conference, sessions), chosen_province()
+
+
 REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đăng ký", "Có mặt", "Đến muộn",
                    "Vắng có lý do", "Vắng", "Chưa điểm danh", "Báo cáo số lượng", "Tỷ lệ dự"]
 
@@ -263,12 +272,7 @@ def _point_cells(rows):
 @bp.get("/attendance/report.<any(xlsx, csv):kind>")
 @login_required
 def report_file(slug: str, kind: str):
-    conference = managed(slug)
-    sessions = reports.attended_sessions(conference)
-    if not sessions:
-        abort(404)
-    session = chosen_session(conference, sessions)
-    province = chosen_province()
+    conference, session, province = report_scope(slug)
     name = f"diem-danh-{slug}-phien-{session.id}{'-' + province if province else ''}.{kind}"
     points = reports.by_point(conference, session.id, province=province)
     if kind == "csv":
@@ -316,12 +320,7 @@ def participants_file(slug: str):
 @bp.get("/attendance/print")
 @login_required
 def printable(slug: str):
-    conference = managed(slug)
-    sessions = reports.attended_sessions(conference)
-    if not sessions:
-        abort(404)
-    session = chosen_session(conference, sessions)
-    province = chosen_province()
+    conference, session, province = report_scope(slug)
     with force_locale("vi"):
         return render_template(
             "attendance/print.html", **_report_context(conference, session, province),

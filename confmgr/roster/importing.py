@@ -10,13 +10,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, utcnow
+from confmgr.db import bulk_insert, db, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, participant_name_fields
@@ -151,7 +151,7 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
                        "status": RegistrationStatus.REGISTERED, "created_at": now,
                        "updated_at": now})
     if values:
-        db.session.execute(insert(Participant.__table__), values)
+        bulk_insert(Participant.__table__, values)
         per_category = Counter(item["category_id"] for item in values)
         for category_id, count in sorted(per_category.items(), key=lambda i: i[0] or 0):
             count_registrations(point, category_id, count)
