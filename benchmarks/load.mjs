@@ -75,16 +75,20 @@ async function client(spec, index, startAt, results) {
     results.push([performance.now() - sent, answer.status]);
     planned += interval;
   }
+  finished.push(Date.now());
   agent.destroy();
 }
 
 const results = [];
+const finished = [];
 const startAt = Date.now() + 3000; // time for every client to sign in first
 await Promise.all(plan.map((spec, i) => client(spec, i, startAt, results)));
 const ok = results.filter(([, s]) => s === 200).map(([ms]) => ms).sort((a, b) => a - b);
 const pick = (share) => (ok.length ? ok[Math.min(ok.length - 1, Math.round(share * (ok.length - 1)))] : 0);
 process.stdout.write(JSON.stringify({
-  rate, requests: results.length, achieved: results.length / seconds,
+  // Over the time the requests really took: behind schedule, the last ones end late.
+  rate, requests: results.length,
+  achieved: results.length / ((Math.max(...finished) - startAt) / 1000),
   errors: results.filter(([, s]) => s !== 200).length,
   p50: pick(0.5), p95: pick(0.95), p99: pick(0.99),
 }) + "\n");
