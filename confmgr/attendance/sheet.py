@@ -117,5 +117,18 @@ def sheet_row(point: BroadcastPoint, session_id: int, participant_id: int) -> Sh
     return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]) if found else None
 
 
-def point_counts(point: BroadcastPoint, session_id: int) -> SessionPointCount | None:
-    return db.session.get(SessionPointCount, (session_id, point.id))
+@dataclass(frozen=True)
+class Counts:
+    present: int
+    late: int
+    excused: int
+    absent: int
+    headcount: int
+
+
+def point_counts(point: BroadcastPoint, session_id: int) -> Counts | None:
+    """The point's counters for the session, as plain values that outlive the transaction."""
+    found = db.session.get(SessionPointCount, (session_id, point.id))
+    if found is None:
+        return None
+    return Counts(found.present, found.late, found.excused, found.absent, found.headcount)

@@ -68,6 +68,7 @@ def point_sheet(slug: str, code: str):
     context = {"conference": conference, "point": point, "sessions": sessions,
                "session": session, "problems": problems,
                "counts": point_counts(point, session.id),
+               "registered": point.registered_count,
                "opens_closes": checkin.window(conference, session)}
     if point.headcount_only:
         return render_template("attendance/headcount.html", **context,
@@ -103,13 +104,16 @@ def mark(slug: str, code: str, session_id: int):
     except RuleBroken as broken:
         db.session.rollback()
         problems = broken.problems
-    # Committed at once: on SQLite every other check-in waits for this write lock.
-    db.session.commit()
+    # What the answer shows is read before the commit, which would expire it all and
+    # cost a query per object; on SQLite other check-ins wait meanwhile, so it is little.
+    answer = None
     if is_htmx():
-        return render_template(
-            "attendance/_marked.html", conference=conference, point=point, session=session,
-            row=sheet_row(point, session.id, int(person)), problems=problems,
-            counts=point_counts(point, session.id))
+        answer = {"row": sheet_row(point, session.id, int(person)),
+                  "counts": point_counts(point, session.id),
+                  "registered": point.registered_count}
+    db.session.commit()
+    if answer is not None:
+        return render_template("attendance/_marked.html", problems=problems, **answer)
     for problem in problems:
         flash(problem.message, "danger")
     return _back_to_sheet(slug, code, session.id, f"#p{person}")
