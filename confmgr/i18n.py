@@ -17,7 +17,11 @@ from flask import (
 )
 from flask_babel import format_decimal, get_locale, lazy_gettext as _l
 
-from confmgr.attendance.labels import ATTENDANCE_LABELS, METHOD_LABELS
+from confmgr.attendance.labels import (
+    ATTENDANCE_BUTTON_LABELS,
+    ATTENDANCE_LABELS,
+    METHOD_LABELS,
+)
 from confmgr.conferences.labels import (
     CHANGE_LABELS,
     CONFERENCE_STATUS_LABELS,
@@ -64,6 +68,7 @@ def init_app(app: Flask) -> None:
         resolved_labels=lambda labels: {key: str(label) for key, label in labels.items()},
         conference_status_labels=CONFERENCE_STATUS_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
+        attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
         method_labels=METHOD_LABELS,
     )
 

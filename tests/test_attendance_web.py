@@ -67,7 +67,8 @@ def test_coordinator_taps_each_delegate_in_and_sees_the_counts(client, demo):
     page = client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
     assert "Có mặt: 1" in page and "Đến muộn: 1" in page and "Vắng có lý do: 1" in page
     row = re.search(rf'<tr id="p{people[0][0]}">.*?</tr>', page, re.S).group(0)
-    assert 'value="%d:present" aria-pressed="true"' % people[0][0] in row
+    assert (f'value="{people[0][0]}:present" title="Có mặt" aria-pressed="true">Có mặt<'
+            in row)
 
 
 def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
@@ -79,7 +80,7 @@ def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'<tr id="p{person}" hx-swap-oob="true">' in body
-    assert f'value="{person}:late" aria-pressed="true"' in body
+    assert f'value="{person}:late" title="Đến muộn" aria-pressed="true">Muộn<' in body
     assert '<p id="sheet-counts" class="small mb-2" hx-swap-oob="true">' in body
     assert "Đến muộn: 1" in body
     assert "<html" not in body

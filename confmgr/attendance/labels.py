@@ -18,3 +18,11 @@ METHOD_LABELS = {
     CheckInMethod.SELF: _l("Tự điểm danh"),
     CheckInMethod.HEADCOUNT: _l("Báo cáo số lượng"),
 }
+
+#: On the buttons of a phone-sized sheet, where four must fit on one line.
+ATTENDANCE_BUTTON_LABELS = {
+    AttendanceStatus.PRESENT: _l("Có mặt"),
+    AttendanceStatus.LATE: _l("Muộn"),
+    AttendanceStatus.EXCUSED: _l("Có phép"),
+    AttendanceStatus.ABSENT: _l("Vắng"),
+}
