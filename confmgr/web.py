@@ -1,9 +1,14 @@
 """Small helpers every area's views share."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash
 from flask_login import current_user
 from flask_wtf import FlaskForm
+
+T = TypeVar("T")
 
 
 def show_problems(form: FlaskForm, problems) -> None:
@@ -29,3 +34,22 @@ def point_in_reach(slug: str, code: str):
     if not can_view_point(current_user, point):
         abort(403)
     return conference, point
+
+
+def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run ``action`` and commit; when it breaks a rule, roll back and flash each problem.
+
+    Returns (True, what ``action`` returned), or (False, None) after a refusal.
+    """
+    from confmgr.conferences.editing import RuleBroken
+    from confmgr.db import db
+
+    try:
+        result = action()
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        for problem in broken.problems:
+            flash(problem.message, "danger")
+        return False, None
+    return True, result

@@ -10,14 +10,13 @@ from confmgr.accounts.permissions import can_view_point
 from confmgr.attendance import checkin, codes, reports
 from confmgr.attendance.sheet import current_session
 from confmgr.calendar.subscribe import qr_svg
-from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from confmgr.web import point_in_reach
+from confmgr.web import commit_or_flash, point_in_reach
 
 bp = Blueprint("checkin_codes", __name__)
 
@@ -69,16 +68,10 @@ def confirm_scan(code: str):
             flash(problem.message, "danger")
         return redirect(url_for("checkin_codes.scan", code=code))
     method = CheckInMethod.QR if staff else CheckInMethod.SELF
-    try:
-        checkin.record(session, point, person.id, AttendanceStatus.PRESENT,
-                       user_id=current_user.id if current_user.is_authenticated else None,
-                       method=method)
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
-    else:
+    done, _outcome = commit_or_flash(lambda: checkin.record(
+        session, point, person.id, AttendanceStatus.PRESENT,
+        user_id=current_user.id if current_user.is_authenticated else None, method=method))
+    if done:
         flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=person.full_name,
                 title=session.title), "success")
     return redirect(url_for("checkin_codes.scan", code=code))

@@ -22,7 +22,7 @@ from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
-from confmgr.web import point_in_reach
+from confmgr.web import commit_or_flash, point_in_reach
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 
@@ -124,14 +124,9 @@ def mark(slug: str, code: str, session_id: int):
 def all_present(slug: str, code: str, session_id: int):
     conference, point = point_in_reach(slug, code)
     session = session_of(conference, session_id)
-    try:
-        marked = checkin.mark_all_present(session, point, user_id=current_user.id)
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
-    else:
+    done, marked = commit_or_flash(
+        lambda: checkin.mark_all_present(session, point, user_id=current_user.id))
+    if done:
         flash(_("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh.", count=marked),
               "success")
     return _back_to_sheet(slug, code, session.id)
@@ -369,13 +364,9 @@ def import_paper_list(slug: str, code: str, session_id: int):
 def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
     conference, point = point_in_reach(slug, code)
     session = session_of(conference, session_id)
-    try:
-        counts = paper_lists.confirm(point, session, current_user.id, token)
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
+    done, counts = commit_or_flash(
+        lambda: paper_lists.confirm(point, session, current_user.id, token))
+    if not done:
         return redirect(url_for("attendance.import_paper_list", slug=slug, code=code,
                                 session_id=session.id))
     flash(_("Đã ghi danh sách giấy: %(changed)d đại biểu được ghi mới hoặc sửa, "

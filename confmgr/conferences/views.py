@@ -36,7 +36,7 @@ from confmgr.conferences.models import (
 )
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
-from confmgr.web import show_problems
+from confmgr.web import commit_or_flash, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
 
@@ -219,15 +219,10 @@ def session_action(slug: str, session_id: int, action: str):
     conference = managed_conference(slug)
     session = owned(AgendaSession, conference, session_id)
     title = session.title
-    try:
-        {"cancel": editing.cancel_session, "reinstate": editing.reinstate_session,
-         "delete": editing.delete_session}[action](session)
-    except editing.RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
-    else:
-        db.session.commit()
+    act = {"cancel": editing.cancel_session, "reinstate": editing.reinstate_session,
+           "delete": editing.delete_session}[action]
+    done, _result = commit_or_flash(lambda: act(session))
+    if done:
         flash({
             "cancel": _("Đã hủy phiên «%(title)s».", title=title),
             "reinstate": _("Đã khôi phục phiên «%(title)s».", title=title),
@@ -447,13 +442,8 @@ def import_calendar(slug: str):
 @login_required
 def confirm_calendar_import(slug: str, token: str):
     conference = managed_conference(slug)
-    try:
-        counts = ics_import.confirm(conference, current_user.id, token)
-        db.session.commit()
-    except editing.RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
+    done, counts = commit_or_flash(lambda: ics_import.confirm(conference, current_user.id, token))
+    if not done:
         return redirect(url_for("agenda.import_calendar", slug=slug))
     flash(_("Đã nhập từ tệp lịch: %(created)d phiên mới, %(updated)d phiên cập nhật, "
             "%(skipped)d bỏ qua.", created=counts.created, updated=counts.updated,

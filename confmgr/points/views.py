@@ -33,7 +33,7 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import point_in_reach, show_problems
+from confmgr.web import commit_or_flash, point_in_reach, show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -237,17 +237,11 @@ def record_test(slug: str, code: str):
     form = TestResultForm()
     form.slot.choices = _slot_choices(conference)
     if form.validate_on_submit():
-        try:
-            connection.record_result(
-                point, ConnectionTestStatus(form.status.data), form.note.data or "",
-                current_user, int(form.slot.data) if form.slot.data else None,
-            )
-            db.session.commit()
-        except RuleBroken as broken:
-            db.session.rollback()
-            for problem in broken.problems:
-                flash(problem.message, "danger")
-        else:
+        done, _result = commit_or_flash(lambda: connection.record_result(
+            point, ConnectionTestStatus(form.status.data), form.note.data or "",
+            current_user, int(form.slot.data) if form.slot.data else None,
+        ))
+        if done:
             flash(_("Đã ghi kết quả chạy thử."), "success")
     else:
         flash(_("Hãy chọn Đạt hoặc Không đạt."), "danger")

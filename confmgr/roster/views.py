@@ -19,7 +19,7 @@ from confmgr.roster import importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import point_in_reach, show_problems
+from confmgr.web import commit_or_flash, point_in_reach, show_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
 
@@ -179,13 +179,8 @@ def import_file(slug: str, code: str):
 @login_required
 def confirm_import(slug: str, code: str, token: str):
     conference, point = point_in_reach(slug, code)
-    try:
-        count = importing.confirm(point, current_user.id, token)
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
+    done, count = commit_or_flash(lambda: importing.confirm(point, current_user.id, token))
+    if not done:
         return redirect(url_for("roster.import_file", slug=slug, code=code))
     flash(_("Đã nhập %(count)d đại biểu.", count=count), "success")
     return redirect(url_for("roster.index", slug=slug, code=code))
