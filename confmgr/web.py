@@ -26,11 +26,9 @@ def show_problems(form: FlaskForm, problems) -> None:
 def point_in_reach(slug: str, code: str):
     """The conference and one of its points, if the current user may work on that point."""
     from confmgr.accounts.permissions import can_view_point
-    from confmgr.conferences.services import conference_by_slug
-    from confmgr.points.services import point_by_code
+    from confmgr.points.services import conference_and_point
 
-    conference = conference_by_slug(slug)
-    point = point_by_code(conference.id, code)
+    conference, point = conference_and_point(slug, code)
     if not can_view_point(current_user, point):
         abort(403)
     return conference, point

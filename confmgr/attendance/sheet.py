@@ -96,27 +96,6 @@ def sheet(point: BroadcastPoint, query: SheetQuery) -> Sheet:
     return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4]) for r in found], total)
 
 
-@cache
-def _one_row():
-    return (
-        select(Participant.id, Participant.full_name, Participant.position, Category.name,
-               Attendance.status)
-        .outerjoin(Category, Category.id == Participant.category_id)
-        .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
-                                    Attendance.session_id == bindparam("session_id")))
-        .where(Participant.id == bindparam("participant_id"),
-               Participant.point_id == bindparam("point_id"),
-               Participant.status == RegistrationStatus.REGISTERED)
-    )
-
-
-def sheet_row(point: BroadcastPoint, session_id: int, participant_id: int) -> SheetRow | None:
-    """One delegate's line, after a tap (built once: it answers every tap)."""
-    found = db.session.execute(_one_row(), {"session_id": session_id, "point_id": point.id,
-                                            "participant_id": participant_id}).first()
-    return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]) if found else None
-
-
 @dataclass(frozen=True)
 class Counts:
     present: int
@@ -132,3 +111,34 @@ def point_counts(point: BroadcastPoint, session_id: int) -> Counts | None:
     if found is None:
         return None
     return Counts(found.present, found.late, found.excused, found.absent, found.headcount)
+
+
+@cache
+def _tap_answer():
+    counts = SessionPointCount
+    return (
+        select(Participant.id, Participant.full_name, Participant.position, Category.name,
+               Attendance.status, counts.present, counts.late, counts.excused, counts.absent,
+               counts.headcount)
+        .outerjoin(Category, Category.id == Participant.category_id)
+        .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
+                                    Attendance.session_id == bindparam("session_id")))
+        .outerjoin(counts, and_(counts.session_id == bindparam("session_id"),
+                                counts.point_id == Participant.point_id))
+        .where(Participant.id == bindparam("participant_id"),
+               Participant.point_id == bindparam("point_id"),
+               Participant.status == RegistrationStatus.REGISTERED)
+    )
+
+
+def tap_answer(point: BroadcastPoint, session_id: int,
+               participant_id: int) -> tuple[SheetRow | None, Counts | None]:
+    """The delegate's line and the point's counts after a tap, in one query (every tap at
+    every point asks for them)."""
+    found = db.session.execute(_tap_answer(), {
+        "session_id": session_id, "point_id": point.id, "participant_id": participant_id,
+    }).first()
+    if found is None:  # not this point's delegate: the counts alone
+        return None, point_counts(point, session_id)
+    counts = None if found[5] is None else Counts(*found[5:])
+    return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]), counts

@@ -12,7 +12,13 @@ from confmgr.attendance import checkin, reports
 from confmgr.attendance import importing as paper_lists
 from confmgr.attendance.labels import ATTENDANCE_LABELS
 from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
-from confmgr.attendance.sheet import SheetQuery, current_session, point_counts, sheet, sheet_row
+from confmgr.attendance.sheet import (
+    SheetQuery,
+    current_session,
+    point_counts,
+    sheet,
+    tap_answer,
+)
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.services import conference_by_slug
@@ -108,9 +114,8 @@ def mark(slug: str, code: str, session_id: int):
     # cost a query per object; on SQLite other check-ins wait meanwhile, so it is little.
     answer = None
     if is_htmx():
-        answer = {"row": sheet_row(point, session.id, int(person)),
-                  "counts": point_counts(point, session.id),
-                  "registered": point.registered_count}
+        row, counts = tap_answer(point, session.id, int(person))
+        answer = {"row": row, "counts": counts, "registered": point.registered_count}
     db.session.commit()
     if answer is not None:
         return render_template("attendance/_marked.html", problems=problems, **answer)

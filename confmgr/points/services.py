@@ -23,6 +23,21 @@ _BY_CODE = select(BroadcastPoint).where(BroadcastPoint.conference_id == bindpara
                                         BroadcastPoint.code == bindparam("code"))
 
 
+_WITH_CONFERENCE = (
+    select(Conference, BroadcastPoint)
+    .join(BroadcastPoint, BroadcastPoint.conference_id == Conference.id)
+    .where(Conference.slug == bindparam("slug"), BroadcastPoint.code == bindparam("code"))
+)
+
+
+def conference_and_point(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
+    """Both in one query: every page of a point, and every check-in, starts here."""
+    found = db.session.execute(_WITH_CONFERENCE, {"slug": slug, "code": code}).first()
+    if found is None:
+        abort(404)
+    return found[0], found[1]
+
+
 def point_by_code(conference_id: int, code: str) -> BroadcastPoint:
     point = db.session.scalar(_BY_CODE, {"conference_id": conference_id, "code": code})
     if point is None:
