@@ -60,17 +60,32 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
         session_kind_labels=SESSION_KIND_LABELS,
         # Resolved once per page: lazy strings cost a catalogue lookup at every use.
-        resolved_kind_labels=lambda: {k: str(label) for k, label in SESSION_KIND_LABELS.items()},
+        resolved_kind_labels=lambda: resolved_labels(SESSION_KIND_LABELS),
         change_labels=CHANGE_LABELS,
         point_level_labels=POINT_LEVEL_LABELS,
         test_status_labels=TEST_STATUS_LABELS,
         progress_labels=PROGRESS_LABELS,
-        resolved_labels=lambda labels: {key: str(label) for key, label in labels.items()},
+        resolved_labels=resolved_labels,
         conference_status_labels=CONFERENCE_STATUS_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
         attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
         method_labels=METHOD_LABELS,
     )
+
+
+_RESOLVED: dict[tuple[int, str], dict] = {}
+
+
+def resolved_labels(labels: dict) -> dict:
+    """A dict of lazy labels as plain strings in the current language.
+
+    Resolved once per process and language: a lazy string costs a catalogue lookup at every
+    use, and the same few label dicts are used on every page.
+    """
+    key = (id(labels), str(get_locale()))
+    if key not in _RESOLVED:
+        _RESOLVED[key] = {name: str(label) for name, label in labels.items()}
+    return _RESOLVED[key]
 
 
 def format_day(value: date) -> str:
