@@ -109,18 +109,16 @@ class AttendanceChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-_COUNT_COLUMNS = ("present", "late", "excused", "absent", "headcount")
+COUNT_COLUMNS = ("present", "late", "excused", "absent", "headcount")
 
 
-class SessionPointCount(db.Model):
-    """Running totals of one point in one session, changed with every check-in."""
+def _counts_never_negative() -> tuple[CheckConstraint, ...]:
+    return tuple(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
+                 for name in COUNT_COLUMNS)
 
-    __tablename__ = "session_point_counts"
-    __table_args__ = (
-        *(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
-          for name in _COUNT_COLUMNS),
-        Index("ix_session_point_counts_conference", "conference_id", "session_id"),
-    )
+
+class Counters:
+    """The totals both counter tables keep, per status and reported heads."""
 
     session_id: Mapped[int] = mapped_column(
         ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
@@ -135,28 +133,28 @@ class SessionPointCount(db.Model):
     absent: Mapped[int] = mapped_column(default=0)
     #: Reported by points that count heads instead of naming delegates.
     headcount: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SessionPointCategoryCount(db.Model):
+class SessionPointCount(Counters, db.Model):
+    """Running totals of one point in one session, changed with every check-in."""
+
+    __tablename__ = "session_point_counts"
+    __table_args__ = (
+        *_counts_never_negative(),
+        Index("ix_session_point_counts_conference", "conference_id", "session_id"),
+    )
+
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, sort_order=1)
+
+
+class SessionPointCategoryCount(Counters, db.Model):
     """The same totals split by the delegates' category (0: no category)."""
 
     __tablename__ = "session_point_category_counts"
     __table_args__ = (
-        *(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
-          for name in _COUNT_COLUMNS),
+        *_counts_never_negative(),
         Index("ix_session_point_category_counts_conference", "conference_id", "session_id"),
     )
 
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
-    point_id: Mapped[int] = mapped_column(
-        ForeignKey("broadcast_points.id", ondelete="CASCADE"), primary_key=True)
-    category_ref: Mapped[int] = mapped_column(primary_key=True)
-    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
-    province_code: Mapped[str] = mapped_column(String(10), default="")
-    present: Mapped[int] = mapped_column(default=0)
-    late: Mapped[int] = mapped_column(default=0)
-    excused: Mapped[int] = mapped_column(default=0)
-    absent: Mapped[int] = mapped_column(default=0)
-    headcount: Mapped[int] = mapped_column(default=0)
+    # After the inherited columns, so the key reads (session, point, category).
+    category_ref: Mapped[int] = mapped_column(primary_key=True, sort_order=1)
