@@ -311,7 +311,14 @@ def test_report_files_have_the_same_figures(client, demo):
     response = client.get(f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}")
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.data))
     assert book.sheet_names == ["Tổng hợp theo phiên", "Theo tỉnh", "Theo điểm cầu",
-                                "Theo thành phần"]
+                                "Theo thành phần", "Thiếu thành phần", "Điểm danh theo giờ"]
+    missing = book.get_sheet_by_name("Thiếu thành phần").to_python()
+    assert len(missing) == 1 + 16
+    assert missing[1] == ["00004", "Điểm cầu phường Ba Đình", "01", "Bí thư, Phó Bí thư cấp ủy",
+                          0, 1]
+    arrivals = book.get_sheet_by_name("Điểm danh theo giờ").to_python()
+    assert arrivals[0] == ["Từ", "Số người đến"]
+    assert sum(row[1] for row in arrivals[1:]) == 10
     provinces = book.get_sheet_by_name("Theo tỉnh").to_python()
     assert provinces[0][:4] == ["Mã tỉnh", "Tỉnh, thành phố", "Đăng ký", "Có mặt"]
     assert provinces[2][:9] == ["22", "Tỉnh Quảng Ninh", 115, 6, 1, 1, 1, 86, 20]

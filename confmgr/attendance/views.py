@@ -297,6 +297,14 @@ def report_file(slug: str, kind: str):
     sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
                    ([r.name or "Không xác định", *_tally_cells(r.tally)]
                     for r in reports.by_category(conference, session.id, province))))
+    missing, _total = reports.compliance(conference, session.id, province, limit=100_000)
+    sheets.append(("Thiếu thành phần", ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần",
+                                        "Dự", "Cần"],
+                   ([m.code, m.name, m.province_code, m.category, m.attended, m.need]
+                    for m in missing)))
+    sheets.append(("Điểm danh theo giờ", ["Từ", "Số người đến"],
+                   ([at.astimezone(tz).strftime("%H:%M %d/%m/%Y"), count] for at, count in
+                    reports.checkins_over_time(conference, session, province=province))))
     return xlsx_workbook_response(name, sheets)
 
 
