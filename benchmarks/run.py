@@ -96,16 +96,18 @@ def get_ok(client, url: str) -> None:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
 
 
+def page_result(name: str, ctx: Context, client, url: str) -> Result:
+    """Median and p95 of GET ``url``, as the benchmark ``name``."""
+    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
+    return Result(name, median, "ms", p95=p95)
+
+
 @benchmark("agenda.public_page")
 def agenda_public_page(ctx: Context) -> Result:
     """Median time to render the demo conference's public agenda."""
     from confmgr.demo.loader import SLUG
 
-    client = ctx.app.test_client()
-    median, p95 = median_and_p95(
-        timings_ms(lambda: get_ok(client, f"/c/{SLUG}/"), ctx.repeat)
-    )
-    return Result("agenda.public_page", median, "ms", p95=p95)
+    return page_result("agenda.public_page", ctx, ctx.app.test_client(), f"/c/{SLUG}/")
 
 
 BIG_AGENDA = "bench-200"
@@ -114,21 +116,14 @@ BIG_AGENDA = "bench-200"
 @benchmark("agenda.public_page_200", needs=("big_agenda",))
 def agenda_public_page_200(ctx: Context) -> Result:
     """The public agenda of a published 200-session conference."""
-    client = ctx.app.test_client()
-    median, p95 = median_and_p95(
-        timings_ms(lambda: get_ok(client, f"/c/{BIG_AGENDA}/"), ctx.repeat)
-    )
-    return Result("agenda.public_page_200", median, "ms", p95=p95)
+    return page_result("agenda.public_page_200", ctx, ctx.app.test_client(), f"/c/{BIG_AGENDA}/")
 
 
 @benchmark("agenda.edit_page_200", needs=("big_agenda",))
 def agenda_edit_page_200(ctx: Context) -> Result:
     """The organisers' agenda editor for the same 200 sessions."""
-    client = organiser_client(ctx)
-    median, p95 = median_and_p95(
-        timings_ms(lambda: get_ok(client, f"/manage/c/{BIG_AGENDA}/agenda"), ctx.repeat)
-    )
-    return Result("agenda.edit_page_200", median, "ms", p95=p95)
+    return page_result("agenda.edit_page_200", ctx, organiser_client(ctx),
+                       f"/manage/c/{BIG_AGENDA}/agenda")
 
 
 @benchmark("ics.conference_200", needs=("big_agenda",))
@@ -147,11 +142,8 @@ def ics_conference_200(ctx: Context) -> Result:
 @benchmark("ics.conference_200_warm", needs=("big_agenda",))
 def ics_conference_200_warm(ctx: Context) -> Result:
     """The same feed once its events are built for this version (what most requests get)."""
-    client = ctx.app.test_client()
-    median, p95 = median_and_p95(
-        timings_ms(lambda: get_ok(client, f"/c/{BIG_AGENDA}/agenda.ics"), ctx.repeat)
-    )
-    return Result("ics.conference_200_warm", median, "ms", p95=p95)
+    return page_result("ics.conference_200_warm", ctx, ctx.app.test_client(),
+                       f"/c/{BIG_AGENDA}/agenda.ics")
 
 
 @benchmark("ics.not_modified", needs=("big_agenda",))
@@ -447,10 +439,8 @@ def roster_point_list_500(ctx: Context) -> Result:
     """A point's delegate list page with 500 delegates, in Vietnamese order."""
     from confmgr.demo.loader import SLUG
 
-    client = organiser_client(ctx)
-    url = f"/manage/c/{SLUG}/points/BENCH-500/delegates"
-    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
-    return Result("roster.point_list_500", median, "ms", p95=p95)
+    return page_result("roster.point_list_500", ctx, organiser_client(ctx),
+                       f"/manage/c/{SLUG}/points/BENCH-500/delegates")
 
 
 def build_point_500() -> None:
