@@ -526,12 +526,41 @@ def attendance_checkin_max_rps(ctx: Context) -> Result:
     return Result("attendance.checkin_max_rps", best, "rps")
 
 
+# ---------------------------------------------------------------- questions
+
+import questions_bench  # noqa: E402
+
+
+def _triage(ctx: Context, name: str, query: str = "") -> Result:
+    return page_result(name, ctx, organiser_client(ctx),
+                       f"/manage/c/{attendance_bench.NATIONAL}/questions{query}")
+
+
+@benchmark("questions.triage_20k", needs=("national_points", "questions"))
+def questions_triage_20k(ctx: Context) -> Result:
+    """The triage page over 20,000 questions: newest first, with the per-topic queue."""
+    return _triage(ctx, "questions.triage_20k")
+
+
+@benchmark("questions.triage_20k_search", needs=("national_points", "questions"))
+def questions_triage_20k_search(ctx: Context) -> Result:
+    """The same, searching without diacritics and sorted by the points that asked."""
+    return _triage(ctx, "questions.triage_20k_search", "?q=phan+cong+cap+uy&sort=most")
+
+
+@benchmark("questions.triage_20k_province", needs=("national_points", "questions"))
+def questions_triage_20k_province(ctx: Context) -> Result:
+    """The same, the questions asked from one province (Nghệ An), duplicates included."""
+    return _triage(ctx, "questions.triage_20k_province", "?province=40&status=new")
+
+
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.loader import load_demo
 
     builders = {"big_agenda": build_big_agenda, "national_points": build_national_points,
                 "point_500": build_point_500,
-                "national_attendance": attendance_bench.build_national_attendance}
+                "national_attendance": attendance_bench.build_national_attendance,
+                "questions": questions_bench.build_questions}
     needed = {need for name in selected for need in NEEDS[name]}
     with app.app_context():
         upgrade()

@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from confmgr.extensions import csrf, login_manager, migrate
     from confmgr.points import views as points_views
     from confmgr.public import views as public_views
+    from confmgr.questions import views as question_views
     from confmgr.roster import conference_views as delegate_views
     from confmgr.roster import views as roster_views
 
@@ -51,6 +52,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(delegate_views.bp)
     app.register_blueprint(attendance_views.bp)
     app.register_blueprint(checkin_code_views.bp)
+    app.register_blueprint(question_views.bp)
     app.register_blueprint(i18n.bp)
     errors.init_app(app)
     cli.init_app(app)

@@ -68,6 +68,15 @@ class AttendanceStatus(enum.StrEnum):
     ABSENT = "absent"
 
 
+class QuestionStatus(enum.StrEnum):
+    """Where a question (vướng mắc) stands; a merged duplicate follows its question."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    PUBLISHED = "published"
+
+
 class CheckInMethod(enum.StrEnum):
     MANUAL = "manual"
     QR = "qr"
@@ -81,6 +90,8 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     ORGANISER = "organiser"
     COORDINATOR = "coordinator"
+    #: A presenter's own account: the questions on their topics, nothing else.
+    PRESENTER = "presenter"
 
 
 def db_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:

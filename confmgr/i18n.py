@@ -29,6 +29,7 @@ from confmgr.conferences.labels import (
 )
 from confmgr.extensions import babel
 from confmgr.points.labels import POINT_LEVEL_LABELS, PROGRESS_LABELS, TEST_STATUS_LABELS
+from confmgr.questions.labels import QUESTION_STATUS_COLOURS, QUESTION_STATUS_LABELS
 
 bp = Blueprint("i18n", __name__)
 
@@ -70,6 +71,8 @@ def init_app(app: Flask) -> None:
         attendance_labels=ATTENDANCE_LABELS,
         attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
         method_labels=METHOD_LABELS,
+        question_status_labels=QUESTION_STATUS_LABELS,
+        question_status_colours=QUESTION_STATUS_COLOURS,
     )
 
 

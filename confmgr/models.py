@@ -19,6 +19,7 @@ from confmgr.conferences.models import (
     session_presenters,
 )
 from confmgr.points.models import BroadcastPoint, ConnectionTestResult, ConnectionTestSlot
+from confmgr.questions.models import Question
 from confmgr.roster.models import (
     Category,
     CategoryRequirement,
@@ -43,6 +44,7 @@ __all__ = [
     "Participant",
     "PointCategoryRegistration",
     "Presenter",
+    "Question",
     "Room",
     "SessionPointCategoryCount",
     "SessionPointCount",

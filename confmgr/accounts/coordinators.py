@@ -24,7 +24,7 @@ def generate_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def _hash(password: str) -> str:
+def hash_generated(password: str) -> str:
     return generate_password_hash(
         password, method=current_app.config["GENERATED_PASSWORD_HASH_METHOD"]
     )
@@ -45,7 +45,7 @@ def create_coordinator(
         raise AccountError(f"the login {login} is already taken")
     password = generate_password()
     user = User(email=login, display_name=display_name.strip() or login, role=Role.COORDINATOR,
-                password_hash=_hash(password))
+                password_hash=hash_generated(password))
     user.points = list(points)
     db.session.add(user)
     record("coordinator.create", target=user, login=login,
@@ -75,7 +75,7 @@ def create_for_points(
             continue
         password = generate_password()
         created.append((point, login, password))
-        rows.append({"email": login, "password_hash": _hash(password), "active": True,
+        rows.append({"email": login, "password_hash": hash_generated(password), "active": True,
                      "display_name": f"Điều phối {point.name}", "role": Role.COORDINATOR,
                      "created_at": now})
     if rows:

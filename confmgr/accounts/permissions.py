@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from confmgr.accounts.models import User, conference_organisers, point_coordinators
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, session_presenters
 from confmgr.db import db
 from confmgr.enums import Role, Visibility
 from confmgr.points.models import BroadcastPoint
@@ -39,6 +39,9 @@ def managed_conferences(user: User) -> Select[tuple[Conference]]:
         return query.join(
             conference_organisers, conference_organisers.c.conference_id == Conference.id
         ).where(conference_organisers.c.user_id == user.id)
+    if user.role == Role.PRESENTER:
+        return query.where(Conference.id.in_(
+            select(Presenter.conference_id).where(Presenter.user_id == user.id)))
     return query.where(Conference.id.in_(_coordinated_conference_ids(user)))
 
 
@@ -109,4 +112,48 @@ def can_read_conference(user: User, conference: Conference) -> bool:
             point_coordinators.c.point_id == BroadcastPoint.id,
             BroadcastPoint.conference_id == conference.id,
         ))))
+    if user.role == Role.PRESENTER:
+        return bool(presenter_ids(user, conference.id))
     return manages_conference(user, conference)
+
+
+# ---------------------------------------------------------------- questions
+
+
+def presenter_ids(user: User, conference_id: int) -> list[int]:
+    """The presenter entries of the conference that the user's account speaks for."""
+    if not user.is_authenticated or user.role != Role.PRESENTER:
+        return []
+    return list(db.session.scalars(select(Presenter.id).where(
+        Presenter.user_id == user.id, Presenter.conference_id == conference_id)))
+
+
+def presented_topic_ids(user: User, conference_id: int) -> list[int]:
+    """The topics of every session a presenter's account presents in the conference."""
+    ids = presenter_ids(user, conference_id)
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(AgendaSession.topic_id).distinct()
+        .join(session_presenters, session_presenters.c.session_id == AgendaSession.id)
+        .where(session_presenters.c.presenter_id.in_(ids),
+               AgendaSession.topic_id.is_not(None))))
+
+
+def can_triage_questions(user: User, conference: Conference) -> bool:
+    """Organisers triage every question; presenters those of their topics."""
+    return manages_conference(user, conference) or bool(presenter_ids(user, conference.id))
+
+
+def questions_in_reach(user: User, conference: Conference) -> ColumnElement[bool]:
+    """A filter on ``Question`` rows: the organisers' every question of the conference; a
+    presenter's those on their topics or assigned to them; nobody else's any."""
+    from confmgr.questions.models import Question
+
+    if manages_conference(user, conference):
+        return true()
+    ids = presenter_ids(user, conference.id)
+    if not ids:
+        return false()
+    return or_(Question.topic_id.in_(presented_topic_ids(user, conference.id)),
+               Question.assignee_id.in_(ids))

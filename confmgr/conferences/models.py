@@ -155,6 +155,9 @@ class Presenter(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(300), default="")
     unit: Mapped[str] = mapped_column(String(300), default="")
+    #: The presenter's own account, which answers the questions on their topics.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
 
 session_presenters = Table(

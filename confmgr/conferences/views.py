@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from confmgr.accounts import presenters as presenter_accounts
+from confmgr.accounts.models import User
 from confmgr.accounts.permissions import manages_conference
+from confmgr.accounts.services import AccountError
 from confmgr.conferences import editing, ics_import, materials, publishing, services
 from confmgr.conferences.forms import (
     CalendarUploadForm,
@@ -341,12 +344,39 @@ def remove_material(slug: str, material_id: int):
 @bp.get("/c/<slug>/presenters")
 @login_required
 def presenters(slug: str):
-    conference = managed_conference(slug)
-    rows = db.session.scalars(
-        select(Presenter).where(Presenter.conference_id == conference.id).order_by(Presenter.name)
-    )
+    return _presenters_page(managed_conference(slug))
+
+
+def _presenters_page(conference: Conference, handed_out: tuple[str, str] | None = None):
+    rows = db.session.execute(
+        select(Presenter, User.email).outerjoin(User, User.id == Presenter.user_id)
+        .where(Presenter.conference_id == conference.id).order_by(Presenter.name))
     return render_template("agenda/presenters.html", conference=conference,
-                           presenters=list(rows))
+                           presenters=list(rows), handed_out=handed_out,
+                           login_for=presenter_accounts.login_for)
+
+
+@bp.post("/c/<slug>/presenters/<int:presenter_id>/account")
+@login_required
+def presenter_account(slug: str, presenter_id: int):
+    """An account for the presenter to answer the questions on their topics."""
+    conference = managed_conference(slug)
+    presenter = owned(Presenter, conference, presenter_id)
+    login = request.form.get("login", "").strip() or presenter_accounts.login_for(
+        conference, presenter)
+    try:
+        user, password = presenter_accounts.give_account(presenter, login)
+        db.session.commit()
+    except AccountError:
+        db.session.rollback()
+        flash(_("Không tạo được tài khoản: tên đăng nhập %(login)s đã dùng cho loại tài khoản "
+                "khác, hoặc báo cáo viên đã có tài khoản.", login=login), "danger")
+        return redirect(url_for("agenda.presenters", slug=slug))
+    if password is None:
+        flash(_("Đã gắn báo cáo viên với tài khoản %(login)s có sẵn.", login=user.email),
+              "success")
+        return redirect(url_for("agenda.presenters", slug=slug))
+    return _presenters_page(conference, (user.email, password))
 
 
 @bp.route("/c/<slug>/presenters/new", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from confmgr.enums import (
 )
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import refresh_registered_counts
+from confmgr.questions import services as questions
 from confmgr.roster.models import Category, CategoryRequirement, Participant
 
 SLUG = "tap-huan-cap-xa-2025"
@@ -51,7 +52,13 @@ COORDINATOR = DemoAccount(
     "quangninh@example.org", "demo-quangninh-2025", "Điều phối điểm cầu Quảng Ninh",
     Role.COORDINATOR,
 )
-DEMO_ACCOUNTS = (ADMIN, ORGANISER, COORDINATOR)
+PRESENTER = DemoAccount(
+    "baocaovien@example.org", "demo-baocaovien-2025", "Lãnh đạo Ban Tổ chức Trung ương",
+    Role.PRESENTER,
+)
+DEMO_ACCOUNTS = (ADMIN, ORGANISER, COORDINATOR, PRESENTER)
+#: The presenter entry the presenter account speaks for.
+PRESENTER_KEY = "btctw"
 
 CONFERENCE = {
     "slug": SLUG,
@@ -268,6 +275,7 @@ def load_demo() -> bool:
     users[ORGANISER.email].conferences.append(conference)
     users[COORDINATOR.email].points.append(points["22"])
     _add_check_ins(conference, sessions, participants, points, users[COORDINATOR.email])
+    _add_questions(conference, points, users)
 
     record("demo.load", target=conference, conference_id=conference.id)
     publish(conference, users[ORGANISER.email], "Chương trình chính thức của hội nghị.")
@@ -375,6 +383,68 @@ def _ensure_accounts() -> dict[str, User]:
         )
         users[account.email] = user
     return users
+
+
+#: (point code, topic number or None, asker, question); questions of one group are merged
+#: into its first.
+QUESTION_GROUPS = (
+    (("06811", "1", "Trần Văn Hùng, Bí thư chi bộ khu 3",
+      "Sau sắp xếp, đảng bộ xã có hơn 60 chi bộ trực thuộc; việc phân công cấp ủy viên phụ "
+      "trách chi bộ thực hiện như thế nào cho phù hợp?"),
+     ("06688", "1", "",
+      "Đề nghị hướng dẫn cách phân công cấp ủy viên phụ trách chi bộ khi số chi bộ trực thuộc "
+      "đảng bộ xã tăng nhiều sau sắp xếp."),
+     ("00004", "1", "",
+      "Số chi bộ trực thuộc tăng gấp đôi sau hợp nhất, cấp ủy viên phụ trách chi bộ được "
+      "phân công ra sao?")),
+    (("00070", "1", "",
+      "Việc bố trí bí thư chi bộ đồng thời là trưởng thôn, tổ trưởng tổ dân phố có bắt buộc "
+      "không?"),),
+    (("06793", "2", "Nguyễn Thị Lan, Phó Bí thư Đảng ủy",
+      "Thời hạn chuyển sinh hoạt đảng khi đảng viên chuyển công tác sang xã mới được tính "
+      "như thế nào?"),),
+    (("31", "2", "",
+      "Đảng viên đi làm ăn xa trên 12 tháng có được miễn sinh hoạt đảng không, thủ tục ra "
+      "sao?"),),
+    (("40", "3", "",
+      "Ủy ban kiểm tra đảng ủy xã mới có bao nhiêu thành viên, có thành viên chuyên trách "
+      "không?"),),
+    (("79", None, "",
+      "Đề nghị Ban Tổ chức gửi tài liệu các chuyên đề bằng bản điện tử trước hội nghị để "
+      "các điểm cầu in sao."),),
+)
+#: The answer the first group's question carries, published in the demo's digest.
+DEMO_ANSWER = (
+    "Ban thường vụ đảng ủy xã phân công mỗi cấp ủy viên phụ trách một số chi bộ theo địa "
+    "bàn, bảo đảm chi bộ nào cũng có cấp ủy viên phụ trách; bảng phân công được thông báo "
+    "đến từng chi bộ và rà soát lại sau mỗi lần kiện toàn cấp ủy."
+)
+
+
+def _add_questions(conference: Conference, points: dict[str, BroadcastPoint],
+                   users: dict[str, User]) -> None:
+    """A few questions from the points: one merged from three, answered and published,
+    one assigned to the presenter who has the demo's presenter account."""
+    topics = {t.number: t.id for t in db.session.scalars(
+        select(Topic).where(Topic.conference_id == conference.id))}
+    presenter = db.session.scalar(select(Presenter).where(
+        Presenter.conference_id == conference.id, Presenter.name == PRESENTERS[PRESENTER_KEY][0]))
+    presenter.user_id = users[PRESENTER.email].id
+    firsts = []
+    for group in QUESTION_GROUPS:
+        raised = []
+        for code, topic, asker, body in group:
+            name, _comma, position = asker.partition(", ")
+            raised += questions.raise_questions(
+                conference, points[code], [(0, body)],
+                topic_id=topics[topic] if topic else None,
+                asker=questions.Asker(name, position))
+        if raised[1:]:
+            questions.merge(raised[0], raised[1:])
+        firsts.append(raised[0])
+    questions.answer(firsts[0], DEMO_ANSWER, user_id=users[PRESENTER.email].id)
+    questions.assign([firsts[0], firsts[2]], presenter)
+    questions.publish([firsts[0]])
 
 
 def _add_check_ins(

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+
+from confmgr.conferences.forms import optional_int
+from confmgr.forms import Form
+
+
+class RaiseForm(Form):
+    # Lengths are checked by the service, which names the line of a pasted list.
+    topic = SelectField(_l("Chuyên đề"), coerce=optional_int)
+    body = TextAreaField(_l("Câu hỏi, khó khăn, vướng mắc"))
+    as_list = BooleanField(_l("Nhiều câu hỏi, mỗi dòng một câu"))
+    asker_name = StringField(_l("Người hỏi (không bắt buộc)"))
+    asker_position = StringField(_l("Chức vụ người hỏi (không bắt buộc)"))
+
+
+class AnswerForm(Form):
+    answer = TextAreaField(_l("Trả lời"))
+
+
+class EditForm(Form):
+    topic = SelectField(_l("Chuyên đề"), coerce=optional_int)
+    body = TextAreaField(_l("Nội dung câu hỏi"))
+
+
+class AssignForm(Form):
+    presenter = SelectField(_l("Giao cho báo cáo viên"), coerce=optional_int)
+
+
+class ActionForm(Form):
+    """A button that changes something: only its CSRF token to check."""

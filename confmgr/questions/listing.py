@@ -1,0 +1,294 @@
+"""Reading questions: the triage queue, similar questions, the digest and the counts."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from confmgr.conferences.models import Conference, Topic
+from confmgr.db import db
+from confmgr.enums import QuestionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.points.official import provinces
+from confmgr.questions.models import Question
+from confmgr.text import fold
+
+SORTS = ("new", "old", "most")
+#: The topic filter's value for questions about no one topic.
+GENERAL = "general"
+
+
+@dataclass(frozen=True)
+class TriageQuery:
+    text: str = ""
+    topic: str = ""
+    status: str = ""
+    province: str = ""
+    sort: str = "new"
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_args(cls, args) -> TriageQuery:
+        topic = args.get("topic", "")
+        page = args.get("page", "1")
+        return cls(
+            text=args.get("q", "").strip()[:200],
+            topic=topic if topic == GENERAL or topic.isdigit() else "",
+            status=args.get("status", "") if args.get("status") in set(QuestionStatus) else "",
+            province=args.get("province", "").strip()[:10],
+            sort=args.get("sort") if args.get("sort") in SORTS else "new",
+            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    def args(self, **changes) -> dict:
+        """The query as URL arguments, for links to other pages of the same list."""
+        values = {"q": self.text, "topic": self.topic, "status": self.status,
+                  "province": self.province, "sort": self.sort, "page": self.page}
+        values.update(changes)
+        if values["page"] == 1:
+            del values["page"]
+        if values["sort"] == "new":
+            del values["sort"]
+        return {name: value for name, value in values.items() if value != ""}
+
+
+@dataclass
+class TriagePage:
+    items: list[Question]
+    total: int
+    query: TriageQuery
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, ceil(self.total / self.query.per_page))
+
+
+def _like_words(column, text: str) -> list[ColumnElement[bool]]:
+    """One LIKE per folded word, so "dang vien" finds "Đảng viên" and "đảng viên mới"."""
+    conditions = []
+    for word in fold(text).split()[:10]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(column.like(f"%{escaped}%", escape="\\"))
+    return conditions
+
+
+def asked_from_province(province_code: str) -> ColumnElement[bool]:
+    """A standing question that some point of the province asked, itself or a duplicate."""
+    asked = aliased(Question)
+    return exists().where(
+        or_(asked.id == Question.id, asked.merged_into_id == Question.id),
+        BroadcastPoint.id == asked.point_id, BroadcastPoint.province_code == province_code)
+
+
+def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuery) -> TriagePage:
+    """One page of the standing questions in reach that match the filters."""
+    conditions = [Question.conference_id == conference.id, Question.merged_into_id.is_(None),
+                  reach, *_like_words(Question.search_text, query.text)]
+    if query.topic == GENERAL:
+        conditions.append(Question.topic_id.is_(None))
+    elif query.topic:
+        conditions.append(Question.topic_id == int(query.topic))
+    if query.status:
+        conditions.append(Question.status == QuestionStatus(query.status))
+    if query.province:
+        conditions.append(asked_from_province(query.province))
+    where = and_(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(Question).where(where))
+    order = {"new": (Question.raised_at.desc(), Question.id.desc()),
+             "old": (Question.raised_at, Question.id),
+             "most": (Question.points_count.desc(), Question.id)}[query.sort]
+    items = db.session.scalars(
+        select(Question).where(where).order_by(*order)
+        .options(joinedload(Question.topic), joinedload(Question.point),
+                 joinedload(Question.assignee))
+        .limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    return TriagePage(items, total, query)
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """One topic's line in the triage queue."""
+    topic_id: int | None
+    label: str
+    waiting: int
+    total: int
+
+
+def queue(conference: Conference, reach: ColumnElement[bool]) -> list[QueueLine]:
+    """Per topic in reach: standing questions not yet published, and all of them."""
+    rows = db.session.execute(
+        select(Question.topic_id, Question.status, func.count())
+        .where(Question.conference_id == conference.id, Question.merged_into_id.is_(None),
+               reach)
+        .group_by(Question.topic_id, Question.status)).all()
+    waiting, total = Counter(), Counter()
+    for topic_id, status, count in rows:
+        total[topic_id] += count
+        if status != QuestionStatus.PUBLISHED:
+            waiting[topic_id] += count
+    lines = [QueueLine(topic.id, topic_label(topic), waiting[topic.id], total[topic.id])
+             for topic in conference_topics(conference) if total[topic.id]]
+    if total[None]:
+        lines.append(QueueLine(None, "", waiting[None], total[None]))
+    return lines
+
+
+def conference_topics(conference: Conference) -> list[Topic]:
+    return list(db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)
+                                   .order_by(Topic.number, Topic.id)))
+
+
+def topic_label(topic: Topic | None) -> str:
+    """"Chuyên đề 3: title", or "" for general questions (the template names them)."""
+    return f"{topic.number}. {topic.title}" if topic else ""
+
+
+def group(question: Question) -> list[Question]:
+    """The question and every duplicate merged into it, oldest first, with their points."""
+    return list(db.session.scalars(
+        select(Question).where(or_(Question.id == question.id,
+                                   Question.merged_into_id == question.id))
+        .options(joinedload(Question.point)).order_by(Question.raised_at, Question.id)))
+
+
+#: Syllable pairs that every question has ("như thế nào", "đề nghị hướng dẫn"): they say
+#: nothing about what is asked.
+_COMMON_PAIRS = frozenset({("nhu", "the"), ("the", "nao"), ("ra", "sao"), ("hay", "khong"),
+                           ("co", "phai"), ("duoc", "khong"), ("de", "nghi"),
+                           ("huong", "dan"), ("co", "duoc"), ("nhu", "nao")})
+
+
+def syllable_pairs(folded: str) -> set[tuple[str, str]]:
+    """Neighbouring syllables of a folded text. A Vietnamese word is often two syllables
+    ("cấp ủy", "phụ trách"), so pairs match what single syllables, shared by every
+    question ("xã", "có", "viên"), cannot."""
+    syllables = re.findall(r"\w+", folded)
+    return set(zip(syllables, syllables[1:])) - _COMMON_PAIRS
+
+
+def similar(question: Question, reach: ColumnElement[bool], limit: int = 10) -> list[Question]:
+    """Standing, unpublished questions in reach that share at least three syllable pairs
+    with this one (or all of its pairs, if it has fewer): the likely duplicates."""
+    own = syllable_pairs(question.search_text)
+    if not own:
+        return []
+    # Any of the longest pairs in the text narrows the candidates; counting shared pairs
+    # then ranks them.
+    longest = sorted(own, key=lambda pair: (-len(pair[0]) - len(pair[1]), pair))[:8]
+    candidates = db.session.scalars(
+        select(Question).where(
+            Question.conference_id == question.conference_id, Question.id != question.id,
+            Question.merged_into_id.is_(None), reach,
+            Question.status != QuestionStatus.PUBLISHED,
+            or_(*[Question.search_text.like(f"%{a} {b}%") for a, b in longest]))
+        .options(joinedload(Question.point)).limit(500)).all()
+    needed = min(3, len(own))
+    shared = {q.id: len(own & syllable_pairs(q.search_text)) for q in candidates}
+    ranked = sorted((q for q in candidates if shared[q.id] >= needed),
+                    key=lambda q: (-shared[q.id], q.id))
+    return ranked[:limit]
+
+
+def point_questions(point_ids) -> list[Question]:
+    """The questions some points raised, newest first, with what answers them."""
+    return list(db.session.scalars(
+        select(Question).where(Question.point_id.in_(point_ids))
+        .options(joinedload(Question.topic), joinedload(Question.merged_into),
+                 joinedload(Question.point))
+        .order_by(Question.raised_at.desc(), Question.id.desc())))
+
+
+@dataclass
+class DigestSection:
+    topic: Topic | None
+    questions: list[Question]
+
+
+def digest(conference: Conference, topic_id: int | None = None,
+           general_only: bool = False) -> list[DigestSection]:
+    """The published questions and answers, by topic in the agenda's order."""
+    statement = (select(Question).where(Question.conference_id == conference.id,
+                                        Question.merged_into_id.is_(None),
+                                        Question.status == QuestionStatus.PUBLISHED)
+                 .order_by(Question.published_at, Question.id))
+    if general_only:
+        statement = statement.where(Question.topic_id.is_(None))
+    elif topic_id is not None:
+        statement = statement.where(Question.topic_id == topic_id)
+    by_topic: dict[int | None, list[Question]] = defaultdict(list)
+    for question in db.session.scalars(statement):
+        by_topic[question.topic_id].append(question)
+    sections = [DigestSection(topic, by_topic[topic.id])
+                for topic in conference_topics(conference) if by_topic[topic.id]]
+    if by_topic[None]:
+        sections.append(DigestSection(None, by_topic[None]))
+    return sections
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic: Topic | None
+    raised: int
+    standing: int
+    answered: int
+    published: int
+
+
+@dataclass
+class Counts:
+    topics: list[TopicCount]
+    #: (province code, name, questions raised in all, raised per topic id) by most raised.
+    provinces: list[tuple[str, str, int, dict[int | None, int]]]
+    #: The topics' columns of the province table, in agenda order.
+    columns: list[Topic | None]
+
+
+def counts(conference: Conference) -> Counts:
+    """Which topics raise the most questions, and from which provinces.
+
+    "Raised" counts every question a point sent, duplicates included: it is how much a
+    topic troubles the points. "Standing" counts them after merging.
+    """
+    # A duplicate counts under the topic of the question it was merged into, which an
+    # organiser may have re-filed.
+    standing = aliased(Question)
+    topic_id = case((Question.merged_into_id.is_(None), Question.topic_id),
+                    else_=standing.topic_id)
+    per_province: dict[str, Counter] = defaultdict(Counter)
+    raised: Counter = Counter()
+    for province, topic, count in db.session.execute(
+            select(BroadcastPoint.province_code, topic_id, func.count())
+            .join(BroadcastPoint, BroadcastPoint.id == Question.point_id)
+            .outerjoin(standing, standing.id == Question.merged_into_id)
+            .where(Question.conference_id == conference.id)
+            .group_by(BroadcastPoint.province_code, topic_id)):
+        per_province[province or ""][topic] += count
+        raised[topic] += count
+    by_status: dict[int | None, Counter] = defaultdict(Counter)
+    for topic, status, count in db.session.execute(
+            select(Question.topic_id, Question.status, func.count())
+            .where(Question.conference_id == conference.id, Question.merged_into_id.is_(None))
+            .group_by(Question.topic_id, Question.status)):
+        by_status[topic][status] += count
+    topics = [t for t in conference_topics(conference) if raised.get(t.id)]
+    columns: list[Topic | None] = [*topics, *([None] if raised.get(None) else [])]
+    topic_counts = []
+    for topic in columns:
+        key = topic.id if topic else None
+        status = by_status[key]
+        topic_counts.append(TopicCount(
+            topic, raised.get(key, 0), sum(status.values()),
+            status[QuestionStatus.ANSWERED] + status[QuestionStatus.PUBLISHED],
+            status[QuestionStatus.PUBLISHED]))
+    topic_counts.sort(key=lambda line: -line.raised)
+    names = {code: province.name for code, province in provinces().items()}
+    province_lines = sorted(
+        ((code, names.get(code, code), sum(by_topic.values()), dict(by_topic))
+         for code, by_topic in per_province.items()),
+        key=lambda line: (-line[2], line[1]))
+    return Counts(topic_counts, province_lines, columns)

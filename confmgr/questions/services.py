@@ -1,0 +1,268 @@
+"""Changing questions: raising, merging, assigning, answering, publishing.
+
+Every function checks its rules, records the change in the audit trail and leaves the
+commit to its caller. Only a standing question (merged into none) is assigned, answered or
+published; its duplicates follow it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from confmgr.audit.services import record
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference, Presenter, Topic
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, utcnow
+from confmgr.enums import QuestionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.questions.models import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, Question
+from confmgr.text import fold, normalise
+
+#: Most questions accepted from one pasted list.
+MAX_PASTED = 100
+#: "1.", "2)", "a)", "-", "•", "+", "*" at the start of a pasted line: list numbering.
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[a-zđ]\)|[-•*+–])\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Asker:
+    name: str = ""
+    position: str = ""
+
+
+def split_pasted(text: str) -> list[tuple[int, str]]:
+    """The questions of a pasted list: (line number, text) for each non-blank line, its
+    numbering or bullet removed."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = normalise(_LIST_MARK.sub("", line, count=1))
+        if line:
+            found.append((number, line))
+    return found
+
+
+def _check_body(body: str, where: str = "") -> list[Problem]:
+    """Problems of one question's text; ``where`` names its line in a pasted list."""
+    prefix = f"{where}: " if where else ""
+    if not body:
+        return [Problem("body", prefix + _("Hãy nhập nội dung câu hỏi."))]
+    if len(body) > MAX_QUESTION_LENGTH:
+        return [Problem("body", prefix + _(
+            "Câu hỏi dài %(length)d ký tự; tối đa %(limit)d ký tự.",
+            length=len(body), limit=MAX_QUESTION_LENGTH))]
+    return []
+
+
+def topic_of(conference: Conference, topic_id: int | None) -> Topic | None:
+    """The conference's topic with that id; None for a general question."""
+    if topic_id is None:
+        return None
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.conference_id != conference.id:
+        raise RuleBroken([Problem("topic", _("Chuyên đề không thuộc hội nghị này."))])
+    return topic
+
+
+def raise_questions(conference: Conference, point: BroadcastPoint,
+                    numbered: list[tuple[int, str]], *, topic_id: int | None,
+                    asker: Asker = Asker(), user_id: int | None = None) -> list[Question]:
+    """Questions from a point, all accepted or none: (line number, text) each, as
+    ``split_pasted`` gives them; line 0 for a question typed on its own."""
+    numbered = [(number, normalise(body)) for number, body in numbered]
+    problems = []
+    if not numbered or not any(body for _n, body in numbered):
+        problems.append(Problem("body", _("Hãy nhập nội dung câu hỏi.")))
+    elif len(numbered) > MAX_PASTED:
+        problems.append(Problem("body", _(
+            "Mỗi lần gửi tối đa %(limit)d câu hỏi; danh sách có %(count)d câu.",
+            limit=MAX_PASTED, count=len(numbered))))
+    else:
+        for number, body in numbered:
+            where = _("Dòng %(line)d", line=number) if number else ""
+            problems += _check_body(body, where)
+    name, position = normalise(asker.name), normalise(asker.position)
+    if len(name) > 200:
+        problems.append(Problem("asker_name", _("Họ tên người hỏi tối đa 200 ký tự.")))
+    if len(position) > 300:
+        problems.append(Problem("asker_position", _("Chức vụ người hỏi tối đa 300 ký tự.")))
+    try:
+        topic = topic_of(conference, topic_id)
+    except RuleBroken as broken:
+        problems += broken.problems
+    if problems:
+        raise RuleBroken(problems)
+    now = utcnow()
+    raised = [Question(conference_id=conference.id, point_id=point.id,
+                       topic_id=topic.id if topic else None, body=body,
+                       search_text=fold(body), asker_name=name, asker_position=position,
+                       raised_by_id=user_id, raised_at=now, status=QuestionStatus.NEW,
+                       points_count=1, answer="", updated_at=now)
+              for _number, body in numbered]
+    db.session.add_all(raised)
+    db.session.flush()
+    record("question.raise", conference_id=conference.id, point_id=point.id,
+           questions=[q.id for q in raised])
+    return raised
+
+
+def group_of(question: Question):
+    """The rows of a standing question and of every duplicate merged into it."""
+    return or_(Question.id == question.id, Question.merged_into_id == question.id)
+
+
+def _count_points(question: Question) -> int:
+    return db.session.scalar(select(func.count(Question.point_id.distinct()))
+                             .where(group_of(question)))
+
+
+def _standing_only(question: Question) -> None:
+    if question.merged_into_id is not None:
+        raise RuleBroken([Problem("", _(
+            "Câu hỏi #%(id)d đã được gộp vào câu hỏi #%(into)d; hãy xử lý câu hỏi đó.",
+            id=question.id, into=question.merged_into_id))])
+
+
+def merge(target: Question, duplicates: list[Question]) -> list[Question]:
+    """Merge ``duplicates`` into ``target``; returns the questions merged.
+
+    A duplicate's own duplicates move along; its answer and presenter pass to the target
+    if the target has none, so nothing written is lost. A published question is not
+    merged away: its readers would lose it from the digest.
+    """
+    target = target.standing
+    merged, problems = [], []
+    for question in duplicates:
+        question = question.standing
+        if question.id == target.id or question in merged:
+            continue
+        if question.conference_id != target.conference_id:
+            problems.append(Problem("", _("Câu hỏi #%(id)d thuộc hội nghị khác.",
+                                          id=question.id)))
+        elif question.status == QuestionStatus.PUBLISHED:
+            problems.append(Problem("", _(
+                "Câu hỏi #%(id)d đã công bố; hãy hủy công bố trước khi gộp.", id=question.id)))
+        else:
+            merged.append(question)
+    if problems:
+        raise RuleBroken(problems)
+    if not merged:
+        raise RuleBroken([Problem("", _("Hãy chọn ít nhất một câu hỏi khác để gộp."))])
+    for question in merged:
+        db.session.execute(update(Question).where(Question.merged_into_id == question.id)
+                           .values(merged_into_id=target.id))
+        question.merged_into_id = target.id
+        if not target.answer and question.answer:
+            target.answer, target.answered_by_id = question.answer, question.answered_by_id
+            target.answered_at = question.answered_at
+            if target.status in (QuestionStatus.NEW, QuestionStatus.ASSIGNED):
+                target.status = QuestionStatus.ANSWERED
+        if target.assignee_id is None and question.assignee_id is not None:
+            target.assignee_id = question.assignee_id
+            if target.status == QuestionStatus.NEW:
+                target.status = QuestionStatus.ASSIGNED
+    db.session.flush()
+    target.points_count = _count_points(target)
+    target.updated_at = utcnow()
+    record("question.merge", target=target, conference_id=target.conference_id,
+           merged=[q.id for q in merged])
+    return merged
+
+
+def split(duplicate: Question) -> Question:
+    """Undo a merge: the duplicate stands alone again, as new or answered by its own answer."""
+    target = duplicate.merged_into
+    if target is None:
+        raise RuleBroken([Problem("", _("Câu hỏi #%(id)d không được gộp vào câu nào.",
+                                        id=duplicate.id))])
+    duplicate.merged_into_id = None
+    duplicate.merged_into = None
+    duplicate.status = QuestionStatus.ANSWERED if duplicate.answer else (
+        QuestionStatus.ASSIGNED if duplicate.assignee_id else QuestionStatus.NEW)
+    db.session.flush()
+    target.points_count = _count_points(target)
+    duplicate.points_count = _count_points(duplicate)
+    record("question.split", target=duplicate, conference_id=duplicate.conference_id,
+           from_question=target.id)
+    return target
+
+
+def edit(question: Question, body: str, topic_id: int | None) -> None:
+    """An organiser rewords a question (often when merging many into one) or re-files it."""
+    _standing_only(question)
+    body = normalise(body)
+    problems = _check_body(body)
+    conference = db.session.get(Conference, question.conference_id)
+    try:
+        topic = topic_of(conference, topic_id)
+    except RuleBroken as broken:
+        problems += broken.problems
+    if problems:
+        raise RuleBroken(problems)
+    question.body, question.search_text = body, fold(body)
+    question.topic_id = topic.id if topic else None
+    record("question.edit", target=question, conference_id=question.conference_id,
+           topic_id=question.topic_id)
+
+
+def assign(questions: list[Question], presenter: Presenter | None) -> None:
+    """Hand questions to a presenter to answer (or take them back, with None)."""
+    for question in questions:
+        _standing_only(question)
+        if presenter is not None and presenter.conference_id != question.conference_id:
+            raise RuleBroken([Problem("assignee", _("Báo cáo viên không thuộc hội nghị này."))])
+    for question in questions:
+        question.assignee_id = presenter.id if presenter else None
+        if presenter is not None and question.status == QuestionStatus.NEW:
+            question.status = QuestionStatus.ASSIGNED
+        elif presenter is None and question.status == QuestionStatus.ASSIGNED:
+            question.status = QuestionStatus.NEW
+        record("question.assign", target=question, conference_id=question.conference_id,
+               presenter_id=question.assignee_id)
+
+
+def answer(question: Question, text: str, *, user_id: int | None) -> None:
+    """Write or correct the answer; a published answer stays published, corrected."""
+    _standing_only(question)
+    text = text.strip()
+    if not text:
+        raise RuleBroken([Problem("answer", _("Hãy nhập nội dung trả lời."))])
+    if len(text) > MAX_ANSWER_LENGTH:
+        raise RuleBroken([Problem("answer", _(
+            "Câu trả lời dài %(length)d ký tự; tối đa %(limit)d ký tự.",
+            length=len(text), limit=MAX_ANSWER_LENGTH))])
+    question.answer, question.answered_by_id, question.answered_at = text, user_id, utcnow()
+    if question.status != QuestionStatus.PUBLISHED:
+        question.status = QuestionStatus.ANSWERED
+    record("question.answer", target=question, conference_id=question.conference_id)
+
+
+def publish(questions: list[Question]) -> None:
+    """Put answered questions in the digest every point reads; all or none."""
+    problems = []
+    for question in questions:
+        if question.merged_into_id is not None:
+            problems.append(Problem("", _(
+                "Câu hỏi #%(id)d đã được gộp vào câu hỏi #%(into)d; hãy xử lý câu hỏi đó.",
+                id=question.id, into=question.merged_into_id)))
+        elif not question.answer:
+            problems.append(Problem("", _("Câu hỏi #%(id)d chưa có câu trả lời.",
+                                          id=question.id)))
+    if problems:
+        raise RuleBroken(problems)
+    now = utcnow()
+    for question in questions:
+        if question.status != QuestionStatus.PUBLISHED:
+            question.status, question.published_at = QuestionStatus.PUBLISHED, now
+            record("question.publish", target=question, conference_id=question.conference_id)
+
+
+def unpublish(question: Question) -> None:
+    """Take a question out of the digest, to correct it or merge it."""
+    if question.status != QuestionStatus.PUBLISHED:
+        raise RuleBroken([Problem("", _("Câu hỏi #%(id)d chưa được công bố.", id=question.id))])
+    question.status, question.published_at = QuestionStatus.ANSWERED, None
+    record("question.unpublish", target=question, conference_id=question.conference_id)

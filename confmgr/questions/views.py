@@ -1,0 +1,336 @@
+"""Questions: a point raises them, organisers and presenters triage and answer them, and
+every point reads the published digest."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from confmgr.accounts.permissions import (
+    can_triage_questions,
+    manages_conference,
+    questions_in_reach,
+)
+from confmgr.conferences import services as conferences
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference, Presenter
+from confmgr.db import db
+from confmgr.points.official import provinces
+from confmgr.public.views import readable_conference
+from confmgr.questions import listing, services
+from confmgr.questions.forms import AnswerForm, AssignForm, EditForm, RaiseForm
+from confmgr.questions.models import Question
+from confmgr.spreadsheets import xlsx_response
+from confmgr.web import commit_or_flash, point_in_reach, show_problems
+
+bp = Blueprint("questions", __name__)
+
+
+def _topic_choices(conference: Conference) -> list[SelectChoice]:
+    return [SelectChoice("", _("Câu hỏi chung (không theo chuyên đề)"))] + [
+        SelectChoice(t.id, listing.topic_label(t)) for t in listing.conference_topics(conference)]
+
+
+def _presenter_choices(conference: Conference) -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [SelectChoice(p.id, p.name) for p in db.session.scalars(
+        select(Presenter).where(Presenter.conference_id == conference.id)
+        .order_by(Presenter.name))]
+
+
+# ---------------------------------------------------------------- a point raises
+
+
+@bp.route("/manage/c/<slug>/points/<code>/questions", methods=["GET", "POST"])
+@login_required
+def point_questions(slug: str, code: str):
+    conference, point = point_in_reach(slug, code)
+    form = RaiseForm()
+    form.topic.choices = _topic_choices(conference)
+    if form.validate_on_submit():
+        text = form.body.data or ""
+        numbered = services.split_pasted(text) if form.as_list.data else [(0, text)]
+        try:
+            raised = services.raise_questions(
+                conference, point, numbered, topic_id=form.topic.data,
+                asker=services.Asker(form.asker_name.data or "", form.asker_position.data or ""),
+                user_id=current_user.id)
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã gửi %(count)d câu hỏi.", count=len(raised)), "success")
+            return redirect(url_for("questions.point_questions", slug=slug, code=code))
+    elif request.method == "POST":
+        flash(_("Không gửi được: biểu mẫu đã hết hạn, hãy thử lại."), "danger")
+    return render_template("questions/point.html", conference=conference, point=point,
+                           form=form, questions=listing.point_questions([point.id]),
+                           manages=manages_conference(current_user, conference))
+
+
+# ---------------------------------------------------------------- triage
+
+
+def _triaging(slug: str) -> tuple[Conference, object]:
+    """The conference and the filter of the questions the current user may triage."""
+    conference = conferences.conference_by_slug(slug)
+    if not can_triage_questions(current_user, conference):
+        abort(403)
+    return conference, questions_in_reach(current_user, conference)
+
+
+def _question(conference: Conference, reach, question_id: int) -> Question:
+    question = db.session.scalar(select(Question).where(
+        Question.id == question_id, Question.conference_id == conference.id, reach))
+    if question is None:
+        abort(404)
+    return question
+
+
+def _organiser(conference: Conference) -> None:
+    if not manages_conference(current_user, conference):
+        abort(403)
+
+
+@bp.get("/manage/c/<slug>/questions")
+@login_required
+def triage(slug: str):
+    conference, reach = _triaging(slug)
+    query = listing.TriageQuery.from_args(request.args)
+    page = listing.triage(conference, reach, query)
+    assign = AssignForm()
+    assign.presenter.choices = _presenter_choices(conference)
+    return render_template(
+        "questions/triage.html", conference=conference, page=page, query=query,
+        queue=listing.queue(conference, reach), topics=listing.conference_topics(conference),
+        provinces=provinces(), assign=assign,
+        manages=manages_conference(current_user, conference))
+
+
+def _chosen(conference: Conference, reach) -> list[Question]:
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Question).where(
+        Question.id.in_(ids), Question.conference_id == conference.id, reach)
+        .order_by(Question.raised_at, Question.id)))
+
+
+@bp.post("/manage/c/<slug>/questions/bulk")
+@login_required
+def bulk(slug: str):
+    """Merge, assign or publish the ticked questions, all of them or none."""
+    conference, reach = _triaging(slug)
+    chosen = _chosen(conference, reach)
+    action = request.form.get("action", "")
+    back = redirect(request.form.get("back", "") if request.form.get("back", "").startswith(
+        f"/manage/c/{slug}/questions") else url_for("questions.triage", slug=slug))
+    if not chosen:
+        flash(_("Hãy chọn ít nhất một câu hỏi."), "warning")
+        return back
+    if action == "merge":
+        done, merged = commit_or_flash(lambda: services.merge(chosen[0], chosen[1:]))
+        if done:
+            flash(_("Đã gộp %(count)d câu hỏi vào câu hỏi #%(id)d.", count=len(merged),
+                    id=chosen[0].standing.id), "success")
+    elif action == "assign":
+        _organiser(conference)
+        form = AssignForm()
+        form.presenter.choices = _presenter_choices(conference)
+        if not form.validate():
+            abort(400)
+        presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
+        done, _none = commit_or_flash(lambda: services.assign(chosen, presenter))
+        if done:
+            flash(_("Đã giao %(count)d câu hỏi.", count=len(chosen)), "success")
+    elif action == "publish":
+        _organiser(conference)
+        done, _none = commit_or_flash(lambda: services.publish(chosen))
+        if done:
+            flash(_("Đã công bố %(count)d câu hỏi.", count=len(chosen)), "success")
+    else:
+        abort(400)
+    return back
+
+
+@bp.get("/manage/c/<slug>/questions/<int:question_id>")
+@login_required
+def detail(slug: str, question_id: int):
+    conference, reach = _triaging(slug)
+    question = _question(conference, reach, question_id)
+    if question.merged_into_id is not None:
+        return redirect(url_for("questions.detail", slug=slug, question_id=question.merged_into_id,
+                                _anchor=f"q{question.id}"))
+    return _detail_page(conference, reach, question)
+
+
+def _detail_page(conference, reach, question, answer=None, edit=None):
+    manages = manages_conference(current_user, conference)
+    answer = answer or AnswerForm(formdata=None, answer=question.answer)
+    edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
+    edit.topic.choices = _topic_choices(conference)
+    assign = AssignForm(formdata=None, presenter=question.assignee_id)
+    assign.presenter.choices = _presenter_choices(conference)
+    return render_template(
+        "questions/detail.html", conference=conference, question=question,
+        group=listing.group(question), similar=listing.similar(question, reach),
+        answer=answer, edit=edit, assign=assign, manages=manages)
+
+
+def _change(slug: str, question_id: int, change, done_message: str, organiser_only=True):
+    conference, reach = _triaging(slug)
+    if organiser_only:
+        _organiser(conference)
+    question = _question(conference, reach, question_id)
+    done, _result = commit_or_flash(lambda: change(conference, reach, question))
+    if done:
+        flash(done_message, "success")
+    return redirect(url_for("questions.detail", slug=slug, question_id=question.standing.id))
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/answer")
+@login_required
+def answer(slug: str, question_id: int):
+    conference, reach = _triaging(slug)
+    question = _question(conference, reach, question_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            services.answer(question, form.answer.data or "", user_id=current_user.id)
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu câu trả lời."), "success")
+            return redirect(url_for("questions.detail", slug=slug, question_id=question.id))
+    return _detail_page(conference, reach, question, answer=form)
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/edit")
+@login_required
+def edit(slug: str, question_id: int):
+    conference, reach = _triaging(slug)
+    _organiser(conference)
+    question = _question(conference, reach, question_id)
+    form = EditForm()
+    form.topic.choices = _topic_choices(conference)
+    if form.validate_on_submit():
+        try:
+            services.edit(question, form.body.data or "", form.topic.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu câu hỏi."), "success")
+            return redirect(url_for("questions.detail", slug=slug, question_id=question.id))
+    return _detail_page(conference, reach, question, edit=form)
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/assign")
+@login_required
+def assign(slug: str, question_id: int):
+    def change(conference, _reach, question):
+        form = AssignForm()
+        form.presenter.choices = _presenter_choices(conference)
+        if not form.validate():
+            abort(400)
+        presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
+        services.assign([question], presenter)
+
+    return _change(slug, question_id, change, _("Đã giao câu hỏi."))
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/merge")
+@login_required
+def merge(slug: str, question_id: int):
+    """Merge the ticked similar questions into this one."""
+    def change(conference, reach, question):
+        services.merge(question, _chosen(conference, reach))
+
+    return _change(slug, question_id, change, _("Đã gộp các câu hỏi trùng."),
+                   organiser_only=False)
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/split")
+@login_required
+def split(slug: str, question_id: int):
+    """Undo a merge: the duplicate stands alone again."""
+    conference, reach = _triaging(slug)
+    question = _question(conference, reach, question_id)
+    target = question.merged_into
+    done, _result = commit_or_flash(lambda: services.split(question))
+    if done:
+        flash(_("Câu hỏi #%(id)d đã được tách ra.", id=question.id), "success")
+    return redirect(url_for("questions.detail", slug=slug,
+                            question_id=target.id if target else question.id))
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/publish")
+@login_required
+def publish(slug: str, question_id: int):
+    return _change(slug, question_id, lambda _c, _r, q: services.publish([q]),
+                   _("Đã công bố câu hỏi và câu trả lời."))
+
+
+@bp.post("/manage/c/<slug>/questions/<int:question_id>/unpublish")
+@login_required
+def unpublish(slug: str, question_id: int):
+    return _change(slug, question_id, lambda _c, _r, q: services.unpublish(q),
+                   _("Đã hủy công bố."))
+
+
+@bp.get("/manage/c/<slug>/questions/counts")
+@login_required
+def counts(slug: str):
+    conference = conferences.conference_by_slug(slug)
+    _organiser(conference)
+    return render_template("questions/counts.html", conference=conference,
+                           counts=listing.counts(conference))
+
+
+# ---------------------------------------------------------------- the digest
+
+
+def _digest_filter() -> tuple[int | None, bool]:
+    topic = request.args.get("topic", "")
+    return (int(topic) if topic.isdigit() else None), topic == listing.GENERAL
+
+
+@bp.get("/c/<slug>/questions")
+def digest(slug: str):
+    conference = readable_conference(slug)
+    topic_id, general = _digest_filter()
+    return render_template("questions/digest.html", conference=conference,
+                           sections=listing.digest(conference, topic_id, general),
+                           topics=listing.conference_topics(conference),
+                           topic_arg=request.args.get("topic", ""), printable=False)
+
+
+@bp.get("/c/<slug>/questions/print")
+def digest_print(slug: str):
+    conference = readable_conference(slug)
+    topic_id, general = _digest_filter()
+    return render_template("questions/digest.html", conference=conference,
+                           sections=listing.digest(conference, topic_id, general),
+                           topics=[], topic_arg="", printable=True)
+
+
+@bp.get("/c/<slug>/questions.xlsx")
+def digest_xlsx(slug: str):
+    conference = readable_conference(slug)
+    topic_id, general = _digest_filter()
+    general_label = _("Câu hỏi chung")
+    rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
+             question.answer, question.assignee.name if question.assignee else "",
+             question.points_count, question.published_at.astimezone(conference.tz)
+             .strftime("%d/%m/%Y %H:%M")]
+            for section in listing.digest(conference, topic_id, general)
+            for number, question in enumerate(section.questions, start=1))
+    return xlsx_response(
+        f"hoi-dap-{conference.slug}.xlsx", _("Hỏi đáp"),
+        [_("Chuyên đề"), _("STT"), _("Câu hỏi"), _("Trả lời"), _("Báo cáo viên"),
+         _("Số điểm cầu hỏi"), _("Công bố lúc")], rows)

@@ -1,0 +1,485 @@
+"""Questions from the points (vướng mắc): raising, merging, triage, answers and the digest."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from python_calamine import CalamineWorkbook
+from sqlalchemy import func, select
+
+from confmgr.accounts.coordinators import create_coordinator
+from confmgr.accounts.permissions import questions_in_reach
+from confmgr.accounts.services import find_user
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference, Topic
+from confmgr.db import db
+from confmgr.demo.loader import DEMO_ANSWER, PRESENTER, SLUG
+from confmgr.enums import QuestionStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.questions import listing, services
+from confmgr.questions.models import Question
+from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+
+PRESENTER_ACCOUNT = (PRESENTER.email, PRESENTER.password)
+HANOI_COORDINATOR = ("hanoi@example.org", None)
+TRIAGE = f"/manage/c/{SLUG}/questions"
+FIRST = "Sau sắp xếp, đảng bộ xã có hơn 60 chi bộ trực thuộc"
+
+
+def conference() -> Conference:
+    return db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+
+
+def point(code: str) -> BroadcastPoint:
+    return db.session.scalar(select(BroadcastPoint).where(
+        BroadcastPoint.conference_id == conference().id, BroadcastPoint.code == code))
+
+
+def topic(number: str) -> Topic:
+    return db.session.scalar(select(Topic).where(Topic.conference_id == conference().id,
+                                                 Topic.number == number))
+
+
+def question(start: str) -> Question:
+    return db.session.scalar(select(Question).where(Question.body.startswith(start)))
+
+
+def question_id(app, start: str) -> int:
+    with app.app_context():
+        return question(start).id
+
+
+def raise_one(code: str, body: str, topic_number: str | None = None) -> Question:
+    (raised,) = services.raise_questions(
+        conference(), point(code), [(0, body)],
+        topic_id=topic(topic_number).id if topic_number else None)
+    return raised
+
+
+def hanoi_coordinator(app) -> tuple[str, str]:
+    """A second coordinator, of the Hà Nội point and those below it."""
+    with app.app_context():
+        user, password = create_coordinator("hanoi@example.org", "Hà Nội", [point("01")])
+        db.session.commit()
+        return user.email, password
+
+
+# ---------------------------------------------------------------- raising
+
+
+def test_a_pasted_list_becomes_one_question_per_line_without_its_numbering():
+    assert services.split_pasted(
+        "1. Câu thứ nhất?\n\n2) Câu  thứ hai?\n- Câu ba\n• Câu bốn\nb) Câu năm\n   \n"
+        "2024 là năm nào?") == [
+        (1, "Câu thứ nhất?"), (3, "Câu thứ hai?"), (4, "Câu ba"), (5, "Câu bốn"),
+        (6, "Câu năm"), (8, "2024 là năm nào?")]
+
+
+def test_a_list_with_one_bad_line_is_refused_whole_naming_the_line(demo, ctx):
+    before = db.session.scalar(select(func.count()).select_from(Question))
+    lines = services.split_pasted("1. Câu hỏi đầu tiên?\n2. " + "x" * 2001 + "\n3. Câu ba?")
+    with pytest.raises(RuleBroken) as refused:
+        services.raise_questions(conference(), point("06811"), lines, topic_id=None)
+    assert [p.message for p in refused.value.problems] == [
+        "Dòng 2: Câu hỏi dài 2001 ký tự; tối đa 2000 ký tự."]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Question)) == before
+
+
+def test_empty_text_and_a_foreign_topic_are_refused(demo, ctx):
+    with pytest.raises(RuleBroken) as refused:
+        services.raise_questions(conference(), point("06811"), [(0, "   ")], topic_id=None)
+    assert [p.message for p in refused.value.problems] == ["Hãy nhập nội dung câu hỏi."]
+    other = Conference(slug="khac", title="Khác", first_day=conference().first_day,
+                       last_day=conference().last_day)
+    db.session.add(other)
+    db.session.flush()
+    foreign = Topic(conference_id=other.id, number="1", title="Chuyên đề khác")
+    db.session.add(foreign)
+    db.session.flush()
+    with pytest.raises(RuleBroken) as refused:
+        services.raise_questions(conference(), point("06811"), [(0, "Hỏi?")],
+                                 topic_id=foreign.id)
+    assert [p.message for p in refused.value.problems] == [
+        "Chuyên đề không thuộc hội nghị này."]
+
+
+def test_a_coordinator_raises_one_question_and_a_pasted_list(client, demo):
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06811/questions"
+    with demo.app_context():
+        topic_id = topic("3").id
+    response = post_form(client, url, {
+        "topic": str(topic_id), "body": "Thành viên ủy ban kiểm tra có phải là cấp ủy viên?",
+        "asker_name": "Lê Văn Nam", "asker_position": "Chủ nhiệm UBKT"})
+    assert response.status_code == 302
+    response = post_form(client, url, {"topic": "", "as_list": "y",
+                                       "body": "1. Câu hỏi chung một?\n2. Câu hỏi chung hai?"},
+                         follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Đã gửi 2 câu hỏi." in flashes(page)
+    with demo.app_context():
+        mine = db.session.execute(
+            select(Question.body, Question.topic_id, Question.asker_name, Question.status)
+            .where(Question.point_id == point("06811").id).order_by(Question.id)).all()
+    assert mine[1:] == [
+        ("Thành viên ủy ban kiểm tra có phải là cấp ủy viên?", topic_id, "Lê Văn Nam",
+         QuestionStatus.NEW),
+        ("Câu hỏi chung một?", None, "", QuestionStatus.NEW),
+        ("Câu hỏi chung hai?", None, "", QuestionStatus.NEW)]
+    assert "Câu hỏi chung hai?" in page
+
+
+def test_the_form_shows_what_is_wrong_and_saves_nothing(client, demo):
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06811/questions"
+    page = post_form(client, url, {"topic": "", "body": ""}).get_data(as_text=True)
+    assert field_errors(page, "body") == ["Hãy nhập nội dung câu hỏi."]
+    page = post_form(client, url, {"topic": "", "as_list": "y",
+                                   "body": "Một?\n\n" + "y" * 2500}).get_data(as_text=True)
+    assert field_errors(page, "body") == ["Dòng 3: Câu hỏi dài 2500 ký tự; tối đa 2000 ký tự."]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Question).where(
+            Question.point_id == point("06811").id)) == 1
+
+
+def test_raising_without_a_csrf_token_is_refused(client, demo):
+    logged_in(client, COORDINATOR)
+    response = client.post(f"/manage/c/{SLUG}/points/06811/questions",
+                           data={"topic": "", "body": "Hỏi?"})
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------- merging
+
+
+def test_the_demo_merges_three_points_questions_into_one(demo, ctx):
+    first = question(FIRST)
+    group = listing.group(first)
+    assert [q.point.code for q in group] == ["06811", "06688", "00004"]
+    assert first.points_count == 3 and first.merged_into_id is None
+    assert {q.merged_into_id for q in group[1:]} == {first.id}
+    assert first.status == QuestionStatus.PUBLISHED and first.answer == DEMO_ANSWER
+
+
+def test_merging_a_group_moves_its_duplicates_and_keeps_every_point(demo, ctx):
+    first = question(FIRST)
+    services.unpublish(first)
+    other = raise_one("79", "Cấp ủy viên phụ trách chi bộ được phân công thế nào?", "1")
+    same_point = raise_one("06811", "Nhắc lại: phân công cấp ủy viên phụ trách chi bộ?", "1")
+    services.merge(other, [same_point])
+    assert other.points_count == 2
+    merged = services.merge(other, [first])
+    assert merged == [first]
+    rows = listing.group(other)
+    assert sorted(q.point.code for q in rows) == ["00004", "06688", "06811", "06811", "79"]
+    assert {q.merged_into_id for q in rows if q.id != other.id} == {other.id}
+    assert other.points_count == 4  # Uông Bí asked twice: four points
+    # The answer written before the merge passes on; nothing written is lost.
+    assert other.answer == DEMO_ANSWER and other.status == QuestionStatus.ANSWERED
+
+
+def test_a_published_question_is_not_merged_away(demo, ctx):
+    first = question(FIRST)
+    other = raise_one("79", "Phân công cấp ủy viên?", "1")
+    with pytest.raises(RuleBroken) as refused:
+        services.merge(other, [first])
+    assert [p.message for p in refused.value.problems] == [
+        f"Câu hỏi #{first.id} đã công bố; hãy hủy công bố trước khi gộp."]
+
+
+def test_splitting_a_duplicate_off_restores_both_counts(demo, ctx):
+    first = question(FIRST)
+    hanoi = question("Số chi bộ trực thuộc tăng gấp đôi")
+    services.split(hanoi)
+    assert hanoi.merged_into_id is None and hanoi.status == QuestionStatus.NEW
+    assert (first.points_count, hanoi.points_count) == (2, 1)
+    assert [q.point.code for q in listing.group(first)] == ["06811", "06688"]
+
+
+def test_an_organiser_merges_ticked_questions_into_the_oldest(client, demo):
+    with demo.app_context():
+        a = raise_one("79", "Hỏi về tài liệu điện tử?").id
+        b = raise_one("40", "Xin tài liệu điện tử trước hội nghị?").id
+        db.session.commit()
+    general = question_id(demo, "Đề nghị Ban Tổ chức gửi tài liệu")
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": [b, a, general]},
+                         follow_redirects=True)
+    assert f"Đã gộp 2 câu hỏi vào câu hỏi #{general}." in flashes(response.get_data(as_text=True))
+    with demo.app_context():
+        standing = db.session.get(Question, general)
+        assert standing.points_count == 2  # Hồ Chí Minh asked twice, Nghệ An once
+        assert {db.session.get(Question, i).merged_into_id for i in (a, b)} == {general}
+
+
+# ---------------------------------------------------------------- triage and search
+
+
+def triage_ids(query: listing.TriageQuery, reach=None) -> list[int]:
+    page = listing.triage(conference(), reach if reach is not None else questions_in_reach(
+        find_user(ORGANISER[0]), conference()), query)
+    return [q.id for q in page.items]
+
+
+def test_search_ignores_diacritics_and_case(demo, ctx):
+    first = question(FIRST).id
+    assert triage_ids(listing.TriageQuery(text="phan cong CAP UY vien")) == [first]
+    assert triage_ids(listing.TriageQuery(text="PHÂN CÔNG cấp ủy")) == [first]
+    assert triage_ids(listing.TriageQuery(text="đang vien di lam an xa")) == [
+        question("Đảng viên đi làm ăn xa").id]
+    assert triage_ids(listing.TriageQuery(text="kiem tra giam sat khong co")) == []
+    # A duplicate is found through the question it was merged into, never on its own.
+    assert triage_ids(listing.TriageQuery(text="tang gap doi")) == []
+    # LIKE wildcards are searched for, not obeyed.
+    assert triage_ids(listing.TriageQuery(text="%")) == []
+
+
+def test_filters_by_topic_status_and_the_provinces_that_asked(demo, ctx):
+    ids = {start: question(start).id for start in (
+        FIRST, "Việc bố trí bí thư", "Thời hạn chuyển", "Đảng viên đi làm", "Ủy ban kiểm tra",
+        "Đề nghị Ban Tổ chức")}
+    assert triage_ids(listing.TriageQuery(topic=str(topic("1").id), sort="old")) == [
+        ids[FIRST], ids["Việc bố trí bí thư"]]
+    assert triage_ids(listing.TriageQuery(topic="general")) == [ids["Đề nghị Ban Tổ chức"]]
+    assert triage_ids(listing.TriageQuery(status="assigned")) == [ids["Thời hạn chuyển"]]
+    # Hà Nội asked the first question through its merged duplicate from Ba Đình.
+    assert triage_ids(listing.TriageQuery(province="01", sort="old")) == [
+        ids[FIRST], ids["Việc bố trí bí thư"]]
+    assert triage_ids(listing.TriageQuery(sort="most"))[0] == ids[FIRST]
+
+
+def test_the_queue_counts_waiting_and_all_questions_per_topic(demo, ctx):
+    lines = listing.queue(conference(), questions_in_reach(find_user(ORGANISER[0]),
+                                                           conference()))
+    assert [(line.label[:2], line.waiting, line.total) for line in lines] == [
+        ("1.", 1, 2), ("2.", 2, 2), ("3.", 1, 1), ("", 1, 1)]
+
+
+def test_the_triage_page_lists_standing_questions_with_their_point_counts(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"{TRIAGE}?q=phan+cong").get_data(as_text=True)
+    first = question_id(demo, FIRST)
+    assert '<p class="small text-body-secondary mb-2 triage-total">1 câu hỏi</p>' in page
+    assert f'<tr id="q{first}">' in page
+    assert '<td class="text-end">3</td>' in page
+    assert "status-published" in page
+
+
+def test_similar_questions_are_offered_for_merging(demo, ctx):
+    fresh = raise_one("79", "Phân công cấp ủy viên phụ trách chi bộ ở xã mới thế nào?", "1")
+    other = raise_one("40", "Chi bộ thôn có cần cấp ủy viên phụ trách chi bộ không?", "1")
+    raise_one("31", "Hỏi về tài liệu?", None)
+    reach = questions_in_reach(find_user(ORGANISER[0]), conference())
+    assert [q.id for q in listing.similar(fresh, reach)] == [other.id]
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+def test_a_coordinator_sees_only_their_points_questions_until_published(client, demo):
+    email, password = hanoi_coordinator(demo)
+    logged_in(client, (email, password))
+    assert client.get(f"/manage/c/{SLUG}/points/06811/questions").status_code == 403
+    assert client.get(f"/manage/c/{SLUG}/points/22/questions").status_code == 403
+    assert client.get(TRIAGE).status_code == 403
+    assert client.get(f"{TRIAGE}/{question_id(demo, 'Thời hạn chuyển')}").status_code == 403
+    own = client.get(f"/manage/c/{SLUG}/points/01/questions").get_data(as_text=True)
+    # Hà Nội's points below it: Ba Đình's merged duplicate (answered through the published
+    # question) and Hoàn Kiếm's; none of Quảng Ninh's.
+    page = client.get(f"/manage/c/{SLUG}/points/00004/questions").get_data(as_text=True)
+    assert "Số chi bộ trực thuộc tăng gấp đôi" in page and DEMO_ANSWER in page
+    assert "Thời hạn chuyển sinh hoạt đảng" not in own + page
+    digest = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert FIRST in digest and "Thời hạn chuyển sinh hoạt đảng" not in digest
+
+
+def test_an_answer_reaches_the_asking_points_only_when_published(client, demo):
+    with demo.app_context():
+        services.answer(question("Thời hạn chuyển"), "Trong 30 ngày.", user_id=None)
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06793/questions"
+    assert "Trong 30 ngày." not in client.get(url).get_data(as_text=True)
+    with demo.app_context():
+        services.publish([question("Thời hạn chuyển")])
+        db.session.commit()
+    assert "Trong 30 ngày." in client.get(url).get_data(as_text=True)
+
+
+def test_a_presenter_triages_only_their_topics_and_what_is_assigned(client, demo):
+    logged_in(client, PRESENTER_ACCOUNT)
+    page = client.get(TRIAGE).get_data(as_text=True)
+    # Topics 1 and 2 are the presenter's; Nghệ An's topic 3 and the general one are not.
+    assert "Việc bố trí bí thư chi bộ" in page and "Đảng viên đi làm ăn xa" in page
+    assert "Ủy ban kiểm tra đảng ủy xã mới" not in page
+    assert "Đề nghị Ban Tổ chức gửi tài liệu" not in page
+    outside = question_id(demo, "Ủy ban kiểm tra")
+    assert client.get(f"{TRIAGE}/{outside}").status_code == 404
+    assert post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "x"}).status_code == 404
+    # Assigned to them, a question of another topic comes into reach.
+    with demo.app_context():
+        presenter = db.session.get(Question, question("Thời hạn chuyển").id).assignee
+        services.assign([question("Ủy ban kiểm tra")], presenter)
+        db.session.commit()
+    assert client.get(f"{TRIAGE}/{outside}").status_code == 200
+    response = post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "Ba thành viên."})
+    assert response.status_code == 302
+    with demo.app_context():
+        answered = db.session.get(Question, outside)
+        assert (answered.answer, answered.status) == ("Ba thành viên.", QuestionStatus.ANSWERED)
+    # Publishing, assigning, re-wording and the counts stay with the organisers.
+    assert post_form(client, f"{TRIAGE}/{outside}/publish", {}).status_code == 403
+    assert post_form(client, f"{TRIAGE}/{outside}/assign", {"presenter": ""}).status_code == 403
+    assert post_form(client, f"{TRIAGE}/{outside}/edit", {"body": "x"}).status_code == 403
+    assert post_form(client, f"{TRIAGE}/bulk", {"action": "publish",
+                                                "ids": [outside]}).status_code == 403
+    assert client.get(f"{TRIAGE}/counts").status_code == 403
+    assert client.get(f"/manage/c/{SLUG}/").status_code == 403
+
+
+def test_strangers_and_other_roles_are_kept_out(client, demo):
+    assert client.get(TRIAGE).status_code == 302  # to the login page
+    assert client.get(f"/manage/c/{SLUG}/points/06811/questions").status_code == 302
+    logged_in(client, COORDINATOR)
+    assert post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": [1]}).status_code == 403
+
+
+# ---------------------------------------------------------------- answering and publishing
+
+
+def test_publishing_needs_an_answer_and_is_all_or_nothing(client, demo):
+    answered = question_id(demo, "Việc bố trí bí thư")
+    unanswered = question_id(demo, "Đảng viên đi làm")
+    with demo.app_context():
+        services.answer(db.session.get(Question, answered), "Không bắt buộc.", user_id=None)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{TRIAGE}/bulk",
+                         {"action": "publish", "ids": [answered, unanswered]},
+                         follow_redirects=True)
+    assert f"Câu hỏi #{unanswered} chưa có câu trả lời." in flashes(
+        response.get_data(as_text=True))
+    with demo.app_context():
+        assert db.session.get(Question, answered).status == QuestionStatus.ANSWERED
+    post_form(client, f"{TRIAGE}/bulk", {"action": "publish", "ids": [answered]})
+    with demo.app_context():
+        assert db.session.get(Question, answered).status == QuestionStatus.PUBLISHED
+
+
+def test_an_empty_or_overlong_answer_is_refused_on_its_field(client, demo):
+    target = question_id(demo, "Việc bố trí bí thư")
+    logged_in(client, PRESENTER_ACCOUNT)
+    page = post_form(client, f"{TRIAGE}/{target}/answer", {"answer": "  "}).get_data(as_text=True)
+    assert field_errors(page, "answer") == ["Hãy nhập nội dung trả lời."]
+    page = post_form(client, f"{TRIAGE}/{target}/answer",
+                     {"answer": "z" * 20001}).get_data(as_text=True)
+    assert field_errors(page, "answer") == ["Câu trả lời dài 20001 ký tự; tối đa 20000 ký tự."]
+
+
+def test_an_organiser_rewords_assigns_and_unpublishes(client, demo):
+    first = question_id(demo, FIRST)
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        topic_two = topic("2").id
+        presenter = question("Thời hạn chuyển").assignee_id
+    post_form(client, f"{TRIAGE}/{first}/unpublish", {})
+    post_form(client, f"{TRIAGE}/{first}/edit", {
+        "body": "Phân công cấp ủy viên phụ trách chi bộ khi số chi bộ tăng?",
+        "topic": str(topic_two)})
+    post_form(client, f"{TRIAGE}/{first}/assign", {"presenter": str(presenter)})
+    with demo.app_context():
+        edited = db.session.get(Question, first)
+        assert (edited.body, edited.topic_id, edited.assignee_id, edited.status) == (
+            "Phân công cấp ủy viên phụ trách chi bộ khi số chi bộ tăng?", topic_two, presenter,
+            QuestionStatus.ANSWERED)
+        assert edited.search_text == "phan cong cap uy vien phu trach chi bo khi so chi bo tang?"
+
+
+# ---------------------------------------------------------------- the digest and counts
+
+
+def test_the_digest_lists_published_answers_by_topic(client, demo):
+    with demo.app_context():
+        services.answer(question("Đề nghị Ban Tổ chức"), "Tài liệu đã đăng trên trang hội nghị.",
+                        user_id=None)
+        services.publish([question("Đề nghị Ban Tổ chức")])
+        db.session.commit()
+    page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert page.index("1. Công tác tổ chức xây dựng Đảng") < page.index(FIRST) < page.index(
+        "Câu hỏi chung</h2>") < page.index("Đề nghị Ban Tổ chức gửi tài liệu")
+    assert "(3 điểm cầu cùng hỏi)" in page
+    assert "<strong>Trả lời (Lãnh đạo Ban Tổ chức Trung ương):</strong>" in page
+    assert "Việc bố trí bí thư" not in page  # never published
+    only_general = client.get(f"/c/{SLUG}/questions?topic=general").get_data(as_text=True)
+    assert FIRST not in only_general and "Đề nghị Ban Tổ chức gửi tài liệu" in only_general
+    printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
+    assert FIRST in printable and 'name="topic"' not in printable
+
+
+def test_the_digest_workbook_holds_exact_rows_and_defuses_formulas(client, demo):
+    with demo.app_context():
+        raised = raise_one("79", "=HYPERLINK(\"http://x\")", None)
+        services.answer(raised, "+1 không phải công thức", user_id=None)
+        services.publish([raised])
+        db.session.commit()
+    response = client.get(f"/c/{SLUG}/questions.xlsx")
+    assert response.status_code == 200
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(response.data)).get_sheet_by_index(
+        0).to_python()
+    assert rows[0] == ["Chuyên đề", "STT", "Câu hỏi", "Trả lời", "Báo cáo viên",
+                       "Số điểm cầu hỏi", "Công bố lúc"]
+    assert [row[:6] for row in rows[1:]] == [
+        [f"1. {demo_topic_title(demo, '1')}", 1, question_body(demo, FIRST), DEMO_ANSWER,
+         "Lãnh đạo Ban Tổ chức Trung ương", 3],
+        ["Câu hỏi chung", 1, "'=HYPERLINK(\"http://x\")", "'+1 không phải công thức", "", 1]]
+
+
+def demo_topic_title(app, number: str) -> str:
+    with app.app_context():
+        return topic(number).title
+
+
+def question_body(app, start: str) -> str:
+    with app.app_context():
+        return question(start).body
+
+
+def test_counts_by_topic_and_province(client, demo):
+    with demo.app_context():
+        counts = listing.counts(conference())
+        numbers = [(line.topic.number if line.topic else None, line.raised, line.standing,
+                    line.answered, line.published) for line in counts.topics]
+        provinces = [(code, total, {(k and db.session.get(Topic, k).number): v
+                                    for k, v in by_topic.items()})
+                     for code, _name, total, by_topic in counts.provinces]
+    assert numbers == [("1", 4, 2, 1, 1), ("2", 2, 2, 0, 0), ("3", 1, 1, 0, 0),
+                       (None, 1, 1, 0, 0)]
+    assert provinces[:2] == [("22", 3, {"1": 2, "2": 1}), ("01", 2, {"1": 2})]
+    assert sorted(provinces[2:]) == [("31", 1, {"2": 1}), ("40", 1, {"3": 1}),
+                                     ("79", 1, {None: 1})]
+    logged_in(client, ORGANISER)
+    page = client.get(f"{TRIAGE}/counts").get_data(as_text=True)
+    assert "<td>Tỉnh Quảng Ninh</td><td class=\"text-end\">3</td>" in page
+
+
+def test_a_presenter_account_is_handed_out_once_and_signs_in(client, demo, app):
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        from confmgr.conferences.models import Presenter
+        presenter = db.session.scalar(select(Presenter).where(
+            Presenter.name == "Lãnh đạo Ủy ban Kiểm tra Trung ương"))
+        presenter_id = presenter.id
+    page = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
+                     {"login": "UBKT@Example.org"}).get_data(as_text=True)
+    password = re.search(r'<strong class="password">(\w+)</strong>', page).group(1)
+    assert '<strong class="login">ubkt@example.org</strong>' in page
+    other = app.test_client()
+    logged_in(other, ("ubkt@example.org", password))
+    triage_page = other.get(TRIAGE).get_data(as_text=True)
+    assert "Ủy ban kiểm tra đảng ủy xã mới" in triage_page  # topic 3 is theirs
+    assert "Việc bố trí bí thư" not in triage_page
+    again = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
+                      {"login": "x@example.org"}, follow_redirects=True)
+    assert "đã có tài khoản" in " ".join(flashes(again.get_data(as_text=True)))
