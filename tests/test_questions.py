@@ -283,6 +283,8 @@ def test_a_coordinator_sees_only_their_points_questions_until_published(client, 
     logged_in(client, (email, password))
     assert client.get(f"/manage/c/{SLUG}/points/06811/questions").status_code == 403
     assert client.get(f"/manage/c/{SLUG}/points/22/questions").status_code == 403
+    assert post_form(client, f"/manage/c/{SLUG}/points/06811/questions",
+                     {"topic": "", "body": "Hỏi hộ?"}).status_code == 403
     assert client.get(TRIAGE).status_code == 403
     assert client.get(f"{TRIAGE}/{question_id(demo, 'Thời hạn chuyển')}").status_code == 403
     own = client.get(f"/manage/c/{SLUG}/points/01/questions").get_data(as_text=True)
@@ -416,6 +418,16 @@ def test_the_digest_lists_published_answers_by_topic(client, demo):
     assert FIRST not in only_general and "Đề nghị Ban Tổ chức gửi tài liệu" in only_general
     printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
     assert FIRST in printable and 'name="topic"' not in printable
+
+
+def test_no_digest_before_the_agenda_is_published(client, demo):
+    with demo.app_context():
+        draft = Conference(slug="nhap", title="Hội nghị nháp", first_day=conference().first_day,
+                           last_day=conference().last_day)
+        db.session.add(draft)
+        db.session.commit()
+    assert client.get("/c/nhap/questions").status_code == 404
+    assert client.get("/c/nhap/questions.xlsx").status_code == 404
 
 
 def test_the_digest_workbook_holds_exact_rows_and_defuses_formulas(client, demo):

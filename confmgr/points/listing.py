@@ -1,12 +1,12 @@
 """Finding points among tens of thousands: filters, diacritic-blind search, pages."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from math import ceil
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 
 from confmgr.db import db
+from confmgr.paging import Page
 from confmgr.enums import ConnectionTestStatus, PointLevel
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
@@ -55,17 +55,6 @@ class PointQuery:
         return {name: value for name, value in values.items() if value != ""}
 
 
-@dataclass
-class PointPage:
-    items: list[BroadcastPoint]
-    total: int
-    query: PointQuery
-    pages: int = field(init=False)
-
-    def __post_init__(self):
-        self.pages = max(1, ceil(self.total / self.query.per_page))
-
-
 def filtered(
     conference_id: int, query: PointQuery, within: Select | None = None,
     statuses: tuple[ConnectionTestStatus, ...] | None = None,
@@ -103,14 +92,14 @@ def filtered(
 def find_points(
     conference_id: int, query: PointQuery, within: Select | None = None,
     statuses: tuple[ConnectionTestStatus, ...] | None = None,
-) -> PointPage:
+) -> Page[BroadcastPoint]:
     statement = filtered(conference_id, query, within, statuses)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     items = list(db.session.scalars(
         statement.order_by(BroadcastPoint.code)
         .limit(query.per_page).offset((query.page - 1) * query.per_page)
     ))
-    return PointPage(items, total, query)
+    return Page(items, total, query)
 
 
 def province_choices() -> list[tuple[str, str]]:

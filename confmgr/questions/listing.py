@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from math import ceil
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from confmgr.conferences.models import Conference, Topic
 from confmgr.db import db
+from confmgr.paging import Page
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
@@ -57,17 +57,6 @@ class TriageQuery:
         return {name: value for name, value in values.items() if value != ""}
 
 
-@dataclass
-class TriagePage:
-    items: list[Question]
-    total: int
-    query: TriageQuery
-    pages: int = field(init=False)
-
-    def __post_init__(self):
-        self.pages = max(1, ceil(self.total / self.query.per_page))
-
-
 def _like_words(column, text: str) -> list[ColumnElement[bool]]:
     """One LIKE per folded word, so "dang vien" finds "Đảng viên" and "đảng viên mới"."""
     conditions = []
@@ -85,7 +74,7 @@ def asked_from_province(province_code: str) -> ColumnElement[bool]:
         BroadcastPoint.id == asked.point_id, BroadcastPoint.province_code == province_code)
 
 
-def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuery) -> TriagePage:
+def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuery) -> Page[Question]:
     """One page of the standing questions in reach that match the filters."""
     conditions = [Question.conference_id == conference.id, Question.merged_into_id.is_(None),
                   reach, *_like_words(Question.search_text, query.text)]
@@ -107,7 +96,7 @@ def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuer
         .options(joinedload(Question.topic), joinedload(Question.point),
                  joinedload(Question.assignee))
         .limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
-    return TriagePage(items, total, query)
+    return Page(items, total, query)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from confmgr.accounts.permissions import (
     manages_conference,
     questions_in_reach,
 )
+from confmgr.conferences import publishing
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference, Presenter
@@ -190,23 +191,33 @@ def _change(slug: str, question_id: int, change, done_message: str, organiser_on
     return redirect(url_for("questions.detail", slug=slug, question_id=question.standing.id))
 
 
+def _form_change(conference, reach, question, form, change, done_message: str, **forms):
+    """Apply a form's change to a question: on success commit and go back to the question;
+    when a rule is broken, the question's page again with the problems on their fields."""
+    if form.validate_on_submit():
+        try:
+            change(form)
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for("questions.detail", slug=conference.slug,
+                                    question_id=question.id))
+    return _detail_page(conference, reach, question, **forms)
+
+
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/answer")
 @login_required
 def answer(slug: str, question_id: int):
     conference, reach = _triaging(slug)
     question = _question(conference, reach, question_id)
     form = AnswerForm()
-    if form.validate_on_submit():
-        try:
-            services.answer(question, form.answer.data or "", user_id=current_user.id)
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu câu trả lời."), "success")
-            return redirect(url_for("questions.detail", slug=slug, question_id=question.id))
-    return _detail_page(conference, reach, question, answer=form)
+    return _form_change(
+        conference, reach, question, form,
+        lambda f: services.answer(question, f.answer.data or "", user_id=current_user.id),
+        _("Đã lưu câu trả lời."), answer=form)
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/edit")
@@ -217,17 +228,10 @@ def edit(slug: str, question_id: int):
     question = _question(conference, reach, question_id)
     form = EditForm()
     form.topic.choices = _topic_choices(conference)
-    if form.validate_on_submit():
-        try:
-            services.edit(question, form.body.data or "", form.topic.data)
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu câu hỏi."), "success")
-            return redirect(url_for("questions.detail", slug=slug, question_id=question.id))
-    return _detail_page(conference, reach, question, edit=form)
+    return _form_change(
+        conference, reach, question, form,
+        lambda f: services.edit(question, f.body.data or "", f.topic.data),
+        _("Đã lưu câu hỏi."), edit=form)
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/assign")
@@ -295,6 +299,16 @@ def counts(slug: str):
 # ---------------------------------------------------------------- the digest
 
 
+def _digest_conference(slug: str) -> Conference:
+    """A conference whose digest the current user may read: as its agenda, only once
+    published, except for its organisers."""
+    conference = readable_conference(slug)
+    if (publishing.published_agenda(conference) is None
+            and not manages_conference(current_user, conference)):
+        abort(404)
+    return conference
+
+
 def _digest_filter() -> tuple[int | None, bool]:
     topic = request.args.get("topic", "")
     return (int(topic) if topic.isdigit() else None), topic == listing.GENERAL
@@ -302,7 +316,7 @@ def _digest_filter() -> tuple[int | None, bool]:
 
 @bp.get("/c/<slug>/questions")
 def digest(slug: str):
-    conference = readable_conference(slug)
+    conference = _digest_conference(slug)
     topic_id, general = _digest_filter()
     return render_template("questions/digest.html", conference=conference,
                            sections=listing.digest(conference, topic_id, general),
@@ -312,7 +326,7 @@ def digest(slug: str):
 
 @bp.get("/c/<slug>/questions/print")
 def digest_print(slug: str):
-    conference = readable_conference(slug)
+    conference = _digest_conference(slug)
     topic_id, general = _digest_filter()
     return render_template("questions/digest.html", conference=conference,
                            sections=listing.digest(conference, topic_id, general),
@@ -321,7 +335,7 @@ def digest_print(slug: str):
 
 @bp.get("/c/<slug>/questions.xlsx")
 def digest_xlsx(slug: str):
-    conference = readable_conference(slug)
+    conference = _digest_conference(slug)
     topic_id, general = _digest_filter()
     general_label = _("Câu hỏi chung")
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
