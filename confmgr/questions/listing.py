@@ -5,8 +5,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from confmgr.conferences.models import Conference, Topic
 from confmgr.db import db
@@ -66,12 +66,15 @@ def _like_words(column, text: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def asked_from_province(province_code: str) -> ColumnElement[bool]:
-    """A standing question that some point of the province asked, itself or a duplicate."""
+def asked_from_province(conference: Conference, province_code: str) -> ColumnElement[bool]:
+    """A standing question that some point of the province asked, itself or a duplicate:
+    from the province's points to their questions, rather than a look-up per question."""
     asked = aliased(Question)
-    return exists().where(
-        or_(asked.id == Question.id, asked.merged_into_id == Question.id),
-        BroadcastPoint.id == asked.point_id, BroadcastPoint.province_code == province_code)
+    return Question.id.in_(
+        select(func.coalesce(asked.merged_into_id, asked.id))
+        .where(asked.point_id.in_(select(BroadcastPoint.id).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.province_code == province_code))))
 
 
 def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuery) -> Page[Question]:
@@ -85,7 +88,7 @@ def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuer
     if query.status:
         conditions.append(Question.status == QuestionStatus(query.status))
     if query.province:
-        conditions.append(asked_from_province(query.province))
+        conditions.append(asked_from_province(conference, query.province))
     where = and_(*conditions)
     total = db.session.scalar(select(func.count()).select_from(Question).where(where))
     order = {"new": (Question.raised_at.desc(), Question.id.desc()),
@@ -93,8 +96,10 @@ def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuer
              "most": (Question.points_count.desc(), Question.id)}[query.sort]
     items = db.session.scalars(
         select(Question).where(where).order_by(*order)
-        .options(joinedload(Question.topic), joinedload(Question.point),
-                 joinedload(Question.assignee))
+        # The page first, then its points, topics and presenters: joined, the database
+        # would join every matching question before keeping fifty.
+        .options(selectinload(Question.topic), selectinload(Question.point),
+                 selectinload(Question.assignee))
         .limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
     return Page(items, total, query)
 

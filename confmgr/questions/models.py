@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.conferences.models import Presenter, Topic
@@ -29,6 +29,10 @@ class Question(db.Model):
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
         # The triage queue: the conference's questions still standing, by topic and status.
         Index("ix_questions_queue", "conference_id", "merged_into_id", "topic_id", "status"),
+        # The newest standing questions first, the triage page's default order.
+        Index("ix_questions_standing_recent", "conference_id", "raised_at", "id",
+              sqlite_where=text("merged_into_id IS NULL"),
+              postgresql_where=text("merged_into_id IS NULL")),
         Index("ix_questions_merged_into", "merged_into_id"),
         Index("ix_questions_point", "point_id"),
     )

@@ -55,6 +55,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_questions_merged_into', ['merged_into_id'], unique=False)
         batch_op.create_index('ix_questions_point', ['point_id'], unique=False)
         batch_op.create_index('ix_questions_queue', ['conference_id', 'merged_into_id', 'topic_id', 'status'], unique=False)
+        batch_op.create_index('ix_questions_standing_recent', ['conference_id', 'raised_at', 'id'], unique=False, sqlite_where=sa.text('merged_into_id IS NULL'), postgresql_where=sa.text('merged_into_id IS NULL'))
 
     with op.batch_alter_table('presenters', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
@@ -80,6 +81,7 @@ def downgrade() -> None:
         batch_op.drop_column('user_id')
 
     with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.drop_index('ix_questions_standing_recent', sqlite_where=sa.text('merged_into_id IS NULL'), postgresql_where=sa.text('merged_into_id IS NULL'))
         batch_op.drop_index('ix_questions_queue')
         batch_op.drop_index('ix_questions_point')
         batch_op.drop_index('ix_questions_merged_into')
