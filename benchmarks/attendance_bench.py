@@ -1,9 +1,7 @@
-"""Attendance at national scale: 31,097 points, 2,000,000 delegates, 8 sessions.
-
-The data set is built once into the database the runner uses (pass a lasting
-``--db sqlite:////path/file.sqlite3`` to keep it between runs): participants by bulk
-insert, attendance for every session by one INSERT … SELECT inside the database, then the
-counters rebuilt from the rows, as a day of check-ins would have left them.
+"""Attendance on the generated conference of the runner's preset (31,097 points,
+1,900,000 delegates and 8 sessions in the record one): reports, the participant CSV and
+check-ins over HTTP. ``confmgr.demo.generator`` builds the data; this adds the accounts
+the load test signs in with.
 """
 from __future__ import annotations
 
@@ -16,121 +14,51 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-#: The conference run.py builds with the record number of points.
-NATIONAL = "bench-31k"
-SESSIONS = 8
-PARTICIPANTS = 2_000_000
-CATEGORIES = ("Bí thư, Phó Bí thư cấp ủy", "Lãnh đạo HĐND, UBND",
-              "Lãnh đạo Ủy ban MTTQ và các đoàn thể", "Trưởng các phòng, ban",
-              "Cán bộ, công chức", "Bí thư chi bộ, trưởng thôn")
 LOAD_CLIENTS = 50
 LOAD_PASSWORD = "bench-coordinator-2026"
+BENCH_ORGANISER = "organiser@example.org"
 #: Check-in load steps for the highest steady rate, requests per second.
 RATE_STEPS = (500, 750, 1000, 1250, 1500, 2000)
 
 
-def _conference():
+def _conference(slug: str):
     from sqlalchemy import select
 
     from confmgr.conferences.models import Conference
     from confmgr.db import db
 
-    return db.session.scalar(select(Conference).where(Conference.slug == NATIONAL))
+    return db.session.scalar(select(Conference).where(Conference.slug == slug))
 
 
-def build_national_attendance() -> None:
-    """Sessions, categories, 2,000,000 delegates and their attendance on the 31k points."""
-    from sqlalchemy import func, insert, select, text
+def bench_accounts(slug: str) -> None:
+    """The demo organiser manages the generated conference; one coordinator for each of
+    the first fifty commune points signs in for the check-in load."""
+    from sqlalchemy import insert, select
 
-    from confmgr.accounts.models import point_coordinators
-    from confmgr.accounts.services import create_user
-    from confmgr.attendance.checkin import rebuild_counts
-    from confmgr.conferences.models import AgendaSession
-    from confmgr.db import bulk_insert, db, utcnow
-    from confmgr.enums import PointLevel, RegistrationStatus, Role, SessionKind
+    from confmgr.accounts.models import User, conference_organisers, point_coordinators
+    from confmgr.accounts.services import create_user, find_user
+    from confmgr.db import db
+    from confmgr.enums import PointLevel, Role
     from confmgr.points.models import BroadcastPoint
-    from confmgr.points.services import refresh_registered_counts
-    from confmgr.roster.models import Category, Participant, participant_name_fields
 
-    conference = _conference()
-    if db.session.scalar(select(func.count()).select_from(AgendaSession).where(
-            AgendaSession.conference_id == conference.id)):
-        return
-    started = time.perf_counter()
-    tz = conference.tz
-    day = datetime.combine(conference.first_day, datetime.min.time(), tzinfo=tz)
-    for index in range(SESSIONS):
-        start = day + timedelta(hours=7, minutes=30) + timedelta(minutes=70 * index)
-        db.session.add(AgendaSession(
-            conference_id=conference.id, starts_at=start.astimezone(timezone.utc),
-            ends_at=(start + timedelta(minutes=60)).astimezone(timezone.utc),
-            kind=SessionKind.TOPIC, title=f"Chuyên đề {index + 1}"))
-    categories = [Category(conference_id=conference.id, name=name, rank=10 * (i + 1))
-                  for i, name in enumerate(CATEGORIES)]
-    db.session.add_all(categories)
-    db.session.flush()
-    category_ids = [c.id for c in categories]
-
-    points = db.session.execute(select(BroadcastPoint.id, BroadcastPoint.code).where(
-        BroadcastPoint.conference_id == conference.id).order_by(BroadcastPoint.id)).all()
-    surnames = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô")
-    middles = ("Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Quốc", "Ngọc")
-    givens = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Lan",
-              "Linh", "Long", "Mai", "Nam", "Nga", "Phương", "Quân", "Sơn", "Tâm", "Thảo",
-              "Thắng", "Trang", "Tuấn", "Yến", "Đạt")
-    pool = [participant_name_fields(f"{s} {m} {g}")
-            for s in surnames for m in middles for g in givens]
-    now = utcnow()
-    per_point, extra = divmod(PARTICIPANTS, len(points))
-    batch, number = [], 0
-    for index, (point_id, _code) in enumerate(points):
-        for _ in range(per_point + (1 if index < extra else 0)):
-            names = pool[number % len(pool)]
-            batch.append({**names, "conference_id": conference.id, "point_id": point_id,
-                          "category_id": category_ids[number % len(category_ids)]
-                          if number % 11 else None,
-                          "position": "Cán bộ", "unit": "", "phone": "", "email": "",
-                          "note": "", "status": RegistrationStatus.REGISTERED,
-                          "created_at": now, "updated_at": now})
-            number += 1
-            if len(batch) == 50_000:
-                bulk_insert(Participant.__table__, batch)
-                batch = []
-    bulk_insert(Participant.__table__, batch)
-    refresh_registered_counts(conference.id)
-    print(f"# built {number:,} delegates in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr, flush=True)
-
-    # Attendance: a fixed pattern per delegate and session; 2 % never recorded.
-    roll = "((p.id * 7 + s.id * 13) % 100)"
-    db.session.execute(text(f"""
-        INSERT INTO attendance (conference_id, participant_id, session_id, point_id,
-                                category_ref, status, recorded_at, method, recorded_by_id,
-                                note)
-        SELECT p.conference_id, p.id, s.id, p.point_id, COALESCE(p.category_id, 0),
-               CASE WHEN {roll} < 85 THEN 'present' WHEN {roll} < 89 THEN 'late'
-                    WHEN {roll} < 95 THEN 'excused' ELSE 'absent' END,
-               s.starts_at, 'manual', NULL, ''
-        FROM participants p CROSS JOIN agenda_sessions s
-        WHERE p.conference_id = :conference AND s.conference_id = :conference
-          AND {roll} < 98
-    """), {"conference": conference.id})
-    rebuild_counts(conference.id)
-    print(f"# built attendance and counters in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr, flush=True)
-
-    # Coordinators for the check-in load test, one per point of the first fifty.
-    commune_points = db.session.execute(select(BroadcastPoint.id, BroadcastPoint.code).where(
+    conference = _conference(slug)
+    organiser = db.session.scalar(select(User).where(User.email == BENCH_ORGANISER))
+    if conference not in organiser.conferences:
+        db.session.execute(insert(conference_organisers).values(
+            user_id=organiser.id, conference_id=conference.id))
+    commune_points = db.session.scalars(select(BroadcastPoint.id).where(
         BroadcastPoint.conference_id == conference.id,
         BroadcastPoint.level == PointLevel.COMMUNE).order_by(BroadcastPoint.code)
         .limit(LOAD_CLIENTS)).all()
-    for index, (point_id, _code) in enumerate(commune_points):
-        user = create_user(f"load{index}@bench.example", LOAD_PASSWORD, f"Tải {index}",
-                           Role.COORDINATOR)
+    for index, point_id in enumerate(commune_points):
+        email = f"load{index}-{slug}@bench.example"
+        if find_user(email) is not None:
+            continue
+        user = create_user(email, LOAD_PASSWORD, f"Tải {index}", Role.COORDINATOR)
         db.session.flush()
         db.session.execute(insert(point_coordinators).values(user_id=user.id,
                                                              point_id=point_id))
@@ -140,39 +68,38 @@ def build_national_attendance() -> None:
 # ---------------------------------------------------------------- report benchmarks
 
 
-def national_summary(ctx, timings_ms, median_and_p95):
+def national_summary_action(ctx):
     """The national table: every session's totals and one session's totals per province."""
     from confmgr.attendance import reports
 
-    with ctx.app.app_context():
-        conference = _conference()
-        session = reports.attended_sessions(conference)[3]
-
-        def run():
+    def run():
+        with ctx.app.app_context():
+            conference = _conference(ctx.slug)
+            session = reports.attended_sessions(conference)[3]
             reports.session_totals(conference)
             reports.by_province(conference, session.id)
 
-        return median_and_p95(timings_ms(run, ctx.repeat))
+    return run
 
 
-def province_report(ctx, timings_ms, median_and_p95):
-    """One province (Hà Nội, about 900 points): totals, every point, categories, compliance."""
+def province_report_action(ctx):
+    """One province (Hà Nội, about 900 points in the record set): totals, every point,
+    categories, compliance."""
     from confmgr.attendance import reports
 
-    with ctx.app.app_context():
-        conference = _conference()
-        session = reports.attended_sessions(conference)[3]
-
-        def run():
+    def run():
+        with ctx.app.app_context():
+            conference = _conference(ctx.slug)
+            session = reports.attended_sessions(conference)[3]
             reports.session_totals(conference, "01")
             list(reports.by_point(conference, session.id, province="01"))
             reports.by_category(conference, session.id, "01")
             reports.compliance(conference, session.id, "01")
 
-        return median_and_p95(timings_ms(run, ctx.repeat))
+    return run
 
 
-def csv_child(database_url: str, instance: str) -> None:
+def csv_child(database_url: str, instance: str, slug: str) -> None:
     """In a fresh process: stream the national participant CSV; print seconds and peak MB."""
     sys.path.insert(0, str(HERE.parent))
     from confmgr import create_app
@@ -183,14 +110,14 @@ def csv_child(database_url: str, instance: str) -> None:
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"},
                      instance_path=instance)
     with app.app_context():
-        organiser = db.session.scalar(select(User.id).where(User.email == "organiser@example.org"))
+        organiser = db.session.scalar(select(User.id).where(User.email == BENCH_ORGANISER))
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(organiser)
         session["_fresh"] = True
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    response = client.get(f"/manage/c/{NATIONAL}/attendance/participants.csv", buffered=False)
+    response = client.get(f"/manage/c/{slug}/attendance/participants.csv", buffered=False)
     size = lines = 0
     for chunk in response.response:
         size += len(chunk)
@@ -202,9 +129,10 @@ def csv_child(database_url: str, instance: str) -> None:
                       "bytes": size, "lines": lines}))
 
 
-def csv_peak_mb(ctx, database_url: str, instance: str) -> dict:
+def csv_peak_mb(ctx) -> dict:
     result = subprocess.run(
-        [sys.executable, str(HERE / "attendance_bench.py"), "csv", database_url, instance],
+        [sys.executable, str(HERE / "attendance_bench.py"), "csv", ctx.database_url,
+         ctx.workdir, ctx.slug],
         capture_output=True, text=True, check=True, timeout=3600)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -229,7 +157,7 @@ def prepare_load(ctx) -> list[dict]:
     from confmgr.roster.models import Participant
 
     with ctx.app.app_context():
-        conference = _conference()
+        conference = _conference(ctx.slug)
         session = reports.attended_sessions(conference)[0]
         session.starts_at = utcnow() - timedelta(minutes=10)
         session.ends_at = utcnow() + timedelta(minutes=110)
@@ -238,7 +166,7 @@ def prepare_load(ctx) -> list[dict]:
             select(User.email, BroadcastPoint.code, BroadcastPoint.id)
             .join(point_coordinators, point_coordinators.c.user_id == User.id)
             .join(BroadcastPoint, BroadcastPoint.id == point_coordinators.c.point_id)
-            .where(User.email.like("load%@bench.example")).order_by(User.id)).all()
+            .where(User.email.like(f"load%-{ctx.slug}@bench.example")).order_by(User.id)).all()
         for email, code, point_id in rows:
             people = db.session.scalars(select(Participant.id).where(
                 Participant.point_id == point_id)).all()
@@ -288,4 +216,4 @@ def run_load(ctx, database_url: str, instance: str, rates: tuple[int, ...],
 
 if __name__ == "__main__":
     if sys.argv[1] == "csv":
-        csv_child(sys.argv[2], sys.argv[3])
+        csv_child(sys.argv[2], sys.argv[3], sys.argv[4])

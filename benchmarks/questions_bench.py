@@ -1,6 +1,6 @@
-"""20,000 questions on the record conference's 31,097 points, for the triage page.
+"""20,000 questions on the points of the preset's generated conference, for the triage page.
 
-Eight topics; the questions are made of realistic parts so that searching finds some and
+The conference's eight topics; the questions are made of realistic parts so that searching finds some and
 not others; a quarter are duplicates merged into an earlier question of the same topic,
 and the rest are spread over the statuses as a day of triage leaves them.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 
 QUESTIONS = 20_000
-TOPICS = 8
 SUBJECTS = ("việc phân công cấp ủy viên phụ trách chi bộ", "thủ tục chuyển sinh hoạt đảng",
             "chế độ phụ cấp cán bộ không chuyên trách", "việc kiện toàn ủy ban kiểm tra",
             "quy trình kết nạp đảng viên", "việc sáp nhập thôn, tổ dân phố",
@@ -24,7 +23,7 @@ ASKS = ("được thực hiện như thế nào?", "cần căn cứ văn bản n
         "thẩm quyền quyết định thuộc cấp nào?")
 
 
-def build_questions() -> None:
+def build_questions(slug: str) -> None:
     from sqlalchemy import func, select
 
     from confmgr.conferences.models import Conference, Topic
@@ -34,16 +33,12 @@ def build_questions() -> None:
     from confmgr.questions.models import Question
     from confmgr.text import fold
 
-    from attendance_bench import NATIONAL
-
-    conference = db.session.scalar(select(Conference).where(Conference.slug == NATIONAL))
+    conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
     if db.session.scalar(select(func.count()).select_from(Question).where(
             Question.conference_id == conference.id)):
         return
-    topics = [Topic(conference_id=conference.id, number=str(n), title=f"Chuyên đề {n}")
-              for n in range(1, TOPICS + 1)]
-    db.session.add_all(topics)
-    db.session.flush()
+    topics = db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)
+                                .order_by(Topic.number)).all()
     point_ids = db.session.scalars(select(BroadcastPoint.id).where(
         BroadcastPoint.conference_id == conference.id)).all()
     rng = random.Random("questions-20k")

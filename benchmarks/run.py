@@ -5,10 +5,15 @@
 Prints one line per benchmark:
 
     BENCH <name> <value> <unit> [p95=<value>] [floor=<value> ratio=<value>]
+          [rows_per_s=<value>] [peak_mb=<value>]
 
-where the floor is the same work done by plain SQL through the driver, if such a
-floor exists. The database is a new SQLite file unless --db (or CONFMGR_DATABASE_URL)
-names another; the data set is built there first and reused when present.
+where the floor is the same work done by plain SQL through the driver (for reading
+benchmarks: the very statements the run sent, replayed on a raw connection), rows per
+second count what a bulk benchmark handles, and peak_mb is the most memory Python held
+during one more run (tracemalloc). The preset chooses the generated data set the
+national-scale benchmarks read (``confmgr.demo.generator``: small, province, national,
+record). The database is a new SQLite file unless --db (or CONFMGR_DATABASE_URL) names
+another; the data set is built there first and reused when present.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from flask_migrate import upgrade  # noqa: E402
 
 from confmgr import create_app  # noqa: E402
 
-PRESETS = ("small",)
+from confmgr.demo.generator import PRESETS  # noqa: E402
 
 
 @dataclass
@@ -40,6 +45,9 @@ class Result:
     unit: str
     p95: float | None = None
     floor: float | None = None
+    #: Rows handled per run, for a rate.
+    rows: int | None = None
+    peak_mb: float | None = None
 
     def line(self) -> str:
         parts = [f"BENCH {self.name} {self.value:.3f} {self.unit}"]
@@ -47,6 +55,10 @@ class Result:
             parts.append(f"p95={self.p95:.3f}")
         if self.floor is not None:
             parts.append(f"floor={self.floor:.3f} ratio={self.value / self.floor:.2f}")
+        if self.rows is not None and self.unit == "ms":
+            parts.append(f"rows_per_s={self.rows / (self.value / 1000):.0f}")
+        if self.peak_mb is not None:
+            parts.append(f"peak_mb={self.peak_mb:.1f}")
         return " ".join(parts)
 
 
@@ -58,6 +70,11 @@ class Context:
     #: The database and instance folder, for benchmarks that start other processes.
     database_url: str = ""
     workdir: str = ""
+
+    @property
+    def slug(self) -> str:
+        """The generated conference of the preset."""
+        return PRESETS[self.preset].slug
 
 
 BENCHMARKS: dict[str, Callable[[Context], Result]] = {}
@@ -96,10 +113,73 @@ def get_ok(client, url: str) -> None:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
 
 
+def python_peak_mb(action: Callable[[], object]) -> float:
+    """The most memory Python allocations held during one run of ``action``."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def captured_reads(app: Flask, action: Callable[[], object]) -> list[tuple[str, object]]:
+    """The reading statements one run of ``action`` sends, as the driver receives them."""
+    from sqlalchemy import event
+
+    from confmgr.db import db
+
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return [(sql, params) for sql, params in sent
+            if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def sql_floor_ms(app: Flask, action: Callable[[], object], repeat: int) -> float:
+    """The plain-SQL floor of a reading ``action``: its reading statements replayed through
+    a raw driver connection, every row fetched (median ms)."""
+    from confmgr.db import db
+
+    reads = captured_reads(app, action)
+    with app.app_context():
+        connection = db.engine.raw_connection()
+    try:
+        def replay():
+            cursor = connection.cursor()
+            for sql, params in reads:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            connection.rollback()
+
+        return median_and_p95(timings_ms(replay, repeat))[0]
+    finally:
+        connection.close()
+
+
+def measured(name: str, ctx: Context, action: Callable[[], object], *, unit_rows=None,
+             floor: bool = True) -> Result:
+    """Median and p95 of ``action``, its SQL floor and its peak memory."""
+    median, p95 = median_and_p95(timings_ms(action, ctx.repeat))
+    return Result(name, median, "ms", p95=p95,
+                  floor=sql_floor_ms(ctx.app, action, ctx.repeat) if floor else None,
+                  rows=unit_rows, peak_mb=python_peak_mb(action))
+
+
 def page_result(name: str, ctx: Context, client, url: str) -> Result:
-    """Median and p95 of GET ``url``, as the benchmark ``name``."""
-    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
-    return Result(name, median, "ms", p95=p95)
+    """GET ``url`` as the benchmark ``name``."""
+    return measured(name, ctx, lambda: get_ok(client, url))
 
 
 @benchmark("agenda.public_page")
@@ -229,10 +309,6 @@ def build_big_agenda(sessions: int = 200) -> None:
     db.session.commit()
 
 
-NATIONAL = "bench-31k"
-RECORD_POINTS = 31_097
-
-
 @benchmark("points.create_official")
 def points_create_official(ctx: Context) -> Result:
     """Creating the 34 provincial and 3,321 commune points of a new conference."""
@@ -303,78 +379,12 @@ def _plain_insert_ms(rows) -> float:
         connection.close()
 
 
-@benchmark("points.list_31k", needs=("national_points",))
+@benchmark("points.list_31k", needs=("generated",))
 def points_list_31k(ctx: Context) -> Result:
-    """The organisers' point list among 31,097 points, filtered by province and searched."""
-    from sqlalchemy import text
-
-    from confmgr.db import db
-
-    client = organiser_client(ctx)
-    url = f"/manage/c/{NATIONAL}/points?province=22&q=phuong&page=2"
-    median, p95 = median_and_p95(timings_ms(lambda: get_ok(client, url), ctx.repeat))
-    with ctx.app.app_context():
-        conference_id = db.session.execute(
-            text("SELECT id FROM conferences WHERE slug = :slug"), {"slug": NATIONAL}).scalar()
-        connection = db.engine.raw_connection()
-        marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
-        where = (f"conference_id = {marker} AND search_text LIKE {marker} "
-                 f"AND province_code = {marker}")
-        args = (conference_id, "%phuong%", "22")
-
-        def plain():
-            cursor = connection.cursor()
-            cursor.execute(f"SELECT count(*) FROM broadcast_points WHERE {where}", args)
-            cursor.fetchall()
-            cursor.execute(f"SELECT * FROM broadcast_points WHERE {where} ORDER BY code "
-                           "LIMIT 50 OFFSET 50", args)
-            cursor.fetchall()
-
-        floor, _ = median_and_p95(timings_ms(plain, ctx.repeat))
-        connection.close()
-    return Result("points.list_31k", median, "ms", p95=p95, floor=floor)
-
-
-def build_national_points() -> None:
-    """A conference with the official 3,355 points and more, up to the record 31,097."""
-    from datetime import date
-
-    from sqlalchemy import insert, select
-
-    from confmgr.accounts.models import User
-    from confmgr.conferences.models import Conference
-    from confmgr.db import db, utcnow
-    from confmgr.enums import PointLevel
-    from confmgr.points.models import BroadcastPoint, point_search_text
-    from confmgr.points.official import create_official_points, provinces
-
-    if db.session.scalar(select(Conference.id).where(Conference.slug == NATIONAL)):
-        return
-    conference = Conference(slug=NATIONAL, title="Hội nghị toàn quốc 31.097 điểm cầu",
-                            first_day=date(2026, 2, 1), last_day=date(2026, 2, 1))
-    db.session.add(conference)
-    db.session.flush()
-    create_official_points(conference, all_communes=True)
-    province_ids = dict(db.session.execute(select(BroadcastPoint.code, BroadcastPoint.id).where(
-        BroadcastPoint.conference_id == conference.id,
-        BroadcastPoint.level == PointLevel.PROVINCE)).all())
-    official = list(provinces().values())
-    missing = RECORD_POINTS - 3355
-    now = utcnow()
-    rows = []
-    for index in range(missing):
-        province = official[index % len(official)]
-        commune = province.communes[index % len(province.communes)]
-        name = f"Điểm cầu thôn, tổ dân phố {index // len(official) + 1} – {commune.name}"
-        code = f"T{index:06d}"
-        rows.append({"conference_id": conference.id, "code": code, "name": name,
-                     "level": PointLevel.OTHER, "parent_id": province_ids[province.code],
-                     "province_code": province.code, "search_text": point_search_text(name, code),
-                     "created_at": now, "expected_delegates": 30})
-    db.session.execute(insert(BroadcastPoint), rows)
-    organiser = db.session.scalar(select(User).where(User.email == "organiser@example.org"))
-    organiser.conferences.append(conference)
-    db.session.commit()
+    """The organisers' point list among the preset's points (31,097 in the record one),
+    filtered by province and searched."""
+    return page_result("points.list_31k", ctx, organiser_client(ctx),
+                       f"/manage/c/{ctx.slug}/points?province=01&q=phuong&page=2")
 
 
 def _roster_xlsx(rows: int, seed: int) -> bytes:
@@ -483,28 +493,30 @@ def build_point_500() -> None:
 import attendance_bench  # noqa: E402
 
 
-@benchmark("attendance.national_summary", needs=("national_points", "national_attendance"))
+@benchmark("attendance.national_summary", needs=("generated",))
 def attendance_national_summary(ctx: Context) -> Result:
-    median, p95 = attendance_bench.national_summary(ctx, timings_ms, median_and_p95)
-    return Result("attendance.national_summary", median, "ms", p95=p95)
+    """The national table: every session's totals and one session's totals per province."""
+    return measured("attendance.national_summary", ctx,
+                    attendance_bench.national_summary_action(ctx))
 
 
-@benchmark("attendance.province_report", needs=("national_points", "national_attendance"))
+@benchmark("attendance.province_report", needs=("generated",))
 def attendance_province_report(ctx: Context) -> Result:
-    median, p95 = attendance_bench.province_report(ctx, timings_ms, median_and_p95)
-    return Result("attendance.province_report", median, "ms", p95=p95)
+    """One province (Hà Nội): totals, every point, categories, compliance."""
+    return measured("attendance.province_report", ctx,
+                    attendance_bench.province_report_action(ctx))
 
 
-@benchmark("attendance.csv_peak_mb", needs=("national_points", "national_attendance"))
+@benchmark("attendance.csv_peak_mb", needs=("generated",))
 def attendance_csv_peak_mb(ctx: Context) -> Result:
     """Peak memory of a fresh process streaming every delegate's attendance as CSV."""
-    figures = attendance_bench.csv_peak_mb(ctx, ctx.database_url, ctx.workdir)
+    figures = attendance_bench.csv_peak_mb(ctx)
     print(f"# csv: {figures['lines'] - 1:,} delegates, {figures['bytes'] / 1e6:.0f} MB in "
           f"{figures['seconds']:.1f} s; {figures['before_mb']:.0f} MB before streaming")
     return Result("attendance.csv_peak_mb", figures["peak_mb"], "MB")
 
 
-@benchmark("attendance.checkin_p95", needs=("national_points", "national_attendance"))
+@benchmark("attendance.checkin_p95", needs=("generated",))
 def attendance_checkin_p95(ctx: Context) -> Result:
     """Single check-ins over HTTP (gunicorn) at 500 per second from 50 clients."""
     (figures,) = attendance_bench.run_load(ctx, ctx.database_url, ctx.workdir, (500,))
@@ -512,7 +524,7 @@ def attendance_checkin_p95(ctx: Context) -> Result:
     return Result("attendance.checkin_p95", figures["p95"], "ms")
 
 
-@benchmark("attendance.checkin_max_rps", needs=("national_points", "national_attendance"))
+@benchmark("attendance.checkin_max_rps", needs=("generated",))
 def attendance_checkin_max_rps(ctx: Context) -> Result:
     """The highest steady rate whose p95 stays under 100 ms, without errors."""
     best = 0.0
@@ -533,34 +545,36 @@ import questions_bench  # noqa: E402
 
 def _triage(ctx: Context, name: str, query: str = "") -> Result:
     return page_result(name, ctx, organiser_client(ctx),
-                       f"/manage/c/{attendance_bench.NATIONAL}/questions{query}")
+                       f"/manage/c/{ctx.slug}/questions{query}")
 
 
-@benchmark("questions.triage_20k", needs=("national_points", "questions"))
+@benchmark("questions.triage_20k", needs=("generated", "questions"))
 def questions_triage_20k(ctx: Context) -> Result:
     """The triage page over 20,000 questions: newest first, with the per-topic queue."""
     return _triage(ctx, "questions.triage_20k")
 
 
-@benchmark("questions.triage_20k_search", needs=("national_points", "questions"))
+@benchmark("questions.triage_20k_search", needs=("generated", "questions"))
 def questions_triage_20k_search(ctx: Context) -> Result:
     """The same, searching without diacritics and sorted by the points that asked."""
     return _triage(ctx, "questions.triage_20k_search", "?q=phan+cong+cap+uy&sort=most")
 
 
-@benchmark("questions.triage_20k_province", needs=("national_points", "questions"))
+@benchmark("questions.triage_20k_province", needs=("generated", "questions"))
 def questions_triage_20k_province(ctx: Context) -> Result:
     """The same, the questions asked from one province (Nghệ An), duplicates included."""
     return _triage(ctx, "questions.triage_20k_province", "?province=40&status=new")
 
 
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
+    from confmgr.demo.generator import generate
     from confmgr.demo.loader import load_demo
 
-    builders = {"big_agenda": build_big_agenda, "national_points": build_national_points,
-                "point_500": build_point_500,
-                "national_attendance": attendance_bench.build_national_attendance,
-                "questions": questions_bench.build_questions}
+    slug = PRESETS[preset].slug
+    builders = {"big_agenda": build_big_agenda, "point_500": build_point_500,
+                "generated": lambda: (generate(PRESETS[preset], report=_progress),
+                                      attendance_bench.bench_accounts(slug)),
+                "questions": lambda: questions_bench.build_questions(slug)}
     needed = {need for name in selected for need in NEEDS[name]}
     with app.app_context():
         upgrade()
@@ -569,6 +583,10 @@ def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
             if name in needed:
                 build()
         settle_database()
+
+
+def _progress(message: str) -> None:
+    print(f"# generated {message}", file=sys.stderr, flush=True)
 
 
 def settle_database() -> None:
@@ -587,7 +605,8 @@ def settle_database() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=PRESETS, default="small")
+    parser.add_argument("--preset", choices=list(PRESETS), default="small",
+                        help="the generated data set the national-scale benchmarks read")
     parser.add_argument("--only", default="", help="run the benchmarks whose name starts so")
     parser.add_argument("--db", default=os.environ.get("CONFMGR_DATABASE_URL", ""))
     parser.add_argument("--repeat", type=int, default=50, help="timed runs per benchmark")

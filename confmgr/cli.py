@@ -13,6 +13,7 @@ from confmgr.enums import Role
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(generate_command)
 
 
 @click.command("create-user")
@@ -47,3 +48,31 @@ def demo_command() -> None:
     click.echo("Loaded the demo conference." if created else "The demo conference is already loaded.")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role.value:<12} {account.email}  password: {account.password}")
+
+
+@click.command("generate")
+@click.option("--preset", type=click.Choice(["small", "province", "national", "record"]),
+              default="small", show_default=True)
+@click.option("--db", "database_url", default=None,
+              help="Database URL; by default CONFMGR_DATABASE_URL or the instance's SQLite.")
+@with_appcontext
+def generate_command(preset: str, database_url: str | None) -> None:
+    """Generate a realistic conference (points, delegates, attendance) at a preset size."""
+    import time
+
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    from confmgr import create_app
+    from confmgr.demo.generator import PRESETS, counts, generate
+
+    app = create_app({"DATABASE_URL": database_url}) if database_url else current_app
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        conference = generate(PRESETS[preset], report=click.echo)
+        figures = counts(conference)
+        click.echo(f"{conference.slug}: {figures['points']:,} points, "
+                   f"{figures['delegates']:,} delegates, {figures['sessions']} sessions, "
+                   f"{figures['attendance']:,} attendance rows "
+                   f"({time.perf_counter() - started:.1f} s)")

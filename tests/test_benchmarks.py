@@ -25,13 +25,53 @@ def test_runner_prints_one_bench_line_per_benchmark(capsys, monkeypatch):
     assert lines[0] == "# preset=small database=sqlite repeat=2"
     names = []
     for line in lines[1:]:
-        match = re.fullmatch(r"BENCH (\S+) \d+\.\d{3} ms p95=\d+\.\d{3}", line)
+        match = re.fullmatch(r"BENCH (\S+) \d+\.\d{3} ms p95=\d+\.\d{3} "
+                             r"floor=\d+\.\d{3} ratio=\d+\.\d{2} peak_mb=\d+\.\d", line)
         assert match, line
         names.append(match.group(1))
     assert names == ["agenda.public_page", "agenda.public_page_200", "agenda.edit_page_200"]
 
 
-def test_result_line_with_a_floor():
+def test_result_line_with_a_floor_a_rate_and_memory():
     runner = load_runner()
-    line = runner.Result("x.y", 30.0, "ms", p95=40.0, floor=10.0).line()
-    assert line == "BENCH x.y 30.000 ms p95=40.000 floor=10.000 ratio=3.00"
+    line = runner.Result("x.y", 30.0, "ms", p95=40.0, floor=10.0, rows=3000,
+                         peak_mb=12.34).line()
+    assert line == ("BENCH x.y 30.000 ms p95=40.000 floor=10.000 ratio=3.00 "
+                    "rows_per_s=100000 peak_mb=12.3")
+
+
+def test_national_benchmarks_run_on_the_small_generated_preset(capsys, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    assert runner.main(["--only", "attendance.province", "--preset", "small",
+                        "--repeat", "2"]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("BENCH")]
+    assert re.fullmatch(r"BENCH attendance\.province_report \d+\.\d{3} ms p95=\S+ "
+                        r"floor=\S+ ratio=\S+ peak_mb=\S+", line), line
+
+
+def test_the_sql_floor_replays_the_reads_of_an_action(tmp_path):
+    """The floor runs the very statements the action read with, and none that write."""
+    runner = load_runner()
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from confmgr import create_app
+    from confmgr.db import db
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'f.sqlite3'}",
+                      "SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade()
+
+    def action():
+        with app.app_context():
+            db.session.execute(text("SELECT count(*) FROM users WHERE role = :role"),
+                               {"role": "admin"}).scalar()
+            db.session.execute(text("UPDATE users SET active = active"))
+            db.session.rollback()
+
+    assert runner.captured_reads(app, action) == [
+        ("SELECT count(*) FROM users WHERE role = ?", ("admin",))]
+    assert runner.sql_floor_ms(app, action, repeat=3) > 0
