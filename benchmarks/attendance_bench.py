@@ -14,11 +14,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 LOAD_CLIENTS = 50
+#: Coordinator accounts made for the load: enough for its larger step.
+LOAD_ACCOUNTS = 200
 LOAD_PASSWORD = "bench-coordinator-2026"
 BENCH_ORGANISER = "organiser@example.org"
 #: Check-in load steps for the highest steady rate, requests per second.
@@ -36,11 +39,12 @@ def _conference(slug: str):
 
 def bench_accounts(slug: str) -> None:
     """The demo organiser manages the generated conference; one coordinator for each of
-    the first fifty commune points signs in for the check-in load."""
+    the first 200 commune points signs in for the check-in load."""
     from sqlalchemy import insert, select
 
     from confmgr.accounts.models import User, conference_organisers, point_coordinators
-    from confmgr.accounts.services import create_user, find_user
+    from confmgr.accounts.coordinators import hash_generated
+    from confmgr.accounts.services import find_user
     from confmgr.db import db
     from confmgr.enums import PointLevel, Role
     from confmgr.points.models import BroadcastPoint
@@ -53,12 +57,15 @@ def bench_accounts(slug: str) -> None:
     commune_points = db.session.scalars(select(BroadcastPoint.id).where(
         BroadcastPoint.conference_id == conference.id,
         BroadcastPoint.level == PointLevel.COMMUNE).order_by(BroadcastPoint.code)
-        .limit(LOAD_CLIENTS)).all()
+        .limit(LOAD_ACCOUNTS)).all()
     for index, point_id in enumerate(commune_points):
         email = f"load{index}-{slug}@bench.example"
         if find_user(email) is not None:
             continue
-        user = create_user(email, LOAD_PASSWORD, f"Tải {index}", Role.COORDINATOR)
+        # Hashed as generated coordinator passwords are, so 200 sign-ins take seconds.
+        user = User(email=email, display_name=f"Tải {index}", role=Role.COORDINATOR,
+                    password_hash=hash_generated(LOAD_PASSWORD))
+        db.session.add(user)
         db.session.flush()
         db.session.execute(insert(point_coordinators).values(user_id=user.id,
                                                              point_id=point_id))
@@ -179,15 +186,14 @@ def prepare_load(ctx) -> list[dict]:
         return clients
 
 
-def run_load(ctx, database_url: str, instance: str, rates: tuple[int, ...],
-             seconds: float = 10.0) -> list[dict]:
-    """Serve the app with gunicorn and drive it from another process at each rate."""
-    clients = prepare_load(ctx)
-    plan = Path(instance) / "load-plan.json"
-    plan.write_text(json.dumps(clients))
+@contextmanager
+def serving(ctx):
+    """The app served by gunicorn (BENCH_GUNICORN_WORKERS sync workers, 3 by default) on
+    the runner's database; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "CONFMGR_DATABASE_URL": database_url, "CONFMGR_SECRET_KEY": "bench",
-           "CONFMGR_INSTANCE_PATH": instance, "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, "CONFMGR_DATABASE_URL": ctx.database_url,
+           "CONFMGR_SECRET_KEY": "bench", "CONFMGR_INSTANCE_PATH": ctx.workdir,
+           "PYTHONPATH": str(HERE.parent)}
     workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--workers", workers,
@@ -201,17 +207,34 @@ def run_load(ctx, database_url: str, instance: str, rates: tuple[int, ...],
                 break
             except OSError:
                 time.sleep(0.2)
-        results = []
-        for rate in rates:
-            done = subprocess.run(
-                [shutil.which("node") or "node", str(HERE / "load.mjs"),
-                 f"http://127.0.0.1:{port}", str(plan), str(rate), str(seconds)],
-                capture_output=True, text=True, check=True, timeout=600)
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        return results
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def _node(script: str, *args) -> dict:
+    done = subprocess.run([shutil.which("node") or "node", str(HERE / script), *map(str, args)],
+                          capture_output=True, text=True, check=True, timeout=900)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_load(ctx, rates: tuple[int, ...], clients: int = LOAD_CLIENTS,
+             seconds: float = 10.0) -> list[dict]:
+    """Check-ins at each rate from ``clients`` signed-in phones, from another process."""
+    plan = Path(ctx.workdir) / "load-plan.json"
+    plan.write_text(json.dumps(prepare_load(ctx)))
+    with serving(ctx) as base:
+        return [_node("load.mjs", base, plan, rate, seconds, clients) for rate in rates]
+
+
+def feed_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0) -> dict[str, dict]:
+    """The conference's public feed as fast as ``clients`` can ask: whole, then with the
+    ETag a polling calendar sends (answered 304)."""
+    with serving(ctx) as base:
+        url = f"{base}/c/{ctx.slug}/agenda.ics"
+        return {mode: _node("feed_load.mjs", url, clients, seconds, mode)
+                for mode in ("full", "etag")}
 
 
 if __name__ == "__main__":

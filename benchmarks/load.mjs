@@ -1,8 +1,9 @@
 // A steady load of single check-ins for attendance_bench.py, from its own process.
 //
-//     node benchmarks/load.mjs BASE_URL PLAN.json RATE SECONDS
+//     node benchmarks/load.mjs BASE_URL PLAN.json RATE SECONDS [CLIENTS]
 //
-// Each of the plan's clients (a coordinator and their point) signs in on its own
+// CLIENTS clients (the plan's number by default; beyond it the plan's coordinators sign
+// in again, as on a second phone). Each (a coordinator and their point) signs in on its own
 // keep-alive connection, then sends one check-in after another on a fixed schedule (open
 // loop: a slow answer does not delay the next request's start), as a phone does with htmx.
 // Prints one JSON line: requests, achieved rate, errors and latency percentiles in ms.
@@ -15,6 +16,8 @@ const target = new URL(base);
 const plan = JSON.parse(readFileSync(planFile, "utf8"));
 const rate = Number(rateText);
 const seconds = Number(secondsText);
+const clientCount = Number(process.argv[6] ?? plan.length);
+const specs = Array.from({ length: clientCount }, (_, i) => plan[i % plan.length]);
 const STATUSES = ["present", "late", "excused", "absent", "present", "present"];
 
 function request(agent, cookie, method, path, form, headers = {}) {
@@ -52,18 +55,21 @@ function chooser(seed) {
                  return (state >>> 0) / 4294967296; };
 }
 
-async function client(spec, index, startAt, results) {
+async function signIn(spec) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const cookie = { value: "" };
   let page = (await request(agent, cookie, "GET", "/login")).text;
   await request(agent, cookie, "POST", "/login", {
     csrf_token: tokenOf(page), email: spec.email, password: spec.password });
   page = (await request(agent, cookie, "GET", spec.sheet)).text;
-  const token = tokenOf(page);
+  return { spec, agent, cookie, token: tokenOf(page) };
+}
+
+async function client({ spec, agent, cookie, token }, index, startAt, results) {
   const random = chooser(2654435761 * (index + 1));
-  const interval = 1000 / (rate / plan.length);
+  const interval = 1000 / (rate / specs.length);
   await sleep(startAt - Date.now());
-  let planned = startAt + (index / plan.length) * interval; // clients evenly out of phase
+  let planned = startAt + (index / specs.length) * interval; // clients evenly out of phase
   const end = startAt + seconds * 1000;
   while (planned < end) {
     await sleep(planned - Date.now());
@@ -81,8 +87,9 @@ async function client(spec, index, startAt, results) {
 
 const results = [];
 const finished = [];
-const startAt = Date.now() + 3000; // time for every client to sign in first
-await Promise.all(plan.map((spec, i) => client(spec, i, startAt, results)));
+const signedIn = await Promise.all(specs.map(signIn)); // every client signs in first
+const startAt = Date.now() + 500;
+await Promise.all(signedIn.map((session, i) => client(session, i, startAt, results)));
 const ok = results.filter(([, s]) => s === 200).map(([ms]) => ms).sort((a, b) => a - b);
 const pick = (share) => (ok.length ? ok[Math.min(ok.length - 1, Math.round(share * (ok.length - 1)))] : 0);
 process.stdout.write(JSON.stringify({

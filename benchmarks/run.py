@@ -519,7 +519,7 @@ def attendance_csv_peak_mb(ctx: Context) -> Result:
 @benchmark("attendance.checkin_p95", needs=("generated",))
 def attendance_checkin_p95(ctx: Context) -> Result:
     """Single check-ins over HTTP (gunicorn) at 500 per second from 50 clients."""
-    (figures,) = attendance_bench.run_load(ctx, ctx.database_url, ctx.workdir, (500,))
+    (figures,) = attendance_bench.run_load(ctx, (500,))
     print(f"# checkin at 500/s: {figures}")
     return Result("attendance.checkin_p95", figures["p95"], "ms")
 
@@ -528,14 +528,32 @@ def attendance_checkin_p95(ctx: Context) -> Result:
 def attendance_checkin_max_rps(ctx: Context) -> Result:
     """The highest steady rate whose p95 stays under 100 ms, without errors."""
     best = 0.0
-    for figures in attendance_bench.run_load(ctx, ctx.database_url, ctx.workdir,
-                                             attendance_bench.RATE_STEPS):
+    for figures in attendance_bench.run_load(ctx, attendance_bench.RATE_STEPS):
         print(f"# checkin at {figures['rate']:.0f}/s: {figures}")
         steady = figures["achieved"] >= 0.95 * figures["rate"] and not figures["errors"]
         if not (steady and figures["p95"] < 100):
             break
         best = figures["rate"]
     return Result("attendance.checkin_max_rps", best, "rps")
+
+
+@benchmark("http.checkin_200_clients", needs=("generated",))
+def http_checkin_200_clients(ctx: Context) -> Result:
+    """Check-ins at 500 per second from 200 clients rather than 50: the p95 (ms)."""
+    (figures,) = attendance_bench.run_load(ctx, (500,), clients=200)
+    print(f"# checkin from 200 clients at 500/s: {figures}")
+    return Result("http.checkin_200_clients", figures["p95"], "ms")
+
+
+@benchmark("http.ics_per_second", needs=("generated",))
+def http_ics_per_second(ctx: Context) -> Result:
+    """The conference's feed from 50 clients as fast as gunicorn answers: requests per
+    second, whole and (printed) with the ETag that gets a 304."""
+    figures = attendance_bench.feed_load(ctx)
+    for mode, result in figures.items():
+        print(f"# feed ({mode}): {result}")
+    print(Result("http.ics_per_second_etag", figures["etag"]["per_second"], "rps").line())
+    return Result("http.ics_per_second", figures["full"]["per_second"], "rps")
 
 
 # ---------------------------------------------------------------- questions
