@@ -20,3 +20,15 @@ def fold(text: str) -> str:
     """Lower case without diacritics, so "uong bi" finds "Uông Bí" and "dong" finds "Đồng"."""
     decomposed = unicodedata.normalize("NFD", normalise(text).replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number typed in ASCII digits (at most nine), else None.
+
+    ``str.isdigit`` also accepts "²" and other digits ``int`` refuses, and an id of thirty
+    digits overflows a database integer: both would end in a server error.
+    """
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None

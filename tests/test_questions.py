@@ -495,3 +495,128 @@ def test_a_presenter_account_is_handed_out_once_and_signs_in(client, demo, app):
     again = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
                       {"login": "x@example.org"}, follow_redirects=True)
     assert "đã có tài khoản" in " ".join(flashes(again.get_data(as_text=True)))
+
+
+# ---------------------------------------------------------------- reach through merges
+
+
+def merged_pair(app) -> tuple[int, int, int]:
+    """X: Nghệ An's topic-3 question (not the demo presenter's); D: a topic-1 question
+    merged into X; T: a topic-1 question of theirs. Returns their ids."""
+    with app.app_context():
+        x = question("Ủy ban kiểm tra")
+        d = raise_one("79", "Kiểm tra chi bộ thôn có phải lập đoàn không?", "1")
+        services.merge(x, [d])
+        t = question("Việc bố trí bí thư")
+        db.session.commit()
+        return x.id, d.id, t.id
+
+
+def test_a_presenter_cannot_reach_a_question_through_its_duplicate(client, demo):
+    x, d, t = merged_pair(demo)
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert client.get(f"{TRIAGE}/{d}").status_code == 404
+    assert post_form(client, f"{TRIAGE}/{d}/split", {}).status_code == 404
+    response = post_form(client, f"{TRIAGE}/{t}/merge", {"ids": [d]}, follow_redirects=True)
+    assert "Không thay đổi gì" in " ".join(flashes(response.get_data(as_text=True)))
+    response = post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": [d, t]},
+                         follow_redirects=True)
+    assert "Không thay đổi gì" in " ".join(flashes(response.get_data(as_text=True)))
+    with demo.app_context():
+        assert db.session.get(Question, t).merged_into_id is None
+        assert db.session.get(Question, x).points_count == 2
+        assert db.session.get(Question, d).merged_into_id == x
+
+
+def test_a_presenter_splits_a_duplicate_of_their_own_question(client, demo):
+    with demo.app_context():
+        mine = question("Việc bố trí bí thư")
+        elsewhere = raise_one("40", "Bí thư chi bộ kiêm trưởng thôn có phải bầu lại?", "3")
+        services.merge(mine, [elsewhere])
+        db.session.commit()
+        mine_id, elsewhere_id = mine.id, elsewhere.id
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert client.get(f"{TRIAGE}/{elsewhere_id}").headers["Location"].endswith(
+        f"/questions/{mine_id}#q{elsewhere_id}")
+    assert post_form(client, f"{TRIAGE}/{elsewhere_id}/split", {}).status_code == 302
+    with demo.app_context():
+        assert db.session.get(Question, elsewhere_id).merged_into_id is None
+        assert db.session.get(Question, mine_id).points_count == 1
+
+
+def test_a_presenters_correction_takes_a_published_answer_back_for_review(client, demo):
+    first = question_id(demo, FIRST)
+    logged_in(client, PRESENTER_ACCOUNT)
+    response = post_form(client, f"{TRIAGE}/{first}/answer", {"answer": "Bản sửa."},
+                         follow_redirects=True)
+    assert ("Đã lưu câu trả lời; câu hỏi được rút khỏi trang hỏi đáp chờ Ban Tổ chức công bố "
+            "lại." in flashes(response.get_data(as_text=True)))
+    with demo.app_context():
+        corrected = db.session.get(Question, first)
+        assert (corrected.answer, corrected.status, corrected.published_at) == (
+            "Bản sửa.", QuestionStatus.ANSWERED, None)
+    assert "Bản sửa." not in client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+
+
+def test_an_organisers_correction_stays_published(client, demo):
+    first = question_id(demo, FIRST)
+    logged_in(client, ORGANISER)
+    post_form(client, f"{TRIAGE}/{first}/answer", {"answer": "Bản sửa của Ban Tổ chức."})
+    assert "Bản sửa của Ban Tổ chức." in client.get(f"/c/{SLUG}/questions").get_data(
+        as_text=True)
+
+
+def test_merging_keeps_the_target_presenter(demo, ctx):
+    assigned = question("Thời hạn chuyển")
+    fresh = raise_one("40", "Chuyển sinh hoạt đảng trong bao lâu?", "2")
+    services.merge(fresh, [assigned])
+    assert fresh.assignee_id is None and fresh.status == QuestionStatus.NEW
+
+
+def test_a_bulk_action_with_one_unusable_question_changes_nothing(client, demo):
+    answered = question_id(demo, "Việc bố trí bí thư")
+    x, d, _t = merged_pair(demo)
+    with demo.app_context():
+        services.answer(db.session.get(Question, answered), "Có.", user_id=None)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{TRIAGE}/bulk", {"action": "publish", "ids": [answered, d]},
+                         follow_redirects=True)
+    assert "Không thay đổi gì" in " ".join(flashes(response.get_data(as_text=True)))
+    with demo.app_context():
+        assert db.session.get(Question, answered).status == QuestionStatus.ANSWERED
+    assert post_form(client, f"{TRIAGE}/bulk", {"action": "shred", "ids": [answered]}
+                     ).status_code == 400
+
+
+def test_odd_numbers_in_addresses_are_refused_or_ignored_never_a_server_error(client, demo):
+    logged_in(client, ORGANISER)
+    assert client.get(f"/c/{SLUG}/questions?topic=²").status_code == 200
+    assert client.get(f"{TRIAGE}?topic=²&page=²").status_code == 200
+    assert client.get(f"{TRIAGE}?page={'9' * 30}").status_code == 200
+    assert post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": ["²"]}
+                     ).status_code == 400
+    assert post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": ["9" * 30]}
+                     ).status_code == 400
+    assert client.get(f"/manage/c/{SLUG}/points/06811/attendance?session=²&page=²"
+                      ).status_code == 200
+    assert client.get(f"/c/{SLUG}/agenda.ics?alarm=²").status_code == 400
+
+
+def test_the_digest_reads_its_presenters_in_one_query(client, demo, app):
+    from tests.helpers import count_queries
+
+    with demo.app_context():
+        from confmgr.conferences.models import Presenter
+        presenters = db.session.scalars(select(Presenter).order_by(Presenter.id)).all()[:3]
+        for index, presenter in enumerate(presenters):
+            raised = raise_one("79", f"Câu hỏi số {index}?", None)
+            services.assign([raised], presenter)
+            services.answer(raised, "Trả lời.", user_id=None)
+            services.publish([raised])
+        names = [presenter.name for presenter in presenters]
+        db.session.commit()
+    with count_queries(app) as statements:
+        page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert all(name in page for name in names)
+    assert sum(1 for s in statements if "FROM presenters" in s) == 1

@@ -1,5 +1,5 @@
 """Presenter accounts: a sign-in for a presenter (báo cáo viên) to answer the questions on
-their topics. One account may speak for the same person in several conferences."""
+their topics and those assigned to them."""
 from __future__ import annotations
 
 from confmgr.accounts.coordinators import generate_password, hash_generated
@@ -15,24 +15,23 @@ def login_for(conference: Conference, presenter: Presenter) -> str:
     return f"bcv{presenter.id}@{conference.slug}".lower()
 
 
-def give_account(presenter: Presenter, login: str) -> tuple[User, str | None]:
-    """Bind the presenter to an account: a new one with a generated password (returned
-    once, to hand out), or the existing presenter account of that login (no password)."""
+def give_account(presenter: Presenter, login: str) -> tuple[User, str]:
+    """A new account for the presenter, with a generated password returned once, to hand
+    out. A login already in use is refused whoever holds it, so the answer tells nothing
+    about other accounts."""
     login = normalise_email(login)
     if not login:
         raise AccountError("a login is required")
     if presenter.user_id is not None:
         raise AccountError("the presenter already has an account")
-    user, password = find_user(login), None
-    if user is None:
-        password = generate_password()
-        user = User(email=login, display_name=presenter.name, role=Role.PRESENTER,
-                    password_hash=hash_generated(password))
-        db.session.add(user)
-        db.session.flush()
-    elif user.role != Role.PRESENTER:
-        raise AccountError(f"the login {login} belongs to another kind of account")
+    if find_user(login) is not None:
+        raise AccountError(f"the login {login} is already taken")
+    password = generate_password()
+    user = User(email=login, display_name=presenter.name, role=Role.PRESENTER,
+                password_hash=hash_generated(password))
+    db.session.add(user)
+    db.session.flush()
     presenter.user_id = user.id
     record("presenter.account", target=presenter, conference_id=presenter.conference_id,
-           login=login, new=password is not None)
+           login=login)
     return user, password

@@ -29,16 +29,17 @@ from confmgr.points.official import provinces
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
 from confmgr.web import commit_or_flash, point_in_reach
+from confmgr.text import whole_number
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 
 
 def chosen_session(conference: Conference, sessions: list[AgendaSession]) -> AgendaSession:
     """The session named in ``?session=``, else the one whose check-in is open now."""
-    wanted = request.args.get("session", "")
-    if wanted.isdigit():
+    wanted = whole_number(request.args.get("session", ""))
+    if wanted is not None:
         for session in sessions:
-            if session.id == int(wanted):
+            if session.id == wanted:
                 return session
         abort(404)
     session = current_session(conference, sessions, utcnow())
@@ -81,7 +82,7 @@ def point_sheet(slug: str, code: str):
                                categories=_headcounts(conference, point, session))
     page = request.args.get("page", "1")
     query = SheetQuery(session.id, request.args.get("q", "").strip()[:100],
-                       int(page) if page.isdigit() and int(page) > 0 else 1)
+                       max(1, whole_number(page) or 1))
     found = sheet(point, query)
     if is_htmx() and request.headers.get("HX-Target") == "sheet-rows":
         return render_template("attendance/_rows.html", **context, sheet=found)
@@ -101,7 +102,7 @@ def mark(slug: str, code: str, session_id: int):
     conference, point = point_in_reach(slug, code)
     session = session_of(conference, session_id)
     person, _sep, status = request.form.get("mark", "").partition(":")
-    if not person.isdigit() or status not in {s.value for s in AttendanceStatus}:
+    if whole_number(person) is None or status not in {s.value for s in AttendanceStatus}:
         abort(400)
     try:
         checkin.record(session, point, int(person), AttendanceStatus(status),
@@ -157,10 +158,10 @@ def headcount(slug: str, code: str, session_id: int):
     counts, problems = {}, []
     for ref, name, _reported in _headcounts(conference, point, session):
         value = request.form.get(f"count_{ref}", "").strip() or "0"
-        if not value.isdigit():
+        if whole_number(value) is None:
             problems.append(_("%(category)s: hãy nhập một số nguyên không âm.", category=name))
             continue
-        counts[ref] = int(value)
+        counts[ref] = whole_number(value)
     if not problems:
         try:
             checkin.report_headcount(session, point, counts, user_id=current_user.id)

@@ -10,6 +10,8 @@ import segno
 from flask import request, url_for
 from markupsafe import Markup
 
+from confmgr.text import whole_number
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -57,7 +59,7 @@ def requested_alarm() -> int | None:
     from confmgr.calendar.feeds import ALARM_CHOICES
 
     value = request.args.get("alarm", "")
-    return int(value) if value.isdigit() and int(value) in ALARM_CHOICES else None
+    return whole_number(value) if whole_number(value) in ALARM_CHOICES else None
 
 
 def subscription(name: str, endpoint: str, **values) -> Subscription:

@@ -23,6 +23,7 @@ from confmgr.i18n import safe_next_url
 from confmgr.points.models import BroadcastPoint
 from confmgr.public.views import published
 from confmgr.roster.models import Participant
+from confmgr.text import whole_number
 
 bp = Blueprint("calendar", __name__)
 bp.add_app_template_global(ALARM_CHOICES, "alarm_choices")
@@ -36,11 +37,11 @@ def alarm_minutes() -> int | None:
     value = request.args.get("alarm", "")
     if not value:
         return None
-    if not value.isdigit() or int(value) not in ALARM_CHOICES:
+    if whole_number(value) not in ALARM_CHOICES:
         abort(Response(
             "alarm: choose one of " + ", ".join(map(str, ALARM_CHOICES)) + " (minutes)\n",
             status=400, content_type="text/plain; charset=utf-8"))
-    return int(value)
+    return whole_number(value)
 
 
 def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,

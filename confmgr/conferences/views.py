@@ -369,12 +369,8 @@ def presenter_account(slug: str, presenter_id: int):
         db.session.commit()
     except AccountError:
         db.session.rollback()
-        flash(_("Không tạo được tài khoản: tên đăng nhập %(login)s đã dùng cho loại tài khoản "
-                "khác, hoặc báo cáo viên đã có tài khoản.", login=login), "danger")
-        return redirect(url_for("agenda.presenters", slug=slug))
-    if password is None:
-        flash(_("Đã gắn báo cáo viên với tài khoản %(login)s có sẵn.", login=user.email),
-              "success")
+        flash(_("Không tạo được tài khoản: tên đăng nhập %(login)s đã có người dùng, hoặc báo "
+                "cáo viên đã có tài khoản.", login=login), "danger")
         return redirect(url_for("agenda.presenters", slug=slug))
     return _presenters_page(conference, (user.email, password))
 

@@ -15,6 +15,7 @@ from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import communes_by_code, provinces
 from confmgr.spreadsheets import CellError, Column, Row, TableError
 from confmgr.text import fold
+from confmgr.text import whole_number
 
 COLUMNS = [
     Column("code", "Mã điểm cầu", ("ma",), required=True),
@@ -104,9 +105,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             unit = code  # official points use the official code as theirs
         v["admin_unit_code"] = unit or None
         expected = v.get("expected_delegates", "") or "0"
-        if not expected.isdigit():
+        if whole_number(expected) is None:
             fail(row, "expected_delegates", _("Phải là số nguyên không âm."))
-        v["expected_delegates"] = int(expected) if expected.isdigit() else 0
+        v["expected_delegates"] = whole_number(expected) or 0
         if not PHONE.match(v.get("technical_officer_phone", "")):
             fail(row, "technical_officer_phone", _("Số điện thoại không hợp lệ."))
         if v.get("stream_url") and not v["stream_url"].startswith(("http://", "https://")):

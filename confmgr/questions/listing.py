@@ -15,7 +15,7 @@ from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.questions.models import Question
-from confmgr.text import fold
+from confmgr.text import fold, whole_number
 
 SORTS = ("new", "old", "most")
 #: The topic filter's value for questions about no one topic.
@@ -35,14 +35,13 @@ class TriageQuery:
     @classmethod
     def from_args(cls, args) -> TriageQuery:
         topic = args.get("topic", "")
-        page = args.get("page", "1")
         return cls(
             text=args.get("q", "").strip()[:200],
-            topic=topic if topic == GENERAL or topic.isdigit() else "",
+            topic=topic if topic == GENERAL or whole_number(topic) is not None else "",
             status=args.get("status", "") if args.get("status") in set(QuestionStatus) else "",
             province=args.get("province", "").strip()[:10],
             sort=args.get("sort") if args.get("sort") in SORTS else "new",
-            page=int(page) if page.isdigit() and int(page) > 0 else 1,
+            page=max(1, whole_number(args.get("page", "")) or 1),
         )
 
     def args(self, **changes) -> dict:
@@ -209,6 +208,7 @@ def digest(conference: Conference, topic_id: int | None = None,
     statement = (select(Question).where(Question.conference_id == conference.id,
                                         Question.merged_into_id.is_(None),
                                         Question.status == QuestionStatus.PUBLISHED)
+                 .options(selectinload(Question.assignee))
                  .order_by(Question.published_at, Question.id))
     if general_only:
         statement = statement.where(Question.topic_id.is_(None))

@@ -127,16 +127,21 @@ def _standing_only(question: Question) -> None:
 
 
 def merge(target: Question, duplicates: list[Question]) -> list[Question]:
-    """Merge ``duplicates`` into ``target``; returns the questions merged.
+    """Merge ``duplicates`` into ``target``, all standing questions; returns those merged.
 
-    A duplicate's own duplicates move along; its answer and presenter pass to the target
-    if the target has none, so nothing written is lost. A published question is not
-    merged away: its readers would lose it from the digest.
+    A duplicate's own duplicates move along, and its answer passes to the target if the
+    target has none, so nothing written is lost; who answers stays the target's, which
+    organisers assign. A published question is not merged away: its readers would lose
+    it from the digest.
     """
-    target = target.standing
-    merged, problems = [], []
+    problems = []
+    for question in [target, *duplicates]:
+        if question.merged_into_id is not None:
+            problems.append(Problem("", _(
+                "Câu hỏi #%(id)d đã được gộp vào câu hỏi #%(into)d; hãy xử lý câu hỏi đó.",
+                id=question.id, into=question.merged_into_id)))
+    merged = []
     for question in duplicates:
-        question = question.standing
         if question.id == target.id or question in merged:
             continue
         if question.conference_id != target.conference_id:
@@ -160,10 +165,6 @@ def merge(target: Question, duplicates: list[Question]) -> list[Question]:
             target.answered_at = question.answered_at
             if target.status in (QuestionStatus.NEW, QuestionStatus.ASSIGNED):
                 target.status = QuestionStatus.ANSWERED
-        if target.assignee_id is None and question.assignee_id is not None:
-            target.assignee_id = question.assignee_id
-            if target.status == QuestionStatus.NEW:
-                target.status = QuestionStatus.ASSIGNED
     db.session.flush()
     target.points_count = _count_points(target)
     target.updated_at = utcnow()
@@ -224,8 +225,11 @@ def assign(questions: list[Question], presenter: Presenter | None) -> None:
                presenter_id=question.assignee_id)
 
 
-def answer(question: Question, text: str, *, user_id: int | None) -> None:
-    """Write or correct the answer; a published answer stays published, corrected."""
+def answer(question: Question, text: str, *, user_id: int | None,
+           publishes: bool = True) -> None:
+    """Write or correct the answer. Corrected by someone who may publish (an organiser),
+    a published answer stays published; by a presenter, it leaves the digest until an
+    organiser publishes it again, as every answer is reviewed before the points read it."""
     _standing_only(question)
     text = text.strip()
     if not text:
@@ -234,9 +238,11 @@ def answer(question: Question, text: str, *, user_id: int | None) -> None:
         raise RuleBroken([Problem("answer", _(
             "Câu trả lời dài %(length)d ký tự; tối đa %(limit)d ký tự.",
             length=len(text), limit=MAX_ANSWER_LENGTH))])
+    if text == question.answer:
+        return
     question.answer, question.answered_by_id, question.answered_at = text, user_id, utcnow()
-    if question.status != QuestionStatus.PUBLISHED:
-        question.status = QuestionStatus.ANSWERED
+    if question.status != QuestionStatus.PUBLISHED or not publishes:
+        question.status, question.published_at = QuestionStatus.ANSWERED, None
     record("question.answer", target=question, conference_id=question.conference_id)
 
 

@@ -18,12 +18,14 @@ from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
+from confmgr.enums import QuestionStatus
 from confmgr.points.official import provinces
 from confmgr.public.views import readable_conference
 from confmgr.questions import listing, services
 from confmgr.questions.forms import AnswerForm, AssignForm, EditForm, RaiseForm
 from confmgr.questions.models import Question
 from confmgr.spreadsheets import xlsx_response
+from confmgr.text import whole_number
 from confmgr.web import commit_or_flash, point_in_reach, show_problems
 
 bp = Blueprint("questions", __name__)
@@ -82,12 +84,41 @@ def _triaging(slug: str) -> tuple[Conference, object]:
     return conference, questions_in_reach(current_user, conference)
 
 
-def _question(conference: Conference, reach, question_id: int) -> Question:
-    question = db.session.scalar(select(Question).where(
-        Question.id == question_id, Question.conference_id == conference.id, reach))
-    if question is None:
+def _reaches(reach, standing_id: int) -> bool:
+    return db.session.scalar(select(Question.id).where(Question.id == standing_id,
+                                                       reach)) is not None
+
+
+def _question(conference: Conference, reach, question_id: int, *, lock: bool = False
+              ) -> Question:
+    """A question of the conference that the current user may triage. Reach is judged on
+    the question that answers it: a duplicate follows the question it was merged into,
+    whatever topic it was first raised under. ``lock`` holds the row until the commit."""
+    statement = select(Question).where(Question.id == question_id,
+                                       Question.conference_id == conference.id)
+    question = db.session.scalar(statement.with_for_update() if lock else statement)
+    if question is None or not _reaches(reach, question.merged_into_id or question.id):
         abort(404)
     return question
+
+
+def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] | None:
+    """The standing questions with these ids, locked until the commit, oldest first; None
+    if any of them is not one (merged meanwhile, out of reach, another conference's)."""
+    found = list(db.session.scalars(
+        select(Question).where(Question.id.in_(ids), Question.conference_id == conference.id,
+                               Question.merged_into_id.is_(None), reach)
+        .order_by(Question.id).with_for_update()))
+    if len(found) != len(set(ids)):
+        return None
+    return sorted(found, key=lambda q: (q.raised_at, q.id))
+
+
+def _ticked() -> list[int]:
+    ids = [whole_number(value) for value in request.form.getlist("ids")]
+    if None in ids:
+        abort(400)
+    return ids
 
 
 def _organiser(conference: Conference) -> None:
@@ -110,13 +141,8 @@ def triage(slug: str):
         manages=manages_conference(current_user, conference))
 
 
-def _chosen(conference: Conference, reach) -> list[Question]:
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Question).where(
-        Question.id.in_(ids), Question.conference_id == conference.id, reach)
-        .order_by(Question.raised_at, Question.id)))
+#: Bulk actions on ticked questions; assigning and publishing are the organisers'.
+BULK_ACTIONS = ("merge", "assign", "publish")
 
 
 @bp.post("/manage/c/<slug>/questions/bulk")
@@ -124,20 +150,29 @@ def _chosen(conference: Conference, reach) -> list[Question]:
 def bulk(slug: str):
     """Merge, assign or publish the ticked questions, all of them or none."""
     conference, reach = _triaging(slug)
-    chosen = _chosen(conference, reach)
     action = request.form.get("action", "")
+    if action not in BULK_ACTIONS:
+        abort(400)
+    if action != "merge":
+        _organiser(conference)
     back = redirect(request.form.get("back", "") if request.form.get("back", "").startswith(
         f"/manage/c/{slug}/questions") else url_for("questions.triage", slug=slug))
-    if not chosen:
+    ids = _ticked()
+    if not ids:
         flash(_("Hãy chọn ít nhất một câu hỏi."), "warning")
+        return back
+    chosen = _standing(conference, reach, ids)
+    if chosen is None:
+        db.session.rollback()
+        flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
+                "của bạn. Hãy tải lại trang và chọn lại."), "danger")
         return back
     if action == "merge":
         done, merged = commit_or_flash(lambda: services.merge(chosen[0], chosen[1:]))
         if done:
             flash(_("Đã gộp %(count)d câu hỏi vào câu hỏi #%(id)d.", count=len(merged),
-                    id=chosen[0].standing.id), "success")
+                    id=chosen[0].id), "success")
     elif action == "assign":
-        _organiser(conference)
         form = AssignForm()
         form.presenter.choices = _presenter_choices(conference)
         if not form.validate():
@@ -146,13 +181,10 @@ def bulk(slug: str):
         done, _none = commit_or_flash(lambda: services.assign(chosen, presenter))
         if done:
             flash(_("Đã giao %(count)d câu hỏi.", count=len(chosen)), "success")
-    elif action == "publish":
-        _organiser(conference)
+    else:
         done, _none = commit_or_flash(lambda: services.publish(chosen))
         if done:
             flash(_("Đã công bố %(count)d câu hỏi.", count=len(chosen)), "success")
-    else:
-        abort(400)
     return back
 
 
@@ -184,7 +216,7 @@ def _change(slug: str, question_id: int, change, done_message: str, organiser_on
     conference, reach = _triaging(slug)
     if organiser_only:
         _organiser(conference)
-    question = _question(conference, reach, question_id)
+    question = _question(conference, reach, question_id, lock=True)
     done, _result = commit_or_flash(lambda: change(conference, reach, question))
     if done:
         flash(done_message, "success")
@@ -212,12 +244,17 @@ def _form_change(conference, reach, question, form, change, done_message: str, *
 @login_required
 def answer(slug: str, question_id: int):
     conference, reach = _triaging(slug)
-    question = _question(conference, reach, question_id)
+    question = _question(conference, reach, question_id, lock=True)
     form = AnswerForm()
+    publishes = manages_conference(current_user, conference)
+    message = (_("Đã lưu câu trả lời.") if publishes or question.status
+               != QuestionStatus.PUBLISHED else _("Đã lưu câu trả lời; câu hỏi được rút khỏi "
+                                                  "trang hỏi đáp chờ Ban Tổ chức công bố lại."))
     return _form_change(
         conference, reach, question, form,
-        lambda f: services.answer(question, f.answer.data or "", user_id=current_user.id),
-        _("Đã lưu câu trả lời."), answer=form)
+        lambda f: services.answer(question, f.answer.data or "", user_id=current_user.id,
+                                  publishes=publishes),
+        message, answer=form)
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/edit")
@@ -225,7 +262,7 @@ def answer(slug: str, question_id: int):
 def edit(slug: str, question_id: int):
     conference, reach = _triaging(slug)
     _organiser(conference)
-    question = _question(conference, reach, question_id)
+    question = _question(conference, reach, question_id, lock=True)
     form = EditForm()
     form.topic.choices = _topic_choices(conference)
     return _form_change(
@@ -252,11 +289,20 @@ def assign(slug: str, question_id: int):
 @login_required
 def merge(slug: str, question_id: int):
     """Merge the ticked similar questions into this one."""
-    def change(conference, reach, question):
-        services.merge(question, _chosen(conference, reach))
-
-    return _change(slug, question_id, change, _("Đã gộp các câu hỏi trùng."),
-                   organiser_only=False)
+    conference, reach = _triaging(slug)
+    ticked = _ticked()
+    together = _standing(conference, reach, [question_id, *ticked])
+    if together is None:
+        db.session.rollback()
+        flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
+                "của bạn. Hãy tải lại trang và chọn lại."), "danger")
+    else:
+        target = next(q for q in together if q.id == question_id)
+        done, _merged = commit_or_flash(lambda: services.merge(
+            target, [q for q in together if q.id != question_id]))
+        if done:
+            flash(_("Đã gộp các câu hỏi trùng."), "success")
+    return redirect(url_for("questions.detail", slug=slug, question_id=question_id))
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/split")
@@ -264,7 +310,7 @@ def merge(slug: str, question_id: int):
 def split(slug: str, question_id: int):
     """Undo a merge: the duplicate stands alone again."""
     conference, reach = _triaging(slug)
-    question = _question(conference, reach, question_id)
+    question = _question(conference, reach, question_id, lock=True)
     target = question.merged_into
     done, _result = commit_or_flash(lambda: services.split(question))
     if done:
@@ -311,7 +357,7 @@ def _digest_conference(slug: str) -> Conference:
 
 def _digest_filter() -> tuple[int | None, bool]:
     topic = request.args.get("topic", "")
-    return (int(topic) if topic.isdigit() else None), topic == listing.GENERAL
+    return whole_number(topic), topic == listing.GENERAL
 
 
 @bp.get("/c/<slug>/questions")
