@@ -142,6 +142,9 @@ class SessionPointCount(Counters, db.Model):
     __table_args__ = (
         *_counts_never_negative(),
         Index("ix_session_point_counts_conference", "conference_id", "session_id"),
+        # A province's report reads only its own points' rows.
+        Index("ix_session_point_counts_province", "conference_id", "province_code",
+              "session_id"),
     )
 
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, sort_order=1)
@@ -154,6 +157,8 @@ class SessionPointCategoryCount(Counters, db.Model):
     __table_args__ = (
         *_counts_never_negative(),
         Index("ix_session_point_category_counts_conference", "conference_id", "session_id"),
+        Index("ix_session_point_category_counts_province", "session_id", "province_code",
+              "category_ref"),
     )
 
     # After the inherited columns, so the key reads (session, point, category).

@@ -136,6 +136,8 @@ class PointCategoryRegistration(db.Model):
     __table_args__ = (
         CheckConstraint("registered >= 0", name="registered_not_negative"),
         Index("ix_point_category_registrations_conference", "conference_id", "category_ref"),
+        Index("ix_point_category_registrations_province", "conference_id", "province_code",
+              "category_ref"),
     )
 
     point_id: Mapped[int] = mapped_column(
