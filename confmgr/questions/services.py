@@ -57,13 +57,16 @@ def _check_body(body: str, where: str = "") -> list[Problem]:
     return []
 
 
-def topic_of(conference: Conference, topic_id: int | None) -> Topic | None:
-    """The conference's topic with that id; None for a general question."""
+def topic_of(conference: Conference, topic_id: int | None,
+             problems: list[Problem]) -> Topic | None:
+    """The conference's topic with that id (None for a general question); a topic of
+    another conference adds a problem to ``problems``."""
     if topic_id is None:
         return None
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.conference_id != conference.id:
-        raise RuleBroken([Problem("topic", _("Chuyên đề không thuộc hội nghị này."))])
+        problems.append(Problem("topic", _("Chuyên đề không thuộc hội nghị này.")))
+        return None
     return topic
 
 
@@ -89,10 +92,7 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
         problems.append(Problem("asker_name", _("Họ tên người hỏi tối đa 200 ký tự.")))
     if len(position) > 300:
         problems.append(Problem("asker_position", _("Chức vụ người hỏi tối đa 300 ký tự.")))
-    try:
-        topic = topic_of(conference, topic_id)
-    except RuleBroken as broken:
-        problems += broken.problems
+    topic = topic_of(conference, topic_id, problems)
     if problems:
         raise RuleBroken(problems)
     now = utcnow()
@@ -197,10 +197,7 @@ def edit(question: Question, body: str, topic_id: int | None) -> None:
     body = normalise(body)
     problems = _check_body(body)
     conference = db.session.get(Conference, question.conference_id)
-    try:
-        topic = topic_of(conference, topic_id)
-    except RuleBroken as broken:
-        problems += broken.problems
+    topic = topic_of(conference, topic_id, problems)
     if problems:
         raise RuleBroken(problems)
     question.body, question.search_text = body, fold(body)

@@ -360,23 +360,16 @@ def _digest_filter() -> tuple[int | None, bool]:
     return whole_number(topic), topic == listing.GENERAL
 
 
-@bp.get("/c/<slug>/questions")
-def digest(slug: str):
+@bp.get("/c/<slug>/questions", defaults={"printable": False})
+@bp.get("/c/<slug>/questions/print", defaults={"printable": True},
+        endpoint="digest_print")
+def digest(slug: str, printable: bool):
     conference = _digest_conference(slug)
     topic_id, general = _digest_filter()
     return render_template("questions/digest.html", conference=conference,
                            sections=listing.digest(conference, topic_id, general),
-                           topics=listing.conference_topics(conference),
-                           topic_arg=request.args.get("topic", ""), printable=False)
-
-
-@bp.get("/c/<slug>/questions/print")
-def digest_print(slug: str):
-    conference = _digest_conference(slug)
-    topic_id, general = _digest_filter()
-    return render_template("questions/digest.html", conference=conference,
-                           sections=listing.digest(conference, topic_id, general),
-                           topics=[], topic_arg="", printable=True)
+                           topics=[] if printable else listing.conference_topics(conference),
+                           topic_arg=request.args.get("topic", ""), printable=printable)
 
 
 @bp.get("/c/<slug>/questions.xlsx")
