@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, text
 
 from confmgr.accounts.models import User, conference_organisers
 from confmgr.attendance.checkin import rebuild_counts
+from confmgr.attendance.models import Attendance
 from confmgr.conferences.models import (
     AgendaSession,
     Conference,
@@ -270,8 +271,6 @@ def counts(conference: Conference) -> dict[str, int]:
     def count(model, *where):
         return db.session.scalar(select(func.count()).select_from(model).where(
             model.conference_id == conference.id, *where))
-
-    from confmgr.attendance.models import Attendance
 
     return {"points": count(BroadcastPoint), "delegates": count(Participant),
             "sessions": count(AgendaSession), "attendance": count(Attendance)}

@@ -144,8 +144,7 @@ def topic_label(topic: Topic | None) -> str:
 def group(question: Question) -> list[Question]:
     """The question and every duplicate merged into it, oldest first, with their points."""
     return list(db.session.scalars(
-        select(Question).where(or_(Question.id == question.id,
-                                   Question.merged_into_id == question.id))
+        select(Question).where(question.group())
         .options(joinedload(Question.point)).order_by(Question.raised_at, Question.id)))
 
 

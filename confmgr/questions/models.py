@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confmgr.conferences.models import Presenter, Topic
@@ -69,6 +69,10 @@ class Question(db.Model):
     point: Mapped[BroadcastPoint] = relationship()
     assignee: Mapped[Presenter | None] = relationship()
     merged_into: Mapped[Question | None] = relationship(remote_side=[id])
+
+    def group(self):
+        """A filter on questions: this one and every duplicate merged into it."""
+        return or_(Question.id == self.id, Question.merged_into_id == self.id)
 
     @property
     def standing(self) -> Question:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
@@ -109,14 +109,9 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
     return raised
 
 
-def group_of(question: Question):
-    """The rows of a standing question and of every duplicate merged into it."""
-    return or_(Question.id == question.id, Question.merged_into_id == question.id)
-
-
 def _count_points(question: Question) -> int:
     return db.session.scalar(select(func.count(Question.point_id.distinct()))
-                             .where(group_of(question)))
+                             .where(question.group()))
 
 
 def _standing_only(question: Question) -> None:
