@@ -13,6 +13,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     """Build the application; ``overrides`` win over every other configuration."""
     from confmgr import cli, errors, i18n
     from confmgr.accounts import views as accounts_views
+    from confmgr.api import token_views
+    from confmgr.api import views as api_views
     from confmgr.attendance import code_views as checkin_code_views
     from confmgr.attendance import views as attendance_views
     from confmgr.calendar import views as calendar_views
@@ -54,6 +56,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(checkin_code_views.bp)
     app.register_blueprint(question_views.bp)
     app.register_blueprint(i18n.bp)
+    app.register_blueprint(api_views.bp)
+    app.register_blueprint(token_views.bp)
+    # The API is called with a Bearer token, never a session cookie, so CSRF cannot reach it.
+    csrf.exempt(api_views.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -94,6 +94,13 @@ class Role(enum.StrEnum):
     PRESENTER = "presenter"
 
 
+class TokenScope(enum.StrEnum):
+    """What an API token may do within its user's permissions."""
+
+    READ = "read"
+    WRITE = "write"
+
+
 def db_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     """A portable column type: VARCHAR plus a CHECK constraint, no native ENUM."""
     return Enum(

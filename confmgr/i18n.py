@@ -45,10 +45,14 @@ WEEKDAYS = (
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if has_request_context() else None
-    if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    return current_app.config["LANGUAGES"][0]
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
+    if request.path.startswith("/api/"):
+        # API callers have no session; they say what they read in Accept-Language.
+        return request.accept_languages.best_match(languages) or languages[0]
+    chosen = session.get("lang")
+    return chosen if chosen in languages else languages[0]
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,10 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 from confmgr.accounts.models import User, conference_organisers, point_coordinators
+from confmgr.api.models import ApiToken
 from confmgr.attendance.models import (
     Attendance,
     AttendanceChange,
+    CheckInReceipt,
     SessionPointCategoryCount,
     SessionPointCount,
 )
@@ -29,12 +31,14 @@ from confmgr.roster.models import (
 
 __all__ = [
     "AgendaSession",
+    "ApiToken",
     "AgendaVersion",
     "Attendance",
     "AttendanceChange",
     "AuditEntry",
     "BroadcastPoint",
     "Category",
+    "CheckInReceipt",
     "ChosenSession",
     "CategoryRequirement",
     "Conference",

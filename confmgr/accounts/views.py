@@ -20,6 +20,7 @@ from confmgr.accounts.models import User
 from confmgr.audit.services import record
 from confmgr.db import db
 from confmgr.enums import Role
+from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
 from confmgr.i18n import safe_next_url
 
@@ -48,7 +49,8 @@ def _offer_setup_until_first_user():
     if services.any_user_exists():
         current_app.extensions["confmgr.has_users"] = True
         return None
-    if request.endpoint not in _OPEN_BEFORE_SETUP:
+    # The API answers for itself (401 without a token) rather than with a setup page.
+    if request.endpoint not in _OPEN_BEFORE_SETUP and not is_api_request():
         return redirect(url_for("accounts.setup"))
     return None
 

@@ -163,3 +163,23 @@ class SessionPointCategoryCount(Counters, db.Model):
 
     # After the inherited columns, so the key reads (session, point, category).
     category_ref: Mapped[int] = mapped_column(primary_key=True, sort_order=1)
+
+
+class CheckInReceipt(db.Model):
+    """A check-in sent with an id its sender made up, so sending it again changes nothing.
+
+    Devices on slow connections retry; the receipt answers a retry with the first outcome.
+    """
+
+    __tablename__ = "checkin_receipts"
+
+    #: The sender's id for the check-in (a UUID, lower case).
+    client_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column()
+    session_id: Mapped[int] = mapped_column()
+    status: Mapped[AttendanceStatus] = mapped_column(db_enum(AttendanceStatus, "attendance_status"))
+    #: Whether the first sending changed the attendance, as its answer said.
+    changed: Mapped[bool] = mapped_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

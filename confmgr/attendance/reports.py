@@ -146,7 +146,7 @@ class PointRow:
 
 
 def _point_query(conference: Conference, session_id: int, province: str = "",
-                 point_ids=None):
+                 point_ids=None, after: str = ""):
     counts = SessionPointCount
     query = (
         select(BroadcastPoint.code, BroadcastPoint.name, BroadcastPoint.province_code,
@@ -163,6 +163,8 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
         query = query.where(BroadcastPoint.province_code == province)
     if point_ids is not None:
         query = query.where(BroadcastPoint.id.in_(point_ids))
+    if after:
+        query = query.where(BroadcastPoint.code > after)
     return query
 
 
@@ -173,10 +175,11 @@ def _point_row(row) -> PointRow:
 
 
 def by_point(conference: Conference, session_id: int, *, province: str = "",
-             point_ids=None) -> Iterator[PointRow]:
-    """One session's figures per point, by code; streamed, for 31,000 points."""
+             point_ids=None, after: str = "") -> Iterator[PointRow]:
+    """One session's figures per point, by code (those after ``after``); streamed, for
+    31,000 points."""
     result = db.session.execute(
-        _point_query(conference, session_id, province, point_ids),
+        _point_query(conference, session_id, province, point_ids, after),
         execution_options={"yield_per": 2000})
     for row in result:
         yield _point_row(row)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from flask_login import current_user, login_required
 
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import can_read_conference, can_view_point
-from confmgr.calendar import tokens
+from confmgr.calendar import frab, tokens
 from confmgr.calendar.feeds import ALARM_CHOICES, Feed, Place, build_calendar
 from confmgr.calendar.models import FeedToken
 from confmgr.calendar.subscribe import private_subscription
@@ -44,12 +45,13 @@ def alarm_minutes() -> int | None:
     return whole_number(value)
 
 
-def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,
-                  private: bool = False) -> Response:
-    """The feed, or a 304 when the client already holds this version of it."""
-    # A version never changes and the feed's options are in the key, so the ETag is known
-    # before anything is built.
-    options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes))
+def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[], bytes],
+                       content_type: str, *, filename: str | None = None,
+                       private: bool = False) -> Response:
+    """A body made from one published version and ``options``, or a 304 when the client
+    already holds it."""
+    # A version never changes and the options are in the key, so the ETag is known before
+    # anything is built.
     digest = hashlib.blake2s(options.encode(), digest_size=6).hexdigest()
     etag = f"v{agenda.number}-{int(agenda.published_at.timestamp())}-{digest}"
     if request.if_none_match.contains(etag) or (
@@ -58,9 +60,9 @@ def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,
     ):
         response = Response(status=304)
     else:
-        response = Response(build_calendar(agenda, feed),
-                            content_type="text/calendar; charset=utf-8")
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response = Response(build(), content_type=content_type)
+        if filename is not None:
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.set_etag(etag)
     response.last_modified = agenda.published_at
     if private:
@@ -70,6 +72,15 @@ def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,
         response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     return response
+
+
+def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,
+                  private: bool = False) -> Response:
+    """The feed, or a 304 when the client already holds this version of it."""
+    options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes))
+    return versioned_response(agenda, options, lambda: build_calendar(agenda, feed),
+                              "text/calendar; charset=utf-8", filename=filename,
+                              private=private)
 
 
 def _agenda_url(slug: str) -> str:
@@ -211,3 +222,28 @@ def my_sessions(slug: str):
         sessions=[s for s in agenda.sessions if s.uid in chosen], feed_token=row,
         subscription=feed,
     )
+
+
+# ---------------------------------------------------------------- schedules for conference apps
+
+
+def _frab_response(slug: str, kind: str, content_type: str) -> Response:
+    # Seen by whoever may read the public .ics: 404 until the first publication.
+    _, agenda = published(slug)
+    site = frab.Site(
+        slug=slug, agenda_url=_agenda_url(slug),
+        material_url=lambda material_id: url_for(
+            "public.material", slug=slug, material_id=material_id, _external=True),
+    )
+    return versioned_response(agenda, repr(("frab", kind, site.agenda_url)),
+                              lambda: frab.export(agenda, site, kind), content_type)
+
+
+@bp.get("/c/<slug>/schedule.xml")
+def frab_xml(slug: str):
+    return _frab_response(slug, "xml", "application/xml; charset=utf-8")
+
+
+@bp.get("/c/<slug>/schedule.json")
+def frab_json(slug: str):
+    return _frab_response(slug, "json", "application/json")

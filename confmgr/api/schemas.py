@@ -1,0 +1,292 @@
+"""What the API reads and writes: pydantic models, which are also its OpenAPI schemas."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from confmgr.enums import (
+    AttendanceStatus,
+    ConferenceStatus,
+    PointLevel,
+    RegistrationStatus,
+    Role,
+    SessionKind,
+    SessionStatus,
+    TokenScope,
+    Visibility,
+)
+
+T = TypeVar("T")
+
+
+class Closed(BaseModel):
+    """A request body: unknown members are refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; follow ``next`` (also sent as a Link header) for the rest."""
+
+    items: list[T]
+    next: str | None = Field(description="Address of the next page, or null on the last.")
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(100, ge=1, le=500, description="Số mục mỗi trang (1–500).")
+    after: int = Field(0, ge=0, le=2**31 - 1,
+                       description="Mã số (id) của mục cuối trang trước; 0 cho trang đầu.")
+
+
+# ---------------------------------------------------------------- who is asking
+
+
+class Me(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    token_scope: TokenScope
+
+
+# ---------------------------------------------------------------- agenda
+
+
+class ConferenceOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    organising_unit: str
+    timezone: str
+    first_day: date
+    last_day: date
+    status: ConferenceStatus
+    visibility: Visibility
+    agenda_version: int | None = Field(description="Số phiên bản chương trình đã công bố.")
+
+
+class MaterialOut(BaseModel):
+    title: str
+    url: str
+
+
+class TopicOut(BaseModel):
+    number: str
+    title: str
+    summary: str
+    materials: list[MaterialOut]
+    session_ids: list[int]
+
+
+class PresenterOut(BaseModel):
+    name: str
+    position: str
+    unit: str
+    session_ids: list[int]
+
+
+class SessionTopic(BaseModel):
+    number: str
+    title: str
+
+
+class SessionPresenter(BaseModel):
+    name: str
+    position: str
+    unit: str
+
+
+class SessionOut(BaseModel):
+    id: int
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    kind: SessionKind
+    title: str
+    description: str
+    status: SessionStatus
+    room: str | None
+    topic: SessionTopic | None
+    presenters: list[SessionPresenter]
+    sequence: int
+
+
+class CategoryOut(BaseModel):
+    id: int
+    name: str
+    rank: int
+
+
+# ---------------------------------------------------------------- points
+
+
+class PointQuery(PageQuery):
+    province: str = Field("", max_length=10, description="Mã tỉnh/thành (vd. 22).")
+    level: PointLevel | None = None
+
+
+class PointOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    level: PointLevel
+    parent_code: str | None
+    province_code: str | None
+    admin_unit_code: str | None
+    address: str
+    host_unit: str
+    expected_delegates: int
+    registered_count: int
+    headcount_only: bool
+
+
+# ---------------------------------------------------------------- delegates
+
+Name = Annotated[str, StringConstraints(max_length=200)]
+Text300 = Annotated[str, StringConstraints(max_length=300)]
+
+
+class ParticipantQuery(PageQuery):
+    status: RegistrationStatus | None = None
+
+
+class ParticipantIn(Closed):
+    full_name: Name
+    position: Text300 = ""
+    unit: Text300 = ""
+    category_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+    email: Annotated[str, StringConstraints(max_length=254)] = ""
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class ParticipantPatch(Closed):
+    """Only the members sent change."""
+
+    full_name: Name | None = None
+    position: Text300 | None = None
+    unit: Text300 | None = None
+    category_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ParticipantOut(BaseModel):
+    id: int
+    point_code: str
+    full_name: str
+    position: str
+    unit: str
+    category_id: int | None
+    phone: str
+    email: str
+    note: str
+    status: RegistrationStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class ParticipantCreated(ParticipantOut):
+    warnings: list[str]
+
+
+# ---------------------------------------------------------------- attendance
+
+
+class CheckIn(Closed):
+    id: UUID = Field(description="Mã do máy gửi tự sinh; gửi lại cùng mã không đổi gì thêm.")
+    participant_id: int = Field(ge=1, le=2**31 - 1)
+    session_id: int = Field(ge=1, le=2**31 - 1)
+    status: AttendanceStatus = AttendanceStatus.PRESENT
+
+
+class CheckInBatch(Closed):
+    checkins: list[CheckIn] = Field(min_length=1, max_length=500)
+
+
+class CheckInResult(BaseModel):
+    id: UUID
+    participant_id: int
+    session_id: int
+    status: AttendanceStatus
+    changed: bool = Field(description="Lần gửi đầu tiên có thay đổi điểm danh hay không.")
+    replayed: bool = Field(description="Đã nhận mã này trước đó; không ghi lại lần nữa.")
+
+
+class CheckInResults(BaseModel):
+    results: list[CheckInResult]
+
+
+class AttendanceQuery(PageQuery):
+    session_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class AttendanceOut(BaseModel):
+    id: int
+    participant_id: int
+    session_id: int
+    status: AttendanceStatus
+    recorded_at: datetime
+
+
+# ---------------------------------------------------------------- reports
+
+
+class Tally(BaseModel):
+    registered: int
+    expected: int
+    present: int
+    late: int
+    excused: int
+    absent: int
+    headcount: int
+    attended: int
+    not_recorded: int
+    rate: float | None
+
+
+class SessionReport(BaseModel):
+    session_id: int
+    title: str
+    starts_at: datetime
+    tally: Tally
+
+
+class SessionReports(BaseModel):
+    province: str
+    sessions: list[SessionReport]
+
+
+class ReportQuery(BaseModel):
+    province: str = Field("", max_length=10, description="Mã tỉnh/thành; trống là cả nước.")
+
+
+class ProvinceReport(BaseModel):
+    code: str
+    name: str
+    tally: Tally
+
+
+class ProvinceReports(BaseModel):
+    session_id: int
+    provinces: list[ProvinceReport]
+
+
+class PointReport(BaseModel):
+    code: str
+    name: str
+    province_code: str
+    headcount_only: bool
+    tally: Tally
+
+
+class PointReportQuery(BaseModel):
+    province: str = Field("", max_length=10)
+    limit: int = Field(500, ge=1, le=2000)
+    after: str = Field("", max_length=40, description="Mã điểm cầu cuối trang trước.")
+
+

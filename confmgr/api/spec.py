@@ -1,0 +1,225 @@
+"""API operations declared once: the route, its checks and its OpenAPI entry come from one place.
+
+Each view states its query, body and response models (pydantic). The same models parse the
+request, render the response and describe both in the OpenAPI document, so the document
+cannot drift from what the code does.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from confmgr.api.problems import PROBLEM_TYPE, ApiProblem, Problem, validation_errors
+
+#: Every operation may answer these; their meaning is the same everywhere.
+COMMON_ERRORS = {
+    401: "Thiếu token hoặc token không hợp lệ.",
+    403: "Token không đủ quyền cho việc này.",
+    404: "Không có (hoặc không được xem) tài nguyên này.",
+}
+BODY_ERRORS = {400: "Thân yêu cầu không phải JSON.", 422: "Dữ liệu không hợp lệ; xem errors."}
+QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    rule: str
+    name: str
+    summary: str
+    tag: str
+    response: type[BaseModel] | None
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    status: int = 200
+    public: bool = False
+    #: Further statuses this operation answers with a problem, and why.
+    errors: dict[int, str] = field(default_factory=dict)
+    description: str = ""
+
+
+class Api:
+    """A blueprint whose routes are operations, and the OpenAPI document they make."""
+
+    def __init__(self, name: str, import_name: str, url_prefix: str, *, title: str,
+                 version: str, authenticate: Callable[[bool], None]):
+        self.blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+        self.url_prefix = url_prefix
+        self.title, self.version = title, version
+        self.operations: list[Operation] = []
+        self._authenticate = authenticate
+
+    def operation(self, method: str, rule: str, *, summary: str, tag: str,
+                  response: type[BaseModel] | None, query: type[BaseModel] | None = None,
+                  body: type[BaseModel] | None = None, status: int = 200,
+                  public: bool = False, errors: dict[int, str] | None = None):
+        def decorate(view: Callable[..., Any]):
+            operation = Operation(method, rule, view.__name__, summary, tag, response, query,
+                                  body, status, public, errors or {},
+                                  (view.__doc__ or "").strip())
+
+            @wraps(view)
+            def handle(**path):
+                if not public:
+                    self._authenticate(method != "GET")
+                arguments = dict(path)
+                if query is not None:
+                    arguments["query"] = parse(query, request.args.to_dict(), "query")
+                if body is not None:
+                    arguments["body"] = parse(body, json_body(), "body")
+                return respond(view(**arguments), status)
+
+            self.blueprint.add_url_rule(rule, view.__name__, handle, methods=[method])
+            self.operations.append(operation)
+            return view
+
+        return decorate
+
+    def document(self) -> dict[str, Any]:
+        return openapi_document(self)
+
+
+def json_body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiProblem(400, _("Thân yêu cầu phải là JSON (Content-Type: application/json)."))
+    return data
+
+
+def parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."),
+                         validation_errors(error, where)) from None
+
+
+def respond(result: Any, status: int) -> Response:
+    """The view's model as JSON; a GET answer carries an ETag and may be a 304."""
+    headers: dict[str, str] = {}
+    if isinstance(result, tuple):
+        result, headers = result
+    if isinstance(result, Response):
+        return result
+    body = result.model_dump_json()
+    response = Response(body, status=status, content_type="application/json")
+    response.headers.update(headers)
+    if request.method == "GET":
+        # The body says everything the caller sees, so its digest is a strong validator.
+        response.set_etag(hashlib.blake2s(body.encode(), digest_size=12).hexdigest())
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        response.make_conditional(request)
+    return response
+
+
+def caller():
+    """The user the request's token speaks for (set by the API's authentication)."""
+    return g.api_user
+
+
+# ---------------------------------------------------------------- the OpenAPI document
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+    for converter, name in _CONVERTER.findall(rule):
+        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule), parameters
+
+
+def _problem_responses(errors: dict[int, str]) -> dict[str, Any]:
+    return {
+        str(status): {"description": reason, "content": {
+            PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status, reason in sorted(errors.items())
+    }
+
+
+def openapi_document(api: Api) -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
+    for op in api.operations:
+        if op.response is not None:
+            models.append((op.response, "serialization"))
+        if op.body is not None:
+            models.append((op.body, "validation"))
+        if op.query is not None:
+            models.append((op.query, "validation"))
+    refs, definitions = models_json_schema(
+        list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}")
+    schemas = definitions.get("$defs", {})
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in api.operations:
+        path, parameters = _path(op.rule)
+        if op.query is not None:
+            query_schema = schemas[refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]]
+            required = set(query_schema.get("required", []))
+            for name, schema in query_schema["properties"].items():
+                schema = {k: v for k, v in schema.items() if k != "title"}
+                if "anyOf" in schema:  # a query string cannot say null: the parameter is absent
+                    options = [s for s in schema.pop("anyOf") if s.get("type") != "null"]
+                    schema = {**options[0], **schema} if len(options) == 1 else {
+                        "anyOf": options, **schema}
+                    schema.pop("default", None)
+                parameters.append({"name": name, "in": "query", "required": name in required,
+                                   "description": schema.pop("description", ""),
+                                   "schema": schema})
+        errors = dict(op.errors)
+        if not op.public:
+            errors.update(COMMON_ERRORS)
+        if op.body is not None:
+            errors.update(BODY_ERRORS)
+        if op.query is not None:
+            errors.update(QUERY_ERRORS)
+        responses: dict[str, Any] = {}
+        if op.response is None:
+            responses[str(op.status)] = {"description": "Xong."}
+        else:
+            content = {"schema": refs[(op.response, "serialization")]}
+            responses[str(op.status)] = {"description": "Xong.",
+                                         "content": {"application/json": content}}
+        if op.method == "GET":
+            responses["304"] = {"description": "Không đổi so với ETag gửi trong If-None-Match."}
+        responses.update(_problem_responses(errors))
+        entry: dict[str, Any] = {
+            "operationId": op.name, "summary": op.summary, "tags": [op.tag],
+            "parameters": parameters, "responses": responses,
+        }
+        if op.description:
+            entry["description"] = op.description
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": refs[(op.body, "validation")]}}}
+        if op.public:
+            entry["security"] = []
+        paths.setdefault(path, {})[op.method.lower()] = entry
+
+    for op in api.operations:  # query models became parameters, not schemas
+        if op.query is not None:
+            schemas.pop(refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1], None)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": api.title, "version": api.version},
+        "servers": [{"url": api.url_prefix}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "Token cá nhân, tạo ở trang Tài khoản → Token API."}},
+        },
+    }

@@ -1,0 +1,62 @@
+"""A user's API tokens, in their account settings: made, listed, revoked."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from confmgr.api import tokens
+from confmgr.api.models import ApiToken
+from confmgr.db import db, utcnow
+from confmgr.enums import TokenScope
+from confmgr.forms import Form
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
+
+SCOPE_LABELS = {
+    TokenScope.READ: _l("Chỉ đọc"),
+    TokenScope.WRITE: _l("Đọc và ghi (đăng ký đại biểu, điểm danh)"),
+}
+
+
+class TokenForm(Form):
+    name = StringField(_l("Tên gợi nhớ"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Ví dụ: Phần mềm quản lý của Sở Nội vụ"))
+    scope = SelectField(_l("Quyền"), choices=[SelectChoice(s.value, label) for s, label in
+                                              SCOPE_LABELS.items()])
+    days = IntegerField(_l("Hết hạn sau (ngày)"), validators=[
+        Optional(), NumberRange(min=1, max=3650)],
+        description=_l("Để trống nếu không hết hạn."))
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index():
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        expires_at = utcnow() + timedelta(days=form.days.data) if form.days.data else None
+        token, secret = tokens.issue(current_user, form.name.data,
+                                     TokenScope(form.scope.data), expires_at)
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    return render_template("api/tokens.html", form=form, secret=secret,
+                           tokens=tokens.tokens_of(current_user), scope_labels=SCOPE_LABELS,
+                           now=utcnow())
+
+
+@bp.post("/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    tokens.revoke(token)
+    db.session.commit()
+    flash(_("Đã thu hồi token «%(name)s».", name=token.name), "success")
+    return redirect(url_for("api_tokens.index"))

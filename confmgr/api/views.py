@@ -1,0 +1,470 @@
+"""The API's operations. Each is thin: it checks who may do what and calls the area's rules."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+
+from confmgr.accounts.permissions import (
+    can_read_conference,
+    can_view_point,
+    coordinated_point_ids,
+    managed_conferences,
+    manages_conference,
+)
+from confmgr.api import schemas, tokens
+from confmgr.api.problems import ApiProblem
+from confmgr.api.spec import Api, caller
+from confmgr.attendance import reports
+from confmgr.attendance.batch import Sent, record_batch
+from confmgr.attendance.models import Attendance
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
+from confmgr.conferences.publishing import PublishedAgenda, published_agenda
+from confmgr.db import db
+from confmgr.enums import Role, TokenScope
+from confmgr.points.models import BroadcastPoint
+from confmgr.points.services import conference_and_point
+from confmgr.roster import services as roster
+from confmgr.roster.models import Category, Participant
+
+
+def authenticate(write: bool) -> None:
+    """The Bearer token names the user; nothing else (no session cookie) does."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="confmgr"'}
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiProblem(401, _("Cần token API: gửi tiêu đề Authorization: Bearer <token>."),
+                         headers=challenge)
+    token = tokens.authenticate(secret.strip())
+    if token is None:
+        raise ApiProblem(401, _("Token không hợp lệ, đã hết hạn hoặc đã bị thu hồi."),
+                         headers=challenge)
+    if write and token.scope != TokenScope.WRITE:
+        raise ApiProblem(403, _("Token này chỉ được đọc."))
+    g.api_user, g.api_token = token.user, token
+    # Flask-Login's current_user, so the audit trail names who acted.
+    g._login_user = token.user
+
+
+api = Api("api", __name__, "/api/v1", title="confmgr API", version="1",
+          authenticate=authenticate)
+bp = api.blueprint
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def page_of(items: list, query: schemas.PageQuery, key=lambda item: item.id) -> schemas.Page:
+    """A page from ``limit + 1`` rows: the extra row only says whether there is a next."""
+    more = len(items) > query.limit
+    items = items[:query.limit]
+    next_url = None
+    if more:
+        args = {**request.args.to_dict(), "after": key(items[-1])}
+        next_url = request.base_url + "?" + urlencode(args)
+    return schemas.Page(items=items, next=next_url)
+
+
+def paged(statement: Select, query: schemas.PageQuery, id_column) -> list:
+    return list(db.session.scalars(
+        statement.where(id_column > query.after).order_by(id_column).limit(query.limit + 1)))
+
+
+def readable_conference(slug: str) -> Conference:
+    """The conference, if the caller may read it; otherwise it does not exist for them."""
+    conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
+    if conference is None or not can_read_conference(caller(), conference):
+        raise ApiProblem(404, _("Không có hội nghị «%(slug)s».", slug=slug))
+    return conference
+
+
+def managed(slug: str) -> Conference:
+    conference = readable_conference(slug)
+    if not manages_conference(caller(), conference):
+        raise ApiProblem(403, _("Chỉ ban tổ chức hội nghị được xem mục này."))
+    return conference
+
+
+def agenda_of(conference: Conference) -> PublishedAgenda:
+    agenda = published_agenda(conference)
+    if agenda is None:
+        raise ApiProblem(404, _("Chương trình hội nghị chưa được công bố."))
+    return agenda
+
+
+def point_in_reach(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
+    readable_conference(slug)
+    conference, point = conference_and_point(slug, code)
+    if not can_view_point(caller(), point):
+        raise ApiProblem(403, _("Bạn không phụ trách điểm cầu %(code)s.", code=code))
+    return conference, point
+
+
+def points_in_reach(conference: Conference) -> Select:
+    """The caller's points: all for organisers, a coordinator's own subtree, else none."""
+    user = caller()
+    query = select(BroadcastPoint).where(BroadcastPoint.conference_id == conference.id)
+    if manages_conference(user, conference):
+        return query
+    if user.role == Role.COORDINATOR:
+        return query.where(BroadcastPoint.id.in_(coordinated_point_ids(user, conference.id)))
+    raise ApiProblem(403, _("Chỉ ban tổ chức và điều phối viên điểm cầu được xem điểm cầu."))
+
+
+def rules_broken(broken: RuleBroken) -> ApiProblem:
+    from confmgr.api.problems import FieldError
+
+    return ApiProblem(422, _("Dữ liệu không hợp lệ."), [
+        FieldError(detail=p.message, pointer="/" + p.field if p.field else None)
+        for p in broken.problems])
+
+
+def commit_or_problem(action):
+    try:
+        result = action()
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        raise rules_broken(broken) from None
+    return result
+
+
+# ---------------------------------------------------------------- the document
+
+
+@api.operation("GET", "/openapi.json", summary="Tài liệu OpenAPI 3.1 của API này",
+               tag="Tài liệu", response=None, public=True)
+def openapi() -> Response:
+    response = jsonify(api.document())
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/docs")
+def docs():
+    """The API's reference, drawn from the same document, with no outside scripts."""
+    return render_template("api/docs.html", document=api.document())
+
+
+# ---------------------------------------------------------------- who is asking
+
+
+@api.operation("GET", "/me", summary="Người dùng của token", tag="Tài khoản",
+               response=schemas.Me)
+def me():
+    user = caller()
+    return schemas.Me(id=user.id, email=user.email, display_name=user.display_name,
+                      role=user.role, token_scope=g.api_token.scope)
+
+
+# ---------------------------------------------------------------- conferences and agenda
+
+
+def conference_out(conference: Conference) -> schemas.ConferenceOut:
+    agenda = published_agenda(conference)
+    return schemas.ConferenceOut(
+        id=conference.id, slug=conference.slug, title=conference.title,
+        organising_unit=conference.organising_unit, timezone=conference.timezone,
+        first_day=conference.first_day, last_day=conference.last_day,
+        status=conference.status, visibility=conference.visibility,
+        agenda_version=agenda.number if agenda else None)
+
+
+@api.operation("GET", "/conferences", summary="Các hội nghị của người dùng",
+               tag="Hội nghị", response=schemas.Page[schemas.ConferenceOut],
+               query=schemas.PageQuery)
+def conferences(query: schemas.PageQuery):
+    """Hội nghị người dùng tổ chức, điều phối điểm cầu hoặc báo cáo."""
+    statement = managed_conferences(caller()).order_by(None)
+    found = paged(statement, query, Conference.id)
+    page = page_of(found, query)
+    page.items = [conference_out(c) for c in page.items]
+    return page
+
+
+@api.operation("GET", "/conferences/<slug>", summary="Một hội nghị", tag="Hội nghị",
+               response=schemas.ConferenceOut)
+def conference(slug: str):
+    return conference_out(readable_conference(slug))
+
+
+@api.operation("GET", "/conferences/<slug>/sessions", summary="Các phiên đã công bố",
+               tag="Chương trình", response=schemas.Page[schemas.SessionOut])
+def sessions(slug: str):
+    """Chương trình đã công bố mới nhất (không phải bản nháp), theo giờ bắt đầu."""
+    agenda = agenda_of(readable_conference(slug))
+    return schemas.Page(next=None, items=[schemas.SessionOut(
+        id=s.id, uid=s.uid, starts_at=s.starts_at, ends_at=s.ends_at, kind=s.kind,
+        title=s.title, description=s.description, status=s.status,
+        room=s.room.name if s.room else None,
+        topic=schemas.SessionTopic(number=s.topic.number, title=s.topic.title)
+        if s.topic else None,
+        presenters=[schemas.SessionPresenter(name=p.name, position=p.position, unit=p.unit)
+                    for p in s.presenters],
+        sequence=s.sequence) for s in agenda.sessions])
+
+
+@api.operation("GET", "/conferences/<slug>/topics", summary="Các chuyên đề đã công bố",
+               tag="Chương trình", response=schemas.Page[schemas.TopicOut])
+def topics(slug: str):
+    agenda = agenda_of(readable_conference(slug))
+    found: dict[str, schemas.TopicOut] = {}
+    for s in agenda.sessions:
+        if s.topic is None:
+            continue
+        topic = found.setdefault(s.topic.number, schemas.TopicOut(
+            number=s.topic.number, title=s.topic.title, summary=s.topic.summary,
+            materials=[schemas.MaterialOut(title=m.title, url=m.url or url_for(
+                "public.material", slug=slug, material_id=m.id, _external=True))
+                for m in s.topic.materials],
+            session_ids=[]))
+        topic.session_ids.append(s.id)
+    return schemas.Page(items=list(found.values()), next=None)
+
+
+@api.operation("GET", "/conferences/<slug>/presenters", summary="Các báo cáo viên đã công bố",
+               tag="Chương trình", response=schemas.Page[schemas.PresenterOut])
+def presenters(slug: str):
+    agenda = agenda_of(readable_conference(slug))
+    found: dict[tuple, schemas.PresenterOut] = {}
+    for s in agenda.sessions:
+        for p in s.presenters:
+            presenter = found.setdefault((p.name, p.position, p.unit), schemas.PresenterOut(
+                name=p.name, position=p.position, unit=p.unit, session_ids=[]))
+            presenter.session_ids.append(s.id)
+    return schemas.Page(items=list(found.values()), next=None)
+
+
+@api.operation("GET", "/conferences/<slug>/categories", summary="Thành phần đại biểu",
+               tag="Đại biểu", response=schemas.Page[schemas.CategoryOut])
+def categories(slug: str):
+    conference = readable_conference(slug)
+    points_in_reach(conference)  # the same readers as the delegates themselves
+    rows = db.session.scalars(select(Category).where(Category.conference_id == conference.id)
+                              .order_by(Category.rank, Category.name, Category.id))
+    return schemas.Page(next=None, items=[
+        schemas.CategoryOut(id=c.id, name=c.name, rank=c.rank) for c in rows])
+
+
+# ---------------------------------------------------------------- points
+
+
+def point_out(point: BroadcastPoint, parent_codes: dict[int, str]) -> schemas.PointOut:
+    return schemas.PointOut(
+        id=point.id, code=point.code, name=point.name, level=point.level,
+        parent_code=parent_codes.get(point.parent_id) if point.parent_id else None,
+        province_code=point.province_code, admin_unit_code=point.admin_unit_code,
+        address=point.address, host_unit=point.host_unit,
+        expected_delegates=point.expected_delegates, registered_count=point.registered_count,
+        headcount_only=point.headcount_only)
+
+
+def parent_codes(points: list[BroadcastPoint]) -> dict[int, str]:
+    ids = {p.parent_id for p in points if p.parent_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(BroadcastPoint.id, BroadcastPoint.code).where(BroadcastPoint.id.in_(ids))).all())
+
+
+@api.operation("GET", "/conferences/<slug>/points", summary="Các điểm cầu",
+               tag="Điểm cầu", response=schemas.Page[schemas.PointOut],
+               query=schemas.PointQuery)
+def points(slug: str, query: schemas.PointQuery):
+    """Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy điểm cầu mình và các điểm cầu dưới."""
+    statement = points_in_reach(readable_conference(slug))
+    if query.province:
+        statement = statement.where(BroadcastPoint.province_code == query.province)
+    if query.level:
+        statement = statement.where(BroadcastPoint.level == query.level)
+    page = page_of(paged(statement, query, BroadcastPoint.id), query)
+    codes = parent_codes(page.items)
+    page.items = [point_out(p, codes) for p in page.items]
+    return page
+
+
+@api.operation("GET", "/conferences/<slug>/points/<code>", summary="Một điểm cầu",
+               tag="Điểm cầu", response=schemas.PointOut)
+def point(slug: str, code: str):
+    _conference, found = point_in_reach(slug, code)
+    return point_out(found, parent_codes([found]))
+
+
+# ---------------------------------------------------------------- delegates
+
+
+def participant_out(person: Participant, code: str) -> schemas.ParticipantOut:
+    return schemas.ParticipantOut(
+        id=person.id, point_code=code, full_name=person.full_name, position=person.position,
+        unit=person.unit, category_id=person.category_id, phone=person.phone,
+        email=person.email, note=person.note, status=person.status,
+        created_at=person.created_at, updated_at=person.updated_at)
+
+
+@api.operation("GET", "/conferences/<slug>/points/<code>/participants",
+               summary="Đại biểu của một điểm cầu", tag="Đại biểu",
+               response=schemas.Page[schemas.ParticipantOut], query=schemas.ParticipantQuery)
+def participants(slug: str, code: str, query: schemas.ParticipantQuery):
+    _conference, found = point_in_reach(slug, code)
+    statement = select(Participant).where(Participant.point_id == found.id)
+    if query.status:
+        statement = statement.where(Participant.status == query.status)
+    page = page_of(paged(statement, query, Participant.id), query)
+    page.items = [participant_out(p, found.code) for p in page.items]
+    return page
+
+
+@api.operation("POST", "/conferences/<slug>/points/<code>/participants",
+               summary="Đăng ký một đại biểu", tag="Đại biểu",
+               response=schemas.ParticipantCreated, body=schemas.ParticipantIn, status=201)
+def register(slug: str, code: str, body: schemas.ParticipantIn):
+    conference, found = point_in_reach(slug, code)
+    person, warnings = commit_or_problem(lambda: roster.register(
+        found, roster.PersonFields(**body.model_dump()),
+        organiser=manages_conference(caller(), conference)))
+    created = schemas.ParticipantCreated(**participant_out(person, found.code).model_dump(),
+                                         warnings=warnings)
+    location = url_for("api.participant", slug=slug, person_id=person.id, _external=True)
+    return created, {"Location": location}
+
+
+def person_in_reach(slug: str, person_id: int) -> tuple[Participant, BroadcastPoint]:
+    conference = readable_conference(slug)
+    person = db.session.get(Participant, person_id)
+    if person is None or person.conference_id != conference.id:
+        raise ApiProblem(404, _("Không có đại biểu này."))
+    found = db.session.get(BroadcastPoint, person.point_id)
+    if not can_view_point(caller(), found):
+        # Another point's delegates are as unknown as nonexistent ones.
+        raise ApiProblem(404, _("Không có đại biểu này."))
+    return person, found
+
+
+@api.operation("GET", "/conferences/<slug>/participants/<int:person_id>",
+               summary="Một đại biểu", tag="Đại biểu", response=schemas.ParticipantOut)
+def participant(slug: str, person_id: int):
+    person, found = person_in_reach(slug, person_id)
+    return participant_out(person, found.code)
+
+
+@api.operation("PATCH", "/conferences/<slug>/participants/<int:person_id>",
+               summary="Sửa thông tin đại biểu", tag="Đại biểu",
+               response=schemas.ParticipantOut, body=schemas.ParticipantPatch)
+def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch):
+    """Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên."""
+    person, found = person_in_reach(slug, person_id)
+    current = {name: getattr(person, name) for name in schemas.ParticipantIn.model_fields}
+    fields = roster.PersonFields(**{**current, **body.model_dump(exclude_unset=True)})
+    commit_or_problem(lambda: roster.update_person(person, fields))
+    return participant_out(person, found.code)
+
+
+@api.operation("POST", "/conferences/<slug>/participants/<int:person_id>/withdraw",
+               summary="Rút tên đại biểu", tag="Đại biểu", response=schemas.ParticipantOut)
+def withdraw_participant(slug: str, person_id: int):
+    """Rút tên lần nữa không đổi gì."""
+    person, found = person_in_reach(slug, person_id)
+    commit_or_problem(lambda: roster.withdraw(person))
+    return participant_out(person, found.code)
+
+
+# ---------------------------------------------------------------- attendance
+
+
+@api.operation("POST", "/conferences/<slug>/checkins", summary="Điểm danh theo lô",
+               tag="Điểm danh", response=schemas.CheckInResults, body=schemas.CheckInBatch)
+def checkins(slug: str, body: schemas.CheckInBatch):
+    """Mỗi lượt điểm danh mang một mã (UUID) do máy gửi tự sinh. Gửi lại lượt đã nhận thì
+    không đổi gì và được trả lời như lần đầu (``replayed``). Cả lô được ghi, hoặc không
+    lượt nào được ghi nếu có lỗi; lỗi chỉ rõ lượt nào (``/checkins/<số thứ tự>/…``)."""
+    conference = readable_conference(slug)
+    user = caller()
+    batch = [Sent(str(c.id), c.participant_id, c.session_id, c.status) for c in body.checkins]
+    received = commit_or_problem(lambda: record_batch(
+        conference, batch, user_id=user.id, may_record=lambda p: can_view_point(user, p)))
+    return schemas.CheckInResults(results=[schemas.CheckInResult(
+        id=r.client_id, participant_id=r.participant_id, session_id=r.session_id,
+        status=r.status, changed=r.changed, replayed=r.replayed) for r in received])
+
+
+@api.operation("GET", "/conferences/<slug>/points/<code>/attendance",
+               summary="Điểm danh một phiên tại một điểm cầu", tag="Điểm danh",
+               response=schemas.Page[schemas.AttendanceOut], query=schemas.AttendanceQuery)
+def attendance(slug: str, code: str, query: schemas.AttendanceQuery):
+    _conference, found = point_in_reach(slug, code)
+    statement = select(Attendance).where(Attendance.point_id == found.id,
+                                         Attendance.session_id == query.session_id)
+    page = page_of(paged(statement, query, Attendance.id), query)
+    page.items = [schemas.AttendanceOut(
+        id=a.id, participant_id=a.participant_id, session_id=a.session_id, status=a.status,
+        recorded_at=a.recorded_at) for a in page.items]
+    return page
+
+
+# ---------------------------------------------------------------- reports
+
+
+def tally_out(tally: reports.Tally) -> schemas.Tally:
+    return schemas.Tally(
+        registered=tally.registered, expected=tally.expected, present=tally.present,
+        late=tally.late, excused=tally.excused, absent=tally.absent,
+        headcount=tally.headcount, attended=tally.attended, not_recorded=tally.not_recorded,
+        rate=tally.rate)
+
+
+@api.operation("GET", "/conferences/<slug>/reports/sessions",
+               summary="Số liệu dự từng phiên", tag="Báo cáo",
+               response=schemas.SessionReports, query=schemas.ReportQuery)
+def session_reports(slug: str, query: schemas.ReportQuery):
+    """Cả nước, hoặc một tỉnh/thành (``province``). Chỉ ban tổ chức."""
+    conference = managed(slug)
+    return schemas.SessionReports(province=query.province, sessions=[
+        schemas.SessionReport(session_id=s.id, title=s.title, starts_at=s.starts_at,
+                              tally=tally_out(t))
+        for s, t in reports.session_totals(conference, query.province)])
+
+
+def attended_session(conference: Conference, session_id: int):
+    for session in reports.attended_sessions(conference):
+        if session.id == session_id:
+            return session
+    raise ApiProblem(404, _("Không có phiên điểm danh này."))
+
+
+@api.operation("GET", "/conferences/<slug>/reports/sessions/<int:session_id>/provinces",
+               summary="Số liệu một phiên theo tỉnh/thành", tag="Báo cáo",
+               response=schemas.ProvinceReports)
+def province_reports(slug: str, session_id: int):
+    conference = managed(slug)
+    session = attended_session(conference, session_id)
+    return schemas.ProvinceReports(session_id=session.id, provinces=[
+        schemas.ProvinceReport(code=row.code, name=row.name, tally=tally_out(row.tally))
+        for row in reports.by_province(conference, session.id)])
+
+
+@api.operation("GET", "/conferences/<slug>/reports/sessions/<int:session_id>/points",
+               summary="Số liệu một phiên theo điểm cầu", tag="Báo cáo",
+               response=schemas.Page[schemas.PointReport], query=schemas.PointReportQuery)
+def point_reports(slug: str, session_id: int, query: schemas.PointReportQuery):
+    """Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy các điểm cầu mình phụ trách.
+    Theo mã điểm cầu; ``after`` là mã cuối của trang trước."""
+    conference = readable_conference(slug)
+    points_statement = points_in_reach(conference)
+    session = attended_session(conference, session_id)
+    point_ids = None
+    if not manages_conference(caller(), conference):
+        point_ids = points_statement.with_only_columns(BroadcastPoint.id)
+    rows = []
+    for row in reports.by_point(conference, session.id, province=query.province,
+                                point_ids=point_ids, after=query.after):
+        rows.append(schemas.PointReport(code=row.code, name=row.name,
+                                        province_code=row.province_code,
+                                        headcount_only=row.headcount_only,
+                                        tally=tally_out(row.tally)))
+        if len(rows) > query.limit:
+            break
+    return page_of(rows, query, key=lambda row: row.code)

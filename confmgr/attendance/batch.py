@@ -1,0 +1,126 @@
+"""Check-ins sent in batches by devices that retry: each carries an id its sender made up.
+
+A batch is applied whole or not at all. A check-in whose id was received before is
+answered with its first outcome and changes nothing, so a device that lost the answer to
+a request can simply send it again.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from confmgr.attendance.checkin import record
+from confmgr.attendance.models import CheckInReceipt
+from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.scheduling import Problem
+from confmgr.db import db, dialect_insert, utcnow
+from confmgr.enums import AttendanceStatus, CheckInMethod
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+
+
+@dataclass(frozen=True)
+class Sent:
+    client_id: str
+    participant_id: int
+    session_id: int
+    status: AttendanceStatus
+
+
+@dataclass(frozen=True)
+class Received:
+    client_id: str
+    participant_id: int
+    session_id: int
+    status: AttendanceStatus
+    #: Whether the first sending changed the delegate's attendance.
+    changed: bool
+    #: Whether this id had been received before (and so nothing was done now).
+    replayed: bool
+
+
+def _same(receipt: CheckInReceipt, sent: Sent) -> bool:
+    return (receipt.participant_id, receipt.session_id, receipt.status) == (
+        sent.participant_id, sent.session_id, sent.status)
+
+
+def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | None,
+                 may_record: Callable[[BroadcastPoint], bool],
+                 now: datetime | None = None) -> list[Received]:
+    """Apply every check-in of the batch, or raise RuleBroken naming each one at fault.
+
+    ``may_record`` says whether the sender may take attendance at a point. The caller
+    commits, or rolls back on RuleBroken. Problems name ``checkins/<index>/<member>``.
+    """
+    now = now or utcnow()
+    problems: list[Problem] = []
+    first_index: dict[str, int] = {}
+    for index, sent in enumerate(batch):
+        if sent.client_id in first_index:
+            problems.append(Problem(f"checkins/{index}/id", _(
+                "Mã %(id)s đã có ở mục %(first)d của cùng lần gửi.", id=sent.client_id,
+                first=first_index[sent.client_id])))
+        first_index.setdefault(sent.client_id, index)
+    if problems:
+        raise RuleBroken(problems)
+
+    sessions = {s.id: s for s in db.session.scalars(select(AgendaSession).where(
+        AgendaSession.conference_id == conference.id,
+        AgendaSession.id.in_({sent.session_id for sent in batch})))}
+    point_of = dict(db.session.execute(select(Participant.id, Participant.point_id).where(
+        Participant.conference_id == conference.id,
+        Participant.id.in_({sent.participant_id for sent in batch}))).all())
+    points = {p.id: p for p in db.session.scalars(select(BroadcastPoint).where(
+        BroadcastPoint.id.in_(set(point_of.values()))))}
+    allowed = {point_id: may_record(point) for point_id, point in points.items()}
+
+    table = CheckInReceipt.__table__
+    claim = dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
+    received: list[Received] = []
+    for index, sent in enumerate(batch):
+        where = f"checkins/{index}"
+        session = sessions.get(sent.session_id)
+        point_id = point_of.get(sent.participant_id)
+        if session is None:
+            problems.append(Problem(f"{where}/session_id", _("Không có phiên này trong hội nghị.")))
+        if point_id is None or not allowed[point_id]:
+            # Another point's delegates are as unknown to the sender as nonexistent ones.
+            problems.append(Problem(f"{where}/participant_id", _(
+                "Không có đại biểu này ở các điểm cầu bạn phụ trách.")))
+        if session is None or point_id is None or not allowed[point_id]:
+            continue
+        claimed = db.session.execute(claim.values(
+            client_id=sent.client_id, conference_id=conference.id,
+            participant_id=sent.participant_id, session_id=sent.session_id,
+            status=sent.status, changed=False, recorded_by_id=user_id,
+            received_at=now).returning(table.c.client_id)).first()
+        if claimed is None:
+            receipt = db.session.get(CheckInReceipt, sent.client_id)
+            if not _same(receipt, sent):
+                problems.append(Problem(f"{where}/id", _(
+                    "Mã %(id)s đã được dùng cho một lần điểm danh khác.", id=sent.client_id)))
+                continue
+            received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
+                                     receipt.status, receipt.changed, replayed=True))
+            continue
+        try:
+            outcome = record(session, points[point_id], sent.participant_id, sent.status,
+                             user_id=user_id, method=CheckInMethod.API, now=now,
+                             after_the_fact=True)
+        except RuleBroken as broken:
+            problems.extend(Problem(f"{where}/{problem.field}_id" if problem.field else where,
+                                    problem.message) for problem in broken.problems)
+            continue
+        if outcome.changed:
+            db.session.execute(update(table).where(table.c.client_id == sent.client_id)
+                               .values(changed=True))
+        received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
+                                 sent.status, outcome.changed, replayed=False))
+    if problems:
+        raise RuleBroken(problems)
+    return received

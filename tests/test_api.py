@@ -1,0 +1,447 @@
+"""The JSON API: tokens, permissions per resource, problems, pages, ETags, idempotent check-ins."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from confmgr.accounts.models import User
+from confmgr.api import tokens
+from confmgr.attendance import reports
+from confmgr.attendance.models import Attendance, AttendanceChange, CheckInReceipt
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db, utcnow
+from confmgr.demo.loader import SLUG
+from confmgr.enums import RegistrationStatus, TokenScope
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Participant
+from tests.helpers import COORDINATOR, ORGANISER, logged_in, post_form
+
+API = "/api/v1"
+CONF = f"{API}/conferences/{SLUG}"
+PRESENTER_EMAIL = "baocaovien@example.org"
+QUANG_NINH_CODES = ["22", "06811", "06688", "06793"]
+
+
+def bearer(app, email: str, scope: TokenScope = TokenScope.WRITE, **kwargs) -> dict:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        _token, secret = tokens.issue(user, "kiểm thử", scope, **kwargs)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def organiser(demo):
+    return bearer(demo, ORGANISER[0])
+
+
+@pytest.fixture
+def coordinator(demo):
+    return bearer(demo, COORDINATOR[0])
+
+
+def ids_of(app, model, **where) -> list[int]:
+    with app.app_context():
+        query = select(model.id)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return list(db.session.scalars(query.order_by(model.id)))
+
+
+def point_id(app, code: str) -> int:
+    return ids_of(app, BroadcastPoint, code=code)[0]
+
+
+def delegates_of(app, code: str) -> list[int]:
+    return ids_of(app, Participant, point_id=point_id(app, code),
+                  status=RegistrationStatus.REGISTERED)
+
+
+def session_ids(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(AgendaSession.id).order_by(AgendaSession.starts_at)))
+
+
+def assert_problem(response, status: int, **expected):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["type"] == "about:blank"
+    assert body["instance"] == response.request.path
+    for name, value in expected.items():
+        assert body[name] == value
+    return body
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, client):
+    logged_in(client, ORGANISER)
+    page = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
+                                                 "days": ""}).get_data(as_text=True)
+    secret = page.split('id="new-token">')[1].split("<")[0]
+    assert secret.startswith("cmt_") and len(secret) == 47
+    # Shown once: the list afterwards shows only its first characters.
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    assert secret not in listing and secret[:10] in listing and "Sở Nội vụ" in listing
+
+    api = demo.test_client()  # no session cookie: the token alone speaks
+    me = api.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200
+    assert me.get_json() == {"id": me.get_json()["id"], "email": ORGANISER[0],
+                             "display_name": "Ban Tổ chức hội nghị", "role": "organiser",
+                             "token_scope": "read"}
+
+    with demo.app_context():
+        token_id = db.session.scalar(select(tokens.ApiToken.id).where(
+            tokens.ApiToken.name == "Sở Nội vụ"))
+    post_form(client, f"/account/tokens/{token_id}/revoke", {})
+    assert_problem(api.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}), 401)
+
+
+def test_tokens_are_refused_when_missing_wrong_expired_or_of_an_inactive_user(demo, client):
+    missing = client.get(f"{API}/me")
+    assert_problem(missing, 401)
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="confmgr"'
+    assert_problem(client.get(f"{API}/me", headers={"Authorization": "Bearer cmt_nope"}), 401)
+    assert_problem(client.get(f"{API}/me", headers={"Authorization": "Basic eDp5"}), 401)
+    expired = bearer(demo, ORGANISER[0], expires_at=utcnow() - timedelta(seconds=1))
+    assert_problem(client.get(f"{API}/me", headers=expired), 401)
+    live = bearer(demo, COORDINATOR[0])
+    assert client.get(f"{API}/me", headers=live).status_code == 200
+    with demo.app_context():
+        db.session.scalar(select(User).where(User.email == COORDINATOR[0])).active = False
+        db.session.commit()
+    assert_problem(client.get(f"{API}/me", headers=live), 401)
+
+
+def test_a_logged_in_browser_session_does_not_open_the_api(demo, client):
+    logged_in(client, ORGANISER)
+    assert_problem(client.get(f"{API}/me"), 401)
+
+
+def test_a_read_only_token_cannot_write(demo, client):
+    reader = bearer(demo, ORGANISER[0], TokenScope.READ)
+    assert client.get(f"{CONF}/points/22", headers=reader).status_code == 200
+    response = client.post(f"{CONF}/points/22/participants", headers=reader,
+                           json={"full_name": "Nguyễn Văn Đọc"})
+    assert_problem(response, 403, detail="Token này chỉ được đọc.")
+    assert ids_of(demo, Participant, full_name="Nguyễn Văn Đọc") == []
+
+
+def test_only_the_owner_revokes_a_token(demo, client):
+    bearer(demo, COORDINATOR[0])
+    with demo.app_context():
+        token_id = db.session.scalar(select(tokens.ApiToken.id))
+    logged_in(client, ORGANISER)
+    assert post_form(client, f"/account/tokens/{token_id}/revoke", {}).status_code == 404
+    response = client.post(f"/account/tokens/{token_id}/revoke")  # no CSRF token
+    assert response.status_code == 400
+    with demo.app_context():
+        assert db.session.get(tokens.ApiToken, token_id).revoked_at is None
+
+
+# ---------------------------------------------------------------- problems
+
+
+def test_every_error_is_a_problem_document_in_the_callers_language(demo, client, organiser):
+    assert_problem(client.get(f"{API}/nowhere", headers=organiser), 404)
+    assert_problem(client.delete(f"{API}/me", headers=organiser), 405)
+    body = assert_problem(client.get(f"{CONF}/points?limit=0&level=moon", headers=organiser),
+                          422)
+    assert [(e["parameter"], e["detail"]) for e in body["errors"]] == [
+        ("limit", "Phải từ 1 trở lên."),
+        ("level", "Phải là một trong: 'main', 'province', 'commune' or 'other'.")]
+    english = {**organiser, "Accept-Language": "en-GB,en;q=0.8"}
+    body = assert_problem(client.get(f"{API}/conferences/khong-co", headers=english), 404)
+    assert body["detail"] == "There is no conference «khong-co»."
+    raw = client.post(f"{CONF}/checkins", headers=organiser, data="{not json",
+                      content_type="application/json")
+    assert_problem(raw, 400)
+
+
+# ---------------------------------------------------------------- the agenda
+
+
+def test_the_agenda_is_the_published_one(demo, client, organiser):
+    sessions = client.get(f"{CONF}/sessions", headers=organiser).get_json()["items"]
+    with demo.app_context():
+        live = list(db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)))
+        first = live[0]
+        assert [s["id"] for s in sessions] == [s.id for s in live]
+        assert sessions[0]["starts_at"] == first.starts_at.isoformat().replace("+00:00", "Z")
+        # An unpublished edit stays out of the API until it is published.
+        first.title = "Bản nháp chưa công bố"
+        db.session.commit()
+    again = client.get(f"{CONF}/sessions", headers=organiser).get_json()["items"]
+    assert again[0]["title"] == sessions[0]["title"] != "Bản nháp chưa công bố"
+    topics = client.get(f"{CONF}/topics", headers=organiser).get_json()["items"]
+    assert [t["number"] for t in topics] == sorted({t["number"] for t in topics},
+                                                   key=[t["number"] for t in topics].index)
+    assert all(t["session_ids"] for t in topics)
+    presenters = client.get(f"{CONF}/presenters", headers=organiser).get_json()["items"]
+    assert len({(p["name"], p["unit"]) for p in presenters}) == len(presenters)
+
+
+def test_an_unpublished_agenda_is_not_served(demo, client, organiser):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        from confmgr.conferences.models import AgendaVersion
+        db.session.execute(AgendaVersion.__table__.delete())
+        db.session.commit()
+        assert conference is not None
+    assert_problem(client.get(f"{CONF}/sessions", headers=organiser), 404,
+                   detail="Chương trình hội nghị chưa được công bố.")
+
+
+# ---------------------------------------------------------------- points and permissions
+
+
+def test_coordinators_see_their_own_points_and_nothing_else(demo, client, coordinator):
+    codes = [p["code"] for p in client.get(f"{CONF}/points", headers=coordinator)
+             .get_json()["items"]]
+    assert sorted(codes) == sorted(QUANG_NINH_CODES)
+    uong_bi = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    assert (uong_bi["name"], uong_bi["parent_code"], uong_bi["level"]) == (
+        "Điểm cầu Uông Bí", "22", "commune")
+    assert_problem(client.get(f"{CONF}/points/01", headers=coordinator), 403)
+    assert_problem(client.get(f"{CONF}/points/01/participants", headers=coordinator), 403)
+    hanoi_delegate = delegates_of(demo, "01")[0]
+    assert_problem(client.get(f"{CONF}/participants/{hanoi_delegate}", headers=coordinator), 404)
+    assert_problem(client.patch(f"{CONF}/participants/{hanoi_delegate}", headers=coordinator,
+                                json={"phone": "0912345678"}), 404)
+    assert_problem(client.post(f"{CONF}/participants/{hanoi_delegate}/withdraw",
+                               headers=coordinator), 404)
+    assert_problem(client.get(f"{CONF}/reports/sessions", headers=coordinator), 403)
+
+
+def test_presenters_reach_the_agenda_but_not_points_or_delegates(demo, client):
+    presenter = bearer(demo, PRESENTER_EMAIL)
+    assert client.get(f"{CONF}/sessions", headers=presenter).status_code == 200
+    assert_problem(client.get(f"{CONF}/points", headers=presenter), 403)
+    assert_problem(client.get(f"{CONF}/categories", headers=presenter), 403)
+    assert_problem(client.get(f"{CONF}/points/22", headers=presenter), 403)
+    assert_problem(client.get(f"{CONF}/reports/sessions", headers=presenter), 403)
+
+
+def test_a_restricted_conference_does_not_exist_for_outsiders(demo, client):
+    with demo.app_context():
+        db.session.add(User(email="khac@example.org", password_hash="x", display_name="Khác",
+                            role="organiser"))
+        conference = db.session.scalar(select(Conference))
+        conference.visibility = "restricted"
+        db.session.commit()
+    outsider = bearer(demo, "khac@example.org")
+    assert_problem(client.get(CONF, headers=outsider), 404)
+    assert client.get(f"{API}/conferences", headers=outsider).get_json() == {
+        "items": [], "next": None}
+
+
+def test_lists_come_in_pages_followed_by_next(demo, client, organiser):
+    seen, url = [], f"{CONF}/points?limit=4"
+    while url:
+        response = client.get(url, headers=organiser)
+        body = response.get_json()
+        assert len(body["items"]) <= 4
+        seen += [p["id"] for p in body["items"]]
+        url = body["next"]
+    assert seen == ids_of(demo, BroadcastPoint)
+    province = client.get(f"{CONF}/points?province=22&level=commune", headers=organiser)
+    assert [p["code"] for p in province.get_json()["items"]] == ["06811", "06688", "06793"] or \
+        sorted(p["code"] for p in province.get_json()["items"]) == ["06688", "06793", "06811"]
+
+
+def test_answers_carry_an_etag_and_unchanged_ones_are_304(demo, client, organiser):
+    first = client.get(f"{CONF}/points/06811", headers=organiser)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(f"{CONF}/points/06811", headers={**organiser, "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    client.post(f"{CONF}/points/06811/participants", headers=organiser,
+                json={"full_name": "Trần Thị Mới"})
+    changed = client.get(f"{CONF}/points/06811", headers={**organiser, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+# ---------------------------------------------------------------- delegates
+
+
+def test_delegates_are_registered_edited_and_withdrawn(demo, client, coordinator):
+    before = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    created = client.post(f"{CONF}/points/06811/participants", headers=coordinator, json={
+        "full_name": "  Nguyễn   Văn Quang ", "position": "Phó Chủ tịch UBND phường",
+        "phone": "+84 912.345.678", "email": "Quang@Example.org"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    person = created.get_json()
+    assert created.headers["Location"].endswith(f"{CONF}/participants/{person['id']}")
+    assert {k: person[k] for k in ("point_code", "full_name", "phone", "email", "status",
+                                   "warnings")} == {
+        "point_code": "06811", "full_name": "Nguyễn Văn Quang", "phone": "0912345678",
+        "email": "quang@example.org", "status": "registered",
+        # Uông Bí expects 35 and the demo registered all 35: the 36th is over the number.
+        "warnings": ["Điểm cầu đã đăng ký 36 đại biểu, nhiều hơn số dự kiến 35."]}
+    after = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    assert after["registered_count"] == before["registered_count"] + 1
+
+    again = client.post(f"{CONF}/points/06688/participants", headers=coordinator,
+                        json={"full_name": "Nguyễn Văn Quang", "phone": "0912345678"})
+    body = assert_problem(again, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/full_name"]
+    assert "Điểm cầu Uông Bí" in body["errors"][0]["detail"]
+
+    url = f"{CONF}/participants/{person['id']}"
+    patched = client.patch(url, headers=coordinator, json={"unit": "UBND phường Uông Bí"})
+    assert patched.status_code == 200
+    assert (patched.get_json()["unit"], patched.get_json()["phone"]) == (
+        "UBND phường Uông Bí", "0912345678")
+    for _ in range(2):  # withdrawing twice is the same as once
+        withdrawn = client.post(f"{url}/withdraw", headers=coordinator)
+        assert withdrawn.get_json()["status"] == "withdrawn"
+    final = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    assert final["registered_count"] == before["registered_count"]
+
+
+def test_bad_delegates_are_refused_member_by_member(demo, client, coordinator):
+    response = client.post(f"{CONF}/points/06811/participants", headers=coordinator, json={
+        "full_name": "Nguyễn Văn 3", "email": "không-phải-email", "nickname": "Ba"})
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/nickname"]
+    response = client.post(f"{CONF}/points/06811/participants", headers=coordinator, json={
+        "full_name": "Nguyễn Văn 3", "email": "không-phải-email", "phone": "12"})
+    body = assert_problem(response, 422)
+    assert {e["pointer"]: e["detail"] for e in body["errors"]} == {
+        "/full_name": "Họ và tên không được có chữ số.",
+        "/phone": "Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84).",
+        "/email": "Email không hợp lệ."}
+    response = client.post(f"{CONF}/points/06811/participants", headers=coordinator,
+                           json=["not", "an", "object"])
+    assert assert_problem(response, 422)["errors"][0]["pointer"] == ""
+    assert ids_of(demo, Participant, full_name="Nguyễn Văn 3") == []
+
+
+# ---------------------------------------------------------------- check-ins
+
+
+def counters(app, session_id: int, code: str) -> tuple[int, int]:
+    """(present, attendance rows) of one session at one point."""
+    with app.app_context():
+        pid = point_id(app, code)
+        rows = db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == session_id, Attendance.point_id == pid))
+        present = sum(r.tally.present for r in reports.by_point(
+            db.session.get(Conference, db.session.scalar(select(Conference.id))), session_id)
+            if r.code == code)
+        return present, rows
+
+
+def test_a_retried_batch_of_check_ins_is_counted_once(demo, client, coordinator):
+    session_id = session_ids(demo)[-1]
+    people = delegates_of(demo, "06811")[:3]
+    before = counters(demo, session_id, "06811")
+    batch = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": p,
+                           "session_id": session_id} for p in people]}
+    first = client.post(f"{CONF}/checkins", headers=coordinator, json=batch)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert [(r["participant_id"], r["status"], r["changed"], r["replayed"])
+            for r in first.get_json()["results"]] == [(p, "present", True, False) for p in people]
+    after = counters(demo, session_id, "06811")
+    assert after == (before[0] + 3, before[1] + 3)
+
+    for _ in range(2):  # the device lost the answer and sends the same batch again
+        retry = client.post(f"{CONF}/checkins", headers=coordinator, json=batch)
+        assert [(r["changed"], r["replayed"]) for r in retry.get_json()["results"]] == [
+            (True, True)] * 3
+    assert counters(demo, session_id, "06811") == after
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckInReceipt)) == 3
+        assert db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
+            AttendanceChange.session_id == session_id,
+            AttendanceChange.participant_id.in_(people))) == 3
+
+    # The same id for another check-in is a mistake, not a replay.
+    reused = {"checkins": [{**batch["checkins"][0], "status": "late"}]}
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=reused), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/checkins/0/id"]
+
+
+def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator):
+    session_id = session_ids(demo)[-1]
+    mine = delegates_of(demo, "06688")[0]
+    hanoi = delegates_of(demo, "01")[0]
+    before = counters(demo, session_id, "06688")
+    batch = {"checkins": [
+        {"id": str(uuid.uuid4()), "participant_id": mine, "session_id": session_id},
+        {"id": str(uuid.uuid4()), "participant_id": hanoi, "session_id": session_id},
+        {"id": str(uuid.uuid4()), "participant_id": mine, "session_id": 999999},
+        {"id": "not-a-uuid", "participant_id": mine, "session_id": session_id},
+    ]}
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=batch), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/checkins/3/id"]
+    del batch["checkins"][3]
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=batch), 422)
+    assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [
+        ("/checkins/1/participant_id", "Không có đại biểu này ở các điểm cầu bạn phụ trách."),
+        ("/checkins/2/session_id", "Không có phiên này trong hội nghị.")]
+    assert counters(demo, session_id, "06688") == before
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckInReceipt)) == 0
+
+
+def test_attendance_and_reports_read_back_what_was_recorded(demo, client, organiser,
+                                                            coordinator):
+    session_id = session_ids(demo)[-1]
+    person = delegates_of(demo, "06793")[0]
+
+    def quang_ninh():
+        provinces = client.get(f"{CONF}/reports/sessions/{session_id}/provinces",
+                               headers=organiser).get_json()["provinces"]
+        return next(p for p in provinces if p["code"] == "22")
+
+    before = quang_ninh()
+    client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [
+        {"id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+         "status": "late"}]})
+    rows = client.get(f"{CONF}/points/06793/attendance?session_id={session_id}",
+                      headers=coordinator).get_json()["items"]
+    assert [(r["participant_id"], r["status"]) for r in rows if r["participant_id"] == person] \
+        == [(person, "late")]
+
+    national = client.get(f"{CONF}/reports/sessions", headers=organiser).get_json()
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        expected = {s.id: t for s, t in reports.session_totals(conference)}
+    assert {s["session_id"]: (s["tally"]["late"], s["tally"]["registered"])
+            for s in national["sessions"]} == {
+        i: (t.late, t.registered) for i, t in expected.items()}
+
+    mine = client.get(f"{CONF}/reports/sessions/{session_id}/points", headers=coordinator)
+    assert sorted(p["code"] for p in mine.get_json()["items"]) == sorted(QUANG_NINH_CODES)
+    all_points = client.get(f"{CONF}/reports/sessions/{session_id}/points?limit=3",
+                            headers=organiser).get_json()
+    assert len(all_points["items"]) == 3 and "after=" in all_points["next"]
+    after = quang_ninh()
+    assert after["name"] == "Tỉnh Quảng Ninh"
+    assert after["tally"] == {**before["tally"], "late": before["tally"]["late"] + 1,
+                              "attended": before["tally"]["attended"] + 1,
+                              "not_recorded": before["tally"]["not_recorded"] - 1,
+                              "rate": after["tally"]["rate"]}
+    assert after["tally"]["rate"] > before["tally"]["rate"]
+
+
+def test_the_openapi_document_lists_every_operation(demo, client):
+    document = client.get(f"{API}/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    operations = {(method.upper(), path) for path, item in document["paths"].items()
+                  for method in item}
+    routes = {(method, rule.rule.removeprefix(API).replace("<int:", "<").replace("<", "{")
+               .replace(">", "}")) for rule in demo.url_map.iter_rules()
+              if rule.endpoint.startswith("api.") and rule.endpoint != "api.docs"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert operations == routes
+    page = client.get(f"{API}/docs").get_data(as_text=True)
+    assert "POST /conferences/{slug}/checkins" in page and "<script" not in page.split(
+        "<main")[1].split("</main>")[0]
