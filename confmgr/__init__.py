@@ -5,8 +5,15 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+class DatabaseId(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -36,6 +43,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         template_folder=str(TEMPLATES_DIR),
     )
     load_config(app, overrides)
+    # Ids in addresses stop at the databases' 32-bit integers: a longer number is a 404,
+    # not a driver overflow.
+    app.url_map.converters["int"] = DatabaseId
 
     db.init_app(app)
     migrate.init_app(app, db)

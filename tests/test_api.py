@@ -445,3 +445,67 @@ def test_the_openapi_document_lists_every_operation(demo, client):
     page = client.get(f"{API}/docs").get_data(as_text=True)
     assert "POST /conferences/{slug}/checkins" in page and "<script" not in page.split(
         "<main")[1].split("</main>")[0]
+
+
+# ---------------------------------------------------------------- who may do what, in one table
+
+ROLES = ("admin", "organiser", "coordinator", "presenter", "outsider")
+#: For each request, the status each role gets (the demo conference is public).
+MATRIX = [
+    ("GET", "/me", (200, 200, 200, 200, 200)),
+    ("GET", "/conferences/{slug}", (200, 200, 200, 200, 200)),
+    ("GET", "/conferences/{slug}/sessions", (200, 200, 200, 200, 200)),
+    ("GET", "/conferences/{slug}/topics", (200, 200, 200, 200, 200)),
+    ("GET", "/conferences/{slug}/presenters", (200, 200, 200, 200, 200)),
+    ("GET", "/conferences/{slug}/categories", (200, 200, 200, 403, 403)),
+    ("GET", "/conferences/{slug}/points", (200, 200, 200, 403, 403)),
+    ("GET", "/conferences/{slug}/points/22", (200, 200, 200, 403, 403)),
+    ("GET", "/conferences/{slug}/points/01", (200, 200, 403, 403, 403)),
+    ("GET", "/conferences/{slug}/points/22/participants", (200, 200, 200, 403, 403)),
+    ("GET", "/conferences/{slug}/points/01/participants", (200, 200, 403, 403, 403)),
+    ("GET", "/conferences/{slug}/participants/{uong_bi_delegate}", (200, 200, 200, 404, 404)),
+    ("GET", "/conferences/{slug}/participants/{hanoi_delegate}", (200, 200, 404, 404, 404)),
+    ("GET", "/conferences/{slug}/points/22/attendance?session_id={session}",
+     (200, 200, 200, 403, 403)),
+    ("GET", "/conferences/{slug}/reports/sessions", (200, 200, 403, 403, 403)),
+    ("GET", "/conferences/{slug}/reports/sessions/{session}/provinces",
+     (200, 200, 403, 403, 403)),
+    ("GET", "/conferences/{slug}/reports/sessions/{session}/points", (200, 200, 200, 403, 403)),
+    ("POST", "/conferences/{slug}/points/06811/participants", (201, 201, 201, 403, 403)),
+    ("POST", "/conferences/{slug}/points/01/participants", (201, 201, 403, 403, 403)),
+    ("PATCH", "/conferences/{slug}/participants/{uong_bi_delegate}", (200, 200, 200, 404, 404)),
+    ("POST", "/conferences/{slug}/checkins", (200, 200, 200, 403, 403)),
+    ("POST", "/conferences/{slug}/participants/{uong_bi_delegate}/withdraw",
+     (200, 200, 200, 404, 404)),
+]
+
+
+def test_each_role_gets_exactly_what_it_may(demo, client):
+    with demo.app_context():
+        db.session.add(User(email="khac@example.org", password_hash="x", display_name="Khác",
+                            role="organiser"))
+        db.session.commit()
+    emails = {"admin": "admin@example.org", "organiser": ORGANISER[0],
+              "coordinator": COORDINATOR[0], "presenter": PRESENTER_EMAIL,
+              "outsider": "khac@example.org"}
+    headers = {role: bearer(demo, email) for role, email in emails.items()}
+    places = {"slug": SLUG, "uong_bi_delegate": delegates_of(demo, "06811")[0],
+              "hanoi_delegate": delegates_of(demo, "01")[0], "session": session_ids(demo)[-1]}
+    names = iter(f"Nguyễn Thị {letter}" for letter in "ABCDEFGHIKLMNOPQ")
+    got = []
+    for method, template, _expected in MATRIX:
+        url = API + template.format(**places)
+        row = []
+        for role in ROLES:
+            body = None
+            if method == "POST" and url.endswith("/participants"):
+                body = {"full_name": next(names)}
+            elif url.endswith("/checkins"):
+                body = {"checkins": [{"id": str(uuid.uuid4()), "session_id": places["session"],
+                                      "participant_id": places["uong_bi_delegate"]}]}
+            elif method == "PATCH":
+                body = {"note": f"sửa bởi {role}"}
+            response = client.open(url, method=method, headers=headers[role], json=body)
+            row.append(response.status_code)
+        got.append((method, template, tuple(row)))
+    assert got == MATRIX

@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 
-def explain(error: dict) -> str:
+def explain(error: dict, where: str = "body") -> str:
     kind = error["type"]
     context = error.get("ctx") or {}
     if kind == "missing":
         return _("Thiếu trường này.")
+    if kind == "extra_forbidden" and where == "query":
+        return _("Tham số này không dùng được ở đây.")
     if kind == "extra_forbidden":
         return _("Trường này không được dùng ở đây.")
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -62,8 +62,8 @@ def validation_errors(error: ValidationError, where: str) -> list[FieldError]:
     for item in error.errors(include_url=False):
         location = tuple(item["loc"])
         if where == "query":
-            found.append(FieldError(detail=explain(item), parameter=str(location[0]) if location
+            found.append(FieldError(detail=explain(item, where), parameter=str(location[0]) if location
                                     else None))
         else:
-            found.append(FieldError(detail=explain(item), pointer=_pointer(location)))
+            found.append(FieldError(detail=explain(item, where), pointer=_pointer(location)))
     return found

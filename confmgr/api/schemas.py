@@ -23,7 +23,8 @@ T = TypeVar("T")
 
 
 class Closed(BaseModel):
-    """A request body: unknown members are refused rather than silently ignored."""
+    """A request body or query: unknown members are refused rather than silently ignored,
+    so a misspelt filter is an error, not a list of everything."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,7 +36,7 @@ class Page(BaseModel, Generic[T]):
     next: str | None = Field(description="Address of the next page, or null on the last.")
 
 
-class PageQuery(BaseModel):
+class PageQuery(Closed):
     limit: int = Field(100, ge=1, le=500, description="Số mục mỗi trang (1–500).")
     after: int = Field(0, ge=0, le=2**31 - 1,
                        description="Mã số (id) của mục cuối trang trước; 0 cho trang đầu.")
@@ -261,7 +262,7 @@ class SessionReports(BaseModel):
     sessions: list[SessionReport]
 
 
-class ReportQuery(BaseModel):
+class ReportQuery(Closed):
     province: str = Field("", max_length=10, description="Mã tỉnh/thành; trống là cả nước.")
 
 
@@ -284,7 +285,7 @@ class PointReport(BaseModel):
     tally: Tally
 
 
-class PointReportQuery(BaseModel):
+class PointReportQuery(Closed):
     province: str = Field("", max_length=10)
     limit: int = Field(500, ge=1, le=2000)
     after: str = Field("", max_length=40, description="Mã điểm cầu cuối trang trước.")

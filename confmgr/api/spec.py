@@ -18,7 +18,13 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from confmgr.api.problems import PROBLEM_TYPE, ApiProblem, Problem, validation_errors
+from confmgr.api.problems import (
+    PROBLEM_TYPE,
+    ApiProblem,
+    FieldError,
+    Problem,
+    validation_errors,
+)
 
 #: Every operation may answer these; their meaning is the same everywhere.
 COMMON_ERRORS = {
@@ -74,6 +80,8 @@ class Api:
                 arguments = dict(path)
                 if query is not None:
                     arguments["query"] = parse(query, request.args.to_dict(), "query")
+                elif request.args:
+                    refuse_parameters(list(request.args))
                 if body is not None:
                     arguments["body"] = parse(body, json_body(), "body")
                 return respond(view(**arguments), status)
@@ -93,6 +101,12 @@ def json_body() -> Any:
     if data is None:
         raise ApiProblem(400, _("Thân yêu cầu phải là JSON (Content-Type: application/json)."))
     return data
+
+
+def refuse_parameters(names: list[str]) -> None:
+    raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [
+        FieldError(detail=_("Tham số này không dùng được ở đây."), parameter=name)
+        for name in names])
 
 
 def parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -135,7 +149,8 @@ _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     parameters = []
     for converter, name in _CONVERTER.findall(rule):
-        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        schema = ({"type": "integer", "minimum": 0, "maximum": 2**31 - 1} if converter == "int"
+                  else {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule), parameters
 
@@ -182,8 +197,7 @@ def openapi_document(api: Api) -> dict[str, Any]:
             errors.update(COMMON_ERRORS)
         if op.body is not None:
             errors.update(BODY_ERRORS)
-        if op.query is not None:
-            errors.update(QUERY_ERRORS)
+        errors.update(QUERY_ERRORS)  # parameters the operation does not take are refused
         responses: dict[str, Any] = {}
         if op.response is None:
             responses[str(op.status)] = {"description": "Xong."}

@@ -355,10 +355,13 @@ def participant(slug: str, person_id: int):
                summary="Sửa thông tin đại biểu", tag="Đại biểu",
                response=schemas.ParticipantOut, body=schemas.ParticipantPatch)
 def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch):
-    """Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên."""
+    """Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; null xóa giá trị."""
     person, found = person_in_reach(slug, person_id)
     current = {name: getattr(person, name) for name in schemas.ParticipantIn.model_fields}
-    fields = roster.PersonFields(**{**current, **body.model_dump(exclude_unset=True)})
+    # As in a JSON merge patch, null clears a member: text becomes empty.
+    sent = {name: "" if value is None and name != "category_id" else value
+            for name, value in body.model_dump(exclude_unset=True).items()}
+    fields = roster.PersonFields(**{**current, **sent})
     commit_or_problem(lambda: roster.update_person(person, fields))
     return participant_out(person, found.code)
 
@@ -382,6 +385,7 @@ def checkins(slug: str, body: schemas.CheckInBatch):
     không đổi gì và được trả lời như lần đầu (``replayed``). Cả lô được ghi, hoặc không
     lượt nào được ghi nếu có lỗi; lỗi chỉ rõ lượt nào (``/checkins/<số thứ tự>/…``)."""
     conference = readable_conference(slug)
+    points_in_reach(conference)  # only organisers and coordinators take attendance
     user = caller()
     batch = [Sent(str(c.id), c.participant_id, c.session_id, c.status) for c in body.checkins]
     received = commit_or_problem(lambda: record_batch(
