@@ -247,6 +247,10 @@ def test_lists_come_in_pages_followed_by_next(demo, client, organiser):
         response = client.get(url, headers=organiser)
         body = response.get_json()
         assert len(body["items"]) <= 4
+        if body["next"]:
+            assert response.headers["Link"] == f'<{body["next"]}>; rel="next"'
+        else:
+            assert "Link" not in response.headers
         seen += [p["id"] for p in body["items"]]
         url = body["next"]
     assert seen == ids_of(demo, BroadcastPoint)

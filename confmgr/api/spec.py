@@ -25,6 +25,7 @@ from confmgr.api.problems import (
     Problem,
     validation_errors,
 )
+from confmgr.api.schemas import Page
 
 #: Every operation may answer these; their meaning is the same everywhere.
 COMMON_ERRORS = {
@@ -127,6 +128,8 @@ def respond(result: Any, status: int) -> Response:
     body = result.model_dump_json()
     response = Response(body, status=status, content_type="application/json")
     response.headers.update(headers)
+    if isinstance(result, Page) and result.next:
+        response.headers["Link"] = f'<{result.next}>; rel="next"'  # RFC 8288
     if request.method == "GET":
         # The body says everything the caller sees, so its digest is a strong validator.
         response.set_etag(hashlib.blake2s(body.encode(), digest_size=12).hexdigest())
