@@ -9,6 +9,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 import pytest
 import xmlschema
 from sqlalchemy import select
@@ -26,6 +27,7 @@ XML = f"/c/{SLUG}/schedule.xml"
 JSON = f"/c/{SLUG}/schedule.json"
 AGENDA_URL = f"http://localhost/c/{SLUG}/"
 XSD = Path(__file__).parent / "data" / "c3voc" / "schedule.xml.xsd"
+JSON_SCHEMA = Path(__file__).parent / "data" / "c3voc" / "schedule.json"
 HALL = "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
 TITLE = (
     "Hội nghị toàn quốc tập huấn chuyên môn, nghiệp vụ liên quan đến công tác tổ chức "
@@ -262,6 +264,22 @@ def test_slugs_are_ascii_without_diacritics():
 
 
 # ---------------------------------------------------------------- the JSON
+
+
+def test_json_validates_against_the_c3voc_json_schema(client, demo):
+    schema = json.loads(JSON_SCHEMA.read_text(encoding="utf-8"))
+    document = schedule_json(client)
+    checker = jsonschema.Draft6Validator.FORMAT_CHECKER
+    jsonschema.validate(document, schema, cls=jsonschema.Draft6Validator,
+                        format_checker=checker)
+    # The schema gives a day's rooms as an object whose "items" it never applies, so each
+    # event is checked against its Event definition as well.
+    event_schema = {"$ref": "#/definitions/Event", "definitions": schema["definitions"]}
+    events = json_events(document)
+    assert len(events) == 16
+    for event in events:
+        jsonschema.validate(event, event_schema, cls=jsonschema.Draft6Validator,
+                            format_checker=checker)
 
 
 def test_json_has_exactly_the_c3voc_keys_and_values(client, demo):
