@@ -5,8 +5,9 @@ import re
 from contextlib import contextmanager
 from html import unescape
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from confmgr.conferences.models import AgendaSession
 from confmgr.db import db
 from tests.conftest import csrf_token, login
 
@@ -57,3 +58,12 @@ def count_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def sessions_in_order(app) -> list[AgendaSession]:
+    with app.app_context():
+        sessions = list(
+            db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at))
+        )
+        db.session.expunge_all()
+        return sessions

@@ -17,6 +17,7 @@ from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus
+from tests.helpers import sessions_in_order
 
 FEED = f"/c/{SLUG}/agenda.ics"
 ICAL_JS_DIR = Path(__file__).parent / "ical"
@@ -34,15 +35,6 @@ def parse_with_ical_js(body: bytes) -> dict:
         timeout=60,
     )
     return json.loads(result.stdout)
-
-
-def sessions_in_order(app) -> list[AgendaSession]:
-    with app.app_context():
-        sessions = list(
-            db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at))
-        )
-        db.session.expunge_all()
-        return sessions
 
 
 def conference_title(app) -> str:

@@ -21,7 +21,7 @@ from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus, Visibility
 from tests.conftest import csrf_token
-from tests.helpers import ORGANISER, logged_in
+from tests.helpers import ORGANISER, logged_in, sessions_in_order
 
 XML = f"/c/{SLUG}/schedule.xml"
 JSON = f"/c/{SLUG}/schedule.json"
@@ -58,15 +58,6 @@ EVENT_SLUG = re.compile(r"^[a-z0-9_-]+[a-z0-9]$")
 @lru_cache(maxsize=1)
 def c3voc_schema() -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(str(XSD))
-
-
-def sessions_in_order(app) -> list[AgendaSession]:
-    with app.app_context():
-        sessions = list(
-            db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at))
-        )
-        db.session.expunge_all()
-        return sessions
 
 
 def change_session(app, index: int, **values) -> int:
