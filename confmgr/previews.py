@@ -3,13 +3,17 @@
 A file that passed its checks is kept as JSON under a random token in
 ``instance/imports/<kind>/`` until its owner confirms. Each kind of import has a folder of
 its own, so a token of one never opens another's file; the owner written with it (user,
-point, conference, session) must be the one confirming.
+point, conference, session) must be the one confirming. Previews left unconfirmed expire
+after ``MAX_AGE`` and are swept away when the next preview of their kind is kept.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ from confmgr.conferences.scheduling import Problem
 from confmgr.db import utcnow
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+#: Confirmed later than this, a preview could apply data that changed since it was checked.
+MAX_AGE = timedelta(hours=24)
 
 
 def _path(kind: str, token: str) -> Path:
@@ -29,8 +35,22 @@ def _path(kind: str, token: str) -> Path:
     return folder / f"{token}.json"
 
 
+def sweep(kind: str) -> int:
+    """Remove the kind's expired previews; how many."""
+    folder = _path(kind, "x").parent
+    oldest = time.time() - MAX_AGE.total_seconds()
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".json") and entry.stat().st_mtime < oldest:
+                Path(entry.path).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def keep(kind: str, owner: dict[str, Any], payload: dict[str, Any]) -> str:
     """Keep a checked upload; return the token that confirms it."""
+    sweep(kind)
     token = secrets.token_urlsafe(18)
     kept = {"owner": owner, "created": utcnow().isoformat(), **payload}
     _path(kind, token).write_text(json.dumps(kept, ensure_ascii=False))
@@ -48,6 +68,11 @@ def load(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[s
         raise gone from None
     if kept.get("owner") != owner:
         raise RuleBroken([Problem("", not_yours)])
+    if utcnow() - datetime.fromisoformat(kept["created"]) > MAX_AGE:
+        discard(kind, token)
+        raise RuleBroken([Problem("", _(
+            "Bản xem trước đã quá %(hours)d giờ nên đã hết hạn; hãy tải tệp lên lại.",
+            hours=int(MAX_AGE.total_seconds() // 3600)))])
     return kept
 
 
