@@ -340,7 +340,7 @@ def points_create_official(ctx: Context) -> Result:
             floors.append(_plain_insert_ms(rows))
     median, p95 = median_and_p95(samples)
     return Result("points.create_official", median, "ms", p95=p95,
-                  floor=statistics.median(floors))
+                  floor=statistics.median(floors), rows=len(rows))
 
 
 def _plain_insert_ms(rows) -> float:
@@ -441,7 +441,7 @@ def roster_import_xlsx_10k(ctx: Context) -> Result:
             db.session.commit()
             samples.append((time.perf_counter() - start) * 1000)
     median, p95 = median_and_p95(samples)
-    return Result("roster.import_xlsx_10k", median, "ms", p95=p95)
+    return Result("roster.import_xlsx_10k", median, "ms", p95=p95, rows=10_000)
 
 
 @benchmark("roster.point_list_500", needs=("point_500",))
