@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -125,11 +126,23 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
     unzipped = sum(entry.file_size for entry in entries)
     if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1):
         raise file_error(_("Tệp Excel giải nén quá lớn; có thể là tệp độc hại."))
+    # The sizes above are only what the zip declares, and calamine would trust them. So
+    # every entry is read here, where Python stops at the declared size and checks the CRC,
+    # and calamine gets a copy made of those bounded reads.
+    try:
+        contents = {entry.filename: archive.read(entry) for entry in entries}
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+    checked = io.BytesIO()
+    with zipfile.ZipFile(checked, "w", zipfile.ZIP_STORED) as copy:
+        for name, content in contents.items():
+            copy.writestr(name, content)
+    checked.seek(0)
     sheets = [e.filename for e in entries if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", e.filename)]
     if len(sheets) != 1:
         raise file_error(_("Tệp có %(count)d trang tính; hãy để danh sách trong một trang "
                            "tính duy nhất.", count=len(sheets)))
-    sheet_xml = archive.read(sheets[0])
+    sheet_xml = contents[sheets[0]]
     if b"<mergeCell " in sheet_xml:
         raise file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
     # Counted on the raw XML, so a million-row sheet is refused before it is parsed.
@@ -140,7 +153,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
     formulas = {(int(row), _column_index(letters.decode()))
                 for letters, row in _FORMULA_CELL.findall(sheet_xml)}
     try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(
+        rows = CalamineWorkbook.from_filelike(checked).get_sheet_by_index(0).to_python(
             skip_empty_area=False)
     except Exception:  # calamine raises several kinds for a damaged file
         raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None

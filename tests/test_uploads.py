@@ -1,0 +1,221 @@
+"""Uploads that try to hurt the server, and exports that must not hurt the reader.
+
+A spreadsheet cell that starts with = + - @ (or a tab or carriage return) is run as a
+formula by Excel; every CSV and XLSX we write defuses it with a leading apostrophe.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import struct
+import zipfile
+import zlib
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from confmgr.audit.services import record
+from confmgr.conferences.models import AgendaSession
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.points.models import BroadcastPoint
+from confmgr.questions.models import Question
+from confmgr.roster import importing
+from confmgr.roster.models import Participant
+from confmgr.spreadsheets import TableError, read_table
+from tests.helpers import ADMIN, ORGANISER, logged_in, post_form
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NOT_AN_XLSX = "Tệp không phải là tệp Excel (.xlsx) hợp lệ."
+
+
+def xlsx(rows: list[list]) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read(data: bytes):
+    return read_table(data, "ds.xlsx", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                      max_bytes=importing.MAX_BYTES)
+
+
+def refusal(data: bytes) -> list[str]:
+    with pytest.raises(TableError) as refused:
+        read(data)
+    return [error.message for error in refused.value.errors]
+
+
+def with_sheet(sheet_xml: bytes) -> bytes:
+    """A real workbook whose sheet is replaced by ``sheet_xml``, compressed as usual."""
+    original = zipfile.ZipFile(io.BytesIO(xlsx([["Họ và tên"], ["Nguyễn Văn A"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for entry in original.infolist():
+            content = original.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = sheet_xml
+            copy.writestr(entry.filename, content)
+    return out.getvalue()
+
+
+def declare(data: bytes, name: str, size: int, crc: int) -> bytes:
+    """The zip with ``name``'s declared size and CRC rewritten, its content left as is."""
+    data = bytearray(data)
+    encoded = name.encode()
+    local = data.find(b"PK\x03\x04" + data[4:4])  # first local header
+    while local != -1:
+        name_length = struct.unpack_from("<H", data, local + 26)[0]
+        if bytes(data[local + 30:local + 30 + name_length]) == encoded:
+            struct.pack_into("<I", data, local + 14, crc)
+            struct.pack_into("<I", data, local + 22, size)
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46:central + 46 + name_length]) == encoded:
+            struct.pack_into("<I", data, central + 16, crc)
+            struct.pack_into("<I", data, central + 24, size)
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(data)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated():
+    # 60 MB of one repeated row compresses to a few tens of kilobytes.
+    row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>Nguyen Van A</t></is></c></row>'
+    bomb = with_sheet(b"<worksheet><sheetData>" + row * 800_000 + b"</sheetData></worksheet>")
+    assert len(bomb) < 1_000_000
+    assert refusal(bomb) == ["Tệp Excel giải nén quá lớn; có thể là tệp độc hại."]
+
+
+def test_a_zip_that_understates_its_sizes_is_refused():
+    row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>Nguyen Van A</t></is></c></row>'
+    sheet = b"<worksheet><sheetData>" + row * 100_000 + b"</sheetData></worksheet>"
+    honest = with_sheet(sheet)
+    # Declared at 2 KB: the ratio check sees nothing wrong; reading finds the lie.
+    forged = declare(honest, "xl/worksheets/sheet1.xml", 2048, zlib.crc32(sheet))
+    assert refusal(forged) == [NOT_AN_XLSX]
+    # Even with a CRC that matches the first 2 KB, only those 2 KB are ever read.
+    forged = declare(honest, "xl/worksheets/sheet1.xml", 2048, zlib.crc32(sheet[:2048]))
+    assert refusal(forged) == [NOT_AN_XLSX]
+
+
+def test_an_honest_workbook_still_reads():
+    rows = read(xlsx([["Họ và tên", "Chức vụ"], ["Nguyễn Văn An", "Bí thư"]]))
+    assert [(row.number, row.values["full_name"], row.values["position"]) for row in rows] == [
+        (2, "Nguyễn Văn An", "Bí thư")]
+
+
+# ---------------------------------------------------------------- every export defuses formulas
+
+PLANTED = {
+    "point": '=HYPERLINK("http://x","bấm")',
+    "name": "=cmd|' /C calc'!A0",
+    "position": "+Phó Chủ tịch",
+    "unit": "-Sở Nội vụ",
+    "note": "@SUM(A1:A9)",
+    "question": "=Câu hỏi độc",
+    "answer": "\tTrả lời",
+    "audit": "=audit",
+}
+
+
+def plant(app) -> dict:
+    with app.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        point.name = PLANTED["point"]
+        person = db.session.scalar(select(Participant).where(Participant.point_id == point.id)
+                                   .order_by(Participant.id))
+        person.full_name, person.position = PLANTED["name"], PLANTED["position"]
+        person.unit, person.note = PLANTED["unit"], PLANTED["note"]
+        question = db.session.scalar(select(Question).where(
+            Question.published_at.is_not(None)).order_by(Question.id))
+        question.body, question.answer = PLANTED["question"], PLANTED["answer"]
+        record("participant.update", target=person, conference_id=person.conference_id,
+               point_id=point.id, name=PLANTED["audit"])
+        db.session.commit()
+        return {"slug": SLUG, "code": "06811",
+                "session_id": db.session.scalar(select(AgendaSession.id).order_by(
+                    AgendaSession.starts_at))}
+
+
+def cells(response) -> list[str]:
+    """Every text cell of a CSV or XLSX download."""
+    assert response.status_code == 200, response.request.path
+    if response.mimetype == "text/csv":
+        text = response.get_data(as_text=True)
+        assert text.startswith("\ufeff")
+        return [cell for row in csv.reader(io.StringIO(text[1:])) for cell in row]
+    assert response.mimetype.endswith("spreadsheetml.sheet"), response.mimetype
+    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    return [value for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
+            for value in row if isinstance(value, str)]
+
+
+#: Every download, by how it is asked for; (who, method, address).
+EXPORTS = [
+    (ORGANISER, "GET", "/manage/c/{slug}/points/export.csv"),
+    (ORGANISER, "GET", "/manage/c/{slug}/points/export.xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/points/template.xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/points/{code}/delegates/export.csv"),
+    (ORGANISER, "GET", "/manage/c/{slug}/points/{code}/delegates/export.xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/points/{code}/delegates/template.xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/delegates?export=csv"),
+    (ORGANISER, "GET", "/manage/c/{slug}/delegates?export=xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/attendance/report.csv"),
+    (ORGANISER, "GET", "/manage/c/{slug}/attendance/report.xlsx"),
+    (ORGANISER, "GET", "/manage/c/{slug}/attendance/report.csv?province=22"),
+    (ORGANISER, "GET", "/manage/c/{slug}/attendance/participants.csv"),
+    (ORGANISER, "GET",
+     "/manage/c/{slug}/points/{code}/attendance/{session_id}/import/template.csv"),
+    (ORGANISER, "GET", "/c/{slug}/questions.xlsx"),
+    (ORGANISER, "POST", "/manage/c/{slug}/coordinators/bulk"),
+    (ORGANISER, "GET", "/manage/c/{slug}/audit.csv"),
+    (ORGANISER, "GET", "/manage/c/{slug}/audit.xlsx"),
+    (ADMIN, "GET", "/manage/audit.csv"),
+    (ADMIN, "GET", "/manage/audit.xlsx"),
+]
+
+
+def test_every_export_is_listed_here(app):
+    """A new download route must join EXPORTS, and so this sweep."""
+    listed = {address.split("?")[0].replace("{code}", "<code>").replace("{slug}", "<slug>")
+              .replace("{session_id}", "<int:session_id>") for _who, _method, address in EXPORTS}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        for kind in ("csv", "xlsx"):
+            address = rule.rule.replace("<any(csv, xlsx):kind>", kind).replace(
+                "<any(xlsx, csv):kind>", kind)
+            if address.endswith((".csv", ".xlsx")):
+                routes.add(address)
+    assert routes <= listed, sorted(routes - listed)
+
+
+def test_every_export_defuses_formulas(app, demo):
+    places = plant(demo)
+    present: set[str] = set()
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    for account, method, template in EXPORTS:
+        address = template.format(**places)
+        if "/audit" in address and not any("/audit." in rule for rule in routes):
+            continue
+        client = logged_in(demo.test_client(), account)
+        if method == "POST":
+            response = post_form(client, address, {"code": "06811"})
+        else:
+            response = client.get(address)
+        found = cells(response)
+        dangerous = [cell for cell in found if cell.startswith(FORMULA_START)]
+        assert dangerous == [], (address, dangerous)
+        present.update(found)
+    # Each planted value came out somewhere (defused, or inside a longer cell), so the
+    # sweep saw real data.
+    missing = {key for key, value in PLANTED.items()
+               if not any(value in cell for cell in present)}
+    if not any("/audit." in rule for rule in routes):
+        missing.discard("audit")
+    assert missing == set()
