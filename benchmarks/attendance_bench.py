@@ -191,7 +191,9 @@ def serving(ctx):
     """The app served by gunicorn (BENCH_GUNICORN_WORKERS sync workers, 3 by default) on
     the runner's database; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "CONFMGR_DATABASE_URL": ctx.database_url,
+    # The load comes from one address and signs in hundreds of clients: no login limits.
+    env = {**os.environ, "CONFMGR_RATELIMIT_ENABLED": "false",
+           "CONFMGR_DATABASE_URL": ctx.database_url,
            "CONFMGR_SECRET_KEY": "bench", "CONFMGR_INSTANCE_PATH": ctx.workdir,
            "PYTHONPATH": str(HERE.parent)}
     workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")

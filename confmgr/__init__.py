@@ -11,19 +11,24 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 class DatabaseId(IntegerConverter):
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
+    """An id in an address: at most nine digits, so it always fits the databases' integers.
+
+    A longer number matches no route (a plain 404), rather than failing the conversion,
+    which would make werkzeug answer 405 on addresses served per method.
+    """
+
+    regex = r"\d{1,9}"
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; ``overrides`` win over every other configuration."""
-    from confmgr import cli, errors, i18n
+    from confmgr import cli, errors, i18n, security
     from confmgr.accounts import views as accounts_views
     from confmgr.api import token_views
     from confmgr.api import views as api_views
     from confmgr.attendance import code_views as checkin_code_views
     from confmgr.attendance import views as attendance_views
+    from confmgr.audit import views as audit_views
     from confmgr.calendar import views as calendar_views
     from confmgr.conferences import views as agenda_views
     from confmgr.config import load_config
@@ -43,8 +48,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         template_folder=str(TEMPLATES_DIR),
     )
     load_config(app, overrides)
-    # Ids in addresses stop at the databases' 32-bit integers: a longer number is a 404,
-    # not a driver overflow.
+    # Ids in addresses stop short of the databases' 32-bit integers: a longer number is a
+    # 404, not a driver overflow.
     app.url_map.converters["int"] = DatabaseId
 
     db.init_app(app)
@@ -65,11 +70,13 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(attendance_views.bp)
     app.register_blueprint(checkin_code_views.bp)
     app.register_blueprint(question_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(api_views.bp)
     app.register_blueprint(token_views.bp)
     # The API is called with a Bearer token, never a session cookie, so CSRF cannot reach it.
     csrf.exempt(api_views.bp)
+    security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -1,6 +1,8 @@
 """Shell commands: ``flask --app confmgr <command>``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -14,6 +16,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(generate_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-user")
@@ -76,3 +80,57 @@ def generate_command(preset: str, database_url: str | None) -> None:
                    f"{figures['delegates']:,} delegates, {figures['sessions']} sessions, "
                    f"{figures['attendance']:,} attendance rows "
                    f"({time.perf_counter() - started:.1f} s)")
+
+
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path | None) -> None:
+    """Back up the database while the application runs (SQLite: a consistent copy;
+    PostgreSQL: pg_dump). PATH defaults to instance/backups/confmgr-<date>-<time>.*"""
+    from flask import current_app
+
+    from confmgr import backup
+
+    try:
+        database = backup.database_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        written = backup.backup(database, path or backup.default_path(current_app.instance_path,
+                                                                      database))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up {database.shown} to {written} "
+               f"({written.stat().st_size:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database's contents with a backup made by the backup command.
+    Stop the application first."""
+    from flask import current_app
+
+    from confmgr import backup
+
+    try:
+        database = backup.database_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        checked = backup.check_backup(database, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{path}: a {checked.kind} backup at schema revision {checked.revision}.")
+    if not yes:
+        click.confirm(f"Replace everything in {database.shown} with it?", abort=True)
+    # Nothing of this process may hold the database while it is replaced.
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        revision = backup.restore(database, checked)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    heads = backup.head_revisions()
+    if revision in heads:
+        click.echo(f"Restored. Schema revision {revision}: the latest this version knows.")
+    else:
+        click.echo(f"Restored. Schema revision {revision}, older than this version's "
+                   f"{', '.join(sorted(heads))}: run `flask --app confmgr db upgrade`.")

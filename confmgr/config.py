@@ -18,6 +18,8 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: True when the site is served over HTTPS (``CONFMGR_SESSION_COOKIE_SECURE=true``); the
+    #: remember-me cookie follows it unless ``REMEMBER_COOKIE_SECURE`` is set on its own.
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -32,6 +34,25 @@ class Defaults:
     #: Largest topic material accepted, in bytes.
     MATERIAL_MAX_BYTES = 20 * 1024 * 1024
 
+    # Abuse limits (confmgr/security.py). Counters live in RATELIMIT_STORAGE_URI: memory://
+    # is per process, so with several workers use Redis ("redis://127.0.0.1:6379/0").
+    # RATELIMIT_ENABLED defaults to on, except under TESTING (see load_config).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "confmgr"
+    #: X-RateLimit-* and Retry-After on the API's answers.
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Sign-in attempts (POST /login) from one client address.
+    LOGIN_LIMIT_PER_ADDRESS = "10 per minute"
+    #: Failed sign-ins for one account before it is locked for the rest of the window.
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    #: JSON API requests per token (per address for requests without one) ...
+    API_LIMIT_PER_CALLER = "600 per minute"
+    #: ... and from one address whatever the tokens: a hall of devices behind one NAT.
+    API_LIMIT_PER_ADDRESS = "3000 per minute"
+    #: How many proxies in front of the app to trust for X-Forwarded-For/-Proto (0: none).
+    #: Behind nginx set CONFMGR_PROXY_FIX=1, or every client has the proxy's address.
+    PROXY_FIX = 0
+
 
 def load_config(app: Flask, overrides: dict | None = None) -> None:
     app.config.from_object(Defaults)
@@ -40,6 +61,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     app.config.from_prefixed_env("CONFMGR")
     if overrides:
         app.config.update(overrides)
+    # Tests that do not test the limits must not trip over them; those that do turn them on.
+    app.config.setdefault("RATELIMIT_ENABLED", not app.config.get("TESTING", False))
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
 
     url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'confmgr.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -23,7 +25,30 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: How long a write on SQLite waits for another writer's lock before it fails with
+#: "database is locked", in milliseconds; ``SQLITE_BUSY_TIMEOUT_MS`` in the configuration
+#: changes it.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class Database(SQLAlchemy):
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        busy_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+        with app.app_context():
+            engines = list(self.engines.values())
+        for engine in engines:
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", partial(_set_busy_timeout, busy_ms))
+
+
+def _set_busy_timeout(busy_ms: int, dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+    cursor.close()
+
+
+db = Database(model_class=Base)
 
 
 class UTCDateTime(TypeDecorator):
@@ -61,13 +86,13 @@ def utcnow() -> datetime:
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
-    # Every SQLite connection enforces foreign keys and waits on a busy database
-    # instead of failing at once; WAL lets readers run while a check-in writes.
+    # Every SQLite connection enforces foreign keys; WAL lets readers run while a
+    # check-in writes. How long a writer waits on a busy database is the app's setting
+    # (Database.init_app); other engines keep Python's default of 5 s.
     if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

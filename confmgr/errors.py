@@ -1,12 +1,17 @@
 """Error pages in the site's own look and language, never a bare server page.
 
 Under /api/ every error is a problem document (RFC 9457) instead, whichever code raised it.
+A database that is busy or whose connection dropped is a 503 with Retry-After, not a 500:
+asking again a moment later works.
 """
 from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from confmgr.db import db
 
 MESSAGES = {
     400: _l("Yêu cầu không hợp lệ. Hãy tải lại trang rồi thử lại."),
@@ -15,6 +20,7 @@ MESSAGES = {
     405: _l("Thao tác này không được phép."),
     413: _l("Tệp gửi lên quá lớn."),
     500: _l("Đã có lỗi ở máy chủ. Vui lòng thử lại sau."),
+    503: _l("Máy chủ đang bận, vui lòng thử lại sau ít giây."),
 }
 
 API_MESSAGES = {
@@ -24,9 +30,19 @@ API_MESSAGES = {
     405: _l("Phương thức này không dùng được ở địa chỉ này."),
 }
 
+#: How long a client is asked to wait after the database was busy, in seconds.
+RETRY_AFTER_SECONDS = 5
+
 
 def is_api_request() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
+
+
+def is_transient(error: OperationalError) -> bool:
+    """Whether asking again shortly should succeed: another writer held SQLite's lock past
+    the busy timeout, or the connection to the database server was lost (the pool has
+    already dropped it and connects anew)."""
+    return error.connection_invalidated or "database is locked" in str(error.orig)
 
 
 def init_app(app: Flask) -> None:
@@ -34,13 +50,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # The error's own headers (Allow, Retry-After, WWW-Authenticate) go with either page.
+        headers = dict(error.get_headers())
+        headers.pop("Content-Type", None)
         if is_api_request():
-            headers = dict(error.get_headers())
-            headers.pop("Content-Type", None)
             detail = API_MESSAGES.get(error.code) or MESSAGES.get(error.code, error.description)
             return problem_response(error.code, str(detail), headers=headers)
         message = MESSAGES.get(error.code, error.description)
-        return render_template("error.html", code=error.code, message=message), error.code
+        return render_template("error.html", code=error.code, message=message), error.code, headers
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        if not is_transient(error):
+            raise error
+        app.logger.warning("database unavailable, answered 503: %s", error.orig)
+        db.session.rollback()
+        return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
     @app.errorhandler(ApiProblem)
     def api_problem(problem: ApiProblem):

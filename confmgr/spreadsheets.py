@@ -80,6 +80,9 @@ def _csv_grid(data: bytes) -> Iterator[tuple[int, list]]:
     text = _decode(data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=",;\t")
+        # A heading line has no quotes to learn from; spreadsheets write a quote in a
+        # cell as "", and reading it otherwise splits the cell and shifts the rows.
+        dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)

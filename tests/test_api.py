@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -151,6 +151,10 @@ def test_only_the_owner_revokes_a_token(demo, client):
 def test_every_error_is_a_problem_document_in_the_callers_language(demo, client, organiser):
     assert_problem(client.get(f"{API}/nowhere", headers=organiser), 404)
     assert_problem(client.delete(f"{API}/me", headers=organiser), 405)
+    # An id too long for the database is no address at all, whatever the method.
+    for method in ("GET", "PATCH"):
+        assert_problem(client.open(f"{CONF}/participants/9223372036854775808", method=method,
+                                   headers=organiser, json={}), 404)
     body = assert_problem(client.get(f"{CONF}/points?limit=0&level=moon", headers=organiser),
                           422)
     assert [(e["parameter"], e["detail"]) for e in body["errors"]] == [
@@ -226,6 +230,27 @@ def test_presenters_reach_the_agenda_but_not_points_or_delegates(demo, client):
     assert_problem(client.get(f"{CONF}/categories", headers=presenter), 403)
     assert_problem(client.get(f"{CONF}/points/22", headers=presenter), 403)
     assert_problem(client.get(f"{CONF}/reports/sessions", headers=presenter), 403)
+
+
+def test_a_coordinator_of_another_conference_reaches_no_point_here(demo, client):
+    with demo.app_context():
+        other = Conference(slug="hoi-nghi-khac", title="Hội nghị khác",
+                           first_day=date(2026, 1, 5), last_day=date(2026, 1, 5))
+        db.session.add(other)
+        db.session.flush()
+        point = BroadcastPoint(conference_id=other.id, code="X1", name="Điểm cầu X1",
+                               level="province")
+        user = User(email="x1@example.org", password_hash="x", display_name="Điều phối X1",
+                    role="coordinator", points=[point])
+        db.session.add_all([point, user])
+        db.session.commit()
+    stranger = bearer(demo, "x1@example.org")
+    for address in ("/categories", "/points", "/reports/sessions/1/points"):
+        assert_problem(client.get(CONF + address, headers=stranger), 403)
+    batch = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": 1, "session_id": 1}]}
+    assert_problem(client.post(f"{CONF}/checkins", headers=stranger, json=batch), 403)
+    assert client.get(f"{API}/conferences/hoi-nghi-khac/points", headers=stranger).get_json()[
+        "items"][0]["code"] == "X1"
 
 
 def test_a_restricted_conference_does_not_exist_for_outsiders(demo, client):

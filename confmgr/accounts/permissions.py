@@ -13,6 +13,11 @@ from confmgr.enums import Role, Visibility
 from confmgr.points.models import BroadcastPoint
 
 
+def administers_accounts(user: User) -> bool:
+    """Only admins list accounts, reset their passwords and lock or unlock them."""
+    return user.is_authenticated and user.role == Role.ADMIN
+
+
 def manages_conference(user: User, conference: Conference) -> bool:
     """Admins manage every conference, organisers those granted to them."""
     if not user.is_authenticated:
@@ -99,6 +104,15 @@ def _coordinated_conference_ids(user: User) -> Select[tuple[int]]:
     )
 
 
+def coordinates_in(user: User, conference: Conference) -> bool:
+    """Is the user coordinator of at least one point of the conference?"""
+    return bool(db.session.scalar(select(exists().where(
+        point_coordinators.c.user_id == user.id,
+        point_coordinators.c.point_id == BroadcastPoint.id,
+        BroadcastPoint.conference_id == conference.id,
+    ))))
+
+
 def can_read_conference(user: User, conference: Conference) -> bool:
     """Public conferences are for everyone; restricted ones for their organisers and
     the coordinators of their points."""
@@ -107,11 +121,7 @@ def can_read_conference(user: User, conference: Conference) -> bool:
     if not user.is_authenticated:
         return False
     if user.role == Role.COORDINATOR:
-        return bool(db.session.scalar(select(exists().where(
-            point_coordinators.c.user_id == user.id,
-            point_coordinators.c.point_id == BroadcastPoint.id,
-            BroadcastPoint.conference_id == conference.id,
-        ))))
+        return coordinates_in(user, conference)
     if user.role == Role.PRESENTER:
         return bool(presenter_ids(user, conference.id))
     return manages_conference(user, conference)

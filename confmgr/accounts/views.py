@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import (
     Blueprint,
     Flask,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -14,9 +17,11 @@ from flask import (
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from confmgr.accounts import services
-from confmgr.accounts.forms import LoginForm, SetupForm
+from confmgr import security
+from confmgr.accounts import listing, services
+from confmgr.accounts.forms import ChangePasswordForm, LoginForm, SetupForm
 from confmgr.accounts.models import User
+from confmgr.accounts.permissions import administers_accounts
 from confmgr.audit.services import record
 from confmgr.db import db
 from confmgr.enums import Role
@@ -39,7 +44,9 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    # A deactivated account is signed out of the sessions it already has, at once.
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 def _offer_setup_until_first_user():
@@ -76,18 +83,36 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            record("user.login_failed", email=services.normalise_email(form.email.data))
-            db.session.commit()
-            form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
-        else:
-            login_user(user, remember=form.remember.data)
-            record("user.login", target=user, user_id=user.id)
-            db.session.commit()
-            return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.home")))
+    refusal = None
+    if request.method == "POST":
+        typed = request.form.get("email", "")
+        refusal = security.check_login_attempt(typed)
+        if refusal is None and form.validate_on_submit():
+            user = services.authenticate(form.email.data, form.password.data)
+            if user is None:
+                email = services.normalise_email(form.email.data)
+                record("user.login_failed", email=email)
+                refusal = security.count_failed_login(email)
+                if refusal is not None:
+                    record("user.login_locked", email=email)
+                db.session.commit()
+                form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
+            else:
+                security.forget_failed_logins(user.email)
+                login_user(user, remember=form.remember.data)
+                record("user.login", target=user, user_id=user.id)
+                db.session.commit()
+                return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.home")))
+    if refusal is not None:
+        return refused(render_template("accounts/login.html", form=form, refusal=refusal),
+                       refusal)
     return render_template("accounts/login.html", form=form)
+
+
+def refused(page: str, refusal: security.LoginRefusal):
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @bp.post("/logout")
@@ -97,3 +122,108 @@ def logout():
     logout_user()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("public.index"))
+
+
+# ---------------------------------------------------------------- one's own password
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(current_user)
+    # Guessing the current password here is guessing a login: the same lock applies.
+    refusal = security.account_lock(current_user.email) if request.method == "POST" else None
+    if refusal is None and form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            refusal = security.count_failed_login(current_user.email)
+            record("user.password_change_failed", target=current_user)
+            db.session.commit()
+            form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
+        else:
+            services.change_password(current_user, form.password.data)
+            db.session.commit()
+            flash(_("Đã đổi mật khẩu."), "success")
+            return redirect(url_for("dashboard.home"))
+    page = render_template("accounts/password.html", form=form, refusal=refusal)
+    return refused(page, refusal) if refusal is not None else page
+
+
+# ---------------------------------------------------------------- administration
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not administers_accounts(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+@bp.get("/admin/users")
+@admin_required
+def users():
+    query = listing.UserQuery.from_args(request.args)
+    return render_template(
+        "accounts/users.html", page=listing.find_users(query), query=query,
+        role_labels=listing.ROLE_LABELS, status_labels=listing.STATUS_LABELS)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _back_to_list():
+    # The list the action was taken from, with its search and page.
+    return redirect(safe_next_url(request.form.get("next"), url_for("accounts.users")))
+
+
+@bp.post("/admin/users/<int:user_id>/reset-password")
+@admin_required
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash(_("Hãy đổi mật khẩu của chính bạn ở trang Đổi mật khẩu."), "warning")
+        return _back_to_list()
+    password = services.reset_password(user)
+    db.session.commit()
+    # A user locked out by mistyping is back in with the new password, without waiting.
+    security.forget_failed_logins(user.email)
+    # Shown in this answer only, never stored in the session or sent again.
+    response = make_response(render_template(
+        "accounts/password_reset.html", user=user, password=password,
+        back=safe_next_url(request.form.get("next"), url_for("accounts.users"))))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@admin_required
+def deactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), False)
+
+
+@bp.post("/admin/users/<int:user_id>/reactivate")
+@admin_required
+def reactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), True)
+
+
+def _set_active(user: User, active: bool):
+    try:
+        services.set_active(user, active, by=current_user)
+    except services.AccountError as error:
+        flash(str(error), "danger")
+        return _back_to_list()
+    db.session.commit()
+    if active:
+        flash(_("Đã mở khóa tài khoản %(email)s.", email=user.email), "success")
+    else:
+        flash(_("Đã khóa tài khoản %(email)s; tài khoản này không đăng nhập được nữa.",
+                email=user.email), "success")
+    return _back_to_list()

@@ -32,6 +32,7 @@ COMMON_ERRORS = {
     401: "Thiếu token hoặc token không hợp lệ.",
     403: "Token không đủ quyền cho việc này.",
     404: "Không có (hoặc không được xem) tài nguyên này.",
+    429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After.",
 }
 BODY_ERRORS = {400: "Thân yêu cầu không phải JSON.", 422: "Dữ liệu không hợp lệ; xem errors."}
 QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
@@ -152,8 +153,8 @@ _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     parameters = []
     for converter, name in _CONVERTER.findall(rule):
-        schema = ({"type": "integer", "minimum": 0, "maximum": 2**31 - 1} if converter == "int"
-                  else {"type": "string"})
+        schema = ({"type": "integer", "minimum": 0, "maximum": 999_999_999}
+                  if converter == "int" else {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule), parameters
 

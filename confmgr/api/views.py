@@ -11,6 +11,7 @@ from confmgr.accounts.permissions import (
     can_read_conference,
     can_view_point,
     coordinated_point_ids,
+    coordinates_in,
     managed_conferences,
     manages_conference,
 )
@@ -109,7 +110,7 @@ def points_in_reach(conference: Conference) -> Select:
     query = select(BroadcastPoint).where(BroadcastPoint.conference_id == conference.id)
     if manages_conference(user, conference):
         return query
-    if user.role == Role.COORDINATOR:
+    if user.role == Role.COORDINATOR and coordinates_in(user, conference):
         return query.where(BroadcastPoint.id.in_(coordinated_point_ids(user, conference.id)))
     raise ApiProblem(403, _("Chỉ ban tổ chức và điều phối viên điểm cầu được xem điểm cầu."))
 

@@ -11,10 +11,17 @@ from confmgr.db import UTCDateTime, db, utcnow
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
+    # The log is read newest first, by (at, id) (see audit/listing.py). Each filter has an
+    # index that ends in those columns, so a page, days or not, is one range read however
+    # long the log. A point's id names its conference: its index needs no conference.
     __table_args__ = (
-        Index("ix_audit_log_conference_at", "conference_id", "at"),
-        Index("ix_audit_log_user_at", "user_id", "at"),
-        Index("ix_audit_log_point_at", "point_id", "at"),
+        Index("ix_audit_log_conference_at_id", "conference_id", "at", "id"),
+        Index("ix_audit_log_conference_action_at_id", "conference_id", "action", "at", "id"),
+        Index("ix_audit_log_point_at_id", "point_id", "at", "id"),
+        Index("ix_audit_log_user_at_id", "user_id", "at", "id"),
+        # Admins read every conference's entries.
+        Index("ix_audit_log_action_at_id", "action", "at", "id"),
+        Index("ix_audit_log_at_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,7 +53,12 @@ def visible_within(conference: Conference):
     if manages_conference(current_user, conference):
         return None
     if current_user.role == Role.COORDINATOR:
-        return coordinated_point_ids(current_user, conference.id)
+        within = coordinated_point_ids(current_user, conference.id)
+        # A coordinator of no point here gets no page here (a restricted conference's
+        # title included).
+        if db.session.scalar(within.limit(1)) is None:
+            abort(403)
+        return within
     abort(403)
 
 

@@ -1,0 +1,313 @@
+"""Reading the audit trail: filters, pages newest first, readable details, exports.
+
+A national conference writes millions of entries, so pages are keyset pages on (time, id):
+every page, the hundredth as the first, is one range read of an index that ends in those
+two columns (see ``AuditEntry``), whatever the filters, and nothing counts the whole log.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, tuple_
+
+from confmgr.accounts.models import User
+from confmgr.audit.labels import ACTION_LABELS, CHANGE_ACTIONS
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences.models import Conference
+from confmgr.db import UTCDateTime, db
+from confmgr.points.models import BroadcastPoint
+from confmgr.text import whole_number
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    point: str = ""
+    user: str = ""
+    action: str = ""
+    day_from: date | None = None
+    day_to: date | None = None
+    #: Keyset: the entries older than the entry with this id (its time, then its id); or,
+    #: going back up, those newer than the entry ``after`` names.
+    before: int | None = None
+    after: int | None = None
+    per_page: int = PER_PAGE
+    #: Problems with the filters, by the name of the field they came from.
+    errors: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_args(cls, args) -> AuditQuery:
+        errors: dict[str, str] = {}
+        day_from = _day(args.get("from", ""), "from", errors)
+        day_to = _day(args.get("to", ""), "to", errors)
+        if day_from and day_to and day_from > day_to:
+            errors["to"] = _("Ngày kết thúc (%(to)s) trước ngày bắt đầu (%(start)s).",
+                             to=f"{day_to:%d/%m/%Y}", start=f"{day_from:%d/%m/%Y}")
+            day_to = None
+        action = args.get("action", "")
+        return cls(
+            point=args.get("point", "").strip()[:20],
+            user=args.get("user", "").strip()[:254],
+            # A choice from the list only; anything else (an old link) filters nothing.
+            action=action if action in ACTION_LABELS else "",
+            day_from=day_from, day_to=day_to,
+            before=whole_number(args.get("before", "")),
+            after=whole_number(args.get("after", "")),
+            errors=errors,
+        )
+
+    def args(self, **changes) -> dict:
+        """The filters as URL arguments; the position (``before``/``after``) only if given."""
+        values = {"point": self.point, "user": self.user, "action": self.action,
+                  "from": self.day_from.isoformat() if self.day_from else "",
+                  "to": self.day_to.isoformat() if self.day_to else ""}
+        values.update(changes)
+        return {name: value for name, value in values.items() if value not in ("", None)}
+
+
+def _day(text: str, name: str, errors: dict[str, str]) -> date | None:
+    """A date as the browser's date field sends it (2025-06-14) or as people type it
+    (14/06/2025)."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        # Years far out (0001, 9999) would overflow once moved to UTC.
+        if 1900 <= day.year <= 2999:
+            return day
+    errors[name] = _("«%(value)s» không phải là ngày; hãy nhập theo dạng ngày/tháng/năm, "
+                     "ví dụ 14/06/2025.", value=text[:40])
+    return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose entries: one conference's (its organisers), or everyone's (admins)."""
+    conference: Conference | None
+    zone: ZoneInfo
+
+
+#: More users than this matching the user filter is a search too loose to be useful.
+MAX_MATCHING_USERS = 500
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The query turned into conditions on ``AuditEntry``, with what was wrong in it."""
+    where: list[ColumnElement[bool]]
+    errors: dict[str, str]
+
+
+def resolve(scope: Scope, query: AuditQuery) -> Filters:
+    """The conditions of ``query`` within ``scope``. Points and users are looked up first,
+    so the log is filtered by their ids: the planner then reads the matching index, and a
+    code or a name that matches nothing can say so."""
+    where: list[ColumnElement[bool]] = []
+    errors = dict(query.errors)
+    if scope.conference is not None:
+        where.append(AuditEntry.conference_id == scope.conference.id)
+    if query.point:
+        points = select(BroadcastPoint.id).where(BroadcastPoint.code == query.point)
+        if scope.conference is not None:
+            points = points.where(BroadcastPoint.conference_id == scope.conference.id)
+        point_ids = list(db.session.scalars(points))
+        if not point_ids:
+            errors["point"] = _("Không có điểm cầu nào mã «%(code)s».", code=query.point)
+        where.append(AuditEntry.point_id.in_(point_ids))
+    if query.user:
+        user_ids = matching_users(query.user)
+        if not user_ids:
+            errors["user"] = _("Không có người dùng nào có email hoặc tên chứa «%(text)s».",
+                               text=query.user)
+        elif len(user_ids) > MAX_MATCHING_USERS:
+            errors["user"] = _("Hơn %(count)d người dùng có email hoặc tên chứa «%(text)s»; "
+                               "hãy gõ cụ thể hơn.", count=MAX_MATCHING_USERS, text=query.user)
+            user_ids = []
+        where.append(AuditEntry.user_id.in_(user_ids))
+    if query.action:
+        where.append(AuditEntry.action == query.action)
+    # Days are the conference's (or, for everyone's entries, the installation's) days.
+    if query.day_from:
+        where.append(AuditEntry.at >= _midnight(query.day_from, scope.zone))
+    if query.day_to:
+        where.append(AuditEntry.at < _midnight(query.day_to + timedelta(days=1), scope.zone))
+    return Filters(where, errors)
+
+
+def matching_users(text: str) -> list[int]:
+    """Ids of the users whose email or display name contains ``text``, whatever its case
+    (one more than the most the filter takes, to tell a loose search)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return list(db.session.scalars(
+        select(User.id).where(or_(User.email.like(pattern, escape="\\"),
+                                  User.display_name.ilike(pattern, escape="\\")))
+        .order_by(User.id).limit(MAX_MATCHING_USERS + 1)))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One entry with the names it refers to, as a page or an export shows it."""
+    entry: AuditEntry
+    user_name: str
+    user_email: str
+    point_code: str
+    point_name: str
+    conference_title: str
+
+    @property
+    def action_label(self) -> str:
+        label = ACTION_LABELS.get(self.entry.action)
+        return str(label) if label is not None else self.entry.action
+
+    @property
+    def target(self) -> str:
+        entry = self.entry
+        if not entry.target_type:
+            return ""
+        return f"{entry.target_type} #{entry.target_id}" if entry.target_id else entry.target_type
+
+    @property
+    def details(self) -> list[tuple[str, str]]:
+        return detail_lines(self.entry)
+
+
+def _lines_statement(where: list[ColumnElement[bool]]) -> Select:
+    # Names by primary key, row by row: a page of fifty costs fifty index look-ups each.
+    return (select(AuditEntry, User.display_name, User.email, BroadcastPoint.code,
+                   BroadcastPoint.name, Conference.title)
+            .outerjoin(User, User.id == AuditEntry.user_id)
+            .outerjoin(BroadcastPoint, BroadcastPoint.id == AuditEntry.point_id)
+            .outerjoin(Conference, Conference.id == AuditEntry.conference_id)
+            .where(*where))
+
+
+def _line(row) -> AuditLine:
+    entry, user_name, user_email, point_code, point_name, conference_title = row
+    return AuditLine(entry, user_name or "", user_email or "", point_code or "",
+                     point_name or "", conference_title or "")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    lines: list[AuditLine]
+    query: AuditQuery
+    has_newer: bool
+    has_older: bool
+
+    def newer_args(self) -> dict:
+        return self.query.args(after=self.lines[0].entry.id)
+
+    def older_args(self) -> dict:
+        return self.query.args(before=self.lines[-1].entry.id)
+
+
+#: Newest first: by time, then by id for entries written in the same microsecond.
+NEWEST_FIRST = (AuditEntry.at.desc(), AuditEntry.id.desc())
+OLDEST_FIRST = (AuditEntry.at, AuditEntry.id)
+
+
+def _position(entry: AuditEntry):
+    """An entry's place in the log's order, to compare other entries with."""
+    return tuple_(literal(entry.at, UTCDateTime()), literal(entry.id))
+
+
+_PLACE = tuple_(AuditEntry.at, AuditEntry.id)
+
+
+def find_entries(filters: Filters, query: AuditQuery) -> AuditPage:
+    """One page of the matching entries, newest first, from the query's position (the
+    entry the reader paged from: its time and id)."""
+    where = filters.where
+    statement = _lines_statement(where)
+    limit = query.per_page + 1
+    after = db.session.get(AuditEntry, query.after) if query.after is not None else None
+    before = db.session.get(AuditEntry, query.before) if query.before is not None else None
+    if after is not None:
+        rows = db.session.execute(statement.where(_PLACE > _position(after))
+                                  .order_by(*OLDEST_FIRST).limit(limit)).all()
+        has_newer = len(rows) > query.per_page
+        lines = [_line(row) for row in reversed(rows[:query.per_page])]
+        last = lines[-1].entry if lines else after
+        has_older = _any(where, _PLACE < _position(last)) if lines else _any(
+            where, _PLACE <= _position(last))
+    else:
+        if before is not None:
+            statement = statement.where(_PLACE < _position(before))
+        rows = db.session.execute(statement.order_by(*NEWEST_FIRST).limit(limit)).all()
+        has_older = len(rows) > query.per_page
+        lines = [_line(row) for row in rows[:query.per_page]]
+        if before is None:
+            has_newer = False
+        elif lines:
+            has_newer = _any(where, _PLACE > _position(lines[0].entry))
+        else:
+            has_newer = _any(where, _PLACE >= _position(before))
+    return AuditPage(lines, query, has_newer, has_older)
+
+
+def _any(where: list[ColumnElement[bool]], beyond: ColumnElement[bool]) -> bool:
+    return bool(db.session.scalar(select(exists().where(*where, beyond))))
+
+
+def all_lines(filters: Filters) -> Iterator[AuditLine]:
+    """Every matching entry, newest first, read in batches so a long log never sits in
+    memory whole."""
+    statement = _lines_statement(filters.where).order_by(*NEWEST_FIRST)
+    for row in db.session.execute(statement.execution_options(yield_per=2000)):
+        yield _line(row)
+
+
+def more_than(filters: Filters, count: int) -> bool:
+    """Do more than ``count`` entries match? Reads at most count + 1 ids."""
+    ids = select(AuditEntry.id).where(*filters.where).limit(count + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(ids)) > count
+
+
+# ---------------------------------------------------------------- details
+
+
+def detail_lines(entry: AuditEntry) -> list[tuple[str, str]]:
+    """The details as (key, value) lines a person can read: lists joined, changes as
+    "before → after"."""
+    changes = entry.action in CHANGE_ACTIONS
+    lines = []
+    for key, value in (entry.details or {}).items():
+        if changes and isinstance(value, list) and len(value) == 2:
+            text = f"{_text(value[0])} → {_text(value[1])}"
+        else:
+            text = _text(value)
+        lines.append((str(key), text))
+    return lines
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def details_text(line: AuditLine) -> str:
+    """The details on one line, for a spreadsheet cell."""
+    return "; ".join(f"{key}: {value}" for key, value in line.details)

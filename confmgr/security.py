@@ -1,0 +1,187 @@
+"""Abuse limits, security headers and the client's real address behind a proxy.
+
+Every counter lives in Flask-Limiter's storage (``RATELIMIT_STORAGE_URI``): with Redis
+they hold across every worker and server, with ``memory://`` only within one process.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from flask import Flask, Response, current_app, request
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from confmgr.accounts.services import normalise_email
+
+#: Where each application keeps its limiter. Flask-Limiter holds its storage on the
+#: extension object, so each application gets its own rather than sharing a global one.
+LIMITER = "confmgr.limiter"
+
+#: No inline script or style anywhere: the pages use classes in app.css, and htmx is told
+#: not to add its indicator styles (templates/_htmx.html).
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    # data: for the empty favicon in base.html.
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+#: Badges are scanned with the phone's own camera app, which opens the check-in address;
+#: no page uses the camera, the microphone or the location itself.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+}
+
+
+def init_app(app: Flask) -> None:
+    proxies = int(app.config["PROXY_FIX"] or 0)
+    if proxies:
+        # Behind nginx every request comes from the proxy; without this the per-address
+        # limits would count every client together and lock everyone out at once.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    limiter = Limiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    app.extensions[LIMITER] = limiter
+    if app.config["RATELIMIT_ENABLED"]:
+        _limit_the_api(app, limiter)
+    app.after_request(add_security_headers)
+
+
+def add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+def _limit_the_api(app: Flask, limiter: Limiter) -> None:
+    from confmgr.api.views import bp
+
+    def message() -> str:
+        return _("Quá nhiều yêu cầu. Hãy đợi số giây ghi trong tiêu đề Retry-After rồi gửi lại.")
+
+    # Shared across the blueprint: the budget is for the whole API, not each address in it.
+    limiter.shared_limit(app.config["API_LIMIT_PER_CALLER"], scope="api-caller",
+                         key_func=api_caller, error_message=message)(bp)
+    limiter.shared_limit(app.config["API_LIMIT_PER_ADDRESS"], scope="api-address",
+                         key_func=get_remote_address, error_message=message)(bp)
+
+
+def api_caller() -> str:
+    """The token a request carries (as a digest: keys in the store must not be usable
+    secrets), or its address when it carries none."""
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return "token:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
+    return "address:" + (get_remote_address() or "")
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@dataclass(frozen=True)
+class LoginRefusal:
+    """Why a sign-in is refused without looking at the password, and for how long."""
+
+    #: "address" (too many attempts from one client) or "account" (too many failures).
+    reason: str
+    retry_after: int
+
+    @property
+    def message(self) -> str:
+        minutes = math.ceil(self.retry_after / 60)
+        if self.reason == "account":
+            return _("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều lần. "
+                     "Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes)
+        return _("Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. "
+                 "Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes)
+
+
+@cache
+def _item(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def _enabled() -> bool:
+    return bool(current_app.config["RATELIMIT_ENABLED"])
+
+
+def _counter(kind: str, value: str) -> tuple[RateLimitItem, tuple[str, ...]]:
+    """The limit and the key of one counter: per address, or per account typed."""
+    config = current_app.config
+    if kind == "login-address":
+        item = _item(config["LOGIN_LIMIT_PER_ADDRESS"])
+    else:
+        # A digest: the store holds no email addresses, and every key is the same length.
+        value = hashlib.sha256(normalise_email(value).encode()).hexdigest()[:32]
+        item = _item(config["LOGIN_FAILURES_PER_ACCOUNT"])
+    return item, (config["RATELIMIT_KEY_PREFIX"], kind, value)
+
+
+def _strategy():
+    return current_app.extensions[LIMITER].limiter
+
+
+def _seconds_left(item: RateLimitItem, key: tuple[str, ...]) -> int:
+    reset_at = _strategy().get_window_stats(item, *key).reset_time
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def check_login_attempt(login: str) -> LoginRefusal | None:
+    """Count a sign-in attempt from the client's address; the refusal, if it must be refused.
+
+    A locked account is refused whatever password comes with it.
+    """
+    if not _enabled():
+        return None
+    item, key = _counter("login-address", get_remote_address() or "")
+    if not _strategy().hit(item, *key):
+        return LoginRefusal("address", _seconds_left(item, key))
+    return account_lock(login)
+
+
+def account_lock(login: str) -> LoginRefusal | None:
+    """The lock on the account ``login`` names, if too many failures locked it."""
+    if not _enabled() or not login.strip():
+        return None
+    item, key = _counter("login-account", login)
+    if not _strategy().test(item, *key):
+        return LoginRefusal("account", _seconds_left(item, key))
+    return None
+
+
+def count_failed_login(login: str) -> LoginRefusal | None:
+    """Count a wrong password for the account; the lock, if this failure locked it."""
+    if not _enabled() or not login.strip():
+        return None
+    item, key = _counter("login-account", login)
+    _strategy().hit(item, *key)
+    return account_lock(login)
+
+
+def forget_failed_logins(login: str) -> None:
+    """After a successful sign-in the earlier mistakes no longer count."""
+    if _enabled() and login.strip():
+        item, key = _counter("login-account", login)
+        _strategy().clear(item, *key)

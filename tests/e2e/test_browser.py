@@ -1,0 +1,347 @@
+"""What organisers, coordinators and visitors do, done in a real browser against the real app."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from confmgr.accounts.models import User
+from confmgr.attendance.models import Attendance, AttendanceChange, SessionPointCount
+from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference
+from confmgr.db import db
+from confmgr.demo import loader
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright not installed").expect
+# Pages come from a local server, but a busy two-core CI machine can be slow to render.
+expect.set_options(timeout=10_000)
+
+SLUG = loader.SLUG
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+#: Every session of the published demo agenda as the public page and the feeds title it.
+DEMO_TITLES = [f"Chuyên đề {topic}: {title}" if topic else title
+               for _day, _start, _end, _kind, title, topic, _who in loader.SESSIONS]
+
+
+def local_text(instant: datetime) -> str:
+    """An instant as the pages print it: "HH:MM dd/mm/yyyy" in the conference's zone."""
+    return f"{instant.astimezone(ZONE):%H:%M %d/%m/%Y}"
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Đăng nhập").click()
+    page.get_by_label("Email hoặc tên đăng nhập", exact=True).fill(email)
+    page.get_by_label("Mật khẩu", exact=True).fill(password)
+    page.get_by_role("button", name="Đăng nhập", exact=True).click()
+    page.wait_for_url("**/manage/")
+
+
+# ---------------------------------------------------------------- 1. an organiser publishes
+
+NEW_TOPIC = "Chuyển đổi số trong hoạt động của chính quyền cấp xã (mới)"
+NEW_PRESENTER = ("Lãnh đạo Bộ Khoa học và Công nghệ", "Báo cáo viên", "Bộ Khoa học và Công nghệ")
+ROOM = f"Hội trường chính, {loader.ACADEMY}"
+COMMENT = "Bổ sung chuyên đề 8 về chuyển đổi số vào sáng ngày thứ hai."
+
+
+def test_organiser_adds_a_session_and_publishes_it(page, screenshot, demo):
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    expect(page.get_by_role("heading", name="Xin chào, Ban Tổ chức hội nghị")).to_be_visible()
+    page.get_by_role("link", name="Mở hội nghị").click()
+    page.get_by_role("link", name="Soạn chương trình").click()
+    page.wait_for_url(f"**/manage/c/{SLUG}/agenda")
+    expect(page.get_by_text("Phiên bản 1 đã công bố", exact=True)).to_be_visible()
+    screenshot("01-editor")
+
+    # A new topic, then a new presenter, each through its own form.
+    page.get_by_role("link", name="Chuyên đề", exact=True).click()
+    page.get_by_role("link", name="+ Thêm chuyên đề").click()
+    page.get_by_label("Số chuyên đề").fill("8")
+    page.get_by_label("Tên chuyên đề").fill(NEW_TOPIC)
+    page.get_by_label("Tóm tắt").fill("Ứng dụng công nghệ số trong điều hành ở cấp xã.")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Đã lưu chuyên đề.")
+    expect(page.get_by_role("heading", name="Chuyên đề 8")).to_be_visible()
+
+    page.get_by_role("link", name="Báo cáo viên", exact=True).click()
+    page.get_by_role("link", name="+ Thêm báo cáo viên").click()
+    name, position, unit = NEW_PRESENTER
+    page.get_by_label("Họ và tên").fill(name)
+    page.get_by_label("Chức vụ").fill(position)
+    page.get_by_label("Đơn vị").fill(unit)
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Đã lưu báo cáo viên.")
+    expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+
+    # The session: late morning of the second day, between topic 7 and the discussion.
+    page.get_by_role("link", name="Chương trình", exact=True).click()
+    page.get_by_role("link", name="+ Thêm phiên").first.click()
+    page.get_by_label("Ngày", exact=True).select_option(label="15/06/2025")
+    page.get_by_label("Bắt đầu").fill("11:15")
+    page.get_by_label("Kết thúc").fill("12:00")
+    page.get_by_label("Loại phiên").select_option(label="Chuyên đề")
+    page.get_by_label("Tiêu đề").fill(NEW_TOPIC)
+    page.get_by_label("Chuyên đề", exact=True).select_option(label=f"8. {NEW_TOPIC}")
+    page.get_by_label("Phòng").select_option(label=ROOM)
+    page.get_by_label("Báo cáo viên").select_option(label=f"{name} — {position}")
+    screenshot("02-session-form")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    page.wait_for_url(re.compile(rf"/manage/c/{SLUG}/agenda#s\d+$"))
+    expect(page.get_by_role("status")).to_have_text(f"Đã lưu phiên «{NEW_TOPIC}».")
+
+    # Publish with a comment; the page lists the one change first.
+    page.get_by_role("link", name="1 thay đổi chưa công bố").click()
+    expect(page.get_by_role("listitem").filter(has_text="Thêm:")).to_have_text(
+        f"Thêm: {NEW_TOPIC} — 11:15 15/06/2025 ({ROOM})")
+    page.get_by_label("Ghi chú thay đổi").fill(COMMENT)
+    screenshot("03-publish")
+    page.get_by_role("button", name="Công bố phiên bản 2").click()
+    page.wait_for_url(f"**/manage/c/{SLUG}/agenda")
+    expect(page.get_by_role("status")).to_have_text("Đã công bố phiên bản 2.")
+
+    page.get_by_role("link", name="Trang công khai").click()
+    page.wait_for_url(f"**/c/{SLUG}/")
+    with demo.app_context():
+        published_at = db.session.scalar(
+            select(AgendaVersion.published_at).join(Conference)
+            .where(Conference.slug == SLUG, AgendaVersion.number == 2))
+    expect(page.get_by_text(re.compile(r"^Phiên bản \d+, công bố lúc"))).to_have_text(
+        f"Phiên bản 2, công bố lúc {local_text(published_at)}")
+    day_two = page.locator("section").filter(
+        has=page.get_by_role("heading", name="Chủ nhật, 15/06/2025"))
+    expect(day_two.locator(".session-title")).to_have_text([
+        "Chuyên đề 6: " + loader.TOPICS["6"][0],
+        "Giải lao",
+        "Chuyên đề 7: " + loader.TOPICS["7"][0],
+        f"Chuyên đề 8: {NEW_TOPIC}",
+        "Thảo luận, trao đổi, giải đáp vướng mắc tại các điểm cầu",
+        "Bế mạc hội nghị",
+    ])
+    row = day_two.get_by_role("row").filter(has_text="Chuyên đề 8:")
+    expect(row.get_by_role("cell").first).to_have_text("11:15 – 12:00")
+    expect(row.get_by_role("listitem")).to_have_text([f"{name}, {position}"])
+    expect(row.get_by_text(ROOM, exact=True)).to_be_visible()
+    row.scroll_into_view_if_needed()
+    screenshot("04-public-agenda")
+
+    # The comment goes out with the version, on the public list of changes.
+    page.get_by_role("link", name="Các thay đổi").click()
+    release = page.locator("section").filter(
+        has=page.get_by_role("heading", name=re.compile(r"^Phiên bản 2 ")))
+    expect(release.get_by_role("heading")).to_have_text(f"Phiên bản 2 {local_text(published_at)}")
+    expect(release.get_by_text(COMMENT, exact=True)).to_be_visible()
+    expect(release.get_by_role("listitem")).to_have_text(
+        [f"Thêm: {NEW_TOPIC} — 11:15 15/06/2025 ({ROOM})"])
+    screenshot("05-changelog")
+
+
+# ---------------------------------------------------------------- 2. a coordinator checks in
+
+POINT = "06811"
+IMPORTED = [
+    # (name, position, category, phone)
+    ("Tạ Quang Khải", "Phó Chủ tịch UBND", "Lãnh đạo HĐND, UBND", "0912000111"),
+    ("Lương Thị Diệp", "Chuyên viên", "Cán bộ, công chức", "0987000222"),
+]
+UNIT = "Phường Uông Bí"
+
+
+@pytest.fixture
+def closing_session_now(demo):
+    """The demo's closing session moved to have started ten minutes ago: check-in is open.
+
+    The demo agenda lies in June 2025, when every check-in window has long closed.
+    """
+    with demo.app_context():
+        session = db.session.scalar(
+            select(AgendaSession).where(AgendaSession.title == "Bế mạc hội nghị"))
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        session.starts_at, session.ends_at = now - timedelta(minutes=10), now + timedelta(minutes=20)
+        moved = session.id, session.starts_at, session.ends_at
+        db.session.commit()
+    return moved
+
+
+def write_delegates_file(path, headings: list[str]) -> None:
+    """The two new delegates under the headings of the app's own template."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(headings)
+    for number, (name, position, category, phone) in enumerate(IMPORTED, start=1):
+        values = {"STT": number, "Họ và tên": name, "Chức vụ": position, "Đơn vị": UNIT,
+                  "Thành phần": category, "Điện thoại": phone}
+        sheet.append([values.get(heading) for heading in headings])
+    book.save(path)
+
+
+def test_coordinator_imports_delegates_and_checks_them_in(
+        page, screenshot, demo, closing_session_now, tmp_path):
+    session_id, starts_at, ends_at = closing_session_now
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.get_by_role("link", name="Điểm cầu tỉnh Quảng Ninh").click()
+    page.get_by_role("link", name="Điểm cầu Uông Bí").click()
+    page.wait_for_url(f"**/points/{POINT}")
+    page.get_by_role("link", name="Quản lý danh sách").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Danh sách đại biểu (35/35)")
+    page.get_by_role("link", name="Nhập từ Excel/CSV").click()
+
+    # The file follows the template the page offers.
+    template = page.request.get(
+        page.get_by_role("link", name="Tải tệp mẫu (.xlsx)").get_attribute("href"))
+    assert template.status == 200
+    template_path = tmp_path / "mau.xlsx"
+    template_path.write_bytes(template.body())
+    headings = [cell.value for cell in next(openpyxl.load_workbook(template_path).active.rows)]
+    assert headings == ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại",
+                        "Email", "Ghi chú"]
+    upload = tmp_path / "dai-bieu-uong-bi.xlsx"
+    write_delegates_file(upload, headings)
+
+    page.get_by_label("Tệp .xlsx hoặc .csv").set_input_files(upload)
+    page.get_by_role("button", name="Xem trước").click()
+    confirm = page.get_by_role("button", name="Xác nhận nhập 2 đại biểu")
+    expect(confirm).to_be_visible()
+    preview = page.get_by_role("table")
+    expect(preview.get_by_role("row")).to_have_count(3)
+    for number, (name, position, category, phone) in enumerate(IMPORTED, start=2):
+        expect(preview.get_by_role("row").nth(number - 1).get_by_role("cell")).to_have_text(
+            [str(number), name, position, UNIT, category, phone, "", ""])
+    screenshot("01-preview")
+    confirm.click()
+    page.wait_for_url(f"**/points/{POINT}/delegates")
+    expect(page.get_by_role("status")).to_have_text("Đã nhập 2 đại biểu.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Danh sách đại biểu (37/35)")
+    for name, position, category, phone in IMPORTED:
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name))
+        expect(row.get_by_role("cell")).to_have_text(
+            [re.compile(r"^\d+$"), name, position, UNIT, category, phone, ""])
+    screenshot("02-delegates")
+
+    # The sheet opens on the session whose check-in is open now.
+    page.get_by_role("link", name="Điểm cầu Uông Bí").click()
+    page.get_by_role("link", name="Điểm danh", exact=True).click()
+    page.wait_for_url(f"**/points/{POINT}/attendance")
+    expect(page.get_by_label("Phiên", exact=True)).to_have_value(str(session_id))
+    opens, closes = starts_at - timedelta(minutes=60), ends_at + timedelta(minutes=120)
+    expect(page.get_by_text(re.compile("^Mở điểm danh từ"))).to_have_text(
+        f"Mở điểm danh từ {local_text(opens)} đến {local_text(closes)}.")
+    counts = page.locator("#sheet-counts")
+    expect(counts).to_have_text(
+        re.compile(r"^\s*Có mặt: 0\s+Đến muộn: 0\s+Vắng có lý do: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
+    screenshot("03-sheet")
+
+    for tapped, (name, *_rest) in enumerate(IMPORTED, start=1):
+        present = page.get_by_role("group", name=name).get_by_role("button", name="Có mặt", exact=True)
+        expect(present).not_to_have_attribute("aria-pressed", "true")
+        present.click()
+        expect(present).to_have_attribute("aria-pressed", "true")
+        expect(page.get_by_text(f"Có mặt: {tapped}", exact=True)).to_be_visible()
+    expect(counts).to_have_text(
+        re.compile(r"^\s*Có mặt: 2\s+Đến muộn: 0\s+Vắng có lý do: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
+    screenshot("04-checked-in")
+
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == POINT))
+        coordinator = db.session.scalar(select(User).where(User.email == loader.COORDINATOR.email))
+        assert db.session.execute(
+            select(Participant.full_name, Participant.position, Participant.unit, Category.name,
+                   Participant.phone, Participant.status)
+            .join(Category, Category.id == Participant.category_id)
+            .where(Participant.point_id == point.id,
+                   Participant.full_name.in_([p[0] for p in IMPORTED]))
+            .order_by(Participant.phone)
+        ).all() == [(name, position, UNIT, category, phone, RegistrationStatus.REGISTERED)
+                    for name, position, category, phone in IMPORTED]
+        assert db.session.execute(
+            select(Participant.full_name, Attendance.point_id, Attendance.status,
+                   Attendance.method, Attendance.recorded_by_id)
+            .join(Participant, Participant.id == Attendance.participant_id)
+            .where(Attendance.session_id == session_id)
+            .order_by(Participant.phone)
+        ).all() == [(name, point.id, AttendanceStatus.PRESENT, CheckInMethod.MANUAL,
+                     coordinator.id) for name, *_rest in IMPORTED]
+        assert db.session.execute(
+            select(AttendanceChange.old_status, AttendanceChange.new_status,
+                   AttendanceChange.method, AttendanceChange.changed_by_id)
+            .where(AttendanceChange.session_id == session_id)
+        ).all() == [(None, AttendanceStatus.PRESENT, CheckInMethod.MANUAL, coordinator.id)] * 2
+        count = db.session.get(SessionPointCount, (session_id, point.id))
+        assert (count.present, count.late, count.excused, count.absent, count.headcount) == (
+            2, 0, 0, 0, 0)
+        assert point.registered_count == 37
+
+
+# ---------------------------------------------------------------- 3. a visitor subscribes
+
+
+def test_visitor_subscribes_to_the_published_agenda(page, screenshot):
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("^Hội nghị toàn quốc tập huấn")).click()
+    page.wait_for_url(f"**/c/{SLUG}/")
+    expect(page.get_by_role("link", name="Đăng nhập")).to_be_visible()  # nobody signed in
+    expect(page.locator(".session-title")).to_have_text(DEMO_TITLES)
+
+    subscribe = page.get_by_role("link", name="Đăng ký lịch hội nghị")
+    webcal = subscribe.get_attribute("href")
+    page.get_by_text("Thêm vào lịch của bạn").click()
+    expect(page.get_by_role("link", name="Đăng ký (iPhone, Mac, Thunderbird)")).to_have_attribute(
+        "href", webcal)
+    screenshot("01-subscribe-links")
+    scheme, rest = page.url.split("://", 1)
+    assert webcal == f"webcal://{rest}agenda.ics"
+
+    feed = page.request.get(webcal.replace("webcal://", f"{scheme}://", 1))
+    assert feed.status == 200
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    calendar = Calendar.from_ical(feed.body())
+    events = sorted(calendar.walk("VEVENT"), key=lambda event: event.decoded("DTSTART"))
+    assert len(events) == len(loader.SESSIONS) == 16
+    assert [str(event["SUMMARY"]) for event in events] == DEMO_TITLES
+
+    schedule = page.request.get(page.get_by_role("link", name="frab XML").get_attribute("href"))
+    assert schedule.status == 200
+    assert schedule.headers["content-type"] == "application/xml; charset=utf-8"
+    root = ElementTree.fromstring(schedule.body())
+    assert root.tag == "schedule"
+    assert [event.findtext("title") for event in root.iter("event")] == DEMO_TITLES
+
+
+# ---------------------------------------------------------------- 4. the language switch
+
+
+def test_language_switch_turns_the_pages_english(page, screenshot):
+    page.goto(f"/c/{SLUG}/")
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("link", name="Đăng ký lịch hội nghị")).to_be_visible()
+    expect(page.get_by_role("heading", name="Thứ Bảy, 14/06/2025")).to_be_visible()
+
+    page.get_by_role("form", name="Ngôn ngữ").get_by_role("button", name="EN").click()
+    expect(html).to_have_attribute("lang", "en")
+    assert page.url.endswith(f"/c/{SLUG}/")  # the switch comes back to the same page
+    expect(page.get_by_role("link", name="Subscribe to the conference calendar")).to_be_visible()
+    expect(page.get_by_role("link", name="Calendar (.ics)", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Print version")).to_be_visible()
+    expect(page.get_by_role("heading", name="Saturday, 14/06/2025")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sunday, 15/06/2025")).to_be_visible()
+    expect(page.get_by_text("Times in Asia/Ho_Chi_Minh")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("link", name="Đăng ký lịch hội nghị")).to_have_count(0)
+    screenshot("01-english")
+
+    # The choice stays with the visitor from page to page.
+    page.get_by_role("link", name="Conferences", exact=True).click()
+    expect(page.get_by_role("heading", name="Published conferences")).to_be_visible()
+    page.get_by_role("form", name="Language").get_by_role("button", name="VI").click()
+    expect(html).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("heading", name="Các hội nghị đã công bố")).to_be_visible()
+    screenshot("02-vietnamese-again")

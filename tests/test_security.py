@@ -1,0 +1,445 @@
+"""Abuse limits, security headers, the password policy, one's own password, account admin."""
+from __future__ import annotations
+
+import re
+import time
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from confmgr import create_app
+from confmgr.accounts.models import User
+from confmgr.accounts.passwords import password_problems
+from confmgr.api import tokens
+from confmgr.audit.models import AuditEntry
+from confmgr.db import db
+from confmgr.enums import Role, TokenScope
+from confmgr.security import CONTENT_SECURITY_POLICY
+from tests.conftest import _empty_all_tables, csrf_token, make_app
+from tests.helpers import ADMIN, COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+
+LOCKED = ("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều lần. "
+          "Vui lòng thử lại sau 15 phút.")
+WRONG = "Email hoặc mật khẩu không đúng."
+
+SHORT = "Mật khẩu phải có ít nhất 10 ký tự."
+DIGITS = "Mật khẩu không được chỉ gồm chữ số."
+OWN = "Mật khẩu không được trùng với email, tên đăng nhập hay họ tên."
+COMMON = "Mật khẩu này quá phổ biến, dễ bị đoán ra; hãy chọn mật khẩu khác."
+
+
+@pytest.fixture
+def app(database_url, tmp_path, request):
+    """The application with the abuse limits on (the suite's default turns them off);
+    ``indirect`` parameters change its configuration."""
+    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True,
+                   **getattr(request, "param", {}))
+    yield app
+    with app.app_context():
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def refusal(response) -> str | None:
+    found = re.search(r'login-refusal" role="alert">([^<]*)<', response.get_data(as_text=True))
+    return unescape(found.group(1)) if found else None
+
+
+def attempt(client, email: str, password: str, address: str = "127.0.0.1"):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def audit_actions(app, *actions: str) -> list[tuple[str, dict]]:
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(actions))
+                                     .order_by(AuditEntry.id))
+        return [(entry.action, entry.details) for entry in entries]
+
+
+def user_named(app, email: str) -> User:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        db.session.expunge(user)
+        return user
+
+
+# ---------------------------------------------------------------- password policy
+
+
+@pytest.mark.parametrize(("password", "problems"), [
+    ("dai-va-kho-doan-7", []),
+    ("ngan-7", [SHORT]),
+    ("1234567890123", [DIGITS]),
+    ("12345", [SHORT, DIGITS, COMMON]),
+    ("matkhau123", [COMMON]),
+    ("MatKhau123", [COMMON]),
+    ("MậtKhẩu123", [COMMON]),  # diacritics do not make it another password
+    ("123456789a", [COMMON]),
+    ("qwertyuiop", [COMMON]),
+    ("Tran.Van.Binh", [OWN]),  # the display name, spelt without diacritics
+    ("binh.tran.hoang@example.org", [OWN]),  # the email
+    ("BINH.TRAN.HOANG", [OWN]),  # the email's local part
+])
+def test_password_policy(password, problems):
+    assert password_problems(password, login="binh.tran.hoang@example.org",
+                             display_name="Trần Văn Bình") == problems
+
+
+def test_setup_shows_each_policy_problem_on_the_password_field(app, client):
+    def submit(password):
+        page = client.post("/setup", data={
+            "display_name": "Nguyễn Thị Hoa", "email": "hoa@example.org", "password": password,
+            "confirm": password, "csrf_token": csrf_token(client, "/setup")})
+        assert page.status_code == 200
+        return field_errors(page.get_data(as_text=True), "password")
+
+    assert submit("matkhau123") == [COMMON]
+    assert submit("12345678901") == [DIGITS]
+    assert submit("Nguyen Thi Hoa") == [OWN]
+    assert submit("hoa@example.org") == [OWN]
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_create_user_command_applies_the_policy(runner, app):
+    result = runner.invoke(args=["create-user", "--email", "boss@example.org", "--name", "Boss",
+                                 "--role", "admin", "--password", "password123"])
+    assert result.exit_code == 1
+    assert f"Error: {COMMON}" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+# ---------------------------------------------------------------- signing in
+
+
+def test_five_failures_lock_the_account_even_against_the_right_password(client, demo):
+    for _ in range(4):
+        response = attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+        assert (response.status_code, refusal(response)) == (200, None)
+        assert field_errors(response.get_data(as_text=True), "password") == [WRONG]
+    fifth = attempt(client, "Organiser@Example.org", "sai-mat-khau-roi")  # the same account
+    assert (fifth.status_code, refusal(fifth)) == (429, LOCKED)
+    assert 890 <= int(fifth.headers["Retry-After"]) <= 900
+
+    right = attempt(client, ORGANISER[0], ORGANISER[1])
+    assert (right.status_code, refusal(right)) == (429, LOCKED)
+    assert 890 <= int(right.headers["Retry-After"]) <= 900
+    assert client.get("/manage/").status_code == 302  # still signed out
+
+    # Another account is not locked with it.
+    assert attempt(client, COORDINATOR[0], COORDINATOR[1]).status_code == 302
+    email = {"email": "organiser@example.org"}
+    assert audit_actions(demo, "user.login_failed", "user.login_locked") == [
+        ("user.login_failed", email)] * 5 + [("user.login_locked", email)]
+
+
+@pytest.mark.parametrize("app", [{"LOGIN_FAILURES_PER_ACCOUNT": "2 per 1 second"}],
+                         indirect=True)
+def test_the_lock_ends_with_its_window(client, demo):
+    attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+    locked = attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+    assert (locked.status_code, locked.headers["Retry-After"]) == (429, "1")
+    assert refusal(locked) == LOCKED.replace("15 phút", "1 phút")
+    time.sleep(1.1)
+    assert attempt(client, ORGANISER[0], ORGANISER[1]).status_code == 302
+
+
+def test_a_successful_sign_in_forgets_earlier_failures(client, demo):
+    for _ in range(4):
+        attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+    assert attempt(client, ORGANISER[0], ORGANISER[1]).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    for _ in range(4):
+        assert attempt(client, ORGANISER[0], "sai-mat-khau-roi").status_code == 200
+
+
+def test_too_many_attempts_from_one_address(app, client):
+    addresses = "Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. Vui lòng thử lại sau 1 phút."
+    with app.app_context():  # a user, so the setup page does not stand in the way
+        db.session.add(User(email="a@example.org", display_name="A", role=Role.ADMIN,
+                            password_hash="x"))
+        db.session.commit()
+    # Different accounts each time: only the address is common to them.
+    for number in range(10):
+        assert attempt(client, f"user{number}@example.org", "sai-mat-khau-roi").status_code == 200
+    eleventh = attempt(client, "user10@example.org", "sai-mat-khau-roi")
+    assert (eleventh.status_code, refusal(eleventh)) == (429, addresses)
+    assert 1 <= int(eleventh.headers["Retry-After"]) <= 60
+    assert attempt(client, "user10@example.org", "sai", address="10.0.0.2").status_code == 200
+
+
+@pytest.mark.parametrize("app", [{"PROXY_FIX": 1}], indirect=True)
+def test_behind_a_proxy_each_client_is_counted_on_its_own(app, client):
+    with app.app_context():
+        db.session.add(User(email="a@example.org", display_name="A", role=Role.ADMIN,
+                            password_hash="x"))
+        db.session.commit()
+
+    def through_proxy(client_address, number):
+        token = csrf_token(client, "/login")
+        return client.post("/login", data={"email": f"user{number}@example.org",
+                                           "password": "sai", "csrf_token": token},
+                           headers={"X-Forwarded-For": client_address},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for number in range(10):
+        assert through_proxy("203.0.113.7", number).status_code == 200
+    assert through_proxy("203.0.113.7", 10).status_code == 429
+    assert through_proxy("203.0.113.8", 11).status_code == 200
+
+
+def test_logout_needs_a_post_with_the_token(client, demo):
+    logged_in(client, ORGANISER)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/manage/").status_code == 200
+    assert client.post("/logout").status_code == 400
+    assert client.get("/manage/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")}
+                       ).status_code == 302
+    assert client.get("/manage/").status_code == 302
+
+
+# ---------------------------------------------------------------- the API
+
+
+@pytest.mark.parametrize("app", [{"API_LIMIT_PER_CALLER": "3 per minute"}], indirect=True)
+def test_the_api_answers_too_many_requests_as_a_problem(client, demo):
+    def bearer(email):
+        with demo.app_context():
+            _token, secret = tokens.issue(db.session.scalar(
+                select(User).where(User.email == email)), "kiểm thử", TokenScope.READ)
+            db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    organiser = bearer(ORGANISER[0])
+    for remaining in ("2", "1", "0"):
+        response = client.get("/api/v1/conferences", headers=organiser)
+        assert (response.status_code, response.headers["X-RateLimit-Remaining"]) == (200,
+                                                                                     remaining)
+    refused = client.get("/api/v1/conferences", headers=organiser)
+    assert refused.status_code == 429
+    assert refused.content_type == "application/problem+json"
+    assert refused.get_json() == {
+        "type": "about:blank", "title": "Too Many Requests", "status": 429,
+        "detail": "Quá nhiều yêu cầu. Hãy đợi số giây ghi trong tiêu đề Retry-After rồi gửi lại.",
+        "instance": "/api/v1/conferences", "errors": []}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Each token has its own budget.
+    assert client.get("/api/v1/conferences", headers=bearer(COORDINATOR[0])).status_code == 200
+
+
+# ---------------------------------------------------------------- headers and cookies
+
+
+def test_every_response_carries_the_security_headers(client, demo):
+    expected = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Content-Type-Options": "nosniff",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    }
+    assert CONTENT_SECURITY_POLICY == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+    for url, status in [("/", 200), ("/login", 200), ("/static/css/app.css", 200),
+                        ("/no-such-page", 404), ("/api/v1/conferences", 401)]:
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert {name: response.headers.get(name) for name in expected} == expected, url
+
+
+@pytest.mark.parametrize("app", [{"SESSION_COOKIE_SECURE": True}], indirect=True)
+def test_cookies_are_secure_when_configured(app, client, demo):
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"email": ORGANISER[0], "password": ORGANISER[1],
+                                           "remember": "y", "csrf_token": token})
+    cookies = response.headers.getlist("Set-Cookie")
+    assert sorted(c.split("=")[0] for c in cookies) == ["remember_token", "session"]
+    for cookie in cookies:
+        assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
+
+
+def test_secure_cookies_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONFMGR_SESSION_COOKIE_SECURE", "true")
+    monkeypatch.setenv("CONFMGR_PROXY_FIX", "1")
+    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert (app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"],
+            app.config["PROXY_FIX"], app.config["RATELIMIT_ENABLED"]) == (True, True, 1, True)
+
+
+# ---------------------------------------------------------------- one's own password
+
+
+def test_change_my_password(app, client, demo):
+    assert client.get("/account/password").status_code == 302  # signed in only
+    logged_in(client, COORDINATOR)
+
+    def change(current, new, confirm=None):
+        return post_form(client, "/account/password", {
+            "current_password": current, "password": new,
+            "confirm": new if confirm is None else confirm})
+
+    page = change("sai-mat-khau-roi", "mot-mat-khau-moi-dai").get_data(as_text=True)
+    assert field_errors(page, "current_password") == ["Mật khẩu hiện tại không đúng."]
+    page = change(COORDINATOR[1], "quangninh@example.org").get_data(as_text=True)
+    assert field_errors(page, "password") == [OWN]
+    page = change(COORDINATOR[1], "anhyeuem123").get_data(as_text=True)
+    assert field_errors(page, "password") == [COMMON]
+    page = change(COORDINATOR[1], "mot-mat-khau-moi-dai", "khac-han").get_data(as_text=True)
+    assert field_errors(page, "confirm") == ["Hai mật khẩu không khớp."]
+    assert post_form(client, "/account/password", {"current_password": COORDINATOR[1],
+                                                   "password": "", "confirm": ""}
+                     ).status_code == 200
+
+    response = change(COORDINATOR[1], "mot-mat-khau-moi-dai")
+    assert (response.status_code, response.headers["Location"]) == (302, "/manage/")
+    assert flashes(client.get("/manage/").get_data(as_text=True)) == ["Đã đổi mật khẩu."]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert attempt(client, COORDINATOR[0], COORDINATOR[1]).status_code == 200
+    assert attempt(client, COORDINATOR[0], "mot-mat-khau-moi-dai").status_code == 302
+    coordinator = user_named(demo, COORDINATOR[0])
+    assert [(a, d) for a, d in audit_actions(demo, "user.password_change",
+                                             "user.password_change_failed")] == [
+        ("user.password_change_failed", {}), ("user.password_change", {})]
+    with demo.app_context():
+        assert db.session.scalars(select(AuditEntry.target_id).where(
+            AuditEntry.action == "user.password_change")).all() == [coordinator.id]
+
+
+def test_guessing_the_current_password_locks_the_account(client, demo):
+    logged_in(client, COORDINATOR)
+
+    def change(current):
+        return post_form(client, "/account/password", {
+            "current_password": current, "password": "mot-mat-khau-moi-dai",
+            "confirm": "mot-mat-khau-moi-dai"})
+
+    assert [change("sai-mat-khau-roi").status_code for _ in range(5)] == [200] * 4 + [429]
+    right = change(COORDINATOR[1])
+    assert (right.status_code, refusal(right)) == (429, LOCKED)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    # The same lock as at the sign-in page.
+    assert refusal(attempt(client, COORDINATOR[0], COORDINATOR[1])) == LOCKED
+
+
+# ---------------------------------------------------------------- account administration
+
+
+def user_rows(page: str) -> list[tuple[str, str]]:
+    """(email, status) of each account listed."""
+    return [(unescape(email), unescape(status)) for email, status in re.findall(
+        r'<tr id="user-\d+"[^>]*>\s*<td>([^<]*)</td>.*?<td class="user-status">([^<]*)</td>',
+        page, re.S)]
+
+
+def test_only_admins_manage_accounts(client, demo):
+    coordinator = user_named(demo, COORDINATOR[0])
+    assert client.get("/admin/users").headers["Location"].startswith("/login")
+    for account in (ORGANISER, COORDINATOR):
+        logged_in(client, account)
+        assert client.get("/admin/users").status_code == 403
+        for action in ("reset-password", "deactivate", "reactivate"):
+            assert post_form(client, f"/admin/users/{coordinator.id}/{action}", {}
+                             ).status_code == 403
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ADMIN)
+    # Without the form's token nothing happens.
+    assert client.post(f"/admin/users/{coordinator.id}/deactivate").status_code == 400
+    assert client.post(f"/admin/users/{coordinator.id}/reset-password").status_code == 400
+    assert post_form(client, "/admin/users/999999/deactivate", {}).status_code == 404
+    assert user_named(demo, COORDINATOR[0]).active is True
+    assert audit_actions(demo, "user.deactivate", "user.password_reset") == []
+
+
+def test_the_account_list_searches_filters_and_pages(app, client, demo):
+    from confmgr.accounts.coordinators import create_for_points
+    from confmgr.conferences.models import Conference
+    from confmgr.points.models import BroadcastPoint
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        points = list(db.session.scalars(select(BroadcastPoint).order_by(BroadcastPoint.code)))
+        create_for_points(conference, points)
+        db.session.commit()
+        coordinators = db.session.scalar(select(db.func.count()).select_from(User).where(
+            User.role == Role.COORDINATOR))
+    logged_in(client, ADMIN)
+    page = client.get("/admin/users?role=coordinator").get_data(as_text=True)
+    assert f"{coordinators} tài khoản" in page
+    assert len(user_rows(page)) == min(coordinators, 50)
+
+    page = client.get("/admin/users?q=uong+bi").get_data(as_text=True)
+    assert user_rows(page) == [("06811@tap-huan-cap-xa-2025", "Đang hoạt động")]
+    page = client.get("/admin/users?q=Quảng+Ninh").get_data(as_text=True)
+    assert user_rows(page) == [("quangninh@example.org", "Đang hoạt động")]  # point 22
+    page = client.get("/admin/users?q=ORGANISER").get_data(as_text=True)
+    assert user_rows(page) == [("organiser@example.org", "Đang hoạt động")]
+    page = client.get("/admin/users?q=50%25").get_data(as_text=True)  # LIKE's % is plain text
+    assert user_rows(page) == []
+
+    with demo.app_context():
+        logins = list(db.session.scalars(select(User.email).order_by(User.email)))
+    second = client.get("/admin/users?page=2").get_data(as_text=True)
+    assert [email for email, _ in user_rows(second)] == logins[50:100]
+    assert client.get("/admin/users?page=x&role=nobody&status=x").status_code == 200
+
+
+def test_an_admin_resets_a_password_shown_once_and_lifts_the_lock(client, demo):
+    coordinator = user_named(demo, COORDINATOR[0])
+    for _ in range(5):
+        attempt(client, COORDINATOR[0], "sai-mat-khau-roi")
+    assert refusal(attempt(client, *COORDINATOR)) == LOCKED
+    logged_in(client, ADMIN)
+    response = post_form(client, f"/admin/users/{coordinator.id}/reset-password",
+                         {"next": "/admin/users?q=quang"})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    password = re.search(r'<strong class="password">([^<]+)</strong>', page).group(1)
+    assert len(password) == 12 and password_problems(password, login=COORDINATOR[0]) == []
+    assert 'href="/admin/users?q=quang"' in page
+    assert password not in client.get("/admin/users?q=quang").get_data(as_text=True)
+    assert audit_actions(demo, "user.password_reset") == [
+        ("user.password_reset", {"email": COORDINATOR[0]})]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert attempt(client, COORDINATOR[0], COORDINATOR[1]).status_code == 200
+    assert attempt(client, COORDINATOR[0], password).status_code == 302
+
+
+def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, demo):
+    coordinator = user_named(demo, COORDINATOR[0])
+    admin = user_named(demo, ADMIN[0])
+    other = app.test_client()
+    logged_in(other, COORDINATOR)
+    logged_in(client, ADMIN)
+
+    response = post_form(client, f"/admin/users/{coordinator.id}/deactivate",
+                         {"next": "/admin/users?q=quang"})
+    assert response.headers["Location"] == "/admin/users?q=quang"
+    page = client.get("/admin/users?q=quang").get_data(as_text=True)
+    assert flashes(page) == [
+        "Đã khóa tài khoản quangninh@example.org; tài khoản này không đăng nhập được nữa."]
+    assert user_rows(page) == [("quangninh@example.org", "Đã khóa")]
+    assert other.get("/manage/").status_code == 302  # the open session ended
+    assert attempt(other, *COORDINATOR).status_code == 200
+
+    # An admin cannot lock themselves out, nor reset their own password here.
+    post_form(client, f"/admin/users/{admin.id}/deactivate", {})
+    assert flashes(client.get("/admin/users").get_data(as_text=True)) == [
+        "Bạn không thể tự khóa tài khoản của mình."]
+    post_form(client, f"/admin/users/{admin.id}/reset-password", {})
+    assert flashes(client.get("/admin/users").get_data(as_text=True)) == [
+        "Hãy đổi mật khẩu của chính bạn ở trang Đổi mật khẩu."]
+    assert user_named(demo, ADMIN[0]).active is True
+
+    post_form(client, f"/admin/users/{coordinator.id}/reactivate", {})
+    assert attempt(other, *COORDINATOR).status_code == 302
+    email = {"email": COORDINATOR[0]}
+    assert audit_actions(demo, "user.deactivate", "user.reactivate", "user.password_reset") == [
+        ("user.deactivate", email), ("user.reactivate", email)]
