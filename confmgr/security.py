@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -64,6 +64,20 @@ def init_app(app: Flask) -> None:
     if app.config["RATELIMIT_ENABLED"]:
         _limit_the_api(app, limiter)
     app.after_request(add_security_headers)
+    app.before_request(refuse_nul_bytes)
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL in a form or an address is never typed by a person, and PostgreSQL cannot store
+    it: refuse the request at once rather than fail at the database. (The API names the
+    member at fault itself, in confmgr/api/spec.py.)"""
+    from confmgr.errors import is_api_request
+
+    if is_api_request():
+        return
+    values = [*request.args.values(), *request.form.values(), *request.args, *request.form]
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def add_security_headers(response: Response) -> Response:

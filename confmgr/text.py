@@ -5,15 +5,17 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+#: Control characters that are not spaces: never meant, and NUL cannot even be stored.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def normalise(text: str) -> str:
     """NFC, every run of spaces (non-breaking ones too) as one space, no spaces at the ends.
 
-    Text pasted from Word or Excel may be decomposed (NFD) or carry odd spaces; two
-    spellings of one name must compare equal.
+    Text pasted from Word or Excel may be decomposed (NFD) or carry odd spaces or control
+    characters; two spellings of one name must compare equal.
     """
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", unicodedata.normalize("NFC", text))).strip()
 
 
 def fold(text: str) -> str:

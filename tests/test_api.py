@@ -163,6 +163,14 @@ def test_every_error_is_a_problem_document_in_the_callers_language(demo, client,
     english = {**organiser, "Accept-Language": "en-GB,en;q=0.8"}
     body = assert_problem(client.get(f"{API}/conferences/khong-co", headers=english), 404)
     assert body["detail"] == "There is no conference «khong-co»."
+    # NUL cannot be stored by PostgreSQL: refused where it stands, on both databases.
+    body = assert_problem(client.get(f"{CONF}/points?province=2%002", headers=organiser), 422)
+    assert body["errors"] == [{"detail": "Có ký tự NUL (mã 0), không lưu được.",
+                               "parameter": "province"}]
+    body = assert_problem(client.post(f"{CONF}/points/22/participants", headers=organiser,
+                                      json={"full_name": "Nguyễn\u0000Văn A"}), 422)
+    assert body["errors"] == [{"detail": "Có ký tự NUL (mã 0), không lưu được.",
+                               "pointer": "/full_name"}]
     raw = client.post(f"{CONF}/checkins", headers=organiser, data="{not json",
                       content_type="application/json")
     assert_problem(raw, 400)

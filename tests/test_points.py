@@ -335,6 +335,25 @@ def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
     assert count_points(demo) == 11
 
 
+def test_import_refuses_a_loop_of_parents(client, demo):
+    logged_in(client, ORGANISER)
+    page = upload(client, csv_file([
+        HEAD,
+        ["X1", "Điểm X1", "Khác", "22", "", "", ""],
+        ["22", "Điểm cầu tỉnh Quảng Ninh", "Tỉnh", "X1", "22", "", ""],
+    ]))
+    assert import_errors(page) == [
+        ("2", "Mã điểm cầu cấp trên", "Các điểm cầu cấp trên tạo thành vòng: X1 → 22 → X1."),
+        ("3", "Mã điểm cầu cấp trên", "Các điểm cầu cấp trên tạo thành vòng: 22 → X1 → 22."),
+    ]
+    # Through points already there: TW is above 22, which is above 06811.
+    page = upload(client, csv_file([HEAD, ["TW", "Điểm cầu Trung ương", "Khác", "06811", "",
+                                           "", ""]]))
+    assert import_errors(page) == [("2", "Mã điểm cầu cấp trên",
+                                    "Các điểm cầu cấp trên tạo thành vòng: TW → 06811 → 22 → TW.")]
+    assert count_points(demo) == 11
+
+
 def test_import_adds_and_updates_all_at_once(client, demo):
     logged_in(client, ORGANISER)
     file = xlsx_file([

@@ -111,7 +111,26 @@ def refuse_parameters(names: list[str]) -> None:
         for name in names])
 
 
+def _nul_bytes(data: Any, pointer: str = "") -> list[str]:
+    """Pointers to every string holding a NUL, which no database column can store."""
+    if isinstance(data, str):
+        return [pointer] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [found for key, value in data.items()
+                for found in _nul_bytes(value, f"{pointer}/{key}")]
+    if isinstance(data, list):
+        return [found for index, value in enumerate(data)
+                for found in _nul_bytes(value, f"{pointer}/{index}")]
+    return []
+
+
 def parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    holding_nul = _nul_bytes(data)
+    if holding_nul:
+        detail = _("Có ký tự NUL (mã 0), không lưu được.")
+        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [
+            FieldError(detail=detail, parameter=found.lstrip("/")) if where == "query"
+            else FieldError(detail=detail, pointer=found) for found in holding_nul])
     try:
         return model.model_validate(data)
     except ValidationError as error:

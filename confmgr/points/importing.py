@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import aliased
 
 from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
@@ -148,9 +149,38 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         v["province_code"] = province_of.get(v["code"]) or (
             province_of.get(parent) if parent else None
         )
+    errors.extend(_parent_loops(conference, checked))
     if errors:
         raise TableError(sorted(errors, key=lambda e: e.row))
     return checked
+
+
+def _parent_loops(conference: Conference, checked: list[Checked]) -> list[CellError]:
+    """Rows whose chain of parents, once the file is applied, comes back to them.
+
+    A loop would make every walk up or down the tree (a coordinator's reach) endless.
+    """
+    parent = aliased(BroadcastPoint)
+    parents: dict[str, str | None] = dict(db.session.execute(
+        select(BroadcastPoint.code, parent.code)
+        .outerjoin(parent, parent.id == BroadcastPoint.parent_id)
+        .where(BroadcastPoint.conference_id == conference.id)).all())
+    for item in checked:
+        parents[item.values["code"]] = item.values.get("parent_code") or None
+    errors = []
+    for item in checked:
+        start = item.values["code"]
+        if parents.get(start) == start:
+            continue  # reported above as its own parent
+        chain, current = [start], parents.get(start)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        if current == start:
+            errors.append(CellError(item.number, HEADING["parent_code"], _(
+                "Các điểm cầu cấp trên tạo thành vòng: %(chain)s.",
+                chain=" → ".join([*chain, start]))))
+    return errors
 
 
 FIELDS = ("name", "level", "admin_unit_code", "province_code", "address", "host_unit",
