@@ -443,3 +443,21 @@ def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, dem
     email = {"email": COORDINATOR[0]}
     assert audit_actions(demo, "user.deactivate", "user.reactivate", "user.password_reset") == [
         ("user.deactivate", email), ("user.reactivate", email)]
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(demo):
+    here, elsewhere, admin = (logged_in(demo.test_client(), COORDINATOR),
+                              logged_in(demo.test_client(), COORDINATOR),
+                              logged_in(demo.test_client(), ADMIN))
+    response = post_form(here, "/account/password", {
+        "current_password": COORDINATOR[1], "password": "mot-mat-khau-moi-dai",
+        "confirm": "mot-mat-khau-moi-dai"})
+    assert response.status_code == 302
+    # The session that changed it carries on; the other one is signed out.
+    assert here.get("/manage/").status_code == 200
+    assert elsewhere.get("/manage/").headers["Location"].startswith("/login")
+    # An administrator's reset signs out the rest.
+    coordinator = user_named(demo, COORDINATOR[0])
+    post_form(admin, f"/admin/users/{coordinator.id}/reset-password", {})
+    assert here.get("/manage/").headers["Location"].startswith("/login")
+    assert admin.get("/manage/").status_code == 200

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
 from flask import (
@@ -28,6 +29,7 @@ from confmgr.enums import Role
 from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
 from confmgr.i18n import safe_next_url
+from confmgr.text import whole_number
 
 bp = Blueprint("accounts", __name__)
 
@@ -43,10 +45,14 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    # A deactivated account is signed out of the sessions it already has, at once.
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    # A deactivated account, or one whose password changed since the session began, is
+    # signed out of the sessions it already has, at once (User.get_id).
+    user_id, _sep, stamp = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if whole_number(user_id) is not None else None
+    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
+        return None
+    return user
 
 
 def _offer_setup_until_first_user():
@@ -142,6 +148,8 @@ def change_password():
         else:
             services.change_password(current_user, form.password.data)
             db.session.commit()
+            # Other sessions end with the old password; this one carries on under the new.
+            login_user(current_user._get_current_object())
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("dashboard.home"))
     page = render_template("accounts/password.html", form=form, refusal=refusal)
