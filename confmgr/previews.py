@@ -79,3 +79,15 @@ def load(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[s
 def discard(kind: str, token: str) -> None:
     if TOKEN.match(token):
         _path(kind, token).unlink(missing_ok=True)
+
+
+def discard_when_committed(kind: str, token: str) -> None:
+    """Remove the preview once the transaction that applied it commits: should the commit
+    fail (a busy database, a dead process), the user confirms again instead of uploading."""
+    from sqlalchemy import event
+
+    from confmgr.db import db
+
+    @event.listens_for(db.session(), "after_commit", once=True)
+    def _discard(_session) -> None:
+        discard(kind, token)

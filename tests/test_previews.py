@@ -56,3 +56,26 @@ def test_keeping_a_preview_sweeps_the_expired_ones_of_its_kind(ctx):
     names = sorted(p.stem for p in previews._path("delegates", "x").parent.glob("*.json"))
     assert names == sorted([recent, new])
     assert previews._path("points", other_kind).exists()  # swept with its own kind only
+
+
+def test_a_confirmed_import_keeps_its_preview_until_the_commit(demo):
+    from sqlalchemy import select
+
+    from confmgr.db import db
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    data = "Họ và tên,Chức vụ\nNguyễn Thị Lụa,Chuyên viên\n".encode()
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        token = importing.keep_for_confirmation(point, 0, "ds.csv", importing.check_rows(point,
+                                                                                        rows))
+        assert importing.confirm(point, 0, token) == 1
+        db.session.rollback()  # the write failed: the preview is still there to confirm again
+        assert previews._path(importing.KIND, token).exists()
+        assert importing.confirm(point, 0, token) == 1
+        db.session.commit()
+        assert not previews._path(importing.KIND, token).exists()

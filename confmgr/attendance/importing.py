@@ -280,5 +280,5 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     audit("attendance.import", target=point, conference_id=point.conference_id,
           point_id=point.id, user_id=user_id, session_id=session.id, file=payload["filename"],
           changed=changed, unchanged=unchanged)
-    previews.discard(KIND, token)
+    previews.discard_when_committed(KIND, token)
     return ImportCounts(changed, unchanged)

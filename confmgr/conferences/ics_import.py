@@ -492,5 +492,5 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     record("agenda.import", target=conference, conference_id=conference.id, user_id=user_id,
            file=payload["filename"], created=counts.created, updated=counts.updated,
            skipped=counts.skipped, rooms=[room.name for room in new_rooms])
-    previews.discard(KIND, token)
+    previews.discard_when_committed(KIND, token)
     return counts

@@ -157,5 +157,5 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
             count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
            point_id=point.id, count=len(values), file=payload["filename"])
-    previews.discard(KIND, token)
+    previews.discard_when_committed(KIND, token)
     return len(values)
