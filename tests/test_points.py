@@ -181,6 +181,9 @@ def test_create_one_coordinator_and_log_in(client, demo):
     }).get_data(as_text=True)
     password = re.search(r'<strong class="password">([^<]+)</strong>', page).group(1)
     assert len(password) == 12
+    # The conference's own log shows it.
+    log = client.get(f"/manage/c/{SLUG}/audit?action=coordinator.create").get_data(as_text=True)
+    assert "ha.tran@example.org" in log and "00004, 00070" in log
     page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
         "display_name": "X", "login": "y@example.org", "point_codes": "00004, 99999",
     }).get_data(as_text=True)

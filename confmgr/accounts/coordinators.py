@@ -48,7 +48,11 @@ def create_coordinator(
                 password_hash=hash_generated(password))
     user.points = list(points)
     db.session.add(user)
+    # Named with the conference (and the point, when one), so its organisers see it in
+    # their log.
     record("coordinator.create", target=user, login=login,
+           conference_id=points[0].conference_id if points else None,
+           point_id=points[0].id if len(points) == 1 else None,
            points=[point.code for point in points])
     return user, password
 
