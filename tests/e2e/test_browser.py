@@ -45,6 +45,51 @@ def log_in(page, email: str, password: str) -> None:
     page.wait_for_url("**/manage/")
 
 
+# ---------------------------------------------------------------- 0. a conference from nothing
+
+
+def test_organiser_creates_a_conference_and_publishes_its_agenda(page, screenshot, demo):
+    log_in(page, "organiser@example.org", "demo-organiser-2025")
+    page.get_by_role("link", name="+ Tạo hội nghị").click()
+    page.get_by_label("Tên hội nghị").fill("Hội nghị tập huấn công tác văn thư năm 2026")
+    page.get_by_label("Địa chỉ rút gọn").fill("van-thu-2026")
+    page.get_by_label("Ngày bắt đầu").fill("2026-12-10")
+    page.get_by_label("Ngày kết thúc").fill("2026-12-10")
+    screenshot("01-conference-form")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    page.wait_for_url("**/manage/c/van-thu-2026/agenda")
+    expect(page.get_by_role("status")).to_have_text("Đã tạo hội nghị.")
+
+    page.get_by_role("link", name="+ Thêm phiên").first.click()
+    page.get_by_label("Ngày", exact=True).select_option(label="10/12/2026")
+    page.get_by_label("Bắt đầu").fill("08:00")
+    page.get_by_label("Kết thúc").fill("08:30")
+    page.get_by_label("Loại phiên").select_option(label="Khai mạc")
+    page.get_by_label("Tiêu đề").fill("Khai mạc hội nghị")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Đã lưu phiên «Khai mạc hội nghị».")
+
+    page.get_by_role("link", name="1 thay đổi chưa công bố").click()
+    page.get_by_label("Ghi chú thay đổi").fill("Chương trình đầu tiên.")
+    page.get_by_role("button", name="Công bố phiên bản 1").click()
+    expect(page.get_by_role("status")).to_have_text("Đã công bố phiên bản 1.")
+    screenshot("02-published")
+
+    page.goto("/c/van-thu-2026/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Hội nghị tập huấn công tác văn thư năm 2026")
+    expect(page.locator(".session-title")).to_have_text(["Khai mạc hội nghị"])
+    screenshot("03-public-agenda")
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(
+            Conference.slug == "van-thu-2026"))
+        session = db.session.scalar(select(AgendaSession).where(
+            AgendaSession.conference_id == conference.id))
+        assert (session.starts_at, session.ends_at) == (
+            datetime(2026, 12, 10, 1, 0, tzinfo=timezone.utc),
+            datetime(2026, 12, 10, 1, 30, tzinfo=timezone.utc))
+
+
 # ---------------------------------------------------------------- 1. an organiser publishes
 
 NEW_TOPIC = "Chuyển đổi số trong hoạt động của chính quyền cấp xã (mới)"
