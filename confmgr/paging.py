@@ -5,7 +5,15 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any, Generic, TypeVar
 
+from confmgr.text import whole_number
+
 T = TypeVar("T")
+
+
+def page_number(args) -> int:
+    """The ``page`` asked for in a query string: 1 unless a whole number of nine digits or
+    fewer, so no offset can overflow a database integer."""
+    return max(1, whole_number(args.get("page", "")) or 1)
 
 
 @dataclass

@@ -427,3 +427,13 @@ def test_export_csv_and_xlsx_defend_against_formulas(client, demo):
     assert [sheet.cell(row=r, column=1).value for r in range(2, 6)] == ["00004", "00070", "01", "TW"]
     assert sheet.cell(row=4, column=8).value == '\'=HYPERLINK("http://evil.example","bấm")'
     assert sheet.cell(row=4, column=8).data_type == "s"
+
+
+def test_a_page_number_no_database_could_reach_is_the_first_page(client, demo):
+    logged_in(client, ORGANISER)
+    first = client.get(f"{POINTS}?page=1").get_data(as_text=True)
+    assert first.count("<tr>") == 12  # the heading row and the demo's 11 points
+    for page in ("99999999999999999999", "²", "-3", "abc"):
+        response = client.get(f"{POINTS}?page={page}")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("<tr>") == 12

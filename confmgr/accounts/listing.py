@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from confmgr.accounts.models import User, point_coordinators
 from confmgr.db import db
 from confmgr.enums import Role
-from confmgr.paging import Page
+from confmgr.paging import Page, page_number
 from confmgr.points.models import BroadcastPoint
 from confmgr.text import fold
 
@@ -37,15 +37,11 @@ class UserQuery:
     def from_args(cls, args) -> UserQuery:
         role = args.get("role", "")
         status = args.get("status", "")
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(
             text=args.get("q", "").strip()[:100],
             role=role if role in {r.value for r in Role} else "",
             status=status if status in STATUSES else "",
-            page=min(page, 2**31 - 1),
+            page=page_number(args),
         )
 
     def args(self, **changes) -> dict:

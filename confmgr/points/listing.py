@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 
 from confmgr.db import db
-from confmgr.paging import Page
+from confmgr.paging import Page, page_number
 from confmgr.enums import ConnectionTestStatus, PointLevel
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
@@ -32,17 +32,13 @@ class PointQuery:
             value = args.get(name, "")
             return value if value in allowed else ""
 
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(
             text=args.get("q", "").strip()[:100],
             province=args.get("province", "").strip()[:10],
             level=choice("level", {level.value for level in PointLevel}),
             test_status=choice("test", {status.value for status in ConnectionTestStatus}),
             progress=choice("progress", PROGRESS),
-            page=page,
+            page=page_number(args),
         )
 
     def args(self, **changes) -> dict:

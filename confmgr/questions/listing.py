@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from confmgr.conferences.models import Conference, Topic
 from confmgr.db import db
-from confmgr.paging import Page
+from confmgr.paging import Page, page_number
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
@@ -41,7 +41,7 @@ class TriageQuery:
             status=args.get("status", "") if args.get("status") in set(QuestionStatus) else "",
             province=args.get("province", "").strip()[:10],
             sort=args.get("sort") if args.get("sort") in SORTS else "new",
-            page=max(1, whole_number(args.get("page", "")) or 1),
+            page=page_number(args),
         )
 
     def args(self, **changes) -> dict:
