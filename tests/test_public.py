@@ -128,3 +128,4 @@ def test_printable_programme_stays_vietnamese_for_english_readers(client, demo):
     client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
     page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
     assert "<h2>THỨ BẢY, 14/06/2025</h2>" in page
+    assert '<link rel="icon" href="data:,">' in page  # no request for a missing favicon
