@@ -245,20 +245,21 @@ def organiser_client(ctx: Context):
     """A test client signed in as the demo organiser, as Flask-Login would sign them in."""
     client = ctx.app.test_client()
     with ctx.app.app_context():
-        organiser_id = _bench_organiser_id()
+        session_id = _bench_organiser_session_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(organiser_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     return client
 
 
-def _bench_organiser_id() -> int:
+def _bench_organiser_session_id() -> str:
     from sqlalchemy import select
 
     from confmgr.accounts.models import User
     from confmgr.db import db
 
-    return db.session.scalar(select(User.id).where(User.email == "organiser@example.org"))
+    # The session names the user as User.get_id() does (the id and a password stamp).
+    return db.session.scalar(select(User).where(User.email == "organiser@example.org")).get_id()
 
 
 def build_big_agenda(sessions: int = 200) -> None:
