@@ -81,8 +81,10 @@ def assert_problem(response, status: int, **expected):
 
 def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, client):
     logged_in(client, ORGANISER)
-    page = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
-                                                 "days": ""}).get_data(as_text=True)
+    made = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
+                                                 "days": ""})
+    assert made.headers["Cache-Control"] == "no-store"
+    page = made.get_data(as_text=True)
     secret = page.split('id="new-token">')[1].split("<")[0]
     assert secret.startswith("cmt_") and len(secret) == 47
     # Shown once: the list afterwards shows only its first characters.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -45,9 +45,12 @@ def index():
                                      TokenScope(form.scope.data), expires_at)
         db.session.commit()
         form = TokenForm(formdata=None)
-    return render_template("api/tokens.html", form=form, secret=secret,
-                           tokens=tokens.tokens_of(current_user), scope_labels=SCOPE_LABELS,
-                           now=utcnow())
+    response = make_response(render_template(
+        "api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(current_user),
+        scope_labels=SCOPE_LABELS, now=utcnow()))
+    if secret is not None:
+        response.cache_control.no_store = True  # the secret must not outlive this page
+    return response
 
 
 @bp.post("/<int:token_id>/revoke")
