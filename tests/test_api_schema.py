@@ -19,7 +19,7 @@ from confmgr.demo.loader import SLUG
 from tests.helpers import ORGANISER
 
 #: Enough to reach every branch of our validation, few enough for CI's time.
-EXAMPLES = 25
+EXAMPLES = 15
 
 
 def organiser_token(app) -> str:

@@ -21,6 +21,9 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright not installed").expect
+# The browser sees the same pages on either database, which the rest of the suite covers
+# on both; one run keeps CI within its time.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 # Pages come from a local server, but a busy two-core CI machine can be slow to render.
 expect.set_options(timeout=10_000)
 
