@@ -19,6 +19,7 @@ from limits import RateLimitItem, parse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from confmgr.accounts.services import normalise_email
+from confmgr.errors import is_api_request
 
 #: Where each application keeps its limiter. Flask-Limiter holds its storage on the
 #: extension object, so each application gets its own rather than sharing a global one.
@@ -71,8 +72,6 @@ def refuse_nul_bytes() -> None:
     """A NUL in a form or an address is never typed by a person, and PostgreSQL cannot store
     it: refuse the request at once rather than fail at the database. (The API names the
     member at fault itself, in confmgr/api/spec.py.)"""
-    from confmgr.errors import is_api_request
-
     if is_api_request():
         return
     values = [*request.args.values(), *request.form.values(), *request.args, *request.form]

@@ -67,3 +67,16 @@ def sessions_in_order(app) -> list[AgendaSession]:
         )
         db.session.expunge_all()
         return sessions
+
+
+def bearer(app, email: str, scope=None, **kwargs) -> dict:
+    """Headers carrying a new API token of the user with ``email`` (read-write by default)."""
+    from confmgr.accounts.models import User
+    from confmgr.api import tokens
+    from confmgr.enums import TokenScope
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        _token, secret = tokens.issue(user, "kiểm thử", scope or TokenScope.WRITE, **kwargs)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}

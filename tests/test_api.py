@@ -17,20 +17,12 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.helpers import COORDINATOR, ORGANISER, logged_in, post_form
+from tests.helpers import COORDINATOR, ORGANISER, bearer, logged_in, post_form
 
 API = "/api/v1"
 CONF = f"{API}/conferences/{SLUG}"
 PRESENTER_EMAIL = "baocaovien@example.org"
 QUANG_NINH_CODES = ["22", "06811", "06688", "06793"]
-
-
-def bearer(app, email: str, scope: TokenScope = TokenScope.WRITE, **kwargs) -> dict:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        _token, secret = tokens.issue(user, "kiểm thử", scope, **kwargs)
-        db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

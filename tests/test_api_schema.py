@@ -9,29 +9,16 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from sqlalchemy import select
 
-from confmgr.accounts.models import User
-from confmgr.api import tokens
-from confmgr.db import db
-from confmgr.enums import TokenScope
 from confmgr.demo.loader import SLUG
-from tests.helpers import ORGANISER
+from tests.helpers import ORGANISER, bearer
 
 #: Enough to reach every branch of our validation, few enough for CI's time.
 EXAMPLES = 15
 
 
-def organiser_token(app) -> str:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
-        _token, secret = tokens.issue(user, "schemathesis", TokenScope.WRITE)
-        db.session.commit()
-    return secret
-
-
 def test_the_api_keeps_to_its_document(demo):
-    headers = {"Authorization": f"Bearer {organiser_token(demo)}"}
+    headers = bearer(demo, ORGANISER[0])
     # A request the document allows may still break a rule the document cannot state
     # (a delegate of another point, a phone number's shape): 422 is the right answer then.
     config = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {

@@ -65,6 +65,7 @@ class Api:
         self.title, self.version = title, version
         self.operations: list[Operation] = []
         self._authenticate = authenticate
+        self._document: dict[str, Any] | None = None
 
     def operation(self, method: str, rule: str, *, summary: str, tag: str,
                   response: type[BaseModel] | None, query: type[BaseModel] | None = None,
@@ -95,7 +96,10 @@ class Api:
         return decorate
 
     def document(self) -> dict[str, Any]:
-        return openapi_document(self)
+        # The operations are all declared at import, so the document is made once.
+        if self._document is None:
+            self._document = openapi_document(self)
+        return self._document
 
 
 def json_body() -> Any:

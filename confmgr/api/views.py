@@ -27,7 +27,7 @@ from confmgr.conferences.publishing import PublishedAgenda, published_agenda
 from confmgr.db import db
 from confmgr.enums import Role, TokenScope
 from confmgr.points.models import BroadcastPoint
-from confmgr.points.services import conference_and_point
+from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
 from confmgr.roster.models import Category, Participant
 
@@ -97,8 +97,8 @@ def agenda_of(conference: Conference) -> PublishedAgenda:
 
 
 def point_in_reach(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
-    readable_conference(slug)
-    conference, point = conference_and_point(slug, code)
+    conference = readable_conference(slug)
+    point = point_by_code(conference.id, code)
     if not can_view_point(caller(), point):
         raise ApiProblem(403, _("Bạn không phụ trách điểm cầu %(code)s.", code=code))
     return conference, point
