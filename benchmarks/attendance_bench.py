@@ -26,6 +26,8 @@ LOAD_PASSWORD = "bench-coordinator-2026"
 BENCH_ORGANISER = "organiser@example.org"
 #: Check-in load steps for the highest steady rate, requests per second.
 RATE_STEPS = (500, 750, 1000, 1250, 1500, 2000)
+#: How the load benchmarks run gunicorn unless BENCH_GUNICORN_ARGS says otherwise.
+GUNICORN_ARGS = "--workers 3"
 
 
 def _conference(slug: str):
@@ -189,19 +191,22 @@ def prepare_load(ctx) -> list[dict]:
 
 
 @contextmanager
-def serving(ctx):
-    """The app served by gunicorn (BENCH_GUNICORN_WORKERS sync workers, 3 by default) on
-    the runner's database; yields its base URL."""
+def serving(ctx, application: str = "confmgr:create_app()"):
+    """The app served by gunicorn on the runner's database; yields its base URL.
+
+    ``BENCH_GUNICORN_ARGS`` sets the workers (default: three sync workers, as
+    docs/deploy.md recommends; ``--threads 4`` gives threaded ones, which measured slower).
+    """
     port = _free_port()
     # The load comes from one address and signs in hundreds of clients: no login limits.
     env = {**os.environ, "CONFMGR_RATELIMIT_ENABLED": "false",
            "CONFMGR_DATABASE_URL": ctx.database_url,
            "CONFMGR_SECRET_KEY": "bench", "CONFMGR_INSTANCE_PATH": ctx.workdir,
-           "PYTHONPATH": str(HERE.parent)}
-    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
+           "PYTHONPATH": os.pathsep.join((str(HERE.parent), str(HERE)))}
+    workers = os.environ.get("BENCH_GUNICORN_ARGS", GUNICORN_ARGS).split()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--workers", workers,
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "confmgr:create_app()"],
+        [str(Path(sys.executable).with_name("gunicorn")), *workers,
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", application],
         env=env, cwd=str(HERE.parent))
     try:
         deadline = time.time() + 30
@@ -230,6 +235,28 @@ def run_load(ctx, rates: tuple[int, ...], clients: int = LOAD_CLIENTS,
     plan.write_text(json.dumps(prepare_load(ctx)))
     with serving(ctx) as base:
         return [_node("load.mjs", base, plan, rate, seconds, clients) for rate in rates]
+
+
+def floor_load(ctx, rates: tuple[int, ...], clients: int = LOAD_CLIENTS,
+               seconds: float = 10.0) -> list[dict]:
+    """The same load against ``floor_app``: what gunicorn and bare Flask sustain here."""
+    plan = Path(ctx.workdir) / "floor-plan.json"
+    plan.write_text(json.dumps([{"email": "", "password": "", "sheet": "/sheet",
+                                 "mark": "/mark", "people": [1]}] * clients))
+    with serving(ctx, "floor_app:app") as base:
+        return [_node("load.mjs", base, plan, rate, seconds, clients) for rate in rates]
+
+
+def highest_steady_rate(results: list[dict]) -> float:
+    """The highest rate achieved on schedule, without errors, with p95 under 100 ms."""
+    best = 0.0
+    for figures in results:
+        print(f"# at {figures['rate']:.0f}/s: {figures}")
+        steady = figures["achieved"] >= 0.95 * figures["rate"] and not figures["errors"]
+        if not (steady and figures["p95"] < 100):
+            break
+        best = figures["rate"]
+    return best
 
 
 def feed_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0) -> dict[str, dict]:

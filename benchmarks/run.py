@@ -528,14 +528,18 @@ def attendance_checkin_p95(ctx: Context) -> Result:
 @benchmark("attendance.checkin_max_rps", needs=("generated",))
 def attendance_checkin_max_rps(ctx: Context) -> Result:
     """The highest steady rate whose p95 stays under 100 ms, without errors."""
-    best = 0.0
-    for figures in attendance_bench.run_load(ctx, attendance_bench.RATE_STEPS):
-        print(f"# checkin at {figures['rate']:.0f}/s: {figures}")
-        steady = figures["achieved"] >= 0.95 * figures["rate"] and not figures["errors"]
-        if not (steady and figures["p95"] < 100):
-            break
-        best = figures["rate"]
+    best = attendance_bench.highest_steady_rate(
+        attendance_bench.run_load(ctx, attendance_bench.RATE_STEPS))
     return Result("attendance.checkin_max_rps", best, "rps")
+
+
+@benchmark("http.floor_rps")
+def http_floor_rps(ctx: Context) -> Result:
+    """The same measure for a bare Flask app on the same gunicorn (floor_app.py): the most
+    any check-in view could sustain on this machine."""
+    best = attendance_bench.highest_steady_rate(
+        attendance_bench.floor_load(ctx, (*attendance_bench.RATE_STEPS, 2500, 3000)))
+    return Result("http.floor_rps", best, "rps")
 
 
 @benchmark("http.checkin_200_clients", needs=("generated",))

@@ -34,6 +34,20 @@ def point_in_reach(slug: str, code: str):
     return conference, point
 
 
+def point_and_session_in_reach(slug: str, code: str, session_id: int):
+    """The conference, one of its points the current user may work on and one of its
+    sessions, found in one query: every tap on a point's sheet starts here."""
+    from confmgr.accounts.permissions import can_view_point
+    from confmgr.points.services import conference_point_and_session
+
+    conference, point, session = conference_point_and_session(slug, code, session_id)
+    if not can_view_point(current_user, point):
+        abort(403)
+    if session is None:
+        abort(404)
+    return conference, point, session
+
+
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:
     """Run ``action`` and commit; when it breaks a rule, roll back and flash each problem.
 

@@ -132,6 +132,15 @@ def statements() -> SimpleNamespace:
     return _statements(db.session.get_bind().dialect.name)
 
 
+def run(statement, params: dict):
+    """Execute one of the prebuilt statements in the session's transaction.
+
+    Straight on its connection: the ORM's execute path costs twice what SQLite takes for
+    these statements. It skips autoflush, so ``record`` flushes once before them.
+    """
+    return db.session.connection().execute(statement, params)
+
+
 def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
                 deltas: dict[str, int], now: datetime) -> None:
     """Add ``deltas`` to the point's and the category's counters, creating them at zero."""
@@ -143,8 +152,8 @@ def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
         params[f"start_{name}"] = max(delta, 0)
         params[f"delta_{name}"] = delta
     found = statements()
-    db.session.execute(found.point_counts, params)
-    db.session.execute(found.category_counts, params)
+    run(found.point_counts, params)
+    run(found.category_counts, params)
 
 
 def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
@@ -157,9 +166,10 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     with ``keep_existing`` a delegate already recorded keeps whatever was recorded.
     """
     now = now or utcnow()
+    db.session.flush()  # what the caller added is visible to the statements below
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
-    person = db.session.execute(statements().person, {
+    person = run(statements().person, {
         "participant_id": participant_id, "conference_id": point.conference_id}).first()
     if person is None:
         problems.append(Problem("participant", _("Không tìm thấy đại biểu này.")))
@@ -183,25 +193,25 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
            status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
     found = statements()
     row_key = {"key_participant": participant_id, "key_session": session_id}
-    inserted = db.session.execute(found.insert, {
+    inserted = run(found.insert, {
         "v_conference_id": point.conference_id, "v_participant_id": participant_id,
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": ""}).first()
     old = None
     if inserted is None:
-        row = db.session.execute(found.current, row_key).one()
+        row = run(found.current, row_key).one()
         old, category_ref = AttendanceStatus(row.status), row.category_ref
         if old == status or keep_existing:
             return Outcome(participant_id, old, old)
-        db.session.execute(found.update, {
+        run(found.update, {
             **row_key, "v_status": status, "v_recorded_at": now, "v_method": method,
             "v_recorded_by_id": user_id})
     deltas = {status.value: 1}
     if old is not None:
         deltas[old.value] = -1
     bump_counts(session_id, point, category_ref, deltas, now)
-    db.session.execute(found.change, {
+    run(found.change, {
         "conference_id": point.conference_id, "session_id": session_id, "point_id": point.id,
         "participant_id": participant_id, "category_ref": category_ref, "old_status": old,
         "new_status": status, "method": method, "changed_by_id": user_id, "changed_at": now,

@@ -8,7 +8,7 @@ from functools import cache
 
 from sqlalchemy import and_, bindparam, func, select
 
-from confmgr.attendance.checkin import window
+from confmgr.attendance.checkin import run, window
 from confmgr.attendance.models import Attendance, SessionPointCount
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
@@ -135,7 +135,7 @@ def tap_answer(point: BroadcastPoint, session_id: int,
                participant_id: int) -> tuple[SheetRow | None, Counts | None]:
     """The delegate's line and the point's counts after a tap, in one query (every tap at
     every point asks for them)."""
-    found = db.session.execute(_tap_answer(), {
+    found = run(_tap_answer(), {
         "session_id": session_id, "point_id": point.id, "participant_id": participant_id,
     }).first()
     if found is None:  # not this point's delegate: the counts alone

@@ -28,7 +28,7 @@ from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
-from confmgr.web import commit_or_flash, point_in_reach
+from confmgr.web import commit_or_flash, point_and_session_in_reach, point_in_reach
 from confmgr.text import whole_number
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
@@ -44,13 +44,6 @@ def chosen_session(conference: Conference, sessions: list[AgendaSession]) -> Age
         abort(404)
     session = current_session(conference, sessions, utcnow())
     if session is None:
-        abort(404)
-    return session
-
-
-def session_of(conference: Conference, session_id: int) -> AgendaSession:
-    session = db.session.get(AgendaSession, session_id)
-    if session is None or session.conference_id != conference.id:
         abort(404)
     return session
 
@@ -99,8 +92,7 @@ def _back_to_sheet(slug: str, code: str, session_id: int, anchor: str = ""):
 @login_required
 def mark(slug: str, code: str, session_id: int):
     """One tap: ``mark`` is "<participant id>:<status>"."""
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     person, _sep, status = request.form.get("mark", "").partition(":")
     if whole_number(person) is None or status not in {s.value for s in AttendanceStatus}:
         abort(400)
@@ -128,8 +120,7 @@ def mark(slug: str, code: str, session_id: int):
 @bp.post("/points/<code>/attendance/<int:session_id>/all-present")
 @login_required
 def all_present(slug: str, code: str, session_id: int):
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     done, marked = commit_or_flash(
         lambda: checkin.mark_all_present(session, point, user_id=current_user.id))
     if done:
@@ -153,8 +144,7 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
 @bp.post("/points/<code>/attendance/<int:session_id>/headcount")
 @login_required
 def headcount(slug: str, code: str, session_id: int):
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     counts, problems = {}, []
     for ref, name, _reported in _headcounts(conference, point, session):
         value = request.form.get(f"count_{ref}", "").strip() or "0"
@@ -347,8 +337,7 @@ def printable(slug: str):
 @login_required
 def import_paper_list(slug: str, code: str, session_id: int):
     """Preview a paper list: every row matched and checked, nothing written yet."""
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     form = UploadForm()
     refused = paper_lists.upload_problems(point, session)
     checked, file_errors, token = [], [], None
@@ -376,8 +365,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
 @bp.post("/points/<code>/attendance/<int:session_id>/import/<token>")
 @login_required
 def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     done, counts = commit_or_flash(
         lambda: paper_lists.confirm(point, session, current_user.id, token))
     if not done:
@@ -393,8 +381,7 @@ def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
 @login_required
 def paper_list_template(slug: str, code: str, session_id: int):
     """The point's delegates with an empty status column, ready to fill in."""
-    conference, point = point_in_reach(slug, code)
-    session = session_of(conference, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
     return csv_response(f"diem-danh-{point.code}-phien-{session.id}.csv",
                         [column.heading for column in paper_lists.COLUMNS],
                         paper_lists.template_rows(point))

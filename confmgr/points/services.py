@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import coordinated_point_ids
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
 from confmgr.enums import RegistrationStatus
@@ -36,6 +36,24 @@ def conference_and_point(slug: str, code: str) -> tuple[Conference, BroadcastPoi
     if found is None:
         abort(404)
     return found[0], found[1]
+
+
+_WITH_CONFERENCE_AND_SESSION = (
+    select(Conference, BroadcastPoint, AgendaSession)
+    .join(BroadcastPoint, BroadcastPoint.conference_id == Conference.id)
+    .outerjoin(AgendaSession, and_(AgendaSession.conference_id == Conference.id,
+                                   AgendaSession.id == bindparam("session_id")))
+    .where(Conference.slug == bindparam("slug"), BroadcastPoint.code == bindparam("code"))
+)
+
+
+def conference_point_and_session(slug: str, code: str, session_id: int):
+    """As ``conference_and_point``, with one of the conference's sessions or None."""
+    found = db.session.execute(_WITH_CONFERENCE_AND_SESSION,
+                               {"slug": slug, "code": code, "session_id": session_id}).first()
+    if found is None:
+        abort(404)
+    return found[0], found[1], found[2]
 
 
 def point_by_code(conference_id: int, code: str) -> BroadcastPoint:
