@@ -2,7 +2,8 @@
 
 Under /api/ every error is a problem document (RFC 9457) instead, whichever code raised it.
 A database that is busy or whose connection dropped is a 503 with Retry-After, not a 500:
-asking again a moment later works.
+asking again a moment later works. So is a Redis holding the abuse limits that cannot be
+reached: sign-ins and the API then wait for it rather than run without limits.
 """
 from __future__ import annotations
 
@@ -66,6 +67,18 @@ def init_app(app: Flask) -> None:
         app.logger.warning("database unavailable, answered 503: %s", error.orig)
         db.session.rollback()
         return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
+
+    try:
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
+    except ImportError:  # no Redis client installed: limits count in memory
+        pass
+    else:
+        @app.errorhandler(RedisDown)
+        @app.errorhandler(RedisSlow)
+        def limits_unavailable(error: Exception):
+            app.logger.error("the rate-limit store is unreachable, answered 503: %s", error)
+            return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
     @app.errorhandler(ApiProblem)
     def api_problem(problem: ApiProblem):

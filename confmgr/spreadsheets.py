@@ -160,11 +160,19 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
             skip_empty_area=False)
     except Exception:  # calamine raises several kinds for a damaged file
         raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
-    for number, cells in enumerate(rows, start=1):
-        if formulas:
-            cells = ["=" if (number, index) in formulas else value
-                     for index, value in enumerate(cells)]
-        yield number, cells
+    if not formulas:
+        yield from enumerate(rows, start=1)
+        return
+    # A formula saved without its value (as scripts write them) reads as an empty cell, and
+    # calamine leaves out trailing rows and columns that read empty: they are added back so
+    # that such a row is named rather than silently skipped.
+    width = max(index for _row, index in formulas) + 1
+    last = max(max(row for row, _index in formulas), len(rows))
+    for number in range(1, last + 1):
+        cells = list(rows[number - 1]) if number <= len(rows) else []
+        cells += [None] * (width - len(cells))
+        yield number, ["=" if (number, index) in formulas else value
+                       for index, value in enumerate(cells)]
 
 
 def _column_index(letters: str) -> int:

@@ -17,7 +17,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.helpers import COORDINATOR, ORGANISER, bearer, logged_in, post_form
+from tests.helpers import COORDINATOR, ORGANISER, bearer, count_queries, logged_in, post_form
 
 API = "/api/v1"
 CONF = f"{API}/conferences/{SLUG}"
@@ -266,6 +266,37 @@ def test_a_restricted_conference_does_not_exist_for_outsiders(demo, client):
     assert_problem(client.get(CONF, headers=outsider), 404)
     assert client.get(f"{API}/conferences", headers=outsider).get_json() == {
         "items": [], "next": None}
+
+
+def test_the_conference_list_reads_every_agenda_version_in_one_query(demo, client, organiser):
+    from confmgr.conferences.editing import ConferenceFields, create_conference
+    from confmgr.conferences.publishing import publish
+
+    def listed() -> tuple[dict[str, int | None], int]:
+        with count_queries(demo) as statements:
+            items = client.get(f"{API}/conferences", headers=organiser).get_json()["items"]
+        return {c["slug"]: c["agenda_version"] for c in items}, list(statements)
+
+    listed()  # the process's first request asks once whether any user exists
+    alone, statements_for_one = listed()
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        demo_version = alone[SLUG]
+        for slug in ("hn-mot", "hn-hai"):
+            create_conference(ConferenceFields(
+                slug=slug, title=slug, organising_unit="Ban Tổ chức", description="",
+                timezone="Asia/Ho_Chi_Minh", first_day=date(2026, 12, 1),
+                last_day=date(2026, 12, 1)), user)
+        db.session.commit()
+        second = db.session.scalar(select(Conference).where(Conference.slug == "hn-hai"))
+        publish(second, user)
+        second.title = "Hội nghị hai, sửa tên"
+        publish(second, user)
+        db.session.commit()
+    found, statements_for_three = listed()
+    assert found == {SLUG: demo_version, "hn-mot": None, "hn-hai": 2}
+    assert demo_version is not None
+    assert len(statements_for_three) == len(statements_for_one)
 
 
 def test_lists_come_in_pages_followed_by_next(demo, client, organiser):

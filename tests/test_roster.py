@@ -249,6 +249,18 @@ def test_import_refuses_a_formula_and_names_the_cell(client, demo):
     assert count_at(demo, "06811") == (35, 35)
 
 
+def test_a_last_row_of_formulas_without_values_is_named_not_skipped(client, demo):
+    """openpyxl, like most scripts, saves formulas with no computed value: such a row reads
+    as empty cells, and it used to vanish from the import without a word."""
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([
+        HEAD, [1, "Đinh Thị Ánh", "", "", "", "0912000999", "", ""],
+        ["", "=B2", "", "", "", "", "", "=G2"]]))
+    assert ("Dòng 3, cột Họ và tên: Ô chứa công thức; hãy dán giá trị thay vì công thức." in
+            unescape(page.split('import-file-error')[1].split("</div>")[0]))
+    assert count_at(demo, "06811") == (35, 35)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
 def test_import_csv_with_or_without_bom(client, demo, encoding):
     buffer = io.StringIO()

@@ -232,6 +232,24 @@ def test_the_api_answers_too_many_requests_as_a_problem(client, demo):
     assert client.get("/api/v1/conferences", headers=bearer(COORDINATOR[0])).status_code == 200
 
 
+@pytest.mark.parametrize("app", [{"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}],
+                         indirect=True)
+def test_an_unreachable_limit_store_is_a_503_never_a_sign_in_without_limits(client, demo):
+    """Nothing listens on port 1: every sign-in and API request waits for the store."""
+    response = attempt(client, ORGANISER[0], ORGANISER[1])
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Máy chủ đang bận, vui lòng thử lại sau ít giây." in response.get_data(as_text=True)
+    assert client.get("/manage/").status_code == 302  # not signed in
+    with demo.app_context():
+        _token, secret = tokens.issue(db.session.scalar(
+            select(User).where(User.email == ORGANISER[0])), "kiểm thử", TokenScope.READ)
+        db.session.commit()
+    api = client.get("/api/v1/conferences", headers={"Authorization": f"Bearer {secret}"})
+    assert (api.status_code, api.content_type) == (503, "application/problem+json")
+    assert api.get_json()["detail"] == "Máy chủ đang bận, vui lòng thử lại sau ít giây."
+
+
 # ---------------------------------------------------------------- headers and cookies
 
 

@@ -23,7 +23,11 @@ from confmgr.attendance.batch import Sent, record_batch
 from confmgr.attendance.models import Attendance
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
-from confmgr.conferences.publishing import PublishedAgenda, published_agenda
+from confmgr.conferences.publishing import (
+    PublishedAgenda,
+    latest_version_numbers,
+    published_agenda,
+)
 from confmgr.db import db
 from confmgr.enums import Role, TokenScope
 from confmgr.points.models import BroadcastPoint
@@ -165,14 +169,13 @@ def me():
 # ---------------------------------------------------------------- conferences and agenda
 
 
-def conference_out(conference: Conference) -> schemas.ConferenceOut:
-    agenda = published_agenda(conference)
+def conference_out(conference: Conference, agenda_version: int | None) -> schemas.ConferenceOut:
     return schemas.ConferenceOut(
         id=conference.id, slug=conference.slug, title=conference.title,
         organising_unit=conference.organising_unit, timezone=conference.timezone,
         first_day=conference.first_day, last_day=conference.last_day,
         status=conference.status, visibility=conference.visibility,
-        agenda_version=agenda.number if agenda else None)
+        agenda_version=agenda_version)
 
 
 @api.operation("GET", "/conferences", summary="Các hội nghị của người dùng",
@@ -183,14 +186,16 @@ def conferences(query: schemas.PageQuery):
     statement = managed_conferences(caller()).order_by(None)
     found = paged(statement, query, Conference.id)
     page = page_of(found, query)
-    page.items = [conference_out(c) for c in page.items]
+    numbers = latest_version_numbers([c.id for c in page.items])
+    page.items = [conference_out(c, numbers.get(c.id)) for c in page.items]
     return page
 
 
 @api.operation("GET", "/conferences/<slug>", summary="Một hội nghị", tag="Hội nghị",
                response=schemas.ConferenceOut)
 def conference(slug: str):
-    return conference_out(readable_conference(slug))
+    conference = readable_conference(slug)
+    return conference_out(conference, latest_version_numbers([conference.id]).get(conference.id))
 
 
 @api.operation("GET", "/conferences/<slug>/sessions", summary="Các phiên đã công bố",

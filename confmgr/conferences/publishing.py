@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
@@ -377,6 +377,18 @@ def published_agenda(conference: Conference) -> PublishedAgenda | None:
         return None
     return cached_per_version("confmgr.published_agendas", tuple(latest),
                    lambda: read_version(db.session.get(AgendaVersion, latest.id)))
+
+
+def latest_version_numbers(conference_ids: list[int]) -> dict[int, int]:
+    """Each conference's latest published version number, in one query for a whole list;
+    conferences never published are missing."""
+    if not conference_ids:
+        return {}
+    return dict(db.session.execute(
+        select(AgendaVersion.conference_id, func.max(AgendaVersion.number))
+        .where(AgendaVersion.conference_id.in_(conference_ids))
+        .group_by(AgendaVersion.conference_id)
+    ).all())
 
 
 def versions(conference: Conference) -> list[AgendaVersion]:
