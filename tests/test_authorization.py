@@ -328,6 +328,8 @@ MATRIX: list[Row] = [
     organisers_only("POST", C + "/questions/{question}/publish", "302"),
     organisers_only("POST", C + "/questions/{question}/unpublish", "302"),
     row("POST", C + "/questions/{question}/merge", "login login 403 403 403 302 302 302"),
+    row("POST", C + "/questions/{other_question}/merge",
+        "login login 403 403 403 302 302 404"),
     row("POST", C + "/questions/{question}/split", "login login 403 403 403 302 302 302"),
     row("POST", C + "/questions/{other_question}/split", "login login 403 403 403 302 302 404"),
     row("POST", C + "/questions/bulk", "login login 403 403 403 302 302 302",

@@ -80,3 +80,20 @@ def test_migrations_keep_the_rows_of_the_tables_they_alter(ctx):
     assert row_counts() == before
     upgrade()
     assert row_counts() == before
+
+
+def test_existing_users_get_their_search_text(ctx):
+    """Users made before the column existed are found by the folded search at once."""
+    from sqlalchemy import text
+
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="ea04872b2d73")
+    upgrade()
+    with db.engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT search_text FROM users WHERE email = 'quangninh@example.org'")).scalar_one()
+    assert found == "quangninh@example.org dieu phoi diem cau quang ninh"

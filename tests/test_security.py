@@ -396,6 +396,12 @@ def test_the_account_list_searches_filters_and_pages(app, client, demo):
     assert user_rows(page) == [("06811@tap-huan-cap-xa-2025", "Đang hoạt động")]
     page = client.get("/admin/users?q=Quảng+Ninh").get_data(as_text=True)
     assert user_rows(page) == [("quangninh@example.org", "Đang hoạt động")]  # point 22
+    for typed in ("QUANG NINH", "ĐIỀU PHỐI ĐIỂM CẦU QUẢNG"):  # case and diacritics ignored
+        page = client.get("/admin/users", query_string={"q": typed}).get_data(as_text=True)
+        assert user_rows(page) == [("quangninh@example.org", "Đang hoạt động")]
+    page = client.get("/admin/users?q=%C4%90I%E1%BB%80U+PH%E1%BB%90I+%C4%90I%E1%BB%82M+C%E1%BA%A6U+U%C3%94NG"
+                      ).get_data(as_text=True)  # "ĐIỀU PHỐI ĐIỂM CẦU UÔNG"
+    assert user_rows(page) == [("06811@tap-huan-cap-xa-2025", "Đang hoạt động")]
     page = client.get("/admin/users?q=ORGANISER").get_data(as_text=True)
     assert user_rows(page) == [("organiser@example.org", "Đang hoạt động")]
     page = client.get("/admin/users?q=50%25").get_data(as_text=True)  # LIKE's % is plain text

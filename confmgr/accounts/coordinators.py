@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
-from confmgr.accounts.models import User, point_coordinators
+from confmgr.accounts.models import User, point_coordinators, user_search_text
 from confmgr.accounts.services import AccountError, find_user, normalise_email
 from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
@@ -79,9 +79,10 @@ def create_for_points(
             continue
         password = generate_password()
         created.append((point, login, password))
+        name = f"Điều phối {point.name}"
         rows.append({"email": login, "password_hash": hash_generated(password), "active": True,
-                     "display_name": f"Điều phối {point.name}", "role": Role.COORDINATOR,
-                     "created_at": now})
+                     "display_name": name, "role": Role.COORDINATOR, "created_at": now,
+                     "search_text": user_search_text(login, name)})
     if rows:
         db.session.execute(insert(User.__table__), rows)
         user_ids = dict(db.session.execute(

@@ -62,8 +62,7 @@ def find_users(query: UserQuery) -> Page[User]:
             BroadcastPoint, BroadcastPoint.id == point_coordinators.c.point_id
         ).where(BroadcastPoint.search_text.contains(fold(query.text), autoescape=True))
         statement = statement.where(or_(
-            User.email.contains(query.text.lower(), autoescape=True),
-            User.display_name.icontains(query.text, autoescape=True),
+            User.search_text.contains(fold(query.text), autoescape=True),
             User.id.in_(coordinates_a_match),
         ))
     if query.role:

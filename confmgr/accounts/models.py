@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +14,7 @@ from confmgr.conferences.models import Conference
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import Role, db_enum
 from confmgr.points.models import BroadcastPoint
+from confmgr.text import fold
 
 #: Which conferences an organiser manages.
 conference_organisers = Table(
@@ -48,6 +49,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Email and name folded (``user_search_text``): SQLite's lower() and LIKE know only
+    #: ASCII case, so "NGUYỄN" would not find "Nguyễn" without it, nor "nguyen" anywhere.
+    search_text: Mapped[str] = mapped_column(String(460), default="")
 
     conferences: Mapped[list[Conference]] = relationship(
         secondary=conference_organisers, order_by=Conference.first_day
@@ -85,3 +89,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def user_search_text(email: str, display_name: str) -> str:
+    return fold(f"{email} {display_name}")
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_text(mapper, connection, user: User) -> None:
+    # Bulk inserts through Core set it themselves with user_search_text().
+    user.search_text = user_search_text(user.email, user.display_name)

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
 
 from confmgr.accounts.models import User
 from confmgr.audit.labels import ACTION_LABELS, CHANGE_ACTIONS
@@ -22,7 +22,7 @@ from confmgr.audit.models import AuditEntry
 from confmgr.conferences.models import Conference
 from confmgr.db import UTCDateTime, db
 from confmgr.points.models import BroadcastPoint
-from confmgr.text import whole_number
+from confmgr.text import fold, whole_number
 
 PER_PAGE = 50
 
@@ -147,12 +147,9 @@ def resolve(scope: Scope, query: AuditQuery) -> Filters:
 
 def matching_users(text: str) -> list[int]:
     """Ids of the users whose email or display name contains ``text``, whatever its case
-    (one more than the most the filter takes, to tell a loose search)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    and diacritics (one more than the most the filter takes, to tell a loose search)."""
     return list(db.session.scalars(
-        select(User.id).where(or_(User.email.like(pattern, escape="\\"),
-                                  User.display_name.ilike(pattern, escape="\\")))
+        select(User.id).where(User.search_text.contains(fold(text), autoescape=True))
         .order_by(User.id).limit(MAX_MATCHING_USERS + 1)))
 
 

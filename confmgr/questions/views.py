@@ -290,6 +290,7 @@ def assign(slug: str, question_id: int):
 def merge(slug: str, question_id: int):
     """Merge the ticked similar questions into this one."""
     conference, reach = _triaging(slug)
+    _question(conference, reach, question_id)  # out of reach is no address, as everywhere
     ticked = _ticked()
     together = _standing(conference, reach, [question_id, *ticked])
     if together is None:
