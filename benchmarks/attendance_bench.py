@@ -25,7 +25,7 @@ LOAD_ACCOUNTS = 200
 LOAD_PASSWORD = "bench-coordinator-2026"
 BENCH_ORGANISER = "organiser@example.org"
 #: Check-in load steps for the highest steady rate, requests per second.
-RATE_STEPS = (500, 750, 1000, 1250, 1500, 2000)
+RATE_STEPS = (100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000)
 #: How the load benchmarks run gunicorn unless BENCH_GUNICORN_ARGS says otherwise.
 GUNICORN_ARGS = "--workers 3"
 
@@ -228,34 +228,33 @@ def _node(script: str, *args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_load(ctx, rates: tuple[int, ...], clients: int = LOAD_CLIENTS,
-             seconds: float = 10.0) -> list[dict]:
-    """Check-ins at each rate from ``clients`` signed-in phones, from another process."""
+@contextmanager
+def checkin_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0,
+                 application: str = "confmgr:create_app()"):
+    """Serve the app; yields ``measure(rate)``: check-ins at that rate for ``seconds`` from
+    ``clients`` signed-in phones, sent from another process. With ``floor_app:app`` the
+    same requests go to a bare Flask app instead."""
     plan = Path(ctx.workdir) / "load-plan.json"
-    plan.write_text(json.dumps(prepare_load(ctx)))
-    with serving(ctx) as base:
-        return [_node("load.mjs", base, plan, rate, seconds, clients) for rate in rates]
+    if application == "floor_app:app":
+        spec = {"email": "", "password": "", "sheet": "/sheet", "mark": "/mark", "people": [1]}
+        plan.write_text(json.dumps([spec] * clients))
+    else:
+        plan.write_text(json.dumps(prepare_load(ctx)))
+    with serving(ctx, application) as base:
+        yield lambda rate: _node("load.mjs", base, plan, rate, seconds, clients)
 
 
-def floor_load(ctx, rates: tuple[int, ...], clients: int = LOAD_CLIENTS,
-               seconds: float = 10.0) -> list[dict]:
-    """The same load against ``floor_app``: what gunicorn and bare Flask sustain here."""
-    plan = Path(ctx.workdir) / "floor-plan.json"
-    plan.write_text(json.dumps([{"email": "", "password": "", "sheet": "/sheet",
-                                 "mark": "/mark", "people": [1]}] * clients))
-    with serving(ctx, "floor_app:app") as base:
-        return [_node("load.mjs", base, plan, rate, seconds, clients) for rate in rates]
-
-
-def highest_steady_rate(results: list[dict]) -> float:
-    """The highest rate achieved on schedule, without errors, with p95 under 100 ms."""
+def highest_steady_rate(measure) -> float:
+    """The highest of RATE_STEPS achieved on schedule, without errors, with p95 under
+    100 ms; the steps stop at the first that is not."""
     best = 0.0
-    for figures in results:
-        print(f"# at {figures['rate']:.0f}/s: {figures}")
-        steady = figures["achieved"] >= 0.95 * figures["rate"] and not figures["errors"]
+    for rate in RATE_STEPS:
+        figures = measure(rate)
+        print(f"# at {rate}/s: {figures}")
+        steady = figures["achieved"] >= 0.95 * rate and not figures["errors"]
         if not (steady and figures["p95"] < 100):
             break
-        best = figures["rate"]
+        best = rate
     return best
 
 

@@ -520,7 +520,8 @@ def attendance_csv_peak_mb(ctx: Context) -> Result:
 @benchmark("attendance.checkin_p95", needs=("generated",))
 def attendance_checkin_p95(ctx: Context) -> Result:
     """Single check-ins over HTTP (gunicorn) at 500 per second from 50 clients."""
-    (figures,) = attendance_bench.run_load(ctx, (500,))
+    with attendance_bench.checkin_load(ctx) as measure:
+        figures = measure(500)
     print(f"# checkin at 500/s: {figures}")
     return Result("attendance.checkin_p95", figures["p95"], "ms")
 
@@ -528,8 +529,8 @@ def attendance_checkin_p95(ctx: Context) -> Result:
 @benchmark("attendance.checkin_max_rps", needs=("generated",))
 def attendance_checkin_max_rps(ctx: Context) -> Result:
     """The highest steady rate whose p95 stays under 100 ms, without errors."""
-    best = attendance_bench.highest_steady_rate(
-        attendance_bench.run_load(ctx, attendance_bench.RATE_STEPS))
+    with attendance_bench.checkin_load(ctx) as measure:
+        best = attendance_bench.highest_steady_rate(measure)
     return Result("attendance.checkin_max_rps", best, "rps")
 
 
@@ -537,15 +538,16 @@ def attendance_checkin_max_rps(ctx: Context) -> Result:
 def http_floor_rps(ctx: Context) -> Result:
     """The same measure for a bare Flask app on the same gunicorn (floor_app.py): the most
     any check-in view could sustain on this machine."""
-    best = attendance_bench.highest_steady_rate(
-        attendance_bench.floor_load(ctx, (*attendance_bench.RATE_STEPS, 2500, 3000)))
+    with attendance_bench.checkin_load(ctx, application="floor_app:app") as measure:
+        best = attendance_bench.highest_steady_rate(measure)
     return Result("http.floor_rps", best, "rps")
 
 
 @benchmark("http.checkin_200_clients", needs=("generated",))
 def http_checkin_200_clients(ctx: Context) -> Result:
     """Check-ins at 500 per second from 200 clients rather than 50: the p95 (ms)."""
-    (figures,) = attendance_bench.run_load(ctx, (500,), clients=200)
+    with attendance_bench.checkin_load(ctx, clients=200) as measure:
+        figures = measure(500)
     print(f"# checkin from 200 clients at 500/s: {figures}")
     return Result("http.checkin_200_clients", figures["p95"], "ms")
 

@@ -22,7 +22,7 @@ class DatabaseId(IntegerConverter):
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; ``overrides`` win over every other configuration."""
-    from confmgr import cli, errors, i18n, security
+    from confmgr import assets, cli, errors, i18n, security
     from confmgr.accounts import views as accounts_views
     from confmgr.api import token_views
     from confmgr.api import views as api_views
@@ -77,6 +77,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     # The API is called with a Bearer token, never a session cookie, so CSRF cannot reach it.
     csrf.exempt(api_views.bp)
     security.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -129,3 +129,29 @@ def test_printable_programme_stays_vietnamese_for_english_readers(client, demo):
     page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
     assert "<h2>THỨ BẢY, 14/06/2025</h2>" in page
     assert '<link rel="icon" href="data:,">' in page  # no request for a missing favicon
+
+
+def test_static_files_have_addresses_naming_their_content_and_are_kept_a_year(client, demo):
+    import hashlib
+    from pathlib import Path
+
+    from tests.helpers import ORGANISER, logged_in
+
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/").get_data(as_text=True)  # with htmx
+    addresses = re.findall(r'"(/static/[^"?]+)\?v=([0-9a-f]{12})"', page)
+    assert {path for path, _ in addresses} >= {"/static/vendor/bootstrap/bootstrap.min.css",
+                                              "/static/css/app.css",
+                                              "/static/vendor/htmx/htmx.min.js"}
+    static = Path(demo.static_folder)
+    for path, version in addresses:
+        content = (static / path.removeprefix("/static/")).read_bytes()
+        assert version == hashlib.blake2s(content, digest_size=6).hexdigest()
+        response = client.get(f"{path}?v={version}")
+        assert response.status_code == 200 and response.data == content
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Without its version, or with another one, a file is asked about again every time.
+    path, version = addresses[0]
+    assert client.get(path).headers["Cache-Control"] == "no-cache"
+    assert client.get(f"{path}?v=000000000000").headers["Cache-Control"] == "no-cache"
+    assert client.get("/static/../confmgr/__init__.py?v=1").status_code == 404
