@@ -19,7 +19,15 @@ from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions import listing, services
 from confmgr.questions.models import Question
-from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    count_queries,
+    field_errors,
+    flashes,
+    logged_in,
+    post_form,
+)
 
 PRESENTER_ACCOUNT = (PRESENTER.email, PRESENTER.password)
 HANOI_COORDINATOR = ("hanoi@example.org", None)
@@ -339,6 +347,20 @@ def test_a_presenter_triages_only_their_topics_and_what_is_assigned(client, demo
                                                 "ids": [outside]}).status_code == 403
     assert client.get(f"{TRIAGE}/counts").status_code == 403
     assert client.get(f"/manage/c/{SLUG}/").status_code == 403
+
+
+@pytest.mark.parametrize(("account", "asked_once"), [
+    (ORGANISER, "SELECT conference_organisers.conference_id"),  # manages_conference
+    (PRESENTER_ACCOUNT, "WHERE presenters.user_id"),  # presenter_ids
+])
+def test_a_triage_page_asks_who_may_triage_once(client, demo, account, asked_once):
+    """The triage scope is worked out once per request and passed along."""
+    logged_in(client, account)
+    client.get(TRIAGE)  # the process's first request asks once whether any user exists
+    for url in (TRIAGE, f"{TRIAGE}/{question_id(demo, 'Thời hạn chuyển')}"):
+        with count_queries(demo) as statements:
+            assert client.get(url).status_code == 200
+        assert sum(asked_once in statement for statement in statements) == 1, url
 
 
 def test_strangers_and_other_roles_are_kept_out(client, demo):

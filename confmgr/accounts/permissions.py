@@ -1,6 +1,7 @@
 """Who may see and change what. Every view asks here; nothing decides on its own."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, false, or_, select, true
@@ -138,32 +139,41 @@ def presenter_ids(user: User, conference_id: int) -> list[int]:
         Presenter.user_id == user.id, Presenter.conference_id == conference_id)))
 
 
-def presented_topic_ids(user: User, conference_id: int) -> list[int]:
-    """The topics of every session a presenter's account presents in the conference."""
-    ids = presenter_ids(user, conference_id)
-    if not ids:
-        return []
+def _topics_presented_by(presenter_ids: list[int]) -> list[int]:
+    """The topics of every session these presenters present."""
     return list(db.session.scalars(
         select(AgendaSession.topic_id).distinct()
         .join(session_presenters, session_presenters.c.session_id == AgendaSession.id)
-        .where(session_presenters.c.presenter_id.in_(ids),
+        .where(session_presenters.c.presenter_id.in_(presenter_ids),
                AgendaSession.topic_id.is_not(None))))
 
 
-def can_triage_questions(user: User, conference: Conference) -> bool:
-    """Organisers triage every question; presenters those of their topics."""
-    return manages_conference(user, conference) or bool(presenter_ids(user, conference.id))
+@dataclass(frozen=True)
+class TriageScope:
+    """What a user may do with a conference's questions. A request works it out once and
+    passes it along, rather than asking the database again at each step."""
+
+    #: Organisers: every question, and they alone reword, assign and publish.
+    manages: bool
+    #: A filter on ``Question`` rows: the questions this user may triage.
+    reach: ColumnElement[bool]
 
 
-def questions_in_reach(user: User, conference: Conference) -> ColumnElement[bool]:
-    """A filter on ``Question`` rows: the organisers' every question of the conference; a
-    presenter's those on their topics or assigned to them; nobody else's any."""
+def triage_scope(user: User, conference: Conference) -> TriageScope | None:
+    """Organisers triage every question of the conference; a presenter those on their
+    topics or assigned to them; anyone else none (None)."""
     from confmgr.questions.models import Question
 
     if manages_conference(user, conference):
-        return true()
+        return TriageScope(manages=True, reach=true())
     ids = presenter_ids(user, conference.id)
     if not ids:
-        return false()
-    return or_(Question.topic_id.in_(presented_topic_ids(user, conference.id)),
-               Question.assignee_id.in_(ids))
+        return None
+    return TriageScope(manages=False, reach=or_(
+        Question.topic_id.in_(_topics_presented_by(ids)), Question.assignee_id.in_(ids)))
+
+
+def questions_in_reach(user: User, conference: Conference) -> ColumnElement[bool]:
+    """The ``reach`` of the user's triage scope; nothing for those who have none."""
+    scope = triage_scope(user, conference)
+    return scope.reach if scope is not None else false()

@@ -8,11 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from confmgr.accounts.permissions import (
-    can_triage_questions,
-    manages_conference,
-    questions_in_reach,
-)
+from confmgr.accounts.permissions import TriageScope, manages_conference, triage_scope
 from confmgr.conferences import publishing
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
@@ -76,12 +72,13 @@ def point_questions(slug: str, code: str):
 # ---------------------------------------------------------------- triage
 
 
-def _triaging(slug: str) -> tuple[Conference, object]:
-    """The conference and the filter of the questions the current user may triage."""
+def _triaging(slug: str) -> tuple[Conference, TriageScope]:
+    """The conference and what the current user may do with its questions."""
     conference = conferences.conference_by_slug(slug)
-    if not can_triage_questions(current_user, conference):
+    scope = triage_scope(current_user, conference)
+    if scope is None:
         abort(403)
-    return conference, questions_in_reach(current_user, conference)
+    return conference, scope
 
 
 def _reaches(reach, standing_id: int) -> bool:
@@ -121,24 +118,23 @@ def _ticked() -> list[int]:
     return ids
 
 
-def _organiser(conference: Conference) -> None:
-    if not manages_conference(current_user, conference):
+def _organiser(scope: TriageScope) -> None:
+    if not scope.manages:
         abort(403)
 
 
 @bp.get("/manage/c/<slug>/questions")
 @login_required
 def triage(slug: str):
-    conference, reach = _triaging(slug)
+    conference, scope = _triaging(slug)
     query = listing.TriageQuery.from_args(request.args)
-    page = listing.triage(conference, reach, query)
+    page = listing.triage(conference, scope.reach, query)
     assign = AssignForm()
     assign.presenter.choices = _presenter_choices(conference)
     return render_template(
         "questions/triage.html", conference=conference, page=page, query=query,
-        queue=listing.queue(conference, reach), topics=listing.conference_topics(conference),
-        provinces=provinces(), assign=assign,
-        manages=manages_conference(current_user, conference))
+        queue=listing.queue(conference, scope.reach), topics=listing.conference_topics(conference),
+        provinces=provinces(), assign=assign, manages=scope.manages)
 
 
 #: Bulk actions on ticked questions; assigning and publishing are the organisers'.
@@ -149,19 +145,19 @@ BULK_ACTIONS = ("merge", "assign", "publish")
 @login_required
 def bulk(slug: str):
     """Merge, assign or publish the ticked questions, all of them or none."""
-    conference, reach = _triaging(slug)
+    conference, scope = _triaging(slug)
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS:
         abort(400)
     if action != "merge":
-        _organiser(conference)
+        _organiser(scope)
     back = redirect(request.form.get("back", "") if request.form.get("back", "").startswith(
         f"/manage/c/{slug}/questions") else url_for("questions.triage", slug=slug))
     ids = _ticked()
     if not ids:
         flash(_("Hãy chọn ít nhất một câu hỏi."), "warning")
         return back
-    chosen = _standing(conference, reach, ids)
+    chosen = _standing(conference, scope.reach, ids)
     if chosen is None:
         db.session.rollback()
         flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
@@ -191,16 +187,15 @@ def bulk(slug: str):
 @bp.get("/manage/c/<slug>/questions/<int:question_id>")
 @login_required
 def detail(slug: str, question_id: int):
-    conference, reach = _triaging(slug)
-    question = _question(conference, reach, question_id)
+    conference, scope = _triaging(slug)
+    question = _question(conference, scope.reach, question_id)
     if question.merged_into_id is not None:
         return redirect(url_for("questions.detail", slug=slug, question_id=question.merged_into_id,
                                 _anchor=f"q{question.id}"))
-    return _detail_page(conference, reach, question)
+    return _detail_page(conference, scope, question)
 
 
-def _detail_page(conference, reach, question, answer=None, edit=None):
-    manages = manages_conference(current_user, conference)
+def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None):
     answer = answer or AnswerForm(formdata=None, answer=question.answer)
     edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
     edit.topic.choices = _topic_choices(conference)
@@ -208,22 +203,23 @@ def _detail_page(conference, reach, question, answer=None, edit=None):
     assign.presenter.choices = _presenter_choices(conference)
     return render_template(
         "questions/detail.html", conference=conference, question=question,
-        group=listing.group(question), similar=listing.similar(question, reach),
-        answer=answer, edit=edit, assign=assign, manages=manages)
+        group=listing.group(question), similar=listing.similar(question, scope.reach),
+        answer=answer, edit=edit, assign=assign, manages=scope.manages)
 
 
 def _change(slug: str, question_id: int, change, done_message: str, organiser_only=True):
-    conference, reach = _triaging(slug)
+    conference, scope = _triaging(slug)
     if organiser_only:
-        _organiser(conference)
-    question = _question(conference, reach, question_id, lock=True)
-    done, _result = commit_or_flash(lambda: change(conference, reach, question))
+        _organiser(scope)
+    question = _question(conference, scope.reach, question_id, lock=True)
+    done, _result = commit_or_flash(lambda: change(conference, scope.reach, question))
     if done:
         flash(done_message, "success")
     return redirect(url_for("questions.detail", slug=slug, question_id=question.standing.id))
 
 
-def _form_change(conference, reach, question, form, change, done_message: str, **forms):
+def _form_change(conference, scope: TriageScope, question, form, change, done_message: str,
+                 **forms):
     """Apply a form's change to a question: on success commit and go back to the question;
     when a rule is broken, the question's page again with the problems on their fields."""
     if form.validate_on_submit():
@@ -237,21 +233,21 @@ def _form_change(conference, reach, question, form, change, done_message: str, *
             flash(done_message, "success")
             return redirect(url_for("questions.detail", slug=conference.slug,
                                     question_id=question.id))
-    return _detail_page(conference, reach, question, **forms)
+    return _detail_page(conference, scope, question, **forms)
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/answer")
 @login_required
 def answer(slug: str, question_id: int):
-    conference, reach = _triaging(slug)
-    question = _question(conference, reach, question_id, lock=True)
+    conference, scope = _triaging(slug)
+    question = _question(conference, scope.reach, question_id, lock=True)
     form = AnswerForm()
-    publishes = manages_conference(current_user, conference)
+    publishes = scope.manages
     message = (_("Đã lưu câu trả lời.") if publishes or question.status
                != QuestionStatus.PUBLISHED else _("Đã lưu câu trả lời; câu hỏi được rút khỏi "
                                                   "trang hỏi đáp chờ Ban Tổ chức công bố lại."))
     return _form_change(
-        conference, reach, question, form,
+        conference, scope, question, form,
         lambda f: services.answer(question, f.answer.data or "", user_id=current_user.id,
                                   publishes=publishes),
         message, answer=form)
@@ -260,13 +256,13 @@ def answer(slug: str, question_id: int):
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/edit")
 @login_required
 def edit(slug: str, question_id: int):
-    conference, reach = _triaging(slug)
-    _organiser(conference)
-    question = _question(conference, reach, question_id, lock=True)
+    conference, scope = _triaging(slug)
+    _organiser(scope)
+    question = _question(conference, scope.reach, question_id, lock=True)
     form = EditForm()
     form.topic.choices = _topic_choices(conference)
     return _form_change(
-        conference, reach, question, form,
+        conference, scope, question, form,
         lambda f: services.edit(question, f.body.data or "", f.topic.data),
         _("Đã lưu câu hỏi."), edit=form)
 
@@ -289,10 +285,10 @@ def assign(slug: str, question_id: int):
 @login_required
 def merge(slug: str, question_id: int):
     """Merge the ticked similar questions into this one."""
-    conference, reach = _triaging(slug)
-    _question(conference, reach, question_id)  # out of reach is no address, as everywhere
+    conference, scope = _triaging(slug)
+    _question(conference, scope.reach, question_id)  # out of reach is no address, as everywhere
     ticked = _ticked()
-    together = _standing(conference, reach, [question_id, *ticked])
+    together = _standing(conference, scope.reach, [question_id, *ticked])
     if together is None:
         db.session.rollback()
         flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
@@ -310,8 +306,8 @@ def merge(slug: str, question_id: int):
 @login_required
 def split(slug: str, question_id: int):
     """Undo a merge: the duplicate stands alone again."""
-    conference, reach = _triaging(slug)
-    question = _question(conference, reach, question_id, lock=True)
+    conference, scope = _triaging(slug)
+    question = _question(conference, scope.reach, question_id, lock=True)
     target = question.merged_into
     done, _result = commit_or_flash(lambda: services.split(question))
     if done:
@@ -338,7 +334,8 @@ def unpublish(slug: str, question_id: int):
 @login_required
 def counts(slug: str):
     conference = conferences.conference_by_slug(slug)
-    _organiser(conference)
+    if not manages_conference(current_user, conference):
+        abort(403)
     return render_template("questions/counts.html", conference=conference,
                            counts=listing.counts(conference))
 
