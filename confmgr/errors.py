@@ -69,13 +69,12 @@ def init_app(app: Flask) -> None:
         return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
     try:
-        from redis.exceptions import ConnectionError as RedisDown
-        from redis.exceptions import TimeoutError as RedisSlow
+        from redis.exceptions import RedisError
     except ImportError:  # no Redis client installed: limits count in memory
         pass
     else:
-        @app.errorhandler(RedisDown)
-        @app.errorhandler(RedisSlow)
+        # Down, too slow, or refusing writes (out of memory): the limits cannot be counted.
+        @app.errorhandler(RedisError)
         def limits_unavailable(error: Exception):
             app.logger.error("the rate-limit store is unreachable, answered 503: %s", error)
             return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))

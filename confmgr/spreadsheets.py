@@ -160,19 +160,22 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
             skip_empty_area=False)
     except Exception:  # calamine raises several kinds for a damaged file
         raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
-    if not formulas:
-        yield from enumerate(rows, start=1)
-        return
+    width = max((len(cells) for cells in rows), default=0)
+    marked: dict[int, set[int]] = {}
+    for row, index in formulas:
+        if index < width:  # beyond every heading a formula fills no column
+            marked.setdefault(row, set()).add(index)
+    for number, cells in enumerate(rows, start=1):
+        if number in marked:
+            cells = ["=" if index in marked[number] else value
+                     for index, value in enumerate([*cells, *[None] * (width - len(cells))])]
+        yield number, cells
     # A formula saved without its value (as scripts write them) reads as an empty cell, and
-    # calamine leaves out trailing rows and columns that read empty: they are added back so
-    # that such a row is named rather than silently skipped.
-    width = max(index for _row, index in formulas) + 1
-    last = max(max(row for row, _index in formulas), len(rows))
-    for number in range(1, last + 1):
-        cells = list(rows[number - 1]) if number <= len(rows) else []
-        cells += [None] * (width - len(cells))
-        yield number, ["=" if (number, index) in formulas else value
-                       for index, value in enumerate(cells)]
+    # calamine leaves out trailing rows that read empty: those holding such formulas come
+    # back, so they are named rather than skipped. Only those rows, at the sheet's width:
+    # a formula addressed to row 1,048,576 costs one row, not a million.
+    for number in sorted(n for n in marked if n > len(rows)):
+        yield number, ["=" if index in marked[number] else None for index in range(width)]
 
 
 def _column_index(letters: str) -> int:

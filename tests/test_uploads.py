@@ -123,6 +123,29 @@ def test_a_nul_in_a_form_or_an_address_is_refused(client, demo):
             Participant.full_name.like("Nguyễn%Văn A"))) is None
 
 
+def test_a_formula_addressed_far_away_costs_one_row_not_a_million():
+    """Formulas saved without values read as empty, so the rows calamine leaves out are
+    added back to be named; a cell at the sheet's last row and column must not make that
+    a million rows of sixteen thousand cells."""
+    from confmgr.spreadsheets import _xlsx_grid
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Họ và tên", "Chức vụ"])
+    sheet.append(["Nguyễn Văn An", "Bí thư"])
+    sheet["A1048576"] = "=1+1"
+    sheet["XFD2"] = "=1+1"  # beyond every heading: fills no column
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    grid = list(_xlsx_grid(buffer.getvalue(), importing.MAX_ROWS))
+    assert [(number, cells) for number, cells in grid] == [
+        (1, ["Họ và tên", "Chức vụ"]), (2, ["Nguyễn Văn An", "Bí thư"]), (1048576, ["=", None])]
+    with pytest.raises(TableError) as refused:
+        read(buffer.getvalue())
+    assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
+        (1048576, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+
+
 def test_an_honest_workbook_still_reads():
     rows = read(xlsx([["Họ và tên", "Chức vụ"], ["Nguyễn Văn An", "Bí thư"]]))
     assert [(row.number, row.values["full_name"], row.values["position"]) for row in rows] == [

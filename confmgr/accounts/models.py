@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, event
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,7 +51,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Email and name folded (``user_search_text``): SQLite's lower() and LIKE know only
     #: ASCII case, so "NGUYỄN" would not find "Nguyễn" without it, nor "nguyen" anywhere.
-    search_text: Mapped[str] = mapped_column(String(460), default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     conferences: Mapped[list[Conference]] = relationship(
         secondary=conference_organisers, order_by=Conference.first_day

@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_text', sa.String(length=460), nullable=False,
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False,
                                       server_default=''))
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('email', sa.String),
                      sa.column('display_name', sa.String), sa.column('search_text', sa.String))
