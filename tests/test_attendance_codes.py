@@ -78,3 +78,68 @@ def test_codes_outside_check_in_or_unknown(client, demo):
     assert flashes(response.get_data(as_text=True))[0].startswith("Đã hết giờ điểm danh phiên")
     assert client.get("/q/unknown-code0").status_code == 404
     assert client.get("/q/bad").status_code == 404
+
+
+def test_a_scan_goes_to_the_session_running_now_not_the_first_open_window(client, demo):
+    """Back-to-back sessions have overlapping check-in windows (an hour before to two hours
+    after): the one running now takes the scan; a cancelled one never does."""
+    from datetime import timedelta
+
+    from confmgr.conferences.models import AgendaSession
+    from confmgr.db import utcnow
+    from confmgr.enums import SessionStatus
+
+    now = utcnow()
+    with demo.app_context():
+        first, second, third = db.session.scalars(
+            select(AgendaSession).order_by(AgendaSession.starts_at).limit(3)).all()
+        first.starts_at, first.ends_at = now - timedelta(minutes=70), now - timedelta(minutes=10)
+        second.starts_at, second.ends_at = now - timedelta(minutes=10), now + timedelta(minutes=50)
+        third.starts_at, third.ends_at = now + timedelta(minutes=50), now + timedelta(minutes=90)
+        db.session.commit()
+        running, next_title = second.id, third.title
+    person = people_at(demo, "06811")[0][0]
+    with demo.app_context():  # the demo recorded everyone at its sessions: start afresh
+        db.session.execute(Attendance.__table__.delete().where(
+            Attendance.participant_id == person))
+        db.session.commit()
+    logged_in(demo.test_client(), COORDINATOR).get(BADGES)
+    code = code_of(demo, person)
+    post_form(client, f"/q/{code}", {})
+    with demo.app_context():
+        assert db.session.scalars(select(Attendance.session_id).where(
+            Attendance.participant_id == person)).all() == [running]
+        # Between sessions, the nearest open one that is not cancelled.
+        db.session.get(AgendaSession, running).status = SessionStatus.CANCELLED
+        db.session.commit()
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert next_title in page and "Tôi có mặt" in page
+
+
+def test_a_delegates_own_scan_keeps_what_the_coordinator_recorded(client, demo):
+    session_id = open_session(demo)
+    person, name = people_at(demo, "06811")[2]
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    assert post_form(coordinator, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
+                     {"mark": f"{person}:excused"}).status_code == 302
+    code = code_of(demo, person)
+    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"{name} đã được điểm danh ở phiên «{session_title(demo, session_id)}»; hãy báo điều "
+        "phối viên nếu cần sửa."]
+    with demo.app_context():
+        assert db.session.scalar(select(Attendance.status).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id)) == "excused"
+    # The coordinator's own scan still sets present.
+    post_form(coordinator, f"/q/{code}", {})
+    with demo.app_context():
+        assert db.session.scalar(select(Attendance.status).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id)) == "present"
+
+
+def session_title(app, session_id: int) -> str:
+    from confmgr.conferences.models import AgendaSession
+
+    with app.app_context():
+        return db.session.get(AgendaSession, session_id).title

@@ -68,10 +68,16 @@ def confirm_scan(code: str):
             flash(problem.message, "danger")
         return redirect(url_for("checkin_codes.scan", code=code))
     method = CheckInMethod.QR if staff else CheckInMethod.SELF
-    done, _outcome = commit_or_flash(lambda: checkin.record(
+    # A delegate scanning their own code cannot undo what the coordinator recorded (late,
+    # excused, absent); the coordinator's phone sets present whatever was there.
+    done, outcome = commit_or_flash(lambda: checkin.record(
         session, point, person.id, AttendanceStatus.PRESENT,
-        user_id=current_user.id if current_user.is_authenticated else None, method=method))
-    if done:
+        user_id=current_user.id if current_user.is_authenticated else None, method=method,
+        keep_existing=not staff))
+    if done and outcome.new != AttendanceStatus.PRESENT:
+        flash(_("%(name)s đã được điểm danh ở phiên «%(title)s»; hãy báo điều phối viên "
+                "nếu cần sửa.", name=person.full_name, title=session.title), "warning")
+    elif done:
         flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=person.full_name,
                 title=session.title), "success")
     return redirect(url_for("checkin_codes.scan", code=code))
