@@ -183,6 +183,41 @@ def test_all_present_marks_only_those_not_yet_recorded(during):
     assert counts(session.id, uong_bi.id) == {"present": len(ids) - 1, "excused": 1}
 
 
+def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(during):
+    """A headcount point that registered nobody is measured against its expected number,
+    even where other points registered names: the national rate sums each point's base."""
+    from confmgr.attendance import reports
+    from confmgr.enums import PointLevel
+
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+
+    def totals(province: str = "") -> reports.Tally:
+        return dict(reports.session_totals(conference, province))[session]
+
+    before = totals()
+    assert before.registered > 0 and before.rate_base == before.registered
+    commune = point("00070")
+    village = BroadcastPoint(conference_id=conference.id, code="00070-TON-1", name="Thôn Một",
+                             level=PointLevel.OTHER, parent_id=commune.id,
+                             province_code=commune.province_code, headcount_only=True,
+                             expected_delegates=100)
+    db.session.add(village)
+    db.session.commit()
+    checkin.report_headcount(session, village, {NO_CATEGORY: 40}, user_id=None, now=now)
+    db.session.commit()
+    after = totals()
+    assert (after.registered, after.expected, after.headcount, after.rate_base) == (
+        before.registered, before.expected + 100, before.headcount + 40, before.rate_base + 100)
+    assert after.rate == (before.attended + 40) / (before.registered + 100)
+    [province] = [row.tally for row in reports.by_province(conference, session.id)
+                  if row.code == commune.province_code]
+    alone = totals(commune.province_code)
+    assert (province.rate_base, province.attended) == (alone.rate_base, alone.attended)
+    assert province.rate == alone.rate == alone.attended / alone.rate_base
+    assert alone.rate <= 1
+
+
 def test_headcount_points_report_numbers_per_category(during):
     session, now = during
     commune = point("00070")

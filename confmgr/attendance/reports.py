@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
@@ -45,6 +45,10 @@ class Tally:
     excused: int = 0
     absent: int = 0
     headcount: int = 0
+    #: What the rate is taken over, point by point: its registered delegates, or its
+    #: expected number where it registered none (most headcount points). A country mixes
+    #: both kinds of point, so the sum cannot be told from the totals above.
+    base: int | None = None
 
     @property
     def attended(self) -> int:
@@ -56,14 +60,31 @@ class Tally:
         return max(self.registered - recorded, 0)
 
     @property
+    def rate_base(self) -> int:
+        return self.base if self.base is not None else (self.registered or self.expected)
+
+    @property
     def rate(self) -> float | None:
         """Attended over registered (over expected where nobody was registered by name)."""
-        base = self.registered or self.expected
+        base = self.rate_base
         return self.attended / base if base else None
 
     def add_counts(self, row) -> None:
         for name in (*STATUSES, "headcount"):
             setattr(self, name, getattr(self, name) + (getattr(row, name) or 0))
+
+    def add(self, other: Tally) -> None:
+        """Add another set of points' figures, their rate bases included."""
+        self.base = self.rate_base + other.rate_base
+        self.registered += other.registered
+        self.expected += other.expected
+        self.add_counts(other)
+
+
+def _point_base():
+    """Each point's rate base, as ``Tally.base`` describes it."""
+    return case((BroadcastPoint.registered_count > 0, BroadcastPoint.registered_count),
+                else_=BroadcastPoint.expected_delegates)
 
 
 _SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(name)
@@ -79,19 +100,20 @@ def attended_sessions(conference: Conference) -> list[AgendaSession]:
         .order_by(AgendaSession.starts_at, AgendaSession.id)))
 
 
-def _registered(conference: Conference, province: str = "") -> tuple[int, int]:
+def _registered(conference: Conference, province: str = "") -> tuple[int, int, int]:
     query = select(func.coalesce(func.sum(BroadcastPoint.registered_count), 0),
-                   func.coalesce(func.sum(BroadcastPoint.expected_delegates), 0)).where(
+                   func.coalesce(func.sum(BroadcastPoint.expected_delegates), 0),
+                   func.coalesce(func.sum(_point_base()), 0)).where(
         BroadcastPoint.conference_id == conference.id)
     if province:
         query = query.where(BroadcastPoint.province_code == province)
-    registered, expected = db.session.execute(query).one()
-    return int(registered), int(expected)
+    registered, expected, base = db.session.execute(query).one()
+    return int(registered), int(expected), int(base)
 
 
 def session_totals(conference: Conference, province: str = "") -> list[tuple[AgendaSession, Tally]]:
     """Each session's totals for the country, or for one province."""
-    registered, expected = _registered(conference, province)
+    registered, expected, base = _registered(conference, province)
     query = select(SessionPointCount.session_id, *_SUMS).where(
         SessionPointCount.conference_id == conference.id).group_by(SessionPointCount.session_id)
     if province:
@@ -99,7 +121,7 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
     sums = {row.session_id: row for row in db.session.execute(query)}
     result = []
     for session in attended_sessions(conference):
-        tally = Tally(registered=registered, expected=expected)
+        tally = Tally(registered=registered, expected=expected, base=base)
         if session.id in sums:
             tally.add_counts(sums[session.id])
         result.append((session, tally))
@@ -115,9 +137,9 @@ class ProvinceRow:
 
 def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
     """One session's totals per province, in the official order of provinces."""
-    registered = {code: (int(r), int(e)) for code, r, e in db.session.execute(
+    registered = {code: (int(r), int(e), int(b)) for code, r, e, b in db.session.execute(
         select(BroadcastPoint.province_code, func.sum(BroadcastPoint.registered_count),
-               func.sum(BroadcastPoint.expected_delegates))
+               func.sum(BroadcastPoint.expected_delegates), func.sum(_point_base()))
         .where(BroadcastPoint.conference_id == conference.id)
         .group_by(BroadcastPoint.province_code))}
     sums = {row.province_code: row for row in db.session.execute(
@@ -128,8 +150,8 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
     names = {code: p.name for code, p in provinces().items()}
     rows = []
     for code in sorted(set(registered) | set(sums), key=lambda c: (c not in names, c or "")):
-        reg, exp = registered.get(code, (0, 0))
-        tally = Tally(registered=reg, expected=exp)
+        reg, exp, base = registered.get(code, (0, 0, 0))
+        tally = Tally(registered=reg, expected=exp, base=base)
         if code in sums:
             tally.add_counts(sums[code])
         rows.append(ProvinceRow(code or "", names.get(code, code or "—"), tally))

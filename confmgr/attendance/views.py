@@ -231,11 +231,9 @@ def my_points(conference: Conference):
                                  point_ids=coordinated_point_ids(current_user, conference.id)))
     if not rows:
         abort(403)
-    total = reports.Tally()
+    total = reports.Tally(base=0)
     for row in rows:
-        total.registered += row.tally.registered
-        total.expected += row.tally.expected
-        total.add_counts(row.tally)
+        total.add(row.tally)
     return render_template("attendance/my_points.html", conference=conference,
                            sessions=sessions, session=session, points=rows, total=total)
 
