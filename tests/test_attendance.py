@@ -218,6 +218,30 @@ def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(du
     assert alone.rate <= 1
 
 
+def test_a_correction_after_a_move_takes_the_row_and_its_count_to_the_new_point(during):
+    """Present at Uông Bí, then moved to another point, then corrected there: the row and
+    both points' counters follow, rather than the new point counting a row it lacks."""
+    from confmgr.roster import services as roster
+
+    session, now = during
+    uong_bi, other = point("06811"), point("06688")
+    person = people("06811")[0]
+    checkin.record(session, uong_bi, person, P, user_id=None, method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    roster.move(db.session.get(Participant, person), other)
+    db.session.commit()
+    outcome = checkin.record(session, other, person, A, user_id=None,
+                             method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    assert (outcome.old, outcome.new) == (P, A)
+    assert db.session.scalar(select(Attendance.point_id).where(
+        Attendance.participant_id == person, Attendance.session_id == session.id)) == other.id
+    for place in (uong_bi, other):
+        assert counts(session.id, place.id) == truth(session.id, place.id)
+    assert counts(session.id, other.id) == {"absent": 1}
+    assert counts(session.id, uong_bi.id).get("present", 0) == 0
+
+
 def test_headcount_points_report_numbers_per_category(during):
     session, now = during
     commune = point("00070")

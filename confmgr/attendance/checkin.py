@@ -92,7 +92,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     a = Attendance.__table__
     keys = ("conference_id", "participant_id", "session_id", "point_id", "category_ref",
             "status", "recorded_at", "method", "recorded_by_id", "note")
-    current = select(a.c.status, a.c.category_ref).where(
+    current = select(a.c.status, a.c.category_ref, a.c.point_id).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
     if dialect == "postgresql":
@@ -120,7 +120,8 @@ def _statements(dialect: str) -> SimpleNamespace:
             a.c.participant_id == bindparam("key_participant"),
             a.c.session_id == bindparam("key_session"),
         ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
-                 method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id")),
+                 method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id"),
+                 point_id=bindparam("v_point_id")),
         point_counts=counters(SessionPointCount.__table__, ("session_id", "point_id"), True),
         category_counts=counters(SessionPointCategoryCount.__table__,
                                  ("session_id", "point_id", "category_ref"), False),
@@ -199,6 +200,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": ""}).first()
     old = None
+    recorded_point = point
     if inserted is None:
         row = run(found.current, row_key).one()
         old, category_ref = AttendanceStatus(row.status), row.category_ref
@@ -206,10 +208,16 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             return Outcome(participant_id, old, old)
         run(found.update, {
             **row_key, "v_status": status, "v_recorded_at": now, "v_method": method,
-            "v_recorded_by_id": user_id})
+            "v_recorded_by_id": user_id, "v_point_id": point.id})
+        if row.point_id != point.id:
+            # Recorded at the point the delegate has since been moved from: the row moves
+            # to their point now, and so does its count.
+            recorded_point = db.session.get(BroadcastPoint, row.point_id)
     deltas = {status.value: 1}
-    if old is not None:
+    if old is not None and recorded_point is point:
         deltas[old.value] = -1
+    elif old is not None:
+        bump_counts(session_id, recorded_point, category_ref, {old.value: -1}, now)
     bump_counts(session_id, point, category_ref, deltas, now)
     run(found.change, {
         "conference_id": point.conference_id, "session_id": session_id, "point_id": point.id,
