@@ -242,6 +242,35 @@ def test_a_correction_after_a_move_takes_the_row_and_its_count_to_the_new_point(
     assert counts(session.id, uong_bi.id).get("present", 0) == 0
 
 
+def test_a_withdrawn_delegate_leaves_the_counters_and_the_rates(during):
+    """Registered counts drop on withdrawal; attendance must drop with them, or a point
+    shows more present than registered."""
+    from confmgr.roster import services as roster
+
+    session, now = during
+    uong_bi = point("06811")
+    first, second = people("06811")[:2]
+    checkin.record(session, uong_bi, first, P, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    checkin.record(session, uong_bi, second, L, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    db.session.commit()
+    roster.withdraw(db.session.get(Participant, first))
+    db.session.commit()
+    assert counts(session.id, uong_bi.id) == truth(session.id, uong_bi.id) == {"late": 1}
+    assert db.session.execute(select(AttendanceChange.old_status, AttendanceChange.new_status)
+                              .where(AttendanceChange.participant_id == first,
+                                     AttendanceChange.session_id == session.id)
+                              .order_by(AttendanceChange.id)).all() == [(None, P), (P, None)]
+    # Every session they attended, not only this one.
+    assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.participant_id == first)) == 0
+    category_total = db.session.scalar(select(func.sum(SessionPointCategoryCount.present)).where(
+        SessionPointCategoryCount.session_id == session.id,
+        SessionPointCategoryCount.point_id == uong_bi.id))
+    assert category_total == 0
+
+
 def test_headcount_points_report_numbers_per_category(during):
     session, now = during
     commune = point("00070")

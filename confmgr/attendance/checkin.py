@@ -227,6 +227,29 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     return Outcome(participant_id, old, status)
 
 
+def forget_attendance(participant_id: int, *, user_id: int | None,
+                      now: datetime | None = None) -> int:
+    """A delegate withdrew: their attendance leaves the counters and the rows, so that no
+    rate counts someone who is no longer registered. The change log keeps what was
+    recorded. The caller commits; returns how many rows went."""
+    now = now or utcnow()
+    a = Attendance.__table__
+    rows = db.session.execute(select(a.c.session_id, a.c.point_id, a.c.category_ref,
+                                     a.c.status, a.c.conference_id)
+                              .where(a.c.participant_id == participant_id)).all()
+    for row in rows:
+        point = db.session.get(BroadcastPoint, row.point_id)
+        bump_counts(row.session_id, point, row.category_ref, {row.status: -1}, now)
+        run(statements().change, {
+            "conference_id": row.conference_id, "session_id": row.session_id,
+            "point_id": row.point_id, "participant_id": participant_id,
+            "category_ref": row.category_ref, "old_status": row.status, "new_status": None,
+            "method": CheckInMethod.MANUAL, "changed_by_id": user_id, "changed_at": now,
+            "old_headcount": None, "new_headcount": None})
+    db.session.execute(a.delete().where(a.c.participant_id == participant_id))
+    return len(rows)
+
+
 def point_conference(point: BroadcastPoint) -> Conference:
     return db.session.get(Conference, point.conference_id)
 

@@ -20,7 +20,7 @@ def record(
 ) -> AuditEntry:
     """Add an audit entry to the current transaction; the caller commits both."""
     if user_id is None:
-        user_id = _current_user_id()
+        user_id = acting_user_id()
     if target is not None and getattr(target, "id", 0) is None:
         db.session.flush()  # a new object gets its id, so the entry can name it
     entry = AuditEntry(
@@ -36,7 +36,7 @@ def record(
     return entry
 
 
-def _current_user_id() -> int | None:
+def acting_user_id() -> int | None:
     try:
         return current_user.id if current_user.is_authenticated else None
     except (AttributeError, RuntimeError):  # outside a request, e.g. a CLI command

@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 
-from confmgr.audit.services import record
+from confmgr.attendance.checkin import forget_attendance
+from confmgr.audit.services import acting_user_id, record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
@@ -192,6 +193,7 @@ def withdraw(person: Participant) -> None:
         return
     person.status = RegistrationStatus.WITHDRAWN
     count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
+    forget_attendance(person.id, user_id=acting_user_id())
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
 
