@@ -34,3 +34,26 @@ def whole_number(text: str) -> int | None:
     digits overflows a database integer: both would end in a server error.
     """
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+#: Control characters XML 1.0 and iCalendar TEXT cannot carry; tab and line breaks stay.
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_text(text: str) -> str:
+    """Multi-line text as XML and calendars take it: every line break a "\\n", no other
+    control character.
+
+    Stored text may hold what an old import or an API client let through; one stray
+    character would make a whole schedule unreadable.
+    """
+    return _TEXT_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+#: Spaces and control characters: none belongs in a link, and a line break in one would
+#: end the calendar property that carries it.
+_NOT_IN_LINKS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def has_space_or_control(text: str) -> bool:
+    return _NOT_IN_LINKS.search(text) is not None

@@ -170,6 +170,23 @@ def test_every_error_is_a_problem_document_in_the_callers_language(demo, client,
     assert_problem(raw, 400)
 
 
+def test_a_deeply_nested_body_is_a_problem_not_a_server_error(demo, client, organiser):
+    too_deep = "[" * 100_000 + "]" * 100_000
+    response = client.post(f"{CONF}/checkins", headers=organiser, data=too_deep,
+                           content_type="application/json")
+    assert_problem(response, 400, detail="Thân yêu cầu lồng nhau quá sâu.", errors=[])
+    # Deep enough to exhaust a recursive walk, shallow enough for the JSON parser.
+    deep = "[" * 600 + "]" * 600
+    response = client.post(f"{CONF}/checkins", headers=organiser, data=deep,
+                           content_type="application/json")
+    assert_problem(response, 422, errors=[{"detail": "Phải là một đối tượng JSON.",
+                                           "pointer": ""}])
+    response = client.post(f"{CONF}/checkins", headers=organiser,
+                           json={"checkins": [[[["\u0000"]]]] + [[]] * 3})
+    assert_problem(response, 422, errors=[
+        {"detail": "Có ký tự NUL (mã 0), không lưu được.", "pointer": "/checkins/0/0/0/0"}])
+
+
 # ---------------------------------------------------------------- the agenda
 
 
@@ -266,6 +283,37 @@ def test_a_restricted_conference_does_not_exist_for_outsiders(demo, client):
     assert_problem(client.get(CONF, headers=outsider), 404)
     assert client.get(f"{API}/conferences", headers=outsider).get_json() == {
         "items": [], "next": None}
+
+
+def test_an_unpublished_conference_does_not_exist_for_outsiders(demo, client, organiser):
+    from confmgr.conferences.editing import ConferenceFields, create_conference
+    from confmgr.conferences.publishing import publish
+
+    with demo.app_context():
+        db.session.add(User(email="khac@example.org", password_hash="x", display_name="Khác",
+                            role="organiser"))
+        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        create_conference(ConferenceFields(
+            slug="hn-nhap", title="Hội nghị chưa công bố", organising_unit="Ban Tổ chức",
+            description="", timezone="Asia/Ho_Chi_Minh", first_day=date(2026, 12, 1),
+            last_day=date(2026, 12, 1)), user)
+        db.session.commit()
+    outsider = bearer(demo, "khac@example.org")
+    draft = f"{API}/conferences/hn-nhap"
+    assert_problem(client.get(draft, headers=outsider), 404,
+                   detail="Không có hội nghị «hn-nhap».")
+    assert_problem(client.get(f"{draft}/sessions", headers=outsider), 404,
+                   detail="Không có hội nghị «hn-nhap».")
+    own = client.get(draft, headers=organiser)
+    assert (own.status_code, own.get_json()["agenda_version"]) == (200, None)
+    with demo.app_context():
+        publish(db.session.scalar(select(Conference).where(Conference.slug == "hn-nhap")),
+                db.session.scalar(select(User).where(User.email == ORGANISER[0])))
+        db.session.commit()
+    published = client.get(draft, headers=outsider)
+    assert published.status_code == 200
+    assert (published.get_json()["slug"], published.get_json()["agenda_version"]) == (
+        "hn-nhap", 1)
 
 
 def test_the_conference_list_reads_every_agenda_version_in_one_query(demo, client, organiser):

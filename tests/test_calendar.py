@@ -335,3 +335,38 @@ def test_created_and_last_modified_follow_the_publications(client, demo):
     assert events[3]["CREATED"].dt == first_published.replace(microsecond=0)
     assert events[3]["LAST-MODIFIED"].dt == second.replace(microsecond=0)
     assert events[4]["LAST-MODIFIED"].dt == first_published.replace(microsecond=0)
+
+
+def test_a_weak_etag_from_a_compressing_proxy_still_gets_304(client, demo):
+    etag = client.get(FEED).headers["ETag"]
+    again = client.get(FEED, headers={"If-None-Match": f"W/{etag}"})
+    assert (again.status_code, again.data) == (304, b"")
+    assert again.headers["ETag"] == etag
+    assert client.get(FEED, headers={"If-None-Match": 'W/"v1-0-other"'}).status_code == 200
+
+
+def test_the_writer_keeps_a_raw_value_with_line_breaks_on_its_line():
+    from confmgr.calendar.ics import Writer
+
+    out = Writer()
+    out.line("CONFERENCE", "https://x.vn/j\r\nBEGIN:VALARM\x00\x1b\x7f", value="URI",
+             label="Link\r\nX\x1b")
+    out.text("DESCRIPTION", "a\rb\x0b\x0c\x1b\tc\r\nd")
+    assert out.getvalue() == (
+        "CONFERENCE;VALUE=URI;LABEL=Link  X:https://x.vn/jBEGIN:VALARM\r\n"
+        "DESCRIPTION:a\\nb\tc\\nd\r\n")
+
+
+def test_control_characters_in_a_description_never_reach_the_feed(client, demo):
+    # The session has no presenter or topic: its description is all the event says first.
+    uid = change_session(demo, 4, description="\x0b\x0ca\rb\x1b")
+    session_id = sessions_in_order(demo)[4].id
+    body = client.get(FEED).data
+    lines = body.split(b"\r\n")
+    assert lines[-1] == b""
+    assert not any(byte < 0x20 and byte != 0x09 or byte == 0x7F
+                   for line in lines for byte in line)
+    event = next(e for e in Calendar.from_ical(body).events if str(e["UID"]) == f"{uid}@confmgr")
+    assert str(event["DESCRIPTION"]) == f"a\nb\n\nhttp://localhost/c/{SLUG}/#s{session_id}"
+    parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
+    assert parsed["description"] == f"a\nb\n\nhttp://localhost/c/{SLUG}/#s{session_id}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -302,3 +303,78 @@ def test_every_feed_reads_the_same_in_both_parsers(client, demo):
     day_one = sum(1 for s in sessions if s.starts_at.astimezone(HCM).date().day == 14)
     assert counts == {"conference": 16, "day": day_one, "session": 1, "point": 16,
                       "delegate": 16, "chosen": 1}
+
+
+# ---------------------------------------------------------------- caching and injection
+
+
+def test_a_stored_stream_link_with_a_line_break_stays_on_its_own_line(client, demo):
+    # Stored before links were checked, or written straight into the database.
+    set_stream(demo, "06811", "https://hop.example.vn/j/06811\r\nBEGIN:VALARM")
+    logged_in(client, COORDINATOR)
+    token = feed_token_on(client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True))
+    body = demo.test_client().get(f"/feeds/{token}.ics?alarm=15").data
+    lines = body.replace(b"\r\n ", b"").decode("utf-8").split("\r\n")
+    # The reminders asked for, one an event, and no other.
+    assert lines.count("BEGIN:VALARM") == lines.count("TRIGGER:-PT15M") == 16
+    assert lines.count("CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Đường truyền:"
+                       "https://hop.example.vn/j/06811BEGIN:VALARM") == 16
+
+    plain = demo.test_client().get(f"/feeds/{token}.ics").data
+    lines = plain.replace(b"\r\n ", b"").decode("utf-8").split("\r\n")
+    assert "BEGIN:VALARM" not in lines
+    calendar = Calendar.from_ical(plain)
+    assert all(not event.subcomponents for event in calendar.events)
+    pause = sessions_in_order(demo)[4]  # no presenter, no topic, no description
+    event = next(e for e in calendar.events if str(e["UID"]) == f"{pause.uid}@confmgr")
+    assert str(event["CONFERENCE"]) == "https://hop.example.vn/j/06811BEGIN:VALARM"
+    assert str(event["DESCRIPTION"]) == (
+        "Điểm cầu: Điểm cầu Uông Bí, Trụ sở Đảng ủy – HĐND – UBND phường Uông Bí, "
+        "tỉnh Quảng Ninh\n\n"
+        "Đường truyền: https://hop.example.vn/j/06811\nBEGIN:VALARM\n\n"
+        f"http://localhost/c/{SLUG}/#s{pause.id}")
+    assert [line for line in lines if line.endswith(f"#s{pause.id}")] == [
+        "DESCRIPTION:Điểm cầu: Điểm cầu Uông Bí\\, Trụ sở Đảng ủy – HĐND – UBND phường "
+        "Uông Bí\\, tỉnh Quảng Ninh\\n\\nĐường truyền: https://hop.example.vn/j/06811\\n"
+        f"BEGIN:VALARM\\n\\nhttp://localhost/c/{SLUG}/#s{pause.id}",
+        f"URL;VALUE=URI:http://localhost/c/{SLUG}/#s{pause.id}"]
+
+
+@pytest.mark.parametrize("address", [
+    "/agenda.ics", "/days/2025-06-14.ics", "/sessions/{uid}.ics", "/schedule.xml",
+    "/schedule.json",
+])
+def test_restricted_conference_answers_are_kept_from_shared_caches(client, demo, address):
+    url = f"/c/{SLUG}" + address.format(uid=sessions_in_order(demo)[1].uid)
+    public = client.get(url)
+    assert (public.status_code, public.headers["Cache-Control"]) == (200, "public, max-age=900")
+    restrict(demo)
+    logged_in(client, ORGANISER)
+    restricted = client.get(url)
+    assert restricted.status_code == 200
+    assert restricted.headers["Cache-Control"] == "private, max-age=900"
+    again = client.get(url, headers={"If-None-Match": restricted.headers["ETag"]})
+    assert (again.status_code, again.headers["Cache-Control"]) == (304, "private, max-age=900")
+
+
+def test_a_private_feed_changed_between_publications_is_not_judged_by_its_date(client, demo):
+    sessions = sessions_in_order(demo)
+    logged_in(client, COORDINATOR)
+    post_form(client, f"/c/{SLUG}/my/{sessions[3].uid}", {})
+    token = feed_token_on(client.get(f"/c/{SLUG}/my").get_data(as_text=True))
+    first = demo.test_client().get(f"/feeds/{token}.ics")
+    assert first.headers["Cache-Control"] == "private, max-age=900"
+    modified = first.headers["Last-Modified"]
+
+    post_form(client, f"/c/{SLUG}/my/{sessions[9].uid}", {})  # no new publication
+    # A client that keeps only the date: the feed changed although the version did not.
+    again = demo.test_client().get(f"/feeds/{token}.ics",
+                                   headers={"If-Modified-Since": modified})
+    assert again.status_code == 200
+    assert again.headers["Last-Modified"] == modified
+    assert [e["uid"] for e in parse_with_ical_js(again.data)["events"]] == [
+        f"{sessions[3].uid}@confmgr", f"{sessions[9].uid}@confmgr"]
+    # The ETag still spares a client that holds this very feed.
+    held = demo.test_client().get(f"/feeds/{token}.ics",
+                                  headers={"If-None-Match": again.headers["ETag"]})
+    assert held.status_code == 304

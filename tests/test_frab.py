@@ -377,6 +377,17 @@ def test_cancelled_session_stays_marked_as_cancelled(client, demo):
     assert not any("Đã hủy" in title for title in others)
 
 
+def test_control_characters_never_reach_the_schedule(client, demo):
+    # XML 1.0 cannot carry them: one would make the whole document unreadable.
+    session_id = change_session(demo, 4, description="\x0b\x0ca\rb\x1b",
+                                title="Giải lao\x1b\x7f")
+    root = schedule_xml(client)  # validated against the c3voc XSD
+    event = xml_event(root, session_id)
+    assert (event.findtext("title"), event.findtext("description")) == ("Giải lao", "a\nb")
+    event = json_event(schedule_json(client), session_id)
+    assert (event["title"], event["description"]) == ("Giải lao", "a\nb")
+
+
 def test_session_without_a_room_goes_to_the_main_hall(client, demo):
     welcome = change_session(demo, 0, room_id=None)
     root = schedule_xml(client)

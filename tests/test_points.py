@@ -172,6 +172,19 @@ def test_coordinator_lists_and_edits_only_their_subtree(client, demo):
         assert client.get(url).status_code == 403, url
 
 
+def test_a_stream_link_with_a_line_break_is_refused_on_the_edit_page(client, demo):
+    logged_in(client, COORDINATOR)
+    before = point(demo, "06811").stream_url
+    response = post_form(client, f"{POINTS}/06811/edit", {
+        "name": "Điểm cầu Uông Bí", "level": "commune",
+        "stream_url": "https://meet.example.vn/uongbi\r\nBEGIN:VALARM",
+    })
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "stream_url") == [
+        "Đường truyền không được chứa dấu cách, dấu xuống dòng hay ký tự điều khiển."]
+    assert point(demo, "06811").stream_url == before
+
+
 def test_create_one_coordinator_and_log_in(client, demo):
     import re
 
@@ -354,6 +367,20 @@ def test_import_refuses_a_loop_of_parents(client, demo):
                                            "", ""]]))
     assert import_errors(page) == [("2", "Mã điểm cầu cấp trên",
                                     "Các điểm cầu cấp trên tạo thành vòng: TW → 06811 → 22 → TW.")]
+    assert count_points(demo) == 11
+
+
+def test_import_refuses_a_stream_link_with_a_line_break(client, demo):
+    logged_in(client, ORGANISER)
+    page = upload(client, csv_file([
+        [*HEAD, "Đường truyền"],
+        ["X1", "Điểm X1", "Khác", "22", "", "", "", "https://meet.example.vn/x1"],
+        ["X2", "Điểm X2", "Khác", "22", "", "", "",
+         "https://meet.example.vn/x2\r\nBEGIN:VALARM"],
+    ]))
+    assert import_errors(page) == [
+        ("3", "Đường truyền",
+         "Đường truyền không được chứa dấu cách, dấu xuống dòng hay ký tự điều khiển.")]
     assert count_points(demo) == 11
 
 

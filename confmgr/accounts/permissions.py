@@ -115,10 +115,14 @@ def coordinates_in(user: User, conference: Conference) -> bool:
 
 
 def can_read_conference(user: User, conference: Conference) -> bool:
-    """Public conferences are for everyone; restricted ones for their organisers and
-    the coordinators of their points."""
+    """Public conferences are for everyone; restricted ones for those who take part."""
     if conference.visibility == Visibility.PUBLIC:
         return True
+    return takes_part_in(user, conference)
+
+
+def takes_part_in(user: User, conference: Conference) -> bool:
+    """Its organisers (and admins), the coordinators of its points and its presenters."""
     if not user.is_authenticated:
         return False
     if user.role == Role.COORDINATOR:

@@ -34,7 +34,8 @@ COMMON_ERRORS = {
     404: "Không có (hoặc không được xem) tài nguyên này.",
     429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After.",
 }
-BODY_ERRORS = {400: "Thân yêu cầu không phải JSON.", 422: "Dữ liệu không hợp lệ; xem errors."}
+BODY_ERRORS = {400: "Thân yêu cầu không phải JSON hoặc lồng nhau quá sâu.",
+               422: "Dữ liệu không hợp lệ; xem errors."}
 QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
 
 
@@ -103,7 +104,11 @@ class Api:
 
 
 def json_body() -> Any:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        # The parser recurses once per level of nesting; no operation takes more than a few.
+        raise ApiProblem(400, _("Thân yêu cầu lồng nhau quá sâu.")) from None
     if data is None:
         raise ApiProblem(400, _("Thân yêu cầu phải là JSON (Content-Type: application/json)."))
     return data
@@ -115,17 +120,36 @@ def refuse_parameters(names: list[str]) -> None:
         for name in names])
 
 
-def _nul_bytes(data: Any, pointer: str = "") -> list[str]:
-    """Pointers to every string holding a NUL, which no database column can store."""
-    if isinstance(data, str):
-        return [pointer] if "\x00" in data else []
-    if isinstance(data, dict):
-        return [found for key, value in data.items()
-                for found in _nul_bytes(value, f"{pointer}/{key}")]
-    if isinstance(data, list):
-        return [found for index, value in enumerate(data)
-                for found in _nul_bytes(value, f"{pointer}/{index}")]
-    return []
+def _nul_bytes(data: Any) -> list[str]:
+    """Pointers to every string holding a NUL, which no database column can store.
+
+    A walk with a stack of its own, not recursion: a body nested a few hundred levels deep
+    would exhaust Python's stack. Each entry keeps its parent's path rather than a pointer
+    of its own, so a deep body costs no more than a wide one.
+    """
+    found = []
+    # (value, path) with path a chain (parent path, key) that ends in None.
+    waiting: list[tuple[Any, tuple | None]] = [(data, None)]
+    while waiting:
+        value, path = waiting.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(_pointer_of(path))
+        elif isinstance(value, dict):
+            # Reversed, so that members come off the stack in the body's order.
+            waiting.extend((item, (path, key)) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            waiting.extend((item, (path, index))
+                           for index, item in reversed(list(enumerate(value))))
+    return found
+
+
+def _pointer_of(path: tuple | None) -> str:
+    parts = []
+    while path is not None:
+        path, key = path
+        parts.append(f"/{key}")
+    return "".join(reversed(parts))
 
 
 def parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:

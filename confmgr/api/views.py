@@ -14,6 +14,7 @@ from confmgr.accounts.permissions import (
     coordinates_in,
     managed_conferences,
     manages_conference,
+    takes_part_in,
 )
 from confmgr.api import schemas, tokens
 from confmgr.api.problems import ApiProblem
@@ -79,9 +80,17 @@ def paged(statement: Select, query: schemas.PageQuery, id_column) -> list:
 
 
 def readable_conference(slug: str) -> Conference:
-    """The conference, if the caller may read it; otherwise it does not exist for them."""
+    """The conference, if the caller may read it; otherwise it does not exist for them.
+
+    Until its agenda is first published only those who take part in it know of it, as on
+    the public site, whose pages answer 404 until then.
+    """
+    user = caller()
     conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
-    if conference is None or not can_read_conference(caller(), conference):
+    if conference is None or not can_read_conference(user, conference) or (
+        conference.id not in latest_version_numbers([conference.id])
+        and not takes_part_in(user, conference)
+    ):
         raise ApiProblem(404, _("Không có hội nghị «%(slug)s».", slug=slug))
     return conference
 

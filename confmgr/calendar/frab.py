@@ -26,7 +26,7 @@ from confmgr.calendar.feeds import session_summary
 from confmgr.conferences.labels import SESSION_KIND_LABELS, SESSION_STATUS_LABELS
 from confmgr.conferences.publishing import PublishedAgenda, PublishedSession, cached_per_version
 from confmgr.enums import SessionKind, SessionStatus
-from confmgr.text import fold
+from confmgr.text import fold, plain_text
 
 JSON_SCHEMA = "https://c3voc.de/schedule/schema.json"
 #: Fixed for good: apps keep favourites by event guid, so every guid derives from it.
@@ -195,29 +195,33 @@ def vietnamese_labels() -> Labels:
 
 
 def event_of(session: PublishedSession, site: Site, labels: Labels) -> Event:
+    # Every typed text goes through plain_text: one control character in it would make
+    # the whole XML document unreadable.
     title = session_summary(session)
     if session.status == SessionStatus.CANCELLED:
         # Kept, and marked as the agenda page marks it, so apps show the cancellation.
         title = f"[{labels.cancelled}] {title}"
     topic = session.topic
     links = () if topic is None else tuple(
-        Link(m.url or site.material_url(m.id), m.title) for m in topic.materials
+        Link(plain_text(m.url or site.material_url(m.id)), plain_text(m.title))
+        for m in topic.materials
     )
     return Event(
         id=session.id,
         guid=event_guid(site, session.id),
         slug=event_slug(site, session),
         url=f"{site.agenda_url}#s{session.id}",
-        title=title,
+        title=plain_text(title),
         subtitle="",
         track=labels.kinds[session.kind],
         type=session.kind.value,
         start=session.local_start(),
         duration=hours_minutes(session.ends_at - session.starts_at),
-        room=session.room.name if session.room is not None else labels.no_room,
-        abstract=topic.summary if topic is not None else "",
-        description=_description(session),
-        persons=tuple(Person(person_id(site, p.name), p.name) for p in session.presenters),
+        room=plain_text(session.room.name) if session.room is not None else labels.no_room,
+        abstract=plain_text(topic.summary) if topic is not None else "",
+        description=plain_text(_description(session)),
+        persons=tuple(Person(person_id(site, p.name), plain_text(p.name))
+                      for p in session.presenters),
         links=links,
     )
 
@@ -245,7 +249,7 @@ def build_schedule(agenda: PublishedAgenda, site: Site) -> Schedule:
         days.append(Day(index, day.day, start, end, by_room))
     return Schedule(
         version=f"v{agenda.number}",
-        title=info.title,
+        title=plain_text(info.title),
         acronym=acronym(site),
         url=site.agenda_url,
         time_zone_name=info.timezone,

@@ -6,26 +6,33 @@ reads calendars (imports, tests) and supplies the VTIMEZONE definitions.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from icalendar import Timezone
 
+from confmgr.text import plain_text
+
 #: RFC 5545 §3.1: lines longer than 75 octets are folded.
 LINE_OCTETS = 75
 CRLF = "\r\n"
 
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": ""})
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
+#: §3.1: a value holds no control character but tab. A line break would end the property
+#: and let the rest of the value pass for properties or components of its own.
+_RAW_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def escape_text(value: str) -> str:
-    """A TEXT value (§3.3.11): backslash, semicolon, comma and newline escaped."""
-    return value.replace("\r\n", "\n").translate(_TEXT_ESCAPES)
+    """A TEXT value (§3.3.11): backslash, semicolon, comma and newline escaped, other
+    control characters dropped."""
+    return plain_text(value).translate(_TEXT_ESCAPES)
 
 
 def escape_param(value: str) -> str:
     """A parameter value (§3.2): quoted when it holds a separator; quotes cannot be escaped."""
-    value = value.replace('"', "'").replace("\r", " ").replace("\n", " ")
+    value = _RAW_CONTROLS.sub("", value.replace('"', "'").replace("\r", " ").replace("\n", " "))
     return f'"{value}"' if any(c in value for c in ":;,") else value
 
 
@@ -86,6 +93,8 @@ class Writer:
     def line(self, name: str, value: str, /, **params: str) -> None:
         head = name + "".join(f";{key.replace('_', '-').upper()}={escape_param(v)}"
                               for key, v in params.items())
+        # Values written raw (a point's stream link, a URI) may come from what people typed.
+        value = _RAW_CONTROLS.sub("", value)
         self.parts.append(fold(f"{head}:{value}"))
 
     def text(self, name: str, value: str, /, **params: str) -> None:

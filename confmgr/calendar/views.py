@@ -19,7 +19,7 @@ from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference
 from confmgr.conferences.publishing import PublishedAgenda
 from confmgr.db import db
-from confmgr.enums import FeedKind, RegistrationStatus
+from confmgr.enums import FeedKind, RegistrationStatus, Visibility
 from confmgr.i18n import safe_next_url
 from confmgr.points.models import BroadcastPoint
 from confmgr.public.views import published
@@ -49,13 +49,20 @@ def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[]
                        content_type: str, *, filename: str | None = None,
                        private: bool = False) -> Response:
     """A body made from one published version and ``options``, or a 304 when the client
-    already holds it."""
+    already holds it.
+
+    ``private`` bodies (personal feeds, restricted conferences) are kept from shared
+    caches, and only their ETag tells whether the client holds them: a personal feed also
+    follows what changes between publications (chosen sessions, a point's place, a
+    delegate's name), which the options carry and the publication date does not.
+    """
     # A version never changes and the options are in the key, so the ETag is known before
     # anything is built.
     digest = hashlib.blake2s(options.encode(), digest_size=6).hexdigest()
     etag = f"v{agenda.number}-{int(agenda.published_at.timestamp())}-{digest}"
-    if request.if_none_match.contains(etag) or (
-        not request.if_none_match and request.if_modified_since
+    # Weak comparison (RFC 9110 §13.1.2): a proxy that compressed the body sends W/"…".
+    if request.if_none_match.contains_weak(etag) or (
+        not private and not request.if_none_match and request.if_modified_since
         and request.if_modified_since >= agenda.published_at.replace(microsecond=0)
     ):
         response = Response(status=304)
@@ -66,7 +73,8 @@ def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[]
     response.set_etag(etag)
     response.last_modified = agenda.published_at
     if private:
-        # Personal data (a point's stream link, a delegate's name): no shared caches.
+        # Personal data (a point's stream link, a delegate's name) or an agenda only some
+        # may read: a shared cache would hand it to anyone.
         response.cache_control.private = True
     else:
         response.cache_control.public = True
@@ -87,19 +95,25 @@ def _agenda_url(slug: str) -> str:
     return url_for("public.agenda", slug=slug, _external=True)
 
 
+def is_restricted(conference: Conference) -> bool:
+    """Whether its public addresses answer only signed-in readers, so no shared cache may
+    keep what they answer."""
+    return conference.visibility != Visibility.PUBLIC
+
+
 @bp.get("/c/<slug>/agenda.ics")
 def conference_feed(slug: str):
     # Built from the latest published version only: a draft never leaks into calendars.
-    _, agenda = published(slug)
+    conference, agenda = published(slug)
     feed = Feed(name=agenda.conference.title, page_url=_agenda_url(slug),
                 source_url=url_for("calendar.conference_feed", slug=slug, _external=True),
                 alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}.ics")
+    return feed_response(agenda, feed, f"{slug}.ics", private=is_restricted(conference))
 
 
 @bp.get("/c/<slug>/days/<day>.ics")
 def day_feed(slug: str, day: str):
-    _, agenda = published(slug)
+    conference, agenda = published(slug)
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
@@ -110,19 +124,20 @@ def day_feed(slug: str, day: str):
                 page_url=_agenda_url(slug),
                 source_url=url_for("calendar.day_feed", slug=slug, day=day, _external=True),
                 day=chosen, alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}-{day}.ics")
+    return feed_response(agenda, feed, f"{slug}-{day}.ics", private=is_restricted(conference))
 
 
 @bp.get("/c/<slug>/sessions/<uid>.ics")
 def session_feed(slug: str, uid: str):
-    _, agenda = published(slug)
+    conference, agenda = published(slug)
     session = next((s for s in agenda.sessions if s.uid == uid), None)
     if session is None:
         abort(404)
     feed = Feed(name=session.title, page_url=_agenda_url(slug),
                 source_url=url_for("calendar.session_feed", slug=slug, uid=uid, _external=True),
                 uids=(uid,), alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}-{session.id}.ics")
+    return feed_response(agenda, feed, f"{slug}-{session.id}.ics",
+                         private=is_restricted(conference))
 
 
 # ---------------------------------------------------------------- private feeds
@@ -229,14 +244,15 @@ def my_sessions(slug: str):
 
 def _frab_response(slug: str, kind: str, content_type: str) -> Response:
     # Seen by whoever may read the public .ics: 404 until the first publication.
-    _, agenda = published(slug)
+    conference, agenda = published(slug)
     site = frab.Site(
         slug=slug, agenda_url=_agenda_url(slug),
         material_url=lambda material_id: url_for(
             "public.material", slug=slug, material_id=material_id, _external=True),
     )
     return versioned_response(agenda, repr(("frab", kind, site.agenda_url)),
-                              lambda: frab.export(agenda, site, kind), content_type)
+                              lambda: frab.export(agenda, site, kind), content_type,
+                              private=is_restricted(conference))
 
 
 @bp.get("/c/<slug>/schedule.xml")

@@ -15,10 +15,21 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
 
 from confmgr.forms import Form
+from confmgr.points.importing import stream_url_refusal
 from confmgr.points.labels import POINT_LEVEL_LABELS
+
+
+def stream_link_rules(form, field) -> None:
+    """The import's rules for a stream link. WTForms' URL() alone lets spaces and line
+    breaks through, and one would end the link's line in the point's calendar feed."""
+    # Only the ends are trimmed before saving.
+    refusal = stream_url_refusal((field.data or "").strip())
+    if refusal:
+        # Stops the chain: "Invalid URL" besides would say the same less clearly.
+        raise StopValidation(refusal)
 
 
 class PointForm(Form):
@@ -36,7 +47,8 @@ class PointForm(Form):
     technical_officer_name = StringField(_l("Cán bộ kỹ thuật"), validators=[Length(max=200)])
     technical_officer_phone = StringField(_l("Điện thoại cán bộ kỹ thuật"),
                                           validators=[Length(max=20)])
-    stream_url = URLField(_l("Đường truyền"), validators=[Optional(), URL(), Length(max=500)])
+    stream_url = URLField(_l("Đường truyền"), validators=[Optional(), stream_link_rules,
+                                                          URL(), Length(max=500)])
     access_code = StringField(_l("Mã truy cập"), validators=[Length(max=100)])
     expected_delegates = IntegerField(_l("Số đại biểu dự kiến"), default=0,
                                       validators=[Optional(), NumberRange(min=0)])

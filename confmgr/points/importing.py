@@ -15,8 +15,7 @@ from confmgr.enums import ConnectionTestStatus, PointLevel
 from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import communes_by_code, provinces
 from confmgr.spreadsheets import CellError, Column, Row, TableError
-from confmgr.text import fold
-from confmgr.text import whole_number
+from confmgr.text import fold, has_space_or_control, whole_number
 
 COLUMNS = [
     Column("code", "Mã điểm cầu", ("ma",), required=True),
@@ -48,6 +47,17 @@ PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
 TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
                "chair_position": 300, "technical_officer_name": 200, "stream_url": 500,
                "access_code": 100}
+
+
+def stream_url_refusal(url: str) -> str | None:
+    """Why a point's stream link cannot be kept, or None when it can (or is empty)."""
+    if url and not url.startswith(("http://", "https://")):
+        return _("Đường truyền phải bắt đầu bằng http:// hoặc https://.")
+    if has_space_or_control(url):
+        # The link goes raw into the point's calendar feed: a line break in it would end
+        # that property and pass the rest off as properties and reminders of its own.
+        return _("Đường truyền không được chứa dấu cách, dấu xuống dòng hay ký tự điều khiển.")
+    return None
 
 
 @dataclass
@@ -111,8 +121,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         v["expected_delegates"] = whole_number(expected) or 0
         if not PHONE.match(v.get("technical_officer_phone", "")):
             fail(row, "technical_officer_phone", _("Số điện thoại không hợp lệ."))
-        if v.get("stream_url") and not v["stream_url"].startswith(("http://", "https://")):
-            fail(row, "stream_url", _("Đường truyền phải bắt đầu bằng http:// hoặc https://."))
+        refusal = stream_url_refusal(v.get("stream_url", ""))
+        if refusal:
+            fail(row, "stream_url", refusal)
         checked.append(Checked(row.number, v))
 
     # Parents and provinces, once every code of the file is known.

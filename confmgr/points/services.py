@@ -127,6 +127,9 @@ def update_contacts(point: BroadcastPoint, values: dict) -> None:
     problems = []
     if not importing.PHONE.match(values.get("technical_officer_phone", "")):
         problems.append(Problem("technical_officer_phone", _("Số điện thoại không hợp lệ.")))
+    refusal = importing.stream_url_refusal(values.get("stream_url", ""))
+    if refusal:
+        problems.append(Problem("stream_url", refusal))
     if problems:
         raise RuleBroken(problems)
     for name in CONTACT_FIELDS:
