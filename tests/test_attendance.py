@@ -181,6 +181,13 @@ def test_all_present_marks_only_those_not_yet_recorded(during):
     assert checkin.mark_all_present(session, uong_bi, user_id=None, now=now) == 0
     db.session.commit()
     assert counts(session.id, uong_bi.id) == {"present": len(ids) - 1, "excused": 1}
+    # Once everyone is recorded, a cancelled session still says why nothing can be done.
+    session.status = SessionStatus.CANCELLED
+    db.session.commit()
+    with pytest.raises(RuleBroken) as refused:
+        checkin.mark_all_present(session, uong_bi, user_id=None, now=now)
+    assert [p.message for p in refused.value.problems] == [
+        f"Phiên «{session.title}» đã bị hủy: không điểm danh."]
 
 
 def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(during):

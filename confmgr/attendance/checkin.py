@@ -258,6 +258,11 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
                      now: datetime | None = None) -> int:
     """Every registered delegate of the point not yet recorded becomes present; how many."""
     now = now or utcnow()
+    # Refused as a whole even when nobody is waiting, rather than "0 marked" on a cancelled
+    # or closed session.
+    problems = session_problems(point_conference(point), session, now)
+    if problems:
+        raise RuleBroken(problems)
     recorded = select(Attendance.participant_id).where(Attendance.session_id == session.id)
     waiting = db.session.scalars(
         select(Participant.id).where(
