@@ -496,6 +496,15 @@ def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator
     assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [
         ("/checkins/1/participant_id", "Không có đại biểu này ở các điểm cầu bạn phụ trách."),
         ("/checkins/2/session_id", "Không có phiên này trong hội nghị.")]
+    # JSON's true and 1.0 are not ids, though Python would read either as 1.
+    batch = {"checkins": [
+        {"id": str(uuid.uuid4()), "participant_id": True, "session_id": session_id},
+        {"id": str(uuid.uuid4()), "participant_id": mine, "session_id": float(session_id)},
+    ]}
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=batch), 422)
+    assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [
+        ("/checkins/0/participant_id", "Phải là số nguyên."),
+        ("/checkins/1/session_id", "Phải là số nguyên.")]
     assert counters(demo, session_id, "06688") == before
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckInReceipt)) == 0

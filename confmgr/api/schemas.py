@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from confmgr.enums import (
     AttendanceStatus,
@@ -158,7 +158,7 @@ class ParticipantIn(Closed):
     full_name: Name
     position: Text300 = ""
     unit: Text300 = ""
-    category_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    category_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)
     phone: Annotated[str, StringConstraints(max_length=40)] = ""
     email: Annotated[str, StringConstraints(max_length=254)] = ""
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
@@ -170,7 +170,7 @@ class ParticipantPatch(Closed):
     full_name: Name | None = None
     position: Text300 | None = None
     unit: Text300 | None = None
-    category_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    category_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
@@ -200,8 +200,9 @@ class ParticipantCreated(ParticipantOut):
 
 class CheckIn(Closed):
     id: UUID = Field(description="Mã do máy gửi tự sinh; gửi lại cùng mã không đổi gì thêm.")
-    participant_id: int = Field(ge=1, le=2**31 - 1)
-    session_id: int = Field(ge=1, le=2**31 - 1)
+    # Strict: JSON's true or 1.0 is no id, though Python would take either for 1.
+    participant_id: StrictInt = Field(ge=1, le=2**31 - 1)
+    session_id: StrictInt = Field(ge=1, le=2**31 - 1)
     status: AttendanceStatus = AttendanceStatus.PRESENT
 
 
