@@ -42,7 +42,8 @@ def sweep(kind: str) -> int:
     removed = 0
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.endswith(".json") and entry.stat().st_mtime < oldest:
+            # .held: claimed by a confirmation whose process died before its commit.
+            if entry.name.endswith((".json", ".held")) and entry.stat().st_mtime < oldest:
                 Path(entry.path).unlink(missing_ok=True)
                 removed += 1
     return removed
@@ -57,19 +58,26 @@ def keep(kind: str, owner: dict[str, Any], payload: dict[str, Any]) -> str:
     return token
 
 
+def _gone() -> RuleBroken:
+    return RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
+
+
 def load(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
     """The kept upload; RuleBroken when it is gone or ``owner`` is not the one it names."""
-    gone = RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
     if not TOKEN.match(token):
-        raise gone
+        raise _gone()
+    return _checked(_path(kind, token), owner, not_yours)
+
+
+def _checked(path: Path, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
     try:
-        kept = json.loads(_path(kind, token).read_text())
+        kept = json.loads(path.read_text())
     except (OSError, ValueError):
-        raise gone from None
+        raise _gone() from None
     if kept.get("owner") != owner:
         raise RuleBroken([Problem("", not_yours)])
     if utcnow() - datetime.fromisoformat(kept["created"]) > MAX_AGE:
-        discard(kind, token)
+        path.unlink(missing_ok=True)
         raise RuleBroken([Problem("", _(
             "Bản xem trước đã quá %(hours)d giờ nên đã hết hạn; hãy tải tệp lên lại.",
             hours=int(MAX_AGE.total_seconds() // 3600)))])
@@ -81,13 +89,42 @@ def discard(kind: str, token: str) -> None:
         _path(kind, token).unlink(missing_ok=True)
 
 
-def discard_when_committed(kind: str, token: str) -> None:
-    """Remove the preview once the transaction that applied it commits: should the commit
-    fail (a busy database, a dead process), the user confirms again instead of uploading."""
+def claim(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
+    """As ``load``, to confirm the upload in the current transaction.
+
+    The preview is taken away at once (an atomic rename), so the same file confirmed
+    twice at the same moment (a double tap, two tabs) is applied once: the second finds
+    it gone. It is removed when the transaction commits and put back if it rolls back
+    (a busy database, a broken rule), so the user confirms again rather than uploading.
+    """
     from sqlalchemy import event
 
     from confmgr.db import db
 
-    @event.listens_for(db.session(), "after_commit", once=True)
-    def _discard(_session) -> None:
-        discard(kind, token)
+    if not TOKEN.match(token):
+        raise _gone()
+    path = _path(kind, token)
+    held = path.with_name(f"{path.name}.{secrets.token_hex(6)}.held")
+    try:
+        os.rename(path, held)
+    except OSError:
+        raise _gone() from None
+    try:
+        kept = _checked(held, owner, not_yours)
+    except RuleBroken:
+        if held.exists():  # someone else's preview stays theirs; an expired one is gone
+            os.rename(held, path)
+        raise
+
+    session = db.session()
+
+    @event.listens_for(session, "after_commit", once=True)
+    def _remove(_session) -> None:
+        held.unlink(missing_ok=True)
+
+    @event.listens_for(session, "after_rollback", once=True)
+    def _put_back(_session) -> None:
+        if held.exists():
+            os.rename(held, path)
+
+    return kept

@@ -89,7 +89,7 @@ def import_delegates() -> None:
     checked = importing.check_rows(point, rows)
     assert not any(item.errors for item in checked)
     token = importing.keep_for_confirmation(point, user.id, "dai-bieu.xlsx", checked)
-    importing.confirm(point, user.id, token)
+    importing.confirm(point, user.id, token, organiser=True)
 
 
 def quang_ninh_check_ins(limit: int) -> list:

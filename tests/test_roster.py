@@ -209,6 +209,61 @@ def test_import_preview_then_confirm(client, demo):
     assert count_at(demo, "06811") == (38, 38)
 
 
+def test_an_import_after_registration_closed_is_for_organisers_only(client, demo):
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""]]))
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        conference.registration_closes_at = datetime.now(timezone.utc) - timedelta(hours=1)
+        db.session.commit()
+    response = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    [message] = flashes(response.get_data(as_text=True))
+    assert message.startswith("Đăng ký đã đóng lúc ")
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url):
+    """A double tap, or the same preview confirmed in two tabs: the second waits for the
+    first, then finds the preview gone."""
+    import threading
+
+    from confmgr.conferences.editing import RuleBroken
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        data = "Họ và tên,Điện thoại\nLê Thị Hoa,0912345002\nPhan Văn Long,\n".encode()
+        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        token = importing.keep_for_confirmation(point, 0, "ds.csv",
+                                                importing.check_rows(point, rows))
+        point_id = point.id
+    outcomes, ready = [], threading.Barrier(2)
+
+    def confirm():
+        with demo.app_context():
+            point = db.session.get(BroadcastPoint, point_id)
+            ready.wait()
+            try:
+                outcomes.append(importing.confirm(point, 0, token, organiser=True))
+                db.session.commit()
+            except RuleBroken as broken:
+                db.session.rollback()
+                outcomes.append(broken.problems[0].message)
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [2, "Không tìm thấy tệp đã xem trước; hãy tải lên lại."]
+    assert count_at(demo, "06811") == (37, 37)
+
+
 def test_import_lists_every_error_by_row_and_column(client, demo):
     with demo.app_context():
         someone = db.session.scalar(select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
@@ -376,6 +431,24 @@ def test_national_and_provincial_lists(client, demo):
     assert len(rows) == 1 + 305
     names = [row[1] for row in rows[1:]]
     assert names == sorted(names, key=name_key)
+
+
+def test_odd_page_and_province_arguments_fall_back_instead_of_failing(client, demo):
+    logged_in(client, ORGANISER)
+    for path in ("compliance", "delegates"):
+        response = client.get(f"/manage/c/{SLUG}/{path}?page=99999999999999999999")
+        assert response.status_code == 200
+    page = client.get(f"/manage/c/{SLUG}/delegates?page=99999999999999999999").get_data(as_text=True)
+    assert "Đại biểu toàn hội nghị (305)" in page
+    # Not an official province: ignored, so the whole conference, under its plain name.
+    response = client.get(f"/manage/c/{SLUG}/delegates?province=x%0Ay&export=csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="dai-bieu-{SLUG}.csv"'
+    assert len(list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))) == 1 + 305
+    response = client.get(f"/manage/c/{SLUG}/delegates?province=22&export=csv")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="dai-bieu-{SLUG}-22.csv"')
+    assert client.get(f"/manage/c/{SLUG}/compliance?province=x%0Ay").status_code == 200
 
 
 # ---------------------------------------------------------------- size and row limits

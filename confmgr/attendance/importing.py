@@ -240,7 +240,7 @@ def _numbered(error: CellError) -> Problem:
 def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: str,
             now: datetime | None = None) -> ImportCounts:
     """Record the kept list, checked again now; the caller commits, or rolls back on RuleBroken."""
-    payload = previews.load(KIND, token, _owner(point, session, user_id),
+    payload = previews.claim(KIND, token, _owner(point, session, user_id),
                             _("Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."))
     now = now or utcnow()
     problems = upload_problems(point, session, now)
@@ -280,5 +280,4 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     audit("attendance.import", target=point, conference_id=point.conference_id,
           point_id=point.id, user_id=user_id, session_id=session.id, file=payload["filename"],
           changed=changed, unchanged=unchanged)
-    previews.discard_when_committed(KIND, token)
     return ImportCounts(changed, unchanged)

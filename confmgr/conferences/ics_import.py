@@ -468,7 +468,7 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     written to be checked. (No savepoint here: releasing one that opened the transaction
     commits it on SQLite, which would split the import from its audit entry.)
     """
-    payload = previews.load(KIND, token, {"conference_id": conference.id, "user_id": user_id},
+    payload = previews.claim(KIND, token, {"conference_id": conference.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc hội nghị khác."))
     events = []
     for kept in payload["events"]:
@@ -492,5 +492,4 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     record("agenda.import", target=conference, conference_id=conference.id, user_id=user_id,
            file=payload["filename"], created=counts.created, updated=counts.updated,
            skipped=counts.skipped, rooms=[room.name for room in new_rooms])
-    previews.discard_when_committed(KIND, token)
     return counts

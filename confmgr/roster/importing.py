@@ -15,12 +15,18 @@ from sqlalchemy import select
 from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import bulk_insert, db, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, participant_name_fields
-from confmgr.roster.services import PersonFields, check_person, count_registrations
+from confmgr.roster.services import (
+    PersonFields,
+    check_person,
+    count_registrations,
+    registration_closed_reason,
+)
 from confmgr.spreadsheets import CellError, Column, Row
 from confmgr.text import fold
 
@@ -131,9 +137,16 @@ def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
                  for r in checked]})
 
 
-def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
-    """Write the kept rows (checked again now); return how many. The caller commits."""
-    payload = previews.load(KIND, token, {"point_id": point.id, "user_id": user_id},
+def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool) -> int:
+    """Write the kept rows (checked again now); return how many. The caller commits.
+
+    Registration's closing time holds as for one delegate at a time: after it only
+    organisers add delegates.
+    """
+    closed = registration_closed_reason(db.session.get(Conference, point.conference_id))
+    if closed and not organiser:
+        raise RuleBroken([Problem("", closed)])
+    payload = previews.claim(KIND, token, {"point_id": point.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
     # The kept rows were checked at the preview and never left the server; only what
     # others may have done since (registering the same people) needs checking again.
@@ -157,5 +170,4 @@ def confirm(point: BroadcastPoint, user_id: int, token: str) -> int:
             count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
            point_id=point.id, count=len(values), file=payload["filename"])
-    previews.discard_when_committed(KIND, token)
     return len(values)

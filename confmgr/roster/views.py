@@ -179,7 +179,8 @@ def import_file(slug: str, code: str):
 @login_required
 def confirm_import(slug: str, code: str, token: str):
     conference, point = point_in_reach(slug, code)
-    done, count = commit_or_flash(lambda: importing.confirm(point, current_user.id, token))
+    done, count = commit_or_flash(lambda: importing.confirm(
+        point, current_user.id, token, organiser=manages_conference(current_user, conference)))
     if not done:
         return redirect(url_for("roster.import_file", slug=slug, code=code))
     flash(_("Đã nhập %(count)d đại biểu.", count=count), "success")
