@@ -194,7 +194,37 @@ def _cell_text(value) -> str:
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
-    return normalise(str(value))
+    text = normalise(str(value))
+    if text[:1] == "'" and text[1:2] in _DEFUSED:
+        # Undo safe_cell, so our own exports read back as typed; a value that was a
+        # formula is then refused as one.
+        return text[1:]
+    return text
+
+
+_DEFUSED = ("=", "+", "-", "@")
+
+
+def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
+    """Which column each heading fills; two headings for one column refuse the file,
+    since keeping either would silently drop what the other holds."""
+    header: dict[int, Column] = {}
+    first: dict[str, str] = {}
+    clashes = []
+    for index, text in enumerate(texts):
+        column = by_name.get(fold(text))
+        if column is None:
+            continue
+        if column.field in first:
+            clashes.append(CellError(0, "", _(
+                "Cột «%(first)s» và cột «%(second)s» cùng là «%(column)s»; hãy chỉ giữ một cột.",
+                first=first[column.field], second=text, column=column.heading)))
+            continue
+        first[column.field] = text
+        header[index] = column
+    if clashes:
+        raise TableError(clashes)
+    return header
 
 
 def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int) -> list[Row]:
@@ -210,7 +240,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
         if not any(texts):
             continue
         if header is None:
-            header = {i: by_name[fold(t)] for i, t in enumerate(texts) if fold(t) in by_name}
+            header = _header(texts, by_name)
             missing = [c.heading for c in columns if c.required and c not in header.values()]
             if missing:
                 raise file_error(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.",

@@ -157,6 +157,18 @@ def test_editing_a_session_keeps_it_out_of_its_own_way(client, demo):
     assert local_times(demo, opening) == ("14/06 08:00", "08:30")
 
 
+def test_a_presenter_picked_twice_is_one_presenter(client, demo):
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/new", session_form(
+        presenters=[known["thang"], known["thang"]]))
+    assert response.status_code == 302
+    with demo.app_context():
+        added = db.session.scalar(select(AgendaSession).where(
+            AgendaSession.title == "Phiên bổ sung"))
+        assert [p.id for p in added.presenters] == [known["thang"]]
+
+
 # ---------------------------------------------------------------- slips
 
 

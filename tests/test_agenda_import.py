@@ -308,6 +308,11 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
      "Sự kiện 2 («Họp»): Không đọc được DTSTART: «15/06/2025 17:00»."),
     ((START, "DURATION:nua gio", "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Không đọc được DURATION: «nua gio»."),
+    # Past the year 9999, or before the year 1 in UTC: refused, never a server error.
+    ((START, "DURATION:P999999W", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DURATION: «P6999993D»."),
+    (("DTSTART;TZID=Asia/Ho_Chi_Minh:00010101T000000", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DTSTART: «00010101T000000»."),
     (("UID:an-trua@example.org", START, END, "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): UID trùng với sự kiện 1 trong cùng tệp."),
     (("UID:an-trua@example.org@confmgr", START, END, "SUMMARY:Họp"),
@@ -445,3 +450,10 @@ def test_the_csrf_token_is_required(client, demo):
     assert session_count(demo) == 16
     assert post_form(client, f"{IMPORT}/{token}", {}).status_code == 302
     assert session_count(demo) == 20
+
+
+def test_control_characters_in_an_imported_description_are_dropped(demo):
+    """PostgreSQL cannot store a NUL, and no calendar should carry the others."""
+    data = calendar(event(START, END, "SUMMARY:Họp tổ", "DESCRIPTION:Một\x00hai\x1bba"))
+    [imported] = checked(demo, data).events
+    assert imported.errors == [] and imported.description == "Mộthaiba"

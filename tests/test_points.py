@@ -229,6 +229,46 @@ def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):
     assert client.get(f"{POINTS}/06688").status_code == 403  # a sibling, not below
 
 
+def test_pages_handing_out_passwords_are_never_cached(client, demo):
+    logged_in(client, ORGANISER)
+    shown = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "Trần Thị Hà", "login": "ha.tran@example.org", "point_codes": "00004",
+    })
+    assert '<strong class="password">' in shown.get_data(as_text=True)
+    assert shown.headers["Cache-Control"] == "no-store"
+    bulk = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", {"code": ["06811"]})
+    assert bulk.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert bulk.headers["Cache-Control"] == "no-store"
+
+
+def test_a_points_page_lists_and_counts_only_registered_delegates(client, demo):
+    import re
+
+    def listed() -> tuple[int, list[str]]:
+        page = client.get(f"{POINTS}/06811").get_data(as_text=True)
+        count = int(re.search(r"Danh sách đại biểu \((\d+)\)", page).group(1))
+        table = page.split("Danh sách đại biểu")[1]
+        return count, re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", table)
+
+    logged_in(client, ORGANISER)
+    count, names = listed()
+    assert count == len(names) == 35
+    with demo.app_context():
+        from confmgr.roster.models import Participant
+        from confmgr.roster.services import withdraw
+
+        person = db.session.scalar(
+            select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id).limit(1))
+        gone = person.full_name
+        withdraw(person)
+        db.session.commit()
+    count, after = listed()
+    assert count == len(after) == 34
+    # Listed by id: the first delegate is the one withdrawn.
+    assert names[0] == gone and after == names[1:]
+
+
 # ---------------------------------------------------------------- connection tests
 
 
@@ -403,6 +443,59 @@ def test_import_adds_and_updates_all_at_once(client, demo):
     assert child.parent_id == point(demo, "BNV").id and child.expected_delegates == 5
     assert point(demo, "06811").technical_officer_phone == "0911222333"
     assert count_points(demo) == 14
+
+
+def test_an_update_from_a_short_file_keeps_the_fields_it_lacks(client, demo):
+    stored = {"address": "Số 1 Quang Trung", "host_unit": "UBND thành phố Uông Bí",
+              "chair_name": "Nguyễn Văn An", "chair_position": "Chủ tịch",
+              "technical_officer_name": "Lê Văn Bình", "technical_officer_phone": "0912000111",
+              "stream_url": "https://meet.example.vn/uongbi", "access_code": "UB-2026",
+              "expected_delegates": 42}
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        for field, value in stored.items():
+            setattr(uong_bi, field, value)
+        db.session.commit()
+    before = point(demo, "06811")
+    logged_in(client, ORGANISER)
+    page = client.post(f"{POINTS}/import", data={"csrf_token": csrf_token(client), "file": csv_file([
+        ["Mã điểm cầu", "Tên điểm cầu", "Cấp"], ["06811", "Điểm cầu thành phố Uông Bí", "Xã"],
+    ])}, content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Đã nhập: 0 điểm cầu mới, 1 điểm cầu cập nhật." in flashes(page)
+    after = point(demo, "06811")
+    assert after.name == "Điểm cầu thành phố Uông Bí"
+    assert {field: getattr(after, field) for field in stored} == stored
+    assert (after.parent_id, after.admin_unit_code, after.province_code, after.level) == (
+        before.parent_id, before.admin_unit_code, before.province_code, before.level)
+
+
+def test_counts_by_category_move_with_a_point_to_another_province(client, demo):
+    from confmgr.roster.models import PointCategoryRegistration as Counted
+
+    def counted() -> dict[str, list[tuple[int, str, int]]]:
+        with demo.app_context():
+            rows = db.session.execute(
+                select(BroadcastPoint.code, Counted.category_ref, Counted.province_code,
+                       Counted.registered)
+                .join(BroadcastPoint, BroadcastPoint.id == Counted.point_id)
+                .order_by(BroadcastPoint.code, Counted.category_ref)).all()
+        by_point: dict[str, list[tuple[int, str, int]]] = {}
+        for code, ref, province, registered in rows:
+            by_point.setdefault(code, []).append((ref, province, registered))
+        return by_point
+
+    before = counted()
+    assert {province for _ref, province, _n in before["06811"]} == {"22"}
+    logged_in(client, ORGANISER)
+    page = client.post(f"{POINTS}/import", data={"csrf_token": csrf_token(client), "file": csv_file([
+        HEAD, ["06811", "Điểm cầu Uông Bí", "Khác", "01", "00004", "", ""],
+    ])}, content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Đã nhập: 0 điểm cầu mới, 1 điểm cầu cập nhật." in flashes(page)
+    assert point(demo, "06811").province_code == "01"
+    after = counted()
+    assert after["06811"] == [(ref, "01", n) for ref, _province, n in before["06811"]]
+    assert {code: rows for code, rows in after.items() if code != "06811"} == {
+        code: rows for code, rows in before.items() if code != "06811"}
 
 
 @pytest.mark.parametrize("make, message", [

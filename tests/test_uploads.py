@@ -23,7 +23,7 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import Question
 from confmgr.roster import importing
 from confmgr.roster.models import Participant
-from confmgr.spreadsheets import TableError, read_table
+from confmgr.spreadsheets import TableError, read_table, safe_cell
 from tests.helpers import ADMIN, ORGANISER, logged_in, post_form
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -150,6 +150,36 @@ def test_an_honest_workbook_still_reads():
     rows = read(xlsx([["Họ và tên", "Chức vụ"], ["Nguyễn Văn An", "Bí thư"]]))
     assert [(row.number, row.values["full_name"], row.values["position"]) for row in rows] == [
         (2, "Nguyễn Văn An", "Bí thư")]
+
+
+def test_two_headings_for_one_column_refuse_the_file():
+    data = "Họ và tên,Điện thoại,Điện thoại di động\nNguyễn Văn An,0912000111,0987000222\n"
+    with pytest.raises(TableError) as refused:
+        read_table(data.encode(), "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                   max_bytes=importing.MAX_BYTES)
+    assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
+        (0, "", "Cột «Điện thoại» và cột «Điện thoại di động» cùng là «Điện thoại»; "
+                "hãy chỉ giữ một cột.")]
+
+
+def test_a_defused_cell_reads_back_as_typed():
+    """safe_cell's apostrophe comes off on the way in, in CSV and XLSX alike."""
+    written = [["Họ và tên", "Điện thoại", "Ghi chú"],
+               ["Nguyễn Văn An", safe_cell("+84912000999"), "'không đổi"],
+               ["Trần Thị Bình", "0912000111", safe_cell("-")]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(written)
+    assert written[1][1] == "'+84912000999"
+    for data, name in ((buffer.getvalue().encode("utf-8-sig"), "ds.csv"), (xlsx(written), "ds.xlsx")):
+        rows = read_table(data, name, importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        assert [(row.values["phone"], row.values["note"]) for row in rows] == [
+            ("+84912000999", "'không đổi"), ("0912000111", "-")]
+    # A defused formula is still a formula once the apostrophe is off.
+    with pytest.raises(TableError) as refused:
+        read(xlsx([["Họ và tên"], [safe_cell("=1+1")]]))
+    assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
+        (2, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
 
 
 # ---------------------------------------------------------------- every export defuses formulas

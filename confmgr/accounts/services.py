@@ -55,7 +55,8 @@ def authenticate(email: str, password: str) -> User | None:
         # Spend the same time as a real check, so response times do not reveal accounts.
         check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
-    if not user.active or not user.check_password(password):
+    # The password is checked first, so a locked account answers no faster than others.
+    if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
     return user

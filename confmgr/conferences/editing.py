@@ -131,8 +131,9 @@ def _slot(conference: Conference, fields: SessionFields, session_id: int | None)
 
 
 def _presenters(conference: Conference, ids) -> list[Presenter]:
-    """The presenters with these ids, in this order; all must belong to the conference."""
-    ids = list(ids)
+    """The presenters with these ids, in this order, each once; all must belong to the
+    conference."""
+    ids = list(dict.fromkeys(ids))  # the same presenter picked twice is one presenter
     if not ids:
         return []
     rows = list(db.session.scalars(

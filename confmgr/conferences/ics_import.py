@@ -43,7 +43,7 @@ from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.conferences.scheduling import Problem, check_slot, slot_of
 from confmgr.db import db
 from confmgr.enums import SessionKind, SessionStatus
-from confmgr.text import fold, normalise
+from confmgr.text import fold, normalise, plain_text
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 2000
@@ -187,6 +187,15 @@ def _text(component, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _as_written(component, name: str) -> str:
+    """A parsed property back in iCalendar form, to quote it in a message."""
+    value = component.get(name)
+    try:
+        return value.to_ical().decode()
+    except (AttributeError, UnicodeDecodeError, ValueError):
+        return str(value)
+
+
 def _read_event(conference: Conference, number: int, component) -> ImportedEvent:
     event = ImportedEvent(number)
     broken = dict(component.errors)  # property name -> why the parser could not read it
@@ -223,7 +232,11 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
             event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                                   field="DURATION", value=_text(component, "DURATION")))
         elif event.starts_at is not None:
-            event.ends_at = event.starts_at + length
+            try:
+                event.ends_at = event.starts_at + length
+            except OverflowError:  # P999999W and the like: past the year 9999
+                event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                                      field="DURATION", value=_as_written(component, "DURATION")))
     else:
         event.errors.append(_("Thiếu giờ kết thúc (DTEND hoặc DURATION)."))
     if event.starts_at is not None and event.ends_at is not None \
@@ -246,8 +259,9 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
 
 
 def _block(text: str) -> str:
-    """Multi-line text as the editor stores it: NFC, Unix line ends, no blank ends."""
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Multi-line text as the editor stores it: NFC, Unix line ends, no control
+    characters (PostgreSQL cannot store a NUL), no blank ends."""
+    return unicodedata.normalize("NFC", plain_text(text)).strip()
 
 
 def _date_only(component, name: str) -> bool:
@@ -286,7 +300,12 @@ def _instant(conference: Conference, component, name: str, event: ImportedEvent,
             return None
         floating.append(name)
         value = value.replace(tzinfo=conference.tz)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 in a zone east of UTC, year 9999 west of it
+        event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                              field=name, value=_as_written(component, name)))
+        return None
 
 
 # ---------------------------------------------------------------- deciding, writing

@@ -14,6 +14,7 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Topic, TopicMaterial
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
+from confmgr.text import normalise
 
 #: What may be uploaded, and the type it is always served as (never the uploader's claim).
 CONTENT_TYPES = {
@@ -52,7 +53,7 @@ def add_link(topic: Topic, title: str, url: str) -> TopicMaterial:
 
 def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
     """Store an uploaded file; the caller commits, and removes the file if that fails."""
-    original = Path(upload.filename or "").name
+    original = Path(normalise(upload.filename or "")).name  # no NUL or other control
     extension = Path(original).suffix.lower()
     if extension not in CONTENT_TYPES:
         raise RuleBroken([Problem("file", _(

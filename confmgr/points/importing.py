@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from confmgr.audit.services import record
@@ -14,6 +14,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel
 from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import communes_by_code, provinces
+from confmgr.roster.models import PointCategoryRegistration
 from confmgr.spreadsheets import CellError, Column, Row, TableError
 from confmgr.text import fold, has_space_or_control, whole_number
 
@@ -199,6 +200,14 @@ FIELDS = ("name", "level", "admin_unit_code", "province_code", "address", "host_
           "stream_url", "access_code", "expected_delegates")
 
 
+def updated_fields(columns: set[str]) -> list[str]:
+    """The point fields an update from a file with these columns sets."""
+    fields = [f for f in FIELDS if f in columns]
+    if "admin_unit_code" in columns or "parent_code" in columns:
+        fields.append("province_code")  # worked out from the unit or the parent
+    return fields
+
+
 def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     """Add new points and update existing ones (same code); return (added, updated).
 
@@ -233,16 +242,36 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
         ).all())
         pending = [v for v in pending if v["code"] not in ids]
     if updates:
+        # A file without a column leaves that field alone: a short file of names must not
+        # blank the addresses, links and chairs already entered for existing points.
+        columns = set(rows[0].values)  # every row of a file has the same columns
+        fields = updated_fields(columns)
         db.session.execute(update(BroadcastPoint), [
-            {**{f: v.get(f, "") for f in FIELDS}, "id": ids[v["code"]],
-             "parent_id": ids.get(v.get("parent_code") or ""),
-             "search_text": point_search_text(v["name"], v["code"])}
+            {**{f: v[f] for f in fields}, "id": ids[v["code"]],
+             "search_text": point_search_text(v["name"], v["code"]),
+             **({"parent_id": ids.get(v["parent_code"] or "")}
+                if "parent_code" in columns else {})}
             for v in updates
         ])
+        _registrations_follow_provinces(conference)
     added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
     return added, len(updates)
+
+
+def _registrations_follow_provinces(conference: Conference) -> None:
+    """Give the counts by category the province of their point again, where it moved.
+
+    Reports by category and province read these rows alone, so a stale province would
+    count a point's delegates in the province it left.
+    """
+    table = PointCategoryRegistration.__table__
+    own = (select(func.coalesce(BroadcastPoint.province_code, ""))
+           .where(BroadcastPoint.id == table.c.point_id).scalar_subquery())
+    db.session.execute(table.update().where(table.c.conference_id == conference.id,
+                                            table.c.province_code != own)
+                       .values(province_code=own))
 
 
 EXPORT_HEADINGS = [column.heading for column in COLUMNS] + [

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,7 +28,7 @@ from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.db import db
-from confmgr.enums import ConnectionTestStatus, FeedKind, Role
+from confmgr.enums import ConnectionTestStatus, FeedKind, RegistrationStatus, Role
 from confmgr.points import connection, importing, listing, official
 from confmgr.points import services as points
 from confmgr.points.forms import (
@@ -209,7 +218,8 @@ def _values(form: PointForm, point: BroadcastPoint | None) -> dict[str, str]:
 def detail(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     delegates = list(db.session.scalars(
-        select(Participant).where(Participant.point_id == point.id)
+        select(Participant).where(Participant.point_id == point.id,
+                                  Participant.status == RegistrationStatus.REGISTERED)
         .options(selectinload(Participant.category)).order_by(Participant.id)
     ))
     test_form = TestResultForm(formdata=None)
@@ -322,8 +332,12 @@ def coordinator_list(slug: str):
         .where(BroadcastPoint.conference_id == conference.id)
         .order_by(BroadcastPoint.code).limit(500)
     ).all()
-    return render_template("points/coordinators.html", conference=conference, form=form,
-                           listed=listed, handed_out=handed_out)
+    response = make_response(render_template("points/coordinators.html", conference=conference,
+                                             form=form, listed=listed, handed_out=handed_out))
+    if handed_out:
+        # The new password is in this answer only: no cache may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/coordinators/bulk")
@@ -341,6 +355,8 @@ def coordinators_bulk(slug: str):
     created = coordinators.create_for_points(conference, chosen)
     db.session.commit()
     rows = [[p.code, p.name, login, password] for p, login, password in created]
-    return csv_response(f"tai-khoan-dieu-phoi-{conference.slug}.csv",
-                        ["Mã điểm cầu", "Tên điểm cầu", "Tên đăng nhập", "Mật khẩu"], rows)
+    response = csv_response(f"tai-khoan-dieu-phoi-{conference.slug}.csv",
+                            ["Mã điểm cầu", "Tên điểm cầu", "Tên đăng nhập", "Mật khẩu"], rows)
+    response.headers["Cache-Control"] = "no-store"  # it holds passwords
+    return response
 

@@ -13,9 +13,11 @@ from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
 from confmgr.enums import PointLevel
+from confmgr.paging import page_number
 from confmgr.points import listing
 from confmgr.points.labels import POINT_LEVEL_LABELS
 from confmgr.points.models import BroadcastPoint
+from confmgr.points.official import provinces
 from confmgr.roster import categories, services
 from confmgr.roster.forms import CategoryForm, RequirementForm
 from confmgr.roster.models import Category, Participant
@@ -24,6 +26,15 @@ from confmgr.web import show_problems
 
 bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
 PER_PAGE = 100
+
+
+def province_filter() -> str:
+    """The ``province`` asked for, if it is an official code; anything else means all.
+
+    It ends up in a download's file name, so it must never carry quotes or line breaks.
+    """
+    province = request.args.get("province", "")
+    return province if province in provinces() else ""
 
 
 def organised(slug: str):
@@ -71,8 +82,8 @@ def category_list(slug: str):
 @login_required
 def compliance(slug: str):
     conference = organised(slug)
-    province = request.args.get("province", "")[:10]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    province = province_filter()
+    page = page_number(request.args)
     missing, total = categories.shortfalls(conference, province=province, limit=PER_PAGE,
                                            offset=(page - 1) * PER_PAGE)
     return render_template("roster/compliance.html", conference=conference, missing=missing,
@@ -85,9 +96,9 @@ def compliance(slug: str):
 def national(slug: str):
     """Every registered delegate, nationally or in one province, in either order."""
     conference = organised(slug)
-    province = request.args.get("province", "")[:10]
+    province = province_filter()
     order = request.args.get("order") if request.args.get("order") in services.ORDERS else "alpha"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args)
     points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
     if province:
         points = points.where(BroadcastPoint.province_code == province)
