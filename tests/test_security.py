@@ -439,8 +439,9 @@ def test_an_admin_resets_a_password_shown_once_and_lifts_the_lock(client, demo):
 def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, demo):
     coordinator = user_named(demo, COORDINATOR[0])
     admin = user_named(demo, ADMIN[0])
-    other = app.test_client()
+    other, kept = app.test_client(), app.test_client()
     logged_in(other, COORDINATOR)
+    logged_in(kept, COORDINATOR)
     logged_in(client, ADMIN)
 
     response = post_form(client, f"/admin/users/{coordinator.id}/deactivate",
@@ -463,6 +464,8 @@ def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, dem
     assert user_named(demo, ADMIN[0]).active is True
 
     post_form(client, f"/admin/users/{coordinator.id}/reactivate", {})
+    # A session opened before the lock stays ended; signing in again works.
+    assert kept.get("/manage/").status_code == 302
     assert attempt(other, *COORDINATOR).status_code == 302
     email = {"email": COORDINATOR[0]}
     assert audit_actions(demo, "user.deactivate", "user.reactivate", "user.password_reset") == [

@@ -49,6 +49,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised whenever the account is locked, so the sessions it had then stay ended when
+    #: it is unlocked (the session stamp names it with the password).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Email and name folded (``user_search_text``): SQLite's lower() and LIKE know only
     #: ASCII case, so "NGUYỄN" would not find "Nguyễn" without it, nor "nguyen" anywhere.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -69,15 +72,19 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     def get_id(self) -> str:
-        # The session (and the remember-me cookie) names the password too, so changing or
-        # resetting it signs out every session opened with the old one.
+        # The session (and the remember-me cookie) names the password and the lock count
+        # too, so a new password, or a lock, signs out every session opened before it.
         return f"{self.id}:{self.session_stamp}"
 
     @property
     def session_stamp(self) -> str:
-        """Changes with the password; keyed, so a session cookie says nothing about it."""
+        """Changes with the password and with each lock; keyed, so a session cookie says
+        nothing about either."""
         key = current_app.config["SECRET_KEY"].encode()
-        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
+        # An account never locked signs as before the count existed: no one is signed out
+        # by the upgrade that added it.
+        signed = self.password_hash + (f":{self.session_epoch}" if self.session_epoch else "")
+        return hmac.new(key, signed.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(

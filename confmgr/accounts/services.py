@@ -97,4 +97,6 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     if user.active == active:
         return
     user.active = active
+    if not active:
+        user.session_epoch = (user.session_epoch or 0) + 1
     record("user.reactivate" if active else "user.deactivate", target=user, email=user.email)
