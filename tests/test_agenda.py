@@ -396,6 +396,15 @@ def test_organiser_creates_a_conference_and_manages_it(client, demo):
     assert field_errors(page, "slug") == ["Địa chỉ này đã được dùng."]
     page = post_form(client, "/manage/conferences/new", {**form, "timezone": "GMT+7"}).get_data(as_text=True)
     assert field_errors(page, "timezone") == ["Múi giờ không hợp lệ: hãy dùng tên IANA."]
+    # Typing slips far from now are refused, never a server error or a page of centuries.
+    page = post_form(client, "/manage/conferences/new", {
+        **form, "last_day": "9999-12-31", "registration_opens": "0001-01-01T00:00"}
+    ).get_data(as_text=True)
+    assert field_errors(page, "last_day") == ["Năm phải từ 2000 đến 2100."]
+    assert field_errors(page, "registration_opens") == ["Năm phải từ 2000 đến 2100."]
+    page = post_form(client, "/manage/conferences/new", {**form, "last_day": "2026-05-01"}
+                     ).get_data(as_text=True)
+    assert field_errors(page, "last_day") == ["Một hội nghị kéo dài tối đa 60 ngày."]
     response = post_form(client, "/manage/conferences/new", form)
     assert response.headers["Location"] == "/manage/c/tap-huan-2026/agenda"
     assert client.get("/manage/c/tap-huan-2026/agenda").status_code == 200

@@ -63,6 +63,12 @@ class ConferenceFields:
     checkin_closes_minutes: int = 120
 
 
+#: The years a conference's dates may fall in.
+YEARS = range(2000, 2101)
+#: The most days one conference may span.
+MAX_DAYS = 60
+
+
 def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:
     problems = []
     if not SLUG_PATTERN.match(fields.slug):
@@ -77,8 +83,23 @@ def check_conference(fields: ConferenceFields, conference_id: int | None) -> lis
             problems.append(Problem("slug", _("Địa chỉ này đã được dùng.")))
     if fields.timezone not in available_timezones():
         problems.append(Problem("timezone", _("Múi giờ không hợp lệ: hãy dùng tên IANA.")))
+    # Dates far from now are typing slips; at the year 1 or 9999 they would not even
+    # convert to UTC, and a conference of centuries would build pages of every day.
+    far = [(name, value) for name, value in (
+        ("first_day", fields.first_day), ("last_day", fields.last_day),
+        ("registration_opens", fields.registration_opens_at),
+        ("registration_closes", fields.registration_closes_at))
+        if value is not None and value.year not in YEARS]
+    for name, _value in far:
+        problems.append(Problem(name, _("Năm phải từ %(first)d đến %(last)d.",
+                                        first=YEARS.start, last=YEARS.stop - 1)))
+    if far:
+        return problems
     if fields.last_day < fields.first_day:
         problems.append(Problem("last_day", _("Ngày kết thúc phải từ ngày bắt đầu trở đi.")))
+    elif (fields.last_day - fields.first_day).days >= MAX_DAYS:
+        problems.append(Problem("last_day", _("Một hội nghị kéo dài tối đa %(days)d ngày.",
+                                              days=MAX_DAYS)))
     if (fields.registration_opens_at and fields.registration_closes_at
             and fields.registration_closes_at <= fields.registration_opens_at):
         problems.append(Problem("registration_closes", _("Đóng đăng ký phải sau mở đăng ký.")))
