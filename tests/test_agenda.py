@@ -238,6 +238,29 @@ def test_published_session_cannot_be_deleted_only_cancelled(client, demo):
     assert f'<tr id="s{sessions[4]}" class="session kind-break cancelled">' in public
 
 
+def test_a_cancelled_session_stays_editable_once_its_slot_is_given_away(client, demo):
+    known = ids(demo)
+    opening = known["sessions"][1]
+    logged_in(client, ORGANISER)
+    token = csrf_token(client, EDITOR)
+    client.post(f"/manage/c/{SLUG}/sessions/{opening}/cancel", data={"csrf_token": token})
+    # Its room and presenter now go to a replacement at the same time…
+    assert post_form(client, NEW_SESSION, session_form(
+        start="08:00", end="08:30", kind="opening", title="Khai mạc (thay thế)",
+        room=known["room"], presenters=[known["thang"]])).status_code == 302
+    # …and the cancelled one can still be corrected, its own times still checked.
+    edit = f"/manage/c/{SLUG}/sessions/{opening}/edit"
+    assert post_form(client, edit, session_form(
+        start="08:00", end="08:30", kind="opening", title="Khai mạc (đã hủy)",
+        room=known["room"], presenters=[known["thang"]])).status_code == 302
+    page = post_form(client, edit, session_form(
+        start="09:00", end="08:30", kind="opening", title="Khai mạc (sai giờ)",
+        room=known["room"])).get_data(as_text=True)
+    assert field_errors(page, "end") == ["Giờ kết thúc phải sau giờ bắt đầu."]
+    with demo.app_context():
+        assert db.session.get(AgendaSession, opening).title == "Khai mạc (đã hủy)"
+
+
 def test_unpublished_session_can_be_deleted(client, demo):
     logged_in(client, ORGANISER)
     post_form(client, NEW_SESSION, session_form(title="Sẽ xóa"))

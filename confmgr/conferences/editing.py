@@ -171,7 +171,7 @@ def save_session(
 ) -> tuple[AgendaSession, list[Problem]]:
     """Create or update a session; return it with the warnings it raised."""
     slot = _slot(conference, fields, session.id if session else None)
-    warnings = _refuse_if_blocking(check_slot(conference, slot))
+    warnings = _refuse_if_blocking(_rules_for(session, check_slot(conference, slot)))
     presenters = _presenters(conference, fields.presenter_ids)
     values = {
         "starts_at": slot.starts_at, "ends_at": slot.ends_at, "kind": fields.kind,
@@ -192,6 +192,14 @@ def save_session(
         record("session.update", target=session, conference_id=conference.id,
                **_changed(before, _session_values(session)))
     return session, warnings
+
+
+def _rules_for(session: AgendaSession | None, problems: list[Problem]) -> list[Problem]:
+    """A cancelled session holds no room and keeps no presenter busy (its slot may be
+    given to another session): only its own day and times must still make sense."""
+    if session is not None and session.status == SessionStatus.CANCELLED:
+        return [problem for problem in problems if problem.field in ("day", "end")]
+    return problems
 
 
 def _session_values(session: AgendaSession) -> dict[str, Any]:
@@ -259,7 +267,7 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
     db.session.flush()  # the checks below query the new times
     problems = []
     for item in moved:
-        for problem in check_slot(conference, slot_of(item)):
+        for problem in _rules_for(item, check_slot(conference, slot_of(item))):
             if problem.blocking:
                 problems.append(Problem("minutes", f"«{item.title}»: {problem.message}"))
     if problems:
