@@ -283,6 +283,8 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
      "Sự kiện 2 («Họp»): Giờ kết thúc phải sau giờ bắt đầu."),
     ((START, "DURATION:PT0M", "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Giờ kết thúc phải sau giờ bắt đầu."),
+    (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T233000", "DURATION:PT1H", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Phiên phải kết thúc trong ngày bắt đầu (trước 24 giờ)."),
     ((START, END, "SUMMARY:Họp", "RRULE:FREQ=DAILY;COUNT=2"),
      "Sự kiện 2 («Họp»): Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; "
      "hãy tạo từng phiên thành sự kiện riêng."),
@@ -292,7 +294,7 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
     (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250616T080000",
       "DTEND;TZID=Asia/Ho_Chi_Minh:20250616T090000", "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025)."),
-    (("DTSTART:20250613T163000Z", "DTEND:20250613T173000Z", "SUMMARY:Họp"),  # 13/06 23:30 local
+    (("DTSTART:20250613T153000Z", "DTEND:20250613T163000Z", "SUMMARY:Họp"),  # 13/06 22:30 local
      "Sự kiện 2 («Họp»): Phiên phải nằm trong các ngày của hội nghị (14/06/2025 – 15/06/2025)."),
     ((START, END), "Sự kiện 2: Thiếu tiêu đề (SUMMARY)."),
     ((START, END, "SUMMARY:  "), "Sự kiện 2: Thiếu tiêu đề (SUMMARY)."),

@@ -242,6 +242,12 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
     if event.starts_at is not None and event.ends_at is not None \
             and event.ends_at <= event.starts_at:
         event.errors.append(_("Giờ kết thúc phải sau giờ bắt đầu."))
+    elif event.starts_at is not None and event.ends_at is not None and (
+            event.ends_at.astimezone(conference.tz).date()
+            != event.starts_at.astimezone(conference.tz).date()):
+        # The editor keeps a session within one day; one that crossed midnight could be
+        # imported but never saved again.
+        event.errors.append(_("Phiên phải kết thúc trong ngày bắt đầu (trước 24 giờ)."))
     if floating:
         event.warnings.append(_(
             "Giờ không kèm múi giờ: đã hiểu theo giờ của hội nghị (%(timezone)s).",
