@@ -15,7 +15,13 @@ def normalise(text: str) -> str:
     Text pasted from Word or Excel may be decomposed (NFD) or carry odd spaces or control
     characters; two spellings of one name must compare equal.
     """
-    return _SPACES.sub(" ", _CONTROLS.sub("", unicodedata.normalize("NFC", text))).strip()
+    text = unicodedata.normalize("NFC", text).translate(_LOOKALIKES)
+    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
+
+
+#: Letters that look like Vietnamese ones and get typed for them: the Icelandic eth "Ð"
+#: (U+00D0) for "Đ" (U+0110), from some keyboards and fonts. Vietnamese never uses eth.
+_LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ"})
 
 
 def fold(text: str) -> str:

@@ -124,6 +124,19 @@ def test_the_same_person_twice_is_shown_not_created(client, demo):
     assert count_at(demo, "06688") == (25, 25)
 
 
+def test_an_eth_typed_for_d_with_stroke_is_the_same_letter(client, demo):
+    """Some keyboards and fonts give "Ð" (U+00D0, Icelandic) for "Đ" (U+0110)."""
+    logged_in(client, ORGANISER)
+    post_form(client, f"{UONG_BI}/new", {**PERSON, "full_name": "Đinh Thị Thu Hà"})
+    page = post_form(client, f"/manage/c/{SLUG}/points/06688/delegates/new",
+                     {**PERSON, "full_name": "ÐINH THỊ THU HÀ"}).get_data(as_text=True)
+    assert field_errors(page, "full_name") == [
+        "Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện thoại hoặc email)."
+    ]
+    assert "Ðinh" not in client.get(f"{UONG_BI}?q=dinh").get_data(as_text=True)
+    assert "Đinh Thị Thu Hà" in client.get(f"{UONG_BI}?q=%C3%90inh").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("change, field, message", [
     ({"full_name": ""}, "full_name", "Chưa điền mục này."),
     ({"full_name": "Nguyễn Văn 2"}, "full_name", "Họ và tên không được có chữ số."),
