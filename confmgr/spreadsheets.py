@@ -195,14 +195,11 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     text = normalise(str(value))
-    if text[:1] == "'" and text[1:2] in _DEFUSED:
+    if text[:1] == "'" and text[1:].startswith(_FORMULA_START):
         # Undo safe_cell, so our own exports read back as typed; a value that was a
         # formula is then refused as one.
         return text[1:]
     return text
-
-
-_DEFUSED = ("=", "+", "-", "@")
 
 
 def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:

@@ -48,6 +48,18 @@ def point_and_session_in_reach(slug: str, code: str, session_id: int):
     return conference, point, session
 
 
+def province_asked() -> str:
+    """The ``province`` a list or report was asked for, if it is an official code; anything
+    else means every province. It may end up in a download's file name, so it must never
+    carry quotes or line breaks."""
+    from flask import request
+
+    from confmgr.points.official import provinces
+
+    province = request.args.get("province", "")
+    return province if province in provinces() else ""
+
+
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:
     """Run ``action`` and commit; when it breaks a rule, roll back and flash each problem.
 

@@ -30,7 +30,7 @@ from confmgr.conferences.publishing import (
     published_agenda,
 )
 from confmgr.db import db
-from confmgr.enums import Role, TokenScope
+from confmgr.enums import ConferenceStatus, Role, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
@@ -88,7 +88,7 @@ def readable_conference(slug: str) -> Conference:
     user = caller()
     conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
     if conference is None or not can_read_conference(user, conference) or (
-        conference.id not in latest_version_numbers([conference.id])
+        conference.status == ConferenceStatus.DRAFT  # set to published by the first publication
         and not takes_part_in(user, conference)
     ):
         raise ApiProblem(404, _("Không có hội nghị «%(slug)s».", slug=slug))

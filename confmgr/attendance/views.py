@@ -28,7 +28,12 @@ from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
-from confmgr.web import commit_or_flash, point_and_session_in_reach, point_in_reach
+from confmgr.web import (
+    commit_or_flash,
+    point_and_session_in_reach,
+    point_in_reach,
+    province_asked,
+)
 from confmgr.text import whole_number
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
@@ -176,11 +181,6 @@ def managed(slug: str) -> Conference:
     return conference
 
 
-def chosen_province() -> str:
-    province = request.args.get("province", "")
-    return province if province in provinces() else ""
-
-
 @bp.get("/attendance")
 @login_required
 def overview(slug: str):
@@ -194,7 +194,7 @@ def overview(slug: str):
         return render_template("attendance/overview.html", conference=conference,
                                session=None, sessions=[])
     session = chosen_session(conference, sessions)
-    province = chosen_province()
+    province = province_asked()
     context = _report_context(conference, session, province)
     if is_htmx():
         return render_template("attendance/_live.html", **context)
@@ -244,7 +244,7 @@ def report_scope(slug: str) -> tuple[Conference, AgendaSession, str]:
     sessions = reports.attended_sessions(conference)
     if not sessions:
         abort(404)
-    return conference, chosen_session(conference, sessions), chosen_province()
+    return conference, chosen_session(conference, sessions), province_asked()
 
 
 REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đăng ký", "Có mặt", "Đến muộn",
@@ -303,7 +303,7 @@ def participants_file(slug: str):
     """Every delegate with their status in every session, streamed row by row."""
     conference = managed(slug)
     sessions = reports.attended_sessions(conference)
-    province = chosen_province()
+    province = province_asked()
     with force_locale("vi"):
         labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
     tz = conference.tz

@@ -17,24 +17,14 @@ from confmgr.paging import page_number
 from confmgr.points import listing
 from confmgr.points.labels import POINT_LEVEL_LABELS
 from confmgr.points.models import BroadcastPoint
-from confmgr.points.official import provinces
 from confmgr.roster import categories, services
 from confmgr.roster.forms import CategoryForm, RequirementForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import csv_response, xlsx_response
-from confmgr.web import show_problems
+from confmgr.web import province_asked, show_problems
 
 bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
 PER_PAGE = 100
-
-
-def province_filter() -> str:
-    """The ``province`` asked for, if it is an official code; anything else means all.
-
-    It ends up in a download's file name, so it must never carry quotes or line breaks.
-    """
-    province = request.args.get("province", "")
-    return province if province in provinces() else ""
 
 
 def organised(slug: str):
@@ -82,7 +72,7 @@ def category_list(slug: str):
 @login_required
 def compliance(slug: str):
     conference = organised(slug)
-    province = province_filter()
+    province = province_asked()
     page = page_number(request.args)
     missing, total = categories.shortfalls(conference, province=province, limit=PER_PAGE,
                                            offset=(page - 1) * PER_PAGE)
@@ -96,7 +86,7 @@ def compliance(slug: str):
 def national(slug: str):
     """Every registered delegate, nationally or in one province, in either order."""
     conference = organised(slug)
-    province = province_filter()
+    province = province_asked()
     order = request.args.get("order") if request.args.get("order") in services.ORDERS else "alpha"
     page = page_number(request.args)
     points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
