@@ -7,12 +7,28 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from confmgr import create_app
 from confmgr.db import db
 
 POSTGRES_URL_VARIABLE = "CONFMGR_TEST_DATABASE_URL"
+
+
+def _worker_database(url: str) -> str:
+    """The database this process tests on: the configured one, or under pytest-xdist a
+    database of its own beside it for every worker but the first (created empty)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0":
+        return url
+    configured = make_url(url)
+    name = f"{configured.database}_{worker}"
+    server = create_engine(configured, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return configured.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_postgres_schema(url: str) -> None:
@@ -47,7 +63,7 @@ def database_url(request, tmp_path_factory) -> str:
             pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL run skipped")
         from confmgr.config import normalise_database_url
 
-        url = normalise_database_url(url)
+        url = _worker_database(normalise_database_url(url))
         _reset_postgres_schema(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
