@@ -30,6 +30,37 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+#: The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def name_compare_form(name: str) -> str:
+    """A name in lower case with each word's tone mark on its last vowel: two spellings of
+    one name compare equal.
+
+    Vietnamese writes a tone in two accepted places ("Hoà" and "Hòa", "Thuỷ" and "Thủy"),
+    and lists from different offices use either; a delegate must not be registered twice
+    because of it.
+    """
+    return " ".join(_tone_on_last_vowel(word) for word in normalise(name).lower().split(" "))
+
+
+def _tone_on_last_vowel(word: str) -> str:
+    letters = list(unicodedata.normalize("NFD", word))
+    tones = [c for c in letters if c in _TONES]
+    if len(tones) != 1:
+        return word
+    letters = [c for c in letters if c not in _TONES]
+    vowels = [i for i, c in enumerate(letters) if c in "aeiouy"]
+    if not vowels:
+        return word
+    at = vowels[-1] + 1
+    while at < len(letters) and unicodedata.combining(letters[at]):  # after ^, ˘ and ơ's horn
+        at += 1
+    letters.insert(at, tones[0])
+    return unicodedata.normalize("NFC", "".join(letters))
+
+
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 

@@ -7,6 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from confmgr.db import db
+from confmgr.text import name_compare_form
 
 
 def schema_differences() -> list:
@@ -97,3 +98,34 @@ def test_existing_users_get_their_search_text(ctx):
         found = connection.execute(text(
             "SELECT search_text FROM users WHERE email = 'quangninh@example.org'")).scalar_one()
     assert found == "quangninh@example.org dieu phoi diem cau quang ninh"
+
+
+def test_existing_delegates_get_the_tone_placed_compare_form(ctx):
+    """Delegates registered before names compared with the tone on the last vowel are
+    found as duplicates of the other spelling at once."""
+    from sqlalchemy import text
+
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="7c2e4b9d1a05")
+    with db.engine.begin() as connection:
+        first = connection.execute(text("SELECT min(id) FROM participants")).scalar_one()
+        connection.execute(text("UPDATE participants SET full_name = 'Trần Thị Thủy', "
+                                "name_norm = 'trần thị thủy' WHERE id = :id"), {"id": first})
+        untouched = dict(connection.execute(text(
+            "SELECT id, name_norm FROM participants WHERE id <> :id"), {"id": first}).all())
+    upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT name_norm FROM participants WHERE id = :id"),
+                                  {"id": first}).scalar_one() == "trần thị thuỷ"
+        assert dict(connection.execute(text(
+            "SELECT id, name_norm FROM participants WHERE id <> :id"), {"id": first}).all()
+        ) == {id_: name_compare_form(norm) for id_, norm in untouched.items()}
+    downgrade(revision="7c2e4b9d1a05")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT name_norm FROM participants WHERE id = :id"),
+                                  {"id": first}).scalar_one() == "trần thị thủy"
+    upgrade()

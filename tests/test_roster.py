@@ -20,6 +20,7 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.roster.services import normalise_phone
 from confmgr.roster.sorting import name_key
+from confmgr.text import name_compare_form
 from tests.conftest import csrf_token
 from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
 
@@ -135,6 +136,47 @@ def test_an_eth_typed_for_d_with_stroke_is_the_same_letter(client, demo):
     ]
     assert "Ðinh" not in client.get(f"{UONG_BI}?q=dinh").get_data(as_text=True)
     assert "Đinh Thị Thu Hà" in client.get(f"{UONG_BI}?q=%C3%90inh").get_data(as_text=True)
+
+
+def test_a_tone_written_in_its_other_accepted_place_is_the_same_name(client, demo):
+    """"Hoà" and "Hòa", "Thuỷ" and "Thủy": both placements are in use."""
+    logged_in(client, ORGANISER)
+    post_form(client, f"{UONG_BI}/new", {**PERSON, "full_name": "Nguyễn Thị Hòa"})
+    page = post_form(client, f"/manage/c/{SLUG}/points/06688/delegates/new",
+                     {**PERSON, "full_name": "NGUYỄN THỊ HOÀ"}).get_data(as_text=True)
+    assert field_errors(page, "full_name") == [
+        "Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện thoại hoặc email)."
+    ]
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([
+        HEAD,
+        [1, "Trần Thị Thủy", "", "", "", "0987000222", "", ""],
+        [2, "Trần Thị Thuỷ", "", "", "", "0987000222", "", ""],
+        [3, "Nguyễn Thị Hoà", "", "", "", "0912000111", "", ""],
+    ]))
+    assert row_errors(page) == {
+        "2": [],
+        "3": ["Họ và tên: Trùng với dòng 2 (cùng họ tên và số điện thoại hoặc email)."],
+        "4": ["Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên "
+              "và số điện thoại hoặc email)."],
+    }
+    assert count_at(demo, "06811") == (36, 36)
+
+
+@pytest.mark.parametrize("written, other", [
+    ("Hoà", "Hòa"), ("Thuỷ", "Thủy"), ("Khoẻ", "Khỏe"), ("Thuở", "Thủơ"),
+])
+def test_name_compare_form_puts_each_tone_on_the_last_vowel(written, other):
+    assert name_compare_form(written) == name_compare_form(other) == written.lower()
+
+
+def test_name_compare_form_leaves_what_it_need_not_move():
+    assert name_compare_form("  NGUYỄN  Đặng Ngọc   Ấn ") == "nguyễn đặng ngọc ấn"
+    assert name_compare_form("Trường Quý Hoàng") == "trường quý hoàng"
+    assert name_compare_form("Hoà Hòa") == "hoà hoà"
+    # No vowel, or two tones in one word: nothing to decide, left as typed.
+    assert name_compare_form("Ng̀") == "ng̀"
+    assert name_compare_form("Hóà") == "hóà"
 
 
 @pytest.mark.parametrize("change, field, message", [

@@ -28,7 +28,7 @@ from confmgr.roster.services import (
     registration_closed_reason,
 )
 from confmgr.spreadsheets import CellError, Column, Row
-from confmgr.text import fold
+from confmgr.text import fold, name_compare_form
 
 COLUMNS = [
     Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
@@ -81,7 +81,7 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
         for problem in check_person(fields):
             item.errors.append(CellError(row.number, HEADING[FIELD_OF_PROBLEM[problem.field]],
                                          problem.message))
-        name = fields.full_name.lower()
+        name = name_compare_form(fields.full_name)
         for contact in (fields.phone, fields.email):
             if contact and not item.errors:
                 earlier = seen.get((name, contact))
@@ -117,7 +117,7 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
             for name, contact, point_name in rows:
                 known[(name, contact)] = point_name
     for item in wanted:
-        name = item.fields["full_name"].lower()
+        name = name_compare_form(item.fields["full_name"])
         for contact in (item.fields["phone"], item.fields["email"]):
             if contact and (name, contact) in known:
                 item.errors.append(CellError(item.number, HEADING["full_name"], _(

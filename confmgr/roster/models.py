@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import PointLevel, RegistrationStatus, db_enum
 from confmgr.roster.sorting import name_key
-from confmgr.text import normalise
+from confmgr.text import name_compare_form, normalise
 from confmgr.points.models import BroadcastPoint
 
 
@@ -114,7 +114,7 @@ class Participant(db.Model):
 def participant_name_fields(full_name: str) -> dict:
     """The stored forms of a name: NFC with single spaces, its compare form, its sort key."""
     name = normalise(full_name)
-    return {"full_name": name, "name_norm": name.lower(), "name_key": name_key(name)}
+    return {"full_name": name, "name_norm": name_compare_form(name), "name_key": name_key(name)}
 
 
 @event.listens_for(Participant, "before_insert")

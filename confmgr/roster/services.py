@@ -18,7 +18,7 @@ from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
-from confmgr.text import normalise
+from confmgr.text import name_compare_form, normalise
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0\d{9,10}$")
@@ -129,7 +129,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(conference.id, fields.category_id)
     if not problems:
-        same = duplicates(conference.id, fields.full_name.lower(), fields.phone, fields.email)
+        same = duplicates(conference.id, name_compare_form(fields.full_name), fields.phone, fields.email)
         if same:
             problems.append(Problem("full_name", _(
                 "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
@@ -172,7 +172,7 @@ def count_category(point: BroadcastPoint, category_id: int | None, delta: int) -
 def update_person(person: Participant, fields: PersonFields) -> None:
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
-    if not problems and duplicates(person.conference_id, fields.full_name.lower(),
+    if not problems and duplicates(person.conference_id, name_compare_form(fields.full_name),
                                    fields.phone, fields.email, exclude_id=person.id):
         problems.append(Problem("full_name", _("Đã có đại biểu cùng họ tên và số điện thoại "
                                                "hoặc email.")))
