@@ -442,6 +442,27 @@ def test_the_digest_lists_published_answers_by_topic(client, demo):
     assert FIRST in printable and 'name="topic"' not in printable
 
 
+def test_the_digest_shows_nothing_of_the_draft_agenda(client, demo):
+    """A topic being prepared and a title being edited stay unseen until published; the
+    filter offers the topics that have answers."""
+    with demo.app_context():
+        services.answer(question("Đề nghị Ban Tổ chức"), "Đã đăng.", user_id=None)
+        services.publish([question("Đề nghị Ban Tổ chức")])
+        db.session.add(Topic(conference_id=conference().id, number="9", title="Chuyên đề mật"))
+        conference().title = "Tên đang sửa"
+        db.session.commit()
+        answered = [(t.id, t.number) for t in listing.answered_topics(conference())]
+    assert [number for _id, number in answered] == ["1"]
+    page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert "Chuyên đề mật" not in page and "Tên đang sửa" not in page
+    assert re.findall(r'<option value="(\w+)"', page) == [str(answered[0][0]), "general"]
+    assert "← Hội nghị toàn quốc tập huấn" in page
+    printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
+    assert "Tên đang sửa" not in printable
+    index = client.get("/").get_data(as_text=True)
+    assert "Tên đang sửa" not in index and f'href="/c/{SLUG}/"' in index
+
+
 def test_no_digest_before_the_agenda_is_published(client, demo):
     with demo.app_context():
         draft = Conference(slug="nhap", title="Hội nghị nháp", first_day=conference().first_day,

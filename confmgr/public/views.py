@@ -37,9 +37,12 @@ def published(slug: str) -> tuple[Conference, publishing.PublishedAgenda]:
 
 @bp.get("/")
 def index():
-    conferences = [c for c in services.published_conferences()
-                   if can_read_conference(current_user, c)]
-    return render_template("public/index.html", conferences=conferences)
+    # Each as its latest version shows it: a title or dates being edited stay unseen
+    # until they are published.
+    listed = [(c, publishing.published_agenda(c)) for c in services.published_conferences()
+              if can_read_conference(current_user, c)]
+    return render_template("public/index.html", conferences=[
+        (conference.slug, agenda.conference) for conference, agenda in listed if agenda])
 
 
 @bp.get("/c/<slug>/")

@@ -136,6 +136,16 @@ def conference_topics(conference: Conference) -> list[Topic]:
                                    .order_by(Topic.number, Topic.id)))
 
 
+def answered_topics(conference: Conference) -> list[Topic]:
+    """The topics the digest has answers for: what its filter offers. Every topic would
+    show the public the titles of topics still in the draft agenda."""
+    answered = select(Question.topic_id).where(
+        Question.conference_id == conference.id, Question.merged_into_id.is_(None),
+        Question.status == QuestionStatus.PUBLISHED)
+    return list(db.session.scalars(select(Topic).where(Topic.id.in_(answered))
+                                   .order_by(Topic.number, Topic.id)))
+
+
 def topic_label(topic: Topic | None) -> str:
     """"Chuyên đề 3: title", or "" for general questions (the template names them)."""
     return f"{topic.number}. {topic.title}" if topic else ""

@@ -343,14 +343,14 @@ def counts(slug: str):
 # ---------------------------------------------------------------- the digest
 
 
-def _digest_conference(slug: str) -> Conference:
-    """A conference whose digest the current user may read: as its agenda, only once
-    published, except for its organisers."""
+def _digest_conference(slug: str) -> tuple[Conference, str]:
+    """A conference whose digest the current user may read, with its title as published:
+    as its agenda, only once published, except for its organisers."""
     conference = readable_conference(slug)
-    if (publishing.published_agenda(conference) is None
-            and not manages_conference(current_user, conference)):
+    agenda = publishing.published_agenda(conference)
+    if agenda is None and not manages_conference(current_user, conference):
         abort(404)
-    return conference
+    return conference, agenda.conference.title if agenda else conference.title
 
 
 def _digest_filter() -> tuple[int | None, bool]:
@@ -362,17 +362,17 @@ def _digest_filter() -> tuple[int | None, bool]:
 @bp.get("/c/<slug>/questions/print", defaults={"printable": True},
         endpoint="digest_print")
 def digest(slug: str, printable: bool):
-    conference = _digest_conference(slug)
+    conference, title = _digest_conference(slug)
     topic_id, general = _digest_filter()
-    return render_template("questions/digest.html", conference=conference,
+    return render_template("questions/digest.html", conference=conference, title=title,
                            sections=listing.digest(conference, topic_id, general),
-                           topics=[] if printable else listing.conference_topics(conference),
+                           topics=[] if printable else listing.answered_topics(conference),
                            topic_arg=request.args.get("topic", ""), printable=printable)
 
 
 @bp.get("/c/<slug>/questions.xlsx")
 def digest_xlsx(slug: str):
-    conference = _digest_conference(slug)
+    conference, _title = _digest_conference(slug)
     topic_id, general = _digest_filter()
     general_label = _("Câu hỏi chung")
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
