@@ -1,6 +1,7 @@
 """Building and publishing an agenda: checks, slips, cancellations, versions and permissions."""
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -381,6 +382,46 @@ def test_unpublished_edits_never_reach_public_pages(client, demo):
     public = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert "Khai mạc (bản nháp)" in public and "Tên nháp" in public
     assert "Phiên bản 2" in public
+
+
+def test_a_new_time_zone_keeps_every_session_at_its_local_times(client, demo):
+    """The agenda says "8:00 on the 14th": in Tokyo's zone it still says so, which is two
+    hours earlier in UTC, and the organiser is told to publish again."""
+    with demo.app_context():
+        before = {s.id: (s.starts_at, s.ends_at) for s in db.session.scalars(
+            select(AgendaSession))}
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/edit", {
+        "title": "Hội nghị", "slug": SLUG, "organising_unit": "", "description": "",
+        "timezone": "Asia/Tokyo", "first_day": "2025-06-14", "last_day": "2025-06-15",
+        "checkin_opens_minutes": "60", "checkin_closes_minutes": "120",
+    }, follow_redirects=True).get_data(as_text=True)
+    assert flashes(page) == [
+        "Đã lưu.",
+        f"Múi giờ mới: {len(before)} phiên giữ nguyên giờ địa phương, nên đổi thời điểm; "
+        "hãy công bố lại để lịch của đại biểu cập nhật."]
+    with demo.app_context():
+        after = {s.id: (s.starts_at, s.ends_at) for s in db.session.scalars(
+            select(AgendaSession))}
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "conference.update")).one()
+        assert entry.details["sessions_moved"] == len(before)
+        assert entry.details["timezone"] == ["Asia/Ho_Chi_Minh", "Asia/Tokyo"]
+    assert after == {id_: (start - timedelta(hours=2), end - timedelta(hours=2))
+                     for id_, (start, end) in before.items()}
+    editor = client.get(EDITOR).get_data(as_text=True)
+    # Every session moved, and the conference itself changed.
+    assert re.search(r"(\d+) thay đổi chưa công bố", editor).group(1) == str(len(before) + 1)
+    # Saving again in the same zone moves nothing.
+    page = post_form(client, f"/manage/c/{SLUG}/edit", {
+        "title": "Hội nghị", "slug": SLUG, "organising_unit": "", "description": "",
+        "timezone": "Asia/Tokyo", "first_day": "2025-06-14", "last_day": "2025-06-15",
+        "checkin_opens_minutes": "60", "checkin_closes_minutes": "120",
+    }, follow_redirects=True).get_data(as_text=True)
+    assert flashes(page) == ["Đã lưu."]
+    with demo.app_context():
+        assert {s.id: (s.starts_at, s.ends_at) for s in db.session.scalars(
+            select(AgendaSession))} == after
 
 
 def test_publishing_nothing_new_is_refused(client, demo):

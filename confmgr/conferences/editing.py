@@ -118,13 +118,34 @@ def create_conference(fields: ConferenceFields, user: User) -> Conference:
     return conference
 
 
-def update_conference(conference: Conference, fields: ConferenceFields) -> None:
+def update_conference(conference: Conference, fields: ConferenceFields) -> int:
+    """Save the conference's fields; returns how many sessions a new time zone moved.
+
+    The agenda was written in local time ("8:00 on the 14th"), so in a new time zone each
+    session keeps its local times, which means new instants.
+    """
     _refuse_if_blocking(check_conference(fields, conference.id))
     before = {name: getattr(conference, name) for name in vars(fields)}
+    old_zone = conference.tz
     for name, value in vars(fields).items():
         setattr(conference, name, value)
+    moved = 0
+    if fields.timezone != before["timezone"]:
+        moved = _keep_local_times(conference, old_zone)
     record("conference.update", target=conference, conference_id=conference.id,
-           **_changed(before, vars(fields)))
+           **_changed(before, vars(fields)), **({"sessions_moved": moved} if moved else {}))
+    return moved
+
+
+def _keep_local_times(conference: Conference, old_zone) -> int:
+    new_zone = conference.tz
+    sessions = db.session.scalars(select(AgendaSession).where(
+        AgendaSession.conference_id == conference.id)).all()
+    for session in sessions:
+        for name in ("starts_at", "ends_at"):
+            local = getattr(session, name).astimezone(old_zone).replace(tzinfo=new_zone)
+            setattr(session, name, local.astimezone(timezone.utc))
+    return len(sessions)
 
 
 # ---------------------------------------------------------------- sessions

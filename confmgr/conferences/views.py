@@ -97,13 +97,17 @@ def edit_conference(slug: str):
             field.data = value.astimezone(tz).replace(tzinfo=None) if value else None
     if form.validate_on_submit():
         try:
-            editing.update_conference(conference, _conference_fields(form))
+            moved = editing.update_conference(conference, _conference_fields(form))
         except editing.RuleBroken as broken:
             db.session.rollback()
             show_problems(form, broken.problems)
         else:
             db.session.commit()
             flash(_("Đã lưu."), "success")
+            if moved:
+                flash(_("Múi giờ mới: %(count)d phiên giữ nguyên giờ địa phương, nên đổi "
+                        "thời điểm; hãy công bố lại để lịch của đại biểu cập nhật.",
+                        count=moved), "warning")
             return redirect(url_for("agenda.editor", slug=conference.slug))
     return render_template("agenda/conference_form.html", form=form, conference=conference)
 
