@@ -62,13 +62,6 @@ def _gone() -> RuleBroken:
     return RuleBroken([Problem("", _("Không tìm thấy tệp đã xem trước; hãy tải lên lại."))])
 
 
-def load(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
-    """The kept upload; RuleBroken when it is gone or ``owner`` is not the one it names."""
-    if not TOKEN.match(token):
-        raise _gone()
-    return _checked(_path(kind, token), owner, not_yours)
-
-
 def _checked(path: Path, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
     try:
         kept = json.loads(path.read_text())
@@ -90,7 +83,8 @@ def discard(kind: str, token: str) -> None:
 
 
 def claim(kind: str, token: str, owner: dict[str, Any], not_yours: str) -> dict[str, Any]:
-    """As ``load``, to confirm the upload in the current transaction.
+    """The kept upload, to confirm it in the current transaction; RuleBroken when it is
+    gone or ``owner`` is not the one it names.
 
     The preview is taken away at once (an atomic rename), so the same file confirmed
     twice at the same moment (a double tap, two tabs) is applied once: the second finds

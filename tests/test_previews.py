@@ -27,19 +27,19 @@ def age(ctx, kind: str, token: str, hours: float) -> None:
 
 def test_a_preview_opens_for_its_owner_only(ctx):
     token = previews.keep("delegates", OWNER, {"rows": [1, 2]})
-    assert previews.load("delegates", token, OWNER, "không phải của bạn")["rows"] == [1, 2]
     with pytest.raises(RuleBroken) as refused:
-        previews.load("delegates", token, {"user": 9, "point": 2}, "không phải của bạn")
+        previews.claim("delegates", token, {"user": 9, "point": 2}, "không phải của bạn")
     assert [p.message for p in refused.value.problems] == ["không phải của bạn"]
     with pytest.raises(RuleBroken):
-        previews.load("points", token, OWNER, "x")  # another kind's folder
+        previews.claim("points", token, OWNER, "x")  # another kind's folder
+    assert previews.claim("delegates", token, OWNER, "không phải của bạn")["rows"] == [1, 2]
 
 
 def test_a_preview_older_than_a_day_is_refused_and_removed(ctx):
     token = previews.keep("delegates", OWNER, {"rows": []})
     age(ctx, "delegates", token, 25)
     with pytest.raises(RuleBroken) as expired:
-        previews.load("delegates", token, OWNER, "x")
+        previews.claim("delegates", token, OWNER, "x")
     assert [p.message for p in expired.value.problems] == [
         "Bản xem trước đã quá 24 giờ nên đã hết hạn; hãy tải tệp lên lại."]
     assert not previews._path("delegates", token).exists()
