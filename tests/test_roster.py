@@ -18,6 +18,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
+from confmgr.roster import services
 from confmgr.roster.services import normalise_phone
 from confmgr.roster.sorting import name_key
 from confmgr.text import name_compare_form
@@ -580,7 +581,6 @@ def registered_kept() -> dict[tuple[int, int], int]:
 
 
 def test_counts_by_category_follow_every_change(demo):
-    from confmgr.roster import services
     from confmgr.roster.models import Category
 
     with demo.app_context():
@@ -599,3 +599,63 @@ def test_counts_by_category_follow_every_change(demo):
         db.session.commit()
         assert registered_kept() == registered_truth()
         assert db.session.get(BroadcastPoint, ha_long.id).registered_count == 26
+
+
+def _twice_at_once(demo, change) -> list[str]:
+    """Run ``change(person, destination)`` from two threads at the same moment, each with
+    its own session, as a double tap does; what each raised, if anything."""
+    import threading
+
+    from confmgr.conferences.editing import RuleBroken
+
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+    ready, outcomes = threading.Barrier(2), []
+
+    def tap():
+        with demo.app_context():
+            person = db.session.get(Participant, person_id)
+            destination = db.session.scalar(select(BroadcastPoint).where(
+                BroadcastPoint.code == "06688"))
+            ready.wait()
+            try:
+                change(person, destination)
+                db.session.commit()
+                outcomes.append("done")
+            except RuleBroken as broken:
+                db.session.rollback()
+                outcomes.append(broken.problems[0].message)
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.parametrize("change, counts", [
+    (lambda person, _destination: services.withdraw(person), {"06811": 34, "06688": 25}),
+    (lambda person, destination: services.move(person, destination), {"06811": 34, "06688": 26}),
+], ids=["withdraw", "move"])
+def test_a_double_tap_on_withdraw_or_move_counts_once(demo, change, counts):
+    assert _twice_at_once(demo, change) == ["done", "done"]
+    for code, registered in counts.items():
+        assert count_at(demo, code) == (registered, registered)
+    with demo.app_context():
+        assert registered_kept() == registered_truth()
+
+
+def test_a_double_tap_on_register_registers_once(demo):
+    def register(_person, destination):
+        services.register(destination, services.PersonFields(
+            full_name="Đinh Thị Kép", phone="0912777888"), organiser=True)
+
+    assert sorted(_twice_at_once(demo, register)) == ["done", (
+        "Đại biểu này đã được đăng ký ở Điểm cầu phường Hạ Long (cùng họ tên và số điện "
+        "thoại hoặc email).")]
+    assert count_at(demo, "06688") == (26, 26)
+    with demo.app_context():
+        assert registered_kept() == registered_truth()

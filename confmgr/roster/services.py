@@ -128,18 +128,21 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
         raise RuleBroken([Problem("", closed)])
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(conference.id, fields.category_id)
-    if not problems:
-        same = duplicates(conference.id, name_compare_form(fields.full_name), fields.phone, fields.email)
-        if same:
-            problems.append(Problem("full_name", _(
-                "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
-                "email).", point=same[0].point.name)))
     if problems:
         raise RuleBroken(problems)
+    # Counted first: the point's row is then held until the commit, so the same form sent
+    # twice (a double tap) registers once, the second finding the first below. A refusal
+    # rolls the count back with everything else.
+    count_registrations(point, fields.category_id, 1)
+    same = duplicates(conference.id, name_compare_form(fields.full_name), fields.phone,
+                      fields.email)
+    if same:
+        raise RuleBroken([Problem("full_name", _(
+            "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
+            "email).", point=same[0].point.name))])
     person = Participant(conference_id=conference.id, point_id=point.id, **vars(fields))
     db.session.add(person)
     db.session.flush()
-    count_registrations(point, person.category_id, 1)
     db.session.refresh(point, ["registered_count"])
     record("participant.register", target=person, conference_id=conference.id,
            point_id=point.id, name=person.full_name)
@@ -169,7 +172,22 @@ def count_category(point: BroadcastPoint, category_id: int | None, delta: int) -
         set_={"registered": table.c.registered + delta}))
 
 
+def _hold(person: Participant) -> None:
+    """Hold the delegate's row until the commit and read it afresh, so two changes of one
+    delegate at once (a double tap, two tabs) apply one after the other and the second
+    sees the first: a withdrawal or a move counted twice would leave the counts wrong.
+
+    A write that changes nothing is the lock both databases take alike: the row on
+    PostgreSQL, the database's write lock on SQLite.
+    """
+    table = Participant.__table__
+    db.session.execute(table.update().where(table.c.id == person.id)
+                       .values(status=table.c.status))
+    db.session.refresh(person)
+
+
 def update_person(person: Participant, fields: PersonFields) -> None:
+    _hold(person)
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
     if not problems and duplicates(person.conference_id, name_compare_form(fields.full_name),
@@ -189,6 +207,7 @@ def update_person(person: Participant, fields: PersonFields) -> None:
 
 
 def withdraw(person: Participant) -> None:
+    _hold(person)
     if person.status == RegistrationStatus.WITHDRAWN:
         return
     person.status = RegistrationStatus.WITHDRAWN
@@ -202,6 +221,7 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
     """An organiser's act: the delegate now belongs to another point of the conference."""
     if destination.conference_id != person.conference_id:
         raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
+    _hold(person)
     source = person.point_id
     if source == destination.id:
         return
