@@ -373,3 +373,74 @@ def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo)
         final = dict(db.session.execute(select(Attendance.participant_id, Attendance.status)
                                         .where(Attendance.session_id == session_id)).all())
         assert last == final
+
+
+def province_sums(session_id: int) -> dict[str, tuple[int, int]]:
+    """(registered, attended) per province as the province report shows them."""
+    from confmgr.attendance import reports
+
+    conference = db.session.scalar(select(Conference))
+    return {row.code: (row.tally.registered, row.tally.attended)
+            for row in reports.by_province(conference, session_id)}
+
+
+def test_a_point_moved_to_another_province_takes_its_counts_and_the_points_below(during):
+    """Hoàn Kiếm (Hà Nội) re-filed as a Quảng Ninh commune, and a point without a unit of
+    its own moved under a Hà Nội parent: registrations, attendance and the points below
+    all count where the points now are."""
+    from confmgr.points.services import save_point
+    from confmgr.roster.models import PointCategoryRegistration
+
+    session, now = during
+    conference = db.session.scalar(select(Conference))
+    save_point(conference, None, {"code": "QN-BAN", "name": "Ban Tuyên giáo", "level": "Khác",
+                                  "parent_code": "22", "expected_delegates": "0"})
+    save_point(conference, None, {"code": "QN-PHONG", "name": "Phòng họp 2", "level": "Khác",
+                                  "parent_code": "QN-BAN", "expected_delegates": "0"})
+    hoan_kiem = point("00070")
+    for person in people("00070")[:5]:
+        checkin.record(session, hoan_kiem, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    before = province_sums(session.id)
+    moved = hoan_kiem.registered_count
+
+    save_point(conference, hoan_kiem, {
+        "code": "00070", "name": hoan_kiem.name, "level": "Xã", "parent_code": "22",
+        "admin_unit_code": "07030", "expected_delegates": "25"})
+    save_point(conference, point("QN-BAN"), {
+        "code": "QN-BAN", "name": "Ban Tuyên giáo", "level": "Khác", "parent_code": "01",
+        "expected_delegates": "0"})
+    db.session.commit()
+
+    assert [point(code).province_code for code in ("00070", "QN-BAN", "QN-PHONG")] == [
+        "22", "01", "01"]
+    after = province_sums(session.id)
+    assert after["01"] == (before["01"][0] - moved, before["01"][1] - 5)
+    assert after["22"] == (before["22"][0] + moved, before["22"][1] + 5)
+    for model in (PointCategoryRegistration, SessionPointCount, SessionPointCategoryCount):
+        assert db.session.execute(select(model.province_code).where(
+            model.point_id == hoan_kiem.id).distinct()).scalars().all() == ["22"]
+    checkin.rebuild_counts(conference.id)
+    assert province_sums(session.id) == after
+
+
+def test_points_outside_every_province_make_one_row_of_the_report(during):
+    from confmgr.points.services import save_point
+    from confmgr.roster import services as roster
+
+    session, now = during
+    conference = db.session.scalar(select(Conference))
+    save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
+                                  "expected_delegates": "0"})
+    ministry = point("BYT")
+    for name in ("Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"):
+        roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
+    db.session.commit()
+    for person in people("BYT")[:3]:
+        checkin.record(session, ministry, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    assert province_sums(session.id)[""] == (4, 3)
+    from confmgr.attendance import reports
+    assert [row.name for row in reports.by_province(conference, session.id)].count("—") == 1

@@ -346,7 +346,8 @@ def rebuild_counts(conference_id: int) -> None:
             stmt = dialect_insert(table)
             db.session.execute(stmt.on_conflict_do_update(
                 index_elements=list(keys),
-                set_={name: stmt.excluded[name] for name in totals}), rows)
+                set_={name: stmt.excluded[name] for name in (*totals, "province_code")}),
+                rows)
 
 
 def recorded_status(session: AgendaSession, participant_id: int) -> AttendanceStatus | None:

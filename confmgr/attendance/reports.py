@@ -137,11 +137,13 @@ class ProvinceRow:
 
 def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
     """One session's totals per province, in the official order of provinces."""
+    # Points outside any province are "" here as in the counters, so they make one row.
+    province = func.coalesce(BroadcastPoint.province_code, "")
     registered = {code: (int(r), int(e), int(b)) for code, r, e, b in db.session.execute(
-        select(BroadcastPoint.province_code, func.sum(BroadcastPoint.registered_count),
+        select(province, func.sum(BroadcastPoint.registered_count),
                func.sum(BroadcastPoint.expected_delegates), func.sum(_point_base()))
         .where(BroadcastPoint.conference_id == conference.id)
-        .group_by(BroadcastPoint.province_code))}
+        .group_by(province))}
     sums = {row.province_code: row for row in db.session.execute(
         select(SessionPointCount.province_code, *_SUMS)
         .where(SessionPointCount.conference_id == conference.id,

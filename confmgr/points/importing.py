@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from confmgr.attendance.models import SessionPointCategoryCount, SessionPointCount
 from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
@@ -127,8 +128,12 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             fail(row, "stream_url", refusal)
         checked.append(Checked(row.number, v))
 
-    # Parents and provinces, once every code of the file is known.
-    province_of = dict(existing)
+    # Parents and provinces, once every code of the file is known. A point of the file
+    # takes its province from the file (its unit, else its parent), never from what is
+    # stored: a point moved under another province's parent goes with it.
+    file_codes = {item.values["code"] for item in checked}
+    province_of = {code: province for code, province in existing.items()
+                   if code not in file_codes}
     for item in checked:
         v = item.values
         unit = v["admin_unit_code"]
@@ -136,7 +141,6 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             province_of[v["code"]] = unit
         elif unit in official_communes:
             province_of[v["code"]] = official_communes[unit].province_code
-    file_codes = {item.values["code"] for item in checked}
     for item in checked:
         v = item.values
         parent = v.get("parent_code", "")
@@ -253,25 +257,45 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
                 if "parent_code" in columns else {})}
             for v in updates
         ])
-        _registrations_follow_provinces(conference)
+        _provinces_follow_parents(conference)
+        _counts_follow_provinces(conference)
     added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
     return added, len(updates)
 
 
-def _registrations_follow_provinces(conference: Conference) -> None:
-    """Give the counts by category the province of their point again, where it moved.
+def _provinces_follow_parents(conference: Conference) -> None:
+    """Points without an administrative unit of their own take their parent's province,
+    down the whole tree: the points below one that moved move with it."""
+    point = BroadcastPoint.__table__
+    parent = point.alias("parent")
+    parents = (select(parent.c.province_code).where(parent.c.id == point.c.parent_id)
+               .scalar_subquery())
+    statement = point.update().where(
+        point.c.conference_id == conference.id, point.c.admin_unit_code.is_(None),
+        point.c.parent_id.is_not(None),
+        func.coalesce(point.c.province_code, "") != func.coalesce(parents, "")
+    ).values(province_code=parents)
+    # One level per pass; the tree is a few levels deep and has no loops (checked above).
+    while db.session.execute(statement).rowcount:
+        pass
 
-    Reports by category and province read these rows alone, so a stale province would
-    count a point's delegates in the province it left.
+
+def _counts_follow_provinces(conference: Conference) -> None:
+    """Give the kept counts (registered by category, attended by session) the province of
+    their point again, where it moved.
+
+    Reports by province read these rows alone, so a stale province would count a point's
+    delegates and their attendance in the province it left.
     """
-    table = PointCategoryRegistration.__table__
-    own = (select(func.coalesce(BroadcastPoint.province_code, ""))
-           .where(BroadcastPoint.id == table.c.point_id).scalar_subquery())
-    db.session.execute(table.update().where(table.c.conference_id == conference.id,
-                                            table.c.province_code != own)
-                       .values(province_code=own))
+    for model in (PointCategoryRegistration, SessionPointCount, SessionPointCategoryCount):
+        table = model.__table__
+        own = (select(func.coalesce(BroadcastPoint.province_code, ""))
+               .where(BroadcastPoint.id == table.c.point_id).scalar_subquery())
+        db.session.execute(table.update().where(table.c.conference_id == conference.id,
+                                                table.c.province_code != own)
+                           .values(province_code=own))
 
 
 EXPORT_HEADINGS = [column.heading for column in COLUMNS] + [
