@@ -54,6 +54,17 @@ def test_sort_key_ignores_how_the_name_was_typed():
 def test_phone_numbers_are_normalised():
     assert normalise_phone("+84 912.345.678") == "0912345678"
     assert normalise_phone("(0203) 385-4321") == "02033854321"
+    # The trunk zero some write after the country code ("+84 (0)..."), once.
+    assert normalise_phone("+84 (0)912 345 678") == "0912345678"
+    assert normalise_phone("+840912345678") == "0912345678"
+
+
+def test_a_number_starting_00_is_refused(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"{UONG_BI}/new", {**PERSON, "phone": "0091234567"}).get_data(
+        as_text=True)
+    assert field_errors(page, "phone") == [
+        "Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."]
 
 
 def uong_bi_names(app) -> list[str]:
@@ -464,10 +475,17 @@ def test_organiser_sets_categories_and_requirements(client, demo):
     page = post_form(client, url, {"form": "category", "category-name": "Khách mời",
                                    "category-rank": "90"}).get_data(as_text=True)
     assert field_errors(page, "category-name") == ["Đã có thành phần «Khách mời»."]
+    # Without its diacritics or in capitals it is the same name to an import: refused too.
+    page = post_form(client, url, {"form": "category", "category-name": "KHACH MOI",
+                                   "category-rank": "0"}).get_data(as_text=True)
+    assert field_errors(page, "category-name") == ["Đã có thành phần «Khách mời»."]
+    post_form(client, url, {"form": "category", "category-name": "Chủ tọa",
+                            "category-rank": "0"})  # 0 ranks first; it is not an empty field
     with demo.app_context():
         from confmgr.roster.models import Category
 
         guest_id = db.session.scalar(select(Category.id).where(Category.name == "Khách mời"))
+        assert db.session.scalar(select(Category.rank).where(Category.name == "Chủ tọa")) == 0
     post_form(client, url, {"form": "rule", "rule-category": str(guest_id), "rule-level": "commune",
                             "rule-min_count": "1"})
     page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)

@@ -14,7 +14,7 @@ from confmgr.db import db
 from confmgr.enums import PointLevel, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, CategoryRequirement, Participant
-from confmgr.text import normalise
+from confmgr.text import fold, normalise
 
 
 def categories(conference: Conference) -> list[Category]:
@@ -26,9 +26,13 @@ def categories(conference: Conference) -> list[Category]:
 
 def add_category(conference: Conference, name: str, rank: int) -> Category:
     name = normalise(name)
-    if db.session.scalar(select(Category.id).where(Category.conference_id == conference.id,
-                                                   Category.name == name)):
-        raise RuleBroken([Problem("name", _("Đã có thành phần «%(name)s».", name=name))])
+    # Imports find a category by its folded name ("can bo" finds "Cán bộ"), so two that
+    # fold alike could not be told apart there.
+    for existing in db.session.scalars(select(Category.name).where(
+            Category.conference_id == conference.id)):
+        if fold(existing) == fold(name):
+            raise RuleBroken([Problem("name", _("Đã có thành phần «%(name)s».",
+                                                name=existing))])
     category = Category(conference_id=conference.id, name=name, rank=rank)
     db.session.add(category)
     record("category.create", target=category, conference_id=conference.id, name=name)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.forms import optional_int
 from confmgr.forms import Form
@@ -26,7 +26,8 @@ class CategoryForm(Form):
     name = StringField(_l("Tên thành phần"), validators=[DataRequired(), Length(max=200)])
     rank = IntegerField(_l("Thứ tự nghi thức"), default=100,
                         description=_l("Số nhỏ được xếp trước trong danh sách theo thành phần."),
-                        validators=[DataRequired(), NumberRange(min=0, max=100_000)])
+                        # 0 is a rank (the first); DataRequired would take it for empty.
+                        validators=[InputRequired(), NumberRange(min=0, max=100_000)])
 
 
 class RequirementForm(Form):

@@ -21,15 +21,16 @@ from confmgr.roster.models import Category, Participant, PointCategoryRegistrati
 from confmgr.text import name_compare_form, normalise
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-VN_PHONE = re.compile(r"^0\d{9,10}$")
+VN_PHONE = re.compile(r"^0[1-9]\d{8,9}$")
 NAME_LIMIT = 200
 
 
 def normalise_phone(raw: str) -> str:
-    """Digits only, +84 written as 0: "+84 912.345.678" is 0912345678."""
+    """Digits only, +84 written as 0: "+84 912.345.678" and "+84 (0)912 345 678" are both
+    0912345678."""
     phone = PHONE_SEPARATORS.sub("", raw or "")
     if phone.startswith("+84"):
-        phone = "0" + phone[3:]
+        phone = "0" + phone[3:].removeprefix("0")
     elif phone.startswith("84") and len(phone) == 11:
         phone = "0" + phone[2:]
     return phone
