@@ -444,3 +444,40 @@ def test_points_outside_every_province_make_one_row_of_the_report(during):
     assert province_sums(session.id)[""] == (4, 3)
     from confmgr.attendance import reports
     assert [row.name for row in reports.by_province(conference, session.id)].count("—") == 1
+
+
+def test_a_break_takes_no_attendance(during):
+    """Reports leave breaks out, so a count taken there would be lost."""
+    _session, _now = during
+    pause = db.session.scalars(select(AgendaSession).where(
+        AgendaSession.kind == SessionKind.BREAK).order_by(AgendaSession.starts_at)).first()
+    with pytest.raises(RuleBroken) as refused:
+        checkin.record(pause, point("06811"), people("06811")[0], P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=pause.starts_at)
+    assert [p.message for p in refused.value.problems] == [
+        f"«{pause.title}» là giờ nghỉ: không điểm danh."]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.session_id == pause.id)) == 0
+
+
+def test_arrivals_count_each_delegate_once_when_first_seen_coming_in(during):
+    """Marked absent at the start and late later, or excused and then present: arrivals.
+    Present, then corrected to absent and back: one arrival, at the first."""
+    from confmgr.attendance import reports
+
+    session, now = during
+    uong_bi = point("06811")
+    first, second, third = people("06811")[:3]
+    minute = timedelta(minutes=1)
+    for person, status, at in [(first, A, now), (second, E, now), (third, P, now),
+                               (third, A, now + minute), (third, P, now + 2 * minute),
+                               (first, L, now + 15 * minute), (second, P, now + 20 * minute)]:
+        checkin.record(session, uong_bi, person, status, user_id=None,
+                       method=CheckInMethod.MANUAL, now=at)
+    db.session.commit()
+    conference = db.session.get(Conference, session.conference_id)
+    series = reports.checkins_over_time(conference, session)
+    opens = session.starts_at - timedelta(minutes=conference.checkin_opens_minutes)
+    assert series == [(opens + timedelta(minutes=5 * i), {13: 1, 16: 1, 17: 1}.get(i, 0))
+                      for i in range(18)]

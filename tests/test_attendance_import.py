@@ -31,8 +31,8 @@ from tests.test_attendance_web import people_at
 
 UONG_BI = "06811"
 SHEET = f"/manage/c/{SLUG}/points/{UONG_BI}/attendance"
-WORDS = ("«có mặt», «x», «có», «muộn», «đến muộn», «vắng có lý do», «có lý do», «phép», "
-         "«vắng» (để trống là có mặt)")
+WORDS = ("«có mặt», «x», «có», «muộn», «đến muộn», «đi muộn», «vắng có lý do», «có lý do», "
+         "«vắng có phép», «có phép», «phép», «vắng», «vắng mặt» (để trống là có mặt)")
 
 
 def move_session(app, starts_in: timedelta, length: timedelta = timedelta(hours=1)) -> int:
@@ -533,3 +533,17 @@ def test_uploading_and_confirming_need_the_csrf_token(client, demo):
     assert written(demo, session_id) == {}
     assert confirm(client, session_id, token).status_code == 302
     assert len(written(demo, session_id)) == 1
+
+
+def test_every_word_the_sheet_shows_is_understood_in_a_paper_list(ctx):
+    """A coordinator copies the sheet's words onto paper: "Có phép", "Vắng có lý do"..."""
+    from flask_babel import force_locale
+
+    from confmgr.attendance.importing import _STATUS_OF_WORD
+    from confmgr.attendance.labels import ATTENDANCE_BUTTON_LABELS, ATTENDANCE_LABELS
+    from confmgr.text import fold
+
+    with force_locale("vi"):
+        for labels in (ATTENDANCE_LABELS, ATTENDANCE_BUTTON_LABELS):
+            assert {status: _STATUS_OF_WORD.get(fold(str(label)))
+                    for status, label in labels.items()} == {s: s for s in labels}

@@ -188,6 +188,19 @@ def test_headcount_point_reports_numbers(client, demo):
     response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == [
         "Thành phần khác: hãy nhập một số nguyên không âm."]
+    # Three hours after the session ended, check-in is closed, yet counts are still taken:
+    # no paper list exists for a point that reports numbers.
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        session.starts_at = utcnow() - timedelta(hours=4)
+        session.ends_at = utcnow() - timedelta(hours=3)
+        db.session.commit()
+    page = client.get(f"{url}?session={session_id}").get_data(as_text=True)
+    assert "Đã hết giờ điểm danh" not in page
+    form["count_0"] = "20"
+    response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
+    assert "Tổng đã báo cáo: 22" in response.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- reports with known figures

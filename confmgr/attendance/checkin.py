@@ -27,7 +27,13 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, dialect_insert, utcnow
-from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionStatus
+from confmgr.enums import (
+    AttendanceStatus,
+    CheckInMethod,
+    RegistrationStatus,
+    SessionKind,
+    SessionStatus,
+)
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
@@ -54,6 +60,9 @@ def session_problems(conference: Conference, session: AgendaSession, now: dateti
         return [Problem("session", _("Phiên này không thuộc hội nghị."))]
     if session.status == SessionStatus.CANCELLED:
         return [Problem("session", _("Phiên «%(title)s» đã bị hủy: không điểm danh.",
+                                     title=session.title))]
+    if session.kind == SessionKind.BREAK:  # reports leave breaks out: a count would be lost
+        return [Problem("session", _("«%(title)s» là giờ nghỉ: không điểm danh.",
                                      title=session.title))]
     opens, closes = window(conference, session)
     if now < opens:

@@ -41,9 +41,9 @@ MAX_BYTES = 4 * 1024 * 1024
 #: The words a paper list may carry in its status column, as people write them.
 ACCEPTED_WORDS = {
     AttendanceStatus.PRESENT: ("có mặt", "x", "có"),
-    AttendanceStatus.LATE: ("muộn", "đến muộn"),
-    AttendanceStatus.EXCUSED: ("vắng có lý do", "có lý do", "phép"),
-    AttendanceStatus.ABSENT: ("vắng",),
+    AttendanceStatus.LATE: ("muộn", "đến muộn", "đi muộn"),
+    AttendanceStatus.EXCUSED: ("vắng có lý do", "có lý do", "vắng có phép", "có phép", "phép"),
+    AttendanceStatus.ABSENT: ("vắng", "vắng mặt"),
 }
 _STATUS_OF_WORD = {fold(word): status
                    for status, words in ACCEPTED_WORDS.items() for word in words}

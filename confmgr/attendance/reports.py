@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
@@ -285,11 +285,15 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     from confmgr.attendance.checkin import window
 
     opens, closes = window(conference, session)
-    arrived = (AttendanceChange.new_status.in_([AttendanceStatus.PRESENT,
-                                                AttendanceStatus.LATE])
-               & AttendanceChange.old_status.is_(None))
-    query = select(AttendanceChange.changed_at).where(
-        AttendanceChange.session_id == session.id, arrived)
+    # A delegate arrives when first recorded present or late, from nothing or from absent
+    # or excused (marked absent at the start, then seen coming in); once per delegate.
+    here = [AttendanceStatus.PRESENT, AttendanceStatus.LATE]
+    arrived = (AttendanceChange.new_status.in_(here)
+               & or_(AttendanceChange.old_status.is_(None),
+                     AttendanceChange.old_status.not_in(here)))
+    query = (select(func.min(AttendanceChange.changed_at))
+             .where(AttendanceChange.session_id == session.id, arrived)
+             .group_by(AttendanceChange.participant_id))
     if province:
         query = query.join(BroadcastPoint, BroadcastPoint.id == AttendanceChange.point_id).where(
             BroadcastPoint.province_code == province)

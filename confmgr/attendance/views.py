@@ -69,7 +69,8 @@ def point_sheet(slug: str, code: str):
         return render_template("attendance/sheet.html", conference=conference, point=point,
                                sessions=[], session=None)
     session = chosen_session(conference, sessions)
-    problems = checkin.session_problems(conference, session, utcnow())
+    problems = checkin.session_problems(conference, session, utcnow(),
+                                        after_the_fact=point.headcount_only)
     context = {"conference": conference, "point": point, "sessions": sessions,
                "session": session, "problems": problems,
                "counts": point_counts(point, session.id),
@@ -159,7 +160,10 @@ def headcount(slug: str, code: str, session_id: int):
         counts[ref] = whole_number(value)
     if not problems:
         try:
-            checkin.report_headcount(session, point, counts, user_id=current_user.id)
+            # Counts are often reported after the session, as paper lists are uploaded:
+            # the closing time does not apply to either.
+            checkin.report_headcount(session, point, counts, user_id=current_user.id,
+                                     after_the_fact=True)
             db.session.commit()
         except RuleBroken as broken:
             db.session.rollback()
