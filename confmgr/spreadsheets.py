@@ -68,7 +68,7 @@ def read_table(
         raise file_error(_("Tệp lớn hơn %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
     lowered = filename.lower()
     if lowered.endswith(".csv"):
-        grid = _csv_grid(data)
+        grid = _csv_grid(data, columns)
     elif lowered.endswith(".xlsx"):
         grid = _xlsx_grid(data, max_rows)
     else:
@@ -76,18 +76,57 @@ def read_table(
     return _rows(grid, columns, max_rows)
 
 
-def _csv_grid(data: bytes) -> Iterator[tuple[int, list]]:
+def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
     text = _decode(data)
+    delimiter = _delimiter(text, columns)
     try:
-        dialect = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=",;\t")
+        # Restricted to the delimiter chosen, the sniffer only learns quoting and spaces.
+        dialect = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=delimiter)
         # A heading line has no quotes to learn from; spreadsheets write a quote in a
         # cell as "", and reading it otherwise splits the cell and shifts the rows.
         dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter)
     for number, cells in enumerate(reader, start=1):
         yield number, cells
+
+
+_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(text: str, columns: list[Column]) -> str:
+    """The delimiter under which a heading row names the most of the table's columns.
+
+    Excel set up for Vietnam (comma as decimal mark) writes ";", and headings may hold
+    commas ("Đơn vị (xã, phường)"), so guessing from the characters of the first line
+    picks "," wrongly; the headings the table knows tell the delimiters apart.
+    """
+    by_name = _names(columns)
+    required = {c.field for c in columns if c.required}
+    scores = {}
+    for delimiter in _DELIMITERS:
+        best = (False, 0)
+        try:
+            for texts in _first_rows(csv.reader(io.StringIO(text, newline=""),
+                                                delimiter=delimiter)):
+                found = _known(texts, by_name)
+                best = max(best, (required <= found, len(found)))
+        except csv.Error:
+            pass
+        scores[delimiter] = best
+    top = max(scores.values())
+    tied = [d for d in _DELIMITERS if scores[d] == top]
+    if len(tied) == 1:
+        return tied[0]
+    # No heading tells them apart (one column, or none known): as before, the sniffer's
+    # guess from the first line, else a comma.
+    try:
+        sniffed = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0],
+                                      delimiters="".join(tied)).delimiter
+    except csv.Error:
+        sniffed = tied[0]
+    return sniffed if sniffed in tied else tied[0]
 
 
 def _decode(data: bytes) -> str:
@@ -148,8 +187,9 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
     sheet_xml = contents[sheets[0]]
     if b"<mergeCell " in sheet_xml:
         raise file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
-    # Counted on the raw XML, so a million-row sheet is refused before it is parsed.
-    if sheet_xml.count(b"<row ") > max_rows + 1:
+    # Counted on the raw XML, so a million-row sheet is refused before it is parsed; the
+    # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it.
+    if sheet_xml.count(b"<row ") > max_rows + HEADING_SEARCH:
         raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
                            count=format(max_rows, ",").replace(",", ".")))
     # Cells holding a formula, as (row, column index): shown as "=" so the row check names them.
@@ -202,6 +242,40 @@ def _cell_text(value) -> str:
     return text
 
 
+#: How many non-empty rows may come before the heading row: an official list has a title
+#: ("DANH SÁCH ĐẠI BIỂU …"), maybe a subtitle and a date above its headings.
+HEADING_SEARCH = 10
+
+#: Headings of a row-number column. Templates come pre-numbered, so a row with nothing but
+#: its number is an unused row, not a delegate without a name.
+_NUMBER_HEADINGS = frozenset({"stt", "tt", "so tt", "so thu tu"})
+
+
+def _names(columns: list[Column]) -> dict[str, Column]:
+    by_name = {}
+    for column in columns:
+        for name in (column.heading, column.field, *column.aliases):
+            by_name[fold(name)] = column
+    return by_name
+
+
+def _known(texts: list[str], by_name: dict[str, Column]) -> set[str]:
+    """The fields of the columns these cells name as headings."""
+    return {by_name[key].field for key in map(fold, texts) if key in by_name}
+
+
+def _first_rows(grid: Iterable[list]) -> Iterator[list[str]]:
+    """The first HEADING_SEARCH non-empty rows as text: where the heading row may be."""
+    found = 0
+    for cells in grid:
+        texts = [_cell_text(cell) for cell in cells]
+        if any(texts):
+            yield texts
+            found += 1
+            if found == HEADING_SEARCH:
+                return
+
+
 def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
     """Which column each heading fills; two headings for one column refuse the file,
     since keeping either would silently drop what the other holds."""
@@ -225,23 +299,30 @@ def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
 
 
 def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int) -> list[Row]:
-    by_name = {}
-    for column in columns:
-        for name in (column.heading, column.field, *column.aliases):
-            by_name[fold(name)] = column
+    by_name = _names(columns)
+    required = {c.field for c in columns if c.required}
     header: dict[int, Column] | None = None
+    # Cells that do not make a row: those under a row-number heading.
+    numbering: set[int] = set()
+    above: list[list[str]] = []  # non-empty rows looked at before the heading row
     rows: list[Row] = []
     errors: list[CellError] = []
     for number, cells in grid:
         texts = [_cell_text(cell) for cell in cells]
-        if not any(texts):
-            continue
         if header is None:
-            header = _header(texts, by_name)
-            missing = [c.heading for c in columns if c.required and c not in header.values()]
-            if missing:
-                raise file_error(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.",
-                                   columns=", ".join(f"«{m}»" for m in missing)))
+            if not any(texts):
+                continue
+            # The heading row is the first to name every required column; rows above it
+            # (a title, a date) are not data.
+            if required <= _known(texts, by_name):
+                header = _header(texts, by_name)
+                numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
+                continue
+            above.append(texts)
+            if len(above) < HEADING_SEARCH:
+                continue
+            break
+        if not any(text for index, text in enumerate(texts) if index not in numbering):
             continue
         if len(rows) >= max_rows:
             limit = format(max_rows, ",").replace(",", ".")
@@ -256,7 +337,13 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             values[column.field] = text
         rows.append(Row(number, values))
     if header is None:
-        raise file_error(_("Tệp không có dữ liệu."))
+        if not above:
+            raise file_error(_("Tệp không có dữ liệu."))
+        # No row names them all: the first row is what was meant as headings, as before.
+        found = _header(above[0], by_name).values()
+        missing = [c.heading for c in columns if c.required and c not in found]
+        raise file_error(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.",
+                           columns=", ".join(f"«{m}»" for m in missing)))
     if errors:
         raise TableError(errors)
     return rows

@@ -19,6 +19,7 @@ from confmgr.audit.services import record
 from confmgr.conferences.models import AgendaSession
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
+from confmgr.points import importing as point_import
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import Question
 from confmgr.roster import importing
@@ -180,6 +181,131 @@ def test_a_defused_cell_reads_back_as_typed():
         read(xlsx([["Họ và tên"], [safe_cell("=1+1")]]))
     assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
         (2, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+
+
+# ---------------------------------------------------------------- lists as offices send them
+
+
+def read_csv(text: str, columns=importing.COLUMNS):
+    return read_table(text.encode(), "ds.csv", columns, max_rows=importing.MAX_ROWS,
+                      max_bytes=importing.MAX_BYTES)
+
+
+def csv_refusal(text: str, columns=importing.COLUMNS) -> list[str]:
+    with pytest.raises(TableError) as refused:
+        read_csv(text, columns)
+    return [error.message for error in refused.value.errors]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_csv_separated_by_semicolons_or_tabs_reads_though_a_heading_has_a_comma(delimiter):
+    """Excel set up for Vietnam writes ";"; the comma in a heading must not make it ","."""
+    text = delimiter.join(["Họ và tên", "Chức vụ", "Đơn vị (xã, phường)", "Điện thoại"]) + "\n"
+    text += delimiter.join(["Nguyễn Văn An", "Bí thư", "Xã Đông Ngũ, huyện Tiên Yên",
+                            "0912345678"]) + "\n"
+    text += delimiter.join(["Trần Thị Bình", "Chủ tịch, UBND", "", ""]) + "\n"
+    rows = read_csv(text)
+    assert [(row.number, row.values) for row in rows] == [
+        (2, {"full_name": "Nguyễn Văn An", "position": "Bí thư", "phone": "0912345678"}),
+        (3, {"full_name": "Trần Thị Bình", "position": "Chủ tịch, UBND", "phone": ""})]
+
+
+def test_the_delimiter_is_the_one_that_names_the_tables_own_columns():
+    # A comma file whose cells hold semicolons is still a comma file.
+    rows = read_csv('Họ và tên,Ghi chú\nNguyễn Văn An,"Sáng; chiều"\nLê Thị Hoa,Chiều;tối\n')
+    assert [(row.values["full_name"], row.values["note"]) for row in rows] == [
+        ("Nguyễn Văn An", "Sáng; chiều"), ("Lê Thị Hoa", "Chiều;tối")]
+    # The points table knows other headings; an address with commas does not mislead it.
+    text = ("Mã điểm cầu;Tên điểm cầu;Cấp;Địa chỉ, số nhà\n"
+            "06811;Phường Uông Bí, TP. Uông Bí;Xã;Số 1, đường Trần Hưng Đạo\n")
+    rows = read_table(text.encode(), "diem-cau.csv", point_import.COLUMNS,
+                      max_rows=100, max_bytes=10**6)
+    assert [(row.number, row.values) for row in rows] == [
+        (2, {"code": "06811", "name": "Phường Uông Bí, TP. Uông Bí", "level": "Xã"})]
+    # No delimiter names a known column: refused as before, naming what is missing.
+    assert csv_refusal("Tên;Số điện thoại, di động\nNguyễn Văn An;0912345678\n") == [
+        "Thiếu cột: «Họ và tên». Hãy dùng tệp mẫu."]
+
+
+OFFICIAL_LIST = [
+    ["DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ TẬP HUẤN", None, None, None],
+    [None, None, None, None],
+    ["STT", "Họ và tên", "Chức vụ", "Đơn vị"],
+    [1, "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường"],
+    [2, None, None, None],  # numbered in advance, never filled
+    [3, "Trần Thị Bình", "Chủ tịch UBND", "UBND phường"],
+    [4, None, None, None],
+    [5, None, None, None],
+]
+
+
+def test_an_official_list_with_a_title_above_its_headings_reads():
+    expected = [(4, "Nguyễn Văn An", "Đảng ủy phường"), (6, "Trần Thị Bình", "UBND phường")]
+    rows = read(xlsx(OFFICIAL_LIST))
+    assert [(row.number, row.values["full_name"], row.values["unit"]) for row in rows] == expected
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(
+        [["" if cell is None else cell for cell in row] for row in OFFICIAL_LIST])
+    rows = read_csv(buffer.getvalue())
+    assert [(row.number, row.values["full_name"], row.values["unit"]) for row in rows] == expected
+
+
+def test_errors_under_a_title_name_the_rows_of_the_sheet():
+    table = [*OFFICIAL_LIST[:5], [3, "=A1", "Chủ tịch UBND", "UBND phường"]]
+    with pytest.raises(TableError) as refused:
+        read(xlsx(table))
+    assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
+        (6, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+
+
+def test_an_official_list_previews_with_its_own_row_numbers(client, demo):
+    from tests.test_roster import preview, row_errors
+
+    logged_in(client, ORGANISER)
+    table = [*OFFICIAL_LIST[:4], [2, "Lê Thị Hoa", "", "", "0912"], *OFFICIAL_LIST[5:]]
+    table[2] = [*table[2], "Điện thoại"]
+    page = preview(client, io.BytesIO(xlsx(table)))
+    assert row_errors(page) == {"4": [], "5": [
+        "Điện thoại: Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."], "6": []}
+
+
+def test_the_heading_row_is_looked_for_among_the_first_ten_non_empty_rows():
+    title = [[f"Dòng tiêu đề {n}"] for n in range(1, 10)]
+    rows = read(xlsx([*title, [None], ["Họ và tên"], ["Nguyễn Văn An"]]))
+    assert [(row.number, row.values["full_name"]) for row in rows] == [(12, "Nguyễn Văn An")]
+    # Ten rows above it: the first row stays the heading row, and the message says so.
+    assert refusal(xlsx([*title, ["Dòng tiêu đề 10"], ["Họ và tên"], ["Nguyễn Văn An"]])) == [
+        "Thiếu cột: «Họ và tên». Hãy dùng tệp mẫu."]
+    assert refusal(xlsx([["DANH SÁCH ĐIỂM CẦU"], ["Mã điểm cầu", "Tên"], ["06811", "Uông Bí"]])) \
+        == ["Thiếu cột: «Họ và tên». Hãy dùng tệp mẫu."]
+    with pytest.raises(TableError) as refused:
+        read_table(xlsx([["DANH SÁCH ĐIỂM CẦU"], ["Mã điểm cầu", "Tên"]]), "ds.xlsx",
+                   point_import.COLUMNS, max_rows=100, max_bytes=10**6)
+    assert [e.message for e in refused.value.errors] == [
+        "Thiếu cột: «Mã điểm cầu», «Tên điểm cầu», «Cấp». Hãy dùng tệp mẫu."]
+
+
+def test_the_row_limit_counts_data_rows_not_the_title():
+    table = [["DANH SÁCH ĐẠI BIỂU"], ["Ngày 14/6/2025"], ["Họ và tên"],
+             ["Nguyễn Văn An"], ["Lê Thị Hoa"], ["Trần Thị Bình"]]
+    rows = read_table(xlsx(table), "ds.xlsx", importing.COLUMNS, max_rows=3, max_bytes=10**6)
+    assert [row.number for row in rows] == [4, 5, 6]
+    with pytest.raises(TableError) as refused:
+        read_table(xlsx([*table, ["Phan Văn Long"]]), "ds.xlsx", importing.COLUMNS,
+                   max_rows=3, max_bytes=10**6)
+    assert [e.message for e in refused.value.errors] == [
+        "Tệp có hơn 3 dòng dữ liệu; hãy chia nhỏ tệp."]
+
+
+def test_a_row_with_only_a_cell_no_column_reads_is_still_a_row_without_a_number_column():
+    """Only a row number makes an otherwise empty row empty: any other cell, even under a
+    heading the table does not read, may be a delegate whose name went missing."""
+    assert [(row.number, row.values) for row in read(xlsx(
+        [["Mã số", "Họ và tên"], ["5", None], ["6", "Nguyễn Văn An"]]))] == [
+        (2, {"full_name": ""}), (3, {"full_name": "Nguyễn Văn An"})]
+    assert [(row.number, row.values) for row in read(xlsx(
+        [["STT", "Họ và tên"], ["5", None], ["6", "Nguyễn Văn An"]]))] == [
+        (3, {"full_name": "Nguyễn Văn An"})]
 
 
 # ---------------------------------------------------------------- every export defuses formulas
