@@ -219,6 +219,34 @@ def test_shift_one_session_into_another_is_refused(client, demo):
     assert local_times(demo, sessions[3]) == ("14/06 09:15", "10:15")
 
 
+def test_a_session_ends_on_the_day_it_starts(client, demo):
+    """Past midnight the editor could never save the session again, nor the import read
+    our own feed back: the rule is check_slot's, so the editor, shifts and the import
+    share it."""
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    # 16:45 + 400 minutes is 23:25, and it would end at 00:10 on the 15th.
+    page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[10]}/shift",
+                     {"minutes": "400", "scope": "only"}).get_data(as_text=True)
+    assert field_errors(page, "minutes") == [
+        "«Trao đổi, giải đáp khó khăn, vướng mắc từ các điểm cầu»: Phiên phải kết thúc trong "
+        "ngày bắt đầu (trước 24 giờ)."
+    ]
+    assert local_times(demo, sessions[10]) == ("14/06 16:45", "17:30")
+    # Up to the last minute of the day is fine.
+    assert post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[10]}/shift",
+                     {"minutes": "389", "scope": "only"}).status_code == 302
+    assert local_times(demo, sessions[10]) == ("14/06 23:14", "23:59")
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        for end in (datetime(2025, 6, 15, 0, 10, tzinfo=HCM),
+                    datetime(2025, 6, 15, 0, 0, tzinfo=HCM)):  # as the form and import
+            late = Slot(datetime(2025, 6, 14, 23, 25, tzinfo=HCM), end)
+            assert [(p.field, p.message) for p in check_slot(conference, late)] == [
+                ("end", "Phiên phải kết thúc trong ngày bắt đầu (trước 24 giờ).")
+            ]
+
+
 # ---------------------------------------------------------------- cancel, don't delete
 
 
@@ -422,6 +450,51 @@ def test_a_new_time_zone_keeps_every_session_at_its_local_times(client, demo):
     with demo.app_context():
         assert {s.id: (s.starts_at, s.ends_at) for s in db.session.scalars(
             select(AgendaSession))} == after
+
+
+def conference_form(**overrides) -> dict:
+    data = {"title": "Hội nghị", "slug": SLUG, "organising_unit": "", "description": "",
+            "timezone": "Asia/Ho_Chi_Minh", "first_day": "2025-06-14", "last_day": "2025-06-15",
+            "checkin_opens_minutes": "60", "checkin_closes_minutes": "120"}
+    data.update(overrides)
+    return data
+
+
+def test_new_conference_days_may_not_leave_sessions_out(client, demo):
+    """Sessions outside the days would be on no page and could not be saved again;
+    cancelled ones count too, as they stay in the published agenda."""
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    token = csrf_token(client, EDITOR)
+    client.post(f"/manage/c/{SLUG}/sessions/{sessions[11]}/cancel", data={"csrf_token": token})
+    edit = f"/manage/c/{SLUG}/edit"
+    page = post_form(client, edit, conference_form(first_day="2025-06-15")).get_data(as_text=True)
+    assert field_errors(page, "first_day") == [
+        "11 phiên nằm trước ngày này, sớm nhất là «Đón tiếp đại biểu, kiểm tra đường truyền các "
+        "điểm cầu» (14/06/2025); hãy dời các phiên đó vào các ngày của hội nghị trước."
+    ]
+    assert field_errors(page, "last_day") == []
+    page = post_form(client, edit, conference_form(last_day="2025-06-14")).get_data(as_text=True)
+    assert field_errors(page, "last_day") == [
+        "5 phiên nằm sau ngày này, sớm nhất là «Chức năng, nhiệm vụ, phương thức hoạt động của "
+        "một số cơ quan, đơn vị ở cấp xã (mới)» (15/06/2025); hãy dời các phiên đó vào các "
+        "ngày của hội nghị trước."
+    ]
+    # Moving the whole conference a week later leaves every session behind.
+    page = post_form(client, edit, conference_form(
+        first_day="2025-06-21", last_day="2025-06-22")).get_data(as_text=True)
+    assert [field_errors(page, name) for name in ("first_day", "last_day")] == [[
+        "16 phiên nằm trước ngày này, sớm nhất là «Đón tiếp đại biểu, kiểm tra đường truyền các "
+        "điểm cầu» (14/06/2025); hãy dời các phiên đó vào các ngày của hội nghị trước."], []]
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        assert (conference.first_day, conference.last_day) == (date(2025, 6, 14), date(2025, 6, 15))
+    # Days that still hold every session are saved, in a new zone too.
+    response = post_form(client, edit, conference_form(
+        first_day="2025-06-13", last_day="2025-06-15", timezone="Asia/Tokyo"))
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.scalar(select(Conference)).first_day == date(2025, 6, 13)
 
 
 def test_publishing_nothing_new_is_refused(client, demo):

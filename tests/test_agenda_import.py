@@ -315,6 +315,18 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
      "Sự kiện 2 («Họp»): Không đọc được DURATION: «P6999993D»."),
     (("DTSTART;TZID=Asia/Ho_Chi_Minh:00010101T000000", END, "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Không đọc được DTSTART: «00010101T000000»."),
+    # Outside the years a conference may have (2000–2100), refused before any conversion.
+    (("DTSTART:99991231T230000Z", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DTSTART: «99991231T230000Z»."),
+    ((START, "DTEND:99991231T233000Z", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DTEND: «99991231T233000Z»."),
+    (("DTSTART:19991231T230000", "DURATION:PT30M", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DTSTART: «19991231T230000»."),
+    ((START, "DURATION:P40000W", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DURATION: «P280000D»."),
+    # Ends at 9999-12-31 20:00 UTC, the next day in Hanoi: it used to overflow there.
+    ((START, "DURATION:P2912642DT10H", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DURATION: «P2912642DT10H»."),
     (("UID:an-trua@example.org", START, END, "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): UID trùng với sự kiện 1 trong cùng tệp."),
     (("UID:an-trua@example.org@confmgr", START, END, "SUMMARY:Họp"),
@@ -331,6 +343,17 @@ def test_each_refusal_names_the_event(demo, lines, message):
     # Two imported events clashing are each told about the other.
     assert [m for m in found if m.startswith("Sự kiện 2")] == [message]
     assert session_count(demo) == 16
+
+
+def test_an_event_in_the_year_9999_is_refused_not_a_server_error(client, demo):
+    logged_in(client, ORGANISER)
+    data = calendar(event("UID:x@example.org", "SUMMARY:Họp", "DTSTART:99991231T230000Z",
+                          "DTEND:99991231T233000Z"))
+    assert upload(client, data).status_code == 200
+    assert problems(demo, data) == [
+        "Sự kiện 1 («Họp»): Không đọc được DTSTART: «99991231T230000Z».",
+        "Sự kiện 1 («Họp»): Không đọc được DTEND: «99991231T233000Z».",
+    ]
 
 
 def test_several_problems_of_one_event_are_all_told(demo):

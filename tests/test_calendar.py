@@ -13,7 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from confmgr.conferences import publishing
-from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus
@@ -187,6 +187,38 @@ def test_conditional_requests_get_304_until_the_next_publication(client, demo):
     assert fresh.status_code == 200
     assert fresh.headers["ETag"].startswith('"v2-')
     assert str(Calendar.from_ical(fresh.data).events[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới"
+
+
+def published_at(app, number: int, at: datetime) -> None:
+    with app.app_context():
+        db.session.scalar(select(AgendaVersion).where(AgendaVersion.number == number)
+                          ).published_at = at
+        db.session.commit()
+
+
+def test_a_version_published_in_the_same_second_as_the_one_held_is_sent(client, demo):
+    """HTTP dates keep whole seconds: both versions go out with the same Last-Modified, so
+    that date alone must not pass for the second one."""
+    published_at(demo, 1, datetime(2025, 6, 10, 8, 0, 0, 250000, tzinfo=timezone.utc))
+    held = client.get(FEED).headers["Last-Modified"]
+    assert held == "Tue, 10 Jun 2025 08:00:00 GMT"
+    change_session(demo, 3, title="Tên mới")  # publishes version 2, in the same second:
+    published_at(demo, 2, datetime(2025, 6, 10, 8, 0, 0, 750000, tzinfo=timezone.utc))
+    fresh = client.get(FEED, headers={"If-Modified-Since": held})
+    assert fresh.status_code == 200
+    assert fresh.headers["ETag"].startswith('"v2-')
+    assert fresh.headers["Last-Modified"] == held
+    assert str(Calendar.from_ical(fresh.data).events[3]["SUMMARY"]) == "Chuyên đề 1: Tên mới"
+    # A date past the publication does prove the client holds version 2, as its ETag does.
+    assert client.get(FEED, headers={
+        "If-Modified-Since": "Tue, 10 Jun 2025 08:00:01 GMT"}).status_code == 304
+    assert client.get(FEED, headers={"If-None-Match": fresh.headers["ETag"]}).status_code == 304
+    # Once a later second separates the versions, the date it was sent with is enough again.
+    published_at(demo, 2, datetime(2025, 6, 10, 8, 0, 3, 500000, tzinfo=timezone.utc))
+    again = client.get(FEED)
+    assert again.headers["Last-Modified"] == "Tue, 10 Jun 2025 08:00:03 GMT"
+    assert client.get(FEED, headers={
+        "If-Modified-Since": again.headers["Last-Modified"]}).status_code == 304
 
 
 # ---------------------------------------------------------------- the writer

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import can_read_conference, can_view_point
@@ -16,7 +17,7 @@ from confmgr.calendar.feeds import ALARM_CHOICES, Feed, Place, build_calendar
 from confmgr.calendar.models import FeedToken
 from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import publishing
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.conferences.publishing import PublishedAgenda
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus, Visibility
@@ -45,9 +46,9 @@ def alarm_minutes() -> int | None:
     return whole_number(value)
 
 
-def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[], bytes],
-                       content_type: str, *, filename: str | None = None,
-                       private: bool = False) -> Response:
+def versioned_response(conference: Conference, agenda: PublishedAgenda, options: str,
+                       build: Callable[[], bytes], content_type: str, *,
+                       filename: str | None = None, private: bool = False) -> Response:
     """A body made from one published version and ``options``, or a 304 when the client
     already holds it.
 
@@ -63,7 +64,7 @@ def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[]
     # Weak comparison (RFC 9110 §13.1.2): a proxy that compressed the body sends W/"…".
     if request.if_none_match.contains_weak(etag) or (
         not private and not request.if_none_match and request.if_modified_since
-        and request.if_modified_since >= agenda.published_at.replace(microsecond=0)
+        and _held_since(conference, agenda, request.if_modified_since)
     ):
         response = Response(status=304)
     else:
@@ -82,11 +83,31 @@ def versioned_response(agenda: PublishedAgenda, options: str, build: Callable[[]
     return response
 
 
-def feed_response(agenda: PublishedAgenda, feed: Feed, filename: str, *,
-                  private: bool = False) -> Response:
+def _held_since(conference: Conference, agenda: PublishedAgenda, since: datetime) -> bool:
+    """Whether a client whose copy dates from ``since`` holds this version.
+
+    HTTP dates keep whole seconds and Last-Modified is the publication rounded down, so an
+    earlier version published in the same second went out with the same date: then only a
+    date past this publication (its ceiling) proves the client holds this one.
+    """
+    floor = agenda.published_at.replace(microsecond=0)
+    if since < floor:
+        return False
+    if since >= floor + timedelta(seconds=1) or agenda.published_at == floor:
+        return True
+    same_second = db.session.scalar(
+        select(AgendaVersion.id)
+        .where(AgendaVersion.conference_id == conference.id)
+        .where(AgendaVersion.number < agenda.number, AgendaVersion.published_at >= floor)
+        .limit(1))
+    return same_second is None
+
+
+def feed_response(conference: Conference, agenda: PublishedAgenda, feed: Feed, filename: str,
+                  *, private: bool = False) -> Response:
     """The feed, or a 304 when the client already holds this version of it."""
     options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes))
-    return versioned_response(agenda, options, lambda: build_calendar(agenda, feed),
+    return versioned_response(conference, agenda, options, lambda: build_calendar(agenda, feed),
                               "text/calendar; charset=utf-8", filename=filename,
                               private=private)
 
@@ -108,7 +129,8 @@ def conference_feed(slug: str):
     feed = Feed(name=agenda.conference.title, page_url=_agenda_url(slug),
                 source_url=url_for("calendar.conference_feed", slug=slug, _external=True),
                 alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}.ics", private=is_restricted(conference))
+    return feed_response(conference, agenda, feed, f"{slug}.ics",
+                         private=is_restricted(conference))
 
 
 @bp.get("/c/<slug>/days/<day>.ics")
@@ -124,7 +146,8 @@ def day_feed(slug: str, day: str):
                 page_url=_agenda_url(slug),
                 source_url=url_for("calendar.day_feed", slug=slug, day=day, _external=True),
                 day=chosen, alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}-{day}.ics", private=is_restricted(conference))
+    return feed_response(conference, agenda, feed, f"{slug}-{day}.ics",
+                         private=is_restricted(conference))
 
 
 @bp.get("/c/<slug>/sessions/<uid>.ics")
@@ -136,7 +159,7 @@ def session_feed(slug: str, uid: str):
     feed = Feed(name=session.title, page_url=_agenda_url(slug),
                 source_url=url_for("calendar.session_feed", slug=slug, uid=uid, _external=True),
                 uids=(uid,), alarm_minutes=alarm_minutes())
-    return feed_response(agenda, feed, f"{slug}-{session.id}.ics",
+    return feed_response(conference, agenda, feed, f"{slug}-{session.id}.ics",
                          private=is_restricted(conference))
 
 
@@ -182,7 +205,7 @@ def token_feed(token: str):
     if agenda is None:
         abort(404)
     feed = _private_feed(row, conference, agenda)
-    return feed_response(agenda, feed, f"{conference.slug}.ics", private=True)
+    return feed_response(conference, agenda, feed, f"{conference.slug}.ics", private=True)
 
 
 def may_rotate(user: User, row: FeedToken) -> bool:
@@ -250,7 +273,7 @@ def _frab_response(slug: str, kind: str, content_type: str) -> Response:
         material_url=lambda material_id: url_for(
             "public.material", slug=slug, material_id=material_id, _external=True),
     )
-    return versioned_response(agenda, repr(("frab", kind, site.agenda_url)),
+    return versioned_response(conference, agenda, repr(("frab", kind, site.agenda_url)),
                               lambda: frab.export(agenda, site, kind), content_type,
                               private=is_restricted(conference))
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
@@ -124,7 +124,11 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     The agenda was written in local time ("8:00 on the 14th"), so in a new time zone each
     session keeps its local times, which means new instants.
     """
-    _refuse_if_blocking(check_conference(fields, conference.id))
+    problems = check_conference(fields, conference.id)
+    if fields.first_day <= fields.last_day and not any(
+            p.field in ("first_day", "last_day") for p in problems):
+        problems += _sessions_left_out(conference, fields.first_day, fields.last_day)
+    _refuse_if_blocking(problems)
     before = {name: getattr(conference, name) for name in vars(fields)}
     old_zone = conference.tz
     for name, value in vars(fields).items():
@@ -135,6 +139,47 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     record("conference.update", target=conference, conference_id=conference.id,
            **_changed(before, vars(fields)), **({"sessions_moved": moved} if moved else {}))
     return moved
+
+
+def _sessions_left_out(conference: Conference, first_day: date, last_day: date) -> list[Problem]:
+    """Sessions, cancelled ones included, that the new days would leave out: no day would
+    show them and the editor could not save them again, so they must be moved first.
+
+    Read in the current zone even when the zone changes too: sessions keep their local
+    times (see _keep_local_times).
+    """
+    tz = conference.tz
+    first = datetime.combine(first_day, time(0), tz)
+    after_last = datetime.combine(last_day + timedelta(days=1), time(0), tz)
+    problems = []
+    before = _count_and_earliest(conference, AgendaSession.starts_at < first)
+    if before is not None:
+        count, earliest = before
+        problems.append(Problem("first_day", _(
+            "%(count)d phiên nằm trước ngày này, sớm nhất là «%(title)s» (%(day)s); hãy dời "
+            "các phiên đó vào các ngày của hội nghị trước.",
+            count=count, title=earliest.title, day=_local_day(earliest, tz))))
+    after = _count_and_earliest(conference, or_(AgendaSession.starts_at >= after_last,
+                                                 AgendaSession.ends_at > after_last))
+    if after is not None:
+        count, earliest = after
+        problems.append(Problem("last_day", _(
+            "%(count)d phiên nằm sau ngày này, sớm nhất là «%(title)s» (%(day)s); hãy dời "
+            "các phiên đó vào các ngày của hội nghị trước.",
+            count=count, title=earliest.title, day=_local_day(earliest, tz))))
+    return problems
+
+
+def _count_and_earliest(conference: Conference, where) -> tuple[int, AgendaSession] | None:
+    sessions = select(AgendaSession).where(AgendaSession.conference_id == conference.id, where)
+    count = db.session.scalar(sessions.with_only_columns(func.count()))
+    if not count:
+        return None
+    return count, db.session.scalar(sessions.order_by(AgendaSession.starts_at).limit(1))
+
+
+def _local_day(session: AgendaSession, tz) -> str:
+    return session.starts_at.astimezone(tz).strftime("%d/%m/%Y")
 
 
 def _keep_local_times(conference: Conference, old_zone) -> int:

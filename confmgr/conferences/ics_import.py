@@ -37,10 +37,10 @@ from sqlalchemy import select
 from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.calendar.feeds import UID_DOMAIN
-from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.editing import YEARS, RuleBroken
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
-from confmgr.conferences.scheduling import Problem, check_slot, slot_of
+from confmgr.conferences.scheduling import Problem, check_slot, ends_on_its_day, slot_of
 from confmgr.db import db
 from confmgr.enums import SessionKind, SessionStatus
 from confmgr.text import fold, normalise, plain_text
@@ -233,20 +233,23 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
                                   field="DURATION", value=_text(component, "DURATION")))
         elif event.starts_at is not None:
             try:
-                event.ends_at = event.starts_at + length
+                ends_at = event.starts_at + length
             except OverflowError:  # P999999W and the like: past the year 9999
+                ends_at = None
+            # As for DTEND: a far year is a slip, and near 9999 the checks below overflow.
+            if ends_at is None or ends_at.year not in YEARS:
                 event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                                       field="DURATION", value=_as_written(component, "DURATION")))
+            else:
+                event.ends_at = ends_at
     else:
         event.errors.append(_("Thiếu giờ kết thúc (DTEND hoặc DURATION)."))
     if event.starts_at is not None and event.ends_at is not None \
             and event.ends_at <= event.starts_at:
         event.errors.append(_("Giờ kết thúc phải sau giờ bắt đầu."))
-    elif event.starts_at is not None and event.ends_at is not None and (
-            event.ends_at.astimezone(conference.tz).date()
-            != event.starts_at.astimezone(conference.tz).date()):
-        # The editor keeps a session within one day; one that crossed midnight could be
-        # imported but never saved again.
+    elif event.starts_at is not None and event.ends_at is not None and not ends_on_its_day(
+            conference, event.starts_at, event.ends_at):
+        # The editor's rule (scheduling.check_slot), told before anything is planned.
         event.errors.append(_("Phiên phải kết thúc trong ngày bắt đầu (trước 24 giờ)."))
     if floating:
         event.warnings.append(_(
@@ -298,6 +301,12 @@ def _instant(conference: Conference, component, name: str, event: ImportedEvent,
             event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                                   field=name, value=prop.to_ical().decode(errors="replace")))
         return None
+    if value.year not in YEARS:
+        # The years a conference may have (editing.YEARS): anything else is a slip, and
+        # near the year 1 or 9999 converting between zones overflows.
+        event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                              field=name, value=_as_written(component, name)))
+        return None
     if value.tzinfo is None:
         zone = prop.params.get("TZID")
         if zone:  # named, but neither a known zone nor defined in the file
@@ -306,12 +315,7 @@ def _instant(conference: Conference, component, name: str, event: ImportedEvent,
             return None
         floating.append(name)
         value = value.replace(tzinfo=conference.tz)
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:  # year 1 in a zone east of UTC, year 9999 west of it
-        event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
-                              field=name, value=_as_written(component, name)))
-        return None
+    return value.astimezone(timezone.utc)
 
 
 # ---------------------------------------------------------------- deciding, writing
@@ -463,7 +467,7 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
     db.session.flush()  # the checks below query the rows just written
     for event, session in written:
         for problem in check_slot(conference, slot_of(session)):
-            if session.is_cancelled and problem.field != "day":
+            if session.is_cancelled and problem.field not in ("day", "end"):
                 continue  # a cancelled session takes no room and no presenter's time
             (event.errors if problem.blocking else event.warnings).append(problem.message)
     return list(new_rooms.values())

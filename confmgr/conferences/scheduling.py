@@ -47,6 +47,14 @@ def local_instant(conference: Conference, day: date, at: time) -> datetime:
     return datetime.combine(day, at, conference.tz)
 
 
+def ends_on_its_day(conference: Conference, starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether a session ends on the local day it starts. The editor has one day and two
+    times, so a session past midnight could never be saved again; neither the form nor
+    the .ics import accepts an end at 00:00 of the next day either."""
+    tz = conference.tz
+    return ends_at.astimezone(tz).date() == starts_at.astimezone(tz).date()
+
+
 def _hhmm(conference: Conference, value: datetime) -> str:
     return value.astimezone(conference.tz).strftime("%H:%M")
 
@@ -67,6 +75,10 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
     if slot.ends_at <= slot.starts_at:
         problems.append(Problem("end", _("Giờ kết thúc phải sau giờ bắt đầu.")))
         return problems  # overlaps mean nothing for an empty or reversed interval
+    # Outside the conference's days says it already, more plainly: one reason is enough.
+    if not problems and not ends_on_its_day(conference, slot.starts_at, slot.ends_at):
+        problems.append(Problem("end", _(
+            "Phiên phải kết thúc trong ngày bắt đầu (trước 24 giờ).")))
 
     overlapping = (
         select(AgendaSession)
