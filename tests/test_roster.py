@@ -5,6 +5,7 @@ import csv
 import io
 import random
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
@@ -622,8 +623,6 @@ def test_counts_by_category_follow_every_change(demo):
 def _twice_at_once(demo, change) -> list[str]:
     """Run ``change(person, destination)`` from two threads at the same moment, each with
     its own session, as a double tap does; what each raised, if anything."""
-    import threading
-
     from confmgr.conferences.editing import RuleBroken
 
     with demo.app_context():
@@ -646,7 +645,7 @@ def _twice_at_once(demo, change) -> list[str]:
                 db.session.rollback()
                 outcomes.append(broken.problems[0].message)
 
-    threads = [threading.Thread(target=tap) for _ in range(2)]
+    threads = [threading.Thread(target=tap, name=name) for name in ("first", "second")]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -676,4 +675,21 @@ def test_a_double_tap_on_register_registers_once(demo):
         "thoại hoặc email).")]
     assert count_at(demo, "06688") == (26, 26)
     with demo.app_context():
+        assert registered_kept() == registered_truth()
+
+
+def test_one_person_registered_at_two_points_at_once_is_registered_once(demo):
+    """Two coordinators enter the same delegate at the same moment, each at their point."""
+    def register(person, destination):
+        point = destination if threading.current_thread().name == "first" else \
+            db.session.get(BroadcastPoint, person.point_id)
+        services.register(point, services.PersonFields(
+            full_name="Đinh Thị Kép", phone="0912777888"), organiser=True)
+
+    outcomes = _twice_at_once(demo, register)
+    assert sorted(outcomes)[0] == "done" and sorted(outcomes)[1].startswith(
+        "Đại biểu này đã được đăng ký ở Điểm cầu")
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.full_name == "Đinh Thị Kép")) == 1
         assert registered_kept() == registered_truth()

@@ -1,13 +1,14 @@
 """Registering delegates: checks, duplicates, counts and the lists, as plain functions."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
 
 from confmgr.attendance.checkin import forget_attendance
 from confmgr.audit.services import acting_user_id, record
@@ -135,6 +136,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     # twice (a double tap) registers once, the second finding the first below. A refusal
     # rolls the count back with everything else.
     count_registrations(point, fields.category_id, 1)
+    _hold_name(conference.id, name_compare_form(fields.full_name))
     same = duplicates(conference.id, name_compare_form(fields.full_name), fields.phone,
                       fields.email)
     if same:
@@ -153,6 +155,20 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
                           "%(expected)d.", count=point.registered_count,
                           expected=point.expected_delegates))
     return person, warnings
+
+
+def _hold_name(conference_id: int, name_norm: str) -> None:
+    """Registrations of one name in a conference apply one after the other, so the same
+    person entered at two points at once is found by the second.
+
+    On SQLite the count written just before holds the whole database already; PostgreSQL
+    holds rows only, so the name gets a lock of its own until the commit.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{conference_id}:{name_norm}".encode(), digest_size=8).digest()
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                       {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 def count_registrations(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
