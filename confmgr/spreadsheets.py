@@ -1,9 +1,9 @@
 """Reading and writing the spreadsheets people actually use: CSV and XLSX.
 
 Reading is strict and explains itself: every problem names its row and column, and a
-file that cannot be trusted (wrong encoding, formulas, merged cells, several sheets, too
-big) is refused whole. Writing defends the reader: a cell that Excel would take for a
-formula is written as text.
+file that cannot be trusted (wrong encoding, formulas, merged cells where data is read,
+several sheets, too big) is refused whole. Writing defends the reader: a cell that Excel
+would take for a formula is written as text.
 """
 from __future__ import annotations
 
@@ -68,12 +68,12 @@ def read_table(
         raise file_error(_("Tệp lớn hơn %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
     lowered = filename.lower()
     if lowered.endswith(".csv"):
-        grid = _csv_grid(data, columns)
+        merged_to, grid = 0, _csv_grid(data, columns)  # CSV has no merged cells
     elif lowered.endswith(".xlsx"):
-        grid = _xlsx_grid(data, max_rows)
+        merged_to, grid = _xlsx_grid(data, max_rows)
     else:
         raise file_error(_("Chỉ nhận tệp .xlsx hoặc .csv."))
-    return _rows(grid, columns, max_rows)
+    return _rows(grid, columns, max_rows, merged_to=merged_to)
 
 
 def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
@@ -153,9 +153,16 @@ def _decode(data: bytes) -> str:
 
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f[\s>/]')
+#: A merged range, as Excel writes it: <mergeCell ref="A1:F1"/>; its two row numbers.
+_MERGE_CELL = re.compile(rb'<mergeCell ref="[A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+)"')
 
 
-def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
+def _merged_cells_error() -> TableError:
+    return file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
+
+
+def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, list]]]:
+    """The last row any merged range reaches (0 if none), and the sheet's numbered rows."""
     # calamine (Rust) reads a 10,000-row sheet in a tenth of a second, where openpyxl
     # takes seconds; the checks calamine cannot make are made on the zip itself.
     from python_calamine import CalamineWorkbook
@@ -185,8 +192,13 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
         raise file_error(_("Tệp có %(count)d trang tính; hãy để danh sách trong một trang "
                            "tính duy nhất.", count=len(sheets)))
     sheet_xml = contents[sheets[0]]
-    if b"<mergeCell " in sheet_xml:
-        raise file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
+    # A merge keeps its value in its first cell and the others read empty. That harms only
+    # where data is read, so the merges' last row goes to _rows, which refuses the file if
+    # it reaches the heading row; a title merged across the columns above it is harmless.
+    merges = _MERGE_CELL.findall(sheet_xml)
+    if len(merges) != sheet_xml.count(b"<mergeCell "):
+        raise _merged_cells_error()  # written otherwise: which rows it covers is unknown
+    merged_to = max((int(row) for rows in merges for row in rows), default=0)
     # Counted on the raw XML, so a million-row sheet is refused before it is parsed; the
     # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it.
     if sheet_xml.count(b"<row ") > max_rows + HEADING_SEARCH:
@@ -205,6 +217,12 @@ def _xlsx_grid(data: bytes, max_rows: int) -> Iterator[tuple[int, list]]:
     for row, index in formulas:
         if index < width:  # beyond every heading a formula fills no column
             marked.setdefault(row, set()).add(index)
+    return merged_to, _marked_rows(rows, marked, width)
+
+
+def _marked_rows(rows: list[list], marked: dict[int, set[int]],
+                 width: int) -> Iterator[tuple[int, list]]:
+    """The rows numbered from 1, a formula's cell shown as "=" (``marked``)."""
     for number, cells in enumerate(rows, start=1):
         if number in marked:
             cells = ["=" if index in marked[number] else value
@@ -298,7 +316,10 @@ def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
     return header
 
 
-def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int) -> list[Row]:
+def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int, *,
+          merged_to: int = 0) -> list[Row]:
+    """The data rows under the heading row; ``merged_to`` is the last row a merged range
+    reaches, which must lie above the heading row."""
     by_name = _names(columns)
     required = {c.field for c in columns if c.required}
     header: dict[int, Column] | None = None
@@ -315,6 +336,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             # The heading row is the first to name every required column; rows above it
             # (a title, a date) are not data.
             if required <= _known(texts, by_name):
+                if number <= merged_to:
+                    raise _merged_cells_error()
                 header = _header(texts, by_name)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
                 continue

@@ -31,10 +31,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NOT_AN_XLSX = "Tệp không phải là tệp Excel (.xlsx) hợp lệ."
 
 
-def xlsx(rows: list[list]) -> bytes:
+def xlsx(rows: list[list], merges: tuple[str, ...] = ()) -> bytes:
     workbook = Workbook()
     for row in rows:
         workbook.active.append(row)
+    for cells in merges:  # real merges, as Excel writes them
+        workbook.active.merge_cells(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -138,7 +140,8 @@ def test_a_formula_addressed_far_away_costs_one_row_not_a_million():
     sheet["XFD2"] = "=1+1"  # beyond every heading: fills no column
     buffer = io.BytesIO()
     workbook.save(buffer)
-    grid = list(_xlsx_grid(buffer.getvalue(), importing.MAX_ROWS))
+    merged_to, grid = _xlsx_grid(buffer.getvalue(), importing.MAX_ROWS)
+    assert merged_to == 0
     assert [(number, cells) for number, cells in grid] == [
         (1, ["Họ và tên", "Chức vụ"]), (2, ["Nguyễn Văn An", "Bí thư"]), (1048576, ["=", None])]
     with pytest.raises(TableError) as refused:
@@ -267,6 +270,64 @@ def test_an_official_list_previews_with_its_own_row_numbers(client, demo):
     page = preview(client, io.BytesIO(xlsx(table)))
     assert row_errors(page) == {"4": [], "5": [
         "Điện thoại: Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."], "6": []}
+
+
+MERGED = "Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."
+
+#: An official list as offices send it: title, subtitle and date merged across the columns.
+MERGED_TITLE = [
+    ["DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ TẬP HUẤN", None, None, None],
+    ["Cán bộ chủ chốt cấp xã", None, None, None],
+    [None, None, "Hà Nội, ngày 14 tháng 6 năm 2025", None],
+    ["STT", "Họ và tên", "Chức vụ", "Đơn vị"],
+    [1, "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường"],
+    [2, "Trần Thị Bình", "Chủ tịch UBND", "UBND phường"],
+]
+TITLE_MERGES = ("A1:D1", "A2:D2", "C3:D3")
+
+
+def test_a_title_merged_across_the_columns_above_the_headings_reads():
+    expected = [(5, "Nguyễn Văn An", "Đảng ủy phường"), (6, "Trần Thị Bình", "UBND phường")]
+    rows = read(xlsx(MERGED_TITLE, TITLE_MERGES))
+    assert [(row.number, row.values["full_name"], row.values["unit"]) for row in rows] == expected
+    # A merge over two rows ending just above the headings is still above them.
+    rows = read(xlsx(MERGED_TITLE, ("A1:D3",)))
+    assert [(row.number, row.values["full_name"], row.values["unit"]) for row in rows] == expected
+
+
+@pytest.mark.parametrize("merge", [
+    "B4:C4",  # in the heading row: the second heading reads empty
+    "A4:A5",  # a heading over two rows, as two-level headings have
+    "B5:B6",  # a name for two delegates
+    "D6:E6",  # the last data row, into a column no heading names
+    "A20:D20",  # far below the data: refused all the same
+])
+def test_a_merge_that_reaches_the_heading_row_or_below_is_refused(merge):
+    assert refusal(xlsx(MERGED_TITLE, (*TITLE_MERGES[:2], merge))) == [MERGED]
+    assert refusal(xlsx(MERGED_TITLE, (merge,))) == [MERGED]
+
+
+def test_a_title_merged_down_over_the_headings_leaves_them_missing():
+    """Merging keeps the first cell's value only, so the headings are gone, as the sheet
+    itself shows: the message says what is missing."""
+    assert refusal(xlsx(MERGED_TITLE, ("A3:D4",))) == ["Thiếu cột: «Họ và tên». Hãy dùng tệp mẫu."]
+
+
+def test_a_merge_written_otherwise_than_excel_writes_it_is_refused():
+    """Its rows cannot be told, so where it lies cannot be either."""
+    def cell(ref: str, text: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    sheet = ('<worksheet><sheetData>'
+             f'<row r="1">{cell("A1", "DANH SÁCH ĐẠI BIỂU")}</row>'
+             f'<row r="2">{cell("A2", "Họ và tên")}</row>'
+             f'<row r="3">{cell("A3", "Nguyễn Văn An")}</row>'
+             '</sheetData>{merges}</worksheet>')
+    merged = '<mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    assert [row.number for row in read(with_sheet(sheet.format(
+        merges=merged.format(ref="A1:C1")).encode()))] == [3]
+    for ref in ("A1", "A:C", "$A$1:$C$1"):
+        assert refusal(with_sheet(sheet.format(merges=merged.format(ref=ref)).encode())) == [MERGED]
 
 
 def test_the_heading_row_is_looked_for_among_the_first_ten_non_empty_rows():
