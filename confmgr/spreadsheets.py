@@ -20,7 +20,7 @@ from datetime import date, datetime
 from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
-from confmgr.text import fold, normalise
+from confmgr.text import fold, normalise, plain_text
 
 
 @dataclass(frozen=True)
@@ -378,9 +378,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value):
-    """A value that no spreadsheet will run: text that looks like a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A value that no spreadsheet will run and every spreadsheet can hold: text loses the
+    control characters XLSX cannot store (one pasted answer would make the whole download
+    fail), and text that looks like a formula gets a leading '."""
+    if isinstance(value, str):
+        value = plain_text(value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     if isinstance(value, Percent):
         return f"{value:.1%}"
     return value

@@ -369,3 +369,43 @@ def test_every_page_of_the_log_reads_an_index_in_order(app, demo):
             assert "TEMP B-TREE" not in plan and "Sort" not in plan, (statement, plan)
             assert re.search(r"(USING (COVERING )?INDEX|Index Scan.*using) ix_audit_log_", plan), (
                 statement, plan)
+
+
+def test_a_failed_sign_in_with_control_characters_leaves_every_export_readable(client, demo):
+    """The typed email is logged as typed; XLSX cannot hold \\x01 and the download failed."""
+    login(client, "x\x01y@example.org", "sai")
+    logged_in(client, ADMIN)
+    response = client.get("/manage/audit.xlsx", query_string={"action": "user.login_failed"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "email: xy@example.org"]
+
+
+def test_an_export_address_with_other_arguments_still_goes_back_to_the_log(client, demo):
+    """?slug= or ?endpoint= in the address clashed with url_for's own arguments: a 500."""
+    logged_in(client, ORGANISER)
+    for extra in ({"slug": "x"}, {"endpoint": "x"}, {"_external": "1"}):
+        response = client.get(f"{LOG}.csv", query_string={**extra, "from": "sai"})
+        assert (response.status_code, response.headers["Location"]) == (
+            302, f"{LOG}?from=sai"), extra
+
+
+def test_the_log_filters_by_a_point_code_of_forty_characters(client, demo):
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.points.services import save_point
+    from confmgr.roster.services import PersonFields, register
+
+    code = "QN-UONGBI-PHUONG-VANG-DANH-TO-DAN-PHO-12"
+    assert len(code) == 40
+    with demo.app_context():
+        save_point(db.session.scalar(select(Conference)), None, {
+            "code": code, "name": "Tổ dân phố 12", "level": "Khác", "parent_code": "06811",
+            "expected_delegates": "0"})
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+        register(point, PersonFields(full_name="Lê Thị Tổ"), organiser=True)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(LOG, query_string={"point": code}).get_data(as_text=True)
+    assert "Không có điểm cầu nào mã" not in page
+    assert [row[3] for row in audit_rows(page)] == [f"{code} · Tổ dân phố 12"]

@@ -491,6 +491,38 @@ def test_the_digest_workbook_holds_exact_rows_and_defuses_formulas(client, demo)
         ["Câu hỏi chung", 1, "'=HYPERLINK(\"http://x\")", "'+1 không phải công thức", "", 1]]
 
 
+def test_an_answer_keeps_no_control_character_and_every_download_opens(client, demo):
+    """Word's soft line break (a vertical tab) and stray control characters in a pasted
+    answer: openpyxl cannot write them, and the public workbook failed for everyone."""
+    first = question_id(demo, FIRST)
+    logged_in(client, ORGANISER)
+    post_form(client, f"{TRIAGE}/{first}/answer",
+              {"answer": "Dòng một\x0bdòng hai\x1b, hết."})
+    with demo.app_context():
+        assert db.session.get(Question, first).answer == "Dòng một\ndòng hai, hết."
+    response = client.get(f"/c/{SLUG}/questions.xlsx")
+    assert response.status_code == 200
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(response.data)).get_sheet_by_index(
+        0).to_python()
+    assert rows[1][3] == "Dòng một\ndòng hai, hết."
+
+
+def test_a_presenter_saving_an_unchanged_answer_is_told_nothing_was_withdrawn(client, demo):
+    first = question_id(demo, FIRST)
+    logged_in(client, PRESENTER_ACCOUNT)
+    page = post_form(client, f"{TRIAGE}/{first}/answer", {"answer": DEMO_ANSWER},
+                     follow_redirects=True).get_data(as_text=True)
+    assert flashes(page) == ["Đã lưu câu trả lời."]
+    with demo.app_context():
+        assert db.session.get(Question, first).status == QuestionStatus.PUBLISHED
+    page = post_form(client, f"{TRIAGE}/{first}/answer", {"answer": DEMO_ANSWER + " Thêm."},
+                     follow_redirects=True).get_data(as_text=True)
+    assert flashes(page) == ["Đã lưu câu trả lời; câu hỏi được rút khỏi trang hỏi đáp chờ "
+                             "Ban Tổ chức công bố lại."]
+    with demo.app_context():
+        assert db.session.get(Question, first).status == QuestionStatus.ANSWERED
+
+
 def demo_topic_title(app, number: str) -> str:
     with app.app_context():
         return topic(number).title

@@ -27,6 +27,10 @@ from confmgr.text import fold, whole_number
 PER_PAGE = 50
 
 
+#: The log's filters, as named in its address.
+FILTER_NAMES = ("point", "user", "action", "from", "to")
+
+
 @dataclass(frozen=True)
 class AuditQuery:
     point: str = ""
@@ -53,7 +57,7 @@ class AuditQuery:
             day_to = None
         action = args.get("action", "")
         return cls(
-            point=args.get("point", "").strip()[:20],
+            point=args.get("point", "").strip()[:40],  # as long as a point's code may be
             user=args.get("user", "").strip()[:254],
             # A choice from the list only; anything else (an old link) filters nothing.
             action=action if action in ACTION_LABELS else "",

@@ -59,14 +59,21 @@ def everyone_log():
 @login_required
 def conference_export(slug: str, kind: str):
     return _export(_conference_scope(slug), kind, f"nhat-ky-{slug}",
-                   url_for("audit.conference_log", slug=slug, **request.args))
+                   url_for("audit.conference_log", slug=slug, **_filters_asked()))
 
 
 @bp.get("/audit.<any(csv, xlsx):kind>")
 @login_required
 def everyone_export(kind: str):
     return _export(_everyone_scope(), kind, "nhat-ky",
-                   url_for("audit.everyone_log", **request.args))
+                   url_for("audit.everyone_log", **_filters_asked()))
+
+
+def _filters_asked() -> dict[str, str]:
+    """The filters as typed, for the way back to the log (which names any mistake in
+    them); nothing else of the address, which url_for would take for its own arguments."""
+    return {name: value for name, value in request.args.items()
+            if name in listing.FILTER_NAMES}
 
 
 def _export(scope: listing.Scope, kind: str, name: str, back: str):

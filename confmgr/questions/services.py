@@ -20,7 +20,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, Question
-from confmgr.text import fold, normalise
+from confmgr.text import fold, normalise, plain_text
 
 #: Most questions accepted from one pasted list.
 MAX_PASTED = 100
@@ -218,12 +218,14 @@ def assign(questions: list[Question], presenter: Presenter | None) -> None:
 
 
 def answer(question: Question, text: str, *, user_id: int | None,
-           publishes: bool = True) -> None:
-    """Write or correct the answer. Corrected by someone who may publish (an organiser),
-    a published answer stays published; by a presenter, it leaves the digest until an
-    organiser publishes it again, as every answer is reviewed before the points read it."""
+           publishes: bool = True) -> bool:
+    """Write or correct the answer; whether it changed. Corrected by someone who may
+    publish (an organiser), a published answer stays published; by a presenter, it leaves
+    the digest until an organiser publishes it again, as every answer is reviewed before
+    the points read it."""
     _standing_only(question)
-    text = text.strip()
+    # Word's soft line break (vertical tab) is a line break; other control characters go.
+    text = plain_text(text.replace("\v", "\n")).strip()
     if not text:
         raise RuleBroken([Problem("answer", _("Hãy nhập nội dung trả lời."))])
     if len(text) > MAX_ANSWER_LENGTH:
@@ -231,11 +233,12 @@ def answer(question: Question, text: str, *, user_id: int | None,
             "Câu trả lời dài %(length)d ký tự; tối đa %(limit)d ký tự.",
             length=len(text), limit=MAX_ANSWER_LENGTH))])
     if text == question.answer:
-        return
+        return False
     question.answer, question.answered_by_id, question.answered_at = text, user_id, utcnow()
     if question.status != QuestionStatus.PUBLISHED or not publishes:
         question.status, question.published_at = QuestionStatus.ANSWERED, None
     record("question.answer", target=question, conference_id=question.conference_id)
+    return True
 
 
 def publish(questions: list[Question]) -> None:

@@ -218,19 +218,21 @@ def _change(slug: str, question_id: int, change, done_message: str, organiser_on
     return redirect(url_for("questions.detail", slug=slug, question_id=question.standing.id))
 
 
-def _form_change(conference, scope: TriageScope, question, form, change, done_message: str,
+def _form_change(conference, scope: TriageScope, question, form, change, done_message,
                  **forms):
     """Apply a form's change to a question: on success commit and go back to the question;
-    when a rule is broken, the question's page again with the problems on their fields."""
+    when a rule is broken, the question's page again with the problems on their fields.
+
+    ``done_message`` is the message, or a function of what the change returned."""
     if form.validate_on_submit():
         try:
-            change(form)
+            result = change(form)
         except RuleBroken as broken:
             db.session.rollback()
             show_problems(form, broken.problems)
         else:
             db.session.commit()
-            flash(done_message, "success")
+            flash(done_message(result) if callable(done_message) else done_message, "success")
             return redirect(url_for("questions.detail", slug=conference.slug,
                                     question_id=question.id))
     return _detail_page(conference, scope, question, **forms)
@@ -243,9 +245,14 @@ def answer(slug: str, question_id: int):
     question = _question(conference, scope.reach, question_id, lock=True)
     form = AnswerForm()
     publishes = scope.manages
-    message = (_("Đã lưu câu trả lời.") if publishes or question.status
-               != QuestionStatus.PUBLISHED else _("Đã lưu câu trả lời; câu hỏi được rút khỏi "
-                                                  "trang hỏi đáp chờ Ban Tổ chức công bố lại."))
+    withdraws = not publishes and question.status == QuestionStatus.PUBLISHED
+
+    def message(changed: bool) -> str:
+        if changed and withdraws:
+            return _("Đã lưu câu trả lời; câu hỏi được rút khỏi trang hỏi đáp chờ Ban Tổ "
+                     "chức công bố lại.")
+        return _("Đã lưu câu trả lời.")
+
     return _form_change(
         conference, scope, question, form,
         lambda f: services.answer(question, f.answer.data or "", user_id=current_user.id,
