@@ -229,6 +229,29 @@ def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):
     assert client.get(f"{POINTS}/06688").status_code == 403  # a sibling, not below
 
 
+def test_points_whose_codes_differ_in_case_each_get_a_coordinator(client, demo):
+    """Logins are lower case: "HN-A" and "hn-a" would share one, and one point went
+    without an account, unsaid."""
+    from confmgr.points.services import save_point
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        for code in ("HN-A", "hn-a"):
+            save_point(conference, None, {"code": code, "name": f"Điểm {code}",
+                                          "level": "Khác", "parent_code": "01",
+                                          "expected_delegates": "0"})
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",
+                         {"code": ["HN-A", "hn-a"]})
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert sorted(row[2] for row in rows[1:]) == [f"hn-a-2@{SLUG}", f"hn-a@{SLUG}"]
+    for code, _name, login_name, password, *_rest in rows[1:]:
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+        assert login(client, login_name, password).status_code == 302
+        assert client.get(f"{POINTS}/{code}").status_code == 200
+
+
 def test_pages_handing_out_passwords_are_never_cached(client, demo):
     logged_in(client, ORGANISER)
     shown = post_form(client, f"/manage/c/{SLUG}/coordinators", {

@@ -472,6 +472,21 @@ def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, dem
         ("user.deactivate", email), ("user.reactivate", email)]
 
 
+def test_a_remembered_sign_in_stays_remembered_after_a_new_password(client, demo):
+    """The remember-me cookie names the old password; the browser gets one for the new, or
+    closing it signed the user out although they had asked to be remembered."""
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"email": COORDINATOR[0], "password": COORDINATOR[1],
+                                "remember": "y", "csrf_token": token})
+    response = post_form(client, "/account/password", {
+        "current_password": COORDINATOR[1], "password": "mot-mat-khau-moi-dai",
+        "confirm": "mot-mat-khau-moi-dai"})
+    assert response.status_code == 302
+    assert "remember_token" in [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")]
+    client.delete_cookie("session")  # the browser closed
+    assert client.get("/manage/").status_code == 200
+
+
 def test_a_new_password_ends_the_sessions_opened_with_the_old_one(demo):
     here, elsewhere, admin = (logged_in(demo.test_client(), COORDINATOR),
                               logged_in(demo.test_client(), COORDINATOR),

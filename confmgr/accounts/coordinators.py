@@ -57,6 +57,17 @@ def create_coordinator(
     return user, password
 
 
+def _free_login(login: str, taken: set[str]) -> str:
+    """``login`` numbered ("hn-a-2@slug", "hn-a-3@slug", ...) until no account holds it."""
+    local, _at, domain = login.partition("@")
+    number = 2
+    while True:
+        candidate = f"{local}-{number}@{domain}"
+        if candidate not in taken and find_user(candidate) is None:
+            return candidate
+        number += 1
+
+
 def create_for_points(
     conference: Conference, points: list[BroadcastPoint]
 ) -> list[tuple[BroadcastPoint, str, str]]:
@@ -69,14 +80,17 @@ def create_for_points(
         .where(point_coordinators.c.point_id.in_([p.id for p in points]))
     ))
     candidates = [p for p in points if p.id not in covered]
-    logins = {login_for(conference, p): p for p in candidates}
-    taken = set(db.session.scalars(select(User.email).where(User.email.in_(list(logins)))))
+    wanted = [login_for(conference, p) for p in candidates]
+    taken = set(db.session.scalars(select(User.email).where(User.email.in_(wanted))))
     created = []
     rows = []
     now = utcnow()
-    for login, point in logins.items():
+    for point, login in zip(candidates, wanted):
         if login in taken:
-            continue
+            # Codes "HN-A" and "hn-a" give one login, and an account may already hold it:
+            # the point still gets its own, numbered, rather than none without a word.
+            login = _free_login(login, taken)
+        taken.add(login)
         password = generate_password()
         created.append((point, login, password))
         name = f"Điều phối {point.name}"

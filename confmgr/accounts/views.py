@@ -148,8 +148,11 @@ def change_password():
         else:
             services.change_password(current_user, form.password.data)
             db.session.commit()
-            # Other sessions end with the old password; this one carries on under the new.
-            login_user(current_user._get_current_object())
+            # Other sessions end with the old password; this one carries on under the new,
+            # remembered again if it was (the old remember-me cookie names the old one).
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(current_user._get_current_object(),
+                       remember=remembered in request.cookies)
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("dashboard.home"))
     page = render_template("accounts/password.html", form=form, refusal=refusal)
