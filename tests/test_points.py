@@ -580,3 +580,34 @@ def test_a_page_number_no_database_could_reach_is_the_first_page(client, demo):
         response = client.get(f"{POINTS}?page={page}")
         assert response.status_code == 200
         assert response.get_data(as_text=True).count("<tr>") == 12
+
+
+def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(demo):
+    """The main venue (no unit, no parent) keeps its province when saved unchanged; a unit
+    gives the province whatever the level; a point whose parent is new in the same file
+    takes that parent's."""
+    from confmgr.points import importing
+    from confmgr.points.services import save_point
+    from confmgr.spreadsheets import Row
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        main = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "TW"))
+        save_point(conference, main, {"code": "TW", "name": main.name, "level": "Trung ương",
+                                      "parent_code": "", "admin_unit_code": "",
+                                      "expected_delegates": str(main.expected_delegates)})
+        rows = [{"code": "QN-SO", "name": "Sở Nội vụ Quảng Ninh", "level": "Khác",
+                 "parent_code": "22", "admin_unit_code": ""},
+                {"code": "QN-SO-PB", "name": "Phòng B của Sở", "level": "Khác",
+                 "parent_code": "QN-SO", "admin_unit_code": ""},
+                {"code": "BO-QN", "name": "Bộ X tại Quảng Ninh", "level": "Khác",
+                 "parent_code": "TW", "admin_unit_code": "22"},
+                {"code": "TW2", "name": "Điểm cầu chính 2", "level": "Trung ương",
+                 "parent_code": "", "admin_unit_code": "01"}]
+        importing.import_points(conference, [Row(n, v) for n, v in enumerate(rows, start=2)])
+        db.session.commit()
+        provinces = db.session.execute(
+            select(BroadcastPoint.code, BroadcastPoint.province_code)
+            .where(BroadcastPoint.code.in_(["TW", "QN-SO", "QN-SO-PB", "BO-QN", "TW2"]))).all()
+        assert dict(provinces) == {
+            "TW": "01", "QN-SO": "22", "QN-SO-PB": "22", "BO-QN": "22", "TW2": "01"}

@@ -128,19 +128,30 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             fail(row, "stream_url", refusal)
         checked.append(Checked(row.number, v))
 
-    # Parents and provinces, once every code of the file is known. A point of the file
-    # takes its province from the file (its unit, else its parent), never from what is
-    # stored: a point moved under another province's parent goes with it.
+    # Parents and provinces, once every code of the file is known.
     file_codes = {item.values["code"] for item in checked}
-    province_of = {code: province for code, province in existing.items()
-                   if code not in file_codes}
+    parents = {item.values["code"]: item.values.get("parent_code", "") for item in checked}
+    own = {}  # from each point's administrative unit, whatever its level
     for item in checked:
-        v = item.values
-        unit = v["admin_unit_code"]
-        if v["level"] == PointLevel.PROVINCE and unit in official_provinces:
-            province_of[v["code"]] = unit
+        unit = item.values["admin_unit_code"]
+        if unit in official_provinces:
+            own[item.values["code"]] = unit
         elif unit in official_communes:
-            province_of[v["code"]] = official_communes[unit].province_code
+            own[item.values["code"]] = official_communes[unit].province_code
+
+    def province_of(code: str, below: tuple[str, ...] = ()) -> str | None:
+        """The point's unit's province; else its parent's, so a point moved under another
+        province's parent goes with it; else, with nothing in the file to go by (the main
+        venue), the province it has."""
+        if code in own:
+            return own[code]
+        parent = parents.get(code, "")
+        if parent and parent not in below:  # a loop is reported below
+            found = province_of(parent, (*below, code))
+            if found:
+                return found
+        return existing.get(code)
+
     for item in checked:
         v = item.values
         parent = v.get("parent_code", "")
@@ -152,19 +163,18 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                 errors.append(CellError(item.number, HEADING["parent_code"], _(
                     "Không có điểm cầu mã %(code)s trong hội nghị này.", code=parent)))
             elif v["level"] == PointLevel.COMMUNE and v["admin_unit_code"] in official_communes:
-                own = official_communes[v["admin_unit_code"]].province_code
-                parents = province_of.get(parent)
-                if parents and parents != own:
+                own_province = official_communes[v["admin_unit_code"]].province_code
+                parents_province = province_of(parent)
+                if parents_province and parents_province != own_province:
                     errors.append(CellError(item.number, HEADING["parent_code"], _(
                         "%(commune)s thuộc %(own)s, không thuộc %(other)s của điểm cầu %(code)s.",
                         commune=official_communes[v["admin_unit_code"]].name,
-                        own=official_provinces[own].name,
-                        other=official_provinces[parents].name if parents in official_provinces
-                        else parents, code=parent,
+                        own=official_provinces[own_province].name,
+                        other=official_provinces[parents_province].name
+                        if parents_province in official_provinces else parents_province,
+                        code=parent,
                     )))
-        v["province_code"] = province_of.get(v["code"]) or (
-            province_of.get(parent) if parent else None
-        )
+        v["province_code"] = province_of(v["code"])
     errors.extend(_parent_loops(conference, checked))
     if errors:
         raise TableError(sorted(errors, key=lambda e: e.row))
@@ -257,7 +267,9 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
                 if "parent_code" in columns else {})}
             for v in updates
         ])
-        _provinces_follow_parents(conference)
+    # After inserts too: a new point may sit below one the file moved.
+    _provinces_follow_parents(conference)
+    if updates:
         _counts_follow_provinces(conference)
     added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
