@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -52,6 +53,10 @@ class PointForm(Form):
     access_code = StringField(_l("Mã truy cập"), validators=[Length(max=100)])
     expected_delegates = IntegerField(_l("Số đại biểu dự kiến"), default=0,
                                       validators=[Optional(), NumberRange(min=0)])
+    headcount_only = BooleanField(
+        _l("Chỉ báo số lượng"),
+        description=_l("Điểm cầu báo cáo số người dự từng phiên theo thành phần, không "
+                       "điểm danh theo tên."))
 
 
 class OfficialPointsForm(Form):

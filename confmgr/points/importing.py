@@ -34,6 +34,7 @@ COLUMNS = [
     Column("stream_url", "Đường truyền"),
     Column("access_code", "Mã truy cập"),
     Column("expected_delegates", "Số đại biểu dự kiến"),
+    Column("headcount_only", "Chỉ báo số lượng", ("bao so luong",)),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 
@@ -44,6 +45,9 @@ LEVEL_WORDS = {
     PointLevel.OTHER: ("khac", "bo nganh", "don vi", "other"),
 }
 LEVELS = {word: level for level, words in LEVEL_WORDS.items() for word in words}
+#: "Chỉ báo số lượng": the point reports headcounts, not names. Empty is no.
+HEADCOUNT_WORDS = {"co": True, "x": True, "true": True, "1": True,
+                   "": False, "khong": False, "false": False, "0": False}
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
 TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
@@ -117,6 +121,10 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         ):
             unit = code  # official points use the official code as theirs
         v["admin_unit_code"] = unit or None
+        headcount = HEADCOUNT_WORDS.get(fold(v.get("headcount_only", "")))
+        if headcount is None:
+            fail(row, "headcount_only", _("Ghi «có» nếu điểm cầu chỉ báo số lượng, hoặc để trống."))
+        v["headcount_only"] = bool(headcount)
         expected = v.get("expected_delegates", "") or "0"
         if whole_number(expected) is None:
             fail(row, "expected_delegates", _("Phải là số nguyên không âm."))
@@ -211,7 +219,7 @@ def _parent_loops(conference: Conference, checked: list[Checked]) -> list[CellEr
 
 FIELDS = ("name", "level", "admin_unit_code", "province_code", "address", "host_unit",
           "chair_name", "chair_position", "technical_officer_name", "technical_officer_phone",
-          "stream_url", "access_code", "expected_delegates")
+          "stream_url", "access_code", "expected_delegates", "headcount_only")
 
 
 def updated_fields(columns: set[str]) -> list[str]:
@@ -327,7 +335,7 @@ def export_rows(points, parent_codes: dict[int, str]):
             p.code, p.name, LEVEL_NAMES[p.level], parent_codes.get(p.parent_id, ""),
             p.admin_unit_code or "", p.address, p.host_unit, p.chair_name, p.chair_position,
             p.technical_officer_name, p.technical_officer_phone, p.stream_url, p.access_code,
-            p.expected_delegates,
+            p.expected_delegates, "có" if p.headcount_only else "",
             official[p.province_code].name if p.province_code in official else "",
             p.registered_count, TEST_NAMES[p.connection_test_status], p.connection_test_note,
         ]

@@ -88,7 +88,7 @@ def coordinated_points(user: User, conference_id: int) -> list[BroadcastPoint]:
 
 #: What only organisers change: where the point sits in the tree and what it stands for.
 STRUCTURE_FIELDS = ("code", "name", "level", "parent_code", "admin_unit_code",
-                    "expected_delegates")
+                    "expected_delegates", "headcount_only")
 CONTACT_FIELDS = ("address", "host_unit", "chair_name", "chair_position",
                   "technical_officer_name", "technical_officer_phone", "stream_url",
                   "access_code")
