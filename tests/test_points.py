@@ -650,3 +650,19 @@ def test_an_organiser_puts_a_point_in_headcount_mode_and_a_coordinator_cannot(cl
     rows = {row[0]: row for row in csv.reader(io.StringIO(exported[1:]))}
     column = rows["Mã điểm cầu"].index("Chỉ báo số lượng")
     assert (rows["06811"][column], rows["06688"][column]) == ("có", "")
+
+
+def test_bulk_coordinators_with_nothing_ticked_serve_the_filtered_points_only(client, demo):
+    """The filter is a form of its own: the bulk form must carry it, or every point of a
+    national conference got an account."""
+    import re
+
+    logged_in(client, ORGANISER)
+    page = client.get(POINTS, query_string={"province": "22"}).get_data(as_text=True)
+    bulk = page.split('action="/manage/c/' + SLUG + '/coordinators/bulk"')[1].split("</form>")[0]
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', bulk))
+    assert carried.pop("csrf_token") and carried == {"province": "22"}
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", carried)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    # Quảng Ninh's four points, less the one the demo's coordinator already holds.
+    assert [row[0] for row in rows[1:]] == ["06688", "06793", "06811"]
