@@ -161,6 +161,10 @@ def test_outside_the_window_the_sheet_says_so_and_refuses(client, demo):
     logged_in(client, COORDINATOR)
     page = client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
     assert f"Đã hết giờ điểm danh phiên «{title}»" in page
+    # The buttons are off, so a tap is not met with a message scrolled out of sight.
+    assert page.count("<fieldset disabled>") == 1 and "btn-success\" disabled>" in page
+    open_page = client.get(f"{SHEET}?session={open_session(demo)}").get_data(as_text=True)
+    assert "<fieldset>" in open_page and "disabled" not in open_page
     response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{person}:present"},
                          follow_redirects=True)
     assert any(m.startswith(f"Đã hết giờ điểm danh phiên «{title}»")
