@@ -266,7 +266,7 @@ MATRIX: list[Row] = [
     row("GET", C + "/points/TW", "login login 403 403 403 200 200 403"),
     *on_both_points("GET", C + "/points/{point}/edit", "200"),
     *on_both_points("POST", C + "/points/{point}/edit", "302"),
-    *on_both_points("POST", C + "/points/{point}/connection-test", "302"),
+    *on_both_points("POST", C + "/points/{point}/connection-test", "302", {"status": "passed"}),
     *on_both_points("GET", C + "/points/{point}/questions", "200"),
     *on_both_points("POST", C + "/points/{point}/questions", "200"),
     # ------------------------------------------------ management: delegates

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -100,8 +101,6 @@ def test_create_from_the_page_keeps_what_exists(client, demo):
 
 
 def codes(page: str) -> list[str]:
-    import re
-
     return re.findall(r'<input class="form-check-input" type="checkbox" name="code" value="([^"]+)"',
                       page)
 
@@ -186,8 +185,6 @@ def test_a_stream_link_with_a_line_break_is_refused_on_the_edit_page(client, dem
 
 
 def test_create_one_coordinator_and_log_in(client, demo):
-    import re
-
     logged_in(client, ORGANISER)
     page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
         "display_name": "Trần Thị Hà", "login": "ha.tran@example.org", "point_codes": "00004, 00070",
@@ -265,8 +262,6 @@ def test_pages_handing_out_passwords_are_never_cached(client, demo):
 
 
 def test_a_points_page_lists_and_counts_only_registered_delegates(client, demo):
-    import re
-
     def listed() -> tuple[int, list[str]]:
         page = client.get(f"{POINTS}/06811").get_data(as_text=True)
         count = int(re.search(r"Danh sách đại biểu \((\d+)\)", page).group(1))
@@ -305,7 +300,14 @@ def test_connection_tests_slots_results_and_overview(client, demo):
     logged_in(client, COORDINATOR)
     page = post_form(client, f"{POINTS}/06811/connection-test", {"status": "failed", "note": ""},
                      follow_redirects=True).get_data(as_text=True)
-    assert "Hãy ghi lý do không đạt." in flashes(page)
+    # Beside the form, with the choice kept: on a phone the top of the page is out of sight.
+    section = page.split('id="connection-test"')[1].split("</section>")[0]
+    assert '<div class="col-12 text-danger small" role="alert">Hãy ghi lý do không đạt.</div>' \
+        in section
+    assert re.search(r'<input checked[^>]*value="failed"', section)
+    page = post_form(client, f"{POINTS}/06811/connection-test", {"note": "?"}).get_data(
+        as_text=True)
+    assert 'role="alert">Hãy chọn Đạt hoặc Không đạt.</div>' in page
     post_form(client, f"{POINTS}/06811/connection-test",
               {"status": "failed", "note": "Mất tiếng ở điểm cầu"})
     post_form(client, f"{POINTS}/22/connection-test", {"status": "passed", "note": ""})
@@ -375,7 +377,6 @@ def upload(client, file) -> str:
 
 
 def import_errors(page: str) -> list[tuple[str, str, str]]:
-    import re
     from html import unescape
 
     table = page.split('<table class="table table-sm import-errors">')[1].split("</table>")[0]
@@ -655,7 +656,6 @@ def test_an_organiser_puts_a_point_in_headcount_mode_and_a_coordinator_cannot(cl
 def test_bulk_coordinators_with_nothing_ticked_serve_the_filtered_points_only(client, demo):
     """The filter is a form of its own: the bulk form must carry it, or every point of a
     national conference got an account."""
-    import re
 
     logged_in(client, ORGANISER)
     page = client.get(POINTS, query_string={"province": "22"}).get_data(as_text=True)

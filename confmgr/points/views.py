@@ -42,7 +42,7 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import commit_or_flash, point_in_reach, show_problems
+from confmgr.web import point_in_reach, show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -217,13 +217,17 @@ def _values(form: PointForm, point: BroadcastPoint | None) -> dict[str, str]:
 @login_required
 def detail(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
+    test_form = TestResultForm(formdata=None)
+    test_form.slot.choices = _slot_choices(conference)
+    return _detail_page(conference, point, test_form)
+
+
+def _detail_page(conference: Conference, point: BroadcastPoint, test_form: TestResultForm):
     delegates = list(db.session.scalars(
         select(Participant).where(Participant.point_id == point.id,
                                   Participant.status == RegistrationStatus.REGISTERED)
         .options(selectinload(Participant.category)).order_by(Participant.id)
     ))
-    test_form = TestResultForm(formdata=None)
-    test_form.slot.choices = _slot_choices(conference)
     feed = feed_token = None
     if conference.is_published:
         feed, feed_token = private_subscription(
@@ -251,16 +255,23 @@ def record_test(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     form = TestResultForm()
     form.slot.choices = _slot_choices(conference)
-    if form.validate_on_submit():
-        done, _result = commit_or_flash(lambda: connection.record_result(
-            point, ConnectionTestStatus(form.status.data), form.note.data or "",
-            current_user, int(form.slot.data) if form.slot.data else None,
-        ))
-        if done:
-            flash(_("Đã ghi kết quả chạy thử."), "success")
+    if not form.validate_on_submit():
+        form.status.errors = [_("Hãy chọn Đạt hoặc Không đạt.")]
     else:
-        flash(_("Hãy chọn Đạt hoặc Không đạt."), "danger")
-    return redirect(url_for("points.detail", slug=slug, code=code) + "#connection-test")
+        try:
+            connection.record_result(
+                point, ConnectionTestStatus(form.status.data), form.note.data or "",
+                current_user, int(form.slot.data) if form.slot.data else None)
+            db.session.commit()
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+        else:
+            flash(_("Đã ghi kết quả chạy thử."), "success")
+            return redirect(url_for("points.detail", slug=slug, code=code) + "#connection-test")
+    # The page again with what was chosen and why it was refused, beside the form: on a
+    # phone a message at the top of the page is out of sight.
+    return _detail_page(conference, point, form)
 
 
 # ---------------------------------------------------------------- connection tests overview
