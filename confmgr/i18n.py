@@ -1,7 +1,7 @@
 """Languages (Vietnamese first, English second) and Vietnamese date conventions."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
         day=format_day, time=format_time, datetime=format_datetime, number=format_number,
-        local=to_local,
+        local=to_local, zone_label=zone_label,
     )
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),
@@ -105,6 +105,13 @@ def to_local(value: datetime | str, zone: str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.astimezone(ZoneInfo(zone))
+
+
+def zone_label(zone: str, day: date) -> str:
+    """"UTC+07:00 (Asia/Ho_Chi_Minh)": the offset on ``day`` is what readers know; the
+    IANA name alone says little to most of them."""
+    offset = datetime.combine(day, time(12), ZoneInfo(zone)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]} ({zone})"
 
 
 def format_time(value: datetime) -> str:

@@ -39,6 +39,11 @@ def test_index_lists_published_conferences_only(client, demo):
     assert "14/06/2025 – 15/06/2025" in page
 
 
+def test_the_agenda_names_its_time_zone_by_offset_and_name(client, demo):
+    page = client.get(AGENDA).get_data(as_text=True)
+    assert "Giờ UTC+07:00 (Asia/Ho_Chi_Minh)" in page
+
+
 def test_agenda_shows_days_and_local_times(client, demo):
     response = client.get(AGENDA)
     assert response.status_code == 200

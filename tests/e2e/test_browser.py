@@ -381,7 +381,7 @@ def test_language_switch_turns_the_pages_english(page, screenshot):
     expect(page.get_by_role("link", name="Print version")).to_be_visible()
     expect(page.get_by_role("heading", name="Saturday, 14/06/2025")).to_be_visible()
     expect(page.get_by_role("heading", name="Sunday, 15/06/2025")).to_be_visible()
-    expect(page.get_by_text("Times in Asia/Ho_Chi_Minh")).to_be_visible()
+    expect(page.get_by_text("Times in UTC+07:00 (Asia/Ho_Chi_Minh)")).to_be_visible()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Đăng ký lịch hội nghị")).to_have_count(0)
     screenshot("01-english")
