@@ -693,3 +693,16 @@ def test_one_person_registered_at_two_points_at_once_is_registered_once(demo):
         assert db.session.scalar(select(func.count()).select_from(Participant).where(
             Participant.full_name == "Đinh Thị Kép")) == 1
         assert registered_kept() == registered_truth()
+
+
+def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo):
+    """Without a phone or email nothing tells two namesakes apart: allowed, but said."""
+    logged_in(client, ORGANISER)
+    person = {**PERSON, "full_name": "Tạ Văn Trùng", "phone": "", "email": ""}
+    warning = ("Điểm cầu đã có đại biểu tên Tạ Văn Trùng; nếu là cùng một người, hãy rút tên "
+               "một trong hai.")
+    first = post_form(client, f"{UONG_BI}/new", person, follow_redirects=True)
+    assert warning not in flashes(first.get_data(as_text=True))
+    second = post_form(client, f"{UONG_BI}/new", person, follow_redirects=True)
+    assert warning in flashes(second.get_data(as_text=True))
+    assert count_at(demo, "06811") == (37, 37)

@@ -150,6 +150,15 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     record("participant.register", target=person, conference_id=conference.id,
            point_id=point.id, name=person.full_name)
     warnings = []
+    # Namesakes are common, so not refused; but with no phone or email to tell them apart
+    # the same person entered twice would pass unseen.
+    namesake = db.session.scalar(select(Participant.id).where(
+        Participant.point_id == point.id, Participant.name_norm == person.name_norm,
+        Participant.status == RegistrationStatus.REGISTERED, Participant.id != person.id
+    ).limit(1))
+    if namesake is not None:
+        warnings.append(_("Điểm cầu đã có đại biểu tên %(name)s; nếu là cùng một người, hãy "
+                          "rút tên một trong hai.", name=person.full_name))
     if point.expected_delegates and point.registered_count > point.expected_delegates:
         warnings.append(_("Điểm cầu đã đăng ký %(count)d đại biểu, nhiều hơn số dự kiến "
                           "%(expected)d.", count=point.registered_count,
