@@ -153,7 +153,7 @@ def test_every_error_is_a_problem_document_in_the_callers_language(demo, client,
                           422)
     assert [(e["parameter"], e["detail"]) for e in body["errors"]] == [
         ("limit", "Phải từ 1 trở lên."),
-        ("level", "Phải là một trong: 'main', 'province', 'commune' or 'other'.")]
+        ("level", "Phải là một trong: 'main', 'province', 'commune', 'other'.")]
     english = {**organiser, "Accept-Language": "en-GB,en;q=0.8"}
     body = assert_problem(client.get(f"{API}/conferences/khong-co", headers=english), 404)
     assert body["detail"] == "There is no conference «khong-co»."
@@ -168,6 +168,11 @@ def test_every_error_is_a_problem_document_in_the_callers_language(demo, client,
     raw = client.post(f"{CONF}/checkins", headers=organiser, data="{not json",
                       content_type="application/json")
     assert_problem(raw, 400)
+    # A lone surrogate (valid JSON escape, no character): our words, not pydantic's English.
+    body = assert_problem(client.post(
+        f"{CONF}/points/22/participants", headers=organiser,
+        data='{"full_name": "A\\ud800B"}', content_type="application/json"), 422)
+    assert body["errors"] == [{"detail": "Phải là chuỗi ký tự.", "pointer": "/full_name"}]
 
 
 def test_a_deeply_nested_body_is_a_problem_not_a_server_error(demo, client, organiser):

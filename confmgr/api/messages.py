@@ -15,7 +15,7 @@ def explain(error: dict, where: str = "body") -> str:
         return _("Trường này không được dùng ở đây.")
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return _("Phải là số nguyên.")
-    if kind in ("string_type",):
+    if kind in ("string_type", "string_unicode"):
         return _("Phải là chuỗi ký tự.")
     if kind in ("bool_parsing", "bool_type"):
         return _("Phải là true hoặc false.")
@@ -26,7 +26,9 @@ def explain(error: dict, where: str = "body") -> str:
     if kind == "uuid_parsing" or kind == "uuid_type":
         return _("Phải là một UUID, ví dụ 3f1c2a9e-8b7d-4c6e-9a51-2d0f4b7e6c13.")
     if kind == "enum" or kind == "literal_error":
-        return _("Phải là một trong: %(choices)s.", choices=context.get("expected", ""))
+        # Pydantic lists them in English ("'a', 'b' or 'c'"); the list alone is ours.
+        choices = str(context.get("expected", "")).replace("' or '", "', '")
+        return _("Phải là một trong: %(choices)s.", choices=choices)
     if kind == "string_too_long":
         return _("Dài quá %(limit)s ký tự.", limit=context.get("max_length"))
     if kind == "string_too_short":
@@ -44,4 +46,5 @@ def explain(error: dict, where: str = "body") -> str:
         return _("Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-06-14T08:05:00+07:00.")
     if kind == "string_pattern_mismatch":
         return _("Không đúng định dạng.")
-    return error["msg"]
+    # Any other kind: pydantic's own words are English, whatever the caller reads.
+    return _("Giá trị không hợp lệ.")
