@@ -60,6 +60,25 @@ def province_asked() -> str:
     return province if province in provinces() else ""
 
 
+def commit_or_show(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run ``action`` and commit; when it breaks a rule, roll back and put each problem on
+    its field of ``form`` (see show_problems).
+
+    Returns (True, what ``action`` returned), or (False, None) after a refusal.
+    """
+    from confmgr.conferences.editing import RuleBroken
+    from confmgr.db import db
+
+    try:
+        result = action()
+        db.session.commit()
+    except RuleBroken as broken:
+        db.session.rollback()
+        show_problems(form, broken.problems)
+        return False, None
+    return True, result
+
+
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:
     """Run ``action`` and commit; when it breaks a rule, roll back and flash each problem.
 

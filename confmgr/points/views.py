@@ -42,7 +42,7 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
-from confmgr.web import point_in_reach, show_problems
+from confmgr.web import commit_or_show, point_in_reach, show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -185,16 +185,11 @@ def edit(slug: str, code: str | None = None):
         for name in points.STRUCTURE_FIELDS:
             getattr(form, name).render_kw = {"disabled": True}
     if form.validate_on_submit():
-        try:
-            if organiser:
-                points.save_point(conference, point, _values(form, point))
-            else:
-                points.update_contacts(point, _values(form, point))
-            db.session.commit()
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
+        values = _values(form, point)
+        done, _result = commit_or_show(form, (
+            (lambda: points.save_point(conference, point, values)) if organiser
+            else (lambda: points.update_contacts(point, values))))
+        if done:
             flash(_("Đã lưu điểm cầu."), "success")
             return redirect(url_for("points.detail", slug=slug,
                                     code=point.code if point else form.code.data.strip()))
@@ -258,15 +253,10 @@ def record_test(slug: str, code: str):
     if not form.validate_on_submit():
         form.status.errors = [_("Hãy chọn Đạt hoặc Không đạt.")]
     else:
-        try:
-            connection.record_result(
-                point, ConnectionTestStatus(form.status.data), form.note.data or "",
-                current_user, int(form.slot.data) if form.slot.data else None)
-            db.session.commit()
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
+        done, _result = commit_or_show(form, lambda: connection.record_result(
+            point, ConnectionTestStatus(form.status.data), form.note.data or "",
+            current_user, int(form.slot.data) if form.slot.data else None))
+        if done:
             flash(_("Đã ghi kết quả chạy thử."), "success")
             return redirect(url_for("points.detail", slug=slug, code=code) + "#connection-test")
     # The page again with what was chosen and why it was refused, beside the form: on a
