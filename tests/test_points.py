@@ -615,42 +615,46 @@ def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(d
 
 
 def test_an_organiser_puts_a_point_in_headcount_mode_and_a_coordinator_cannot(client, demo):
-    """"Most commune points report only numbers": set on the point's form or by a file."""
+    """"Most commune points report only numbers": set on the point's form or by a file,
+    before the point records anything (names and numbers would then both count)."""
     logged_in(client, COORDINATOR)
     post_form(client, f"{POINTS}/06688/edit", {"name": "Điểm cầu phường Hạ Long",
                                                "level": "commune", "headcount_only": "y"})
     assert point(demo, "06688").headcount_only is False
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     logged_in(client, ORGANISER)
-    edit = client.get(f"{POINTS}/06688/edit").get_data(as_text=True)
-    assert 'name="headcount_only"' in edit
-    response = post_form(client, f"{POINTS}/06688/edit", {
+    page = post_form(client, f"{POINTS}/06688/edit", {
         "name": "Điểm cầu phường Hạ Long", "level": "commune", "parent_code": "22",
-        "admin_unit_code": "06688", "expected_delegates": "25", "headcount_only": "y"})
+        "admin_unit_code": "06688", "expected_delegates": "25", "headcount_only": "y"}
+    ).get_data(as_text=True)
+    assert field_errors(page, "headcount_only") == [
+        "Điểm cầu 06688 đã có số liệu điểm danh nên không đổi cách báo cáo được nữa."]
+    assert point(demo, "06688").headcount_only is False
+    response = post_form(client, f"{POINTS}/new", {
+        "code": "QN-MOI", "name": "Điểm cầu mới", "level": "other", "parent_code": "22",
+        "expected_delegates": "30", "headcount_only": "y"})
     assert response.status_code == 302
-    assert point(demo, "06688").headcount_only is True
-    sheet = client.get(f"{POINTS}/06688/attendance?session=4").get_data(as_text=True)
+    assert point(demo, "QN-MOI").headcount_only is True
+    sheet = client.get(f"{POINTS}/QN-MOI/attendance?session=4").get_data(as_text=True)
     assert 'name="count_0"' in sheet  # the headcount form, not the list of names
 
-    page = upload(client, csv_file([
-        ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Chỉ báo số lượng"],
-        ["06811", "Điểm cầu Uông Bí", "Xã", "có"],
-        ["06688", "Điểm cầu phường Hạ Long", "Xã", ""],
-        ["06793", "Điểm cầu Cẩm Phả", "Xã", "chắc thế"]]))
+    heading = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Chỉ báo số lượng"]
+    page = upload(client, csv_file([heading, ["QN-MOI", "Điểm cầu mới", "Khác", ""],
+                                    ["06793", "Điểm cầu Cẩm Phả", "Xã", "chắc thế"]]))
     assert import_errors(page) == [
-        ("4", "Chỉ báo số lượng", "Ghi «có» nếu điểm cầu chỉ báo số lượng, hoặc để trống.")]
-    assert (point(demo, "06811").headcount_only, point(demo, "06688").headcount_only) == (
-        False, True)  # nothing written
-    upload(client, csv_file([
-        ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Chỉ báo số lượng"],
-        ["06811", "Điểm cầu Uông Bí", "Xã", "có"],
-        ["06688", "Điểm cầu phường Hạ Long", "Xã", ""]]))
-    assert (point(demo, "06811").headcount_only, point(demo, "06688").headcount_only) == (
-        True, False)
+        ("3", "Chỉ báo số lượng", "Ghi «có» nếu điểm cầu chỉ báo số lượng, hoặc để trống.")]
+    page = upload(client, csv_file([heading, ["QN-MOI", "Điểm cầu mới", "Khác", ""],
+                                    ["06811", "Điểm cầu Uông Bí", "Xã", "có"]]))
+    assert import_errors(page) == [("3", "Chỉ báo số lượng", (
+        "Điểm cầu 06811 đã có số liệu điểm danh nên không đổi cách báo cáo được nữa."))]
+    assert point(demo, "QN-MOI").headcount_only is True  # nothing written
+    upload(client, csv_file([heading, ["QN-MOI", "Điểm cầu mới", "Khác", ""],
+                             ["06811", "Điểm cầu Uông Bí", "Xã", ""]]))
+    assert point(demo, "QN-MOI").headcount_only is False
     exported = client.get(f"{POINTS}/export.csv").get_data(as_text=True)
     rows = {row[0]: row for row in csv.reader(io.StringIO(exported[1:]))}
     column = rows["Mã điểm cầu"].index("Chỉ báo số lượng")
-    assert (rows["06811"][column], rows["06688"][column]) == ("có", "")
+    assert (rows["QN-MOI"][column], rows["06811"][column]) == ("", "")
 
 
 def test_bulk_coordinators_with_nothing_ticked_serve_the_filtered_points_only(client, demo):

@@ -242,6 +242,9 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     ).all())
     updates = [item.values for item in checked if item.values["code"] in ids]
     pending = [item.values for item in checked if item.values["code"] not in ids]
+    if "headcount_only" in rows[0].values:
+        _refuse_mode_changes_after_attendance(
+            conference, [item for item in checked if item.values["code"] in ids])
     now = utcnow()
     # New points go in layer by layer, so each finds its parent's id already written.
     while pending:
@@ -283,6 +286,28 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
     return added, len(updates)
+
+
+def _refuse_mode_changes_after_attendance(conference: Conference,
+                                          items: list[Checked]) -> None:
+    """A point that has recorded attendance keeps its way of reporting: names and
+    headcounts would otherwise both count in its figures."""
+    counted = SessionPointCount
+    recorded = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.headcount_only)
+        .where(BroadcastPoint.conference_id == conference.id,
+               BroadcastPoint.code.in_([item.values["code"] for item in items]),
+               select(counted.point_id).where(
+                   counted.point_id == BroadcastPoint.id,
+                   (counted.present + counted.late + counted.excused + counted.absent
+                    + counted.headcount) > 0).exists())).all())
+    errors = [CellError(item.number, HEADING["headcount_only"], _(
+        "Điểm cầu %(code)s đã có số liệu điểm danh nên không đổi cách báo cáo được nữa.",
+        code=item.values["code"]))
+        for item in items if item.values["code"] in recorded
+        and recorded[item.values["code"]] != item.values["headcount_only"]]
+    if errors:
+        raise TableError(errors)
 
 
 def _provinces_follow_parents(conference: Conference) -> None:
