@@ -11,10 +11,11 @@ from flask_wtf import FlaskForm
 T = TypeVar("T")
 
 
-def show_problems(form: FlaskForm, problems) -> None:
-    """Put each problem on its field; problems without a field become a flash message."""
+def show_problems(form: FlaskForm | None, problems) -> None:
+    """Put each problem on its field; problems without a field (or without a form) become a
+    flash message."""
     for problem in problems:
-        target = getattr(form, problem.field, None) if problem.field else None
+        target = getattr(form, problem.field, None) if form and problem.field else None
         if target is not None and hasattr(target, "errors"):
             if isinstance(target.errors, tuple):
                 target.errors = list(target.errors)
@@ -60,7 +61,7 @@ def province_asked() -> str:
     return province if province in provinces() else ""
 
 
-def commit_or_show(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
+def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[bool, T | None]:
     """Run ``action`` and commit; when it breaks a rule, roll back and put each problem on
     its field of ``form`` (see show_problems).
 
@@ -80,19 +81,5 @@ def commit_or_show(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | 
 
 
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run ``action`` and commit; when it breaks a rule, roll back and flash each problem.
-
-    Returns (True, what ``action`` returned), or (False, None) after a refusal.
-    """
-    from confmgr.conferences.editing import RuleBroken
-    from confmgr.db import db
-
-    try:
-        result = action()
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        for problem in broken.problems:
-            flash(problem.message, "danger")
-        return False, None
-    return True, result
+    """As commit_or_show, each problem a flash message: for actions without a form."""
+    return commit_or_show(None, action)

@@ -136,9 +136,9 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     # twice (a double tap) registers once, the second finding the first below. A refusal
     # rolls the count back with everything else.
     count_registrations(point, fields.category_id, 1)
-    _hold_name(conference.id, name_compare_form(fields.full_name))
-    same = duplicates(conference.id, name_compare_form(fields.full_name), fields.phone,
-                      fields.email)
+    name_norm = name_compare_form(fields.full_name)
+    _hold_name(conference.id, name_norm)
+    same = duplicates(conference.id, name_norm, fields.phone, fields.email)
     if same:
         raise RuleBroken([Problem("full_name", _(
             "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
