@@ -15,7 +15,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal, get_locale, lazy_gettext as _l
+from flask_babel import format_decimal, get_locale, lazy_gettext as _l, ngettext
 
 from confmgr.attendance.labels import (
     ATTENDANCE_BUTTON_LABELS,
@@ -44,6 +44,18 @@ WEEKDAYS = (
 )
 
 
+def counted(message: str, number: int, **variables) -> str:
+    """A message about ``number`` things, in the current language.
+
+    Vietnamese nouns do not change with the number, so the source message is both the
+    singular and the plural; the English catalogue gives one form for 1 and another for the
+    rest ("1 question", "2 questions"). Extracted with ``-k counted:1,1``. ``number`` fills
+    ``%(count)d`` unless ``variables`` give ``count`` (say, as a formatted number).
+    """
+    variables.setdefault("count", number)
+    return ngettext(message, message, number, **variables)
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
@@ -63,6 +75,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),
+        counted=counted,
         session_kind_labels=SESSION_KIND_LABELS,
         # Resolved once per page: lazy strings cost a catalogue lookup at every use.
         resolved_kind_labels=lambda: resolved_labels(SESSION_KIND_LABELS),

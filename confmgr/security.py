@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from confmgr.accounts.services import normalise_email
 from confmgr.errors import is_api_request
+from confmgr.i18n import counted
 
 #: Where each application keeps its limiter. Flask-Limiter holds its storage on the
 #: extension object, so each application gets its own rather than sharing a global one.
@@ -125,10 +126,11 @@ class LoginRefusal:
     def message(self) -> str:
         minutes = math.ceil(self.retry_after / 60)
         if self.reason == "account":
-            return _("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều lần. "
-                     "Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes)
-        return _("Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. "
-                 "Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes)
+            return counted("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều "
+                           "lần. Vui lòng thử lại sau %(minutes)d phút.", minutes,
+                           minutes=minutes)
+        return counted("Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. "
+                       "Vui lòng thử lại sau %(minutes)d phút.", minutes, minutes=minutes)
 
 
 @cache

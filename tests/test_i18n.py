@@ -4,6 +4,7 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
@@ -13,44 +14,60 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "confmgr" / "translations" / "en" / "LC_MESSAGES"
 
 
-def extract_messages() -> set[str]:
+def _extracted():
     """What `pybabel extract -F babel.cfg` finds, with the keywords README.md gives."""
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle)
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "counted": (1, 1)}
     found = extract_from_dir(
         ROOT, method_map, options_map, keywords=keywords,
         directory_filter=lambda path: Path(path).name in {"confmgr", "templates"}
         or Path(path).parent != ROOT,
     )
-    return {message if isinstance(message, str) else message[0] for _, _, message, *_ in found}
+    return [message for _, _, message, *_ in found]
+
+
+def extract_messages() -> set[str]:
+    """Every source string; a plural message by its singular."""
+    return {message if isinstance(message, str) else message[0] for message in _extracted()}
+
+
+def extract_plural_ids() -> set[str]:
+    """The messages given to ``counted`` (or ngettext), by their singular."""
+    return {message[0] for message in _extracted() if not isinstance(message, str)}
+
+
+def _plain(value):  # plural messages come as lists or tuples
+    return value if isinstance(value, str) else tuple(value)
 
 
 def test_every_source_string_has_an_english_translation():
     with (CATALOGUE / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue
+                  if m.id and all(_plain(m.string)) and not m.fuzzy}
     missing = extract_messages() - translated
     assert missing == set(), f"untranslated (run pybabel update, then translate): {missing}"
+    # English inflects where Vietnamese does not: a message given to ``counted`` needs both
+    # English forms, and any other has one.
+    plural_in_catalogue = {m.id[0] for m in catalogue if m.id and not isinstance(m.id, str)}
+    assert plural_in_catalogue == extract_plural_ids()
 
 
 def test_compiled_catalogue_matches_the_po_file():
     with (CATALOGUE / "messages.po").open("rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id}
+        po = {_plain(m.id): _plain(m.string) for m in read_po(handle) if m.id}
     with (CATALOGUE / "messages.mo").open("rb") as handle:
-        mo = {m.id: m.string for m in read_mo(BytesIO(handle.read())) if m.id}
+        mo = {_plain(m.id): _plain(m.string) for m in read_mo(BytesIO(handle.read())) if m.id}
     assert mo == po, "run: pybabel compile -d confmgr/translations"
 
 
 def test_wtforms_messages_have_a_current_vietnamese_catalogue():
     vi = ROOT / "confmgr" / "translations" / "vi" / "LC_MESSAGES"
-    def plain(value):  # plural messages come as lists or tuples
-        return value if isinstance(value, str) else tuple(value)
-
     with (vi / "wtforms.po").open("rb") as handle:
-        po = {plain(m.id): plain(m.string) for m in read_po(handle) if m.id}
+        po = {_plain(m.id): _plain(m.string) for m in read_po(handle) if m.id}
     with (vi / "wtforms.mo").open("rb") as handle:
-        mo = {plain(m.id): plain(m.string) for m in read_mo(BytesIO(handle.read())) if m.id}
+        mo = {_plain(m.id): _plain(m.string) for m in read_mo(BytesIO(handle.read())) if m.id}
     assert mo == po, "run: pybabel compile -D wtforms -d confmgr/translations -l vi"
     assert po["This field is required."] == "Chưa điền mục này."
 
@@ -65,3 +82,30 @@ def test_form_errors_follow_the_interface_language(client, demo):
     client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
     page = client.post("/login", data={"csrf_token": token, "email": "", "password": ""})
     assert field_errors(page.get_data(as_text=True), "email") == ["This field is required."]
+
+
+@pytest.mark.parametrize(("language", "count", "expected"), [
+    ("vi", 1, "Đã gửi 1 câu hỏi."), ("vi", 2, "Đã gửi 2 câu hỏi."),
+    ("en", 1, "Sent 1 question."), ("en", 2, "Sent 2 questions."), ("en", 0, "Sent 0 questions."),
+])
+def test_counted_messages_take_the_english_singular_for_one(app, language, count, expected):
+    from flask import session
+
+    from confmgr.i18n import counted
+
+    with app.test_request_context("/"):
+        session["lang"] = language
+        assert counted("Đã gửi %(count)d câu hỏi.", count) == expected
+
+
+def test_a_page_counts_in_english_singular_and_plural(client, demo):
+    from tests.conftest import csrf_token
+    from tests.helpers import ORGANISER, logged_in
+
+    logged_in(client, ORGANISER)
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    url = "/manage/c/tap-huan-cap-xa-2025/points"
+    one = client.get(url, query_string={"q": "Uông Bí"}).get_data(as_text=True)
+    assert "1 broadcast point<" in one
+    every = client.get(url).get_data(as_text=True)
+    assert "11 broadcast points<" in every

@@ -24,6 +24,7 @@ from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.services import conference_by_slug
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
+from confmgr.i18n import counted
 from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
@@ -130,7 +131,7 @@ def all_present(slug: str, code: str, session_id: int):
     done, marked = commit_or_flash(
         lambda: checkin.mark_all_present(session, point, user_id=current_user.id))
     if done:
-        flash(_("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh.", count=marked),
+        flash(counted("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh.", marked),
               "success")
     return _back_to_sheet(slug, code, session.id)
 

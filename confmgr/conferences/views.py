@@ -39,6 +39,7 @@ from confmgr.conferences.models import (
 )
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
+from confmgr.i18n import counted
 from confmgr.web import commit_or_flash, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
@@ -105,9 +106,9 @@ def edit_conference(slug: str):
             db.session.commit()
             flash(_("Đã lưu."), "success")
             if moved:
-                flash(_("Múi giờ mới: %(count)d phiên giữ nguyên giờ địa phương, nên đổi "
-                        "thời điểm; hãy công bố lại để lịch của đại biểu cập nhật.",
-                        count=moved), "warning")
+                flash(counted("Múi giờ mới: %(count)d phiên giữ nguyên giờ địa phương, nên "
+                              "đổi thời điểm; hãy công bố lại để lịch của đại biểu cập nhật.",
+                              moved), "warning")
             return redirect(url_for("agenda.editor", slug=conference.slug))
     return render_template("agenda/conference_form.html", form=form, conference=conference)
 
@@ -258,8 +259,8 @@ def shift_session(slug: str, session_id: int):
                 show_problems(form, broken.problems)
             else:
                 db.session.commit()
-                flash(_("Đã dời %(count)d phiên %(minutes)+d phút.",
-                        count=len(moved), minutes=form.minutes.data), "success")
+                flash(counted("Đã dời %(count)d phiên %(minutes)+d phút.", len(moved),
+                              minutes=form.minutes.data), "success")
                 return redirect(url_for("agenda.editor", slug=slug) + f"#s{session_id}")
     return render_template(
         "agenda/shift_form.html", conference=conference, session=session, form=form

@@ -15,6 +15,7 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.enums import QuestionStatus
+from confmgr.i18n import counted
 from confmgr.points.official import provinces
 from confmgr.public.views import readable_conference
 from confmgr.questions import listing, services
@@ -60,7 +61,7 @@ def point_questions(slug: str, code: str):
             show_problems(form, broken.problems)
         else:
             db.session.commit()
-            flash(_("Đã gửi %(count)d câu hỏi.", count=len(raised)), "success")
+            flash(counted("Đã gửi %(count)d câu hỏi.", len(raised)), "success")
             return redirect(url_for("questions.point_questions", slug=slug, code=code))
     elif request.method == "POST":
         flash(_("Không gửi được: biểu mẫu đã hết hạn, hãy thử lại."), "danger")
@@ -166,8 +167,8 @@ def bulk(slug: str):
     if action == "merge":
         done, merged = commit_or_flash(lambda: services.merge(chosen[0], chosen[1:]))
         if done:
-            flash(_("Đã gộp %(count)d câu hỏi vào câu hỏi #%(id)d.", count=len(merged),
-                    id=chosen[0].id), "success")
+            flash(counted("Đã gộp %(count)d câu hỏi vào câu hỏi #%(id)d.", len(merged),
+                          id=chosen[0].id), "success")
     elif action == "assign":
         form = AssignForm()
         form.presenter.choices = _presenter_choices(conference)
@@ -176,11 +177,11 @@ def bulk(slug: str):
         presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
         done, _none = commit_or_flash(lambda: services.assign(chosen, presenter))
         if done:
-            flash(_("Đã giao %(count)d câu hỏi.", count=len(chosen)), "success")
+            flash(counted("Đã giao %(count)d câu hỏi.", len(chosen)), "success")
     else:
         done, _none = commit_or_flash(lambda: services.publish(chosen))
         if done:
-            flash(_("Đã công bố %(count)d câu hỏi.", count=len(chosen)), "success")
+            flash(counted("Đã công bố %(count)d câu hỏi.", len(chosen)), "success")
     return back
 
 

@@ -17,6 +17,7 @@ from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import RegistrationStatus
+from confmgr.i18n import counted
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
 from confmgr.text import name_compare_form, normalise
@@ -160,9 +161,9 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
         warnings.append(_("Điểm cầu đã có đại biểu tên %(name)s; nếu là cùng một người, hãy "
                           "rút tên một trong hai.", name=person.full_name))
     if point.expected_delegates and point.registered_count > point.expected_delegates:
-        warnings.append(_("Điểm cầu đã đăng ký %(count)d đại biểu, nhiều hơn số dự kiến "
-                          "%(expected)d.", count=point.registered_count,
-                          expected=point.expected_delegates))
+        warnings.append(counted("Điểm cầu đã đăng ký %(count)d đại biểu, nhiều hơn số dự "
+                                "kiến %(expected)d.", point.registered_count,
+                                expected=point.expected_delegates))
     return person, warnings
 
 

@@ -13,6 +13,7 @@ from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
+from confmgr.i18n import counted
 from confmgr.points import services as points
 from confmgr.points.forms import UploadForm
 from confmgr.roster import importing, services
@@ -183,7 +184,7 @@ def confirm_import(slug: str, code: str, token: str):
         point, current_user.id, token, organiser=manages_conference(current_user, conference)))
     if not done:
         return redirect(url_for("roster.import_file", slug=slug, code=code))
-    flash(_("Đã nhập %(count)d đại biểu.", count=count), "success")
+    flash(counted("Đã nhập %(count)d đại biểu.", count), "success")
     return redirect(url_for("roster.index", slug=slug, code=code))
 
 
