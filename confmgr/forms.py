@@ -7,6 +7,9 @@ from pathlib import Path
 from babel.support import Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
+
+from confmgr.text import one_line, plain_text
 
 CATALOGUES = Path(__file__).parent / "translations"
 
@@ -18,7 +21,25 @@ def wtforms_translations(locale: str) -> Translations:
     return Translations.load(str(CATALOGUES), [locale], domain="wtforms")
 
 
+def _text_filter(clean):
+    return lambda value: clean(value) if isinstance(value, str) else value
+
+
+#: What every text field's input loses: control characters (a pasted vertical tab from Word
+#: would make an Atom feed or a calendar unreadable later), and in one-line fields the line
+#: breaks. Passwords are compared as typed.
+_ONE_LINE = _text_filter(one_line)
+_MULTI_LINE = _text_filter(plain_text)
+
+
 class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return wtforms_translations(str(get_locale()))
+
+        def bind_field(self, form, unbound_field, options):
+            kind = unbound_field.field_class
+            if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
+                clean = _MULTI_LINE if issubclass(kind, TextAreaField) else _ONE_LINE
+                options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
+            return unbound_field.bind(form=form, **options)

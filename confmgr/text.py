@@ -77,14 +77,24 @@ def whole_number(text: str) -> int | None:
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def one_line(text: str) -> str:
+    """A one-line field's text: tabs and line breaks as spaces, no other control character."""
+    return _CONTROLS.sub("", _BREAKS.sub(" ", text))
+
+
+_BREAKS = re.compile(r"[\t\n\x0b\x0c\r]")
+
+
 def plain_text(text: str) -> str:
-    """Multi-line text as XML and calendars take it: every line break a "\\n", no other
-    control character.
+    """Multi-line text as XML and calendars take it: every line break (Word's soft one too)
+    a "\\n", no other control character.
 
     Stored text may hold what an old import or an API client let through; one stray
     character would make a whole schedule unreadable.
     """
-    return _TEXT_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # Word's soft line break (\v) is a line break too.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\v", "\n")
+    return _TEXT_CONTROLS.sub("", text)
 
 
 #: Spaces and control characters: none belongs in a link, and a line break in one would

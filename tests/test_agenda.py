@@ -770,3 +770,23 @@ def test_removed_material_stays_downloadable_while_the_published_version_offers_
         publishing.publish(db.session.scalar(select(Conference)), None, "Gỡ slide")
         db.session.commit()
     assert client.get(f"/c/{SLUG}/materials/{material_id}").status_code == 404
+
+
+def test_text_pasted_with_control_characters_never_breaks_the_atom_feed(client, demo):
+    """Word's soft line break (\\v) in a title or a publish comment: XML cannot carry it."""
+    known = ids(demo)
+    logged_in(client, ORGANISER)
+    post_form(client, f"/manage/c/{SLUG}/sessions/{known['sessions'][1]}/edit", session_form(
+        start="08:00", end="08:30", kind="opening", title="Khai\x0bmạc\thội nghị",
+        room=known["room"], presenters=[known["thang"]],
+        description="Dòng một\x0bDòng hai\r\nDòng ba\x07"))
+    with demo.app_context():
+        session = db.session.get(AgendaSession, known["sessions"][1])
+        assert (session.title, session.description) == ("Khai mạc hội nghị",
+                                                         "Dòng một\nDòng hai\nDòng ba")
+    response = post_form(client, f"/manage/c/{SLUG}/publish", {"comment": "Đổi\x0btên\x1b"})
+    assert response.status_code in (200, 302)
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(client.get(f"/c/{SLUG}/changelog.atom").data)
+    content = feed.find(f"{atom}entry").findtext(f"{atom}content")
+    assert "<p>Đổi\ntên</p>" in content and "Khai mạc hội nghị" in content

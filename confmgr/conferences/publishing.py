@@ -20,6 +20,7 @@ from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
 from confmgr.db import db, utcnow
 from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
+from confmgr.text import plain_text
 
 #: Fields whose change is news to a calendar (iCalendar SEQUENCE rises).
 SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "title", "status")
@@ -137,7 +138,7 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
     version = AgendaVersion(
         conference_id=conference.id,
         number=previous.number + 1 if previous else 1,
-        comment=comment.strip(),
+        comment=plain_text(comment).strip(),
         published_at=now,
         published_by_id=user.id if user is not None else None,
         snapshot={"conference": draft["conference"], "sessions": entries},

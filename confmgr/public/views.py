@@ -12,6 +12,7 @@ from confmgr.conferences.models import Conference, TopicMaterial
 from confmgr.db import db
 from confmgr.enums import FeedKind, Visibility
 from confmgr.extensions import login_manager
+from confmgr.text import plain_text
 
 bp = Blueprint("public", __name__)
 
@@ -105,7 +106,8 @@ def changelog_feed(slug: str):
         feed_url=url_for("public.changelog_feed", slug=slug, _external=True),
         page_url=url_for("public.changelog", slug=slug, _external=True),
     )
-    return Response(body, content_type="application/atom+xml; charset=utf-8")
+    # XML takes no control character: one kept from older data would break the whole feed.
+    return Response(plain_text(body), content_type="application/atom+xml; charset=utf-8")
 
 
 @bp.get("/c/<slug>/materials/<int:material_id>")

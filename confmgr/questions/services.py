@@ -225,7 +225,7 @@ def answer(question: Question, text: str, *, user_id: int | None,
     the points read it."""
     _standing_only(question)
     # Word's soft line break (vertical tab) is a line break; other control characters go.
-    text = plain_text(text.replace("\v", "\n")).strip()
+    text = plain_text(text).strip()
     if not text:
         raise RuleBroken([Problem("answer", _("Hãy nhập nội dung trả lời."))])
     if len(text) > MAX_ANSWER_LENGTH:
