@@ -60,8 +60,10 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
-    if request.path.startswith("/api/"):
-        # API callers have no session; they say what they read in Accept-Language.
+    # The API's reference is a page people read in a browser: it follows the language chosen
+    # on the site. Every other API address answers programs, which have no session and say
+    # what they read in Accept-Language.
+    if request.path.startswith("/api/") and request.endpoint != "api.docs":
         return request.accept_languages.best_match(languages) or languages[0]
     chosen = session.get("lang")
     return chosen if chosen in languages else languages[0]

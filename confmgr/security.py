@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from confmgr.accounts.models import User
 from confmgr.accounts.services import normalise_email
 from confmgr.errors import is_api_request
 from confmgr.i18n import counted
@@ -123,8 +124,12 @@ class LoginRefusal:
     retry_after: int
 
     @property
+    def minutes(self) -> int:
+        return math.ceil(self.retry_after / 60)
+
+    @property
     def message(self) -> str:
-        minutes = math.ceil(self.retry_after / 60)
+        minutes = self.minutes
         if self.reason == "account":
             return counted("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều "
                            "lần. Vui lòng thử lại sau %(minutes)d phút.", minutes,
@@ -143,7 +148,8 @@ def _enabled() -> bool:
 
 
 def _counter(kind: str, value: str) -> tuple[RateLimitItem, tuple[str, ...]]:
-    """The limit and the key of one counter: per address, or per account typed."""
+    """The limit and the key of one counter: attempts per address, failures per account
+    typed ("login-account"), or the lock those failures put on it ("login-locked")."""
     config = current_app.config
     if kind == "login-address":
         item = _item(config["LOGIN_LIMIT_PER_ADDRESS"])
@@ -151,7 +157,16 @@ def _counter(kind: str, value: str) -> tuple[RateLimitItem, tuple[str, ...]]:
         # A digest: the store holds no email addresses, and every key is the same length.
         value = hashlib.sha256(normalise_email(value).encode()).hexdigest()[:32]
         item = _item(config["LOGIN_FAILURES_PER_ACCOUNT"])
+        if kind == "login-locked":
+            item = _lock_item(item)
     return item, (config["RATELIMIT_KEY_PREFIX"], kind, value)
+
+
+@cache
+def _lock_item(failures: RateLimitItem) -> RateLimitItem:
+    """One hit per the failures' period ("5 per 15 minutes" -> "1 per 15 minutes"): hit once
+    when the account is locked, it holds the lock for the whole period from that moment."""
+    return type(failures)(1, failures.multiples)
 
 
 def _strategy():
@@ -180,7 +195,7 @@ def account_lock(login: str) -> LoginRefusal | None:
     """The lock on the account ``login`` names, if too many failures locked it."""
     if not _enabled() or not login.strip():
         return None
-    item, key = _counter("login-account", login)
+    item, key = _counter("login-locked", login)
     if not _strategy().test(item, *key):
         return LoginRefusal("account", _seconds_left(item, key))
     return None
@@ -190,13 +205,29 @@ def count_failed_login(login: str) -> LoginRefusal | None:
     """Count a wrong password for the account; the lock, if this failure locked it."""
     if not _enabled() or not login.strip():
         return None
-    item, key = _counter("login-account", login)
-    _strategy().hit(item, *key)
+    strategy = _strategy()
+    failures, key = _counter("login-account", login)
+    strategy.hit(failures, *key)
+    if strategy.test(failures, *key):
+        return None
+    # Locked for the whole period from now: the failures' window opened with the first of
+    # them and may have only seconds left. The count starts again once the lock ends.
+    lock, lock_key = _counter("login-locked", login)
+    strategy.hit(lock, *lock_key)
+    strategy.clear(failures, *key)
     return account_lock(login)
 
 
 def forget_failed_logins(login: str) -> None:
-    """After a successful sign-in the earlier mistakes no longer count."""
+    """Lift the account's lock and forget its failures: after a successful sign-in, or when
+    an administrator lets the user in again."""
     if _enabled() and login.strip():
-        item, key = _counter("login-account", login)
-        _strategy().clear(item, *key)
+        for kind in ("login-account", "login-locked"):
+            item, key = _counter(kind, login)
+            _strategy().clear(item, *key)
+
+
+def login_locks(users: list[User]) -> dict[int, LoginRefusal]:
+    """The users (by id) that failed sign-ins have locked, with the lock's time left."""
+    locks = {user.id: account_lock(user.email) for user in users}
+    return {user_id: lock for user_id, lock in locks.items() if lock is not None}

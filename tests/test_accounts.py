@@ -3,19 +3,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
-from confmgr.accounts.services import create_user
+from confmgr.accounts.services import AccountError, create_user
 from confmgr.audit.models import AuditEntry
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import Role
+from confmgr.points.models import BroadcastPoint
 from tests.conftest import csrf_token, login
 
 ORGANISER = ("organiser@example.org", "demo-organiser-2025")
 COORDINATOR = ("quangninh@example.org", "demo-quangninh-2025")
+
+
+def uong_bi() -> BroadcastPoint:
+    return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
 
 
 def add_other_conference(app) -> None:
@@ -187,13 +193,110 @@ def test_create_user_command(runner):
         "--role", "admin", "--password", "mot-mat-khau-dai",
     ])
     assert again.exit_code == 1
-    assert "already exists" in again.output
+    assert again.output == "Error: Đã có tài khoản với email boss@example.org.\n"
+
+
+@pytest.mark.parametrize(("email", "password", "error"), [
+    ("a@example.org", "short", "Mật khẩu phải có ít nhất 10 ký tự."),
+    ("a@example.org", "1234567890123",  "Mật khẩu không được chỉ gồm chữ số."),
+    ("không-có-a-còng", "mot-mat-khau-dai", "Địa chỉ email không hợp lệ: không-có-a-còng."),
+    ("co dau cach@example.org", "mot-mat-khau-dai",
+     "Địa chỉ email không hợp lệ: co dau cach@example.org."),
+])
+def test_create_user_command_speaks_vietnamese_only(runner, app, email, password, error):
+    result = runner.invoke(args=["create-user", "--email", email, "--name", "A",
+                                 "--role", "admin", "--password", password])
+    assert (result.exit_code, result.output) == (1, f"Error: {error}\n")
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
 
 
 def test_create_user_refuses_a_short_password(ctx):
-    import pytest
-
-    from confmgr.accounts.services import AccountError
-
-    with pytest.raises(AccountError, match="at least 10 characters"):
+    with pytest.raises(AccountError) as refused:
         create_user("a@example.org", "short", "A", Role.ADMIN)
+    assert str(refused.value) == "Mật khẩu phải có ít nhất 10 ký tự."
+
+
+# ---------------------------------------------------------------- logins chosen for others
+
+
+LONG_LOGIN = "a" * 400 + "@example.org"  # 412 characters
+
+
+@pytest.mark.parametrize(("login", "error"), [
+    ("   ", "Cần nhập tên đăng nhập."),
+    (LONG_LOGIN, "Tên đăng nhập dài tối đa 254 ký tự."),
+    ("dieu phoi@example.org", "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."),
+    ("dieu\tphoi@example.org", "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."),
+    ("dieu\x07phoi", "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."),
+    ("dieu\u200bphoi", "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."),
+    ("dieu\u00a0phoi", "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."),
+])
+def test_coordinator_and_presenter_logins_must_be_usable(demo, login, error):
+    from confmgr.accounts.coordinators import create_coordinator
+    from confmgr.accounts.presenters import give_account
+
+    with demo.app_context():
+        users = db.session.scalar(select(func.count()).select_from(User))
+        presenter = db.session.scalar(
+            select(Presenter).where(Presenter.user_id.is_(None)).order_by(Presenter.id))
+        with pytest.raises(AccountError) as refused:
+            create_coordinator(login, "Điều phối", [uong_bi()])
+        assert str(refused.value) == error
+        with pytest.raises(AccountError) as refused:
+            give_account(presenter, login)
+        assert str(refused.value) == error
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_a_login_of_254_characters_is_accepted_and_signs_in(client, demo):
+    from confmgr.accounts.coordinators import create_coordinator
+
+    login_name = "a" * 242 + "@example.org"
+    with demo.app_context():
+        _user, password = create_coordinator(login_name.upper(), "Điều phối", [uong_bi()])
+        db.session.commit()
+    assert len(login_name) == 254
+    assert login(client, login_name, password).status_code == 302
+
+
+def test_a_taken_login_is_refused_in_vietnamese(demo):
+    from confmgr.accounts.coordinators import create_coordinator
+    from confmgr.accounts.presenters import give_account
+
+    with demo.app_context():
+        with pytest.raises(AccountError) as refused:
+            create_coordinator(" QuangNinh@Example.org ", "Điều phối", [uong_bi()])
+        assert str(refused.value) == "Tên đăng nhập quangninh@example.org đã có người dùng."
+        presenter = db.session.scalar(select(Presenter).where(Presenter.user_id.is_not(None)))
+        with pytest.raises(AccountError) as refused:
+            give_account(presenter, "moi@example.org")
+        assert str(refused.value) == "Báo cáo viên này đã có tài khoản."
+
+
+def test_the_login_rules_as_a_form_validator(app):
+    from wtforms import StringField
+
+    from confmgr.accounts.forms import NewLogin
+    from confmgr.forms import Form
+
+    class ChooseLogin(Form):
+        login = StringField(validators=[NewLogin()])
+
+    with app.test_request_context(method="POST", data={"login": "co dau cach"}):
+        form = ChooseLogin(meta={"csrf": False})
+        assert form.validate() is False
+        assert form.login.errors == [
+            "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."]
+    with app.test_request_context(method="POST", data={"login": "06811@tap-huan"}):
+        assert ChooseLogin(meta={"csrf": False}).validate() is True
+
+
+def test_a_coordinator_of_no_point_is_refused(demo):
+    from confmgr.accounts.coordinators import create_coordinator
+
+    with demo.app_context():
+        with pytest.raises(AccountError) as refused:
+            create_coordinator("moi@example.org", "Điều phối", [])
+        assert str(refused.value) == "Hãy nhập ít nhất một mã điểm cầu."
+        assert db.session.scalar(select(User).where(User.email == "moi@example.org")) is None

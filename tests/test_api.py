@@ -1,8 +1,10 @@
 """The JSON API: tokens, permissions per resource, problems, pages, ETags, idempotent check-ins."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -75,10 +77,13 @@ def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, clien
     logged_in(client, ORGANISER)
     made = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
                                                  "days": ""})
-    assert made.headers["Cache-Control"] == "no-store"
-    page = made.get_data(as_text=True)
+    assert (made.status_code, made.headers["Location"]) == (302, "/account/tokens")
+    shown = client.get("/account/tokens")
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
     secret = page.split('id="new-token">')[1].split("<")[0]
     assert secret.startswith("cmt_") and len(secret) == 47
+    assert secret not in made.headers["Location"]
     # Shown once: the list afterwards shows only its first characters.
     listing = client.get("/account/tokens").get_data(as_text=True)
     assert secret not in listing and secret[:10] in listing and "Sở Nội vụ" in listing
@@ -236,8 +241,15 @@ def test_coordinators_see_their_own_points_and_nothing_else(demo, client, coordi
     uong_bi = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
     assert (uong_bi["name"], uong_bi["parent_code"], uong_bi["level"]) == (
         "Điểm cầu Uông Bí", "22", "commune")
-    assert_problem(client.get(f"{CONF}/points/01", headers=coordinator), 403)
-    assert_problem(client.get(f"{CONF}/points/01/participants", headers=coordinator), 403)
+    # Another province's point is as unknown as one that does not exist.
+    unknown = {"detail": "Không có điểm cầu nào mã «01».", "errors": []}
+    assert_problem(client.get(f"{CONF}/points/01", headers=coordinator), 404, **unknown)
+    assert_problem(client.get(f"{CONF}/points/01/participants", headers=coordinator), 404,
+                   **unknown)
+    assert_problem(client.post(f"{CONF}/points/01/participants", headers=coordinator,
+                               json={"full_name": "Nguyễn Văn A"}), 404, **unknown)
+    assert_problem(client.get(f"{CONF}/points/zz", headers=coordinator), 404,
+                   detail="Không có điểm cầu nào mã «zz».", errors=[])
     hanoi_delegate = delegates_of(demo, "01")[0]
     assert_problem(client.get(f"{CONF}/participants/{hanoi_delegate}", headers=coordinator), 404)
     assert_problem(client.patch(f"{CONF}/participants/{hanoi_delegate}", headers=coordinator,
@@ -252,7 +264,8 @@ def test_presenters_reach_the_agenda_but_not_points_or_delegates(demo, client):
     assert client.get(f"{CONF}/sessions", headers=presenter).status_code == 200
     assert_problem(client.get(f"{CONF}/points", headers=presenter), 403)
     assert_problem(client.get(f"{CONF}/categories", headers=presenter), 403)
-    assert_problem(client.get(f"{CONF}/points/22", headers=presenter), 403)
+    assert_problem(client.get(f"{CONF}/points/22", headers=presenter), 404,
+                   detail="Không có điểm cầu nào mã «22».")
     assert_problem(client.get(f"{CONF}/reports/sessions", headers=presenter), 403)
 
 
@@ -583,20 +596,20 @@ MATRIX = [
     ("GET", "/conferences/{slug}/presenters", (200, 200, 200, 200, 200)),
     ("GET", "/conferences/{slug}/categories", (200, 200, 200, 403, 403)),
     ("GET", "/conferences/{slug}/points", (200, 200, 200, 403, 403)),
-    ("GET", "/conferences/{slug}/points/22", (200, 200, 200, 403, 403)),
-    ("GET", "/conferences/{slug}/points/01", (200, 200, 403, 403, 403)),
-    ("GET", "/conferences/{slug}/points/22/participants", (200, 200, 200, 403, 403)),
-    ("GET", "/conferences/{slug}/points/01/participants", (200, 200, 403, 403, 403)),
+    ("GET", "/conferences/{slug}/points/22", (200, 200, 200, 404, 404)),
+    ("GET", "/conferences/{slug}/points/01", (200, 200, 404, 404, 404)),
+    ("GET", "/conferences/{slug}/points/22/participants", (200, 200, 200, 404, 404)),
+    ("GET", "/conferences/{slug}/points/01/participants", (200, 200, 404, 404, 404)),
     ("GET", "/conferences/{slug}/participants/{uong_bi_delegate}", (200, 200, 200, 404, 404)),
     ("GET", "/conferences/{slug}/participants/{hanoi_delegate}", (200, 200, 404, 404, 404)),
     ("GET", "/conferences/{slug}/points/22/attendance?session_id={session}",
-     (200, 200, 200, 403, 403)),
+     (200, 200, 200, 404, 404)),
     ("GET", "/conferences/{slug}/reports/sessions", (200, 200, 403, 403, 403)),
     ("GET", "/conferences/{slug}/reports/sessions/{session}/provinces",
      (200, 200, 403, 403, 403)),
     ("GET", "/conferences/{slug}/reports/sessions/{session}/points", (200, 200, 200, 403, 403)),
-    ("POST", "/conferences/{slug}/points/06811/participants", (201, 201, 201, 403, 403)),
-    ("POST", "/conferences/{slug}/points/01/participants", (201, 201, 403, 403, 403)),
+    ("POST", "/conferences/{slug}/points/06811/participants", (201, 201, 201, 404, 404)),
+    ("POST", "/conferences/{slug}/points/01/participants", (201, 201, 404, 404, 404)),
     ("PATCH", "/conferences/{slug}/participants/{uong_bi_delegate}", (200, 200, 200, 404, 404)),
     ("POST", "/conferences/{slug}/checkins", (200, 200, 200, 403, 403)),
     ("POST", "/conferences/{slug}/participants/{uong_bi_delegate}/withdraw",
@@ -633,3 +646,109 @@ def test_each_role_gets_exactly_what_it_may(demo, client):
             row.append(response.status_code)
         got.append((method, template, tuple(row)))
     assert got == MATRIX
+
+
+# ---------------------------------------------------------------- reviewed edge cases
+
+
+def test_the_api_reference_follows_the_language_chosen_on_the_site(demo, client, organiser):
+    page = client.get(f"{API}/docs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="vi">' in page and "<title>Tài liệu API · confmgr</title>" in page
+    post_form(client, "/language", {"lang": "en", "next": f"{API}/docs"})
+    page = client.get(f"{API}/docs").get_data(as_text=True)
+    assert '<html lang="en">' in page and "<title>API documentation · confmgr</title>" in page
+    # A call with a token still reads Accept-Language (none here: Vietnamese), not the session.
+    assert_problem(client.get(f"{API}/conferences/khong-co", headers=organiser), 404,
+                   detail="Không có hội nghị «khong-co».")
+
+
+def test_the_attendance_of_a_session_that_takes_none_is_not_found(demo, client, organiser):
+    with demo.app_context():
+        breaks = list(db.session.scalars(select(AgendaSession.id).where(
+            AgendaSession.kind == "break").order_by(AgendaSession.starts_at)))
+    assert len(breaks) == 3
+    for session_id in (999999, breaks[0]):
+        assert_problem(client.get(f"{CONF}/points/22/attendance?session_id={session_id}",
+                                  headers=organiser), 404,
+                       detail="Không có phiên điểm danh này.", errors=[])
+    taken = session_ids(demo)[-1]
+    assert client.get(f"{CONF}/points/22/attendance?session_id={taken}",
+                      headers=organiser).status_code == 200
+
+
+def test_a_province_not_on_the_official_list_is_refused(demo, client, organiser):
+    session_id = session_ids(demo)[-1]
+    unknown = [{"detail": "Không có tỉnh/thành nào mã «zz» trong danh mục chính thức.",
+                "parameter": "province"}]
+    for address in ("/points", "/reports/sessions", f"/reports/sessions/{session_id}/points"):
+        assert_problem(client.get(f"{CONF}{address}?province=zz", headers=organiser), 422,
+                       detail="Dữ liệu gửi lên không hợp lệ.", errors=unknown)
+        assert client.get(f"{CONF}{address}?province=22", headers=organiser).status_code == 200
+        assert client.get(f"{CONF}{address}?province=", headers=organiser).status_code == 200
+
+
+def test_a_repeated_parameter_is_refused_not_reduced_to_its_first(demo, client, organiser):
+    body = assert_problem(client.get(f"{CONF}/points?limit=1&limit=abc&level=main&after=0"
+                                     "&after=1", headers=organiser), 422,
+                          detail="Dữ liệu gửi lên không hợp lệ.")
+    assert body["errors"] == [
+        {"detail": "Tham số này chỉ được gửi một lần.", "parameter": "limit"},
+        {"detail": "Tham số này chỉ được gửi một lần.", "parameter": "after"}]
+    assert_problem(client.get(f"{CONF}/points?limit=1&limit=1", headers=organiser), 422,
+                   errors=[{"detail": "Tham số này chỉ được gửi một lần.",
+                            "parameter": "limit"}])
+    assert len(client.get(f"{CONF}/points?limit=1", headers=organiser).get_json()["items"]) == 1
+
+
+def test_a_number_too_long_to_read_is_named_as_such(demo, client, organiser):
+    def send(number: str):
+        return client.post(f"{CONF}/points/22/participants", headers=organiser,
+                           data='{"full_name": "Nguyễn Văn A", "category_id": %s}' % number,
+                           content_type="application/json")
+
+    for number in ("9" * 5000, "-" + "9" * 1001):
+        assert_problem(send(number), 400, errors=[],
+                       detail="Thân yêu cầu có một số nguyên dài quá 1000 chữ số.")
+    # Long, but readable: refused where it stands, like any other number out of range.
+    body = assert_problem(send("9" * 1000), 422)
+    assert body["errors"] == [{"detail": "Phải không quá 2147483647.", "pointer": "/category_id"}]
+    assert_problem(client.post(f"{CONF}/checkins", headers=organiser, data="{not json",
+                               content_type="application/json"), 400,
+                   detail="Thân yêu cầu phải là JSON (Content-Type: application/json).")
+    assert_problem(client.post(f"{CONF}/checkins", headers=organiser, data='{"checkins": []}',
+                               content_type="text/plain"), 400,
+                   detail="Thân yêu cầu phải là JSON (Content-Type: application/json).")
+
+
+def test_a_new_token_is_made_once_and_shown_once_with_its_expiry(demo, client):
+    logged_in(client, ORGANISER)
+    made = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
+                                                 "days": "30"})
+    assert (made.status_code, made.headers["Location"]) == (302, "/account/tokens")
+    with client.session_transaction() as browser:
+        secret = browser["api_token_secret"]
+    shown = client.get("/account/tokens").get_data(as_text=True)
+    assert f'id="new-token">{secret}<' in shown
+    with client.session_transaction() as browser:
+        assert "api_token_secret" not in browser
+    again = client.get("/account/tokens").get_data(as_text=True)  # a reload
+    assert secret not in again and 'id="new-token"' not in again
+    post_form(client, "/account/tokens", {"name": "Không hết hạn", "scope": "read", "days": ""})
+    with demo.app_context():
+        made = list(db.session.execute(select(tokens.ApiToken.name, tokens.ApiToken.expires_at)
+                                       .order_by(tokens.ApiToken.id)))
+    assert [name for name, _expires in made] == ["Sở Nội vụ", "Không hết hạn"]
+    expires = made[0][1].astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert "<th>Hết hạn lúc</th>" in page
+    when = r"\d\d:\d\d \d\d/\d\d/\d{4}"
+    # Each row: made at, expires at, last used.
+    assert re.findall(rf"<td>{when}</td>\s*<td>({when}|Không hết hạn)</td>\s*<td>(?:—|{when})</td>",
+                      page) == ["Không hết hạn", expires]
+
+
+def test_the_api_reference_tables_scroll_on_a_narrow_screen(demo, client):
+    page = client.get(f"{API}/docs").get_data(as_text=True)
+    tables = page.count("<table")
+    assert tables > 20
+    assert len(re.findall(r'<div class="table-responsive">\s*<table', page)) == tables

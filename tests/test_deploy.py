@@ -150,8 +150,8 @@ def test_failed_sign_ins_on_both_processes_lock_the_account_on_both(deployment):
         assert refused.status_code == 429
         assert "tạm thời bị khóa" in refused.text
         assert 1 <= int(refused.headers["Retry-After"]) <= 900
-    # The counters are in Redis, not in either process.
-    assert any(b"/login-account/" in key for key in store.scan_iter("LIMITS:LIMITER/confmgr/*"))
+    # The lock is in Redis, not in either process.
+    assert any(b"/login-locked/" in key for key in store.scan_iter("LIMITS:LIMITER/confmgr/*"))
 
 
 def test_check_ins_sent_to_both_processes_at_once_are_recorded_once(deployment, tmp_path):

@@ -157,6 +157,56 @@ def test_a_successful_sign_in_forgets_earlier_failures(client, demo):
         assert attempt(client, ORGANISER[0], "sai-mat-khau-roi").status_code == 200
 
 
+@pytest.mark.parametrize("app", [{"LOGIN_FAILURES_PER_ACCOUNT": "2 per 3 seconds"}],
+                         indirect=True)
+def test_the_lock_lasts_its_whole_period_from_the_failure_that_locked(client, demo):
+    """Not what is left of the window the first failure opened."""
+    attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+    time.sleep(2)
+    locked = attempt(client, ORGANISER[0], "sai-mat-khau-roi")  # about 1 s of that window left
+    assert (locked.status_code, locked.headers["Retry-After"]) == (429, "3")
+    time.sleep(1.2)  # the first failure's window is over; the lock is not
+    right = attempt(client, *ORGANISER)
+    assert (right.status_code, refusal(right)) == (429, LOCKED.replace("15 phút", "1 phút"))
+    assert right.headers["Retry-After"] in ("1", "2")
+
+
+@pytest.mark.parametrize("app", [{"PASSWORD_HASH_METHOD": "scrypt"}], indirect=True)
+def test_every_failed_sign_in_costs_the_configured_hash(demo, ctx, monkeypatch):
+    """A generated password's light hash fails in milliseconds: the failure spends the
+    configured method's check as well, as an unknown login does, so timing tells nothing."""
+    from confmgr.accounts import models, services
+    from confmgr.accounts.coordinators import create_coordinator
+    from confmgr.points.models import BroadcastPoint
+
+    checked = []
+    real_check = services.check_password_hash
+
+    def check(password_hash, password):
+        checked.append(password_hash.partition("$")[0])  # the method and its cost
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(services, "check_password_hash", check)
+    monkeypatch.setattr(models, "check_password_hash", check)
+    uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+    coordinator, password = create_coordinator("06811@tap-huan", "Điều phối Uông Bí", [uong_bi])
+    services.create_user("chosen@example.org", "mot-mat-khau-dai", "A", Role.ORGANISER)
+    db.session.commit()
+    generated, configured = "pbkdf2:sha256:2000", "scrypt:32768:8:1"
+
+    def checks(login, typed):
+        checked.clear()
+        user = services.authenticate(login, typed)
+        return user.email if user else None, checked[:]
+
+    assert checks("06811@tap-huan", "sai-mat-khau-roi") == (None, [generated, configured])
+    assert checks("nobody@example.org", "sai-mat-khau-roi") == (None, [configured])
+    assert checks("chosen@example.org", "sai-mat-khau-roi") == (None, [configured])
+    assert checks("06811@tap-huan", password) == ("06811@tap-huan", [generated])
+    coordinator.active = False
+    assert checks("06811@tap-huan", password) == (None, [generated, configured])
+
+
 def test_too_many_attempts_from_one_address(app, client):
     addresses = "Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. Vui lòng thử lại sau 1 phút."
     with app.app_context():  # a user, so the setup page does not stand in the way
@@ -352,8 +402,12 @@ def test_guessing_the_current_password_locks_the_account(client, demo):
 def user_rows(page: str) -> list[tuple[str, str]]:
     """(email, status) of each account listed."""
     return [(unescape(email), unescape(status)) for email, status in re.findall(
-        r'<tr id="user-\d+"[^>]*>\s*<td>([^<]*)</td>.*?<td class="user-status">([^<]*)</td>',
+        r'<tr id="user-\d+"[^>]*>\s*<td>([^<]*)</td>.*?<td class="user-status">([^<]*)',
         page, re.S)]
+
+
+def login_lock_notes(page: str) -> list[str]:
+    return [unescape(note) for note in re.findall(r'class="[^"]*login-lock">([^<]*)<', page)]
 
 
 def test_only_admins_manage_accounts(client, demo):
@@ -503,3 +557,77 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(demo):
     post_form(admin, f"/admin/users/{coordinator.id}/reset-password", {})
     assert here.get("/manage/").headers["Location"].startswith("/login")
     assert admin.get("/manage/").status_code == 200
+
+
+def test_unlocking_lifts_the_lock_of_failed_sign_ins_which_the_list_shows(client, demo):
+    coordinator = user_named(demo, COORDINATOR[0])
+    for _ in range(5):
+        attempt(client, COORDINATOR[0], "sai-mat-khau-roi")
+    assert refusal(attempt(client, *COORDINATOR)) == LOCKED
+    admin = logged_in(demo.test_client(), ADMIN)
+    page = admin.get("/admin/users?q=quang").get_data(as_text=True)
+    assert user_rows(page) == [("quangninh@example.org", "Đang hoạt động")]
+    assert login_lock_notes(page) == ["Tạm khóa do nhập sai mật khẩu nhiều lần, còn 15 phút"]
+    assert f'action="/admin/users/{coordinator.id}/reactivate"' in page
+    assert login_lock_notes(admin.get("/admin/users?q=organiser").get_data(as_text=True)) == []
+
+    # Khóa, then Mở khóa: the account is let in again at once.
+    post_form(admin, f"/admin/users/{coordinator.id}/deactivate", {})
+    post_form(admin, f"/admin/users/{coordinator.id}/reactivate", {})
+    page = admin.get("/admin/users?q=quang").get_data(as_text=True)
+    assert (user_rows(page), login_lock_notes(page)) == (
+        [("quangninh@example.org", "Đang hoạt động")], [])
+    assert f'action="/admin/users/{coordinator.id}/reactivate"' not in page
+    assert attempt(client, *COORDINATOR).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+
+    # Mở khóa on an account only mistyping locked lifts that lock too.
+    for _ in range(5):
+        attempt(client, COORDINATOR[0], "sai-mat-khau-roi", address="10.0.0.2")
+    assert refusal(attempt(client, *COORDINATOR, address="10.0.0.2")) == LOCKED
+    response = post_form(admin, f"/admin/users/{coordinator.id}/reactivate", {})
+    assert response.status_code == 302
+    assert flashes(admin.get("/admin/users").get_data(as_text=True)) == [
+        "Đã mở khóa tài khoản quangninh@example.org."]
+    assert attempt(client, *COORDINATOR, address="10.0.0.2").status_code == 302
+
+
+def test_a_reset_or_a_lock_revokes_the_api_tokens_for_good(client, demo):
+    from tests.helpers import bearer
+
+    coordinator = user_named(demo, COORDINATOR[0])
+    before_reset = bearer(demo, COORDINATOR[0])
+    others = bearer(demo, ORGANISER[0])
+    api = demo.test_client()
+    assert api.get("/api/v1/me", headers=before_reset).status_code == 200
+    logged_in(client, ADMIN)
+
+    post_form(client, f"/admin/users/{coordinator.id}/reset-password", {})
+    assert api.get("/api/v1/me", headers=before_reset).status_code == 401
+    before_lock = bearer(demo, COORDINATOR[0])
+    assert api.get("/api/v1/me", headers=before_lock).status_code == 200
+    post_form(client, f"/admin/users/{coordinator.id}/deactivate", {})
+    post_form(client, f"/admin/users/{coordinator.id}/reactivate", {})
+    # Unlocking does not bring them back.
+    assert api.get("/api/v1/me", headers=before_reset).status_code == 401
+    assert api.get("/api/v1/me", headers=before_lock).status_code == 401
+    # Another user's token is untouched.
+    assert api.get("/api/v1/me", headers=others).status_code == 200
+    with demo.app_context():
+        revoked = db.session.execute(select(tokens.ApiToken.user_id, tokens.ApiToken.revoked_at)
+                                     .order_by(tokens.ApiToken.id)).all()
+    assert [(user_id, at is not None) for user_id, at in revoked] == [
+        (coordinator.id, True), (user_named(demo, ORGANISER[0]).id, False),
+        (coordinator.id, True)]
+    assert [action for action, _details in audit_actions(
+        demo, "api_token.revoke", "user.password_reset", "user.deactivate")] == [
+        "api_token.revoke", "user.password_reset", "api_token.revoke", "user.deactivate"]
+
+
+def test_the_account_list_stays_within_a_phone_screen(client, demo):
+    """The visually hidden heading of the actions column is absolutely positioned: the
+    scrolling wrapper must be its containing block, or it widens the whole page."""
+    logged_in(client, ADMIN)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert '<div class="table-responsive position-relative">' in page
+    assert '<th><span class="visually-hidden">Thao tác</span></th>' in page

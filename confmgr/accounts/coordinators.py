@@ -4,11 +4,12 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from confmgr.accounts.models import User, point_coordinators, user_search_text
-from confmgr.accounts.services import AccountError, find_user, normalise_email
+from confmgr.accounts.services import AccountError, check_new_login, find_user
 from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
@@ -37,12 +38,12 @@ def login_for(conference: Conference, point: BroadcastPoint) -> str:
 def create_coordinator(
     login: str, display_name: str, points: list[BroadcastPoint]
 ) -> tuple[User, str]:
-    """A coordinator of ``points`` with a generated password, returned once to hand out."""
-    login = normalise_email(login)
-    if not login:
-        raise AccountError("a login is required")
-    if find_user(login) is not None:
-        raise AccountError(f"the login {login} is already taken")
+    """A coordinator of ``points`` with a generated password, returned once to hand out.
+    A login that is not valid or already taken is refused with AccountError, and so is a
+    coordinator of no point, whom no organiser could see or manage."""
+    if not points:
+        raise AccountError(_("Hãy nhập ít nhất một mã điểm cầu."))
+    login = check_new_login(login)
     password = generate_password()
     user = User(email=login, display_name=display_name.strip() or login, role=Role.COORDINATOR,
                 password_hash=hash_generated(password))
@@ -51,7 +52,7 @@ def create_coordinator(
     # Named with the conference (and the point, when one), so its organisers see it in
     # their log.
     record("coordinator.create", target=user, login=login,
-           conference_id=points[0].conference_id if points else None,
+           conference_id=points[0].conference_id,
            point_id=points[0].id if len(points) == 1 else None,
            points=[point.code for point in points])
     return user, password

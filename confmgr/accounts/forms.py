@@ -3,14 +3,26 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation
 
 from confmgr.accounts.passwords import password_problems
+from confmgr.accounts.services import LOGIN_MAX_LENGTH, login_problem, normalise_email
 from confmgr.forms import Form
 
 
 class LoginForm(Form):
     # Generated coordinator logins ("06811@tap-huan-2025") are not addresses, so no Email().
-    email = StringField(_l("Email hoặc tên đăng nhập"), validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email hoặc tên đăng nhập"),
+                        validators=[DataRequired(), Length(max=LOGIN_MAX_LENGTH)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired()])
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
+
+
+class NewLogin:
+    """The rules for a new account's login (services.login_problem) on a form field."""
+
+    def __call__(self, form, field):
+        problem = login_problem(normalise_email(field.data or ""))
+        if problem:
+            field.errors.append(problem)
+            raise StopValidation()
 
 
 class PasswordPolicy:
@@ -37,7 +49,8 @@ class SetupForm(Form):
     """Creates the first administrator of a new installation."""
 
     display_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"),
+                       validators=[DataRequired(), Email(), Length(max=LOGIN_MAX_LENGTH)])
     password, confirm = new_password_fields(_l("Mật khẩu"))
 
     def password_owner(self) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """Creating users and checking credentials: plain functions shared by views and the CLI."""
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from flask import current_app
@@ -10,37 +11,63 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from confmgr.accounts.models import User
 from confmgr.accounts.passwords import password_problems
+from confmgr.api.tokens import revoke_all
 from confmgr.audit.services import record
 from confmgr.db import db, utcnow
 from confmgr.enums import Role
 
 
 class AccountError(ValueError):
-    """A user could not be created; the message says why."""
+    """A user could not be created; the message says why, in the interface language."""
+
+
+#: The users.email column's size, and what the sign-in form accepts.
+LOGIN_MAX_LENGTH = 254
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def login_problem(login: str) -> str | None:
+    """What is wrong with ``login`` (already normalised) as a new account's login, or None.
+
+    A login that breaks these rules could never be typed into the sign-in form."""
+    if not login:
+        return _("Cần nhập tên đăng nhập.")
+    if len(login) > LOGIN_MAX_LENGTH:
+        return _("Tên đăng nhập dài tối đa %(max)d ký tự.", max=LOGIN_MAX_LENGTH)
+    # Cc: control characters (tab, newline, NUL...); Cf: invisible ones (zero-width space).
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in login):
+        return _("Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển.")
+    return None
+
+
+def check_new_login(login: str) -> str:
+    """``login`` normalised, if no account holds it and it is a valid login; else AccountError."""
+    login = normalise_email(login)
+    problem = login_problem(login)
+    if problem:
+        raise AccountError(problem)
+    if find_user(login) is not None:
+        raise AccountError(_("Tên đăng nhập %(login)s đã có người dùng.", login=login))
+    return login
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(
-    email: str, password: str, display_name: str, role: Role, *, min_length: int = 10
-) -> User:
+def create_user(email: str, password: str, display_name: str, role: Role) -> User:
     """Add a user to the session (the caller commits); refuse a taken email or weak password."""
     email = normalise_email(email)
-    if not email or "@" not in email:
-        raise AccountError(f"invalid email address: {email!r}")
-    if len(password) < min_length:
-        raise AccountError(f"the password must have at least {min_length} characters")
+    if login_problem(email) or "@" not in email:
+        raise AccountError(_("Địa chỉ email không hợp lệ: %(email)s.", email=email))
     problems = password_problems(password, login=email, display_name=display_name)
     if problems:
         raise AccountError(" ".join(problems))
     if find_user(email) is not None:
-        raise AccountError(f"a user with the email {email} already exists")
+        raise AccountError(_("Đã có tài khoản với email %(email)s.", email=email))
     user = User(email=email, display_name=display_name.strip() or email, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -49,17 +76,28 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None; the same answer for every failure."""
+    """The active user with these credentials, or None; the same answer for every failure,
+    in the same time: response times must not reveal which accounts exist."""
     user = find_user(email)
+    dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
     if user is None:
-        # Spend the same time as a real check, so response times do not reveal accounts.
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        check_password_hash(dummy, password)
         return None
     # The password is checked first, so a locked account answers no faster than others.
-    if not user.check_password(password) or not user.active:
-        return None
-    user.last_login_at = utcnow()
-    return user
+    if user.check_password(password) and user.active:
+        user.last_login_at = utcnow()
+        return user
+    if hash_method(user.password_hash) != hash_method(dummy):
+        # Generated passwords have a light hash that fails in a few milliseconds; without
+        # this a coordinator's or presenter's login would answer far sooner than an unknown
+        # one.
+        check_password_hash(dummy, password)
+    return None
+
+
+def hash_method(password_hash: str) -> str:
+    """The method and cost a werkzeug hash was made with: "scrypt:32768:8:1"."""
+    return password_hash.partition("$")[0]
 
 
 @cache
@@ -78,25 +116,42 @@ def change_password(user: User, new_password: str) -> None:
 
 
 def reset_password(user: User) -> str:
-    """A new generated password for ``user``, returned once to hand over; the caller commits."""
-    from confmgr.accounts.coordinators import generate_password  # which imports this module
+    """A new generated password for ``user``, returned once to hand over; the caller commits.
+
+    Whoever had the old password loses every way in: the sessions (User.session_stamp) and
+    the API tokens. The owner, locked out by mistyping, is let in again at once."""
+    # Both modules import this one.
+    from confmgr.accounts.coordinators import generate_password
+    from confmgr.security import forget_failed_logins
 
     password = generate_password()
     # Twelve random characters pass the policy but for a vanishing chance; make sure.
     while password_problems(password, login=user.email, display_name=user.display_name):
         password = generate_password()
     user.set_password(password)
+    revoke_all(user)
+    forget_failed_logins(user.email)
     record("user.password_reset", target=user, email=user.email)
     return password
 
 
 def set_active(user: User, active: bool, *, by: User) -> None:
-    """Deactivate (or reactivate) an account; nobody locks themselves out. The caller commits."""
+    """Deactivate (or reactivate) an account; nobody locks themselves out. The caller commits.
+
+    A lock ends the account's sessions and revokes its API tokens for good; unlocking lifts
+    the lock that failed sign-ins put on it too."""
+    from confmgr.security import forget_failed_logins  # which imports this module
+
     if user.id == by.id and not active:
         raise AccountError(_("Bạn không thể tự khóa tài khoản của mình."))
+    if active:
+        # Even on an account that was never deactivated: "Mở khóa" is how an admin lets in
+        # someone whose mistyping locked them out.
+        forget_failed_logins(user.email)
     if user.active == active:
         return
     user.active = active
     if not active:
         user.session_epoch = (user.session_epoch or 0) + 1
+        revoke_all(user)
     record("user.reactivate" if active else "user.deactivate", target=user, email=user.email)

@@ -177,9 +177,10 @@ def admin_required(view):
 @admin_required
 def users():
     query = listing.UserQuery.from_args(request.args)
+    page = listing.find_users(query)
     return render_template(
-        "accounts/users.html", page=listing.find_users(query), query=query,
-        role_labels=listing.ROLE_LABELS, status_labels=listing.STATUS_LABELS)
+        "accounts/users.html", page=page, query=query, role_labels=listing.ROLE_LABELS,
+        status_labels=listing.STATUS_LABELS, login_locks=security.login_locks(page.items))
 
 
 def _user_or_404(user_id: int) -> User:
@@ -203,8 +204,6 @@ def reset_password(user_id: int):
         return _back_to_list()
     password = services.reset_password(user)
     db.session.commit()
-    # A user locked out by mistyping is back in with the new password, without waiting.
-    security.forget_failed_logins(user.email)
     # Shown in this answer only, never stored in the session or sent again.
     response = make_response(render_template(
         "accounts/password_reset.html", user=user, password=password,

@@ -44,6 +44,9 @@ def explain(error: dict, where: str = "body") -> str:
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing",
                 "timezone_aware"):
         return _("Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-06-14T08:05:00+07:00.")
+    if kind == "province_unknown":
+        return _("Không có tỉnh/thành nào mã «%(code)s» trong danh mục chính thức.",
+                 code=context.get("code"))
     if kind == "string_pattern_mismatch":
         return _("Không đúng định dạng.")
     # Any other kind: pydantic's own words are English, whatever the caller reads.

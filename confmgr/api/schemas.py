@@ -5,7 +5,8 @@ from datetime import date, datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from confmgr.enums import (
     AttendanceStatus,
@@ -18,6 +19,7 @@ from confmgr.enums import (
     TokenScope,
     Visibility,
 )
+from confmgr.points.official import provinces
 
 T = TypeVar("T")
 
@@ -34,6 +36,20 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next: str | None = Field(description="Address of the next page, or null on the last.")
+
+
+def official_province(code: str) -> str:
+    """A province code from the official list, or empty (the whole country)."""
+    if code and code not in provinces():
+        # Its own kind, so that the message can be given in the caller's language.
+        raise PydanticCustomError("province_unknown", "unknown province code {code}",
+                                  {"code": code})
+    return code
+
+
+#: A province filter: a code that is not on the official list is refused, not a list of
+#: nothing (or a report of zeros).
+ProvinceCode = Annotated[str, StringConstraints(max_length=10), AfterValidator(official_province)]
 
 
 class PageQuery(Closed):
@@ -125,7 +141,7 @@ class CategoryOut(BaseModel):
 
 
 class PointQuery(PageQuery):
-    province: str = Field("", max_length=10, description="Mã tỉnh/thành (vd. 22).")
+    province: ProvinceCode = Field("", description="Mã tỉnh/thành (vd. 22).")
     level: PointLevel | None = None
 
 
@@ -264,7 +280,7 @@ class SessionReports(BaseModel):
 
 
 class ReportQuery(Closed):
-    province: str = Field("", max_length=10, description="Mã tỉnh/thành; trống là cả nước.")
+    province: ProvinceCode = Field("", description="Mã tỉnh/thành; trống là cả nước.")
 
 
 class ProvinceReport(BaseModel):
@@ -287,7 +303,7 @@ class PointReport(BaseModel):
 
 
 class PointReportQuery(Closed):
-    province: str = Field("", max_length=10)
+    province: ProvinceCode = ""
     limit: int = Field(500, ge=1, le=2000)
     after: str = Field("", max_length=40, description="Mã điểm cầu cuối trang trước.")
 

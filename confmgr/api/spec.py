@@ -7,6 +7,7 @@ cannot drift from what the code does.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ COMMON_ERRORS = {
     404: "Không có (hoặc không được xem) tài nguyên này.",
     429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After.",
 }
-BODY_ERRORS = {400: "Thân yêu cầu không phải JSON hoặc lồng nhau quá sâu.",
+BODY_ERRORS = {400: "Thân yêu cầu không phải JSON, lồng nhau quá sâu hoặc có số quá dài.",
                422: "Dữ liệu không hợp lệ; xem errors."}
 QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
 
@@ -82,6 +83,7 @@ class Api:
                 if not public:
                     self._authenticate(method != "GET")
                 arguments = dict(path)
+                refuse_repeated_parameters()
                 if query is not None:
                     arguments["query"] = parse(query, request.args.to_dict(), "query")
                 elif request.args:
@@ -103,21 +105,50 @@ class Api:
         return self._document
 
 
+#: No member takes a number anywhere near this long; Python itself refuses to read an integer
+#: of more than 4,300 digits, which would otherwise pass for a body that is not JSON.
+MAX_INTEGER_DIGITS = 1000
+
+
+class IntegerTooLong(ValueError):
+    pass
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise IntegerTooLong(text)
+    return int(text)
+
+
 def json_body() -> Any:
+    not_json = _("Thân yêu cầu phải là JSON (Content-Type: application/json).")
+    if not request.is_json:
+        raise ApiProblem(400, not_json)
     try:
-        data = request.get_json(silent=True)
+        return json.loads(request.get_data(cache=True), parse_int=_integer)
     except RecursionError:
         # The parser recurses once per level of nesting; no operation takes more than a few.
         raise ApiProblem(400, _("Thân yêu cầu lồng nhau quá sâu.")) from None
-    if data is None:
-        raise ApiProblem(400, _("Thân yêu cầu phải là JSON (Content-Type: application/json)."))
-    return data
+    except IntegerTooLong:
+        raise ApiProblem(400, _("Thân yêu cầu có một số nguyên dài quá %(limit)s chữ số.",
+                                limit=MAX_INTEGER_DIGITS)) from None
+    except ValueError:  # not JSON, or not UTF-8
+        raise ApiProblem(400, not_json) from None
 
 
 def refuse_parameters(names: list[str]) -> None:
     raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [
         FieldError(detail=_("Tham số này không dùng được ở đây."), parameter=name)
         for name in names])
+
+
+def refuse_repeated_parameters() -> None:
+    """Every parameter takes one value: a second one is refused, not silently dropped."""
+    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+    if repeated:
+        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [
+            FieldError(detail=_("Tham số này chỉ được gửi một lần."), parameter=name)
+            for name in repeated])
 
 
 def _nul_bytes(data: Any) -> list[str]:

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -34,17 +43,24 @@ class TokenForm(Form):
         description=_l("Để trống nếu không hết hạn."))
 
 
+#: Where a new token's secret waits, in the signed session, for the one page that shows it.
+NEW_SECRET_KEY = "api_token_secret"
+
+
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def index():
     form = TokenForm()
-    secret = None
     if form.validate_on_submit():
         expires_at = utcnow() + timedelta(days=form.days.data) if form.days.data else None
-        token, secret = tokens.issue(current_user, form.name.data,
-                                     TokenScope(form.scope.data), expires_at)
+        _token, secret = tokens.issue(current_user, form.name.data,
+                                      TokenScope(form.scope.data), expires_at)
         db.session.commit()
-        form = TokenForm(formdata=None)
+        # Post/redirect/get: sending the form again (a reload) must not make a second token.
+        # The secret never goes into an address; the next page takes it out of the session.
+        session[NEW_SECRET_KEY] = secret
+        return redirect(url_for("api_tokens.index"))
+    secret = session.pop(NEW_SECRET_KEY, None)
     response = make_response(render_template(
         "api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(current_user),
         scope_labels=SCOPE_LABELS, now=utcnow()))

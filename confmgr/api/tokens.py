@@ -42,6 +42,14 @@ def revoke(token: ApiToken) -> None:
         record("api_token.revoke", target=token, user_id=token.user_id, name=token.name)
 
 
+def revoke_all(user: User) -> None:
+    """Revoke every token of ``user`` still in force: after a password reset or a lock, a token
+    made before it must not keep (or later regain) the way in. The caller commits."""
+    for token in db.session.scalars(select(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        revoke(token)
+
+
 def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id)

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from flask import Response, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
+from werkzeug.exceptions import NotFound
 
 from confmgr.accounts.permissions import (
     can_read_conference,
@@ -110,11 +111,27 @@ def agenda_of(conference: Conference) -> PublishedAgenda:
 
 
 def point_in_reach(slug: str, code: str) -> tuple[Conference, BroadcastPoint]:
+    """The point, if the caller may see it; otherwise it does not exist for them.
+
+    A point outside the caller's reach is answered exactly as a nonexistent one, so that
+    asking for codes one by one tells nobody which points exist.
+    """
     conference = readable_conference(slug)
-    point = point_by_code(conference.id, code)
-    if not can_view_point(caller(), point):
-        raise ApiProblem(403, _("Bạn không phụ trách điểm cầu %(code)s.", code=code))
+    try:
+        point = point_by_code(conference.id, code)
+    except NotFound:
+        point = None
+    if point is None or not can_view_point(caller(), point):
+        raise ApiProblem(404, _("Không có điểm cầu nào mã «%(code)s».", code=code))
     return conference, point
+
+
+def attended_session(conference: Conference, session_id: int):
+    """One of the conference's sessions that take attendance (not a break), else a 404."""
+    for session in reports.attended_sessions(conference):
+        if session.id == session_id:
+            return session
+    raise ApiProblem(404, _("Không có phiên điểm danh này."))
 
 
 def points_in_reach(conference: Conference) -> Select:
@@ -414,9 +431,10 @@ def checkins(slug: str, body: schemas.CheckInBatch):
                summary="Điểm danh một phiên tại một điểm cầu", tag="Điểm danh",
                response=schemas.Page[schemas.AttendanceOut], query=schemas.AttendanceQuery)
 def attendance(slug: str, code: str, query: schemas.AttendanceQuery):
-    _conference, found = point_in_reach(slug, code)
+    conference, found = point_in_reach(slug, code)
+    session = attended_session(conference, query.session_id)
     statement = select(Attendance).where(Attendance.point_id == found.id,
-                                         Attendance.session_id == query.session_id)
+                                         Attendance.session_id == session.id)
     page = page_of(paged(statement, query, Attendance.id), query)
     page.items = [schemas.AttendanceOut(
         id=a.id, participant_id=a.participant_id, session_id=a.session_id, status=a.status,
@@ -445,13 +463,6 @@ def session_reports(slug: str, query: schemas.ReportQuery):
         schemas.SessionReport(session_id=s.id, title=s.title, starts_at=s.starts_at,
                               tally=tally_out(t))
         for s, t in reports.session_totals(conference, query.province)])
-
-
-def attended_session(conference: Conference, session_id: int):
-    for session in reports.attended_sessions(conference):
-        if session.id == session_id:
-            return session
-    raise ApiProblem(404, _("Không có phiên điểm danh này."))
 
 
 @api.operation("GET", "/conferences/<slug>/reports/sessions/<int:session_id>/provinces",

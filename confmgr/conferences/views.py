@@ -372,10 +372,9 @@ def presenter_account(slug: str, presenter_id: int):
     try:
         user, password = presenter_accounts.give_account(presenter, login)
         db.session.commit()
-    except AccountError:
+    except AccountError as error:
         db.session.rollback()
-        flash(_("Không tạo được tài khoản: tên đăng nhập %(login)s đã có người dùng, hoặc báo "
-                "cáo viên đã có tài khoản.", login=login), "danger")
+        flash(str(error), "danger")
         return redirect(url_for("agenda.presenters", slug=slug))
     return _presenters_page(conference, (user.email, password))
 
