@@ -3,7 +3,8 @@
 Reading is strict and explains itself: every problem names its row and column, and a
 file that cannot be trusted (wrong encoding, formulas, merged cells where data is read,
 several sheets, too big) is refused whole. Writing defends the reader: a cell that Excel
-would take for a formula is written as text.
+would take for a formula is written as text (an explicit text cell in XLSX, a leading ' in
+CSV), and reading takes that ' off again, so our own exports read back as written.
 """
 from __future__ import annotations
 
@@ -51,6 +52,20 @@ class Row:
     values: dict[str, str]
 
 
+class Table(list):
+    """The data rows of a file, with the fields its heading row names: a file may have
+    headings and no rows, and every row has the same fields."""
+
+    def __init__(self, rows: Iterable[Row] = (), fields: Iterable[str] = ()):
+        super().__init__(rows)
+        self.fields = frozenset(fields)
+
+
+class Formula(str):
+    """A cell that holds a formula (in XLSX, or text a spreadsheet would run in CSV): refused
+    where data is read, since its text is not the value it shows."""
+
+
 #: An XLSX is a zip; refuse one that expands past this or compresses suspiciously well.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 150
@@ -62,7 +77,7 @@ def file_error(message: str) -> TableError:
 
 def read_table(
     data: bytes, filename: str, columns: list[Column], *, max_rows: int, max_bytes: int
-) -> list[Row]:
+) -> Table:
     """The data rows of a CSV or XLSX file, keyed by column field, with their row numbers."""
     if len(data) > max_bytes:
         raise file_error(_("Tệp lớn hơn %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
@@ -89,7 +104,9 @@ def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter)
     for number, cells in enumerate(reader, start=1):
-        yield number, cells
+        # CSV has no formulas, but Excel runs a cell beginning with "=" when it opens one.
+        yield number, [Formula(cell) if normalise(cell).startswith("=") else cell
+                       for cell in cells]
 
 
 _DELIMITERS = (",", ";", "\t")
@@ -204,7 +221,8 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
     if sheet_xml.count(b"<row ") > max_rows + HEADING_SEARCH:
         raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
                            count=format(max_rows, ",").replace(",", ".")))
-    # Cells holding a formula, as (row, column index): shown as "=" so the row check names them.
+    # Cells holding a formula, as (row, column index): given as FORMULA so the row check
+    # names them. A text cell beginning with "=" is text, as our own exports write it.
     formulas = {(int(row), _column_index(letters.decode()))
                 for letters, row in _FORMULA_CELL.findall(sheet_xml)}
     try:
@@ -220,12 +238,16 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
     return merged_to, _marked_rows(rows, marked, width)
 
 
+#: An XLSX cell holding a formula, as the rows read show it.
+FORMULA = Formula("=")
+
+
 def _marked_rows(rows: list[list], marked: dict[int, set[int]],
                  width: int) -> Iterator[tuple[int, list]]:
-    """The rows numbered from 1, a formula's cell shown as "=" (``marked``)."""
+    """The rows numbered from 1, a formula's cell (``marked``) given as FORMULA."""
     for number, cells in enumerate(rows, start=1):
         if number in marked:
-            cells = ["=" if index in marked[number] else value
+            cells = [FORMULA if index in marked[number] else value
                      for index, value in enumerate([*cells, *[None] * (width - len(cells))])]
         yield number, cells
     # A formula saved without its value (as scripts write them) reads as an empty cell, and
@@ -233,7 +255,7 @@ def _marked_rows(rows: list[list], marked: dict[int, set[int]],
     # back, so they are named rather than skipped. Only those rows, at the sheet's width:
     # a formula addressed to row 1,048,576 costs one row, not a million.
     for number in sorted(n for n in marked if n > len(rows)):
-        yield number, ["=" if index in marked[number] else None for index in range(width)]
+        yield number, [FORMULA if index in marked[number] else None for index in range(width)]
 
 
 def _column_index(letters: str) -> int:
@@ -254,8 +276,8 @@ def _cell_text(value) -> str:
         return value.strftime("%d/%m/%Y")
     text = normalise(str(value))
     if text[:1] == "'" and text[1:].startswith(_FORMULA_START):
-        # Undo safe_cell, so our own exports read back as typed; a value that was a
-        # formula is then refused as one.
+        # Undo safe_cell, so our own exports read back as typed: the text after the
+        # apostrophe, never a formula (only a Formula cell is one).
         return text[1:]
     return text
 
@@ -317,7 +339,7 @@ def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
 
 
 def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int, *,
-          merged_to: int = 0) -> list[Row]:
+          merged_to: int = 0) -> Table:
     """The data rows under the heading row; ``merged_to`` is the last row a merged range
     reaches, which must lie above the heading row."""
     by_name = _names(columns)
@@ -354,7 +376,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
         values = {}
         for index, column in header.items():
             text = texts[index] if index < len(texts) else ""
-            if text.startswith("="):
+            if index < len(cells) and isinstance(cells[index], Formula):
                 errors.append(CellError(number, column.heading,
                                         _("Ô chứa công thức; hãy dán giá trị thay vì công thức.")))
             values[column.field] = text
@@ -369,7 +391,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                            columns=", ".join(f"«{m}»" for m in missing)))
     if errors:
         raise TableError(errors)
-    return rows
+    return Table(rows, (column.field for column in header.values()))
 
 
 # ---------------------------------------------------------------- writing
@@ -378,9 +400,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value):
-    """A value that no spreadsheet will run and every spreadsheet can hold: text loses the
-    control characters XLSX cannot store (one pasted answer would make the whole download
-    fail), and text that looks like a formula gets a leading '."""
+    """A CSV value that no spreadsheet will run and every spreadsheet can hold: text loses
+    the control characters XLSX cannot store (one pasted answer would make the whole
+    download fail), and text that looks like a formula gets a leading '."""
     if isinstance(value, str):
         value = plain_text(value)
         if value.startswith(_FORMULA_START):
@@ -439,14 +461,7 @@ def xlsx_workbook_response(filename: str,
             header.append(cell)
         sheet.append(header)
         for row in rows:
-            cells = []
-            for value in row:
-                if isinstance(value, Percent):
-                    cell = WriteOnlyCell(sheet, value=float(value))
-                    cell.number_format = "0.0%"
-                    cells.append(cell)
-                else:
-                    cells.append(safe_cell(value))
+            cells = [_xlsx_cell(sheet, value) for value in row]
             sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -455,6 +470,30 @@ def xlsx_workbook_response(filename: str,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return _download(response, filename)
+
+
+def _xlsx_cell(sheet, value):
+    """A value as an XLSX cell that no spreadsheet will run and that shows as typed.
+
+    Text that Excel would take for a formula (or an error such as #N/A) becomes an explicit
+    text cell marked to stay text when edited: Excel shows it without the apostrophe a CSV
+    needs, and reading it back gives the same text.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
+
+    if isinstance(value, Percent):
+        cell = WriteOnlyCell(sheet, value=float(value))
+        cell.number_format = "0.0%"
+        return cell
+    if isinstance(value, str):
+        value = plain_text(value)
+        if value.startswith(_FORMULA_START) or value in ERROR_CODES:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+    return value
 
 
 def _download(response: Response, filename: str) -> Response:

@@ -481,3 +481,129 @@ def test_arrivals_count_each_delegate_once_when_first_seen_coming_in(during):
     opens = session.starts_at - timedelta(minutes=conference.checkin_opens_minutes)
     assert series == [(opens + timedelta(minutes=5 * i), {13: 1, 16: 1, 17: 1}.get(i, 0))
                       for i in range(18)]
+
+
+def headcount_commune(conference: Conference, heads: int) -> BroadcastPoint:
+    """A commune point of Quảng Ninh, under Uông Bí, that names nobody and counts heads."""
+    from confmgr.enums import PointLevel
+
+    village = BroadcastPoint(conference_id=conference.id, code="06811-TON-1", name="Thôn Một",
+                             level=PointLevel.OTHER, parent_id=point("06811").id,
+                             province_code="22", headcount_only=True,
+                             expected_delegates=heads)
+    db.session.add(village)
+    db.session.commit()
+    return village
+
+
+def test_not_recorded_adds_up_point_by_point_beside_a_headcount_point(during):
+    """500 heads at a point that names nobody stand for none of the other points'
+    unrecorded delegates: Quảng Ninh still has its 115, the country its 305."""
+    from confmgr.attendance import reports
+
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+    village = headcount_commune(conference, 500)
+    checkin.report_headcount(session, village, {NO_CATEGORY: 500}, user_id=None, now=now)
+    first, second = people("06811")[:2]
+    for person, status in ((first, P), (second, E)):
+        checkin.record(session, point("06811"), person, status, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+
+    totals = dict(reports.session_totals(conference))[session]
+    assert (totals.registered, totals.headcount, totals.not_recorded) == (305, 500, 303)
+    assert dict(reports.session_totals(conference, "22"))[session].not_recorded == 113
+    provinces = {row.code: row.tally.not_recorded
+                 for row in reports.by_province(conference, session.id)}
+    assert provinces == {"01": 115, "22": 113, "31": 25, "40": 25, "79": 25}
+    points = {row.code: row.tally.not_recorded
+              for row in reports.by_point(conference, session.id, province="22")}
+    assert points == {"06688": 25, "06793": 25, "06811": 33, "06811-TON-1": 0, "22": 30}
+    categories = reports.by_category(conference, session.id)
+    assert sum(row.tally.not_recorded for row in categories) == 303
+    assert [(row.name, row.tally.headcount, row.tally.not_recorded)
+            for row in categories][-1] == ("", 500, 0)
+
+
+def test_a_point_never_has_fewer_than_none_unrecorded(during):
+    """A delegate moved away leaves their record behind: the point they left counts more
+    recorded than registered, which makes none unrecorded there, not a negative number
+    that would hide another point's."""
+    from confmgr.attendance import reports
+
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+    uong_bi, cam_pha = point("06811"), point("06793")
+    for person in people("06811"):
+        checkin.record(session, uong_bi, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    moved = db.session.get(Participant, people("06811")[0])
+    moved.point_id = cam_pha.id
+    uong_bi.registered_count -= 1
+    cam_pha.registered_count += 1
+    db.session.commit()
+    points = {row.code: row.tally.not_recorded
+              for row in reports.by_point(conference, session.id, province="22")}
+    assert points == {"06688": 25, "06793": 26, "06811": 0, "22": 30}
+    assert dict(reports.session_totals(conference, "22"))[session].not_recorded == 81
+    [province] = [row for row in reports.by_province(conference, session.id)
+                  if row.code == "22"]
+    assert province.tally.not_recorded == 81
+
+
+def test_a_tap_corrected_to_absent_is_no_arrival(during):
+    """Five tapped present, three of them corrected to absent a minute later: two arrived."""
+    from confmgr.attendance import reports
+
+    session, now = during
+    uong_bi = point("06811")
+    five = people("06811")[:5]
+    for person in five:
+        checkin.record(session, uong_bi, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    for person in five[:3]:
+        checkin.record(session, uong_bi, person, A, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now + timedelta(minutes=1))
+    db.session.commit()
+    conference = db.session.get(Conference, session.conference_id)
+    opens = session.starts_at - timedelta(minutes=conference.checkin_opens_minutes)
+    assert reports.checkins_over_time(conference, session) == [
+        (opens + timedelta(minutes=5 * i), 2 if i == 13 else 0) for i in range(14)]
+    for person in five[3:]:
+        checkin.record(session, uong_bi, person, A, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now + timedelta(minutes=2))
+    db.session.commit()
+    assert reports.checkins_over_time(conference, session) == []
+
+
+def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
+    from confmgr.attendance import reports
+
+    session, _now = during
+    conference = db.session.get(Conference, session.conference_id)
+    missing, total = reports.compliance(conference, session.id)
+    assert total > 0 and len(missing) == total
+    session.status = SessionStatus.CANCELLED
+    db.session.commit()
+    assert reports.compliance(conference, session.id) == ([], 0)
+    tally = dict(reports.session_totals(conference))[session]
+    assert (tally.registered, tally.not_recorded, tally.rate) == (305, 0, None)
+
+
+def test_the_sheet_marks_self_check_ins_and_the_tap_answer_too(during):
+    from confmgr.attendance.sheet import SheetQuery, sheet, tap_answer
+
+    session, now = during
+    uong_bi = point("06811")
+    first, second = people("06811")[:2]
+    checkin.record(session, uong_bi, first, P, user_id=None, method=CheckInMethod.SELF,
+                   now=now)
+    checkin.record(session, uong_bi, second, P, user_id=None, method=CheckInMethod.QR,
+                   now=now)
+    db.session.commit()
+    rows = {row.id: row for row in sheet(uong_bi, SheetQuery(session.id)).rows}
+    assert (rows[first].method, rows[first].self_checked_in) == (CheckInMethod.SELF, True)
+    assert (rows[second].method, rows[second].self_checked_in) == (CheckInMethod.QR, False)
+    row, found = tap_answer(uong_bi, session.id, first)
+    assert (row.status, row.self_checked_in, found.present) == (P, True, 2)

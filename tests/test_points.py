@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import date
 
 import pytest
@@ -283,8 +284,24 @@ def test_a_points_page_lists_and_counts_only_registered_delegates(client, demo):
         db.session.commit()
     count, after = listed()
     assert count == len(after) == 34
-    # Listed by id: the first delegate is the one withdrawn.
-    assert names[0] == gone and after == names[1:]
+    assert after == [name for name in names if name != gone]
+
+
+def test_a_points_page_lists_its_delegates_in_vietnamese_order(client, demo):
+    """Tên, then họ, then tên đệm, as the roster lists them; not in the order registered."""
+    from confmgr.roster.models import Participant
+    from confmgr.roster.sorting import name_key
+
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint.id).where(BroadcastPoint.code == "06811"))
+        by_id = list(db.session.scalars(select(Participant.full_name).where(
+            Participant.point_id == uong_bi).order_by(Participant.id)))
+    logged_in(client, ORGANISER)
+    page = client.get(f"{POINTS}/06811").get_data(as_text=True)
+    names = re.findall(r"<tr><td>\d+</td><td>([^<]+)</td>", page.split("Danh sách đại biểu")[1])
+    assert names == sorted(by_id, key=name_key)
+    assert names != by_id
+    assert len(names) == 35
 
 
 # ---------------------------------------------------------------- connection tests
@@ -302,12 +319,13 @@ def test_connection_tests_slots_results_and_overview(client, demo):
                      follow_redirects=True).get_data(as_text=True)
     # Beside the form, with the choice kept: on a phone the top of the page is out of sight.
     section = page.split('id="connection-test"')[1].split("</section>")[0]
-    assert '<div class="col-12 text-danger small" role="alert">Hãy ghi lý do không đạt.</div>' \
-        in section
+    assert ('<div id="note-errors" class="invalid-feedback" role="alert"><div>Hãy ghi lý do '
+            'không đạt.</div></div>') in section
     assert re.search(r'<input checked[^>]*value="failed"', section)
     page = post_form(client, f"{POINTS}/06811/connection-test", {"note": "?"}).get_data(
         as_text=True)
-    assert 'role="alert">Hãy chọn Đạt hoặc Không đạt.</div>' in page
+    assert ('<div id="status-errors" class="invalid-feedback d-block" role="alert"><div>Hãy '
+            'chọn Đạt hoặc Không đạt.</div></div>') in page
     post_form(client, f"{POINTS}/06811/connection-test",
               {"status": "failed", "note": "Mất tiếng ở điểm cầu"})
     post_form(client, f"{POINTS}/22/connection-test", {"status": "passed", "note": ""})
@@ -569,8 +587,12 @@ def test_export_csv_and_xlsx_defend_against_formulas(client, demo):
     assert sheet.freeze_panes == "A2"
     assert sheet["A1"].font.b is True
     assert [sheet.cell(row=r, column=1).value for r in range(2, 6)] == ["00004", "00070", "01", "TW"]
-    assert sheet.cell(row=4, column=8).value == '\'=HYPERLINK("http://evil.example","bấm")'
+    # A text cell, shown as typed and kept as text when edited: never run.
+    assert sheet.cell(row=4, column=8).value == '=HYPERLINK("http://evil.example","bấm")'
     assert sheet.cell(row=4, column=8).data_type == "s"
+    assert sheet.cell(row=4, column=8).quotePrefix is True
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.data)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml
 
 
 def test_a_page_number_no_database_could_reach_is_the_first_page(client, demo):
@@ -589,7 +611,7 @@ def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(d
     takes that parent's."""
     from confmgr.points import importing
     from confmgr.points.services import save_point
-    from confmgr.spreadsheets import Row
+    from confmgr.spreadsheets import Row, Table
 
     with demo.app_context():
         conference = db.session.scalar(select(Conference))
@@ -605,7 +627,8 @@ def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(d
                  "parent_code": "TW", "admin_unit_code": "22"},
                 {"code": "TW2", "name": "Điểm cầu chính 2", "level": "Trung ương",
                  "parent_code": "", "admin_unit_code": "01"}]
-        importing.import_points(conference, [Row(n, v) for n, v in enumerate(rows, start=2)])
+        importing.import_points(conference, Table(
+            [Row(n, v) for n, v in enumerate(rows, start=2)], rows[0]))
         db.session.commit()
         provinces = db.session.execute(
             select(BroadcastPoint.code, BroadcastPoint.province_code)

@@ -389,6 +389,21 @@ def test_a_last_row_of_formulas_without_values_is_named_not_skipped(client, demo
     assert count_at(demo, "06811") == (35, 35)
 
 
+@pytest.mark.parametrize("file, name", [
+    (lambda: workbook([HEAD]), "ds.xlsx"),
+    (lambda: workbook([HEAD, ["", "", "", "", "", "", "", ""]]), "ds.xlsx"),
+    (lambda: io.BytesIO(";".join(HEAD).encode("utf-8-sig") + b"\r\n"), "ds.csv"),
+], ids=["headings only", "and a blank row", "csv"])
+def test_a_file_of_headings_without_delegates_says_so(client, demo, file, name):
+    logged_in(client, COORDINATOR)
+    page = preview(client, file(), name)
+    assert (unescape(page.split("import-file-error")[1].split("</div></div>")[0])
+            .split('role="alert"><div>')[1]) == (
+        "Tệp không có đại biểu nào: hãy điền danh sách dưới dòng tiêu đề.")
+    assert "Tệp hợp lệ" not in page and "Xác nhận nhập" not in page
+    assert count_at(demo, "06811") == (35, 35)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
 def test_import_csv_with_or_without_bom(client, demo, encoding):
     buffer = io.StringIO()
@@ -442,6 +457,37 @@ def test_moving_a_delegate_is_the_organisers_act(client, demo):
     logged_in(client, ORGANISER)
     post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": "06688"})
     assert count_at(demo, "06811") == (34, 34)
+    assert count_at(demo, "06688") == (26, 26)
+
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("99999", "Không có điểm cầu mã 99999 trong hội nghị này."),
+    (" 0681 ", "Không có điểm cầu mã 0681 trong hội nghị này."),
+    ("   ", "Hãy nhập mã điểm cầu cần chuyển đến."),
+], ids=["unknown", "mistyped", "empty"])
+def test_a_move_to_a_point_that_is_not_there_is_explained(client, demo, typed, message):
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+                                      .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": typed})
+    assert (response.status_code, response.headers["Location"]) == (302, f"{UONG_BI}/{person_id}/edit")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert flashes(page) == [message]
+    assert count_at(demo, "06811") == (35, 35)
+
+
+def test_a_move_says_where_the_delegate_went(client, demo):
+    with demo.app_context():
+        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": " 06688 "},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Đã chuyển {name} sang Điểm cầu phường Hạ Long."]
     assert count_at(demo, "06688") == (26, 26)
 
 

@@ -1,7 +1,8 @@
 """Uploads that try to hurt the server, and exports that must not hurt the reader.
 
 A spreadsheet cell that starts with = + - @ (or a tab or carriage return) is run as a
-formula by Excel; every CSV and XLSX we write defuses it with a leading apostrophe.
+formula by Excel; every CSV we write defuses it with a leading apostrophe, every XLSX
+writes it as a text cell that stays text when edited.
 """
 from __future__ import annotations
 
@@ -167,7 +168,8 @@ def test_two_headings_for_one_column_refuse_the_file():
 
 
 def test_a_defused_cell_reads_back_as_typed():
-    """safe_cell's apostrophe comes off on the way in, in CSV and XLSX alike."""
+    """safe_cell's apostrophe comes off on the way in, in CSV and XLSX alike (old XLSX
+    exports carry it too)."""
     written = [["Họ và tên", "Điện thoại", "Ghi chú"],
                ["Nguyễn Văn An", safe_cell("+84912000999"), "'không đổi"],
                ["Trần Thị Bình", "0912000111", safe_cell("-")]]
@@ -179,11 +181,47 @@ def test_a_defused_cell_reads_back_as_typed():
                           max_bytes=importing.MAX_BYTES)
         assert [(row.values["phone"], row.values["note"]) for row in rows] == [
             ("+84912000999", "'không đổi"), ("0912000111", "-")]
-    # A defused formula is still a formula once the apostrophe is off.
+    # A defused formula is the text after the apostrophe, never a formula.
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["Họ và tên", "Ghi chú"],
+                                  ["Nguyễn Văn An", safe_cell("=> gọi lại trước hội nghị")]])
+    for data, name in ((buffer.getvalue().encode("utf-8-sig"), "ds.csv"),
+                       (xlsx([["Họ và tên", "Ghi chú"],
+                              ["Nguyễn Văn An", "'=> gọi lại trước hội nghị"]]), "ds.xlsx")):
+        rows = read_table(data, name, importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        assert [(row.values["full_name"], row.values["note"]) for row in rows] == [
+            ("Nguyễn Văn An", "=> gọi lại trước hội nghị")]
+
+
+@pytest.mark.parametrize("name, data", [
+    ("ds.xlsx", lambda: xlsx([["Họ và tên", "Ghi chú"], ["Nguyễn Văn An", "=1+1"]])),
+    ("ds.csv", lambda: "Họ và tên,Ghi chú\nNguyễn Văn An,=1+1\n".encode()),
+    ("ds.csv", lambda: "Họ và tên,Ghi chú\nNguyễn Văn An, =1+1\n".encode()),
+])
+def test_a_cell_typed_as_a_formula_is_still_refused(name, data):
     with pytest.raises(TableError) as refused:
-        read(xlsx([["Họ và tên"], [safe_cell("=1+1")]]))
+        read_table(data(), name, importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                   max_bytes=importing.MAX_BYTES)
     assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
-        (2, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+        (2, "Ghi chú", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+
+
+def test_an_xlsx_text_cell_beginning_like_a_formula_is_text():
+    """What our XLSX exports write (and what Excel saves for a cell typed with a leading
+    '): a text cell, read as its text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["Họ và tên", "Ghi chú"])
+    note = WriteOnlyCell(sheet, value="=> gọi lại")
+    note.data_type, note.quotePrefix = "s", True
+    sheet.append(["Nguyễn Văn An", note])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = read(buffer.getvalue())
+    assert [(row.number, row.values["note"]) for row in rows] == [(2, "=> gọi lại")]
 
 
 # ---------------------------------------------------------------- lists as offices send them
@@ -402,17 +440,26 @@ def plant(app) -> dict:
                     AgendaSession.starts_at))}
 
 
-def cells(response) -> list[str]:
-    """Every text cell of a CSV or XLSX download."""
+def cells(response) -> list[tuple[str, bool]]:
+    """Every text cell of a CSV or XLSX download, and whether Excel would run it."""
     assert response.status_code == 200, response.request.path
     if response.mimetype == "text/csv":
         text = response.get_data(as_text=True)
         assert text.startswith("\ufeff")
-        return [cell for row in csv.reader(io.StringIO(text[1:])) for cell in row]
+        return [(cell, cell.startswith(FORMULA_START))
+                for row in csv.reader(io.StringIO(text[1:])) for cell in row]
     assert response.mimetype.endswith("spreadsheetml.sheet"), response.mimetype
-    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    return [value for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
-            for value in row if isinstance(value, str)]
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/"):
+            assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    # A text cell that looks like a formula must be a text cell marked to stay text when
+    # edited (Excel's quote prefix): shown as typed, never run.
+    return [(cell.value, cell.data_type != "s" or (cell.value.startswith(FORMULA_START)
+                                                   and not cell.quotePrefix))
+            for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
+            if isinstance(cell.value, str)]
 
 
 #: Every download, by how it is asked for; (who, method, address).
@@ -465,9 +512,9 @@ def test_every_export_defuses_formulas(app, demo):
         else:
             response = client.get(address)
         found = cells(response)
-        dangerous = [cell for cell in found if cell.startswith(FORMULA_START)]
+        dangerous = [cell for cell, live in found if live]
         assert dangerous == [], (address, dangerous)
-        present.update(found)
+        present.update(cell for cell, _live in found)
     # Each planted value came out somewhere (defused, or inside a longer cell), so the
     # sweep saw real data.
     missing = {key for key, value in PLANTED.items()

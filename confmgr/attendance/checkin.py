@@ -13,7 +13,7 @@ from functools import cache
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from confmgr.attendance.models import (
@@ -130,7 +130,7 @@ def _statements(dialect: str) -> SimpleNamespace:
             a.c.session_id == bindparam("key_session"),
         ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
                  method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id"),
-                 point_id=bindparam("v_point_id")),
+                 point_id=bindparam("v_point_id"), category_ref=bindparam("v_category_ref")),
         point_counts=counters(SessionPointCount.__table__, ("session_id", "point_id"), True),
         category_counts=counters(SessionPointCategoryCount.__table__,
                                  ("session_id", "point_id", "category_ref"), False),
@@ -201,6 +201,9 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
 
 def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
            status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
+    """Write the row and its counts; ``point`` and ``category_ref`` are where the delegate
+    is now, and a row recorded elsewhere (before a move or a change of category) comes
+    along, even when its status stays."""
     found = statements()
     row_key = {"key_participant": participant_id, "key_session": session_id}
     inserted = run(found.insert, {
@@ -208,32 +211,92 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": ""}).first()
-    old = None
-    recorded_point = point
-    if inserted is None:
-        row = run(found.current, row_key).one()
-        old, category_ref = AttendanceStatus(row.status), row.category_ref
-        if old == status or keep_existing:
-            return Outcome(participant_id, old, old)
-        run(found.update, {
-            **row_key, "v_status": status, "v_recorded_at": now, "v_method": method,
-            "v_recorded_by_id": user_id, "v_point_id": point.id})
-        if row.point_id != point.id:
-            # Recorded at the point the delegate has since been moved from: the row moves
-            # to their point now, and so does its count.
-            recorded_point = db.session.get(BroadcastPoint, row.point_id)
-    deltas = {status.value: 1}
-    if old is not None and recorded_point is point:
-        deltas[old.value] = -1
-    elif old is not None:
-        bump_counts(session_id, recorded_point, category_ref, {old.value: -1}, now)
-    bump_counts(session_id, point, category_ref, deltas, now)
-    run(found.change, {
+    if inserted is not None:
+        bump_counts(session_id, point, category_ref, {status.value: 1}, now)
+        _log(session_id, point, participant_id, category_ref, None, status, method, user_id,
+             now)
+        return Outcome(participant_id, None, status)
+    row = run(found.current, row_key).one()
+    old = AttendanceStatus(row.status)
+    new = old if keep_existing else status
+    if (row.point_id, row.category_ref) != (point.id, category_ref):
+        # The delegate was read before the row was held: read them again, so that a tap
+        # racing a move or a correction of category cannot put the row back where it was.
+        person = run(found.person, {"participant_id": participant_id,
+                                    "conference_id": point.conference_id}).one()
+        if person.point_id != point.id:
+            raise RuleBroken([Problem("participant", _(
+                "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm "
+                "danh.", name=person.full_name))])
+        category_ref = person.category_id or NO_CATEGORY
+    if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
+        return Outcome(participant_id, old, old)
+    run(found.update, {
+        **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
+        "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref})
+    if (row.point_id, row.category_ref) == (point.id, category_ref):
+        bump_counts(session_id, point, category_ref, {old.value: -1, new.value: 1}, now)
+    else:
+        _move_count(session_id, old, new, db.session.get(BroadcastPoint, row.point_id),
+                    row.category_ref, point, category_ref, now)
+    _log(session_id, point, participant_id, category_ref, old, new, method, user_id, now)
+    return Outcome(participant_id, old, new)
+
+
+def _move_count(session_id: int, old: AttendanceStatus, new: AttendanceStatus,
+                source: BroadcastPoint, source_category: int,
+                destination: BroadcastPoint, destination_category: int,
+                now: datetime) -> None:
+    """One delegate's count leaves one point and category for another.
+
+    Both counter rows are taken in key order, so two moves in opposite directions at once
+    wait for each other instead of deadlocking."""
+    bumps = sorted([((source.id, source_category), source, source_category, {old.value: -1}),
+                    ((destination.id, destination_category), destination,
+                     destination_category, {new.value: 1})], key=lambda bump: bump[0])
+    for _key, point, category_ref, deltas in bumps:
+        bump_counts(session_id, point, category_ref, deltas, now)
+
+
+def _log(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
+         old: AttendanceStatus | None, new: AttendanceStatus | None, method: CheckInMethod,
+         user_id: int | None, now: datetime) -> None:
+    run(statements().change, {
         "conference_id": point.conference_id, "session_id": session_id, "point_id": point.id,
         "participant_id": participant_id, "category_ref": category_ref, "old_status": old,
-        "new_status": status, "method": method, "changed_by_id": user_id, "changed_at": now,
+        "new_status": new, "method": method, "changed_by_id": user_id, "changed_at": now,
         "old_headcount": None, "new_headcount": None})
-    return Outcome(participant_id, old, status)
+
+
+def follow_delegate(participant_id: int, point: BroadcastPoint, category_ref: int, *,
+                    user_id: int | None, now: datetime | None = None) -> int:
+    """A delegate moved to another point or changed category: their attendance rows and
+    the counts of them go with them, so that each point's and each category's figures
+    count the delegates it has (registrations are counted where the delegate is now).
+
+    Each row moved is logged at its new point and category with its status unchanged, as
+    a manual change: it is made by hand on the delegate's record. The caller holds the
+    delegate and commits; returns how many rows moved."""
+    now = now or utcnow()
+    a = Attendance.__table__
+    rows = db.session.execute(
+        select(a.c.id, a.c.session_id, a.c.point_id, a.c.category_ref, a.c.status)
+        .where(a.c.participant_id == participant_id,
+               or_(a.c.point_id != point.id, a.c.category_ref != category_ref))
+        .order_by(a.c.session_id)
+        # A check-in of this delegate at the same moment changes the status first, or waits.
+        .with_for_update()).all()
+    for row in rows:
+        status = AttendanceStatus(row.status)
+        _move_count(row.session_id, status, status,
+                    db.session.get(BroadcastPoint, row.point_id), row.category_ref,
+                    point, category_ref, now)
+        _log(row.session_id, point, participant_id, category_ref, status, status,
+             CheckInMethod.MANUAL, user_id, now)
+    if rows:
+        db.session.execute(a.update().where(a.c.id.in_([row.id for row in rows]))
+                           .values(point_id=point.id, category_ref=category_ref))
+    return len(rows)
 
 
 def forget_attendance(participant_id: int, *, user_id: int | None,
@@ -243,9 +306,12 @@ def forget_attendance(participant_id: int, *, user_id: int | None,
     recorded. The caller commits; returns how many rows went."""
     now = now or utcnow()
     a = Attendance.__table__
+    # Held, so that a check-in of this delegate at the same moment waits rather than
+    # changing a status this is about to subtract.
     rows = db.session.execute(select(a.c.session_id, a.c.point_id, a.c.category_ref,
                                      a.c.status, a.c.conference_id)
-                              .where(a.c.participant_id == participant_id)).all()
+                              .where(a.c.participant_id == participant_id)
+                              .with_for_update()).all()
     for row in rows:
         point = db.session.get(BroadcastPoint, row.point_id)
         bump_counts(row.session_id, point, row.category_ref, {row.status: -1}, now)

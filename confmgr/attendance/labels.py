@@ -6,7 +6,7 @@ from confmgr.enums import AttendanceStatus, CheckInMethod
 ATTENDANCE_LABELS = {
     AttendanceStatus.PRESENT: _l("Có mặt"),
     AttendanceStatus.LATE: _l("Đến muộn"),
-    AttendanceStatus.EXCUSED: _l("Vắng có lý do"),
+    AttendanceStatus.EXCUSED: _l("Có phép"),
     AttendanceStatus.ABSENT: _l("Vắng"),
 }
 

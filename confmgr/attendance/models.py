@@ -53,7 +53,7 @@ class Attendance(db.Model):
     conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column()
     session_id: Mapped[int] = mapped_column()
-    #: Where the delegate attended, kept even if they later move to another point.
+    #: The delegate's point; when they move, their rows (and counts) move with them.
     point_id: Mapped[int] = mapped_column()
     #: The delegate's category when recorded, as the counters hold it (0 for none).
     category_ref: Mapped[int] = mapped_column(default=NO_CATEGORY)

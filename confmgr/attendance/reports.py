@@ -45,6 +45,10 @@ class Tally:
     excused: int = 0
     absent: int = 0
     headcount: int = 0
+    #: Registered delegates with nothing recorded, summed point by point: one point's
+    #: headcount never stands for another point's delegates, so it cannot be told from
+    #: the totals above.
+    not_recorded: int = 0
     #: What the rate is taken over, point by point: its registered delegates, or its
     #: expected number where it registered none (most headcount points). A country mixes
     #: both kinds of point, so the sum cannot be told from the totals above.
@@ -53,11 +57,6 @@ class Tally:
     @property
     def attended(self) -> int:
         return self.present + self.late + self.headcount
-
-    @property
-    def not_recorded(self) -> int:
-        recorded = self.present + self.late + self.excused + self.absent + self.headcount
-        return max(self.registered - recorded, 0)
 
     @property
     def rate_base(self) -> int:
@@ -78,6 +77,7 @@ class Tally:
         self.base = self.rate_base + other.rate_base
         self.registered += other.registered
         self.expected += other.expected
+        self.not_recorded += other.not_recorded
         self.add_counts(other)
 
 
@@ -85,6 +85,20 @@ def _point_base():
     """Each point's rate base, as ``Tally.base`` describes it."""
     return case((BroadcastPoint.registered_count > 0, BroadcastPoint.registered_count),
                 else_=BroadcastPoint.expected_delegates)
+
+
+def _named(counts):
+    """Delegates with a status recorded, from a counters table that may be outer-joined."""
+    return func.coalesce(counts.c.present + counts.c.late + counts.c.excused + counts.c.absent,
+                         0)
+
+
+def _unrecorded(registered, named):
+    """A point's registered delegates with no status recorded: none at a headcount point,
+    which names nobody, and never below zero (a delegate moved away leaves their record
+    at the point)."""
+    return case((BroadcastPoint.headcount_only, 0),
+                (named < registered, registered - named), else_=0)
 
 
 _SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(name)
@@ -100,30 +114,48 @@ def attended_sessions(conference: Conference) -> list[AgendaSession]:
         .order_by(AgendaSession.starts_at, AgendaSession.id)))
 
 
-def _registered(conference: Conference, province: str = "") -> tuple[int, int, int]:
+def _registered(conference: Conference, province: str = "") -> tuple[int, int, int, int]:
+    """Registered, expected, rate base and the registered delegates a point names (all
+    but those of headcount points): the last is what is unrecorded before any check-in."""
     query = select(func.coalesce(func.sum(BroadcastPoint.registered_count), 0),
                    func.coalesce(func.sum(BroadcastPoint.expected_delegates), 0),
-                   func.coalesce(func.sum(_point_base()), 0)).where(
-        BroadcastPoint.conference_id == conference.id)
+                   func.coalesce(func.sum(_point_base()), 0),
+                   func.coalesce(func.sum(_unrecorded(BroadcastPoint.registered_count, 0)), 0),
+                   ).where(BroadcastPoint.conference_id == conference.id)
     if province:
         query = query.where(BroadcastPoint.province_code == province)
-    registered, expected, base = db.session.execute(query).one()
-    return int(registered), int(expected), int(base)
+    registered, expected, base, named = db.session.execute(query).one()
+    return int(registered), int(expected), int(base), int(named)
 
 
 def session_totals(conference: Conference, province: str = "") -> list[tuple[AgendaSession, Tally]]:
-    """Each session's totals for the country, or for one province."""
-    registered, expected, base = _registered(conference, province)
-    query = select(SessionPointCount.session_id, *_SUMS).where(
-        SessionPointCount.conference_id == conference.id).group_by(SessionPointCount.session_id)
+    """Each session's totals for the country, or for one province.
+
+    A cancelled session expects nobody: no delegate is unrecorded there and it has no rate.
+    """
+    registered, expected, base, named = _registered(conference, province)
+    counts = SessionPointCount.__table__
+    # Per session, how far the points with counters fall short of all unrecorded: only
+    # points someone recorded at have a row, the others' delegates all remain unrecorded.
+    recorded = func.sum(_unrecorded(BroadcastPoint.registered_count, 0)
+                        - _unrecorded(BroadcastPoint.registered_count, _named(counts)))
+    query = (select(SessionPointCount.session_id, *_SUMS, recorded.label("recorded"))
+             .join(BroadcastPoint, BroadcastPoint.id == SessionPointCount.point_id)
+             .where(SessionPointCount.conference_id == conference.id)
+             .group_by(SessionPointCount.session_id))
     if province:
         query = query.where(SessionPointCount.province_code == province)
     sums = {row.session_id: row for row in db.session.execute(query)}
     result = []
     for session in attended_sessions(conference):
-        tally = Tally(registered=registered, expected=expected, base=base)
-        if session.id in sums:
-            tally.add_counts(sums[session.id])
+        row = sums.get(session.id)
+        if session.is_cancelled:
+            tally = Tally(registered=registered, expected=expected, base=0)
+        else:
+            tally = Tally(registered=registered, expected=expected, base=base,
+                          not_recorded=named - (int(row.recorded) if row else 0))
+        if row:
+            tally.add_counts(row)
         result.append((session, tally))
     return result
 
@@ -139,9 +171,13 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
     """One session's totals per province, in the official order of provinces."""
     # Points outside any province are "" here as in the counters, so they make one row.
     province = func.coalesce(BroadcastPoint.province_code, "")
-    registered = {code: (int(r), int(e), int(b)) for code, r, e, b in db.session.execute(
+    counts = SessionPointCount.__table__
+    registered = {code: (int(r), int(e), int(b), int(u)) for code, r, e, b, u in db.session.execute(
         select(province, func.sum(BroadcastPoint.registered_count),
-               func.sum(BroadcastPoint.expected_delegates), func.sum(_point_base()))
+               func.sum(BroadcastPoint.expected_delegates), func.sum(_point_base()),
+               func.sum(_unrecorded(BroadcastPoint.registered_count, _named(counts))))
+        .outerjoin(counts, and_(counts.c.point_id == BroadcastPoint.id,
+                                counts.c.session_id == session_id))
         .where(BroadcastPoint.conference_id == conference.id)
         .group_by(province))}
     sums = {row.province_code: row for row in db.session.execute(
@@ -152,8 +188,8 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
     names = {code: p.name for code, p in provinces().items()}
     rows = []
     for code in sorted(set(registered) | set(sums), key=lambda c: (c not in names, c or "")):
-        reg, exp, base = registered.get(code, (0, 0, 0))
-        tally = Tally(registered=reg, expected=exp, base=base)
+        reg, exp, base, unrecorded = registered.get(code, (0, 0, 0, 0))
+        tally = Tally(registered=reg, expected=exp, base=base, not_recorded=unrecorded)
         if code in sums:
             tally.add_counts(sums[code])
         rows.append(ProvinceRow(code or "", names.get(code, code or "—"), tally))
@@ -177,7 +213,9 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
                BroadcastPoint.headcount_only, BroadcastPoint.registered_count,
                BroadcastPoint.expected_delegates,
                *(func.coalesce(counts.__table__.c[name], 0).label(name)
-                 for name in (*STATUSES, "headcount")))
+                 for name in (*STATUSES, "headcount")),
+               _unrecorded(BroadcastPoint.registered_count, _named(counts.__table__))
+               .label("not_recorded"))
         .outerjoin(counts, and_(counts.point_id == BroadcastPoint.id,
                                 counts.session_id == session_id))
         .where(BroadcastPoint.conference_id == conference.id)
@@ -193,7 +231,8 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
 
 
 def _point_row(row) -> PointRow:
-    tally = Tally(registered=row.registered_count, expected=row.expected_delegates)
+    tally = Tally(registered=row.registered_count, expected=row.expected_delegates,
+                  not_recorded=row.not_recorded)
     tally.add_counts(row)
     return PointRow(row.code, row.name, row.province_code or "", row.headcount_only, tally)
 
@@ -223,18 +262,24 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
         c.c.conference_id == conference.id, c.c.session_id == session_id
     ).group_by(c.c.category_ref)
     r = PointCategoryRegistration
-    registered_query = select(r.category_ref, func.sum(r.registered)).where(
-        r.conference_id == conference.id).group_by(r.category_ref)
+    registered_query = (
+        select(r.category_ref, func.sum(r.registered),
+               func.sum(_unrecorded(r.registered, _named(c))))
+        .join(BroadcastPoint, BroadcastPoint.id == r.point_id)
+        .outerjoin(c, and_(c.c.session_id == session_id, c.c.point_id == r.point_id,
+                           c.c.category_ref == r.category_ref))
+        .where(r.conference_id == conference.id).group_by(r.category_ref))
     if province:
         query = query.where(c.c.province_code == province)
         registered_query = registered_query.where(r.province_code == province)
     sums = {row.category_ref: row for row in db.session.execute(query)}
-    registered = {ref: int(n) for ref, n in db.session.execute(registered_query)}
+    registered = {ref: (int(n), int(u)) for ref, n, u in db.session.execute(registered_query)}
     rows = []
     categories = db.session.scalars(select(Category).where(
         Category.conference_id == conference.id).order_by(Category.rank, Category.name))
     for ref, name in [(cat.id, cat.name) for cat in categories] + [(NO_CATEGORY, None)]:
-        tally = Tally(registered=registered.get(ref, 0))
+        reg, unrecorded = registered.get(ref, (0, 0))
+        tally = Tally(registered=reg, not_recorded=unrecorded)
         if ref in sums:
             tally.add_counts(sums[ref])
         if name is None and not (tally.registered or tally.attended):
@@ -257,7 +302,12 @@ class Missing:
 
 def compliance(conference: Conference, session_id: int, province: str = "",
                limit: int = 500) -> tuple[list[Missing], int]:
-    """Points whose attendance in a session lacks a required category, and how many."""
+    """Points whose attendance in a session lacks a required category, and how many.
+
+    Nobody attends a cancelled session, so it asks nothing of any point.
+    """
+    if db.session.get(AgendaSession, session_id).is_cancelled:
+        return [], 0
     c = SessionPointCategoryCount.__table__
     attended = (c.c.present + c.c.late + c.c.headcount)
     have = func.coalesce(attended, 0)
@@ -286,13 +336,17 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
 
     opens, closes = window(conference, session)
     # A delegate arrives when first recorded present or late, from nothing or from absent
-    # or excused (marked absent at the start, then seen coming in); once per delegate.
+    # or excused (marked absent at the start, then seen coming in); once per delegate, and
+    # only if still present or late now: a tap corrected to absent was no arrival.
     here = [AttendanceStatus.PRESENT, AttendanceStatus.LATE]
     arrived = (AttendanceChange.new_status.in_(here)
                & or_(AttendanceChange.old_status.is_(None),
                      AttendanceChange.old_status.not_in(here)))
     query = (select(func.min(AttendanceChange.changed_at))
-             .where(AttendanceChange.session_id == session.id, arrived)
+             .join(Attendance, and_(Attendance.participant_id == AttendanceChange.participant_id,
+                                    Attendance.session_id == AttendanceChange.session_id))
+             .where(AttendanceChange.session_id == session.id, arrived,
+                    Attendance.status.in_(here))
              .group_by(AttendanceChange.participant_id))
     if province:
         query = query.join(BroadcastPoint, BroadcastPoint.id == AttendanceChange.point_id).where(

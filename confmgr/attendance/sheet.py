@@ -12,7 +12,7 @@ from confmgr.attendance.checkin import run, window
 from confmgr.attendance.models import Attendance, SessionPointCount
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, RegistrationStatus, SessionStatus
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
 from confmgr.text import fold
@@ -63,6 +63,12 @@ class SheetRow:
     position: str
     category: str
     status: AttendanceStatus | None
+    #: How the status was recorded: a self check-in is marked for the coordinator to verify.
+    method: CheckInMethod | None = None
+
+    @property
+    def self_checked_in(self) -> bool:
+        return self.method == CheckInMethod.SELF
 
 
 @dataclass
@@ -79,7 +85,7 @@ class Sheet:
 def _rows(point: BroadcastPoint, session_id: int):
     return (
         select(Participant.id, Participant.full_name, Participant.position, Category.name,
-               Attendance.status)
+               Attendance.status, Attendance.method)
         .outerjoin(Category, Category.id == Participant.category_id)
         .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
                                     Attendance.session_id == session_id))
@@ -103,7 +109,8 @@ def sheet(point: BroadcastPoint, query: SheetQuery) -> Sheet:
     else:
         total = db.session.scalar(select(func.count()).select_from(rows.subquery()))
         found = db.session.execute(rows.limit(PER_PAGE).offset(start))
-    return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4]) for r in found], total)
+    return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4], r[5]) for r in found],
+                 total)
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,8 @@ def _tap_answer():
     counts = SessionPointCount
     return (
         select(Participant.id, Participant.full_name, Participant.position, Category.name,
-               Attendance.status, counts.present, counts.late, counts.excused, counts.absent,
-               counts.headcount)
+               Attendance.status, Attendance.method, counts.present, counts.late,
+               counts.excused, counts.absent, counts.headcount)
         .outerjoin(Category, Category.id == Participant.category_id)
         .outerjoin(Attendance, and_(Attendance.participant_id == Participant.id,
                                     Attendance.session_id == bindparam("session_id")))
@@ -150,5 +157,5 @@ def tap_answer(point: BroadcastPoint, session_id: int,
     }).first()
     if found is None:  # not this point's delegate: the counts alone
         return None, point_counts(point, session_id)
-    counts = None if found[5] is None else Counts(*found[5:])
-    return SheetRow(found[0], found[1], found[2], found[3] or "", found[4]), counts
+    counts = None if found[6] is None else Counts(*found[6:])
+    return SheetRow(found[0], found[1], found[2], found[3] or "", found[4], found[5]), counts

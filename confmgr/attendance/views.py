@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -40,9 +40,20 @@ from confmgr.text import whole_number
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 
 
+@bp.app_template_filter("percent")
+def format_rate(rate: float | None) -> str:
+    """An attendance rate in the page's language ("92,5%" in Vietnamese); "—" for none."""
+    return "—" if rate is None else format_percent(rate, "#,##0.0%")
+
+
+def session_asked() -> int | None:
+    """The session named in ``?session=``, if one is."""
+    return whole_number(request.args.get("session", ""))
+
+
 def chosen_session(conference: Conference, sessions: list[AgendaSession]) -> AgendaSession:
     """The session named in ``?session=``, else the one whose check-in is open now."""
-    wanted = whole_number(request.args.get("session", ""))
+    wanted = session_asked()
     if wanted is not None:
         for session in sessions:
             if session.id == wanted:
@@ -201,6 +212,9 @@ def overview(slug: str):
     session = chosen_session(conference, sessions)
     province = province_asked()
     context = _report_context(conference, session, province)
+    # Opened without a session, the page follows whichever session is current at each
+    # refresh rather than the one it first showed.
+    context["refresh_session"] = session.id if session_asked() is not None else None
     if is_htmx():
         return render_template("attendance/_live.html", **context)
     return render_template("attendance/overview.html", **context, sessions=sessions,
@@ -253,13 +267,18 @@ def report_scope(slug: str) -> tuple[Conference, AgendaSession, str]:
 
 
 REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đăng ký", "Có mặt", "Đến muộn",
-                   "Vắng có lý do", "Vắng", "Chưa điểm danh", "Báo cáo số lượng", "Tỷ lệ dự"]
+                   "Có phép", "Vắng", "Chưa điểm danh", "Báo cáo số lượng", "Tỷ lệ dự"]
 
 
 def _tally_cells(tally: reports.Tally) -> list:
     rate = tally.rate
     return [tally.registered, tally.present, tally.late, tally.excused, tally.absent,
             tally.not_recorded, tally.headcount, Percent(rate) if rate is not None else ""]
+
+
+def _session_title(session: AgendaSession) -> str:
+    """A session's title in a Vietnamese file, marked when it was cancelled."""
+    return f"{session.title} (Đã hủy)" if session.is_cancelled else session.title
 
 
 def _point_cells(rows):
@@ -280,7 +299,7 @@ def report_file(slug: str, kind: str):
     summary_headings = ["Phiên", "Bắt đầu", "Đăng ký", *status_names, "Chưa điểm danh",
                         "Báo cáo số lượng", "Tỷ lệ dự"]
     tz = conference.tz
-    summary = ([s.title, s.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
+    summary = ([_session_title(s), s.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
                 *_tally_cells(t)] for s, t in reports.session_totals(conference, province))
     sheets = [("Tổng hợp theo phiên", summary_headings, summary)]
     if not province:
@@ -313,7 +332,8 @@ def participants_file(slug: str):
         labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
     tz = conference.tz
     headings = ["Mã điểm cầu", "Điểm cầu", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
-                *(f"{s.starts_at.astimezone(tz):%d/%m %H:%M} {s.title}" for s in sessions)]
+                *(f"{s.starts_at.astimezone(tz):%d/%m %H:%M} {_session_title(s)}"
+                  for s in sessions)]
 
     def rows():
         for row in reports.participant_rows(conference, sessions, province=province):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
@@ -16,7 +18,7 @@ from confmgr.enums import ConnectionTestStatus, PointLevel
 from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import communes_by_code, provinces
 from confmgr.roster.models import PointCategoryRegistration
-from confmgr.spreadsheets import CellError, Column, Row, TableError
+from confmgr.spreadsheets import CellError, Column, Row, Table, TableError, file_error
 from confmgr.text import fold, has_space_or_control, whole_number
 
 COLUMNS = [
@@ -72,6 +74,77 @@ class Checked:
     values: dict
 
 
+class KnownCodes:
+    """Codes a cell may mean, and those of them that begin with 0 by the number Excel makes
+    of them when the column is not formatted as text ("06811" becomes 6811)."""
+
+    def __init__(self, codes: Iterable[str]):
+        self.codes = set(codes)
+        self.by_number: dict[str, str | None] = {}
+        for code in self.codes:
+            if code.isdigit() and code.startswith("0"):
+                number = code.lstrip("0")
+                # Two codes that make the same number ("04", "00004"): neither is meant.
+                self.by_number[number] = None if number in self.by_number else code
+
+    def lost_zeros(self, text: str) -> list[str]:
+        """The codes ``text`` may be once its dropped zeros are back (none if it is known)."""
+        if not text.isdigit() or text in self.codes:
+            return []
+        return sorted(code for code in self.codes
+                      if code.isdigit() and code.startswith("0") and code.lstrip("0") == text)
+
+
+def with_zeros_back(text: str, *known: KnownCodes) -> str:
+    """``text`` with the leading zeros a spreadsheet dropped put back, where that makes a
+    code of ``known`` (looked in in order) and ``text`` as it is is none of them."""
+    if not text.isdigit() or any(text in codes.codes for codes in known):
+        return text
+    for codes in known:
+        if codes.by_number.get(text):
+            return codes.by_number[text]
+    return text
+
+
+@cache
+def official_units(level: PointLevel | None) -> KnownCodes:
+    """The official codes a point of ``level`` may have as its administrative unit."""
+    if level == PointLevel.PROVINCE:
+        return KnownCodes(provinces())
+    if level == PointLevel.COMMUNE:
+        return KnownCodes(communes_by_code())
+    return KnownCodes([*provinces(), *communes_by_code()])
+
+
+def with_lost_zeros(conference: Conference, rows: Table) -> Table:
+    """The rows of a file with the leading zeros Excel drops from codes typed as numbers put
+    back ("6811" for the point or commune "06811"), where that makes a code this conference
+    or the official list has; the point code, the parent's and the administrative unit's.
+
+    Without it such a row would make a new point beside the one it means.
+    """
+    existing = KnownCodes(db.session.scalars(
+        select(BroadcastPoint.code).where(BroadcastPoint.conference_id == conference.id)))
+    restored = []
+    for row in rows:
+        values = dict(row.values)
+        level = LEVELS.get(fold(values.get("level", "")))
+        # Province and commune points take the official codes as theirs.
+        official = [official_units(level)] if level in (PointLevel.PROVINCE,
+                                                        PointLevel.COMMUNE) else []
+        values["code"] = with_zeros_back(values.get("code", ""), existing, *official)
+        if "admin_unit_code" in values:
+            values["admin_unit_code"] = with_zeros_back(values["admin_unit_code"],
+                                                        official_units(level))
+        restored.append(Row(row.number, values))
+    # A parent may be a point of the file itself.
+    parents = KnownCodes(existing.codes | {row.values["code"] for row in restored})
+    for row in restored:
+        if "parent_code" in row.values:
+            row.values["parent_code"] = with_zeros_back(row.values["parent_code"], parents)
+    return Table(restored, rows.fields)
+
+
 def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
     """Every row made ready to write, or TableError listing every problem by row and column."""
     errors: list[CellError] = []
@@ -88,6 +161,7 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
 
     for row in rows:
         v = dict(row.values)
+        level = LEVELS.get(fold(v.get("level", "")))
         code = v.get("code", "")
         if not CODE.match(code):
             fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự)."))
@@ -101,13 +175,18 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         for field, limit in TEXT_LIMITS.items():
             if len(v.get(field, "")) > limit:
                 fail(row, field, _("Dài quá %(limit)d ký tự.", limit=limit))
-        level = LEVELS.get(fold(v.get("level", "")))
         if level is None:
             fail(row, "level", _("Cấp phải là một trong: Trung ương, Tỉnh, Xã, Khác."))
         v["level"] = level
         unit = v.get("admin_unit_code", "")
         if unit:
-            if level == PointLevel.PROVINCE and unit not in official_provinces:
+            meant = official_units(level).lost_zeros(unit)
+            if meant:
+                fail(row, "admin_unit_code", _(
+                    "Mã %(code)s không có trong danh mục 2025; có lẽ đã mất số 0 ở đầu "
+                    "(%(codes)s?): Excel bỏ số 0 khi cột không định dạng là Văn bản (Text).",
+                    code=unit, codes=", ".join(meant)))
+            elif level == PointLevel.PROVINCE and unit not in official_provinces:
                 fail(row, "admin_unit_code",
                      _("Không có tỉnh mã %(code)s trong danh mục 2025.", code=unit))
             elif level == PointLevel.COMMUNE and unit not in official_communes:
@@ -230,11 +309,13 @@ def updated_fields(columns: set[str]) -> list[str]:
     return fields
 
 
-def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
+def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     """Add new points and update existing ones (same code); return (added, updated).
 
     Nothing is written unless every row is right; the caller commits.
     """
+    if not rows:
+        raise file_error(_("Tệp không có dòng dữ liệu nào dưới dòng tiêu đề."))
     checked = check_rows(conference, rows)
     ids = dict(db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.id)
@@ -242,7 +323,7 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     ).all())
     updates = [item.values for item in checked if item.values["code"] in ids]
     pending = [item.values for item in checked if item.values["code"] not in ids]
-    if "headcount_only" in rows[0].values:
+    if "headcount_only" in rows.fields:
         _refuse_mode_changes_after_attendance(
             conference, [item for item in checked if item.values["code"] in ids])
     now = utcnow()
@@ -269,7 +350,7 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     if updates:
         # A file without a column leaves that field alone: a short file of names must not
         # blank the addresses, links and chairs already entered for existing points.
-        columns = set(rows[0].values)  # every row of a file has the same columns
+        columns = rows.fields
         fields = updated_fields(columns)
         db.session.execute(update(BroadcastPoint), [
             {**{f: v[f] for f in fields}, "id": ids[v["code"]],
@@ -286,6 +367,11 @@ def import_points(conference: Conference, rows: list[Row]) -> tuple[int, int]:
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
     return added, len(updates)
+
+
+def import_file(conference: Conference, rows: Table) -> tuple[int, int]:
+    """import_points for the rows of a spreadsheet, once the zeros it dropped are back."""
+    return import_points(conference, with_lost_zeros(conference, rows))
 
 
 def _refuse_mode_changes_after_attendance(conference: Conference,

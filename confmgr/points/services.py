@@ -16,7 +16,7 @@ from confmgr.enums import RegistrationStatus
 from confmgr.points import importing
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant, PointCategoryRegistration
-from confmgr.spreadsheets import Row, TableError
+from confmgr.spreadsheets import Row, Table, TableError
 
 
 _BY_CODE = select(BroadcastPoint).where(BroadcastPoint.conference_id == bindparam("conference_id"),
@@ -104,7 +104,7 @@ def save_point(conference: Conference, point: BroadcastPoint | None, values: dic
         raise RuleBroken([Problem("parent_code", _(
             "Điểm cầu cấp trên không thể là một điểm cầu nằm dưới điểm cầu này."))])
     try:
-        importing.import_points(conference, [Row(0, values)])
+        importing.import_points(conference, Table([Row(0, values)], values))
     except TableError as problem:
         by_heading = {column.heading: column.field for column in importing.COLUMNS}
         raise RuleBroken([Problem(by_heading.get(e.column, ""), e.message)
@@ -164,3 +164,21 @@ def refresh_registered_counts(conference_id: int) -> None:
                Participant.status == RegistrationStatus.REGISTERED)
         .group_by(Participant.point_id, Participant.category_id, Participant.conference_id,
                   BroadcastPoint.province_code)))
+
+
+def points_for_coordinator(conference: Conference, codes_text: str) -> list[BroadcastPoint]:
+    """The points of a comma-separated list of codes, for a new coordinator to hold.
+
+    Refused (RuleBroken on point_codes) when it names no point, since the account would
+    reach nothing, or a code the conference does not have.
+    """
+    codes = [code.strip() for code in codes_text.split(",") if code.strip()]
+    if not codes:
+        raise RuleBroken([Problem("point_codes", _("Hãy nhập ít nhất một mã điểm cầu."))])
+    chosen = list(db.session.scalars(select(BroadcastPoint).where(
+        BroadcastPoint.conference_id == conference.id, BroadcastPoint.code.in_(codes))))
+    missing = sorted(set(codes) - {p.code for p in chosen})
+    if missing:
+        raise RuleBroken([Problem("point_codes", _("Không có điểm cầu mã: %(codes)s.",
+                                                   codes=", ".join(missing)))])
+    return chosen

@@ -28,7 +28,7 @@ from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.db import db
-from confmgr.enums import ConnectionTestStatus, FeedKind, RegistrationStatus, Role
+from confmgr.enums import ConnectionTestStatus, FeedKind, Role
 from confmgr.points import connection, importing, listing, official
 from confmgr.points import services as points
 from confmgr.points.forms import (
@@ -41,6 +41,7 @@ from confmgr.points.forms import (
 )
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
+from confmgr.roster.services import roster
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
 from confmgr.web import commit_or_show, point_in_reach, show_problems
 
@@ -154,7 +155,7 @@ def import_file(slug: str):
         try:
             rows = read_table(upload.read(), upload.filename or "", importing.COLUMNS,
                               max_rows=IMPORT_MAX_ROWS, max_bytes=IMPORT_MAX_BYTES)
-            added, updated = importing.import_points(conference, rows)
+            added, updated = importing.import_file(conference, rows)
             db.session.commit()
         except TableError as problem:
             db.session.rollback()
@@ -218,11 +219,9 @@ def detail(slug: str, code: str):
 
 
 def _detail_page(conference: Conference, point: BroadcastPoint, test_form: TestResultForm):
+    # In the roster's Vietnamese order, as every list of delegates.
     delegates = list(db.session.scalars(
-        select(Participant).where(Participant.point_id == point.id,
-                                  Participant.status == RegistrationStatus.REGISTERED)
-        .options(selectinload(Participant.category)).order_by(Participant.id)
-    ))
+        roster([point.id]).options(selectinload(Participant.category))))
     feed = feed_token = None
     if conference.is_published:
         feed, feed_token = private_subscription(
@@ -251,7 +250,9 @@ def record_test(slug: str, code: str):
     form = TestResultForm()
     form.slot.choices = _slot_choices(conference)
     if not form.validate_on_submit():
-        form.status.errors = [_("Hãy chọn Đạt hoặc Không đạt.")]
+        # The note keeps its own error (too long); a missing or unknown result is named.
+        if form.status.errors or not form.status.data:
+            form.status.errors = [_("Hãy chọn Đạt hoặc Không đạt.")]
     else:
         done, _result = commit_or_show(form, lambda: connection.record_result(
             point, ConnectionTestStatus(form.status.data), form.note.data or "",
@@ -308,21 +309,18 @@ def coordinator_list(slug: str):
     form = CoordinatorForm()
     handed_out = None
     if form.validate_on_submit():
-        codes = [c.strip() for c in form.point_codes.data.split(",") if c.strip()]
-        chosen = list(db.session.scalars(select(BroadcastPoint).where(
-            BroadcastPoint.conference_id == conference.id, BroadcastPoint.code.in_(codes))))
-        missing = sorted(set(codes) - {p.code for p in chosen})
-        if missing:
-            form.point_codes.errors = [_("Không có điểm cầu mã: %(codes)s.",
-                                         codes=", ".join(missing))]
+        try:
+            chosen = points.points_for_coordinator(conference, form.point_codes.data)
+        except RuleBroken as broken:
+            show_problems(form, broken.problems)
         else:
             try:
                 user, password = coordinators.create_coordinator(
                     form.login.data, form.display_name.data, chosen)
                 db.session.commit()
-            except AccountError:
+            except AccountError as refused:
                 db.session.rollback()
-                form.login.errors = [_("Tên đăng nhập này đã có người dùng.")]
+                form.login.errors = [str(refused)]  # taken, or not a valid login
             else:
                 handed_out = (user.email, password)
                 form = CoordinatorForm(formdata=None)

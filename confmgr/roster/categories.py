@@ -67,7 +67,10 @@ class Shortfall:
 
 def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
                offset: int = 0) -> tuple[list[Shortfall], int]:
-    """Points that have registered fewer of a required category than asked, and how many."""
+    """The shortfalls of the points that have registered fewer of a required category than
+    asked, and how many such points there are (not shortfalls: one point short of three
+    categories is one point). ``limit`` and ``offset`` count points, so a page never splits
+    a point's shortfalls."""
     counts = (
         select(Participant.point_id, Participant.category_id,
                func.count().label("registered"))
@@ -90,7 +93,10 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
     )
     if province:
         query = query.where(BroadcastPoint.province_code == province)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    short = query.with_only_columns(BroadcastPoint.code).distinct().subquery()
+    total = db.session.scalar(select(func.count()).select_from(short))
+    page = select(short.c.code).order_by(short.c.code).limit(limit).offset(offset)
     rows = db.session.execute(
-        query.order_by(BroadcastPoint.code, Category.rank).limit(limit).offset(offset)).all()
+        query.where(BroadcastPoint.code.in_(page)).order_by(BroadcastPoint.code, Category.rank)
+    ).all()
     return [Shortfall(*row) for row in rows], total

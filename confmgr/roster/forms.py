@@ -19,7 +19,9 @@ class PersonForm(Form):
 
 
 class MoveForm(Form):
-    point_code = StringField(_l("Chuyển sang điểm cầu (mã)"), validators=[DataRequired()])
+    # Its errors are flashed, away from the field: the message names what is missing.
+    point_code = StringField(_l("Chuyển sang điểm cầu (mã)"), validators=[DataRequired(
+        message=_l("Hãy nhập mã điểm cầu cần chuyển đến."))])
 
 
 class CategoryForm(Form):

@@ -10,7 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, text
 
-from confmgr.attendance.checkin import forget_attendance
+from confmgr.attendance.checkin import follow_delegate, forget_attendance
+from confmgr.attendance.models import NO_CATEGORY
 from confmgr.audit.services import acting_user_id, record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
@@ -223,12 +224,17 @@ def update_person(person: Participant, fields: PersonFields) -> None:
                                                "hoặc email.")))
     if problems:
         raise RuleBroken(problems)
-    if person.status == RegistrationStatus.REGISTERED and fields.category_id != person.category_id:
-        point = db.session.get(BroadcastPoint, person.point_id)
+    recategorised = fields.category_id != person.category_id
+    point = db.session.get(BroadcastPoint, person.point_id)
+    if person.status == RegistrationStatus.REGISTERED and recategorised:
         count_category(point, person.category_id, -1)
         count_category(point, fields.category_id, 1)
     for name, value in vars(fields).items():
         setattr(person, name, value)
+    if recategorised:
+        # What they attended is counted under their category too, sessions past included.
+        follow_delegate(person.id, point, person.category_id or NO_CATEGORY,
+                        user_id=acting_user_id())
     record("participant.update", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
 
@@ -244,8 +250,20 @@ def withdraw(person: Participant) -> None:
            point_id=person.point_id, name=person.full_name)
 
 
+def point_with_code(conference_id: int, code: str) -> BroadcastPoint:
+    """The conference's point with this code, or a problem on the code typed."""
+    code = code.strip()
+    point = db.session.scalar(select(BroadcastPoint).where(
+        BroadcastPoint.conference_id == conference_id, BroadcastPoint.code == code))
+    if point is None:
+        raise RuleBroken([Problem("point_code", _(
+            "Không có điểm cầu mã %(code)s trong hội nghị này.", code=code))])
+    return point
+
+
 def move(person: Participant, destination: BroadcastPoint) -> None:
-    """An organiser's act: the delegate now belongs to another point of the conference."""
+    """An organiser's act: the delegate now belongs to another point of the conference,
+    with their registration and what they have attended."""
     if destination.conference_id != person.conference_id:
         raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
     _hold(person)
@@ -256,6 +274,10 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
     if person.status == RegistrationStatus.REGISTERED:
         count_registrations(db.session.get(BroadcastPoint, source), person.category_id, -1)
         count_registrations(destination, person.category_id, 1)
+    # Rates would pass 100 % at the old point and the new point's sheet contradict its
+    # counts if attendance stayed behind (a withdrawn delegate has none left).
+    follow_delegate(person.id, destination, person.category_id or NO_CATEGORY,
+                    user_id=acting_user_id())
     record("participant.move", target=person, conference_id=person.conference_id,
            point_id=destination.id, source=source, destination=destination.id)
 

@@ -14,12 +14,17 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
 from confmgr.i18n import counted
-from confmgr.points import services as points
 from confmgr.points.forms import UploadForm
 from confmgr.roster import importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
 from confmgr.roster.models import Category, Participant
-from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+from confmgr.spreadsheets import (
+    TableError,
+    csv_response,
+    file_error,
+    read_table,
+    xlsx_response,
+)
 from confmgr.web import commit_or_flash, point_in_reach, show_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
@@ -140,12 +145,23 @@ def move(slug: str, code: str, person_id: int):
         abort(403)  # moving a delegate between points is the organisers' act
     person = _person(point, person_id)
     form = MoveForm()
-    if form.validate_on_submit():
-        destination = points.point_by_code(conference.id, form.point_code.data.strip())
+    if not form.validate_on_submit():
+        # The form sits on the delegate's page, which this answer returns to.
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(url_for("roster.edit", slug=slug, code=code, person_id=person_id))
+
+    def move_there():
+        destination = services.point_with_code(conference.id, form.point_code.data)
         services.move(person, destination)
-        db.session.commit()
-        flash(_("Đã chuyển %(name)s sang %(point)s.", name=person.full_name,
-                point=destination.name), "success")
+        return destination
+
+    done, destination = commit_or_flash(move_there)
+    if not done:
+        return redirect(url_for("roster.edit", slug=slug, code=code, person_id=person_id))
+    flash(_("Đã chuyển %(name)s sang %(point)s.", name=person.full_name,
+            point=destination.name), "success")
     return redirect(url_for("roster.index", slug=slug, code=code))
 
 
@@ -163,6 +179,9 @@ def import_file(slug: str, code: str):
         try:
             rows = read_table(upload.read(), upload.filename or "", importing.COLUMNS,
                               max_rows=importing.MAX_ROWS, max_bytes=importing.MAX_BYTES)
+            if not rows:  # headings only: say so, rather than show an empty preview
+                raise file_error(_("Tệp không có đại biểu nào: hãy điền danh sách dưới dòng "
+                                   "tiêu đề."))
         except TableError as problem:
             file_errors = problem.errors
         else:

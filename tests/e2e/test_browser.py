@@ -284,7 +284,7 @@ def test_coordinator_imports_delegates_and_checks_them_in(
         f"Mở điểm danh từ {local_text(opens)} đến {local_text(closes)}.")
     counts = page.locator("#sheet-counts")
     expect(counts).to_have_text(
-        re.compile(r"^\s*Có mặt: 0\s+Đến muộn: 0\s+Vắng có lý do: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
+        re.compile(r"^\s*Có mặt: 0\s+Đến muộn: 0\s+Có phép: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
     screenshot("03-sheet")
 
     for tapped, (name, *_rest) in enumerate(IMPORTED, start=1):
@@ -294,7 +294,7 @@ def test_coordinator_imports_delegates_and_checks_them_in(
         expect(present).to_have_attribute("aria-pressed", "true")
         expect(page.get_by_text(f"Có mặt: {tapped}", exact=True)).to_be_visible()
     expect(counts).to_have_text(
-        re.compile(r"^\s*Có mặt: 2\s+Đến muộn: 0\s+Vắng có lý do: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
+        re.compile(r"^\s*Có mặt: 2\s+Đến muộn: 0\s+Có phép: 0\s+Vắng: 0\s+/ 37 đăng ký\s*$"))
     screenshot("04-checked-in")
 
     with demo.app_context():

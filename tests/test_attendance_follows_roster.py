@@ -1,0 +1,329 @@
+"""Attendance follows the delegate: a change of category or a move to another point takes
+the attendance rows and their counts along, so reports never contradict the roster."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from confmgr.attendance import checkin, reports, sheet
+from confmgr.attendance.models import (
+    NO_CATEGORY,
+    Attendance,
+    AttendanceChange,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.enums import AttendanceStatus, CheckInMethod, SessionKind
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster import services
+from confmgr.roster.models import Category, Participant, PointCategoryRegistration
+
+P, L, E = AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED
+SECRETARIES = "Bí thư, Phó Bí thư cấp ủy"
+
+
+def point(code: str) -> BroadcastPoint:
+    return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+
+
+def category(name: str) -> int:
+    return db.session.scalar(select(Category.id).where(Category.name == name))
+
+
+def people(code: str) -> list[Participant]:
+    return list(db.session.scalars(select(Participant).where(
+        Participant.point_id == point(code).id).order_by(Participant.id)))
+
+
+def fields_of(person: Participant, **changes) -> services.PersonFields:
+    return services.PersonFields(**{
+        "full_name": person.full_name, "position": person.position, "unit": person.unit,
+        "category_id": person.category_id, "phone": person.phone, "email": person.email,
+        "note": person.note, **changes})
+
+
+def tap(session, where: BroadcastPoint, person_id: int, status: AttendanceStatus, now):
+    return checkin.record(session, where, person_id, status, user_id=None,
+                          method=CheckInMethod.MANUAL, now=now)
+
+
+def counters() -> dict[tuple, tuple]:
+    """Every non-zero counter row, by key, with its province and per-status counts."""
+    found = {}
+    for model, keys in ((SessionPointCount, ("session_id", "point_id")),
+                        (SessionPointCategoryCount, ("session_id", "point_id", "category_ref"))):
+        for row in db.session.scalars(select(model)):
+            values = (row.present, row.late, row.excused, row.absent, row.headcount)
+            if any(values):
+                found[(model.__tablename__, *(getattr(row, k) for k in keys))] = (
+                    row.province_code, *values)
+    return found
+
+
+def assert_counters_equal_a_recount() -> None:
+    kept = counters()
+    checkin.rebuild_counts(db.session.scalar(select(Conference.id)))
+    assert counters() == kept
+    db.session.rollback()
+
+
+def point_counts(session_id: int, code: str) -> dict[str, int]:
+    row = db.session.get(SessionPointCount, (session_id, point(code).id))
+    return {s.value: getattr(row, s.value) for s in AttendanceStatus
+            if row is not None and getattr(row, s.value)}
+
+
+def category_counts(session_id: int, code: str, category_ref: int) -> dict[str, int]:
+    row = db.session.get(SessionPointCategoryCount, (session_id, point(code).id, category_ref))
+    return {s.value: getattr(row, s.value) for s in AttendanceStatus
+            if row is not None and getattr(row, s.value)}
+
+
+def log_of(person_id: int) -> list[tuple]:
+    return db.session.execute(
+        select(AttendanceChange.session_id, AttendanceChange.point_id,
+               AttendanceChange.category_ref, AttendanceChange.old_status,
+               AttendanceChange.new_status, AttendanceChange.method)
+        .where(AttendanceChange.participant_id == person_id)
+        .order_by(AttendanceChange.id)).all()
+
+
+@pytest.fixture
+def during(demo):
+    """The demo, and 'now' five minutes into its last topic session (no attendance yet)."""
+    with demo.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        yield session, session.starts_at + timedelta(minutes=5)
+        db.session.remove()
+
+
+# ---------------------------------------------------------------- a change of category
+
+
+def test_a_corrected_category_takes_the_attendance_along(during):
+    session, now = during
+    uong_bi = point("06811")
+    secretaries, leaders = category(SECRETARIES), category("Lãnh đạo HĐND, UBND")
+    person = next(p for p in people("06811") if p.category_id == leaders)
+    tap(session, uong_bi, person.id, P, now)
+    db.session.commit()
+    conference = db.session.scalar(select(Conference))
+    missing = [(m.category, m.attended, m.need)
+               for m in reports.compliance(conference, session.id)[0] if m.code == "06811"]
+    assert missing == [(SECRETARIES, 0, 1), ("Lãnh đạo HĐND, UBND", 1, 2)]
+    assert category_counts(session.id, "06811", leaders) == {"present": 1}
+
+    services.update_person(person, fields_of(person, category_id=secretaries))
+    db.session.commit()
+
+    assert db.session.scalar(select(Attendance.category_ref).where(
+        Attendance.participant_id == person.id, Attendance.session_id == session.id)) == secretaries
+    assert category_counts(session.id, "06811", leaders) == {}
+    assert category_counts(session.id, "06811", secretaries) == {"present": 1}
+    assert point_counts(session.id, "06811") == {"present": 1}
+    missing = [(m.category, m.attended, m.need)
+               for m in reports.compliance(conference, session.id)[0] if m.code == "06811"]
+    assert missing == [("Lãnh đạo HĐND, UBND", 0, 2)]
+    by_category = {row.name: row.tally.present
+                   for row in reports.by_category(conference, session.id)}
+    assert (by_category[SECRETARIES], by_category["Lãnh đạo HĐND, UBND"]) == (1, 0)
+    # Logged where it now counts, the status unchanged; then a tap of the same status is
+    # nothing new.
+    assert log_of(person.id)[-1] == (session.id, uong_bi.id, secretaries, P, P,
+                                     CheckInMethod.MANUAL)
+    changes = len(log_of(person.id))
+    outcome = tap(session, uong_bi, person.id, P, now)
+    db.session.commit()
+    assert (outcome.old, outcome.new, len(log_of(person.id))) == (P, P, changes)
+    assert_counters_equal_a_recount()
+
+
+def test_every_session_a_delegate_attended_follows_the_category(during):
+    """The demo recorded the earlier sessions: those rows move too, each to the new
+    category's count of its own session."""
+    session, now = during
+    secretaries = category(SECRETARIES)
+    person = next(p for p in people("06811") if p.category_id not in (secretaries, None))
+    tap(session, point("06811"), person.id, L, now)
+    db.session.commit()
+    rows = db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.participant_id == person.id))
+    assert rows > 1
+    services.update_person(person, fields_of(person, category_id=None))
+    db.session.commit()
+    assert db.session.scalars(select(Attendance.category_ref).distinct().where(
+        Attendance.participant_id == person.id)).all() == [NO_CATEGORY]
+    assert len([c for c in log_of(person.id) if c.category_ref == NO_CATEGORY]) == rows
+    assert_counters_equal_a_recount()
+
+
+@pytest.mark.parametrize("status", [P, E], ids=["same status", "another status"])
+def test_a_tap_corrects_a_row_kept_under_an_old_category(during, status):
+    """Rows left under an old category (the category changed before attendance followed
+    it) are put right by the next tap, whatever its status."""
+    session, now = during
+    uong_bi = point("06811")
+    secretaries = category(SECRETARIES)
+    person = next(p for p in people("06811") if p.category_id not in (secretaries, None))
+    old_category = person.category_id
+    tap(session, uong_bi, person.id, P, now)
+    db.session.execute(Participant.__table__.update().where(
+        Participant.__table__.c.id == person.id).values(category_id=secretaries))
+    db.session.commit()
+    before = category_counts(session.id, "06811", old_category)["present"]
+
+    outcome = tap(session, uong_bi, person.id, status, now + timedelta(minutes=1))
+    db.session.commit()
+
+    assert (outcome.old, outcome.new) == (P, status)
+    assert db.session.execute(select(Attendance.category_ref, Attendance.status).where(
+        Attendance.participant_id == person.id, Attendance.session_id == session.id)).one() == (
+        secretaries, status)
+    assert category_counts(session.id, "06811", old_category).get("present", 0) == before - 1
+    assert category_counts(session.id, "06811", secretaries) == {status.value: 1}
+    assert point_counts(session.id, "06811") == {status.value: 1}
+    assert log_of(person.id)[-1] == (session.id, uong_bi.id, secretaries, P, status,
+                                     CheckInMethod.MANUAL)
+    assert_counters_equal_a_recount()
+
+
+# ---------------------------------------------------------------- a move to another point
+
+
+def test_delegates_moved_after_check_in_take_their_attendance_along(during):
+    """All 35 of Uông Bí present, then 20 moved to Hạ Long: each point counts whom it has."""
+    session, now = during
+    uong_bi, ha_long = point("06811"), point("06688")
+    assert checkin.mark_all_present(session, uong_bi, user_id=None, now=now) == 35
+    db.session.commit()
+    moved = people("06811")[:20]
+    for person in moved:
+        services.move(person, ha_long)
+    db.session.commit()
+
+    assert point_counts(session.id, "06811") == {"present": 15}
+    assert point_counts(session.id, "06688") == {"present": 20}
+    conference = db.session.scalar(select(Conference))
+    rates = {row.code: (row.tally.registered, row.tally.attended, row.tally.rate)
+             for row in reports.by_point(conference, session.id) if row.code in ("06811", "06688")}
+    assert rates == {"06811": (15, 15, 1.0), "06688": (45, 20, 20 / 45)}
+    # The new point's sheet shows the same 20 as its counts.
+    page = sheet.sheet(ha_long, sheet.SheetQuery(session_id=session.id))
+    assert sum(row.status == P for row in page.rows) == 20
+    assert {person.id: log_of(person.id)[-1] for person in moved} == {
+        person.id: (session.id, ha_long.id, person.category_id or NO_CATEGORY, P, P,
+                    CheckInMethod.MANUAL) for person in moved}
+    assert_counters_equal_a_recount()
+
+
+def test_a_move_to_another_province_moves_the_provincial_counts(during):
+    session, now = during
+    uong_bi, hoan_kiem = point("06811"), point("00070")
+    person = people("06811")[0]
+    tap(session, uong_bi, person.id, L, now)
+    db.session.commit()
+    conference = db.session.scalar(select(Conference))
+    before = {row.code: row.tally.late for row in reports.by_province(conference, session.id)}
+    sessions = db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.participant_id == person.id))
+
+    services.move(person, hoan_kiem)
+    db.session.commit()
+
+    after = {row.code: row.tally.late for row in reports.by_province(conference, session.id)}
+    assert (after["22"], after["01"]) == (before["22"] - 1, before["01"] + 1)
+    assert db.session.execute(select(Attendance.point_id).distinct().where(
+        Attendance.participant_id == person.id)).scalars().all() == [hoan_kiem.id]
+    assert len([c for c in log_of(person.id) if c.point_id == hoan_kiem.id]) == sessions
+    registered = dict(db.session.execute(select(
+        PointCategoryRegistration.point_id, PointCategoryRegistration.registered).where(
+        PointCategoryRegistration.category_ref == (person.category_id or NO_CATEGORY),
+        PointCategoryRegistration.point_id.in_([uong_bi.id, hoan_kiem.id]))).all())
+    assert registered[hoan_kiem.id] >= 1
+    assert_counters_equal_a_recount()
+
+
+@pytest.mark.parametrize("status", [P, E], ids=["same status", "another status"])
+def test_a_tap_at_the_new_point_moves_a_row_left_at_the_old_one(during, status):
+    """A row left at the point a delegate came from (moved before attendance followed) is
+    brought over by the next tap at their point, even of the status it already has."""
+    session, now = during
+    uong_bi, ha_long = point("06811"), point("06688")
+    person = people("06811")[0]
+    tap(session, uong_bi, person.id, P, now)
+    db.session.execute(Participant.__table__.update().where(
+        Participant.__table__.c.id == person.id).values(point_id=ha_long.id))
+    db.session.commit()
+
+    outcome = tap(session, ha_long, person.id, status, now + timedelta(minutes=1))
+    db.session.commit()
+
+    assert (outcome.old, outcome.new) == (P, status)
+    assert db.session.execute(select(Attendance.point_id, Attendance.status).where(
+        Attendance.participant_id == person.id, Attendance.session_id == session.id)).one() == (
+        ha_long.id, status)
+    assert point_counts(session.id, "06811") == {}
+    assert point_counts(session.id, "06688") == {status.value: 1}
+    assert log_of(person.id)[-1] == (session.id, ha_long.id,
+                                     person.category_id or NO_CATEGORY, P, status,
+                                     CheckInMethod.MANUAL)
+    assert_counters_equal_a_recount()
+
+
+def test_a_withdrawn_delegate_moved_or_recategorised_leaves_the_counts_alone(during):
+    session, now = during
+    person = people("06811")[0]
+    tap(session, point("06811"), person.id, P, now)
+    services.withdraw(person)
+    db.session.commit()
+    kept = counters()
+    services.move(person, point("06688"))
+    services.update_person(person, fields_of(person, category_id=category(SECRETARIES)))
+    db.session.commit()
+    assert counters() == kept
+    assert_counters_equal_a_recount()
+
+
+def test_a_double_tap_on_move_moves_the_attendance_once(demo):
+    """Two requests move the same checked-in delegate at the same moment, each with its
+    own connection: the second finds the first done (``_hold``) and moves nothing."""
+    with demo.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        person_id = people("06811")[0].id
+        tap(session, point("06811"), person_id, P, session.starts_at + timedelta(minutes=5))
+        db.session.commit()
+        session_id = session.id
+    ready, errors = threading.Barrier(2), []
+
+    def move():
+        try:
+            with demo.app_context():
+                person = db.session.get(Participant, person_id)
+                destination = point("06688")
+                ready.wait()
+                services.move(person, destination)
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=move) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with demo.app_context():
+        assert (point_counts(session_id, "06811"), point_counts(session_id, "06688")) == (
+            {}, {"present": 1})
+        assert len([c for c in log_of(person_id) if c.session_id == session_id]) == 2
+        assert_counters_equal_a_recount()

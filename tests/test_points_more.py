@@ -1,0 +1,263 @@
+"""Broadcast points: files without rows, codes that lost their zeros, exports that read back,
+compliance counts, coordinators without points and the connection-test form."""
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from confmgr.audit.models import AuditEntry
+from confmgr.conferences.models import Conference
+from confmgr.db import db
+from confmgr.demo.loader import SLUG
+from confmgr.enums import PointLevel
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster import categories
+from confmgr.roster import importing as delegate_import
+from confmgr.roster.models import Participant
+from confmgr.spreadsheets import read_table
+from tests.helpers import ORGANISER, field_errors, flashes, logged_in, post_form
+from tests.test_points import (
+    HEAD,
+    POINTS,
+    count_points,
+    csv_file,
+    import_errors,
+    point,
+    upload,
+    xlsx_file,
+)
+
+NO_ROWS = "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề."
+
+
+# ---------------------------------------------------------------- a file with headings only
+
+
+def test_a_points_file_with_headings_and_no_rows_is_explained(client, demo):
+    logged_in(client, ORGANISER)
+    for file in (xlsx_file([HEAD]), csv_file([HEAD]),
+                 xlsx_file([["DANH SÁCH ĐIỂM CẦU"], HEAD, ["", "", "", "", "", "", ""]])):
+        page = upload(client, file)
+        assert import_errors(page) == [("—", "—", NO_ROWS)]
+    assert count_points(demo) == 11
+
+
+# ---------------------------------------------------------------- codes Excel made numbers
+
+
+def test_a_code_typed_as_a_number_updates_the_point_it_means(client, demo):
+    """6811 in a number cell is the point and commune 06811, not a new point beside it."""
+    logged_in(client, ORGANISER)
+    response = client.post(f"{POINTS}/import", data={
+        "csrf_token": post_csrf(client),
+        "file": xlsx_file([HEAD, [6811, "Điểm cầu Uông Bí (sửa)", "Xã", 22, 6811, "", 40]])},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã nhập: 0 điểm cầu mới, 1 điểm cầu cập nhật."]
+    assert count_points(demo) == 11
+    uong_bi = point(demo, "06811")
+    assert (uong_bi.name, uong_bi.admin_unit_code, uong_bi.province_code,
+            uong_bi.expected_delegates) == ("Điểm cầu Uông Bí (sửa)", "06811", "22", 40)
+    assert point(demo, "6811") is None
+
+
+def test_new_points_get_back_the_zeros_of_official_codes_and_parents(client, demo):
+    logged_in(client, ORGANISER)
+    response = client.post(f"{POINTS}/import", data={
+        "csrf_token": post_csrf(client),
+        "file": xlsx_file([HEAD,
+                           [6652, "Điểm cầu phường Hà Tu", "Xã", 22, "", "", 30],
+                           ["UB-1", "Tổ kỹ thuật Uông Bí", "Khác", 6811, "", "", ""],
+                           [1, "Điểm cầu Hà Nội", "Tỉnh", "TW", "", "", ""]])},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã nhập: 2 điểm cầu mới, 1 điểm cầu cập nhật."]
+    assert count_points(demo) == 13
+    ha_tu = point(demo, "06652")
+    assert (ha_tu.name, ha_tu.level, ha_tu.admin_unit_code, ha_tu.province_code) == (
+        "Điểm cầu phường Hà Tu", PointLevel.COMMUNE, "06652", "22")
+    with demo.app_context():
+        parent = db.session.scalar(select(BroadcastPoint.code).where(
+            BroadcastPoint.children.any(BroadcastPoint.code == "UB-1")))
+    assert parent == "06811"
+    assert point(demo, "UB-1").province_code == "22"
+    assert point(demo, "01").name == "Điểm cầu Hà Nội"
+
+
+def test_a_unit_whose_lost_zeros_cannot_be_told_is_refused_with_a_hint(client, demo):
+    """4 may be the province 04 or the commune 00004: a point of another level is told."""
+    logged_in(client, ORGANISER)
+    page = upload(client, xlsx_file([HEAD, ["BO-X", "Bộ X", "Khác", "TW", 4, "", ""]]))
+    assert import_errors(page) == [(
+        "2", "Mã đơn vị hành chính",
+        "Mã 4 không có trong danh mục 2025; có lẽ đã mất số 0 ở đầu (00004, 04?): Excel bỏ số 0 "
+        "khi cột không định dạng là Văn bản (Text).")]
+    assert count_points(demo) == 11
+
+
+def test_a_code_typed_without_zeros_on_the_form_is_not_taken_for_another(client, demo):
+    """Only spreadsheets drop zeros: the form's "6811" stays a code of its own."""
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{POINTS}/new", {
+        "code": "6811", "name": "Điểm X", "level": "other", "parent_code": "22",
+        "expected_delegates": "0"})
+    assert response.status_code == 302
+    assert point(demo, "6811").name == "Điểm X"
+    assert point(demo, "06811").name == "Điểm cầu Uông Bí"
+
+
+# ---------------------------------------------------------------- exports read back
+
+
+def test_a_point_named_like_a_formula_exports_and_reads_back(client, demo):
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        uong_bi.name = "=> Điểm cầu Uông Bí"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    for kind in ("xlsx", "csv"):
+        exported = client.get(f"{POINTS}/export.{kind}", query_string={"province": "22"})
+        if kind == "xlsx":
+            sheet = load_workbook(io.BytesIO(exported.data)).active
+            cell = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "06811")
+            assert (cell.value, cell.data_type, cell.quotePrefix) == (
+                "=> Điểm cầu Uông Bí", "s", True)
+        else:
+            assert "06811,'=> Điểm cầu Uông Bí," in exported.get_data(as_text=True)
+        response = client.post(f"{POINTS}/import", data={
+            "csrf_token": post_csrf(client),
+            "file": (io.BytesIO(exported.data), f"diem-cau.{kind}")},
+            content_type="multipart/form-data", follow_redirects=True)
+        assert flashes(response.get_data(as_text=True)) == [
+            "Đã nhập: 0 điểm cầu mới, 4 điểm cầu cập nhật."]
+        assert point(demo, "06811").name == "=> Điểm cầu Uông Bí"
+
+
+def test_a_delegate_note_beginning_with_equals_exports_and_reads_back(client, demo):
+    note = "=> gọi lại trước hội nghị"
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(BroadcastPoint).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+        person.note = note
+        name = person.full_name
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    for kind in ("xlsx", "csv"):
+        exported = client.get(f"{POINTS}/06811/delegates/export.{kind}").data
+        if kind == "xlsx":
+            sheet = load_workbook(io.BytesIO(exported)).active
+            assert note in [row[7] for row in sheet.iter_rows(values_only=True)]
+        rows = read_table(exported, f"ds.{kind}", delegate_import.COLUMNS,
+                          max_rows=delegate_import.MAX_ROWS, max_bytes=delegate_import.MAX_BYTES)
+        assert [(row.values["full_name"], row.values["note"]) for row in rows
+                if row.values["note"]] == [(name, note)]
+
+
+# ---------------------------------------------------------------- compliance
+
+
+def test_the_compliance_heading_counts_points_not_shortfalls(client, demo):
+    """Three required categories the five commune points lack: five points, fifteen rows."""
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        for rank, name in enumerate(("Khách mời", "Phóng viên", "Cán bộ kỹ thuật"), start=90):
+            categories.require(categories.add_category(conference, name, rank),
+                               PointLevel.COMMUNE, 1)
+        db.session.commit()
+        missing, total = categories.shortfalls(conference, limit=2)
+        assert total == 5
+        # A page is a number of points, each with all its shortfalls.
+        assert [(m.point_code, m.category) for m in missing] == [
+            ("00004", "Khách mời"), ("00004", "Phóng viên"), ("00004", "Cán bộ kỹ thuật"),
+            ("00070", "Khách mời"), ("00070", "Phóng viên"), ("00070", "Cán bộ kỹ thuật")]
+        missing, total = categories.shortfalls(conference, limit=2, offset=4)
+        assert total == 5
+        assert {m.point_code for m in missing} == {"06811"}
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (5)" in page
+    assert page.count('<tr><td>') == 15
+
+
+# ---------------------------------------------------------------- coordinators
+
+
+def test_a_coordinator_needs_at_least_one_point(client, demo):
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "Trần Thị Hà", "login": "ha.tran@example.org", "point_codes": " , "})
+    page = response.get_data(as_text=True)
+    assert field_errors(page, "point_codes") == ["Hãy nhập ít nhất một mã điểm cầu."]
+    assert 'class="password"' not in page
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    with demo.app_context():
+        from confmgr.accounts.models import User
+
+        assert db.session.scalar(select(User).where(User.email == "ha.tran@example.org")) is None
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "coordinator.create")) == 0
+
+
+def test_a_coordinator_login_already_taken_is_named_on_its_field(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "X", "login": "quangninh@example.org", "point_codes": "06811"}
+    ).get_data(as_text=True)
+    assert field_errors(page, "login") == [
+        "Tên đăng nhập quangninh@example.org đã có người dùng."]
+    assert 'class="password"' not in page
+
+
+# ---------------------------------------------------------------- the connection-test form
+
+
+def test_the_connection_test_form_names_its_fields_and_marks_the_one_at_fault(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"{POINTS}/06811").get_data(as_text=True)
+    form = page.split('id="connection-test"')[1].split("</form>")[0]
+    assert '<legend class="form-label small mb-0">Kết quả</legend>' in form
+    assert '<label class="form-label small mb-0" for="note">Ghi chú</label>' in form
+    assert re.search(r'<textarea aria-describedby="note-help" class="form-control '
+                     r'form-control-sm" id="note"', form)
+    assert "placeholder" not in form
+    assert "is-invalid" not in form
+
+    page = post_form(client, f"{POINTS}/06811/connection-test",
+                     {"status": "failed", "note": ""}).get_data(as_text=True)
+    form = page.split('id="connection-test"')[1].split("</form>")[0]
+    assert re.search(r'<textarea aria-describedby="note-help note-errors" class="form-control '
+                     r'form-control-sm is-invalid" id="note"', form)
+    assert unescape(re.search(r'<div id="note-errors"[^>]*>(.*?)</div></div>', form).group(1)) \
+        == "<div>Hãy ghi lý do không đạt."
+    assert "status-errors" not in form
+
+    page = post_form(client, f"{POINTS}/06811/connection-test",
+                     {"note": "x" * 2001}).get_data(as_text=True)
+    form = page.split('id="connection-test"')[1].split("</form>")[0]
+    assert '<fieldset class="col-md-3" aria-describedby="status-errors">' in form
+    assert form.count('class="form-check-input is-invalid"') == 2
+    assert ('<div id="status-errors" class="invalid-feedback d-block" role="alert"><div>Hãy '
+            'chọn Đạt hoặc Không đạt.</div></div>') in form
+    # The note's own fault is named beside the note, not passed off as the result's.
+    assert ('<div id="note-errors" class="invalid-feedback" role="alert"><div>Không được dài '
+            'quá 2000 ký tự.</div></div>') in form
+
+
+# ---------------------------------------------------------------- the official list
+
+
+def test_the_official_list_page_writes_its_date_in_full(client, demo):
+    logged_in(client, ORGANISER)
+    page = client.get(f"{POINTS}/official").get_data(as_text=True)
+    assert "áp dụng từ 01/07/2025." in page
+    assert "01/7/2025" not in page
+
+
+def post_csrf(client) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client)
