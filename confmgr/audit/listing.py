@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +16,24 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
 
+from confmgr.accounts.listing import ROLE_LABELS
 from confmgr.accounts.models import User
-from confmgr.audit.labels import ACTION_LABELS, CHANGE_ACTIONS
+from confmgr.audit.labels import ACTION_LABELS, CHANGE_ACTIONS, DETAIL_LABELS, TARGET_LABELS
 from confmgr.audit.models import AuditEntry
-from confmgr.conferences.models import Conference
+from confmgr.conferences.labels import SESSION_KIND_LABELS, VISIBILITY_LABELS
+from confmgr.conferences.models import (
+    AgendaSession,
+    AgendaVersion,
+    Conference,
+    Presenter,
+    Room,
+    Topic,
+    TopicMaterial,
+)
 from confmgr.db import UTCDateTime, db
+from confmgr.points.labels import POINT_LEVEL_LABELS, TEST_STATUS_LABELS
 from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import Category, Participant
 from confmgr.text import fold, whole_number
 
 PER_PAGE = 50
@@ -111,6 +123,8 @@ class Filters:
     """The query turned into conditions on ``AuditEntry``, with what was wrong in it."""
     where: list[ColumnElement[bool]]
     errors: dict[str, str]
+    #: The time zone the entries' times are read in.
+    zone: ZoneInfo
 
 
 def resolve(scope: Scope, query: AuditQuery) -> Filters:
@@ -146,7 +160,7 @@ def resolve(scope: Scope, query: AuditQuery) -> Filters:
         where.append(AuditEntry.at >= _midnight(query.day_from, scope.zone))
     if query.day_to:
         where.append(AuditEntry.at < _midnight(query.day_to + timedelta(days=1), scope.zone))
-    return Filters(where, errors)
+    return Filters(where, errors, scope.zone)
 
 
 def matching_users(text: str) -> list[int]:
@@ -170,6 +184,10 @@ class AuditLine:
     point_code: str
     point_name: str
     conference_title: str
+    #: Names of the rows the entry refers to by id, by (kind, id); see ``named``.
+    names: dict[tuple[str, int], str] = field(default_factory=dict, compare=False)
+    #: The time zone its times are read in.
+    zone: ZoneInfo | None = None
 
     @property
     def action_label(self) -> str:
@@ -178,14 +196,20 @@ class AuditLine:
 
     @property
     def target(self) -> str:
+        """"Phiên: Khai mạc", "Đại biểu: Nguyễn Văn An": its kind and its name (its id when
+        it is gone)."""
         entry = self.entry
         if not entry.target_type:
             return ""
-        return f"{entry.target_type} #{entry.target_id}" if entry.target_id else entry.target_type
+        kind = str(TARGET_LABELS.get(entry.target_type, entry.target_type))
+        if not entry.target_id:
+            return kind
+        name = self.names.get((entry.target_type, entry.target_id))
+        return f"{kind}: {name}" if name else f"{kind} #{entry.target_id}"
 
     @property
     def details(self) -> list[tuple[str, str]]:
-        return detail_lines(self.entry)
+        return detail_lines(self.entry, self.names, self.zone)
 
 
 def _lines_statement(where: list[ColumnElement[bool]]) -> Select:
@@ -202,6 +226,65 @@ def _line(row) -> AuditLine:
     entry, user_name, user_email, point_code, point_name, conference_title = row
     return AuditLine(entry, user_name or "", user_email or "", point_code or "",
                      point_name or "", conference_title or "")
+
+
+#: How a row the log refers to by id is named, by its kind.
+_NAMES = {
+    "AgendaSession": lambda: (AgendaSession, AgendaSession.title),
+    "AgendaVersion": lambda: (AgendaVersion, AgendaVersion.number),
+    "BroadcastPoint": lambda: (BroadcastPoint,
+                               BroadcastPoint.code + " · " + BroadcastPoint.name),
+    "Category": lambda: (Category, Category.name),
+    "Conference": lambda: (Conference, Conference.title),
+    "Participant": lambda: (Participant, Participant.full_name),
+    "Presenter": lambda: (Presenter, Presenter.name),
+    "Room": lambda: (Room, Room.name),
+    "Topic": lambda: (Topic, Topic.number + ". " + Topic.title),
+    "TopicMaterial": lambda: (TopicMaterial, TopicMaterial.title),
+    "User": lambda: (User, User.email),
+}
+
+#: Details that hold the id (or ids) of a row of some kind.
+_REFERENCES = {
+    "destination": "BroadcastPoint", "presenter_id": "Presenter",
+    "presenter_ids": "Presenter", "room_id": "Room", "session_id": "AgendaSession",
+    "sessions": "AgendaSession", "source": "BroadcastPoint", "topic_id": "Topic",
+}
+
+#: Details whose values are the names of an enum's members, and those members' labels.
+_VALUE_LABELS = {"kind": SESSION_KIND_LABELS, "level": POINT_LEVEL_LABELS,
+                 "role": ROLE_LABELS, "status": TEST_STATUS_LABELS,
+                 "visibility": VISIBILITY_LABELS}
+
+
+def named(lines: list[AuditLine], zone: ZoneInfo) -> list[AuditLine]:
+    """The lines with the names of what they refer to, looked up once per kind for all."""
+    wanted: dict[str, set[int]] = {}
+    for line in lines:
+        entry = line.entry
+        if entry.target_type in _NAMES and entry.target_id:
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+        for key, value in (entry.details or {}).items():
+            kind = _REFERENCES.get(key)
+            if kind is not None:
+                wanted.setdefault(kind, set()).update(_ids(value))
+    names: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        model, name = _NAMES[kind]()
+        rows = db.session.execute(select(model.id, name).where(model.id.in_(sorted(ids))))
+        names.update(((kind, row_id), str(text)) for row_id, text in rows)
+    return [replace(line, names=names, zone=zone) for line in lines]
+
+
+def _ids(value: Any) -> list[int]:
+    """The ids in a detail: one, a list of them, or a change [before, after] of either."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, list):
+        return [found for item in value for found in _ids(item)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -243,7 +326,7 @@ def find_entries(filters: Filters, query: AuditQuery) -> AuditPage:
         rows = db.session.execute(statement.where(_PLACE > _position(after))
                                   .order_by(*OLDEST_FIRST).limit(limit)).all()
         has_newer = len(rows) > query.per_page
-        lines = [_line(row) for row in reversed(rows[:query.per_page])]
+        lines = named([_line(row) for row in reversed(rows[:query.per_page])], filters.zone)
         last = lines[-1].entry if lines else after
         has_older = _any(where, _PLACE < _position(last)) if lines else _any(
             where, _PLACE <= _position(last))
@@ -252,7 +335,7 @@ def find_entries(filters: Filters, query: AuditQuery) -> AuditPage:
             statement = statement.where(_PLACE < _position(before))
         rows = db.session.execute(statement.order_by(*NEWEST_FIRST).limit(limit)).all()
         has_older = len(rows) > query.per_page
-        lines = [_line(row) for row in rows[:query.per_page]]
+        lines = named([_line(row) for row in rows[:query.per_page]], filters.zone)
         if before is None:
             has_newer = False
         elif lines:
@@ -270,8 +353,16 @@ def all_lines(filters: Filters) -> Iterator[AuditLine]:
     """Every matching entry, newest first, read in batches so a long log never sits in
     memory whole."""
     statement = _lines_statement(filters.where).order_by(*NEWEST_FIRST)
-    for row in db.session.execute(statement.execution_options(yield_per=2000)):
-        yield _line(row)
+    batch: list[AuditLine] = []
+    for row in db.session.execute(statement.execution_options(yield_per=BATCH)):
+        batch.append(_line(row))
+        if len(batch) == BATCH:
+            yield from named(batch, filters.zone)
+            batch = []
+    yield from named(batch, filters.zone)
+
+
+BATCH = 2000
 
 
 def more_than(filters: Filters, count: int) -> bool:
@@ -283,30 +374,58 @@ def more_than(filters: Filters, count: int) -> bool:
 # ---------------------------------------------------------------- details
 
 
-def detail_lines(entry: AuditEntry) -> list[tuple[str, str]]:
-    """The details as (key, value) lines a person can read: lists joined, changes as
-    "before → after"."""
+def detail_lines(entry: AuditEntry, names: dict[tuple[str, int], str] | None = None,
+                 zone: ZoneInfo | None = None) -> list[tuple[str, str]]:
+    """The details as (label, value) lines a person can read: lists joined, changes as
+    "before → after", ids as the names of what they refer to, times in ``zone``."""
     changes = entry.action in CHANGE_ACTIONS
     lines = []
     for key, value in (entry.details or {}).items():
+        def text(item: Any) -> str:
+            return _text(item, key, names or {}, zone)
+
         if changes and isinstance(value, list) and len(value) == 2:
-            text = f"{_text(value[0])} → {_text(value[1])}"
+            shown = f"{text(value[0])} → {text(value[1])}"
         else:
-            text = _text(value)
-        lines.append((str(key), text))
+            shown = text(value)
+        lines.append((str(DETAIL_LABELS.get(key, key)), shown))
     return lines
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, key: str, names: dict[tuple[str, int], str],
+          zone: ZoneInfo | None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, list):
-        return ", ".join(_text(item) for item in value) or "—"
+        return ", ".join(_text(item, key, names, zone) for item in value) or "—"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    kind = _REFERENCES.get(key)
+    if kind is not None and isinstance(value, int):
+        return names.get((kind, value), f"#{value}")
+    if key in _VALUE_LABELS and value in _VALUE_LABELS[key]:
+        return str(_VALUE_LABELS[key][value])
+    if isinstance(value, str):
+        return _moment(value, zone) or value
     return str(value)
+
+
+def _moment(text: str, zone: ZoneInfo | None) -> str:
+    """An ISO date or instant as Vietnamese documents write it, in the log's time zone;
+    "" when ``text`` is neither."""
+    if not (len(text) >= 10 and text[4] == "-" and text[7] == "-"):
+        return ""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    if len(text) == 10:
+        return f"{moment:%d/%m/%Y}"
+    if moment.tzinfo is not None and zone is not None:
+        moment = moment.astimezone(zone)
+    return f"{moment:%H:%M %d/%m/%Y}"
 
 
 def details_text(line: AuditLine) -> str:
