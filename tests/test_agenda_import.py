@@ -337,6 +337,28 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
     (("DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T121500", "DURATION:PT30M", "SUMMARY:Họp",
       "LOCATION:nhà ĂN"),  # the new room of event 1, spelt differently
      "Sự kiện 2 («Họp»): Phòng này đã có phiên «Ăn trưa» từ 12:00 đến 12:30."),
+    # RFC 5545 allows each of these once: which one was meant would be a guess.
+    ((START, "DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T171000", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): DTSTART được ghi nhiều lần; mỗi sự kiện chỉ được có một DTSTART."),
+    ((START, END, "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T174000", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): DTEND được ghi nhiều lần; mỗi sự kiện chỉ được có một DTEND."),
+    ((START, "DURATION:PT30M", "DURATION:PT30M", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): DURATION được ghi nhiều lần; mỗi sự kiện chỉ được có một DURATION."),
+    ((START, END, "SUMMARY:Họp", "SUMMARY:Họp lại"),
+     "Sự kiện 2 («Họp»): SUMMARY được ghi nhiều lần; mỗi sự kiện chỉ được có một SUMMARY."),
+    (("UID:hop-1@example.org", "UID:hop-2@example.org", START, END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): UID được ghi nhiều lần; mỗi sự kiện chỉ được có một UID."),
+    ((START, END, "DURATION:PT30M", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Sự kiện có cả DTEND và DURATION; chỉ được dùng một trong hai."),
+    ((START, "DTEND;VALUE=DATE:20250616", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): DTSTART có ngày và giờ nhưng DTEND chỉ có ngày (VALUE=DATE); giờ bắt "
+     "đầu và giờ kết thúc phải cùng ghi cả ngày và giờ."),
+    (("DTSTART;VALUE=DATE:20250615", END, "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): DTEND có ngày và giờ nhưng DTSTART chỉ có ngày (VALUE=DATE); giờ bắt "
+     "đầu và giờ kết thúc phải cùng ghi cả ngày và giờ."),
+    # A value the parser read but that is no length is quoted as written.
+    ((START, "DURATION;VALUE=DATE-TIME:20250615T173000", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không đọc được DURATION: «20250615T173000»."),
 ])
 def test_each_refusal_names_the_event(demo, lines, message):
     found = problems(demo, with_bad_second(*lines))
@@ -379,6 +401,30 @@ def test_several_problems_of_one_event_are_all_told(demo):
 def test_files_refused_as_a_whole(demo, data, message):
     result = checked(demo, data)
     assert (result.errors, result.events, result.ready) == ([message], [], False)
+
+
+NOT_UTF8 = ("Tệp lịch phải dùng bảng mã UTF-8; tệp này dùng bảng mã khác (byte không hợp lệ "
+            "ở dòng %d). Hãy lưu lại hoặc xuất lại tệp với bảng mã UTF-8.")
+
+
+@pytest.mark.parametrize(("encoding", "line"), [("cp1258", 8), ("latin-1", 8), ("utf-16", 1)])
+def test_a_calendar_not_in_utf8_is_refused_whole(client, demo, encoding, line):
+    """An old Windows export would otherwise import "Phiên" as "Phi\ufffdn"."""
+    data = calendar(event("UID:phien@example.org", START, END, "SUMMARY:Phiên")
+                    ).decode().encode(encoding)
+    result = checked(demo, data)
+    assert (result.errors, result.events) == ([NOT_UTF8 % line], [])
+    logged_in(client, ORGANISER)
+    page = unescape(upload(client, data).get_data(as_text=True))
+    assert NOT_UTF8 % line in page and CONFIRM.search(page) is None
+    assert session_count(demo) == 16
+
+
+def test_a_byte_order_mark_is_read_past(demo):
+    result = checked(demo, b"\xef\xbb\xbf" + calendar(event(
+        "UID:phien@example.org", START, END, "SUMMARY:Phiên họp")))
+    assert result.errors == []
+    assert [(e.summary, e.errors, e.action) for e in result.events] == [("Phiên họp", [], "new")]
 
 
 def test_nothing_is_written_when_any_event_has_an_error(client, demo):

@@ -1,6 +1,7 @@
 """The conference calendar, read back by icalendar and by Mozilla's ical.js."""
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from confmgr.conferences import publishing
-from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference
+from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference, Topic
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus
@@ -403,3 +404,74 @@ def test_control_characters_in_a_description_never_reach_the_feed(client, demo):
     assert str(event["DESCRIPTION"]) == f"\na\nb\n\nhttp://localhost/c/{SLUG}/#s{session_id}"
     parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
     assert parsed["description"] == f"\na\nb\n\nhttp://localhost/c/{SLUG}/#s{session_id}"
+
+
+def changes_of_the_latest_version(app) -> list[tuple]:
+    with app.app_context():
+        newer, older = publishing.versions(db.session.scalar(select(Conference)))[:2]
+        return [(c.kind, c.title, c.old, c.new)
+                for c in publishing.diff_snapshots(older.snapshot, newer.snapshot)]
+
+
+def test_moving_a_session_to_another_topic_is_a_new_title_for_calendars(client, demo):
+    """The SUMMARY shows the topic's number: changing it is news, told as a new title."""
+    with demo.app_context():
+        session = sessions_in_order(demo)[3]
+        title, uid = session.title, session.uid
+        topic_two = db.session.scalar(select(Topic).where(Topic.number == "2")).id
+    change_session(demo, 3, topic_id=topic_two)
+    body = client.get(FEED).data
+    event = next(e for e in Calendar.from_ical(body).events if str(e["UID"]) == f"{uid}@confmgr")
+    assert (str(event["SUMMARY"]), event["SEQUENCE"]) == (f"Chuyên đề 2: {title}", 1)
+    parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
+    assert (parsed["summary"], parsed["sequence"]) == (f"Chuyên đề 2: {title}", 1)
+    # Its topic's summary and materials changed too: the details were updated as well.
+    assert changes_of_the_latest_version(demo) == [
+        ("retitled", title, {"title": f"Chuyên đề 1: {title}"}, {"title": f"Chuyên đề 2: {title}"}),
+        ("updated", title, {}, {}),
+    ]
+
+
+def test_renumbering_a_topic_raises_the_sequence_of_its_sessions(client, demo):
+    with demo.app_context():
+        session = sessions_in_order(demo)[3]
+        title, uid = session.title, session.uid
+        db.session.scalar(select(Topic).where(Topic.number == "1")).number = "8"
+        publishing.publish(db.session.scalar(select(Conference)), None, "")
+        db.session.commit()
+    body = client.get(FEED).data
+    events = {str(e["UID"]): e for e in Calendar.from_ical(body).events}
+    assert (str(events[f"{uid}@confmgr"]["SUMMARY"]), events[f"{uid}@confmgr"]["SEQUENCE"]) == (
+        f"Chuyên đề 8: {title}", 1)
+    assert sorted(e["SEQUENCE"] for e in events.values()) == [0] * 15 + [1]
+    parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
+    assert (parsed["summary"], parsed["sequence"]) == (f"Chuyên đề 8: {title}", 1)
+    assert changes_of_the_latest_version(demo) == [
+        ("retitled", title, {"title": f"Chuyên đề 1: {title}"}, {"title": f"Chuyên đề 8: {title}"}),
+    ]
+    page = client.get(f"/c/{SLUG}/changelog").get_data(as_text=True)
+    assert f"Đổi tên:</strong> {title}" in page and "Cập nhật nội dung" not in page
+
+
+def test_a_version_published_before_topics_had_ids_changes_nothing_by_itself(client, demo):
+    """Topic ids joined the snapshots later: the older form alone is not a change."""
+    with demo.app_context():
+        version = db.session.scalar(select(AgendaVersion))
+        first_stamp = version.published_at.isoformat()
+        snapshot = copy.deepcopy(version.snapshot)
+        for entry in snapshot["sessions"]:
+            if entry["topic"]:
+                del entry["topic"]["id"]
+        version.snapshot = snapshot
+        db.session.commit()
+        with pytest.raises(publishing.NothingToPublish):
+            publishing.publish(db.session.scalar(select(Conference)), None, "")
+        db.session.rollback()
+        title = sessions_in_order(demo)[5].title
+    uid = change_session(demo, 5, description="Mô tả mới")
+    assert changes_of_the_latest_version(demo) == [("updated", title, {}, {})]
+    with demo.app_context():
+        newer = publishing.versions(db.session.scalar(select(Conference)))[0]
+        touched = [(s["uid"], s["sequence"]) for s in newer.snapshot["sessions"]
+                   if s["sequence"] or s["modified"] != first_stamp]
+    assert touched == [(uid, 0)]

@@ -1,6 +1,7 @@
 """Questions from the points (vướng mắc): raising, merging, triage, answers and the digest."""
 from __future__ import annotations
 
+import copy
 import io
 import re
 
@@ -11,8 +12,9 @@ from sqlalchemy import func, select
 from confmgr.accounts.coordinators import create_coordinator
 from confmgr.accounts.permissions import questions_in_reach
 from confmgr.accounts.services import find_user
+from confmgr.conferences import publishing
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.models import Conference, Topic
+from confmgr.conferences.models import AgendaVersion, Conference, Topic
 from confmgr.db import db
 from confmgr.demo.loader import DEMO_ANSWER, PRESENTER, SLUG
 from confmgr.enums import QuestionStatus
@@ -570,7 +572,22 @@ def test_a_presenter_account_is_handed_out_once_and_signs_in(client, demo, app):
     assert "Việc bố trí bí thư" not in triage_page
     again = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
                       {"login": "x@example.org"}, follow_redirects=True)
-    assert "đã có tài khoản" in " ".join(flashes(again.get_data(as_text=True)))
+    assert flashes(again.get_data(as_text=True)) == ["Báo cáo viên này đã có tài khoản."]
+
+
+def test_a_presenter_login_refused_says_why(client, demo):
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        from confmgr.conferences.models import Presenter
+        presenter_id = db.session.scalar(select(Presenter.id).where(
+            Presenter.name == "Lãnh đạo Ủy ban Kiểm tra Trung ương"))
+    for login, said in [("organiser@example.org",
+                         "Tên đăng nhập organiser@example.org đã có người dùng."),
+                        ("ubkt kiem tra", "Tên đăng nhập không được chứa dấu cách hay ký tự "
+                                          "điều khiển.")]:
+        page = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
+                         {"login": login}, follow_redirects=True)
+        assert flashes(page.get_data(as_text=True)) == [said]
 
 
 # ---------------------------------------------------------------- reach through merges
@@ -696,3 +713,107 @@ def test_the_digest_reads_its_presenters_in_one_query(client, demo, app):
         page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
     assert all(name in page for name in names)
     assert sum(1 for s in statements if "FROM presenters" in s) == 1
+
+
+# ---------------------------------------------------------------- topics as published
+
+
+def draft_topics(app) -> dict[str, int]:
+    """Renumber and rename topic 1 and add topic 9, without publishing; their ids."""
+    with app.app_context():
+        first = topic("1")
+        first.number, first.title = "10", "Tên chuyên đề đang sửa"
+        ninth = Topic(conference_id=conference().id, number="9", title="Chuyên đề chưa công bố")
+        db.session.add(ninth)
+        db.session.commit()
+        return {"1": first.id, "9": ninth.id}
+
+
+def options(page: str, name: str = "topic") -> list[tuple[str, str]]:
+    select_tag = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+    return re.findall(r'<option[^>]*value="(\w*)"[^>]*>([^<]*)</option>', select_tag)
+
+
+def test_the_digest_names_topics_as_the_published_agenda_does(client, demo):
+    """Web, print and XLSX take topic numbers and titles from the latest version."""
+    published_title = demo_topic_title(demo, "1")
+    ids = draft_topics(demo)
+    page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert f'<h2 class="h5">1. {published_title}</h2>' in page
+    assert options(page) == [("", "Mọi chuyên đề"), (str(ids["1"]), f"1. {published_title}"),
+                             ("general", "Câu hỏi chung")]
+    printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
+    assert f'<h2 class="h5">1. {published_title}</h2>' in printable
+    for shown in (page, printable):
+        assert "Tên chuyên đề đang sửa" not in shown and "10. " not in shown
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(
+        client.get(f"/c/{SLUG}/questions.xlsx").data)).get_sheet_by_index(0).to_python()
+    assert [row[0] for row in rows] == ["Chuyên đề", f"1. {published_title}"]
+
+
+def test_a_coordinator_asks_only_about_published_topics(client, demo):
+    published_title = demo_topic_title(demo, "1")
+    ids = draft_topics(demo)
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/22/questions"
+    page = client.get(url).get_data(as_text=True)
+    with demo.app_context():
+        expected = [("", "Câu hỏi chung (không theo chuyên đề)")] + [
+            (str(t.id), f"{t.number}. {t.title}") for t in listing.published_topics(conference())]
+    assert options(page) == expected
+    assert expected[1] == (str(ids["1"]), f"1. {published_title}")
+    assert [label.split(".")[0] for _value, label in expected[1:]] == [
+        "1", "2", "3", "4", "5", "6", "7"]
+    assert "no-published-topics" not in page
+    # The question list names a topic as published too.
+    assert published_title in page and "Tên chuyên đề đang sửa" not in page
+    refused = post_form(client, url, {"topic": str(ids["9"]), "body": "Hỏi về chuyên đề 9?"})
+    assert field_errors(refused.get_data(as_text=True), "topic") == ["Lựa chọn không hợp lệ."]
+    with demo.app_context():
+        assert question("Hỏi về chuyên đề 9") is None
+
+
+def test_before_any_publication_only_general_questions_can_be_raised(client, demo):
+    with demo.app_context():
+        db.session.execute(AgendaVersion.__table__.delete())
+        db.session.commit()
+        assert listing.published_topics(conference()) == []
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/22/questions").get_data(as_text=True)
+    assert options(page) == [("", "Câu hỏi chung (không theo chuyên đề)")]
+    assert ("Chương trình đã công bố chưa có chuyên đề nào: câu hỏi được gửi là câu hỏi chung."
+            in page)
+
+
+def test_a_question_filed_under_a_draft_topic_keeps_it_and_reads_as_general(client, demo):
+    """An organiser's form keeps a question's unpublished topic rather than re-filing it
+    unasked; the public digest, knowing no such topic, tells it with the general ones."""
+    ids = draft_topics(demo)
+    first = question_id(demo, FIRST)
+    with demo.app_context():
+        services.edit(db.session.get(Question, first), question_body(demo, FIRST), ids["9"])
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(f"{TRIAGE}/{first}").get_data(as_text=True)
+    assert options(page)[-1] == (str(ids["9"]), "9. Chuyên đề chưa công bố")
+    assert f'<option selected value="{ids["9"]}">' in page or \
+        f'<option value="{ids["9"]}" selected>' in page
+    digest_page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    assert "Chuyên đề chưa công bố" not in digest_page
+    assert digest_page.index("Câu hỏi chung</h2>") < digest_page.index(FIRST)
+    assert FIRST in client.get(f"/c/{SLUG}/questions?topic=general").get_data(as_text=True)
+    assert FIRST not in client.get(f"/c/{SLUG}/questions?topic={ids['9']}").get_data(as_text=True)
+
+
+def test_a_version_published_before_topics_had_ids_names_them_by_number(demo, ctx):
+    version = db.session.scalar(select(AgendaVersion))
+    snapshot = copy.deepcopy(version.snapshot)
+    for entry in snapshot["sessions"]:
+        if entry["topic"]:
+            del entry["topic"]["id"]
+    version.snapshot = snapshot
+    db.session.commit()
+    assert [(t.id, t.number) for t in listing.published_topics(conference())] == [
+        (topic(n).id, n) for n in ("1", "2", "3", "4", "5", "6", "7")]
+    # Reading the older form is no change to publish.
+    assert publishing.pending_changes(conference()) == []

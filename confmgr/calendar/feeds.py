@@ -18,6 +18,7 @@ from confmgr.conferences.publishing import (
     PublishedConference,
     PublishedSession,
     cached_per_version,
+    event_title,
 )
 from confmgr.enums import SessionKind, SessionStatus
 
@@ -59,9 +60,7 @@ class Feed:
 
 
 def session_summary(session: PublishedSession) -> str:
-    if session.topic is not None:
-        return f"Chuyên đề {session.topic.number}: {session.title}"
-    return session.title
+    return event_title(session.title, session.topic.number if session.topic else None)
 
 
 def session_description(session: PublishedSession, url: str, place: Place | None) -> str:

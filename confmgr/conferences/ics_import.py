@@ -52,6 +52,10 @@ MAX_ROOM = Room.__table__.c.name.type.length
 MAX_DESCRIPTION = 10_000
 OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
 RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
+#: Properties RFC 5545 allows once in an event: given twice, which one was meant is a guess.
+ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY")
+#: Byte order marks of UTF-16 and UTF-32, as some Windows tools write calendar files.
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: "Chuyên đề 3: title" or "Chuyên đề 3 – title"; the first two words are compared folded.
 TOPIC_PREFIX = re.compile(
     r"^(?P<words>\S+\s+\S+)\s+(?P<number>.+?)\s*(?::|\s[-–—]\s)\s*(?P<title>\S.*)$", re.S
@@ -160,7 +164,21 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
         checked.errors.append(_("Tệp lớn hơn %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
         return checked
     try:
-        calendar = Calendar.from_ical(data)
+        # RFC 5545 calendars are UTF-8; read as bytes, other encodings would import their
+        # letters as U+FFFD. A BOM, as Windows tools write, is allowed.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if _looks_like_calendar(data):
+            checked.errors.append(_(
+                "Tệp lịch phải dùng bảng mã UTF-8; tệp này dùng bảng mã khác (byte không "
+                "hợp lệ ở dòng %(line)d). Hãy lưu lại hoặc xuất lại tệp với bảng mã UTF-8.",
+                line=data[:error.start].count(b"\n") + 1))
+        else:
+            checked.errors.append(_(
+                "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."))
+        return checked
+    try:
+        calendar = Calendar.from_ical(text)
     except Exception:  # the parser raises assorted exception types on malformed input
         calendar = None
     if calendar is None or calendar.name != "VCALENDAR":
@@ -178,6 +196,11 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
         checked.events = [_read_event(conference, number, component)
                           for number, component in enumerate(components, start=1)]
     return checked
+
+
+def _looks_like_calendar(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 still start as a calendar file does."""
+    return data.startswith(WIDE_BOMS) or data.lstrip().upper().startswith(b"BEGIN:VCALENDAR")
 
 
 def _text(component, name: str) -> str | None:
@@ -199,6 +222,7 @@ def _as_written(component, name: str) -> str:
 def _read_event(conference: Conference, number: int, component) -> ImportedEvent:
     event = ImportedEvent(number)
     broken = dict(component.errors)  # property name -> why the parser could not read it
+    repeated = {name for name in ONCE if isinstance(component.get(name), list)}
     event.uid = normalise(_text(component, "UID") or "")
     event.summary = normalise(_text(component, "SUMMARY") or "")
     description = _text(component, "DESCRIPTION")
@@ -217,20 +241,38 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
         event.errors.append(_(
             "Sự kiện lặp lại (RRULE, RDATE hoặc RECURRENCE-ID) không được hỗ trợ; hãy tạo "
             "từng phiên thành sự kiện riêng."))
+    for name in ONCE:
+        if name in repeated:
+            event.errors.append(_(
+                "%(field)s được ghi nhiều lần; mỗi sự kiện chỉ được có một %(field)s.",
+                field=name))
     floating = []
-    if "DTSTART" not in component:
+    start_type, end_type = _value_type(component, "DTSTART"), _value_type(component, "DTEND")
+    if {start_type, end_type} == {"date", "date-time"}:
+        timed, dated = ("DTSTART", "DTEND") if start_type == "date-time" else ("DTEND", "DTSTART")
+        event.errors.append(_(
+            "%(timed)s có ngày và giờ nhưng %(dated)s chỉ có ngày (VALUE=DATE); giờ bắt đầu "
+            "và giờ kết thúc phải cùng ghi cả ngày và giờ.", timed=timed, dated=dated))
+    elif "DTSTART" in repeated:
+        pass  # told above
+    elif "DTSTART" not in component:
         event.errors.append(_("Thiếu giờ bắt đầu (DTSTART)."))
     else:
         event.starts_at = _instant(conference, component, "DTSTART", event, broken, floating)
-    if _date_only(component, "DTSTART"):
-        pass  # an all-day event is refused already, whatever its end says
+    if "DTEND" in component and "DURATION" in component:
+        event.errors.append(_("Sự kiện có cả DTEND và DURATION; chỉ được dùng một trong hai."))
+    elif start_type == "date" or {start_type, end_type} == {"date", "date-time"} \
+            or repeated & {"DTEND", "DURATION"}:
+        pass  # an all-day event, mixed types and repeats are refused already
     elif "DTEND" in component:
         event.ends_at = _instant(conference, component, "DTEND", event, broken, floating)
     elif "DURATION" in component:
         length = None if "DURATION" in broken else getattr(component["DURATION"], "dt", None)
         if not isinstance(length, timedelta):
+            written = _text(component, "DURATION") if "DURATION" in broken \
+                else _as_written(component, "DURATION")
             event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
-                                  field="DURATION", value=_text(component, "DURATION")))
+                                  field="DURATION", value=written))
         elif event.starts_at is not None:
             try:
                 ends_at = event.starts_at + length
@@ -273,20 +315,21 @@ def _block(text: str) -> str:
     return unicodedata.normalize("NFC", plain_text(text)).strip()
 
 
-def _date_only(component, name: str) -> bool:
+def _value_type(component, name: str) -> str | None:
+    """"date" or "date-time" for a property given once and read; None otherwise."""
     try:
         value = component[name].dt
     except (KeyError, ValueError, AttributeError):
-        return False
-    return isinstance(value, date) and not isinstance(value, datetime)
+        return None
+    if isinstance(value, datetime):
+        return "date-time"
+    return "date" if isinstance(value, date) else None
 
 
 def _instant(conference: Conference, component, name: str, event: ImportedEvent,
              broken: dict[str, str], floating: list[str]) -> datetime | None:
     """The property's instant in UTC, or None with the reason added to the event's errors."""
     prop = component[name]
-    if isinstance(prop, list):
-        prop = prop[0]
     if name in broken:
         event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                               field=name, value=str(prop)))

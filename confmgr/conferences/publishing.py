@@ -22,8 +22,9 @@ from confmgr.db import db, utcnow
 from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
 from confmgr.text import plain_text
 
-#: Fields whose change is news to a calendar (iCalendar SEQUENCE rises).
-SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "title", "status")
+#: Fields whose change is news to a calendar (iCalendar SEQUENCE rises), besides the
+#: title a calendar shows (calendar_title), which also depends on the topic's number.
+SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "status")
 
 
 class NothingToPublish(ValueError):
@@ -46,6 +47,7 @@ def _session_content(session) -> dict[str, Any]:
         "status": session.status.value,
         "room": session.room.name if session.room else None,
         "topic": None if topic is None else {
+            "id": topic.id,
             "number": topic.number,
             "title": topic.title,
             "summary": topic.summary,
@@ -122,8 +124,9 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
         if old is None:
             bookkeeping = {"sequence": 0, "created": stamp, "modified": stamp}
         else:
-            significant = any(old[name] != content[name] for name in SIGNIFICANT_FIELDS)
-            changed = _content_of(old) != content
+            significant = (any(old[name] != content[name] for name in SIGNIFICANT_FIELDS)
+                           or calendar_title(old) != calendar_title(content))
+            changed = not _same_content(old, content)
             bookkeeping = {
                 "sequence": old["sequence"] + (1 if significant else 0),
                 "created": old["created"],
@@ -152,6 +155,32 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
 
 def _content_of(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in ("sequence", "created", "modified")}
+
+
+def _topic_as_known(old_topic: dict | None, new_topic: dict | None) -> dict | None:
+    """``new_topic`` with only what a snapshot published before topics carried their id
+    knows, so that upgrading alone is no change to publish."""
+    if old_topic is None or new_topic is None or "id" in old_topic:
+        return new_topic
+    return {k: v for k, v in new_topic.items() if k != "id"}
+
+
+def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    new = {**new, "topic": _topic_as_known(old.get("topic"), new.get("topic"))}
+    return _content_of(old) == _content_of(new)
+
+
+def event_title(title: str, topic_number: str | None) -> str:
+    """A session's title as calendars and schedules show it (SUMMARY)."""
+    if topic_number is not None:
+        return f"Chuyên đề {topic_number}: {title}"
+    return title
+
+
+def calendar_title(entry: dict[str, Any]) -> str:
+    """event_title() of a snapshot's session entry."""
+    topic = entry.get("topic")
+    return event_title(entry["title"], topic["number"] if topic else None)
 
 
 # ---------------------------------------------------------------- what changed
@@ -192,13 +221,16 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
             changes.append(
                 Change("moved", entry["uid"], entry["title"], _place(previous), _place(entry))
             )
-        if previous["title"] != entry["title"]:
+        if calendar_title(previous) != calendar_title(entry):
+            # The session's own titles, or the whole calendar titles when the topic
+            # number in front of them changed: what a reader sees change.
+            same_number = _topic_number(previous) == _topic_number(entry)
+            shown = (lambda e: e["title"]) if same_number else calendar_title
             changes.append(Change(
                 "retitled", entry["uid"], entry["title"],
-                {"title": previous["title"]}, {"title": entry["title"]},
+                {"title": shown(previous)}, {"title": shown(entry)},
             ))
-        other = ("kind", "description", "topic", "presenters")
-        if any(previous.get(name) != entry.get(name) for name in other):
+        if _updated(previous, entry):
             changes.append(Change("updated", entry["uid"], entry["title"]))
     for uid, entry in before.items():
         if uid not in after_uids:
@@ -206,6 +238,23 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
     if old is not None and old["conference"] != new["conference"]:
         changes.append(Change("conference", "", new["conference"]["title"]))
     return changes
+
+
+def _topic_number(entry: dict[str, Any]) -> str | None:
+    return entry["topic"]["number"] if entry.get("topic") else None
+
+
+def _updated(previous: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether anything changed besides time, place, title and status; a topic's number
+    alone is told as a change of title."""
+    if any(previous.get(name) != entry.get(name) for name in ("kind", "description",
+                                                              "presenters")):
+        return True
+    old_topic = previous.get("topic")
+    new_topic = _topic_as_known(old_topic, entry.get("topic"))
+    if old_topic is None or new_topic is None:
+        return old_topic != new_topic
+    return {**old_topic, "number": None} != {**new_topic, "number": None}
 
 
 # ---------------------------------------------------------------- reading a version
@@ -237,6 +286,8 @@ class PublishedTopic:
     title: str
     summary: str
     materials: tuple[PublishedMaterial, ...]
+    #: The live topic's id; None in versions published before snapshots held it.
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +348,16 @@ class PublishedAgenda:
         return group_by_day(self.sessions, self.conference.first_day, self.conference.last_day)
 
     @property
+    def topics(self) -> list[PublishedTopic]:
+        """Each topic once, in the order the agenda first presents it."""
+        seen: dict[tuple, PublishedTopic] = {}
+        for session in self.sessions:
+            if session.topic is not None:
+                key = (session.topic.id, session.topic.number)
+                seen.setdefault(key, session.topic)
+        return list(seen.values())
+
+    @property
     def material_ids(self) -> set[int]:
         return {m.id for s in self.sessions if s.topic for m in s.topic.materials}
 
@@ -329,6 +390,7 @@ def read_version(version: AgendaVersion) -> PublishedAgenda:
                 title=s["topic"]["title"],
                 summary=s["topic"]["summary"],
                 materials=tuple(PublishedMaterial(**m) for m in s["topic"]["materials"]),
+                id=s["topic"].get("id"),
             ),
             presenters=tuple(PublishedPresenter(**p) for p in s["presenters"]),
             sequence=s["sequence"],

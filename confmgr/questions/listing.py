@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference, Topic
+from confmgr.conferences.publishing import PublishedTopic
 from confmgr.db import db
 from confmgr.paging import Page, page_number
 from confmgr.enums import QuestionStatus
@@ -136,17 +138,35 @@ def conference_topics(conference: Conference) -> list[Topic]:
                                    .order_by(Topic.number, Topic.id)))
 
 
-def answered_topics(conference: Conference) -> list[Topic]:
-    """The topics the digest has answers for: what its filter offers. Every topic would
-    show the public the titles of topics still in the draft agenda."""
-    answered = select(Question.topic_id).where(
+def published_topics(conference: Conference) -> list[PublishedTopic]:
+    """The topics of the latest published agenda, in its order, as it numbers and names
+    them: what points may ask about and the public reads. None before the first
+    publication. Versions published before snapshots held topic ids name the live topic
+    of the same number."""
+    agenda = publishing.published_agenda(conference)
+    if agenda is None:
+        return []
+    topics = agenda.topics
+    if any(topic.id is None for topic in topics):
+        by_number = {topic.number: topic.id for topic in conference_topics(conference)}
+        topics = [topic if topic.id is not None else replace(topic, id=by_number.get(topic.number))
+                  for topic in topics]
+    found: dict[int, PublishedTopic] = {}
+    for topic in topics:
+        if topic.id is not None:
+            found.setdefault(topic.id, topic)
+    return list(found.values())
+
+
+def answered_topics(conference: Conference) -> list[PublishedTopic]:
+    """The published topics the digest has answers for: what its filter offers."""
+    answered = set(db.session.scalars(select(Question.topic_id).where(
         Question.conference_id == conference.id, Question.merged_into_id.is_(None),
-        Question.status == QuestionStatus.PUBLISHED)
-    return list(db.session.scalars(select(Topic).where(Topic.id.in_(answered))
-                                   .order_by(Topic.number, Topic.id)))
+        Question.status == QuestionStatus.PUBLISHED, Question.topic_id.is_not(None))))
+    return [topic for topic in published_topics(conference) if topic.id in answered]
 
 
-def topic_label(topic: Topic | None) -> str:
+def topic_label(topic: Topic | PublishedTopic | None) -> str:
     """"Chuyên đề 3: title", or "" for general questions (the template names them)."""
     return f"{topic.number}. {topic.title}" if topic else ""
 
@@ -207,27 +227,34 @@ def point_questions(point_ids) -> list[Question]:
 
 @dataclass
 class DigestSection:
-    topic: Topic | None
+    topic: PublishedTopic | None
     questions: list[Question]
 
 
 def digest(conference: Conference, topic_id: int | None = None,
            general_only: bool = False) -> list[DigestSection]:
-    """The published questions and answers, by topic in the agenda's order."""
+    """The published questions and answers, by topic in the published agenda's order and
+    as it names them. A question filed under a topic the published agenda does not hold
+    is told with the general ones: the public knows no such topic."""
+    topics = published_topics(conference)
+    known = {topic.id for topic in topics}
+    if topic_id is not None and not general_only and topic_id not in known:
+        return []
     statement = (select(Question).where(Question.conference_id == conference.id,
                                         Question.merged_into_id.is_(None),
                                         Question.status == QuestionStatus.PUBLISHED)
                  .options(selectinload(Question.assignee))
                  .order_by(Question.published_at, Question.id))
     if general_only:
-        statement = statement.where(Question.topic_id.is_(None))
+        statement = statement.where(or_(Question.topic_id.is_(None),
+                                        Question.topic_id.not_in(known)))
     elif topic_id is not None:
         statement = statement.where(Question.topic_id == topic_id)
     by_topic: dict[int | None, list[Question]] = defaultdict(list)
     for question in db.session.scalars(statement):
-        by_topic[question.topic_id].append(question)
-    sections = [DigestSection(topic, by_topic[topic.id])
-                for topic in conference_topics(conference) if by_topic[topic.id]]
+        by_topic[question.topic_id if question.topic_id in known else None].append(question)
+    sections = [DigestSection(topic, by_topic[topic.id]) for topic in topics
+                if by_topic[topic.id]]
     if by_topic[None]:
         sections.append(DigestSection(None, by_topic[None]))
     return sections

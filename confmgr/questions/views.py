@@ -28,9 +28,18 @@ from confmgr.web import commit_or_flash, point_in_reach, show_problems
 bp = Blueprint("questions", __name__)
 
 
-def _topic_choices(conference: Conference) -> list[SelectChoice]:
-    return [SelectChoice("", _("Câu hỏi chung (không theo chuyên đề)"))] + [
-        SelectChoice(t.id, listing.topic_label(t)) for t in listing.conference_topics(conference)]
+def _topic_choices(conference: Conference, filed: Question | None = None
+                   ) -> list[SelectChoice]:
+    """The topics of the published agenda, as it names them: a draft topic is no one's
+    to ask about yet. A question ``filed`` under another topic keeps it as a choice, so
+    saving its wording alone does not re-file it."""
+    topics = listing.published_topics(conference)
+    choices = [SelectChoice("", _("Câu hỏi chung (không theo chuyên đề)"))] + [
+        SelectChoice(t.id, listing.topic_label(t)) for t in topics]
+    if filed is not None and filed.topic is not None \
+            and filed.topic_id not in {t.id for t in topics}:
+        choices.append(SelectChoice(filed.topic_id, listing.topic_label(filed.topic)))
+    return choices
 
 
 def _presenter_choices(conference: Conference) -> list[SelectChoice]:
@@ -67,6 +76,8 @@ def point_questions(slug: str, code: str):
         flash(_("Không gửi được: biểu mẫu đã hết hạn, hãy thử lại."), "danger")
     return render_template("questions/point.html", conference=conference, point=point,
                            form=form, questions=listing.point_questions([point.id]),
+                           topic_titles={t.id: t.title
+                                         for t in listing.published_topics(conference)},
                            manages=manages_conference(current_user, conference))
 
 
@@ -199,7 +210,7 @@ def detail(slug: str, question_id: int):
 def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None):
     answer = answer or AnswerForm(formdata=None, answer=question.answer)
     edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
-    edit.topic.choices = _topic_choices(conference)
+    edit.topic.choices = _topic_choices(conference, question)
     assign = AssignForm(formdata=None, presenter=question.assignee_id)
     assign.presenter.choices = _presenter_choices(conference)
     return render_template(
@@ -268,7 +279,7 @@ def edit(slug: str, question_id: int):
     _organiser(scope)
     question = _question(conference, scope.reach, question_id, lock=True)
     form = EditForm()
-    form.topic.choices = _topic_choices(conference)
+    form.topic.choices = _topic_choices(conference, question)
     return _form_change(
         conference, scope, question, form,
         lambda f: services.edit(question, f.body.data or "", f.topic.data),
