@@ -1,6 +1,7 @@
 """Every interface string has its English translation, and the compiled catalogue is current."""
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -109,3 +110,21 @@ def test_a_page_counts_in_english_singular_and_plural(client, demo):
     assert "1 broadcast point<" in one
     every = client.get(url).get_data(as_text=True)
     assert "11 broadcast points<" in every
+
+
+def test_the_conference_tabs_name_whole_lists_in_english(client, demo):
+    from tests.conftest import csrf_token
+    from tests.helpers import ORGANISER, logged_in
+
+    def tabs() -> list[str]:
+        page = client.get("/manage/c/tap-huan-cap-xa-2025/points").get_data(as_text=True)
+        menu = page[page.index('class="nav nav-tabs manage-tabs"'):]
+        return re.findall(r'class="nav-link[^"]*" href="[^"]+">([^<]+)</a>',
+                          menu[:menu.index("</ul>")])
+
+    logged_in(client, ORGANISER)
+    assert tabs()[:9] == ["Chương trình", "Chuyên đề", "Báo cáo viên", "Phòng", "Công bố",
+                        "Điểm cầu", "Điều phối viên", "Đại biểu", "Thành phần"]
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    assert tabs()[:9] == ["Agenda", "Topics", "Presenters", "Rooms", "Publish", "Points",
+                        "Coordinators", "Delegates", "Categories"]

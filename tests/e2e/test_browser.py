@@ -393,3 +393,34 @@ def test_language_switch_turns_the_pages_english(page, screenshot):
     expect(html).to_have_attribute("lang", "vi")
     expect(page.get_by_role("heading", name="Các hội nghị đã công bố")).to_be_visible()
     screenshot("02-vietnamese-again")
+
+
+# ---------------------------------------------------------------- asking before what lasts
+
+
+def test_cancelling_a_session_asks_first_and_a_no_changes_nothing(page, demo):
+    with demo.app_context():
+        session = db.session.scalar(select(AgendaSession).join(Conference).where(
+            Conference.slug == SLUG, AgendaSession.title == "Giải lao").order_by(AgendaSession.id))
+        session_id, title = session.id, session.title
+    log_in(page, "organiser@example.org", "demo-organiser-2025")
+    page.goto(f"/manage/c/{SLUG}/sessions/{session_id}/edit")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.get_by_role("button", name="Hủy phiên").click()
+    expect(page.get_by_role("button", name="Hủy phiên")).to_be_visible()
+    assert page.url.endswith(f"/sessions/{session_id}/edit")
+    with demo.app_context():
+        assert db.session.get(AgendaSession, session_id).is_cancelled is False
+
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_role("button", name="Hủy phiên").click()
+    page.wait_for_url(f"**/manage/c/{SLUG}/agenda")
+    with demo.app_context():
+        assert db.session.get(AgendaSession, session_id).is_cancelled is True
+    assert asked == [f"Hủy phiên «{title}»? Phiên vẫn ở trong chương trình, ghi là đã hủy."] * 2
