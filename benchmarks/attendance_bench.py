@@ -113,13 +113,17 @@ def csv_child(database_url: str, instance: str, slug: str) -> None:
     sys.path.insert(0, str(HERE.parent))
     from confmgr import create_app
     from confmgr.accounts.models import User
+    from confmgr.accounts.services import begin_sign_in
     from confmgr.db import db
     from sqlalchemy import select
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"},
                      instance_path=instance)
     with app.app_context():
-        organiser = db.session.scalar(select(User).where(User.email == BENCH_ORGANISER)).get_id()
+        user = db.session.scalar(select(User).where(User.email == BENCH_ORGANISER))
+        begin_sign_in(user)  # as signing in would: the session names a sign-in
+        db.session.commit()
+        organiser = user.get_id()
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = organiser

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from confmgr.accounts.models import User
-from confmgr.accounts.services import AccountError, create_user
+from confmgr.accounts.models import SignIn, User
+from confmgr.accounts.services import AccountError, create_user, signed_in_user
 from confmgr.audit.models import AuditEntry
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
@@ -15,6 +15,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import Role
 from confmgr.points.models import BroadcastPoint
 from tests.conftest import csrf_token, login
+from tests.helpers import ADMIN, logged_in
 
 ORGANISER = ("organiser@example.org", "demo-organiser-2025")
 COORDINATOR = ("quangninh@example.org", "demo-quangninh-2025")
@@ -300,3 +301,52 @@ def test_a_coordinator_of_no_point_is_refused(demo):
             create_coordinator("moi@example.org", "Điều phối", [])
         assert str(refused.value) == "Hãy nhập ít nhất một mã điểm cầu."
         assert db.session.scalar(select(User).where(User.email == "moi@example.org")) is None
+
+
+def test_signing_out_ends_the_sign_in_for_every_copy_of_its_cookies(app, client, demo):
+    """A shared computer: whoever copied the cookies before the coordinator signed out gets
+    nothing from them afterwards; the coordinator's other browser stays signed in."""
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"email": COORDINATOR[0], "password": COORDINATOR[1],
+                                "remember": "y", "csrf_token": token})
+    copied = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    phone = app.test_client()
+    logged_in(phone, COORDINATOR)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 2
+
+    def opens(cookies: dict[str, str]) -> bool:
+        other = app.test_client()
+        for name, value in cookies.items():
+            other.set_cookie(name, value)
+        return other.get("/account/password").status_code == 200
+
+    assert opens(copied) and opens({"remember_token": copied["remember_token"]})
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")}
+                       ).status_code == 302
+    assert not opens({"session": copied["session"]})
+    assert not opens({"remember_token": copied["remember_token"]})
+    assert phone.get("/account/password").status_code == 200
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
+
+
+def test_a_cookie_from_before_sign_ins_were_kept_signs_in_again(demo):
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        assert signed_in_user(f"{user.id}:{user.session_stamp}") is None
+        assert signed_in_user(f"{user.id}:{user.session_stamp}:") is None
+        assert signed_in_user(f"{user.id}:{user.session_stamp}:made-up-key") is None
+
+
+def test_a_lock_or_a_reset_ends_every_sign_in_of_the_account(app, client, demo):
+    logged_in(client, COORDINATOR)
+    admin = logged_in(app.test_client(), ADMIN)
+    with demo.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == COORDINATOR[0]))
+    admin.post(f"/admin/users/{user_id}/reset-password",
+               data={"csrf_token": csrf_token(admin, "/admin/users")})
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn).where(
+            SignIn.user_id == user_id)) == 0
+    assert client.get("/account/password").status_code == 302

@@ -128,6 +128,9 @@ def test_five_failures_lock_the_account_even_against_the_right_password(client, 
     right = attempt(client, ORGANISER[0], ORGANISER[1])
     assert (right.status_code, refusal(right)) == (429, LOCKED)
     assert 890 <= int(right.headers["Retry-After"]) <= 900
+    # Nor any other spelling of it: a control character is dropped as the form reads it.
+    for spelling in (ORGANISER[0] + "\x01", "\x1b" + ORGANISER[0].upper(), f" {ORGANISER[0]}\t"):
+        assert attempt(client, spelling, ORGANISER[1]).status_code == 429, spelling
     assert client.get("/manage/").status_code == 302  # still signed out
 
     # Another account is not locked with it.

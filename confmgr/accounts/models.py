@@ -71,10 +71,14 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    #: The key of the sign-in this request is part of (``SignIn``); not stored here.
+    sign_in_key = None
+
     def get_id(self) -> str:
         # The session (and the remember-me cookie) names the password and the lock count
-        # too, so a new password, or a lock, signs out every session opened before it.
-        return f"{self.id}:{self.session_stamp}"
+        # too, so a new password, or a lock, signs out every session opened before it; and
+        # the sign-in, which signing out ends on the server.
+        return f"{self.id}:{self.session_stamp}:{self.sign_in_key or ''}"
 
     @property
     def session_stamp(self) -> str:
@@ -96,6 +100,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class SignIn(db.Model):
+    """One signed-in browser. Its session and remember-me cookies carry the key; signing out
+    deletes the row, so a copied cookie opens nothing afterwards (a shared computer in a
+    commune hall is the usual case)."""
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    #: SHA-256 of the key: nothing here could be turned back into a cookie.
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def sign_in_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def user_search_text(email: str, display_name: str) -> str:

@@ -1,20 +1,24 @@
 """Creating users and checking credentials: plain functions shared by views and the CLI."""
 from __future__ import annotations
 
+import hmac
+import secrets
 import unicodedata
+from datetime import timedelta
 from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from confmgr.accounts.models import User
+from confmgr.accounts.models import SignIn, User, sign_in_digest
 from confmgr.accounts.passwords import password_problems
 from confmgr.api.tokens import revoke_all
 from confmgr.audit.services import record
 from confmgr.db import db, utcnow
 from confmgr.enums import Role
+from confmgr.text import whole_number
 
 
 class AccountError(ValueError):
@@ -105,6 +109,56 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not a real password", method=method)
 
 
+# ---------------------------------------------------------------- sign-ins
+
+
+def begin_sign_in(user: User) -> None:
+    """A new sign-in for this browser; its key reaches the cookies through user.get_id().
+    The caller commits."""
+    if user.id is None:
+        db.session.flush()  # a new account (the first admin) gets its id
+    key = secrets.token_urlsafe(24)
+    db.session.add(SignIn(user_id=user.id, key_digest=sign_in_digest(key)))
+    user.sign_in_key = key
+    # Browsers closed without signing out leave their sign-ins: they go once no remember-me
+    # cookie could still name them.
+    db.session.execute(delete(SignIn).where(SignIn.user_id == user.id,
+                                            SignIn.created_at < utcnow() - _longest_sign_in()))
+
+
+def _longest_sign_in() -> timedelta:
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+
+
+def end_sign_in(user: User) -> None:
+    """Signing out: the sign-in ends on the server, whatever copies of its cookies exist.
+    The caller commits."""
+    if user.sign_in_key:
+        db.session.execute(delete(SignIn).where(
+            SignIn.key_digest == sign_in_digest(user.sign_in_key)))
+
+
+def end_every_sign_in(user: User) -> None:
+    db.session.execute(delete(SignIn).where(SignIn.user_id == user.id))
+
+
+def signed_in_user(session_id: str) -> User | None:
+    """The user a session or remember-me cookie names ("id:stamp:key"), if that sign-in is
+    still on, the account active and its password and lock count unchanged since.
+
+    Cookies from before sign-ins were kept name none: their holders sign in again."""
+    user_id, stamp, key = (session_id.split(":") + ["", ""])[:3]
+    if whole_number(user_id) is None or not key:
+        return None
+    user = db.session.scalar(select(User).join(SignIn, SignIn.user_id == User.id).where(
+        User.id == int(user_id), SignIn.key_digest == sign_in_digest(key)))
+    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
+        return None
+    user.sign_in_key = key
+    return user
+
+
 def any_user_exists() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) > 0
 
@@ -130,6 +184,7 @@ def reset_password(user: User) -> str:
         password = generate_password()
     user.set_password(password)
     revoke_all(user)
+    end_every_sign_in(user)
     forget_failed_logins(user.email)
     record("user.password_reset", target=user, email=user.email)
     return password
@@ -154,4 +209,5 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     if not active:
         user.session_epoch = (user.session_epoch or 0) + 1
         revoke_all(user)
+        end_every_sign_in(user)
     record("user.reactivate" if active else "user.deactivate", target=user, email=user.email)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hmac
 from functools import wraps
 
 from flask import (
@@ -29,7 +28,7 @@ from confmgr.enums import Role
 from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
 from confmgr.i18n import safe_next_url
-from confmgr.text import whole_number
+from confmgr.text import one_line
 
 bp = Blueprint("accounts", __name__)
 
@@ -46,13 +45,9 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    # A deactivated account, or one whose password changed since the session began, is
-    # signed out of the sessions it already has, at once (User.get_id).
-    user_id, _sep, stamp = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if whole_number(user_id) is not None else None
-    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
-        return None
-    return user
+    # A deactivated account, one whose password changed since the session began, or a
+    # sign-in ended by signing out, opens nothing any more (User.get_id).
+    return services.signed_in_user(session_id)
 
 
 def _offer_setup_until_first_user():
@@ -77,6 +72,7 @@ def setup():
         user = services.create_user(
             form.email.data, form.password.data, form.display_name.data, Role.ADMIN
         )
+        services.begin_sign_in(user)
         db.session.commit()
         login_user(user)
         flash(_("Đã tạo tài khoản quản trị đầu tiên."), "success")
@@ -91,7 +87,9 @@ def login():
     form = LoginForm()
     refusal = None
     if request.method == "POST":
-        typed = request.form.get("email", "")
+        # As the form reads it (control characters dropped), so that no other spelling of a
+        # locked login finds its way past the lock.
+        typed = one_line(request.form.get("email", ""))
         refusal = security.check_login_attempt(typed)
         if refusal is None and form.validate_on_submit():
             user = services.authenticate(form.email.data, form.password.data)
@@ -105,6 +103,7 @@ def login():
                 form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
             else:
                 security.forget_failed_logins(user.email)
+                services.begin_sign_in(user)
                 login_user(user, remember=form.remember.data)
                 record("user.login", target=user, user_id=user.id)
                 db.session.commit()
@@ -125,6 +124,8 @@ def refused(page: str, refusal: security.LoginRefusal):
 @login_required
 def logout():
     # A POST with the CSRF token: a link or image elsewhere cannot log anyone out.
+    services.end_sign_in(current_user)
+    db.session.commit()
     logout_user()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("public.index"))
