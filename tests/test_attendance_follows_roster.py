@@ -3,10 +3,11 @@ the attendance rows and their counts along, so reports never contradict the rost
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from confmgr.attendance import checkin, reports, sheet
 from confmgr.attendance.models import (
@@ -16,6 +17,7 @@ from confmgr.attendance.models import (
     SessionPointCategoryCount,
     SessionPointCount,
 )
+from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
 from confmgr.enums import AttendanceStatus, CheckInMethod, SessionKind
@@ -326,4 +328,69 @@ def test_a_double_tap_on_move_moves_the_attendance_once(demo):
         assert (point_counts(session_id, "06811"), point_counts(session_id, "06688")) == (
             {}, {"present": 1})
         assert len([c for c in log_of(person_id) if c.session_id == session_id]) == 2
+        assert_counters_equal_a_recount()
+
+
+def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
+    """A first tap has read the delegate (at 06811) when a move to 06688 starts. On
+    PostgreSQL the move waits for the tap, whose row it then takes along; on SQLite the
+    move commits first and the tap, reading the delegate again once its insert holds the
+    write lock, is refused. Either way no row is left at the point the delegate left, and
+    the counters equal a recount."""
+    with demo.app_context():
+        session = db.session.scalars(
+            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        session_id, now = session.id, session.starts_at + timedelta(minutes=5)
+        person_id = people("06811")[0].id
+    read, errors = threading.Event(), {}
+
+    def tapper():
+        def after(conn, cursor, statement, parameters, context, many):
+            if statement.lstrip().startswith("SELECT participants.point_id") and not read.is_set():
+                read.set()
+                time.sleep(0.5)  # the move starts meanwhile
+
+        try:
+            with demo.app_context():
+                event.listen(db.engine, "after_cursor_execute", after)
+                try:
+                    tap(db.session.get(AgendaSession, session_id), point("06811"), person_id,
+                        P, now)
+                    db.session.commit()
+                finally:
+                    event.remove(db.engine, "after_cursor_execute", after)
+                    db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - judged below
+            errors["tap"] = error
+
+    def mover():
+        try:
+            read.wait(10)
+            with demo.app_context():
+                services.move(db.session.get(Participant, person_id), point("06688"))
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors["move"] = error
+
+    threads = [threading.Thread(target=tapper), threading.Thread(target=mover)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "move" not in errors
+    with demo.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert errors == {}
+            assert point_counts(session_id, "06688") == {"present": 1}
+        else:
+            assert isinstance(errors.get("tap"), RuleBroken)
+            name = db.session.get(Participant, person_id).full_name
+            assert [p.message for p in errors["tap"].problems] == [
+                f"{name} là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm "
+                "danh."]
+        assert set(db.session.scalars(select(Attendance.point_id).where(
+            Attendance.participant_id == person_id))) == {point("06688").id}
+        assert point_counts(session_id, "06811") == {}
         assert_counters_equal_a_recount()

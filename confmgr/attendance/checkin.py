@@ -104,8 +104,16 @@ def _statements(dialect: str) -> SimpleNamespace:
     current = select(a.c.status, a.c.category_ref, a.c.point_id).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
+    person = select(Participant.point_id, Participant.category_id, Participant.status,
+                    Participant.full_name).where(
+        Participant.id == bindparam("participant_id"),
+        Participant.conference_id == bindparam("conference_id"))
     if dialect == "postgresql":
         current = current.with_for_update()
+        # Shared: taps of one delegate go on side by side, but a move or a withdrawal
+        # (which update the delegate first) waits for the tap, or the tap for it; else a
+        # tap read before a move could write its new row at the point just left.
+        person = person.with_for_update(read=True)
 
     def counters(table: Table, keys: tuple[str, ...], stamped: bool):
         values = {k: bindparam(f"k_{k}") for k in (*keys, "conference_id", "province_code")}
@@ -117,10 +125,9 @@ def _statements(dialect: str) -> SimpleNamespace:
             index_elements=list(keys), set_=changes)
 
     return SimpleNamespace(
-        person=select(Participant.point_id, Participant.category_id, Participant.status,
-                      Participant.full_name).where(
-            Participant.id == bindparam("participant_id"),
-            Participant.conference_id == bindparam("conference_id")),
+        person=person,
+        # PostgreSQL holds the delegate from the first read (above); SQLite cannot.
+        read_again_after_insert=dialect != "postgresql",
         insert=make(a).values({k: bindparam(f"v_{k}") for k in keys})
         .on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
         .returning(a.c.id),
@@ -184,9 +191,7 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     if person is None:
         problems.append(Problem("participant", _("Không tìm thấy đại biểu này.")))
     elif person.point_id != point.id:
-        problems.append(Problem("participant", _(
-            "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm "
-            "danh.", name=person.full_name)))
+        problems.append(_elsewhere(person))
     elif person.status != RegistrationStatus.REGISTERED:
         problems.append(Problem("participant", _(
             "%(name)s đã rút tên khỏi hội nghị.", name=person.full_name)))
@@ -212,6 +217,13 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": ""}).first()
     if inserted is not None:
+        if found.read_again_after_insert:
+            # SQLite reads outside the write lock, which the insert has just taken: a move
+            # committed since the delegate was read would leave this row at the old point.
+            person = run(found.person, {"participant_id": participant_id,
+                                        "conference_id": point.conference_id}).one()
+            if person.point_id != point.id:
+                raise RuleBroken([_elsewhere(person)])
         bump_counts(session_id, point, category_ref, {status.value: 1}, now)
         _log(session_id, point, participant_id, category_ref, None, status, method, user_id,
              now)
@@ -225,9 +237,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         person = run(found.person, {"participant_id": participant_id,
                                     "conference_id": point.conference_id}).one()
         if person.point_id != point.id:
-            raise RuleBroken([Problem("participant", _(
-                "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm "
-                "danh.", name=person.full_name))])
+            raise RuleBroken([_elsewhere(person)])
         category_ref = person.category_id or NO_CATEGORY
     if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
         return Outcome(participant_id, old, old)
@@ -241,6 +251,12 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
                     row.category_ref, point, category_ref, now)
     _log(session_id, point, participant_id, category_ref, old, new, method, user_id, now)
     return Outcome(participant_id, old, new)
+
+
+def _elsewhere(person) -> Problem:
+    return Problem("participant", _(
+        "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh.",
+        name=person.full_name))
 
 
 def _move_count(session_id: int, old: AttendanceStatus, new: AttendanceStatus,
