@@ -19,7 +19,15 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.helpers import COORDINATOR, ORGANISER, bearer, count_queries, logged_in, post_form
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    bearer,
+    count_queries,
+    flashes,
+    logged_in,
+    post_form,
+)
 
 API = "/api/v1"
 CONF = f"{API}/conferences/{SLUG}"
@@ -75,15 +83,14 @@ def assert_problem(response, status: int, **expected):
 
 def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, client):
     logged_in(client, ORGANISER)
+    form = client.get("/account/tokens").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', form).group(1)
     made = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
-                                                 "days": ""})
-    assert (made.status_code, made.headers["Location"]) == (302, "/account/tokens")
-    shown = client.get("/account/tokens")
-    assert shown.headers["Cache-Control"] == "no-store"
-    page = shown.get_data(as_text=True)
+                                                 "days": "", "once": once})
+    assert (made.status_code, made.headers["Cache-Control"]) == (200, "no-store")
+    page = made.get_data(as_text=True)
     secret = page.split('id="new-token">')[1].split("<")[0]
     assert secret.startswith("cmt_") and len(secret) == 47
-    assert secret not in made.headers["Location"]
     # Shown once: the list afterwards shows only its first characters.
     listing = client.get("/account/tokens").get_data(as_text=True)
     assert secret not in listing and secret[:10] in listing and "Sở Nội vụ" in listing
@@ -722,18 +729,25 @@ def test_a_number_too_long_to_read_is_named_as_such(demo, client, organiser):
 
 def test_a_new_token_is_made_once_and_shown_once_with_its_expiry(demo, client):
     logged_in(client, ORGANISER)
-    made = post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read",
-                                                 "days": "30"})
-    assert (made.status_code, made.headers["Location"]) == (302, "/account/tokens")
+
+    def once() -> str:
+        page = client.get("/account/tokens").get_data(as_text=True)
+        return re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+
+    sent = {"name": "Sở Nội vụ", "scope": "read", "days": "30", "once": once()}
+    made = post_form(client, "/account/tokens", sent)
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'id="new-token">([^<]+)<', made.get_data(as_text=True)).group(1)
+    # The secret is in that page only: not in the session's cookie.
+    assert secret not in made.headers.get("Set-Cookie", "")
     with client.session_transaction() as browser:
-        secret = browser["api_token_secret"]
-    shown = client.get("/account/tokens").get_data(as_text=True)
-    assert f'id="new-token">{secret}<' in shown
-    with client.session_transaction() as browser:
-        assert "api_token_secret" not in browser
-    again = client.get("/account/tokens").get_data(as_text=True)  # a reload
-    assert secret not in again and 'id="new-token"' not in again
-    post_form(client, "/account/tokens", {"name": "Không hết hạn", "scope": "read", "days": ""})
+        assert secret not in str(dict(browser))
+    again = post_form(client, "/account/tokens", sent, follow_redirects=True)  # resubmitted
+    page = again.get_data(as_text=True)
+    assert flashes(page) == ["Biểu mẫu này đã được gửi một lần: không tạo thêm token."]
+    assert secret not in page and 'id="new-token"' not in page
+    post_form(client, "/account/tokens", {"name": "Không hết hạn", "scope": "read", "days": "",
+                                          "once": once()})
     with demo.app_context():
         made = list(db.session.execute(select(tokens.ApiToken.name, tokens.ApiToken.expires_at)
                                        .order_by(tokens.ApiToken.id)))

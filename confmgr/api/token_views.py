@@ -1,6 +1,8 @@
 """A user's API tokens, in their account settings: made, listed, revoked."""
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import timedelta
 
 from flask import (
@@ -16,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from confmgr.api import tokens
@@ -41,26 +43,34 @@ class TokenForm(Form):
     days = IntegerField(_l("Hết hạn sau (ngày)"), validators=[
         Optional(), NumberRange(min=1, max=3650)],
         description=_l("Để trống nếu không hết hạn."))
+    #: Matches the one the session keeps for this page (FORM_KEY): the form is used once.
+    once = HiddenField()
 
 
-#: Where a new token's secret waits, in the signed session, for the one page that shows it.
-NEW_SECRET_KEY = "api_token_secret"
+#: The session's copy of the form's single-use value: a form sent again (the browser's
+#: "resubmit" after the page that shows the secret) makes no second token. The secret itself
+#: is in that page only, never in a cookie or an address.
+FORM_KEY = "api_token_form"
 
 
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def index():
     form = TokenForm()
+    secret = None
     if form.validate_on_submit():
+        expected = session.pop(FORM_KEY, "")
+        if not expected or not hmac.compare_digest(form.once.data or "", expected):
+            flash(_("Biểu mẫu này đã được gửi một lần: không tạo thêm token."), "warning")
+            return redirect(url_for("api_tokens.index"))
         expires_at = utcnow() + timedelta(days=form.days.data) if form.days.data else None
         _token, secret = tokens.issue(current_user, form.name.data,
                                       TokenScope(form.scope.data), expires_at)
         db.session.commit()
-        # Post/redirect/get: sending the form again (a reload) must not make a second token.
-        # The secret never goes into an address; the next page takes it out of the session.
-        session[NEW_SECRET_KEY] = secret
-        return redirect(url_for("api_tokens.index"))
-    secret = session.pop(NEW_SECRET_KEY, None)
+        form = TokenForm(formdata=None)
+    if secret is not None or FORM_KEY not in session:
+        session[FORM_KEY] = secrets.token_urlsafe(16)
+    form.once.data = session[FORM_KEY]
     response = make_response(render_template(
         "api/tokens.html", form=form, secret=secret, tokens=tokens.tokens_of(current_user),
         scope_labels=SCOPE_LABELS, now=utcnow()))
