@@ -143,3 +143,29 @@ def session_title(app, session_id: int) -> str:
 
     with app.app_context():
         return db.session.get(AgendaSession, session_id).title
+
+
+def test_badges_printed_at_the_same_moment_keep_the_codes_of_the_first(app, client, demo,
+                                                                       monkeypatch):
+    """Two badge sheets asked at once (a retry over a slow link, two coordinators): codes
+    the first committed are never replaced by the second."""
+    from confmgr.attendance import codes
+
+    logged_in(client, COORDINATOR)
+    other = logged_in(app.test_client(), COORDINATOR)
+    people = [pid for pid, _name in people_at(demo, "06811")]
+    issued = codes.new_code
+    printed: dict[str, object] = {}
+
+    def new_code() -> str:
+        if not printed:  # the other sheet is printed while this one is being made
+            printed["page"] = ""
+            printed["page"] = other.get(BADGES).get_data(as_text=True)
+            printed["codes"] = [code_of(demo, pid) for pid in people]
+        return issued()
+
+    monkeypatch.setattr(codes, "new_code", new_code)
+    page = client.get(BADGES).get_data(as_text=True)
+    assert None not in printed["codes"]
+    assert [code_of(demo, pid) for pid in people] == printed["codes"]
+    assert page == printed["page"]

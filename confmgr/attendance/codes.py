@@ -31,8 +31,12 @@ def ensure_codes(point: BroadcastPoint) -> None:
         Participant.point_id == point.id, Participant.checkin_code.is_(None),
         Participant.status == RegistrationStatus.REGISTERED))
     for participant_id in missing.all():
-        db.session.execute(update(Participant).where(Participant.id == participant_id)
-                           .values(checkin_code=new_code()))
+        # Only if still without one: a code printed by a request at the same moment must
+        # never be replaced, or its badge would scan as unknown.
+        db.session.execute(update(Participant).where(Participant.id == participant_id,
+                                                     Participant.checkin_code.is_(None))
+                           .values(checkin_code=new_code())
+                           .execution_options(synchronize_session=False))
 
 
 def participant_by_code(code: str) -> Participant | None:
