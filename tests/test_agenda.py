@@ -15,7 +15,7 @@ from confmgr.conferences.models import AgendaSession, Conference, Presenter, Roo
 from confmgr.conferences.scheduling import Slot, check_slot
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
-from confmgr.enums import SessionKind, SessionStatus
+from confmgr.enums import SessionKind, SessionStatus, Visibility
 from tests.conftest import csrf_token
 from tests.helpers import (
     COORDINATOR,
@@ -706,7 +706,9 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
         assert stored[1].stored_name.endswith(".pdf") and "Bài" not in stored[1].stored_name
 
     material_url = f"/c/{SLUG}/materials/{file_id}"
-    assert client.get(material_url).data == pdf  # the organiser sees it before publication
+    draft = client.get(material_url)
+    assert draft.data == pdf  # the organiser sees it before publication, and no cache keeps it
+    assert set(draft.headers["Cache-Control"].split(", ")) == {"private", "max-age=3600"}
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     assert client.get(material_url).status_code == 404  # the public does not, yet
     assert "Nghị định 150" not in client.get(f"/c/{SLUG}/").get_data(as_text=True)
@@ -722,6 +724,13 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
     assert download.headers["Content-Type"] == "application/pdf"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert set(download.headers["Cache-Control"].split(", ")) == {"public", "max-age=3600"}
+    with demo.app_context():
+        db.session.scalar(select(Conference)).visibility = Visibility.RESTRICTED
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    restricted = client.get(material_url).headers["Cache-Control"]
+    assert set(restricted.split(", ")) == {"private", "max-age=3600"}
 
 
 def test_material_bad_input(client, demo):

@@ -126,6 +126,11 @@ def material(slug: str, material_id: int):
         download_name=item.original_name, max_age=3600,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Shared caches may keep only what anyone may read: a published material of a public
+    # conference. A draft's file, or a restricted conference's, is for this reader alone.
+    shared = offered and conference.visibility == Visibility.PUBLIC
+    response.cache_control.public = shared
+    response.cache_control.private = not shared
     return response
 
 
