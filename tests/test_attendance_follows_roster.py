@@ -252,6 +252,31 @@ def test_a_move_to_another_province_moves_the_provincial_counts(during):
     assert_counters_equal_a_recount()
 
 
+def test_a_move_to_a_headcount_point_leaves_the_names_behind(during):
+    """A point that reports numbers counts no one by name: the delegate's records go, as
+    for a withdrawal, rather than count them twice beside its headcount."""
+    session, now = during
+    uong_bi = point("06811")
+    counting = point("00070")
+    counting.headcount_only = True
+    person = people("06811")[0]
+    tap(session, uong_bi, person.id, P, now)
+    db.session.commit()
+    before = point_counts(session.id, "06811")
+
+    services.move(person, counting)
+    db.session.commit()
+
+    assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.participant_id == person.id)) == 0
+    assert point_counts(session.id, "06811") == {
+        name: count - (name == "present") for name, count in before.items()
+        if count - (name == "present")}
+    assert point_counts(session.id, counting.code) == {}
+    assert [c.new_status for c in log_of(person.id)][-1] is None
+    assert_counters_equal_a_recount()
+
+
 @pytest.mark.parametrize("status", [P, E], ids=["same status", "another status"])
 def test_a_tap_at_the_new_point_moves_a_row_left_at_the_old_one(during, status):
     """A row left at the point a delegate came from (moved before attendance followed) is

@@ -275,9 +275,13 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
         count_registrations(db.session.get(BroadcastPoint, source), person.category_id, -1)
         count_registrations(destination, person.category_id, 1)
     # Rates would pass 100 % at the old point and the new point's sheet contradict its
-    # counts if attendance stayed behind (a withdrawn delegate has none left).
-    follow_delegate(person.id, destination, person.category_id or NO_CATEGORY,
-                    user_id=acting_user_id())
+    # counts if attendance stayed behind (a withdrawn delegate has none left). A point that
+    # reports headcounts takes no names: there the delegate would be counted twice.
+    if destination.headcount_only:
+        forget_attendance(person.id, user_id=acting_user_id())
+    else:
+        follow_delegate(person.id, destination, person.category_id or NO_CATEGORY,
+                        user_id=acting_user_id())
     record("participant.move", target=person, conference_id=person.conference_id,
            point_id=destination.id, source=source, destination=destination.id)
 
