@@ -508,6 +508,7 @@ def test_self_check_in_is_marked_on_the_sheet(client, demo):
     (person, name), (other, _name) = people_at(demo, "06811")[:2]
     with demo.app_context():
         uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        uong_bi_id = uong_bi.id
         checkin.record(db.session.get(AgendaSession, session_id), uong_bi, person,
                        AttendanceStatus.PRESENT, user_id=None, method=CheckInMethod.SELF)
         db.session.commit()
@@ -517,7 +518,22 @@ def test_self_check_in_is_marked_on_the_sheet(client, demo):
     mark = '<span class="badge text-bg-warning self-checkin">Tự điểm danh</span>'
     assert page.count(mark) == 1
     assert re.search(rf'<tr id="p{person}">.*?</tr>', page, re.S).group(0).count(mark) == 1
-    # Confirming what the delegate recorded changes nothing, so the mark stays.
+    # The coordinator confirming what the delegate recorded: the mark goes, the counts stay,
+    # and the log says who confirmed it.
     answer = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{person}:present"},
                        headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert f'<tr id="p{person}" hx-swap-oob="true">' in answer and mark in answer
+    assert f'<tr id="p{person}" hx-swap-oob="true">' in answer and mark not in answer
+    assert mark not in client.get(f"{SHEET}?session={session_id}").get_data(as_text=True)
+    with demo.app_context():
+        from confmgr.attendance.models import AttendanceChange, SessionPointCount
+
+        log = db.session.execute(select(
+            AttendanceChange.old_status, AttendanceChange.new_status, AttendanceChange.method)
+            .where(AttendanceChange.participant_id == person,
+                   AttendanceChange.session_id == session_id)
+            .order_by(AttendanceChange.id)).all()
+        assert log == [(None, AttendanceStatus.PRESENT, CheckInMethod.SELF),
+                       (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT,
+                        CheckInMethod.MANUAL)]
+        counts = db.session.get(SessionPointCount, (session_id, uong_bi_id))
+        assert (counts.present, counts.late, counts.excused, counts.absent) == (2, 0, 0, 0)

@@ -101,7 +101,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     a = Attendance.__table__
     keys = ("conference_id", "participant_id", "session_id", "point_id", "category_ref",
             "status", "recorded_at", "method", "recorded_by_id", "note")
-    current = select(a.c.status, a.c.category_ref, a.c.point_id).where(
+    current = select(a.c.status, a.c.category_ref, a.c.point_id, a.c.method).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
     person = select(Participant.point_id, Participant.category_id, Participant.status,
@@ -240,6 +240,16 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             raise RuleBroken([_elsewhere(person)])
         category_ref = person.category_id or NO_CATEGORY
     if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
+        if (row.method == CheckInMethod.SELF and method == CheckInMethod.MANUAL
+                and not keep_existing):
+            # The coordinator confirms what the delegate recorded: the self check-in mark
+            # goes, and the log says who confirmed it. The counts stay.
+            run(found.update, {
+                **row_key, "v_status": old, "v_recorded_at": now, "v_method": method,
+                "v_recorded_by_id": user_id, "v_point_id": point.id,
+                "v_category_ref": category_ref})
+            _log(session_id, point, participant_id, category_ref, old, old, method, user_id,
+                 now)
         return Outcome(participant_id, old, old)
     run(found.update, {
         **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
