@@ -21,7 +21,14 @@ from confmgr.conferences.models import (
     Room,
     Topic,
 )
-from confmgr.conferences.scheduling import Problem, Slot, check_slot, check_topic_number, slot_of
+from confmgr.conferences.scheduling import (
+    Problem,
+    Slot,
+    bare_topic_number,
+    check_slot,
+    check_topic_number,
+    slot_of,
+)
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
 
@@ -349,7 +356,7 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
 def save_topic(
     conference: Conference, topic: Topic | None, number: str, title: str, summary: str
 ) -> Topic:
-    number = number.strip()
+    number = bare_topic_number(number)
     _refuse_if_blocking(check_topic_number(conference, number, topic.id if topic else None))
     if topic is None:
         topic = Topic(conference_id=conference.id)

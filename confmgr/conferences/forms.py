@@ -91,7 +91,8 @@ class ShiftForm(Form):
 
 
 class TopicForm(Form):
-    number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=20)])
+    number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=20)],
+                         description=_l("Chỉ ghi số, ví dụ 3 hoặc 3a."))
     title = StringField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=500)])
     summary = TextAreaField(_l("Tóm tắt"))
 

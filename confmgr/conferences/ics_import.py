@@ -40,7 +40,13 @@ from confmgr.calendar.feeds import UID_DOMAIN
 from confmgr.conferences.editing import YEARS, RuleBroken
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
-from confmgr.conferences.scheduling import Problem, check_slot, ends_on_its_day, slot_of
+from confmgr.conferences.scheduling import (
+    Problem,
+    bare_topic_number,
+    check_slot,
+    ends_on_its_day,
+    slot_of,
+)
 from confmgr.db import db
 from confmgr.enums import SessionKind, SessionStatus
 from confmgr.text import fold, normalise, plain_text
@@ -375,7 +381,8 @@ def _kinds_by_category() -> dict[str, SessionKind]:
 def _title_and_topic(summary: str, topics: dict[str, Topic]) -> tuple[str, Topic | None]:
     match = TOPIC_PREFIX.match(summary)
     if match and fold(match["words"]) == "chuyen de":
-        topic = topics.get(fold(match["number"]))
+        # Calendars written before numbers were stored bare say "Chuyên đề Chuyên đề 3a".
+        topic = topics.get(fold(bare_topic_number(match["number"])))
         if topic is not None:
             return match["title"].strip(), topic
     return summary, None
@@ -392,7 +399,7 @@ def _session_for(by_uid: dict[str, AgendaSession], uid: str) -> tuple[AgendaSess
 
 def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
     """Decide, for every event without errors, whether it adds, updates or is skipped."""
-    topics = {fold(t.number): t for t in db.session.scalars(
+    topics = {fold(bare_topic_number(t.number)): t for t in db.session.scalars(
         select(Topic).where(Topic.conference_id == conference.id))}
     existing_rooms = list(db.session.scalars(
         select(Room).where(Room.conference_id == conference.id)))
@@ -419,7 +426,7 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
                 continue
         event.title, topic = _title_and_topic(event.summary, topics)
         if topic is not None:
-            event.topic_id, event.topic_number = topic.id, topic.number
+            event.topic_id, event.topic_number = topic.id, bare_topic_number(topic.number)
         if event.location:
             room = rooms.get(fold(event.location))
             if room is not None:

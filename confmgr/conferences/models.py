@@ -100,7 +100,10 @@ class Topic(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
-    #: As printed in the programme: "1", "2", "Chuyên đề 3a" are all fine.
+    #: The bare number, "1" or "3a": pages and calendars write "Chuyên đề" in front of it, so
+    #: saving drops those words (scheduling.bare_topic_number), and two numbers differing
+    #: only in case are one number. Rows saved before that rule may still carry the words:
+    #: show a number through that same function.
     number: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")

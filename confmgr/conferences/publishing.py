@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
 from confmgr.conferences.models import AgendaVersion, Conference
+from confmgr.conferences.scheduling import bare_topic_number
 from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
 from confmgr.db import db, utcnow
 from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
@@ -173,7 +174,7 @@ def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
 def event_title(title: str, topic_number: str | None) -> str:
     """A session's title as calendars and schedules show it (SUMMARY)."""
     if topic_number is not None:
-        return f"Chuyên đề {topic_number}: {title}"
+        return f"Chuyên đề {bare_topic_number(topic_number)}: {title}"
     return title
 
 
@@ -386,7 +387,8 @@ def read_version(version: AgendaVersion) -> PublishedAgenda:
             status=SessionStatus(s["status"]),
             room=Named(s["room"]) if s["room"] else None,
             topic=None if s["topic"] is None else PublishedTopic(
-                number=s["topic"]["number"],
+                # Versions published before numbers were stored bare may carry the words.
+                number=bare_topic_number(s["topic"]["number"]),
                 title=s["topic"]["title"],
                 summary=s["topic"]["summary"],
                 materials=tuple(PublishedMaterial(**m) for m in s["topic"]["materials"]),

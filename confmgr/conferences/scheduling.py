@@ -4,6 +4,8 @@ Each check names the form field at fault, so the message lands where the mistake
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +21,7 @@ from confmgr.conferences.models import (
 )
 from confmgr.db import db
 from confmgr.enums import SessionStatus
+from confmgr.text import normalise
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,53 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
     return problems
 
 
+#: The words people write in front of a topic's number ("Chuyên đề", "Chuyên đề số", "CĐ"),
+#: matched on the text without diacritics, then spaces, dots or colons. The word must end
+#: there: "CD-1" and "Cđa" are numbers of their own.
+_NUMBER_PREFIX = re.compile(
+    r"(?:chuyen\s*de(?:\s*so)?|cd)(?=[\s.:0-9]|$)[\s.:]*", re.IGNORECASE
+)
+
+
+def _base_letters(text: str) -> str:
+    """``text`` without diacritics, one character for each of its characters (NFC), so a
+    match's position holds in ``text`` too."""
+    return "".join("d" if c in "đĐ" else unicodedata.normalize("NFD", c)[0] for c in text)
+
+
+def bare_topic_number(number: str) -> str:
+    """A topic's number as stored and shown after the word "Chuyên đề": "Chuyên đề 3a",
+    "CĐ. 3a" and "chuyen de so: 3a" are all "3a".
+
+    Pages and calendars write "Chuyên đề" (or "Topic") themselves. Rows saved before this
+    rule may still carry the words: show stored numbers through here.
+    """
+    number = normalise(number)
+    prefix = _NUMBER_PREFIX.match(_base_letters(number))
+    return number[prefix.end():].strip() if prefix else number
+
+
+def topic_number_key(number: str) -> str:
+    """What two numbers must share to be the same number: "3a", "3A" and "Chuyên đề 3a"."""
+    return bare_topic_number(number).casefold()
+
+
 def check_topic_number(conference: Conference, number: str, topic_id: int | None) -> list[Problem]:
-    query = select(Topic.id).where(Topic.conference_id == conference.id, Topic.number == number)
+    key = topic_number_key(number)
+    if not key:
+        return [Problem("number", _(
+            "Hãy ghi số của chuyên đề, ví dụ 3 hoặc 3a; chữ «Chuyên đề» được thêm tự động."
+        ))]
+    # A conference has tens of topics, and stored numbers may differ in case or carry the
+    # words: compare them here rather than in SQL.
+    query = select(Topic.number).where(Topic.conference_id == conference.id)
     if topic_id is not None:
         query = query.where(Topic.id != topic_id)
-    if db.session.scalar(query.limit(1)) is not None:
-        return [Problem("number", _("Số chuyên đề %(number)s đã có.", number=number))]
+    clash = next((other for other in db.session.scalars(query)
+                  if topic_number_key(other) == key), None)
+    if clash is not None:
+        return [Problem("number", _("Số chuyên đề %(number)s đã có.",
+                                    number=bare_topic_number(clash)))]
     return []
 
 
