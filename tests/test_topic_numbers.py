@@ -2,6 +2,7 @@
 shown once with "Chuyên đề" in front on every page and calendar."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -189,3 +190,13 @@ def test_a_number_stored_with_the_words_before_the_rule_is_shown_once(client, de
                  Calendar.from_ical(client.get(f"/c/{SLUG}/agenda.ics").data).events]
     assert f"Chuyên đề 1: {title}" in summaries
     assert not [s for s in summaries if "Chuyên đề Chuyên đề" in s]
+
+
+def test_topics_are_listed_as_people_count_them(client, demo):
+    for old, new in (("1", "10"), ("2", "2a"), ("3", "1")):
+        set_number(demo, old, new)
+    logged_in(client, ORGANISER)
+    page = client.get(TOPICS).get_data(as_text=True)
+    numbers = re.findall(r"<tr><td>([^<]+)</td>", page)
+    assert numbers == sorted(topic_numbers(demo), key=lambda n: (int(re.match(r"\d+", n)[0]), n))
+    assert numbers[0] == "1" and numbers.index("2a") < numbers.index("10")

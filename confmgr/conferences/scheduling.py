@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -147,6 +148,15 @@ def _base_letters(text: str) -> str:
     """``text`` without diacritics, one character for each of its characters (NFC), so a
     match's position holds in ``text`` too."""
     return "".join("d" if c in "đĐ" else unicodedata.normalize("NFD", c)[0] for c in text)
+
+
+def in_number_order(topics: Iterable[Topic]) -> list[Topic]:
+    """Topics as people count them: 1, 2, … 10, 10a, not 1, 10, 10a, 2."""
+    def key(topic: Topic):
+        parts = re.split(r"(\d+)", bare_topic_number(topic.number).casefold())
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts
+                if part], topic.id
+    return sorted(topics, key=key)
 
 
 def bare_topic_number(number: str) -> str:

@@ -37,6 +37,7 @@ from confmgr.conferences.models import (
     Topic,
     TopicMaterial,
 )
+from confmgr.conferences.scheduling import in_number_order
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
@@ -157,9 +158,8 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
         for day in services.conference_days(conference)
     ]
     form.topic.choices = [SelectChoice("", "—")] + [
-        SelectChoice(t.id, f"{t.number}. {t.title}") for t in db.session.scalars(
-            select(Topic).where(Topic.conference_id == conference.id).order_by(Topic.number)
-        )
+        SelectChoice(t.id, f"{t.number}. {t.title}") for t in in_number_order(
+            db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)))
     ]
     form.room.choices = [SelectChoice("", "—")] + [
         SelectChoice(r.id, r.name) for r in db.session.scalars(
@@ -276,9 +276,10 @@ def topics(slug: str):
     conference = managed_conference(slug)
     rows = db.session.scalars(
         select(Topic).where(Topic.conference_id == conference.id)
-        .options(selectinload(Topic.materials)).order_by(Topic.number)
+        .options(selectinload(Topic.materials))
     )
-    return render_template("agenda/topics.html", conference=conference, topics=list(rows))
+    return render_template("agenda/topics.html", conference=conference,
+                           topics=in_number_order(rows))
 
 
 @bp.route("/c/<slug>/topics/new", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference, Topic
 from confmgr.conferences.publishing import PublishedTopic
+from confmgr.conferences.scheduling import in_number_order
 from confmgr.db import db
 from confmgr.paging import Page, page_number
 from confmgr.enums import QuestionStatus
@@ -134,8 +135,8 @@ def queue(conference: Conference, reach: ColumnElement[bool]) -> list[QueueLine]
 
 
 def conference_topics(conference: Conference) -> list[Topic]:
-    return list(db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)
-                                   .order_by(Topic.number, Topic.id)))
+    return in_number_order(db.session.scalars(
+        select(Topic).where(Topic.conference_id == conference.id)))
 
 
 def published_topics(conference: Conference) -> list[PublishedTopic]:
