@@ -1,13 +1,14 @@
 """Small helpers shared by the tests."""
 from __future__ import annotations
 
+import copy
 import re
 from contextlib import contextmanager
 from html import unescape
 
 from sqlalchemy import event, select
 
-from confmgr.conferences.models import AgendaSession
+from confmgr.conferences.models import AgendaSession, AgendaVersion
 from confmgr.db import db
 from tests.conftest import csrf_token, login
 
@@ -80,3 +81,16 @@ def bearer(app, email: str, scope=None, **kwargs) -> dict:
         _token, secret = tokens.issue(user, "kiểm thử", scope or TokenScope.WRITE, **kwargs)
         db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
+
+
+def as_published_before_topic_ids() -> AgendaVersion:
+    """The first published version as versions were kept before their topics carried ids;
+    in the caller's app context, committed."""
+    version = db.session.scalar(select(AgendaVersion).order_by(AgendaVersion.id))
+    snapshot = copy.deepcopy(version.snapshot)
+    for entry in snapshot["sessions"]:
+        if entry["topic"]:
+            del entry["topic"]["id"]
+    version.snapshot = snapshot
+    db.session.commit()
+    return version

@@ -1,7 +1,6 @@
 """The conference calendar, read back by icalendar and by Mozilla's ical.js."""
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference,
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus
-from tests.helpers import sessions_in_order
+from tests.helpers import as_published_before_topic_ids, sessions_in_order
 
 FEED = f"/c/{SLUG}/agenda.ics"
 ICAL_JS_DIR = Path(__file__).parent / "ical"
@@ -456,14 +455,7 @@ def test_renumbering_a_topic_raises_the_sequence_of_its_sessions(client, demo):
 def test_a_version_published_before_topics_had_ids_changes_nothing_by_itself(client, demo):
     """Topic ids joined the snapshots later: the older form alone is not a change."""
     with demo.app_context():
-        version = db.session.scalar(select(AgendaVersion))
-        first_stamp = version.published_at.isoformat()
-        snapshot = copy.deepcopy(version.snapshot)
-        for entry in snapshot["sessions"]:
-            if entry["topic"]:
-                del entry["topic"]["id"]
-        version.snapshot = snapshot
-        db.session.commit()
+        first_stamp = as_published_before_topic_ids().published_at.isoformat()
         with pytest.raises(publishing.NothingToPublish):
             publishing.publish(db.session.scalar(select(Conference)), None, "")
         db.session.rollback()

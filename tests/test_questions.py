@@ -1,7 +1,6 @@
 """Questions from the points (vướng mắc): raising, merging, triage, answers and the digest."""
 from __future__ import annotations
 
-import copy
 import io
 import re
 
@@ -24,6 +23,7 @@ from confmgr.questions.models import Question
 from tests.helpers import (
     COORDINATOR,
     ORGANISER,
+    as_published_before_topic_ids,
     count_queries,
     field_errors,
     flashes,
@@ -806,13 +806,7 @@ def test_a_question_filed_under_a_draft_topic_keeps_it_and_reads_as_general(clie
 
 
 def test_a_version_published_before_topics_had_ids_names_them_by_number(demo, ctx):
-    version = db.session.scalar(select(AgendaVersion))
-    snapshot = copy.deepcopy(version.snapshot)
-    for entry in snapshot["sessions"]:
-        if entry["topic"]:
-            del entry["topic"]["id"]
-    version.snapshot = snapshot
-    db.session.commit()
+    as_published_before_topic_ids()
     assert [(t.id, t.number) for t in listing.published_topics(conference())] == [
         (topic(n).id, n) for n in ("1", "2", "3", "4", "5", "6", "7")]
     # Reading the older form is no change to publish.
