@@ -3,8 +3,9 @@
 SQLite: sqlite3's online backup API, which copies a consistent snapshot while the
 application keeps writing (WAL lets the copy read as writers commit), and the same API the
 other way to restore, so the live file is replaced in one transaction. PostgreSQL:
-``pg_dump --format=custom`` and ``pg_restore --clean --if-exists --no-owner`` in a single
-transaction, so a restore that fails half way leaves the database as it was.
+``pg_dump --format=custom`` to back up; to restore, one psql transaction drops and recreates
+schema public and runs the dump's SQL (``pg_restore --file=-``), so the database holds
+exactly the dump, and a restore that fails half way leaves it as it was.
 
 A file is checked before anything is touched: the right kind for the configured database,
 readable, made by confmgr (it has the migrations' ``alembic_version``) at a schema revision
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
+import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,7 +88,10 @@ def backup(database: Database, path: Path) -> Path:
     """Write a backup of ``database`` to ``path`` (never over an existing file)."""
     if path.exists():
         raise BackupError(f"{path} already exists; give another path.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupError(f"The folder {path.parent} cannot be made: {error.strerror}.") from None
     # Written beside the target and renamed: a backup cut short never has the final name.
     partial = path.with_name(path.name + ".partial")
     try:
@@ -103,18 +110,15 @@ def backup(database: Database, path: Path) -> Path:
 def _sqlite_backup(source: Path, target: Path) -> None:
     if not source.is_file():
         raise BackupError(f"The database file {source} does not exist.")
-    origin = sqlite3.connect(source)
-    copy = sqlite3.connect(target)
     try:
-        # One step: the whole copy reads one snapshot, whatever commits meanwhile.
-        origin.backup(copy)
-        # A rollback-journal file stands alone: no -wal beside it to lose when copied.
-        copy.execute("PRAGMA journal_mode=DELETE")
+        with closing(sqlite3.connect(source)) as origin, \
+                closing(sqlite3.connect(target)) as copy:
+            # One step: the whole copy reads one snapshot, whatever commits meanwhile.
+            origin.backup(copy)
+            # A rollback-journal file stands alone: no -wal beside it to lose when copied.
+            copy.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.Error as error:
         raise BackupError(f"The SQLite backup failed: {error}") from None
-    finally:
-        copy.close()
-        origin.close()
 
 
 # ---------------------------------------------------------------- restoring
@@ -209,28 +213,72 @@ def restore(database: Database, backup_file: BackupFile) -> str:
     if database.kind == SQLITE:
         _sqlite_restore(backup_file.path, database.path)
     else:
-        uri, env = database.libpq()
-        # Waiting behind a running application's locks would hang; give up instead, and
-        # the single transaction leaves everything as it was.
-        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={PG_LOCK_TIMEOUT}".strip()
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--exit-on-error", f"--dbname={uri}", str(backup_file.path)], env, "pg_restore",
-             refused="The restore failed and was rolled back; the database is unchanged")
+        _pg_restore(database, backup_file.path)
     return current_revision(database)
 
 
+def _pg_restore(database: Database, path: Path) -> None:
+    """Replace schema public with the dump in one transaction.
+
+    ``pg_restore --clean`` would drop only what the dump holds: tables that a later
+    migration added would stay, with foreign keys into the tables being replaced (so the
+    restore fails) and in the way of ``db upgrade`` afterwards. The transaction commits
+    only once the whole script has run: a failure anywhere leaves the database as it was.
+    """
+    uri, env = database.libpq()
+    # Waiting behind a running application's locks would hang: give up instead. The
+    # notices of DROP ... CASCADE list every table; only problems are worth showing.
+    env["PGOPTIONS"] = (f"{env.get('PGOPTIONS', '')} -c lock_timeout={PG_LOCK_TIMEOUT} "
+                        "-c client_min_messages=warning").strip()
+    with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as load_errors:
+        script = _start(["pg_restore", "--no-owner", "--file=-", str(path)], env,
+                        stdout=subprocess.PIPE, stderr=script_errors)
+        try:
+            load = _start(["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+                           f"--dbname={uri}"], env, stdin=subprocess.PIPE, bufsize=0,
+                          stdout=subprocess.DEVNULL, stderr=load_errors)
+        except BackupError:
+            script.kill()
+            script.wait()
+            raise
+        psql_stopped = False
+        try:
+            load.stdin.write(b"BEGIN;\nDROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            shutil.copyfileobj(script.stdout, load.stdin)
+            script.wait()
+            load.stdin.write(b"COMMIT;\n" if script.returncode == 0 else b"ROLLBACK;\n")
+        except BrokenPipeError:
+            # psql stopped at an error (ON_ERROR_STOP), its transaction rolled back.
+            psql_stopped = True
+        finally:
+            load.stdin.close()  # unbuffered: nothing left to flush into a closed pipe
+            script.stdout.close()
+            script.wait()
+            load.wait()
+        # A pg_restore that failed first explains it; psql's complaint would be a side effect.
+        if not psql_stopped and script.returncode != 0:
+            complaint = _complaint(script_errors, "pg_restore", script.returncode)
+        elif load.returncode != 0:
+            complaint = _complaint(load_errors, "psql", load.returncode)
+        else:
+            return
+    raise BackupError(f"The restore failed and was rolled back; the database is unchanged: "
+                      f"{complaint}")
+
+
 def _sqlite_restore(source: Path, target: Path) -> None:
-    origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    live = sqlite3.connect(target, timeout=10)
+    if not target.parent.is_dir():
+        # sqlite3 would only say "unable to open database file".
+        raise BackupError(f"The folder of the database file {target} does not exist: check "
+                          "the database URL (CONFMGR_DATABASE_URL).")
     try:
-        # The copy replaces the live file's pages in one write transaction: readers see
-        # the old database or the restored one, never a mixture.
-        origin.backup(live)
+        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+                     ) as origin, closing(sqlite3.connect(target, timeout=10)) as live:
+            # The copy replaces the live file's pages in one write transaction: readers see
+            # the old database or the restored one, never a mixture.
+            origin.backup(live)
     except sqlite3.Error as error:
         raise BackupError(f"The restore failed ({error}); the database is unchanged.") from None
-    finally:
-        live.close()
-        origin.close()
 
 
 def current_revision(database: Database) -> str:
@@ -268,9 +316,27 @@ def _run(command: list[str], env: dict[str, str], program: str, refused: str = "
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise BackupError(f"{program} is not installed (it comes with the PostgreSQL client "
-                          "programs, of the server's major version or newer).") from None
+        raise _not_installed(program) from None
     if done.returncode != 0:
         complaint = done.stderr.strip() or f"{program} exited with status {done.returncode}"
         raise BackupError(f"{refused or program + ' failed'}: {complaint}")
     return done.stdout
+
+
+def _start(command: list[str], env: dict[str, str], **streams) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(command, env=env, **streams)
+    except FileNotFoundError:
+        raise _not_installed(command[0]) from None
+
+
+def _not_installed(program: str) -> BackupError:
+    return BackupError(f"{program} is not installed (it comes with the PostgreSQL client "
+                       "programs, of the server's major version or newer).")
+
+
+def _complaint(errors, program: str, returncode: int) -> str:
+    """What a program wrote to its error file, or its exit status if nothing."""
+    errors.seek(0)
+    return (errors.read().decode(errors="replace").strip()
+            or f"{program} exited with status {returncode}")

@@ -1,15 +1,31 @@
-"""Shell commands: ``flask --app confmgr <command>``."""
+"""Shell commands: ``flask --app confmgr <command>``.
+
+The command line speaks English, like click's own words around it ("Error:", "Aborted!",
+the prompts): every command runs with the English catalogue, so the services' messages
+come out in English too. Bad input and an unreachable database end in one "Error: ..."
+line and exit status 1, never a traceback.
+"""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from confmgr.accounts.services import AccountError, create_user
+from confmgr.config import normalise_database_url
 from confmgr.db import db
 from confmgr.enums import Role
+
+#: What a --db URL may name: the databases confmgr runs on.
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +34,41 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(generate_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+
+
+def in_english(command: Callable) -> Callable:
+    """Run a command (inside its application context) with the English catalogue."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale("en"):
+            return command(*args, **kwargs)
+    return run
+
+
+@contextmanager
+def database_errors(app: Flask) -> Iterator[None]:
+    """A database that cannot be opened or reached: one line saying which and why."""
+    try:
+        yield
+    except OperationalError as error:
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        shown = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"Cannot use the database {shown}: {reason}") from error
+
+
+def checked_database_url(url: str) -> str:
+    """A --db URL as the application takes it, if it names a database confmgr runs on."""
+    try:
+        parsed = make_url(normalise_database_url(url))
+    except ArgumentError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() not in DATABASE_BACKENDS:
+        shown = parsed.render_as_string(hide_password=True) if parsed else url
+        raise click.ClickException(
+            f"--db {shown} is not a SQLite or PostgreSQL database URL (for example "
+            "postgresql://user@host/name or sqlite:////path/to/file.sqlite3).")
+    return url
 
 
 @click.command("create-user")
@@ -29,26 +80,30 @@ def init_app(app: Flask) -> None:
 )
 @click.password_option()
 @with_appcontext
+@in_english
 def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
     """Create a user (the first admin, for instance)."""
-    try:
-        user = create_user(email, password, display_name, Role(role))
-    except AccountError as error:
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
+    with database_errors(current_app):
+        try:
+            user = create_user(email, password, display_name, Role(role))
+        except AccountError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
 
 
 @click.command("demo")
 @with_appcontext
+@in_english
 def demo_command() -> None:
     """Bring the schema up to date and load the demo conference (safe to run again)."""
     from flask_migrate import upgrade
 
     from confmgr.demo.loader import DEMO_ACCOUNTS, load_demo
 
-    upgrade()
-    created = load_demo()
+    with database_errors(current_app):
+        upgrade()
+        created = load_demo()
     click.echo("Loaded the demo conference." if created else "The demo conference is already loaded.")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role.value:<12} {account.email}  password: {account.password}")
@@ -60,18 +115,19 @@ def demo_command() -> None:
 @click.option("--db", "database_url", default=None,
               help="Database URL; by default CONFMGR_DATABASE_URL or the instance's SQLite.")
 @with_appcontext
+@in_english
 def generate_command(preset: str, database_url: str | None) -> None:
     """Generate a realistic conference (points, delegates, attendance) at a preset size."""
     import time
 
-    from flask import current_app
     from flask_migrate import upgrade
 
     from confmgr import create_app
     from confmgr.demo.generator import PRESETS, counts, generate
 
-    app = create_app({"DATABASE_URL": database_url}) if database_url else current_app
-    with app.app_context():
+    app = (create_app({"DATABASE_URL": checked_database_url(database_url)}) if database_url
+           else current_app)
+    with app.app_context(), database_errors(app):
         upgrade()
         started = time.perf_counter()
         conference = generate(PRESETS[preset], report=click.echo)
@@ -85,11 +141,10 @@ def generate_command(preset: str, database_url: str | None) -> None:
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
+@in_english
 def backup_command(path: Path | None) -> None:
     """Back up the database while the application runs (SQLite: a consistent copy;
     PostgreSQL: pg_dump). PATH defaults to instance/backups/confmgr-<date>-<time>.*"""
-    from flask import current_app
-
     from confmgr import backup
 
     try:
@@ -106,11 +161,10 @@ def backup_command(path: Path | None) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the database without asking.")
 @with_appcontext
+@in_english
 def restore_command(path: Path, yes: bool) -> None:
     """Replace the database's contents with a backup made by the backup command.
     Stop the application first."""
-    from flask import current_app
-
     from confmgr import backup
 
     try:

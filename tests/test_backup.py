@@ -5,13 +5,18 @@ import re
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, func, insert, inspect, select, text
 
+from confmgr.accounts.services import begin_sign_in, find_user
+from confmgr.api.tokens import issue
 from confmgr.audit.models import AuditEntry
 from confmgr.backup import head_revisions
 from confmgr.db import db
+from confmgr.enums import TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
+from tests.conftest import make_app
 
 #: Rows that the test changes, and one that it does not.
 COUNTED = (Participant, AuditEntry, BroadcastPoint)
@@ -138,3 +143,147 @@ def test_a_file_that_is_not_a_backup_is_refused_untouched(app, demo, runner, tmp
         result = runner.invoke(args=["restore", str(path), "--yes"])
         assert (result.exit_code, result.output) == (1, f"Error: {message}\n"), path
     assert counts(app) == before
+
+
+#: A revision before the API tokens, check-in receipts and sign-ins, whose tables refer to
+#: the users and points of the older schema.
+OLD_REVISION = "fb26d62c3f7b"
+
+
+def table_rows(app) -> dict[str, int]:
+    """Every table in the database with its number of rows, at whatever schema revision."""
+    with app.app_context():
+        with db.engine.connect() as connection:
+            found = {name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+                     for name in inspect(connection).get_table_names()}
+        db.engine.dispose()
+    return found
+
+
+def test_a_backup_from_an_older_revision_restores_exactly_and_upgrades_again(
+        app, demo, runner, tmp_path):
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        kept_id = db.session.scalar(select(func.min(Participant.id)))
+        conference_id, point_id = db.session.execute(
+            select(Participant.conference_id, Participant.point_id)
+            .where(Participant.id == kept_id)).one()
+        db.session.remove()
+        downgrade(revision=OLD_REVISION)
+        db.engine.dispose()
+    old = table_rows(app)
+    assert {"api_tokens", "checkin_receipts", "sign_ins"} & set(old) == set()
+    written = tmp_path / "old-backup"
+    assert runner.invoke(args=["backup", str(written)]).exit_code == 0
+
+    # At the latest revision, rows of the newer tables refer to the older tables' rows.
+    with app.app_context():
+        upgrade()
+        admin = find_user("admin@example.org")
+        issue(admin, "Sở Nội vụ", TokenScope.READ)
+        begin_sign_in(admin)
+        db.session.delete(db.session.get(Participant, kept_id))
+        db.session.add(Participant(conference_id=conference_id, point_id=point_id,
+                                   full_name="Người Mới"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+    [head] = head_revisions()
+    result = runner.invoke(args=["restore", str(written), "--yes"])
+    assert (result.exit_code, result.output) == (0, (
+        f"{written}: a {dialect} backup at schema revision {OLD_REVISION}.\n"
+        f"Restored. Schema revision {OLD_REVISION}, older than this version's {head}: "
+        "run `flask --app confmgr db upgrade`.\n"))
+    # Exactly the backup: the newer tables are gone with their rows.
+    assert table_rows(app) == old
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    upgraded = table_rows(app)
+    assert {name: rows for name, rows in upgraded.items() if name in old} == old
+    assert {name: rows for name, rows in upgraded.items() if name not in old} == {
+        "api_tokens": 0, "checkin_receipts": 0, "sign_ins": 0}
+    with app.app_context():
+        assert db.session.get(Participant, kept_id) is not None
+        assert db.session.scalar(select(Participant.id).where(
+            Participant.full_name == "Người Mới")) is None
+        db.session.remove()
+
+
+def test_a_restore_that_fails_part_way_leaves_the_database_unchanged(
+        app, demo, runner, tmp_path, monkeypatch):
+    from confmgr import backup
+
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        url = db.engine.url
+        db.session.remove()
+    written = tmp_path / "full"
+    assert runner.invoke(args=["backup", str(written)]).exit_code == 0
+    # A change after the backup, which a failed restore must keep.
+    with app.app_context():
+        db.session.add(AuditEntry(action="test.after_backup"))
+        db.session.commit()
+        db.session.remove()
+    before = table_rows(app)
+    [head] = head_revisions()
+    described = f"{written}: a {dialect} backup at schema revision {head}.\n"
+    rolled_back = "Error: The restore failed and was rolled back; the database is unchanged: "
+
+    # Cut after the part that the check reads: on PostgreSQL only the restore finds out.
+    cut = tmp_path / "cut"
+    cut.write_bytes(written.read_bytes()[:written.stat().st_size * 8 // 10])
+    result = runner.invoke(args=["restore", str(cut), "--yes"])
+    if dialect == "sqlite":
+        assert (result.exit_code, result.output) == (
+            1, f"Error: {cut} cannot be read as a SQLite database: database disk image is "
+               "malformed\n")
+    else:
+        assert (result.exit_code, result.output) == (1, (
+            f"{cut}: a postgresql backup at schema revision {head}.\n{rolled_back}"
+            "pg_restore: error: could not read from input file: end of file\n"))
+    assert table_rows(app) == before
+
+    if dialect == "postgresql":
+        # A running application's transaction holds a table: the restore gives up.
+        monkeypatch.setattr(backup, "PG_LOCK_TIMEOUT", "200ms")
+        holder = create_engine(url)
+        with holder.connect() as connection, connection.begin():
+            connection.execute(select(func.count()).select_from(Participant))
+            result = runner.invoke(args=["restore", str(written), "--yes"])
+        holder.dispose()
+        assert (result.exit_code, result.output) == (1, (
+            f"{described}{rolled_back}ERROR:  canceling statement due to lock timeout\n"))
+        assert table_rows(app) == before
+
+
+def test_a_backup_path_whose_folder_cannot_be_made_is_refused(app, runner, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("danh sách\n")
+    refusals = {
+        notes / "confmgr.sqlite3": f"The folder {notes} cannot be made: File exists.",
+        Path("/proc/nope/confmgr.sqlite3"):
+            "The folder /proc/nope cannot be made: No such file or directory.",
+    }
+    for path, message in refusals.items():
+        result = runner.invoke(args=["backup", str(path)])
+        assert (result.exit_code, result.output) == (1, f"Error: {message}\n"), path
+
+
+def test_restoring_into_a_missing_folder_says_so(tmp_path):
+    [head] = head_revisions()
+    written = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(written) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES (?)", (head,))
+    connection.close()
+    missing = tmp_path / "missing" / "confmgr.sqlite3"
+    runner = make_app(f"sqlite:///{missing}", tmp_path / "instance").test_cli_runner()
+    result = runner.invoke(args=["restore", str(written), "--yes"])
+    assert (result.exit_code, result.output) == (1, (
+        f"{written}: a sqlite backup at schema revision {head}.\n"
+        f"Error: The folder of the database file {missing} does not exist: check the "
+        "database URL (CONFMGR_DATABASE_URL).\n"))
+    assert not missing.parent.exists()

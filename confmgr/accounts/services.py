@@ -63,16 +63,24 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(email: str, password: str, display_name: str, role: Role) -> User:
-    """Add a user to the session (the caller commits); refuse a taken email or weak password."""
+    """Add a user to the session (the caller commits); refuse a taken email, a display name
+    longer than its column or a weak password."""
+    from confmgr.text import one_line
+
     email = normalise_email(email)
     if login_problem(email) or "@" not in email:
         raise AccountError(_("Địa chỉ email không hợp lệ: %(email)s.", email=email))
+    # The shell passes any text through (the web form has the same limit).
+    display_name = one_line(display_name).strip()
+    limit = User.__table__.c.display_name.type.length
+    if len(display_name) > limit:
+        raise AccountError(_("Họ và tên dài quá %(limit)d ký tự.", limit=limit))
     problems = password_problems(password, login=email, display_name=display_name)
     if problems:
         raise AccountError(" ".join(problems))
     if find_user(email) is not None:
         raise AccountError(_("Đã có tài khoản với email %(email)s.", email=email))
-    user = User(email=email, display_name=display_name.strip() or email, role=role)
+    user = User(email=email, display_name=display_name or email, role=role)
     user.set_password(password)
     db.session.add(user)
     record("user.create", target=user, email=email, role=role.value)
