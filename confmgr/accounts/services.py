@@ -18,7 +18,7 @@ from confmgr.api.tokens import revoke_all
 from confmgr.audit.services import record
 from confmgr.db import db, utcnow
 from confmgr.enums import Role
-from confmgr.text import whole_number
+from confmgr.text import one_line, whole_number
 
 
 class AccountError(ValueError):
@@ -65,8 +65,6 @@ def find_user(email: str) -> User | None:
 def create_user(email: str, password: str, display_name: str, role: Role) -> User:
     """Add a user to the session (the caller commits); refuse a taken email, a display name
     longer than its column or a weak password."""
-    from confmgr.text import one_line
-
     email = normalise_email(email)
     if login_problem(email) or "@" not in email:
         raise AccountError(_("Địa chỉ email không hợp lệ: %(email)s.", email=email))
