@@ -356,12 +356,9 @@ def test_a_double_tap_on_move_moves_the_attendance_once(demo):
         assert_counters_equal_a_recount()
 
 
-def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
-    """A first tap has read the delegate (at 06811) when a move to 06688 starts. On
-    PostgreSQL the move waits for the tap, whose row it then takes along; on SQLite the
-    move commits first and the tap, reading the delegate again once its insert holds the
-    write lock, is refused. Either way no row is left at the point the delegate left, and
-    the counters equal a recount."""
+def race_a_first_tap(demo, other) -> tuple[int, int, dict[str, BaseException]]:
+    """A first tap at 06811 reads its delegate, then waits while ``other(person_id)`` runs
+    in another thread and commits; returns (session id, person id, errors by side)."""
     with demo.app_context():
         session = db.session.scalars(
             select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
@@ -374,7 +371,7 @@ def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
         def after(conn, cursor, statement, parameters, context, many):
             if statement.lstrip().startswith("SELECT participants.point_id") and not read.is_set():
                 read.set()
-                time.sleep(0.5)  # the move starts meanwhile
+                time.sleep(0.5)  # the other request starts meanwhile
 
         try:
             with demo.app_context():
@@ -386,25 +383,36 @@ def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
                 finally:
                     event.remove(db.engine, "after_cursor_execute", after)
                     db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - judged below
+        except BaseException as error:  # noqa: BLE001 - judged by the caller
             errors["tap"] = error
 
-    def mover():
+    def changer():
         try:
             read.wait(10)
             with demo.app_context():
-                services.move(db.session.get(Participant, person_id), point("06688"))
+                other(person_id)
                 db.session.commit()
                 db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors["move"] = error
+        except BaseException as error:  # noqa: BLE001 - judged by the caller
+            errors["other"] = error
 
-    threads = [threading.Thread(target=tapper), threading.Thread(target=mover)]
+    threads = [threading.Thread(target=tapper), threading.Thread(target=changer)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert "move" not in errors
+    return session_id, person_id, errors
+
+
+def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
+    """A first tap has read the delegate (at 06811) when a move to 06688 starts. On
+    PostgreSQL the move waits for the tap, whose row it then takes along; on SQLite the
+    move commits first and the tap, reading the delegate again once its insert holds the
+    write lock, is refused. Either way no row is left at the point the delegate left, and
+    the counters equal a recount."""
+    session_id, person_id, errors = race_a_first_tap(demo, lambda person_id: services.move(
+        db.session.get(Participant, person_id), point("06688")))
+    assert "other" not in errors
     with demo.app_context():
         if db.engine.dialect.name == "postgresql":
             assert errors == {}
@@ -417,5 +425,24 @@ def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
                 "danh."]
         assert set(db.session.scalars(select(Attendance.point_id).where(
             Attendance.participant_id == person_id))) == {point("06688").id}
+        assert point_counts(session_id, "06811") == {}
+        assert_counters_equal_a_recount()
+
+
+def test_a_tap_read_before_a_withdrawal_leaves_no_row(demo):
+    """The same race with a withdrawal: on PostgreSQL the withdrawal waits and then takes
+    the tap's row away with the others; on SQLite the tap is refused."""
+    session_id, person_id, errors = race_a_first_tap(demo, lambda person_id: services.withdraw(
+        db.session.get(Participant, person_id)))
+    assert "other" not in errors
+    with demo.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert errors == {}
+        else:
+            name = db.session.get(Participant, person_id).full_name
+            assert [p.message for p in errors["tap"].problems] == [
+                f"{name} đã rút tên khỏi hội nghị."]
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.participant_id == person_id)) == 0
         assert point_counts(session_id, "06811") == {}
         assert_counters_equal_a_recount()

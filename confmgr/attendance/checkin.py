@@ -179,8 +179,9 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
            keep_existing: bool = False) -> Outcome:
     """Set one delegate's attendance of one session at their point; the caller commits.
 
-    Recording the status a delegate already has changes nothing and logs nothing;
-    with ``keep_existing`` a delegate already recorded keeps whatever was recorded.
+    Recording the status a delegate already has changes nothing and logs nothing (but a
+    coordinator's tap confirms a self check-in); with ``keep_existing`` a delegate already
+    recorded keeps whatever was recorded.
     """
     now = now or utcnow()
     db.session.flush()  # what the caller added is visible to the statements below
@@ -188,13 +189,7 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
     person = run(statements().person, {
         "participant_id": participant_id, "conference_id": point.conference_id}).first()
-    if person is None:
-        problems.append(Problem("participant", _("Không tìm thấy đại biểu này.")))
-    elif person.point_id != point.id:
-        problems.append(_elsewhere(person))
-    elif person.status != RegistrationStatus.REGISTERED:
-        problems.append(Problem("participant", _(
-            "%(name)s đã rút tên khỏi hội nghị.", name=person.full_name)))
+    problems += _not_here(person, point)
     if point.headcount_only:
         problems.append(Problem("participant", _(
             "Điểm cầu này báo cáo số lượng, không điểm danh theo tên.")))
@@ -220,10 +215,11 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         if found.read_again_after_insert:
             # SQLite reads outside the write lock, which the insert has just taken: a move
             # committed since the delegate was read would leave this row at the old point.
-            person = run(found.person, {"participant_id": participant_id,
-                                        "conference_id": point.conference_id}).one()
-            if person.point_id != point.id:
-                raise RuleBroken([_elsewhere(person)])
+            problems = _not_here(run(found.person, {
+                "participant_id": participant_id, "conference_id": point.conference_id,
+            }).first(), point)
+            if problems:
+                raise RuleBroken(problems)
         bump_counts(session_id, point, category_ref, {status.value: 1}, now)
         _log(session_id, point, participant_id, category_ref, None, status, method, user_id,
              now)
@@ -267,6 +263,19 @@ def _elsewhere(person) -> Problem:
     return Problem("participant", _(
         "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh.",
         name=person.full_name))
+
+
+def _not_here(person, point: BroadcastPoint) -> list[Problem]:
+    """Why ``person`` (a row of ``statements().person``, or None) cannot be recorded at
+    ``point``."""
+    if person is None:
+        return [Problem("participant", _("Không tìm thấy đại biểu này."))]
+    if person.point_id != point.id:
+        return [_elsewhere(person)]
+    if person.status != RegistrationStatus.REGISTERED:
+        return [Problem("participant", _("%(name)s đã rút tên khỏi hội nghị.",
+                                         name=person.full_name))]
+    return []
 
 
 def _move_count(session_id: int, old: AttendanceStatus, new: AttendanceStatus,
