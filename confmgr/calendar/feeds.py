@@ -7,7 +7,7 @@ so they are built once per process and version and reused by every subscriber.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
 
@@ -37,6 +37,10 @@ class Place:
 
     location: str
     stream_url: str = ""
+    #: How often the place changed, and when last: a point's own feed raises each event's
+    #: SEQUENCE and DTSTAMP by them, so clients replace the old address and link.
+    revision: int = 0
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,15 @@ def write_event(out: Writer, session: PublishedSession, conference: PublishedCon
     summary = session_summary(session)
     out.line("BEGIN", "VEVENT")
     out.line("UID", f"{session.uid}@{UID_DOMAIN}")
-    # The publication that last changed the session, so an unchanged feed stays
-    # byte-for-byte the same between requests.
-    out.line("DTSTAMP", utc_stamp(session.modified))
+    # The publication that last changed the session (or the place, whichever is later), so
+    # an unchanged feed stays byte-for-byte the same between requests. Both counts only
+    # rise, so their sum never goes down.
+    place = feed.place or Place(location="")
+    modified = max(session.modified, place.changed_at or session.modified)
+    out.line("DTSTAMP", utc_stamp(modified))
     out.line("CREATED", utc_stamp(session.created))
-    out.line("LAST-MODIFIED", utc_stamp(session.modified))
-    out.line("SEQUENCE", str(session.sequence))
+    out.line("LAST-MODIFIED", utc_stamp(modified))
+    out.line("SEQUENCE", str(session.sequence + place.revision))
     out.line("STATUS", "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED")
     out.line("DTSTART", local_stamp(session.local_start()), tzid=tzid)
     out.line("DTEND", local_stamp(session.local_end()), tzid=tzid)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -188,7 +189,11 @@ def _private_feed(row: FeedToken, conference: Conference, agenda: PublishedAgend
         return Feed(name=f"{title} — phiên đã chọn", uids=uids, **common)
     if row.kind == FeedKind.POINT:
         point = db.session.get(BroadcastPoint, row.point_id)
-        return Feed(name=f"{title} — {point.name}", place=point_place(point), **common)
+        # Only the point's own feed counts its place changes: a delegate's feed may move to
+        # another point, whose count could be lower.
+        place = replace(point_place(point), revision=point.place_revision,
+                        changed_at=point.place_changed_at)
+        return Feed(name=f"{title} — {point.name}", place=place, **common)
     person = db.session.get(Participant, row.participant_id)
     if person.status != RegistrationStatus.REGISTERED:
         abort(404)

@@ -15,7 +15,12 @@ from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel
-from confmgr.points.models import BroadcastPoint, point_search_text
+from confmgr.points.models import (
+    PLACE_FIELDS,
+    BroadcastPoint,
+    place_bookkeeping,
+    point_search_text,
+)
 from confmgr.points.official import communes_by_code, provinces
 from confmgr.roster.models import PointCategoryRegistration
 from confmgr.spreadsheets import CellError, Column, Row, Table, TableError, file_error
@@ -352,9 +357,16 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
         # blank the addresses, links and chairs already entered for existing points.
         columns = rows.fields
         fields = updated_fields(columns)
+        stored = {row.code: row for row in db.session.execute(
+            select(BroadcastPoint.code, BroadcastPoint.place_revision,
+                   BroadcastPoint.place_changed_at,
+                   *(getattr(BroadcastPoint, name) for name in PLACE_FIELDS))
+            .where(BroadcastPoint.conference_id == conference.id,
+                   BroadcastPoint.code.in_([v["code"] for v in updates])))}
         db.session.execute(update(BroadcastPoint), [
             {**{f: v[f] for f in fields}, "id": ids[v["code"]],
              "search_text": point_search_text(v["name"], v["code"]),
+             **place_bookkeeping(stored[v["code"]], {f: v[f] for f in fields}, now),
              **({"parent_id": ids.get(v["parent_code"] or "")}
                 if "parent_code" in columns else {})}
             for v in updates

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import (
@@ -74,6 +75,9 @@ class BroadcastPoint(db.Model):
     #: Registered delegates, kept current by every roster change (lists filter on it).
     registered_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Raised each time the point's place (PLACE_FIELDS) changes, see place_bookkeeping().
+    place_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    place_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped[BroadcastPoint | None] = relationship(
         remote_side=[id],
@@ -90,6 +94,26 @@ class BroadcastPoint(db.Model):
 
     def __repr__(self) -> str:
         return f"<BroadcastPoint {self.code} {self.name}>"
+
+
+#: What the point's calendar feed shows of it as the place: its LOCATION and join link.
+PLACE_FIELDS = ("name", "address", "stream_url")
+
+
+def place_bookkeeping(point, values: Mapping, now: datetime) -> dict:
+    """``place_revision`` and ``place_changed_at`` for a point (an ORM object or a row
+    holding PLACE_FIELDS and both) once ``values`` are written over it.
+
+    Calendar clients keep an event by its SEQUENCE and DTSTAMP, so a new address or link
+    must raise them or delegates may keep the old one; a save that changes neither
+    leaves both alone.
+    """
+    moved = any(name in values and values[name] != getattr(point, name)
+                for name in PLACE_FIELDS)
+    if not moved:
+        return {"place_revision": point.place_revision,
+                "place_changed_at": point.place_changed_at}
+    return {"place_revision": point.place_revision + 1, "place_changed_at": now}
 
 
 @event.listens_for(BroadcastPoint, "before_insert")

@@ -11,10 +11,10 @@ from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db
+from confmgr.db import db, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points import importing
-from confmgr.points.models import BroadcastPoint
+from confmgr.points.models import BroadcastPoint, place_bookkeeping
 from confmgr.roster.models import Participant, PointCategoryRegistration
 from confmgr.spreadsheets import Row, Table, TableError
 
@@ -132,8 +132,10 @@ def update_contacts(point: BroadcastPoint, values: dict) -> None:
         problems.append(Problem("stream_url", refusal))
     if problems:
         raise RuleBroken(problems)
-    for name in CONTACT_FIELDS:
-        setattr(point, name, values.get(name, ""))
+    contacts = {name: values.get(name, "") for name in CONTACT_FIELDS}
+    contacts.update(place_bookkeeping(point, contacts, utcnow()))
+    for name, value in contacts.items():
+        setattr(point, name, value)
     record("point.update", target=point, conference_id=point.conference_id, point_id=point.id,
            fields=list(CONTACT_FIELDS))
 
