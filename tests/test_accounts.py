@@ -276,24 +276,6 @@ def test_a_taken_login_is_refused_in_vietnamese(demo):
         assert str(refused.value) == "Báo cáo viên này đã có tài khoản."
 
 
-def test_the_login_rules_as_a_form_validator(app):
-    from wtforms import StringField
-
-    from confmgr.accounts.forms import NewLogin
-    from confmgr.forms import Form
-
-    class ChooseLogin(Form):
-        login = StringField(validators=[NewLogin()])
-
-    with app.test_request_context(method="POST", data={"login": "co dau cach"}):
-        form = ChooseLogin(meta={"csrf": False})
-        assert form.validate() is False
-        assert form.login.errors == [
-            "Tên đăng nhập không được chứa dấu cách hay ký tự điều khiển."]
-    with app.test_request_context(method="POST", data={"login": "06811@tap-huan"}):
-        assert ChooseLogin(meta={"csrf": False}).validate() is True
-
-
 def test_a_coordinator_of_no_point_is_refused(demo):
     from confmgr.accounts.coordinators import create_coordinator
 

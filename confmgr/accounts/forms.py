@@ -3,7 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation
 
 from confmgr.accounts.passwords import password_problems
-from confmgr.accounts.services import LOGIN_MAX_LENGTH, login_problem, normalise_email
+from confmgr.accounts.services import LOGIN_MAX_LENGTH
 from confmgr.forms import Form
 
 
@@ -13,16 +13,6 @@ class LoginForm(Form):
                         validators=[DataRequired(), Length(max=LOGIN_MAX_LENGTH)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired()])
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
-
-
-class NewLogin:
-    """The rules for a new account's login (services.login_problem) on a form field."""
-
-    def __call__(self, form, field):
-        problem = login_problem(normalise_email(field.data or ""))
-        if problem:
-            field.errors.append(problem)
-            raise StopValidation()
 
 
 class PasswordPolicy:

@@ -28,7 +28,6 @@ from confmgr.enums import Role
 from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
 from confmgr.i18n import safe_next_url
-from confmgr.text import one_line
 
 bp = Blueprint("accounts", __name__)
 
@@ -87,10 +86,9 @@ def login():
     form = LoginForm()
     refusal = None
     if request.method == "POST":
-        # As the form reads it (control characters dropped), so that no other spelling of a
-        # locked login finds its way past the lock.
-        typed = one_line(request.form.get("email", ""))
-        refusal = security.check_login_attempt(typed)
+        # As the form has read it (control characters dropped), so that no other spelling
+        # of a locked login finds its way past the lock.
+        refusal = security.check_login_attempt(form.email.data or "")
         if refusal is None and form.validate_on_submit():
             user = services.authenticate(form.email.data, form.password.data)
             if user is None:
