@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from confmgr.accounts.models import SignIn, User, sign_in_digest
@@ -149,6 +149,11 @@ def end_every_sign_in(user: User) -> None:
     db.session.execute(delete(SignIn).where(SignIn.user_id == user.id))
 
 
+# Every signed-in request runs it: built once (a statement's SQL is cached by its identity).
+_SIGNED_IN = select(User).join(SignIn, SignIn.user_id == User.id).where(
+    User.id == bindparam("user_id"), SignIn.key_digest == bindparam("key_digest"))
+
+
 def signed_in_user(session_id: str) -> User | None:
     """The user a session or remember-me cookie names ("id:stamp:key"), if that sign-in is
     still on, the account active and its password and lock count unchanged since.
@@ -157,8 +162,8 @@ def signed_in_user(session_id: str) -> User | None:
     user_id, stamp, key = (session_id.split(":") + ["", ""])[:3]
     if whole_number(user_id) is None or not key:
         return None
-    user = db.session.scalar(select(User).join(SignIn, SignIn.user_id == User.id).where(
-        User.id == int(user_id), SignIn.key_digest == sign_in_digest(key)))
+    user = db.session.scalar(_SIGNED_IN, {"user_id": int(user_id),
+                                          "key_digest": sign_in_digest(key)})
     if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
         return None
     user.sign_in_key = key
