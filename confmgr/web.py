@@ -41,8 +41,9 @@ def point_and_session_in_reach(slug: str, code: str, session_id: int):
     from confmgr.accounts.permissions import can_view_point
     from confmgr.points.services import conference_point_and_session
 
-    conference, point, session = conference_point_and_session(slug, code, session_id)
-    if not can_view_point(current_user, point):
+    conference, point, session, granted = conference_point_and_session(
+        slug, code, session_id, current_user.id)
+    if not can_view_point(current_user, point, granted=granted):
         abort(403)
     if session is None:
         abort(404)

@@ -130,6 +130,44 @@ def test_coordinators_reach_only_their_points(client, demo):
     assert client.post(f"{SHEET}/{session_id}", data={"mark": f"{person}:present"}).status_code == 400
 
 
+def test_a_coordinators_grant_reaches_points_two_levels_below(client, demo):
+    """The tap reads the point, the session and the grant in one query, walking up from
+    the point: Uông Bí's coordinator works on a village under a ward under Uông Bí."""
+    from confmgr.enums import PointLevel
+
+    session_id = open_session(demo)
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        ward = BroadcastPoint(conference_id=uong_bi.conference_id, code="06811-P1",
+                              name="Tổ dân phố 1", level=PointLevel.OTHER, parent_id=uong_bi.id,
+                              province_code="22")
+        db.session.add(ward)
+        db.session.flush()
+        village = BroadcastPoint(conference_id=uong_bi.conference_id, code="06811-P1-T1",
+                                 name="Thôn Một", level=PointLevel.OTHER, parent_id=ward.id,
+                                 province_code="22")
+        db.session.add(village)
+        db.session.flush()
+        person = Participant(conference_id=uong_bi.conference_id, point_id=village.id,
+                             full_name="Lê Văn An")
+        db.session.add(person)
+        db.session.commit()
+        person_id = person.id
+    logged_in(client, COORDINATOR)
+    village_sheet = f"/manage/c/{SLUG}/points/06811-P1-T1/attendance"
+    response = post_form(client, f"{village_sheet}/{session_id}", {"mark": f"{person_id}:late"},
+                         headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert statuses(demo, session_id) == {person_id: "late"}
+    # The main venue (01) is above Uông Bí, not under it: refused there.
+    stranger = people_at(demo, "01")[0][0]
+    assert post_form(client, f"/manage/c/{SLUG}/points/01/attendance/{session_id}",
+                     {"mark": f"{stranger}:present"}).status_code == 403
+    assert post_form(client, f"{village_sheet}/999999", {"mark": f"{person_id}:late"}
+                     ).status_code == 404
+    assert statuses(demo, session_id) == {person_id: "late"}
+
+
 def test_all_present_and_search_without_diacritics(client, demo):
     session_id = open_session(demo)
     people = people_at(demo, "06811")

@@ -71,30 +71,41 @@ def coordinated_point_ids(user: User, conference_id: int) -> Select[tuple[int]]:
     return select(reachable.c.id)
 
 
-def can_view_point(user: User, point: BroadcastPoint) -> bool:
-    """Organisers of the conference see every point; a coordinator only their own subtree."""
+def can_view_point(user: User, point: BroadcastPoint, *, granted: bool | None = None) -> bool:
+    """Organisers of the conference see every point; a coordinator only their own subtree.
+
+    ``granted`` is whether a coordinator's grant reaches the point, when the caller has
+    already read it with the point (see granted_on_the_way_up)."""
     if not user.is_authenticated:
         return False
     if user.role == Role.COORDINATOR:
-        return bool(db.session.scalar(_granted_on_the_way_up(),
-                                      {"point_id": point.id, "user_id": user.id}))
+        if granted is None:
+            granted = bool(db.session.scalar(_granted_on_the_way_up(),
+                                             {"point_id": point.id, "user_id": user.id}))
+        return granted
     conference = db.session.get(Conference, point.conference_id)
     return conference is not None and manages_conference(user, conference)
 
 
-@cache
-def _granted_on_the_way_up():
-    """Is the user coordinator of the point or of a point above it?
+def granted_on_the_way_up(start: Select) -> ColumnElement[bool]:
+    """Is the user ``:user_id`` coordinator of the point ``start`` selects (its id and
+    parent_id), or of a point above it?
 
     Up from the point through its parents (three levels at most), rather than down through
-    everything the coordinator reaches: a short walk, run on every check-in, so built once.
+    everything the coordinator reaches: a short walk, run on every check-in.
     """
-    up = (select(BroadcastPoint.id, BroadcastPoint.parent_id)
-          .where(BroadcastPoint.id == bindparam("point_id")).cte("up", recursive=True))
+    up = start.cte("up", recursive=True)
     parent = aliased(BroadcastPoint)
     up = up.union_all(select(parent.id, parent.parent_id).join(up, parent.id == up.c.parent_id))
-    return select(exists().where(point_coordinators.c.user_id == bindparam("user_id"),
-                                 point_coordinators.c.point_id == up.c.id))
+    return exists().where(point_coordinators.c.user_id == bindparam("user_id"),
+                          point_coordinators.c.point_id == up.c.id)
+
+
+@cache
+def _granted_on_the_way_up():
+    return select(granted_on_the_way_up(
+        select(BroadcastPoint.id, BroadcastPoint.parent_id)
+        .where(BroadcastPoint.id == bindparam("point_id"))))
 
 
 def _coordinated_conference_ids(user: User) -> Select[tuple[int]]:

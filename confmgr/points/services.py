@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from confmgr.accounts.models import User
-from confmgr.accounts.permissions import coordinated_point_ids
+from confmgr.accounts.permissions import coordinated_point_ids, granted_on_the_way_up
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
@@ -38,22 +39,33 @@ def conference_and_point(slug: str, code: str) -> tuple[Conference, BroadcastPoi
     return found[0], found[1]
 
 
-_WITH_CONFERENCE_AND_SESSION = (
-    select(Conference, BroadcastPoint, AgendaSession)
-    .join(BroadcastPoint, BroadcastPoint.conference_id == Conference.id)
-    .outerjoin(AgendaSession, and_(AgendaSession.conference_id == Conference.id,
-                                   AgendaSession.id == bindparam("session_id")))
-    .where(Conference.slug == bindparam("slug"), BroadcastPoint.code == bindparam("code"))
-)
+def _with_conference_session_and_grant():
+    point = aliased(BroadcastPoint)
+    start = (select(point.id, point.parent_id)
+             .join(Conference, Conference.id == point.conference_id)
+             .where(Conference.slug == bindparam("slug"), point.code == bindparam("code")))
+    return (
+        select(Conference, BroadcastPoint, AgendaSession,
+               granted_on_the_way_up(start).label("granted"))
+        .join(BroadcastPoint, BroadcastPoint.conference_id == Conference.id)
+        .outerjoin(AgendaSession, and_(AgendaSession.conference_id == Conference.id,
+                                       AgendaSession.id == bindparam("session_id")))
+        .where(Conference.slug == bindparam("slug"), BroadcastPoint.code == bindparam("code"))
+    )
 
 
-def conference_point_and_session(slug: str, code: str, session_id: int):
-    """As ``conference_and_point``, with one of the conference's sessions or None."""
-    found = db.session.execute(_WITH_CONFERENCE_AND_SESSION,
-                               {"slug": slug, "code": code, "session_id": session_id}).first()
+_WITH_CONFERENCE_SESSION_AND_GRANT = _with_conference_session_and_grant()
+
+
+def conference_point_and_session(slug: str, code: str, session_id: int, user_id: int):
+    """As ``conference_and_point``, with one of the conference's sessions or None, and
+    whether user ``user_id``'s coordinator grant reaches the point: all in one query, the
+    first of every check-in."""
+    found = db.session.execute(_WITH_CONFERENCE_SESSION_AND_GRANT, {
+        "slug": slug, "code": code, "session_id": session_id, "user_id": user_id}).first()
     if found is None:
         abort(404)
-    return found[0], found[1], found[2]
+    return found[0], found[1], found[2], bool(found[3])
 
 
 def point_by_code(conference_id: int, code: str) -> BroadcastPoint:
