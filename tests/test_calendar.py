@@ -95,6 +95,8 @@ def test_feed_parsed_by_icalendar(client, demo):
 
 def test_feed_parsed_by_ical_js(client, demo):
     parsed = parse_with_ical_js(client.get(FEED).data)
+    with demo.app_context():
+        published = db.session.scalar(select(AgendaVersion.published_at))
     assert parsed["version"] == "2.0"
     assert parsed["name"] == parsed["xWrCalname"] == conference_title(demo)
     assert parsed["xWrTimezone"] == "Asia/Ho_Chi_Minh"
@@ -107,6 +109,9 @@ def test_feed_parsed_by_ical_js(client, demo):
         assert event["startUtc"] == session.starts_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         assert event["endUtc"] == session.ends_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         assert event["startTzid"] == "Asia/Ho_Chi_Minh"
+        # Every session was last changed by the only publication.
+        assert event["dtstamp"] == event["lastModified"] == published.strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z")
     closing = parsed["events"][-1]
     assert closing["summary"] == "Bế mạc hội nghị"
     assert closing["startLocal"] == "2025-06-15T15:30:00"
@@ -291,6 +296,10 @@ def test_session_feed_holds_one_event_with_exact_times(client, demo):
         "2025-06-14T01:00:00.000Z", "2025-06-14T01:30:00.000Z")
     assert (event["startLocal"], event["endLocal"]) == (
         "2025-06-14T08:00:00", "2025-06-14T08:30:00")
+    with demo.app_context():
+        published = db.session.scalar(select(AgendaVersion.published_at))
+    assert event["dtstamp"] == event["lastModified"] == published.strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
     assert parsed["name"] == "Phát biểu khai mạc hội nghị"
     assert client.get(f"/c/{SLUG}/sessions/no-such-uid.ics").status_code == 404
 
@@ -363,10 +372,17 @@ def test_created_and_last_modified_follow_the_publications(client, demo):
     with demo.app_context():
         second = db.session.scalar(select(publishing.AgendaVersion.published_at)
                                    .where(publishing.AgendaVersion.number == 2))
-    events = Calendar.from_ical(client.get(FEED).data).events
+    body = client.get(FEED).data
+    events = Calendar.from_ical(body).events
     assert events[3]["CREATED"].dt == first_published.replace(microsecond=0)
     assert events[3]["LAST-MODIFIED"].dt == second.replace(microsecond=0)
     assert events[4]["LAST-MODIFIED"].dt == first_published.replace(microsecond=0)
+    # ical.js reads the same: only the changed session carries the second publication.
+    first_iso = first_published.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    second_iso = second.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamps = [(e["dtstamp"], e["lastModified"]) for e in parse_with_ical_js(body)["events"]]
+    assert stamps == [(first_iso, first_iso)] * 3 + [(second_iso, second_iso)] + [
+        (first_iso, first_iso)] * 12
 
 
 def test_a_weak_etag_from_a_compressing_proxy_still_gets_304(client, demo):

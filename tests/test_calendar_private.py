@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from confmgr.accounts.models import User, conference_organisers
 from confmgr.calendar.models import FeedToken
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import Visibility
@@ -70,6 +70,12 @@ def test_point_feed_carries_the_points_address_and_stream_link(client, demo):
     opening = parsed["events"][1]
     assert (opening["startUtc"], opening["startLocal"]) == (
         "2025-06-14T01:00:00.000Z", "2025-06-14T08:00:00")
+    # Setting a stream link straight in the database leaves the place's count and date
+    # alone: the events stay dated by the publication.
+    with demo.app_context():
+        published = db.session.scalar(select(AgendaVersion.published_at))
+    assert opening["dtstamp"] == opening["lastModified"] == published.strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
     assert opening["location"] == location
     assert opening["conference"] == STREAM
     assert f"Đường truyền: {STREAM}" in opening["description"]
@@ -126,7 +132,6 @@ def test_unpublished_conference_offers_no_point_feed(client, demo):
         point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "22"))
         from confmgr.calendar.tokens import active_token
         from confmgr.enums import ConferenceStatus, FeedKind
-        from confmgr.conferences.models import AgendaVersion
 
         token = active_token(FeedKind.POINT, conference, point=point).token
         db.session.execute(AgendaVersion.__table__.delete())
@@ -149,13 +154,23 @@ def test_delegate_feed_is_named_for_them_and_placed_at_their_point(client, demo)
     parsed = parse_with_ical_js(client.get(f"/feeds/{token}.ics").data)
     assert parsed["name"].endswith(f" — {name}")
     assert parsed["events"][0]["location"].startswith("Điểm cầu Uông Bí, ")
+    with demo.app_context():
+        published = db.session.scalar(select(AgendaVersion.published_at))
+    published_iso = published.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert {(e["sequence"], e["dtstamp"], e["lastModified"]) for e in parsed["events"]} == {
+        (0, published_iso, published_iso)}
 
-    # Moved to another point, the same address follows them there.
+    # Moved to another point, the same address follows them there, dated by the move.
     organiser = logged_in(demo.test_client(), ORGANISER)
     post_form(organiser, f"/manage/c/{SLUG}/points/06811/delegates/{person_id}/move",
               {"point_code": "06688"})
     parsed = parse_with_ical_js(client.get(f"/feeds/{token}.ics").data)
     assert parsed["events"][0]["location"].startswith("Điểm cầu phường Hạ Long, ")
+    with demo.app_context():
+        moved_iso = db.session.get(Participant, person_id).moved_at.strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z")
+    assert {(e["sequence"], e["dtstamp"], e["lastModified"]) for e in parsed["events"]} == {
+        (1, moved_iso, moved_iso)}
 
     # Withdrawn, they have no calendar any more.
     post_form(organiser, f"/manage/c/{SLUG}/points/06688/delegates/{person_id}/withdraw", {})

@@ -27,6 +27,11 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
+def iso(moment: datetime) -> str:
+    """The same instant as ical.js reports a DATE-TIME."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def published_at(app, number: int = 1) -> datetime:
     with app.app_context():
         return db.session.scalar(select(AgendaVersion.published_at)
@@ -61,14 +66,15 @@ def point_token(client) -> str:
 
 def read_feed(client, token: str) -> tuple[list[tuple], list[tuple], str]:
     """Each event's (SEQUENCE, DTSTAMP, LAST-MODIFIED, LOCATION, CONFERENCE) as icalendar
-    reads it, (sequence, location, conference) as ical.js does, and the ETag."""
+    reads it, the same as ical.js does, and the ETag."""
     response = client.get(f"/feeds/{token}.ics")
     assert response.status_code == 200
     events = Calendar.from_ical(response.data).events
     by_icalendar = [(e["SEQUENCE"], e["DTSTAMP"].to_ical().decode(),
                      e["LAST-MODIFIED"].to_ical().decode(), str(e["LOCATION"]),
                      str(e.get("CONFERENCE", ""))) for e in events]
-    by_ical_js = [(e["sequence"], e["location"], e["conference"])
+    by_ical_js = [(e["sequence"], e["dtstamp"], e["lastModified"], e["location"],
+                   e["conference"])
                   for e in parse_with_ical_js(response.data)["events"]]
     return by_icalendar, by_ical_js, response.headers["ETag"]
 
@@ -79,7 +85,8 @@ def test_a_new_address_then_a_new_link_raise_the_point_feeds_sequence_and_stamps
     before, before_js, etag = read_feed(client, token)
     assert set(before) == {(0, published, published, f"{NAME}, {ADDRESS}", "")}
     assert len(before) == 16
-    assert set(before_js) == {(0, f"{NAME}, {ADDRESS}", None)}
+    published_js = iso(published_at(demo))
+    assert set(before_js) == {(0, published_js, published_js, f"{NAME}, {ADDRESS}", None)}
 
     # The organiser gives the point a new address.
     organiser = logged_in(demo.test_client(), ORGANISER)
@@ -92,7 +99,7 @@ def test_a_new_address_then_a_new_link_raise_the_point_feeds_sequence_and_stamps
     moved = stamp(moved_at)
     after, after_js, new_etag = read_feed(client, token)
     assert set(after) == {(1, moved, moved, f"{NAME}, {NEW_ADDRESS}", "")}
-    assert set(after_js) == {(1, f"{NAME}, {NEW_ADDRESS}", None)}
+    assert set(after_js) == {(1, iso(moved_at), iso(moved_at), f"{NAME}, {NEW_ADDRESS}", None)}
     assert new_etag != etag
     assert client.get(f"/feeds/{token}.ics",
                       headers={"If-None-Match": etag}).status_code == 200
@@ -108,7 +115,8 @@ def test_a_new_address_then_a_new_link_raise_the_point_feeds_sequence_and_stamps
     linked = stamp(linked_at)
     after, after_js, _etag = read_feed(client, token)
     assert set(after) == {(2, linked, linked, f"{NAME}, {NEW_ADDRESS}", NEW_STREAM)}
-    assert set(after_js) == {(2, f"{NAME}, {NEW_ADDRESS}", NEW_STREAM)}
+    assert set(after_js) == {(2, iso(linked_at), iso(linked_at), f"{NAME}, {NEW_ADDRESS}",
+                              NEW_STREAM)}
 
     # A later publication that moves one session adds its own sequence to the point's.
     change_session(demo, 3, title="Phiên thảo luận đổi tên")
@@ -116,7 +124,10 @@ def test_a_new_address_then_a_new_link_raise_the_point_feeds_sequence_and_stamps
     events, events_js, _etag = read_feed(client, token)
     assert [e[:3] for e in events][2:5] == [(2, linked, linked), (3, second, second),
                                             (2, linked, linked)]
-    assert [e[0] for e in events_js][2:5] == [2, 3, 2]
+    assert [e[:3] for e in events_js][2:5] == [
+        (2, iso(linked_at), iso(linked_at)),
+        (3, iso(published_at(demo, 2)), iso(published_at(demo, 2))),
+        (2, iso(linked_at), iso(linked_at))]
 
 
 def test_a_save_that_keeps_the_address_and_link_moves_nothing(client, demo):
@@ -163,7 +174,8 @@ def test_an_import_that_changes_the_address_raises_the_point_feeds_sequence(clie
     moved = stamp(moved_at)
     events, events_js, _etag = read_feed(client, token)
     assert set(events) == {(1, moved, moved, f"{NAME}, {NEW_ADDRESS}", "")}
-    assert set(events_js) == {(1, f"{NAME}, {NEW_ADDRESS}", None)}
+    assert set(events_js) == {(1, iso(moved_at), iso(moved_at), f"{NAME}, {NEW_ADDRESS}",
+                               None)}
 
 
 def test_other_feeds_keep_the_sessions_own_sequence_and_stamps(client, demo):

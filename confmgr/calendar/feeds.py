@@ -37,8 +37,9 @@ class Place:
 
     location: str
     stream_url: str = ""
-    #: How often the place changed, and when last: a point's own feed raises each event's
-    #: SEQUENCE and DTSTAMP by them, so clients replace the old address and link.
+    #: How often the place changed, and when last: a point's feed and a delegate's raise
+    #: each event's SEQUENCE and DTSTAMP by them, so clients replace the old address and
+    #: link. Both only rise for a given feed.
     revision: int = 0
     changed_at: datetime | None = None
 

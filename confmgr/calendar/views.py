@@ -49,22 +49,27 @@ def alarm_minutes() -> int | None:
 
 def versioned_response(conference: Conference, agenda: PublishedAgenda, options: str,
                        build: Callable[[], bytes], content_type: str, *,
-                       filename: str | None = None, private: bool = False) -> Response:
+                       filename: str | None = None, private: bool = False,
+                       modified: datetime | None = None) -> Response:
     """A body made from one published version and ``options``, or a 304 when the client
     already holds it.
 
-    ``private`` bodies (personal feeds, restricted conferences) are kept from shared
-    caches, and only their ETag tells whether the client holds them: a personal feed also
-    follows what changes between publications (chosen sessions, a point's place, a
-    delegate's name), which the options carry and the publication date does not.
+    ``modified`` is when the body last changed if that is later than the publication (a
+    point's place changed since). ``private`` bodies (personal feeds, restricted
+    conferences) are kept from shared caches, and only their ETag tells whether the client
+    holds them: a personal feed also follows what changes between publications without a
+    date (chosen sessions, a delegate's name), which the options carry.
     """
+    modified = max(agenda.published_at, modified or agenda.published_at)
     # A version never changes and the options are in the key, so the ETag is known before
     # anything is built.
     digest = hashlib.blake2s(options.encode(), digest_size=6).hexdigest()
-    etag = f"v{agenda.number}-{int(agenda.published_at.timestamp())}-{digest}"
+    etag = f"v{agenda.number}-{int(modified.timestamp())}-{digest}"
     # Weak comparison (RFC 9110 §13.1.2): a proxy that compressed the body sends W/"…".
+    # _held_since() judges a date against the publication alone.
     if request.if_none_match.contains_weak(etag) or (
         not private and not request.if_none_match and request.if_modified_since
+        and modified == agenda.published_at
         and _held_since(conference, agenda, request.if_modified_since)
     ):
         response = Response(status=304)
@@ -73,7 +78,7 @@ def versioned_response(conference: Conference, agenda: PublishedAgenda, options:
         if filename is not None:
             response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.set_etag(etag)
-    response.last_modified = agenda.published_at
+    response.last_modified = modified
     if private:
         # Personal data (a point's stream link, a delegate's name) or an agenda only some
         # may read: a shared cache would hand it to anyone.
@@ -110,7 +115,8 @@ def feed_response(conference: Conference, agenda: PublishedAgenda, feed: Feed, f
     options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes))
     return versioned_response(conference, agenda, options, lambda: build_calendar(agenda, feed),
                               "text/calendar; charset=utf-8", filename=filename,
-                              private=private)
+                              private=private,
+                              modified=feed.place.changed_at if feed.place else None)
 
 
 def _agenda_url(slug: str) -> str:
@@ -189,15 +195,17 @@ def _private_feed(row: FeedToken, conference: Conference, agenda: PublishedAgend
         return Feed(name=f"{title} — phiên đã chọn", uids=uids, **common)
     if row.kind == FeedKind.POINT:
         point = db.session.get(BroadcastPoint, row.point_id)
-        # Only the point's own feed counts its place changes: a delegate's feed may move to
-        # another point, whose count could be lower.
         place = replace(point_place(point), revision=point.place_revision,
                         changed_at=point.place_changed_at)
         return Feed(name=f"{title} — {point.name}", place=place, **common)
     person = db.session.get(Participant, row.participant_id)
     if person.status != RegistrationStatus.REGISTERED:
         abort(404)
-    return Feed(name=f"{title} — {person.full_name}", place=point_place(person.point), **common)
+    # The delegate's own count, not the point's: it also rises when they are moved, and
+    # never falls when the new point's place changed fewer times than the old one's.
+    place = replace(point_place(person.point), revision=person.place_revision,
+                    changed_at=person.place_changed_at)
+    return Feed(name=f"{title} — {person.full_name}", place=place, **common)
 
 
 @bp.get("/feeds/<token>.ics")

@@ -102,6 +102,11 @@ class Participant(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Added to their point's place_revision to give place_revision below; each move sets
+    #: it anew (negative when the new point's count is the higher), see moved().
+    place_revision_offset: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When they were last moved to another point.
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     point: Mapped[BroadcastPoint] = relationship(
         primaryjoin="Participant.point_id == BroadcastPoint.id", foreign_keys=[point_id]
@@ -109,6 +114,29 @@ class Participant(db.Model):
     category: Mapped[Category | None] = relationship(
         primaryjoin="Participant.category_id == Category.id", foreign_keys=[category_id]
     )
+
+    @property
+    def place_revision(self) -> int:
+        """How often the place shown in the delegate's own calendar changed: their point's
+        address or link, or a move. It only rises, so their feed's SEQUENCE never falls."""
+        return self.place_revision_offset + self.point.place_revision
+
+    @property
+    def place_changed_at(self) -> datetime | None:
+        """When that place last changed, by the point or by a move."""
+        return max((moment for moment in (self.moved_at, self.point.place_changed_at)
+                    if moment is not None), default=None)
+
+    def moved(self, origin: BroadcastPoint, destination: BroadcastPoint, now: datetime) -> None:
+        """Count a move from ``origin`` to ``destination`` as one change of place.
+
+        The two points' own counts have nothing to do with each other; the offset carries
+        the count reached at ``origin`` over to ``destination``, one higher, so calendar
+        clients take the new point's address.
+        """
+        reached = self.place_revision_offset + origin.place_revision
+        self.place_revision_offset = reached + 1 - destination.place_revision
+        self.moved_at = now
 
 
 def participant_name_fields(full_name: str) -> dict:

@@ -271,6 +271,8 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
     if source == destination.id:
         return
     person.point_id = destination.id
+    # Their own calendar now shows the new point's address: its SEQUENCE must rise.
+    person.moved(db.session.get(BroadcastPoint, source), destination, utcnow())
     if person.status == RegistrationStatus.REGISTERED:
         count_registrations(db.session.get(BroadcastPoint, source), person.category_id, -1)
         count_registrations(destination, person.category_id, 1)

@@ -11,6 +11,9 @@ for (const vtimezone of calendar.getAllSubcomponents("vtimezone")) {
 }
 
 const text = (component, name) => component.getFirstPropertyValue(name);
+// A UTC DATE-TIME as an ISO string (null when absent), like startUtc and endUtc.
+const utc = (component, name) => component.getFirstPropertyValue(name)?.toJSDate().toISOString()
+  ?? null;
 const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
   const event = new ICAL.Event(vevent);
   return {
@@ -20,6 +23,8 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
     location: event.location,
     status: text(vevent, "status"),
     sequence: event.sequence,
+    dtstamp: utc(vevent, "dtstamp"),
+    lastModified: utc(vevent, "last-modified"),
     url: text(vevent, "url"),
     categories: vevent.getAllProperties("categories").flatMap((p) => p.getValues()),
     startUtc: event.startDate.toJSDate().toISOString(),
