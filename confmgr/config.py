@@ -5,11 +5,29 @@ import os
 import secrets
 from pathlib import Path
 
+import click
 from flask import Flask
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+#: The databases confmgr runs on, by SQLAlchemy backend name.
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+
+DATABASE_URL_EXAMPLES = ("postgresql://user:password@host:5432/name or "
+                         "sqlite:////path/to/file.sqlite3")
+
+
+class ConfigurationError(click.ClickException):
+    """A setting the application cannot start with.
+
+    A ClickException, so ``flask run`` and the commands print it as one "Error: ..." line
+    and exit with status 1; under a WSGI server it ends the traceback with that line.
+    """
 
 
 class Defaults:
-    #: Any SQLAlchemy URL; empty means SQLite at ``instance/confmgr.sqlite3``.
+    #: A PostgreSQL or SQLite URL (SQLAlchemy's form; postgresql:// uses psycopg 3); empty
+    #: means SQLite at ``instance/confmgr.sqlite3``.
     DATABASE_URL = ""
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     #: Languages offered by the switch, the first being the default.
@@ -39,6 +57,16 @@ class Defaults:
     # RATELIMIT_ENABLED defaults to on, except under TESTING (see load_config).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "confmgr"
+    #: While the store cannot be reached, count in each process's memory (Flask-Limiter for
+    #: the API, confmgr/security.py for sign-ins) and log a warning. Neither fail-open nor
+    #: fail-closed: closed, a Redis blip stops every sign-in and every hall's check-ins;
+    #: open, it lifts the brute-force limits. In memory the limits still hold, only per
+    #: process (with N workers an address gets up to N times its attempts) and without the
+    #: locks counted before the outage. False fails closed: 503 until the store is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Passed to the Redis client: a Redis that stops answering (rather than refusing
+    #: connections) would otherwise hold every request; after a second it counts as down.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     #: X-RateLimit-* and Retry-After on the API's answers.
     RATELIMIT_HEADERS_ENABLED = True
     #: Sign-in attempts (POST /login) from one client address.
@@ -66,7 +94,8 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
 
     url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'confmgr.sqlite3'}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    app.config["SQLALCHEMY_DATABASE_URI"] = checked_database_url(
+        str(url), _database_url_setting(app, overrides))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
@@ -77,6 +106,70 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _database_url_setting(app: Flask, overrides: dict | None) -> str:
+    """Where the database URL came from, as the person who set it knows it."""
+    if overrides and "DATABASE_URL" in overrides:
+        return "DATABASE_URL"
+    if "CONFMGR_DATABASE_URL" in os.environ:
+        return "CONFMGR_DATABASE_URL"
+    return f"DATABASE_URL in {Path(app.instance_path) / 'config.py'}"
+
+
+def checked_database_url(written: str, setting: str) -> str:
+    """The URL SQLAlchemy is given for ``written``, if it can open an engine on it for a
+    database confmgr runs on.
+
+    Otherwise a ConfigurationError naming ``setting`` and what is wrong, rather than
+    SQLAlchemy's traceback from deep inside the extension's start-up. The URL is shown as
+    written, without its password.
+    """
+    url = normalise_database_url(written)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"{setting} is not a database URL: {_without_password(written)} "
+            f"(write it as {DATABASE_URL_EXAMPLES}).") from None
+    except ValueError:  # the only number in a URL
+        raise ConfigurationError(
+            f"{setting} has a port that is not a number: {_without_password(written)}."
+        ) from None
+    shown = _shown(make_url(written))
+    backend = parsed.get_backend_name()
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigurationError(
+            f"{setting} names the database {backend!r} ({shown}); confmgr runs on "
+            f"PostgreSQL or SQLite: {DATABASE_URL_EXAMPLES}.")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise ConfigurationError(
+            f"{setting} names the driver {parsed.get_driver_name()!r}, which SQLAlchemy "
+            f"does not know for {backend} ({shown}).") from None
+    except ImportError as error:
+        extra = " (pip install -e '.[postgres]')" if error.name == "psycopg" else ""
+        raise ConfigurationError(
+            f"{setting} needs the Python package {error.name!r}, which is not "
+            f"installed{extra}: {shown}.") from None
+    return url
+
+
+def _shown(url: URL) -> str:
+    if "password" in url.query:  # libpq also takes the password as a parameter
+        url = url.update_query_dict({"password": "***"})
+    return url.render_as_string(hide_password=True)
+
+
+def _without_password(text: str) -> str:
+    """A string that is not a URL, without whatever may be credentials: all before its
+    last @ but the scheme."""
+    credentials, at, place = text.rpartition("@")
+    if not at:
+        return text
+    scheme, separator, _rest = credentials.partition("//")
+    return f"{scheme}{separator}***@{place}" if separator else f"***@{place}"
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -3,7 +3,8 @@
 Under /api/ every error is a problem document (RFC 9457) instead, whichever code raised it.
 A database that is busy or whose connection dropped is a 503 with Retry-After, not a 500:
 asking again a moment later works. So is a Redis holding the abuse limits that cannot be
-reached: sign-ins and the API then wait for it rather than run without limits.
+reached, when the limits may not fall back to each process's memory
+(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED in confmgr/config.py).
 """
 from __future__ import annotations
 

@@ -2,20 +2,27 @@
 
 Every counter lives in Flask-Limiter's storage (``RATELIMIT_STORAGE_URI``): with Redis
 they hold across every worker and server, with ``memory://`` only within one process.
+While that store cannot be reached the counters fall back to this process's memory (see
+``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`` in confmgr/config.py for why).
 """
 from __future__ import annotations
 
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 from flask import Flask, Response, abort, current_app, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from confmgr.accounts.models import User
@@ -26,6 +33,8 @@ from confmgr.i18n import counted
 #: Where each application keeps its limiter. Flask-Limiter holds its storage on the
 #: extension object, so each application gets its own rather than sharing a global one.
 LIMITER = "confmgr.limiter"
+#: Where each application keeps the sign-in counters (``LoginCounters``).
+LOGIN_COUNTERS = "confmgr.login_counters"
 
 #: No inline script or style anywhere: the pages use classes in app.css, and htmx is told
 #: not to add its indicator styles (templates/_htmx.html).
@@ -65,6 +74,8 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions[LIMITER] = limiter
     if app.config["RATELIMIT_ENABLED"]:
+        app.extensions[LOGIN_COUNTERS] = LoginCounters(
+            limiter.limiter, bool(app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]))
         _limit_the_api(app, limiter)
     app.after_request(add_security_headers)
     app.before_request(refuse_nul_bytes)
@@ -169,12 +180,60 @@ def _lock_item(failures: RateLimitItem) -> RateLimitItem:
     return type(failures)(1, failures.multiples)
 
 
-def _strategy():
-    return current_app.extensions[LIMITER].limiter
+def _store_errors() -> tuple[type[Exception], ...]:
+    """What a limit store that is down, too slow or refusing writes raises."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # no Redis client installed: limits count in memory
+        return (StorageError, OSError)
+    return (StorageError, OSError, RedisError)
+
+
+STORE_ERRORS = _store_errors()
+
+#: After the store failed, how long sign-in counters stay in this process before the store
+#: is tried again, in seconds: a store that is down is not asked on every attempt.
+STORE_RETRY_SECONDS = 5.0
+
+Result = TypeVar("Result")
+
+
+class LoginCounters:
+    """The sign-in counters: in the limiter's store, or in this process while it is down.
+
+    Flask-Limiter falls back by itself only for the limits it checks (the API's); these
+    counters are read and written here, so they fall back here, to the same strategy.
+    """
+
+    def __init__(self, store: RateLimiter, fallback: bool) -> None:
+        self.store = store
+        # memory:// is this process's memory already, and does not go away.
+        local = fallback and not isinstance(store.storage, MemoryStorage)
+        self.local = type(store)(MemoryStorage()) if local else None
+        self.store_down_until = 0.0
+
+    def run(self, operation: Callable[[RateLimiter], Result]) -> Result:
+        if self.local is None:
+            # Without the fallback, fail closed: the store's error answers 503
+            # (confmgr/errors.py).
+            return operation(self.store)
+        if time.monotonic() >= self.store_down_until:
+            try:
+                return operation(self.store)
+            except STORE_ERRORS as error:
+                current_app.logger.warning(
+                    "the rate-limit store is unreachable; sign-in limits count in this "
+                    "process for %g seconds: %s", STORE_RETRY_SECONDS, error)
+                self.store_down_until = time.monotonic() + STORE_RETRY_SECONDS
+        return operation(self.local)
+
+
+def _count(operation: Callable[[RateLimiter], Result]) -> Result:
+    return current_app.extensions[LOGIN_COUNTERS].run(operation)
 
 
 def _seconds_left(item: RateLimitItem, key: tuple[str, ...]) -> int:
-    reset_at = _strategy().get_window_stats(item, *key).reset_time
+    reset_at = _count(lambda counters: counters.get_window_stats(item, *key)).reset_time
     return max(1, math.ceil(reset_at - time.time()))
 
 
@@ -186,7 +245,7 @@ def check_login_attempt(login: str) -> LoginRefusal | None:
     if not _enabled():
         return None
     item, key = _counter("login-address", get_remote_address() or "")
-    if not _strategy().hit(item, *key):
+    if not _count(lambda counters: counters.hit(item, *key)):
         return LoginRefusal("address", _seconds_left(item, key))
     return account_lock(login)
 
@@ -196,7 +255,7 @@ def account_lock(login: str) -> LoginRefusal | None:
     if not _enabled() or not login.strip():
         return None
     item, key = _counter("login-locked", login)
-    if not _strategy().test(item, *key):
+    if not _count(lambda counters: counters.test(item, *key)):
         return LoginRefusal("account", _seconds_left(item, key))
     return None
 
@@ -205,17 +264,21 @@ def count_failed_login(login: str) -> LoginRefusal | None:
     """Count a wrong password for the account; the lock, if this failure locked it."""
     if not _enabled() or not login.strip():
         return None
-    strategy = _strategy()
     failures, key = _counter("login-account", login)
-    strategy.hit(failures, *key)
-    if strategy.test(failures, *key):
-        return None
-    # Locked for the whole period from now: the failures' window opened with the first of
-    # them and may have only seconds left. The count starts again once the lock ends.
     lock, lock_key = _counter("login-locked", login)
-    strategy.hit(lock, *lock_key)
-    strategy.clear(failures, *key)
-    return account_lock(login)
+
+    def count(counters: RateLimiter) -> bool:
+        """Whether this failure locked the account."""
+        counters.hit(failures, *key)
+        if counters.test(failures, *key):
+            return False
+        # Locked for the whole period from now: the failures' window opened with the first
+        # of them and may have only seconds left. The count starts again once the lock ends.
+        counters.hit(lock, *lock_key)
+        counters.clear(failures, *key)
+        return True
+
+    return account_lock(login) if _count(count) else None
 
 
 def forget_failed_logins(login: str) -> None:
@@ -224,7 +287,7 @@ def forget_failed_logins(login: str) -> None:
     if _enabled() and login.strip():
         for kind in ("login-account", "login-locked"):
             item, key = _counter(kind, login)
-            _strategy().clear(item, *key)
+            _count(lambda counters: counters.clear(item, *key))
 
 
 def login_locks(users: list[User]) -> dict[int, LoginRefusal]:

@@ -1,13 +1,19 @@
 """Configuration order (code, instance/config.py, environment) and the SQLite defaults."""
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 
+import pytest
 from sqlalchemy import text
 
 from confmgr import TEMPLATES_DIR, create_app
-from confmgr.config import normalise_database_url
+from confmgr.config import ConfigurationError, normalise_database_url
 from confmgr.db import db
+
+EXAMPLES = "postgresql://user:password@host:5432/name or sqlite:////path/to/file.sqlite3"
 
 
 def test_defaults_put_sqlite_and_a_new_secret_key_in_the_instance_folder(tmp_path, monkeypatch):
@@ -71,3 +77,69 @@ def test_templates_are_found_in_the_top_level_folder(tmp_path):
     app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
     assert app.jinja_loader.searchpath == [str(TEMPLATES_DIR)]
     assert (TEMPLATES_DIR / "base.html").is_file()
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgres//x", f"CONFMGR_DATABASE_URL is not a database URL: postgres//x (write it as "
+                    f"{EXAMPLES})."),
+    ("nonsense", f"CONFMGR_DATABASE_URL is not a database URL: nonsense (write it as "
+                 f"{EXAMPLES})."),
+    ("postgres//binh:bi-mat@db.example.org/hoinghi",
+     "CONFMGR_DATABASE_URL is not a database URL: postgres//***@db.example.org/hoinghi "
+     f"(write it as {EXAMPLES})."),
+    ("postgresql://binh:bi-mat@db.example.org:5432x/hoinghi",
+     "CONFMGR_DATABASE_URL has a port that is not a number: "
+     "postgresql://***@db.example.org:5432x/hoinghi."),
+    ("mysql://binh:bi-mat@db.example.org/hoinghi",
+     "CONFMGR_DATABASE_URL names the database 'mysql' (mysql://binh:***@db.example.org/"
+     f"hoinghi); confmgr runs on PostgreSQL or SQLite: {EXAMPLES}."),
+    ("oracle://db.example.org/hoinghi",
+     "CONFMGR_DATABASE_URL names the database 'oracle' (oracle://db.example.org/hoinghi); "
+     f"confmgr runs on PostgreSQL or SQLite: {EXAMPLES}."),
+    ("postgresql+pg9000://binh:bi-mat@db.example.org/hoinghi",
+     "CONFMGR_DATABASE_URL names the driver 'pg9000', which SQLAlchemy does not know for "
+     "postgresql (postgresql+pg9000://binh:***@db.example.org/hoinghi)."),
+    ("sqlite+pysqlcipher://:bi-mat@/hoinghi.db",
+     "CONFMGR_DATABASE_URL needs the Python package 'pysqlcipher3', which is not installed: "
+     "sqlite+pysqlcipher://:***@/hoinghi.db."),
+    ("mysql://db.example.org/hoinghi?password=bi-mat",
+     "CONFMGR_DATABASE_URL names the database 'mysql' (mysql://db.example.org/hoinghi?"
+     f"password=%2A%2A%2A); confmgr runs on PostgreSQL or SQLite: {EXAMPLES}."),
+])
+def test_a_database_url_that_cannot_work_is_named_in_one_line(url, message, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.setenv("CONFMGR_DATABASE_URL", url)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert refused.value.format_message() == message
+    assert "bi-mat" not in message
+    # Nothing of SQLAlchemy's error is chained on.
+    error = refused.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+
+
+def test_the_database_url_is_named_where_it_was_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text('DATABASE_URL = "sqlserver://db/hoinghi"\n')
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "x"}, instance_path=str(instance))
+    assert refused.value.format_message().startswith(
+        f"DATABASE_URL in {instance / 'config.py'} names the database 'sqlserver' ")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": "nonsense"}, instance_path=str(instance))
+    assert refused.value.format_message().startswith("DATABASE_URL is not a database URL: ")
+
+
+def test_the_command_line_says_what_is_wrong_with_the_database_url_in_one_line(tmp_path):
+    environment = {**os.environ, "CONFMGR_DATABASE_URL": "postgres//binh:bi-mat@db/hoinghi",
+                   "CONFMGR_INSTANCE_PATH": str(tmp_path)}
+    for command in (["routes"], ["create-user", "--email", "a@example.org", "--name", "A",
+                                 "--password", "mot-mat-khau-dai"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "confmgr", *command],
+            env=environment, capture_output=True, text=True, timeout=120, check=False)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            1, "", "Error: CONFMGR_DATABASE_URL is not a database URL: "
+                   f"postgres//***@db/hoinghi (write it as {EXAMPLES}).\n")

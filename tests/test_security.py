@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import subprocess
 import time
+from dataclasses import dataclass
 from html import unescape
 
 import pytest
@@ -17,7 +21,16 @@ from confmgr.db import db
 from confmgr.enums import Role, TokenScope
 from confmgr.security import CONTENT_SECURITY_POLICY
 from tests.conftest import _empty_all_tables, csrf_token, make_app
-from tests.helpers import ADMIN, COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+from tests.helpers import (
+    ADMIN,
+    COORDINATOR,
+    ORGANISER,
+    bearer,
+    field_errors,
+    flashes,
+    logged_in,
+    post_form,
+)
 
 LOCKED = ("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều lần. "
           "Vui lòng thử lại sau 15 phút.")
@@ -29,12 +42,62 @@ OWN = "Mật khẩu không được trùng với email, tên đăng nhập hay h
 COMMON = "Mật khẩu này quá phổ biến, dễ bị đoán ra; hãy chọn mật khẩu khác."
 
 
+#: In ``app``'s parameters, the storage URI of the test's own Redis (``redis_server``).
+OWN_REDIS = "the test's own Redis"
+
+
+@dataclass
+class RedisServer:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own on a free port, for tests that stop it."""
+    program = shutil.which("redis-server")
+    if program is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server): "
+                    "a limit store that goes away is not tested")
+    redis = pytest.importorskip("redis", reason="the redis package is not installed: "
+                                "pip install -e '.[redis]'")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = RedisServer(f"redis://127.0.0.1:{port}/0", process)
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    client.close()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def app(database_url, tmp_path, request):
     """The application with the abuse limits on (the suite's default turns them off);
     ``indirect`` parameters change its configuration."""
-    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True,
-                   **getattr(request, "param", {}))
+    config = dict(getattr(request, "param", {}))
+    if config.get("RATELIMIT_STORAGE_URI") == OWN_REDIS:
+        config["RATELIMIT_STORAGE_URI"] = request.getfixturevalue("redis_server").url
+    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True, **config)
     yield app
     with app.app_context():
         _empty_all_tables()
@@ -287,9 +350,10 @@ def test_the_api_answers_too_many_requests_as_a_problem(client, demo):
     assert client.get("/api/v1/conferences", headers=bearer(COORDINATOR[0])).status_code == 200
 
 
-@pytest.mark.parametrize("app", [{"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}],
+@pytest.mark.parametrize("app", [{"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+                                  "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False}],
                          indirect=True)
-def test_an_unreachable_limit_store_is_a_503_never_a_sign_in_without_limits(client, demo):
+def test_without_the_fallback_an_unreachable_limit_store_is_a_503(client, demo):
     """Nothing listens on port 1: every sign-in and API request waits for the store."""
     response = attempt(client, ORGANISER[0], ORGANISER[1])
     assert response.status_code == 503
@@ -303,6 +367,64 @@ def test_an_unreachable_limit_store_is_a_503_never_a_sign_in_without_limits(clie
     api = client.get("/api/v1/conferences", headers={"Authorization": f"Bearer {secret}"})
     assert (api.status_code, api.content_type) == (503, "application/problem+json")
     assert api.get_json()["detail"] == "Máy chủ đang bận, vui lòng thử lại sau ít giây."
+
+
+@pytest.mark.parametrize("app", [{"RATELIMIT_STORAGE_URI": OWN_REDIS,
+                                  "API_LIMIT_PER_CALLER": "3 per minute"}], indirect=True)
+def test_a_limit_store_lost_mid_request_falls_back_to_memory(app, client, demo, redis_server,
+                                                             caplog):
+    """Redis stops after the API's limit was checked and before its headers are written:
+    the answer is still the API's (it was a 500), and the limits go on in memory."""
+    stop_after_the_check = []
+
+    @app.before_request  # runs after Flask-Limiter's check, registered with the app
+    def stop_redis() -> None:
+        if stop_after_the_check:
+            redis_server.stop()
+
+    organiser = bearer(demo, ORGANISER[0])
+    first = client.get("/api/v1/conferences", headers=organiser)
+    assert (first.status_code, first.headers["X-RateLimit-Remaining"]) == (200, "2")
+    stop_after_the_check.append(True)
+    lost = client.get("/api/v1/conferences", headers=organiser)
+    assert lost.status_code == 200
+    assert lost.headers["X-RateLimit-Limit"] == "3"
+    assert ("Rate limit storage unreachable - falling back to in-memory storage"
+            in caplog.messages)
+    # The caller's budget starts again in this process's memory, and still runs out.
+    statuses = [client.get("/api/v1/conferences", headers=organiser) for _ in range(4)]
+    assert [(r.status_code, r.headers["X-RateLimit-Remaining"]) for r in statuses] == [
+        (200, "2"), (200, "1"), (200, "0"), (429, "0")]
+
+
+@pytest.mark.parametrize("app", [{"RATELIMIT_STORAGE_URI": OWN_REDIS}], indirect=True)
+def test_sign_ins_count_in_memory_while_the_limit_store_is_down(app, client, demo,
+                                                                redis_server, caplog):
+    """Signing in keeps working, and five failures still lock an account: in this process,
+    without the failures Redis counted before it went away."""
+    for _ in range(4):
+        assert attempt(client, ORGANISER[0], "sai-mat-khau-roi").status_code == 200
+    redis_server.stop()
+
+    admin = demo.test_client()
+    assert attempt(admin, *ADMIN, address="10.0.0.9").status_code == 302
+    assert ("the rate-limit store is unreachable; sign-in limits count in this process "
+            "for 5 seconds: Error 111 connecting to "
+            f"{redis_server.url.removeprefix('redis://').removesuffix('/0')}. "
+            "Connection refused.") in caplog.messages
+    page = admin.get("/admin/users?q=organiser")  # reads every listed account's lock
+    assert page.status_code == 200
+    assert login_lock_notes(page.get_data(as_text=True)) == []
+
+    for _ in range(4):
+        wrong = attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+        assert (wrong.status_code, refusal(wrong)) == (200, None)
+    fifth = attempt(client, ORGANISER[0], "sai-mat-khau-roi")
+    assert (fifth.status_code, refusal(fifth)) == (429, LOCKED)
+    right = attempt(client, *ORGANISER)
+    assert (right.status_code, refusal(right)) == (429, LOCKED)
+    page = admin.get("/admin/users?q=organiser").get_data(as_text=True)
+    assert login_lock_notes(page) == ["Tạm khóa do nhập sai mật khẩu nhiều lần, còn 15 phút"]
 
 
 # ---------------------------------------------------------------- headers and cookies
