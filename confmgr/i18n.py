@@ -70,10 +70,14 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from confmgr.conferences.scheduling import bare_topic_number
+
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
         day=format_day, time=format_time, datetime=format_datetime, number=format_number,
         local=to_local, zone_label=zone_label,
+        # A topic saved before numbers were stored bare may still carry "Chuyên đề".
+        topic_number=bare_topic_number,
     )
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),

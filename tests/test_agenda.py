@@ -799,3 +799,21 @@ def test_text_pasted_with_control_characters_never_breaks_the_atom_feed(client, 
     feed = ET.fromstring(client.get(f"/c/{SLUG}/changelog.atom").data)
     content = feed.find(f"{atom}entry").findtext(f"{atom}content")
     assert "<p>Đổi\ntên</p>" in content and "Khai mạc hội nghị" in content
+
+
+def test_organiser_pages_show_a_number_saved_with_the_words_bare(client, demo):
+    """Topics saved before numbers were stored bare still hold "Chuyên đề 1": the topic
+    list, the topic's form and the session form's choices show "1"."""
+    with demo.app_context():
+        legacy = db.session.scalar(select(Topic).where(Topic.number == "1"))
+        legacy.number = "Chuyên đề 1"
+        db.session.commit()
+        topic_id, title = legacy.id, legacy.title
+    logged_in(client, ORGANISER)
+    listing = client.get(f"/manage/c/{SLUG}/topics").get_data(as_text=True)
+    assert f"<tr><td>1</td><td>{title}" in listing
+    form = client.get(f"/manage/c/{SLUG}/topics/{topic_id}/edit").get_data(as_text=True)
+    assert '<h1 class="h4">Chuyên đề 1</h1>' in form
+    choices = client.get(NEW_SESSION).get_data(as_text=True)
+    assert f'<option value="{topic_id}">1. {title}</option>' in choices
+    assert "Chuyên đề 1." not in choices

@@ -811,3 +811,49 @@ def test_a_version_published_before_topics_had_ids_names_them_by_number(demo, ct
         (topic(n).id, n) for n in ("1", "2", "3", "4", "5", "6", "7")]
     # Reading the older form is no change to publish.
     assert publishing.pending_changes(conference()) == []
+
+
+# ---------------------------------------------------------------- numbers saved with the words
+
+
+def store_number_with_the_words(app, number: str) -> tuple[int, str]:
+    """Topic ``number`` as rows saved before numbers were stored bare hold it: "Chuyên đề 1".
+    Its id and title."""
+    with app.app_context():
+        legacy = topic(number)
+        legacy.number = f"Chuyên đề {number}"
+        db.session.commit()
+        return legacy.id, legacy.title
+
+
+def test_a_number_saved_with_the_words_shows_bare_on_every_questions_page(client, demo):
+    topic_id, title = store_number_with_the_words(demo, "1")
+    first = question_id(demo, FIRST)
+    logged_in(client, ORGANISER)
+
+    triage = client.get(f"{TRIAGE}?topic={topic_id}").get_data(as_text=True)
+    queue = re.findall(r'data-topic="\w+">\s*<a[^>]*>([^<]*)</a>', triage)
+    assert queue[0] == f"1. {title}"
+    row = re.search(rf'<tr id="q{first}">.*?</tr>', triage, re.S).group(0)
+    assert re.findall(r'<td class="small">([^<]*)</td>', row) == [
+        str(first), "1", "Điểm cầu Uông Bí"]
+
+    detail = client.get(f"{TRIAGE}/{first}").get_data(as_text=True)
+    assert f'<p class="small text-body-secondary">1. {title}\n' in detail
+    assert options(detail)[1] == (str(topic_id), f"1. {title}")
+
+    counts = client.get(f"{TRIAGE}/counts").get_data(as_text=True)
+    assert f"<tr><td>1. {title}</td>" in counts
+    assert f'<th class="text-end" title="{title}">1</th>' in counts
+
+    for page in (triage, detail, counts):
+        assert "Chuyên đề 1" not in page
+
+
+def test_a_version_published_before_topic_ids_finds_a_topic_saved_with_the_words(demo, ctx):
+    as_published_before_topic_ids()
+    topic_id, title = store_number_with_the_words(demo, "1")
+    published = listing.published_topics(conference())
+    assert [(t.id, t.number) for t in published][0] == (topic_id, "1")
+    assert listing.topic_label(published[0]) == listing.topic_label(topic("Chuyên đề 1")) == (
+        f"1. {title}")

@@ -37,7 +37,7 @@ from confmgr.conferences.models import (
     Topic,
     TopicMaterial,
 )
-from confmgr.conferences.scheduling import in_number_order
+from confmgr.conferences.scheduling import bare_topic_number, in_number_order
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
@@ -158,7 +158,7 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
         for day in services.conference_days(conference)
     ]
     form.topic.choices = [SelectChoice("", "—")] + [
-        SelectChoice(t.id, f"{t.number}. {t.title}") for t in in_number_order(
+        SelectChoice(t.id, f"{bare_topic_number(t.number)}. {t.title}") for t in in_number_order(
             db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)))
     ]
     form.room.choices = [SelectChoice("", "—")] + [

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference, Topic
 from confmgr.conferences.publishing import PublishedTopic
-from confmgr.conferences.scheduling import in_number_order
+from confmgr.conferences.scheduling import bare_topic_number, in_number_order, topic_number_key
 from confmgr.db import db
 from confmgr.paging import Page, page_number
 from confmgr.enums import QuestionStatus
@@ -149,8 +149,11 @@ def published_topics(conference: Conference) -> list[PublishedTopic]:
         return []
     topics = agenda.topics
     if any(topic.id is None for topic in topics):
-        by_number = {topic.number: topic.id for topic in conference_topics(conference)}
-        topics = [topic if topic.id is not None else replace(topic, id=by_number.get(topic.number))
+        # A live topic saved before numbers were stored bare still carries the words.
+        by_number = {topic_number_key(topic.number): topic.id
+                     for topic in conference_topics(conference)}
+        topics = [topic if topic.id is not None
+                  else replace(topic, id=by_number.get(topic_number_key(topic.number)))
                   for topic in topics]
     found: dict[int, PublishedTopic] = {}
     for topic in topics:
@@ -167,9 +170,15 @@ def answered_topics(conference: Conference) -> list[PublishedTopic]:
     return [topic for topic in published_topics(conference) if topic.id in answered]
 
 
+def topic_number(topic: Topic | PublishedTopic | None) -> str:
+    """A topic's number as every page of questions shows it: "3" also for a topic saved
+    as "Chuyên đề 3" before numbers were stored bare; "" for general questions."""
+    return bare_topic_number(topic.number) if topic else ""
+
+
 def topic_label(topic: Topic | PublishedTopic | None) -> str:
-    """"Chuyên đề 3: title", or "" for general questions (the template names them)."""
-    return f"{topic.number}. {topic.title}" if topic else ""
+    """"3. title", or "" for general questions (the template names them)."""
+    return f"{topic_number(topic)}. {topic.title}" if topic else ""
 
 
 def group(question: Question) -> list[Question]:

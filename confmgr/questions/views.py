@@ -28,6 +28,13 @@ from confmgr.web import commit_or_flash, point_in_reach, show_problems
 bp = Blueprint("questions", __name__)
 
 
+@bp.context_processor
+def topic_names() -> dict:
+    # The pages name a topic through these, never by its stored number, which may still
+    # carry the words "Chuyên đề" (confmgr/conferences/scheduling.bare_topic_number).
+    return {"topic_number": listing.topic_number, "topic_label": listing.topic_label}
+
+
 def _topic_choices(conference: Conference, filed: Question | None = None
                    ) -> list[SelectChoice]:
     """The topics of the published agenda, as it names them: a draft topic is no one's
