@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -95,7 +95,20 @@ def refuse_nul_bytes() -> None:
 def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if "Cache-Control" not in response.headers and _signed_in():
+        # What a signed-in person is shown (delegates' phones, officers' contacts, badge
+        # codes, exports) is theirs alone: on a commune hall's shared PC neither the
+        # browser nor a proxy may keep a copy. Pages that may be kept say so themselves.
+        response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _signed_in() -> bool:
+    """Whether the request carries a sign-in, judged without the database: this runs after
+    every answer, a 503 for a database that is down among them."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return bool(session.get("_user_id") or remember in request.cookies
+                or "Authorization" in request.headers)
 
 
 # ---------------------------------------------------------------- the JSON API

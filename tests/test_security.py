@@ -758,3 +758,28 @@ def test_the_account_list_stays_within_a_phone_screen(client, demo):
     page = client.get("/admin/users").get_data(as_text=True)
     assert '<div class="table-responsive position-relative">' in page
     assert '<th><span class="visually-hidden">Thao tác</span></th>' in page
+
+
+def test_what_a_signed_in_person_is_shown_is_never_stored(client, demo):
+    """Delegates' contacts, badge codes and reports may sit on a commune hall's shared PC:
+    neither the browser nor a proxy keeps them. Pages that may be kept keep their own."""
+    from confmgr.demo.loader import SLUG
+
+    anonymous = demo.test_client()
+    assert "Cache-Control" not in anonymous.get("/login").headers
+    public = anonymous.get(f"/c/{SLUG}/agenda.ics")
+    logged_in(client, COORDINATOR)
+    for url in (f"/manage/c/{SLUG}/points/06811/delegates/export.csv",
+                f"/manage/c/{SLUG}/points/06811/badges",
+                f"/manage/c/{SLUG}/points/06811/attendance"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "private, no-store", url
+    # A page that sets its own caching keeps it when a signed-in person reads it.
+    assert public.headers["Cache-Control"] == "public, max-age=900"
+    assert client.get(f"/c/{SLUG}/agenda.ics").headers["Cache-Control"] == "public, max-age=900"
+    # The API's answers say for themselves that they are private (revalidated by ETag).
+    api = demo.test_client().get(f"/api/v1/conferences/{SLUG}/points",
+                                 headers=bearer(demo, ORGANISER[0]))
+    assert api.status_code == 200
+    assert api.headers["Cache-Control"] == "private, no-cache"
