@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from flask import Response, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, func, select
 from werkzeug.exceptions import NotFound
 
 from confmgr.accounts.permissions import (
@@ -24,11 +24,14 @@ from confmgr.attendance import reports
 from confmgr.attendance.batch import Sent, record_batch
 from confmgr.attendance.models import Attendance
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.models import Conference
+from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.conferences.publishing import (
     PublishedAgenda,
+    PublishedConference,
+    cached_per_version,
     latest_version_numbers,
     published_agenda,
+    read_version,
 )
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus, Role, TokenScope
@@ -195,33 +198,78 @@ def me():
 # ---------------------------------------------------------------- conferences and agenda
 
 
-def conference_out(conference: Conference, agenda_version: int | None) -> schemas.ConferenceOut:
+def conference_out(conference: Conference, shown: Conference | PublishedConference,
+                   agenda_version: int | None) -> schemas.ConferenceOut:
+    """``shown`` gives what a version publishes (title, unit, zone, days): the live
+    conference for its organisers, the latest published version for everyone else."""
     return schemas.ConferenceOut(
-        id=conference.id, slug=conference.slug, title=conference.title,
-        organising_unit=conference.organising_unit, timezone=conference.timezone,
-        first_day=conference.first_day, last_day=conference.last_day,
+        id=conference.id, slug=conference.slug, title=shown.title,
+        organising_unit=shown.organising_unit, timezone=shown.timezone,
+        first_day=shown.first_day, last_day=shown.last_day,
         status=conference.status, visibility=conference.visibility,
         agenda_version=agenda_version)
+
+
+def published_agendas(conference_ids: list[int]) -> dict[int, PublishedAgenda]:
+    """Each conference's latest published version as published_agenda() reads it (and
+    from the same cache), with one query for a whole page; those never published are
+    missing."""
+    if not conference_ids:
+        return {}
+    latest = (select(AgendaVersion.conference_id,
+                     func.max(AgendaVersion.number).label("number"))
+              .where(AgendaVersion.conference_id.in_(conference_ids))
+              .group_by(AgendaVersion.conference_id).subquery())
+    rows = db.session.execute(
+        select(AgendaVersion.id, AgendaVersion.published_at, AgendaVersion.conference_id)
+        .join(latest, (AgendaVersion.conference_id == latest.c.conference_id)
+              & (AgendaVersion.number == latest.c.number))).all()
+    return {row.conference_id: cached_per_version(
+        "confmgr.published_agendas", (row.id, row.published_at),
+        lambda: read_version(db.session.get(AgendaVersion, row.id))) for row in rows}
 
 
 @api.operation("GET", "/conferences", summary="Các hội nghị của người dùng",
                tag="Hội nghị", response=schemas.Page[schemas.ConferenceOut],
                query=schemas.PageQuery)
 def conferences(query: schemas.PageQuery):
-    """Hội nghị người dùng tổ chức, điều phối điểm cầu hoặc báo cáo."""
-    statement = managed_conferences(caller()).order_by(None)
-    found = paged(statement, query, Conference.id)
-    page = page_of(found, query)
-    numbers = latest_version_numbers([c.id for c in page.items])
-    page.items = [conference_out(c, numbers.get(c.id)) for c in page.items]
+    """Hội nghị người dùng tổ chức, điều phối điểm cầu hoặc báo cáo. Ban tổ chức thấy
+    thông tin đang sửa; người khác thấy thông tin của phiên bản đã công bố mới nhất và
+    không thấy hội nghị chưa công bố lần nào."""
+    user = caller()
+    statement = managed_conferences(user).order_by(None)
+    # managed_conferences() gives admins and organisers only what they manage, and
+    # coordinators and presenters nothing they manage: the role alone decides, with no
+    # question per conference.
+    live = user.role in (Role.ADMIN, Role.ORGANISER)
+    if not live:
+        # As on the public pages, a conference never published has nothing to show them.
+        statement = statement.where(
+            exists().where(AgendaVersion.conference_id == Conference.id))
+    page = page_of(paged(statement, query, Conference.id), query)
+    ids = [c.id for c in page.items]
+    if live:
+        numbers = latest_version_numbers(ids)
+        page.items = [conference_out(c, c, numbers.get(c.id)) for c in page.items]
+    else:
+        agendas = published_agendas(ids)
+        page.items = [conference_out(c, agendas[c.id].conference, agendas[c.id].number)
+                      for c in page.items]
     return page
 
 
 @api.operation("GET", "/conferences/<slug>", summary="Một hội nghị", tag="Hội nghị",
                response=schemas.ConferenceOut)
 def conference(slug: str):
+    """Ban tổ chức thấy thông tin đang sửa; người khác thấy thông tin của phiên bản đã
+    công bố mới nhất, như trang công khai (404 trước lần công bố đầu tiên)."""
     conference = readable_conference(slug)
-    return conference_out(conference, latest_version_numbers([conference.id]).get(conference.id))
+    if manages_conference(caller(), conference):
+        number = latest_version_numbers([conference.id]).get(conference.id)
+        return conference_out(conference, conference, number)
+    # An unpublished title or dates stay with the organisers, as on the public pages.
+    agenda = agenda_of(conference)
+    return conference_out(conference, agenda.conference, agenda.number)
 
 
 @api.operation("GET", "/conferences/<slug>/sessions", summary="Các phiên đã công bố",
