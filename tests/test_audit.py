@@ -141,8 +141,8 @@ def test_organiser_reads_and_filters_the_conference_log(client, demo):
     assert field_error(page, "from") == ("«31/02/2025» không phải là ngày; hãy nhập theo dạng "
                                          "ngày/tháng/năm, ví dụ 14/06/2025.")
     assert field_error(page, "point") == "Không có điểm cầu nào mã «99999»."
-    assert field_error(page, "user") == ("Không có người dùng nào có email hoặc tên chứa "
-                                         "«khong-ai».")
+    assert field_error(page, "user") == ("Nhật ký của hội nghị này không có thao tác nào của "
+                                         "người có email hoặc tên chứa «khong-ai».")
     assert "Không có dòng nhật ký nào phù hợp." in page
     page = client.get(LOG, query_string={"to": "9999-12-31"}).get_data(as_text=True)
     assert field_error(page, "to") == ("«9999-12-31» không phải là ngày; hãy nhập theo dạng "

@@ -31,6 +31,7 @@ from confmgr.conferences.models import (
     TopicMaterial,
 )
 from confmgr.db import UTCDateTime, db
+from confmgr.i18n import counted
 from confmgr.points.labels import POINT_LEVEL_LABELS, TEST_STATUS_LABELS
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
@@ -144,13 +145,11 @@ def resolve(scope: Scope, query: AuditQuery) -> Filters:
             errors["point"] = _("Không có điểm cầu nào mã «%(code)s».", code=query.point)
         where.append(AuditEntry.point_id.in_(point_ids))
     if query.user:
-        user_ids = matching_users(query.user)
+        user_ids = matching_users(query.user, scope.conference)
         if not user_ids:
-            errors["user"] = _("Không có người dùng nào có email hoặc tên chứa «%(text)s».",
-                               text=query.user)
+            errors["user"] = _no_matching_user(scope, query.user)
         elif len(user_ids) > MAX_MATCHING_USERS:
-            errors["user"] = _("Hơn %(count)d người dùng có email hoặc tên chứa «%(text)s»; "
-                               "hãy gõ cụ thể hơn.", count=MAX_MATCHING_USERS, text=query.user)
+            errors["user"] = _too_many_matching_users(scope, query.user)
             user_ids = []
         where.append(AuditEntry.user_id.in_(user_ids))
     if query.action:
@@ -163,12 +162,35 @@ def resolve(scope: Scope, query: AuditQuery) -> Filters:
     return Filters(where, errors, scope.zone)
 
 
-def matching_users(text: str) -> list[int]:
+def matching_users(text: str, conference: Conference | None = None) -> list[int]:
     """Ids of the users whose email or display name contains ``text``, whatever its case
-    and diacritics (one more than the most the filter takes, to tell a loose search)."""
-    return list(db.session.scalars(
-        select(User.id).where(User.search_text.contains(fold(text), autoescape=True))
-        .order_by(User.id).limit(MAX_MATCHING_USERS + 1)))
+    and diacritics (one more than the most the filter takes, to tell a loose search).
+
+    Within a conference, only those who did something in its log: its organisers may not
+    learn from the answer which accounts exist elsewhere on the installation."""
+    statement = select(User.id).where(User.search_text.contains(fold(text), autoescape=True))
+    if conference is not None:
+        statement = statement.where(
+            select(AuditEntry.id).where(AuditEntry.user_id == User.id,
+                                        AuditEntry.conference_id == conference.id).exists())
+    # No order needed: past the limit the ids are not used at all.
+    return list(db.session.scalars(statement.limit(MAX_MATCHING_USERS + 1)))
+
+
+def _no_matching_user(scope: Scope, text: str) -> str:
+    if scope.conference is None:
+        return _("Không có người dùng nào có email hoặc tên chứa «%(text)s».", text=text)
+    return _("Nhật ký của hội nghị này không có thao tác nào của người có email hoặc tên "
+             "chứa «%(text)s».", text=text)
+
+
+def _too_many_matching_users(scope: Scope, text: str) -> str:
+    if scope.conference is None:
+        return _("Hơn %(count)d người dùng có email hoặc tên chứa «%(text)s»; "
+                 "hãy gõ cụ thể hơn.", count=MAX_MATCHING_USERS, text=text)
+    return counted("Hơn %(count)d người có thao tác trong nhật ký của hội nghị này có email "
+                   "hoặc tên chứa «%(text)s»; hãy gõ cụ thể hơn.", MAX_MATCHING_USERS,
+                   text=text)
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
