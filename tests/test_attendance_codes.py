@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from confmgr.attendance.models import Attendance
 from confmgr.calendar.subscribe import qr_svg
@@ -12,7 +12,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import CheckInMethod
 from confmgr.roster.models import Participant
 from tests.helpers import COORDINATOR, flashes, logged_in, post_form
-from tests.test_attendance_web import open_session, people_at
+from tests.test_attendance_web import open_session, people_at, publish_agenda
 
 BADGES = f"/manage/c/{SLUG}/points/06811/badges"
 
@@ -96,7 +96,7 @@ def test_a_scan_goes_to_the_session_running_now_not_the_first_open_window(client
         first.starts_at, first.ends_at = now - timedelta(minutes=70), now - timedelta(minutes=10)
         second.starts_at, second.ends_at = now - timedelta(minutes=10), now + timedelta(minutes=50)
         third.starts_at, third.ends_at = now + timedelta(minutes=50), now + timedelta(minutes=90)
-        db.session.commit()
+        publish_agenda()
         running, next_title = second.id, third.title
     person = people_at(demo, "06811")[0][0]
     with demo.app_context():  # the demo recorded everyone at its sessions: start afresh
@@ -111,7 +111,7 @@ def test_a_scan_goes_to_the_session_running_now_not_the_first_open_window(client
             Attendance.participant_id == person)).all() == [running]
         # Between sessions, the nearest open one that is not cancelled.
         db.session.get(AgendaSession, running).status = SessionStatus.CANCELLED
-        db.session.commit()
+        publish_agenda()
     page = client.get(f"/q/{code}").get_data(as_text=True)
     assert next_title in page and "Tôi có mặt" in page
 
@@ -169,3 +169,47 @@ def test_badges_printed_at_the_same_moment_keep_the_codes_of_the_first(app, clie
     assert None not in printed["codes"]
     assert [code_of(demo, pid) for pid in people] == printed["codes"]
     assert page == printed["page"]
+
+
+def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
+    """The delegate scans their own badge, then the coordinator scans it at the door: the
+    self check-in mark goes, the row and the log name the coordinator, the counts stay."""
+    from confmgr.accounts.models import User
+    from confmgr.attendance.models import AttendanceChange, SessionPointCount
+    from confmgr.enums import AttendanceStatus
+
+    session_id = open_session(demo)
+    person, name = people_at(demo, "06811")[0]
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    code = code_of(demo, person)
+    post_form(client, f"/q/{code}", {})  # the delegate's own phone
+    sheet = f"/manage/c/{SLUG}/points/06811/attendance?session={session_id}"
+    mark = '<span class="badge text-bg-warning self-checkin">Tự điểm danh</span>'
+    assert coordinator.get(sheet).get_data(as_text=True).count(mark) == 1
+
+    response = post_form(coordinator, f"/q/{code}", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"{name}: có mặt tại phiên «{session_title(demo, session_id)}»."]
+    assert mark not in coordinator.get(sheet).get_data(as_text=True)
+    with demo.app_context():
+        coordinator_id = db.session.scalar(select(User.id).where(User.email == COORDINATOR[0]))
+        row = db.session.scalar(select(Attendance).where(Attendance.session_id == session_id))
+        assert (row.participant_id, row.status, row.method, row.recorded_by_id) == (
+            person, AttendanceStatus.PRESENT, CheckInMethod.QR, coordinator_id)
+        log = db.session.execute(select(
+            AttendanceChange.old_status, AttendanceChange.new_status, AttendanceChange.method,
+            AttendanceChange.changed_by_id)
+            .where(AttendanceChange.session_id == session_id)
+            .order_by(AttendanceChange.id)).all()
+        assert log == [(None, AttendanceStatus.PRESENT, CheckInMethod.SELF, None),
+                       (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT, CheckInMethod.QR,
+                        coordinator_id)]
+        counts = db.session.scalar(select(SessionPointCount).where(
+            SessionPointCount.session_id == session_id))
+        assert (counts.present, counts.late, counts.excused, counts.absent) == (1, 0, 0, 0)
+    # A second scan confirms nothing more.
+    post_form(coordinator, f"/q/{code}", {})
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
+            AttendanceChange.session_id == session_id)) == 2

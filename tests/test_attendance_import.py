@@ -27,7 +27,7 @@ from confmgr.roster.models import Participant
 from confmgr.text import fold
 from tests.conftest import csrf_token
 from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
-from tests.test_attendance_web import people_at
+from tests.test_attendance_web import people_at, publish_agenda
 
 UONG_BI = "06811"
 SHEET = f"/manage/c/{SLUG}/points/{UONG_BI}/attendance"
@@ -36,14 +36,15 @@ WORDS = ("«có mặt», «x», «có», «muộn», «đến muộn», «đi mu
 
 
 def move_session(app, starts_in: timedelta, length: timedelta = timedelta(hours=1)) -> int:
-    """Move the last topic session (nothing recorded for it in the demo); return its id."""
+    """Move the last topic session (nothing recorded for it in the demo) and publish the
+    move; return its id."""
     with app.app_context():
         session = db.session.scalars(
             select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
             .order_by(AgendaSession.starts_at.desc())).first()
         session.starts_at = utcnow() + starts_in
         session.ends_at = session.starts_at + length
-        db.session.commit()
+        publish_agenda()
         return session.id
 
 
@@ -404,7 +405,7 @@ def test_what_changed_since_the_preview_is_checked_again_at_the_confirmation(cli
     token = token_in(preview(client, session_id, rows[:2]))
     with demo.app_context():
         db.session.get(AgendaSession, session_id).status = SessionStatus.CANCELLED
-        db.session.commit()
+        publish_agenda()
     response = confirm(client, session_id, token, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == [
         f"Phiên «{title}» đã bị hủy: không điểm danh."]
@@ -412,12 +413,43 @@ def test_what_changed_since_the_preview_is_checked_again_at_the_confirmation(cli
     assert counters(demo, session_id) == (0, 0, 0, 0)
 
 
+def test_a_delegate_moved_away_during_the_confirmation_is_refused_by_row(client, demo,
+                                                                          monkeypatch):
+    """Moved to another point between the confirmation's check of the rows and its write:
+    the row of the file is named, the delegate who is now another point's is not."""
+    from confmgr.attendance import importing
+    from confmgr.roster import services
+
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    logged_in(client, COORDINATOR)
+    token = token_in(preview(client, session_id, [
+        ["Họ và tên", "Điểm danh"], [people[0][1], "x"], [people[1][1], "x"]]))
+    checked_then = importing.check_rows
+
+    def moved_meanwhile(point, session, rows):
+        checked = checked_then(point, session, rows)
+        services.move(db.session.get(Participant, people[1][0]), db.session.scalar(
+            select(BroadcastPoint).where(BroadcastPoint.code == "06688")))
+        return checked
+
+    monkeypatch.setattr(importing, "check_rows", moved_meanwhile)
+    response = confirm(client, session_id, token, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert flashes(page) == [
+        "Dòng 3, cột Họ và tên: Không có đại biểu này ở điểm cầu này."]
+    assert people[1][1] not in page
+    assert written(demo, session_id) == {}
+    with demo.app_context():  # rolled back whole, the move with it
+        assert db.session.get(Participant, people[1][0]).point_id == point_id(demo, UONG_BI)
+
+
 def test_a_cancelled_session_takes_no_list(client, demo):
     session_id = ended_session(demo)
     title = session_title(demo, session_id)
     with demo.app_context():
         db.session.get(AgendaSession, session_id).status = SessionStatus.CANCELLED
-        db.session.commit()
+        publish_agenda()
     person = people_at(demo, UONG_BI)[0][1]
     logged_in(client, COORDINATOR)
     page = client.get(f"{SHEET}/{session_id}/import").get_data(as_text=True)

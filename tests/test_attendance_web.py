@@ -21,15 +21,25 @@ from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
 SHEET = f"/manage/c/{SLUG}/points/06811/attendance"
 
 
+def publish_agenda() -> None:
+    """Publish the demo's draft, in the caller's app context: attendance follows what is
+    published."""
+    from confmgr.conferences.models import Conference
+    from confmgr.conferences.publishing import publish
+
+    publish(db.session.scalar(select(Conference).where(Conference.slug == SLUG)), None)
+    db.session.commit()
+
+
 def open_session(app) -> int:
-    """Move the last topic session so that it runs now, and return its id."""
+    """Move the last topic session so that it runs now, publish it, and return its id."""
     with app.app_context():
         session = db.session.scalars(
             select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
             .order_by(AgendaSession.starts_at.desc())).first()
         session.starts_at = utcnow() - timedelta(minutes=10)
         session.ends_at = utcnow() + timedelta(minutes=50)
-        db.session.commit()
+        publish_agenda()
         return session.id
 
 
@@ -104,14 +114,38 @@ def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
 
 
 def test_another_points_delegate_is_refused_with_a_message(client, demo):
+    """Counting through ids must not list the conference's names: another point's delegate
+    and an id nobody has get the very same answer, open or closed."""
     session_id = open_session(demo)
     stranger, name = people_at(demo, "06688")[0]
+    nobody = 999_999_999
     logged_in(client, COORDINATOR)
-    response = post_form(client, f"{SHEET}/{session_id}", {"mark": f"{stranger}:present"},
-                         headers={"HX-Request": "true"})
-    assert (f"{name} là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh."
-            in response.get_data(as_text=True))
+    url = f"{SHEET}/{session_id}"
+    answers = [post_form(client, url, {"mark": f"{pid}:present"},
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+               for pid in (stranger, nobody)]
+    assert "Không có đại biểu này ở điểm cầu này." in answers[0]
+    assert answers[0] == answers[1] and name not in answers[0]
+    for pid in (stranger, nobody):
+        page = post_form(client, url, {"mark": f"{pid}:present"},
+                         follow_redirects=True).get_data(as_text=True)
+        assert flashes(page) == ["Không có đại biểu này ở điểm cầu này."]
+        assert name not in page
     assert statuses(demo, session_id) == {}
+    # Closed check-in says why, and still nothing of the stranger.
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        session.starts_at = utcnow() - timedelta(hours=5)
+        session.ends_at = utcnow() - timedelta(hours=4)
+        publish_agenda()
+        title = session.title
+    for pid in (stranger, nobody):
+        page = post_form(client, url, {"mark": f"{pid}:present"},
+                         follow_redirects=True).get_data(as_text=True)
+        [closed, unknown] = flashes(page)
+        assert closed.startswith(f"Đã hết giờ điểm danh phiên «{title}»")
+        assert unknown == "Không có đại biểu này ở điểm cầu này."
+        assert name not in page
     assert post_form(client, f"{SHEET}/{session_id}", {"mark": "x:present"}).status_code == 400
     assert post_form(client, f"{SHEET}/{session_id}", {"mark": f"{stranger}:here"}).status_code == 400
 
@@ -238,13 +272,37 @@ def test_headcount_point_reports_numbers(client, demo):
         session = db.session.get(AgendaSession, session_id)
         session.starts_at = utcnow() - timedelta(hours=4)
         session.ends_at = utcnow() - timedelta(hours=3)
-        db.session.commit()
+        publish_agenda()
     page = client.get(f"{url}?session={session_id}").get_data(as_text=True)
     assert "Đã hết giờ điểm danh" not in page
     form["count_0"] = "20"
     response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
     assert "Tổng đã báo cáo: 22" in response.get_data(as_text=True)
+
+
+def test_a_headcount_over_the_limit_names_its_category(client, demo):
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        point_id = point.id
+        categories = db.session.execute(select(Category.id, Category.name).order_by(
+            Category.rank, Category.name)).all()
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06688/attendance/{session_id}/headcount"
+    form = {f"count_{ref}": "0" for ref, _name in categories}
+    form.update({f"count_{categories[1][0]}": "100001", "count_0": "250000",
+                 f"count_{categories[0][0]}": "100000"})
+    response = post_form(client, url, form, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"{categories[1][1]}: số người phải từ 0 đến 100.000.",
+        "Thành phần khác: số người phải từ 0 đến 100.000."]
+    with demo.app_context():
+        from confmgr.attendance.models import SessionPointCount
+
+        assert db.session.get(SessionPointCount, (session_id, point_id)) is None
 
 
 # ---------------------------------------------------------------- reports with known figures
@@ -483,7 +541,7 @@ def cancel(app, session_id: int) -> None:
 
     with app.app_context():
         db.session.get(AgendaSession, session_id).status = SessionStatus.CANCELLED
-        db.session.commit()
+        publish_agenda()
 
 
 def test_a_cancelled_session_is_marked_and_asks_for_no_category(client, demo):
@@ -512,6 +570,38 @@ def test_a_cancelled_session_is_marked_and_asks_for_no_category(client, demo):
     headings = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert [h for h in headings if "Đã hủy" in h] == [headings[-1]]
     assert headings[-1].endswith(f"{title} (Đã hủy)")
+
+
+def test_a_compliance_sheet_cut_short_says_how_many_rows_it_left_out(client, demo,
+                                                                     monkeypatch):
+    from confmgr.attendance import views
+
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    monkeypatch.setattr(views, "XLSX_MAX_ROWS", 3)
+    heading = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần", "Dự", "Cần"]
+
+    def compliance_sheet(query: str = "") -> list[list]:
+        response = client.get(f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}"
+                              + query)
+        book = CalamineWorkbook.from_filelike(io.BytesIO(response.data))
+        return book.get_sheet_by_name("Thiếu thành phần").to_python()
+
+    rows = compliance_sheet()
+    assert rows[0] == heading and len(rows) == 1 + 3 + 1
+    assert rows[1] == ["00004", "Điểm cầu phường Ba Đình", "01", "Bí thư, Phó Bí thư cấp ủy",
+                       0, 1]
+    # 16 rows in all (test_report_files_have_the_same_figures): 13 left out.
+    assert rows[-1] == ["Còn 13 dòng không ghi vào tệp này (mỗi trang tối đa 3 dòng): hãy "
+                        "tải báo cáo của từng tỉnh, thành phố.", "", "", "", "", ""]
+    rows = compliance_sheet("&province=22")
+    assert rows[-1][0] == "Còn 1 dòng không ghi vào tệp này (mỗi trang tối đa 3 dòng)."
+    assert len(rows) == 1 + 3 + 1
+    # Not cut: no such row.
+    monkeypatch.setattr(views, "XLSX_MAX_ROWS", 16)
+    rows = compliance_sheet()
+    assert len(rows) == 1 + 16 and rows[-1][0] == "79"
+    assert len(compliance_sheet("&province=22")) == 1 + 4
 
 
 def test_rates_follow_the_language_and_stay_numbers_in_files(client, demo):

@@ -35,7 +35,7 @@ from confmgr.enums import (
     SessionStatus,
 )
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Participant
+from confmgr.roster.models import Category, Participant
 
 
 
@@ -44,9 +44,33 @@ def _local(moment: datetime, conference: Conference) -> str:
 
 
 def window(conference: Conference, session: AgendaSession) -> tuple[datetime, datetime]:
-    """When check-in for a session opens and closes."""
-    return (session.starts_at - timedelta(minutes=conference.checkin_opens_minutes),
-            session.ends_at + timedelta(minutes=conference.checkin_closes_minutes))
+    """When check-in for a published session opens and closes: from the times delegates
+    were given, not from a draft change they cannot see yet."""
+    return (session.published_starts_at - timedelta(minutes=conference.checkin_opens_minutes),
+            session.published_ends_at + timedelta(minutes=conference.checkin_closes_minutes))
+
+
+def current_session(conference: Conference, sessions: list[AgendaSession],
+                    now: datetime) -> AgendaSession | None:
+    """Among published ``sessions``, by their published times: the session running now;
+    else, among those whose check-in is open, the one that starts nearest to now; else the
+    next one; else the last. Cancelled sessions take no check-ins, so they are passed over.
+
+    Windows overlap (by default check-in opens an hour before a session and closes two
+    hours after it), so "the first open window" would keep choosing the morning's first
+    session through the whole morning.
+    """
+    live = [s for s in sessions if s.published_status != SessionStatus.CANCELLED]
+    for session in live:
+        if session.published_starts_at <= now <= session.published_ends_at:
+            return session
+    open_now = [s for s in live if window(conference, s)[0] <= now <= window(conference, s)[1]]
+    if open_now:
+        return min(open_now, key=lambda s: abs(s.published_starts_at - now))
+    upcoming = [s for s in live if s.published_starts_at > now]
+    if upcoming:
+        return upcoming[0]
+    return sessions[-1] if sessions else None
 
 
 def session_problems(conference: Conference, session: AgendaSession, now: datetime, *,
@@ -58,7 +82,10 @@ def session_problems(conference: Conference, session: AgendaSession, now: dateti
     """
     if session.conference_id != conference.id:
         return [Problem("session", _("Phiên này không thuộc hội nghị."))]
-    if session.status == SessionStatus.CANCELLED:
+    if session.published_status is None:
+        # A draft nobody was told of: as unknown as a session that does not exist.
+        return [Problem("session", _("Không có phiên này trong chương trình đã công bố."))]
+    if session.published_status == SessionStatus.CANCELLED:
         return [Problem("session", _("Phiên «%(title)s» đã bị hủy: không điểm danh.",
                                      title=session.title))]
     if session.kind == SessionKind.BREAK:  # reports leave breaks out: a count would be lost
@@ -88,6 +115,11 @@ class Outcome:
 
 
 COUNTS = ("present", "late", "excused", "absent", "headcount")
+
+#: What confirms a self check-in: the coordinator's tap and the coordinator's scan.
+CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR})
+
+MAX_HEADCOUNT = 100_000
 
 
 @cache
@@ -233,10 +265,10 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         person = run(found.person, {"participant_id": participant_id,
                                     "conference_id": point.conference_id}).one()
         if person.point_id != point.id:
-            raise RuleBroken([_elsewhere(person)])
+            raise RuleBroken([_not_at_point()])
         category_ref = person.category_id or NO_CATEGORY
     if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
-        if (row.method == CheckInMethod.SELF and method == CheckInMethod.MANUAL
+        if (row.method == CheckInMethod.SELF and method in CONFIRMING
                 and not keep_existing):
             # The coordinator confirms what the delegate recorded: the self check-in mark
             # goes, and the log says who confirmed it. The counts stay.
@@ -259,19 +291,17 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     return Outcome(participant_id, old, new)
 
 
-def _elsewhere(person) -> Problem:
-    return Problem("participant", _(
-        "%(name)s là đại biểu của điểm cầu khác; chỉ điểm cầu của đại biểu được điểm danh.",
-        name=person.full_name))
+def _not_at_point() -> Problem:
+    # The same words whether the id is another point's delegate or nobody's: anything
+    # more would let a coordinator count through ids and read every delegate's name.
+    return Problem("participant", _("Không có đại biểu này ở điểm cầu này."))
 
 
 def _not_here(person, point: BroadcastPoint) -> list[Problem]:
     """Why ``person`` (a row of ``statements().person``, or None) cannot be recorded at
-    ``point``."""
-    if person is None:
-        return [Problem("participant", _("Không tìm thấy đại biểu này."))]
-    if person.point_id != point.id:
-        return [_elsewhere(person)]
+    ``point``; nothing is said of a delegate of another point."""
+    if person is None or person.point_id != point.id:
+        return [_not_at_point()]
     if person.status != RegistrationStatus.REGISTERED:
         return [Problem("participant", _("%(name)s đã rút tên khỏi hội nghị.",
                                          name=person.full_name))]
@@ -401,10 +431,12 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
     if not point.headcount_only:
         problems.append(Problem("", _(
             "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách.")))
-    for category_ref, count in counts.items():
-        if count < 0 or count > 100_000:
-            problems.append(Problem(f"count_{category_ref}", _(
-                "Số người phải từ 0 đến 100.000.")))
+    wrong = [ref for ref, count in counts.items() if count < 0 or count > MAX_HEADCOUNT]
+    if wrong:
+        names = _category_names(point.conference_id, wrong)
+        problems.extend(Problem(f"count_{ref}", _(
+            "%(category)s: số người phải từ 0 đến 100.000.", category=names.get(ref, ref)))
+            for ref in wrong)
     if problems:
         raise RuleBroken(problems)
     # The point's totals rows are locked first, so two reports at once apply one after the
@@ -425,6 +457,14 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
             participant_id=None, category_ref=category_ref, old_headcount=old,
             new_headcount=count, method=CheckInMethod.HEADCOUNT, changed_by_id=user_id,
             changed_at=now))
+
+
+def _category_names(conference_id: int, refs: list[int]) -> dict[int, str]:
+    """The names of categories a headcount names, as the headcount form shows them."""
+    names = dict(db.session.execute(select(Category.id, Category.name).where(
+        Category.conference_id == conference_id, Category.id.in_(refs))).all())
+    names[NO_CATEGORY] = _("Thành phần khác")
+    return names
 
 
 def rebuild_counts(conference_id: int) -> None:

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from confmgr.accounts.permissions import can_view_point
 from confmgr.attendance import checkin, codes, reports
-from confmgr.attendance.sheet import current_session
 from confmgr.calendar.subscribe import qr_svg
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
@@ -43,7 +42,8 @@ def _scanned(code: str):
         abort(404)
     point = db.session.get(BroadcastPoint, person.point_id)
     conference = db.session.get(Conference, person.conference_id)
-    session = current_session(conference, reports.attended_sessions(conference), utcnow())
+    session = checkin.current_session(conference, reports.attended_sessions(conference),
+                                      utcnow())
     problems = (checkin.session_problems(conference, session, utcnow()) if session
                 else [Problem("", _("Hội nghị chưa có phiên nào để điểm danh."))])
     # The coordinator's phone at the door, or the delegate's own.

@@ -106,12 +106,15 @@ _SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(n
 
 
 def attended_sessions(conference: Conference) -> list[AgendaSession]:
-    """The sessions attendance is taken for: every one but the breaks, in order."""
+    """The sessions attendance is taken for: every one published at least once but the
+    breaks, in their published order. A draft session is not on the agenda delegates
+    read, so it takes no attendance."""
     return list(db.session.scalars(
         select(AgendaSession)
         .where(AgendaSession.conference_id == conference.id,
+               AgendaSession.published_status.is_not(None),
                AgendaSession.kind != SessionKind.BREAK)
-        .order_by(AgendaSession.starts_at, AgendaSession.id)))
+        .order_by(AgendaSession.published_starts_at, AgendaSession.id)))
 
 
 def _registered(conference: Conference, province: str = "") -> tuple[int, int, int, int]:
@@ -149,7 +152,7 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
     result = []
     for session in attended_sessions(conference):
         row = sums.get(session.id)
-        if session.is_cancelled:
+        if session.published_cancelled:
             tally = Tally(registered=registered, expected=expected, base=0)
         else:
             tally = Tally(registered=registered, expected=expected, base=base,
@@ -306,7 +309,7 @@ def compliance(conference: Conference, session_id: int, province: str = "",
 
     Nobody attends a cancelled session, so it asks nothing of any point.
     """
-    if db.session.get(AgendaSession, session_id).is_cancelled:
+    if db.session.get(AgendaSession, session_id).published_cancelled:
         return [], 0
     c = SessionPointCategoryCount.__table__
     attended = (c.c.present + c.c.late + c.c.headcount)

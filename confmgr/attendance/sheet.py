@@ -2,45 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-
 from functools import cache
 
 from sqlalchemy import and_, bindparam, func, select
 
-from confmgr.attendance.checkin import run, window
+from confmgr.attendance.checkin import run
 from confmgr.attendance.models import Attendance, SessionPointCount
-from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionStatus
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
 from confmgr.text import fold
 
 PER_PAGE = 100
-
-
-def current_session(conference: Conference, sessions: list[AgendaSession],
-                    now: datetime) -> AgendaSession | None:
-    """The session running now; else, among those whose check-in is open, the one that
-    starts nearest to now; else the next one; else the last. Cancelled sessions take no
-    check-ins, so they are passed over.
-
-    Windows overlap (by default check-in opens an hour before a session and closes two
-    hours after it), so "the first open window" would keep choosing the morning's first
-    session through the whole morning.
-    """
-    live = [s for s in sessions if s.status != SessionStatus.CANCELLED]
-    for session in live:
-        if session.starts_at <= now <= session.ends_at:
-            return session
-    open_now = [s for s in live if window(conference, s)[0] <= now <= window(conference, s)[1]]
-    if open_now:
-        return min(open_now, key=lambda s: abs(s.starts_at - now))
-    upcoming = [s for s in live if s.starts_at > now]
-    if upcoming:
-        return upcoming[0]
-    return sessions[-1] if sessions else None
 
 
 @dataclass

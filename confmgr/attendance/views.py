@@ -10,15 +10,10 @@ from sqlalchemy import select
 from confmgr.accounts.permissions import coordinated_point_ids, manages_conference
 from confmgr.attendance import checkin, reports
 from confmgr.attendance import importing as paper_lists
+from confmgr.attendance.checkin import current_session
 from confmgr.attendance.labels import ATTENDANCE_LABELS
 from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
-from confmgr.attendance.sheet import (
-    SheetQuery,
-    current_session,
-    point_counts,
-    sheet,
-    tap_answer,
-)
+from confmgr.attendance.sheet import SheetQuery, point_counts, sheet, tap_answer
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.services import conference_by_slug
@@ -69,6 +64,15 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def published_in_reach(slug: str, code: str, session_id: int):
+    """``point_and_session_in_reach``, where a session never published does not exist: it
+    is on no agenda delegates read, and takes no attendance. No query of its own."""
+    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    if not session.is_published:
+        abort(404)
+    return conference, point, session
+
+
 # ---------------------------------------------------------------- a point's sheet
 
 
@@ -110,7 +114,7 @@ def _back_to_sheet(slug: str, code: str, session_id: int, anchor: str = ""):
 @login_required
 def mark(slug: str, code: str, session_id: int):
     """One tap: ``mark`` is "<participant id>:<status>"."""
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     person, _sep, status = request.form.get("mark", "").partition(":")
     if whole_number(person) is None or status not in {s.value for s in AttendanceStatus}:
         abort(400)
@@ -138,7 +142,7 @@ def mark(slug: str, code: str, session_id: int):
 @bp.post("/points/<code>/attendance/<int:session_id>/all-present")
 @login_required
 def all_present(slug: str, code: str, session_id: int):
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     done, marked = commit_or_flash(
         lambda: checkin.mark_all_present(session, point, user_id=current_user.id))
     if done:
@@ -162,7 +166,7 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
 @bp.post("/points/<code>/attendance/<int:session_id>/headcount")
 @login_required
 def headcount(slug: str, code: str, session_id: int):
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     counts, problems = {}, []
     for ref, name, _reported in _headcounts(conference, point, session):
         value = request.form.get(f"count_{ref}", "").strip() or "0"
@@ -277,13 +281,33 @@ def _tally_cells(tally: reports.Tally) -> list:
 
 
 def _session_title(session: AgendaSession) -> str:
-    """A session's title in a Vietnamese file, marked when it was cancelled."""
-    return f"{session.title} (Đã hủy)" if session.is_cancelled else session.title
+    """A session's title in a Vietnamese file, marked when its cancellation was published."""
+    return f"{session.title} (Đã hủy)" if session.published_cancelled else session.title
 
 
 def _point_cells(rows):
     for row in rows:
         yield [row.code, row.name, row.province_code, *_tally_cells(row.tally)]
+
+
+#: The XLSX is built in memory: a sheet of the compliance report stops at this many rows.
+XLSX_MAX_ROWS = 100_000
+
+
+def _thousands(number: int) -> str:
+    return format(number, ",").replace(",", ".")
+
+
+def _missing_cells(missing: list[reports.Missing], total: int, province: str):
+    """The compliance sheet's rows; a last row says how many more there are when cut."""
+    for m in missing:
+        yield [m.code, m.name, m.province_code, m.category, m.attended, m.need]
+    if total > len(missing):
+        # A file cut short must say so, or a reader takes it for the whole list. There is
+        # no CSV of these rows: one province's report holds far fewer.
+        yield [f"Còn {_thousands(total - len(missing))} dòng không ghi vào tệp này (mỗi "
+               f"trang tối đa {_thousands(len(missing))} dòng)"
+               + ("." if province else ": hãy tải báo cáo của từng tỉnh, thành phố.")]
 
 
 @bp.get("/attendance/report.<any(xlsx, csv):kind>")
@@ -299,7 +323,8 @@ def report_file(slug: str, kind: str):
     summary_headings = ["Phiên", "Bắt đầu", "Đăng ký", *status_names, "Chưa điểm danh",
                         "Báo cáo số lượng", "Tỷ lệ dự"]
     tz = conference.tz
-    summary = ([_session_title(s), s.starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
+    summary = ([_session_title(s),
+                s.published_starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
                 *_tally_cells(t)] for s, t in reports.session_totals(conference, province))
     sheets = [("Tổng hợp theo phiên", summary_headings, summary)]
     if not province:
@@ -310,11 +335,11 @@ def report_file(slug: str, kind: str):
     sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
                    ([r.name or "Không xác định", *_tally_cells(r.tally)]
                     for r in reports.by_category(conference, session.id, province))))
-    missing, _total = reports.compliance(conference, session.id, province, limit=100_000)
+    missing, missing_total = reports.compliance(conference, session.id, province,
+                                                limit=XLSX_MAX_ROWS)
     sheets.append(("Thiếu thành phần", ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần",
                                         "Dự", "Cần"],
-                   ([m.code, m.name, m.province_code, m.category, m.attended, m.need]
-                    for m in missing)))
+                   _missing_cells(missing, missing_total, province)))
     sheets.append(("Điểm danh theo giờ", ["Từ", "Số người đến"],
                    ([at.astimezone(tz).strftime("%H:%M %d/%m/%Y"), count] for at, count in
                     reports.checkins_over_time(conference, session, province=province))))
@@ -332,7 +357,7 @@ def participants_file(slug: str):
         labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
     tz = conference.tz
     headings = ["Mã điểm cầu", "Điểm cầu", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
-                *(f"{s.starts_at.astimezone(tz):%d/%m %H:%M} {_session_title(s)}"
+                *(f"{s.published_starts_at.astimezone(tz):%d/%m %H:%M} {_session_title(s)}"
                   for s in sessions)]
 
     def rows():
@@ -360,7 +385,7 @@ def printable(slug: str):
 @login_required
 def import_paper_list(slug: str, code: str, session_id: int):
     """Preview a paper list: every row matched and checked, nothing written yet."""
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     form = UploadForm()
     refused = paper_lists.upload_problems(point, session)
     checked, file_errors, token = [], [], None
@@ -388,7 +413,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
 @bp.post("/points/<code>/attendance/<int:session_id>/import/<token>")
 @login_required
 def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     done, counts = commit_or_flash(
         lambda: paper_lists.confirm(point, session, current_user.id, token))
     if not done:
@@ -404,7 +429,7 @@ def confirm_paper_list(slug: str, code: str, session_id: int, token: str):
 @login_required
 def paper_list_template(slug: str, code: str, session_id: int):
     """The point's delegates with an empty status column, ready to fill in."""
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id)
     return csv_response(f"diem-danh-{point.code}-phien-{session.id}.csv",
                         [column.heading for column in paper_lists.COLUMNS],
                         paper_lists.template_rows(point))

@@ -210,6 +210,13 @@ class AgendaSession(db.Model):
     #: Set by the first publication that includes the session; from then on it is
     #: cancelled, never deleted, so calendars learn that it is gone.
     first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Time and status as the latest publication shows them, None until the first: the
+    #: attendance rules follow these, so that a draft change takes effect for check-in
+    #: only once delegates can read it.
+    published_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_status: Mapped[SessionStatus | None] = mapped_column(
+        db_enum(SessionStatus, "published_session_status"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -229,6 +236,14 @@ class AgendaSession(db.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == SessionStatus.CANCELLED
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_status is not None
+
+    @property
+    def published_cancelled(self) -> bool:
+        return self.published_status == SessionStatus.CANCELLED
 
     def local_start(self) -> datetime:
         return self.starts_at.astimezone(self.conference.tz)

@@ -137,6 +137,10 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
         session.sequence = bookkeeping["sequence"]
         if session.first_published_at is None:
             session.first_published_at = now
+        # Attendance follows what delegates read, not the draft (see AgendaSession).
+        session.published_starts_at = session.starts_at
+        session.published_ends_at = session.ends_at
+        session.published_status = session.status
         entries.append({**content, **bookkeeping})
 
     version = AgendaVersion(

@@ -214,6 +214,8 @@ def closing_session_now(demo):
             select(AgendaSession).where(AgendaSession.title == "Bế mạc hội nghị"))
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         session.starts_at, session.ends_at = now - timedelta(minutes=10), now + timedelta(minutes=20)
+        # As if published: check-in follows the times delegates were given.
+        session.published_starts_at, session.published_ends_at = session.starts_at, session.ends_at
         moved = session.id, session.starts_at, session.ends_at
         db.session.commit()
     return moved
