@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -71,8 +72,15 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     #: Sign-in attempts (POST /login) from one client address.
     LOGIN_LIMIT_PER_ADDRESS = "10 per minute"
-    #: Failed sign-ins for one account before it is locked for the rest of the window.
+    #: Failed sign-ins for one account before it is locked for the rest of the window; from
+    #: a browser holding the account's device cookie, for that cookie instead.
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    #: The cookie a browser gets for a login once it has signed in to it there: with it,
+    #: other people's failures do not lock the owner out of that browser.
+    DEVICE_COOKIE_NAME = "login_device"
+    #: How long that trust lasts after the browser's last sign-in to the login (a timedelta,
+    #: or seconds: CONFMGR_DEVICE_COOKIE_DURATION=31536000).
+    DEVICE_COOKIE_DURATION = timedelta(days=365)
     #: JSON API requests per token (per address for requests without one) ...
     API_LIMIT_PER_CALLER = "600 per minute"
     #: ... and from one address whatever the tokens: a hall of devices behind one NAT.

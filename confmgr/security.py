@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import TypeVar
 
 from flask import Flask, Response, abort, current_app, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -27,6 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from confmgr.accounts.models import User
 from confmgr.accounts.services import normalise_email
+from confmgr.config import ConfigurationError
 from confmgr.errors import is_api_request
 from confmgr.i18n import counted
 
@@ -64,6 +68,7 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    device_cookie_seconds(app.config)  # a bad setting stops the app at start-up
     proxies = int(app.config["PROXY_FIX"] or 0)
     if proxies:
         # Behind nginx every request comes from the proxy; without this the per-address
@@ -143,7 +148,9 @@ def api_caller() -> str:
 class LoginRefusal:
     """Why a sign-in is refused without looking at the password, and for how long."""
 
-    #: "address" (too many attempts from one client) or "account" (too many failures).
+    #: "address" (too many attempts from one client), "account" (too many failures from
+    #: browsers the account has no device cookie in) or "device" (too many failures from
+    #: one browser holding the account's device cookie).
     reason: str
     retry_after: int
 
@@ -154,7 +161,8 @@ class LoginRefusal:
     @property
     def message(self) -> str:
         minutes = self.minutes
-        if self.reason == "account":
+        if self.reason in ("account", "device"):
+            # The same words for both: the person at the keyboard is told to wait either way.
             return counted("Tài khoản này tạm thời bị khóa vì nhập sai mật khẩu quá nhiều "
                            "lần. Vui lòng thử lại sau %(minutes)d phút.", minutes,
                            minutes=minutes)
@@ -171,19 +179,61 @@ def _enabled() -> bool:
     return bool(current_app.config["RATELIMIT_ENABLED"])
 
 
-def _counter(kind: str, value: str) -> tuple[RateLimitItem, tuple[str, ...]]:
-    """The limit and the key of one counter: attempts per address, failures per account
-    typed ("login-account"), or the lock those failures put on it ("login-locked")."""
+def _login_digest(login: str) -> str:
+    """A digest of ``login`` for keys and cookies: the store holds no email addresses, and
+    every key is the same length."""
+    return hashlib.sha256(normalise_email(login).encode()).hexdigest()[:32]
+
+
+def _address_counter() -> tuple[RateLimitItem, tuple[str, ...]]:
     config = current_app.config
-    if kind == "login-address":
-        item = _item(config["LOGIN_LIMIT_PER_ADDRESS"])
-    else:
-        # A digest: the store holds no email addresses, and every key is the same length.
-        value = hashlib.sha256(normalise_email(value).encode()).hexdigest()[:32]
-        item = _item(config["LOGIN_FAILURES_PER_ACCOUNT"])
-        if kind == "login-locked":
-            item = _lock_item(item)
-    return item, (config["RATELIMIT_KEY_PREFIX"], kind, value)
+    return (_item(config["LOGIN_LIMIT_PER_ADDRESS"]),
+            (config["RATELIMIT_KEY_PREFIX"], "login-address", get_remote_address() or ""))
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """Where one sign-in attempt's failures count, and which lock refuses it."""
+
+    #: "account" or "device", as in LoginRefusal.
+    reason: str
+    failures: tuple[str, ...]
+    lock: tuple[str, ...]
+
+    @property
+    def failures_item(self) -> RateLimitItem:
+        return _item(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
+
+    @property
+    def lock_item(self) -> RateLimitItem:
+        return _lock_item(self.failures_item)
+
+
+def _account_counted(login: str) -> _Counted:
+    """The account's own counters: failures typed into browsers it has no device cookie in
+    ("login-account"), and the lock they put on it ("login-locked")."""
+    prefix, digest = current_app.config["RATELIMIT_KEY_PREFIX"], _login_digest(login)
+    return _Counted("account", (prefix, "login-account", digest),
+                    (prefix, "login-locked", digest))
+
+
+def _counted(login: str) -> _Counted:
+    """The counters of an attempt on ``login`` from this request's browser: its device
+    cookie's for that login if it holds a valid one, the account's otherwise."""
+    nonce = device_nonce(login)
+    if nonce is None:
+        return _account_counted(login)
+    prefix, digest = current_app.config["RATELIMIT_KEY_PREFIX"], _login_digest(login)
+    generation = str(_count(lambda counters: counters.storage.get(_generation_key(digest))))
+    return _Counted("device", (prefix, "login-device", digest, nonce, generation),
+                    (prefix, "login-device-locked", digest, nonce, generation))
+
+
+def _generation_key(digest: str) -> str:
+    """The store key of an account's device generation: part of the key of each of its
+    devices' counters, changed when an administrator lifts its locks, which lifts every
+    device's lock at once (they cannot be listed to be cleared one by one)."""
+    return f"LIMITER/{current_app.config['RATELIMIT_KEY_PREFIX']}/login-devices/{digest}"
 
 
 @cache
@@ -253,35 +303,51 @@ def _seconds_left(item: RateLimitItem, key: tuple[str, ...]) -> int:
 def check_login_attempt(login: str) -> LoginRefusal | None:
     """Count a sign-in attempt from the client's address; the refusal, if it must be refused.
 
-    A locked account is refused whatever password comes with it.
+    A locked account, or a locked device cookie, is refused whatever password comes with it.
     """
     if not _enabled():
         return None
-    item, key = _counter("login-address", get_remote_address() or "")
+    item, key = _address_counter()
     if not _count(lambda counters: counters.hit(item, *key)):
         return LoginRefusal("address", _seconds_left(item, key))
-    return account_lock(login)
+    return login_lock(login)
+
+
+def login_lock(login: str) -> LoginRefusal | None:
+    """The lock that refuses this browser's attempts on ``login``: its device cookie's if it
+    holds one for that login, else the account's. So failures from elsewhere never lock
+    the owner out of a browser they signed in from before (OWASP's device cookies)."""
+    if not _enabled() or not login.strip():
+        return None
+    return _lock(_counted(login))
 
 
 def account_lock(login: str) -> LoginRefusal | None:
-    """The lock on the account ``login`` names, if too many failures locked it."""
+    """The lock on the account ``login`` names, which refuses browsers without its device
+    cookie, if too many failures from them locked it."""
     if not _enabled() or not login.strip():
         return None
-    item, key = _counter("login-locked", login)
+    return _lock(_account_counted(login))
+
+
+def _lock(counted: _Counted) -> LoginRefusal | None:
+    item, key = counted.lock_item, counted.lock
     if not _count(lambda counters: counters.test(item, *key)):
-        return LoginRefusal("account", _seconds_left(item, key))
+        return LoginRefusal(counted.reason, _seconds_left(item, key))
     return None
 
 
 def count_failed_login(login: str) -> LoginRefusal | None:
-    """Count a wrong password for the account; the lock, if this failure locked it."""
+    """Count a wrong password for ``login`` from this browser, against its device cookie or
+    else the account; the lock, if this failure locked either."""
     if not _enabled() or not login.strip():
         return None
-    failures, key = _counter("login-account", login)
-    lock, lock_key = _counter("login-locked", login)
+    counted = _counted(login)
+    failures, key = counted.failures_item, counted.failures
+    lock, lock_key = counted.lock_item, counted.lock
 
     def count(counters: RateLimiter) -> bool:
-        """Whether this failure locked the account."""
+        """Whether this failure locked the account (or the device)."""
         counters.hit(failures, *key)
         if counters.test(failures, *key):
             return False
@@ -291,19 +357,117 @@ def count_failed_login(login: str) -> LoginRefusal | None:
         counters.clear(failures, *key)
         return True
 
-    return account_lock(login) if _count(count) else None
+    return _lock(counted) if _count(count) else None
 
 
 def forget_failed_logins(login: str) -> None:
-    """Lift the account's lock and forget its failures: after a successful sign-in, or when
-    an administrator lets the user in again."""
+    """After a successful sign-in: forget the failures counted against what this attempt
+    counts against (the account, or this browser's device cookie), and lift its lock."""
     if _enabled() and login.strip():
-        for kind in ("login-account", "login-locked"):
-            item, key = _counter(kind, login)
-            _count(lambda counters: counters.clear(item, *key))
+        _forget(_counted(login))
+
+
+def _forget(counted: _Counted) -> None:
+    for item, key in ((counted.failures_item, counted.failures),
+                      (counted.lock_item, counted.lock)):
+        _count(lambda counters: counters.clear(item, *key))
+
+
+def lift_login_locks(login: str) -> None:
+    """When an administrator lets the user in again: the account's lock and failures, and
+    those of every device cookie for it, are forgotten."""
+    if not _enabled() or not login.strip():
+        return
+    _forget(_account_counted(login))
+    key = _generation_key(_login_digest(login))
+    # Random rather than counted up: a value already used could bring back the locks of
+    # that generation. Kept as long as a device cookie lives; when it expires the devices
+    # go back to generation 0, which at worst ends their locks of the moment early.
+    generation = secrets.randbits(48) + 1
+    lifetime = device_cookie_seconds(current_app.config)
+
+    def change(counters: RateLimiter) -> None:
+        counters.storage.clear(key)
+        counters.storage.incr(key, lifetime, amount=generation)
+
+    _count(change)
 
 
 def login_locks(users: list[User]) -> dict[int, LoginRefusal]:
-    """The users (by id) that failed sign-ins have locked, with the lock's time left."""
+    """The users (by id) that failed sign-ins have locked, with the lock's time left.
+
+    Only the accounts' locks: a device cookie's lock shuts out one browser, which the
+    administrator cannot see, and their unlock lifts it with the account's."""
     locks = {user.id: account_lock(user.email) for user in users}
     return {user_id: lock for user_id, lock in locks.items() if lock is not None}
+
+
+# ---------------------------------------------------------------- device cookies
+
+#: Kept apart from every other use of SECRET_KEY: a session cookie's signature is not a
+#: device cookie's.
+DEVICE_COOKIE_SALT = "confmgr.login-device"
+#: Logins one browser keeps trust for, the most recent first: a commune hall's shared PC
+#: serves a few coordinators, and a cookie must stay well under 4 KB.
+DEVICE_COOKIE_LOGINS = 10
+
+
+def device_cookie_seconds(config) -> int:
+    """``DEVICE_COOKIE_DURATION`` in seconds (a timedelta, or a number of seconds)."""
+    duration = config["DEVICE_COOKIE_DURATION"]
+    if isinstance(duration, timedelta):
+        duration = duration.total_seconds()
+    if isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 1:
+        raise ConfigurationError(
+            f"DEVICE_COOKIE_DURATION must be a positive number of seconds or a timedelta, "
+            f"not {duration!r}.")
+    return int(duration)
+
+
+def _device_serializer() -> URLSafeSerializer:
+    # As Flask signs its session: the current key signs, the fallbacks still verify.
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
+    return URLSafeSerializer(keys, salt=DEVICE_COOKIE_SALT)
+
+
+def _device_entries() -> list[list]:
+    """The unexpired [login digest, nonce, issued at] entries of this request's device
+    cookie, the most recent first; none if it is missing, forged or malformed."""
+    value = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    if not value:
+        return []
+    try:
+        entries = _device_serializer().loads(value)
+    except BadSignature:
+        return []
+    if not isinstance(entries, list):
+        return []
+    oldest = time.time() - device_cookie_seconds(current_app.config)
+    return [entry for entry in entries
+            if isinstance(entry, list) and len(entry) == 3
+            and isinstance(entry[0], str) and isinstance(entry[1], str)
+            and isinstance(entry[2], int) and entry[2] > oldest]
+
+
+def device_nonce(login: str) -> str | None:
+    """The nonce of this browser's device cookie for ``login``, if it holds a valid one."""
+    digest = _login_digest(login)
+    return next((nonce for entry_digest, nonce, _issued in _device_entries()
+                 if entry_digest == digest), None)
+
+
+def remember_device(response: Response, login: str) -> None:
+    """After a successful sign-in to ``login``: give this browser a device cookie for it,
+    with a new nonce, keeping those it holds for other logins."""
+    digest = _login_digest(login)
+    entries = [entry for entry in _device_entries() if entry[0] != digest]
+    entries.insert(0, [digest, secrets.token_urlsafe(16), int(time.time())])
+    app = current_app._get_current_object()
+    response.set_cookie(
+        app.config["DEVICE_COOKIE_NAME"],
+        _device_serializer().dumps(entries[:DEVICE_COOKIE_LOGINS]),
+        max_age=device_cookie_seconds(app.config),
+        path=app.session_interface.get_cookie_path(app),
+        domain=app.session_interface.get_cookie_domain(app),
+        secure=bool(app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True, samesite="Lax")

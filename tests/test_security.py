@@ -1,6 +1,7 @@
 """Abuse limits, security headers, the password policy, one's own password, account admin."""
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import socket
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from html import unescape
 
 import pytest
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from confmgr import create_app
@@ -19,7 +21,8 @@ from confmgr.api import tokens
 from confmgr.audit.models import AuditEntry
 from confmgr.db import db
 from confmgr.enums import Role, TokenScope
-from confmgr.security import CONTENT_SECURITY_POLICY
+from confmgr.config import ConfigurationError
+from confmgr.security import CONTENT_SECURITY_POLICY, DEVICE_COOKIE_SALT
 from tests.conftest import _empty_all_tables, csrf_token, make_app
 from tests.helpers import (
     ADMIN,
@@ -113,6 +116,11 @@ def attempt(client, email: str, password: str, address: str = "127.0.0.1"):
     token = csrf_token(client, "/login")
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
                        environ_base={"REMOTE_ADDR": address})
+
+
+def sign_out(client) -> None:
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")}
+                       ).status_code == 302
 
 
 def audit_actions(app, *actions: str) -> list[tuple[str, dict]]:
@@ -273,6 +281,202 @@ def test_every_failed_sign_in_costs_the_configured_hash(demo, ctx, monkeypatch):
     assert checks("06811@tap-huan", password) == ("06811@tap-huan", [generated])
     coordinator.active = False
     assert checks("06811@tap-huan", password) == (None, [generated, configured])
+
+
+# Addresses of the browsers in the device cookie tests, each its own so that no test trips
+# the per-address limit.
+ATTACKER, OWNER, NEW_BROWSER, PHONE = "203.0.113.7", "198.51.100.2", "198.51.100.3", "198.51.100.4"
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out_of_their_own_browser(demo):
+    """Logins are guessable ("<point code>@<conference>"), so anyone can lock any account:
+    the lock refuses the attacker and new browsers, never the browser its owner signed in
+    from before."""
+    owner, attacker, new_browser = (demo.test_client() for _ in range(3))
+    first = attempt(owner, *COORDINATOR, address=OWNER)
+    assert first.status_code == 302
+    [device] = [c for c in first.headers.getlist("Set-Cookie") if c.startswith("login_device=")]
+    assert re.fullmatch(r"login_device=[\w.-]+; Expires=[^;]+; Max-Age=31536000; HttpOnly; "
+                        r"Path=/; SameSite=Lax", device), device
+    sign_out(owner)
+
+    for number in range(4):
+        wrong = attempt(attacker, COORDINATOR[0], f"doan-mat-khau-{number}", address=ATTACKER)
+        assert (wrong.status_code, refusal(wrong)) == (200, None)
+    fifth = attempt(attacker, COORDINATOR[0], "doan-mat-khau-5", address=ATTACKER)
+    assert (fifth.status_code, refusal(fifth)) == (429, LOCKED)
+    for client, address in ((attacker, ATTACKER), (new_browser, NEW_BROWSER)):
+        right = attempt(client, *COORDINATOR, address=address)
+        assert (right.status_code, refusal(right)) == (429, LOCKED)
+        assert 890 <= int(right.headers["Retry-After"]) <= 900
+
+    mine = attempt(owner, *COORDINATOR, address=OWNER)
+    assert (mine.status_code, mine.headers["Location"]) == (302, "/manage/")
+    assert owner.get("/manage/").status_code == 200
+    # The owner's sign-in leaves the account's lock on for everyone else.
+    assert refusal(attempt(new_browser, *COORDINATOR, address=NEW_BROWSER)) == LOCKED
+    page = logged_in(demo.test_client(), ADMIN).get("/admin/users?q=quang")
+    assert login_lock_notes(page.get_data(as_text=True)) == [
+        "Tạm khóa do nhập sai mật khẩu nhiều lần, còn 15 phút"]
+    email = {"email": COORDINATOR[0]}
+    assert audit_actions(demo, "user.login_failed", "user.login_locked") == [
+        ("user.login_failed", email)] * 5 + [("user.login_locked", email)]
+
+
+def test_failures_in_the_owners_browser_lock_that_browser_only(demo):
+    pc, phone, new_browser = (demo.test_client() for _ in range(3))
+    for client, address in ((pc, OWNER), (phone, PHONE)):
+        assert attempt(client, *COORDINATOR, address=address).status_code == 302
+        sign_out(client)
+
+    for _ in range(4):
+        wrong = attempt(pc, COORDINATOR[0], "sai-mat-khau-roi", address=OWNER)
+        assert (wrong.status_code, refusal(wrong)) == (200, None)
+        assert field_errors(wrong.get_data(as_text=True), "password") == [WRONG]
+    fifth = attempt(pc, COORDINATOR[0], "sai-mat-khau-roi", address=OWNER)
+    assert (fifth.status_code, refusal(fifth)) == (429, LOCKED)
+    assert 890 <= int(fifth.headers["Retry-After"]) <= 900
+    right = attempt(pc, *COORDINATOR, address=OWNER)
+    assert (right.status_code, refusal(right)) == (429, LOCKED)
+
+    # The account is not locked: the owner's phone, and a browser new to it, sign in ...
+    assert attempt(phone, *COORDINATOR, address=PHONE).status_code == 302
+    assert attempt(new_browser, *COORDINATOR, address=NEW_BROWSER).status_code == 302
+    page = logged_in(demo.test_client(), ADMIN).get("/admin/users?q=quang")
+    assert login_lock_notes(page.get_data(as_text=True)) == []
+    # ... and their sign-ins do not lift the lock on the browser that failed.
+    assert refusal(attempt(pc, *COORDINATOR, address=OWNER)) == LOCKED
+    email = {"email": COORDINATOR[0]}
+    assert audit_actions(demo, "user.login_failed", "user.login_locked") == [
+        ("user.login_failed", email)] * 5 + [("user.login_locked", email)]
+
+
+def device_cookie(secret: str, login: str, nonce: str, issued: int) -> str:
+    digest = hashlib.sha256(login.encode()).hexdigest()[:32]
+    return URLSafeSerializer(secret, salt=DEVICE_COOKIE_SALT).dumps([[digest, nonce, issued]])
+
+
+def test_a_forged_or_another_logins_device_cookie_is_not_trusted(demo):
+    owner, organisers, forger, new_browser = (demo.test_client() for _ in range(4))
+    assert attempt(owner, *COORDINATOR, address=OWNER).status_code == 302
+    sign_out(owner)
+    assert attempt(organisers, *ORGANISER, address=PHONE).status_code == 302
+    sign_out(organisers)
+
+    # Signed with another key: its failures count against the account and lock it.
+    forger.set_cookie("login_device", device_cookie("not-the-secret", COORDINATOR[0], "x",
+                                                    int(time.time())))
+    for _ in range(4):
+        assert attempt(forger, COORDINATOR[0], "sai-mat-khau-roi", address=ATTACKER
+                       ).status_code == 200
+    fifth = attempt(forger, COORDINATOR[0], "sai-mat-khau-roi", address=ATTACKER)
+    assert (fifth.status_code, refusal(fifth)) == (429, LOCKED)
+    assert refusal(attempt(forger, *COORDINATOR, address=ATTACKER)) == LOCKED
+    assert refusal(attempt(new_browser, *COORDINATOR, address=NEW_BROWSER)) == LOCKED
+
+    genuine = owner.get_cookie("login_device").value
+    payload, signature = genuine.rsplit(".", 1)
+    untrusted = {
+        "another login's": organisers.get_cookie("login_device").value,
+        "tampered": f"{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}",
+        "expired": device_cookie("test-secret", COORDINATOR[0], "x",
+                                 int(time.time()) - 366 * 24 * 3600),
+        "malformed": "khong-phai-cookie",
+    }
+    for name, value in untrusted.items():
+        browser = demo.test_client()
+        browser.set_cookie("login_device", value)
+        right = attempt(browser, *COORDINATOR, address=NEW_BROWSER)
+        assert (right.status_code, refusal(right)) == (429, LOCKED), name
+    # The same key and shape, unexpired: the test's cookies are made as the app makes them.
+    made = demo.test_client()
+    made.set_cookie("login_device", device_cookie("test-secret", COORDINATOR[0], "x",
+                                                  int(time.time()) - 364 * 24 * 3600))
+    assert attempt(made, *COORDINATOR, address=NEW_BROWSER).status_code == 302
+    assert attempt(owner, *COORDINATOR, address=OWNER).status_code == 302
+
+
+@pytest.mark.parametrize("app", [{}, {"RATELIMIT_STORAGE_URI": OWN_REDIS}], indirect=True,
+                         ids=["memory", "redis"])
+@pytest.mark.parametrize("action", ["reactivate", "reset-password"])
+def test_an_administrators_unlock_or_reset_lifts_both_kinds_of_lock(demo, action):
+    owner, attacker, new_browser = (demo.test_client() for _ in range(3))
+    assert attempt(owner, *COORDINATOR, address=OWNER).status_code == 302
+    sign_out(owner)
+    for client, address in ((attacker, ATTACKER), (owner, OWNER)):
+        for _ in range(5):
+            attempt(client, COORDINATOR[0], "sai-mat-khau-roi", address=address)
+    for client, address in ((owner, OWNER), (new_browser, NEW_BROWSER)):
+        assert refusal(attempt(client, *COORDINATOR, address=address)) == LOCKED
+
+    admin = logged_in(demo.test_client(), ADMIN)
+    response = post_form(admin, f"/admin/users/{user_named(demo, COORDINATOR[0]).id}/{action}",
+                         {})
+    if action == "reactivate":
+        password = COORDINATOR[1]
+    else:
+        password = re.search(r'<strong class="password">([^<]+)</strong>',
+                             response.get_data(as_text=True)).group(1)
+    # Lifted without a sign-in in between: a wrong password is told so, not refused.
+    wrong = attempt(owner, COORDINATOR[0], "sai-mat-khau-roi", address=OWNER)
+    assert (wrong.status_code, refusal(wrong)) == (200, None)
+    assert attempt(owner, COORDINATOR[0], password, address=OWNER).status_code == 302
+    assert attempt(new_browser, COORDINATOR[0], password, address=NEW_BROWSER
+                   ).status_code == 302
+
+
+def test_one_browser_keeps_a_device_cookie_for_each_login_signed_in_there(demo):
+    """A commune hall's shared PC, where each coordinator signs in in turn."""
+    hall, attacker = demo.test_client(), demo.test_client()
+    for account in (COORDINATOR, ORGANISER):
+        assert attempt(hall, *account, address=OWNER).status_code == 302
+        sign_out(hall)
+    for account, address in ((COORDINATOR, ATTACKER), (ORGANISER, PHONE)):
+        for _ in range(5):
+            attempt(attacker, account[0], "sai-mat-khau-roi", address=address)
+        assert refusal(attempt(attacker, *account, address=address)) == LOCKED
+    for account in (COORDINATOR, ORGANISER):
+        assert attempt(hall, *account, address=OWNER).status_code == 302
+        sign_out(hall)
+
+
+def test_a_failure_in_a_trusted_browser_costs_the_configured_hash_too(demo, monkeypatch):
+    """As an unknown login's does, or one from a browser without the device cookie."""
+    from confmgr.accounts import models, services
+    from confmgr.accounts.coordinators import create_coordinator
+    from confmgr.points.models import BroadcastPoint
+
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        _coordinator, password = create_coordinator("06811@tap-huan", "Điều phối", [uong_bi])
+        db.session.commit()
+    trusted, untrusted = demo.test_client(), demo.test_client()
+    assert attempt(trusted, "06811@tap-huan", password, address=OWNER).status_code == 302
+    sign_out(trusted)
+
+    checked = []
+    real_check = services.check_password_hash
+
+    def check(password_hash, typed):
+        checked.append(password_hash.partition("$")[0])
+        return real_check(password_hash, typed)
+
+    monkeypatch.setattr(services, "check_password_hash", check)
+    monkeypatch.setattr(models, "check_password_hash", check)
+    for client, address in ((trusted, OWNER), (untrusted, NEW_BROWSER)):
+        checked.clear()
+        assert attempt(client, "06811@tap-huan", "sai-mat-khau-roi", address=address
+                       ).status_code == 200
+        # The account's generated password's light hash, then the configured method's.
+        assert checked == ["pbkdf2:sha256:2000", "pbkdf2:sha256:1000"], address
+
+
+def test_a_bad_device_cookie_duration_stops_the_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONFMGR_DEVICE_COOKIE_DURATION", "a year")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    assert refused.value.message == ("DEVICE_COOKIE_DURATION must be a positive number of "
+                                     "seconds or a timedelta, not 'a year'.")
 
 
 def test_too_many_attempts_from_one_address(app, client):
@@ -455,7 +659,8 @@ def test_cookies_are_secure_when_configured(app, client, demo):
     response = client.post("/login", data={"email": ORGANISER[0], "password": ORGANISER[1],
                                            "remember": "y", "csrf_token": token})
     cookies = response.headers.getlist("Set-Cookie")
-    assert sorted(c.split("=")[0] for c in cookies) == ["remember_token", "session"]
+    assert sorted(c.split("=")[0] for c in cookies) == ["login_device", "remember_token",
+                                                        "session"]
     for cookie in cookies:
         assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
 
@@ -519,8 +724,10 @@ def test_guessing_the_current_password_locks_the_account(client, demo):
     right = change(COORDINATOR[1])
     assert (right.status_code, refusal(right)) == (429, LOCKED)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
-    # The same lock as at the sign-in page.
+    # The same lock as at the sign-in page: this browser's, which signed in before; the
+    # account itself is not locked.
     assert refusal(attempt(client, COORDINATOR[0], COORDINATOR[1])) == LOCKED
+    assert attempt(demo.test_client(), *COORDINATOR, address=NEW_BROWSER).status_code == 302
 
 
 # ---------------------------------------------------------------- account administration

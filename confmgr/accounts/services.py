@@ -184,10 +184,11 @@ def reset_password(user: User) -> str:
     """A new generated password for ``user``, returned once to hand over; the caller commits.
 
     Whoever had the old password loses every way in: the sessions (User.session_stamp) and
-    the API tokens. The owner, locked out by mistyping, is let in again at once."""
+    the API tokens. The owner, locked out by mistyping, is let in again at once, from any
+    browser."""
     # Both modules import this one.
     from confmgr.accounts.coordinators import generate_password
-    from confmgr.security import forget_failed_logins
+    from confmgr.security import lift_login_locks
 
     password = generate_password()
     # Twelve random characters pass the policy but for a vanishing chance; make sure.
@@ -196,7 +197,7 @@ def reset_password(user: User) -> str:
     user.set_password(password)
     revoke_all(user)
     end_every_sign_in(user)
-    forget_failed_logins(user.email)
+    lift_login_locks(user.email)
     record("user.password_reset", target=user, email=user.email)
     return password
 
@@ -205,15 +206,15 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     """Deactivate (or reactivate) an account; nobody locks themselves out. The caller commits.
 
     A lock ends the account's sessions and revokes its API tokens for good; unlocking lifts
-    the lock that failed sign-ins put on it too."""
-    from confmgr.security import forget_failed_logins  # which imports this module
+    the locks that failed sign-ins put on it (and on its device cookies) too."""
+    from confmgr.security import lift_login_locks  # which imports this module
 
     if user.id == by.id and not active:
         raise AccountError(_("Bạn không thể tự khóa tài khoản của mình."))
     if active:
         # Even on an account that was never deactivated: "Mở khóa" is how an admin lets in
         # someone whose mistyping locked them out.
-        forget_failed_logins(user.email)
+        lift_login_locks(user.email)
     if user.active == active:
         return
     user.active = active

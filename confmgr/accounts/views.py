@@ -75,7 +75,9 @@ def setup():
         db.session.commit()
         login_user(user)
         flash(_("Đã tạo tài khoản quản trị đầu tiên."), "success")
-        return redirect(url_for("dashboard.home"))
+        response = redirect(url_for("dashboard.home"))
+        security.remember_device(response, user.email)
+        return response
     return render_template("accounts/setup.html", form=form)
 
 
@@ -105,7 +107,12 @@ def login():
                 login_user(user, remember=form.remember.data)
                 record("user.login", target=user, user_id=user.id)
                 db.session.commit()
-                return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.home")))
+                response = redirect(safe_next_url(request.args.get("next"),
+                                                  url_for("dashboard.home")))
+                # From now on this browser is the owner's: failures elsewhere, which lock
+                # the account, do not keep it out.
+                security.remember_device(response, user.email)
+                return response
     if refusal is not None:
         return refused(render_template("accounts/login.html", form=form, refusal=refusal),
                        refusal)
@@ -136,8 +143,8 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm(current_user)
-    # Guessing the current password here is guessing a login: the same lock applies.
-    refusal = security.account_lock(current_user.email) if request.method == "POST" else None
+    # Guessing the current password here is guessing a login: the same locks apply.
+    refusal = security.login_lock(current_user.email) if request.method == "POST" else None
     if refusal is None and form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
             refusal = security.count_failed_login(current_user.email)
