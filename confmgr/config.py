@@ -85,6 +85,9 @@ class Defaults:
     API_LIMIT_PER_CALLER = "600 per minute"
     #: ... and from one address whatever the tokens: a hall of devices behind one NAT.
     API_LIMIT_PER_ADDRESS = "3000 per minute"
+    #: How long after a session's check-in closes a device that was offline may still send
+    #: what it recorded, in hours; later, attendance goes in as a paper list.
+    API_LATE_CHECKIN_HOURS = 24
     #: How many proxies in front of the app to trust for X-Forwarded-For/-Proto (0: none).
     #: Behind nginx set CONFMGR_PROXY_FIX=1, or every client has the proxy's address.
     PROXY_FIX = 0

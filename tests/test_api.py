@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,6 +65,18 @@ def delegates_of(app, code: str) -> list[int]:
 def session_ids(app) -> list[int]:
     with app.app_context():
         return list(db.session.scalars(select(AgendaSession.id).order_by(AgendaSession.starts_at)))
+
+
+def lately_closed(app, hours_ago: float = 3) -> int:
+    """The last session, moved to have ended ``hours_ago`` (as published): with the default
+    its check-in closed an hour ago, and a device that was offline may still send."""
+    with app.app_context():
+        session = db.session.get(AgendaSession, session_ids(app)[-1])
+        ends = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+        session.starts_at, session.ends_at = ends - timedelta(hours=1), ends
+        session.published_starts_at, session.published_ends_at = session.starts_at, ends
+        db.session.commit()
+        return session.id
 
 
 def assert_problem(response, status: int, **expected):
@@ -474,7 +486,7 @@ def counters(app, session_id: int, code: str) -> tuple[int, int]:
 
 
 def test_a_retried_batch_of_check_ins_is_counted_once(demo, client, coordinator):
-    session_id = session_ids(demo)[-1]
+    session_id = lately_closed(demo)
     people = delegates_of(demo, "06811")[:3]
     before = counters(demo, session_id, "06811")
     batch = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": p,
@@ -503,8 +515,37 @@ def test_a_retried_batch_of_check_ins_is_counted_once(demo, client, coordinator)
     assert [e["pointer"] for e in body["errors"]] == ["/checkins/0/id"]
 
 
+def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client,
+                                                                    coordinator):
+    """A device offline for a day may still send; after that, the point's list is checked
+    by its coordinator as a paper list. A batch received in time is still answered."""
+    session_id = lately_closed(demo, hours_ago=23)  # closed 21 hours ago: still taken
+    person, other = delegates_of(demo, "06811")[:2]
+    sent = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": person,
+                          "session_id": session_id}]}
+    assert client.post(f"{CONF}/checkins", headers=coordinator, json=sent).status_code == 200
+    session_id = lately_closed(demo, hours_ago=28)  # closed 26 hours ago: too late
+    with demo.app_context():
+        closes = db.session.get(AgendaSession, session_id).published_ends_at \
+            + timedelta(minutes=120)
+        title = db.session.get(AgendaSession, session_id).title
+    at = closes.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+    late = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": other,
+                          "session_id": session_id}]}
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=late), 422)
+    assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [(
+        "/checkins/0/session_id",
+        f"Điểm danh phiên «{title}» đã đóng lúc {at}, quá lâu để nhận từ máy gửi chậm; "
+        "hãy tải lên danh sách giấy.")]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckInReceipt)) == 1
+    # The batch that went in is still answered as received when sent again.
+    again = client.post(f"{CONF}/checkins", headers=coordinator, json=sent)
+    assert [(r["changed"], r["replayed"]) for r in again.get_json()["results"]] == [(True, True)]
+
+
 def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator):
-    session_id = session_ids(demo)[-1]
+    session_id = lately_closed(demo)
     mine = delegates_of(demo, "06688")[0]
     hanoi = delegates_of(demo, "01")[0]
     before = counters(demo, session_id, "06688")
@@ -537,7 +578,7 @@ def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator
 
 def test_attendance_and_reports_read_back_what_was_recorded(demo, client, organiser,
                                                             coordinator):
-    session_id = session_ids(demo)[-1]
+    session_id = lately_closed(demo)
     person = delegates_of(demo, "06793")[0]
 
     def quang_ninh():
@@ -634,7 +675,7 @@ def test_each_role_gets_exactly_what_it_may(demo, client):
               "outsider": "khac@example.org"}
     headers = {role: bearer(demo, email) for role, email in emails.items()}
     places = {"slug": SLUG, "uong_bi_delegate": delegates_of(demo, "06811")[0],
-              "hanoi_delegate": delegates_of(demo, "01")[0], "session": session_ids(demo)[-1]}
+              "hanoi_delegate": delegates_of(demo, "01")[0], "session": lately_closed(demo)}
     names = iter(f"Nguyễn Thị {letter}" for letter in "ABCDEFGHIKLMNOPQ")
     got = []
     for method, template, _expected in MATRIX:

@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -223,7 +224,7 @@ def coordinator_token_and_delegates(instance: Path) -> tuple[str, int, list[int]
     from confmgr.accounts.services import find_user
     from confmgr.api import tokens
     from confmgr.conferences.models import AgendaSession
-    from confmgr.db import db
+    from confmgr.db import db, utcnow
     from confmgr.enums import RegistrationStatus, TokenScope
     from confmgr.points.models import BroadcastPoint
     from confmgr.roster.models import Participant
@@ -234,8 +235,14 @@ def coordinator_token_and_delegates(instance: Path) -> tuple[str, int, list[int]
         _token, secret = tokens.issue(find_user(COORDINATOR[0]), "hai tiến trình",
                                       TokenScope.WRITE)
         db.session.commit()
-        session_id = db.session.scalar(select(AgendaSession.id)
-                                       .order_by(AgendaSession.starts_at.desc()).limit(1))
+        session = db.session.scalar(select(AgendaSession)
+                                    .order_by(AgendaSession.starts_at.desc()).limit(1))
+        # Running now, as published: the demo's agenda lies in 2025, long closed.
+        now = utcnow()
+        session.starts_at, session.ends_at = now - timedelta(minutes=30), now + timedelta(minutes=30)
+        session.published_starts_at, session.published_ends_at = session.starts_at, session.ends_at
+        session_id = session.id
+        db.session.commit()
         people = list(db.session.scalars(
             select(Participant.id).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
             .where(BroadcastPoint.code.in_(["06811", "06688", "06793"]),

@@ -1,9 +1,10 @@
 """The API's operations. Each is thin: it checks who may do what and calls the area's rules."""
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Response, g, jsonify, render_template, request, url_for
+from flask import Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from werkzeug.exceptions import NotFound
@@ -469,7 +470,8 @@ def checkins(slug: str, body: schemas.CheckInBatch):
     user = caller()
     batch = [Sent(str(c.id), c.participant_id, c.session_id, c.status) for c in body.checkins]
     received = commit_or_problem(lambda: record_batch(
-        conference, batch, user_id=user.id, may_record=lambda p: can_view_point(user, p)))
+        conference, batch, user_id=user.id, may_record=lambda p: can_view_point(user, p),
+        late_by=timedelta(hours=current_app.config["API_LATE_CHECKIN_HOURS"])))
     return schemas.CheckInResults(results=[schemas.CheckInResult(
         id=r.client_id, participant_id=r.participant_id, session_id=r.session_id,
         status=r.status, changed=r.changed, replayed=r.replayed) for r in received])

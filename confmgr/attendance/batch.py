@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from confmgr.attendance.checkin import record
+from confmgr.attendance.checkin import record, window
 from confmgr.attendance.models import CheckInReceipt
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod
+from confmgr.i18n import format_datetime, to_local
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
@@ -51,11 +52,15 @@ def _same(receipt: CheckInReceipt, sent: Sent) -> bool:
 
 def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | None,
                  may_record: Callable[[BroadcastPoint], bool],
+                 late_by: timedelta,
                  now: datetime | None = None) -> list[Received]:
     """Apply every check-in of the batch, or raise RuleBroken naming each one at fault.
 
-    ``may_record`` says whether the sender may take attendance at a point. The caller
-    commits, or rolls back on RuleBroken. Problems name ``checkins/<index>/<member>``.
+    ``may_record`` says whether the sender may take attendance at a point. A check-in may
+    arrive up to ``late_by`` after the session's check-in closed (a device that was
+    offline sends what it recorded); later, attendance goes in as a paper list, which
+    the point's coordinator checks first. The caller commits, or rolls back on
+    RuleBroken. Problems name ``checkins/<index>/<member>``.
     """
     now = now or utcnow()
     problems: list[Problem] = []
@@ -108,6 +113,14 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
             received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
                                      receipt.status, receipt.changed, replayed=True))
             continue
+        if session.published_ends_at is not None:  # else record() says it is unknown
+            closes = window(conference, session)[1]
+            if now > closes + late_by:
+                problems.append(Problem(f"{where}/session_id", _(
+                    "Điểm danh phiên «%(title)s» đã đóng lúc %(at)s, quá lâu để nhận từ máy "
+                    "gửi chậm; hãy tải lên danh sách giấy.", title=session.title,
+                    at=format_datetime(to_local(closes, conference.timezone)))))
+                continue
         try:
             outcome = record(session, points[point_id], sent.participant_id, sent.status,
                              user_id=user_id, method=CheckInMethod.API, now=now,
