@@ -108,6 +108,21 @@ def province_report_action(ctx):
     return run
 
 
+def arrivals_chart_action(ctx):
+    """The dashboard's arrivals chart, as it refreshes every 15 s: the whole country, then
+    Hà Nội."""
+    from confmgr.attendance import reports
+
+    def run():
+        with ctx.app.app_context():
+            conference = _conference(ctx.slug)
+            session = reports.attended_sessions(conference)[3]
+            reports.checkins_over_time(conference, session)
+            reports.checkins_over_time(conference, session, province="01")
+
+    return run
+
+
 def csv_child(database_url: str, instance: str, slug: str) -> None:
     """In a fresh process: stream the national participant CSV; print seconds and peak MB."""
     sys.path.insert(0, str(HERE.parent))

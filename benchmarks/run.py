@@ -513,6 +513,13 @@ def attendance_province_report(ctx: Context) -> Result:
                     attendance_bench.province_report_action(ctx))
 
 
+@benchmark("attendance.arrivals_chart", needs=("generated",))
+def attendance_arrivals_chart(ctx: Context) -> Result:
+    """Arrivals over time for one session: the country, then one province."""
+    return measured("attendance.arrivals_chart", ctx,
+                    attendance_bench.arrivals_chart_action(ctx))
+
+
 @benchmark("attendance.csv_peak_mb", needs=("generated",))
 def attendance_csv_peak_mb(ctx: Context) -> Result:
     """Peak memory of a fresh process streaming every delegate's attendance as CSV."""

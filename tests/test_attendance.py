@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from confmgr.attendance import checkin
+from confmgr.attendance import checkin, reports
 from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
@@ -417,6 +417,12 @@ def test_a_point_moved_to_another_province_takes_its_counts_and_the_points_below
     before = province_sums(session.id)
     moved = hoan_kiem.registered_count
 
+    def arrivals(province: str) -> int:
+        return sum(n for _at, n in reports.checkins_over_time(conference, session,
+                                                              province=province))
+
+    arrived = {code: arrivals(code) for code in ("01", "22")}
+
     save_point(conference, hoan_kiem, {
         "code": "00070", "name": hoan_kiem.name, "level": "Xã", "parent_code": "22",
         "admin_unit_code": "07030", "expected_delegates": "25"})
@@ -429,6 +435,9 @@ def test_a_point_moved_to_another_province_takes_its_counts_and_the_points_below
         "22", "01", "01"]
     after = province_sums(session.id)
     assert after["01"] == (before["01"][0] - moved, before["01"][1] - 5)
+    # The chart of arrivals follows the point too.
+    assert {code: arrivals(code) for code in ("01", "22")} == {
+        "01": arrived["01"] - 5, "22": arrived["22"] + 5}
     assert after["22"] == (before["22"][0] + moved, before["22"][1] + 5)
     for model in (PointCategoryRegistration, SessionPointCount, SessionPointCategoryCount):
         assert db.session.execute(select(model.province_code).where(

@@ -2,8 +2,9 @@
 
 Every change goes through ``record``: it writes the attendance row, moves the counters of
 the point and session by the same amount and logs who, when and how, all in the caller's
-transaction. Two devices recording the same delegate at once leave one row: the insert
-yields to the row already there, which is then locked and compared.
+transaction (the arrival counters, shared by a province's points, at its commit). Two
+devices recording the same delegate at once leave one row: the insert yields to the row
+already there, which is then locked and compared.
 """
 from __future__ import annotations
 
@@ -13,20 +14,35 @@ from functools import cache
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Table,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
     AttendanceChange,
+    SessionArrivalCount,
     SessionPointCategoryCount,
     SessionPointCount,
+    arrival_minute,
+    minute_of,
 )
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, dialect_insert, utcnow
+from confmgr.db import UTCDateTime, db, dialect_insert, utcnow
 from confmgr.enums import (
     AttendanceStatus,
     CheckInMethod,
@@ -116,6 +132,9 @@ class Outcome:
 
 COUNTS = ("present", "late", "excused", "absent", "headcount")
 
+#: The statuses of a delegate who came in: the arrivals chart counts these.
+HERE = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.LATE})
+
 #: What confirms a self check-in: the coordinator's tap and the coordinator's scan.
 CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR})
 
@@ -133,7 +152,8 @@ def _statements(dialect: str) -> SimpleNamespace:
     a = Attendance.__table__
     keys = ("conference_id", "participant_id", "session_id", "point_id", "category_ref",
             "status", "recorded_at", "method", "recorded_by_id", "note")
-    current = select(a.c.status, a.c.category_ref, a.c.point_id, a.c.method).where(
+    current = select(a.c.status, a.c.category_ref, a.c.point_id, a.c.method,
+                     a.c.arrived_at).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
     person = select(Participant.point_id, Participant.category_id, Participant.status,
@@ -156,23 +176,57 @@ def _statements(dialect: str) -> SimpleNamespace:
         return make(table).values(values).on_conflict_do_update(
             index_elements=list(keys), set_=changes)
 
+    def first_arrival(participant, session):
+        """When the log first saw the delegate come in to the session. Only a row made
+        again after it was forgotten (a move to a headcount point and back) finds one:
+        the chart keeps counting them from that first time."""
+        c = AttendanceChange.__table__
+        # Plain comparisons rather than IN: bound once, not expanded at every tap.
+        return select(func.min(c.c.changed_at)).where(
+            c.c.participant_id == participant, c.c.session_id == session,
+            or_(*(c.c.new_status == status for status in AttendanceStatus if status in HERE)),
+            or_(c.c.old_status.is_(None), *(c.c.old_status == status
+                                            for status in AttendanceStatus
+                                            if status not in HERE)),
+        ).scalar_subquery()
+
+    # The first change into present or late sets arrived_at; nothing clears it.
+    arriving = bindparam("v_arriving", type_=Boolean())
+    arrival_now = bindparam("v_arrival_now", type_=UTCDateTime())
+    arrivals = SessionArrivalCount.__table__
     return SimpleNamespace(
         person=person,
         # PostgreSQL holds the delegate from the first read (above); SQLite cannot.
         read_again_after_insert=dialect != "postgresql",
-        insert=make(a).values({k: bindparam(f"v_{k}") for k in keys})
+        insert=make(a).values({
+            **{k: bindparam(f"v_{k}") for k in keys},
+            "arrived_at": case((arriving, func.coalesce(
+                first_arrival(bindparam("v_participant_id"), bindparam("v_session_id")),
+                arrival_now)), else_=None)})
         .on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
-        .returning(a.c.id),
+        .returning(a.c.id, a.c.arrived_at),
         current=current,
         update=update(a).where(
             a.c.participant_id == bindparam("key_participant"),
             a.c.session_id == bindparam("key_session"),
         ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
                  method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id"),
-                 point_id=bindparam("v_point_id"), category_ref=bindparam("v_category_ref")),
+                 point_id=bindparam("v_point_id"), category_ref=bindparam("v_category_ref"),
+                 arrived_at=case((arriving, func.coalesce(
+                     a.c.arrived_at,
+                     first_arrival(bindparam("key_participant"), bindparam("key_session")),
+                     arrival_now)), else_=a.c.arrived_at))
+        .returning(a.c.arrived_at),
         point_counts=counters(SessionPointCount.__table__, ("session_id", "point_id"), True),
         category_counts=counters(SessionPointCategoryCount.__table__,
                                  ("session_id", "point_id", "category_ref"), False),
+        arrivals=make(arrivals).values(
+            session_id=bindparam("k_session_id"), province_code=bindparam("k_province_code"),
+            minute=bindparam("k_minute"), conference_id=bindparam("k_conference_id"),
+            arrivals=bindparam("start_arrivals"),
+        ).on_conflict_do_update(
+            index_elements=["session_id", "province_code", "minute"],
+            set_={"arrivals": arrivals.c.arrivals + bindparam("delta_arrivals")}),
         change=insert(AttendanceChange.__table__),
     )
 
@@ -203,6 +257,68 @@ def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
     found = statements()
     run(found.point_counts, params)
     run(found.category_counts, params)
+
+
+#: Where a transaction keeps its changes to the arrival counters until it commits.
+PENDING_ARRIVALS = "confmgr.attendance.pending_arrivals"
+
+
+def count_arrival(session_id: int, point: BroadcastPoint, status: AttendanceStatus | None,
+                  arrived_at: datetime | None, delta: int) -> None:
+    """Add ``delta`` to the arrivals of ``point``'s province at the minute of
+    ``arrived_at``, if a delegate with this status and arrival time is counted there.
+
+    Kept until the commit (``write_arrivals``): one counter row serves every point of a
+    province for a minute, so a transaction holding it from its first check-in would
+    hold up every tap of the province, and could wait on a point's counters while a tap
+    there waits on it. Written last, in key order, it is held only for the commit.
+    """
+    if status not in HERE or arrived_at is None:
+        return
+    _pend(session_id, point.province_code or "", minute_of(arrived_at), point.conference_id,
+          delta)
+
+
+def _pend(session_id: int, province_code: str, minute: int, conference_id: int,
+          delta: int) -> None:
+    pending = db.session.info.setdefault(PENDING_ARRIVALS, {})
+    key = (session_id, province_code, minute)
+    pending[key] = (conference_id, pending.get(key, (conference_id, 0))[1] + delta)
+
+
+def _move_arrival(session_id: int, source: BroadcastPoint, old: AttendanceStatus | None,
+                  old_arrived_at: datetime | None, destination: BroadcastPoint,
+                  new: AttendanceStatus | None, new_arrived_at: datetime | None) -> None:
+    """A row's arrival leaves where it was counted and goes where it is counted now;
+    where both are the same, nothing is written."""
+    count_arrival(session_id, source, old, old_arrived_at, -1)
+    count_arrival(session_id, destination, new, new_arrived_at, 1)
+
+
+def write_arrivals(session: Session | None = None) -> None:
+    """Apply the transaction's pending changes to the arrival counters (at the commit, or
+    before reading them)."""
+    session = session or db.session()
+    pending = session.info.pop(PENDING_ARRIVALS, None)
+    rows = [{"k_session_id": key[0], "k_province_code": key[1], "k_minute": key[2],
+             "k_conference_id": conference_id, "start_arrivals": max(delta, 0),
+             "delta_arrivals": delta}
+            for key, (conference_id, delta) in sorted((pending or {}).items()) if delta]
+    if rows:
+        connection = session.connection()
+        connection.execute(_statements(connection.dialect.name).arrivals, rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_arrivals_before_commit(session: Session) -> None:
+    write_arrivals(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_arrivals_rolled_back(session: Session, transaction) -> None:
+    # Whatever is still pending when the transaction ends was rolled back with it.
+    if transaction.parent is None:
+        session.info.pop(PENDING_ARRIVALS, None)
 
 
 def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
@@ -242,7 +358,8 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_conference_id": point.conference_id, "v_participant_id": participant_id,
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
-        "v_recorded_by_id": user_id, "v_note": ""}).first()
+        "v_recorded_by_id": user_id, "v_note": "", "v_arriving": status in HERE,
+        "v_arrival_now": now}).first()
     if inserted is not None:
         if found.read_again_after_insert:
             # SQLite reads outside the write lock, which the insert has just taken: a move
@@ -255,6 +372,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         bump_counts(session_id, point, category_ref, {status.value: 1}, now)
         _log(session_id, point, participant_id, category_ref, None, status, method, user_id,
              now)
+        count_arrival(session_id, point, status, inserted.arrived_at, 1)
         return Outcome(participant_id, None, status)
     row = run(found.current, row_key).one()
     old = AttendanceStatus(row.status)
@@ -275,19 +393,23 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             run(found.update, {
                 **row_key, "v_status": old, "v_recorded_at": now, "v_method": method,
                 "v_recorded_by_id": user_id, "v_point_id": point.id,
-                "v_category_ref": category_ref})
+                "v_category_ref": category_ref, "v_arriving": False,
+                "v_arrival_now": now}).one()
             _log(session_id, point, participant_id, category_ref, old, old, method, user_id,
                  now)
         return Outcome(participant_id, old, old)
-    run(found.update, {
+    arrived_at = run(found.update, {
         **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
-        "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref})
+        "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref,
+        "v_arriving": new in HERE and old not in HERE, "v_arrival_now": now}).scalar_one()
     if (row.point_id, row.category_ref) == (point.id, category_ref):
+        source = point
         bump_counts(session_id, point, category_ref, {old.value: -1, new.value: 1}, now)
     else:
-        _move_count(session_id, old, new, db.session.get(BroadcastPoint, row.point_id),
-                    row.category_ref, point, category_ref, now)
+        source = db.session.get(BroadcastPoint, row.point_id)
+        _move_count(session_id, old, new, source, row.category_ref, point, category_ref, now)
     _log(session_id, point, participant_id, category_ref, old, new, method, user_id, now)
+    _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
 
 
@@ -345,7 +467,8 @@ def follow_delegate(participant_id: int, point: BroadcastPoint, category_ref: in
     now = now or utcnow()
     a = Attendance.__table__
     rows = db.session.execute(
-        select(a.c.id, a.c.session_id, a.c.point_id, a.c.category_ref, a.c.status)
+        select(a.c.id, a.c.session_id, a.c.point_id, a.c.category_ref, a.c.status,
+               a.c.arrived_at)
         .where(a.c.participant_id == participant_id,
                or_(a.c.point_id != point.id, a.c.category_ref != category_ref))
         .order_by(a.c.session_id)
@@ -353,11 +476,14 @@ def follow_delegate(participant_id: int, point: BroadcastPoint, category_ref: in
         .with_for_update()).all()
     for row in rows:
         status = AttendanceStatus(row.status)
-        _move_count(row.session_id, status, status,
-                    db.session.get(BroadcastPoint, row.point_id), row.category_ref,
+        source = db.session.get(BroadcastPoint, row.point_id)
+        _move_count(row.session_id, status, status, source, row.category_ref,
                     point, category_ref, now)
         _log(row.session_id, point, participant_id, category_ref, status, status,
              CheckInMethod.MANUAL, user_id, now)
+        # Counted in the province the delegate is in now, as every other figure.
+        _move_arrival(row.session_id, source, status, row.arrived_at, point, status,
+                      row.arrived_at)
     if rows:
         db.session.execute(a.update().where(a.c.id.in_([row.id for row in rows]))
                            .values(point_id=point.id, category_ref=category_ref))
@@ -374,12 +500,13 @@ def forget_attendance(participant_id: int, *, user_id: int | None,
     # Held, so that a check-in of this delegate at the same moment waits rather than
     # changing a status this is about to subtract.
     rows = db.session.execute(select(a.c.session_id, a.c.point_id, a.c.category_ref,
-                                     a.c.status, a.c.conference_id)
+                                     a.c.status, a.c.conference_id, a.c.arrived_at)
                               .where(a.c.participant_id == participant_id)
                               .with_for_update()).all()
     for row in rows:
         point = db.session.get(BroadcastPoint, row.point_id)
         bump_counts(row.session_id, point, row.category_ref, {row.status: -1}, now)
+        count_arrival(row.session_id, point, row.status, row.arrived_at, -1)
         run(statements().change, {
             "conference_id": row.conference_id, "session_id": row.session_id,
             "point_id": row.point_id, "participant_id": participant_id,
@@ -470,8 +597,12 @@ def _category_names(conference_id: int, refs: list[int]) -> dict[int, str]:
 def rebuild_counts(conference_id: int) -> None:
     """Recompute a conference's counters from its attendance rows (after a bulk load).
 
-    Headcounts have no rows behind them, so they are carried over as they are.
+    Headcounts have no rows behind them, so they are carried over as they are. Rows
+    loaded without their arrival time take it from the change log loaded with them.
     """
+    write_arrivals()
+    _fill_arrival_times(conference_id)
+    _rebuild_arrivals(conference_id)
     a = Attendance.__table__
     p = BroadcastPoint.__table__
     totals = {s.value: func.sum(case((a.c.status == s.value, 1), else_=0))
@@ -498,6 +629,79 @@ def rebuild_counts(conference_id: int) -> None:
                 index_elements=list(keys),
                 set_={name: stmt.excluded[name] for name in (*totals, "province_code")}),
                 rows)
+
+
+def _arrival_changes():
+    """The log's changes that bring a delegate in: into present or late, from nothing,
+    absent or excused."""
+    c = AttendanceChange.__table__
+    return (c.c.new_status.in_(HERE)
+            & or_(c.c.old_status.is_(None), c.c.old_status.not_in(HERE)))
+
+
+def _fill_arrival_times(conference_id: int) -> None:
+    """Rows without an arrival time get the first arrival the log holds for them."""
+    a = Attendance.__table__
+    c = AttendanceChange.__table__
+    sessions = select(AgendaSession.id).where(AgendaSession.conference_id == conference_id)
+    first = (select(c.c.participant_id, c.c.session_id,
+                    func.min(c.c.changed_at).label("arrived_at"))
+             .where(c.c.session_id.in_(sessions), c.c.participant_id.is_not(None),
+                    _arrival_changes())
+             .group_by(c.c.participant_id, c.c.session_id).subquery())
+    db.session.execute(
+        update(a).where(a.c.conference_id == conference_id, a.c.arrived_at.is_(None),
+                        a.c.participant_id == first.c.participant_id,
+                        a.c.session_id == first.c.session_id)
+        .values(arrived_at=first.c.arrived_at))
+
+
+def _rebuild_arrivals(conference_id: int) -> None:
+    a = Attendance.__table__
+    p = BroadcastPoint.__table__
+    table = SessionArrivalCount.__table__
+    db.session.execute(table.delete().where(table.c.conference_id == conference_id))
+    province = func.coalesce(p.c.province_code, "")
+    minute = arrival_minute(a.c.arrived_at)
+    db.session.execute(table.insert().from_select(
+        ["session_id", "province_code", "minute", "conference_id", "arrivals"],
+        select(a.c.session_id, province, minute, a.c.conference_id, func.count())
+        .join(p, p.c.id == a.c.point_id)
+        .where(a.c.conference_id == conference_id, a.c.status.in_(HERE),
+               a.c.arrived_at.is_not(None))
+        .group_by(a.c.session_id, province, minute, a.c.conference_id)))
+
+
+def arrivals_follow_provinces(conference_id: int) -> None:
+    """Move the arrivals of points that changed province to their new province.
+
+    Call it after the points' provinces change and before their other counters take the
+    new province (``points.importing._counts_follow_provinces``): the point-and-session
+    counters still name the province each point's arrivals are counted in. Reads only
+    the moved points' rows.
+    """
+    write_arrivals()
+    counts = SessionPointCount.__table__
+    p = BroadcastPoint.__table__
+    a = Attendance.__table__
+    province = func.coalesce(p.c.province_code, "")
+    moved = (select(counts.c.session_id, counts.c.point_id, counts.c.province_code.label("old"),
+                    province.label("new"))
+             .join(p, p.c.id == counts.c.point_id)
+             .where(counts.c.conference_id == conference_id,
+                    counts.c.province_code != province).subquery())
+    minute = arrival_minute(a.c.arrived_at)
+    rows = db.session.execute(
+        select(a.c.session_id, moved.c.old, moved.c.new, minute.label("minute"),
+               func.count().label("arrivals"))
+        .join(moved, (moved.c.session_id == a.c.session_id)
+              & (moved.c.point_id == a.c.point_id))
+        .where(a.c.status.in_(HERE), a.c.arrived_at.is_not(None))
+        .group_by(a.c.session_id, moved.c.old, moved.c.new, minute)).all()
+    for row in rows:
+        _pend(row.session_id, row.old, row.minute, conference_id, -row.arrivals)
+        _pend(row.session_id, row.new, row.minute, conference_id, row.arrivals)
+    write_arrivals()
 
 
 def recorded_status(session: AgendaSession, participant_id: int) -> AttendanceStatus | None:

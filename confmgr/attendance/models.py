@@ -5,17 +5,20 @@ updates its point-and-session row (and the category row) in the same transaction
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, db_enum
@@ -67,6 +70,10 @@ class Attendance(db.Model):
     )
     #: Free text a coordinator may add ("đến muộn 15 phút").
     note: Mapped[str] = mapped_column(String(500), default="")
+    #: When the delegate first came in (their first change into present or late, from
+    #: nothing, absent or excused): set once and kept through corrections, so that the
+    #: arrivals chart counts them once, at that time. None while they never came in.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     participant = relationship(
         "Participant",
@@ -163,6 +170,65 @@ class SessionPointCategoryCount(Counters, db.Model):
 
     # After the inherited columns, so the key reads (session, point, category).
     category_ref: Mapped[int] = mapped_column(primary_key=True, sort_order=1)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MINUTE = timedelta(minutes=1)
+
+
+def minute_of(moment: datetime) -> int:
+    """The whole minutes from 1970 (UTC) to ``moment``: an arrival counter's key."""
+    return (moment - EPOCH) // MINUTE
+
+
+def moment_of(minute: int) -> datetime:
+    """The first instant of a counter's minute."""
+    return EPOCH + minute * MINUTE
+
+
+class arrival_minute(FunctionElement):
+    """``minute_of`` computed by the database, for counting many rows at once."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(arrival_minute, "sqlite")
+def _sqlite_minute(element, compiler, **kw):
+    # Stored as UTC text; %s drops the fraction of a second.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 60"
+
+
+@compiles(arrival_minute, "postgresql")
+def _postgresql_minute(element, compiler, **kw):
+    moment = compiler.process(element.clauses, **kw)
+    return (f"CAST(EXTRACT(EPOCH FROM date_trunc('minute', {moment} AT TIME ZONE 'UTC'))"
+            " AS BIGINT) / 60")
+
+
+class SessionArrivalCount(db.Model):
+    """How many delegates now present or late first came in during one minute, per session
+    and province: the arrivals chart reads these, not the attendance rows or their log.
+
+    Kept with every change, in its transaction (written at its commit: see
+    ``checkin.count_arrival``): a delegate counts here while present or late and
+    ``arrived_at`` is set, at the minute of ``arrived_at`` and their point's province.
+    """
+
+    __tablename__ = "session_arrival_counts"
+    __table_args__ = (
+        CheckConstraint("arrivals >= 0", name="arrivals_not_negative"),
+        Index("ix_session_arrival_counts_conference", "conference_id", "session_id"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_sessions.id", ondelete="CASCADE"), primary_key=True)
+    #: As in the other counters: the point's province, "" for a point outside any.
+    province_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    #: ``minute_of(arrived_at)``: whole minutes are exact on every database.
+    minute: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"))
+    arrivals: Mapped[int] = mapped_column(default=0)
 
 
 class CheckInReceipt(db.Model):

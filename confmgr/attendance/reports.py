@@ -10,18 +10,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
-    AttendanceChange,
+    SessionArrivalCount,
     SessionPointCategoryCount,
     SessionPointCount,
+    moment_of,
 )
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, RegistrationStatus, SessionKind
+from confmgr.enums import RegistrationStatus, SessionKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.roster.models import (
@@ -335,31 +336,32 @@ def compliance(conference: Conference, session_id: int, province: str = "",
 def checkins_over_time(conference: Conference, session: AgendaSession, *,
                        minutes: int = 5, province: str = "") -> list[tuple[datetime, int]]:
     """Arrivals (present or late) per ``minutes`` from the opening of check-in."""
-    from confmgr.attendance.checkin import window
+    from confmgr.attendance.checkin import window, write_arrivals
 
     opens, closes = window(conference, session)
     # A delegate arrives when first recorded present or late, from nothing or from absent
     # or excused (marked absent at the start, then seen coming in); once per delegate, and
-    # only if still present or late now: a tap corrected to absent was no arrival.
-    here = [AttendanceStatus.PRESENT, AttendanceStatus.LATE]
-    arrived = (AttendanceChange.new_status.in_(here)
-               & or_(AttendanceChange.old_status.is_(None),
-                     AttendanceChange.old_status.not_in(here)))
-    query = (select(func.min(AttendanceChange.changed_at))
-             .join(Attendance, and_(Attendance.participant_id == AttendanceChange.participant_id,
-                                    Attendance.session_id == AttendanceChange.session_id))
-             .where(AttendanceChange.session_id == session.id, arrived,
-                    Attendance.status.in_(here))
-             .group_by(AttendanceChange.participant_id))
+    # only if still present or late now: a tap corrected to absent was no arrival. The
+    # counters hold exactly those, by the minute they came in and the province they are
+    # in now (see checkin.count_arrival): a few thousand rows for the whole country.
+    write_arrivals()  # this transaction's own changes, if it made any
+    counts = SessionArrivalCount.__table__
+    query = (select(counts.c.minute, func.sum(counts.c.arrivals))
+             .where(counts.c.session_id == session.id)
+             .group_by(counts.c.minute))
     if province:
-        query = query.join(BroadcastPoint, BroadcastPoint.id == AttendanceChange.point_id).where(
-            BroadcastPoint.province_code == province)
+        query = query.where(counts.c.province_code == province)
     step = timedelta(minutes=minutes)
     buckets: dict[int, int] = {}
-    # Bucketed here rather than in SQL: one session's arrivals, read once, stream.
-    for (at,) in db.session.execute(query, execution_options={"yield_per": 5000}):
-        index = max(0, int((at - opens) / step))
-        buckets[index] = buckets.get(index, 0) + 1
+    for minute, arrivals in db.session.execute(query):
+        if not arrivals:
+            continue
+        # Counted by the minute: the window opens on a whole minute when the session starts
+        # on one, and then a minute's arrivals all fall in the bucket of its first second.
+        # (A start with seconds, which an imported calendar may carry, would put those of
+        # the minute a bucket begins in into the bucket before.)
+        index = max(0, int((moment_of(minute) - opens) / step))
+        buckets[index] = buckets.get(index, 0) + int(arrivals)
     if not buckets:
         return []
     # Lists uploaded after check-in closed are not arrivals: they stop the series there.

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from confmgr.attendance import checkin
 from confmgr.attendance.models import SessionPointCategoryCount, SessionPointCount
 from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
@@ -374,6 +375,7 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     # After inserts too: a new point may sit below one the file moved.
     _provinces_follow_parents(conference)
     if updates:
+        checkin.arrivals_follow_provinces(conference.id)
         _counts_follow_provinces(conference)
     added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
