@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -445,6 +446,11 @@ def prepare(app) -> dict[str, object]:
             AgendaSession.conference_id == conference.id).order_by(AgendaSession.starts_at)))
         # A session with the demo's check-ins, and a break nothing else uses.
         checked_in = [s for s in sessions if s.kind != SessionKind.BREAK][1]
+        # Its check-in closed an hour ago: devices that were offline may still send batches.
+        # The live times too, as the organisers' rows publish the agenda again.
+        ended = datetime.now(timezone.utc) - timedelta(hours=3)
+        checked_in.starts_at = checked_in.published_starts_at = ended - timedelta(hours=1)
+        checked_in.ends_at = checked_in.published_ends_at = ended
         spare = [s for s in sessions if s.kind == SessionKind.BREAK][-1]
         questions = list(db.session.scalars(select(Question).where(
             Question.conference_id == conference.id, Question.merged_into_id.is_(None))
