@@ -20,7 +20,6 @@ from tests.helpers import ADMIN, ORGANISER, logged_in
 from tests.test_audit import (
     CSV_HEADINGS,
     LOG,
-    ZONE,
     act_on_the_demo,
     audit_rows,
     csv_lines,

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from icalendar import Calendar
-from sqlalchemy import select
 
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
-from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from tests.helpers import COORDINATOR, ORGANISER, logged_in, post_form
 from tests.test_calendar import parse_with_ical_js
