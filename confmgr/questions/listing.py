@@ -170,15 +170,10 @@ def answered_topics(conference: Conference) -> list[PublishedTopic]:
     return [topic for topic in published_topics(conference) if topic.id in answered]
 
 
-def topic_number(topic: Topic | PublishedTopic | None) -> str:
-    """A topic's number as every page of questions shows it: "3" also for a topic saved
-    as "Chuyên đề 3" before numbers were stored bare; "" for general questions."""
-    return bare_topic_number(topic.number) if topic else ""
-
-
 def topic_label(topic: Topic | PublishedTopic | None) -> str:
-    """"3. title", or "" for general questions (the template names them)."""
-    return f"{topic_number(topic)}. {topic.title}" if topic else ""
+    """"3. title" ("3" also for a topic saved as "Chuyên đề 3" before numbers were stored
+    bare), or "" for general questions (the template names them)."""
+    return f"{bare_topic_number(topic.number)}. {topic.title}" if topic else ""
 
 
 def group(question: Question) -> list[Question]:

@@ -30,9 +30,9 @@ bp = Blueprint("questions", __name__)
 
 @bp.context_processor
 def topic_names() -> dict:
-    # The pages name a topic through these, never by its stored number, which may still
-    # carry the words "Chuyên đề" (confmgr/conferences/scheduling.bare_topic_number).
-    return {"topic_number": listing.topic_number, "topic_label": listing.topic_label}
+    # The pages name a topic through this, or its number through the topic_number filter,
+    # never by the stored number, which may still carry the words "Chuyên đề".
+    return {"topic_label": listing.topic_label}
 
 
 def _topic_choices(conference: Conference, filed: Question | None = None
