@@ -15,7 +15,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal, get_locale, lazy_gettext as _l, ngettext
+from babel.numbers import format_decimal
+from flask_babel import get_locale, lazy_gettext as _l, ngettext
 
 from confmgr.attendance.labels import (
     ATTENDANCE_BUTTON_LABELS,
@@ -141,9 +142,10 @@ def format_datetime(value: datetime) -> str:
     return f"{value:%H:%M %d/%m/%Y}"
 
 
-def format_number(value: int | float) -> str:
-    """1.441.200 in Vietnamese, 1,441,200 in English."""
-    return format_decimal(value)
+def format_number(value: int | float, locale: str | None = None) -> str:
+    """1.441.200 in Vietnamese, 1,441,200 in English: in ``locale``, else the current
+    language, else (outside the app, as in a file check) Vietnamese."""
+    return format_decimal(value, locale=locale or get_locale() or "vi")
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:

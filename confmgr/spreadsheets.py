@@ -21,6 +21,7 @@ from datetime import date, datetime
 from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
+from confmgr.i18n import format_number
 from confmgr.text import fold, normalise, plain_text
 
 
@@ -220,7 +221,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
     # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it.
     if sheet_xml.count(b"<row ") > max_rows + HEADING_SEARCH:
         raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
-                           count=format(max_rows, ",").replace(",", ".")))
+                           count=format_number(max_rows)))
     # Cells holding a formula, as (row, column index): given as FORMULA so the row check
     # names them. A text cell beginning with "=" is text, as our own exports write it.
     formulas = {(int(row), _column_index(letters.decode()))
@@ -370,9 +371,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
         if not any(text for index, text in enumerate(texts) if index not in numbering):
             continue
         if len(rows) >= max_rows:
-            limit = format(max_rows, ",").replace(",", ".")
             raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
-                               count=limit))
+                               count=format_number(max_rows)))
         values = {}
         for index, column in header.items():
             text = texts[index] if index < len(texts) else ""

@@ -13,6 +13,7 @@ import zipfile
 import zlib
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
@@ -520,3 +521,14 @@ def test_every_export_defuses_formulas(app, demo):
     missing = {key for key, value in PLANTED.items()
                if not any(value in cell for cell in present)}
     assert missing == set()
+
+
+def test_the_row_limit_is_written_as_the_reader_writes_numbers(app):
+    table = [["Họ và tên"], *([["Nguyễn Văn An"]] * 1_001)]
+    for language, message in (("vi", "Tệp có hơn 1.000 dòng dữ liệu; hãy chia nhỏ tệp."),
+                              ("en", "The file has more than 1,000 data rows; split it.")):
+        with app.test_request_context(), force_locale(language), \
+                pytest.raises(TableError) as refused:
+            read_table(xlsx(table), "ds.xlsx", importing.COLUMNS, max_rows=1_000,
+                       max_bytes=10**6)
+        assert [e.message for e in refused.value.errors] == [message]

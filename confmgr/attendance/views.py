@@ -19,7 +19,7 @@ from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.services import conference_by_slug
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
-from confmgr.i18n import counted
+from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
@@ -294,10 +294,6 @@ def _point_cells(rows):
 XLSX_MAX_ROWS = 100_000
 
 
-def _thousands(number: int) -> str:
-    return format(number, ",").replace(",", ".")
-
-
 def _missing_cells(missing: list[reports.Missing], total: int, province: str):
     """The compliance sheet's rows; a last row says how many more there are when cut."""
     for m in missing:
@@ -305,8 +301,8 @@ def _missing_cells(missing: list[reports.Missing], total: int, province: str):
     if total > len(missing):
         # A file cut short must say so, or a reader takes it for the whole list. There is
         # no CSV of these rows: one province's report holds far fewer.
-        yield [f"Còn {_thousands(total - len(missing))} dòng không ghi vào tệp này (mỗi "
-               f"trang tối đa {_thousands(len(missing))} dòng)"
+        yield [f"Còn {format_number(total - len(missing), 'vi')} dòng không ghi vào tệp này (mỗi "
+               f"trang tối đa {format_number(len(missing), 'vi')} dòng)"
                + ("." if province else ": hãy tải báo cáo của từng tỉnh, thành phố.")]
 
 

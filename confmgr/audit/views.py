@@ -13,6 +13,7 @@ from confmgr.audit import listing
 from confmgr.audit.labels import ACTION_GROUPS
 from confmgr.conferences import services as conferences
 from confmgr.enums import Role
+from confmgr.i18n import format_number
 from confmgr.spreadsheets import csv_response, xlsx_response
 
 bp = Blueprint("audit", __name__, url_prefix="/manage")
@@ -84,7 +85,7 @@ def _export(scope: listing.Scope, kind: str, name: str, back: str):
         return redirect(back)
     if kind == "xlsx" and listing.more_than(filters, XLSX_MAX_ROWS):
         flash(_("Có hơn %(count)s dòng nhật ký phù hợp: quá nhiều cho một tệp Excel. Hãy "
-                "lọc hẹp hơn hoặc tải tệp CSV.", count=f"{XLSX_MAX_ROWS:,}".replace(",", ".")),
+                "lọc hẹp hơn hoặc tải tệp CSV.", count=format_number(XLSX_MAX_ROWS)),
               "warning")
         return redirect(back)
     everyone = scope.conference is None

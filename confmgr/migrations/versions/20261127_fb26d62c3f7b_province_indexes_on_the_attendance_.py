@@ -5,10 +5,6 @@ Revises: a0eca3f7bdde
 Created: 2026-11-27 07:04:38.134679
 """
 from alembic import op
-import sqlalchemy as sa
-
-
-import confmgr.db
 
 revision = 'fb26d62c3f7b'
 down_revision = 'a0eca3f7bdde'
