@@ -510,7 +510,8 @@ def session_reports(slug: str, query: schemas.ReportQuery):
     """Cả nước, hoặc một tỉnh/thành (``province``). Chỉ ban tổ chức."""
     conference = managed(slug)
     return schemas.SessionReports(province=query.province, sessions=[
-        schemas.SessionReport(session_id=s.id, title=s.title, starts_at=s.published_starts_at,
+        schemas.SessionReport(session_id=s.id, title=s.attendance_title,
+                              starts_at=s.published_starts_at,
                               tally=tally_out(t))
         for s, t in reports.session_totals(conference, query.province)])
 

@@ -118,7 +118,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
             if now > closes + late_by:
                 problems.append(Problem(f"{where}/session_id", _(
                     "Điểm danh phiên «%(title)s» đã đóng lúc %(at)s, quá lâu để nhận từ máy "
-                    "gửi chậm; hãy tải lên danh sách giấy.", title=session.title,
+                    "gửi chậm; hãy tải lên danh sách giấy.", title=session.attendance_title,
                     at=format_datetime(to_local(closes, conference.timezone)))))
                 continue
         try:

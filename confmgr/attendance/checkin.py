@@ -103,19 +103,20 @@ def session_problems(conference: Conference, session: AgendaSession, now: dateti
         return [Problem("session", _("Không có phiên này trong chương trình đã công bố."))]
     if session.published_status == SessionStatus.CANCELLED:
         return [Problem("session", _("Phiên «%(title)s» đã bị hủy: không điểm danh.",
-                                     title=session.title))]
-    if session.kind == SessionKind.BREAK:  # reports leave breaks out: a count would be lost
+                                     title=session.attendance_title))]
+    # Reports leave published breaks out: a count would be lost.
+    if session.published_kind == SessionKind.BREAK:
         return [Problem("session", _("«%(title)s» là giờ nghỉ: không điểm danh.",
-                                     title=session.title))]
+                                     title=session.attendance_title))]
     opens, closes = window(conference, session)
     if now < opens:
         return [Problem("session", _(
             "Chưa đến giờ điểm danh phiên «%(title)s»: mở lúc %(at)s.",
-            title=session.title, at=_local(opens, conference)))]
+            title=session.attendance_title, at=_local(opens, conference)))]
     if now > closes and not after_the_fact:
         return [Problem("session", _(
             "Đã hết giờ điểm danh phiên «%(title)s» (đóng lúc %(at)s); hãy tải lên danh "
-            "sách giấy.", title=session.title, at=_local(closes, conference)))]
+            "sách giấy.", title=session.attendance_title, at=_local(closes, conference)))]
     return []
 
 

@@ -76,8 +76,9 @@ def confirm_scan(code: str):
         keep_existing=not staff))
     if done and outcome.new != AttendanceStatus.PRESENT:
         flash(_("%(name)s đã được điểm danh ở phiên «%(title)s»; hãy báo điều phối viên "
-                "nếu cần sửa.", name=person.full_name, title=session.title), "warning")
+                "nếu cần sửa.", name=person.full_name, title=session.attendance_title),
+              "warning")
     elif done:
         flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=person.full_name,
-                title=session.title), "success")
+                title=session.attendance_title), "success")
     return redirect(url_for("checkin_codes.scan", code=code))

@@ -108,13 +108,14 @@ _SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(n
 
 def attended_sessions(conference: Conference) -> list[AgendaSession]:
     """The sessions attendance is taken for: every one published at least once but the
-    breaks, in their published order. A draft session is not on the agenda delegates
-    read, so it takes no attendance."""
+    breaks, in their published order and as published (a draft turned into a break still
+    counts until published). A draft session is not on the agenda delegates read, so it
+    takes no attendance."""
     return list(db.session.scalars(
         select(AgendaSession)
         .where(AgendaSession.conference_id == conference.id,
                AgendaSession.published_status.is_not(None),
-               AgendaSession.kind != SessionKind.BREAK)
+               AgendaSession.published_kind != SessionKind.BREAK)
         .order_by(AgendaSession.published_starts_at, AgendaSession.id)))
 
 

@@ -282,7 +282,8 @@ def _tally_cells(tally: reports.Tally) -> list:
 
 def _session_title(session: AgendaSession) -> str:
     """A session's title in a Vietnamese file, marked when its cancellation was published."""
-    return f"{session.title} (Đã hủy)" if session.published_cancelled else session.title
+    title = session.attendance_title
+    return f"{title} (Đã hủy)" if session.published_cancelled else title
 
 
 def _point_cells(rows):

@@ -217,6 +217,12 @@ class AgendaSession(db.Model):
     published_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_status: Mapped[SessionStatus | None] = mapped_column(
         db_enum(SessionStatus, "published_session_status"))
+    #: Title and kind as the latest publication shows them, set with the time and status:
+    #: attendance pages and reports name a session, and leave out breaks, as delegates
+    #: read them, not as the draft has them.
+    published_title: Mapped[str | None] = mapped_column(String(500))
+    published_kind: Mapped[SessionKind | None] = mapped_column(
+        db_enum(SessionKind, "published_session_kind"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -244,6 +250,12 @@ class AgendaSession(db.Model):
     @property
     def published_cancelled(self) -> bool:
         return self.published_status == SessionStatus.CANCELLED
+
+    @property
+    def attendance_title(self) -> str:
+        """The title attendance shows: the published one; the draft's only for a session
+        never published, which takes no attendance."""
+        return self.published_title if self.published_title is not None else self.title
 
     def local_start(self) -> datetime:
         return self.starts_at.astimezone(self.conference.tz)

@@ -141,6 +141,8 @@ def publish(conference: Conference, user: User | None, comment: str = "") -> Age
         session.published_starts_at = session.starts_at
         session.published_ends_at = session.ends_at
         session.published_status = session.status
+        session.published_title = session.title
+        session.published_kind = session.kind
         entries.append({**content, **bookkeeping})
 
     version = AgendaVersion(
