@@ -152,7 +152,8 @@ def demo(app, database_url):
 def _seed_attached(seed_file: str):
     """A connection in a transaction that sees the SQLite seed as schema ``DEMO_SEED``."""
     with db.engine.connect() as connection:
-        # Attached outside a transaction, which SQLite requires.
+        # SQLite refuses ATTACH and DETACH inside a transaction. pysqlite sends no BEGIN
+        # before them; commit() ends only the transaction SQLAlchemy began by itself.
         connection.exec_driver_sql(f"ATTACH DATABASE '{seed_file}' AS {DEMO_SEED}")
         connection.commit()
         try:
@@ -160,10 +161,13 @@ def _seed_attached(seed_file: str):
                 yield connection
         finally:
             connection.exec_driver_sql(f"DETACH DATABASE {DEMO_SEED}")
+            connection.commit()
 
 
-def _columns(connection, table) -> str:
-    return ", ".join(_quoted(connection, column.name) for column in table.columns)
+def _table_and_columns(connection, table) -> tuple[str, str]:
+    """A table's quoted name and its column list, in the models' order."""
+    return _quoted(connection, table.name), ", ".join(
+        _quoted(connection, column.name) for column in table.columns)
 
 
 def _keep_demo(database_url: str) -> dict[str, bytes] | str:
@@ -172,35 +176,36 @@ def _keep_demo(database_url: str) -> dict[str, bytes] | str:
         seed_file = make_url(database_url).database + ".demo-seed"
         with _seed_attached(seed_file) as connection:
             for table in db.metadata.sorted_tables:
-                name = _quoted(connection, table.name)
+                name, columns = _table_and_columns(connection, table)
                 connection.execute(text(
-                    f"CREATE TABLE {DEMO_SEED}.{name} AS SELECT {_columns(connection, table)} "
-                    f"FROM {name}"))
+                    f"CREATE TABLE {DEMO_SEED}.{name} AS SELECT {columns} FROM main.{name}"))
         return seed_file
     kept = {}
     with db.engine.connect() as connection, connection.connection.cursor() as cursor:
         for table in db.metadata.sorted_tables:
-            name, columns = _quoted(connection, table.name), _columns(connection, table)
+            name, columns = _table_and_columns(connection, table)
             with cursor.copy(f"COPY {name} ({columns}) TO STDOUT") as copy:
                 kept[table.name] = b"".join(copy)
     return kept
 
 
 def _copy_demo_in(seed: dict[str, bytes] | str) -> None:
-    if isinstance(seed, str):
+    if db.engine.dialect.name == "sqlite":
         with _seed_attached(seed) as connection:
             for table in db.metadata.sorted_tables:
-                name, columns = _quoted(connection, table.name), _columns(connection, table)
+                name, columns = _table_and_columns(connection, table)
                 connection.execute(text(
-                    f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {DEMO_SEED}.{name}"))
+                    f"INSERT INTO main.{name} ({columns}) SELECT {columns} "
+                    f"FROM {DEMO_SEED}.{name}"))
         return
     with db.engine.begin() as connection:
         with connection.connection.cursor() as cursor:
             for table in db.metadata.sorted_tables:
-                name, columns = _quoted(connection, table.name), _columns(connection, table)
+                name, columns = _table_and_columns(connection, table)
                 with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
                     copy.write(seed[table.name])
-        # Rows came with their ids; the next new row must not reuse one.
+        # Rows came with their ids; the next new row must not reuse one. A table the demo
+        # leaves empty gives setval a NULL, which it ignores.
         connection.execute(text("SELECT " + ", ".join(
             f"setval(pg_get_serial_sequence('{table.name}', 'id'), "
             f"(SELECT max(id) FROM {_quoted(connection, table.name)}))"

@@ -19,6 +19,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionKind, SessionStatus
 from tests.helpers import COORDINATOR, ORGANISER, bearer, flashes, logged_in, post_form
 from tests.test_attendance_web import SHEET, open_session, people_at, publish_agenda, statuses
+from tests.test_migrations import schema_differences
 
 OVERVIEW = f"/manage/c/{SLUG}/attendance"
 NEW_TITLE = "Tên phiên mới, chưa công bố"
@@ -202,4 +203,5 @@ def test_the_migration_takes_title_and_kind_from_the_latest_published_version(ct
     assert found[retitled_id] == ("Phát biểu khai mạc (đã sửa)", SessionKind.OPENING)
     assert found[topic_id] == (topic_title, SessionKind.TOPIC)
     assert not topic_title.startswith("Chuyên đề")
+    assert schema_differences() == []  # the tests after this one get the models' tables
     db.session.remove()

@@ -21,6 +21,7 @@ from confmgr.audit.services import record
 from confmgr.conferences.models import AgendaSession
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
+from confmgr.i18n import format_number
 from confmgr.points import importing as point_import
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import Question
@@ -532,3 +533,4 @@ def test_the_row_limit_is_written_as_the_reader_writes_numbers(app):
             read_table(xlsx(table), "ds.xlsx", importing.COLUMNS, max_rows=1_000,
                        max_bytes=10**6)
         assert [e.message for e in refused.value.errors] == [message]
+    assert format_number(1_000) == "1.000"  # outside the app, as in a file check by hand

@@ -31,6 +31,7 @@ from confmgr.conferences.publishing import publish
 from confmgr.db import bulk_insert, db, utcnow
 from confmgr.demo import names
 from confmgr.enums import ConferenceStatus, PointLevel, RegistrationStatus, Role, SessionKind
+from confmgr.i18n import format_number
 from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import provinces
 from confmgr.points.services import refresh_registered_counts
@@ -90,8 +91,9 @@ def generate(preset: Preset, report: Callable[[str], None] | None = None) -> Con
     rng = random.Random(preset.slug)
     first_day = date.today() - timedelta(days=3)
     conference = Conference(
-        slug=preset.slug, title=f"Hội nghị mẫu ({preset.name}): {preset.points:,} điểm cầu"
-        .replace(",", "."), organising_unit="Ban Tổ chức", first_day=first_day,
+        slug=preset.slug,
+        title=f"Hội nghị mẫu ({preset.name}): {format_number(preset.points, 'vi')} điểm cầu",
+        organising_unit="Ban Tổ chức", first_day=first_day,
         last_day=first_day + timedelta(days=1), status=ConferenceStatus.PUBLISHED)
     db.session.add(conference)
     db.session.flush()
