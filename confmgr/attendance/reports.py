@@ -119,6 +119,34 @@ def attended_sessions(conference: Conference) -> list[AgendaSession]:
         .order_by(AgendaSession.published_starts_at, AgendaSession.id)))
 
 
+def attendance_lost_by_publishing(conference: Conference) -> list[tuple[AgendaSession, int]]:
+    """The sessions that publishing now would drop from every attendance report and export,
+    each with its recorded count (statuses and heads, read from the counters): those the
+    draft turns into breaks after check-ins were recorded. In published order.
+
+    The attendance rows would stay, unread. A cancelled session stays in the reports, and
+    a published one cannot be deleted (see ``editing.delete_session``), so only the kind
+    loses attendance.
+    """
+    turning = list(db.session.scalars(
+        select(AgendaSession)
+        .where(AgendaSession.conference_id == conference.id,
+               AgendaSession.published_status.is_not(None),
+               AgendaSession.published_kind != SessionKind.BREAK,
+               AgendaSession.kind == SessionKind.BREAK)
+        .order_by(AgendaSession.published_starts_at, AgendaSession.id)))
+    if not turning:
+        return []
+    c = SessionPointCount.__table__.c
+    recorded = func.sum(c.present + c.late + c.excused + c.absent + c.headcount)
+    counts = dict(db.session.execute(
+        select(c.session_id, recorded)
+        .where(c.session_id.in_([s.id for s in turning]))
+        .group_by(c.session_id)
+        .having(recorded > 0)).all())
+    return [(s, int(counts[s.id])) for s in turning if s.id in counts]
+
+
 def _registered(conference: Conference, province: str = "") -> tuple[int, int, int, int]:
     """Registered, expected, rate base and the registered delegates a point names (all
     but those of headcount points): the last is what is unrecorded before any check-in."""

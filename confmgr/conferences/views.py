@@ -16,6 +16,7 @@ from confmgr.accounts import presenters as presenter_accounts
 from confmgr.accounts.models import User
 from confmgr.accounts.permissions import manages_conference
 from confmgr.accounts.services import AccountError
+from confmgr.attendance import reports
 from confmgr.conferences import editing, ics_import, materials, publishing, services
 from confmgr.conferences.forms import (
     CalendarUploadForm,
@@ -445,7 +446,8 @@ def publish(slug: str):
             flash(_("Đã công bố phiên bản %(number)d.", number=version.number), "success")
             return redirect(url_for("agenda.editor", slug=slug))
     return render_template("agenda/publish.html", conference=conference, latest=latest,
-                           pending=pending, form=form)
+                           pending=pending, form=form,
+                           losing=reports.attendance_lost_by_publishing(conference))
 
 
 # ---------------------------------------------------------------- importing a calendar file
