@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
 from html import unescape
 
 from python_calamine import CalamineWorkbook
@@ -14,12 +13,13 @@ from sqlalchemy import select
 
 from confmgr.attendance import reports
 from confmgr.conferences.models import AgendaSession, Conference
-from confmgr.db import db, utcnow
+from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionKind, SessionStatus
 from tests.helpers import COORDINATOR, ORGANISER, bearer, flashes, logged_in, post_form
 from tests.test_attendance_web import SHEET, open_session, people_at, publish_agenda, statuses
 from tests.test_migrations import schema_differences
+from tests.test_publishing_attendance import add_draft_session
 
 OVERVIEW = f"/manage/c/{SLUG}/attendance"
 NEW_TITLE = "Tên phiên mới, chưa công bố"
@@ -187,12 +187,7 @@ def test_the_migration_takes_title_and_kind_from_the_latest_published_version(ct
     retitled_id, topic_id, topic_title = retitled.id, renamed_in_draft.id, renamed_in_draft.title
     renamed_in_draft.title = "Tên trong bản nháp"
     break_in_draft.kind = SessionKind.BREAK
-    new = AgendaSession(conference_id=conference().id, kind=SessionKind.TOPIC,
-                        title="Phiên nháp", starts_at=utcnow(),
-                        ends_at=utcnow() + timedelta(hours=1))
-    db.session.add(new)
-    db.session.commit()
-    new_id = new.id
+    new_id = add_draft_session()
     db.session.remove()
 
     downgrade(revision="d0134b3cac27")

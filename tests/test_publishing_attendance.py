@@ -234,6 +234,16 @@ def test_a_tap_reads_the_published_session_with_the_point(client, demo):
 # ---------------------------------------------------------------- the migration
 
 
+def add_draft_session() -> int:
+    """A session added to the draft and never published (a migration leaves it alone)."""
+    new = AgendaSession(conference_id=conference().id, kind=SessionKind.TOPIC,
+                        title="Phiên nháp", starts_at=utcnow(),
+                        ends_at=utcnow() + timedelta(hours=1))
+    db.session.add(new)
+    db.session.commit()
+    return new.id
+
+
 def test_the_migration_takes_the_latest_published_version_not_the_draft(ctx):
     """Rows published before the columns existed get what the latest version shows: a
     change published in version 2 counts, draft changes made since do not, and a session
@@ -258,12 +268,7 @@ def test_the_migration_takes_the_latest_published_version_not_the_draft(ctx):
     moved.starts_at += timedelta(hours=2)
     moved.ends_at += timedelta(hours=2)
     cancelled.status = SessionStatus.CANCELLED
-    new = AgendaSession(conference_id=conference().id, kind=SessionKind.TOPIC,
-                        title="Phiên nháp", starts_at=utcnow(),
-                        ends_at=utcnow() + timedelta(hours=1))
-    db.session.add(new)
-    db.session.commit()
-    new_id = new.id
+    new_id = add_draft_session()
     db.session.remove()
 
     downgrade(revision="5b1e0c7d9a42")
