@@ -627,3 +627,24 @@ def test_the_sheet_marks_self_check_ins_and_the_tap_answer_too(during):
     assert (rows[second].method, rows[second].self_checked_in) == (CheckInMethod.QR, False)
     row, found = tap_answer(uong_bi, session.id, first)
     assert (row.status, row.self_checked_in, found.present) == (P, True, 2)
+
+
+def test_arrivals_fall_in_their_buckets_when_a_session_starts_with_seconds(during):
+    """An imported calendar may start a session at 14:00:30: the buckets start on the
+    whole minute, so arrivals at 14:05:10 are in the bucket of 14:05, not of 14:00."""
+    from confmgr.attendance import reports
+
+    session, _now = during
+    session.starts_at += timedelta(seconds=30)
+    session.published_starts_at = session.starts_at
+    conference = db.session.get(Conference, session.conference_id)
+    opens = (session.starts_at - timedelta(minutes=conference.checkin_opens_minutes)
+             ).replace(second=0)
+    arriving = opens + timedelta(minutes=65, seconds=10)
+    uong_bi = point("06811")
+    for person in people("06811")[:3]:
+        checkin.record(session, uong_bi, person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=arriving)
+    db.session.commit()
+    assert reports.checkins_over_time(conference, session) == [
+        (opens + timedelta(minutes=5 * i), 3 if i == 13 else 0) for i in range(14)]

@@ -368,6 +368,10 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     from confmgr.attendance.checkin import window, write_arrivals
 
     opens, closes = window(conference, session)
+    # The counters count whole minutes, so the buckets start on one: a start with seconds,
+    # which an imported calendar may carry, would otherwise put the arrivals of the minute
+    # a bucket begins in into the bucket before. Times are shown to the minute anyway.
+    opens = opens.replace(second=0, microsecond=0)
     # A delegate arrives when first recorded present or late, from nothing or from absent
     # or excused (marked absent at the start, then seen coming in); once per delegate, and
     # only if still present or late now: a tap corrected to absent was no arrival. The
@@ -385,10 +389,6 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     for minute, arrivals in db.session.execute(query):
         if not arrivals:
             continue
-        # Counted by the minute: the window opens on a whole minute when the session starts
-        # on one, and then a minute's arrivals all fall in the bucket of its first second.
-        # (A start with seconds, which an imported calendar may carry, would put those of
-        # the minute a bucket begins in into the bucket before.)
         index = max(0, int((moment_of(minute) - opens) / step))
         buckets[index] = buckets.get(index, 0) + int(arrivals)
     if not buckets:
