@@ -459,6 +459,48 @@ def roster_point_list_500(ctx: Context) -> Result:
                        f"/manage/c/{SLUG}/points/BENCH-500/delegates")
 
 
+@benchmark("attendance.sheet_kb", needs=("point_500",))
+def attendance_sheet_kb(ctx: Context) -> Result:
+    """What a coordinator's phone downloads for a point's check-in sheet (a full page of 100
+    delegates, of 500): the page itself, uncompressed as docs/deploy.md serves pages, plus
+    its stylesheets and scripts compressed as nginx sends them (once per phone: they are
+    cached for a year). Prints the parts, and the answer to one tap."""
+    import gzip
+    import re
+
+    from sqlalchemy import select
+
+    from confmgr.attendance import reports
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.demo.loader import SLUG
+
+    with ctx.app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        session_id = reports.attended_sessions(conference)[0].id
+    client = organiser_client(ctx)
+    sheet = f"/manage/c/{SLUG}/points/BENCH-500/attendance"
+    page = client.get(f"{sheet}?session={session_id}")
+    if page.status_code != 200:
+        raise RuntimeError(f"GET {sheet} answered {page.status_code}")
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="(/static/[^"]+)"', html)
+    raw = compressed = 0
+    for address in assets:
+        body = client.get(address).data
+        raw, compressed = raw + len(body), compressed + len(gzip.compress(body, 6))
+    rows = len(re.findall(r'<tr id="p\d+"', html))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    person = re.search(r'id="p(\d+)"', html).group(1)
+    answer = client.post(f"{sheet}/{session_id}", headers={"HX-Request": "true"},
+                         data={"csrf_token": token, "mark": f"{person}:present"})
+    print(f"# sheet: page {len(page.data) / 1024:.1f} KB with {rows} delegates; "
+          f"{len(assets)} stylesheets and scripts {raw / 1024:.1f} KB, "
+          f"{compressed / 1024:.1f} KB compressed; a tap's answer {len(answer.data)} bytes "
+          f"({answer.status_code})")
+    return Result("attendance.sheet_kb", (len(page.data) + compressed) / 1024, "KB")
+
+
 def build_point_500() -> None:
     import random
 

@@ -51,6 +51,18 @@ def test_national_benchmarks_run_on_the_small_generated_preset(capsys, monkeypat
                         r"floor=\S+ ratio=\S+ peak_mb=\S+", line), line
 
 
+def test_the_sheet_weight_counts_a_full_page_and_its_assets(capsys, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    assert runner.main(["--only", "attendance.sheet_kb", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (parts,) = [line for line in lines if line.startswith("# sheet:")]
+    assert re.fullmatch(r"# sheet: page \d+\.\d KB with 100 delegates; 5 stylesheets and "
+                        r"scripts \d+\.\d KB, \d+\.\d KB compressed; a tap's answer \d+ "
+                        r"bytes \(200\)", parts), parts
+    assert re.fullmatch(r"BENCH attendance\.sheet_kb \d+\.\d{3} KB", lines[-1]), lines[-1]
+
+
 def test_the_sql_floor_replays_the_reads_of_an_action(tmp_path):
     """The floor runs the very statements the action read with, and none that write."""
     runner = load_runner()
