@@ -30,6 +30,7 @@ from confmgr.enums import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services
 from confmgr.roster.models import Category, Participant
+from tests.test_attendance import fresh_session
 
 P, L, E, A = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED,
               AttendanceStatus.ABSENT)
@@ -114,9 +115,7 @@ def arrival_times() -> dict[tuple[int, int], object]:
 def during(demo):
     """The demo, its last topic session (no attendance yet) and when its check-in opens."""
     with demo.app_context():
-        session = db.session.scalars(
-            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
-            .order_by(AgendaSession.starts_at.desc())).first()
+        session = fresh_session()
         conference = db.session.scalar(select(Conference))
         yield conference, session, checkin.window(conference, session)[0]
         db.session.remove()

@@ -20,10 +20,11 @@ from confmgr.attendance.models import (
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, CheckInMethod, SessionKind
+from confmgr.enums import AttendanceStatus, CheckInMethod
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
+from tests.test_attendance import fresh_session
 
 P, L, E = AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED
 SECRETARIES = "Bí thư, Phó Bí thư cấp ủy"
@@ -99,9 +100,7 @@ def log_of(person_id: int) -> list[tuple]:
 def during(demo):
     """The demo, and 'now' five minutes into its last topic session (no attendance yet)."""
     with demo.app_context():
-        session = db.session.scalars(
-            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
-            .order_by(AgendaSession.starts_at.desc())).first()
+        session = fresh_session()
         yield session, session.starts_at + timedelta(minutes=5)
         db.session.remove()
 
@@ -322,9 +321,7 @@ def test_a_double_tap_on_move_moves_the_attendance_once(demo):
     """Two requests move the same checked-in delegate at the same moment, each with its
     own connection: the second finds the first done (``_hold``) and moves nothing."""
     with demo.app_context():
-        session = db.session.scalars(
-            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
-            .order_by(AgendaSession.starts_at.desc())).first()
+        session = fresh_session()
         person_id = people("06811")[0].id
         tap(session, point("06811"), person_id, P, session.starts_at + timedelta(minutes=5))
         db.session.commit()
@@ -360,9 +357,7 @@ def race_a_first_tap(demo, other) -> tuple[int, int, dict[str, BaseException]]:
     """A first tap at 06811 reads its delegate, then waits while ``other(person_id)`` runs
     in another thread and commits; returns (session id, person id, errors by side)."""
     with demo.app_context():
-        session = db.session.scalars(
-            select(AgendaSession).where(AgendaSession.kind == SessionKind.TOPIC)
-            .order_by(AgendaSession.starts_at.desc())).first()
+        session = fresh_session()
         session_id, now = session.id, session.starts_at + timedelta(minutes=5)
         person_id = people("06811")[0].id
     read, errors = threading.Event(), {}
