@@ -682,6 +682,18 @@ def settle_database() -> None:
         connection.execute(text("CHECKPOINT"))
 
 
+def machine_line() -> str:
+    """How fast this machine runs plain Python at the moment: the figures move by 2× and
+    more between machines of the same kind (and on a shared one, between hours), and this
+    is the yardstick docs/performance.md compares them by."""
+    started = time.perf_counter()
+    step = 0
+    while step < 10_000_000:
+        step += 1
+    return (f"# machine: {os.cpu_count()} cores, a 10-million-step Python loop in "
+            f"{time.perf_counter() - started:.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=list(PRESETS), default="small",
@@ -700,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"}, instance_path=workdir)
         build_data_set(app, args.preset, selected)
         print(f"# preset={args.preset} database={url.split('://')[0]} repeat={args.repeat}")
+        print(machine_line(), flush=True)
         for name in selected:
             context = Context(app, args.preset, args.repeat, url, workdir)
             print(BENCHMARKS[name](context).line(), flush=True)

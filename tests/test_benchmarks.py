@@ -23,8 +23,10 @@ def test_runner_prints_one_bench_line_per_benchmark(capsys, monkeypatch):
     assert runner.main(["--only", "agenda.", "--repeat", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "# preset=small database=sqlite repeat=2"
+    assert re.fullmatch(r"# machine: \d+ cores, a 10-million-step Python loop in \d+\.\d\d s",
+                        lines[1]), lines[1]
     names = []
-    for line in lines[1:]:
+    for line in lines[2:]:
         match = re.fullmatch(r"BENCH (\S+) \d+\.\d{3} ms p95=\d+\.\d{3} "
                              r"floor=\d+\.\d{3} ratio=\d+\.\d{2} peak_mb=\d+\.\d", line)
         assert match, line
