@@ -12,6 +12,7 @@ from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
     AttendanceChange,
+    SessionArrivalCount,
     SessionPointCategoryCount,
     SessionPointCount,
 )
@@ -385,6 +386,17 @@ def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo)
         final = dict(db.session.execute(select(Attendance.participant_id, Attendance.status)
                                         .where(Attendance.session_id == session_id)).all())
         assert last == final
+        # The category counters and the arrivals chart's agree with the rows as well.
+        by_category = db.session.execute(select(
+            func.sum(SessionPointCategoryCount.present), func.sum(SessionPointCategoryCount.late),
+            func.sum(SessionPointCategoryCount.excused),
+            func.sum(SessionPointCategoryCount.absent))
+            .where(SessionPointCategoryCount.session_id == session_id)).one()
+        assert tuple(by_category) == tuple(
+            sum(1 for status in final.values() if status == s) for s in (P, L, E, A))
+        arrived = db.session.scalar(select(func.sum(SessionArrivalCount.arrivals)).where(
+            SessionArrivalCount.session_id == session_id))
+        assert arrived == sum(1 for status in final.values() if status in (P, L))
 
 
 def province_sums(session_id: int) -> dict[str, tuple[int, int]]:
