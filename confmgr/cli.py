@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(generate_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(check_counts_command)
 
 
 def in_english(command: Callable) -> Callable:
@@ -188,3 +189,48 @@ def restore_command(path: Path, yes: bool) -> None:
     else:
         click.echo(f"Restored. Schema revision {revision}, older than this version's "
                    f"{', '.join(sorted(heads))}: run `flask --app confmgr db upgrade`.")
+
+
+@click.command("check-counts")
+@click.option("--conference", "slug", default=None, help="Only this conference (its slug).")
+@click.option("--fix", is_flag=True,
+              help="Recount a conference's counters from its rows where any differ.")
+@with_appcontext
+@in_english
+def check_counts_command(slug: str | None, fix: bool) -> None:
+    """Check the counters every report reads against the rows they count; exit status 1
+    while any differ. Reads every attendance row: minutes at national size."""
+    from sqlalchemy import select
+
+    from confmgr.attendance.checkin import rebuild_counts
+    from confmgr.attendance.consistency import count_differences
+    from confmgr.conferences.models import Conference
+    from confmgr.points.services import refresh_registered_counts
+
+    with database_errors(current_app):
+        query = select(Conference).order_by(Conference.id)
+        if slug is not None:
+            query = query.where(Conference.slug == slug)
+        conferences = db.session.scalars(query).all()
+        if slug is not None and not conferences:
+            raise click.ClickException(f"No conference has the slug {slug!r}.")
+        differing = 0
+        for conference in conferences:
+            found = count_differences(conference.id)
+            if not found:
+                click.echo(f"{conference.slug}: every counter agrees with its rows.")
+                continue
+            click.echo(f"{conference.slug}: {len(found)} counters differ from their rows:")
+            for difference in found:
+                click.echo(f"  {difference}")
+            if fix:
+                refresh_registered_counts(conference.id)
+                rebuild_counts(conference.id)
+                db.session.commit()
+                found = count_differences(conference.id)
+                click.echo(f"{conference.slug}: recounted from the rows; "
+                           + ("every counter agrees now." if not found
+                              else f"{len(found)} still differ."))
+            differing += bool(found)
+    if differing:
+        raise SystemExit(1)

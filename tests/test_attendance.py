@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from confmgr.attendance import checkin, reports
+from confmgr.attendance.consistency import count_differences
 from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
@@ -397,6 +398,7 @@ def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo)
         arrived = db.session.scalar(select(func.sum(SessionArrivalCount.arrivals)).where(
             SessionArrivalCount.session_id == session_id))
         assert arrived == sum(1 for status in final.values() if status in (P, L))
+        assert count_differences(db.session.scalar(select(Conference.id))) == []
 
 
 def province_sums(session_id: int) -> dict[str, tuple[int, int]]:

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from flask_babel import gettext as _
 from sqlalchemy import (
     Boolean,
+    Select,
     Table,
     bindparam,
     case,
@@ -604,32 +605,43 @@ def rebuild_counts(conference_id: int) -> None:
     write_arrivals()
     _fill_arrival_times(conference_id)
     _rebuild_arrivals(conference_id)
-    a = Attendance.__table__
-    p = BroadcastPoint.__table__
-    totals = {s.value: func.sum(case((a.c.status == s.value, 1), else_=0))
-              for s in AttendanceStatus}
-    for table, keys in ((SessionPointCount.__table__, ("session_id", "point_id")),
-                        (SessionPointCategoryCount.__table__,
-                         ("session_id", "point_id", "category_ref"))):
+    for table, keys in COUNTER_KEYS:
         db.session.execute(update(table).where(table.c.conference_id == conference_id)
                            .values(present=0, late=0, excused=0, absent=0))
-        query = (
-            select(*(a.c[k] for k in keys), a.c.conference_id,
-                   func.coalesce(p.c.province_code, "").label("province_code"),
-                   *(total.label(name) for name, total in totals.items()),
-                   *([func.max(a.c.recorded_at).label("updated_at")]
-                     if "updated_at" in table.c else []))
-            .join(p, p.c.id == a.c.point_id)
-            .where(a.c.conference_id == conference_id)
-            .group_by(*(a.c[k] for k in keys), a.c.conference_id, p.c.province_code)
-        )
-        rows = [dict(row._mapping) for row in db.session.execute(query)]
+        rows = [dict(row._mapping)
+                for row in db.session.execute(counters_from_rows(table, conference_id))]
         if rows:
             stmt = dialect_insert(table)
             db.session.execute(stmt.on_conflict_do_update(
                 index_elements=list(keys),
-                set_={name: stmt.excluded[name] for name in (*totals, "province_code")}),
+                set_={name: stmt.excluded[name]
+                      for name in (*(s.value for s in AttendanceStatus), "province_code")}),
                 rows)
+
+
+#: The counters of statuses, each with the columns that key it.
+COUNTER_KEYS = ((SessionPointCount.__table__, ("session_id", "point_id")),
+                (SessionPointCategoryCount.__table__, ("session_id", "point_id", "category_ref")))
+
+
+def counters_from_rows(table: Table, conference_id: int) -> Select:
+    """What one of the COUNTER_KEYS tables should hold for a conference, summed from its
+    attendance rows: one row per key with a row behind it, the point's province and a
+    total per status (and the time of the last change, where the table keeps it)."""
+    keys = dict(COUNTER_KEYS)[table]
+    a = Attendance.__table__
+    p = BroadcastPoint.__table__
+    return (
+        select(*(a.c[k] for k in keys), a.c.conference_id,
+               func.coalesce(p.c.province_code, "").label("province_code"),
+               *(func.sum(case((a.c.status == s.value, 1), else_=0)).label(s.value)
+                 for s in AttendanceStatus),
+               *([func.max(a.c.recorded_at).label("updated_at")]
+                 if "updated_at" in table.c else []))
+        .join(p, p.c.id == a.c.point_id)
+        .where(a.c.conference_id == conference_id)
+        .group_by(*(a.c[k] for k in keys), a.c.conference_id, p.c.province_code)
+    )
 
 
 def _arrival_changes():
@@ -658,19 +670,26 @@ def _fill_arrival_times(conference_id: int) -> None:
 
 
 def _rebuild_arrivals(conference_id: int) -> None:
-    a = Attendance.__table__
-    p = BroadcastPoint.__table__
     table = SessionArrivalCount.__table__
     db.session.execute(table.delete().where(table.c.conference_id == conference_id))
-    province = func.coalesce(p.c.province_code, "")
-    minute = arrival_minute(a.c.arrived_at)
     db.session.execute(table.insert().from_select(
         ["session_id", "province_code", "minute", "conference_id", "arrivals"],
-        select(a.c.session_id, province, minute, a.c.conference_id, func.count())
-        .join(p, p.c.id == a.c.point_id)
-        .where(a.c.conference_id == conference_id, a.c.status.in_(HERE),
-               a.c.arrived_at.is_not(None))
-        .group_by(a.c.session_id, province, minute, a.c.conference_id)))
+        arrivals_from_rows(conference_id)))
+
+
+def arrivals_from_rows(conference_id: int) -> Select:
+    """What the arrival counters should hold for a conference, counted from its attendance
+    rows: (session, province, minute, conference, arrivals)."""
+    a = Attendance.__table__
+    p = BroadcastPoint.__table__
+    province = func.coalesce(p.c.province_code, "").label("province_code")
+    minute = arrival_minute(a.c.arrived_at).label("minute")
+    return (select(a.c.session_id, province, minute, a.c.conference_id,
+                   func.count().label("arrivals"))
+            .join(p, p.c.id == a.c.point_id)
+            .where(a.c.conference_id == conference_id, a.c.status.in_(HERE),
+                   a.c.arrived_at.is_not(None))
+            .group_by(a.c.session_id, province, minute, a.c.conference_id))
 
 
 def arrivals_follow_provinces(conference_id: int) -> None:

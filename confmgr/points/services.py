@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from confmgr.accounts.models import User
@@ -170,14 +170,23 @@ def refresh_registered_counts(conference_id: int) -> None:
     db.session.execute(table.delete().where(table.c.conference_id == conference_id))
     db.session.execute(table.insert().from_select(
         ["point_id", "category_ref", "conference_id", "province_code", "registered"],
-        select(Participant.point_id, func.coalesce(Participant.category_id, 0),
-               Participant.conference_id, func.coalesce(BroadcastPoint.province_code, ""),
-               func.count())
+        registered_by_category_from_rows(conference_id)))
+
+
+def registered_by_category_from_rows(conference_id: int) -> Select:
+    """What ``PointCategoryRegistration`` should hold for a conference, counted from its
+    delegates: (point, category ref, conference, province, registered)."""
+    return (
+        select(Participant.point_id,
+               func.coalesce(Participant.category_id, 0).label("category_ref"),
+               Participant.conference_id,
+               func.coalesce(BroadcastPoint.province_code, "").label("province_code"),
+               func.count().label("registered"))
         .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
         .where(Participant.conference_id == conference_id,
                Participant.status == RegistrationStatus.REGISTERED)
         .group_by(Participant.point_id, Participant.category_id, Participant.conference_id,
-                  BroadcastPoint.province_code)))
+                  BroadcastPoint.province_code))
 
 
 def points_for_coordinator(conference: Conference, codes_text: str) -> list[BroadcastPoint]:

@@ -1,0 +1,114 @@
+"""Do the counters agree with the rows they count?
+
+Reports read only the counters (per point and session, per category, arrivals per minute,
+registered delegates per point and category), which every change keeps in its own
+transaction. This is the operator's check of that after a restore, a bulk load or a hand
+edit of the database: ``flask --app confmgr check-counts``. It reads every attendance row
+of a conference, so at national size it takes as long as summing them (seconds to
+minutes), unlike any report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
+
+from confmgr.attendance.checkin import COUNTER_KEYS, arrivals_from_rows, counters_from_rows
+from confmgr.attendance.models import SessionArrivalCount
+from confmgr.db import db
+from confmgr.enums import AttendanceStatus, RegistrationStatus
+from confmgr.points.models import BroadcastPoint
+from confmgr.points.services import registered_by_category_from_rows
+from confmgr.roster.models import Participant, PointCategoryRegistration
+
+STATUSES = tuple(status.value for status in AttendanceStatus)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One counter that does not hold what its rows say (zeros where either has no row)."""
+
+    counter: str
+    key: tuple[tuple[str, object], ...]
+    columns: tuple[str, ...]
+    counted: tuple
+    from_rows: tuple
+
+    def __str__(self) -> str:
+        key = ", ".join(f"{name}={value}" for name, value in self.key)
+        return (f"{self.counter} {key}: {', '.join(self.columns)} counted "
+                f"{', '.join(map(str, self.counted))}; the rows say "
+                f"{', '.join(map(str, self.from_rows))}")
+
+
+def count_differences(conference_id: int, limit: int = 100) -> list[Difference]:
+    """Every counter of the conference that differs from its rows, at most ``limit`` of
+    each kind; none when all agree."""
+    found: list[Difference] = []
+    for table, keys in COUNTER_KEYS:
+        found += _differences(table, [(table.c[k], k) for k in keys], STATUSES,
+                              counters_from_rows(table, conference_id), conference_id, limit)
+        found += _provinces_apart(table, keys, conference_id, limit)
+    arrivals = SessionArrivalCount.__table__
+    found += _differences(
+        arrivals, [(arrivals.c[k], k) for k in ("session_id", "province_code", "minute")],
+        ("arrivals",), arrivals_from_rows(conference_id), conference_id, limit)
+    registrations = PointCategoryRegistration.__table__
+    found += _differences(
+        registrations, [(registrations.c.point_id, "point_id"),
+                        (registrations.c.category_ref, "category_ref")],
+        ("registered",), registered_by_category_from_rows(conference_id), conference_id, limit)
+    found += _provinces_apart(registrations, ("point_id", "category_ref"), conference_id, limit)
+    points = BroadcastPoint.__table__
+    registered = (select(Participant.point_id, func.count().label("registered_count"))
+                  .where(Participant.conference_id == conference_id,
+                         Participant.status == RegistrationStatus.REGISTERED)
+                  .group_by(Participant.point_id))
+    found += _differences(points, [(points.c.id, "point_id")], ("registered_count",),
+                          registered, conference_id, limit)
+    return found
+
+
+def _differences(table: Table, keys: list[tuple[ColumnElement, str]], columns: tuple[str, ...],
+                 from_rows: Select, conference_id: int, limit: int) -> list[Difference]:
+    """The rows of ``table`` (its key columns paired with the names ``from_rows`` gives
+    them) whose ``columns`` differ from ``from_rows``, and the keys ``from_rows`` has with
+    something to count and ``table`` lacks."""
+    truth = from_rows.subquery()
+    same_key = and_(*(column == truth.c[name] for column, name in keys))
+    counted = [table.c[name] for name in columns]
+    said = [func.coalesce(truth.c[name], 0) for name in columns]
+    stored = db.session.execute(
+        select(*(column for column, _name in keys), *counted, *said)
+        .outerjoin(truth, same_key)
+        .where(table.c.conference_id == conference_id,
+               or_(*(c != s for c, s in zip(counted, said))))
+        .order_by(*(column for column, _name in keys)).limit(limit)).all()
+    missing = db.session.execute(
+        select(*(truth.c[name] for _column, name in keys),
+               *(truth.c[name] for name in columns))
+        .outerjoin(table, same_key)
+        .where(keys[0][0].is_(None), or_(*(truth.c[name] != 0 for name in columns)))
+        .order_by(*(truth.c[name] for _column, name in keys)).limit(limit)).all()
+    width = len(keys)
+    names = tuple(name for _column, name in keys)
+    return ([Difference(table.name, tuple(zip(names, row[:width])), columns,
+                        tuple(row[width:width + len(columns)]),
+                        tuple(row[width + len(columns):])) for row in stored]
+            + [Difference(table.name, tuple(zip(names, row[:width])), columns,
+                          (0,) * len(columns), tuple(row[width:])) for row in missing])
+
+
+def _provinces_apart(table: Table, keys: tuple[str, ...], conference_id: int,
+                     limit: int) -> list[Difference]:
+    """Counter rows filed under another province than their point's: provincial reports
+    would count them in the wrong province."""
+    points = BroadcastPoint.__table__
+    province = func.coalesce(points.c.province_code, "")
+    rows = db.session.execute(
+        select(*(table.c[k] for k in keys), table.c.province_code, province)
+        .join(points, points.c.id == table.c.point_id)
+        .where(table.c.conference_id == conference_id, table.c.province_code != province)
+        .order_by(*(table.c[k] for k in keys)).limit(limit)).all()
+    return [Difference(table.name, tuple(zip(keys, row[:len(keys)])), ("province_code",),
+                       (row[-2],), (row[-1],)) for row in rows]

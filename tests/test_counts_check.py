@@ -1,0 +1,140 @@
+"""The operator's check that every counter holds what its rows say, and its repair."""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+
+from confmgr.attendance.consistency import Difference, count_differences
+from confmgr.attendance.models import (
+    SessionArrivalCount,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
+from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.db import db
+from confmgr.points.models import BroadcastPoint
+from confmgr.roster.models import PointCategoryRegistration
+
+STATUSES = ("present", "late", "excused", "absent")
+
+
+def first(model, *where):
+    """The first row of a counter table by its key, among those matching ``where``."""
+    key = [column for column in model.__table__.primary_key.columns]
+    return db.session.scalars(select(model).where(*where).order_by(*key).limit(1)).one()
+
+
+def test_the_demo_counters_agree_with_their_rows(demo):
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id))
+        assert count_differences(conference_id) == []
+        # Not for want of rows to compare: the demo has attendance at many points.
+        assert db.session.scalar(select(func.count()).select_from(SessionPointCount)) > 10
+    result = demo.test_cli_runner().invoke(args=["check-counts"])
+    assert (result.exit_code, result.output) == (
+        0, "tap-huan-cap-xa-2025: every counter agrees with its rows.\n")
+
+
+def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id))
+        headcounts = db.session.scalar(select(func.sum(SessionPointCount.headcount)))
+        point_count = first(SessionPointCount, SessionPointCount.present > 0)
+        point_key = (point_count.session_id, point_count.point_id)
+        point_row = tuple(getattr(point_count, name) for name in STATUSES)
+        point_count.present += 2
+        category_count = first(SessionPointCategoryCount, SessionPointCategoryCount.late > 0)
+        category_key = (category_count.session_id, category_count.point_id,
+                        category_count.category_ref)
+        category_row = tuple(getattr(category_count, name) for name in STATUSES)
+        db.session.delete(category_count)
+        arrival = first(SessionArrivalCount)
+        arrival_key = (arrival.session_id, arrival.province_code, arrival.minute)
+        arrival_row = arrival.arrivals
+        arrival.arrivals += 1
+        registration = first(PointCategoryRegistration, PointCategoryRegistration.registered > 0)
+        registration_key = (registration.point_id, registration.category_ref)
+        registration_province = registration.province_code
+        registration.province_code = "99"
+        point = db.session.scalars(select(BroadcastPoint).where(
+            BroadcastPoint.registered_count > 0).order_by(BroadcastPoint.id).limit(1)).one()
+        point_registered = point.registered_count
+        point.registered_count += 5
+        db.session.commit()
+
+        expected = [
+            Difference("session_point_counts", (("session_id", point_key[0]),
+                                                ("point_id", point_key[1])),
+                       STATUSES, (point_row[0] + 2, *point_row[1:]), point_row),
+            Difference("session_point_category_counts",
+                       (("session_id", category_key[0]), ("point_id", category_key[1]),
+                        ("category_ref", category_key[2])),
+                       STATUSES, (0, 0, 0, 0), category_row),
+            Difference("session_arrival_counts",
+                       (("session_id", arrival_key[0]), ("province_code", arrival_key[1]),
+                        ("minute", arrival_key[2])),
+                       ("arrivals",), (arrival_row + 1,), (arrival_row,)),
+            Difference("point_category_registrations",
+                       (("point_id", registration_key[0]),
+                        ("category_ref", registration_key[1])),
+                       ("province_code",), ("99",), (registration_province,)),
+            Difference("broadcast_points", (("point_id", point.id),),
+                       ("registered_count",), (point_registered + 5,), (point_registered,)),
+        ]
+        assert count_differences(conference_id) == expected
+        db.session.remove()
+
+    runner = demo.test_cli_runner()
+    result = runner.invoke(args=["check-counts", "--conference", "tap-huan-cap-xa-2025"])
+    assert (result.exit_code, result.output) == (1, "".join(
+        ["tap-huan-cap-xa-2025: 5 counters differ from their rows:\n"]
+        + [f"  {difference}\n" for difference in expected]))
+    assert str(expected[0]) == (
+        f"session_point_counts session_id={point_key[0]}, point_id={point_key[1]}: "
+        f"present, late, excused, absent counted {point_row[0] + 2}, {point_row[1]}, "
+        f"{point_row[2]}, {point_row[3]}; the rows say {point_row[0]}, {point_row[1]}, "
+        f"{point_row[2]}, {point_row[3]}")
+
+    result = runner.invoke(args=["check-counts", "--fix"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(
+        "tap-huan-cap-xa-2025: recounted from the rows; every counter agrees now.\n")
+    with demo.app_context():
+        assert count_differences(conference_id) == []
+        # Reported headcounts have no rows behind them: the recount keeps them.
+        assert db.session.scalar(select(func.sum(SessionPointCount.headcount))) == headcounts
+        assert db.session.get(BroadcastPoint, point.id).registered_count == point_registered
+
+
+def test_a_zero_counter_and_no_counter_say_the_same_but_not_a_lost_one(demo):
+    """Counters at zero where no row counts anything agree; a lost counter row whose rows
+    count something is drift, reported as counted zero."""
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id))
+        count = first(SessionPointCount, SessionPointCount.present > 0)
+        # A session nobody has been recorded in yet.
+        unattended = db.session.scalar(select(AgendaSession.id).where(
+            AgendaSession.conference_id == conference_id,
+            AgendaSession.id.not_in(select(SessionPointCount.session_id)))
+            .order_by(AgendaSession.id).limit(1))
+        db.session.add(SessionPointCount(
+            session_id=unattended, point_id=count.point_id, conference_id=conference_id,
+            province_code=count.province_code, present=0, late=0, excused=0, absent=0,
+            headcount=0, updated_at=count.updated_at))
+        db.session.flush()
+        assert count_differences(conference_id) == []
+
+        lost = (count.session_id, count.point_id,
+                tuple(getattr(count, name) for name in STATUSES))
+        db.session.execute(delete(SessionPointCount).where(
+            SessionPointCount.session_id == count.session_id,
+            SessionPointCount.point_id == count.point_id))
+        assert count_differences(conference_id) == [Difference(
+            "session_point_counts", (("session_id", lost[0]), ("point_id", lost[1])),
+            STATUSES, (0, 0, 0, 0), lost[2])]
+        db.session.rollback()
+
+
+def test_the_check_names_a_conference_that_does_not_exist(demo):
+    result = demo.test_cli_runner().invoke(args=["check-counts", "--conference", "khong-co"])
+    assert (result.exit_code, result.output) == (
+        1, "Error: No conference has the slug 'khong-co'.\n")
