@@ -263,6 +263,18 @@ def checkin_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0,
         plan.write_text(json.dumps(prepare_load(ctx)))
     with serving(ctx, application) as base:
         yield lambda rate: _node("load.mjs", base, plan, rate, seconds, clients)
+    if application != "floor_app:app":
+        print(f"# counters after the load: {counters_after_load(ctx)}")
+
+
+def counters_after_load(ctx) -> str:
+    """Whether the counters the taps moved still agree with the rows (``check-counts``):
+    the load is also a test of check-ins from several processes at once."""
+    from confmgr.attendance.consistency import count_differences
+
+    with ctx.app.app_context():
+        found = count_differences(_conference(ctx.slug).id)
+    return "every one agrees with its rows" if not found else f"{len(found)} differ: {found[0]}"
 
 
 def highest_steady_rate(measure) -> float:

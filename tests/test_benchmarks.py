@@ -89,3 +89,33 @@ def test_the_sql_floor_replays_the_reads_of_an_action(tmp_path):
     assert runner.captured_reads(app, action) == [
         ("SELECT count(*) FROM users WHERE role = ?", ("admin",))]
     assert runner.sql_floor_ms(app, action, repeat=3) > 0
+
+
+def test_the_check_in_load_ends_by_checking_the_counters(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    from sqlalchemy import select, update
+
+    from confmgr import create_app
+    from confmgr.attendance.models import SessionPointCount
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    runner.build_data_set(app, "small", ["attendance.province_report"])
+    context = runner.Context(app, "small", 1, url, str(tmp_path))
+    check = runner.attendance_bench.counters_after_load
+    assert check(context) == "every one agrees with its rows"
+    with app.app_context():
+        session_id, point_id = db.session.execute(
+            select(SessionPointCount.session_id, SessionPointCount.point_id)
+            .join(Conference, Conference.id == SessionPointCount.conference_id)
+            .where(Conference.slug == context.slug)
+            .order_by(SessionPointCount.session_id, SessionPointCount.point_id).limit(1)).one()
+        db.session.execute(update(SessionPointCount).where(
+            SessionPointCount.session_id == session_id, SessionPointCount.point_id == point_id)
+            .values(absent=SessionPointCount.absent + 1))
+        db.session.commit()
+    assert check(context).startswith(
+        f"1 differ: session_point_counts session_id={session_id}, point_id={point_id}: ")
