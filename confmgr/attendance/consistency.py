@@ -23,6 +23,10 @@ from confmgr.roster.models import Participant, PointCategoryRegistration
 
 STATUSES = tuple(status.value for status in AttendanceStatus)
 
+#: The most differences one query of the check lists: enough to see what went wrong,
+#: bounded where every counter did.
+LISTED = 100
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -41,9 +45,11 @@ class Difference:
                 f"{', '.join(map(str, self.from_rows))}")
 
 
-def count_differences(conference_id: int, limit: int = 100) -> list[Difference]:
-    """Every counter of the conference that differs from its rows, at most ``limit`` of
-    each kind; none when all agree."""
+def count_differences(conference_id: int, limit: int | None = None) -> list[Difference]:
+    """The counters of the conference that differ from their rows (each of the check's
+    queries lists at most ``limit``, LISTED by default, so fewer than that in all are all
+    there are); none when all agree."""
+    limit = LISTED if limit is None else limit
     found: list[Difference] = []
     for table, keys in COUNTER_KEYS:
         found += _differences(table, [(table.c[k], k) for k in keys], STATUSES,
