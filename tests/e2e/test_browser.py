@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.attendance.models import Attendance, AttendanceChange, SessionPointCount
@@ -426,3 +426,83 @@ def test_cancelling_a_session_asks_first_and_a_no_changes_nothing(page, demo):
     with demo.app_context():
         assert db.session.get(AgendaSession, session_id).is_cancelled is True
     assert asked == [f"Hủy phiên «{title}»? Phiên vẫn ở trong chương trình, ghi là đã hủy."] * 2
+
+
+# ---------------------------------------------------------------- a tap on a weak link
+
+
+def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
+        page, demo, closing_session_now, request):
+    from tests.e2e.conftest import BROWSER_ERRORS
+
+    session_id, _starts_at, _ends_at = closing_session_now
+    with demo.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.code == POINT))
+        first, second = db.session.scalars(select(Participant.full_name).where(
+            Participant.point_id == point_id).order_by(Participant.id).limit(2)).all()
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    messages = page.locator("#sheet-messages")
+    tap = f"**/points/{POINT}/attendance/{session_id}"
+
+    def present(name: str):
+        return page.get_by_role("group", name=name).get_by_role("button", name="Có mặt",
+                                                                 exact=True)
+
+    def row(name: str):
+        return page.get_by_role("row").filter(has=page.get_by_role("group", name=name))
+
+    def fail_with(failure):
+        # Playwright calls a route's handler with the route and its request.
+        return lambda route, _request: (route.abort() if failure == "abort"
+                                        else route.fulfill(status=failure, body="no"))
+
+    answers = {
+        "abort": "Lần bấm vừa rồi chưa được gửi: không kết nối được máy chủ. Kiểm tra mạng "
+                 "rồi bấm lại.",
+        500: "Máy chủ gặp lỗi: lần bấm vừa rồi có thể chưa được ghi. Hãy bấm lại sau ít phút.",
+        400: "Máy chủ không nhận lần bấm vừa rồi (có thể phiên đăng nhập đã hết). Hãy tải lại "
+             "trang rồi bấm lại.",
+    }
+    for failure, message in answers.items():
+        page.route(tap, fail_with(failure))
+        present(first).click()
+        expect(messages.get_by_role("alert")).to_have_text(message)
+        expect(row(first)).to_have_class(re.compile(r"\btable-warning\b"))
+        expect(present(first)).not_to_have_attribute("aria-pressed", "true")
+        page.unroute(tap)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == session_id)) == 0
+
+    # Another delegate's tap gets through: the message goes, the failed row stays marked.
+    present(second).click()
+    expect(present(second)).to_have_attribute("aria-pressed", "true")
+    expect(messages).to_be_empty()
+    expect(row(first)).to_have_class(re.compile(r"\btable-warning\b"))
+    # Tapped again, it is recorded and its mark goes with the answer.
+    present(first).click()
+    expect(present(first)).to_have_attribute("aria-pressed", "true")
+    expect(row(first)).not_to_have_class(re.compile(r"\btable-warning\b"))
+    with demo.app_context():
+        assert sorted(db.session.scalars(select(Participant.full_name).join(
+            Attendance, Attendance.participant_id == Participant.id).where(
+            Attendance.session_id == session_id))) == sorted([first, second])
+
+    # What Chromium and htmx logged for the three failures, and nothing else.
+    page.evaluate("0")
+    errors = request.node.stash[BROWSER_ERRORS]
+    where = f"console.error on {page.url}: "
+    tapped = f"/manage/c/{SLUG}/points/{POINT}/attendance/{session_id}"
+    assert sorted(error.removeprefix(where) for error in errors) == sorted([
+        "htmx:afterRequest, [object HTMLFormElement]",
+        "htmx:sendError, [object HTMLFormElement]",
+        "Failed to load resource: net::ERR_FAILED",
+        "Failed to load resource: the server responded with a status of 500 "
+        "(Internal Server Error)",
+        f"Response Status Error Code 500 from {tapped}, [object HTMLFormElement]",
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)",
+        f"Response Status Error Code 400 from {tapped}, [object HTMLFormElement]",
+    ])
+    errors.clear()
