@@ -66,6 +66,9 @@ def test_coordinator_taps_each_delegate_in_and_sees_the_counts(client, demo):
     page = client.get(SHEET).get_data(as_text=True)
     assert f'<option value="{session_id}" selected>' in page  # the running session is chosen
     assert page.count('name="mark"') == 4 * len(people)
+    # A tap left without an answer gives up after 20 s, so that the sheet can say so.
+    assert (f'hx-post="{SHEET}/{session_id}" hx-swap="none" '
+            """hx-request='{"timeout": 20000}'""") in page
     url = f"{SHEET}/{session_id}"
     response = post_form(client, url, {"mark": f"{people[0][0]}:present"})
     assert response.status_code == 302
