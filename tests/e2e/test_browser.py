@@ -496,13 +496,56 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
     where = f"console.error on {page.url}: "
     tapped = f"/manage/c/{SLUG}/points/{POINT}/attendance/{session_id}"
     assert sorted(error.removeprefix(where) for error in errors) == sorted([
-        "htmx:afterRequest, [object HTMLFormElement]",
-        "htmx:sendError, [object HTMLFormElement]",
+        "htmx:afterRequest, [object HTMLButtonElement]",
+        "htmx:sendError, [object HTMLButtonElement]",
         "Failed to load resource: net::ERR_FAILED",
         "Failed to load resource: the server responded with a status of 500 "
         "(Internal Server Error)",
-        f"Response Status Error Code 500 from {tapped}, [object HTMLFormElement]",
+        f"Response Status Error Code 500 from {tapped}, [object HTMLButtonElement]",
         "Failed to load resource: the server responded with a status of 400 (Bad Request)",
-        f"Response Status Error Code 400 from {tapped}, [object HTMLFormElement]",
+        f"Response Status Error Code 400 from {tapped}, [object HTMLButtonElement]",
     ])
     errors.clear()
+
+
+def test_taps_made_while_one_is_on_its_way_are_all_sent_in_order(page, demo, closing_session_now):
+    """On a slow link the coordinator goes down the list faster than the answers come:
+    every tap is sent, one after the other, none dropped for the latest."""
+    session_id, _starts_at, _ends_at = closing_session_now
+    with demo.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.code == POINT))
+        names = db.session.scalars(select(Participant.full_name).where(
+            Participant.point_id == point_id).order_by(Participant.id).limit(4)).all()
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    tap = f"**/points/{POINT}/attendance/{session_id}"
+    held = []
+
+    def hold_the_first(route, _request) -> None:
+        # The first tap's request waits until the others have been made.
+        held.append(route) if not held else route.continue_()
+
+    page.route(tap, hold_the_first)
+
+    def present(name: str):
+        return page.get_by_role("group", name=name).get_by_role("button", name="Có mặt",
+                                                                 exact=True)
+
+    present(names[0]).click()
+    for _attempt in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    for name in names[1:]:
+        present(name).click()
+    expect(present(names[0])).not_to_have_attribute("aria-pressed", "true")
+    held[0].continue_()
+    for name in names:
+        expect(present(name)).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#sheet-counts")).to_contain_text("Có mặt: 4")
+    with demo.app_context():
+        # Recorded in the order they were tapped.
+        assert db.session.scalars(select(Participant.full_name).join(
+            AttendanceChange, AttendanceChange.participant_id == Participant.id).where(
+            AttendanceChange.session_id == session_id).order_by(AttendanceChange.id)).all() == names

@@ -1,10 +1,27 @@
-// A tap on a point's check-in sheet that does not get through says so. On a weak link the
-// button would otherwise just stay as it was, and the coordinator move on to the next
-// delegate. The words are the form's (data-tap-*), in the page's language; the row tapped
-// is marked until its next answer replaces it.
+// Taps on a point's check-in sheet: each is sent with the delegate and status it was made
+// for, after the taps before it, and one that does not get through says so.
+//
+// htmx's own handling of the form would keep only the latest of the taps made while one
+// is on its way, and send it with the latest button's value: on a slow link the taps in
+// between were lost. Without this script the form posts as a page.
+let previous = Promise.resolve();
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("button[name=mark]");
+  const form = button?.form;
+  if (!form || !("tapUnsent" in form.dataset) || typeof htmx === "undefined") return;
+  event.preventDefault();
+  const values = { mark: button.value };
+  previous = previous.then(() => htmx.ajax("POST", form.getAttribute("hx-post"),
+                                            { source: button, swap: "none", values }))
+                     .catch(() => {});
+});
+
+// The words are the form's (data-tap-*), in the page's language; the row tapped is marked
+// until its next answer replaces it.
 function tapForm(event) {
-  const form = event.detail.elt;
-  return form instanceof HTMLFormElement && "tapUnsent" in form.dataset ? form : null;
+  const form = event.detail.elt?.closest?.("form");
+  return form && "tapUnsent" in form.dataset ? form : null;
 }
 
 function tell(event, text) {
@@ -14,8 +31,7 @@ function tell(event, text) {
   alert.setAttribute("role", "alert");
   alert.textContent = text;
   messages.replaceChildren(alert);
-  event.detail.requestConfig?.triggeringEvent?.submitter?.closest("tr")
-    ?.classList.add("table-warning");
+  event.detail.elt.closest("tr")?.classList.add("table-warning");
 }
 
 for (const name of ["htmx:sendError", "htmx:timeout"]) {
