@@ -459,11 +459,12 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
                                         else route.fulfill(status=failure, body="no"))
 
     answers = {
-        "abort": "Lần bấm vừa rồi chưa được gửi: không kết nối được máy chủ. Kiểm tra mạng "
-                 "rồi bấm lại.",
-        500: "Máy chủ gặp lỗi: lần bấm vừa rồi có thể chưa được ghi. Hãy bấm lại sau ít phút.",
-        400: "Máy chủ không nhận lần bấm vừa rồi (có thể phiên đăng nhập đã hết). Hãy tải lại "
-             "trang rồi bấm lại.",
+        "abort": f"Lần bấm cho {first} chưa được gửi: không kết nối được máy chủ. Kiểm tra "
+                 "mạng rồi bấm lại.",
+        500: f"Máy chủ gặp lỗi: lần bấm cho {first} có thể chưa được ghi. Hãy bấm lại sau ít "
+             "phút.",
+        400: f"Máy chủ không nhận lần bấm cho {first} (có thể phiên đăng nhập đã hết). Hãy tải "
+             "lại trang rồi bấm lại.",
     }
     for failure, message in answers.items():
         page.route(tap, fail_with(failure))
@@ -496,14 +497,14 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
     where = f"console.error on {page.url}: "
     tapped = f"/manage/c/{SLUG}/points/{POINT}/attendance/{session_id}"
     assert sorted(error.removeprefix(where) for error in errors) == sorted([
-        "htmx:afterRequest, [object HTMLButtonElement]",
-        "htmx:sendError, [object HTMLButtonElement]",
+        "htmx:afterRequest, [object HTMLFormElement]",
+        "htmx:sendError, [object HTMLFormElement]",
         "Failed to load resource: net::ERR_FAILED",
         "Failed to load resource: the server responded with a status of 500 "
         "(Internal Server Error)",
-        f"Response Status Error Code 500 from {tapped}, [object HTMLButtonElement]",
+        f"Response Status Error Code 500 from {tapped}, [object HTMLFormElement]",
         "Failed to load resource: the server responded with a status of 400 (Bad Request)",
-        f"Response Status Error Code 400 from {tapped}, [object HTMLButtonElement]",
+        f"Response Status Error Code 400 from {tapped}, [object HTMLFormElement]",
     ])
     errors.clear()
 
@@ -549,3 +550,41 @@ def test_taps_made_while_one_is_on_its_way_are_all_sent_in_order(page, demo, clo
         assert db.session.scalars(select(Participant.full_name).join(
             AttendanceChange, AttendanceChange.participant_id == Participant.id).where(
             AttendanceChange.session_id == session_id).order_by(AttendanceChange.id)).all() == names
+
+
+
+def test_two_taps_on_one_delegate_before_the_first_answer_both_count(
+        page, demo, closing_session_now):
+    """The first answer replaces the delegate's row, buttons and all, before the second tap
+    goes: it goes all the same, and the delegate ends as last tapped."""
+    session_id, _starts_at, _ends_at = closing_session_now
+    with demo.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.code == POINT))
+        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).where(
+            Participant.point_id == point_id).order_by(Participant.id).limit(1)).one()
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    tap = f"**/points/{POINT}/attendance/{session_id}"
+    held = []
+    page.route(tap, lambda route, _request: held.append(route) if not held
+               else route.continue_())
+    group = page.get_by_role("group", name=name)
+    group.get_by_role("button", name="Có mặt", exact=True).click()
+    for _attempt in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    group.get_by_role("button", name="Muộn", exact=True).click()
+    held[0].continue_()
+    expect(group.get_by_role("button", name="Muộn", exact=True)).to_have_attribute(
+        "aria-pressed", "true")
+    expect(page.locator("#sheet-counts")).to_contain_text("Đến muộn: 1")
+    expect(page.locator("#sheet-messages")).to_be_empty()
+    with demo.app_context():
+        assert db.session.execute(select(AttendanceChange.old_status,
+                                         AttendanceChange.new_status).where(
+            AttendanceChange.session_id == session_id,
+            AttendanceChange.participant_id == person_id).order_by(AttendanceChange.id)
+        ).all() == [(None, AttendanceStatus.PRESENT),
+                    (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]

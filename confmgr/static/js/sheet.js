@@ -3,48 +3,50 @@
 //
 // htmx's own handling of the form would keep only the latest of the taps made while one
 // is on its way, and send it with the latest button's value: on a slow link the taps in
-// between were lost. Without this script the form posts as a page.
+// between were lost. They go from the form, which stays when an answer or a search
+// replaces the rows. Without this script the form posts as a page.
 let previous = Promise.resolve();
+let sending = null; // the mark ("<delegate id>:<status>") of the tap on its way
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("button[name=mark]");
   const form = button?.form;
   if (!form || !("tapUnsent" in form.dataset) || typeof htmx === "undefined") return;
   event.preventDefault();
-  const values = { mark: button.value };
-  previous = previous.then(() => htmx.ajax("POST", form.getAttribute("hx-post"),
-                                            { source: button, swap: "none", values }))
-                     .catch(() => {});
+  const mark = button.value;
+  previous = previous.then(() => {
+    sending = mark;
+    return htmx.ajax("POST", form.getAttribute("hx-post"),
+                     { source: form, swap: "none", values: { mark } });
+  }).catch(() => {});
 });
 
-// The words are the form's (data-tap-*), in the page's language; the row tapped is marked
-// until its next answer replaces it.
-function tapForm(event) {
-  const form = event.detail.elt?.closest?.("form");
-  return form && "tapUnsent" in form.dataset ? form : null;
-}
-
-function tell(event, text) {
-  const messages = document.getElementById("sheet-messages");
+// The words are the form's (data-tap-*), in the page's language, with the delegate's
+// name; the row is marked until an answer for it replaces it.
+function tell(form, words) {
+  const row = document.getElementById(`p${sending?.split(":")[0]}`);
+  const name = row?.querySelector("[role=group]")?.getAttribute("aria-label") ?? "";
   const alert = document.createElement("div");
   alert.className = "alert alert-warning";
   alert.setAttribute("role", "alert");
-  alert.textContent = text;
-  messages.replaceChildren(alert);
-  event.detail.elt.closest("tr")?.classList.add("table-warning");
+  alert.textContent = words.replace("{name}", name);
+  document.getElementById("sheet-messages").replaceChildren(alert);
+  row?.classList.add("table-warning");
 }
 
-for (const name of ["htmx:sendError", "htmx:timeout"]) {
+function tapForm(event) {
+  const form = event.detail.elt;
+  return form instanceof HTMLFormElement && "tapUnsent" in form.dataset ? form : null;
+}
+
+const WORDS = {
+  "htmx:sendError": () => "tapUnsent",
+  "htmx:timeout": () => "tapTimeout",
+  "htmx:responseError": (event) => event.detail.xhr.status >= 500 ? "tapFailed" : "tapRefused",
+};
+for (const [name, choose] of Object.entries(WORDS)) {
   document.addEventListener(name, (event) => {
     const form = tapForm(event);
-    if (form) tell(event, form.dataset.tapUnsent);
+    if (form) tell(form, form.dataset[choose(event)]);
   });
 }
-
-document.addEventListener("htmx:responseError", (event) => {
-  const form = tapForm(event);
-  if (form) {
-    tell(event, event.detail.xhr.status >= 500 ? form.dataset.tapFailed
-                                                : form.dataset.tapRefused);
-  }
-});
