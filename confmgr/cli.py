@@ -194,7 +194,9 @@ def restore_command(path: Path, yes: bool) -> None:
 @click.command("check-counts")
 @click.option("--conference", "slug", default=None, help="Only this conference (its slug).")
 @click.option("--fix", is_flag=True,
-              help="Recount a conference's counters from its rows where any differ.")
+              help="Recount a conference's counters from its rows where any differ. Run it "
+                   "while nobody checks in: a check-in during the recount may be lost "
+                   "from the counts.")
 @with_appcontext
 @in_english
 def check_counts_command(slug: str | None, fix: bool) -> None:
@@ -205,6 +207,7 @@ def check_counts_command(slug: str | None, fix: bool) -> None:
     from confmgr.attendance.checkin import rebuild_counts
     from confmgr.attendance.consistency import LISTED, count_differences
     from confmgr.conferences.models import Conference
+    from confmgr.points.importing import counts_follow_provinces
     from confmgr.points.services import refresh_registered_counts
 
     with database_errors(current_app):
@@ -214,25 +217,35 @@ def check_counts_command(slug: str | None, fix: bool) -> None:
         conferences = db.session.scalars(query).all()
         if slug is not None and not conferences:
             raise click.ClickException(f"No conference has the slug {slug!r}.")
+        if not conferences:
+            click.echo("There is no conference to check.")
         differing = 0
         for conference in conferences:
             found = count_differences(conference.id)
             if not found:
                 click.echo(f"{conference.slug}: every counter agrees with its rows.")
                 continue
-            # Past LISTED, a query of the check may have stopped listing.
-            many = f"{len(found)} or more" if len(found) >= LISTED else f"{len(found)}"
-            click.echo(f"{conference.slug}: {many} counters differ from their rows:")
-            for difference in found:
-                click.echo(f"  {difference}")
+            _list_differences(f"{conference.slug}:", "differ from their rows", found, LISTED)
             if fix:
                 refresh_registered_counts(conference.id)
                 rebuild_counts(conference.id)
+                counts_follow_provinces(conference)
                 db.session.commit()
                 found = count_differences(conference.id)
-                click.echo(f"{conference.slug}: recounted from the rows; "
-                           + ("every counter agrees now." if not found
-                              else f"{len(found)} still differ."))
+                if found:
+                    _list_differences(f"{conference.slug}: recounted from the rows;",
+                                      "still differ", found, LISTED)
+                else:
+                    click.echo(f"{conference.slug}: recounted from the rows; every counter "
+                               "agrees now.")
             differing += bool(found)
     if differing:
         raise SystemExit(1)
+
+
+def _list_differences(lead: str, verb: str, found: list, listed: int) -> None:
+    # Past ``listed``, a query of the check may have stopped listing.
+    many = f"{len(found)} or more" if len(found) >= listed else f"{len(found)}"
+    click.echo(f"{lead} {many} counters {verb}:")
+    for difference in found:
+        click.echo(f"  {difference}")

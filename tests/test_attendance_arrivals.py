@@ -355,7 +355,7 @@ def test_arrivals_follow_a_point_filed_under_another_province(during):
     db.session.execute(update(BroadcastPoint).where(BroadcastPoint.id == hoan_kiem.id)
                        .values(province_code="22"))
     checkin.arrivals_follow_provinces(conference.id)
-    importing._counts_follow_provinces(conference)
+    importing.counts_follow_provinces(conference)
     db.session.commit()
 
     assert counted() == arrivals_from_the_log()

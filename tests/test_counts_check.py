@@ -37,11 +37,25 @@ def test_the_demo_counters_agree_with_their_rows(demo):
 def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
     with demo.app_context():
         conference_id = db.session.scalar(select(Conference.id))
-        headcounts = db.session.scalar(select(func.sum(SessionPointCount.headcount)))
+        assert db.session.scalar(select(func.sum(SessionPointCount.headcount))) == 0
         point_count = first(SessionPointCount, SessionPointCount.present > 0)
         point_key = (point_count.session_id, point_count.point_id)
         point_row = tuple(getattr(point_count, name) for name in STATUSES)
         point_count.present += 2
+        point_count.headcount = 3  # with no category's headcount under it
+        # A headcount of 7 reported for a session nobody was recorded in, its counter
+        # filed under a province that is not its point's.
+        unattended = db.session.scalar(select(AgendaSession.id).where(
+            AgendaSession.conference_id == conference_id,
+            AgendaSession.id.not_in(select(SessionPointCount.session_id)))
+            .order_by(AgendaSession.id).limit(1))
+        reported = {"session_id": unattended, "point_id": point_count.point_id,
+                    "conference_id": conference_id, "present": 0, "late": 0, "excused": 0,
+                    "absent": 0, "headcount": 7}
+        db.session.add(SessionPointCount(**reported, province_code="99",
+                                         updated_at=point_count.updated_at))
+        db.session.add(SessionPointCategoryCount(**reported, category_ref=0,
+                                                 province_code=point_count.province_code))
         category_count = first(SessionPointCategoryCount, SessionPointCategoryCount.late > 0)
         category_key = (category_count.session_id, category_count.point_id,
                         category_count.category_ref)
@@ -65,6 +79,9 @@ def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
             Difference("session_point_counts", (("session_id", point_key[0]),
                                                 ("point_id", point_key[1])),
                        STATUSES, (point_row[0] + 2, *point_row[1:]), point_row),
+            Difference("session_point_counts", (("session_id", unattended),
+                                                ("point_id", point_key[1])),
+                       ("province_code",), ("99",), (point_count.province_code,)),
             Difference("session_point_category_counts",
                        (("session_id", category_key[0]), ("point_id", category_key[1]),
                         ("category_ref", category_key[2])),
@@ -79,6 +96,9 @@ def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
                        ("province_code",), ("99",), (registration_province,)),
             Difference("broadcast_points", (("point_id", point.id),),
                        ("registered_count",), (point_registered + 5,), (point_registered,)),
+            Difference("session_point_counts", (("session_id", point_key[0]),
+                                                ("point_id", point_key[1])),
+                       ("headcount",), (3,), (0,)),
         ]
         assert count_differences(conference_id) == expected
         db.session.remove()
@@ -86,13 +106,16 @@ def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
     runner = demo.test_cli_runner()
     result = runner.invoke(args=["check-counts", "--conference", "tap-huan-cap-xa-2025"])
     assert (result.exit_code, result.output) == (1, "".join(
-        ["tap-huan-cap-xa-2025: 5 counters differ from their rows:\n"]
+        ["tap-huan-cap-xa-2025: 7 counters differ from their rows:\n"]
         + [f"  {difference}\n" for difference in expected]))
     assert str(expected[0]) == (
         f"session_point_counts session_id={point_key[0]}, point_id={point_key[1]}: "
-        f"present, late, excused, absent counted {point_row[0] + 2}, {point_row[1]}, "
-        f"{point_row[2]}, {point_row[3]}; the rows say {point_row[0]}, {point_row[1]}, "
+        f"present, late, excused, absent holds {point_row[0] + 2}, {point_row[1]}, "
+        f"{point_row[2]}, {point_row[3]}; should hold {point_row[0]}, {point_row[1]}, "
         f"{point_row[2]}, {point_row[3]}")
+    assert str(expected[1]) == (
+        f"session_point_counts session_id={unattended}, point_id={point_key[1]}: "
+        f"province_code holds '99'; should hold '{point_count.province_code}'")
 
     result = runner.invoke(args=["check-counts", "--fix"])
     assert result.exit_code == 0, result.output
@@ -100,8 +123,11 @@ def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
         "tap-huan-cap-xa-2025: recounted from the rows; every counter agrees now.\n")
     with demo.app_context():
         assert count_differences(conference_id) == []
-        # Reported headcounts have no rows behind them: the recount keeps them.
-        assert db.session.scalar(select(func.sum(SessionPointCount.headcount))) == headcounts
+        # Reported headcounts have no rows behind them: the recount keeps them, each
+        # point's the sum of its categories'.
+        assert db.session.execute(select(SessionPointCount.session_id,
+                                         SessionPointCount.headcount).where(
+            SessionPointCount.headcount != 0)).all() == [(unattended, 7)]
         assert db.session.get(BroadcastPoint, point.id).registered_count == point_registered
 
 

@@ -599,8 +599,9 @@ def _category_names(conference_id: int, refs: list[int]) -> dict[int, str]:
 def rebuild_counts(conference_id: int) -> None:
     """Recompute a conference's counters from its attendance rows (after a bulk load).
 
-    Headcounts have no rows behind them, so they are carried over as they are. Rows
-    loaded without their arrival time take it from the change log loaded with them.
+    Headcounts have no rows behind them, so they are carried over as they are: each
+    point's is its categories' sum again. Rows loaded without their arrival time take it
+    from the change log loaded with them.
     """
     write_arrivals()
     _fill_arrival_times(conference_id)
@@ -617,6 +618,12 @@ def rebuild_counts(conference_id: int) -> None:
                 set_={name: stmt.excluded[name]
                       for name in (*(s.value for s in AttendanceStatus), "province_code")}),
                 rows)
+    totals = SessionPointCount.__table__
+    parts = SessionPointCategoryCount.__table__
+    db.session.execute(update(totals).where(totals.c.conference_id == conference_id).values(
+        headcount=select(func.coalesce(func.sum(parts.c.headcount), 0)).where(
+            parts.c.session_id == totals.c.session_id,
+            parts.c.point_id == totals.c.point_id).scalar_subquery()))
 
 
 #: The counters of statuses, each with the columns that key it.
@@ -696,7 +703,7 @@ def arrivals_follow_provinces(conference_id: int) -> None:
     """Move the arrivals of points that changed province to their new province.
 
     Call it after the points' provinces change and before their other counters take the
-    new province (``points.importing._counts_follow_provinces``): the point-and-session
+    new province (``points.importing.counts_follow_provinces``): the point-and-session
     counters still name the province each point's arrivals are counted in. Reads only
     the moved points' rows.
     """

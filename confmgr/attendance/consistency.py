@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 
 from confmgr.attendance.checkin import COUNTER_KEYS, arrivals_from_rows, counters_from_rows
-from confmgr.attendance.models import SessionArrivalCount
+from confmgr.attendance.models import (
+    SessionArrivalCount,
+    SessionPointCategoryCount,
+    SessionPointCount,
+)
 from confmgr.db import db
 from confmgr.enums import AttendanceStatus, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
@@ -39,10 +43,10 @@ class Difference:
     from_rows: tuple
 
     def __str__(self) -> str:
-        key = ", ".join(f"{name}={value}" for name, value in self.key)
-        return (f"{self.counter} {key}: {', '.join(self.columns)} counted "
-                f"{', '.join(map(str, self.counted))}; the rows say "
-                f"{', '.join(map(str, self.from_rows))}")
+        key = ", ".join(f"{name}={value!r}" for name, value in self.key)
+        return (f"{self.counter} {key}: {', '.join(self.columns)} holds "
+                f"{', '.join(map(repr, self.counted))}; should hold "
+                f"{', '.join(map(repr, self.from_rows))}")
 
 
 def count_differences(conference_id: int, limit: int | None = None) -> list[Difference]:
@@ -72,7 +76,22 @@ def count_differences(conference_id: int, limit: int | None = None) -> list[Diff
                   .group_by(Participant.point_id))
     found += _differences(points, [(points.c.id, "point_id")], ("registered_count",),
                           registered, conference_id, limit)
+    found += _headcounts_apart(conference_id, limit)
     return found
+
+
+def _headcounts_apart(conference_id: int, limit: int) -> list[Difference]:
+    """A point's reported headcount for a session is the sum of its categories' (they have
+    no rows behind them to count from)."""
+    totals = SessionPointCount.__table__
+    parts = SessionPointCategoryCount.__table__
+    summed = (select(parts.c.session_id, parts.c.point_id,
+                     func.sum(parts.c.headcount).label("headcount"))
+              .where(parts.c.conference_id == conference_id)
+              .group_by(parts.c.session_id, parts.c.point_id))
+    return _differences(totals, [(totals.c.session_id, "session_id"),
+                                 (totals.c.point_id, "point_id")],
+                        ("headcount",), summed, conference_id, limit)
 
 
 def _differences(table: Table, keys: list[tuple[ColumnElement, str]], columns: tuple[str, ...],

@@ -376,7 +376,7 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     _provinces_follow_parents(conference)
     if updates:
         checkin.arrivals_follow_provinces(conference.id)
-        _counts_follow_provinces(conference)
+        counts_follow_provinces(conference)
     added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
@@ -427,7 +427,7 @@ def _provinces_follow_parents(conference: Conference) -> None:
         pass
 
 
-def _counts_follow_provinces(conference: Conference) -> None:
+def counts_follow_provinces(conference: Conference) -> None:
     """Give the kept counts (registered by category, attended by session) the province of
     their point again, where it moved.
 
