@@ -225,7 +225,7 @@ def check_counts_command(slug: str | None, fix: bool) -> None:
             if not found:
                 click.echo(f"{conference.slug}: every counter agrees with its rows.")
                 continue
-            _list_differences(f"{conference.slug}:", "differ from their rows", found, LISTED)
+            _list_differences(f"{conference.slug}:", "found", found, LISTED)
             if fix:
                 refresh_registered_counts(conference.id)
                 rebuild_counts(conference.id)
@@ -234,7 +234,7 @@ def check_counts_command(slug: str | None, fix: bool) -> None:
                 found = count_differences(conference.id)
                 if found:
                     _list_differences(f"{conference.slug}: recounted from the rows;",
-                                      "still differ", found, LISTED)
+                                      "remain", found, LISTED)
                 else:
                     click.echo(f"{conference.slug}: recounted from the rows; every counter "
                                "agrees now.")
@@ -246,6 +246,6 @@ def check_counts_command(slug: str | None, fix: bool) -> None:
 def _list_differences(lead: str, verb: str, found: list, listed: int) -> None:
     # Past ``listed``, a query of the check may have stopped listing.
     many = f"{len(found)} or more" if len(found) >= listed else f"{len(found)}"
-    click.echo(f"{lead} {many} counters {verb}:")
+    click.echo(f"{lead} {many} differences {verb}:")
     for difference in found:
         click.echo(f"  {difference}")
