@@ -6,7 +6,7 @@
 // between were lost. They go from the form, which stays when an answer or a search
 // replaces the rows. Without this script the form posts as a page.
 let previous = Promise.resolve();
-let sending = null; // the mark ("<delegate id>:<status>") of the tap on its way
+let sending = null; // the tap on its way: its mark ("<delegate id>:<status>") and name
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("button[name=mark]");
@@ -14,8 +14,10 @@ document.addEventListener("click", (event) => {
   if (!form || !("tapUnsent" in form.dataset) || typeof htmx === "undefined") return;
   event.preventDefault();
   const mark = button.value;
+  // Taken now: by the time the tap goes, a search may have taken its row off the page.
+  const name = button.closest("[role=group]")?.getAttribute("aria-label") ?? "";
   previous = previous.then(() => {
-    sending = mark;
+    sending = { mark, name };
     return htmx.ajax("POST", form.getAttribute("hx-post"),
                      { source: form, swap: "none", values: { mark } });
   }).catch(() => {});
@@ -23,13 +25,12 @@ document.addEventListener("click", (event) => {
 
 // The words are the form's (data-tap-*), in the page's language, with the delegate's
 // name; the row is marked until an answer for it replaces it.
-function tell(form, words) {
-  const row = document.getElementById(`p${sending?.split(":")[0]}`);
-  const name = row?.querySelector("[role=group]")?.getAttribute("aria-label") ?? "";
+function tell(words) {
+  const row = document.getElementById(`p${sending?.mark.split(":")[0]}`);
   const alert = document.createElement("div");
   alert.className = "alert alert-warning";
   alert.setAttribute("role", "alert");
-  alert.textContent = words.replace("{name}", name);
+  alert.textContent = words.replace("{name}", sending?.name ?? "");
   document.getElementById("sheet-messages").replaceChildren(alert);
   row?.classList.add("table-warning");
 }
@@ -47,6 +48,6 @@ const WORDS = {
 for (const [name, choose] of Object.entries(WORDS)) {
   document.addEventListener(name, (event) => {
     const form = tapForm(event);
-    if (form) tell(form, form.dataset[choose(event)]);
+    if (form) tell(form.dataset[choose(event)]);
   });
 }
