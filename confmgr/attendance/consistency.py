@@ -24,7 +24,7 @@ from confmgr.attendance.models import (
 from confmgr.db import db
 from confmgr.enums import AttendanceStatus, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
-from confmgr.points.services import registered_by_category_from_rows
+from confmgr.points.services import registered_by_category_from_rows, registered_from_rows
 from confmgr.roster.models import Participant, PointCategoryRegistration
 
 STATUSES = tuple(status.value for status in AttendanceStatus)
@@ -72,12 +72,8 @@ def count_differences(conference_id: int, limit: int | None = None) -> list[Diff
         ("registered",), registered_by_category_from_rows(conference_id), conference_id, limit)
     found += _provinces_apart(registrations, ("point_id", "category_ref"), conference_id, limit)
     points = BroadcastPoint.__table__
-    registered = (select(Participant.point_id, func.count().label("registered_count"))
-                  .where(Participant.conference_id == conference_id,
-                         Participant.status == RegistrationStatus.REGISTERED)
-                  .group_by(Participant.point_id))
     found += _differences(points, [(points.c.id, "point_id")], ("registered_count",),
-                          registered, conference_id, limit)
+                          registered_from_rows(conference_id), conference_id, limit)
     found += _headcounts_apart(conference_id, limit)
     found += _rows_out_of_place(conference_id, limit)
     return found

@@ -173,6 +173,15 @@ def refresh_registered_counts(conference_id: int) -> None:
         registered_by_category_from_rows(conference_id)))
 
 
+def registered_from_rows(conference_id: int) -> Select:
+    """What each point's ``registered_count`` should be, counted from its delegates:
+    (point, registered_count), for points with any."""
+    return (select(Participant.point_id, func.count().label("registered_count"))
+            .where(Participant.conference_id == conference_id,
+                   Participant.status == RegistrationStatus.REGISTERED)
+            .group_by(Participant.point_id))
+
+
 def registered_by_category_from_rows(conference_id: int) -> Select:
     """What ``PointCategoryRegistration`` should hold for a conference, counted from its
     delegates: (point, category ref, conference, province, registered)."""
