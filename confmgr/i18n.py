@@ -21,6 +21,7 @@ from flask_babel import get_locale, lazy_gettext as _l, ngettext
 from confmgr.attendance.labels import (
     ATTENDANCE_BUTTON_LABELS,
     ATTENDANCE_LABELS,
+    ATTENDANCE_STYLES,
     METHOD_LABELS,
 )
 from confmgr.conferences.labels import (
@@ -94,6 +95,7 @@ def init_app(app: Flask) -> None:
         conference_status_labels=CONFERENCE_STATUS_LABELS,
         attendance_labels=ATTENDANCE_LABELS,
         attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
+        attendance_styles=ATTENDANCE_STYLES,
         method_labels=METHOD_LABELS,
         question_status_labels=QUESTION_STATUS_LABELS,
         question_status_colours=QUESTION_STATUS_COLOURS,

@@ -10,6 +10,7 @@ from confmgr.calendar.subscribe import qr_svg
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import CheckInMethod
+from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from tests.helpers import COORDINATOR, flashes, logged_in, post_form
 from tests.test_attendance_web import open_session, people_at, publish_agenda
@@ -213,3 +214,81 @@ def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
             AttendanceChange.session_id == session_id)) == 2
+
+
+SCAN_RESULT = re.compile(r'<div class="alert alert-(\w+)">(Đã ghi: .*?)</div>')
+CONFIRM_BUTTON = '<button class="btn btn-success btn-lg w-100">Xác nhận có mặt</button>'
+
+
+def test_the_coordinators_scan_offers_to_confirm_until_the_delegate_is_present(client, demo):
+    """At the door the coordinator's phone can set present over a self check-in or over any
+    status tapped before; only a present already confirmed needs no button."""
+    session_id = open_session(demo)
+    person, _name = people_at(demo, "06811")[0]
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    code = code_of(demo, person)
+    post_form(client, f"/q/{code}", {})  # the delegate's own phone
+
+    page = coordinator.get(f"/q/{code}").get_data(as_text=True)
+    assert SCAN_RESULT.findall(page) == [
+        ("success", "Đã ghi: Có mặt. Chờ điều phối viên xác nhận.")]
+    assert CONFIRM_BUTTON in page
+    # The delegate sees the same record, and nothing more to tap.
+    own = client.get(f"/q/{code}").get_data(as_text=True)
+    assert SCAN_RESULT.findall(own) == [
+        ("success", "Đã ghi: Có mặt. Chờ điều phối viên xác nhận.")]
+    assert "Tôi có mặt" not in own
+
+    mark = f"/manage/c/{SLUG}/points/06811/attendance/{session_id}"
+    post_form(coordinator, mark, {"mark": f"{person}:absent"})
+    page = coordinator.get(f"/q/{code}").get_data(as_text=True)
+    assert SCAN_RESULT.findall(page) == [("secondary", "Đã ghi: Vắng.")]
+    assert CONFIRM_BUTTON in page
+
+    post_form(coordinator, f"/q/{code}", {})
+    page = coordinator.get(f"/q/{code}").get_data(as_text=True)
+    assert SCAN_RESULT.findall(page) == [("success", "Đã ghi: Có mặt.")]
+    assert "Xác nhận có mặt" not in page
+
+
+def test_a_scanned_code_shows_the_conference_title_as_published(client, demo):
+    """A draft title is on no page the public reads, the badge holder's included."""
+    from confmgr.conferences.models import Conference
+
+    open_session(demo)
+    person, _name = people_at(demo, "06811")[0]
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    code = code_of(demo, person)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        published = conference.title
+        conference.title = "Tên dự thảo chưa công bố"
+        db.session.commit()
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert f'<p class="small text-body-secondary mb-1">{published}</p>' in page
+    assert "Tên dự thảo chưa công bố" not in page
+    assert "Tên dự thảo chưa công bố" not in coordinator.get(f"/q/{code}").get_data(as_text=True)
+
+
+def test_before_the_first_publication_only_staff_see_the_conference_title(client, demo):
+    from confmgr.attendance import codes
+    from confmgr.conferences.models import AgendaVersion, Conference
+
+    person, _name = people_at(demo, "06811")[0]
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        title = conference.title
+        # Badges may be printed before the agenda's first publication.
+        db.session.execute(AgendaVersion.__table__.delete().where(
+            AgendaVersion.conference_id == conference.id))
+        codes.ensure_codes(db.session.get(BroadcastPoint, db.session.get(Participant, person).point_id))
+        db.session.commit()
+    code = code_of(demo, person)
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert title not in page
+    assert "<title>Điểm danh ·" not in page
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    assert f'<p class="small text-body-secondary mb-1">{title}</p>' in coordinator.get(
+        f"/q/{code}").get_data(as_text=True)

@@ -731,6 +731,8 @@ def arrivals_follow_provinces(conference_id: int) -> None:
     write_arrivals()
 
 
-def recorded_status(session: AgendaSession, participant_id: int) -> AttendanceStatus | None:
-    return db.session.scalar(select(Attendance.status).where(
-        Attendance.session_id == session.id, Attendance.participant_id == participant_id))
+def recorded(session: AgendaSession, participant_id: int):
+    """What is recorded of the delegate at the session (its status and method), or None."""
+    return db.session.execute(select(Attendance.status, Attendance.method).where(
+        Attendance.session_id == session.id, Attendance.participant_id == participant_id)
+    ).first()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from confmgr.accounts.permissions import can_view_point
 from confmgr.attendance import checkin, codes, reports
 from confmgr.calendar.subscribe import qr_svg
+from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
@@ -51,13 +52,29 @@ def _scanned(code: str):
     return person, point, conference, session, problems, staff
 
 
+def _title(conference: Conference, staff: bool) -> str:
+    """The conference's title as published; before the first publication only its staff
+    see the draft's."""
+    agenda = publishing.published_agenda(conference)
+    if agenda is not None:
+        return agenda.conference.title
+    return conference.title if staff else ""
+
+
 @bp.get("/q/<code>")
 def scan(code: str):
     person, point, conference, session, problems, staff = _scanned(code)
-    recorded = checkin.recorded_status(session, person.id) if session else None
+    recorded = checkin.recorded(session, person.id) if session else None
+    # The delegate's own phone offers the tap until something is recorded; the
+    # coordinator's, until the delegate is present and confirmed (their POST sets present
+    # over a self check-in or any other status).
+    confirmed = recorded is not None and (recorded.status == AttendanceStatus.PRESENT
+                                          and recorded.method != CheckInMethod.SELF)
+    offer = not problems and (recorded is None or (staff and not confirmed))
     return render_template("attendance/scan.html", person=person, point=point,
-                           conference=conference, session=session, problems=problems,
-                           staff=staff, recorded=recorded, code=code)
+                           conference=conference, title=_title(conference, staff),
+                           session=session, problems=problems, staff=staff,
+                           recorded=recorded, offer=offer, code=code)
 
 
 @bp.post("/q/<code>")

@@ -26,3 +26,11 @@ ATTENDANCE_BUTTON_LABELS = {
     AttendanceStatus.EXCUSED: _l("Có phép"),
     AttendanceStatus.ABSENT: _l("Vắng"),
 }
+
+#: Each status's Bootstrap colour, in the sheet's order of buttons.
+ATTENDANCE_STYLES = {
+    AttendanceStatus.PRESENT: "success",
+    AttendanceStatus.LATE: "warning",
+    AttendanceStatus.EXCUSED: "info",
+    AttendanceStatus.ABSENT: "secondary",
+}
