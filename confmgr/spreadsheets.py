@@ -396,7 +396,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
 
 # ---------------------------------------------------------------- writing
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A leading carriage return, which may precede a formula, is a line feed by then (plain_text).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
 
 
 def safe_cell(value):

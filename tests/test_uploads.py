@@ -534,3 +534,22 @@ def test_the_row_limit_is_written_as_the_reader_writes_numbers(app):
                        max_bytes=10**6)
         assert [e.message for e in refused.value.errors] == [message]
     assert format_number(1_000) == "1.000"  # outside the app, as in a file check by hand
+
+
+def test_text_stored_with_a_line_break_before_a_formula_is_never_run(app):
+    """An old import or an API client may have stored a carriage return or a line feed
+    before a formula: the CSV cell starts with ' and the XLSX cell is text."""
+    from confmgr.spreadsheets import xlsx_response
+
+    stored = ["\r=HYPERLINK(\"http://evil.example\")", "\n@SUM(A1)", "\r\n+1", "giữa\r=1"]
+    assert [safe_cell(value) for value in stored] == [
+        "'\n=HYPERLINK(\"http://evil.example\")", "'\n@SUM(A1)", "'\n+1", "giữa\n=1"]
+    with app.test_request_context():
+        response = xlsx_response("x.xlsx", "Trang", ["Ghi chú"], [[value] for value in stored])
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    cells = [sheet.cell(row=r, column=1) for r in range(2, 6)]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in cells] == [
+        ("\n=HYPERLINK(\"http://evil.example\")", "s", True), ("\n@SUM(A1)", "s", True),
+        ("\n+1", "s", True), ("giữa\n=1", "s", False)]
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.get_data())).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml
