@@ -23,6 +23,7 @@ from confmgr.attendance.labels import (
     ATTENDANCE_LABELS,
     ATTENDANCE_STYLES,
     METHOD_LABELS,
+    NO_CATEGORY_NAME,
 )
 from confmgr.conferences.labels import (
     CHANGE_LABELS,
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
         attendance_labels=ATTENDANCE_LABELS,
         attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
         attendance_styles=ATTENDANCE_STYLES,
+        no_category_name=NO_CATEGORY_NAME,
         method_labels=METHOD_LABELS,
         question_status_labels=QUESTION_STATUS_LABELS,
         question_status_colours=QUESTION_STATUS_COLOURS,

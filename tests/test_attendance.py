@@ -204,6 +204,18 @@ def test_all_present_marks_only_those_not_yet_recorded(during):
         f"Phiên «{session.title}» đã bị hủy: không điểm danh."]
 
 
+def test_all_present_is_refused_where_a_point_reports_numbers(during):
+    """A headcount point has no names to mark: "0 marked" would read as done."""
+    session, now = during
+    commune = point("00070")
+    commune.headcount_only = True
+    db.session.commit()
+    with pytest.raises(RuleBroken) as refused:
+        checkin.mark_all_present(session, commune, user_id=None, now=now)
+    assert [p.message for p in refused.value.problems] == [
+        "Điểm cầu này báo cáo số lượng, không điểm danh theo tên."]
+
+
 def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(during):
     """A headcount point that registered nobody is measured against its expected number,
     even where other points registered names: the national rate sums each point's base."""

@@ -227,6 +227,22 @@ def test_all_present_and_search_without_diacritics(client, demo):
     assert re.findall(r'<tr id="p(\d+)"', body) == [str(pid) for pid in matching]
 
 
+def test_a_page_past_the_last_shows_the_last(client, demo):
+    """A bookmarked page 5, or one emptied by withdrawals: the names are still there."""
+    session_id = open_session(demo)
+    people = people_at(demo, "06811")
+    logged_in(client, COORDINATOR)
+    for address in (f"{SHEET}?session={session_id}&page=5",
+                    f"{SHEET}?session={session_id}&page=3&q={people[0][1].split()[-1]}"):
+        page = client.get(address).get_data(as_text=True)
+        shown = [int(pid) for pid in re.findall(r'<tr id="p(\d+)"', page)]
+        assert shown and set(shown) <= {pid for pid, _name in people}
+        assert "Điểm cầu chưa đăng ký đại biểu nào." not in page
+    page = client.get(f"{SHEET}?session={session_id}&page=5").get_data(as_text=True)
+    assert [int(pid) for pid in re.findall(r'<tr id="p(\d+)"', page)] == [
+        pid for pid, _name in people]
+
+
 def test_outside_the_window_the_sheet_says_so_and_refuses(client, demo):
     with demo.app_context():
         session = db.session.scalars(select(AgendaSession).where(
@@ -248,6 +264,13 @@ def test_outside_the_window_the_sheet_says_so_and_refuses(client, demo):
                for m in flashes(response.get_data(as_text=True)))
 
 
+def headcount_inputs(page: str) -> list[tuple[str, str, str]]:
+    """(name, " is-invalid" or "", value) of each count on the headcount form, in order."""
+    found = re.findall(r'<input class="form-control( is-invalid)?" type="number"[^>]*'
+                       r'name="(count_\d+)"[^>]*value="([^"]*)"', page)
+    return [(name, invalid, value) for invalid, name, value in found]
+
+
 def test_headcount_point_reports_numbers(client, demo):
     session_id = open_session(demo)
     with demo.app_context():
@@ -265,10 +288,17 @@ def test_headcount_point_reports_numbers(client, demo):
     response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
     assert "Tổng đã báo cáo: 19" in response.get_data(as_text=True)
-    form["count_0"] = "mười"
-    response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
-    assert flashes(response.get_data(as_text=True)) == [
-        "Thành phần khác: hãy nhập một số nguyên không âm."]
+    form.update({"count_0": "mười", f"count_{categories[0]}": "3"})
+    response = post_form(client, f"{url}/{session_id}/headcount", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert flashes(page) == ["Thành phần khác: hãy nhập một số nguyên không âm."]
+    # Nothing is written, and the form comes back as it was typed, the wrong field marked.
+    assert headcount_inputs(page) == [
+        (f"count_{ref}", "", "3" if ref == categories[0] else "0") for ref in categories
+    ] + [("count_0", " is-invalid", "mười")]
+    assert "Tổng đã báo cáo: 19" in page
+    form[f"count_{categories[0]}"] = "2"
     # Three hours after the session ended, check-in is closed, yet counts are still taken:
     # no paper list exists for a point that reports numbers.
     with demo.app_context():
@@ -298,10 +328,15 @@ def test_a_headcount_over_the_limit_names_its_category(client, demo):
     form = {f"count_{ref}": "0" for ref, _name in categories}
     form.update({f"count_{categories[1][0]}": "100001", "count_0": "250000",
                  f"count_{categories[0][0]}": "100000"})
-    response = post_form(client, url, form, follow_redirects=True)
-    assert flashes(response.get_data(as_text=True)) == [
+    response = post_form(client, url, form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert flashes(page) == [
         f"{categories[1][1]}: số người phải từ 0 đến 100.000.",
         "Thành phần khác: số người phải từ 0 đến 100.000."]
+    assert headcount_inputs(page) == [
+        (f"count_{ref}", " is-invalid" if ref == categories[1][0] else "", form[f"count_{ref}"])
+        for ref, _name in categories] + [("count_0", " is-invalid", "250000")]
     with demo.app_context():
         from confmgr.attendance.models import SessionPointCount
 
@@ -385,7 +420,7 @@ def test_national_report_has_the_exact_figures(client, demo):
          "36", "0", "0,0%"],
         ["Lãnh đạo các phòng, ban chuyên môn", "20", "0", "0", "0", "0", "18", "0", "0,0%"],
         ["Cán bộ, công chức", "165", "6", "0", "1", "1", "142", "0", "3,6%"],
-        ["Không xác định", "0", "0", "0", "0", "0", "0", "17", "—"],
+        ["Thành phần khác", "0", "0", "0", "0", "0", "0", "17", "—"],
     ]
     # Point by point, so the categories add up to the country: Hạ Long's 25 count heads.
     assert sum(int(row[6]) for row in cells(page, "report-categories")) == 268

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from confmgr.attendance.labels import NO_CATEGORY_NAME
 from confmgr.attendance.models import (
     NO_CATEGORY,
     Attendance,
@@ -339,10 +340,7 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
     person = run(statements().person, {
         "participant_id": participant_id, "conference_id": point.conference_id}).first()
-    problems += _not_here(person, point)
-    if point.headcount_only:
-        problems.append(Problem("participant", _(
-            "Điểm cầu này báo cáo số lượng, không điểm danh theo tên.")))
+    problems += _not_here(person, point) + _counts_only(point)
     if problems:
         raise RuleBroken(problems)
     return _apply(session.id, point, participant_id, person.category_id or NO_CATEGORY,
@@ -413,6 +411,12 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     _log(session_id, point, participant_id, category_ref, old, new, method, user_id, now)
     _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
+
+
+def _counts_only(point: BroadcastPoint) -> list[Problem]:
+    if not point.headcount_only:
+        return []
+    return [Problem("participant", _("Điểm cầu này báo cáo số lượng, không điểm danh theo tên."))]
 
 
 def _not_at_point() -> Problem:
@@ -529,7 +533,7 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
     now = now or utcnow()
     # Refused as a whole even when nobody is waiting, rather than "0 marked" on a cancelled
     # or closed session.
-    problems = session_problems(point_conference(point), session, now)
+    problems = session_problems(point_conference(point), session, now) + _counts_only(point)
     if problems:
         raise RuleBroken(problems)
     recorded = select(Attendance.participant_id).where(Attendance.session_id == session.id)
@@ -592,7 +596,7 @@ def _category_names(conference_id: int, refs: list[int]) -> dict[int, str]:
     """The names of categories a headcount names, as the headcount form shows them."""
     names = dict(db.session.execute(select(Category.id, Category.name).where(
         Category.conference_id == conference_id, Category.id.in_(refs))).all())
-    names[NO_CATEGORY] = _("Thành phần khác")
+    names[NO_CATEGORY] = str(NO_CATEGORY_NAME)
     return names
 
 

@@ -27,6 +27,10 @@ ATTENDANCE_BUTTON_LABELS = {
     AttendanceStatus.ABSENT: _l("Vắng"),
 }
 
+#: Delegates of no category, and those a headcount counts outside the categories: one group
+#: under one name, in the headcount form and in every report.
+NO_CATEGORY_NAME = _l("Thành phần khác")
+
 #: Each status's Bootstrap colour, in the sheet's order of buttons.
 ATTENDANCE_STYLES = {
     AttendanceStatus.PRESENT: "success",

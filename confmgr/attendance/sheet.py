@@ -1,7 +1,7 @@
 """A point's attendance sheet for one session: its delegates, each with what was recorded."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from sqlalchemy import and_, bindparam, func, select
@@ -69,19 +69,24 @@ def _rows(point: BroadcastPoint, session_id: int):
 
 
 def sheet(point: BroadcastPoint, query: SheetQuery) -> Sheet:
-    """One page of the sheet, in Vietnamese name order, filtered by part of a name.
+    """One page of the sheet, in Vietnamese name order, filtered by part of a name; a page
+    past the last (a bookmark, or names withdrawn since) is the last.
 
     The filter ignores diacritics ("nguyen van" finds "Nguyễn Văn"), so it runs here on
     the point's few hundred names rather than in SQL.
     """
     rows = _rows(point, query.session_id).order_by(Participant.name_key, Participant.id)
-    start = (query.page - 1) * PER_PAGE
     if query.text:
         wanted = fold(query.text)
-        found = [r for r in db.session.execute(rows) if wanted in fold(r[1])]
-        total, found = len(found), found[start:start + PER_PAGE]
+        matching = [r for r in db.session.execute(rows) if wanted in fold(r[1])]
+        total = len(matching)
     else:
         total = db.session.scalar(select(func.count()).select_from(rows.subquery()))
+    query = replace(query, page=min(query.page, max(1, -(-total // PER_PAGE))))
+    start = (query.page - 1) * PER_PAGE
+    if query.text:
+        found = matching[start:start + PER_PAGE]
+    else:
         found = db.session.execute(rows.limit(PER_PAGE).offset(start))
     return Sheet(query, [SheetRow(r[0], r[1], r[2], r[3] or "", r[4], r[5]) for r in found],
                  total)

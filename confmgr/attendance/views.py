@@ -11,11 +11,12 @@ from confmgr.accounts.permissions import coordinated_point_ids, manages_conferen
 from confmgr.attendance import checkin, reports
 from confmgr.attendance import importing as paper_lists
 from confmgr.attendance.checkin import current_session
-from confmgr.attendance.labels import ATTENDANCE_LABELS
+from confmgr.attendance.labels import ATTENDANCE_LABELS, NO_CATEGORY_NAME
 from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
 from confmgr.attendance.sheet import SheetQuery, point_counts, sheet, tap_answer
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.scheduling import Problem
 from confmgr.conferences.services import conference_by_slug
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
@@ -85,13 +86,7 @@ def point_sheet(slug: str, code: str):
         return render_template("attendance/sheet.html", conference=conference, point=point,
                                sessions=[], session=None)
     session = chosen_session(conference, sessions)
-    problems = checkin.session_problems(conference, session, utcnow(),
-                                        after_the_fact=point.headcount_only)
-    context = {"conference": conference, "point": point, "sessions": sessions,
-               "session": session, "problems": problems,
-               "counts": point_counts(point, session.id),
-               "registered": point.registered_count,
-               "opens_closes": checkin.window(conference, session)}
+    context = _sheet_context(conference, point, sessions, session)
     if point.headcount_only:
         return render_template("attendance/headcount.html", **context,
                                categories=_headcounts(conference, point, session))
@@ -102,6 +97,18 @@ def point_sheet(slug: str, code: str):
     if is_htmx() and request.headers.get("HX-Target") == "sheet-rows":
         return render_template("attendance/_rows.html", **context, sheet=found)
     return render_template("attendance/sheet.html", **context, sheet=found)
+
+
+def _sheet_context(conference: Conference, point, sessions: list[AgendaSession],
+                   session: AgendaSession) -> dict:
+    """What a point's page for a session shows above its names or its counts."""
+    return {"conference": conference, "point": point, "sessions": sessions,
+            "session": session,
+            "problems": checkin.session_problems(conference, session, utcnow(),
+                                                 after_the_fact=point.headcount_only),
+            "counts": point_counts(point, session.id),
+            "registered": point.registered_count,
+            "opens_closes": checkin.window(conference, session)}
 
 
 def _back_to_sheet(slug: str, code: str, session_id: int, anchor: str = ""):
@@ -152,7 +159,8 @@ def all_present(slug: str, code: str, session_id: int):
 
 
 def _headcounts(conference: Conference, point, session: AgendaSession) -> list[tuple]:
-    """(category ref, name, reported headcount) for the headcount form."""
+    """(category ref, name, reported headcount) for the headcount form, "Thành phần khác"
+    last."""
     reported = dict(db.session.execute(
         select(SessionPointCategoryCount.category_ref, SessionPointCategoryCount.headcount)
         .where(SessionPointCategoryCount.session_id == session.id,
@@ -160,20 +168,23 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
     categories = db.session.execute(select(Category.id, Category.name).where(
         Category.conference_id == conference.id).order_by(Category.rank, Category.name)).all()
     return [(ref, name, reported.get(ref, 0))
-            for ref, name in [*categories, (NO_CATEGORY, _("Thành phần khác"))]]
+            for ref, name in [*categories, (NO_CATEGORY, str(NO_CATEGORY_NAME))]]
 
 
 @bp.post("/points/<code>/attendance/<int:session_id>/headcount")
 @login_required
 def headcount(slug: str, code: str, session_id: int):
     conference, point, session = published_in_reach(slug, code, session_id)
+    categories = _headcounts(conference, point, session)
+    typed = {ref: request.form.get(f"count_{ref}", "").strip() for ref, _name, _n in categories}
     counts, problems = {}, []
-    for ref, name, _reported in _headcounts(conference, point, session):
-        value = request.form.get(f"count_{ref}", "").strip() or "0"
-        if whole_number(value) is None:
-            problems.append(_("%(category)s: hãy nhập một số nguyên không âm.", category=name))
+    for ref, name, _reported in categories:
+        value = whole_number(typed[ref] or "0")
+        if value is None:
+            problems.append(Problem(f"count_{ref}", _(
+                "%(category)s: hãy nhập một số nguyên không âm.", category=name)))
             continue
-        counts[ref] = whole_number(value)
+        counts[ref] = value
     if not problems:
         try:
             # Counts are often reported after the session, as paper lists are uploaded:
@@ -181,14 +192,20 @@ def headcount(slug: str, code: str, session_id: int):
             checkin.report_headcount(session, point, counts, user_id=current_user.id,
                                      after_the_fact=True)
             db.session.commit()
+            flash(_("Đã ghi số lượng đại biểu dự phiên."), "success")
+            return _back_to_sheet(slug, code, session.id)
         except RuleBroken as broken:
             db.session.rollback()
-            problems = [p.message for p in broken.problems]
-    for message in problems:
-        flash(message, "danger")
-    if not problems:
-        flash(_("Đã ghi số lượng đại biểu dự phiên."), "success")
-    return _back_to_sheet(slug, code, session.id)
+            problems = broken.problems
+    # The form again as it was typed, the fields at fault marked: a point with a dozen
+    # categories types none of them twice.
+    for problem in problems:
+        flash(problem.message, "danger")
+    context = _sheet_context(conference, point, reports.attended_sessions(conference), session)
+    return render_template(
+        "attendance/headcount.html", **context,
+        categories=[(ref, name, typed[ref]) for ref, name, _reported in categories],
+        wrong={problem.field for problem in problems}), 422
 
 
 # ---------------------------------------------------------------- reports
@@ -317,6 +334,7 @@ def report_file(slug: str, kind: str):
         return csv_response(name, REPORT_HEADINGS, _point_cells(points))
     with force_locale("vi"):
         status_names = [str(ATTENDANCE_LABELS[s]) for s in AttendanceStatus]
+        no_category = str(NO_CATEGORY_NAME)
     summary_headings = ["Phiên", "Bắt đầu", "Đăng ký", *status_names, "Chưa điểm danh",
                         "Báo cáo số lượng", "Tỷ lệ dự"]
     tz = conference.tz
@@ -330,7 +348,7 @@ def report_file(slug: str, kind: str):
                         for r in reports.by_province(conference, session.id))))
     sheets.append(("Theo điểm cầu", REPORT_HEADINGS, _point_cells(points)))
     sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
-                   ([r.name or "Không xác định", *_tally_cells(r.tally)]
+                   ([r.name or no_category, *_tally_cells(r.tally)]
                     for r in reports.by_category(conference, session.id, province))))
     missing, missing_total = reports.compliance(conference, session.id, province,
                                                 limit=XLSX_MAX_ROWS)
