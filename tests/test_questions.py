@@ -465,6 +465,44 @@ def test_the_digest_shows_nothing_of_the_draft_agenda(client, demo):
     assert "Tên đang sửa" not in index and f'href="/c/{SLUG}/"' in index
 
 
+def test_the_digest_names_who_answered_only_as_the_published_agenda_does(client, demo):
+    """A presenter renamed, or added, in the draft is not public until the agenda is
+    published: the answer stays, the name waits."""
+    from confmgr.conferences.models import Presenter
+
+    answerer = "Lãnh đạo Ban Tổ chức Trung ương"
+    with demo.app_context():
+        db.session.scalar(select(Presenter).where(Presenter.name == answerer)).name = (
+            "Tên báo cáo viên đang sửa")
+        draft_only = Presenter(conference_id=conference().id, name="Báo cáo viên chưa công bố")
+        db.session.add(draft_only)
+        raised = raise_one("79", "Câu hỏi giao cho người mới?", None)
+        services.assign([raised], draft_only)
+        services.answer(raised, "Trả lời của người mới.", user_id=None)
+        services.publish([raised])
+        db.session.commit()
+
+    def shown() -> list[tuple[str, str]]:
+        """(answer heading, answer) on the page, and (answerer, answer) in the workbook."""
+        page = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(
+            client.get(f"/c/{SLUG}/questions.xlsx").data)).get_sheet_by_index(0).to_python()
+        return (re.findall(r'<strong>(Trả lời[^<]*):</strong> <span class="white-space-pre">'
+                           r'([^<]*)</span>', page),
+                [(row[4], row[3]) for row in rows[1:]])
+
+    assert shown() == ([("Trả lời", DEMO_ANSWER), ("Trả lời", "Trả lời của người mới.")],
+                       [("", DEMO_ANSWER), ("", "Trả lời của người mới.")])
+    with demo.app_context():
+        publishing.publish(conference(), None)
+        db.session.commit()
+    # Published now: the new name; the presenter on no session is still on no public page.
+    assert shown() == ([("Trả lời (Tên báo cáo viên đang sửa)", DEMO_ANSWER),
+                        ("Trả lời", "Trả lời của người mới.")],
+                       [("Tên báo cáo viên đang sửa", DEMO_ANSWER),
+                        ("", "Trả lời của người mới.")])
+
+
 def test_no_digest_before_the_agenda_is_published(client, demo):
     with demo.app_context():
         draft = Conference(slug="nhap", title="Hội nghị nháp", first_day=conference().first_day,

@@ -234,6 +234,9 @@ def point_questions(point_ids) -> list[Question]:
 class DigestSection:
     topic: PublishedTopic | None
     questions: list[Question]
+    #: Who answered each question (by id), where the published agenda names them: a
+    #: presenter renamed or added in the draft is not public yet.
+    answerers: dict[int, str]
 
 
 def digest(conference: Conference, topic_id: int | None = None,
@@ -241,10 +244,13 @@ def digest(conference: Conference, topic_id: int | None = None,
     """The published questions and answers, by topic in the published agenda's order and
     as it names them. A question filed under a topic the published agenda does not hold
     is told with the general ones: the public knows no such topic."""
+    agenda = publishing.published_agenda(conference)
     topics = published_topics(conference)
     known = {topic.id for topic in topics}
     if topic_id is not None and not general_only and topic_id not in known:
         return []
+    published_names = ({presenter.name for session in agenda.sessions
+                        for presenter in session.presenters} if agenda else set())
     statement = (select(Question).where(Question.conference_id == conference.id,
                                         Question.merged_into_id.is_(None),
                                         Question.status == QuestionStatus.PUBLISHED)
@@ -258,10 +264,14 @@ def digest(conference: Conference, topic_id: int | None = None,
     by_topic: dict[int | None, list[Question]] = defaultdict(list)
     for question in db.session.scalars(statement):
         by_topic[question.topic_id if question.topic_id in known else None].append(question)
-    sections = [DigestSection(topic, by_topic[topic.id]) for topic in topics
-                if by_topic[topic.id]]
+    def section(topic: PublishedTopic | None, questions: list[Question]) -> DigestSection:
+        return DigestSection(topic, questions, {
+            q.id: q.assignee.name for q in questions
+            if q.assignee is not None and q.assignee.name in published_names})
+
+    sections = [section(topic, by_topic[topic.id]) for topic in topics if by_topic[topic.id]]
     if by_topic[None]:
-        sections.append(DigestSection(None, by_topic[None]))
+        sections.append(section(None, by_topic[None]))
     return sections
 
 

@@ -402,7 +402,7 @@ def digest_xlsx(slug: str):
     topic_id, general = _digest_filter()
     general_label = _("Câu hỏi chung")
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
-             question.answer, question.assignee.name if question.assignee else "",
+             question.answer, section.answerers.get(question.id, ""),
              question.points_count, question.published_at.astimezone(conference.tz)
              .strftime("%d/%m/%Y %H:%M")]
             for section in listing.digest(conference, topic_id, general)
