@@ -301,7 +301,8 @@ def test_the_template_lists_the_points_delegates_and_goes_back_as_it_is(client, 
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="diem-danh-{UONG_BI}-phien-{session_id}.csv"')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Họ và tên", "Điểm danh", "Điện thoại"]
+    assert rows[0] == ["Họ và tên", "Điểm danh", "Điện thoại", "Ghi chú"]
+    assert {row[3] for row in rows[1:]} == {""}
     assert [row[0] for row in rows[1:]] == [name for _pid, name in people]
     # A phone only where a name repeats (the demo has namesakes of its own too).
     repeated = Counter(fold(row[0]) for row in rows[1:])
@@ -358,6 +359,43 @@ def test_every_wrong_row_is_named_and_nothing_is_written(client, demo):
     }
     assert written(demo, session_id) == {}
     assert counters(demo, session_id) == (0, 0, 0, 0)
+
+
+def test_the_official_list_with_absences_noted_is_refused_where_a_note_says_so(client, demo):
+    """The official delegate list (STT | Họ và tên | Chức vụ | Đơn vị | Ký tên | Ghi chú),
+    marked on paper: "Vắng" under Ghi chú must not be recorded as present. A note that
+    says nothing of attendance is a note; a status column, when filled, decides."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    official = [["DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ"],
+                ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Ký tên", "Ghi chú"],
+                [1, people[0], "Bí thư", "Đảng ủy phường", "", "Trưởng đoàn"],
+                [2, people[1], "", "", "", "Vắng"],
+                [3, people[2], "", "", "", "nghỉ ốm"],
+                [4, people[3], "", "", "", "không có mặt buổi sáng"],
+                [5, people[4], "", "", "", ""]]
+    page = preview(client, session_id, official, kind=xlsx_file)
+    assert "Chưa ghi gì: tệp có 3 lỗi." in page
+    assert {number: errors for number, (_m, _a, errors) in preview_rows(page).items()} == {
+        "3": [], "7": [],
+        **{number: [f"Ghi chú: «{note}» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một "
+                    f"trong các từ: {WORDS}."]
+           for number, note in (("4", "Vắng"), ("5", "nghỉ ốm"),
+                                ("6", "không có mặt buổi sáng"))}}
+    assert written(demo, session_id) == {}
+
+    with_status = [["Họ và tên", "Điểm danh", "Ghi chú"],
+                   [people[1], "vắng", "Vắng"], [people[2], "có phép", "nghỉ ốm"],
+                   [people[0], "", "Trưởng đoàn"]]
+    page = preview(client, session_id, with_status)
+    assert [(action, errors) for _m, action, errors in preview_rows(page).values()] == [
+        ("Ghi mới", [])] * 3
+    confirm(client, session_id, token_in(page))
+    ids = dict((name, pid) for pid, name in people_at(demo, UONG_BI))
+    assert written(demo, session_id) == {ids[people[1]]: ("absent", "import"),
+                                         ids[people[2]]: ("excused", "import"),
+                                         ids[people[0]]: ("present", "import")}
 
 
 def test_files_that_cannot_be_read_are_refused_whole(client, demo):

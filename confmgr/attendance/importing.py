@@ -6,6 +6,7 @@ that checks everything again and records every row through ``checkin.record``, o
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,9 @@ COLUMNS = [
     Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
     Column("status", "Điểm danh", ("tinh trang", "trang thai")),
     Column("phone", "Điện thoại", ("so dien thoai", "sdt", "dien thoai di dong")),
+    # The official delegate list ends in "Ký tên | Ghi chú": a list marked on paper may
+    # say who was missing there rather than in a status column.
+    Column("note", "Ghi chú", ("ghi chu",)),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 MAX_ROWS = 5_000
@@ -48,6 +52,10 @@ ACCEPTED_WORDS = {
 _STATUS_OF_WORD = {fold(word): status
                    for status, words in ACCEPTED_WORDS.items() for word in words}
 _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for word in words)
+
+#: Words of a note that speak of attendance ("vắng buổi sáng", "nghỉ ốm", "không có mặt"),
+#: with or without their marks where that leaves them unmistakable.
+NOTE_WORDS = frozenset({"vắng", "muộn", "phép", "nghỉ", "mặt", "vang", "muon", "phep"})
 
 NEW, CHANGE, UNCHANGED = "new", "change", "unchanged"
 
@@ -138,7 +146,13 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
         item = CheckedRow(row.number, normalise(values.get("full_name", "")),
                           normalise(values.get("status", "")), _phone(values.get("phone", "")))
         checked.append(item)
-        if not item.status_text:
+        note = normalise(values.get("note", ""))
+        if not item.status_text and NOTE_WORDS.intersection(re.findall(r"\w+", note.lower())):
+            # Read as present, "vắng buổi sáng" would record the opposite of the paper.
+            item.errors.append(CellError(row.number, HEADING["note"], _(
+                "«%(value)s» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một trong các "
+                "từ: %(words)s (để trống là có mặt).", value=note, words=_WORD_LIST)))
+        elif not item.status_text:
             item.status = AttendanceStatus.PRESENT  # a name on the list means they came
         else:
             item.status = _STATUS_OF_WORD.get(fold(item.status_text))
@@ -204,14 +218,15 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
 
 
 def template_rows(point: BroadcastPoint) -> list[list[str]]:
-    """The point's delegates, for a list to fill in; a phone only where a name repeats."""
+    """The point's delegates, for a list to fill in (a row of COLUMNS each); a phone only
+    where a name repeats."""
     people = db.session.execute(
         select(Participant.full_name, Participant.phone)
         .where(Participant.point_id == point.id,
                Participant.status == RegistrationStatus.REGISTERED)
         .order_by(Participant.name_key, Participant.id)).all()
     repeated = Counter(fold(name) for name, _number in people)
-    return [[name, "", phone if repeated[fold(name)] > 1 else ""] for name, phone in people]
+    return [[name, "", phone if repeated[fold(name)] > 1 else "", ""] for name, phone in people]
 
 
 # ---------------------------------------------------------------- the confirmation
