@@ -30,11 +30,20 @@ def digest_of(static_folder: str, filename: str) -> str | None:
     return _digest(path, found.st_mtime_ns, found.st_size)
 
 
+#: The digests of a process that serves files as they were deployed: a page names a few
+#: static files, and resolving and reading the status of each for every page cost more
+#: than the rest of a small page.
+_deployed_digest = cache(digest_of)
+
+
 def init_app(app: Flask) -> None:
+    # In debug mode, as templates are, files are read again when they change.
+    version_of = digest_of if app.debug else _deployed_digest
+
     @app.url_defaults
     def name_the_version(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "v" not in values:
-            version = digest_of(app.static_folder, values.get("filename", ""))
+            version = version_of(app.static_folder, values.get("filename", ""))
             if version:
                 values["v"] = version
 
@@ -43,7 +52,7 @@ def init_app(app: Flask) -> None:
         if request.endpoint != "static" or response.status_code not in (200, 304):
             return response
         version = request.args.get("v")
-        if version and version == digest_of(app.static_folder, request.view_args["filename"]):
+        if version and version == version_of(app.static_folder, request.view_args["filename"]):
             response.cache_control.no_cache = None  # Flask's default for static files
             response.cache_control.public = True
             response.cache_control.max_age = YEAR

@@ -160,3 +160,19 @@ def test_static_files_have_addresses_naming_their_content_and_are_kept_a_year(cl
     assert client.get(path).headers["Cache-Control"] == "no-cache"
     assert client.get(f"{path}?v=000000000000").headers["Cache-Control"] == "no-cache"
     assert client.get("/static/../confmgr/__init__.py?v=1").status_code == 404
+
+
+def test_static_versions_are_read_once_unless_debugging(tmp_path):
+    """A deployed process names its files as deployed (a new release restarts it); a
+    developer's edit shows at once."""
+    import hashlib
+
+    from confmgr import assets
+
+    (tmp_path / "app.css").write_text("body{}")
+    deployed = assets._deployed_digest(str(tmp_path), "app.css")
+    assert deployed == hashlib.blake2s(b"body{}", digest_size=6).hexdigest()
+    (tmp_path / "app.css").write_text("body{color:red}")
+    assert assets._deployed_digest(str(tmp_path), "app.css") == deployed
+    assert assets.digest_of(str(tmp_path), "app.css") == hashlib.blake2s(
+        b"body{color:red}", digest_size=6).hexdigest()
