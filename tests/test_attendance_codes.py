@@ -172,6 +172,18 @@ def test_badges_printed_at_the_same_moment_keep_the_codes_of_the_first(app, clie
     assert page == printed["page"]
 
 
+def self_checked_in(app, client):
+    """A session running now and Uông Bí's first delegate checked in by their own phone
+    (``client``): (session id, delegate id, name, the coordinator's client, badge code)."""
+    session_id = open_session(app)
+    person, name = people_at(app, "06811")[0]
+    coordinator = logged_in(app.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    code = code_of(app, person)
+    post_form(client, f"/q/{code}", {})
+    return session_id, person, name, coordinator, code
+
+
 def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
     """The delegate scans their own badge, then the coordinator scans it at the door: the
     self check-in mark goes, the row and the log name the coordinator, the counts stay."""
@@ -179,12 +191,7 @@ def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
     from confmgr.attendance.models import AttendanceChange, SessionPointCount
     from confmgr.enums import AttendanceStatus
 
-    session_id = open_session(demo)
-    person, name = people_at(demo, "06811")[0]
-    coordinator = logged_in(demo.test_client(), COORDINATOR)
-    coordinator.get(BADGES)
-    code = code_of(demo, person)
-    post_form(client, f"/q/{code}", {})  # the delegate's own phone
+    session_id, person, name, coordinator, code = self_checked_in(demo, client)
     sheet = f"/manage/c/{SLUG}/points/06811/attendance?session={session_id}"
     mark = '<span class="badge text-bg-warning self-checkin">Tự điểm danh</span>'
     assert coordinator.get(sheet).get_data(as_text=True).count(mark) == 1
@@ -223,12 +230,7 @@ CONFIRM_BUTTON = '<button class="btn btn-success btn-lg w-100">Xác nhận có m
 def test_the_coordinators_scan_offers_to_confirm_until_the_delegate_is_present(client, demo):
     """At the door the coordinator's phone can set present over a self check-in or over any
     status tapped before; only a present already confirmed needs no button."""
-    session_id = open_session(demo)
-    person, _name = people_at(demo, "06811")[0]
-    coordinator = logged_in(demo.test_client(), COORDINATOR)
-    coordinator.get(BADGES)
-    code = code_of(demo, person)
-    post_form(client, f"/q/{code}", {})  # the delegate's own phone
+    session_id, person, _name, coordinator, code = self_checked_in(demo, client)
 
     page = coordinator.get(f"/q/{code}").get_data(as_text=True)
     assert SCAN_RESULT.findall(page) == [

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from confmgr.conferences import publishing
 from confmgr.conferences.models import Conference, Topic
-from confmgr.conferences.publishing import PublishedTopic
+from confmgr.conferences.publishing import PublishedAgenda, PublishedTopic
 from confmgr.conferences.scheduling import bare_topic_number, in_number_order, topic_number_key
 from confmgr.db import db
 from confmgr.paging import Page, page_number
@@ -139,12 +139,13 @@ def conference_topics(conference: Conference) -> list[Topic]:
         select(Topic).where(Topic.conference_id == conference.id)))
 
 
-def published_topics(conference: Conference) -> list[PublishedTopic]:
-    """The topics of the latest published agenda, in its order, as it numbers and names
-    them: what points may ask about and the public reads. None before the first
-    publication. Versions published before snapshots held topic ids name the live topic
-    of the same number."""
-    agenda = publishing.published_agenda(conference)
+def published_topics(conference: Conference,
+                     agenda: PublishedAgenda | None = None) -> list[PublishedTopic]:
+    """The topics of the latest published agenda (``agenda``, when the caller has read it),
+    in its order, as it numbers and names them: what points may ask about and the public
+    reads. None before the first publication. Versions published before snapshots held
+    topic ids name the live topic of the same number."""
+    agenda = agenda or publishing.published_agenda(conference)
     if agenda is None:
         return []
     topics = agenda.topics
@@ -245,7 +246,7 @@ def digest(conference: Conference, topic_id: int | None = None,
     as it names them. A question filed under a topic the published agenda does not hold
     is told with the general ones: the public knows no such topic."""
     agenda = publishing.published_agenda(conference)
-    topics = published_topics(conference)
+    topics = published_topics(conference, agenda)
     known = {topic.id for topic in topics}
     if topic_id is not None and not general_only and topic_id not in known:
         return []
