@@ -20,7 +20,13 @@ from confmgr.attendance.models import (
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, CheckInMethod, SessionKind, SessionStatus
+from confmgr.enums import (
+    AttendanceStatus,
+    CheckInMethod,
+    PointLevel,
+    SessionKind,
+    SessionStatus,
+)
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
@@ -625,16 +631,70 @@ def test_a_tap_corrected_to_absent_is_no_arrival(during):
 
 
 def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
-    from confmgr.attendance import reports
-
-    session, _now = during
+    """Cancelled, a session expects nobody in every breakdown as in its totals: nobody is
+    unrecorded and nothing has a rate; what was recorded before is still shown."""
+    session, now = during
     conference = db.session.get(Conference, session.conference_id)
     missing, total = reports.compliance(conference, session.id)
     assert total > 0 and len(missing) == total
+    for person in people("06811")[:3]:  # two of category 2, one of category 3
+        checkin.record(session, point("06811"), person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+    assert next(r.tally for r in reports.by_province(conference, session.id)
+                if r.code == "22").not_recorded == 112
     set_status_and_publish(session, SessionStatus.CANCELLED)
     assert reports.compliance(conference, session.id) == ([], 0)
     tally = dict(reports.session_totals(conference))[session]
-    assert (tally.registered, tally.not_recorded, tally.rate) == (305, 0, None)
+    assert (tally.registered, tally.present, tally.not_recorded, tally.rate) == (
+        305, 3, 0, None)
+
+    def figures(rows, key):
+        return {key(r): (r.tally.registered, r.tally.present, r.tally.not_recorded,
+                         r.tally.rate) for r in rows}
+
+    assert figures(reports.by_province(conference, session.id), lambda r: r.code) == {
+        "01": (115, 0, 0, None), "22": (115, 3, 0, None), "31": (25, 0, 0, None),
+        "40": (25, 0, 0, None), "79": (25, 0, 0, None)}
+    assert figures(reports.by_point(conference, session.id, province="22"),
+                   lambda r: r.code) == {
+        "06688": (25, 0, 0, None), "06793": (25, 0, 0, None), "06811": (35, 3, 0, None),
+        "22": (30, 0, 0, None)}
+    assert sorted(figures(reports.by_category(conference, session.id),
+                          lambda r: r.name).values()) == [
+        (20, 0, 0, None), (20, 1, 0, None), (20, 2, 0, None), (40, 0, 0, None),
+        (40, 0, 0, None), (165, 0, 0, None)]
+
+
+def test_a_category_rate_leaves_out_heads_at_points_that_registered_nobody(during):
+    """Heads counted at a point that registered nobody are rated there against its
+    expected number; a category has none, so its rate counts them out (else 90 heads over
+    20 registered would give 460 %). Heads at a point that registered its delegates count
+    in, against them."""
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+    for person in people("06811")[:2]:  # both of category 2, which registered 20
+        checkin.record(session, point("06811"), person, P, user_id=None,
+                       method=CheckInMethod.MANUAL, now=now)
+    village = BroadcastPoint(conference_id=conference.id, code="00070-TON-1",
+                             name="Thôn Một", level=PointLevel.OTHER,
+                             parent_id=point("00070").id, province_code="01",
+                             headcount_only=True, expected_delegates=100)
+    db.session.add(village)
+    commune = point("00070")  # registered its delegates, and now counts heads
+    commune.headcount_only = True
+    db.session.commit()
+    checkin.report_headcount(session, village, {2: 90}, user_id=None, now=now)
+    checkin.report_headcount(session, commune, {2: 3}, user_id=None, now=now)
+    db.session.commit()
+    second = next(r.tally for r in reports.by_category(conference, session.id)
+                  if r.name == "Bí thư, Phó Bí thư cấp ủy")
+    assert (second.registered, second.present, second.headcount, second.attended,
+            second.unrated) == (20, 2, 93, 95, 90)
+    assert second.rate == 5 / 20
+    # The country's rate counts the village's heads, against its expected 100.
+    national = dict(reports.session_totals(conference))[session]
+    assert (national.attended, national.rate_base, national.rate) == (95, 405, 95 / 405)
 
 
 def test_the_sheet_marks_self_check_ins_and_the_tap_answer_too(during):

@@ -57,8 +57,10 @@ def tap(session, where: BroadcastPoint, person_id: int, status: AttendanceStatus
 
 def _arrived_in_the_log(session_id=None):
     """The chart's query before the counters: each delegate present or late now, once,
-    at their first change into present or late (from nothing, absent or excused)."""
+    at their first change into present or late (from nothing, absent or excused), not
+    by a paper list."""
     arrived = (AttendanceChange.new_status.in_(HERE)
+               & (AttendanceChange.method != CheckInMethod.IMPORT)
                & or_(AttendanceChange.old_status.is_(None),
                      AttendanceChange.old_status.not_in(HERE)))
     query = (select(AttendanceChange.session_id, func.min(AttendanceChange.changed_at),
@@ -339,6 +341,42 @@ def test_a_delegate_back_from_a_headcount_point_arrives_when_first_seen(during):
         Attendance.participant_id.in_([first.id, second.id]),
         Attendance.session_id == session.id).order_by(Attendance.participant_id)).all() == [
         opens + timedelta(minutes=2), opens + timedelta(minutes=3)]
+    assert counted() == arrivals_from_the_log()
+
+
+def test_a_paper_list_brings_nobody_in_on_the_chart(during):
+    """A paper list typed in while check-in is still open says who came, not when: the
+    figures count it, the arrivals chart does not. A tap that brings one of them in
+    later (absent on the list, or corrected to absent and back) arrives at that tap."""
+    conference, session, opens = during
+    listed = registered("06811")[:6]
+    typed = session.published_ends_at + timedelta(minutes=30)  # check-in is open 2 h more
+    for person, status in zip(listed, (P, L, P, P, P, A)):
+        tap(session, point("06811"), person.id, status, typed, method=CheckInMethod.IMPORT,
+            after_the_fact=True)
+    db.session.commit()
+    assert reports.checkins_over_time(conference, session) == []
+    tally = dict(reports.session_totals(conference))[session]
+    assert (tally.present, tally.late, tally.absent) == (4, 1, 1)
+
+    seen = opens + timedelta(minutes=60)
+    tap(session, point("06811"), listed[5].id, P, seen)
+    tap(session, point("06811"), listed[0].id, A, seen)
+    tap(session, point("06811"), listed[0].id, P, seen + timedelta(minutes=1))
+    tap(session, point("06811"), listed[1].id, P, seen)  # late to present: no arrival
+    db.session.commit()
+    assert reports.checkins_over_time(conference, session, minutes=60) == [
+        (opens, 0), (opens + timedelta(minutes=60), 2)]
+    assert {person.id: arrival_times()[(person.id, session.id)] for person in listed} == {
+        listed[0].id: seen + timedelta(minutes=1), listed[1].id: None, listed[2].id: None,
+        listed[3].id: None, listed[4].id: None, listed[5].id: seen}
+    assert counted() == arrivals_from_the_log()
+    # Rebuilt from the log alone, the list's rows stay without an arrival.
+    times = arrival_times()
+    db.session.execute(update(Attendance).values(arrived_at=None))
+    checkin.rebuild_counts(conference.id)
+    db.session.commit()
+    assert arrival_times() == times
     assert counted() == arrivals_from_the_log()
 
 

@@ -138,6 +138,16 @@ COUNTS = ("present", "late", "excused", "absent", "headcount")
 #: The statuses of a delegate who came in: the arrivals chart counts these.
 HERE = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.LATE})
 
+#: A paper list says who attended, not when: typed in during the session or after it,
+#: what it records brings nobody in on the arrivals chart.
+UNTIMED = CheckInMethod.IMPORT
+
+
+def _arrival_time(method: CheckInMethod, now: datetime) -> datetime | None:
+    """When a change into present or late brings the delegate in, unless the log already
+    saw them come in earlier: now, or no time at all from a paper list."""
+    return None if method == UNTIMED else now
+
 #: What confirms a self check-in: the coordinator's tap and the coordinator's scan.
 CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR})
 
@@ -187,13 +197,15 @@ def _statements(dialect: str) -> SimpleNamespace:
         # Plain comparisons rather than IN: bound once, not expanded at every tap.
         return select(func.min(c.c.changed_at)).where(
             c.c.participant_id == participant, c.c.session_id == session,
+            c.c.method != UNTIMED,
             or_(*(c.c.new_status == status for status in AttendanceStatus if status in HERE)),
             or_(c.c.old_status.is_(None), *(c.c.old_status == status
                                             for status in AttendanceStatus
                                             if status not in HERE)),
         ).scalar_subquery()
 
-    # The first change into present or late sets arrived_at; nothing clears it.
+    # The first change into present or late (not by a paper list) sets arrived_at;
+    # nothing clears it.
     arriving = bindparam("v_arriving", type_=Boolean())
     arrival_now = bindparam("v_arrival_now", type_=UTCDateTime())
     arrivals = SessionArrivalCount.__table__
@@ -359,7 +371,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": "", "v_arriving": status in HERE,
-        "v_arrival_now": now}).first()
+        "v_arrival_now": _arrival_time(method, now)}).first()
     if inserted is not None:
         if found.read_again_after_insert:
             # SQLite reads outside the write lock, which the insert has just taken: a move
@@ -401,7 +413,8 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     arrived_at = run(found.update, {
         **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref,
-        "v_arriving": new in HERE and old not in HERE, "v_arrival_now": now}).scalar_one()
+        "v_arriving": new in HERE and old not in HERE,
+        "v_arrival_now": _arrival_time(method, now)}).scalar_one()
     if (row.point_id, row.category_ref) == (point.id, category_ref):
         source = point
         bump_counts(session_id, point, category_ref, {old.value: -1, new.value: 1}, now)
@@ -657,9 +670,9 @@ def counters_from_rows(table: Table, conference_id: int) -> Select:
 
 def _arrival_changes():
     """The log's changes that bring a delegate in: into present or late, from nothing,
-    absent or excused."""
+    absent or excused, but not from a paper list (``UNTIMED``)."""
     c = AttendanceChange.__table__
-    return (c.c.new_status.in_(HERE)
+    return (c.c.new_status.in_(HERE) & (c.c.method != UNTIMED)
             & or_(c.c.old_status.is_(None), c.c.old_status.not_in(HERE)))
 
 

@@ -54,6 +54,10 @@ class Tally:
     #: expected number where it registered none (most headcount points). A country mixes
     #: both kinds of point, so the sum cannot be told from the totals above.
     base: int | None = None
+    #: Heads counted at points that registered nobody, where the rate base is the
+    #: point's expected number. A category has no expected number, so its rate leaves
+    #: these out: against its registered delegates alone they would pass 100 %.
+    unrated: int = 0
 
     @property
     def attended(self) -> int:
@@ -65,9 +69,16 @@ class Tally:
 
     @property
     def rate(self) -> float | None:
-        """Attended over registered (over expected where nobody was registered by name)."""
+        """Attended over registered (over expected where nobody was registered by name),
+        without the heads that have no base here (``unrated``)."""
         base = self.rate_base
-        return self.attended / base if base else None
+        return (self.attended - self.unrated) / base if base else None
+
+    def expect_nobody(self) -> None:
+        """A cancelled session expects nobody: no delegate is unrecorded there and it has
+        no rate. What was recorded before it was cancelled is still shown."""
+        self.base = 0
+        self.not_recorded = 0
 
     def add_counts(self, row) -> None:
         for name in (*STATUSES, "headcount"):
@@ -79,6 +90,7 @@ class Tally:
         self.registered += other.registered
         self.expected += other.expected
         self.not_recorded += other.not_recorded
+        self.unrated += other.unrated
         self.add_counts(other)
 
 
@@ -100,6 +112,10 @@ def _unrecorded(registered, named):
     at the point)."""
     return case((BroadcastPoint.headcount_only, 0),
                 (named < registered, registered - named), else_=0)
+
+
+def _cancelled(session_id: int) -> bool:
+    return db.session.get(AgendaSession, session_id).published_cancelled
 
 
 _SUMS = [func.coalesce(func.sum(SessionPointCount.__table__.c[name]), 0).label(name)
@@ -162,10 +178,7 @@ def _registered(conference: Conference, province: str = "") -> tuple[int, int, i
 
 
 def session_totals(conference: Conference, province: str = "") -> list[tuple[AgendaSession, Tally]]:
-    """Each session's totals for the country, or for one province.
-
-    A cancelled session expects nobody: no delegate is unrecorded there and it has no rate.
-    """
+    """Each session's totals for the country, or for one province."""
     registered, expected, base, named = _registered(conference, province)
     counts = SessionPointCount.__table__
     # Per session, how far the points with counters fall short of all unrecorded: only
@@ -182,11 +195,10 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
     result = []
     for session in attended_sessions(conference):
         row = sums.get(session.id)
+        tally = Tally(registered=registered, expected=expected, base=base,
+                      not_recorded=named - (int(row.recorded) if row else 0))
         if session.published_cancelled:
-            tally = Tally(registered=registered, expected=expected, base=0)
-        else:
-            tally = Tally(registered=registered, expected=expected, base=base,
-                          not_recorded=named - (int(row.recorded) if row else 0))
+            tally.expect_nobody()
         if row:
             tally.add_counts(row)
         result.append((session, tally))
@@ -219,10 +231,13 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
                SessionPointCount.session_id == session_id)
         .group_by(SessionPointCount.province_code))}
     names = {code: p.name for code, p in provinces().items()}
+    cancelled = _cancelled(session_id)
     rows = []
     for code in sorted(set(registered) | set(sums), key=lambda c: (c not in names, c or "")):
         reg, exp, base, unrecorded = registered.get(code, (0, 0, 0, 0))
         tally = Tally(registered=reg, expected=exp, base=base, not_recorded=unrecorded)
+        if cancelled:
+            tally.expect_nobody()
         if code in sums:
             tally.add_counts(sums[code])
         rows.append(ProvinceRow(code or "", names.get(code, code or "—"), tally))
@@ -263,9 +278,11 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
     return query
 
 
-def _point_row(row) -> PointRow:
+def _point_row(row, cancelled: bool) -> PointRow:
     tally = Tally(registered=row.registered_count, expected=row.expected_delegates,
                   not_recorded=row.not_recorded)
+    if cancelled:
+        tally.expect_nobody()
     tally.add_counts(row)
     return PointRow(row.code, row.name, row.province_code or "", row.headcount_only, tally)
 
@@ -274,11 +291,12 @@ def by_point(conference: Conference, session_id: int, *, province: str = "",
              point_ids=None, after: str = "") -> Iterator[PointRow]:
     """One session's figures per point, by code (those after ``after``); streamed, for
     31,000 points."""
+    cancelled = _cancelled(session_id)
     result = db.session.execute(
         _point_query(conference, session_id, province, point_ids, after),
         execution_options={"yield_per": 2000})
     for row in result:
-        yield _point_row(row)
+        yield _point_row(row, cancelled)
 
 
 @dataclass
@@ -290,10 +308,13 @@ class CategoryRow:
 def by_category(conference: Conference, session_id: int, province: str = "") -> list[CategoryRow]:
     """One session's figures per category of delegates ("no category" last)."""
     c = SessionPointCategoryCount.__table__
-    query = select(c.c.category_ref, *(func.sum(c.c[n]).label(n)
-                                       for n in (*STATUSES, "headcount"))).where(
-        c.c.conference_id == conference.id, c.c.session_id == session_id
-    ).group_by(c.c.category_ref)
+    unrated = func.sum(case((BroadcastPoint.registered_count > 0, 0), else_=c.c.headcount))
+    query = (select(c.c.category_ref, *(func.sum(c.c[n]).label(n)
+                                        for n in (*STATUSES, "headcount")),
+                    unrated.label("unrated"))
+             .join(BroadcastPoint, BroadcastPoint.id == c.c.point_id)
+             .where(c.c.conference_id == conference.id, c.c.session_id == session_id)
+             .group_by(c.c.category_ref))
     r = PointCategoryRegistration
     registered_query = (
         select(r.category_ref, func.sum(r.registered),
@@ -307,14 +328,18 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
         registered_query = registered_query.where(r.province_code == province)
     sums = {row.category_ref: row for row in db.session.execute(query)}
     registered = {ref: (int(n), int(u)) for ref, n, u in db.session.execute(registered_query)}
+    cancelled = _cancelled(session_id)
     rows = []
     categories = db.session.scalars(select(Category).where(
         Category.conference_id == conference.id).order_by(Category.rank, Category.name))
     for ref, name in [(cat.id, cat.name) for cat in categories] + [(NO_CATEGORY, None)]:
         reg, unrecorded = registered.get(ref, (0, 0))
         tally = Tally(registered=reg, not_recorded=unrecorded)
+        if cancelled:
+            tally.expect_nobody()
         if ref in sums:
             tally.add_counts(sums[ref])
+            tally.unrated = int(sums[ref].unrated)
         if name is None and not (tally.registered or tally.attended):
             continue
         rows.append(CategoryRow(name or "", tally))
@@ -339,7 +364,7 @@ def compliance(conference: Conference, session_id: int, province: str = "",
 
     Nobody attends a cancelled session, so it asks nothing of any point.
     """
-    if db.session.get(AgendaSession, session_id).published_cancelled:
+    if _cancelled(session_id):
         return [], 0
     c = SessionPointCategoryCount.__table__
     attended = (c.c.present + c.c.late + c.c.headcount)
@@ -373,8 +398,9 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     # a bucket begins in into the bucket before. Times are shown to the minute anyway.
     opens = opens.replace(second=0, microsecond=0)
     # A delegate arrives when first recorded present or late, from nothing or from absent
-    # or excused (marked absent at the start, then seen coming in); once per delegate, and
-    # only if still present or late now: a tap corrected to absent was no arrival. The
+    # or excused (marked absent at the start, then seen coming in), other than by a paper
+    # list; once per delegate, and only if still present or late now: a tap corrected to
+    # absent was no arrival. The
     # counters hold exactly those, by the minute they came in and the province they are
     # in now (see checkin.count_arrival): a few thousand rows for the whole country.
     write_arrivals()  # this transaction's own changes, if it made any
@@ -393,7 +419,8 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
         buckets[index] = buckets.get(index, 0) + int(arrivals)
     if not buckets:
         return []
-    # Lists uploaded after check-in closed are not arrivals: they stop the series there.
+    # Check-ins a device sends after check-in closed (the API takes them for a while, as
+    # paper lists) are not arrivals at that time: the series stops at the closing.
     last = min(max(buckets), int((closes - opens) / step))
     return [(opens + step * i, buckets.get(i, 0)) for i in range(last + 1)]
 
