@@ -156,8 +156,12 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     """Only follow a ``next`` that stays on this site, never an open redirect."""
     if not target:
         return fallback
+    # Browsers drop tabs and line breaks from an address and read "\\" as "/", so
+    # "/\t\\evil.example" would lead off the site (and a line break cannot go in a header).
+    if "\\" in target or any(ch < " " or ch == "\x7f" for ch in target):
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] == "/":
         return fallback
     return target
 

@@ -128,9 +128,10 @@ def test_inactive_account_cannot_log_in(client, demo):
 
 def test_login_never_redirects_off_site(client, demo):
     token = csrf_token(client)
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/",
+                   "/\t\\evil.example/", "/\t/evil.example/", "/\n\\x", "/\r\nX-A: b"):
         response = client.post(
-            f"/login?next={target}",
+            "/login", query_string={"next": target},
             data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
         )
         assert response.headers["Location"] == "/manage/", target

@@ -708,7 +708,7 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
     material_url = f"/c/{SLUG}/materials/{file_id}"
     draft = client.get(material_url)
     assert draft.data == pdf  # the organiser sees it before publication, and no cache keeps it
-    assert set(draft.headers["Cache-Control"].split(", ")) == {"private", "max-age=3600"}
+    assert set(draft.headers["Cache-Control"].split(", ")) == {"private", "no-store"}
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     assert client.get(material_url).status_code == 404  # the public does not, yet
     assert "Nghị định 150" not in client.get(f"/c/{SLUG}/").get_data(as_text=True)
@@ -730,7 +730,7 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
         db.session.commit()
     logged_in(client, ORGANISER)
     restricted = client.get(material_url).headers["Cache-Control"]
-    assert set(restricted.split(", ")) == {"private", "max-age=3600"}
+    assert set(restricted.split(", ")) == {"private", "no-store"}
 
 
 def test_material_bad_input(client, demo):

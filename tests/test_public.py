@@ -92,6 +92,10 @@ def test_language_switch_ignores_unknown_languages_and_foreign_targets(client, d
     )
     assert response.headers["Location"] == "/"
     assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
+    # A line break in the page's own address (copied into the form) is no header to send.
+    response = client.post("/language", data={"lang": "en", "next": "/\nx",
+                                              "csrf_token": token})
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
 
 
 def test_never_published_agenda_is_seen_only_by_its_organisers(client, demo):

@@ -130,7 +130,12 @@ def material(slug: str, material_id: int):
     # conference. A draft's file, or a restricted conference's, is for this reader alone.
     shared = offered and conference.visibility == Visibility.PUBLIC
     response.cache_control.public = shared
-    response.cache_control.private = not shared
+    if not shared:
+        # Nor may the browser keep it after sign-out, on a commune hall's shared PC
+        # (security.add_security_headers says the same of every signed-in page).
+        response.cache_control.max_age = None
+        response.cache_control.private = True
+        response.cache_control.no_store = True
     return response
 
 
