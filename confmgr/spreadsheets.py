@@ -419,7 +419,8 @@ def csv_response(filename: str, headings: list[str], rows: Iterable[Iterable]) -
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         yield "\ufeff"
-        writer.writerow(headings)
+        # Headings may carry names someone typed (a session's title): as safe as the rows.
+        writer.writerow([safe_cell(heading) for heading in headings])
         for row in rows:
             writer.writerow([safe_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
@@ -448,6 +449,7 @@ def xlsx_workbook_response(filename: str,
     """An XLSX download of several sheets, each with a bold, frozen heading row."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -457,7 +459,9 @@ def xlsx_workbook_response(filename: str,
         sheet.freeze_panes = "A2"
         header = []
         for heading in headings:
-            cell = WriteOnlyCell(sheet, value=heading)
+            cell = _xlsx_cell(sheet, heading)
+            if not isinstance(cell, Cell):
+                cell = WriteOnlyCell(sheet, value=cell)
             cell.font = bold
             header.append(cell)
         sheet.append(header)

@@ -553,3 +553,19 @@ def test_text_stored_with_a_line_break_before_a_formula_is_never_run(app):
         ("\n+1", "s", True), ("giữa\n=1", "s", False)]
     sheet_xml = zipfile.ZipFile(io.BytesIO(response.get_data())).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet_xml
+
+
+def test_headings_are_as_safe_as_the_rows(app):
+    """A heading may carry a name someone typed (a session's title in a report)."""
+    from confmgr.spreadsheets import csv_response, xlsx_response
+
+    headings = ["Mã", "=HYPERLINK(\"http://evil.example\")"]
+    with app.test_request_context():
+        text = csv_response("x.csv", headings, [["1", "2"]]).get_data(as_text=True)
+        workbook = xlsx_response("x.xlsx", "Trang", headings, [["1", "2"]]).get_data()
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")))) == [
+        ["Mã", "'=HYPERLINK(\"http://evil.example\")"], ["1", "2"]]
+    heading = load_workbook(io.BytesIO(workbook)).active.cell(row=1, column=2)
+    assert (heading.value, heading.data_type, heading.quotePrefix, heading.font.b) == (
+        "=HYPERLINK(\"http://evil.example\")", "s", True, True)
+    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(workbook)).read("xl/worksheets/sheet1.xml")
