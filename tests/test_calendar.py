@@ -314,6 +314,10 @@ def test_reminders_are_added_when_asked_and_never_to_cancelled_sessions(client, 
             assert event["alarms"] == [
                 {"action": "DISPLAY", "trigger": "-PT15M", "description": event["summary"]}]
     assert all(e["alarms"] == [] for e in parse_with_ical_js(client.get(FEED).data)["events"])
+    # A calendar that refreshes from SOURCE keeps the reminders it subscribed with.
+    assert parse_with_ical_js(client.get(f"{FEED}?alarm=15").data)["source"] == (
+        f"http://localhost{FEED}?alarm=15")
+    assert parse_with_ical_js(client.get(FEED).data)["source"] == f"http://localhost{FEED}"
     refused = client.get(f"{FEED}?alarm=7")
     assert refused.status_code == 400
     assert refused.data == b"alarm: choose one of 5, 10, 15, 30, 60 (minutes)\n"

@@ -121,6 +121,29 @@ def test_only_people_who_reach_the_point_may_rotate_its_token(client, demo):
     assert client.get(f"/feeds/{token}.ics").status_code == 200
 
 
+def test_a_renamed_conference_is_no_304_under_a_token_that_stays(client, demo):
+    """A private feed keeps its address when the conference's address changes, but every
+    link in it changes: a client holding the old body must get the new one."""
+    from confmgr.calendar import tokens
+    from confmgr.enums import FeedKind
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        user = db.session.scalar(select(User).where(User.email == ORGANISER[0]))
+        url = f"/feeds/{tokens.active_token(FeedKind.CONFERENCE, conference, user=user).token}.ics"
+        db.session.commit()
+    held = client.get(url)
+    assert f"http://localhost/c/{SLUG}/#s".encode() in held.data
+    with demo.app_context():
+        db.session.scalar(select(Conference)).slug = "tap-huan-2025-moi"
+        db.session.commit()
+    fresh = client.get(url, headers={"If-None-Match": held.headers["ETag"]})
+    assert fresh.status_code == 200
+    assert b"http://localhost/c/tap-huan-2025-moi/#s" in fresh.data
+    assert f"/c/{SLUG}/".encode() not in fresh.data
+    assert client.get(url, headers={"If-None-Match": fresh.headers["ETag"]}).status_code == 304
+
+
 def test_unknown_tokens_are_not_found(client, demo):
     assert client.get("/feeds/" + "x" * 43 + ".ics").status_code == 404
     assert client.get("/feeds/short.ics").status_code == 404

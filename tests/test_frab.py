@@ -501,3 +501,26 @@ def test_agenda_page_links_to_both_schedules(client, demo):
     page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert (f'Lịch cho ứng dụng hội nghị: <a href="/c/{SLUG}/schedule.xml">frab XML</a> · '
             f'<a href="/c/{SLUG}/schedule.json">JSON</a>') in page
+
+
+def test_the_timeslot_is_a_grid_every_session_falls_on(demo):
+    """Sessions at 07:30, 09:00 and 10:30 share a 90-minute step: capped at an hour it
+    must still divide it (30 minutes), or 07:30 would fall between two slots."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from confmgr.calendar.frab import timeslot_minutes
+
+    with demo.app_context():
+        agenda = publishing.published_agenda(db.session.scalar(select(Conference)))
+        first = agenda.sessions[0]
+
+        def at(*starts: tuple[int, int], minutes: int = 90):
+            return tuple(replace(first, starts_at=begin, ends_at=begin + timedelta(minutes=minutes))
+                         for begin in (datetime(2025, 6, 14, h, m, tzinfo=first.tz)
+                                       for h, m in starts))
+
+        assert timeslot_minutes(at((7, 30), (9, 0), (10, 30))) == 30
+        assert timeslot_minutes(at((8, 0), (10, 0), minutes=120)) == 60
+        assert timeslot_minutes(at((8, 0), (8, 45), minutes=45)) == 15
+        assert timeslot_minutes(at((8, 0), (8, 50), minutes=50)) == 10

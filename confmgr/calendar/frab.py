@@ -162,7 +162,9 @@ def timeslot_minutes(sessions: tuple[PublishedSession, ...]) -> int:
             step = math.gcd(step, moment.hour * 60 + moment.minute)
     if step == 0:
         return DEFAULT_TIMESLOT
-    return min(step, MAX_TIMESLOT)
+    # Capped by a divisor, not a minimum: 90 minutes capped to 60 would put 07:30 off the
+    # grid, while 30 keeps it on.
+    return math.gcd(step, MAX_TIMESLOT)
 
 
 def _description(session: PublishedSession) -> str:

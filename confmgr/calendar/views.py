@@ -112,7 +112,10 @@ def _held_since(conference: Conference, agenda: PublishedAgenda, since: datetime
 def feed_response(conference: Conference, agenda: PublishedAgenda, feed: Feed, filename: str,
                   *, private: bool = False) -> Response:
     """The feed, or a 304 when the client already holds this version of it."""
-    options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes))
+    # Everything the body is built from besides the version: the addresses too, which a
+    # renamed conference changes under a private feed's unchanged token.
+    options = repr((feed.name, feed.uids, feed.day, feed.place, feed.alarm_minutes,
+                    feed.page_url, feed.source_url))
     return versioned_response(conference, agenda, options, lambda: build_calendar(agenda, feed),
                               "text/calendar; charset=utf-8", filename=filename,
                               private=private,
@@ -121,6 +124,11 @@ def feed_response(conference: Conference, agenda: PublishedAgenda, feed: Feed, f
 
 def _agenda_url(slug: str) -> str:
     return url_for("public.agenda", slug=slug, _external=True)
+
+
+def _source_url(endpoint: str, **values) -> str:
+    """Where a calendar refreshes this feed from (SOURCE): this address, reminder and all."""
+    return url_for(endpoint, **values, alarm=alarm_minutes(), _external=True)
 
 
 def is_restricted(conference: Conference) -> bool:
@@ -134,7 +142,7 @@ def conference_feed(slug: str):
     # Built from the latest published version only: a draft never leaks into calendars.
     conference, agenda = published(slug)
     feed = Feed(name=agenda.conference.title, page_url=_agenda_url(slug),
-                source_url=url_for("calendar.conference_feed", slug=slug, _external=True),
+                source_url=_source_url("calendar.conference_feed", slug=slug),
                 alarm_minutes=alarm_minutes())
     return feed_response(conference, agenda, feed, f"{slug}.ics",
                          private=is_restricted(conference))
@@ -151,7 +159,7 @@ def day_feed(slug: str, day: str):
         abort(404)
     feed = Feed(name=f"{agenda.conference.title} — {chosen.strftime('%d/%m/%Y')}",
                 page_url=_agenda_url(slug),
-                source_url=url_for("calendar.day_feed", slug=slug, day=day, _external=True),
+                source_url=_source_url("calendar.day_feed", slug=slug, day=day),
                 day=chosen, alarm_minutes=alarm_minutes())
     return feed_response(conference, agenda, feed, f"{slug}-{day}.ics",
                          private=is_restricted(conference))
@@ -164,7 +172,7 @@ def session_feed(slug: str, uid: str):
     if session is None:
         abort(404)
     feed = Feed(name=session.title, page_url=_agenda_url(slug),
-                source_url=url_for("calendar.session_feed", slug=slug, uid=uid, _external=True),
+                source_url=_source_url("calendar.session_feed", slug=slug, uid=uid),
                 uids=(uid,), alarm_minutes=alarm_minutes())
     return feed_response(conference, agenda, feed, f"{slug}-{session.id}.ics",
                          private=is_restricted(conference))
@@ -183,7 +191,7 @@ def _private_feed(row: FeedToken, conference: Conference, agenda: PublishedAgend
     """What a token opens; 404 when its owner may no longer read it."""
     title = agenda.conference.title
     common = {"page_url": _agenda_url(conference.slug), "alarm_minutes": alarm_minutes(),
-              "source_url": url_for("calendar.token_feed", token=row.token, _external=True)}
+              "source_url": _source_url("calendar.token_feed", token=row.token)}
     if row.kind in (FeedKind.CONFERENCE, FeedKind.CHOSEN):
         user = db.session.get(User, row.user_id)
         if user is None or not user.active or not can_read_conference(user, conference):
