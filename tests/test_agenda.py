@@ -219,6 +219,26 @@ def test_shift_one_session_into_another_is_refused(client, demo):
     assert local_times(demo, sessions[3]) == ("14/06 09:15", "10:15")
 
 
+def test_a_shift_keeps_each_session_on_its_day(client, demo):
+    """Past midnight, forward or back, a slip would put a session among another day's
+    sessions unannounced: refused, and nothing moves."""
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    before = [local_times(demo, i) for i in sessions]
+    # 16:45–17:30 on the 14th + 450 minutes would be 00:15–01:00 on the 15th.
+    page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[10]}/shift",
+                     {"minutes": "450", "scope": "following"}).get_data(as_text=True)
+    assert field_errors(page, "minutes") == [
+        "«Trao đổi, giải đáp khó khăn, vướng mắc từ các điểm cầu»: Dời giờ không đưa phiên "
+        "sang ngày khác; hãy sửa ngày giờ của phiên."]
+    # The first session of the 15th − 600 minutes would start on the 14th.
+    page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[11]}/shift",
+                     {"minutes": "-600", "scope": "only"}).get_data(as_text=True)
+    assert [error.split("»: ")[1] for error in field_errors(page, "minutes")] == [
+        "Dời giờ không đưa phiên sang ngày khác; hãy sửa ngày giờ của phiên."]
+    assert [local_times(demo, i) for i in sessions] == before
+
+
 def test_a_session_ends_on_the_day_it_starts(client, demo):
     """Past midnight the editor could never save the session again, nor the import read
     our own feed back: the rule is check_slot's, so the editor, shifts and the import
@@ -362,7 +382,10 @@ def test_changelog_page_and_atom_feed(client, demo):
     page = client.get(f"/c/{SLUG}/changelog").get_data(as_text=True)
     assert "Phiên bản 2" in page and "Điều chỉnh chiều ngày 14/6" in page
     assert f"Đổi giờ/phòng:</strong> {TOPIC_3}" in page
-    assert "13:30 14/06/2025" in page and "14:00 14/06/2025" in page
+    words = " ".join(page.split())
+    assert (f"<strong>Đổi giờ/phòng:</strong> {TOPIC_3} — 13:30–14:30 14/06/2025 → "
+            "14:00–15:00 14/06/2025") in words
+    assert "<strong>Thêm:</strong> Chụp ảnh lưu niệm — 16:00–16:30 15/06/2025" in words
     assert "Công bố lần đầu: 16 phiên." in page
 
     agenda = client.get(f"/c/{SLUG}/").get_data(as_text=True)
@@ -382,8 +405,19 @@ def test_changelog_page_and_atom_feed(client, demo):
             "lĩnh vực công tác cụ thể ở cấp xã (mới)» → «Hướng dẫn nghiệp vụ ở cấp xã (mới)» "
             "</li>") in content
     # Same room before and after: only the times are told.
-    assert (f"<strong>Đổi giờ/phòng:</strong> {TOPIC_3} — 13:30 14/06/2025 → 14:00 14/06/2025 "
-            "</li>") in content
+    assert (f"<strong>Đổi giờ/phòng:</strong> {TOPIC_3} — 13:30–14:30 14/06/2025 → "
+            "14:00–15:00 14/06/2025 </li>") in content
+
+
+def test_a_session_only_made_longer_shows_its_new_end(client, demo):
+    with demo.app_context():
+        topic = db.session.scalar(select(AgendaSession).where(AgendaSession.title == TOPIC_3))
+        topic.ends_at += timedelta(minutes=30)
+        publishing.publish(topic.conference, None, "Kéo dài chuyên đề")
+        db.session.commit()
+    page = " ".join(client.get(f"/c/{SLUG}/changelog").get_data(as_text=True).split())
+    assert (f"<strong>Đổi giờ/phòng:</strong> {TOPIC_3} — 13:30–14:30 14/06/2025 → "
+            "13:30–15:00 14/06/2025") in page
 
 
 def test_unpublished_edits_never_reach_public_pages(client, demo):

@@ -334,15 +334,20 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
         if session not in moved:
             moved.insert(0, session)
     delta = timedelta(minutes=minutes)
+    days = {item.id: item.starts_at.astimezone(conference.tz).date() for item in moved}
     for item in moved:
         item.starts_at += delta
         item.ends_at += delta
     db.session.flush()  # the checks below query the new times
     problems = []
     for item in moved:
-        for problem in _rules_for(item, check_slot(conference, slot_of(item))):
-            if problem.blocking:
-                problems.append(Problem("minutes", f"«{item.title}»: {problem.message}"))
+        broken = [problem.message for problem in
+                  _rules_for(item, check_slot(conference, slot_of(item))) if problem.blocking]
+        if not broken and item.starts_at.astimezone(conference.tz).date() != days[item.id]:
+            # A slip keeps each session on its day: past midnight it would land among the
+            # next day's sessions unannounced. Moving to another day is an edit of its own.
+            broken = [_("Dời giờ không đưa phiên sang ngày khác; hãy sửa ngày giờ của phiên.")]
+        problems.extend(Problem("minutes", f"«{item.title}»: {message}") for message in broken)
     if problems:
         raise RuleBroken(problems)
     record("session.shift", target=session, conference_id=conference.id, minutes=minutes,

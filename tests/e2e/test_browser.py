@@ -149,7 +149,7 @@ def test_organiser_adds_a_session_and_publishes_it(page, screenshot, demo):
     # Publish with a comment; the page lists the one change first.
     page.get_by_role("link", name="1 thay đổi chưa công bố").click()
     expect(page.get_by_role("listitem").filter(has_text="Thêm:")).to_have_text(
-        f"Thêm: {NEW_TOPIC} — 11:15 15/06/2025 ({ROOM})")
+        f"Thêm: {NEW_TOPIC} — 11:15–12:00 15/06/2025 ({ROOM})")
     page.get_by_label("Ghi chú thay đổi").fill(COMMENT)
     screenshot("03-publish")
     page.get_by_role("button", name="Công bố phiên bản 2").click()
@@ -188,7 +188,7 @@ def test_organiser_adds_a_session_and_publishes_it(page, screenshot, demo):
     expect(release.get_by_role("heading")).to_have_text(f"Phiên bản 2 {local_text(published_at)}")
     expect(release.get_by_text(COMMENT, exact=True)).to_be_visible()
     expect(release.get_by_role("listitem")).to_have_text(
-        [f"Thêm: {NEW_TOPIC} — 11:15 15/06/2025 ({ROOM})"])
+        [f"Thêm: {NEW_TOPIC} — 11:15–12:00 15/06/2025 ({ROOM})"])
     screenshot("05-changelog")
 
 
