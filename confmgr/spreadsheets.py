@@ -103,8 +103,23 @@ def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
         dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter)
-    for number, cells in enumerate(reader, start=1):
+    # Strict: a cell that opens a quote and never closes it would otherwise take every
+    # line below it in, unseen (or fail past csv's field size limit).
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter,
+                        strict=True)
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            # Numbered as the rows before it, as a spreadsheet shows them.
+            raise file_error(_(
+                "Dòng %(row)d: một ô mở dấu ngoặc kép (\") mà không đóng, hoặc có chữ ngay "
+                "sau dấu đóng; từ đó tệp không đọc được. Hãy sửa dòng này.",
+                row=number + 1)) from None
+        number += 1
         # CSV has no formulas, but Excel runs a cell beginning with "=" when it opens one.
         yield number, [Formula(cell) if normalise(cell).startswith("=") else cell
                        for cell in cells]

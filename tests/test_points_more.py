@@ -181,6 +181,11 @@ def test_the_compliance_heading_counts_points_not_shortfalls(client, demo):
     page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
     assert "Điểm cầu chưa đủ thành phần bắt buộc (5)" in page
     assert page.count('<tr><td>') == 15
+    assert "Mọi điểm cầu đã đủ thành phần bắt buộc." not in page
+    # A page past the last (a bookmark) does not say that every point is complete.
+    past = client.get(f"/manage/c/{SLUG}/compliance?page=2").get_data(as_text=True)
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (5)" in past
+    assert "Mọi điểm cầu đã đủ thành phần bắt buộc." not in past
 
 
 # ---------------------------------------------------------------- coordinators

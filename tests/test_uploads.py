@@ -569,3 +569,24 @@ def test_headings_are_as_safe_as_the_rows(app):
     assert (heading.value, heading.data_type, heading.quotePrefix, heading.font.b) == (
         "=HYPERLINK(\"http://evil.example\")", "s", True, True)
     assert b"<f>" not in zipfile.ZipFile(io.BytesIO(workbook)).read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.parametrize("quoted", ['"Dự buổi sáng', '"Dự" buổi sáng'])
+def test_a_stray_quote_in_a_csv_is_named_not_swallowing_the_rows_below(app, quoted):
+    """Hand-edited, a cell may open a quote it never closes (or go on after the closing
+    one): read loosely, every row below went into that cell unseen, or past csv's field
+    limit the upload failed. Refused, naming the row."""
+    lines = ["Họ và tên,Điện thoại,Ghi chú", f"Trần Văn An,0912000000,{quoted}"]
+    lines += [f"Nguyễn Văn Tư,09{n:08d}," for n in range(50)]
+    with app.test_request_context(), pytest.raises(TableError) as refused:
+        read_table("\n".join(lines).encode(), "ds.csv", importing.COLUMNS, max_rows=100,
+                   max_bytes=10**6)
+    assert [(e.row, e.message) for e in refused.value.errors] == [(0, (
+        'Dòng 2: một ô mở dấu ngoặc kép (") mà không đóng, hoặc có chữ ngay sau dấu đóng; '
+        "từ đó tệp không đọc được. Hãy sửa dòng này."))]
+    # Past csv's field limit it is the same message, not a server error.
+    lines += [f"Nguyễn Văn Tư Số Mười Hai,09{n:08d},Chuyên viên phòng văn hóa" for n in range(3000)]
+    with app.test_request_context(), pytest.raises(TableError) as refused:
+        read_table("\n".join(lines).encode(), "ds.csv", importing.COLUMNS, max_rows=20_000,
+                   max_bytes=10**7)
+    assert refused.value.errors[0].message.startswith("Dòng 2: một ô mở dấu ngoặc kép")
