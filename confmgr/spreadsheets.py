@@ -72,6 +72,14 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 150
 
 
+def phone_with_zero_back(phone: str) -> str:
+    """A mobile number typed in a number cell, where Excel dropped its leading zero
+    (912345678), with the zero back; any other text as it is."""
+    if phone.isdigit() and len(phone) == 9 and phone[0] in "35789":
+        return "0" + phone
+    return phone
+
+
 def file_error(message: str) -> TableError:
     return TableError([CellError(0, "", message)])
 

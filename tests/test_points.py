@@ -106,6 +106,43 @@ def codes(page: str) -> list[str]:
                       page)
 
 
+def test_points_standing_for_official_units_are_not_made_twice(client, demo):
+    """An organiser's own codes for a commune and a province (with their official units)
+    are those points: creating the official ones adds neither again, and the province's
+    communes hang under the organiser's province point. A province asked twice is asked
+    once."""
+    new_conference(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
+        da_nang = BroadcastPoint(conference_id=conference.id, code="DN", name="Đà Nẵng",
+                                 level=PointLevel.PROVINCE, admin_unit_code="48",
+                                 province_code="48")
+        db.session.add(da_nang)
+        db.session.flush()
+        hai_chau = official.provinces()["48"].communes[0]
+        db.session.add(BroadcastPoint(conference_id=conference.id, code="DN-1",
+                                      name="Điểm cầu của tôi", level=PointLevel.COMMUNE,
+                                      admin_unit_code=hai_chau.code, province_code="48",
+                                      parent_id=da_nang.id))
+        # A point of another level with a province's unit stands for no province point.
+        db.session.add(BroadcastPoint(conference_id=conference.id, code="TK-22",
+                                      name="Tổ kỹ thuật", level=PointLevel.OTHER,
+                                      admin_unit_code="22", province_code="22"))
+        db.session.commit()
+        created = official.create_official_points(conference, communes_of=["48", "48"])
+        db.session.commit()
+        assert (created.provinces, created.communes) == (33, 93)
+        assert point(demo, "48", "quoc-gia") is None
+        assert point(demo, hai_chau.code, "quoc-gia") is None
+        assert point(demo, "22", "quoc-gia").level == PointLevel.PROVINCE
+        parents = set(db.session.scalars(select(BroadcastPoint.parent_id).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.level == PointLevel.COMMUNE)))
+        assert parents == {da_nang.id}
+        again = official.create_official_points(conference, communes_of=["48"])
+        assert (again.provinces, again.communes) == (0, 0)
+
+
 @pytest.mark.parametrize("text", ["uong bi", "UÔNG BÍ", "Uong  Bi", "uông bí", "06811"])
 def test_search_ignores_diacritics_and_case(client, demo, text):
     logged_in(client, ORGANISER)
@@ -248,6 +285,26 @@ def test_points_whose_codes_differ_in_case_each_get_a_coordinator(client, demo):
         client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
         assert login(client, login_name, password).status_code == 302
         assert client.get(f"{POINTS}/{code}").status_code == 200
+
+
+def test_a_point_with_a_long_name_gets_a_coordinator_named_to_fit(client, demo):
+    """A point's name may take 300 characters, an account's 200: PostgreSQL refused the
+    whole batch (a 500, no CSV), SQLite stored it too long."""
+    from confmgr.accounts.models import User
+    from confmgr.points.services import save_point
+
+    long_name = "Điểm cầu Trung tâm Chính trị " + "x" * 250
+    with demo.app_context():
+        save_point(db.session.scalar(select(Conference)), None, {
+            "code": "DAI", "name": long_name, "level": "Khác", "parent_code": "01",
+            "expected_delegates": "0"})
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", {"code": ["DAI"]})
+    assert response.status_code == 200
+    with demo.app_context():
+        made = db.session.scalar(select(User.display_name).where(User.email == f"dai@{SLUG}"))
+    assert made == f"Điều phối {long_name}"[:200]
 
 
 def test_pages_handing_out_passwords_are_never_cached(client, demo):

@@ -88,6 +88,33 @@ def test_new_points_get_back_the_zeros_of_official_codes_and_parents(client, dem
     assert point(demo, "01").name == "Điểm cầu Hà Nội"
 
 
+def test_a_point_code_takes_zeros_back_only_to_be_a_point_of_its_level(client, demo):
+    """A ministry numbered 1 is a point of its own, not the province point 01 (whose name
+    and level it overwrote)."""
+    logged_in(client, ORGANISER)
+    response = client.post(f"{POINTS}/import", data={
+        "csrf_token": post_csrf(client),
+        "file": xlsx_file([HEAD, [1, "Bộ Y tế", "Khác", "TW", "", "", ""]])},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã nhập: 1 điểm cầu mới, 0 điểm cầu cập nhật."]
+    assert count_points(demo) == 12
+    assert (point(demo, "1").name, point(demo, "1").level) == ("Bộ Y tế", PointLevel.OTHER)
+    assert (point(demo, "01").name, point(demo, "01").level) == (
+        "Điểm cầu Thành phố Hà Nội", PointLevel.PROVINCE)
+
+
+def test_a_technical_officers_mobile_typed_as_a_number_gets_its_zero_back(client, demo):
+    """As in the delegates' import: Excel makes 0912345678 the number 912345678."""
+    logged_in(client, ORGANISER)
+    upload(client, xlsx_file([["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã điểm cầu cấp trên",
+                               "Điện thoại cán bộ kỹ thuật"],
+                              ["X9", "Điểm X9", "Khác", "TW", 912345678],
+                              ["X10", "Điểm X10", "Khác", "TW", "02033123456"]]))
+    assert point(demo, "X9").technical_officer_phone == "0912345678"
+    assert point(demo, "X10").technical_officer_phone == "02033123456"
+
+
 def test_a_unit_whose_lost_zeros_cannot_be_told_is_refused_with_a_hint(client, demo):
     """4 may be the province 04 or the commune 00004: a point of another level is told."""
     logged_in(client, ORGANISER)

@@ -94,7 +94,8 @@ def create_for_points(
         taken.add(login)
         password = generate_password()
         created.append((point, login, password))
-        name = f"Điều phối {point.name}"
+        # A point's name may be longer than an account's.
+        name = f"Điều phối {point.name}"[:User.display_name.type.length]
         rows.append({"email": login, "password_hash": hash_generated(password), "active": True,
                      "display_name": name, "role": Role.COORDINATOR, "created_at": now,
                      "search_text": user_search_text(login, name)})

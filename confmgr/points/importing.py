@@ -24,7 +24,15 @@ from confmgr.points.models import (
 )
 from confmgr.points.official import communes_by_code, provinces
 from confmgr.roster.models import PointCategoryRegistration
-from confmgr.spreadsheets import CellError, Column, Row, Table, TableError, file_error
+from confmgr.spreadsheets import (
+    CellError,
+    Column,
+    Row,
+    Table,
+    TableError,
+    file_error,
+    phone_with_zero_back,
+)
 from confmgr.text import fold, has_space_or_control, whole_number
 
 COLUMNS = [
@@ -129,8 +137,14 @@ def with_lost_zeros(conference: Conference, rows: Table) -> Table:
 
     Without it such a row would make a new point beside the one it means.
     """
-    existing = KnownCodes(db.session.scalars(
-        select(BroadcastPoint.code).where(BroadcastPoint.conference_id == conference.id)))
+    levels = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.level)
+        .where(BroadcastPoint.conference_id == conference.id)).all())
+    existing = KnownCodes(levels)
+    # A point's own code takes zeros back only to be a point of its level: a ministry
+    # numbered 1 is not the province point 01, and would have overwritten it.
+    existing_by_level = {level: KnownCodes(code for code, at in levels.items() if at == level)
+                         for level in PointLevel}
     restored = []
     for row in rows:
         values = dict(row.values)
@@ -138,7 +152,9 @@ def with_lost_zeros(conference: Conference, rows: Table) -> Table:
         # Province and commune points take the official codes as theirs.
         official = [official_units(level)] if level in (PointLevel.PROVINCE,
                                                         PointLevel.COMMUNE) else []
-        values["code"] = with_zeros_back(values.get("code", ""), existing, *official)
+        values["code"] = with_zeros_back(values.get("code", ""),
+                                         existing_by_level.get(level, KnownCodes(())),
+                                         *official)
         if "admin_unit_code" in values:
             values["admin_unit_code"] = with_zeros_back(values["admin_unit_code"],
                                                         official_units(level))
@@ -214,6 +230,8 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         if whole_number(expected) is None:
             fail(row, "expected_delegates", _("Phải là số nguyên không âm."))
         v["expected_delegates"] = whole_number(expected) or 0
+        if "technical_officer_phone" in v:
+            v["technical_officer_phone"] = phone_with_zero_back(v["technical_officer_phone"])
         if not PHONE.match(v.get("technical_officer_phone", "")):
             fail(row, "technical_officer_phone", _("Số điện thoại không hợp lệ."))
         refusal = stream_url_refusal(v.get("stream_url", ""))

@@ -68,18 +68,27 @@ def create_official_points(
     """Add every province point, plus the communes of ``communes_of`` (or of every province).
 
     Codes already present are left as they are, so running it again adds only what is
-    missing. Provinces hang under the conference's main venue when it has one; communes
-    under their province. Core bulk inserts keep the national list under two seconds.
+    missing; so are units a point of another code already stands for (an organiser's own
+    "QN-HALAM" for the commune 06676). Provinces hang under the conference's main venue
+    when it has one; communes under their province's point. Core bulk inserts keep the
+    national list under two seconds.
     """
     official = provinces()
     unknown = sorted(set(communes_of or ()) - set(official))
     if unknown:
         raise ValueError(f"unknown province codes: {', '.join(unknown)}")
-    wanted = list(official) if all_communes else list(communes_of or ())
+    # Once each, in the order asked: a province sent twice would insert its communes twice.
+    wanted = list(official) if all_communes else list(dict.fromkeys(communes_of or ()))
 
-    existing = set(db.session.scalars(
-        select(BroadcastPoint.code).where(BroadcastPoint.conference_id == conference.id)
-    ))
+    points = db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.level, BroadcastPoint.admin_unit_code)
+        .where(BroadcastPoint.conference_id == conference.id)).all()
+    codes = {point.code for point in points}
+    standing_for = {(point.level, point.admin_unit_code) for point in points}
+
+    def missing(code: str, level: PointLevel) -> bool:
+        return code not in codes and (level, code) not in standing_for
+
     main_id = db.session.scalar(
         select(BroadcastPoint.id)
         .where(BroadcastPoint.conference_id == conference.id,
@@ -89,12 +98,20 @@ def create_official_points(
     now = utcnow()
     province_rows = [
         _row(conference.id, p.code, p.name, PointLevel.PROVINCE, main_id, p.code, p.code, now)
-        for p in official.values() if p.code not in existing
+        for p in official.values() if missing(p.code, PointLevel.PROVINCE)
     ]
     if province_rows:
         db.session.execute(insert(BroadcastPoint.__table__), province_rows)
 
+    # A province's point: the one of its code, or else a province point standing for it.
     province_ids = dict(db.session.execute(
+        select(BroadcastPoint.admin_unit_code, BroadcastPoint.id).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.level == PointLevel.PROVINCE,
+            BroadcastPoint.admin_unit_code.in_(list(official)),
+        ).order_by(BroadcastPoint.id.desc())
+    ).all())
+    province_ids.update(db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.id).where(
             BroadcastPoint.conference_id == conference.id,
             BroadcastPoint.code.in_(list(official)),
@@ -103,7 +120,8 @@ def create_official_points(
     commune_rows = [
         _row(conference.id, c.code, c.name, PointLevel.COMMUNE, province_ids[code], c.code,
              code, now)
-        for code in wanted for c in official[code].communes if c.code not in existing
+        for code in wanted for c in official[code].communes
+        if missing(c.code, PointLevel.COMMUNE)
     ]
     if commune_rows:
         db.session.execute(insert(BroadcastPoint.__table__), commune_rows)

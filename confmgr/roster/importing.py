@@ -27,7 +27,7 @@ from confmgr.roster.services import (
     count_registrations,
     registration_closed_reason,
 )
-from confmgr.spreadsheets import CellError, Column, Row
+from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
 from confmgr.text import fold, name_compare_form
 
 COLUMNS = [
@@ -74,8 +74,7 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
             unit=v.get("unit", ""), category_id=category.id if category else None,
             phone=v.get("phone", ""), email=v.get("email", ""), note=v.get("note", ""),
         ).cleaned()
-        if fields.phone.isdigit() and len(fields.phone) == 9 and fields.phone[0] in "35789":
-            fields.phone = "0" + fields.phone  # Excel dropped the leading zero of a number
+        fields.phone = phone_with_zero_back(fields.phone)
         item.fields = vars(fields).copy()
         item.category_name = category.name if category else ""
         for problem in check_person(fields):
