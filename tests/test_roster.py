@@ -337,6 +337,50 @@ def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url)
     assert count_at(demo, "06811") == (37, 37)
 
 
+def test_the_same_person_in_two_lists_confirmed_at_once_is_registered_once(demo):
+    """Two points confirm lists naming the same delegate (same name and phone), the second
+    while the first is not yet committed: it waits, then finds them registered."""
+    from confmgr.conferences.editing import RuleBroken
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    tokens = {}
+    with demo.app_context():
+        for code in ("06811", "06688"):
+            point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+            rows = read_table("Họ và tên,Điện thoại\nĐinh Thị Kép,0912777888\n".encode(),
+                              "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                              max_bytes=importing.MAX_BYTES)
+            tokens[code] = (point.id, importing.keep_for_confirmation(
+                point, 0, "ds.csv", importing.check_rows(point, rows)))
+    outcomes = []
+
+    def second():
+        with demo.app_context():
+            point_id, token = tokens["06688"]
+            try:
+                outcomes.append(importing.confirm(db.session.get(BroadcastPoint, point_id), 0,
+                                                  token, organiser=True))
+                db.session.commit()
+            except RuleBroken as broken:
+                db.session.rollback()
+                outcomes.append(broken.problems[0].message)
+
+    with demo.app_context():
+        point_id, token = tokens["06811"]
+        outcomes.append(importing.confirm(db.session.get(BroadcastPoint, point_id), 0, token,
+                                          organiser=True))
+        other = threading.Thread(target=second)
+        other.start()  # it checks while this list is written but not yet committed
+        other.join(timeout=1)
+        db.session.commit()
+    other.join()
+    assert outcomes[0] == 1 and outcomes[1].startswith("Dòng 2: ")
+    assert "đã được đăng ký" in outcomes[1]
+    assert count_at(demo, "06811") == (36, 36) and count_at(demo, "06688") == (25, 25)
+
+
 def test_import_lists_every_error_by_row_and_column(client, demo):
     with demo.app_context():
         someone = db.session.scalar(select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)

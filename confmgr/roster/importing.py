@@ -25,6 +25,7 @@ from confmgr.roster.services import (
     PersonFields,
     check_person,
     count_registrations,
+    hold_registrations,
     registration_closed_reason,
 )
 from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
@@ -151,6 +152,8 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
     # others may have done since (registering the same people) needs checking again.
     rechecked = [CheckedRow(item["number"], item["fields"], item["category"])
                  for item in payload["rows"]]
+    hold_registrations(point, (name_compare_form(item.fields["full_name"])
+                               for item in rechecked))
     _mark_registered_already(point, rechecked)
     errors = [e for item in rechecked for e in item.errors]
     if errors:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -180,6 +181,18 @@ def _hold_name(conference_id: int, name_norm: str) -> None:
     digest = hashlib.blake2b(f"{conference_id}:{name_norm}".encode(), digest_size=8).digest()
     db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                        {"key": int.from_bytes(digest, "big", signed=True)})
+
+
+def hold_registrations(point: BroadcastPoint, name_norms: Iterable[str]) -> None:
+    """Before checking whether these people are registered already (a list being
+    imported): hold the point, as ``register`` does by counting first, then each name, in
+    order, so that the same people registered elsewhere at the same moment are found by
+    whichever comes second."""
+    table = BroadcastPoint.__table__
+    db.session.execute(table.update().where(table.c.id == point.id)
+                       .values(registered_count=table.c.registered_count))
+    for name_norm in sorted(set(name_norms)):
+        _hold_name(point.conference_id, name_norm)
 
 
 def count_registrations(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
