@@ -241,8 +241,11 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
         raise _merged_cells_error()  # written otherwise: which rows it covers is unknown
     merged_to = max((int(row) for rows in merges for row in rows), default=0)
     # Counted on the raw XML, so a million-row sheet is refused before it is parsed; the
-    # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it.
-    if sheet_xml.count(b"<row ") > max_rows + HEADING_SEARCH:
+    # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it. Rows that only
+    # carry a format (a column set to Text far down, as our hint on lost zeros advises)
+    # hold no value and are not counted.
+    limit = max_rows + HEADING_SEARCH
+    if sheet_xml.count(b"<row ") > limit and _rows_with_values(sheet_xml) > limit:
         raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
                            count=format_number(max_rows)))
     # Cells holding a formula, as (row, column index): given as FORMULA so the row check
@@ -260,6 +263,11 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
         if index < width:  # beyond every heading a formula fills no column
             marked.setdefault(row, set()).add(index)
     return merged_to, _marked_rows(rows, marked, width)
+
+
+def _rows_with_values(sheet_xml: bytes) -> int:
+    """How many rows of a sheet's XML hold a value (a <v> or an inline string)."""
+    return sum(1 for row in sheet_xml.split(b"</row>") if b"<v>" in row or b"<is>" in row)
 
 
 #: An XLSX cell holding a formula, as the rows read show it.

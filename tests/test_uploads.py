@@ -524,6 +524,23 @@ def test_every_export_defuses_formulas(app, demo):
     assert missing == set()
 
 
+def test_rows_that_only_carry_a_format_are_not_data_rows(app):
+    """A column set to Text far down (as the hint on lost zeros advises) makes rows with a
+    format and no value: a list of one delegate is not "more than 1,000 rows"."""
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Điện thoại"])
+    workbook.active.append(["Nguyễn Văn An", "0912345678"])
+    for row in range(3, 1_500):
+        workbook.active.cell(row=row, column=2).number_format = "@"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with app.test_request_context():
+        rows = read_table(buffer.getvalue(), "ds.xlsx", importing.COLUMNS, max_rows=1_000,
+                          max_bytes=10**6)
+    assert [(row.number, row.values["full_name"], row.values["phone"]) for row in rows] == [
+        (2, "Nguyễn Văn An", "0912345678")]
+
+
 def test_the_row_limit_is_written_as_the_reader_writes_numbers(app):
     table = [["Họ và tên"], *([["Nguyễn Văn An"]] * 1_001)]
     for language, message in (("vi", "Tệp có hơn 1.000 dòng dữ liệu; hãy chia nhỏ tệp."),
