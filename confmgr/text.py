@@ -6,14 +6,18 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 #: Control characters that are not spaces: never meant, and NUL cannot even be stored.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+#: With them the invisible ones pasted from web pages and chat apps (soft hyphen,
+#: zero-width spaces and joiners, direction marks, the byte order mark): Vietnamese uses
+#: none, and the same name with one of them would be another name.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+_CONTROLS = re.compile(f"[\\x00-\\x08\\x0e-\\x1f\\x7f{INVISIBLE}]")
 
 
 def normalise(text: str) -> str:
     """NFC, every run of spaces (non-breaking ones too) as one space, no spaces at the ends.
 
-    Text pasted from Word or Excel may be decomposed (NFD) or carry odd spaces or control
-    characters; two spellings of one name must compare equal.
+    Text pasted from Word or Excel may be decomposed (NFD) or carry odd spaces, control or
+    invisible characters; two spellings of one name must compare equal.
     """
     text = unicodedata.normalize("NFC", text).translate(_LOOKALIKES)
     return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()

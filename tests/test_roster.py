@@ -796,3 +796,51 @@ def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo)
     second = post_form(client, f"{UONG_BI}/new", person, follow_redirects=True)
     assert warning in flashes(second.get_data(as_text=True))
     assert count_at(demo, "06811") == (37, 37)
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\ufeff", "\u200c"])
+def test_a_name_pasted_with_an_invisible_character_is_the_same_name(demo, invisible):
+    """A zero-width space or a soft hyphen, pasted from a web page or a chat app, shows
+    nothing on screen: the same person with the same phone is found, not registered again."""
+    from confmgr.conferences.editing import RuleBroken
+
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        services.register(point, services.PersonFields(full_name="Lê Thị Oanh",
+                                                       phone="0912777888"), organiser=True)
+        db.session.commit()
+        with pytest.raises(RuleBroken) as refused:
+            services.register(point, services.PersonFields(
+                full_name=f"Lê Thị{invisible} Oanh{invisible}", phone="0912777888"),
+                organiser=True)
+        assert refused.value.problems[0].message.startswith("Đại biểu này đã được đăng ký")
+
+
+def test_the_migration_takes_invisible_characters_out_of_stored_names(ctx):
+    """Names saved before held them: the migration gives them the forms a save gives."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import insert
+
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+    stored = "Lê Thị\u200b Oanh\u00ad"
+    # As saved before: the characters kept in every form of the name.
+    db.session.execute(insert(Participant.__table__).values(
+        conference_id=point.conference_id, point_id=point.id, full_name=stored,
+        name_norm=stored.lower(), name_key=b"x", phone="0912777888", position="", unit="",
+        email="", note="", status=RegistrationStatus.REGISTERED))
+    db.session.commit()
+    untouched = db.session.execute(select(Participant.id, Participant.name_norm).where(
+        Participant.full_name != stored)).all()
+    db.session.remove()
+
+    downgrade(revision="2cb6b6349ff6")
+    upgrade()
+    fixed = db.session.execute(select(Participant.full_name, Participant.name_norm,
+                                      Participant.name_key).where(
+        Participant.phone == "0912777888")).one()
+    assert fixed == ("Lê Thị Oanh", name_compare_form("Lê Thị Oanh"), name_key("Lê Thị Oanh"))
+    assert db.session.execute(select(Participant.id, Participant.name_norm).where(
+        Participant.full_name != "Lê Thị Oanh")).all() == untouched
