@@ -84,6 +84,12 @@ def test_a_pasted_list_becomes_one_question_per_line_without_its_numbering():
         "2024 là năm nào?") == [
         (1, "Câu thứ nhất?"), (3, "Câu thứ hai?"), (4, "Câu ba"), (5, "Câu bốn"),
         (6, "Câu năm"), (8, "2024 là năm nào?")]
+    # Dates, ranges and thousands begin a question; they are no numbering.
+    assert services.split_pasted(
+        "1/7/2025 sáp nhập xã thế nào?\n2-3 chi bộ ghép ra sao?\n1.000 đảng viên?\n"
+        "4. 5 năm?") == [
+        (1, "1/7/2025 sáp nhập xã thế nào?"), (2, "2-3 chi bộ ghép ra sao?"),
+        (3, "1.000 đảng viên?"), (4, "5 năm?")]
 
 
 def test_a_list_with_one_bad_line_is_refused_whole_naming_the_line(demo, ctx):

@@ -25,7 +25,10 @@ from confmgr.text import fold, normalise, plain_text
 #: Most questions accepted from one pasted list.
 MAX_PASTED = 100
 #: "1.", "2)", "a)", "-", "•", "+", "*" at the start of a pasted line: list numbering.
-_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-]|[a-zđ]\)|[-•*+–])\s*", re.IGNORECASE)
+# A number's mark is not followed by a digit: "1/7/2025", "2-3 chi bộ" and "1.000 đảng
+# viên" begin a question, they do not number it.
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-](?!\d)|[a-zđ]\)|[-•*+–])\s*",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
