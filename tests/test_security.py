@@ -956,6 +956,14 @@ def test_a_reset_or_a_lock_revokes_the_api_tokens_for_good(client, demo):
     assert [action for action, _details in audit_actions(
         demo, "api_token.revoke", "user.password_reset", "user.deactivate")] == [
         "api_token.revoke", "user.password_reset", "api_token.revoke", "user.deactivate"]
+    # The admin revoked them, not their owner: the log names who acted, and whose they were.
+    with demo.app_context():
+        revocations = db.session.execute(
+            select(AuditEntry.user_id, AuditEntry.details)
+            .where(AuditEntry.action == "api_token.revoke").order_by(AuditEntry.id)).all()
+    admin_id = user_named(demo, ADMIN[0]).id
+    assert [(user_id, details["email"]) for user_id, details in revocations] == [
+        (admin_id, coordinator.email), (admin_id, coordinator.email)]
 
 
 def test_the_account_list_stays_within_a_phone_screen(client, demo):

@@ -39,7 +39,9 @@ def issue(user: User, name: str, scope: TokenScope, expires_at: datetime | None 
 def revoke(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record("api_token.revoke", target=token, user_id=token.user_id, name=token.name)
+        # Done by whoever acts (an admin resetting or locking the account, or the owner),
+        # so the log names them; the owner is in the details.
+        record("api_token.revoke", target=token, name=token.name, email=token.user.email)
 
 
 def revoke_all(user: User) -> None:
