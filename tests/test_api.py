@@ -121,6 +121,23 @@ def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, clien
     assert_problem(api.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}), 401)
 
 
+def test_the_tokens_page_shows_times_in_the_configured_zone(demo, client):
+    from datetime import datetime, timezone
+
+    logged_in(client, ORGANISER)
+    form = client.get("/account/tokens").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', form).group(1)
+    post_form(client, "/account/tokens", {"name": "Sở Nội vụ", "scope": "read", "days": "",
+                                          "once": once})
+    with demo.app_context():
+        db.session.scalar(select(tokens.ApiToken)).created_at = datetime(
+            2025, 6, 14, 1, 0, tzinfo=timezone.utc)
+        db.session.commit()
+    assert "<td>08:00 14/06/2025</td>" in client.get("/account/tokens").get_data(as_text=True)
+    demo.config["BABEL_DEFAULT_TIMEZONE"] = "UTC"
+    assert "<td>01:00 14/06/2025</td>" in client.get("/account/tokens").get_data(as_text=True)
+
+
 def test_tokens_are_refused_when_missing_wrong_expired_or_of_an_inactive_user(demo, client):
     missing = client.get(f"{API}/me")
     assert_problem(missing, 401)
