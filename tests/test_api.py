@@ -18,6 +18,7 @@ from confmgr.db import db, utcnow
 from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
+from confmgr.roster import services as roster_services
 from confmgr.roster.models import Participant
 from tests.helpers import (
     COORDINATOR,
@@ -530,6 +531,20 @@ def test_a_retried_batch_of_check_ins_is_counted_once(demo, client, coordinator)
     reused = {"checkins": [{**batch["checkins"][0], "status": "late"}]}
     body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json=reused), 422)
     assert [e["pointer"] for e in body["errors"]] == ["/checkins/0/id"]
+
+    # Sent again after the delegate moved to a point out of the sender's reach, it is still
+    # answered as received, and a new check-in beside it goes in.
+    with demo.app_context():
+        roster_services.move(db.session.get(Participant, people[0]),
+                             db.session.get(BroadcastPoint, point_id(demo, "01")))
+        db.session.commit()
+    newcomer = {"id": str(uuid.uuid4()), "participant_id": delegates_of(demo, "06811")[3],
+                "session_id": session_id}
+    moved = client.post(f"{CONF}/checkins", headers=coordinator,
+                        json={"checkins": [batch["checkins"][0], newcomer]})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    assert [(r["changed"], r["replayed"]) for r in moved.get_json()["results"]] == [
+        (True, True), (True, False)]
 
 
 def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client,

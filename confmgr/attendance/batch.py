@@ -89,6 +89,14 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     received: list[Received] = []
     for index, sent in enumerate(batch):
         where = f"checkins/{index}"
+        kept = db.session.get(CheckInReceipt, sent.client_id)
+        if (kept is not None and _same(kept, sent) and kept.conference_id == conference.id
+                and kept.recorded_by_id == user_id):
+            # Sent again by the device that sent it: answered as the first time, even if
+            # the delegate has moved since or the session has closed.
+            received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
+                                     kept.status, kept.changed, replayed=True))
+            continue
         session = sessions.get(sent.session_id)
         point_id = point_of.get(sent.participant_id)
         if session is None:
