@@ -83,13 +83,16 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     points = {p.id: p for p in db.session.scalars(select(BroadcastPoint).where(
         BroadcastPoint.id.in_(set(point_of.values()))))}
     allowed = {point_id: may_record(point) for point_id, point in points.items()}
+    # What earlier sendings left, read once for the batch.
+    receipts = {r.client_id: r for r in db.session.scalars(select(CheckInReceipt).where(
+        CheckInReceipt.client_id.in_({sent.client_id for sent in batch})))}
 
     table = CheckInReceipt.__table__
     claim = dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
     received: list[Received] = []
     for index, sent in enumerate(batch):
         where = f"checkins/{index}"
-        kept = db.session.get(CheckInReceipt, sent.client_id)
+        kept = receipts.get(sent.client_id)
         if (kept is not None and _same(kept, sent) and kept.conference_id == conference.id
                 and kept.recorded_by_id == user_id):
             # Sent again by the device that sent it: answered as the first time, even if
