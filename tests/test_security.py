@@ -423,6 +423,22 @@ def test_an_administrators_unlock_or_reset_lifts_both_kinds_of_lock(demo, action
     assert attempt(owner, COORDINATOR[0], password, address=OWNER).status_code == 302
     assert attempt(new_browser, COORDINATOR[0], password, address=NEW_BROWSER
                    ).status_code == 302
+    # The log names who lifted the lock: an unlock of its own, or the reset that did it.
+    lifted = "user.login_unlock" if action == "reactivate" else "user.password_reset"
+    with demo.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(("user.login_unlock", "user.reactivate",
+                                   "user.password_reset"))))
+        assert (entry.action, entry.user_id, entry.details) == (
+            lifted, user_named(demo, ADMIN[0]).id, {"email": COORDINATOR[0]})
+
+
+def test_an_unlock_with_no_lock_on_writes_nothing_to_the_log(demo):
+    admin = logged_in(demo.test_client(), ADMIN)
+    response = post_form(admin, f"/admin/users/{user_named(demo, COORDINATOR[0]).id}/reactivate",
+                         {})
+    assert response.status_code == 302
+    assert audit_actions(demo, "user.login_unlock", "user.reactivate") == []
 
 
 def test_one_browser_keeps_a_device_cookie_for_each_login_signed_in_there(demo):

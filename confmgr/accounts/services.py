@@ -207,13 +207,15 @@ def set_active(user: User, active: bool, *, by: User) -> None:
 
     A lock ends the account's sessions and revokes its API tokens for good; unlocking lifts
     the locks that failed sign-ins put on it (and on its device cookies) too."""
-    from confmgr.security import lift_login_locks  # which imports this module
+    from confmgr.security import account_lock, lift_login_locks  # which import this module
 
     if user.id == by.id and not active:
         raise AccountError(_("Bạn không thể tự khóa tài khoản của mình."))
     if active:
         # Even on an account that was never deactivated: "Mở khóa" is how an admin lets in
-        # someone whose mistyping locked them out.
+        # someone whose mistyping locked them out. The log says so when a lock was on.
+        if account_lock(user.email) is not None:
+            record("user.login_unlock", target=user, email=user.email)
         lift_login_locks(user.email)
     if user.active == active:
         return

@@ -57,6 +57,7 @@ ACTION_GROUPS = (
         "user.login": _l("Đăng nhập"),
         "user.login_failed": _l("Đăng nhập không thành công"),
         "user.login_locked": _l("Tạm khóa đăng nhập sau nhiều lần sai"),
+        "user.login_unlock": _l("Gỡ tạm khóa đăng nhập"),
         "user.password_change": _l("Đổi mật khẩu"),
         "user.password_change_failed": _l("Đổi mật khẩu không thành công"),
         "user.password_reset": _l("Đặt lại mật khẩu"),
