@@ -664,6 +664,21 @@ def test_the_openapi_document_lists_every_operation(demo, client):
         "<main")[1].split("</main>")[0]
 
 
+def test_the_document_describes_its_own_answers(client):
+    first = client.get(f"{API}/openapi.json")
+    document = first.get_json()
+    own = document["paths"]["/openapi.json"]["get"]
+    assert sorted(own["responses"]) == ["200", "304", "422", "429"]
+    assert own["responses"]["200"]["content"] == {
+        "application/json": {"schema": {"type": "object"}}}
+    assert first.headers["Cache-Control"] == "public, max-age=300"
+    again = client.get(f"{API}/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.data) == (304, b"")
+    # Public or not, every operation shares the API's limits.
+    assert [op["operationId"] for item in document["paths"].values() for op in item.values()
+            if "429" not in op["responses"]] == []
+
+
 # ---------------------------------------------------------------- who may do what, in one table
 
 ROLES = ("admin", "organiser", "coordinator", "presenter", "outsider")

@@ -33,8 +33,9 @@ COMMON_ERRORS = {
     401: "Thiếu token hoặc token không hợp lệ.",
     403: "Token không đủ quyền cho việc này.",
     404: "Không có (hoặc không được xem) tài nguyên này.",
-    429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After.",
 }
+#: The whole API shares its limits (confmgr.security), public operations included.
+LIMIT_ERRORS = {429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After."}
 BODY_ERRORS = {400: "Thân yêu cầu không phải JSON, lồng nhau quá sâu hoặc có số quá dài.",
                422: "Dữ liệu không hợp lệ; xem errors."}
 QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
@@ -47,7 +48,8 @@ class Operation:
     name: str
     summary: str
     tag: str
-    response: type[BaseModel] | None
+    #: The answer's model, or a JSON Schema of its own for an answer no model describes.
+    response: type[BaseModel] | dict[str, Any]
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     status: int = 200
@@ -70,7 +72,7 @@ class Api:
         self._document: dict[str, Any] | None = None
 
     def operation(self, method: str, rule: str, *, summary: str, tag: str,
-                  response: type[BaseModel] | None, query: type[BaseModel] | None = None,
+                  response: type[BaseModel] | dict[str, Any], query: type[BaseModel] | None = None,
                   body: type[BaseModel] | None = None, status: int = 200,
                   public: bool = False, errors: dict[int, str] | None = None):
         def decorate(view: Callable[..., Any]):
@@ -248,7 +250,7 @@ def _problem_responses(errors: dict[int, str]) -> dict[str, Any]:
 def openapi_document(api: Api) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
     for op in api.operations:
-        if op.response is not None:
+        if not isinstance(op.response, dict):
             models.append((op.response, "serialization"))
         if op.body is not None:
             models.append((op.body, "validation"))
@@ -274,19 +276,16 @@ def openapi_document(api: Api) -> dict[str, Any]:
                 parameters.append({"name": name, "in": "query", "required": name in required,
                                    "description": schema.pop("description", ""),
                                    "schema": schema})
-        errors = dict(op.errors)
+        errors = {**op.errors, **LIMIT_ERRORS}
         if not op.public:
             errors.update(COMMON_ERRORS)
         if op.body is not None:
             errors.update(BODY_ERRORS)
         errors.update(QUERY_ERRORS)  # parameters the operation does not take are refused
-        responses: dict[str, Any] = {}
-        if op.response is None:
-            responses[str(op.status)] = {"description": "Xong."}
-        else:
-            content = {"schema": refs[(op.response, "serialization")]}
-            responses[str(op.status)] = {"description": "Xong.",
-                                         "content": {"application/json": content}}
+        schema = (op.response if isinstance(op.response, dict)
+                  else refs[(op.response, "serialization")])
+        responses: dict[str, Any] = {str(op.status): {
+            "description": "Xong.", "content": {"application/json": {"schema": schema}}}}
         if op.method == "GET":
             responses["304"] = {"description": "Không đổi so với ETag gửi trong If-None-Match."}
         responses.update(_problem_responses(errors))

@@ -171,12 +171,14 @@ def commit_or_problem(action):
 
 
 @api.operation("GET", "/openapi.json", summary="Tài liệu OpenAPI 3.1 của API này",
-               tag="Tài liệu", response=None, public=True)
+               tag="Tài liệu", response={"type": "object"}, public=True)
 def openapi() -> Response:
     response = jsonify(api.document())
     response.cache_control.public = True
     response.cache_control.max_age = 300
-    return response
+    # The document changes only with a release: a client that holds it is answered 304.
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/docs")
