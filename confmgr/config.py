@@ -30,7 +30,8 @@ class Defaults:
     #: A PostgreSQL or SQLite URL (SQLAlchemy's form; postgresql:// uses psycopg 3); empty
     #: means SQLite at ``instance/confmgr.sqlite3``.
     DATABASE_URL = ""
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Pooled connections are checked before use only after a second idle (confmgr/db.py).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     #: Languages offered by the switch, the first being the default.
     LANGUAGES = ("vi", "en")
     BABEL_DEFAULT_LOCALE = "vi"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 
 from confmgr.accounts.models import User
 from confmgr.api import tokens
@@ -477,7 +478,9 @@ def without_csrf_tokens(response) -> str:
 
 @ON_POSTGRESQL
 def test_a_dropped_postgresql_connection_is_replaced(demo, database_url, tmp_path):
-    app = make_app(with_application_name(database_url, APP_NAME), tmp_path / "pg")
+    # Checked however briefly it sat idle: when it is not is the next test's.
+    app = make_app(with_application_name(database_url, APP_NAME), tmp_path / "pg",
+                   DATABASE_PING_AFTER_IDLE_SECONDS=0)
 
     def terminate_own_connection():
         db.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
@@ -518,6 +521,26 @@ def test_a_dropped_postgresql_connection_is_replaced(demo, database_url, tmp_pat
         other.dispose()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("idle_seconds, checked", [(0, True), (60, False)])
+def test_a_pooled_connection_is_checked_before_use_only_after_idling(tmp_path, idle_seconds,
+                                                                     checked):
+    app = make_app(f"sqlite:///{tmp_path / 'ping.sqlite3'}", tmp_path / "instance",
+                   DATABASE_PING_AFTER_IDLE_SECONDS=idle_seconds)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            dropped = connection.connection.dbapi_connection
+        dropped.close()  # behind the pool's back, as a server drops an idle link
+        with db.engine.connect() as connection:
+            if checked:
+                assert connection.execute(text("SELECT 1")).scalar() == 1
+                assert connection.connection.dbapi_connection is not dropped
+            else:
+                # Handed out unchecked: the request fails (a 503) and the pool replaces it.
+                with pytest.raises(DBAPIError, match="closed database"):
+                    connection.execute(text("SELECT 1"))
+        db.engine.dispose()
 
 
 if __name__ == "__main__":
