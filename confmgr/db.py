@@ -9,7 +9,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -73,8 +73,10 @@ def ping_after_idle(engine: Engine, seconds: float) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
-            # The pool drops the connection and hands out a new one.
-            raise DisconnectionError(str(error)) from error
+            # The pool drops the connection and hands out a new one; when the server is
+            # gone, every connection made before it too (a restart ended them all).
+            gone = engine.dialect.is_disconnect(error, dbapi_connection, None)
+            raise (InvalidatePoolError if gone else DisconnectionError)(str(error)) from error
 
     event.listen(engine, "checkin", returned)
     event.listen(engine, "checkout", taken)

@@ -496,11 +496,7 @@ def test_a_dropped_postgresql_connection_is_replaced(demo, database_url, tmp_pat
         [pid] = backend_pids(demo, APP_NAME)  # one request at a time: one pooled connection
 
         # The server drops the idle connection (a restart, a failover, an idle timeout).
-        with other.begin() as connection:
-            assert connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = :name"), {"name": APP_NAME}).scalars().all() == [True]
-        wait_for_backends_to_end(demo, APP_NAME)
+        end_the_apps_connection(demo, other)
         second = client.get(f"/c/{SLUG}/")
         assert second.status_code == 200
         assert without_csrf_tokens(second) == without_csrf_tokens(first)
@@ -523,6 +519,42 @@ def test_a_dropped_postgresql_connection_is_replaced(demo, database_url, tmp_pat
             db.engine.dispose()
 
 
+def end_the_apps_connection(demo, other) -> None:
+    with other.begin() as connection:
+        assert connection.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = :name"), {"name": APP_NAME}).scalars().all() == [True]
+    wait_for_backends_to_end(demo, APP_NAME)
+
+
+@ON_POSTGRESQL
+def test_a_connection_dropped_before_it_idled_long_costs_one_request_a_503(demo, database_url,
+                                                                           tmp_path):
+    app = make_app(with_application_name(database_url, APP_NAME), tmp_path / "pg",
+                   DATABASE_PING_AFTER_IDLE_SECONDS=60)
+    client = app.test_client()
+    other = create_engine(database_url)
+    try:
+        first = client.get(f"/c/{SLUG}/")
+        assert first.status_code == 200
+        [pid] = backend_pids(demo, APP_NAME)
+        end_the_apps_connection(demo, other)
+        # Not checked before use: the request is told to try again shortly ...
+        unchecked = client.get(f"/c/{SLUG}/")
+        assert (unchecked.status_code, unchecked.headers["Retry-After"]) == (503, "5")
+        assert BUSY_MESSAGE in unchecked.get_data(as_text=True)
+        # ... and the next one is served on a new connection.
+        again = client.get(f"/c/{SLUG}/")
+        assert again.status_code == 200
+        assert without_csrf_tokens(again) == without_csrf_tokens(first)
+        [new_pid] = backend_pids(demo, APP_NAME)
+        assert new_pid != pid
+    finally:
+        other.dispose()
+        with app.app_context():
+            db.engine.dispose()
+
+
 @pytest.mark.parametrize("idle_seconds, checked", [(0, True), (60, False)])
 def test_a_pooled_connection_is_checked_before_use_only_after_idling(tmp_path, idle_seconds,
                                                                      checked):
@@ -537,7 +569,8 @@ def test_a_pooled_connection_is_checked_before_use_only_after_idling(tmp_path, i
                 assert connection.execute(text("SELECT 1")).scalar() == 1
                 assert connection.connection.dbapi_connection is not dropped
             else:
-                # Handed out unchecked: the request fails (a 503) and the pool replaces it.
+                # Handed out unchecked: its request fails (on PostgreSQL with a 503, the
+                # test above) and the pool then replaces it.
                 with pytest.raises(DBAPIError, match="closed database"):
                     connection.execute(text("SELECT 1"))
         db.engine.dispose()
