@@ -23,6 +23,17 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
 
 
+def normalise_lines(text: str) -> str:
+    """``normalise`` for text of several lines (a question, an answer): each line on its
+    own, the line breaks kept (Word's soft one too), blank lines neither at the ends nor
+    two in a row."""
+    lines = "\n".join(normalise(line) for line in plain_text(text).split("\n"))
+    return _BLANK_LINES.sub("\n\n", lines).strip("\n")
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 #: Letters that look like Vietnamese ones and get typed for them: the Icelandic eth "Ð"
 #: (U+00D0) for "Đ" (U+0110), from some keyboards and fonts. Vietnamese never uses eth.
 _LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from confmgr.accounts.coordinators import create_coordinator
 from confmgr.accounts.permissions import questions_in_reach
 from confmgr.accounts.services import find_user
+from confmgr.audit.models import AuditEntry
 from confmgr.conferences import publishing
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaVersion, Conference, Topic
@@ -19,7 +21,7 @@ from confmgr.demo.loader import DEMO_ANSWER, PRESENTER, SLUG
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions import listing, services
-from confmgr.questions.models import Question
+from confmgr.questions.models import MAX_ANSWER_LENGTH, Question
 from tests.helpers import (
     COORDINATOR,
     ORGANISER,
@@ -554,6 +556,54 @@ def test_an_answer_keeps_no_control_character_and_every_download_opens(client, d
     assert rows[1][3] == "Dòng một\ndòng hai, hết."
 
 
+def audit_count(app, action: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == action))
+
+
+def test_an_answer_pasted_decomposed_is_stored_composed_and_saved_again_changes_nothing(
+        client, demo):
+    """Text from Word or a PDF may come decomposed (NFD): each accent a character of its own,
+    which made a long answer count a third more letters than it has."""
+    first = question_id(demo, FIRST)
+    composed = "Cấp ủy   phân công\n\n\n\nrõ người, rõ việc.  "
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    logged_in(client, ORGANISER)
+    post_form(client, f"{TRIAGE}/{first}/answer", {"answer": decomposed})
+    with demo.app_context():
+        saved = db.session.get(Question, first)
+        assert (saved.answer, saved.status) == ("Cấp ủy phân công\n\nrõ người, rõ việc.",
+                                                QuestionStatus.PUBLISHED)
+        entries = audit_count(demo, "question.answer")
+    # The same answer pasted again, in either form, is no change: nothing is logged.
+    for text in (decomposed, composed):
+        post_form(client, f"{TRIAGE}/{first}/answer", {"answer": text})
+    assert audit_count(demo, "question.answer") == entries
+    longest = "ế" * MAX_ANSWER_LENGTH
+    response = post_form(client, f"{TRIAGE}/{first}/answer",
+                         {"answer": unicodedata.normalize("NFD", longest)})
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.get(Question, first).answer == longest
+
+
+def test_a_question_typed_on_its_own_keeps_its_lines(client, demo):
+    logged_in(client, COORDINATOR)
+    typed = "Xin hướng dẫn thêm:\r\n  a)  chi bộ ghép;\r\n\r\n\r\nb) đảng viên  tạm vắng.\r\n"
+    post_form(client, f"/manage/c/{SLUG}/points/22/questions", {"body": typed})
+    with demo.app_context():
+        raised = question("Xin hướng dẫn thêm")
+        assert raised.body == "Xin hướng dẫn thêm:\na) chi bộ ghép;\n\nb) đảng viên tạm vắng."
+        assert raised.search_text == "xin huong dan them: a) chi bo ghep; b) dang vien tam vang."
+        raised_id = raised.id
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    page = organiser.get(f"{TRIAGE}/{raised_id}").get_data(as_text=True)
+    assert ('<blockquote class="border-start border-3 ps-3 mb-3 white-space-pre question-body">'
+            "Xin hướng dẫn thêm:\na) chi bộ ghép;\n\nb) đảng viên tạm vắng.</blockquote>") in page
+
+
 def test_a_presenter_saving_an_unchanged_answer_is_told_nothing_was_withdrawn(client, demo):
     first = question_id(demo, FIRST)
     logged_in(client, PRESENTER_ACCOUNT)
@@ -812,7 +862,10 @@ def test_a_coordinator_asks_only_about_published_topics(client, demo):
     # The question list names a topic as published too.
     assert published_title in page and "Tên chuyên đề đang sửa" not in page
     refused = post_form(client, url, {"topic": str(ids["9"]), "body": "Hỏi về chuyên đề 9?"})
-    assert field_errors(refused.get_data(as_text=True), "topic") == ["Lựa chọn không hợp lệ."]
+    assert field_errors(refused.get_data(as_text=True), "topic") == [
+        "Chuyên đề này không có trong chương trình đã công bố; hãy chọn lại."]
+    # The form has not expired: the topic alone is at fault.
+    assert flashes(refused.get_data(as_text=True)) == []
     with demo.app_context():
         assert question("Hỏi về chuyên đề 9") is None
 

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 
 from confmgr.conferences.forms import optional_int
 from confmgr.forms import Form
 
 
+class TopicField(SelectField):
+    """The published agenda's topics: another (a draft's, or one taken off the agenda since
+    the page was loaded) is refused as such, not as a choice that is not valid."""
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_l("Chuyên đề này không có trong chương trình đã công bố; "
+                                     "hãy chọn lại.")) from None
+
+
 class RaiseForm(Form):
     # Lengths are checked by the service, which names the line of a pasted list.
-    topic = SelectField(_l("Chuyên đề"), coerce=optional_int)
+    topic = TopicField(_l("Chuyên đề"), coerce=optional_int)
     body = TextAreaField(_l("Câu hỏi, khó khăn, vướng mắc"))
     as_list = BooleanField(_l("Nhiều câu hỏi, mỗi dòng một câu"))
     asker_name = StringField(_l("Người hỏi (không bắt buộc)"))
@@ -21,7 +33,7 @@ class AnswerForm(Form):
 
 
 class EditForm(Form):
-    topic = SelectField(_l("Chuyên đề"), coerce=optional_int)
+    topic = TopicField(_l("Chuyên đề"), coerce=optional_int)
     body = TextAreaField(_l("Nội dung câu hỏi"))
 
 

@@ -20,7 +20,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, Question
-from confmgr.text import fold, normalise, plain_text
+from confmgr.text import fold, normalise, normalise_lines
 
 #: Most questions accepted from one pasted list.
 MAX_PASTED = 100
@@ -78,7 +78,8 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
                     asker: Asker = Asker(), user_id: int | None = None) -> list[Question]:
     """Questions from a point, all accepted or none: (line number, text) each, as
     ``split_pasted`` gives them; line 0 for a question typed on its own."""
-    numbered = [(number, normalise(body)) for number, body in numbered]
+    # A question typed on its own may run over several lines; a pasted list's are one each.
+    numbered = [(number, normalise_lines(body)) for number, body in numbered]
     problems = []
     if not numbered or not any(body for _n, body in numbered):
         problems.append(Problem("body", _("Hãy nhập nội dung câu hỏi.")))
@@ -192,7 +193,7 @@ def split(duplicate: Question) -> Question:
 def edit(question: Question, body: str, topic_id: int | None) -> None:
     """An organiser rewords a question (often when merging many into one) or re-files it."""
     _standing_only(question)
-    body = normalise(body)
+    body = normalise_lines(body)
     problems = _check_body(body)
     conference = db.session.get(Conference, question.conference_id)
     topic = topic_of(conference, topic_id, problems)
@@ -227,8 +228,9 @@ def answer(question: Question, text: str, *, user_id: int | None,
     the digest until an organiser publishes it again, as every answer is reviewed before
     the points read it."""
     _standing_only(question)
-    # Word's soft line break (vertical tab) is a line break; other control characters go.
-    text = plain_text(text).strip()
+    # NFC as every stored text: the length is counted in letters, and an answer saved again
+    # unchanged in another form is no change.
+    text = normalise_lines(text)
     if not text:
         raise RuleBroken([Problem("answer", _("Hãy nhập nội dung trả lời."))])
     if len(text) > MAX_ANSWER_LENGTH:

@@ -79,8 +79,6 @@ def point_questions(slug: str, code: str):
             db.session.commit()
             flash(counted("Đã gửi %(count)d câu hỏi.", len(raised)), "success")
             return redirect(url_for("questions.point_questions", slug=slug, code=code))
-    elif request.method == "POST":
-        flash(_("Không gửi được: biểu mẫu đã hết hạn, hãy thử lại."), "danger")
     return render_template("questions/point.html", conference=conference, point=point,
                            form=form, questions=listing.point_questions([point.id]),
                            topic_titles={t.id: t.title
