@@ -645,6 +645,25 @@ def questions_triage_20k_province(ctx: Context) -> Result:
     return _triage(ctx, "questions.triage_20k_province", "?province=40&status=new")
 
 
+@benchmark("questions.detail_20k", needs=("generated", "questions"))
+def questions_detail_20k(ctx: Context) -> Result:
+    """One standing question's page among 20,000, with the likely duplicates it offers."""
+    from sqlalchemy import select
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.enums import QuestionStatus
+    from confmgr.questions.models import Question
+
+    with ctx.app.app_context():
+        question_id = db.session.scalar(
+            select(Question.id).join(Conference, Conference.id == Question.conference_id)
+            .where(Conference.slug == ctx.slug, Question.merged_into_id.is_(None),
+                   Question.status == QuestionStatus.NEW).order_by(Question.id))
+    return page_result("questions.detail_20k", ctx, organiser_client(ctx),
+                       f"/manage/c/{ctx.slug}/questions/{question_id}")
+
+
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.generator import generate
     from confmgr.demo.loader import load_demo

@@ -293,6 +293,17 @@ def test_similar_questions_are_offered_for_merging(demo, ctx):
     assert [q.id for q in listing.similar(fresh, reach)] == [other.id]
 
 
+def test_a_long_questions_reworded_duplicate_is_offered_both_ways(demo, ctx):
+    """The pairs the two share are none of the long question's longest."""
+    long = raise_one("79", "Trường hợp thuyên chuyển công tác giữa nhiệm kỳ, nhưng chưa kiện "
+                     "toàn được nhân sự thường trực, thì việc phân công cấp ủy viên phụ trách "
+                     "chi bộ điều chỉnh thế nào?", "1")
+    short = raise_one("40", "Việc phân công cấp ủy viên phụ trách chi bộ ở xã mới ra sao?", "1")
+    reach = questions_in_reach(find_user(ORGANISER[0]), conference())
+    assert [q.id for q in listing.similar(long, reach)] == [short.id]
+    assert [q.id for q in listing.similar(short, reach)] == [long.id]
+
+
 # ---------------------------------------------------------------- who sees what
 
 

@@ -199,23 +199,37 @@ def syllable_pairs(folded: str) -> set[tuple[str, str]]:
     return set(zip(syllables, syllables[1:])) - _COMMON_PAIRS
 
 
+#: The most of a question's syllable pairs looked for (its longest): all of a question
+#: of a few lines, while a very long one does not make the query huge.
+SIMILAR_PAIRS = 40
+#: How many candidates, those sharing the most pairs by the database's count, are then
+#: compared exactly.
+SIMILAR_CANDIDATES = 200
+
+
 def similar(question: Question, reach: ColumnElement[bool], limit: int = 10) -> list[Question]:
     """Standing, unpublished questions in reach that share at least three syllable pairs
     with this one (or all of its pairs, if it has fewer): the likely duplicates."""
     own = syllable_pairs(question.search_text)
     if not own:
         return []
-    # Any of the longest pairs in the text narrows the candidates; counting shared pairs
-    # then ranks them.
-    longest = sorted(own, key=lambda pair: (-len(pair[0]) - len(pair[1]), pair))[:8]
+    needed = min(3, len(own))
+    looked_for = sorted(own, key=lambda pair: (-len(pair[0]) - len(pair[1]), pair))
+    # LIKE also finds a pair inside longer syllables ("an toan" in "than toan"), so the
+    # database's count is never below the true one: it chooses and orders the candidates
+    # without losing any, and the pairs are then compared exactly.
+    found = [Question.search_text.like(f"%{a} {b}%".replace("_", "\\_"), escape="\\")
+             for a, b in looked_for[:SIMILAR_PAIRS]]
+    shared_by_count = sum((case((condition, 1), else_=0) for condition in found[1:]),
+                          case((found[0], 1), else_=0))
     candidates = db.session.scalars(
         select(Question).where(
             Question.conference_id == question.conference_id, Question.id != question.id,
             Question.merged_into_id.is_(None), reach,
             Question.status != QuestionStatus.PUBLISHED,
-            or_(*[Question.search_text.like(f"%{a} {b}%") for a, b in longest]))
-        .options(joinedload(Question.point)).limit(500)).all()
-    needed = min(3, len(own))
+            or_(*found), shared_by_count >= needed)
+        .order_by(shared_by_count.desc(), Question.id)
+        .options(joinedload(Question.point)).limit(SIMILAR_CANDIDATES)).all()
     shared = {q.id: len(own & syllable_pairs(q.search_text)) for q in candidates}
     ranked = sorted((q for q in candidates if shared[q.id] >= needed),
                     key=lambda q: (-shared[q.id], q.id))
