@@ -780,9 +780,17 @@ def test_a_bulk_action_with_one_unusable_question_changes_nothing(client, demo):
     logged_in(client, ORGANISER)
     response = post_form(client, f"{TRIAGE}/bulk", {"action": "publish", "ids": [answered, d]},
                          follow_redirects=True)
-    assert "Không thay đổi gì" in " ".join(flashes(response.get_data(as_text=True)))
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Không thay đổi gì: câu hỏi #{d} vừa được gộp hoặc không thuộc phạm vi của bạn. "
+        "Hãy tải lại trang và chọn lại."]
     with demo.app_context():
         assert db.session.get(Question, answered).status == QuestionStatus.ANSWERED
+    # Merging from a question's page names the ticked one that cannot be merged as well.
+    response = post_form(client, f"{TRIAGE}/{answered}/merge", {"ids": [d, 999_999]},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Không thay đổi gì: câu hỏi #{d}, #999999 vừa được gộp hoặc không thuộc phạm vi "
+        "của bạn. Hãy tải lại trang và chọn lại."]
     assert post_form(client, f"{TRIAGE}/bulk", {"action": "shred", "ids": [answered]}
                      ).status_code == 400
 

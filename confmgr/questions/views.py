@@ -117,13 +117,21 @@ def _question(conference: Conference, reach, question_id: int, *, lock: bool = F
 
 
 def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] | None:
-    """The standing questions with these ids, locked until the commit, oldest first; None
-    if any of them is not one (merged meanwhile, out of reach, another conference's)."""
+    """The standing questions with these ids, locked until the commit, oldest first; None,
+    with a message naming the others, if any of them is not one (merged meanwhile, out of
+    reach, another conference's): nothing is done then."""
     found = list(db.session.scalars(
         select(Question).where(Question.id.in_(ids), Question.conference_id == conference.id,
                                Question.merged_into_id.is_(None), reach)
         .order_by(Question.id).with_for_update()))
-    if len(found) != len(set(ids)):
+    missing = sorted(set(ids) - {q.id for q in found})
+    if missing:
+        db.session.rollback()
+        # Merged or out of reach, in the same words: no more is said of a question that
+        # is not the user's to see.
+        flash(_("Không thay đổi gì: câu hỏi %(ids)s vừa được gộp hoặc không thuộc phạm vi "
+                "của bạn. Hãy tải lại trang và chọn lại.",
+                ids=", ".join(f"#{question_id}" for question_id in missing)), "danger")
         return None
     return sorted(found, key=lambda q: (q.raised_at, q.id))
 
@@ -176,9 +184,6 @@ def bulk(slug: str):
         return back
     chosen = _standing(conference, scope.reach, ids)
     if chosen is None:
-        db.session.rollback()
-        flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
-                "của bạn. Hãy tải lại trang và chọn lại."), "danger")
         return back
     if action == "merge":
         done, merged = commit_or_flash(lambda: services.merge(chosen[0], chosen[1:]))
@@ -313,11 +318,7 @@ def merge(slug: str, question_id: int):
     _question(conference, scope.reach, question_id)  # out of reach is no address, as everywhere
     ticked = _ticked()
     together = _standing(conference, scope.reach, [question_id, *ticked])
-    if together is None:
-        db.session.rollback()
-        flash(_("Không thay đổi gì: có câu hỏi đã chọn vừa được gộp hoặc không thuộc phạm vi "
-                "của bạn. Hãy tải lại trang và chọn lại."), "danger")
-    else:
+    if together is not None:
         target = next(q for q in together if q.id == question_id)
         done, _merged = commit_or_flash(lambda: services.merge(
             target, [q for q in together if q.id != question_id]))
