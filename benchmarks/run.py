@@ -664,6 +664,16 @@ def questions_detail_20k(ctx: Context) -> Result:
                        f"/manage/c/{ctx.slug}/questions/{question_id}")
 
 
+@benchmark("questions.digest_20k", needs=("generated", "questions"))
+def questions_digest_20k(ctx: Context) -> Result:
+    """The published questions and answers among 20,000 questions: the digest's first page,
+    which every point reads. Prints its size."""
+    client = organiser_client(ctx)
+    url = f"/c/{ctx.slug}/questions"
+    print(f"# {url}: {len(client.get(url).data) / 1024:.0f} KiB")
+    return page_result("questions.digest_20k", ctx, client, url)
+
+
 def build_data_set(app: Flask, preset: str, selected: list[str]) -> None:
     from confmgr.demo.generator import generate
     from confmgr.demo.loader import load_demo

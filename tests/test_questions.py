@@ -463,6 +463,38 @@ def test_the_digest_lists_published_answers_by_topic(client, demo):
     assert FIRST in printable and 'name="topic"' not in printable
 
 
+ARTICLE = re.compile(r'<article class="qa-item mb-3" id="q(\d+)">\s*<p class="mb-1"><strong>'
+                     r'Câu hỏi (\d+)</strong>')
+
+
+def test_the_digest_comes_in_pages_that_go_on_numbering_each_topic(client, demo, monkeypatch):
+    monkeypatch.setattr(listing, "DIGEST_PER_PAGE", 3)
+    with demo.app_context():
+        asked = [*services.raise_questions(
+            conference(), point("40"), [(n, f"Câu hỏi thử số {n}?") for n in range(1, 6)],
+            topic_id=topic("1").id), raise_one("31", "Câu hỏi chung thử?")]
+        for question_asked in asked:
+            services.answer(question_asked, "Đã trả lời.", user_id=None)
+        services.publish(asked)
+        db.session.commit()
+        whole = listing.digest(conference(), whole=True)
+        expected = [(question_shown.id, number) for section in whole.items
+                    for number, question_shown in enumerate(section.questions, start=1)]
+        first_topic = listing.topic_label(whole.items[0].topic)
+    assert len(expected) == whole.total == 7 and whole.pages == 1
+    pages = [client.get(f"/c/{SLUG}/questions?page={number}").get_data(as_text=True)
+             for number in (1, 2, 3)]
+    shown = [(int(q), int(n)) for page in pages for q, n in ARTICLE.findall(page)]
+    assert shown == expected
+    # The first topic's six questions run over onto page 2, named again there and counted on.
+    assert [ARTICLE.findall(page)[0][1] for page in pages] == ["1", "4", "1"]
+    assert first_topic in pages[1] and "Câu hỏi chung</h2>" in pages[2]
+    assert f'href="/c/{SLUG}/questions?page=2"' in pages[0]
+    # The printable digest holds them all, without pages.
+    printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
+    assert len(ARTICLE.findall(printable)) == 7 and "pagination" not in printable
+
+
 def test_the_digest_shows_nothing_of_the_draft_agenda(client, demo):
     """A topic being prepared and a title being edited stay unseen until published; the
     filter offers the topics that have answers."""

@@ -167,7 +167,8 @@ def answered_topics(conference: Conference) -> list[PublishedTopic]:
     """The published topics the digest has answers for: what its filter offers."""
     answered = set(db.session.scalars(select(Question.topic_id).where(
         Question.conference_id == conference.id, Question.merged_into_id.is_(None),
-        Question.status == QuestionStatus.PUBLISHED, Question.topic_id.is_not(None))))
+        Question.status == QuestionStatus.PUBLISHED, Question.topic_id.is_not(None))
+        .distinct()))
     return [topic for topic in published_topics(conference) if topic.id in answered]
 
 
@@ -252,42 +253,89 @@ class DigestSection:
     #: Who answered each question (by id), where the published agenda names them: a
     #: presenter renamed or added in the draft is not public yet.
     answerers: dict[int, str]
+    #: The number, within its topic, of the section's first question: a topic that runs
+    #: over from the page before goes on counting.
+    first_number: int = 1
 
 
-def digest(conference: Conference, topic_id: int | None = None,
-           general_only: bool = False) -> list[DigestSection]:
+#: Questions and answers on one page of the digest: every point reads it, often over a
+#: slow link. The printable digest and the workbook hold them all.
+DIGEST_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class DigestQuery:
+    """The digest's ``?topic=`` (a topic's id, ``general``, or empty for all) and page."""
+
+    topic: str = ""
+    page: int = 1
+    per_page: int = DIGEST_PER_PAGE
+
+    @classmethod
+    def from_args(cls, args) -> DigestQuery:
+        return cls(topic=args.get("topic", ""), page=page_number(args),
+                   per_page=DIGEST_PER_PAGE)
+
+    @property
+    def topic_id(self) -> int | None:
+        return whole_number(self.topic)
+
+    @property
+    def general_only(self) -> bool:
+        return self.topic == GENERAL
+
+    def args(self, **changes) -> dict:
+        values = {"topic": self.topic, "page": self.page, **changes}
+        return {name: value for name, value in values.items()
+                if value and not (name == "page" and value == 1)}
+
+
+def digest(conference: Conference, query: DigestQuery = DigestQuery(), *,
+           whole: bool = False) -> Page[DigestSection]:
     """The published questions and answers, by topic in the published agenda's order and
-    as it names them. A question filed under a topic the published agenda does not hold
-    is told with the general ones: the public knows no such topic."""
+    as it names them: the query's page of them, or with ``whole`` all on one page. A
+    question filed under a topic the published agenda does not hold is told with the
+    general ones: the public knows no such topic."""
     agenda = publishing.published_agenda(conference)
     topics = published_topics(conference, agenda)
     known = {topic.id for topic in topics}
-    if topic_id is not None and not general_only and topic_id not in known:
-        return []
+    if query.topic_id is not None and not query.general_only and query.topic_id not in known:
+        return Page([], 0, query)
     published_names = ({presenter.name for session in agenda.sessions
                         for presenter in session.presenters} if agenda else set())
-    statement = (select(Question).where(Question.conference_id == conference.id,
-                                        Question.merged_into_id.is_(None),
-                                        Question.status == QuestionStatus.PUBLISHED)
-                 .options(selectinload(Question.assignee))
+    statement = (select(Question.id, Question.topic_id)
+                 .where(Question.conference_id == conference.id,
+                        Question.merged_into_id.is_(None),
+                        Question.status == QuestionStatus.PUBLISHED)
                  .order_by(Question.published_at, Question.id))
-    if general_only:
+    if query.general_only:
         statement = statement.where(or_(Question.topic_id.is_(None),
                                         Question.topic_id.not_in(known)))
-    elif topic_id is not None:
-        statement = statement.where(Question.topic_id == topic_id)
-    by_topic: dict[int | None, list[Question]] = defaultdict(list)
-    for question in db.session.scalars(statement):
-        by_topic[question.topic_id if question.topic_id in known else None].append(question)
-    def section(topic: PublishedTopic | None, questions: list[Question]) -> DigestSection:
-        return DigestSection(topic, questions, {
-            q.id: q.assignee.name for q in questions
-            if q.assignee is not None and q.assignee.name in published_names})
-
-    sections = [section(topic, by_topic[topic.id]) for topic in topics if by_topic[topic.id]]
-    if by_topic[None]:
-        sections.append(section(None, by_topic[None]))
-    return sections
+    elif query.topic_id is not None:
+        statement = statement.where(Question.topic_id == query.topic_id)
+    # The order of the whole digest from ids alone; only the page's questions are loaded.
+    by_topic: dict[int | None, list[int]] = defaultdict(list)
+    for question_id, filed_under in db.session.execute(statement):
+        by_topic[filed_under if filed_under in known else None].append(question_id)
+    ordered = [(topic, number, question_id)
+               for topic in [*topics, None]
+               for number, question_id in enumerate(by_topic[topic.id if topic else None],
+                                                    start=1)]
+    shown = ordered if whole else ordered[(query.page - 1) * query.per_page:
+                                          query.page * query.per_page]
+    loaded = {q.id: q for q in db.session.scalars(
+        select(Question).where(Question.id.in_([question_id for _t, _n, question_id in shown]))
+        .options(selectinload(Question.assignee)))} if shown else {}
+    sections: list[DigestSection] = []
+    for topic, number, question_id in shown:
+        if not sections or sections[-1].topic is not topic:
+            sections.append(DigestSection(topic, [], {}, first_number=number))
+        question = loaded[question_id]
+        sections[-1].questions.append(question)
+        if question.assignee is not None and question.assignee.name in published_names:
+            sections[-1].answerers[question.id] = question.assignee.name
+    return Page(sections, len(ordered), replace(query, per_page=max(1, len(ordered)))
+                if whole else query)
 
 
 @dataclass(frozen=True)

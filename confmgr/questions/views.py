@@ -378,34 +378,29 @@ def _digest_conference(slug: str) -> tuple[Conference, str]:
     return conference, agenda.conference.title if agenda else conference.title
 
 
-def _digest_filter() -> tuple[int | None, bool]:
-    topic = request.args.get("topic", "")
-    return whole_number(topic), topic == listing.GENERAL
-
-
 @bp.get("/c/<slug>/questions", defaults={"printable": False})
 @bp.get("/c/<slug>/questions/print", defaults={"printable": True},
         endpoint="digest_print")
 def digest(slug: str, printable: bool):
     conference, title = _digest_conference(slug)
-    topic_id, general = _digest_filter()
+    query = listing.DigestQuery.from_args(request.args)
     return render_template("questions/digest.html", conference=conference, title=title,
-                           sections=listing.digest(conference, topic_id, general),
+                           page=listing.digest(conference, query, whole=printable),
                            topics=[] if printable else listing.answered_topics(conference),
-                           topic_arg=request.args.get("topic", ""), printable=printable)
+                           query=query, printable=printable)
 
 
 @bp.get("/c/<slug>/questions.xlsx")
 def digest_xlsx(slug: str):
     conference, _title = _digest_conference(slug)
-    topic_id, general = _digest_filter()
+    query = listing.DigestQuery.from_args(request.args)
     general_label = _("Câu hỏi chung")
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
              question.answer, section.answerers.get(question.id, ""),
              question.points_count, question.published_at.astimezone(conference.tz)
              .strftime("%d/%m/%Y %H:%M")]
-            for section in listing.digest(conference, topic_id, general)
-            for number, question in enumerate(section.questions, start=1))
+            for section in listing.digest(conference, query, whole=True).items
+            for number, question in enumerate(section.questions, start=section.first_number))
     return xlsx_response(
         f"hoi-dap-{conference.slug}.xlsx", _("Hỏi đáp"),
         [_("Chuyên đề"), _("STT"), _("Câu hỏi"), _("Trả lời"), _("Báo cáo viên"),
