@@ -851,3 +851,24 @@ def test_organiser_pages_show_a_number_saved_with_the_words_bare(client, demo):
     choices = client.get(NEW_SESSION).get_data(as_text=True)
     assert f'<option value="{topic_id}">1. {title}</option>' in choices
     assert "Chuyên đề 1." not in choices
+
+
+def test_presenters_are_listed_in_vietnamese_order_everywhere_they_are_chosen(client, demo):
+    """By code point "Đ" and "Ư" would come after "V"; Vietnamese puts Đ after D and Ư
+    after U."""
+    names = ["Vũ Minh", "Ưng Hoà", "Đặng Hà", "Uông Bình", "Dương Lan"]
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        demo_names = [p.name for p in db.session.scalars(select(Presenter).where(
+            Presenter.conference_id == conference.id))]
+        db.session.add_all(Presenter(conference_id=conference.id, name=name) for name in names)
+        db.session.commit()
+    wanted = ["Dương Lan", "Đặng Hà", "Uông Bình", "Ưng Hoà", "Vũ Minh"]
+    logged_in(client, ORGANISER)
+    listed = re.findall(r"<tr><td>([^<]+)</td>",
+                        client.get(f"/manage/c/{SLUG}/presenters").get_data(as_text=True))
+    assert [name for name in listed if name not in demo_names] == wanted
+    triage = client.get(f"/manage/c/{SLUG}/questions").get_data(as_text=True)
+    select_block = triage.split('name="presenter"')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="\d+">([^<]+)</option>', select_block)
+    assert [name for name in offered if name not in demo_names] == wanted

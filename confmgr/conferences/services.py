@@ -10,9 +10,10 @@ from flask import abort
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from confmgr.conferences.models import AgendaSession, Conference, Topic
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, Topic
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus
+from confmgr.roster.sorting import text_key
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ def published_conferences() -> list[Conference]:
 
 
 _BY_SLUG = select(Conference).where(Conference.slug == bindparam("slug"))
+
+
+def presenters(conference: Conference) -> list[Presenter]:
+    """The conference's presenters in Vietnamese order of their names as written ("Đ"
+    after "D", not after "Z")."""
+    return sorted(db.session.scalars(select(Presenter).where(
+        Presenter.conference_id == conference.id)), key=lambda p: (text_key(p.name), p.id))
 
 
 def conference_by_slug(slug: str) -> Conference:

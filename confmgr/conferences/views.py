@@ -42,6 +42,7 @@ from confmgr.conferences.scheduling import bare_topic_number, in_number_order
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
+from confmgr.roster.sorting import text_key
 from confmgr.web import commit_or_flash, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
@@ -169,10 +170,7 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
     ]
     form.presenters.choices = [
         SelectChoice(p.id, f"{p.name} — {p.position}" if p.position else p.name)
-        for p in db.session.scalars(
-            select(Presenter).where(Presenter.conference_id == conference.id)
-            .order_by(Presenter.name)
-        )
+        for p in services.presenters(conference)
     ]
     if request.method == "GET" and session is not None:
         start, end = session.local_start(), session.local_end()
@@ -357,9 +355,10 @@ def presenters(slug: str):
 def _presenters_page(conference: Conference, handed_out: tuple[str, str] | None = None):
     rows = db.session.execute(
         select(Presenter, User.email).outerjoin(User, User.id == Presenter.user_id)
-        .where(Presenter.conference_id == conference.id).order_by(Presenter.name))
+        .where(Presenter.conference_id == conference.id)).all()
+    rows.sort(key=lambda row: (text_key(row[0].name), row[0].id))
     return render_template("agenda/presenters.html", conference=conference,
-                           presenters=list(rows), handed_out=handed_out,
+                           presenters=rows, handed_out=handed_out,
                            login_for=presenter_accounts.login_for)
 
 

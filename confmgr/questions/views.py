@@ -50,9 +50,8 @@ def _topic_choices(conference: Conference, filed: Question | None = None
 
 
 def _presenter_choices(conference: Conference) -> list[SelectChoice]:
-    return [SelectChoice("", "—")] + [SelectChoice(p.id, p.name) for p in db.session.scalars(
-        select(Presenter).where(Presenter.conference_id == conference.id)
-        .order_by(Presenter.name))]
+    return [SelectChoice("", "—")] + [SelectChoice(p.id, p.name)
+                                      for p in conferences.presenters(conference)]
 
 
 # ---------------------------------------------------------------- a point raises

@@ -66,3 +66,10 @@ def name_key(full_name: str) -> bytes:
         primary, tones = _letters(part)
         key += primary + TONES_FOLLOW + tones + FIELD_END
     return bytes(key)
+
+
+def text_key(text: str) -> bytes:
+    """Vietnamese order of a text as written (a presenter's name after their title, a
+    place): letters first, then tones."""
+    primary, tones = _letters(text)
+    return primary + TONES_FOLLOW + tones
