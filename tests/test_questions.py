@@ -250,8 +250,9 @@ def test_search_ignores_diacritics_and_case(demo, ctx):
     assert triage_ids(listing.TriageQuery(text="kiem tra giam sat khong co")) == []
     # A duplicate is found through the question it was merged into, never on its own.
     assert triage_ids(listing.TriageQuery(text="tang gap doi")) == []
-    # LIKE wildcards are searched for, not obeyed.
+    # LIKE wildcards are searched for, not obeyed; a search of no word finds nothing.
     assert triage_ids(listing.TriageQuery(text="%")) == []
+    assert triage_ids(listing.TriageQuery(text="cap_uy")) == []
 
 
 def test_filters_by_topic_status_and_the_provinces_that_asked(demo, ctx):
@@ -279,6 +280,10 @@ def test_the_triage_page_lists_standing_questions_with_their_point_counts(client
     logged_in(client, ORGANISER)
     page = client.get(f"{TRIAGE}?q=phan+cong").get_data(as_text=True)
     first = question_id(demo, FIRST)
+    # Punctuation typed with a word does not have to stand beside it in the question.
+    punctuated = client.get(f"{TRIAGE}?q=%22ph%C3%A2n+c%C3%B4ng,%22").get_data(as_text=True)
+    assert '<p class="small text-body-secondary mb-2 triage-total">1 câu hỏi</p>' in punctuated
+    assert f'<tr id="q{first}">' in punctuated
     assert '<p class="small text-body-secondary mb-2 triage-total">1 câu hỏi</p>' in page
     assert f'<tr id="q{first}">' in page
     assert '<td class="text-end">3</td>' in page

@@ -5,7 +5,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from confmgr.conferences import publishing
@@ -60,9 +60,14 @@ class TriageQuery:
 
 
 def _like_words(column, text: str) -> list[ColumnElement[bool]]:
-    """One LIKE per folded word, so "dang vien" finds "Đảng viên" and "đảng viên mới"."""
+    """One LIKE per folded word, so "dang vien" finds "Đảng viên" and "đảng viên mới".
+    Words only: "chi bộ," typed with its comma finds "chi bộ" wherever it stands; a search
+    of no word at all ("%", "?") finds nothing."""
+    words = re.findall(r"\w+", fold(text))
+    if text.strip() and not words:
+        return [false()]
     conditions = []
-    for word in fold(text).split()[:10]:
+    for word in words[:10]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(column.like(f"%{escaped}%", escape="\\"))
     return conditions
