@@ -221,9 +221,9 @@ def similar(question: Question, reach: ColumnElement[bool], limit: int = 10) -> 
         return []
     needed = min(3, len(own))
     looked_for = sorted(own, key=lambda pair: (-len(pair[0]) - len(pair[1]), pair))
-    # LIKE also finds a pair inside longer syllables ("an toan" in "than toan"), so the
-    # database's count is never below the true one: it chooses and orders the candidates
-    # without losing any, and the pairs are then compared exactly.
+    # LIKE finds a pair only as written side by side, and inside longer syllables too
+    # ("an toan" in "than toan"; a comma between two syllables hides their pair), so the
+    # database's count only orders the candidates; their pairs are then compared exactly.
     found = [Question.search_text.like(f"%{a} {b}%".replace("_", "\\_"), escape="\\")
              for a, b in looked_for[:SIMILAR_PAIRS]]
     shared_by_count = sum((case((condition, 1), else_=0) for condition in found[1:]),
@@ -233,7 +233,7 @@ def similar(question: Question, reach: ColumnElement[bool], limit: int = 10) -> 
             Question.conference_id == question.conference_id, Question.id != question.id,
             Question.merged_into_id.is_(None), reach,
             Question.status != QuestionStatus.PUBLISHED,
-            or_(*found), shared_by_count >= needed)
+            or_(*found))
         .order_by(shared_by_count.desc(), Question.id)
         .options(joinedload(Question.point)).limit(SIMILAR_CANDIDATES)).all()
     shared = {q.id: len(own & syllable_pairs(q.search_text)) for q in candidates}
