@@ -393,6 +393,14 @@ def points_list_31k(ctx: Context) -> Result:
                        f"/manage/c/{ctx.slug}/points?province=01&q=phuong&page=2")
 
 
+@benchmark("roster.compliance_page", needs=("generated",))
+def roster_compliance_page(ctx: Context) -> Result:
+    """The organisers' page of points short of a required category (registrations), for
+    the whole country: its second page, with the count of such points."""
+    return page_result("roster.compliance_page", ctx, organiser_client(ctx),
+                       f"/manage/c/{ctx.slug}/compliance?page=2")
+
+
 def _roster_xlsx(rows: int, seed: int) -> bytes:
     """A delegate list as a coordinator would paste it, with unique phones."""
     import io

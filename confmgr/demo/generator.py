@@ -35,7 +35,12 @@ from confmgr.i18n import format_number
 from confmgr.points.models import BroadcastPoint, point_search_text
 from confmgr.points.official import provinces
 from confmgr.points.services import refresh_registered_counts
-from confmgr.roster.models import Category, Participant, participant_name_fields
+from confmgr.roster.models import (
+    Category,
+    CategoryRequirement,
+    Participant,
+    participant_name_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,15 @@ SESSION_TIMES = (time(7, 30), time(8, 45), time(13, 30), time(14, 45))
 ATTENDANCE_MIX = (85, 4, 6, 3, 2)
 #: Delegates of every eleventh row have no category.
 NO_CATEGORY_EVERY = 11
+#: What each level of point must send (category, minimum): most points meet the first
+#: rules; every commune point falls short of the last (about 16 of each category are
+#: registered at a commune of the national preset), so compliance pages have points to list.
+REQUIREMENTS = {
+    PointLevel.PROVINCE: (("Bí thư, Phó Bí thư cấp ủy", 2), ("Lãnh đạo HĐND, UBND", 2)),
+    PointLevel.COMMUNE: (("Bí thư, Phó Bí thư cấp ủy", 1), ("Lãnh đạo HĐND, UBND", 1),
+                         ("Trưởng các phòng, ban", 20)),
+    PointLevel.OTHER: (("Bí thư chi bộ, trưởng thôn", 1),),
+}
 BATCH = 50_000
 
 
@@ -207,6 +221,10 @@ def _add_delegates(conference: Conference, preset: Preset, rng: random.Random) -
                   for i, name in enumerate(CATEGORIES)]
     db.session.add_all(categories)
     db.session.flush()
+    by_name = {c.name: c.id for c in categories}
+    db.session.add_all([CategoryRequirement(category_id=by_name[name], level=level,
+                                            min_count=count)
+                        for level, rules in REQUIREMENTS.items() for name, count in rules])
     category_ids = [c.id for c in categories]
     point_ids = db.session.scalars(select(BroadcastPoint.id).where(
         BroadcastPoint.conference_id == conference.id).order_by(BroadcastPoint.id)).all()

@@ -11,9 +11,9 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
-from confmgr.enums import PointLevel, RegistrationStatus
+from confmgr.enums import PointLevel
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Category, CategoryRequirement, Participant
+from confmgr.roster.models import Category, CategoryRequirement, PointCategoryRegistration
 from confmgr.text import fold, normalise
 
 
@@ -71,14 +71,8 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
     asked, and how many such points there are (not shortfalls: one point short of three
     categories is one point). ``limit`` and ``offset`` count points, so a page never splits
     a point's shortfalls."""
-    counts = (
-        select(Participant.point_id, Participant.category_id,
-               func.count().label("registered"))
-        .where(Participant.conference_id == conference.id,
-               Participant.status == RegistrationStatus.REGISTERED)
-        .group_by(Participant.point_id, Participant.category_id)
-        .subquery()
-    )
+    # The counters kept with every registration: the participants table is never counted.
+    counts = PointCategoryRegistration.__table__
     have = func.coalesce(counts.c.registered, 0)
     query = (
         select(BroadcastPoint.code, BroadcastPoint.name, BroadcastPoint.province_code,
@@ -87,7 +81,7 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
         .join(Category, and_(Category.id == CategoryRequirement.category_id,
                              Category.conference_id == BroadcastPoint.conference_id))
         .outerjoin(counts, and_(counts.c.point_id == BroadcastPoint.id,
-                                counts.c.category_id == Category.id))
+                                counts.c.category_ref == Category.id))
         .where(BroadcastPoint.conference_id == conference.id)
         .where(have < CategoryRequirement.min_count)
     )
