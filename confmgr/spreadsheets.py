@@ -55,11 +55,14 @@ class Row:
 
 class Table(list):
     """The data rows of a file, with the fields its heading row names: a file may have
-    headings and no rows, and every row has the same fields."""
+    headings and no rows, and every row has the same fields. ``ignored`` are the headings
+    that name no column, whose cells were not read: the reader must be told."""
 
-    def __init__(self, rows: Iterable[Row] = (), fields: Iterable[str] = ()):
+    def __init__(self, rows: Iterable[Row] = (), fields: Iterable[str] = (),
+                 ignored: Iterable[str] = ()):
         super().__init__(rows)
         self.fields = frozenset(fields)
+        self.ignored = tuple(ignored)
 
 
 class Formula(str):
@@ -379,6 +382,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     header: dict[int, Column] | None = None
     # Cells that do not make a row: those under a row-number heading.
     numbering: set[int] = set()
+    ignored: list[str] = []
     above: list[list[str]] = []  # non-empty rows looked at before the heading row
     rows: list[Row] = []
     errors: list[CellError] = []
@@ -394,6 +398,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                     raise _merged_cells_error()
                 header = _header(texts, by_name)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
+                ignored = [text for i, text in enumerate(texts)
+                           if text and i not in header and i not in numbering]
                 continue
             above.append(texts)
             if len(above) < HEADING_SEARCH:
@@ -422,7 +428,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                            columns=", ".join(f"«{m}»" for m in missing)))
     if errors:
         raise TableError(errors)
-    return Table(rows, (column.field for column in header.values()))
+    return Table(rows, (column.field for column in header.values()), ignored)
 
 
 # ---------------------------------------------------------------- writing

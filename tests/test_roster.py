@@ -282,6 +282,78 @@ def test_import_preview_then_confirm(client, demo):
     assert count_at(demo, "06811") == (38, 38)
 
 
+def row_warnings(page: str) -> dict[str, list[str]]:
+    table = page.split('<table class="table table-sm preview">')[1].split("</table>")[0]
+    found = {}
+    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td></tr>",
+                                   table, re.S):
+        found[number] = [unescape(w) for w in
+                         re.findall(r'<div class="row-warning">(.*?)</div>', cell)]
+    return found
+
+
+def confirm(client, page: str) -> str:
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    response = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    return response.get_data(as_text=True)
+
+
+def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, demo):
+    """With no phone or email a namesake cannot be refused (namesakes are common), but a
+    list imported a second time must not pass unseen: each such row says so."""
+    logged_in(client, COORDINATOR)
+    rows = [HEAD, [1, "Phan Văn Long", "Công chức", "Văn phòng", "", "", "", ""],
+            [2, "Đỗ Thị Mai", "Chuyên viên", "Văn phòng", "", "", "", ""],
+            [3, "Vũ Văn Tú", "", "", "", "0912345101", "", ""]]
+    first = preview(client, workbook(rows))
+    assert "trùng họ tên" not in first
+    assert row_warnings(first) == {"2": [], "3": [], "4": []}
+    assert "Đã nhập 3 đại biểu." in flashes(confirm(client, first))
+    again = preview(client, workbook(rows[:3] + [
+        [3, "Vũ Văn Tú", "", "", "", "0912345102", "", ""],  # another phone: another man
+        [4, "Hoàng Văn Nam", "", "", "", "", "", ""],
+        [5, "Hoàng  Văn Nam", "", "", "", "", "nam@example.org", ""],
+        [6, "Lê Thị Thuỷ", "", "", "", "0912345103", "", ""],
+        [7, "Lê Thị Thủy", "", "", "", "0912345104", "", ""],
+    ]))
+    assert row_warnings(again) == {
+        "2": ["Điểm cầu đã có đại biểu tên Phan Văn Long; nếu là cùng một người, hãy bỏ dòng này."],
+        "3": ["Điểm cầu đã có đại biểu tên Đỗ Thị Mai; nếu là cùng một người, hãy bỏ dòng này."],
+        "4": [], "5": [],
+        "6": ["Trùng họ tên với dòng 5; nếu là cùng một người, hãy bỏ một dòng."],
+        "7": [], "8": []}
+    assert ("3 dòng trùng họ tên với đại biểu đã có ở điểm cầu hoặc với một dòng trước đó, "
+            "không có số điện thoại hay email để phân biệt. Nếu tệp này đã được nhập rồi, "
+            "đừng nhập lại.") in unescape(again)
+    assert row_errors(again) == {str(n): [] for n in range(2, 9)}
+    # Warned, not refused: confirming registers them all.
+    assert "Đã nhập 7 đại biểu." in flashes(confirm(client, again))
+    assert count_at(demo, "06811") == (45, 45)
+
+
+def test_an_import_reads_offices_own_headings_and_names_the_columns_it_skips(client, demo):
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([
+        ["STT", "Họ và tên", "Chức danh", "Cơ quan công tác", "Số ĐT", "E-mail", "Quê quán",
+         "Ký tên"],
+        [1, "Trần Văn Bình", "Phó Chủ tịch", "UBND phường", "0912345001", "binh@example.org",
+         "Hải Dương", ""],
+    ]))
+    assert "Tệp hợp lệ: 1 đại biểu sẵn sàng." in page
+    cells = re.search(r"<tr class=\"\"><td>2</td>(.*?)<td class=\"row-errors\">", page,
+                      re.S).group(1)
+    assert re.findall(r"<td>(.*?)</td>", cells) == [
+        "Trần Văn Bình", "Phó Chủ tịch", "UBND phường", "", "0912345001", "binh@example.org"]
+    assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
+                              r"(.*?)</div>", page).group(1)) == (
+        "Không nhập các cột: «Quê quán», «Ký tên». Nếu cần giữ những thông tin này, hãy đặt "
+        "tên cột như trong tệp mẫu.")
+    for heading in ("Di động", "ĐT"):
+        page = preview(client, workbook([["Họ và tên", heading], ["Lê Văn Kỹ", "0912345009"]]))
+        assert "<td>0912345009</td>" in page and "ignored-columns" not in page
+
+
 def test_an_import_after_registration_closed_is_for_organisers_only(client, demo):
     logged_in(client, COORDINATOR)
     page = preview(client, workbook([HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""]]))

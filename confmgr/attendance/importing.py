@@ -25,15 +25,19 @@ from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
+from confmgr.roster import importing as roster_importing
 from confmgr.roster.models import Participant
 from confmgr.roster.services import normalise_phone
 from confmgr.spreadsheets import CellError, Column, Row, file_error, read_table
 from confmgr.text import fold, normalise
 
+#: A paper list is the delegate list marked up, so its name and phone read as the
+#: delegate import reads them; its other columns (position, signature) are not needed.
+_ROSTER = {column.field: column for column in roster_importing.COLUMNS}
 COLUMNS = [
-    Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
+    _ROSTER["full_name"],
     Column("status", "Điểm danh", ("tinh trang", "trang thai")),
-    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "dien thoai di dong")),
+    _ROSTER["phone"],
     # The official delegate list ends in "Ký tên | Ghi chú": a list marked on paper may
     # say who was missing there rather than in a status column.
     Column("note", "Ghi chú", ("ghi chu",)),

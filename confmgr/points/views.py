@@ -43,6 +43,7 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.roster.services import roster
 from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+from confmgr.text import normalise
 from confmgr.web import commit_or_show, point_in_reach, show_problems
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
@@ -163,6 +164,11 @@ def import_file(slug: str):
         else:
             flash(_("Đã nhập: %(added)d điểm cầu mới, %(updated)d điểm cầu cập nhật.",
                     added=added, updated=updated), "success")
+            unread = importing.unread_columns(rows)
+            if unread:
+                flash(_("Không nhập các cột: %(columns)s. Nếu cần giữ những thông tin này, "
+                        "hãy đặt tên cột như trong tệp mẫu.",
+                        columns=", ".join(f"«{heading}»" for heading in unread)), "warning")
             return redirect(url_for("points.index", slug=slug))
     return render_template("points/import.html", conference=conference, form=form,
                            errors=errors)
@@ -199,7 +205,9 @@ def edit(slug: str, code: str | None = None):
 
 
 def _values(form: PointForm, point: BroadcastPoint | None) -> dict[str, str]:
-    values = {name: ("" if field.data is None else str(field.data)).strip()
+    # Normalised as a spreadsheet's cells are, so a point saved here and exported and
+    # imported back unchanged is unchanged (its place revision included).
+    values = {name: normalise("" if field.data is None else str(field.data))
               for name, field in form._fields.items() if name != "csrf_token"}
     if point is not None:
         values["code"] = point.code  # codes are a point's identity

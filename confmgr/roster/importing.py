@@ -31,13 +31,15 @@ from confmgr.roster.services import (
 from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
 from confmgr.text import fold, name_compare_form
 
+#: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
     Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
-    Column("position", "Chức vụ"),
-    Column("unit", "Đơn vị", ("co quan", "don vi cong tac")),
+    Column("position", "Chức vụ", ("chuc danh",)),
+    Column("unit", "Đơn vị", ("co quan", "don vi cong tac", "co quan cong tac")),
     Column("category", "Thành phần"),
-    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "dien thoai di dong")),
-    Column("email", "Email", ("thu dien tu",)),
+    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "so dt", "dt", "di dong",
+                                   "dien thoai di dong")),
+    Column("email", "Email", ("e-mail", "thu dien tu")),
     Column("note", "Ghi chú"),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
@@ -53,6 +55,8 @@ class CheckedRow:
     fields: dict
     category_name: str = ""
     errors: list[CellError] = field(default_factory=list)
+    #: What does not stop the import but should be looked at first (a namesake).
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
@@ -93,7 +97,43 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
                 seen[(name, contact)] = row.number
         checked.append(item)
     _mark_registered_already(point, checked)
+    _mark_namesakes(point, checked)
     return checked
+
+
+def _told_apart(a: dict, b: dict) -> bool:
+    """Whether two people of one name are surely two: both have a phone, or both an email,
+    and those differ."""
+    return any(a[key] and b[key] and a[key] != b[key] for key in ("phone", "email"))
+
+
+def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
+    """Warn of rows whose name is already registered at the point, or came earlier in the
+    file, with no phone or email to tell the two apart: the same list imported twice.
+
+    Only a warning, as on the single form: namesakes are common.
+    """
+    wanted = [item for item in checked if not item.errors]
+    names = {name_compare_form(item.fields["full_name"]) for item in wanted}
+    registered: dict[str, list[dict]] = {}
+    for name, phone, email in db.session.execute(
+            select(Participant.name_norm, Participant.phone, Participant.email)
+            .where(Participant.point_id == point.id,
+                   Participant.status == RegistrationStatus.REGISTERED)):
+        if name in names:
+            registered.setdefault(name, []).append({"phone": phone, "email": email})
+    earlier: dict[str, list[CheckedRow]] = {}
+    for item in wanted:
+        name = name_compare_form(item.fields["full_name"])
+        if any(not _told_apart(item.fields, other) for other in registered.get(name, ())):
+            item.warnings.append(_("Điểm cầu đã có đại biểu tên %(name)s; nếu là cùng một "
+                                   "người, hãy bỏ dòng này.", name=item.fields["full_name"]))
+        for other in earlier.get(name, ()):
+            if not _told_apart(item.fields, other.fields):
+                item.warnings.append(_("Trùng họ tên với dòng %(row)d; nếu là cùng một người, "
+                                       "hãy bỏ một dòng.", row=other.number))
+                break
+        earlier.setdefault(name, []).append(item)
 
 
 def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:

@@ -173,7 +173,7 @@ def move(slug: str, code: str, person_id: int):
 def import_file(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     form = UploadForm()
-    checked, file_errors, token = [], [], None
+    checked, file_errors, token, ignored = [], [], None, ()
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -185,6 +185,7 @@ def import_file(slug: str, code: str):
         except TableError as problem:
             file_errors = problem.errors
         else:
+            ignored = rows.ignored
             checked = importing.check_rows(point, rows)
             if checked and not any(item.errors for item in checked):
                 token = importing.keep_for_confirmation(point, current_user.id,
@@ -192,7 +193,8 @@ def import_file(slug: str, code: str):
     error_count = sum(len(item.errors) for item in checked) + len(file_errors)
     return render_template("roster/import.html", conference=conference, point=point,
                            form=form, checked=checked, file_errors=file_errors, token=token,
-                           error_count=error_count)
+                           error_count=error_count, ignored=ignored,
+                           warned=sum(1 for item in checked if item.warnings))
 
 
 @bp.post("/import/<token>")
