@@ -401,6 +401,46 @@ def roster_compliance_page(ctx: Context) -> Result:
                        f"/manage/c/{ctx.slug}/compliance?page=2")
 
 
+def _delegate_export(ctx: Context, kind: str) -> Result:
+    """The organisers' national delegate list downloaded whole as ``kind``, streamed:
+    a few runs (each is the whole preset), rows per second and Python's peak memory."""
+    from sqlalchemy import func, select
+
+    from confmgr.db import db
+    from confmgr.points.models import BroadcastPoint
+
+    with ctx.app.app_context():
+        conference = attendance_bench._conference(ctx.slug)
+        delegates = db.session.scalar(select(func.sum(BroadcastPoint.registered_count)).where(
+            BroadcastPoint.conference_id == conference.id))
+    client = organiser_client(ctx)
+    url = f"/manage/c/{ctx.slug}/delegates?export={kind}"
+    sizes = []
+
+    def download():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+        sizes.append(len(response.get_data()))
+
+    median, p95 = median_and_p95(timings_ms(download, min(ctx.repeat, 3), warmup=1))
+    print(f"# {kind}: {delegates:,} delegates, {sizes[-1] / 1e6:.1f} MB")
+    return Result(f"exports.delegates_{kind}", median, "ms", p95=p95, rows=delegates,
+                  peak_mb=python_peak_mb(download))
+
+
+@benchmark("exports.delegates_xlsx", needs=("generated",))
+def exports_delegates_xlsx(ctx: Context) -> Result:
+    """Every delegate of the preset as XLSX, written as it streams."""
+    return _delegate_export(ctx, "xlsx")
+
+
+@benchmark("exports.delegates_csv", needs=("generated",))
+def exports_delegates_csv(ctx: Context) -> Result:
+    """The same list as CSV, for comparison."""
+    return _delegate_export(ctx, "csv")
+
+
 def _roster_xlsx(rows: int, seed: int) -> bytes:
     """A delegate list as a coordinator would paste it, with unique phones."""
     import io

@@ -21,8 +21,10 @@ from datetime import date, datetime
 from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
+from confmgr import xlsx
 from confmgr.i18n import format_number
 from confmgr.text import fold, normalise, plain_text
+from confmgr.xlsx import FORMULA_START, Percent
 
 
 @dataclass(frozen=True)
@@ -310,7 +312,7 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     text = normalise(str(value))
-    if text[:1] == "'" and text[1:].startswith(_FORMULA_START):
+    if text[:1] == "'" and text[1:].startswith(FORMULA_START):
         # Undo safe_cell, so our own exports read back as typed: the text after the
         # apostrophe, never a formula (only a Formula cell is one).
         return text[1:]
@@ -433,9 +435,6 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
 
 # ---------------------------------------------------------------- writing
 
-# A leading carriage return, which may precede a formula, is a line feed by then (plain_text).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
-
 
 def safe_cell(value):
     """A CSV value that no spreadsheet will run and every spreadsheet can hold: text loses
@@ -443,7 +442,7 @@ def safe_cell(value):
     download fail), and text that looks like a formula gets a leading '."""
     if isinstance(value, str):
         value = plain_text(value)
-        if value.startswith(_FORMULA_START):
+        if value.startswith(FORMULA_START):
             return "'" + value
     if isinstance(value, Percent):
         return f"{value:.1%}"
@@ -471,10 +470,6 @@ def csv_response(filename: str, headings: list[str], rows: Iterable[Iterable]) -
                               content_type="text/csv; charset=utf-8"), filename)
 
 
-class Percent(float):
-    """A share (0.953) shown as a percentage: 95.3% in CSV, a percent-formatted cell in XLSX."""
-
-
 def xlsx_response(filename: str, sheet_title: str, headings: list[str],
                   rows: Iterable[Iterable]) -> Response:
     """An XLSX download with a bold, frozen heading row."""
@@ -483,59 +478,14 @@ def xlsx_response(filename: str, sheet_title: str, headings: list[str],
 
 def xlsx_workbook_response(filename: str,
                            sheets: list[tuple[str, list[str], Iterable[Iterable]]]) -> Response:
-    """An XLSX download of several sheets, each with a bold, frozen heading row."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headings, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.freeze_panes = "A2"
-        header = []
-        for heading in headings:
-            cell = _xlsx_cell(sheet, heading)
-            if not isinstance(cell, Cell):
-                cell = WriteOnlyCell(sheet, value=cell)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in rows:
-            cells = [_xlsx_cell(sheet, value) for value in row]
-            sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    """An XLSX download of several sheets, each with a bold, frozen heading row, streamed as
+    it is written."""
+    # stream_with_context: rows may come from a query that runs while the response streams.
     response = Response(
-        buffer.getvalue(),
+        stream_with_context(xlsx.stream(sheets)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return _download(response, filename)
-
-
-def _xlsx_cell(sheet, value):
-    """A value as an XLSX cell that no spreadsheet will run and that shows as typed.
-
-    Text that Excel would take for a formula (or an error such as #N/A) becomes an explicit
-    text cell marked to stay text when edited: Excel shows it without the apostrophe a CSV
-    needs, and reading it back gives the same text.
-    """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES
-
-    if isinstance(value, Percent):
-        cell = WriteOnlyCell(sheet, value=float(value))
-        cell.number_format = "0.0%"
-        return cell
-    if isinstance(value, str):
-        value = plain_text(value)
-        if value.startswith(_FORMULA_START) or value in ERROR_CODES:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            cell.quotePrefix = True
-            return cell
-    return value
 
 
 def _download(response: Response, filename: str) -> Response:

@@ -88,8 +88,9 @@ def whole_number(text: str) -> int | None:
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
-#: Control characters XML 1.0 and iCalendar TEXT cannot carry; tab and line breaks stay.
-_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Control characters XML 1.0 and iCalendar TEXT cannot carry (and the two non-characters
+#: XML forbids); tab and line breaks stay.
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def one_line(text: str) -> str:

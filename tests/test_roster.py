@@ -675,6 +675,27 @@ def test_national_and_provincial_lists(client, demo):
     assert names == sorted(names, key=name_key)
 
 
+def test_a_national_xlsx_longer_than_a_sheet_goes_on_in_more_sheets(client, demo, monkeypatch):
+    """Excel holds 1,048,576 rows a sheet, and a national list has two million delegates:
+    the file goes on in further sheets, each with the headings, numbered on."""
+    from openpyxl import load_workbook
+
+    from confmgr import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", 101)  # the headings and 100 delegates
+    logged_in(client, ORGANISER)
+    response = client.get(f"/manage/c/{SLUG}/delegates", query_string={"export": "xlsx"})
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert book.sheetnames == ["Đại biểu", "Đại biểu (2)", "Đại biểu (3)", "Đại biểu (4)"]
+    sheets = [list(book[name].iter_rows(values_only=True)) for name in book.sheetnames]
+    assert [len(rows) for rows in sheets] == [101, 101, 101, 6]
+    assert {rows[0] for rows in sheets} == {("STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
+                                             "Điểm cầu", "Điện thoại", "Email")}
+    assert [row[0] for rows in sheets for row in rows[1:]] == list(range(1, 306))
+    names = [row[1] for rows in sheets for row in rows[1:]]
+    assert names == sorted(names, key=name_key)
+
+
 def test_odd_page_and_province_arguments_fall_back_instead_of_failing(client, demo):
     logged_in(client, ORGANISER)
     for path in ("compliance", "delegates"):

@@ -24,14 +24,15 @@ from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
-from confmgr.spreadsheets import Percent, TableError, csv_response, xlsx_workbook_response
+from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
+from confmgr.text import whole_number
 from confmgr.web import (
     commit_or_flash,
     point_and_session_in_reach,
     point_in_reach,
     province_asked,
 )
-from confmgr.text import whole_number
+from confmgr.xlsx import Percent
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 
@@ -308,7 +309,7 @@ def _point_cells(rows):
         yield [row.code, row.name, row.province_code, *_tally_cells(row.tally)]
 
 
-#: The XLSX is built in memory: a sheet of the compliance report stops at this many rows.
+#: The compliance report's rows are read into a list first: its sheet stops at this many.
 XLSX_MAX_ROWS = 100_000
 
 

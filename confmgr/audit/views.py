@@ -18,7 +18,7 @@ from confmgr.spreadsheets import csv_response, xlsx_response
 
 bp = Blueprint("audit", __name__, url_prefix="/manage")
 
-#: An XLSX is built in memory; longer logs go to the streamed CSV.
+#: Longer logs go to the CSV: Excel opens a workbook of more rows only slowly, if at all.
 XLSX_MAX_ROWS = 100_000
 
 

@@ -1,0 +1,240 @@
+"""XLSX files written as a stream (Office Open XML, ECMA-376).
+
+Each sheet's rows are written into the zip as they come and the zip goes out in pieces, so
+a long list never sits in memory whole; a sheet that reaches Excel's row limit goes on in
+another. Only what our exports need: text, numbers, percentages, a bold frozen heading row,
+and text that Excel must not take for a formula, which is written as text marked to stay
+text when edited: Excel shows it as typed, without the apostrophe a CSV needs.
+"""
+from __future__ import annotations
+
+import math
+import zipfile
+from collections.abc import Iterable, Iterator
+from enum import IntEnum
+from itertools import chain
+from xml.sax.saxutils import escape, quoteattr
+
+from confmgr.text import plain_text
+
+#: Rows in one Excel sheet, the heading row included.
+MAX_SHEET_ROWS = 1_048_576
+#: Excel refuses a sheet name longer than this.
+MAX_SHEET_NAME = 31
+#: How much of the file is gathered before it is sent on.
+PIECE_BYTES = 64 * 1024
+#: The error values Excel would show as errors if typed.
+ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+#: What a cell's text may begin with that a spreadsheet would run. A leading carriage
+#: return, which may precede a formula, is a line feed by then (plain_text).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
+
+
+class Percent(float):
+    """A share (0.953) shown as a percentage: 95.3% in CSV, a percent-formatted cell in XLSX."""
+
+
+class _Style(IntEnum):
+    """Indexes into the cellXfs of STYLES, in order."""
+    PLAIN = 0
+    HEADING = 1
+    PERCENT = 2
+    #: Text kept as text when edited ("quote prefix"): what looks like a formula.
+    TEXT = 3
+    HEADING_TEXT = 4
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+STYLES = _HEADER + (
+    f'<styleSheet xmlns="{_MAIN}">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0%"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" quotePrefix="1"/>'
+    '</cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '</styleSheet>'
+)
+_SHEET_START = _HEADER + (
+    f'<worksheet xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+    '<sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+    '</sheetView></sheetViews><sheetData>'
+)
+_SHEET_END = "</sheetData></worksheet>"
+
+
+def column_letters(index: int) -> str:
+    """A column's letters from its index from 0: A, …, Z, AA, …"""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+class _Pieces:
+    """Where the zip writes: what it wrote waits here until taken."""
+
+    def __init__(self):
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self.size = 0
+        return data
+
+
+def stream(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> Iterator[bytes]:
+    """The XLSX file of ``sheets`` (title, headings, rows), in pieces as it is written.
+
+    A sheet with more rows than Excel holds goes on in sheets titled "(2)", "(3)", …, each
+    with the headings again. Titles are cut to Excel's 31 characters and made unique.
+    """
+    pieces = _Pieces()
+    titles: list[str] = []
+    with zipfile.ZipFile(pieces, "w", zipfile.ZIP_DEFLATED) as archive:
+        for title, headings, rows in sheets:
+            rows = iter(rows)
+            part = 1
+            while True:
+                titles.append(_unique_title(title, part, titles))
+                with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w") as sheet:
+                    more = yield from _write_sheet(sheet, headings, rows, pieces)
+                if more is None:
+                    break
+                rows = chain([more], rows)
+                part += 1
+        archive.writestr("xl/styles.xml", STYLES)
+        archive.writestr("xl/workbook.xml", _workbook(titles))
+        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_relationships(len(titles)))
+        archive.writestr("_rels/.rels", _HEADER + (
+            f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" '
+            f'Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        archive.writestr("[Content_Types].xml", _content_types(len(titles)))
+    yield pieces.take()
+
+
+def _unique_title(title: str, part: int, taken: list[str]) -> str:
+    # Excel forbids these in a sheet's name.
+    title = "".join(" " if c in "[]:*?/\\" else c for c in title).strip() or "Sheet"
+    suffix = f" ({part})" if part > 1 else ""
+    number = 1
+    candidate = title[:MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
+    while candidate.lower() in {t.lower() for t in taken}:
+        number += 1
+        extra = f" ({part}.{number})" if part > 1 else f" ({number})"
+        candidate = title[:MAX_SHEET_NAME - len(extra)].rstrip() + extra
+    return candidate
+
+
+def _write_sheet(sheet, headings: list[str], rows: Iterator[Iterable], pieces: _Pieces):
+    """Write the heading row and rows up to the sheet's limit; yield the zip's pieces as they
+    grow; return the first row that did not fit, or None."""
+    letters = [column_letters(i) for i in range(max(len(headings), 1))]
+    buffer = [_SHEET_START, _row(1, headings, letters, heading=True)]
+    size = 0
+    number = 1
+    for values in rows:
+        if number == MAX_SHEET_ROWS:
+            sheet.write("".join(buffer).encode())
+            sheet.write(_SHEET_END.encode())
+            return values
+        number += 1
+        values = list(values)
+        while len(letters) < len(values):
+            letters.append(column_letters(len(letters)))
+        text = _row(number, values, letters)
+        buffer.append(text)
+        size += len(text)
+        if size > PIECE_BYTES:
+            sheet.write("".join(buffer).encode())
+            buffer, size = [], 0
+            if pieces.size > PIECE_BYTES:
+                yield pieces.take()
+    buffer.append(_SHEET_END)
+    sheet.write("".join(buffer).encode())
+    return None
+
+
+def _row(number: int, values, letters: list[str], heading: bool = False) -> str:
+    cells = "".join(_cell(f"{letters[i]}{number}", value, heading)
+                    for i, value in enumerate(values))
+    return f'<row r="{number}">{cells}</row>'
+
+
+def _cell(ref: str, value, heading: bool) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, Percent) and math.isfinite(value):
+        return f'<c r="{ref}" s="{_Style.PERCENT}"><v>{float(value)!r}</v></c>'
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        style = f' s="{_Style.HEADING}"' if heading else ""
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    # Control characters cannot be stored in XML: one pasted answer would spoil the file.
+    text = plain_text(str(value))
+    formula_like = text.startswith(FORMULA_START) or text in ERROR_VALUES
+    if heading:
+        style = _Style.HEADING_TEXT if formula_like else _Style.HEADING
+    else:
+        style = _Style.TEXT if formula_like else _Style.PLAIN
+    style_attribute = f' s="{style}"' if style else ""
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return (f'<c r="{ref}" t="inlineStr"{style_attribute}><is><t{space}>{escape(text)}</t></is>'
+            f'</c>')
+
+
+def _workbook(titles: list[str]) -> str:
+    sheets = "".join(f'<sheet name={quoteattr(title)} sheetId="{n}" r:id="rId{n}"/>'
+                     for n, title in enumerate(titles, start=1))
+    return _HEADER + (f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+                      f'<sheets>{sheets}</sheets></workbook>')
+
+
+def _workbook_relationships(count: int) -> str:
+    sheets = "".join(f'<Relationship Id="rId{n}" Type="{_RELATIONSHIPS}/worksheet" '
+                     f'Target="worksheets/sheet{n}.xml"/>' for n in range(1, count + 1))
+    return _HEADER + (f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">{sheets}'
+                      f'<Relationship Id="rId{count + 1}" Type="{_RELATIONSHIPS}/styles" '
+                      f'Target="styles.xml"/></Relationships>')
+
+
+def _content_types(count: int) -> str:
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+                     f'ContentType="{kind}.worksheet+xml"/>' for n in range(1, count + 1))
+    return _HEADER + (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{kind}.styles+xml"/>'
+        f'{sheets}</Types>')

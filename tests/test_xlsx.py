@@ -1,0 +1,113 @@
+"""The streamed XLSX writer, read back by two parsers of other projects: openpyxl (Python)
+and calamine (Rust), as Excel's users' files are read."""
+from __future__ import annotations
+
+import io
+import zipfile
+from xml.etree import ElementTree
+
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from confmgr import xlsx
+from confmgr.xlsx import Percent
+
+
+def written(sheets) -> bytes:
+    return b"".join(xlsx.stream(sheets))
+
+
+def test_values_styles_and_the_frozen_heading_read_back_as_written():
+    data = written([("Đại biểu", ["STT", "Họ và tên", "=Tỷ lệ", "Ghi chú"], [
+        [1, "Nguyễn Văn An", Percent(0.953), "  hai dấu cách trước"],
+        [2, "Lê <Thị> & Hoa", 12.5, "=HYPERLINK(\"http://x\")"],
+        [3, "Trần\x07 Văn\x00 Bình\uffff", None, "#N/A"],
+        [4, "", True, "-1 là chữ"],
+    ])])
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Đại biểu"]
+    sheet = book["Đại biểu"]
+    assert sheet.freeze_panes == "A2"
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
+        ["STT", "Họ và tên", "=Tỷ lệ", "Ghi chú"],
+        [1, "Nguyễn Văn An", 0.953, "  hai dấu cách trước"],
+        [2, "Lê <Thị> & Hoa", 12.5, "=HYPERLINK(\"http://x\")"],
+        [3, "Trần Văn Bình", None, "#N/A"],
+        [4, None, True, "-1 là chữ"],
+    ]
+    heading = sheet["A1"], sheet["C1"]
+    assert [(c.font.b, c.quotePrefix, c.data_type) for c in heading] == [
+        (True, False, "s"), (True, True, "s")]
+    assert sheet["C2"].number_format == "0.0%" and sheet["C3"].number_format == "General"
+    # What a spreadsheet would run is text, kept text when edited; not a formula.
+    assert [(c.data_type, c.quotePrefix) for c in (sheet["D3"], sheet["D4"], sheet["D5"])] == [
+        ("s", True), ("s", True), ("s", True)]
+    assert (sheet["D2"].data_type, sheet["D2"].quotePrefix) == ("s", False)
+    calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    assert calamine.sheet_names == ["Đại biểu"]
+    assert calamine.get_sheet_by_index(0).to_python() == [
+        ["STT", "Họ và tên", "=Tỷ lệ", "Ghi chú"],
+        [1.0, "Nguyễn Văn An", 0.953, "  hai dấu cách trước"],
+        [2.0, "Lê <Thị> & Hoa", 12.5, "=HYPERLINK(\"http://x\")"],
+        [3.0, "Trần Văn Bình", "", "#N/A"],
+        [4.0, "", True, "-1 là chữ"],
+    ]
+
+
+def test_every_part_is_well_formed_xml_and_declared():
+    data = written([("Một", ["A"], [[1]]), ("Hai", ["B"], [])])
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    names = archive.namelist()
+    assert sorted(names) == ["[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
+                             "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml",
+                             "xl/worksheets/sheet2.xml"]
+    for name in names:
+        ElementTree.fromstring(archive.read(name))
+    types = archive.read("[Content_Types].xml").decode()
+    assert types.count("spreadsheetml.worksheet+xml") == 2
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["Một", "Hai"]
+
+
+def test_sheet_titles_are_cut_cleaned_and_unique():
+    title = "Theo điểm cầu: tỉnh/thành phố [mới]*?"
+    data = written([(title, ["A"], [[1]]), (title, ["A"], [[2]]), ("", ["A"], [])])
+    assert load_workbook(io.BytesIO(data)).sheetnames == [
+        "Theo điểm cầu  tỉnh thành phố", "Theo điểm cầu  tỉnh thành p (2)", "Sheet"]
+
+
+def test_a_sheet_past_excels_row_limit_goes_on_in_the_next(monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", 4)  # the heading row and three rows a sheet
+    data = written([("Đại biểu", ["STT", "Họ và tên"],
+                     ([n, f"Người {n}"] for n in range(1, 9))), ("Khác", ["X"], [[1]])])
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Đại biểu", "Đại biểu (2)", "Đại biểu (3)", "Khác"]
+    assert [[[c.value for c in row] for row in book[name].iter_rows()]
+            for name in book.sheetnames[:3]] == [
+        [["STT", "Họ và tên"], [1, "Người 1"], [2, "Người 2"], [3, "Người 3"]],
+        [["STT", "Họ và tên"], [4, "Người 4"], [5, "Người 5"], [6, "Người 6"]],
+        [["STT", "Họ và tên"], [7, "Người 7"], [8, "Người 8"]],
+    ]
+    # Exactly full: no empty sheet after it.
+    full = written([("Đủ", ["A"], ([n] for n in range(3)))])
+    assert load_workbook(io.BytesIO(full)).sheetnames == ["Đủ"]
+
+
+def test_the_file_goes_out_in_pieces_while_rows_are_still_coming():
+    consumed = []
+
+    def rows():
+        for n in range(60_000):
+            consumed.append(n)
+            yield [n, f"Đại biểu số {n} của điểm cầu xã", "Cán bộ, công chức", n * 7]
+
+    pieces = xlsx.stream([("Đại biểu", ["STT", "Họ và tên", "Thành phần", "Số"], rows())])
+    first = next(pieces)
+    assert first[:2] == b"PK" and len(consumed) < 60_000
+    rest = b"".join(pieces)
+    assert len(consumed) == 60_000
+    sheet = load_workbook(io.BytesIO(first + rest), read_only=True)["Đại biểu"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 60_001
+    assert rows[-1] == (59_999, "Đại biểu số 59999 của điểm cầu xã", "Cán bộ, công chức",
+                        419_993)
