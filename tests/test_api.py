@@ -470,6 +470,25 @@ def test_delegates_are_registered_edited_and_withdrawn(demo, client, coordinator
     assert final["registered_count"] == before["registered_count"]
 
 
+def test_after_registration_closes_only_organisers_withdraw(demo, client, coordinator,
+                                                            organiser):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        conference.registration_closes_at = utcnow() - timedelta(hours=1)
+        person_id = db.session.scalar(select(Participant.id).join(BroadcastPoint).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id).limit(1))
+        db.session.commit()
+    url = f"{CONF}/participants/{person_id}/withdraw"
+    body = assert_problem(client.post(url, headers=coordinator), 422)
+    [error] = body["errors"]
+    assert list(error) == ["detail"]  # the whole request, no member of it
+    assert error["detail"].startswith("Đăng ký đã đóng lúc ")
+    assert error["detail"].endswith(". Chỉ ban tổ chức rút tên đại biểu được.")
+    with demo.app_context():
+        assert db.session.get(Participant, person_id).status == RegistrationStatus.REGISTERED
+    assert client.post(url, headers=organiser).get_json()["status"] == "withdrawn"
+
+
 def test_bad_delegates_are_refused_member_by_member(demo, client, coordinator):
     response = client.post(f"{CONF}/points/06811/participants", headers=coordinator, json={
         "full_name": "Nguyễn Văn 3", "email": "không-phải-email", "nickname": "Ba"})

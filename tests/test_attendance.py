@@ -185,7 +185,7 @@ def test_refusals_say_why(during):
     set_status_and_publish(session, SessionStatus.CONFIRMED)
     person = db.session.get(Participant, people("06811")[1])
     from confmgr.roster.services import withdraw
-    withdraw(person)
+    withdraw(person, organiser=True)
     db.session.commit()
     assert refused(participant_id=person.id) == [f"{person.full_name} đã rút tên khỏi hội nghị."]
     assert db.session.scalar(select(func.count()).select_from(Attendance).where(
@@ -294,7 +294,7 @@ def test_a_withdrawn_delegate_leaves_the_counters_and_the_rates(during):
     checkin.record(session, uong_bi, second, L, user_id=None, method=CheckInMethod.MANUAL,
                    now=now)
     db.session.commit()
-    roster.withdraw(db.session.get(Participant, first))
+    roster.withdraw(db.session.get(Participant, first), organiser=True)
     db.session.commit()
     assert counts(session.id, uong_bi.id) == truth(session.id, uong_bi.id) == {"late": 1}
     assert db.session.execute(select(AttendanceChange.old_status, AttendanceChange.new_status)

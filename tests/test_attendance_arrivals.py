@@ -193,7 +193,7 @@ def test_counters_equal_the_log_after_any_mix_of_changes(during):
                     email=person.email, note=person.note))
                 kind = "category"
             elif roll < 0.90:
-                services.withdraw(person)
+                services.withdraw(person, organiser=True)
                 kind = "withdrawal"
             else:
                 tap(session, point(code), person.id, rng.choice([P, A]), at)

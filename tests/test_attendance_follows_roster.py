@@ -307,7 +307,7 @@ def test_a_withdrawn_delegate_moved_or_recategorised_leaves_the_counts_alone(dur
     session, now = during
     person = people("06811")[0]
     tap(session, point("06811"), person.id, P, now)
-    services.withdraw(person)
+    services.withdraw(person, organiser=True)
     db.session.commit()
     kept = counters()
     services.move(person, point("06688"))
@@ -427,7 +427,7 @@ def test_a_tap_read_before_a_withdrawal_leaves_no_row(demo):
     """The same race with a withdrawal: on PostgreSQL the withdrawal waits and then takes
     the tap's row away with the others; on SQLite the tap is refused."""
     session_id, person_id, errors = race_a_first_tap(demo, lambda person_id: services.withdraw(
-        db.session.get(Participant, person_id)))
+        db.session.get(Participant, person_id), organiser=True))
     assert "other" not in errors
     with demo.app_context():
         if db.engine.dialect.name == "postgresql":

@@ -326,7 +326,7 @@ def test_every_wrong_row_is_named_and_nothing_is_written(client, demo):
     rename(demo, {people[5][0]: ("Trần Thị Bích", "0912000001"),
                   people[6][0]: ("Trần Thị Bích", "0912000002")})
     with demo.app_context():
-        withdraw(db.session.get(Participant, people[7][0]))
+        withdraw(db.session.get(Participant, people[7][0]), organiser=True)
         db.session.commit()
     logged_in(client, COORDINATOR)
     page = preview(client, session_id, [
@@ -424,7 +424,7 @@ def test_what_changed_since_the_preview_is_checked_again_at_the_confirmation(cli
     rows = [["Họ và tên", "Điểm danh"], [people[0][1], "x"], [people[1][1], "vắng"]]
     token = token_in(preview(client, session_id, rows))
     with demo.app_context():
-        withdraw(db.session.get(Participant, people[1][0]))
+        withdraw(db.session.get(Participant, people[1][0]), organiser=True)
         db.session.commit()
     response = confirm(client, session_id, token, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == [

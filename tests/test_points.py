@@ -375,7 +375,7 @@ def test_a_points_page_lists_and_counts_only_registered_delegates(client, demo):
             select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
             .where(BroadcastPoint.code == "06811").order_by(Participant.id).limit(1))
         gone = person.full_name
-        withdraw(person)
+        withdraw(person, organiser=True)
         db.session.commit()
     count, after = listed()
     assert count == len(after) == 34

@@ -245,6 +245,44 @@ def test_a_coordinator_login_already_taken_is_named_on_its_field(client, demo):
     assert 'class="password"' not in page
 
 
+def test_the_coordinators_page_is_paged_and_searched_and_says_how_many(client, demo):
+    """A national conference has tens of thousands of coordinators: the list pages a
+    hundred at a time, never stops short without a word, and finds one by point or person."""
+    from confmgr.accounts import coordinators
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        db.session.add_all([BroadcastPoint(conference_id=conference.id, code=f"X{n:03d}",
+                                           name=f"Điểm cầu thôn {n}", level=PointLevel.OTHER)
+                            for n in range(1, 121)])
+        db.session.flush()
+        made = db.session.scalars(select(BroadcastPoint).where(
+            BroadcastPoint.conference_id == conference.id, BroadcastPoint.code.like("X%"))
+            .order_by(BroadcastPoint.code)).all()
+        coordinators.create_for_points(conference, made)
+        db.session.commit()
+        before = coordinators.grants(conference.id, coordinators.GrantQuery()).total
+        assert before == 121  # and the demo's own, Quảng Ninh's
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/coordinators"
+
+    def listed(page: str) -> list[str]:
+        body = page.split("<tbody>")[1].split("</tbody>")[0]
+        return re.findall(r"<tr><td>([^ <]+) – ", body)
+
+    first = client.get(url).get_data(as_text=True)
+    assert "121 lượt giao điểm cầu cho điều phối viên" in first
+    assert listed(first) == ["22"] + [f"X{n:03d}" for n in range(1, 100)]
+    assert f'href="{url}?page=2"' in first
+    second = client.get(url, query_string={"page": 2}).get_data(as_text=True)
+    assert listed(second) == [f"X{n:03d}" for n in range(100, 121)]
+    found = client.get(url, query_string={"q": "THON 12"}).get_data(as_text=True)
+    assert "2 lượt giao điểm cầu cho điều phối viên" in found  # thôn 12 and thôn 120
+    assert listed(found) == ["X012", "X120"]
+    by_person = client.get(url, query_string={"q": "quangninh@"}).get_data(as_text=True)
+    assert listed(by_person) == ["22"]
+
+
 # ---------------------------------------------------------------- the connection-test form
 
 

@@ -220,9 +220,24 @@ def test_registration_window(client, demo):
     page = post_form(client, f"{UONG_BI}/new", PERSON, follow_redirects=True).get_data(as_text=True)
     assert any(m.startswith("Đăng ký đã đóng lúc ") for m in flashes(page))
     assert count_at(demo, "06811") == (35, 35)
+    # Nor may a coordinator take anyone off (and their absences out of the reports).
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(BroadcastPoint).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id).limit(1))
+    withdraw_url = f"{UONG_BI}/{person_id}/withdraw"
+    assert withdraw_url not in client.get(f"{UONG_BI}/{person_id}/edit").get_data(as_text=True)
+    page = post_form(client, withdraw_url, {}, follow_redirects=True).get_data(as_text=True)
+    [message] = flashes(page)
+    assert message.startswith("Đăng ký đã đóng lúc ") and message.endswith(
+        ". Chỉ ban tổ chức rút tên đại biểu được.")
+    assert count_at(demo, "06811") == (35, 35)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
-    logged_in(client, ORGANISER)  # organisers may still add latecomers
+    logged_in(client, ORGANISER)  # organisers may still add latecomers, and withdraw
     assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302
+    assert withdraw_url in client.get(f"{UONG_BI}/{person_id}/edit").get_data(as_text=True)
+    page = post_form(client, withdraw_url, {}, follow_redirects=True).get_data(as_text=True)
+    assert len(flashes(page)) == 1 and flashes(page)[0].startswith("Đã rút tên ")
+    assert count_at(demo, "06811") == (35, 35)  # one added, one withdrawn
 
 
 # ---------------------------------------------------------------- import
@@ -621,7 +636,7 @@ def test_compliance_lists_points_missing_a_required_category(client, demo):
             select(Participant).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
             .where(BroadcastPoint.code == "06811", Participant.position.like("%Bí thư%"))).all()
         for person in secretaries:
-            withdraw(person)
+            withdraw(person, organiser=True)
         db.session.commit()
     page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
     rows = re.findall(r"<tr><td>([^<]+)</td><td><a [^>]+>([^<]+)</a></td><td>([^<]+)</td>"
@@ -797,7 +812,7 @@ def test_counts_by_category_follow_every_change(demo):
         services.move(person, ha_long)
         other = db.session.scalar(select(Participant).where(
             Participant.point_id == uong_bi.id, Participant.status == RegistrationStatus.REGISTERED))
-        services.withdraw(other)
+        services.withdraw(other, organiser=True)
         db.session.commit()
         assert registered_kept() == registered_truth()
         assert db.session.get(BroadcastPoint, ha_long.id).registered_count == 26
@@ -837,7 +852,8 @@ def _twice_at_once(demo, change) -> list[str]:
 
 
 @pytest.mark.parametrize("change, counts", [
-    (lambda person, _destination: services.withdraw(person), {"06811": 34, "06688": 25}),
+    (lambda person, _destination: services.withdraw(person, organiser=True),
+     {"06811": 34, "06688": 25}),
     (lambda person, destination: services.move(person, destination), {"06811": 34, "06688": 26}),
 ], ids=["withdraw", "move"])
 def test_a_double_tap_on_withdraw_or_move_counts_once(demo, change, counts):

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, or_, select
 from werkzeug.security import generate_password_hash
 
 from confmgr.accounts.models import User, point_coordinators, user_search_text
@@ -14,7 +15,9 @@ from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import Role
+from confmgr.paging import Page, page_number
 from confmgr.points.models import BroadcastPoint
+from confmgr.text import fold
 
 #: No 0/O, 1/l/I: these passwords are read out over the phone and typed from paper.
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -110,3 +113,42 @@ def create_for_points(
     record("coordinator.create_many", target=conference, conference_id=conference.id,
            count=len(created))
     return created
+
+
+@dataclass(frozen=True)
+class GrantQuery:
+    """A page of the conference's coordinators, maybe searched by point or person."""
+    text: str = ""
+    page: int = 1
+    per_page: int = 100
+
+    @classmethod
+    def from_args(cls, args) -> GrantQuery:
+        return cls(text=args.get("q", "").strip()[:100], page=page_number(args))
+
+    def args(self, **changes) -> dict:
+        values = {"q": self.text, "page": self.page, **changes}
+        return {name: value for name, value in values.items()
+                if value != "" and not (name == "page" and value == 1)}
+
+
+def grants(conference_id: int, query: GrantQuery) -> Page[tuple[User, BroadcastPoint]]:
+    """Who coordinates which of the conference's points, by point code: one row a grant.
+    A search finds the point's code or name, or the coordinator's login or name, folded."""
+    statement = (
+        select(User, BroadcastPoint)
+        .join(point_coordinators, point_coordinators.c.user_id == User.id)
+        .join(BroadcastPoint, BroadcastPoint.id == point_coordinators.c.point_id)
+        .where(BroadcastPoint.conference_id == conference_id)
+    )
+    if query.text:
+        folded = fold(query.text)
+        statement = statement.where(or_(
+            BroadcastPoint.search_text.contains(folded, autoescape=True),
+            User.search_text.contains(folded, autoescape=True)))
+    total = db.session.scalar(select(func.count()).select_from(
+        statement.with_only_columns(point_coordinators.c.point_id).subquery()))
+    rows = db.session.execute(
+        statement.order_by(BroadcastPoint.code, User.email)
+        .limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    return Page([tuple(row) for row in rows], total, query)

@@ -454,7 +454,9 @@ def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch
 def withdraw_participant(slug: str, person_id: int):
     """Rút tên lần nữa không đổi gì."""
     person, found = person_in_reach(slug, person_id)
-    commit_or_problem(lambda: roster.withdraw(person))
+    conference = db.session.get(Conference, person.conference_id)
+    commit_or_problem(lambda: roster.withdraw(
+        person, organiser=manages_conference(caller(), conference)))
     return participant_out(person, found.code)
 
 

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from confmgr.accounts import coordinators
-from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import can_view_point, coordinated_point_ids, manages_conference
 from confmgr.accounts.services import AccountError
 from confmgr.calendar.subscribe import private_subscription
@@ -332,15 +331,11 @@ def coordinator_list(slug: str):
             else:
                 handed_out = (user.email, password)
                 form = CoordinatorForm(formdata=None)
-    listed = db.session.execute(
-        select(User, BroadcastPoint)
-        .join(point_coordinators, point_coordinators.c.user_id == User.id)
-        .join(BroadcastPoint, BroadcastPoint.id == point_coordinators.c.point_id)
-        .where(BroadcastPoint.conference_id == conference.id)
-        .order_by(BroadcastPoint.code).limit(500)
-    ).all()
+    query = coordinators.GrantQuery.from_args(request.args)
+    listed = coordinators.grants(conference.id, query)
     response = make_response(render_template("points/coordinators.html", conference=conference,
-                                             form=form, listed=listed, handed_out=handed_out))
+                                             form=form, listed=listed, query=query,
+                                             handed_out=handed_out))
     if handed_out:
         # The new password is in this answer only: no cache may keep a copy.
         response.headers["Cache-Control"] = "no-store"

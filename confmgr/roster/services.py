@@ -252,10 +252,17 @@ def update_person(person: Participant, fields: PersonFields) -> None:
            point_id=person.point_id, name=person.full_name)
 
 
-def withdraw(person: Participant) -> None:
+def withdraw(person: Participant, *, organiser: bool) -> None:
+    """Take a delegate off the list, and their attendance out of every report. After
+    registration closes only organisers may: a coordinator could otherwise take a session's
+    absentees off and report a full house."""
     _hold(person)
     if person.status == RegistrationStatus.WITHDRAWN:
         return
+    closed = registration_closed_reason(db.session.get(Conference, person.conference_id))
+    if closed and not organiser:
+        raise RuleBroken([Problem("", _("%(closed)s Chỉ ban tổ chức rút tên đại biểu được.",
+                                        closed=closed))])
     person.status = RegistrationStatus.WITHDRAWN
     count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
     forget_attendance(person.id, user_id=acting_user_id())

@@ -123,6 +123,8 @@ def edit(slug: str, code: str, person_id: int):
         db.session.commit()
     return render_template("roster/form.html", conference=conference, point=point, form=form,
                            person=person, move_form=MoveForm(formdata=None) if organiser else None,
+                           may_withdraw=organiser or not services.registration_closed_reason(
+                               conference),
                            subscription=feed, feed_token=feed_token)
 
 
@@ -131,9 +133,10 @@ def edit(slug: str, code: str, person_id: int):
 def withdraw(slug: str, code: str, person_id: int):
     conference, point = point_in_reach(slug, code)
     person = _person(point, person_id)
-    services.withdraw(person)
-    db.session.commit()
-    flash(_("Đã rút tên %(name)s.", name=person.full_name), "success")
+    done, _result = commit_or_flash(lambda: services.withdraw(
+        person, organiser=manages_conference(current_user, conference)))
+    if done:
+        flash(_("Đã rút tên %(name)s.", name=person.full_name), "success")
     return redirect(url_for("roster.index", slug=slug, code=code))
 
 
