@@ -209,6 +209,28 @@ def test_coordinator_lists_and_edits_only_their_subtree(client, demo):
         assert client.get(url).status_code == 403, url
 
 
+def test_a_coordinators_home_page_lists_their_granted_point_first_and_a_few_below(
+        client, demo, monkeypatch):
+    """A province's coordinator reaches hundreds of points: the home page names the first
+    few, theirs first, and links to the whole list."""
+    from confmgr.dashboard import views as dashboard
+
+    logged_in(client, COORDINATOR)
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<li><a href="[^"]+">[^<]+</a> <span class="text-body-secondary '
+                          r'small">\(([^)]+)\)</span></li>', page)
+
+    page = client.get("/manage/").get_data(as_text=True)
+    assert listed(page) == ["22", "06688", "06793", "06811"]
+    assert "all-points" not in page
+    monkeypatch.setattr(dashboard, "HOME_POINTS", 2)
+    page = client.get("/manage/").get_data(as_text=True)
+    assert listed(page) == ["22", "06688"]
+    assert (f'<a class="all-points small" href="/manage/c/{SLUG}/points">Xem cả 4 điểm cầu</a>'
+            in page)
+
+
 def test_a_stream_link_with_a_line_break_is_refused_on_the_edit_page(client, demo):
     logged_in(client, COORDINATOR)
     before = point(demo, "06811").stream_url

@@ -12,6 +12,8 @@ from confmgr.points import services as points
 from confmgr.points.models import BroadcastPoint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/manage")
+#: A coordinator's points listed on the home page; the points page lists them all, paged.
+HOME_POINTS = 10
 
 
 @bp.get("/")
@@ -20,7 +22,8 @@ def home():
     listed = list(db.session.scalars(managed_conferences(current_user)))
     my_points = {}
     if current_user.role == Role.COORDINATOR:
-        my_points = {c.id: points.coordinated_points(current_user, c.id) for c in listed}
+        my_points = {c.id: points.coordinated_points(current_user, c.id, HOME_POINTS)
+                     for c in listed}
     return render_template("dashboard/home.html", conferences=listed, my_points=my_points)
 
 

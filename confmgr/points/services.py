@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
-from confmgr.accounts.models import User
+from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import coordinated_point_ids, granted_on_the_way_up
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
@@ -86,16 +86,19 @@ def registered_counts(point_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
-def coordinated_points(user: User, conference_id: int) -> list[BroadcastPoint]:
-    """A coordinator's points and every point below them."""
-    ids = coordinated_point_ids(user, conference_id)
-    return list(
-        db.session.scalars(
-            select(BroadcastPoint)
-            .where(BroadcastPoint.id.in_(ids))
-            .order_by(BroadcastPoint.code)
-        )
-    )
+def coordinated_points(user: User, conference_id: int,
+                       limit: int) -> tuple[list[BroadcastPoint], int]:
+    """The first ``limit`` of a coordinator's points and every point below them (those
+    granted to them first, then by code), and how many there are in all: a province's
+    coordinator reaches hundreds."""
+    ids = coordinated_point_ids(user, conference_id).subquery()
+    total = db.session.scalar(select(func.count()).select_from(ids))
+    granted = select(point_coordinators.c.point_id).where(
+        point_coordinators.c.user_id == user.id)
+    shown = db.session.scalars(
+        select(BroadcastPoint).where(BroadcastPoint.id.in_(select(ids.c.id)))
+        .order_by(BroadcastPoint.id.in_(granted).desc(), BroadcastPoint.code).limit(limit))
+    return list(shown), total
 
 
 #: What only organisers change: where the point sits in the tree and what it stands for.
