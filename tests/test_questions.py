@@ -288,6 +288,12 @@ def test_the_triage_page_lists_standing_questions_with_their_point_counts(client
     assert f'<tr id="q{first}">' in page
     assert '<td class="text-end">3</td>' in page
     assert "status-published" in page
+    assert "words-cut" not in page
+    # Eleven words: the search looks for the first ten, and says so.
+    long = client.get(TRIAGE, query_string={
+        "q": "phân công một hai ba bốn năm sáu bảy tám chín"}).get_data(as_text=True)
+    assert ('<p class="small text-warning-emphasis mb-2 words-cut">Chỉ tìm theo 10 từ đầu tiên.'
+            '</p>') in long
 
 
 def test_similar_questions_are_offered_for_merging(demo, ctx):

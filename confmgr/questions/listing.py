@@ -59,15 +59,24 @@ class TriageQuery:
         return {name: value for name, value in values.items() if value != ""}
 
 
+#: A search looks for this many words at most, each one LIKE over every question.
+SEARCH_WORDS = 10
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words a search looks for; the page says so when some are left out."""
+    return re.findall(r"\w+", fold(text))
+
+
 def _like_words(column, text: str) -> list[ColumnElement[bool]]:
     """One LIKE per folded word, so "dang vien" finds "Đảng viên" and "đảng viên mới".
     Words only: "chi bộ," typed with its comma finds "chi bộ" wherever it stands; a search
     of no word at all ("%", "?") finds nothing."""
-    words = re.findall(r"\w+", fold(text))
+    words = search_words(text)
     if text.strip() and not words:
         return [false()]
     conditions = []
-    for word in words[:10]:
+    for word in words[:SEARCH_WORDS]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(column.like(f"%{escaped}%", escape="\\"))
     return conditions

@@ -158,7 +158,9 @@ def triage(slug: str):
     return render_template(
         "questions/triage.html", conference=conference, page=page, query=query,
         queue=listing.queue(conference, scope.reach), topics=listing.conference_topics(conference),
-        provinces=provinces(), assign=assign, manages=scope.manages)
+        provinces=provinces(), assign=assign, manages=scope.manages,
+        words_cut=len(listing.search_words(query.text)) > listing.SEARCH_WORDS,
+        search_words=listing.SEARCH_WORDS)
 
 
 #: Bulk actions on ticked questions; assigning and publishing are the organisers'.
