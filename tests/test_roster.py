@@ -688,6 +688,12 @@ def test_national_and_provincial_lists(client, demo):
     assert len(rows) == 1 + 305
     names = [row[1] for row in rows[1:]]
     assert names == sorted(names, key=name_key)
+    assert rows[1:3] == [
+        ["1", "Đào Đức An", "Chuyên viên", "Thành phố Hải Phòng", "Cán bộ, công chức",
+         "Điểm cầu Thành phố Hải Phòng", "0360709361", ""],
+        ["2", "Đinh Công An", "Chủ tịch Ủy ban MTTQ", "Thành phố Hà Nội",
+         "Lãnh đạo Ủy ban MTTQ và các đoàn thể chính trị - xã hội", "Điểm cầu Thành phố Hà Nội",
+         "0985900646", ""]]
 
 
 def test_a_national_xlsx_longer_than_a_sheet_goes_on_in_more_sheets(client, demo, monkeypatch):

@@ -93,7 +93,10 @@ def national(slug: str):
     if province:
         points = points.where(BroadcastPoint.province_code == province)
     query = services.roster(points, order)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    # The points' own counts: counting the join again at every page took a third of a
+    # second at 330,000 delegates.
+    total = db.session.scalar(select(func.coalesce(func.sum(BroadcastPoint.registered_count), 0))
+                              .where(BroadcastPoint.id.in_(points)))
     delegates = db.session.scalars(
         query.options(selectinload(Participant.category), selectinload(Participant.point))
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
@@ -109,14 +112,19 @@ def national(slug: str):
 def _export(conference, query, kind: str, province: str):
     headings = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điểm cầu",
                 "Điện thoại", "Email"]
-    statement = query.options(selectinload(Participant.category), selectinload(Participant.point))
+    # Plain rows of the columns written, not delegates as objects: building 330,000 of
+    # them took most of the export's time.
+    statement = query.with_only_columns(
+        Participant.full_name, Participant.position, Participant.unit, Category.name,
+        BroadcastPoint.name, Participant.phone, Participant.email,
+    ).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
 
     def rows():
         # Streamed in batches, so a national list never sits in memory whole.
-        for index, p in enumerate(db.session.scalars(statement.execution_options(
-                yield_per=2000)), start=1):
-            yield [index, p.full_name, p.position, p.unit, p.category.name if p.category else "",
-                   p.point.name, p.phone, p.email]
+        for index, row in enumerate(db.session.execute(statement.execution_options(
+                yield_per=5000)), start=1):
+            full_name, position, unit, category, point, phone, email = row
+            yield [index, full_name, position, unit, category or "", point, phone, email]
 
     name = f"dai-bieu-{conference.slug}{'-' + province if province else ''}.{kind}"
     if kind == "csv":
