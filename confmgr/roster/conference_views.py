@@ -92,7 +92,7 @@ def national(slug: str):
     points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
     if province:
         points = points.where(BroadcastPoint.province_code == province)
-    query = services.roster(points, order)
+    query = services.roster(points if province else None, order, conference_id=conference.id)
     # The points' own counts: counting the join again at every page took a third of a
     # second at 330,000 delegates.
     total = db.session.scalar(select(func.coalesce(func.sum(BroadcastPoint.registered_count), 0))

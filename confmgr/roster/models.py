@@ -75,6 +75,8 @@ class Participant(db.Model):
         CheckConstraint("full_name <> ''", name="name_not_empty"),
         UniqueConstraint("id", "conference_id"),
         Index("ix_participants_point_key", "point_id", "name_key"),
+        # The national list in Vietnamese order, a page at a time.
+        Index("ix_participants_conference_key", "conference_id", "name_key", "id"),
         Index("ix_participants_conference_name", "conference_id", "name_norm"),
         Index("ix_participants_conference_phone", "conference_id", "phone"),
         Index("ix_participants_conference_email", "conference_id", "email"),

@@ -313,14 +313,20 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
 ORDERS = ("alpha", "protocol")
 
 
-def roster(point_ids: Select | list[int], order: str = "alpha") -> Select:
-    """Registered delegates of some points, in Vietnamese alphabetical or protocol order."""
+def roster(point_ids: Select | list[int] | None, order: str = "alpha", *,
+           conference_id: int | None = None) -> Select:
+    """Registered delegates of some points, or of a whole conference (``point_ids`` None),
+    in Vietnamese alphabetical or protocol order."""
     query = (
         select(Participant)
         .outerjoin(Category, Category.id == Participant.category_id)
-        .where(Participant.point_id.in_(point_ids))
         .where(Participant.status == RegistrationStatus.REGISTERED)
     )
+    if point_ids is not None:
+        query = query.where(Participant.point_id.in_(point_ids))
+    if conference_id is not None:
+        # With the conference's own index, alphabetical pages are read, not sorted.
+        query = query.where(Participant.conference_id == conference_id)
     if order == "protocol":
         # Delegates without a category come last, then by name.
         return query.order_by(func.coalesce(Category.rank, 1_000_000), Participant.name_key,
