@@ -24,7 +24,6 @@ from flask_babel import gettext as _
 from confmgr import xlsx
 from confmgr.i18n import format_number
 from confmgr.text import fold, normalise, plain_text
-from confmgr.xlsx import FORMULA_START, Percent
 
 
 @dataclass(frozen=True)
@@ -312,7 +311,7 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     text = normalise(str(value))
-    if text[:1] == "'" and text[1:].startswith(FORMULA_START):
+    if text[:1] == "'" and text[1:].startswith(xlsx.FORMULA_START):
         # Undo safe_cell, so our own exports read back as typed: the text after the
         # apostrophe, never a formula (only a Formula cell is one).
         return text[1:]
@@ -442,9 +441,9 @@ def safe_cell(value):
     download fail), and text that looks like a formula gets a leading '."""
     if isinstance(value, str):
         value = plain_text(value)
-        if value.startswith(FORMULA_START):
+        if value.startswith(xlsx.FORMULA_START):
             return "'" + value
-    if isinstance(value, Percent):
+    if isinstance(value, xlsx.Percent):
         return f"{value:.1%}"
     return value
 
