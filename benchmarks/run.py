@@ -401,6 +401,14 @@ def roster_compliance_page(ctx: Context) -> Result:
                        f"/manage/c/{ctx.slug}/compliance?page=2")
 
 
+@benchmark("roster.national_list", needs=("generated",))
+def roster_national_list(ctx: Context) -> Result:
+    """The organisers' list of every delegate of the preset, in Vietnamese order: its
+    second page of 100, with the count in its heading."""
+    return page_result("roster.national_list", ctx, organiser_client(ctx),
+                       f"/manage/c/{ctx.slug}/delegates?page=2")
+
+
 def _delegate_export(ctx: Context, kind: str) -> Result:
     """The organisers' national delegate list downloaded whole as ``kind``, streamed:
     a few runs (each is the whole preset), rows per second and Python's peak memory."""
