@@ -32,6 +32,9 @@ class Column:
     heading: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    #: Headings that fill the column only where no other heading does: a list with both
+    #: "Điện thoại" and "Di động" reads the first, and shows the second as not read.
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class TableError(ValueError):
 class Row:
     number: int
     values: dict[str, str]
+    #: The row's non-empty cells outside our columns: (heading, text) pairs.
+    others: tuple[tuple[str, str], ...] = ()
 
 
 class Table(list):
@@ -64,6 +69,11 @@ class Table(list):
         super().__init__(rows)
         self.fields = frozenset(fields)
         self.ignored = tuple(ignored)
+
+    def unread(self, expected: Iterable[str] = ()) -> list[str]:
+        """The ignored headings less those ``expected`` to go unread (a signature column)."""
+        skip = {fold(heading) for heading in expected}
+        return [heading for heading in self.ignored if fold(heading) not in skip]
 
 
 class Formula(str):
@@ -327,10 +337,11 @@ HEADING_SEARCH = 10
 _NUMBER_HEADINGS = frozenset({"stt", "tt", "so tt", "so thu tu"})
 
 
-def _names(columns: list[Column]) -> dict[str, Column]:
+def _names(columns: list[Column], *, fallbacks: bool = True) -> dict[str, Column]:
     by_name = {}
     for column in columns:
-        for name in (column.heading, column.field, *column.aliases):
+        for name in (column.heading, column.field, *column.aliases,
+                     *(column.fallbacks if fallbacks else ())):
             by_name[fold(name)] = column
     return by_name
 
@@ -352,14 +363,17 @@ def _first_rows(grid: Iterable[list]) -> Iterator[list[str]]:
                 return
 
 
-def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
+def _header(texts: list[str], columns: list[Column]) -> dict[int, Column]:
     """Which column each heading fills; two headings for one column refuse the file,
-    since keeping either would silently drop what the other holds."""
+    since keeping either would silently drop what the other holds. A fallback heading
+    fills only a column no other heading fills, and is otherwise left unread (and shown)."""
     header: dict[int, Column] = {}
     first: dict[str, str] = {}
     clashes = []
+    named = _names(columns, fallbacks=False)
+    fallback = {fold(name): column for column in columns for name in column.fallbacks}
     for index, text in enumerate(texts):
-        column = by_name.get(fold(text))
+        column = named.get(fold(text))
         if column is None:
             continue
         if column.field in first:
@@ -371,6 +385,11 @@ def _header(texts: list[str], by_name: dict[str, Column]) -> dict[int, Column]:
         header[index] = column
     if clashes:
         raise TableError(clashes)
+    for index, text in enumerate(texts):
+        column = fallback.get(fold(text))
+        if column is not None and column.field not in first:
+            first[column.field] = text
+            header[index] = column
     return header
 
 
@@ -383,6 +402,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     header: dict[int, Column] | None = None
     # Cells that do not make a row: those under a row-number heading.
     numbering: set[int] = set()
+    headings: list[str] = []
     ignored: list[str] = []
     above: list[list[str]] = []  # non-empty rows looked at before the heading row
     rows: list[Row] = []
@@ -397,10 +417,11 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             if required <= _known(texts, by_name):
                 if number <= merged_to:
                     raise _merged_cells_error()
-                header = _header(texts, by_name)
+                header = _header(texts, columns)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
-                ignored = [text for i, text in enumerate(texts)
-                           if text and i not in header and i not in numbering]
+                headings = texts
+                ignored = list(dict.fromkeys(text for i, text in enumerate(texts)
+                                             if text and i not in header and i not in numbering))
                 continue
             above.append(texts)
             if len(above) < HEADING_SEARCH:
@@ -418,18 +439,52 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                 errors.append(CellError(number, column.heading,
                                         _("Ô chứa công thức; hãy dán giá trị thay vì công thức.")))
             values[column.field] = text
-        rows.append(Row(number, values))
+        # Cells outside our columns, kept by heading (or column letters where there is
+        # none) for a reader that must know what they say.
+        others = tuple((_heading_or_letters(headings, index), text)
+                       for index, text in enumerate(texts)
+                       if text and index not in header and index not in numbering)
+        rows.append(Row(number, values, others))
     if header is None:
         if not above:
             raise file_error(_("Tệp không có dữ liệu."))
         # No row names them all: the first row is what was meant as headings, as before.
-        found = _header(above[0], by_name).values()
+        found = _header(above[0], columns).values()
         missing = [c.heading for c in columns if c.required and c not in found]
         raise file_error(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.",
                            columns=", ".join(f"«{m}»" for m in missing)))
     if errors:
         raise TableError(errors)
     return Table(rows, (column.field for column in header.values()), ignored)
+
+
+def _heading_or_letters(headings: list[str], index: int) -> str:
+    heading = headings[index] if index < len(headings) else ""
+    return heading or _("cột %(letters)s", letters=xlsx.column_letters(index))
+
+
+#: How many headings a message names: a file may carry hundreds.
+LISTED_HEADINGS = 10
+_LISTED_HEADING_CHARS = 60
+
+
+def unread_message(headings: list[str]) -> str:
+    """What the reader is told of the columns a file carries that were not read; "" if none."""
+    if not headings:
+        return ""
+    return _("Không nhập các cột: %(columns)s. Nếu cần giữ những thông tin này, hãy đặt "
+             "tên cột như trong tệp mẫu.", columns=listed_headings(headings))
+
+
+def listed_headings(headings: list[str]) -> str:
+    """«A», «B» … for a message, at most LISTED_HEADINGS of them, each cut short."""
+    shown = ", ".join(
+        f"«{h if len(h) <= _LISTED_HEADING_CHARS else h[:_LISTED_HEADING_CHARS - 1] + '…'}»"
+        for h in headings[:LISTED_HEADINGS])
+    if len(headings) > LISTED_HEADINGS:
+        shown = _("%(shown)s và %(count)d cột khác", shown=shown,
+                  count=len(headings) - LISTED_HEADINGS)
+    return shown
 
 
 # ---------------------------------------------------------------- writing

@@ -398,6 +398,79 @@ def test_the_official_list_with_absences_noted_is_refused_where_a_note_says_so(c
                                          ids[people[0]]: ("present", "import")}
 
 
+def test_a_column_of_its_own_for_absences_refuses_the_file(client, demo):
+    """A list that marks absentees under "Vắng" (or "Có mặt") rather than "Điểm danh":
+    read without that column, every absentee would be recorded present."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    for heading in ("Vắng", "Có mặt", "Vắng mặt (đánh dấu x)"):
+        page = preview(client, session_id, [["Họ và tên", heading], [people[0], ""],
+                                            [people[1], "x"]], kind=xlsx_file)
+        error = page.split("import-file-error")[1].split("</div></div>")[0]
+        assert unescape(re.sub(r"<[^>]+>", "", error)) == (
+            f'" role="alert">Cột «{heading}» ghi việc dự họp nhưng không phải cột «Điểm '
+            "danh»: hãy ghi tình trạng của từng người vào cột «Điểm danh» (để trống là có "
+            "mặt) rồi tải lên lại.")
+        assert "Xác nhận ghi điểm danh" not in page
+    # Left empty, such a column says nothing and loses nothing.
+    page = preview(client, session_id, [["Họ và tên", "Vắng"], [people[0], ""]])
+    assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"]
+    assert written(demo, session_id) == {}
+
+
+def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
+    """"Vắng" under "Ký tên", a reason under "Lý do vắng", "đi công tác" in a cell without a
+    heading: each row is stopped until its status is written; a status, when written,
+    decides ("vắng có lí do" is the older spelling)."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh", "Ký tên", "Lý do vắng", "Quê quán", ""],
+        [people[0], "", "vắng", "", "Hải Dương", ""],
+        [people[1], "", "", "bận việc gia đình", "", ""],
+        [people[2], "", "", "", "", "đi công tác"],
+        [people[3], "vắng có lí do", "", "ốm", "", ""],
+        [people[4], "", "(đã ký)", "", "Quảng Ninh", ""],
+    ], kind=xlsx_file)
+    assert "Chưa ghi gì: tệp có 3 lỗi." in page
+    def said(column, value):
+        return (f"{column}: «{value}» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một "
+                f"trong các từ: {WORDS}.")
+    assert {number: errors for number, (_m, _a, errors) in preview_rows(page).items()} == {
+        "2": [said("Ký tên", "vắng")], "3": [said("Lý do vắng", "bận việc gia đình")],
+        "4": [said("cột F", "đi công tác")], "5": [], "6": []}
+    # The columns not read are named, bar the signature column a list always has.
+    assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
+                              r"(.*?)</div>", page).group(1)) == (
+        "Không nhập các cột: «Lý do vắng», «Quê quán». Nếu cần giữ những thông tin này, hãy "
+        "đặt tên cột như trong tệp mẫu.")
+    assert written(demo, session_id) == {}
+
+
+def test_a_name_with_other_marks_is_another_name(client, demo):
+    """"Nguyễn Văn Hưng" is not the point's only "Nguyễn Văn Hùng", though both fold to
+    "nguyen van hung"; written without marks, or with the tone placed the other accepted
+    way ("Hoà" for "Hòa"), the name is the registered one."""
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    rename(demo, {people[0][0]: ("Nguyễn Văn Hùng", ""), people[1][0]: ("Lê Thị Hòa", ""),
+                  people[2][0]: ("Lê Thị Hoa", "")})
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [["Họ và tên"], ["Nguyễn Văn Hưng"], ["Lê Thị Hoà"],
+                                        ["LÊ THỊ HOA"]])
+    assert {number: (matched, errors) for number, (matched, _a, errors)
+            in preview_rows(page).items()} == {
+        "2": ("", ["Họ và tên: «Nguyễn Văn Hưng» khác dấu với tên đã đăng ký ở điểm cầu này: "
+                   "«Nguyễn Văn Hùng». Hãy ghi đúng tên đã đăng ký."]),
+        "3": ("Lê Thị Hòa", []), "4": ("Lê Thị Hoa", [])}
+    page = preview(client, session_id, [["Họ và tên"], ["Nguyen Van Hung"], ["Nguyễn Văn Hung"]])
+    assert [(matched, errors) for matched, _a, errors in preview_rows(page).values()] == [
+        ("Nguyễn Văn Hùng", []),
+        ("", ["Họ và tên: Nguyễn Văn Hùng đã có ở dòng 2; mỗi đại biểu chỉ ghi một dòng."])]
+
+
 def test_files_that_cannot_be_read_are_refused_whole(client, demo):
     session_id = ended_session(demo)
     logged_in(client, COORDINATOR)
@@ -609,11 +682,10 @@ def test_every_word_the_sheet_shows_is_understood_in_a_paper_list(ctx):
     """A coordinator copies the sheet's words onto paper: "Có phép", "Vắng có lý do"..."""
     from flask_babel import force_locale
 
-    from confmgr.attendance.importing import _STATUS_OF_WORD
+    from confmgr.attendance.importing import status_of_word
     from confmgr.attendance.labels import ATTENDANCE_BUTTON_LABELS, ATTENDANCE_LABELS
-    from confmgr.text import fold
 
     with force_locale("vi"):
         for labels in (ATTENDANCE_LABELS, ATTENDANCE_BUTTON_LABELS):
-            assert {status: _STATUS_OF_WORD.get(fold(str(label)))
+            assert {status: status_of_word(str(label))
                     for status, label in labels.items()} == {s: s for s in labels}

@@ -160,13 +160,43 @@ def test_an_honest_workbook_still_reads():
 
 
 def test_two_headings_for_one_column_refuse_the_file():
-    data = "Họ và tên,Điện thoại,Điện thoại di động\nNguyễn Văn An,0912000111,0987000222\n"
+    data = "Họ và tên,Điện thoại,Số điện thoại\nNguyễn Văn An,0912000111,0987000222\n"
     with pytest.raises(TableError) as refused:
         read_table(data.encode(), "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
                    max_bytes=importing.MAX_BYTES)
     assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
-        (0, "", "Cột «Điện thoại» và cột «Điện thoại di động» cùng là «Điện thoại»; "
+        (0, "", "Cột «Điện thoại» và cột «Số điện thoại» cùng là «Điện thoại»; "
                 "hãy chỉ giữ một cột.")]
+
+
+def test_a_fallback_heading_fills_its_column_only_where_no_other_does():
+    """"Di động" is the phone where no "Điện thoại" is; beside one, it is a column not read,
+    and what its cells hold stays with the row, by heading (or letters, with none)."""
+    rows = read(xlsx([["Họ và tên", "Di động", "Điện thoại di động"],
+                      ["Nguyễn Văn An", "0987000222", "0912000111"]]))
+    assert [(row.values, row.others) for row in rows] == [
+        ({"full_name": "Nguyễn Văn An", "phone": "0987000222"},
+         (("Điện thoại di động", "0912000111"),))]
+    assert rows.ignored == ("Điện thoại di động",)
+    rows = read(xlsx([["Họ và tên", "Điện thoại", "Di động", "Quê quán", None, "Quê quán"],
+                      ["Nguyễn Văn An", "0912000111", "0987000222", "Huế", "x", "Hà Nội"]]))
+    assert [(row.values, row.others) for row in rows] == [
+        ({"full_name": "Nguyễn Văn An", "phone": "0912000111"},
+         (("Di động", "0987000222"), ("Quê quán", "Huế"), ("cột E", "x"),
+          ("Quê quán", "Hà Nội")))]
+    assert rows.ignored == ("Di động", "Quê quán")  # each heading named once
+    assert rows.unread(["QUE QUAN"]) == ["Di động"]
+
+
+def test_a_message_names_ten_unread_headings_at_most_each_cut_short(app):
+    from confmgr.spreadsheets import listed_headings, unread_message
+
+    with app.test_request_context():
+        assert unread_message([]) == ""
+        assert listed_headings(["A", "B"]) == "«A», «B»"
+        long = "x" * 61
+        assert listed_headings([long, *map(str, range(12))]) == (
+            f"«{'x' * 59}…», «0», «1», «2», «3», «4», «5», «6», «7», «8» và 3 cột khác")
 
 
 def test_a_defused_cell_reads_back_as_typed():

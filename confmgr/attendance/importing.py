@@ -28,12 +28,13 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster import importing as roster_importing
 from confmgr.roster.models import Participant
 from confmgr.roster.services import normalise_phone
-from confmgr.spreadsheets import CellError, Column, Row, file_error, read_table
-from confmgr.text import fold, normalise
+from confmgr.spreadsheets import CellError, Column, Row, Table, TableError, file_error, read_table
+from confmgr.text import fold, name_compare_form, normalise
 
 #: A paper list is the delegate list marked up, so its name and phone read as the
 #: delegate import reads them; its other columns (position, signature) are not needed.
 _ROSTER = {column.field: column for column in roster_importing.COLUMNS}
+_ROSTER_READ = ("full_name", "phone", "note")
 COLUMNS = [
     _ROSTER["full_name"],
     Column("status", "Điểm danh", ("tinh trang", "trang thai")),
@@ -55,11 +56,26 @@ ACCEPTED_WORDS = {
 }
 _STATUS_OF_WORD = {fold(word): status
                    for status, words in ACCEPTED_WORDS.items() for word in words}
+
+
+def status_of_word(text: str) -> AttendanceStatus | None:
+    """The status a word of the list means; "lí do" is the older spelling of "lý do"."""
+    return _STATUS_OF_WORD.get(re.sub(r"\bli do\b", "ly do", fold(text)))
+
+
 _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for word in words)
 
-#: Words of a note that speak of attendance ("vắng buổi sáng", "nghỉ ốm", "không có mặt"),
-#: with or without their marks where that leaves them unmistakable.
-NOTE_WORDS = frozenset({"vắng", "muộn", "phép", "nghỉ", "mặt", "vang", "muon", "phep"})
+#: Words of a note (or of any other cell) that speak of attendance ("vắng buổi sáng",
+#: "nghỉ ốm", "không có mặt", "đi công tác"), without marks only where still unmistakable.
+_SPEAKS_OF_ATTENDANCE = re.compile(
+    r"\b(vắng|muộn|phép|nghỉ|mặt|ốm|công tác|không dự|không tham dự|vang|muon|phep)\b")
+#: Headings of a column that records attendance other than ours ("Vắng", "Có mặt"), folded.
+_ATTENDANCE_HEADING = re.compile(r"\b(vang|co mat|diem danh|tham du|du hop|muon|phep)\b")
+#: Headings of a column of reasons for absence ("Lý do vắng"), folded: a reason says absent.
+_REASON_HEADING = re.compile(r"\b(ly do|li do)\b")
+#: The delegate list's own columns a paper list may keep, which say nothing of attendance.
+EXPECTED_UNREAD = tuple(column.heading for column in roster_importing.COLUMNS
+                        if column.field not in _ROSTER_READ) + roster_importing.EXPECTED_UNREAD
 
 NEW, CHANGE, UNCHANGED = "new", "change", "unchanged"
 
@@ -104,10 +120,21 @@ def upload_problems(point: BroadcastPoint, session: AgendaSession,
                                     after_the_fact=True)
 
 
-def read_list(data: bytes, filename: str) -> list[Row]:
+def read_list(data: bytes, filename: str) -> Table:
+    """The rows of a paper list; refused where a column we do not read records attendance,
+    since reading the list without it would record its absentees as present."""
     rows = read_table(data, filename, COLUMNS, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
     if not rows:
         raise file_error(_("Tệp không có dữ liệu."))
+    filled = {heading for row in rows for heading, _text in row.others}
+    refused = [heading for heading in rows.ignored if heading in filled
+               and _ATTENDANCE_HEADING.search(fold(heading))
+               and not _REASON_HEADING.search(fold(heading))]
+    if refused:
+        raise TableError([CellError(0, heading, _(
+            "Cột «%(heading)s» ghi việc dự họp nhưng không phải cột «%(column)s»: hãy ghi "
+            "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
+            "lại.", heading=heading, column=HEADING["status"])) for heading in refused])
     return rows
 
 
@@ -150,16 +177,14 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
         item = CheckedRow(row.number, normalise(values.get("full_name", "")),
                           normalise(values.get("status", "")), _phone(values.get("phone", "")))
         checked.append(item)
-        note = normalise(values.get("note", ""))
-        if not item.status_text and NOTE_WORDS.intersection(re.findall(r"\w+", note.lower())):
-            # Read as present, "vắng buổi sáng" would record the opposite of the paper.
-            item.errors.append(CellError(row.number, HEADING["note"], _(
-                "«%(value)s» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một trong các "
-                "từ: %(words)s (để trống là có mặt).", value=note, words=_WORD_LIST)))
-        elif not item.status_text:
-            item.status = AttendanceStatus.PRESENT  # a name on the list means they came
+        if not item.status_text:
+            # Read as present, "vắng buổi sáng" in a note would record the opposite of the
+            # paper: a row whose other cells speak of attendance needs its status written.
+            item.errors.extend(_unwritten_status(row))
+            if not item.errors:
+                item.status = AttendanceStatus.PRESENT  # a name on the list means they came
         else:
-            item.status = _STATUS_OF_WORD.get(fold(item.status_text))
+            item.status = status_of_word(item.status_text)
             if item.status is None:
                 item.errors.append(CellError(row.number, HEADING["status"], _(
                     "Không hiểu «%(value)s». Hãy ghi một trong các từ: %(words)s (để trống "
@@ -183,8 +208,37 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
     return checked
 
 
+def _unwritten_status(row: Row) -> list[CellError]:
+    """The cells of a row without a status that say the delegate was not simply present."""
+    cells = [(HEADING["note"], row.values.get("note", "")), *row.others]
+    errors = []
+    for heading, text in cells:
+        text = normalise(text)
+        if text and (_REASON_HEADING.search(fold(heading))
+                     or _SPEAKS_OF_ATTENDANCE.search(text.lower())):
+            errors.append(CellError(row.number, heading, _(
+                "«%(value)s» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một trong các "
+                "từ: %(words)s (để trống là có mặt).", value=text, words=_WORD_LIST)))
+    return errors
+
+
+def _spelled_alike(typed: str, registered: str) -> bool:
+    """Whether every word typed with marks has the registered word's marks: "Nguyen Van
+    Hung" and "Nguyễn Văn Hùng" are one name, "Nguyễn Văn Hưng" is another."""
+    return all(word == fold(word) or word == own for word, own in zip(
+        name_compare_form(typed).split(" "), name_compare_form(registered).split(" ")))
+
+
 def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     """The one delegate a row names, or None with the reason added to the row's errors."""
+    alike = [c for c in candidates if _spelled_alike(item.name, c.full_name)]
+    if candidates and not alike:
+        item.errors.append(CellError(item.number, HEADING["full_name"], _(
+            "«%(name)s» khác dấu với tên đã đăng ký ở điểm cầu này: %(registered)s. Hãy ghi "
+            "đúng tên đã đăng ký.", name=item.name,
+            registered=", ".join(f"«{c.full_name}»" for c in candidates))))
+        return None
+    candidates = alike
     if len(candidates) > 1 and item.phone:
         by_phone = [c for c in candidates if c.phone == item.phone]
         if not by_phone:
@@ -195,7 +249,8 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
         candidates = by_phone
     elif len(candidates) > 1:
         # "Lê Thị Hòa" written with its diacritics is not "Lê Thị Hoa".
-        exact = [c for c in candidates if c.full_name.lower() == item.name.lower()]
+        typed = name_compare_form(item.name)
+        exact = [c for c in candidates if name_compare_form(c.full_name) == typed]
         if len(exact) == 1:
             candidates = exact
     if len(candidates) == 1:

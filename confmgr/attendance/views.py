@@ -24,7 +24,7 @@ from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
-from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
+from confmgr.spreadsheets import TableError, csv_response, unread_message, xlsx_workbook_response
 from confmgr.text import whole_number
 from confmgr.web import (
     commit_or_flash,
@@ -404,7 +404,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
     conference, point, session = published_in_reach(slug, code, session_id)
     form = UploadForm()
     refused = paper_lists.upload_problems(point, session)
-    checked, file_errors, token = [], [], None
+    checked, file_errors, token, unread = [], [], None, ""
     # A refused point or session takes no file at all, so its rows are never shown.
     if not refused and form.validate_on_submit():
         upload = form.file.data
@@ -413,6 +413,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
         except TableError as problem:
             file_errors = problem.errors
         else:
+            unread = unread_message(rows.unread(paper_lists.EXPECTED_UNREAD))
             checked = paper_lists.check_rows(point, session, rows)
             if not any(item.errors for item in checked):
                 token = paper_lists.keep_for_confirmation(point, session, current_user.id,
@@ -422,7 +423,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
     return render_template(
         "attendance/import.html", conference=conference, point=point, session=session,
         form=form, refused=refused, checked=checked, file_errors=file_errors, token=token,
-        error_count=sum(len(item.errors) for item in checked) + len(file_errors),
+        unread=unread, error_count=sum(len(item.errors) for item in checked) + len(file_errors),
         actions=actions, columns=paper_lists.COLUMNS, accepted=paper_lists.ACCEPTED_WORDS)
 
 

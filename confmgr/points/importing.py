@@ -466,10 +466,6 @@ EXPORT_ONLY_HEADINGS = ["Tỉnh", "Đã đăng ký", "Chạy thử", "Ghi chú c
 EXPORT_HEADINGS = [column.heading for column in COLUMNS] + EXPORT_ONLY_HEADINGS
 
 
-def unread_columns(table: Table) -> list[str]:
-    """The file's headings that name no column, less those our own export adds."""
-    ours = {fold(heading) for heading in EXPORT_ONLY_HEADINGS}
-    return [heading for heading in table.ignored if fold(heading) not in ours]
 LEVEL_NAMES = {PointLevel.MAIN: "Trung ương", PointLevel.PROVINCE: "Tỉnh",
                PointLevel.COMMUNE: "Xã", PointLevel.OTHER: "Khác"}
 TEST_NAMES = {ConnectionTestStatus.NOT_TESTED: "Chưa chạy thử",

@@ -41,7 +41,9 @@ from confmgr.points.forms import (
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.roster.services import roster
-from confmgr.spreadsheets import TableError, csv_response, read_table, xlsx_response
+from confmgr.spreadsheets import (
+    TableError, csv_response, read_table, unread_message, xlsx_response,
+)
 from confmgr.text import normalise
 from confmgr.web import commit_or_show, point_in_reach, show_problems
 
@@ -163,11 +165,9 @@ def import_file(slug: str):
         else:
             flash(_("Đã nhập: %(added)d điểm cầu mới, %(updated)d điểm cầu cập nhật.",
                     added=added, updated=updated), "success")
-            unread = importing.unread_columns(rows)
+            unread = unread_message(rows.unread(importing.EXPORT_ONLY_HEADINGS))
             if unread:
-                flash(_("Không nhập các cột: %(columns)s. Nếu cần giữ những thông tin này, "
-                        "hãy đặt tên cột như trong tệp mẫu.",
-                        columns=", ".join(f"«{heading}»" for heading in unread)), "warning")
+                flash(unread, "warning")
             return redirect(url_for("points.index", slug=slug))
     return render_template("points/import.html", conference=conference, form=form,
                            errors=errors)

@@ -34,15 +34,19 @@ from confmgr.text import fold, name_compare_form
 #: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
     Column("full_name", "Họ và tên", ("ho ten", "ho va ten dai bieu"), required=True),
-    Column("position", "Chức vụ", ("chuc danh",)),
-    Column("unit", "Đơn vị", ("co quan", "don vi cong tac", "co quan cong tac")),
+    # Other offices' names for a column, read where the file has no column of ours.
+    Column("position", "Chức vụ", fallbacks=("chuc danh",)),
+    Column("unit", "Đơn vị", ("co quan", "don vi cong tac"),
+           fallbacks=("co quan cong tac",)),
     Column("category", "Thành phần"),
-    Column("phone", "Điện thoại", ("so dien thoai", "sdt", "so dt", "dt", "di dong",
-                                   "dien thoai di dong")),
-    Column("email", "Email", ("e-mail", "thu dien tu")),
+    Column("phone", "Điện thoại", ("so dien thoai", "sdt"),
+           fallbacks=("so dt", "di dong", "dien thoai di dong")),
+    Column("email", "Email", ("thu dien tu",), fallbacks=("e-mail",)),
     Column("note", "Ghi chú"),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
+#: Headings of the official list that carry nothing to register, so go unread unremarked.
+EXPECTED_UNREAD = ("Ký tên",)
 FIELD_OF_PROBLEM = {"full_name": "full_name", "position": "position", "unit": "unit",
                     "phone": "phone", "email": "email", "category_id": "category"}
 MAX_ROWS = 20_000

@@ -23,6 +23,7 @@ from confmgr.spreadsheets import (
     csv_response,
     file_error,
     read_table,
+    unread_message,
     xlsx_response,
 )
 from confmgr.web import commit_or_flash, point_in_reach, show_problems
@@ -176,7 +177,7 @@ def move(slug: str, code: str, person_id: int):
 def import_file(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     form = UploadForm()
-    checked, file_errors, token, ignored = [], [], None, ()
+    checked, file_errors, token, unread = [], [], None, ""
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -188,7 +189,7 @@ def import_file(slug: str, code: str):
         except TableError as problem:
             file_errors = problem.errors
         else:
-            ignored = rows.ignored
+            unread = unread_message(rows.unread(importing.EXPECTED_UNREAD))
             checked = importing.check_rows(point, rows)
             if checked and not any(item.errors for item in checked):
                 token = importing.keep_for_confirmation(point, current_user.id,
@@ -196,7 +197,7 @@ def import_file(slug: str, code: str):
     error_count = sum(len(item.errors) for item in checked) + len(file_errors)
     return render_template("roster/import.html", conference=conference, point=point,
                            form=form, checked=checked, file_errors=file_errors, token=token,
-                           error_count=error_count, ignored=ignored,
+                           error_count=error_count, unread=unread,
                            warned=sum(1 for item in checked if item.warnings))
 
 
