@@ -257,6 +257,45 @@ def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(du
     assert alone.rate <= 1
 
 
+def test_heads_at_a_point_that_expects_nobody_count_but_are_not_rated(during):
+    """A headcount point with no expected number has no rate base: its 40 heads are in the
+    attended figures everywhere, but no rate takes them over other points' delegates."""
+    from confmgr.enums import PointLevel
+
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+    commune = point("00070")
+    before = dict(reports.session_totals(conference))[session]
+    before_province = dict(reports.session_totals(conference, commune.province_code))[session]
+    village = BroadcastPoint(conference_id=conference.id, code="00070-TON-2", name="Thôn Hai",
+                             level=PointLevel.OTHER, parent_id=commune.id,
+                             province_code=commune.province_code, headcount_only=True,
+                             expected_delegates=0)
+    db.session.add(village)
+    db.session.commit()
+    checkin.report_headcount(session, village, {NO_CATEGORY: 40}, user_id=None, now=now)
+    db.session.commit()
+
+    after = dict(reports.session_totals(conference))[session]
+    assert (after.attended, after.rate_base, after.unrated) == (
+        before.attended + 40, before.rate_base, 40)
+    assert after.rate == before.rate == before.attended / before.rate_base
+    alone = dict(reports.session_totals(conference, commune.province_code))[session]
+    [province] = [row.tally for row in reports.by_province(conference, session.id)
+                  if row.code == commune.province_code]
+    for tally in (alone, province):
+        assert (tally.attended, tally.rate_base, tally.unrated) == (
+            before_province.attended + 40, before_province.rate_base, 40)
+        assert tally.rate == before_province.rate
+    [row] = reports.by_point(conference, session.id, point_ids=[village.id])
+    assert (row.tally.headcount, row.tally.rate, row.tally.unrated) == (40, None, 40)
+    # Points added up one by one (a coordinator's points) leave the heads out of the rate.
+    total = reports.Tally(base=0)
+    for row in reports.by_point(conference, session.id, province=commune.province_code):
+        total.add(row.tally)
+    assert (total.attended, total.rate) == (province.attended, province.rate)
+
+
 def test_a_correction_after_a_move_takes_the_row_and_its_count_to_the_new_point(during):
     """Present at Uông Bí, then moved to another point, then corrected there: the row and
     both points' counters follow, rather than the new point counting a row it lacks."""
@@ -635,8 +674,8 @@ def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
     unrecorded and nothing has a rate; what was recorded before is still shown."""
     session, now = during
     conference = db.session.get(Conference, session.conference_id)
-    missing, total = reports.compliance(conference, session.id)
-    assert total > 0 and len(missing) == total
+    shortfalls = reports.compliance(conference, session.id)
+    assert shortfalls.total > 0 and len(shortfalls.missing) == shortfalls.total
     for person in people("06811")[:3]:  # two of category 2, one of category 3
         checkin.record(session, point("06811"), person, P, user_id=None,
                        method=CheckInMethod.MANUAL, now=now)
@@ -644,7 +683,7 @@ def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
     assert next(r.tally for r in reports.by_province(conference, session.id)
                 if r.code == "22").not_recorded == 112
     set_status_and_publish(session, SessionStatus.CANCELLED)
-    assert reports.compliance(conference, session.id) == ([], 0)
+    assert reports.compliance(conference, session.id) == reports.Shortfalls([], 0, 0)
     tally = dict(reports.session_totals(conference))[session]
     assert (tally.registered, tally.present, tally.not_recorded, tally.rate) == (
         305, 3, 0, None)

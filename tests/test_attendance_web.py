@@ -424,11 +424,28 @@ def test_national_report_has_the_exact_figures(client, demo):
     ]
     # Point by point, so the categories add up to the country: Hạ Long's 25 count heads.
     assert sum(int(row[6]) for row in cells(page, "report-categories")) == 268
-    assert "Điểm cầu thiếu thành phần bắt buộc (16)" in page
+    # Eight points lack a category, some of them two: sixteen rows.
+    assert "Điểm cầu thiếu thành phần bắt buộc (8)" in page
     missing = cells(page, "report-missing")
+    assert (len(missing), len({row[0] for row in missing})) == (16, 8)
+    assert "report-missing-more" not in page
     assert [row[0] for row in missing][:2] == ["Điểm cầu phường Ba Đình"] * 2
     assert "Điểm cầu Uông Bí" not in [row[0] for row in missing]
     assert "Điểm cầu phường Hạ Long" not in [row[0] for row in missing]
+
+
+def test_the_report_page_says_when_it_lists_only_the_first_shortfalls(client, demo,
+                                                                         monkeypatch):
+    from confmgr.attendance import views
+
+    session_id = known_attendance(demo)
+    monkeypatch.setattr(views, "REPORT_MISSING_ROWS", 10)
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}").get_data(as_text=True)
+    assert "Điểm cầu thiếu thành phần bắt buộc (8)" in page
+    assert len(cells(page, "report-missing")) == 10
+    assert re.search(r'<p class="[^"]*report-missing-more">(.*?)</p>', page).group(1) == (
+        "Hiển thị 10 trong số 16 dòng thiếu; xem tất cả trong báo cáo XLSX.")
 
 
 def db_title(app, session_id: int) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from confmgr.attendance.models import (
     NO_CATEGORY,
@@ -100,6 +100,13 @@ def _point_base():
                 else_=BroadcastPoint.expected_delegates)
 
 
+def _unrated_heads(counts):
+    """Heads counted at points with no rate base (nobody registered, no number expected):
+    against the other points' bases they would lift a rate past 100 %."""
+    return func.coalesce(func.sum(case((_point_base() == 0, counts.c.headcount), else_=0)),
+                         0).label("unrated")
+
+
 def _named(counts):
     """Delegates with a status recorded, from a counters table that may be outer-joined."""
     return func.coalesce(counts.c.present + counts.c.late + counts.c.excused + counts.c.absent,
@@ -185,7 +192,8 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
     # points someone recorded at have a row, the others' delegates all remain unrecorded.
     recorded = func.sum(_unrecorded(BroadcastPoint.registered_count, 0)
                         - _unrecorded(BroadcastPoint.registered_count, _named(counts)))
-    query = (select(SessionPointCount.session_id, *_SUMS, recorded.label("recorded"))
+    query = (select(SessionPointCount.session_id, *_SUMS, recorded.label("recorded"),
+                    _unrated_heads(counts))
              .join(BroadcastPoint, BroadcastPoint.id == SessionPointCount.point_id)
              .where(SessionPointCount.conference_id == conference.id)
              .group_by(SessionPointCount.session_id))
@@ -201,6 +209,7 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
             tally.expect_nobody()
         if row:
             tally.add_counts(row)
+            tally.unrated = int(row.unrated)
         result.append((session, tally))
     return result
 
@@ -226,7 +235,8 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
         .where(BroadcastPoint.conference_id == conference.id)
         .group_by(province))}
     sums = {row.province_code: row for row in db.session.execute(
-        select(SessionPointCount.province_code, *_SUMS)
+        select(SessionPointCount.province_code, *_SUMS, _unrated_heads(counts))
+        .join(BroadcastPoint, BroadcastPoint.id == SessionPointCount.point_id)
         .where(SessionPointCount.conference_id == conference.id,
                SessionPointCount.session_id == session_id)
         .group_by(SessionPointCount.province_code))}
@@ -240,6 +250,7 @@ def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
             tally.expect_nobody()
         if code in sums:
             tally.add_counts(sums[code])
+            tally.unrated = int(sums[code].unrated)
         rows.append(ProvinceRow(code or "", names.get(code, code or "—"), tally))
     return rows
 
@@ -284,6 +295,8 @@ def _point_row(row, cancelled: bool) -> PointRow:
     if cancelled:
         tally.expect_nobody()
     tally.add_counts(row)
+    if not tally.rate_base:  # no rate here, nor in any total it is added to
+        tally.unrated = tally.headcount
     return PointRow(row.code, row.name, row.province_code or "", row.headcount_only, tally)
 
 
@@ -358,14 +371,24 @@ class Missing:
     need: int
 
 
+@dataclass(frozen=True)
+class Shortfalls:
+    #: The first shortfalls, by point code and category.
+    missing: list[Missing]
+    #: How many shortfalls there are: a point may lack several categories.
+    total: int
+    #: How many points lack one category at least.
+    points: int
+
+
 def compliance(conference: Conference, session_id: int, province: str = "",
-               limit: int = 500) -> tuple[list[Missing], int]:
+               limit: int = 500) -> Shortfalls:
     """Points whose attendance in a session lacks a required category, and how many.
 
     Nobody attends a cancelled session, so it asks nothing of any point.
     """
     if _cancelled(session_id):
-        return [], 0
+        return Shortfalls([], 0, 0)
     c = SessionPointCategoryCount.__table__
     attended = (c.c.present + c.c.late + c.c.headcount)
     have = func.coalesce(attended, 0)
@@ -382,9 +405,12 @@ def compliance(conference: Conference, session_id: int, province: str = "",
     )
     if province:
         query = query.where(BroadcastPoint.province_code == province)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    found = query.subquery()
+    total, points = db.session.execute(
+        select(func.count(), func.count(distinct(found.c.code)))).one()
     rows = db.session.execute(query.order_by(BroadcastPoint.code, Category.rank).limit(limit))
-    return [Missing(r[0], r[1], r[2] or "", r[3], int(r[4]), r[5]) for r in rows], total
+    return Shortfalls([Missing(r[0], r[1], r[2] or "", r[3], int(r[4]), r[5]) for r in rows],
+                      total, points)
 
 
 def checkins_over_time(conference: Conference, session: AgendaSession, *,

@@ -243,13 +243,17 @@ def overview(slug: str):
                            province_names={c: p.name for c, p in provinces().items()})
 
 
+#: Shortfalls the report page lists; the XLSX report lists them all.
+REPORT_MISSING_ROWS = 100
+
+
 def _report_context(conference: Conference, session: AgendaSession, province: str) -> dict:
-    missing, missing_total = reports.compliance(conference, session.id, province, limit=100)
+    shortfalls = reports.compliance(conference, session.id, province, limit=REPORT_MISSING_ROWS)
     context = {
         "conference": conference, "session": session, "province": province,
         "totals": reports.session_totals(conference, province),
         "categories": reports.by_category(conference, session.id, province),
-        "missing": missing, "missing_total": missing_total,
+        "shortfalls": shortfalls,
         "arrivals": reports.checkins_over_time(conference, session, province=province),
         "updated_at": utcnow(),
     }
@@ -313,8 +317,9 @@ def _point_cells(rows):
 XLSX_MAX_ROWS = 100_000
 
 
-def _missing_cells(missing: list[reports.Missing], total: int, province: str):
+def _missing_cells(shortfalls: reports.Shortfalls, province: str):
     """The compliance sheet's rows; a last row says how many more there are when cut."""
+    missing, total = shortfalls.missing, shortfalls.total
     for m in missing:
         yield [m.code, m.name, m.province_code, m.category, m.attended, m.need]
     if total > len(missing):
@@ -351,11 +356,10 @@ def report_file(slug: str, kind: str):
     sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
                    ([r.name or no_category, *_tally_cells(r.tally)]
                     for r in reports.by_category(conference, session.id, province))))
-    missing, missing_total = reports.compliance(conference, session.id, province,
-                                                limit=XLSX_MAX_ROWS)
+    shortfalls = reports.compliance(conference, session.id, province, limit=XLSX_MAX_ROWS)
     sheets.append(("Thiếu thành phần", ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần",
                                         "Dự", "Cần"],
-                   _missing_cells(missing, missing_total, province)))
+                   _missing_cells(shortfalls, province)))
     sheets.append(("Điểm danh theo giờ", ["Từ", "Số người đến"],
                    ([at.astimezone(tz).strftime("%H:%M %d/%m/%Y"), count] for at, count in
                     reports.checkins_over_time(conference, session, province=province))))

@@ -66,7 +66,7 @@ class AuditQuery:
         day_to = _day(args.get("to", ""), "to", errors)
         if day_from and day_to and day_from > day_to:
             errors["to"] = _("Ngày kết thúc (%(to)s) trước ngày bắt đầu (%(start)s).",
-                             to=f"{day_to:%d/%m/%Y}", start=f"{day_from:%d/%m/%Y}")
+                             to=day_to.strftime("%d/%m/%Y"), start=day_from.strftime("%d/%m/%Y"))
             day_to = None
         action = args.get("action", "")
         return cls(
