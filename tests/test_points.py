@@ -229,6 +229,18 @@ def test_a_coordinators_home_page_lists_their_granted_point_first_and_a_few_belo
     assert listed(page) == ["22", "06688"]
     assert (f'<a class="all-points small" href="/manage/c/{SLUG}/points">Xem cả 4 điểm cầu</a>'
             in page)
+    # Granted Uông Bí as well as the province above it: still four points, not five.
+    from confmgr.accounts.models import point_coordinators
+
+    with demo.app_context():
+        db.session.execute(point_coordinators.insert().values(
+            user_id=db.session.scalar(select(User.id).where(User.email == COORDINATOR[0])),
+            point_id=point(demo, "06811").id))
+        db.session.commit()
+    page = client.get("/manage/").get_data(as_text=True)
+    assert listed(page) == ["06811", "22"]
+    assert (f'<a class="all-points small" href="/manage/c/{SLUG}/points">Xem cả 4 điểm cầu</a>'
+            in page)
 
 
 def test_a_stream_link_with_a_line_break_is_refused_on_the_edit_page(client, demo):
@@ -770,10 +782,12 @@ def test_an_organiser_puts_a_point_in_headcount_mode_and_a_coordinator_cannot(cl
     assert field_errors(page, "headcount_only") == [
         "Điểm cầu 06688 đã có số liệu điểm danh nên không đổi cách báo cáo được nữa."]
     assert point(demo, "06688").headcount_only is False
+    # A code pasted with an invisible space: saved without it, and the page shown is its own.
     response = post_form(client, f"{POINTS}/new", {
-        "code": "QN-MOI", "name": "Điểm cầu mới", "level": "other", "parent_code": "22",
+        "code": "QN-\u200bMOI", "name": "Điểm cầu mới", "level": "other", "parent_code": "22",
         "expected_delegates": "30", "headcount_only": "y"})
     assert response.status_code == 302
+    assert response.headers["Location"] == f"{POINTS}/QN-MOI"
     assert point(demo, "QN-MOI").headcount_only is True
     sheet = client.get(f"{POINTS}/QN-MOI/attendance?session=4").get_data(as_text=True)
     assert 'name="count_0"' in sheet  # the headcount form, not the list of names

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, distinct, func, select, update
 from sqlalchemy.orm import aliased
 
 from confmgr.accounts.models import User, point_coordinators
@@ -92,7 +92,8 @@ def coordinated_points(user: User, conference_id: int,
     granted to them first, then by code), and how many there are in all: a province's
     coordinator reaches hundreds."""
     ids = coordinated_point_ids(user, conference_id).subquery()
-    total = db.session.scalar(select(func.count()).select_from(ids))
+    # A point under two of one's grants (a province and a commune in it) counts once.
+    total = db.session.scalar(select(func.count(distinct(ids.c.id))))
     granted = select(point_coordinators.c.point_id).where(
         point_coordinators.c.user_id == user.id)
     shown = db.session.scalars(

@@ -198,7 +198,7 @@ def edit(slug: str, code: str | None = None):
         if done:
             flash(_("Đã lưu điểm cầu."), "success")
             return redirect(url_for("points.detail", slug=slug,
-                                    code=point.code if point else form.code.data.strip()))
+                                    code=values["code"]))
     return render_template("points/form.html", conference=conference, point=point, form=form,
                            organiser=organiser)
 
