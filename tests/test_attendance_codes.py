@@ -258,7 +258,7 @@ def test_a_scanned_code_shows_the_conference_title_as_published(client, demo):
     """A draft title is on no page the public reads, the badge holder's included."""
     from confmgr.conferences.models import Conference
 
-    open_session(demo)
+    session_id = open_session(demo)
     person, _name = people_at(demo, "06811")[0]
     coordinator = logged_in(demo.test_client(), COORDINATOR)
     coordinator.get(BADGES)
@@ -294,3 +294,33 @@ def test_before_the_first_publication_only_staff_see_the_conference_title(client
     coordinator = logged_in(demo.test_client(), COORDINATOR)
     assert f'<p class="small text-body-secondary mb-1">{title}</p>' in coordinator.get(
         f"/q/{code}").get_data(as_text=True)
+
+
+def test_a_point_that_reports_numbers_has_no_badges_and_its_codes_record_nobody(client, demo):
+    """Badges printed before the point turned to reporting numbers: a scan is answered with
+    why, by name nobody is recorded; its page offers no badges, and prints none."""
+    session_id = open_session(demo)
+    person, _name = people_at(demo, "06811")[0]
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    coordinator.get(BADGES)
+    code = code_of(demo, person)
+    with demo.app_context():
+        db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811")
+                          ).headcount_only = True
+        db.session.commit()
+    for scanner in (client, coordinator):
+        page = scanner.get(f"/q/{code}").get_data(as_text=True)
+        assert "Điểm cầu này báo cáo số lượng, không điểm danh theo tên." in page
+        assert "Tôi có mặt" not in page and "Xác nhận có mặt" not in page
+        response = post_form(scanner, f"/q/{code}", {}, follow_redirects=True)
+        assert flashes(response.get_data(as_text=True)) == [
+            "Điểm cầu này báo cáo số lượng, không điểm danh theo tên."]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == session_id)) == 0
+    page = coordinator.get(BADGES).get_data(as_text=True)
+    assert 'class="badge-card"' not in page
+    assert ("<p>Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có thẻ điểm "
+            "danh.</p>") in page
+    detail = coordinator.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    assert "/badges" not in detail

@@ -591,6 +591,29 @@ def test_coordinator_total_counts_unrecorded_point_by_point(client, demo):
         == ["Cộng", "115", "0", "0", "0", "0", "115", "500", "81,3%"]
 
 
+def test_a_coordinators_figures_before_any_session_is_published(client, demo):
+    """Before the agenda's first publication the coordinator's page says there is nothing
+    to take attendance for; a coordinator with no point in the conference is refused."""
+    from confmgr.accounts.coordinators import create_coordinator
+    from confmgr.conferences.models import AgendaVersion
+
+    with demo.app_context():
+        db.session.execute(AgendaVersion.__table__.delete())
+        for session in db.session.scalars(select(AgendaSession)):
+            session.published_status = None
+        user, password = create_coordinator("cu@example.org", "Điều phối cũ", [
+            db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))])
+        user.points = []  # every grant taken back
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    response = client.get(f"/manage/c/{SLUG}/attendance")
+    assert response.status_code == 200
+    assert ('<p class="text-body-secondary">Chương trình chưa có phiên nào để điểm danh.</p>'
+            in response.get_data(as_text=True))
+    other = logged_in(demo.test_client(), ("cu@example.org", password))
+    assert other.get(f"/manage/c/{SLUG}/attendance").status_code == 403
+
+
 def cancel(app, session_id: int) -> None:
     from confmgr.enums import SessionStatus
 

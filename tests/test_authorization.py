@@ -296,8 +296,8 @@ MATRIX: list[Row] = [
     *on_both_points("POST", C + "/points/{point}/delegates/{withdrawn}/withdraw", "302"),
     # ------------------------------------------------ management: attendance
     row("GET", C + "/attendance?session={session}", "login login 200 200 403 200 200 403"),
-    # Its agenda has no session yet: nothing to report on, for anyone but its organisers.
-    row("GET", "/manage/c/{other_slug}/attendance", "login login 404 404 200 403 200 403"),
+    # Its agenda has no session yet, and these coordinators have no point in it.
+    row("GET", "/manage/c/{other_slug}/attendance", "login login 403 403 200 403 200 403"),
     organisers_only("GET", C + "/attendance/participants.csv", "200"),
     organisers_only("GET", C + "/attendance/print?session={session}", "200"),
     organisers_only("GET", C + "/attendance/report.xlsx?session={session}", "200"),

@@ -352,7 +352,7 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
     person = run(statements().person, {
         "participant_id": participant_id, "conference_id": point.conference_id}).first()
-    problems += _not_here(person, point) + _counts_only(point)
+    problems += _not_here(person, point) + counts_only(point)
     if problems:
         raise RuleBroken(problems)
     return _apply(session.id, point, participant_id, person.category_id or NO_CATEGORY,
@@ -426,7 +426,8 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     return Outcome(participant_id, old, new)
 
 
-def _counts_only(point: BroadcastPoint) -> list[Problem]:
+def counts_only(point: BroadcastPoint) -> list[Problem]:
+    """Why nobody is checked in by name at a point that reports numbers."""
     if not point.headcount_only:
         return []
     return [Problem("participant", _("Điểm cầu này báo cáo số lượng, không điểm danh theo tên."))]
@@ -546,7 +547,7 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
     now = now or utcnow()
     # Refused as a whole even when nobody is waiting, rather than "0 marked" on a cancelled
     # or closed session.
-    problems = session_problems(point_conference(point), session, now) + _counts_only(point)
+    problems = session_problems(point_conference(point), session, now) + counts_only(point)
     if problems:
         raise RuleBroken(problems)
     recorded = select(Attendance.participant_id).where(Attendance.session_id == session.id)

@@ -26,6 +26,9 @@ bp = Blueprint("checkin_codes", __name__)
 def badges(slug: str, code: str):
     """A printable sheet of badges, each with the delegate's check-in QR code."""
     conference, point = point_in_reach(slug, code)
+    if point.headcount_only:  # nobody there is checked in by name
+        return render_template("attendance/badges.html", conference=conference, point=point,
+                               badges=[])
     codes.ensure_codes(point)
     db.session.commit()
     people = db.session.scalars(select(Participant).where(
@@ -47,6 +50,8 @@ def _scanned(code: str):
                                       utcnow())
     problems = (checkin.session_problems(conference, session, utcnow()) if session
                 else [Problem("", _("Hội nghị chưa có phiên nào để điểm danh."))])
+    # A point moved to reporting numbers after its badges were printed.
+    problems += checkin.counts_only(point)
     # The coordinator's phone at the door, or the delegate's own.
     staff = current_user.is_authenticated and can_view_point(current_user, point)
     return person, point, conference, session, problems, staff

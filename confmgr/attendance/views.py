@@ -7,7 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from confmgr.accounts.permissions import coordinated_point_ids, manages_conference
+from confmgr.accounts.permissions import (
+    coordinated_point_ids,
+    coordinates_in,
+    manages_conference,
+)
 from confmgr.attendance import checkin, reports
 from confmgr.attendance import importing as paper_lists
 from confmgr.attendance.checkin import current_session
@@ -266,16 +270,15 @@ def _report_context(conference: Conference, session: AgendaSession, province: st
 
 def my_points(conference: Conference):
     """A coordinator's figures: the points in their reach, session by session."""
-    if current_user.role != Role.COORDINATOR:
+    if current_user.role != Role.COORDINATOR or not coordinates_in(current_user, conference):
         abort(403)
     sessions = reports.attended_sessions(conference)
     if not sessions:
-        abort(404)
+        return render_template("attendance/my_points.html", conference=conference,
+                               sessions=[], session=None)
     session = chosen_session(conference, sessions)
     rows = list(reports.by_point(conference, session.id,
                                  point_ids=coordinated_point_ids(current_user, conference.id)))
-    if not rows:
-        abort(403)
     total = reports.Tally(base=0)
     for row in rows:
         total.add(row.tally)
