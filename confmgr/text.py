@@ -89,8 +89,8 @@ def whole_number(text: str) -> int | None:
 
 
 #: Control characters XML 1.0 and iCalendar TEXT cannot carry (and the two non-characters
-#: XML forbids); tab and line breaks stay.
-_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+#: and the lone surrogates, which UTF-8 cannot encode, XML forbids); tab and line breaks stay.
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def one_line(text: str) -> str:

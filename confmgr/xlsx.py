@@ -124,12 +124,16 @@ def stream(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> Itera
             part = 1
             while True:
                 titles.append(_unique_title(title, part, titles))
-                with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w") as sheet:
+                # Zip64: a sheet of a million long rows may pass the 2 GiB of a plain zip.
+                with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w",
+                                  force_zip64=True) as sheet:
                     more = yield from _write_sheet(sheet, headings, rows, pieces)
                 if more is None:
                     break
                 rows = chain([more], rows)
                 part += 1
+        if not titles:
+            raise ValueError("A workbook needs a sheet: Excel opens none without one.")
         archive.writestr("xl/styles.xml", STYLES)
         archive.writestr("xl/workbook.xml", _workbook(titles))
         archive.writestr("xl/_rels/workbook.xml.rels", _workbook_relationships(len(titles)))
@@ -140,16 +144,21 @@ def stream(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> Itera
     yield pieces.take()
 
 
+#: Sheet names Excel keeps for itself.
+_RESERVED_TITLES = frozenset({"history"})
+
+
 def _unique_title(title: str, part: int, taken: list[str]) -> str:
-    # Excel forbids these in a sheet's name.
-    title = "".join(" " if c in "[]:*?/\\" else c for c in title).strip() or "Sheet"
+    # Excel forbids these in a sheet's name, and an apostrophe at either end.
+    title = "".join(" " if c in "[]:*?/\\" else c for c in title).strip(" \t\n'") or "Sheet"
     suffix = f" ({part})" if part > 1 else ""
     number = 1
-    candidate = title[:MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
-    while candidate.lower() in {t.lower() for t in taken}:
+    candidate = title[:MAX_SHEET_NAME - len(suffix)].rstrip(" '") + suffix
+    unavailable = _RESERVED_TITLES | {t.lower() for t in taken}
+    while candidate.lower() in unavailable:
         number += 1
         extra = f" ({part}.{number})" if part > 1 else f" ({number})"
-        candidate = title[:MAX_SHEET_NAME - len(extra)].rstrip() + extra
+        candidate = title[:MAX_SHEET_NAME - len(extra)].rstrip(" '") + extra
     return candidate
 
 
@@ -197,7 +206,9 @@ def _cell(ref: str, value, heading: bool) -> str:
         return f'<c r="{ref}" s="{_Style.PERCENT}"><v>{float(value)!r}</v></c>'
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         style = f' s="{_Style.HEADING}"' if heading else ""
-        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+        # The plain number, whatever subclass carries it (an IntEnum would repr its name).
+        number = int(value) if isinstance(value, int) else float(value)
+        return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
     text = plain_text(str(value))
     formula_like = text.startswith(FORMULA_START) or text in ERROR_VALUES

@@ -6,6 +6,7 @@ import io
 import zipfile
 from xml.etree import ElementTree
 
+import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
@@ -74,6 +75,25 @@ def test_sheet_titles_are_cut_cleaned_and_unique():
     data = written([(title, ["A"], [[1]]), (title, ["A"], [[2]]), ("", ["A"], [])])
     assert load_workbook(io.BytesIO(data)).sheetnames == [
         "Theo điểm cầu  tỉnh thành phố", "Theo điểm cầu  tỉnh thành p (2)", "Sheet"]
+
+
+def test_titles_excel_refuses_are_mended_and_a_workbook_needs_a_sheet():
+    data = written([("'Trích dẫn'", ["A"], [[1]]), ("History", ["A"], [[2]]),
+                    ("'", ["A"], [[3]])])
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["Trích dẫn", "History (2)", "Sheet"]
+    with pytest.raises(ValueError):
+        written([])
+
+
+def test_numbers_of_any_kind_and_text_with_a_lone_surrogate_read_back():
+    from enum import IntEnum
+
+    class Level(IntEnum):
+        PROVINCE = 2
+
+    data = written([("Số", ["A", "B", "C"], [[Level.PROVINCE, Percent(0.5), "Hoa\ud83d lá"]])])
+    row = [cell.value for cell in next(load_workbook(io.BytesIO(data))["Số"].iter_rows(min_row=2))]
+    assert row == [2, 0.5, "Hoa lá"]
 
 
 def test_a_sheet_past_excels_row_limit_goes_on_in_the_next(monkeypatch):
