@@ -294,6 +294,9 @@ def test_the_triage_page_lists_standing_questions_with_their_point_counts(client
         "q": "phân công một hai ba bốn năm sáu bảy tám chín"}).get_data(as_text=True)
     assert ('<p class="small text-warning-emphasis mb-2 words-cut">Chỉ tìm theo 10 từ đầu tiên.'
             '</p>') in long
+    ten = client.get(TRIAGE, query_string={
+        "q": "phân công một hai ba bốn năm sáu bảy tám"}).get_data(as_text=True)
+    assert "words-cut" not in ten
 
 
 def test_similar_questions_are_offered_for_merging(demo, ctx):

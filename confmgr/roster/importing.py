@@ -26,7 +26,7 @@ from confmgr.roster.services import (
     check_person,
     count_registrations,
     hold_registrations,
-    registration_closed_reason,
+    refuse_when_closed,
 )
 from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
 from confmgr.text import fold, name_compare_form
@@ -187,9 +187,7 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
     Registration's closing time holds as for one delegate at a time: after it only
     organisers add delegates.
     """
-    closed = registration_closed_reason(db.session.get(Conference, point.conference_id))
-    if closed and not organiser:
-        raise RuleBroken([Problem("", closed)])
+    refuse_when_closed(db.session.get(Conference, point.conference_id), organiser=organiser)
     payload = previews.claim(KIND, token, {"point_id": point.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
     # The kept rows were checked at the preview and never left the server; only what

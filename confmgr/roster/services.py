@@ -115,6 +115,15 @@ def registration_closed_reason(conference: Conference, now: datetime | None = No
     return ""
 
 
+def refuse_when_closed(conference: Conference, *, organiser: bool, only_organisers: str = ""
+                       ) -> None:
+    """Registration's window binds coordinators, never organisers: refused, a change says
+    why registration is closed (and ``only_organisers``, what only they may do now)."""
+    closed = registration_closed_reason(conference)
+    if closed and not organiser:
+        raise RuleBroken([Problem("", f"{closed} {only_organisers}".strip())])
+
+
 def _check_category(conference_id: int, category_id: int | None) -> list[Problem]:
     if category_id is None:
         return []
@@ -128,9 +137,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
         Participant, list[str]]:
     """Register a delegate at a point; return it with warnings. The caller commits."""
     conference = db.session.get(Conference, point.conference_id)
-    closed = registration_closed_reason(conference)
-    if closed and not organiser:
-        raise RuleBroken([Problem("", closed)])
+    refuse_when_closed(conference, organiser=organiser)
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(conference.id, fields.category_id)
     if problems:
@@ -259,10 +266,8 @@ def withdraw(person: Participant, *, organiser: bool) -> None:
     _hold(person)
     if person.status == RegistrationStatus.WITHDRAWN:
         return
-    closed = registration_closed_reason(db.session.get(Conference, person.conference_id))
-    if closed and not organiser:
-        raise RuleBroken([Problem("", _("%(closed)s Chỉ ban tổ chức rút tên đại biểu được.",
-                                        closed=closed))])
+    refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
+                       only_organisers=_("Chỉ ban tổ chức rút tên đại biểu được."))
     person.status = RegistrationStatus.WITHDRAWN
     count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
     forget_attendance(person.id, user_id=acting_user_id())
