@@ -61,14 +61,16 @@ class Row:
 
 class Table(list):
     """The data rows of a file, with the fields its heading row names: a file may have
-    headings and no rows, and every row has the same fields. ``ignored`` are the headings
-    that name no column, whose cells were not read: the reader must be told."""
+    headings and no rows, and every row has the same fields. ``ignored`` are the columns
+    not read, which the reader must be told of: by heading, or as «cột E» where a column
+    without a heading holds something (those are ``unheaded`` too)."""
 
     def __init__(self, rows: Iterable[Row] = (), fields: Iterable[str] = (),
-                 ignored: Iterable[str] = ()):
+                 ignored: Iterable[str] = (), unheaded: Iterable[str] = ()):
         super().__init__(rows)
         self.fields = frozenset(fields)
-        self.ignored = tuple(ignored)
+        self.unheaded = tuple(unheaded)
+        self.ignored = tuple(ignored) + self.unheaded
 
     def unread(self, expected: Iterable[str] = ()) -> list[str]:
         """The ignored headings less those ``expected`` to go unread (a signature column)."""
@@ -366,30 +368,28 @@ def _first_rows(grid: Iterable[list]) -> Iterator[list[str]]:
 def _header(texts: list[str], columns: list[Column]) -> dict[int, Column]:
     """Which column each heading fills; two headings for one column refuse the file,
     since keeping either would silently drop what the other holds. A fallback heading
-    fills only a column no other heading fills, and is otherwise left unread (and shown)."""
+    fills a column only where none of ours does, and is otherwise left unread (and said
+    so); two fallbacks for one column clash as two of ours do."""
     header: dict[int, Column] = {}
     first: dict[str, str] = {}
     clashes = []
     named = _names(columns, fallbacks=False)
     fallback = {fold(name): column for column in columns for name in column.fallbacks}
-    for index, text in enumerate(texts):
-        column = named.get(fold(text))
-        if column is None:
-            continue
-        if column.field in first:
-            clashes.append(CellError(0, "", _(
-                "Cột «%(first)s» và cột «%(second)s» cùng là «%(column)s»; hãy chỉ giữ một cột.",
-                first=first[column.field], second=text, column=column.heading)))
-            continue
-        first[column.field] = text
-        header[index] = column
-    if clashes:
-        raise TableError(clashes)
-    for index, text in enumerate(texts):
-        column = fallback.get(fold(text))
-        if column is not None and column.field not in first:
+    for names in (named, fallback):
+        ours = set(first) if names is fallback else set()
+        for index, text in enumerate(texts):
+            column = names.get(fold(text))
+            if column is None or column.field in ours:
+                continue  # beside our own heading, another office's is left unread, and said so
+            if column.field in first:
+                clashes.append(CellError(0, "", _(
+                    "Cột «%(first)s» và cột «%(second)s» cùng là «%(column)s»; hãy chỉ giữ "
+                    "một cột.", first=first[column.field], second=text, column=column.heading)))
+                continue
             first[column.field] = text
             header[index] = column
+    if clashes:
+        raise TableError(clashes)
     return header
 
 
@@ -404,6 +404,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     numbering: set[int] = set()
     headings: list[str] = []
     ignored: list[str] = []
+    unheaded: dict[int, str] = {}
     above: list[list[str]] = []  # non-empty rows looked at before the heading row
     rows: list[Row] = []
     errors: list[CellError] = []
@@ -441,7 +442,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             values[column.field] = text
         # Cells outside our columns, kept by heading (or column letters where there is
         # none) for a reader that must know what they say.
-        others = tuple((_heading_or_letters(headings, index), text)
+        others = tuple((_heading_or_letters(headings, index, unheaded), text)
                        for index, text in enumerate(texts)
                        if text and index not in header and index not in numbering)
         rows.append(Row(number, values, others))
@@ -455,12 +456,18 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                            columns=", ".join(f"«{m}»" for m in missing)))
     if errors:
         raise TableError(errors)
-    return Table(rows, (column.field for column in header.values()), ignored)
+    return Table(rows, (column.field for column in header.values()), ignored,
+                 (unheaded[index] for index in sorted(unheaded)))
 
 
-def _heading_or_letters(headings: list[str], index: int) -> str:
+def _heading_or_letters(headings: list[str], index: int, unheaded: dict[int, str]) -> str:
+    """A column's heading, or its letters where it has none (noted in ``unheaded``)."""
     heading = headings[index] if index < len(headings) else ""
-    return heading or _("cột %(letters)s", letters=xlsx.column_letters(index))
+    if heading:
+        return heading
+    if index not in unheaded:
+        unheaded[index] = _("cột %(letters)s", letters=xlsx.column_letters(index))
+    return unheaded[index]
 
 
 #: How many headings a message names: a file may carry hundreds.
@@ -508,7 +515,7 @@ def csv_response(filename: str, headings: list[str], rows: Iterable[Iterable]) -
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        yield "\ufeff"
+        buffer.write("\ufeff")
         # Headings may carry names someone typed (a session's title): as safe as the rows.
         writer.writerow([safe_cell(heading) for heading in headings])
         for row in rows:
@@ -519,9 +526,8 @@ def csv_response(filename: str, headings: list[str], rows: Iterable[Iterable]) -
                 buffer.truncate()
         yield buffer.getvalue()
 
-    # stream_with_context: rows may come from a query that runs while the response streams.
-    return _download(Response(stream_with_context(generate()),
-                              content_type="text/csv; charset=utf-8"), filename)
+    return _download(Response(_streamed(generate()), content_type="text/csv; charset=utf-8"),
+                     filename)
 
 
 def xlsx_response(filename: str, sheet_title: str, headings: list[str],
@@ -534,12 +540,31 @@ def xlsx_workbook_response(filename: str,
                            sheets: list[tuple[str, list[str], Iterable[Iterable]]]) -> Response:
     """An XLSX download of several sheets, each with a bold, frozen heading row, streamed as
     it is written."""
-    # stream_with_context: rows may come from a query that runs while the response streams.
     response = Response(
-        stream_with_context(xlsx.stream(sheets)),
+        _streamed(xlsx.stream(sheets)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return _download(response, filename)
+
+
+def _streamed(pieces: Iterator) -> Iterator:
+    """A download's pieces, the first made now: a query that fails at the start gives an
+    error page, where once the answer has begun the browser could only get a broken file.
+    The rest are made as they are sent (stream_with_context: with the request's database
+    session)."""
+    first = next(pieces, None)
+
+    def rest():
+        try:
+            if first is not None:
+                yield first
+            yield from pieces
+        finally:  # a download left half-way still closes its query, in the request's context
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+
+    return stream_with_context(rest())
 
 
 def _download(response: Response, filename: str) -> Response:

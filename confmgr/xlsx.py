@@ -19,6 +19,9 @@ from confmgr.text import plain_text
 
 #: Rows in one Excel sheet, the heading row included.
 MAX_SHEET_ROWS = 1_048_576
+#: A sheet goes on in the next before its XML reaches what a zip entry holds without Zip64
+#: (2 GiB), which Excel reads badly when written as a stream.
+MAX_SHEET_BYTES = 2_000_000_000
 #: Excel refuses a sheet name longer than this.
 MAX_SHEET_NAME = 31
 #: How much of the file is gathered before it is sent on.
@@ -113,8 +116,8 @@ class _Pieces:
 def stream(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> Iterator[bytes]:
     """The XLSX file of ``sheets`` (title, headings, rows), in pieces as it is written.
 
-    A sheet with more rows than Excel holds goes on in sheets titled "(2)", "(3)", …, each
-    with the headings again. Titles are cut to Excel's 31 characters and made unique.
+    A sheet with more rows than Excel holds (or nearly 2 GB of them) goes on in sheets
+    titled "(2)", "(3)", …, each with the headings again. Titles are cut to Excel's 31 characters and made unique.
     """
     pieces = _Pieces()
     titles: list[str] = []
@@ -124,9 +127,7 @@ def stream(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> Itera
             part = 1
             while True:
                 titles.append(_unique_title(title, part, titles))
-                # Zip64: a sheet of a million long rows may pass the 2 GiB of a plain zip.
-                with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w",
-                                  force_zip64=True) as sheet:
+                with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w") as sheet:
                     more = yield from _write_sheet(sheet, headings, rows, pieces)
                 if more is None:
                     break
@@ -166,28 +167,30 @@ def _write_sheet(sheet, headings: list[str], rows: Iterator[Iterable], pieces: _
     """Write the heading row and rows up to the sheet's limit; yield the zip's pieces as they
     grow; return the first row that did not fit, or None."""
     letters = [column_letters(i) for i in range(max(len(headings), 1))]
-    buffer = [_SHEET_START, _row(1, headings, letters, heading=True)]
-    size = 0
+    buffer = [(_SHEET_START + _row(1, headings, letters, heading=True)).encode()]
+    size = len(buffer[0])
+    written = 0  # bytes of the sheet's XML already in the zip
     number = 1
     for values in rows:
-        if number == MAX_SHEET_ROWS:
-            sheet.write("".join(buffer).encode())
-            sheet.write(_SHEET_END.encode())
-            return values
-        number += 1
         values = list(values)
         while len(letters) < len(values):
             letters.append(column_letters(len(letters)))
-        text = _row(number, values, letters)
+        text = _row(number + 1, values, letters).encode()
+        if number == MAX_SHEET_ROWS or (number > 1 and written + size + len(text)
+                                        + len(_SHEET_END) > MAX_SHEET_BYTES):
+            sheet.write(b"".join(buffer) + _SHEET_END.encode())
+            return values
+        number += 1
         buffer.append(text)
         size += len(text)
         if size > PIECE_BYTES:
-            sheet.write("".join(buffer).encode())
+            sheet.write(b"".join(buffer))
+            written += size
             buffer, size = [], 0
             if pieces.size > PIECE_BYTES:
                 yield pieces.take()
-    buffer.append(_SHEET_END)
-    sheet.write("".join(buffer).encode())
+    buffer.append(_SHEET_END.encode())
+    sheet.write(b"".join(buffer))
     return None
 
 

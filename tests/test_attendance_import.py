@@ -427,25 +427,38 @@ def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
     people = [name for _pid, name in people_at(demo, UONG_BI)]
     logged_in(client, COORDINATOR)
     page = preview(client, session_id, [
-        ["Họ và tên", "Điểm danh", "Ký tên", "Lý do vắng", "Quê quán", ""],
-        [people[0], "", "vắng", "", "Hải Dương", ""],
-        [people[1], "", "", "bận việc gia đình", "", ""],
-        [people[2], "", "", "", "", "đi công tác"],
-        [people[3], "vắng có lí do", "", "ốm", "", ""],
-        [people[4], "", "(đã ký)", "", "Quảng Ninh", ""],
+        ["Họ và tên", "Điểm danh", "Ký tên", "Lý do vắng", "Quê quán", "Đơn vị công tác",
+         "Chức vụ", "Ghi chú"],
+        [people[0], "", "vắng", "", "Hải Dương", "", "", ""],
+        [people[1], "", "", "bận việc gia đình", "", "", "", ""],
+        [people[2], "", "", "", "đi công tác", "", "", ""],
+        [people[3], "vắng có lí do", "", "ốm", "", "", "", ""],
+        [people[4], "", "(đã ký)", "", "Quảng Ninh", "Ủy ban Mặt trận Tổ quốc phường",
+         "Trưởng ban Công tác đại biểu", "Đại diện Mặt trận"],
     ], kind=xlsx_file)
     assert "Chưa ghi gì: tệp có 3 lỗi." in page
     def said(column, value):
         return (f"{column}: «{value}» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một "
                 f"trong các từ: {WORDS}.")
+    # The delegate list's own columns are not looked at: "Mặt trận", "Ban Công tác".
     assert {number: errors for number, (_m, _a, errors) in preview_rows(page).items()} == {
         "2": [said("Ký tên", "vắng")], "3": [said("Lý do vắng", "bận việc gia đình")],
-        "4": [said("cột F", "đi công tác")], "5": [], "6": []}
-    # The columns not read are named, bar the signature column a list always has.
+        "4": [said("Quê quán", "đi công tác")], "5": [], "6": []}
+    # The columns not read are named, bar the list's own and its signature column.
     assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
                               r"(.*?)</div>", page).group(1)) == (
-        "Không nhập các cột: «Lý do vắng», «Quê quán». Nếu cần giữ những thông tin này, hãy "
-        "đặt tên cột như trong tệp mẫu.")
+        "Không đọc các cột: «Lý do vắng», «Quê quán». Danh sách điểm danh chỉ dùng các cột "
+        "«Họ và tên», «Điểm danh», «Điện thoại», «Ghi chú».")
+    assert written(demo, session_id) == {}
+
+    # Marks in a column without a heading cannot be read either way: the file is refused.
+    page = preview(client, session_id, [["Họ và tên", "Thành phần tham dự", ""],
+                                        [people[0], "Cán bộ", "x"], [people[1], "Cán bộ", ""]],
+                   kind=xlsx_file)
+    error = page.split("import-file-error")[1].split("</div></div>")[0]
+    assert unescape(re.sub(r"<[^>]+>", "", error)) == (
+        '" role="alert">Cột C có dữ liệu nhưng không có tiêu đề: nếu đó là tình trạng dự họp, '
+        "hãy đặt tiêu đề «Điểm danh»; nếu không, hãy xóa cột đó rồi tải lên lại.")
     assert written(demo, session_id) == {}
 
 
@@ -465,6 +478,10 @@ def test_a_name_with_other_marks_is_another_name(client, demo):
         "2": ("", ["Họ và tên: «Nguyễn Văn Hưng» khác dấu với tên đã đăng ký ở điểm cầu này: "
                    "«Nguyễn Văn Hùng». Hãy ghi đúng tên đã đăng ký."]),
         "3": ("Lê Thị Hòa", []), "4": ("Lê Thị Hoa", [])}
+    rename(demo, {people[3][0]: ("Do Duc Anh", "")})  # registered without marks
+    page = preview(client, session_id, [["Họ và tên"], ["Đỗ Đức Anh"]])
+    assert [(matched, errors) for matched, _a, errors in preview_rows(page).values()] == [
+        ("Do Duc Anh", [])]
     page = preview(client, session_id, [["Họ và tên"], ["Nguyen Van Hung"], ["Nguyễn Văn Hung"]])
     assert [(matched, errors) for matched, _a, errors in preview_rows(page).values()] == [
         ("Nguyễn Văn Hùng", []),

@@ -445,7 +445,7 @@ def test_the_report_page_says_when_it_lists_only_the_first_shortfalls(client, de
     assert "Điểm cầu thiếu thành phần bắt buộc (8)" in page
     assert len(cells(page, "report-missing")) == 10
     assert re.search(r'<p class="[^"]*report-missing-more">(.*?)</p>', page).group(1) == (
-        "Hiển thị 10 trong số 16 dòng thiếu; xem tất cả trong báo cáo XLSX.")
+        "Hiển thị 10 trong số 16 dòng thiếu; tải báo cáo XLSX để xem thêm.")
 
 
 def db_title(app, session_id: int) -> str:

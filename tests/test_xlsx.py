@@ -113,6 +113,29 @@ def test_a_sheet_past_excels_row_limit_goes_on_in_the_next(monkeypatch):
     assert load_workbook(io.BytesIO(full)).sheetnames == ["Đủ"]
 
 
+def test_a_sheet_nearing_what_a_plain_zip_entry_holds_goes_on_in_the_next(monkeypatch):
+    """Long before a million rows, a sheet of long texts could pass the 2 GB a zip entry
+    holds without Zip64: it goes on in the next sheet, every row kept once."""
+    monkeypatch.setattr(xlsx, "MAX_SHEET_BYTES", 1_200)
+    monkeypatch.setattr(xlsx, "PIECE_BYTES", 300)  # written to the zip in several pieces
+    rows = [[n, "chữ " * 40] for n in range(1, 13)]
+    data = written([("Dài", ["STT", "Nội dung"], iter(rows))])
+    book = load_workbook(io.BytesIO(data))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sizes = [archive.getinfo(f"xl/worksheets/sheet{n}.xml").file_size
+             for n in range(1, len(book.sheetnames) + 1)]
+    assert len(sizes) > 2 and max(sizes) <= 1_200
+    assert book.sheetnames[:3] == ["Dài", "Dài (2)", "Dài (3)"]
+    read_back = [[c.value for c in row] for name in book.sheetnames
+                 for row in book[name].iter_rows(min_row=2)]
+    assert read_back == rows
+    # A row longer than the limit alone still gets a sheet of its own, not an endless loop.
+    monkeypatch.setattr(xlsx, "MAX_SHEET_BYTES", 10)
+    book = load_workbook(io.BytesIO(written([("Một", ["A"], [["x" * 50], ["y"]])])))
+    assert [[c.value for c in row] for name in book.sheetnames
+            for row in book[name].iter_rows(min_row=2)] == [["x" * 50], ["y"]]
+
+
 def test_the_file_goes_out_in_pieces_while_rows_are_still_coming():
     consumed = []
 

@@ -28,7 +28,16 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster import importing as roster_importing
 from confmgr.roster.models import Participant
 from confmgr.roster.services import normalise_phone
-from confmgr.spreadsheets import CellError, Column, Row, Table, TableError, file_error, read_table
+from confmgr.spreadsheets import (
+    CellError,
+    Column,
+    Row,
+    Table,
+    TableError,
+    file_error,
+    listed_headings,
+    read_table,
+)
 from confmgr.text import fold, name_compare_form, normalise
 
 #: A paper list is the delegate list marked up, so its name and phone read as the
@@ -65,17 +74,25 @@ def status_of_word(text: str) -> AttendanceStatus | None:
 
 _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for word in words)
 
-#: Words of a note (or of any other cell) that speak of attendance ("vắng buổi sáng",
-#: "nghỉ ốm", "không có mặt", "đi công tác"), without marks only where still unmistakable.
+#: Words of a note (or of another cell) that speak of attendance ("vắng buổi sáng", "nghỉ
+#: ốm", "không có mặt", "đi công tác"), without marks only where still unmistakable; not
+#: "mặt" or "công tác" alone, which name units ("Mặt trận", "Ban Công tác đại biểu").
 _SPEAKS_OF_ATTENDANCE = re.compile(
-    r"\b(vắng|muộn|phép|nghỉ|mặt|ốm|công tác|không dự|không tham dự|vang|muon|phep)\b")
-#: Headings of a column that records attendance other than ours ("Vắng", "Có mặt"), folded.
-_ATTENDANCE_HEADING = re.compile(r"\b(vang|co mat|diem danh|tham du|du hop|muon|phep)\b")
+    r"\b(vắng|muộn|phép|nghỉ|có mặt|ốm|đi công tác|không dự|không tham dự|vang|muon|phep)\b")
+#: Headings of a column that records attendance other than ours ("Vắng", "Có mặt"), folded;
+#: not "tham dự", which heads the category column ("Thành phần tham dự").
+_ATTENDANCE_HEADING = re.compile(r"\b(vang|co mat|diem danh|du hop|phep)\b")
 #: Headings of a column of reasons for absence ("Lý do vắng"), folded: a reason says absent.
 _REASON_HEADING = re.compile(r"\b(ly do|li do)\b")
-#: The delegate list's own columns a paper list may keep, which say nothing of attendance.
-EXPECTED_UNREAD = tuple(column.heading for column in roster_importing.COLUMNS
-                        if column.field not in _ROSTER_READ) + roster_importing.EXPECTED_UNREAD
+#: The delegate list's own columns a paper list may keep (position, unit, category, email),
+#: by every name the delegate import knows them by, folded: they say nothing of attendance.
+_LIST_COLUMNS = frozenset(fold(name) for column in roster_importing.COLUMNS
+                          if column.field not in _ROSTER_READ
+                          for name in (column.heading, column.field, *column.aliases,
+                                       *column.fallbacks))
+#: Columns a paper list carries that go unread unremarked: those, and the signature column
+#: (whose cells are still looked at: "vắng" may be written where a signature would be).
+EXPECTED_UNREAD = (*_LIST_COLUMNS, *roster_importing.EXPECTED_UNREAD)
 
 NEW, CHANGE, UNCHANGED = "new", "change", "unchanged"
 
@@ -127,15 +144,32 @@ def read_list(data: bytes, filename: str) -> Table:
     if not rows:
         raise file_error(_("Tệp không có dữ liệu."))
     filled = {heading for row in rows for heading, _text in row.others}
-    refused = [heading for heading in rows.ignored if heading in filled
-               and _ATTENDANCE_HEADING.search(fold(heading))
-               and not _REASON_HEADING.search(fold(heading))]
+    refused = [CellError(0, heading, _(
+        "Cột «%(heading)s» ghi việc dự họp nhưng không phải cột «%(column)s»: hãy ghi "
+        "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
+        "lại.", heading=heading, column=HEADING["status"]))
+        for heading in rows.ignored if heading in filled and heading not in rows.unheaded
+        and _ATTENDANCE_HEADING.search(fold(heading))
+        and not _REASON_HEADING.search(fold(heading))]
+    # Marks in a column without a heading may well be who came: they cannot be guessed.
+    refused += [CellError(0, label, _(
+        "%(column)s có dữ liệu nhưng không có tiêu đề: nếu đó là tình trạng dự họp, hãy đặt "
+        "tiêu đề «%(status)s»; nếu không, hãy xóa cột đó rồi tải lên lại.",
+        column=label[:1].upper() + label[1:], status=HEADING["status"]))
+        for label in rows.unheaded]
     if refused:
-        raise TableError([CellError(0, heading, _(
-            "Cột «%(heading)s» ghi việc dự họp nhưng không phải cột «%(column)s»: hãy ghi "
-            "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
-            "lại.", heading=heading, column=HEADING["status"])) for heading in refused])
+        raise TableError(refused)
     return rows
+
+
+def unread_message(rows: Table) -> str:
+    """What the reader is told of the columns a paper list carries that were not read."""
+    unread = rows.unread(EXPECTED_UNREAD)
+    if not unread:
+        return ""
+    return _("Không đọc các cột: %(columns)s. Danh sách điểm danh chỉ dùng các cột %(ours)s.",
+             columns=listed_headings(unread),
+             ours=", ".join(f"«{column.heading}»" for column in COLUMNS))
 
 
 def _phone(raw: str) -> str:
@@ -210,7 +244,9 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
 
 def _unwritten_status(row: Row) -> list[CellError]:
     """The cells of a row without a status that say the delegate was not simply present."""
-    cells = [(HEADING["note"], row.values.get("note", "")), *row.others]
+    cells = [(HEADING["note"], row.values.get("note", "")),
+             *((heading, text) for heading, text in row.others
+               if fold(heading) not in _LIST_COLUMNS)]
     errors = []
     for heading, text in cells:
         text = normalise(text)
@@ -223,16 +259,18 @@ def _unwritten_status(row: Row) -> list[CellError]:
 
 
 def _spelled_alike(typed: str, registered: str) -> bool:
-    """Whether every word typed with marks has the registered word's marks: "Nguyen Van
-    Hung" and "Nguyễn Văn Hùng" are one name, "Nguyễn Văn Hưng" is another."""
-    return all(word == fold(word) or word == own for word, own in zip(
+    """Whether no word carries marks other than the same word on the other side: "Nguyen
+    Van Hung" and "Nguyễn Văn Hùng" are one name either way round, "Nguyễn Văn Hưng" is
+    another."""
+    return all(word == own or word == fold(word) or own == fold(own) for word, own in zip(
         name_compare_form(typed).split(" "), name_compare_form(registered).split(" ")))
 
 
 def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     """The one delegate a row names, or None with the reason added to the row's errors."""
     alike = [c for c in candidates if _spelled_alike(item.name, c.full_name)]
-    if candidates and not alike:
+    gone = withdrawn.get(fold(item.name))
+    if candidates and not alike and not (gone and _spelled_alike(item.name, gone)):
         item.errors.append(CellError(item.number, HEADING["full_name"], _(
             "«%(name)s» khác dấu với tên đã đăng ký ở điểm cầu này: %(registered)s. Hãy ghi "
             "đúng tên đã đăng ký.", name=item.name,

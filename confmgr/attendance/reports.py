@@ -54,9 +54,10 @@ class Tally:
     #: expected number where it registered none (most headcount points). A country mixes
     #: both kinds of point, so the sum cannot be told from the totals above.
     base: int | None = None
-    #: Heads counted at points that registered nobody, where the rate base is the
-    #: point's expected number. A category has no expected number, so its rate leaves
-    #: these out: against its registered delegates alone they would pass 100 %.
+    #: Heads counted that no rate here is taken over: in a category's figures, those of
+    #: points that registered nobody (rated against the point's expected number, which a
+    #: category does not have); anywhere, those of points that expect nobody at all.
+    #: Against other delegates they would lift a rate past 100 %.
     unrated: int = 0
 
     @property

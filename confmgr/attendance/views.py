@@ -28,7 +28,7 @@ from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
 from confmgr.points.official import provinces
 from confmgr.roster.models import Category
-from confmgr.spreadsheets import TableError, csv_response, unread_message, xlsx_workbook_response
+from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
 from confmgr.text import whole_number
 from confmgr.web import (
     commit_or_flash,
@@ -420,7 +420,7 @@ def import_paper_list(slug: str, code: str, session_id: int):
         except TableError as problem:
             file_errors = problem.errors
         else:
-            unread = unread_message(rows.unread(paper_lists.EXPECTED_UNREAD))
+            unread = paper_lists.unread_message(rows)
             checked = paper_lists.check_rows(point, session, rows)
             if not any(item.errors for item in checked):
                 token = paper_lists.keep_for_confirmation(point, session, current_user.id,
