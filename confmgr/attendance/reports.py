@@ -374,6 +374,8 @@ class Missing:
 
 @dataclass(frozen=True)
 class Shortfalls:
+    """A session's points short of a required category: the first few, and how many."""
+
     #: The first shortfalls, by point code and category.
     missing: list[Missing]
     #: How many shortfalls there are: a point may lack several categories.

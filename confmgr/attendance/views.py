@@ -247,7 +247,7 @@ def overview(slug: str):
                            province_names={c: p.name for c, p in provinces().items()})
 
 
-#: Shortfalls the report page lists; the XLSX report lists them all.
+#: Shortfalls the report page lists; the XLSX report lists up to XLSX_MAX_ROWS.
 REPORT_MISSING_ROWS = 100
 
 

@@ -42,7 +42,11 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.roster.services import roster
 from confmgr.spreadsheets import (
-    TableError, csv_response, read_table, unread_message, xlsx_response,
+    TableError,
+    csv_response,
+    read_table,
+    unread_message,
+    xlsx_response,
 )
 from confmgr.text import normalise
 from confmgr.web import commit_or_show, point_in_reach, show_problems
