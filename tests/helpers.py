@@ -44,6 +44,13 @@ def flashes(page: str) -> list[str]:
     return [unescape(m).strip() for m in re.findall(r'<div class="alert alert-\w+" role="status">(.*?)</div>', page, re.S)]
 
 
+def unread_alert(page: str) -> str:
+    """What an import's preview says of the columns it did not read ("" if nothing)."""
+    found = re.search(r'<div class="alert alert-warning ignored-columns" role="alert">(.*?)</div>',
+                      page)
+    return unescape(found.group(1)) if found else ""
+
+
 @contextmanager
 def count_queries(app):
     """Count the SQL statements the app sends while the block runs."""

@@ -172,14 +172,19 @@ def test_badges_printed_at_the_same_moment_keep_the_codes_of_the_first(app, clie
     assert page == printed["page"]
 
 
-def self_checked_in(app, client):
-    """A session running now and Uông Bí's first delegate checked in by their own phone
-    (``client``): (session id, delegate id, name, the coordinator's client, badge code)."""
+def badge_printed(app):
+    """A session running now and Uông Bí's badges printed by its coordinator: (session id,
+    the first delegate's id and name, the coordinator's client, that delegate's code)."""
     session_id = open_session(app)
     person, name = people_at(app, "06811")[0]
     coordinator = logged_in(app.test_client(), COORDINATOR)
     coordinator.get(BADGES)
-    code = code_of(app, person)
+    return session_id, person, name, coordinator, code_of(app, person)
+
+
+def self_checked_in(app, client):
+    """As ``badge_printed``, the delegate then checked in by their own phone (``client``)."""
+    session_id, person, name, coordinator, code = badge_printed(app)
     post_form(client, f"/q/{code}", {})
     return session_id, person, name, coordinator, code
 
@@ -258,11 +263,7 @@ def test_a_scanned_code_shows_the_conference_title_as_published(client, demo):
     """A draft title is on no page the public reads, the badge holder's included."""
     from confmgr.conferences.models import Conference
 
-    session_id = open_session(demo)
-    person, _name = people_at(demo, "06811")[0]
-    coordinator = logged_in(demo.test_client(), COORDINATOR)
-    coordinator.get(BADGES)
-    code = code_of(demo, person)
+    _session_id, person, _name, coordinator, code = badge_printed(demo)
     with demo.app_context():
         conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
         published = conference.title
@@ -299,11 +300,7 @@ def test_before_the_first_publication_only_staff_see_the_conference_title(client
 def test_a_point_that_reports_numbers_has_no_badges_and_its_codes_record_nobody(client, demo):
     """Badges printed before the point turned to reporting numbers: a scan is answered with
     why, by name nobody is recorded; its page offers no badges, and prints none."""
-    session_id = open_session(demo)
-    person, _name = people_at(demo, "06811")[0]
-    coordinator = logged_in(demo.test_client(), COORDINATOR)
-    coordinator.get(BADGES)
-    code = code_of(demo, person)
+    session_id, person, _name, coordinator, code = badge_printed(demo)
     with demo.app_context():
         db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811")
                           ).headcount_only = True

@@ -26,7 +26,14 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 from confmgr.text import fold
 from tests.conftest import csrf_token
-from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    flashes,
+    logged_in,
+    post_form,
+    unread_alert,
+)
 from tests.test_attendance_web import people_at, publish_agenda
 
 UONG_BI = "06811"
@@ -445,8 +452,7 @@ def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
         "2": [said("Ký tên", "vắng")], "3": [said("Lý do vắng", "bận việc gia đình")],
         "4": [said("Quê quán", "đi công tác")], "5": [], "6": []}
     # The columns not read are named, bar the list's own and its signature column.
-    assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
-                              r"(.*?)</div>", page).group(1)) == (
+    assert unread_alert(page) == (
         "Không đọc các cột: «Lý do vắng», «Quê quán». Danh sách điểm danh chỉ dùng các cột "
         "«Họ và tên», «Điểm danh», «Điện thoại», «Ghi chú».")
     assert written(demo, session_id) == {}

@@ -24,7 +24,15 @@ from confmgr.roster.services import normalise_phone
 from confmgr.roster.sorting import name_key
 from confmgr.text import name_compare_form
 from tests.conftest import csrf_token
-from tests.helpers import COORDINATOR, ORGANISER, field_errors, flashes, logged_in, post_form
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    field_errors,
+    flashes,
+    logged_in,
+    post_form,
+    unread_alert,
+)
 
 UONG_BI = f"/manage/c/{SLUG}/points/06811/delegates"
 
@@ -347,6 +355,14 @@ def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, dem
     assert count_at(demo, "06811") == (45, 45)
 
 
+def preview_cells(page: str, number: int) -> list[str]:
+    """The fields an import's preview shows for the file's row ``number`` (one with no
+    error), in order."""
+    cells = re.search(rf'<tr class=""><td>{number}</td>(.*?)<td class="row-errors">', page,
+                      re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", cells)
+
+
 def test_an_import_reads_offices_own_headings_and_names_the_columns_it_skips(client, demo):
     logged_in(client, COORDINATOR)
     page = preview(client, workbook([
@@ -356,12 +372,9 @@ def test_an_import_reads_offices_own_headings_and_names_the_columns_it_skips(cli
          "Hải Dương", ""],
     ]))
     assert "Tệp hợp lệ: 1 đại biểu sẵn sàng." in page
-    cells = re.search(r"<tr class=\"\"><td>2</td>(.*?)<td class=\"row-errors\">", page,
-                      re.S).group(1)
-    assert re.findall(r"<td>(.*?)</td>", cells) == [
+    assert preview_cells(page, 2) == [
         "Trần Văn Bình", "Phó Chủ tịch", "UBND phường", "", "0912345001", "binh@example.org"]
-    assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
-                              r"(.*?)</div>", page).group(1)) == (
+    assert unread_alert(page) == (
         "Không nhập các cột: «Quê quán». Nếu cần giữ những thông tin này, hãy đặt tên cột như "
         "trong tệp mẫu.")
     page = preview(client, workbook([["Họ và tên", "Di động"], ["Lê Văn Kỹ", "0912345009"]]))
@@ -382,12 +395,9 @@ def test_an_office_heading_beside_ours_is_shown_unread_not_refused(client, demo)
          "0900000000", "b@example.org", "binh@example.org"],
     ]))
     assert "Tệp hợp lệ: 1 đại biểu sẵn sàng." in page
-    cells = re.search(r"<tr class=\"\"><td>2</td>(.*?)<td class=\"row-errors\">", page,
-                      re.S).group(1)
-    assert re.findall(r"<td>(.*?)</td>", cells) == [
+    assert preview_cells(page, 2) == [
         "Trần Văn Bình", "Phó Chủ tịch", "", "", "0912345001", "binh@example.org"]
-    assert unescape(re.search(r'<div class="alert alert-warning ignored-columns" role="alert">'
-                              r"(.*?)</div>", page).group(1)) == (
+    assert unread_alert(page) == (
         "Không nhập các cột: «Chức danh», «Di động», «Số ĐT», «E-mail». Nếu cần giữ những "
         "thông tin này, hãy đặt tên cột như trong tệp mẫu.")
     # Two of our own headings for one column are still refused: either would lose the other.
