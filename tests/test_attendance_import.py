@@ -411,6 +411,11 @@ def test_a_column_of_its_own_for_absences_refuses_the_file(client, demo):
     session_id = ended_session(demo)
     people = [name for _pid, name in people_at(demo, UONG_BI)]
     logged_in(client, COORDINATOR)
+    page = client.get(f"{SHEET}/{session_id}/import").get_data(as_text=True)
+    assert unescape(re.search(r'<p class="[^"]*other-columns">(.*?)</p>', page).group(1)) == (
+        "Các cột khác (Chức vụ, Đơn vị, Ký tên…) không được dùng để điểm danh. Tệp có một cột "
+        "khác ghi việc dự họp (như «Vắng», «Có mặt») hoặc một cột có dữ liệu mà không có tiêu "
+        "đề sẽ bị từ chối: hãy chuyển vào cột «Điểm danh».")
     for heading in ("Vắng", "Có mặt", "Vắng mặt (đánh dấu x)"):
         page = preview(client, session_id, [["Họ và tên", heading], [people[0], ""],
                                             [people[1], "x"]], kind=xlsx_file)
