@@ -188,7 +188,7 @@ def test_a_csv_list_after_the_session_writes_exactly_its_rows(client, demo):
             [3, people[2][1], "vang co ly do"],
             [4, people[3][1], "VẮNG"],
             [5, people[4][1], ""],
-            [6, people[5][1], "x"],
+            [6, people[5][1], "có mặt"],
             [7, people[6][1], "phép"]]
     page = preview(client, session_id, rows)
     assert "Tệp hợp lệ: 7 dòng, 7 ghi mới, 0 sửa, 0 không đổi." in page
@@ -416,7 +416,8 @@ def test_a_column_of_its_own_for_absences_refuses_the_file(client, demo):
         "Các cột khác (Chức vụ, Đơn vị, Ký tên…) không được dùng để điểm danh. Tệp có một cột "
         "khác ghi việc dự họp (như «Vắng», «Có mặt») hoặc một cột có dữ liệu mà không có tiêu "
         "đề sẽ bị từ chối: hãy chuyển vào cột «Điểm danh».")
-    for heading in ("Vắng", "Có mặt", "Vắng mặt (đánh dấu x)"):
+    for heading in ("Vắng", "Có mặt", "Vắng mặt (đánh dấu x)", "Không tham dự", "Nghỉ",
+                    "Đến muộn"):
         page = preview(client, session_id, [["Họ và tên", heading], [people[0], ""],
                                             [people[1], "x"]], kind=xlsx_file)
         error = page.split("import-file-error")[1].split("</div></div>")[0]
@@ -445,7 +446,7 @@ def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
         [people[1], "", "", "bận việc gia đình", "", "", "", ""],
         [people[2], "", "", "", "đi công tác", "", "", ""],
         [people[3], "vắng có lí do", "", "ốm", "", "", "", ""],
-        [people[4], "", "(đã ký)", "", "Quảng Ninh", "Ủy ban Mặt trận Tổ quốc phường",
+        [people[4], "", "", "", "Quảng Ninh", "Ủy ban Mặt trận Tổ quốc phường",
          "Trưởng ban Công tác đại biểu", "Đại diện Mặt trận"],
     ], kind=xlsx_file)
     assert "Chưa ghi gì: tệp có 3 lỗi." in page
@@ -470,6 +471,49 @@ def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
     assert unescape(re.sub(r"<[^>]+>", "", error)) == (
         '" role="alert">Cột C có dữ liệu nhưng không có tiêu đề: nếu đó là tình trạng dự họp, '
         "hãy đặt tiêu đề «Điểm danh»; nếu không, hãy xóa cột đó rồi tải lên lại.")
+    assert written(demo, session_id) == {}
+
+
+def test_notes_typed_without_marks_and_unit_names_are_told_apart(client, demo):
+    """"khong tham du" and "nghi om" typed without marks stop the row as with them; a
+    combined "Chức vụ, đơn vị" column naming a "Phòng Cấp phép" does not."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Chức vụ, đơn vị", "Ghi chú"],
+        [people[0], "Trưởng phòng Cấp phép, Sở Xây dựng", ""],
+        [people[1], "", "khong tham du"],
+        [people[2], "", "nghi om"],
+        [people[3], "", "Phép"],
+        [people[4], "Ủy viên Ban Công tác Mặt trận", "Muốn phát biểu"],
+    ])
+    assert {number: len(errors) for number, (_m, _a, errors) in preview_rows(page).items()} == {
+        "2": 0, "3": 1, "4": 1, "5": 1, "6": 0}
+
+
+def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client, demo):
+    """Filled as "tick who came", a list's blanks may be absentees: the rule that a blank
+    is present cannot be applied to it, in the status column or the signature column."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    for rows, column, ticked, blank in (
+            ([["Họ và tên", "Điểm danh"], [people[0], "x"], [people[1], ""],
+              [people[2], "vắng"]], "Điểm danh", 2, 3),
+            ([["Họ và tên", "Ký tên", "Điểm danh"], [people[0], "", "vắng"],
+              [people[1], "(đã ký)", ""], [people[2], "", ""]], "Ký tên", 3, 4)):
+        page = preview(client, session_id, rows)
+        error = page.split("import-file-error")[1].split("</div></div>")[0]
+        assert unescape(re.sub(r"<[^>]+>", "", error)) == (
+            f'" role="alert">Cột «{column}» đánh dấu một số người (như dòng {ticked}) và để '
+            f"trống ở những người khác (như dòng {blank}): không rõ ô trống là có mặt hay "
+            "vắng. Hãy ghi «vắng» cho người vắng ở cột «Điểm danh», hoặc đánh dấu mọi người "
+            "có mặt.")
+    # Every name ticked, or every absentee written: nothing to guess.
+    page = preview(client, session_id, [["Họ và tên", "Điểm danh"], [people[0], "x"],
+                                        [people[1], "x"], [people[2], "vắng"]])
+    assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"] * 3
     assert written(demo, session_id) == {}
 
 

@@ -75,13 +75,20 @@ def status_of_word(text: str) -> AttendanceStatus | None:
 _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for word in words)
 
 #: Words of a note (or of another cell) that speak of attendance ("vắng buổi sáng", "nghỉ
-#: ốm", "không có mặt", "đi công tác"), without marks only where still unmistakable; not
-#: "mặt" or "công tác" alone, which name units ("Mặt trận", "Ban Công tác đại biểu").
+#: ốm", "không có mặt"): with their marks, as written (without them "nghi" is also "nghị"
+#: and "om" "ôm"), and not "mặt" or "công tác" alone or "cấp phép", which name units ("Mặt
+#: trận", "Ban Công tác đại biểu", "Phòng Cấp phép")...
 _SPEAKS_OF_ATTENDANCE = re.compile(
-    r"\b(vắng|muộn|phép|nghỉ|có mặt|ốm|đi công tác|không dự|không tham dự|vang|muon|phep)\b")
-#: Headings of a column that records attendance other than ours ("Vắng", "Có mặt"), folded;
-#: not "tham dự", which heads the category column ("Thành phần tham dự").
-_ATTENDANCE_HEADING = re.compile(r"\b(vang|co mat|diem danh|du hop|phep)\b")
+    r"\b(vắng|muộn|(?<!cấp )(?<!giấy )phép|nghỉ|có mặt|ốm|đi công tác|không dự|không tham dự"
+    r"|vang|muon|phep)\b")  # these three as typed without marks, not "vàng" or "muốn"
+#: ... and the phrases that stay unmistakable folded, typed without marks.
+_SPEAKS_OF_ATTENDANCE_FOLDED = re.compile(
+    r"\b(co phep|nghi om|nghi phep|co mat|di cong tac|khong du|khong tham du)\b")
+#: Headings of a column that records attendance other than ours ("Vắng", "Có mặt", "Không
+#: tham dự", "Nghỉ", "Đến muộn"), folded. "Thành phần tham dự" is the category column,
+#: known by that name (see _LIST_COLUMNS), so it is not taken for one.
+_ATTENDANCE_HEADING = re.compile(
+    r"\b(vang|co mat|diem danh|du hop|tham du|khong du|phep|(?<!hoi )nghi|om|muon)\b")
 #: Headings of a column of reasons for absence ("Lý do vắng"), folded: a reason says absent.
 _REASON_HEADING = re.compile(r"\b(ly do|li do)\b")
 #: The delegate list's own columns a paper list may keep (position, unit, category, email),
@@ -90,6 +97,13 @@ _LIST_COLUMNS = frozenset(fold(name) for column in roster_importing.COLUMNS
                           if column.field not in _ROSTER_READ
                           for name in (column.heading, column.field, *column.aliases,
                                        *column.fallbacks))
+#: Words of those columns' headings, which also head them combined ("Chức vụ, đơn vị").
+_LIST_HEADING_WORDS = re.compile(r"\b(chuc vu|chuc danh|don vi|co quan|thanh phan|e-?mail)\b")
+
+
+def _list_column(heading: str) -> bool:
+    folded = fold(heading)
+    return folded in _LIST_COLUMNS or bool(_LIST_HEADING_WORDS.search(folded))
 #: Columns a paper list carries that go unread unremarked: those, and the signature column
 #: (whose cells are still looked at: "vắng" may be written where a signature would be).
 EXPECTED_UNREAD = (*_LIST_COLUMNS, *roster_importing.EXPECTED_UNREAD)
@@ -149,7 +163,7 @@ def read_list(data: bytes, filename: str) -> Table:
         "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
         "lại.", heading=heading, column=HEADING["status"]))
         for heading in rows.ignored if heading in filled and heading not in rows.unheaded
-        and _ATTENDANCE_HEADING.search(fold(heading))
+        and not _list_column(heading) and _ATTENDANCE_HEADING.search(fold(heading))
         and not _REASON_HEADING.search(fold(heading))]
     # Marks in a column without a heading may well be who came: they cannot be guessed.
     refused += [CellError(0, label, _(
@@ -157,9 +171,41 @@ def read_list(data: bytes, filename: str) -> Table:
         "tiêu đề «%(status)s»; nếu không, hãy xóa cột đó rồi tải lên lại.",
         column=label[:1].upper() + label[1:], status=HEADING["status"]))
         for label in rows.unheaded]
+    refused += _ticks_beside_blanks(rows)
     if refused:
         raise TableError(refused)
     return rows
+
+
+#: What a list ticks beside a name, folded: "x", "có", a check mark, "(đã ký)".
+_TICKS = frozenset({"x", "v", "co", "\u2713", "\u2714", "da ky", "ky"})
+
+
+def _tick(text: str) -> bool:
+    return fold(text).strip(" ().") in _TICKS
+
+
+def _ticks_beside_blanks(rows: Table) -> list[CellError]:
+    """A list that ticks some names and leaves others blank, in the status column or in the
+    signature column, was filled as "tick who came": its blanks may be absentees, so the
+    rule that a blank is present cannot be applied to it."""
+    signature = {fold(heading) for heading in roster_importing.EXPECTED_UNREAD}
+    problems = []
+    for heading, cell in (
+            (HEADING["status"], lambda row: row.values.get("status", "")),
+            *((heading, lambda row, h=heading: dict(row.others).get(h, ""))
+              for heading in rows.ignored if fold(heading) in signature)):
+        ticked = [row.number for row in rows if _tick(cell(row))]
+        blank = [row.number for row in rows
+                 if not cell(row).strip() and not row.values.get("status", "").strip()]
+        if ticked and blank:
+            problems.append(CellError(0, heading, _(
+                "Cột «%(column)s» đánh dấu một số người (như dòng %(ticked)d) và để trống ở "
+                "những người khác (như dòng %(blank)d): không rõ ô trống là có mặt hay vắng. "
+                "Hãy ghi «vắng» cho người vắng ở cột «%(status)s», hoặc đánh dấu mọi người có "
+                "mặt.", column=heading, ticked=ticked[0], blank=blank[0],
+                status=HEADING["status"])))
+    return problems
 
 
 def unread_message(rows: Table) -> str:
@@ -245,13 +291,13 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
 def _unwritten_status(row: Row) -> list[CellError]:
     """The cells of a row without a status that say the delegate was not simply present."""
     cells = [(HEADING["note"], row.values.get("note", "")),
-             *((heading, text) for heading, text in row.others
-               if fold(heading) not in _LIST_COLUMNS)]
+             *((heading, text) for heading, text in row.others if not _list_column(heading))]
     errors = []
     for heading, text in cells:
         text = normalise(text)
         if text and (_REASON_HEADING.search(fold(heading))
-                     or _SPEAKS_OF_ATTENDANCE.search(text.lower())):
+                     or _SPEAKS_OF_ATTENDANCE.search(text.lower())
+                     or _SPEAKS_OF_ATTENDANCE_FOLDED.search(fold(text))):
             errors.append(CellError(row.number, heading, _(
                 "«%(value)s» nói về việc dự họp: hãy ghi vào cột «Điểm danh» một trong các "
                 "từ: %(words)s (để trống là có mặt).", value=text, words=_WORD_LIST)))

@@ -38,7 +38,7 @@ COLUMNS = [
     Column("position", "Chức vụ", fallbacks=("chuc danh",)),
     Column("unit", "Đơn vị", ("co quan", "don vi cong tac"),
            fallbacks=("co quan cong tac",)),
-    Column("category", "Thành phần"),
+    Column("category", "Thành phần", fallbacks=("thanh phan tham du",)),
     Column("phone", "Điện thoại", ("so dien thoai", "sdt"),
            fallbacks=("so dt", "di dong", "dien thoai di dong")),
     Column("email", "Email", ("thu dien tu",), fallbacks=("e-mail",)),
