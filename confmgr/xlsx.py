@@ -167,30 +167,33 @@ def _write_sheet(sheet, headings: list[str], rows: Iterator[Iterable], pieces: _
     """Write the heading row and rows up to the sheet's limit; yield the zip's pieces as they
     grow; return the first row that did not fit, or None."""
     letters = [column_letters(i) for i in range(max(len(headings), 1))]
-    buffer = [(_SHEET_START + _row(1, headings, letters, heading=True)).encode()]
-    size = len(buffer[0])
+    buffer = [_SHEET_START, _row(1, headings, letters, heading=True)]
+    size = sum(map(len, buffer))  # characters waiting in the buffer
     written = 0  # bytes of the sheet's XML already in the zip
     number = 1
     for values in rows:
         values = list(values)
         while len(letters) < len(values):
             letters.append(column_letters(len(letters)))
-        text = _row(number + 1, values, letters).encode()
-        if number == MAX_SHEET_ROWS or (number > 1 and written + size + len(text)
+        text = _row(number + 1, values, letters)
+        # What waits is counted at UTF-8's most, 4 bytes a character: encoded only as it
+        # goes out, it is never more than a piece.
+        if number == MAX_SHEET_ROWS or (number > 1 and written + 4 * (size + len(text))
                                         + len(_SHEET_END) > MAX_SHEET_BYTES):
-            sheet.write(b"".join(buffer) + _SHEET_END.encode())
+            sheet.write(("".join(buffer) + _SHEET_END).encode())
             return values
         number += 1
         buffer.append(text)
         size += len(text)
         if size > PIECE_BYTES:
-            sheet.write(b"".join(buffer))
-            written += size
+            data = "".join(buffer).encode()
+            sheet.write(data)
+            written += len(data)
             buffer, size = [], 0
             if pieces.size > PIECE_BYTES:
                 yield pieces.take()
-    buffer.append(_SHEET_END.encode())
-    sheet.write(b"".join(buffer))
+    buffer.append(_SHEET_END)
+    sheet.write("".join(buffer).encode())
     return None
 
 
