@@ -132,18 +132,26 @@ def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter,
                         strict=True)
     number = 0
+    lines_read = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error:
-            # Numbered as the rows before it, as a spreadsheet shows them.
+        except csv.Error as error:
+            # Numbered as the rows before it, as a spreadsheet shows them. Past csv's field
+            # limit within one line, the cell is simply long; over many, a quote was left open.
+            if ("field larger than field limit" in str(error)
+                    and reader.line_num - lines_read <= 1):
+                raise file_error(_(
+                    "Dòng %(row)d: một ô dài hơn %(count)s ký tự; hãy rút ngắn ô đó.",
+                    row=number + 1, count=format_number(csv.field_size_limit()))) from None
             raise file_error(_(
                 "Dòng %(row)d: một ô mở dấu ngoặc kép (\") mà không đóng, hoặc có chữ ngay "
                 "sau dấu đóng; từ đó tệp không đọc được. Hãy sửa dòng này.",
                 row=number + 1)) from None
         number += 1
+        lines_read = reader.line_num
         # CSV has no formulas, but Excel runs a cell beginning with "=" when it opens one.
         yield number, [Formula(cell) if normalise(cell).startswith("=") else cell
                        for cell in cells]

@@ -642,6 +642,14 @@ def test_a_stray_quote_in_a_csv_is_named_not_swallowing_the_rows_below(app, quot
         read_table("\n".join(lines).encode(), "ds.csv", importing.COLUMNS, max_rows=20_000,
                    max_bytes=10**7)
     assert refused.value.errors[0].message.startswith("Dòng 2: một ô mở dấu ngoặc kép")
+    # A cell that is simply that long, on its own line, is named as such.
+    lines = ["Họ và tên,Điện thoại,Ghi chú", "Trần Văn An,0912000000,ổn",
+             "Lê Văn Bình,0912000001," + "ghi chú rất dài " * 9_000]
+    with app.test_request_context(), pytest.raises(TableError) as refused:
+        read_table("\n".join(lines).encode(), "ds.csv", importing.COLUMNS, max_rows=100,
+                   max_bytes=10**7)
+    assert [(e.row, e.message) for e in refused.value.errors] == [
+        (0, "Dòng 3: một ô dài hơn 131.072 ký tự; hãy rút ngắn ô đó.")]
 
 
 def test_a_download_that_fails_at_its_start_fails_before_its_answer_begins(app):
