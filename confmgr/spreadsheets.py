@@ -108,7 +108,7 @@ def read_table(
         raise file_error(_("Tệp lớn hơn %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
     lowered = filename.lower()
     if lowered.endswith(".csv"):
-        merged_to, grid = 0, _csv_grid(data, columns)  # CSV has no merged cells
+        merged_to, grid = (0, ""), _csv_grid(data, columns)  # CSV has no merged cells
     elif lowered.endswith(".xlsx"):
         merged_to, grid = _xlsx_grid(data, max_rows)
     else:
@@ -218,16 +218,21 @@ def _decode(data: bytes) -> str:
 
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f[\s>/]')
-#: A merged range, as Excel writes it: <mergeCell ref="A1:F1"/>; its two row numbers.
-_MERGE_CELL = re.compile(rb'<mergeCell ref="[A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+)"')
+#: A merged range, as Excel writes it: <mergeCell ref="A1:F1"/>; the range, its two rows.
+_MERGE_CELL = re.compile(rb'<mergeCell ref="([A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+))"')
 
 
-def _merged_cells_error() -> TableError:
+def _merged_cells_error(cells: str = "") -> TableError:
+    if cells:
+        return file_error(_("Tệp có ô gộp (merge) ở %(cells)s. Hãy bỏ gộp ô để mỗi ô một giá "
+                            "trị.", cells=cells))
     return file_error(_("Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."))
 
 
-def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, list]]]:
-    """The last row any merged range reaches (0 if none), and the sheet's numbered rows."""
+def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
+                                                     Iterator[tuple[int, list]]]:
+    """The last row any merged range reaches and that range ((0, "") if none), and the
+    sheet's numbered rows."""
     # calamine (Rust) reads a 10,000-row sheet in a tenth of a second, where openpyxl
     # takes seconds; the checks calamine cannot make are made on the zip itself.
     from python_calamine import CalamineWorkbook
@@ -263,7 +268,8 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[int, Iterator[tuple[int, lis
     merges = _MERGE_CELL.findall(sheet_xml)
     if len(merges) != sheet_xml.count(b"<mergeCell "):
         raise _merged_cells_error()  # written otherwise: which rows it covers is unknown
-    merged_to = max((int(row) for rows in merges for row in rows), default=0)
+    merged_to = max(((max(int(first), int(last)), ref.decode())
+                     for ref, first, last in merges), default=(0, ""))
     # Counted on the raw XML, so a million-row sheet is refused before it is parsed; the
     # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it. Rows that only
     # carry a format (a column set to Text far down, as our hint on lost zeros advises)
@@ -402,9 +408,9 @@ def _header(texts: list[str], columns: list[Column]) -> dict[int, Column]:
 
 
 def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int, *,
-          merged_to: int = 0) -> Table:
+          merged_to: tuple[int, str] = (0, "")) -> Table:
     """The data rows under the heading row; ``merged_to`` is the last row a merged range
-    reaches, which must lie above the heading row."""
+    reaches, which must lie above the heading row, and that range."""
     by_name = _names(columns)
     required = {c.field for c in columns if c.required}
     header: dict[int, Column] | None = None
@@ -424,8 +430,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             # The heading row is the first to name every required column; rows above it
             # (a title, a date) are not data.
             if required <= _known(texts, by_name):
-                if number <= merged_to:
-                    raise _merged_cells_error()
+                if number <= merged_to[0]:
+                    raise _merged_cells_error(merged_to[1])
                 header = _header(texts, columns)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
                 headings = texts

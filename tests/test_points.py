@@ -672,7 +672,7 @@ def test_counts_by_category_move_with_a_point_to_another_province(client, demo):
 @pytest.mark.parametrize("make, message", [
     (lambda: xlsx_file([HEAD, ["X", "=1+1", "Khác", "", "", "", ""]]), None),
     (lambda: xlsx_file([HEAD, ["X", "Điểm", "Khác", "", "", "", ""]], merge="A2:B2"),
-     "Tệp có ô gộp (merge). Hãy bỏ gộp ô để mỗi ô một giá trị."),
+     "Tệp có ô gộp (merge) ở A2:B2. Hãy bỏ gộp ô để mỗi ô một giá trị."),
     (lambda: xlsx_file([HEAD], sheets=2),
      "Tệp có 2 trang tính; hãy để danh sách trong một trang tính duy nhất."),
     (lambda: csv_file([HEAD, ["X", "Điểm cầu Đắk Lắk", "Khác", "", "", "", ""]], "cp1258"),
