@@ -498,6 +498,9 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
     session_id = ended_session(demo)
     people = [name for _pid, name in people_at(demo, UONG_BI)]
     logged_in(client, COORDINATOR)
+    page = client.get(f"{SHEET}/{session_id}/import").get_data(as_text=True)
+    assert ("Nếu đánh dấu «x» cho người có mặt, hãy ghi «vắng» cho người vắng: một danh sách "
+            "đánh dấu một số người và để trống những người khác sẽ bị từ chối.") in unescape(page)
     for rows, column, ticked, blank in (
             ([["Họ và tên", "Điểm danh"], [people[0], "x"], [people[1], ""],
               [people[2], "vắng"]], "Điểm danh", 2, 3),
