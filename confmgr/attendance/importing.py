@@ -99,14 +99,16 @@ _LIST_COLUMNS = frozenset(fold(name) for column in roster_importing.COLUMNS
                                        *column.fallbacks))
 #: Words of those columns' headings, which also head them combined ("Chức vụ, đơn vị").
 _LIST_HEADING_WORDS = re.compile(r"\b(chuc vu|chuc danh|don vi|co quan|thanh phan|e-?mail)\b")
-
-
-def _list_column(heading: str) -> bool:
-    folded = fold(heading)
-    return folded in _LIST_COLUMNS or bool(_LIST_HEADING_WORDS.search(folded))
 #: Columns a paper list carries that go unread unremarked: those, and the signature column
 #: (whose cells are still looked at: "vắng" may be written where a signature would be).
 EXPECTED_UNREAD = (*_LIST_COLUMNS, *roster_importing.EXPECTED_UNREAD)
+
+
+def _list_column(heading: str) -> bool:
+    """Whether a heading names one of the delegate list's own columns, alone or combined."""
+    folded = fold(heading)
+    return folded in _LIST_COLUMNS or bool(_LIST_HEADING_WORDS.search(folded))
+
 
 NEW, CHANGE, UNCHANGED = "new", "change", "unchanged"
 
