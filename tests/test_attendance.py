@@ -735,6 +735,17 @@ def test_a_category_rate_leaves_out_heads_at_points_that_registered_nobody(durin
     national = dict(reports.session_totals(conference))[session]
     assert (national.attended, national.rate_base, national.rate) == (95, 405, 95 / 405)
 
+    # Heads the commune counts with no category, of which it registered nobody, are not
+    # rated against the one delegate without a category registered at Uông Bí (1,700 %).
+    from confmgr.roster import services as roster
+
+    roster.register(point("06811"), roster.PersonFields(full_name="Lê Văn Không"),
+                    organiser=True)
+    checkin.report_headcount(session, commune, {2: 3, NO_CATEGORY: 17}, user_id=None, now=now)
+    db.session.commit()
+    other = next(r.tally for r in reports.by_category(conference, session.id) if not r.name)
+    assert (other.registered, other.headcount, other.unrated, other.rate) == (1, 17, 17, 0)
+
 
 def test_the_sheet_marks_self_check_ins_and_the_tap_answer_too(during):
     from confmgr.attendance.sheet import SheetQuery, sheet, tap_answer

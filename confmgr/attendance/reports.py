@@ -55,9 +55,10 @@ class Tally:
     #: both kinds of point, so the sum cannot be told from the totals above.
     base: int | None = None
     #: Heads counted that no rate here is taken over: in a category's figures, those of
-    #: points that registered nobody (rated against the point's expected number, which a
-    #: category does not have); anywhere, those of points that expect nobody at all.
-    #: Against other delegates they would lift a rate past 100 %.
+    #: points that registered nobody of the category (a point that registered nobody is
+    #: rated against its expected number, which a category does not have); anywhere,
+    #: those of points that expect nobody at all. Against other delegates they would lift
+    #: a rate past 100 %.
     unrated: int = 0
 
     @property
@@ -322,14 +323,16 @@ class CategoryRow:
 def by_category(conference: Conference, session_id: int, province: str = "") -> list[CategoryRow]:
     """One session's figures per category of delegates ("no category" last)."""
     c = SessionPointCategoryCount.__table__
-    unrated = func.sum(case((BroadcastPoint.registered_count > 0, 0), else_=c.c.headcount))
+    r = PointCategoryRegistration
+    # Heads are rated against the category's registrations only where their point
+    # registered some of that category: elsewhere they would be divided by other points'.
+    unrated = func.sum(case((func.coalesce(r.registered, 0) > 0, 0), else_=c.c.headcount))
     query = (select(c.c.category_ref, *(func.sum(c.c[n]).label(n)
                                         for n in (*STATUSES, "headcount")),
                     unrated.label("unrated"))
-             .join(BroadcastPoint, BroadcastPoint.id == c.c.point_id)
+             .outerjoin(r, and_(r.point_id == c.c.point_id, r.category_ref == c.c.category_ref))
              .where(c.c.conference_id == conference.id, c.c.session_id == session_id)
              .group_by(c.c.category_ref))
-    r = PointCategoryRegistration
     registered_query = (
         select(r.category_ref, func.sum(r.registered),
                func.sum(_unrecorded(r.registered, _named(c))))
