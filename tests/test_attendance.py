@@ -38,6 +38,20 @@ def point(code: str) -> BroadcastPoint:
     return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
 
 
+def headcount_village(parent_code: str, code: str, name: str, expected: int) -> BroadcastPoint:
+    """A point under ``parent_code``, in its province, that names nobody and counts heads."""
+    from confmgr.enums import PointLevel
+
+    parent = point(parent_code)
+    village = BroadcastPoint(conference_id=parent.conference_id, code=code, name=name,
+                             level=PointLevel.OTHER, parent_id=parent.id,
+                             province_code=parent.province_code, headcount_only=True,
+                             expected_delegates=expected)
+    db.session.add(village)
+    db.session.commit()
+    return village
+
+
 def fresh_session() -> AgendaSession:
     """The last topic session: the demo records no attendance for it."""
     return db.session.scalars(
@@ -226,7 +240,6 @@ def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(du
     """A headcount point that registered nobody is measured against its expected number,
     even where other points registered names: the national rate sums each point's base."""
     from confmgr.attendance import reports
-    from confmgr.enums import PointLevel
 
     session, now = during
     conference = db.session.get(Conference, session.conference_id)
@@ -237,12 +250,7 @@ def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(du
     before = totals()
     assert before.registered > 0 and before.rate_base == before.registered
     commune = point("00070")
-    village = BroadcastPoint(conference_id=conference.id, code="00070-TON-1", name="Thôn Một",
-                             level=PointLevel.OTHER, parent_id=commune.id,
-                             province_code=commune.province_code, headcount_only=True,
-                             expected_delegates=100)
-    db.session.add(village)
-    db.session.commit()
+    village = headcount_village("00070", "00070-TON-1", "Thôn Một", 100)
     checkin.report_headcount(session, village, {NO_CATEGORY: 40}, user_id=None, now=now)
     db.session.commit()
     after = totals()
@@ -260,19 +268,12 @@ def test_rates_add_up_point_by_point_where_headcount_points_registered_nobody(du
 def test_heads_at_a_point_that_expects_nobody_count_but_are_not_rated(during):
     """A headcount point with no expected number has no rate base: its 40 heads are in the
     attended figures everywhere, but no rate takes them over other points' delegates."""
-    from confmgr.enums import PointLevel
-
     session, now = during
     conference = db.session.get(Conference, session.conference_id)
     commune = point("00070")
     before = dict(reports.session_totals(conference))[session]
     before_province = dict(reports.session_totals(conference, commune.province_code))[session]
-    village = BroadcastPoint(conference_id=conference.id, code="00070-TON-2", name="Thôn Hai",
-                             level=PointLevel.OTHER, parent_id=commune.id,
-                             province_code=commune.province_code, headcount_only=True,
-                             expected_delegates=0)
-    db.session.add(village)
-    db.session.commit()
+    village = headcount_village("00070", "00070-TON-2", "Thôn Hai", 0)
     checkin.report_headcount(session, village, {NO_CATEGORY: 40}, user_id=None, now=now)
     db.session.commit()
 
@@ -577,15 +578,7 @@ def test_arrivals_count_each_delegate_once_when_first_seen_coming_in(during):
 
 def headcount_commune(conference: Conference, heads: int) -> BroadcastPoint:
     """A commune point of Quảng Ninh, under Uông Bí, that names nobody and counts heads."""
-    from confmgr.enums import PointLevel
-
-    village = BroadcastPoint(conference_id=conference.id, code="06811-TON-1", name="Thôn Một",
-                             level=PointLevel.OTHER, parent_id=point("06811").id,
-                             province_code="22", headcount_only=True,
-                             expected_delegates=heads)
-    db.session.add(village)
-    db.session.commit()
-    return village
+    return headcount_village("06811", "06811-TON-1", "Thôn Một", heads)
 
 
 def test_not_recorded_adds_up_point_by_point_beside_a_headcount_point(during):

@@ -36,6 +36,7 @@ from confmgr.spreadsheets import (
     TableError,
     file_error,
     listed_headings,
+    phone_with_zero_back,
     read_table,
 )
 from confmgr.text import fold, name_compare_form, normalise
@@ -220,13 +221,6 @@ def unread_message(rows: Table) -> str:
              ours=", ".join(f"«{column.heading}»" for column in COLUMNS))
 
 
-def _phone(raw: str) -> str:
-    phone = normalise_phone(raw)
-    if phone.isdigit() and len(phone) == 9 and phone[0] in "35789":
-        phone = "0" + phone  # Excel dropped the leading zero of a number
-    return phone
-
-
 def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -> list[CheckedRow]:
     """Every row matched to one registered delegate of the point, with its errors.
 
@@ -257,7 +251,8 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
     for row in rows:
         values = row.values
         item = CheckedRow(row.number, normalise(values.get("full_name", "")),
-                          normalise(values.get("status", "")), _phone(values.get("phone", "")))
+                          normalise(values.get("status", "")),
+                          phone_with_zero_back(normalise_phone(values.get("phone", ""))))
         checked.append(item)
         if not item.status_text:
             # Read as present, "vắng buổi sáng" in a note would record the opposite of the
