@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -213,8 +214,9 @@ def prepare_load(ctx) -> list[dict]:
 
 @contextmanager
 def serving(ctx, application: str = "confmgr:create_app()"):
-    """The app served by gunicorn on the runner's database; yields its base URL.
+    """The app served by gunicorn on the runner's database.
 
+    Yields the base URL and the gunicorn master's process id.
     ``BENCH_GUNICORN_ARGS`` sets the workers (default: three sync workers, as
     docs/deploy.md recommends; ``--threads 4`` gives threaded ones, which measured slower).
     """
@@ -237,7 +239,7 @@ def serving(ctx, application: str = "confmgr:create_app()"):
                 break
             except OSError:
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -254,17 +256,173 @@ def checkin_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0,
                  application: str = "confmgr:create_app()"):
     """Serve the app; yields ``measure(rate)``: check-ins at that rate for ``seconds`` from
     ``clients`` signed-in phones, sent from another process. With ``floor_app:app`` the
-    same requests go to a bare Flask app instead."""
+    same requests go to a bare Flask app instead. Each measure's figures also say the CPU
+    each side spent per request (``_load_with_cpu``)."""
     plan = Path(ctx.workdir) / "load-plan.json"
     if application == "floor_app:app":
         spec = {"email": "", "password": "", "sheet": "/sheet", "mark": "/mark", "people": [1]}
         plan.write_text(json.dumps([spec] * clients))
     else:
         plan.write_text(json.dumps(prepare_load(ctx)))
-    with serving(ctx, application) as base:
-        yield lambda rate: _node("load.mjs", base, plan, rate, seconds, clients)
+    with serving(ctx, application) as (base, server_pid):
+        yield lambda rate: _load_with_cpu(ctx, server_pid, base, plan, rate, seconds, clients)
     if application != "floor_app:app":
         print(f"# counters after the load: {counters_after_load(ctx)}")
+
+
+def _load_with_cpu(ctx, server_pid: int, *args) -> dict:
+    """``load.mjs`` with ``args``: its figures, and ``cpu_ms``, the CPU time per request of
+    the app (gunicorn's processes), the database server (PostgreSQL on this machine; on
+    SQLite the app does the database's work) and the load, counted from when every client
+    has signed in; ``cores_busy``, the share of the machine's cores in use meanwhile, and
+    ``steal``, the share its host gave to other machines: on two shared cores these say
+    whether a rate is bound by the CPU, and which side's."""
+    node = subprocess.Popen([shutil.which("node") or "node", str(HERE / "load.mjs"),
+                             *map(str, args)], stdout=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(900, node.kill)
+    watchdog.start()
+    try:
+        if not node.stdout.readline():  # {"signedIn": n}
+            raise RuntimeError("load.mjs stopped before its clients signed in")
+        sides = {"app": [server_pid, *_children(server_pid)], "database": _database_pids(ctx)}
+        before = {side: _cpu_seconds(pids) for side, pids in sides.items()}
+        machine = _machine_times()
+        figures = json.loads(node.stdout.readline())
+        machine = [now - then for now, then in zip(_machine_times(), machine)]
+        after = {side: _cpu_seconds(pids) for side, pids in sides.items()}
+        node.wait()
+    finally:
+        watchdog.cancel()
+    requests = max(figures["requests"], 1)
+    figures["cpu_ms"] = {side: round((after[side] - before[side]) * 1000 / requests, 2)
+                         for side, pids in sides.items() if pids}
+    figures["cpu_ms"]["load"] = round(figures.pop("loadCpuMs") / requests, 2)
+    if machine:
+        # Busy: all but idle, iowait and steal (time the host gave to other machines).
+        total = sum(machine[:8])
+        figures["cores_busy"] = round(1 - sum(machine[3:5]) / total - machine[7] / total, 2)
+        figures["steal"] = round(machine[7] / total, 2)
+    return figures
+
+
+def _machine_times() -> list[int]:
+    """The whole machine's CPU times so far (/proc/stat: user, nice, system, idle, iowait,
+    irq, softirq, steal, ...), or none where there is no /proc."""
+    try:
+        return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return []
+
+
+def tap_in_process(ctx, batches: int = 5, taps: int = 200) -> dict:
+    """One coordinator's taps through Flask's test client, with nothing else running: the
+    CPU and wall time of a tap in the best of ``batches`` batches, statements sent per tap
+    and, on PostgreSQL on this machine, its server's CPU per tap. What the HTTP figures
+    are made of, without gunicorn, the network or the load."""
+    import random
+    import re
+
+    from sqlalchemy import event
+
+    from confmgr.db import db
+
+    spec = prepare_load(ctx)[0]
+    client = ctx.app.test_client()
+
+    def token(page: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    client.post("/login", data={"csrf_token": token(client.get("/login").text),
+                                "email": spec["email"], "password": spec["password"]})
+    csrf = token(client.get(spec["sheet"]).text)
+    choose = random.Random(1)
+    statuses = ("present", "late", "excused", "absent", "present", "present")
+
+    def tap() -> None:
+        mark = f"{choose.choice(spec['people'])}:{choose.choice(statuses)}"
+        answer = client.post(spec["mark"], data={"csrf_token": csrf, "mark": mark},
+                             headers={"HX-Request": "true"})
+        if answer.status_code != 200:
+            raise RuntimeError(f"a tap answered {answer.status_code}")
+
+    for _ in range(taps):
+        tap()
+    sent = [0]
+
+    def count(*_args) -> None:
+        sent[0] += 1
+
+    with ctx.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        best = None
+        for _ in range(batches):
+            database = _database_pids(ctx)
+            cpu, wall, server = time.process_time(), time.perf_counter(), _cpu_seconds(database)
+            for _ in range(taps):
+                tap()
+            figures = {"cpu_ms": (time.process_time() - cpu) * 1000 / taps,
+                       "wall_ms": (time.perf_counter() - wall) * 1000 / taps,
+                       "database_cpu_ms": ((_cpu_seconds(database) - server) * 1000 / taps
+                                           if database else None)}
+            if best is None or figures["cpu_ms"] < best["cpu_ms"]:
+                best = figures
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    best["statements"] = sent[0] / (batches * taps)
+    return best
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (Linux), or None when the
+    process is gone or this is no Linux."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = _proc_stat(pid)
+        if fields:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    if not Path("/proc").is_dir():
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        fields = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _database_pids(ctx) -> list[int]:
+    """The PostgreSQL server processes connected to the benchmark's database, when that
+    server runs on this machine (none for SQLite, or a server elsewhere). The runner's
+    own connection is among them: the test client's taps use it, and during an HTTP load
+    it sits idle."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from confmgr.db import db
+
+    url = make_url(ctx.database_url)
+    if url.get_backend_name() != "postgresql" or url.host not in (None, "", "127.0.0.1",
+                                                                  "localhost", "::1"):
+        return []
+    with ctx.app.app_context():
+        pids = db.session.scalars(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+        db.session.rollback()
+    return [pid for pid in pids if _proc_stat(pid) is not None]
 
 
 def counters_after_load(ctx) -> str:
@@ -294,7 +452,7 @@ def highest_steady_rate(measure) -> float:
 def feed_load(ctx, clients: int = LOAD_CLIENTS, seconds: float = 10.0) -> dict[str, dict]:
     """The conference's public feed as fast as ``clients`` can ask: whole, then with the
     ETag a polling calendar sends (answered 304)."""
-    with serving(ctx) as base:
+    with serving(ctx) as (base, _pid):
         url = f"{base}/c/{ctx.slug}/agenda.ics"
         return {mode: _node("feed_load.mjs", url, clients, seconds, mode)
                 for mode in ("full", "etag")}

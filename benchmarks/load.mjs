@@ -6,7 +6,8 @@
 // in again, as on a second phone). Each (a coordinator and their point) signs in on its own
 // keep-alive connection, then sends one check-in after another on a fixed schedule (open
 // loop: a slow answer does not delay the next request's start), as a phone does with htmx.
-// Prints one JSON line: requests, achieved rate, errors and latency percentiles in ms.
+// Prints a JSON line once every client has signed in, then one with the requests, achieved
+// rate, errors, latency percentiles in ms and its own CPU time over the requests.
 // Node rather than Python so that the load itself takes little of the machine's CPU.
 import http from "node:http";
 import { readFileSync } from "node:fs";
@@ -88,8 +89,12 @@ async function client({ spec, agent, cookie, token }, index, startAt, results) {
 const results = [];
 const finished = [];
 const signedIn = await Promise.all(specs.map(signIn)); // every client signs in first
+// The runner starts counting the server's CPU here, the sign-ins left out.
+process.stdout.write(JSON.stringify({ signedIn: signedIn.length }) + "\n");
 const startAt = Date.now() + 500;
+const cpuBefore = process.cpuUsage();
 await Promise.all(signedIn.map((session, i) => client(session, i, startAt, results)));
+const cpu = process.cpuUsage(cpuBefore);
 const ok = results.filter(([, s]) => s === 200).map(([ms]) => ms).sort((a, b) => a - b);
 const pick = (share) => (ok.length ? ok[Math.min(ok.length - 1, Math.round(share * (ok.length - 1)))] : 0);
 process.stdout.write(JSON.stringify({
@@ -98,4 +103,5 @@ process.stdout.write(JSON.stringify({
   achieved: results.length / ((Math.max(...finished) - startAt) / 1000),
   errors: results.filter(([, s]) => s !== 200).length,
   p50: pick(0.5), p95: pick(0.95), p99: pick(0.99),
+  loadCpuMs: (cpu.user + cpu.system) / 1000, // this process's CPU over the requests
 }) + "\n");

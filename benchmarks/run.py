@@ -627,6 +627,18 @@ def attendance_csv_peak_mb(ctx: Context) -> Result:
     return Result("attendance.csv_peak_mb", figures["peak_mb"], "MB")
 
 
+@benchmark("attendance.tap_cpu_ms", needs=("generated",))
+def attendance_tap_cpu_ms(ctx: Context) -> Result:
+    """A check-in's CPU in the app's process, through Flask's test client (ms)."""
+    figures = attendance_bench.tap_in_process(ctx)
+    database = figures["database_cpu_ms"]
+    print(f"# a tap in the test client (best of 5 batches of 200): wall "
+          f"{figures['wall_ms']:.2f} ms, {figures['statements']:.1f} statements besides "
+          f"BEGIN and COMMIT"
+          + ("" if database is None else f", database server CPU {database:.2f} ms"))
+    return Result("attendance.tap_cpu_ms", figures["cpu_ms"], "ms")
+
+
 @benchmark("attendance.checkin_p95", needs=("generated",))
 def attendance_checkin_p95(ctx: Context) -> Result:
     """Single check-ins over HTTP (gunicorn) at 500 per second from 50 clients."""

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 RUNNER = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
@@ -119,3 +125,51 @@ def test_the_check_in_load_ends_by_checking_the_counters(tmp_path, monkeypatch):
         db.session.commit()
     assert check(context).startswith(
         f"1 differ: session_point_counts session_id={session_id}, point_id={point_id}: ")
+
+
+def test_a_tap_in_process_prints_its_wall_time_and_statements(capsys, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    assert runner.main(["--only", "attendance.tap_cpu_ms", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # SQLite: no database server whose CPU could be counted.
+    assert re.fullmatch(r"# a tap in the test client \(best of 5 batches of 200\): wall "
+                        r"\d+\.\d\d ms, \d+\.\d statements besides BEGIN and COMMIT",
+                        lines[-2]), lines[-2]
+    assert re.fullmatch(r"BENCH attendance\.tap_cpu_ms \d+\.\d{3} ms", lines[-1]), lines[-1]
+
+
+def test_cpu_is_counted_per_process_and_children_are_found():
+    runner = load_runner()
+    bench = runner.attendance_bench
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert bench._children(os.getpid()) == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    before = bench._cpu_seconds([os.getpid()])
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert bench._cpu_seconds([os.getpid()]) - before >= 0.2
+    assert bench._cpu_seconds([child.pid]) == 0  # gone: counts nothing
+
+
+def test_the_load_says_what_cpu_each_side_spent(tmp_path, monkeypatch):
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the HTTP load is not run")
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    from confmgr import create_app
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    context = runner.Context(app, "small", 1, url, str(tmp_path))
+    with runner.attendance_bench.checkin_load(context, clients=5, seconds=1,
+                                              application="floor_app:app") as measure:
+        figures = measure(50)
+    assert (figures["requests"], figures["errors"]) == (50, 0)
+    assert set(figures["cpu_ms"]) == {"app", "load"}  # SQLite: no database server
+    assert figures["cpu_ms"]["app"] > 0 and figures["cpu_ms"]["load"] > 0
+    assert 0 < figures["cores_busy"] <= 1 and 0 <= figures["steal"] <= 1
