@@ -89,7 +89,10 @@ def init_app(app: Flask) -> None:
 def refuse_nul_bytes() -> None:
     """A NUL in a form or an address is never typed by a person, and PostgreSQL cannot store
     it: refuse the request at once rather than fail at the database. (The API names the
-    member at fault itself, in confmgr/api/spec.py.)"""
+    member at fault itself, in confmgr/api/spec.py.) A path holding a NUL names no page or
+    record: not found, in the API too."""
+    if "\x00" in request.path:
+        abort(404)
     if is_api_request():
         return
     values = [*request.args.values(), *request.form.values(), *request.args, *request.form]

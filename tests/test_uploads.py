@@ -28,7 +28,7 @@ from confmgr.questions.models import Question
 from confmgr.roster import importing
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, read_table, safe_cell
-from tests.helpers import ADMIN, ORGANISER, logged_in, post_form
+from tests.helpers import ADMIN, ORGANISER, bearer, logged_in, post_form
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NOT_AN_XLSX = "Tệp không phải là tệp Excel (.xlsx) hợp lệ."
@@ -127,6 +127,18 @@ def test_a_nul_in_a_form_or_an_address_is_refused(client, demo):
     with demo.app_context():
         assert db.session.scalar(select(Participant.id).where(
             Participant.full_name.like("Nguyễn%Văn A"))) is None
+
+
+def test_a_nul_in_a_path_is_not_found_before_any_query(client, demo):
+    """PostgreSQL refuses a NUL in a parameter with an error: a slug, code or token holding
+    one is answered 404, signed in or not, on pages and in the API."""
+    assert client.get(f"/c/{SLUG}%00/").status_code == 404
+    assert client.get("/feeds/" + "a" * 30 + "%00.ics").status_code == 404
+    logged_in(client, ORGANISER)
+    assert client.get(f"/manage/c/{SLUG}/points/22%00/delegates").status_code == 404
+    answer = client.get(f"/api/v1/conferences/{SLUG}/points/22%00",
+                        headers=bearer(demo, ORGANISER[0]))
+    assert (answer.status_code, answer.mimetype) == (404, "application/problem+json")
 
 
 def test_a_formula_addressed_far_away_costs_one_row_not_a_million():
