@@ -150,6 +150,19 @@ def test_search_ignores_diacritics_and_case(client, demo, text):
     assert codes(page) == ["06811"]
 
 
+def test_a_name_longer_when_folded_is_saved_and_found(client, demo):
+    """Folding splits a Hangul syllable in two: 300 of them make a search text of 604."""
+    logged_in(client, ORGANISER)
+    answer = post_form(client, f"{POINTS}/new", {"code": "KR1", "name": "가" * 300,
+                                                 "level": "other"})
+    assert answer.status_code == 302
+    with demo.app_context():
+        assert len(db.session.scalar(select(BroadcastPoint.search_text).where(
+            BroadcastPoint.code == "KR1"))) == 604
+    page = client.get(POINTS, query_string={"q": "가가"}).get_data(as_text=True)
+    assert codes(page) == ["KR1"]
+
+
 def test_filters_and_pages(client, demo):
     new_conference(demo)
     with demo.app_context():

@@ -146,6 +146,22 @@ def test_the_same_person_twice_is_shown_not_created(client, demo):
     assert count_at(demo, "06688") == (25, 25)
 
 
+def test_a_name_longer_in_lower_case_is_kept_whole_for_comparing(client, demo):
+    """"İ" is two characters in lower case: a name of 150 becomes a compared form of 300."""
+    logged_in(client, ORGANISER)
+    name = "İ" * 150
+    assert post_form(client, f"{UONG_BI}/new", {**PERSON, "full_name": name}).status_code == 302
+    with demo.app_context():
+        stored = db.session.scalar(select(Participant.name_norm).where(
+            Participant.full_name == name))
+    assert stored == name_compare_form(name) and len(stored) == 300
+    page = post_form(client, f"/manage/c/{SLUG}/points/06688/delegates/new",
+                     {**PERSON, "full_name": name}).get_data(as_text=True)
+    assert field_errors(page, "full_name") == [
+        "Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện thoại hoặc email)."
+    ]
+
+
 #: Two spellings of one name: an eth (U+00D0, Icelandic) that some keyboards and fonts
 #: give for "Đ", and a tone in its other accepted place ("Hoà" and "Hòa").
 SAME_NAME = [("Đinh Thị Thu Hà", "ÐINH THỊ THU HÀ"), ("Nguyễn Thị Hòa", "NGUYỄN THỊ HOÀ")]

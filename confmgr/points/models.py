@@ -71,7 +71,8 @@ class BroadcastPoint(db.Model):
     connection_test_note: Mapped[str] = mapped_column(Text, default="")
     connection_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name and code folded to lower case without diacritics ("uong bi 06811"), for search.
-    search_text: Mapped[str] = mapped_column(String(400), default="")
+    #: Unbounded: folding can lengthen a name (a Hangul syllable becomes two or three).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     #: Registered delegates, kept current by every roster change (lists filter on it).
     registered_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

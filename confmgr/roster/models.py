@@ -88,8 +88,9 @@ class Participant(db.Model):
     point_id: Mapped[int] = mapped_column()
     category_id: Mapped[int | None] = mapped_column()
     full_name: Mapped[str] = mapped_column(String(200))
-    #: The name in lower case, NFC, single spaces: what duplicate checks compare.
-    name_norm: Mapped[str] = mapped_column(String(200), default="")
+    #: The name in lower case, NFC, single spaces: what duplicate checks compare. Unbounded:
+    #: lower case can be longer than the name ("İ" is two characters).
+    name_norm: Mapped[str] = mapped_column(Text, default="")
     #: Vietnamese sort key (tên, họ, tên đệm), compared as bytes by every database.
     name_key: Mapped[bytes] = mapped_column(LargeBinary(600), default=b"")
     position: Mapped[str] = mapped_column(String(300), default="")
