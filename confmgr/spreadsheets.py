@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from xml.parsers import expat
 
 from flask import Response, stream_with_context
 from flask_babel import gettext as _
@@ -217,9 +218,12 @@ def _decode(data: bytes) -> str:
                        "dưới dạng «CSV UTF-8 (Comma delimited)».", encoding=name))
 
 
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f[\s>/]')
-#: A merged range, as Excel writes it: <mergeCell ref="A1:F1"/>; the range, its two rows.
-_MERGE_CELL = re.compile(rb'<mergeCell ref="([A-Z]{1,3}(\d+):[A-Z]{1,3}(\d+))"')
+#: A cell reference: its column letters and its row.
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _not_an_xlsx() -> TableError:
+    return file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ."))
 
 
 def _merged_cells_error(cells: str = "") -> TableError:
@@ -241,7 +245,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except zipfile.BadZipFile:
-        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+        raise _not_an_xlsx() from None
     unzipped = sum(entry.file_size for entry in entries)
     if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1):
         raise file_error(_("Tệp Excel giải nén quá lớn; có thể là tệp độc hại."))
@@ -251,7 +255,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     try:
         contents = {entry.filename: archive.read(entry) for entry in entries}
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
-        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+        raise _not_an_xlsx() from None
     checked = io.BytesIO()
     with zipfile.ZipFile(checked, "w", zipfile.ZIP_STORED) as copy:
         for name, content in contents.items():
@@ -261,32 +265,16 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     if len(sheets) != 1:
         raise file_error(_("Tệp có %(count)d trang tính; hãy để danh sách trong một trang "
                            "tính duy nhất.", count=len(sheets)))
-    sheet_xml = contents[sheets[0]]
-    # A merge keeps its value in its first cell and the others read empty. That harms only
-    # where data is read, so the merges' last row goes to _rows, which refuses the file if
-    # it reaches the heading row; a title merged across the columns above it is harmless.
-    merges = _MERGE_CELL.findall(sheet_xml)
-    if len(merges) != sheet_xml.count(b"<mergeCell "):
-        raise _merged_cells_error()  # written otherwise: which rows it covers is unknown
-    merged_to = max(((max(int(first), int(last)), ref.decode())
-                     for ref, first, last in merges), default=(0, ""))
-    # Counted on the raw XML, so a million-row sheet is refused before it is parsed; the
-    # heading row may have up to HEADING_SEARCH - 1 rows (a title) above it. Rows that only
-    # carry a format (a column set to Text far down, as our hint on lost zeros advises)
-    # hold no value and are not counted.
-    limit = max_rows + HEADING_SEARCH
-    if sheet_xml.count(b"<row ") > limit and _rows_with_values(sheet_xml) > limit:
-        raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
-                           count=format_number(max_rows)))
-    # Cells holding a formula, as (row, column index): given as FORMULA so the row check
-    # names them. A text cell beginning with "=" is text, as our own exports write it.
-    formulas = {(int(row), _column_index(letters.decode()))
-                for letters, row in _FORMULA_CELL.findall(sheet_xml)}
+    # Before calamine reads it, so a million-row sheet is refused at the limit; the heading
+    # row may have up to HEADING_SEARCH - 1 rows (a title) above it. The formulas' cells
+    # are given as FORMULA so the row check names them (a text cell beginning with "=" is
+    # text, as our own exports write it); the merges' last row goes to _rows.
+    formulas, merged_to = _sheet_marks(contents[sheets[0]], max_rows, max_rows + HEADING_SEARCH)
     try:
         rows = CalamineWorkbook.from_filelike(checked).get_sheet_by_index(0).to_python(
             skip_empty_area=False)
     except Exception:  # calamine raises several kinds for a damaged file
-        raise file_error(_("Tệp không phải là tệp Excel (.xlsx) hợp lệ.")) from None
+        raise _not_an_xlsx() from None
     width = max((len(cells) for cells in rows), default=0)
     marked: dict[int, set[int]] = {}
     for row, index in formulas:
@@ -295,9 +283,88 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     return merged_to, _marked_rows(rows, marked, width)
 
 
-def _rows_with_values(sheet_xml: bytes) -> int:
-    """How many rows of a sheet's XML hold a value (a <v> or an inline string)."""
-    return sum(1 for row in sheet_xml.split(b"</row>") if b"<v>" in row or b"<is>" in row)
+def _sheet_marks(sheet_xml: bytes, max_rows: int,
+                 limit: int) -> tuple[set[tuple[int, int]], tuple[int, str]]:
+    """What calamine does not say of a sheet, read from its XML: the cells holding a
+    formula, as (row, column index), and the last row any merged range reaches with that
+    range ((0, "") if none). Refuses a sheet of more than ``limit`` rows holding values.
+
+    Read by element, whatever prefix the writer gave the namespace or order it gave the
+    attributes; a cell or row without its reference follows the one before it, as the
+    format allows. A formula saved without its value reads as an empty cell, which in an
+    attendance list means present: such a cell must never pass unnoticed.
+    """
+    marks = _SheetMarks(max_rows, limit)
+    # expat rather than a tree: nothing of the sheet is kept but what is marked.
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = marks.started
+    try:
+        parser.Parse(sheet_xml, True)
+    except expat.ExpatError:
+        raise _not_an_xlsx() from None
+    marks.row_done()
+    return marks.formulas, marks.merged_to
+
+
+class _SheetMarks:
+    """What _sheet_marks gathers, element by element."""
+
+    def __init__(self, max_rows: int, limit: int):
+        self.max_rows, self.limit = max_rows, limit
+        self.formulas: set[tuple[int, int]] = set()
+        self.merged_to = (0, "")
+        self.row = self.valued_rows = 0
+        self.column = -1
+        self.row_has_value = False
+
+    def started(self, name: str, attributes: dict) -> None:
+        name = name.rpartition("}")[2]
+        if name == "c":
+            self.column = _cell_column(attributes.get("r"), self.column)
+        elif name in ("v", "is"):
+            self.row_has_value = True
+        elif name == "row":
+            self.row_done()
+            number = attributes.get("r") or str(self.row + 1)
+            if not number.isdigit():
+                raise _not_an_xlsx()
+            self.row, self.column = int(number), -1
+        elif name == "f":
+            self.formulas.add((self.row, self.column))
+        elif name == "mergeCell":
+            self.merged_to = max(self.merged_to, _merge_reach(attributes.get("ref", "")))
+
+    def row_done(self) -> None:
+        """Count the row read last (at the next row or the end: one handler, not two, for
+        each of a sheet's hundred thousand elements). Rows that only carry a format (a
+        column set to Text far down, as our hint on lost zeros advises) hold no value and
+        are not counted."""
+        if self.row_has_value:
+            self.valued_rows, self.row_has_value = self.valued_rows + 1, False
+            if self.valued_rows > self.limit:
+                raise file_error(_("Tệp có hơn %(count)s dòng dữ liệu; hãy chia nhỏ tệp.",
+                                   count=format_number(self.max_rows)))
+
+
+def _cell_column(reference: str | None, previous: int) -> int:
+    """The column index of a cell: from its reference, or next to the cell before it."""
+    if not reference:
+        return previous + 1
+    found = _CELL_REF.fullmatch(reference)
+    if found is None:
+        raise _not_an_xlsx()
+    return _column_index(found.group(1))
+
+
+def _merge_reach(reference: str) -> tuple[int, str]:
+    """The last row a merged range ("A1:F1") reaches, and the range. A merge keeps its value
+    in its first cell and the others read empty. That harms only where data is read, so
+    _rows refuses the file if a merge reaches the heading row or below it; a title merged
+    across the columns above it is harmless."""
+    corners = [_CELL_REF.fullmatch(corner) for corner in reference.split(":")]
+    if len(corners) != 2 or None in corners:
+        raise _merged_cells_error()  # written otherwise: which rows it covers is unknown
+    return max(int(corner.group(2)) for corner in corners), reference
 
 
 #: An XLSX cell holding a formula, as the rows read show it.

@@ -256,6 +256,51 @@ def test_a_cell_typed_as_a_formula_is_still_refused(name, data):
         (2, "Ghi chú", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
 
 
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+FORMULA_REFUSED = (2, "Ghi chú", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")
+
+
+def other_writer(rows: str, after: str = "") -> bytes:
+    """A sheet as other software writes it: the namespace under a prefix (as .NET's Open
+    XML SDK does), attributes in another order, references left out."""
+    return with_sheet(f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>{rows}</x:sheetData>'
+                      f'{after}</x:worksheet>'.encode())
+
+
+def text(value: str, ref: str = "") -> str:
+    where = f' r="{ref}"' if ref else ""
+    return f'<x:c s="0" t="inlineStr"{where}><x:is><x:t>{value}</x:t></x:is></x:c>'
+
+
+HEADINGS = f'<x:row r="1">{text("Họ và tên", "A1")}{text("Ghi chú", "B1")}</x:row>'
+
+
+@pytest.mark.parametrize("row", [
+    # The reference after another attribute.
+    f'<x:row r="2">{text("Nguyễn Văn An", "A2")}<x:c t="str" r="B2"><x:f>1+1</x:f></x:c></x:row>',
+    # No references at all: the row follows row 1, the cell its neighbour.
+    f'<x:row>{text("Nguyễn Văn An")}<x:c t="str"><x:f>1+1</x:f></x:c></x:row>',
+])
+def test_a_formula_is_found_however_the_sheet_is_written(row):
+    """A formula saved without its value reads as an empty cell: in a paper attendance
+    list, an absentee read as present."""
+    with pytest.raises(TableError) as refused:
+        read(other_writer(HEADINGS + row))
+    assert [(e.row, e.column, e.message) for e in refused.value.errors] == [FORMULA_REFUSED]
+
+
+def test_a_merge_and_the_row_limit_hold_however_the_sheet_is_written():
+    rows = HEADINGS + "".join(f'<x:row r="{n}">{text(f"Người {n}", f"A{n}")}</x:row>'
+                              for n in range(2, 5))
+    merges = '<x:mergeCells count="1"><x:mergeCell ref="A2:A3"/></x:mergeCells>'
+    assert [row.number for row in read(other_writer(rows))] == [2, 3, 4]
+    assert refusal(other_writer(rows, merges)) == [merged_at("A2:A3")]
+    many = HEADINGS + "".join(f"<x:row>{text(f'Người {n}')}</x:row>"
+                              for n in range(importing.MAX_ROWS + 10))
+    assert refusal(other_writer(many)) == [
+        f"Tệp có hơn {format_number(importing.MAX_ROWS)} dòng dữ liệu; hãy chia nhỏ tệp."]
+
+
 def test_an_xlsx_text_cell_beginning_like_a_formula_is_text():
     """What our XLSX exports write (and what Excel saves for a cell typed with a leading
     '): a text cell, read as its text."""
