@@ -298,12 +298,18 @@ def _sheet_marks(sheet_xml: bytes, max_rows: int,
     # expat rather than a tree: nothing of the sheet is kept but what is marked.
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = marks.started
+    # No spreadsheet declares a document type; one that does may be building entities.
+    parser.StartDoctypeDeclHandler = _refuse_document_type
     try:
         parser.Parse(sheet_xml, True)
     except expat.ExpatError:
         raise _not_an_xlsx() from None
     marks.row_done()
     return marks.formulas, marks.merged_to
+
+
+def _refuse_document_type(*_declaration) -> None:
+    raise _not_an_xlsx()
 
 
 class _SheetMarks:

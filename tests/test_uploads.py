@@ -301,6 +301,15 @@ def test_a_merge_and_the_row_limit_hold_however_the_sheet_is_written():
         f"Tệp có hơn {format_number(importing.MAX_ROWS)} dòng dữ liệu; hãy chia nhỏ tệp."]
 
 
+def test_a_sheet_declaring_a_document_type_is_refused():
+    """Excel never writes one; entities declared there could multiply the sheet."""
+    laughs = '<!DOCTYPE x [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    sheet = HEADINGS.replace("Họ và tên", "Họ và tên &b;")
+    data = with_sheet((laughs + f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>{sheet}'
+                       '</x:sheetData></x:worksheet>').encode())
+    assert refusal(data) == [NOT_AN_XLSX]
+
+
 def test_an_xlsx_text_cell_beginning_like_a_formula_is_text():
     """What our XLSX exports write (and what Excel saves for a cell typed with a leading
     '): a text cell, read as its text."""
