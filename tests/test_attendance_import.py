@@ -9,6 +9,7 @@ from datetime import timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -490,6 +491,24 @@ def test_notes_typed_without_marks_and_unit_names_are_told_apart(client, demo):
     ])
     assert {number: len(errors) for number, (_m, _a, errors) in preview_rows(page).items()} == {
         "2": 0, "3": 1, "4": 1, "5": 1, "6": 0}
+
+
+@pytest.mark.parametrize("note, stopped", [
+    ("Không tham gia", True), ("Không đến", True), ("Chưa đến", True), ("Không họp", True),
+    ("Bận việc gia đình", True), ("Cử người đi thay", True), ("Đồng chí Hà dự thay", True),
+    ("nghi", True), ("khong den", True), ("ban viec rieng", True), ("Om", True),
+    ("Trưởng đoàn", False), ("Đề nghị phát biểu", False), ("Ban Tuyên giáo", False),
+    ("Thay đổi số điện thoại", False),
+])
+def test_how_people_write_an_absence_in_a_note_stops_the_row(client, demo, note, stopped):
+    """Left as present, each of these would record an absentee as having come."""
+    session_id = ended_session(demo)
+    name = people_at(demo, UONG_BI)[0][1]
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [["Họ và tên", "Ghi chú"], [name, note]])
+    (row,) = preview_rows(page).values()
+    assert row[2] == ([f"Ghi chú: «{note}» nói về việc dự họp: hãy ghi vào cột «Điểm danh» "
+                       f"một trong các từ: {WORDS}."] if stopped else [])
 
 
 def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client, demo):

@@ -81,10 +81,13 @@ _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for wo
 #: trận", "Ban Công tác đại biểu", "Phòng Cấp phép")...
 _SPEAKS_OF_ATTENDANCE = re.compile(
     r"\b(vắng|muộn|(?<!cấp )(?<!giấy )phép|nghỉ|có mặt|ốm|đi công tác|không dự|không tham dự"
+    r"|không tham gia|không đến|chưa đến|không họp|không về|bận|(đi|dự|họp) thay|cử người"
     r"|vang|muon|phep)\b")  # these three as typed without marks, not "vàng" or "muốn"
-#: ... and the phrases that stay unmistakable folded, typed without marks.
+#: ... and the phrases that stay unmistakable folded, typed without marks, or a whole cell
+#: that can only mean absent ("nghi" alone is "nghỉ"; in "đề nghị" it is not alone).
 _SPEAKS_OF_ATTENDANCE_FOLDED = re.compile(
-    r"\b(co phep|nghi om|nghi phep|co mat|di cong tac|khong du|khong tham du)\b")
+    r"\b(co phep|nghi om|nghi phep|co mat|di cong tac|khong du|khong tham du|khong tham gia"
+    r"|khong den|chua den|khong hop|ban viec|(di|du|hop) thay|cu nguoi)\b|^(nghi|om)$")
 #: Headings of a column that records attendance other than ours ("Vắng", "Có mặt", "Không
 #: tham dự", "Nghỉ", "Đến muộn"), folded. "Thành phần tham dự" is the category column,
 #: known by that name (see _LIST_COLUMNS), so it is not taken for one.
