@@ -191,6 +191,17 @@ def test_shift_a_session_and_every_later_one_that_day(client, demo):
     assert after[11:] == before[11:]  # day 2 stays
 
 
+def test_a_shift_of_no_minutes_or_none_typed_says_which(client, demo):
+    sessions = ids(demo)["sessions"]
+    logged_in(client, ORGANISER)
+    before = [local_times(demo, i) for i in sessions]
+    for typed, message in (("0", "Nhập số phút khác 0."), ("", "Chưa điền mục này.")):
+        page = post_form(client, f"/manage/c/{SLUG}/sessions/{sessions[6]}/shift",
+                         {"minutes": typed, "scope": "following"}).get_data(as_text=True)
+        assert field_errors(page, "minutes") == [message]
+    assert [local_times(demo, i) for i in sessions] == before
+
+
 def test_shift_is_all_or_nothing(client, demo):
     sessions = ids(demo)["sessions"]
     logged_in(client, ORGANISER)

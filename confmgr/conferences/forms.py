@@ -78,7 +78,8 @@ class SessionForm(Form):
 class ShiftForm(Form):
     minutes = IntegerField(
         _l("Số phút (âm để dời sớm hơn)"),
-        validators=[DataRequired(), NumberRange(min=-720, max=720)],
+        # InputRequired: 0 is typed, and told apart from nothing by its own message.
+        validators=[InputRequired(), NumberRange(min=-720, max=720)],
     )
     scope = RadioField(
         _l("Phạm vi"),
