@@ -45,6 +45,12 @@ class CellError:
     column: str
     message: str
 
+    def located(self) -> str:
+        """The message after its row and column, for where the row itself is not shown
+        (a confirmation refused after its preview)."""
+        return _("Dòng %(row)d, cột %(column)s", row=self.row, column=self.column) + (
+            f": {self.message}")
+
 
 class TableError(ValueError):
     def __init__(self, errors: list[CellError]):

@@ -390,11 +390,6 @@ def _owner(point: BroadcastPoint, session: AgendaSession, user_id: int) -> dict:
     return {"point_id": point.id, "session_id": session.id, "user_id": user_id}
 
 
-def _numbered(error: CellError) -> Problem:
-    where = _("Dòng %(row)d, cột %(column)s", row=error.row, column=error.column)
-    return Problem("", f"{where}: {error.message}")
-
-
 def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: str,
             now: datetime | None = None) -> ImportCounts:
     """Record the kept list, checked again now; the caller commits, or rolls back on RuleBroken."""
@@ -415,7 +410,7 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
             item.errors.append(CellError(item.number, HEADING["full_name"], _(
                 "Danh sách đại biểu của điểm cầu đã thay đổi từ lúc xem trước; hãy tải lên "
                 "lại.")))
-    problems = [_numbered(error) for item in checked for error in item.errors]
+    problems = [Problem("", error.located()) for item in checked for error in item.errors]
     if problems:
         raise RuleBroken(problems)
 
@@ -426,7 +421,8 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
                                      user_id=user_id, method=CheckInMethod.IMPORT, now=now,
                                      after_the_fact=True)
         except RuleBroken as broken:
-            problems.extend(_numbered(CellError(item.number, HEADING["full_name"], p.message))
+            problems.extend(Problem("", CellError(item.number, HEADING["full_name"],
+                                                  p.message).located())
                             for p in broken.problems)
             continue
         if outcome.changed:

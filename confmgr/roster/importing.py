@@ -199,7 +199,7 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
     _mark_registered_already(point, rechecked)
     errors = [e for item in rechecked for e in item.errors]
     if errors:
-        raise RuleBroken([Problem("", f"{_('Dòng')} {e.row}: {e.message}") for e in errors])
+        raise RuleBroken([Problem("", error.located()) for error in errors])
     now = utcnow()
     values = []
     for item in rechecked:
