@@ -24,6 +24,21 @@ def show_problems(form: FlaskForm | None, problems) -> None:
             flash(problem.message, "danger")
 
 
+#: The most boxes one form may tick: a list page shows 50 rows. More cannot come from the
+#: page, and each becomes a parameter of one query, of which PostgreSQL takes 65,535.
+MAX_TICKED = 1000
+
+
+def ticked(name: str) -> list[str]:
+    """The values of the boxes ticked under ``name``, each once; 400 past MAX_TICKED."""
+    from flask import request
+
+    values = list(dict.fromkeys(request.form.getlist(name)))
+    if len(values) > MAX_TICKED:
+        abort(400)
+    return values
+
+
 def point_in_reach(slug: str, code: str):
     """The conference and one of its points, if the current user may work on that point."""
     from confmgr.accounts.permissions import can_view_point

@@ -176,12 +176,18 @@ def topic_number_key(number: str) -> str:
     return bare_topic_number(number).casefold()
 
 
+#: As long as a topic's number may be, counted as stored (NFC can lengthen what is typed).
+TOPIC_NUMBER_LIMIT = 20
+
+
 def check_topic_number(conference: Conference, number: str, topic_id: int | None) -> list[Problem]:
     key = topic_number_key(number)
     if not key:
         return [Problem("number", _(
             "Hãy ghi số của chuyên đề, ví dụ 3 hoặc 3a; chữ «Chuyên đề» được thêm tự động."
         ))]
+    if len(bare_topic_number(number)) > TOPIC_NUMBER_LIMIT:
+        return [Problem("number", _("Dài quá %(limit)d ký tự.", limit=TOPIC_NUMBER_LIMIT))]
     # A conference has tens of topics, and stored numbers may differ in case or carry the
     # words: compare them here rather than in SQL.
     query = select(Topic.number).where(Topic.conference_id == conference.id)

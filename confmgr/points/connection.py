@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.editing import YEARS, RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
@@ -18,6 +18,10 @@ from confmgr.points.models import BroadcastPoint, ConnectionTestResult, Connecti
 
 def add_slot(conference: Conference, starts_at: datetime, ends_at: datetime,
              note: str) -> ConnectionTestSlot:
+    if starts_at.year not in YEARS:
+        # A typing slip; at the year 1 or 9999 it would not even convert to UTC.
+        raise RuleBroken([Problem("day", _("Năm phải từ %(first)d đến %(last)d.",
+                                           first=YEARS.start, last=YEARS.stop - 1))])
     if ends_at <= starts_at:
         raise RuleBroken([Problem("end", _("Giờ kết thúc phải sau giờ bắt đầu."))])
     slot = ConnectionTestSlot(conference_id=conference.id, starts_at=starts_at,

@@ -146,9 +146,13 @@ def update_contacts(point: BroadcastPoint, values: dict) -> None:
     refusal = importing.stream_url_refusal(values.get("stream_url", ""))
     if refusal:
         problems.append(Problem("stream_url", refusal))
+    contacts = {name: values.get(name, "") for name in CONTACT_FIELDS}
+    # Counted as stored: normalising (NFC) can lengthen what the form's check counted.
+    problems += [Problem(name, _("Dài quá %(limit)d ký tự.", limit=limit))
+                 for name, limit in importing.TEXT_LIMITS.items()
+                 if len(contacts.get(name, "")) > limit]
     if problems:
         raise RuleBroken(problems)
-    contacts = {name: values.get(name, "") for name in CONTACT_FIELDS}
     contacts.update(place_bookkeeping(point, contacts, utcnow()))
     for name, value in contacts.items():
         setattr(point, name, value)
@@ -202,15 +206,24 @@ def registered_by_category_from_rows(conference_id: int) -> Select:
                   BroadcastPoint.province_code))
 
 
+#: The most point codes one coordinator account is given in one go.
+MAX_COORDINATOR_CODES = 1000
+
+
 def points_for_coordinator(conference: Conference, codes_text: str) -> list[BroadcastPoint]:
     """The points of a comma-separated list of codes, for a new coordinator to hold.
 
     Refused (RuleBroken on point_codes) when it names no point, since the account would
     reach nothing, or a code the conference does not have.
     """
-    codes = [code.strip() for code in codes_text.split(",") if code.strip()]
+    codes = list(dict.fromkeys(code.strip() for code in codes_text.split(",") if code.strip()))
     if not codes:
         raise RuleBroken([Problem("point_codes", _("Hãy nhập ít nhất một mã điểm cầu."))])
+    if len(codes) > MAX_COORDINATOR_CODES:
+        raise RuleBroken([Problem("point_codes", _(
+            "Tối đa %(limit)d mã điểm cầu cho một tài khoản; người điều phối một tỉnh chỉ cần "
+            "mã điểm cầu của tỉnh, đã gồm mọi điểm cầu bên dưới.",
+            limit=MAX_COORDINATOR_CODES))])
     chosen = list(db.session.scalars(select(BroadcastPoint).where(
         BroadcastPoint.conference_id == conference.id, BroadcastPoint.code.in_(codes))))
     missing = sorted(set(codes) - {p.code for p in chosen})

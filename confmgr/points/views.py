@@ -49,7 +49,7 @@ from confmgr.spreadsheets import (
     xlsx_response,
 )
 from confmgr.text import normalise
-from confmgr.web import commit_or_show, point_in_reach, show_problems
+from confmgr.web import commit_or_show, point_in_reach, show_problems, ticked
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -351,7 +351,7 @@ def coordinator_list(slug: str):
 def coordinators_bulk(slug: str):
     """Accounts for every chosen point (or every point the filter shows), as a CSV to hand out."""
     conference = conference_for_organiser(slug)
-    codes = request.form.getlist("code")
+    codes = ticked("code")
     if codes:
         statement = select(BroadcastPoint).where(BroadcastPoint.conference_id == conference.id,
                                                  BroadcastPoint.code.in_(codes))

@@ -23,7 +23,7 @@ from confmgr.questions.forms import AnswerForm, AssignForm, EditForm, RaiseForm
 from confmgr.questions.models import Question
 from confmgr.spreadsheets import xlsx_response
 from confmgr.text import whole_number
-from confmgr.web import commit_or_flash, point_in_reach, show_problems
+from confmgr.web import commit_or_flash, point_in_reach, show_problems, ticked
 
 bp = Blueprint("questions", __name__)
 
@@ -136,7 +136,7 @@ def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] |
 
 
 def _ticked() -> list[int]:
-    ids = [whole_number(value) for value in request.form.getlist("ids")]
+    ids = [whole_number(value) for value in ticked("ids")]
     if None in ids:
         abort(400)
     return ids

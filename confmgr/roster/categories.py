@@ -24,8 +24,14 @@ def categories(conference: Conference) -> list[Category]:
     ))
 
 
+#: As long as a category's name may be, counted as stored (NFC can lengthen what is typed).
+NAME_LIMIT = 200
+
+
 def add_category(conference: Conference, name: str, rank: int) -> Category:
     name = normalise(name)
+    if len(name) > NAME_LIMIT:
+        raise RuleBroken([Problem("name", _("Dài quá %(limit)d ký tự.", limit=NAME_LIMIT))])
     # Imports find a category by its folded name ("can bo" finds "Cán bộ"), so two that
     # fold alike could not be told apart there.
     for existing in db.session.scalars(select(Category.name).where(
