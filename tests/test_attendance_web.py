@@ -635,6 +635,12 @@ def test_a_cancelled_session_is_marked_and_asks_for_no_category(client, demo):
     assert "report-missing" not in page and "Mọi điểm cầu đều đủ" not in page
     printed = client.get(f"/manage/c/{SLUG}/attendance/print?session={session_id}")
     assert "Phiên này đã bị hủy: không xét thành phần bắt buộc." in printed.get_data(as_text=True)
+    # No rate is no bar and "—" in the chart, as in the table: not a bar of 0 %.
+    for html in (page, printed.get_data(as_text=True)):
+        chart = html.split('class="chart-rates"')[1].split("</svg>")[0]
+        labels = re.findall(r'<text x="[\d.]+" y="\d+" font-size="12">([^<]*)</text>', chart)
+        assert labels[:4] == ["Thành phố Hà Nội", "—", "Tỉnh Quảng Ninh", "—"]
+        assert "<rect" not in chart
 
     response = client.get(f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}")
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.data))
