@@ -588,3 +588,18 @@ def test_two_taps_on_one_delegate_before_the_first_answer_both_count(
             AttendanceChange.participant_id == person_id).order_by(AttendanceChange.id)
         ).all() == [(None, AttendanceStatus.PRESENT),
                     (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
+
+
+def test_badges_print_eight_to_an_a4_page(page, demo):
+    """Uông Bí's 35 delegates on five pages: four rows of two 70 mm cards each."""
+    with demo.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.code == "06811"))
+        registered = db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.point_id == point_id))
+    assert registered == 35
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/points/06811/badges")
+    expect(page.locator(".badge-card")).to_have_count(35)
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 5
