@@ -55,6 +55,18 @@ def test_values_styles_and_the_frozen_heading_read_back_as_written():
     ]
 
 
+def test_columns_are_as_wide_as_their_heading_and_longest_text_within_bounds():
+    data = written([("Đại biểu", ["STT", "Họ và tên", "Tỷ lệ", "Ghi chú"], [
+        [1, "Nguyễn Văn An", Percent(0.5), "x" * 100],
+        [22, "Lê Thị Hoa", Percent(1), "hai dòng\nmột dòng dài hơn"],
+    ])])
+    sheet = load_workbook(io.BytesIO(data))["Đại biểu"]
+    # The heading (bold: two more) or the longest text, one more for the margin; a long
+    # note stops at 60 and a short column stays at least 6.
+    assert {letter: sheet.column_dimensions[letter].width for letter in "ABCD"} == {
+        "A": 7, "B": 14, "C": 8, "D": 61}
+
+
 def test_every_part_is_well_formed_xml_and_declared():
     data = written([("Một", ["A"], [[1]]), ("Hai", ["B"], [])])
     archive = zipfile.ZipFile(io.BytesIO(data))
