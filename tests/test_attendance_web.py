@@ -493,7 +493,7 @@ def test_report_files_have_the_same_figures(client, demo):
                           "&province=22")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = response.get_data(as_text=True)
-    assert text.startswith("\ufeffMã điểm cầu,Điểm cầu,Mã tỉnh,Đăng ký,Có mặt,")
+    assert text.startswith("\ufeffMã điểm cầu,Điểm cầu,Mã tỉnh,Đã đăng ký,Có mặt,")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[3] == ["06811", "Điểm cầu Uông Bí", "22", "35", "6", "1", "1", "1", "26", "0",
                        "20.0%"]
@@ -510,7 +510,7 @@ def test_report_files_have_the_same_figures(client, demo):
     assert arrivals[0] == ["Từ", "Số người đến"]
     assert sum(row[1] for row in arrivals[1:]) == 10
     provinces = book.get_sheet_by_name("Theo tỉnh").to_python()
-    assert provinces[0][:4] == ["Mã tỉnh", "Tỉnh, thành phố", "Đăng ký", "Có mặt"]
+    assert provinces[0][:4] == ["Mã tỉnh", "Tỉnh, thành phố", "Đã đăng ký", "Có mặt"]
     assert provinces[2][:9] == ["22", "Tỉnh Quảng Ninh", 115, 6, 1, 1, 1, 81, 20]
     assert round(provinces[2][9], 4) == round(27 / 115, 4)
     points = book.get_sheet_by_name("Theo điểm cầu").to_python()

@@ -295,7 +295,7 @@ def report_scope(slug: str) -> tuple[Conference, AgendaSession, str]:
     return conference, chosen_session(conference, sessions), province_asked()
 
 
-REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đăng ký", "Có mặt", "Đến muộn",
+REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đã đăng ký", "Có mặt", "Đến muộn",
                    "Có phép", "Vắng", "Chưa điểm danh", "Báo cáo số lượng", "Tỷ lệ dự"]
 
 
