@@ -347,10 +347,11 @@ def tap_in_process(ctx, batches: int = 5, taps: int = 200) -> dict:
 
     for _ in range(taps):
         tap()
-    sent = [0]
+    sent = 0
 
     def count(*_args) -> None:
-        sent[0] += 1
+        nonlocal sent
+        sent += 1
 
     with ctx.app.app_context():
         engine = db.engine
@@ -370,7 +371,7 @@ def tap_in_process(ctx, batches: int = 5, taps: int = 200) -> dict:
                 best = figures
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    best["statements"] = sent[0] / (batches * taps)
+    best["statements"] = sent / (batches * taps)
     return best
 
 
