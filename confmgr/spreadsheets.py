@@ -600,6 +600,8 @@ def safe_cell(value):
             return "'" + value
     if isinstance(value, xlsx.Percent):
         return f"{value:.1%}"
+    if isinstance(value, date):
+        return xlsx.text_of_time(value)
     return value
 
 

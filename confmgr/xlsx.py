@@ -2,8 +2,9 @@
 
 Each sheet's rows are written into the zip as they come and the zip goes out in pieces, so
 a long list never sits in memory whole; a sheet that reaches Excel's row limit goes on in
-another. Only what our exports need: text, numbers, percentages, a bold frozen heading row,
-and text that Excel must not take for a formula, which is written as text marked to stay
+another. Only what our exports need: text, numbers, percentages, dates and times (as the
+wall-clock time they carry, day first), a bold frozen heading row, and text that Excel must
+not take for a formula, which is written as text marked to stay
 text when edited: Excel shows it as typed, without the apostrophe a CSV needs.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import zipfile
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from enum import IntEnum
 from itertools import chain
 from xml.sax.saxutils import escape, quoteattr
@@ -41,6 +43,14 @@ class Percent(float):
     """A share (0.953) shown as a percentage: 95.3% in CSV, a percent-formatted cell in XLSX."""
 
 
+class ToTheSecond(datetime):
+    """A moment shown to the second (an audit log's); other moments show hours and minutes."""
+
+    @classmethod
+    def of(cls, moment: datetime) -> ToTheSecond:
+        return cls.combine(moment.date(), moment.time().replace(microsecond=0), moment.tzinfo)
+
+
 class _Style(IntEnum):
     """Indexes into the cellXfs of STYLES, in order."""
     PLAIN = 0
@@ -49,6 +59,13 @@ class _Style(IntEnum):
     #: Text kept as text when edited ("quote prefix"): what looks like a formula.
     TEXT = 3
     HEADING_TEXT = 4
+    DATE = 5
+    DATE_TIME = 6
+    DATE_TIME_SECONDS = 7
+
+
+#: Day 0 of Excel's serial dates (as Excel counts, with its 29 February 1900).
+_EPOCH = datetime(1899, 12, 30)
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -58,19 +75,25 @@ _HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 STYLES = _HEADER + (
     f'<styleSheet xmlns="{_MAIN}">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0%"/></numFmts>'
+    '<numFmts count="4"><numFmt numFmtId="164" formatCode="0.0%"/>'
+    '<numFmt numFmtId="165" formatCode="dd/mm/yyyy"/>'
+    '<numFmt numFmtId="166" formatCode="dd/mm/yyyy hh:mm"/>'
+    '<numFmt numFmtId="167" formatCode="dd/mm/yyyy hh:mm:ss"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5">'
+    '<cellXfs count="8">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" quotePrefix="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '</cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>'
@@ -222,6 +245,8 @@ def _width(value) -> int:
     """About how many characters a value shows: its longest line, or its number's digits."""
     if value is None or isinstance(value, bool):
         return 0
+    if isinstance(value, date):
+        return len(text_of_time(value))
     if isinstance(value, Percent):
         return 6  # 100.0%
     if isinstance(value, float):
@@ -242,6 +267,12 @@ def _cell(ref: str, value, heading: bool) -> str:
         return ""
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, datetime):
+        # Excel has no zones: the time as its own zone's clock shows it.
+        style = _Style.DATE_TIME_SECONDS if isinstance(value, ToTheSecond) else _Style.DATE_TIME
+        return f'<c r="{ref}" s="{style}"><v>{_serial(value.replace(tzinfo=None))!r}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}" s="{_Style.DATE}"><v>{(value - _EPOCH.date()).days}</v></c>'
     if isinstance(value, Percent) and math.isfinite(value):
         return f'<c r="{ref}" s="{_Style.PERCENT}"><v>{float(value)!r}</v></c>'
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
@@ -260,6 +291,20 @@ def _cell(ref: str, value, heading: bool) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return (f'<c r="{ref}" t="inlineStr"{style_attribute}><is><t{space}>{escape(text)}</t></is>'
             f'</c>')
+
+
+def _serial(moment: datetime) -> float:
+    """Days since Excel's day 0, to the second."""
+    delta = moment - _EPOCH
+    return round(delta.days + delta.seconds / 86400, 10)
+
+
+def text_of_time(value: date) -> str:
+    """A date or time as a CSV writes it: as the XLSX shows it, day first."""
+    if not isinstance(value, datetime):
+        return f"{value:%d/%m/%Y}"
+    return f"{value:%d/%m/%Y %H:%M:%S}" if isinstance(value, ToTheSecond) else (
+        f"{value:%d/%m/%Y %H:%M}")
 
 
 def _workbook(titles: list[str]) -> str:

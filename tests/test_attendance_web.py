@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
@@ -614,6 +615,9 @@ def test_a_coordinators_figures_before_any_session_is_published(client, demo):
     assert other.get(f"/manage/c/{SLUG}/attendance").status_code == 403
 
 
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def cancel(app, session_id: int) -> None:
     from confmgr.enums import SessionStatus
 
@@ -647,6 +651,9 @@ def test_a_cancelled_session_is_marked_and_asks_for_no_category(client, demo):
     summary = book.get_sheet_by_name("Tổng hợp theo phiên").to_python()
     [row] = [r for r in summary if str(r[0]).startswith(title)]
     assert row[0] == f"{title} (Đã hủy)"
+    with demo.app_context():
+        starts = db.session.get(AgendaSession, session_id).published_starts_at
+    assert row[1] == starts.astimezone(HCM).replace(tzinfo=None, microsecond=0)  # sortable
     assert row[2:] == [305, 9, 1, 1, 1, 0, 20, ""]
     assert book.get_sheet_by_name("Thiếu thành phần").to_python() == [
         ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần", "Dự", "Cần"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date, datetime, timedelta, timezone
 from xml.etree import ElementTree
 
 import pytest
@@ -11,6 +12,7 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from confmgr import xlsx
+from confmgr.spreadsheets import safe_cell
 from confmgr.xlsx import Percent
 
 
@@ -65,6 +67,22 @@ def test_columns_are_as_wide_as_their_heading_and_longest_text_within_bounds():
     # note stops at 60 and a short column stays at least 6.
     assert {letter: sheet.column_dimensions[letter].width for letter in "ABCD"} == {
         "A": 7, "B": 14, "C": 8, "D": 61}
+
+
+def test_dates_and_times_are_cells_excel_sorts_shown_day_first():
+    """As the clock of the zone they carry shows them: Excel knows no zones."""
+    hanoi = timezone(timedelta(hours=7))
+    session = datetime(2025, 6, 14, 7, 30, tzinfo=hanoi)
+    logged = xlsx.ToTheSecond.of(datetime(2026, 11, 29, 15, 30, 22, 900, tzinfo=hanoi))
+    data = written([("Giờ", ["Bắt đầu", "Lúc", "Ngày"],
+                     [[session, logged, date(2025, 6, 15)]])])
+    sheet = load_workbook(io.BytesIO(data))["Giờ"]
+    assert [(c.value, c.number_format) for c in sheet[2]] == [
+        (datetime(2025, 6, 14, 7, 30), "dd/mm/yyyy hh:mm"),
+        (datetime(2026, 11, 29, 15, 30, 22), "dd/mm/yyyy hh:mm:ss"),
+        (datetime(2025, 6, 15), "dd/mm/yyyy")]
+    assert [safe_cell(v) for v in (session, logged, date(2025, 6, 15))] == [
+        "14/06/2025 07:30", "29/11/2026 15:30:22", "15/06/2025"]
 
 
 def test_every_part_is_well_formed_xml_and_declared():

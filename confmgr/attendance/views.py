@@ -344,11 +344,11 @@ def report_file(slug: str, kind: str):
     with force_locale("vi"):
         status_names = [str(ATTENDANCE_LABELS[s]) for s in AttendanceStatus]
         no_category = str(NO_CATEGORY_NAME)
-    summary_headings = ["Phiên", "Bắt đầu", "Đăng ký", *status_names, "Chưa điểm danh",
+    summary_headings = ["Phiên", "Bắt đầu", "Đã đăng ký", *status_names, "Chưa điểm danh",
                         "Báo cáo số lượng", "Tỷ lệ dự"]
     tz = conference.tz
     summary = ([_session_title(s),
-                s.published_starts_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
+                s.published_starts_at.astimezone(tz),
                 *_tally_cells(t)] for s, t in reports.session_totals(conference, province))
     sheets = [("Tổng hợp theo phiên", summary_headings, summary)]
     if not province:
@@ -364,7 +364,7 @@ def report_file(slug: str, kind: str):
                                         "Dự", "Cần"],
                    _missing_cells(shortfalls, province)))
     sheets.append(("Điểm danh theo giờ", ["Từ", "Số người đến"],
-                   ([at.astimezone(tz).strftime("%H:%M %d/%m/%Y"), count] for at, count in
+                   ([at.astimezone(tz), count] for at, count in
                     reports.checkins_over_time(conference, session, province=province))))
     return xlsx_workbook_response(name, sheets)
 

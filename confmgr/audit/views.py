@@ -15,6 +15,7 @@ from confmgr.conferences import services as conferences
 from confmgr.enums import Role
 from confmgr.i18n import format_number
 from confmgr.spreadsheets import csv_response, xlsx_response
+from confmgr.xlsx import ToTheSecond
 
 bp = Blueprint("audit", __name__, url_prefix="/manage")
 
@@ -97,7 +98,7 @@ def _export(scope: listing.Scope, kind: str, name: str, back: str):
         # Files are read in Vietnamese, as every other export, whatever the page's language.
         with force_locale("vi"):
             for line in listing.all_lines(filters):
-                yield [line.entry.at.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S"),
+                yield [ToTheSecond.of(line.entry.at.astimezone(zone)),
                        *([line.conference_title] if everyone else []),
                        line.user_name, line.user_email, line.action_label, line.entry.action,
                        line.point_code, line.point_name, line.target,

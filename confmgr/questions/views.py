@@ -398,8 +398,7 @@ def digest_xlsx(slug: str):
     general_label = _("Câu hỏi chung")
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
              question.answer, section.answerers.get(question.id, ""),
-             question.points_count, question.published_at.astimezone(conference.tz)
-             .strftime("%d/%m/%Y %H:%M")]
+             question.points_count, question.published_at.astimezone(conference.tz)]
             for section in listing.digest(conference, query, whole=True).items
             for number, question in enumerate(section.questions, start=section.first_number))
     return xlsx_response(
