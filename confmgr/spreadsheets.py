@@ -212,7 +212,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     name = "?"
-    for encoding, label in (("cp1258", "Windows-1258 (tiếng Việt)"),
+    for encoding, label in (("cp1258", _("Windows-1258 (tiếng Việt)")),
                             ("cp1252", "Windows-1252")):
         try:
             data.decode(encoding)

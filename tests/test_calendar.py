@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 from datetime import date, datetime, timezone
+from html import unescape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference,
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus
+from tests.conftest import csrf_token
 from tests.helpers import as_published_before_topic_ids, sessions_in_order
 
 FEED = f"/c/{SLUG}/agenda.ics"
@@ -446,7 +448,7 @@ def test_moving_a_session_to_another_topic_is_a_new_title_for_calendars(client, 
     assert (parsed["summary"], parsed["sequence"]) == (f"Chuyên đề 2: {title}", 1)
     # Its topic's summary and materials changed too: the details were updated as well.
     assert changes_of_the_latest_version(demo) == [
-        ("retitled", title, {"title": f"Chuyên đề 1: {title}"}, {"title": f"Chuyên đề 2: {title}"}),
+        ("retitled", title, {"title": title, "topic": "1"}, {"title": title, "topic": "2"}),
         ("updated", title, {}, {}),
     ]
 
@@ -466,10 +468,15 @@ def test_renumbering_a_topic_raises_the_sequence_of_its_sessions(client, demo):
     parsed = next(e for e in parse_with_ical_js(body)["events"] if e["uid"] == f"{uid}@confmgr")
     assert (parsed["summary"], parsed["sequence"]) == (f"Chuyên đề 8: {title}", 1)
     assert changes_of_the_latest_version(demo) == [
-        ("retitled", title, {"title": f"Chuyên đề 1: {title}"}, {"title": f"Chuyên đề 8: {title}"}),
+        ("retitled", title, {"title": title, "topic": "1"}, {"title": title, "topic": "8"}),
     ]
     page = client.get(f"/c/{SLUG}/changelog").get_data(as_text=True)
     assert f"Đổi tên:</strong> {title}" in page and "Cập nhật nội dung" not in page
+    assert f"«Chuyên đề 1: {title}» → «Chuyên đề 8: {title}»" in unescape(page)
+    # Each reader's language names the topic.
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    page = client.get(f"/c/{SLUG}/changelog").get_data(as_text=True)
+    assert f"«Topic 1: {title}» → «Topic 8: {title}»" in unescape(page)
 
 
 def test_a_version_published_before_topics_had_ids_changes_nothing_by_itself(client, demo):

@@ -229,14 +229,13 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
                 Change("moved", entry["uid"], entry["title"], _place(previous), _place(entry))
             )
         if calendar_title(previous) != calendar_title(entry):
-            # The session's own titles, or the whole calendar titles when the topic
-            # number in front of them changed: what a reader sees change.
+            # The session's own titles, with the topic number in front of them when that
+            # changed: what a reader sees change. The page writes the word "Chuyên đề"
+            # in its own language.
             same_number = _topic_number(previous) == _topic_number(entry)
-            shown = (lambda e: e["title"]) if same_number else calendar_title
+            shown = (lambda e: {"title": e["title"]}) if same_number else _titled
             changes.append(Change(
-                "retitled", entry["uid"], entry["title"],
-                {"title": shown(previous)}, {"title": shown(entry)},
-            ))
+                "retitled", entry["uid"], entry["title"], shown(previous), shown(entry)))
         if _updated(previous, entry):
             changes.append(Change("updated", entry["uid"], entry["title"]))
     for uid, entry in before.items():
@@ -249,6 +248,13 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
 
 def _topic_number(entry: dict[str, Any]) -> str | None:
     return entry["topic"]["number"] if entry.get("topic") else None
+
+
+def _titled(entry: dict[str, Any]) -> dict[str, Any]:
+    """A session's title and its topic's bare number (None outside a topic)."""
+    number = _topic_number(entry)
+    return {"title": entry["title"],
+            "topic": bare_topic_number(number) if number is not None else None}
 
 
 def _updated(previous: dict[str, Any], entry: dict[str, Any]) -> bool:
