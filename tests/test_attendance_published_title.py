@@ -56,7 +56,7 @@ def shown_everywhere(app, session_id: int) -> dict[str, str]:
         session = db.session.get(AgendaSession, session_id)
         starts = session.published_starts_at.astimezone(conference().tz)
     [xlsx_row] = [row for row in book.get_sheet_by_name("Tổng hợp theo phiên").to_python()
-                  if row[1] == f"{starts:%H:%M %d/%m/%Y}"]
+                  if row[1] == starts.replace(tzinfo=None, microsecond=0)]
     text = organiser.get(f"{OVERVIEW}/participants.csv").get_data(as_text=True)
     headings = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     [heading] = [h for h in headings if h.startswith(f"{starts:%d/%m %H:%M} ")]
