@@ -59,9 +59,12 @@ def test_delegate_checks_in_with_their_own_code(client, demo):
     person, name = people_at(demo, "06811")[1]
     logged_in(demo.test_client(), COORDINATOR).get(BADGES)
     code = code_of(demo, person)
-    page = client.get(f"/q/{code}").get_data(as_text=True)
+    response = client.get(f"/q/{code}")
+    page = response.get_data(as_text=True)
     assert "Tôi có mặt" in page
     assert name not in page  # a stranger holding the code learns only the given name
+    # A delegate's given name, point and attendance: kept by no shared browser or proxy.
+    assert response.headers["Cache-Control"] == "private, no-store"
     post_form(client, f"/q/{code}", {})
     with demo.app_context():
         row = db.session.scalar(select(Attendance).where(Attendance.session_id == session_id))

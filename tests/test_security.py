@@ -713,9 +713,16 @@ def test_change_my_password(app, client, demo):
                                                    "password": "", "confirm": ""}
                      ).status_code == 200
 
+    # A token made with the old password (by its owner, or by whoever had it) goes with it.
+    token = bearer(demo, COORDINATOR[0])
+    assert client.get("/api/v1/me", headers=token).status_code == 200
     response = change(COORDINATOR[1], "mot-mat-khau-moi-dai")
     assert (response.status_code, response.headers["Location"]) == (302, "/manage/")
-    assert flashes(client.get("/manage/").get_data(as_text=True)) == ["Đã đổi mật khẩu."]
+    assert flashes(client.get("/manage/").get_data(as_text=True)) == [
+        "Đã đổi mật khẩu.",
+        "Đã thu hồi 1 token API tạo trước khi đổi mật khẩu; hãy tạo token mới cho các ứng "
+        "dụng còn dùng."]
+    assert client.get("/api/v1/me", headers=token).status_code == 401
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     assert attempt(client, COORDINATOR[0], COORDINATOR[1]).status_code == 200
     assert attempt(client, COORDINATOR[0], "mot-mat-khau-moi-dai").status_code == 302

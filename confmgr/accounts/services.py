@@ -174,10 +174,14 @@ def any_user_exists() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) > 0
 
 
-def change_password(user: User, new_password: str) -> None:
-    """The user's own new password, already checked against the policy; the caller commits."""
+def change_password(user: User, new_password: str) -> int:
+    """The user's own new password, already checked against the policy; the caller commits.
+
+    Whoever had the old password may have made an API token with it: every token goes, as
+    every other session does (User.session_stamp). Returns how many tokens went."""
     user.set_password(new_password)
     record("user.password_change", target=user)
+    return revoke_all(user)
 
 
 def reset_password(user: User) -> str:

@@ -27,7 +27,7 @@ from confmgr.db import db
 from confmgr.enums import Role
 from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
-from confmgr.i18n import safe_next_url
+from confmgr.i18n import counted, safe_next_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -152,7 +152,7 @@ def change_password():
             db.session.commit()
             form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         else:
-            services.change_password(current_user, form.password.data)
+            revoked = services.change_password(current_user, form.password.data)
             db.session.commit()
             # Other sessions end with the old password; this one carries on under the new,
             # remembered again if it was (the old remember-me cookie names the old one).
@@ -160,6 +160,9 @@ def change_password():
             login_user(current_user._get_current_object(),
                        remember=remembered in request.cookies)
             flash(_("Đã đổi mật khẩu."), "success")
+            if revoked:
+                flash(counted("Đã thu hồi %(count)d token API tạo trước khi đổi mật khẩu; hãy "
+                              "tạo token mới cho các ứng dụng còn dùng.", revoked), "warning")
             return redirect(url_for("dashboard.home"))
     page = render_template("accounts/password.html", form=form, refusal=refusal)
     return refused(page, refusal) if refusal is not None else page

@@ -44,12 +44,15 @@ def revoke(token: ApiToken) -> None:
         record("api_token.revoke", target=token, name=token.name, email=token.user.email)
 
 
-def revoke_all(user: User) -> None:
-    """Revoke every token of ``user`` still in force: after a password reset or a lock, a token
-    made before it must not keep (or later regain) the way in. The caller commits."""
-    for token in db.session.scalars(select(ApiToken).where(
-            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+def revoke_all(user: User) -> int:
+    """Revoke every token of ``user`` still in force, and say how many: after a new password
+    or a lock, a token made before it must not keep (or later regain) the way in. The
+    caller commits."""
+    tokens = db.session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
         revoke(token)
+    return len(tokens)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

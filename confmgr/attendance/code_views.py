@@ -1,7 +1,7 @@
 """Badges with personal check-in codes, and what scanning one does."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -76,10 +76,15 @@ def scan(code: str):
     confirmed = recorded is not None and (recorded.status == AttendanceStatus.PRESENT
                                           and recorded.method != CheckInMethod.SELF)
     offer = not problems and (recorded is None or (staff and not confirmed))
-    return render_template("attendance/scan.html", person=person, point=point,
-                           conference=conference, title=_title(conference, staff),
-                           session=session, problems=problems, staff=staff,
-                           recorded=recorded, offer=offer, code=code)
+    response = make_response(render_template(
+        "attendance/scan.html", person=person, point=point, conference=conference,
+        title=_title(conference, staff), session=session, problems=problems, staff=staff,
+        recorded=recorded, offer=offer, code=code))
+    # Signed in or not, the page names a delegate and their attendance: a commune hall's
+    # shared phone or a proxy must not keep it (security.add_security_headers does so only
+    # for signed-in pages).
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/q/<code>")
