@@ -338,7 +338,7 @@ class _SheetMarks:
         elif name == "row":
             self.row_done()
             number = attributes.get("r") or str(self.row + 1)
-            if not number.isdigit():
+            if not (number.isascii() and number.isdigit()):  # "²" is a digit to isdigit
                 raise _not_an_xlsx()
             self.row, self.column = int(number), -1
         elif name == "f":

@@ -301,6 +301,12 @@ def test_a_merge_and_the_row_limit_hold_however_the_sheet_is_written():
         f"Tệp có hơn {format_number(importing.MAX_ROWS)} dòng dữ liệu; hãy chia nhỏ tệp."]
 
 
+@pytest.mark.parametrize("row", ['<x:row r="²">', '<x:row r="2x">'])
+def test_a_row_numbered_with_anything_but_digits_is_refused(row):
+    data = other_writer(HEADINGS + f"{row}{text('Nguyễn Văn An')}</x:row>")
+    assert refusal(data) == [NOT_AN_XLSX]
+
+
 def test_a_sheet_declaring_a_document_type_is_refused():
     """Excel never writes one; entities declared there could multiply the sheet."""
     laughs = '<!DOCTYPE x [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
