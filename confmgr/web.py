@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -31,8 +31,6 @@ MAX_TICKED = 1000
 
 def ticked(name: str) -> list[str]:
     """The values of the boxes ticked under ``name``, each once; 400 past MAX_TICKED."""
-    from flask import request
-
     values = list(dict.fromkeys(request.form.getlist(name)))
     if len(values) > MAX_TICKED:
         abort(400)
@@ -69,8 +67,6 @@ def province_asked() -> str:
     """The ``province`` a list or report was asked for, if it is an official code; anything
     else means every province. It may end up in a download's file name, so it must never
     carry quotes or line breaks."""
-    from flask import request
-
     from confmgr.points.official import provinces
 
     province = request.args.get("province", "")
