@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from xml.parsers import expat
 
 from flask import Response, stream_with_context
@@ -411,10 +411,8 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):  # as our exports write them
+        return xlsx.text_of_time(value)
     text = normalise(str(value))
     if text[:1] == "'" and text[1:].startswith(xlsx.FORMULA_START):
         # Undo safe_cell, so our own exports read back as typed: the text after the

@@ -342,10 +342,8 @@ def report_file(slug: str, kind: str):
     if kind == "csv":
         return csv_response(name, REPORT_HEADINGS, _point_cells(points))
     with force_locale("vi"):
-        status_names = [str(ATTENDANCE_LABELS[s]) for s in AttendanceStatus]
         no_category = str(NO_CATEGORY_NAME)
-    summary_headings = ["Phiên", "Bắt đầu", "Đã đăng ký", *status_names, "Chưa điểm danh",
-                        "Báo cáo số lượng", "Tỷ lệ dự"]
+    summary_headings = ["Phiên", "Bắt đầu", *REPORT_HEADINGS[3:]]
     tz = conference.tz
     summary = ([_session_title(s),
                 s.published_starts_at.astimezone(tz),

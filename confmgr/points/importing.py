@@ -71,6 +71,12 @@ TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
                "access_code": 100}
 
 
+def overlong(values: dict) -> list[tuple[str, str]]:
+    """(field, message) for each of ``values`` longer than its column, counted as stored."""
+    return [(field, _("Dài quá %(limit)d ký tự.", limit=limit))
+            for field, limit in TEXT_LIMITS.items() if len(values.get(field, "")) > limit]
+
+
 def stream_url_refusal(url: str) -> str | None:
     """Why a point's stream link cannot be kept, or None when it can (or is empty)."""
     if url and not url.startswith(("http://", "https://")):
@@ -194,9 +200,8 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             first_seen[code] = row.number
         if not v.get("name"):
             fail(row, "name", _("Thiếu tên điểm cầu."))
-        for field, limit in TEXT_LIMITS.items():
-            if len(v.get(field, "")) > limit:
-                fail(row, field, _("Dài quá %(limit)d ký tự.", limit=limit))
+        for field, message in overlong(v):
+            fail(row, field, message)
         if level is None:
             fail(row, "level", _("Cấp phải là một trong: Trung ương, Tỉnh, Xã, Khác."))
         v["level"] = level

@@ -148,9 +148,7 @@ def update_contacts(point: BroadcastPoint, values: dict) -> None:
         problems.append(Problem("stream_url", refusal))
     contacts = {name: values.get(name, "") for name in CONTACT_FIELDS}
     # Counted as stored: normalising (NFC) can lengthen what the form's check counted.
-    problems += [Problem(name, _("Dài quá %(limit)d ký tự.", limit=limit))
-                 for name, limit in importing.TEXT_LIMITS.items()
-                 if len(contacts.get(name, "")) > limit]
+    problems += [Problem(name, message) for name, message in importing.overlong(contacts)]
     if problems:
         raise RuleBroken(problems)
     contacts.update(place_bookkeeping(point, contacts, utcnow()))
