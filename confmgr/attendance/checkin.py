@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -180,14 +181,40 @@ def _statements(dialect: str) -> SimpleNamespace:
         # tap read before a move could write its new row at the point just left.
         person = person.with_for_update(read=True)
 
-    def counters(table: Table, keys: tuple[str, ...], stamped: bool):
-        values = {k: bindparam(f"k_{k}") for k in (*keys, "conference_id", "province_code")}
-        values.update({name: bindparam(f"start_{name}") for name in COUNTS})
+    def counters(table: Table, keys: tuple[str, ...], stamped: bool, after=None):
+        """The upsert that adds the deltas to a counter row; with ``after``, a row is
+        added for each row of that CTE (none: nothing is counted)."""
+        values = {k: bindparam(f"k_{k}", type_=table.c[k].type)
+                  for k in (*keys, "conference_id", "province_code")}
+        values.update({name: bindparam(f"start_{name}", type_=table.c[name].type)
+                       for name in COUNTS})
         changes = {name: table.c[name] + bindparam(f"delta_{name}") for name in COUNTS}
         if stamped:
-            values["updated_at"] = changes["updated_at"] = bindparam("now")
-        return make(table).values(values).on_conflict_do_update(
-            index_elements=list(keys), set_=changes)
+            values["updated_at"] = changes["updated_at"] = bindparam("now", type_=UTCDateTime())
+        counted = (make(table).values(values) if after is None else make(table).from_select(
+            list(values), select(*values.values()).select_from(after)))
+        return counted.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+    change = AttendanceChange.__table__
+    log_columns = [column.name for column in change.c if column.name != "id"]
+    # Named apart from every column: a parameter named as a column of a statement's table
+    # would be taken as a value for that column.
+    log_values = {name: bindparam(f"log_{name}", type_=change.c[name].type)
+                  for name in log_columns}
+
+    def then_counted_and_logged(row_written):
+        """``row_written`` (a statement that returns the row when it wrote one), then both
+        counters in their order and the log, as one statement: one round trip to
+        PostgreSQL rather than four. Each step writes only when the one before did."""
+        row = row_written.cte("row_written")
+        point = counters(SessionPointCount.__table__, ("session_id", "point_id"), True,
+                         after=row).returning(literal_column("1")).cte("point_counted")
+        category = counters(SessionPointCategoryCount.__table__,
+                            ("session_id", "point_id", "category_ref"), False,
+                            after=point).returning(literal_column("1")).cte("category_counted")
+        logged = insert(change).from_select(log_columns, select(
+            *log_values.values()).select_from(category)).cte("logged")
+        return select(*row.c).add_cte(logged)
 
     def first_arrival(participant, session):
         """When the log first saw the delegate come in to the session. Only a row made
@@ -209,29 +236,36 @@ def _statements(dialect: str) -> SimpleNamespace:
     arriving = bindparam("v_arriving", type_=Boolean())
     arrival_now = bindparam("v_arrival_now", type_=UTCDateTime())
     arrivals = SessionArrivalCount.__table__
+    row_insert = make(a).values({
+        **{k: bindparam(f"v_{k}") for k in keys},
+        "arrived_at": case((arriving, func.coalesce(
+            first_arrival(bindparam("v_participant_id"), bindparam("v_session_id")),
+            arrival_now)), else_=None)}
+    ).on_conflict_do_nothing(index_elements=["participant_id", "session_id"]
+    ).returning(a.c.id, a.c.arrived_at)
+    row_update = update(a).where(
+        a.c.participant_id == bindparam("key_participant"),
+        a.c.session_id == bindparam("key_session"),
+    ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
+             method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id"),
+             point_id=bindparam("v_point_id"), category_ref=bindparam("v_category_ref"),
+             arrived_at=case((arriving, func.coalesce(
+                 a.c.arrived_at,
+                 first_arrival(bindparam("key_participant"), bindparam("key_session")),
+                 arrival_now)), else_=a.c.arrived_at)
+    ).returning(a.c.arrived_at)
+    # SQLite has no INSERT or UPDATE in a WITH clause; its statements cost no round trip.
+    chained = dialect == "postgresql"
     return SimpleNamespace(
         person=person,
         # PostgreSQL holds the delegate from the first read (above); SQLite cannot.
         read_again_after_insert=dialect != "postgresql",
-        insert=make(a).values({
-            **{k: bindparam(f"v_{k}") for k in keys},
-            "arrived_at": case((arriving, func.coalesce(
-                first_arrival(bindparam("v_participant_id"), bindparam("v_session_id")),
-                arrival_now)), else_=None)})
-        .on_conflict_do_nothing(index_elements=["participant_id", "session_id"])
-        .returning(a.c.id, a.c.arrived_at),
+        insert=row_insert,
         current=current,
-        update=update(a).where(
-            a.c.participant_id == bindparam("key_participant"),
-            a.c.session_id == bindparam("key_session"),
-        ).values(status=bindparam("v_status"), recorded_at=bindparam("v_recorded_at"),
-                 method=bindparam("v_method"), recorded_by_id=bindparam("v_recorded_by_id"),
-                 point_id=bindparam("v_point_id"), category_ref=bindparam("v_category_ref"),
-                 arrived_at=case((arriving, func.coalesce(
-                     a.c.arrived_at,
-                     first_arrival(bindparam("key_participant"), bindparam("key_session")),
-                     arrival_now)), else_=a.c.arrived_at))
-        .returning(a.c.arrived_at),
+        update=row_update,
+        # The row, both counters and the log at once, where the database allows it.
+        insert_counted=then_counted_and_logged(row_insert) if chained else None,
+        update_counted=then_counted_and_logged(row_update) if chained else None,
         point_counts=counters(SessionPointCount.__table__, ("session_id", "point_id"), True),
         category_counts=counters(SessionPointCategoryCount.__table__,
                                  ("session_id", "point_id", "category_ref"), False),
@@ -242,7 +276,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         ).on_conflict_do_update(
             index_elements=["session_id", "province_code", "minute"],
             set_={"arrivals": arrivals.c.arrivals + bindparam("delta_arrivals")}),
-        change=insert(AttendanceChange.__table__),
+        change=insert(change).values(log_values),
     )
 
 
@@ -259,9 +293,9 @@ def run(statement, params: dict):
     return db.session.connection().execute(statement, params)
 
 
-def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
-                deltas: dict[str, int], now: datetime) -> None:
-    """Add ``deltas`` to the point's and the category's counters, creating them at zero."""
+def _counting(session_id: int, point: BroadcastPoint, category_ref: int,
+              deltas: dict[str, int], now: datetime) -> dict:
+    """The parameters of the counters' upserts."""
     params = {"k_session_id": session_id, "k_point_id": point.id,
               "k_category_ref": category_ref, "k_conference_id": point.conference_id,
               "k_province_code": point.province_code or "", "now": now}
@@ -269,6 +303,13 @@ def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
         delta = deltas.get(name, 0)
         params[f"start_{name}"] = max(delta, 0)
         params[f"delta_{name}"] = delta
+    return params
+
+
+def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
+                deltas: dict[str, int], now: datetime) -> None:
+    """Add ``deltas`` to the point's and the category's counters, creating them at zero."""
+    params = _counting(session_id, point, category_ref, deltas, now)
     found = statements()
     run(found.point_counts, params)
     run(found.category_counts, params)
@@ -366,24 +407,27 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     along, even when its status stays."""
     found = statements()
     row_key = {"key_participant": participant_id, "key_session": session_id}
-    inserted = run(found.insert, {
+    fresh = {
         "v_conference_id": point.conference_id, "v_participant_id": participant_id,
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": "", "v_arriving": status in HERE,
-        "v_arrival_now": _arrival_time(method, now)}).first()
+        "v_arrival_now": _arrival_time(method, now)}
+    inserted = _write_counted(
+        found.insert, found.insert_counted, fresh,
+        _counting(session_id, point, category_ref, {status.value: 1}, now),
+        _logging(session_id, point, participant_id, category_ref, None, status, method,
+                 user_id, now))
+    if inserted is not None and found.read_again_after_insert:
+        # SQLite reads outside the write lock, which the insert has just taken: a move
+        # committed since the delegate was read would leave this row at the old point
+        # (the caller rolls back what was counted).
+        problems = _not_here(run(found.person, {
+            "participant_id": participant_id, "conference_id": point.conference_id,
+        }).first(), point)
+        if problems:
+            raise RuleBroken(problems)
     if inserted is not None:
-        if found.read_again_after_insert:
-            # SQLite reads outside the write lock, which the insert has just taken: a move
-            # committed since the delegate was read would leave this row at the old point.
-            problems = _not_here(run(found.person, {
-                "participant_id": participant_id, "conference_id": point.conference_id,
-            }).first(), point)
-            if problems:
-                raise RuleBroken(problems)
-        bump_counts(session_id, point, category_ref, {status.value: 1}, now)
-        _log(session_id, point, participant_id, category_ref, None, status, method, user_id,
-             now)
         count_arrival(session_id, point, status, inserted.arrived_at, 1)
         return Outcome(participant_id, None, status)
     row = run(found.current, row_key).one()
@@ -410,20 +454,41 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             _log(session_id, point, participant_id, category_ref, old, old, method, user_id,
                  now)
         return Outcome(participant_id, old, old)
-    arrived_at = run(found.update, {
+    changed = {
         **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_arriving": new in HERE and old not in HERE,
-        "v_arrival_now": _arrival_time(method, now)}).scalar_one()
-    if (row.point_id, row.category_ref) == (point.id, category_ref):
-        source = point
-        bump_counts(session_id, point, category_ref, {old.value: -1, new.value: 1}, now)
-    else:
+        "v_arrival_now": _arrival_time(method, now)}
+    logged = _logging(session_id, point, participant_id, category_ref, old, new, method,
+                      user_id, now)
+    if (row.point_id, row.category_ref) != (point.id, category_ref):
+        arrived_at = run(found.update, changed).scalar_one()
         source = db.session.get(BroadcastPoint, row.point_id)
         _move_count(session_id, old, new, source, row.category_ref, point, category_ref, now)
-    _log(session_id, point, participant_id, category_ref, old, new, method, user_id, now)
+        run(found.change, logged)
+    else:
+        source = point
+        arrived_at = _write_counted(
+            found.update, found.update_counted, changed,
+            _counting(session_id, point, category_ref, {old.value: -1, new.value: 1}, now),
+            logged).arrived_at
     _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
+
+
+def _write_counted(plain, counted, params: dict, counting: dict, logging: dict):
+    """Write the row with ``plain`` (an insert or update returning it) and, when it wrote
+    one, add ``counting`` to both counters and log: in one statement (``counted``) where
+    the database allows it. Returns the row written, or None."""
+    if counted is not None:
+        return run(counted, {**params, **counting, **logging}).first()
+    written = run(plain, params).first()
+    if written is not None:
+        found = statements()
+        run(found.point_counts, counting)
+        run(found.category_counts, counting)
+        run(found.change, logging)
+    return written
 
 
 def counts_only(point: BroadcastPoint) -> list[Problem]:
@@ -465,14 +530,23 @@ def _move_count(session_id: int, old: AttendanceStatus, new: AttendanceStatus,
         bump_counts(session_id, point, category_ref, deltas, now)
 
 
+def _logging(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
+             old: AttendanceStatus | None, new: AttendanceStatus | None,
+             method: CheckInMethod, user_id: int | None, now: datetime) -> dict:
+    """The parameters of the log's insert."""
+    return {
+        "log_conference_id": point.conference_id, "log_session_id": session_id,
+        "log_point_id": point.id, "log_participant_id": participant_id,
+        "log_category_ref": category_ref, "log_old_status": old, "log_new_status": new,
+        "log_method": method, "log_changed_by_id": user_id, "log_changed_at": now,
+        "log_old_headcount": None, "log_new_headcount": None}
+
+
 def _log(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
          old: AttendanceStatus | None, new: AttendanceStatus | None, method: CheckInMethod,
          user_id: int | None, now: datetime) -> None:
-    run(statements().change, {
-        "conference_id": point.conference_id, "session_id": session_id, "point_id": point.id,
-        "participant_id": participant_id, "category_ref": category_ref, "old_status": old,
-        "new_status": new, "method": method, "changed_by_id": user_id, "changed_at": now,
-        "old_headcount": None, "new_headcount": None})
+    run(statements().change, _logging(session_id, point, participant_id, category_ref, old,
+                                      new, method, user_id, now))
 
 
 def follow_delegate(participant_id: int, point: BroadcastPoint, category_ref: int, *,
@@ -520,19 +594,15 @@ def forget_attendance(participant_id: int, *, user_id: int | None,
     # Held, so that a check-in of this delegate at the same moment waits rather than
     # changing a status this is about to subtract.
     rows = db.session.execute(select(a.c.session_id, a.c.point_id, a.c.category_ref,
-                                     a.c.status, a.c.conference_id, a.c.arrived_at)
+                                     a.c.status, a.c.arrived_at)
                               .where(a.c.participant_id == participant_id)
                               .with_for_update()).all()
     for row in rows:
         point = db.session.get(BroadcastPoint, row.point_id)
         bump_counts(row.session_id, point, row.category_ref, {row.status: -1}, now)
         count_arrival(row.session_id, point, row.status, row.arrived_at, -1)
-        run(statements().change, {
-            "conference_id": row.conference_id, "session_id": row.session_id,
-            "point_id": row.point_id, "participant_id": participant_id,
-            "category_ref": row.category_ref, "old_status": row.status, "new_status": None,
-            "method": CheckInMethod.MANUAL, "changed_by_id": user_id, "changed_at": now,
-            "old_headcount": None, "new_headcount": None})
+        _log(row.session_id, point, participant_id, row.category_ref, row.status, None,
+             CheckInMethod.MANUAL, user_id, now)
     db.session.execute(a.delete().where(a.c.participant_id == participant_id))
     return len(rows)
 
