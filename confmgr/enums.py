@@ -95,7 +95,8 @@ class Role(enum.StrEnum):
 
 
 class TokenScope(enum.StrEnum):
-    """What an API token may do within its user's permissions."""
+    # What an API token may do within its user's permissions (a comment, not a docstring:
+    # the API document describes the scope in the reader's language where it is used).
 
     READ = "read"
     WRITE = "write"

@@ -47,6 +47,12 @@ WEEKDAYS = (
 )
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue where it is kept untranslated (in a document
+    built once); it is translated where it is shown."""
+    return message
+
+
 def counted(message: str, number: int, **variables) -> str:
     """A message about ``number`` things, in the current language.
 

@@ -683,6 +683,33 @@ def test_the_openapi_document_lists_every_operation(demo, client):
         "<main")[1].split("</main>")[0]
 
 
+def test_the_document_speaks_the_language_its_reader_asks_for(client):
+    """Summaries, descriptions and tags in the language of Accept-Language; names stay."""
+    english = client.get(f"{API}/openapi.json", headers={"Accept-Language": "en"})
+    vietnamese = client.get(f"{API}/openapi.json", headers={"Accept-Language": "vi"})
+    assert "Accept-Language" in english.headers["Vary"].split(", ")
+    assert english.headers["ETag"] != vietnamese.headers["ETag"]
+    batch = {language: answer.get_json()["paths"]["/conferences/{slug}/checkins"]["post"]
+             for language, answer in (("en", english), ("vi", vietnamese))}
+    assert (batch["en"]["summary"], batch["en"]["tags"]) == ("Check-ins in a batch",
+                                                             ["Attendance"])
+    assert (batch["vi"]["summary"], batch["vi"]["tags"]) == ("Điểm danh theo lô",
+                                                             ["Điểm danh"])
+    assert batch["en"]["responses"]["429"]["description"] == (
+        "Too many requests; wait the seconds given in Retry-After.")
+    schemas = {language: answer.get_json()["components"]["schemas"]
+               for language, answer in (("en", english), ("vi", vietnamese))}
+    assert schemas["en"]["CheckInResult"]["properties"]["replayed"]["description"] == (
+        "This id was received before; nothing was recorded again.")
+    assert schemas["vi"]["CheckInResult"]["properties"]["replayed"]["description"] == (
+        "Đã nhận mã này trước đó; không ghi lại lần nữa.")
+    # A member named "description" is a schema, not words to translate.
+    assert schemas["en"]["SessionOut"]["properties"]["description"] == (
+        schemas["vi"]["SessionOut"]["properties"]["description"])
+    english_words = english.get_data(as_text=True).encode().decode("unicode_escape")
+    assert re.findall(r"[à-ỹđĐ]", english_words) == []
+
+
 def test_the_document_describes_its_own_answers(client):
     first = client.get(f"{API}/openapi.json")
     document = first.get_json()
@@ -771,6 +798,13 @@ def test_the_api_reference_follows_the_language_chosen_on_the_site(demo, client,
     post_form(client, "/language", {"lang": "en", "next": f"{API}/docs"})
     page = client.get(f"{API}/docs").get_data(as_text=True)
     assert '<html lang="en">' in page and "<title>API documentation · confmgr</title>" in page
+    # What the operations and their members say, too: no Vietnamese is left.
+    assert "<strong>Check-ins in a batch</strong>" in page
+    assert "Each check-in carries an id (a UUID) the sending device makes up." in page
+    assert "<code>401</code> The token is missing or not valid." in page
+    assert "Điểm danh" not in page and "Mã tỉnh" not in page
+    main = page.split("<main")[1].split("</main>")[0]
+    assert re.findall(r"[à-ỹđĐ]", main) == []
     # A call with a token still reads Accept-Language (none here: Vietnamese), not the session.
     assert_problem(client.get(f"{API}/conferences/khong-co", headers=organiser), 404,
                    detail="Không có hội nghị «khong-co».")

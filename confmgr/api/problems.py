@@ -4,13 +4,19 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Response, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from confmgr.i18n import N_
 
 PROBLEM_TYPE = "application/problem+json"
 
 
 class FieldError(BaseModel):
     """One thing wrong with the request, and where: a body member or a query parameter."""
+
+    model_config = ConfigDict(json_schema_extra={"description": N_(
+        "Một chỗ sai của yêu cầu và nơi sai: một trường trong thân yêu cầu hoặc một "
+        "tham số.")})
 
     detail: str
     #: A JSON pointer (RFC 6901) into the request body, such as ``/checkins/0/session_id``.

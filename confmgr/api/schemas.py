@@ -19,6 +19,7 @@ from confmgr.enums import (
     TokenScope,
     Visibility,
 )
+from confmgr.i18n import N_
 from confmgr.points.official import provinces
 
 T = TypeVar("T")
@@ -34,8 +35,12 @@ class Closed(BaseModel):
 class Page(BaseModel, Generic[T]):
     """One page of a list; follow ``next`` (also sent as a Link header) for the rest."""
 
+    model_config = ConfigDict(json_schema_extra={"description": N_(
+        "Một trang của danh sách; đi theo next (cũng gửi trong tiêu đề Link) để lấy "
+        "phần còn lại.")})
+
     items: list[T]
-    next: str | None = Field(description="Address of the next page, or null on the last.")
+    next: str | None = Field(description=N_("Địa chỉ trang sau; null ở trang cuối."))
 
 
 def official_province(code: str) -> str:
@@ -53,9 +58,9 @@ ProvinceCode = Annotated[str, StringConstraints(max_length=10), AfterValidator(o
 
 
 class PageQuery(Closed):
-    limit: int = Field(100, ge=1, le=500, description="Số mục mỗi trang (1–500).")
+    limit: int = Field(100, ge=1, le=500, description=N_("Số mục mỗi trang (1–500)."))
     after: int = Field(0, ge=0, le=2**31 - 1,
-                       description="Mã số (id) của mục cuối trang trước; 0 cho trang đầu.")
+                       description=N_("Mã số (id) của mục cuối trang trước; 0 cho trang đầu."))
 
 
 # ---------------------------------------------------------------- who is asking
@@ -66,7 +71,8 @@ class Me(BaseModel):
     email: str
     display_name: str
     role: Role
-    token_scope: TokenScope
+    token_scope: TokenScope = Field(description=N_(
+        "Token chỉ đọc (read) hay đọc và ghi (write), trong quyền của người dùng."))
 
 
 # ---------------------------------------------------------------- agenda
@@ -82,7 +88,7 @@ class ConferenceOut(BaseModel):
     last_day: date
     status: ConferenceStatus
     visibility: Visibility
-    agenda_version: int | None = Field(description="Số phiên bản chương trình đã công bố.")
+    agenda_version: int | None = Field(description=N_("Số phiên bản chương trình đã công bố."))
 
 
 class MaterialOut(BaseModel):
@@ -141,7 +147,7 @@ class CategoryOut(BaseModel):
 
 
 class PointQuery(PageQuery):
-    province: ProvinceCode = Field("", description="Mã tỉnh/thành (vd. 22).")
+    province: ProvinceCode = Field("", description=N_("Mã tỉnh/thành (vd. 22)."))
     level: PointLevel | None = None
 
 
@@ -183,6 +189,9 @@ class ParticipantIn(Closed):
 class ParticipantPatch(Closed):
     """Only the members sent change."""
 
+    model_config = ConfigDict(json_schema_extra={"description": N_(
+        "Chỉ các trường được gửi thay đổi.")})
+
     full_name: Name | None = None
     position: Text300 | None = None
     unit: Text300 | None = None
@@ -215,7 +224,7 @@ class ParticipantCreated(ParticipantOut):
 
 
 class CheckIn(Closed):
-    id: UUID = Field(description="Mã do máy gửi tự sinh; gửi lại cùng mã không đổi gì thêm.")
+    id: UUID = Field(description=N_("Mã do máy gửi tự sinh; gửi lại cùng mã không đổi gì thêm."))
     # Strict: JSON's true or 1.0 is no id, though Python would take either for 1.
     participant_id: StrictInt = Field(ge=1, le=2**31 - 1)
     session_id: StrictInt = Field(ge=1, le=2**31 - 1)
@@ -231,8 +240,8 @@ class CheckInResult(BaseModel):
     participant_id: int
     session_id: int
     status: AttendanceStatus
-    changed: bool = Field(description="Lần gửi đầu tiên có thay đổi điểm danh hay không.")
-    replayed: bool = Field(description="Đã nhận mã này trước đó; không ghi lại lần nữa.")
+    changed: bool = Field(description=N_("Lần gửi đầu tiên có thay đổi điểm danh hay không."))
+    replayed: bool = Field(description=N_("Đã nhận mã này trước đó; không ghi lại lần nữa."))
 
 
 class CheckInResults(BaseModel):
@@ -280,7 +289,7 @@ class SessionReports(BaseModel):
 
 
 class ReportQuery(Closed):
-    province: ProvinceCode = Field("", description="Mã tỉnh/thành; trống là cả nước.")
+    province: ProvinceCode = Field("", description=N_("Mã tỉnh/thành; trống là cả nước."))
 
 
 class ProvinceReport(BaseModel):
@@ -305,6 +314,6 @@ class PointReport(BaseModel):
 class PointReportQuery(Closed):
     province: ProvinceCode = ""
     limit: int = Field(500, ge=1, le=2000)
-    after: str = Field("", max_length=40, description="Mã điểm cầu cuối trang trước.")
+    after: str = Field("", max_length=40, description=N_("Mã điểm cầu cuối trang trước."))
 
 

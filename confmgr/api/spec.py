@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g, request
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
@@ -27,18 +27,19 @@ from confmgr.api.problems import (
     validation_errors,
 )
 from confmgr.api.schemas import Page
+from confmgr.i18n import N_
 
 #: Every operation may answer these; their meaning is the same everywhere.
 COMMON_ERRORS = {
-    401: "Thiếu token hoặc token không hợp lệ.",
-    403: "Token không đủ quyền cho việc này.",
-    404: "Không có (hoặc không được xem) tài nguyên này.",
+    401: N_("Thiếu token hoặc token không hợp lệ."),
+    403: N_("Token không đủ quyền cho việc này."),
+    404: N_("Không có (hoặc không được xem) tài nguyên này."),
 }
 #: The whole API shares its limits (confmgr.security), public operations included.
-LIMIT_ERRORS = {429: "Quá nhiều yêu cầu; đợi số giây trong Retry-After."}
-BODY_ERRORS = {400: "Thân yêu cầu không phải JSON, lồng nhau quá sâu hoặc có số quá dài.",
-               422: "Dữ liệu không hợp lệ; xem errors."}
-QUERY_ERRORS = {422: "Tham số không hợp lệ; xem errors."}
+LIMIT_ERRORS = {429: N_("Quá nhiều yêu cầu; đợi số giây trong Retry-After.")}
+BODY_ERRORS = {400: N_("Thân yêu cầu không phải JSON, lồng nhau quá sâu hoặc có số quá dài."),
+               422: N_("Dữ liệu không hợp lệ; xem errors.")}
+QUERY_ERRORS = {422: N_("Tham số không hợp lệ; xem errors.")}
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,19 @@ class Api:
         self.title, self.version = title, version
         self.operations: list[Operation] = []
         self._authenticate = authenticate
-        self._document: dict[str, Any] | None = None
+        self._source: dict[str, Any] | None = None
+        self._documents: dict[str, dict[str, Any]] = {}
 
     def operation(self, method: str, rule: str, *, summary: str, tag: str,
                   response: type[BaseModel] | dict[str, Any], query: type[BaseModel] | None = None,
                   body: type[BaseModel] | None = None, status: int = 200,
-                  public: bool = False, errors: dict[int, str] | None = None):
+                  public: bool = False, errors: dict[int, str] | None = None,
+                  description: str = ""):
+        """``summary``, ``tag``, ``description`` and the reasons in ``errors`` are given in
+        Vietnamese, marked with ``N_``; the document shows them in the reader's language."""
         def decorate(view: Callable[..., Any]):
             operation = Operation(method, rule, view.__name__, summary, tag, response, query,
-                                  body, status, public, errors or {},
-                                  (view.__doc__ or "").strip())
+                                  body, status, public, errors or {}, description)
 
             @wraps(view)
             def handle(**path):
@@ -101,10 +105,32 @@ class Api:
         return decorate
 
     def document(self) -> dict[str, Any]:
-        # The operations are all declared at import, so the document is made once.
-        if self._document is None:
-            self._document = openapi_document(self)
-        return self._document
+        """The OpenAPI document in the request's language."""
+        # The operations are all declared at import, so the document is made once, and
+        # translated once per language.
+        if self._source is None:
+            self._source = openapi_document(self)
+        language = str(get_locale())
+        if language not in self._documents:
+            self._documents[language] = translated(self._source)
+        return self._documents[language]
+
+
+#: Where the document holds words for its readers rather than names.
+_READ = frozenset({"summary", "description"})
+
+
+def translated(document: Any, key: str = "") -> Any:
+    """A copy of ``document`` with its summaries, descriptions and tags translated. A
+    schema property that happens to be called ``description`` is a dict, left alone."""
+    if isinstance(document, dict):
+        return {name: translated(value, name) for name, value in document.items()}
+    if isinstance(document, list):
+        return [_(item) if key == "tags" and isinstance(item, str) else translated(item)
+                for item in document]
+    if isinstance(document, str) and key in _READ and document:
+        return _(document)
+    return document
 
 
 #: No member takes a number anywhere near this long; Python itself refuses to read an integer
@@ -285,9 +311,9 @@ def openapi_document(api: Api) -> dict[str, Any]:
         schema = (op.response if isinstance(op.response, dict)
                   else refs[(op.response, "serialization")])
         responses: dict[str, Any] = {str(op.status): {
-            "description": "Xong.", "content": {"application/json": {"schema": schema}}}}
+            "description": N_("Xong."), "content": {"application/json": {"schema": schema}}}}
         if op.method == "GET":
-            responses["304"] = {"description": "Không đổi so với ETag gửi trong If-None-Match."}
+            responses["304"] = {"description": N_("Không đổi so với ETag gửi trong If-None-Match.")}
         responses.update(_problem_responses(errors))
         entry: dict[str, Any] = {
             "operationId": op.name, "summary": op.summary, "tags": [op.tag],
@@ -315,6 +341,6 @@ def openapi_document(api: Api) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",
-                "description": "Token cá nhân, tạo ở trang Tài khoản → Token API."}},
+                "description": N_("Token cá nhân, tạo ở trang Tài khoản → Token API.")}},
         },
     }

@@ -36,6 +36,7 @@ from confmgr.conferences.publishing import (
 )
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus, Role, TokenScope
+from confmgr.i18n import N_
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
@@ -170,10 +171,11 @@ def commit_or_problem(action):
 # ---------------------------------------------------------------- the document
 
 
-@api.operation("GET", "/openapi.json", summary="Tài liệu OpenAPI 3.1 của API này",
-               tag="Tài liệu", response={"type": "object"}, public=True)
+@api.operation("GET", "/openapi.json", summary=N_("Tài liệu OpenAPI 3.1 của API này"),
+               tag=N_("Tài liệu"), response={"type": "object"}, public=True)
 def openapi() -> Response:
     response = jsonify(api.document())
+    response.vary.add("Accept-Language")  # the document comes in the reader's language
     response.cache_control.public = True
     response.cache_control.max_age = 300
     # The document changes only with a release: a client that holds it is answered 304.
@@ -190,7 +192,7 @@ def docs():
 # ---------------------------------------------------------------- who is asking
 
 
-@api.operation("GET", "/me", summary="Người dùng của token", tag="Tài khoản",
+@api.operation("GET", "/me", summary=N_("Người dùng của token"), tag=N_("Tài khoản"),
                response=schemas.Me)
 def me():
     user = caller()
@@ -232,13 +234,15 @@ def published_agendas(conference_ids: list[int]) -> dict[int, PublishedAgenda]:
         lambda: read_version(db.session.get(AgendaVersion, row.id))) for row in rows}
 
 
-@api.operation("GET", "/conferences", summary="Các hội nghị của người dùng",
-               tag="Hội nghị", response=schemas.Page[schemas.ConferenceOut],
-               query=schemas.PageQuery)
+@api.operation("GET", "/conferences", summary=N_("Các hội nghị của người dùng"),
+               tag=N_("Hội nghị"), response=schemas.Page[schemas.ConferenceOut],
+               query=schemas.PageQuery,
+               description=N_(
+                   "Hội nghị người dùng tổ chức, điều phối điểm cầu hoặc báo cáo. Ban "
+                   "tổ chức thấy thông tin đang sửa; người khác thấy thông tin của "
+                   "phiên bản đã công bố mới nhất và không thấy hội nghị chưa công bố "
+                   "lần nào."))
 def conferences(query: schemas.PageQuery):
-    """Hội nghị người dùng tổ chức, điều phối điểm cầu hoặc báo cáo. Ban tổ chức thấy
-    thông tin đang sửa; người khác thấy thông tin của phiên bản đã công bố mới nhất và
-    không thấy hội nghị chưa công bố lần nào."""
     user = caller()
     statement = managed_conferences(user).order_by(None)
     # managed_conferences() gives admins and organisers only what they manage, and
@@ -261,11 +265,13 @@ def conferences(query: schemas.PageQuery):
     return page
 
 
-@api.operation("GET", "/conferences/<slug>", summary="Một hội nghị", tag="Hội nghị",
-               response=schemas.ConferenceOut)
+@api.operation("GET", "/conferences/<slug>", summary=N_("Một hội nghị"), tag=N_("Hội nghị"),
+               response=schemas.ConferenceOut,
+               description=N_(
+                   "Ban tổ chức thấy thông tin đang sửa; người khác thấy thông tin của "
+                   "phiên bản đã công bố mới nhất, như trang công khai (404 trước lần "
+                   "công bố đầu tiên)."))
 def conference(slug: str):
-    """Ban tổ chức thấy thông tin đang sửa; người khác thấy thông tin của phiên bản đã
-    công bố mới nhất, như trang công khai (404 trước lần công bố đầu tiên)."""
     conference = readable_conference(slug)
     if manages_conference(caller(), conference):
         number = latest_version_numbers([conference.id]).get(conference.id)
@@ -275,10 +281,12 @@ def conference(slug: str):
     return conference_out(conference, agenda.conference, agenda.number)
 
 
-@api.operation("GET", "/conferences/<slug>/sessions", summary="Các phiên đã công bố",
-               tag="Chương trình", response=schemas.Page[schemas.SessionOut])
+@api.operation("GET", "/conferences/<slug>/sessions", summary=N_("Các phiên đã công bố"),
+               tag=N_("Chương trình"), response=schemas.Page[schemas.SessionOut],
+               description=N_(
+                   "Chương trình đã công bố mới nhất (không phải bản nháp), theo giờ "
+                   "bắt đầu."))
 def sessions(slug: str):
-    """Chương trình đã công bố mới nhất (không phải bản nháp), theo giờ bắt đầu."""
     agenda = agenda_of(readable_conference(slug))
     return schemas.Page(next=None, items=[schemas.SessionOut(
         id=s.id, uid=s.uid, starts_at=s.starts_at, ends_at=s.ends_at, kind=s.kind,
@@ -291,8 +299,8 @@ def sessions(slug: str):
         sequence=s.sequence) for s in agenda.sessions])
 
 
-@api.operation("GET", "/conferences/<slug>/topics", summary="Các chuyên đề đã công bố",
-               tag="Chương trình", response=schemas.Page[schemas.TopicOut])
+@api.operation("GET", "/conferences/<slug>/topics", summary=N_("Các chuyên đề đã công bố"),
+               tag=N_("Chương trình"), response=schemas.Page[schemas.TopicOut])
 def topics(slug: str):
     agenda = agenda_of(readable_conference(slug))
     found: dict[str, schemas.TopicOut] = {}
@@ -309,8 +317,8 @@ def topics(slug: str):
     return schemas.Page(items=list(found.values()), next=None)
 
 
-@api.operation("GET", "/conferences/<slug>/presenters", summary="Các báo cáo viên đã công bố",
-               tag="Chương trình", response=schemas.Page[schemas.PresenterOut])
+@api.operation("GET", "/conferences/<slug>/presenters", summary=N_("Các báo cáo viên đã công bố"),
+               tag=N_("Chương trình"), response=schemas.Page[schemas.PresenterOut])
 def presenters(slug: str):
     agenda = agenda_of(readable_conference(slug))
     found: dict[tuple, schemas.PresenterOut] = {}
@@ -322,8 +330,8 @@ def presenters(slug: str):
     return schemas.Page(items=list(found.values()), next=None)
 
 
-@api.operation("GET", "/conferences/<slug>/categories", summary="Thành phần đại biểu",
-               tag="Đại biểu", response=schemas.Page[schemas.CategoryOut])
+@api.operation("GET", "/conferences/<slug>/categories", summary=N_("Thành phần đại biểu"),
+               tag=N_("Đại biểu"), response=schemas.Page[schemas.CategoryOut])
 def categories(slug: str):
     conference = readable_conference(slug)
     points_in_reach(conference)  # the same readers as the delegates themselves
@@ -354,11 +362,13 @@ def parent_codes(points: list[BroadcastPoint]) -> dict[int, str]:
         select(BroadcastPoint.id, BroadcastPoint.code).where(BroadcastPoint.id.in_(ids))).all())
 
 
-@api.operation("GET", "/conferences/<slug>/points", summary="Các điểm cầu",
-               tag="Điểm cầu", response=schemas.Page[schemas.PointOut],
-               query=schemas.PointQuery)
+@api.operation("GET", "/conferences/<slug>/points", summary=N_("Các điểm cầu"),
+               tag=N_("Điểm cầu"), response=schemas.Page[schemas.PointOut],
+               query=schemas.PointQuery,
+               description=N_(
+                   "Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy điểm cầu mình "
+                   "và các điểm cầu dưới."))
 def points(slug: str, query: schemas.PointQuery):
-    """Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy điểm cầu mình và các điểm cầu dưới."""
     statement = points_in_reach(readable_conference(slug))
     if query.province:
         statement = statement.where(BroadcastPoint.province_code == query.province)
@@ -370,8 +380,8 @@ def points(slug: str, query: schemas.PointQuery):
     return page
 
 
-@api.operation("GET", "/conferences/<slug>/points/<code>", summary="Một điểm cầu",
-               tag="Điểm cầu", response=schemas.PointOut)
+@api.operation("GET", "/conferences/<slug>/points/<code>", summary=N_("Một điểm cầu"),
+               tag=N_("Điểm cầu"), response=schemas.PointOut)
 def point(slug: str, code: str):
     _conference, found = point_in_reach(slug, code)
     return point_out(found, parent_codes([found]))
@@ -389,7 +399,7 @@ def participant_out(person: Participant, code: str) -> schemas.ParticipantOut:
 
 
 @api.operation("GET", "/conferences/<slug>/points/<code>/participants",
-               summary="Đại biểu của một điểm cầu", tag="Đại biểu",
+               summary=N_("Đại biểu của một điểm cầu"), tag=N_("Đại biểu"),
                response=schemas.Page[schemas.ParticipantOut], query=schemas.ParticipantQuery)
 def participants(slug: str, code: str, query: schemas.ParticipantQuery):
     _conference, found = point_in_reach(slug, code)
@@ -402,7 +412,7 @@ def participants(slug: str, code: str, query: schemas.ParticipantQuery):
 
 
 @api.operation("POST", "/conferences/<slug>/points/<code>/participants",
-               summary="Đăng ký một đại biểu", tag="Đại biểu",
+               summary=N_("Đăng ký một đại biểu"), tag=N_("Đại biểu"),
                response=schemas.ParticipantCreated, body=schemas.ParticipantIn, status=201)
 def register(slug: str, code: str, body: schemas.ParticipantIn):
     conference, found = point_in_reach(slug, code)
@@ -428,17 +438,19 @@ def person_in_reach(slug: str, person_id: int) -> tuple[Participant, BroadcastPo
 
 
 @api.operation("GET", "/conferences/<slug>/participants/<int:person_id>",
-               summary="Một đại biểu", tag="Đại biểu", response=schemas.ParticipantOut)
+               summary=N_("Một đại biểu"), tag=N_("Đại biểu"), response=schemas.ParticipantOut)
 def participant(slug: str, person_id: int):
     person, found = person_in_reach(slug, person_id)
     return participant_out(person, found.code)
 
 
 @api.operation("PATCH", "/conferences/<slug>/participants/<int:person_id>",
-               summary="Sửa thông tin đại biểu", tag="Đại biểu",
-               response=schemas.ParticipantOut, body=schemas.ParticipantPatch)
+               summary=N_("Sửa thông tin đại biểu"), tag=N_("Đại biểu"),
+               response=schemas.ParticipantOut, body=schemas.ParticipantPatch,
+               description=N_(
+                   "Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; "
+                   "null xóa giá trị."))
 def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch):
-    """Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; null xóa giá trị."""
     person, found = person_in_reach(slug, person_id)
     current = {name: getattr(person, name) for name in schemas.ParticipantIn.model_fields}
     # As in a JSON merge patch, null clears a member: text becomes empty.
@@ -450,9 +462,10 @@ def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch
 
 
 @api.operation("POST", "/conferences/<slug>/participants/<int:person_id>/withdraw",
-               summary="Rút tên đại biểu", tag="Đại biểu", response=schemas.ParticipantOut)
+               summary=N_("Rút tên đại biểu"), tag=N_("Đại biểu"), response=schemas.ParticipantOut,
+               description=N_(
+                   "Rút tên lần nữa không đổi gì."))
 def withdraw_participant(slug: str, person_id: int):
-    """Rút tên lần nữa không đổi gì."""
     person, found = person_in_reach(slug, person_id)
     conference = db.session.get(Conference, person.conference_id)
     commit_or_problem(lambda: roster.withdraw(
@@ -463,12 +476,14 @@ def withdraw_participant(slug: str, person_id: int):
 # ---------------------------------------------------------------- attendance
 
 
-@api.operation("POST", "/conferences/<slug>/checkins", summary="Điểm danh theo lô",
-               tag="Điểm danh", response=schemas.CheckInResults, body=schemas.CheckInBatch)
+@api.operation("POST", "/conferences/<slug>/checkins", summary=N_("Điểm danh theo lô"),
+               tag=N_("Điểm danh"), response=schemas.CheckInResults, body=schemas.CheckInBatch,
+               description=N_(
+                   "Mỗi lượt điểm danh mang một mã (UUID) do máy gửi tự sinh. Gửi lại "
+                   "lượt đã nhận thì không đổi gì và được trả lời như lần đầu "
+                   "(``replayed``). Cả lô được ghi, hoặc không lượt nào được ghi nếu "
+                   "có lỗi; lỗi chỉ rõ lượt nào (``/checkins/<số thứ tự>/…``)."))
 def checkins(slug: str, body: schemas.CheckInBatch):
-    """Mỗi lượt điểm danh mang một mã (UUID) do máy gửi tự sinh. Gửi lại lượt đã nhận thì
-    không đổi gì và được trả lời như lần đầu (``replayed``). Cả lô được ghi, hoặc không
-    lượt nào được ghi nếu có lỗi; lỗi chỉ rõ lượt nào (``/checkins/<số thứ tự>/…``)."""
     conference = readable_conference(slug)
     points_in_reach(conference)  # only organisers and coordinators take attendance
     user = caller()
@@ -482,7 +497,7 @@ def checkins(slug: str, body: schemas.CheckInBatch):
 
 
 @api.operation("GET", "/conferences/<slug>/points/<code>/attendance",
-               summary="Điểm danh một phiên tại một điểm cầu", tag="Điểm danh",
+               summary=N_("Điểm danh một phiên tại một điểm cầu"), tag=N_("Điểm danh"),
                response=schemas.Page[schemas.AttendanceOut], query=schemas.AttendanceQuery)
 def attendance(slug: str, code: str, query: schemas.AttendanceQuery):
     conference, found = point_in_reach(slug, code)
@@ -508,10 +523,11 @@ def tally_out(tally: reports.Tally) -> schemas.Tally:
 
 
 @api.operation("GET", "/conferences/<slug>/reports/sessions",
-               summary="Số liệu dự từng phiên", tag="Báo cáo",
-               response=schemas.SessionReports, query=schemas.ReportQuery)
+               summary=N_("Số liệu dự từng phiên"), tag=N_("Báo cáo"),
+               response=schemas.SessionReports, query=schemas.ReportQuery,
+               description=N_(
+                   "Cả nước, hoặc một tỉnh/thành (``province``). Chỉ ban tổ chức."))
 def session_reports(slug: str, query: schemas.ReportQuery):
-    """Cả nước, hoặc một tỉnh/thành (``province``). Chỉ ban tổ chức."""
     conference = managed(slug)
     return schemas.SessionReports(province=query.province, sessions=[
         schemas.SessionReport(session_id=s.id, title=s.attendance_title,
@@ -521,7 +537,7 @@ def session_reports(slug: str, query: schemas.ReportQuery):
 
 
 @api.operation("GET", "/conferences/<slug>/reports/sessions/<int:session_id>/provinces",
-               summary="Số liệu một phiên theo tỉnh/thành", tag="Báo cáo",
+               summary=N_("Số liệu một phiên theo tỉnh/thành"), tag=N_("Báo cáo"),
                response=schemas.ProvinceReports)
 def province_reports(slug: str, session_id: int):
     conference = managed(slug)
@@ -532,11 +548,13 @@ def province_reports(slug: str, session_id: int):
 
 
 @api.operation("GET", "/conferences/<slug>/reports/sessions/<int:session_id>/points",
-               summary="Số liệu một phiên theo điểm cầu", tag="Báo cáo",
-               response=schemas.Page[schemas.PointReport], query=schemas.PointReportQuery)
+               summary=N_("Số liệu một phiên theo điểm cầu"), tag=N_("Báo cáo"),
+               response=schemas.Page[schemas.PointReport], query=schemas.PointReportQuery,
+               description=N_(
+                   "Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy các điểm cầu "
+                   "mình phụ trách. Theo mã điểm cầu; ``after`` là mã cuối của trang "
+                   "trước."))
 def point_reports(slug: str, session_id: int, query: schemas.PointReportQuery):
-    """Ban tổ chức thấy mọi điểm cầu; điều phối viên thấy các điểm cầu mình phụ trách.
-    Theo mã điểm cầu; ``after`` là mã cuối của trang trước."""
     conference = readable_conference(slug)
     points_statement = points_in_reach(conference)
     session = attended_session(conference, session_id)
