@@ -313,7 +313,8 @@ def openapi_document(api: Api) -> dict[str, Any]:
         responses: dict[str, Any] = {str(op.status): {
             "description": N_("Xong."), "content": {"application/json": {"schema": schema}}}}
         if op.method == "GET":
-            responses["304"] = {"description": N_("Không đổi so với ETag gửi trong If-None-Match.")}
+            responses["304"] = {
+                "description": N_("Không đổi so với ETag gửi trong If-None-Match.")}
         responses.update(_problem_responses(errors))
         entry: dict[str, Any] = {
             "operationId": op.name, "summary": op.summary, "tags": [op.tag],
