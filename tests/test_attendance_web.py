@@ -756,3 +756,64 @@ def test_self_check_in_is_marked_on_the_sheet(client, demo):
                         CheckInMethod.MANUAL)]
         counts = db.session.get(SessionPointCount, (session_id, uong_bi_id))
         assert (counts.present, counts.late, counts.excused, counts.absent) == (2, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- after the sign-in ended
+
+
+def signed_out_with_sheet_open(client, demo) -> tuple[int, int, str]:
+    """The coordinator's sheet is open; the sign-in then ends in another tab."""
+    from tests.conftest import csrf_token
+    session_id = open_session(demo)
+    person = people_at(demo, "06811")[0][0]
+    logged_in(client, COORDINATOR)
+    token = csrf_token(client, f"{SHEET}?session={session_id}")
+    client.post("/logout", data={"csrf_token": token})
+    return session_id, person, token
+
+
+def test_a_tap_after_the_sign_in_ended_is_refused_so_the_sheet_can_say_so(client, demo):
+    """A redirect would be followed by the browser and swap nothing: the tap would be lost
+    without a word. A 401 is what the sheet's script reports as a tap not taken."""
+    session_id, person, token = signed_out_with_sheet_open(client, demo)
+    response = client.post(f"{SHEET}/{session_id}",
+                           data={"mark": f"{person}:present", "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert "HX-Redirect" not in response.headers
+    assert response.get_data(as_text=True) == "Vui lòng đăng nhập để tiếp tục."
+    assert person not in statuses(demo, session_id)
+
+
+def test_a_search_after_the_sign_in_ended_takes_the_page_to_sign_in(client, demo):
+    """A search or a live update loses nothing: the whole page goes to the sign-in page,
+    and back to where it was afterwards; an address of another site is not followed."""
+    session_id, _person, _token = signed_out_with_sheet_open(client, demo)
+    page = f"{SHEET}?session={session_id}&q=nguyen"
+    response = client.get(page, headers={"HX-Request": "true", "HX-Target": "sheet-rows",
+                                         "HX-Current-URL": f"http://localhost{page}"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == (
+        f"/login?next={SHEET}?session%3D{session_id}%26q%3Dnguyen")
+    elsewhere = client.get(page, headers={"HX-Request": "true",
+                                          "HX-Current-URL": f"http://evil.example{page}"})
+    assert elsewhere.headers["HX-Redirect"] == "/login"
+
+
+def test_a_tap_posted_as_a_page_after_the_sign_in_ended_leads_back_to_the_sheet(client, demo):
+    """Without script a tap posts as a page. The address it posts to answers POST only:
+    after signing in, the coordinator is back on the sheet the tap was made from."""
+    from tests.conftest import csrf_token
+    session_id, person, token = signed_out_with_sheet_open(client, demo)
+    sheet = f"{SHEET}?session={session_id}"
+    response = client.post(f"{SHEET}/{session_id}",
+                           data={"mark": f"{person}:present", "csrf_token": token},
+                           headers={"Referer": f"http://localhost{sheet}"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next={SHEET}?session%3D{session_id}"
+    signed_in = client.post(response.headers["Location"], data={
+        "email": COORDINATOR[0], "password": COORDINATOR[1],
+        "csrf_token": csrf_token(client, "/login")})
+    assert signed_in.headers["Location"] == sheet
+    assert client.get(sheet).status_code == 200
+    assert person not in statuses(demo, session_id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -40,6 +41,36 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
     login_manager.login_message_category = "warning"
     app.before_request(_offer_setup_until_first_user)
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """Where a request that needs a signed-in user goes without one: the sign-in page,
+    then back to the page the request was made from."""
+    if request.headers.get("HX-Request") == "true":
+        # htmx would follow a redirect and swap the sign-in page into a fragment, or
+        # nothing: a tap would be lost without a word. A refusal lets the page say so.
+        response = make_response(_("Vui lòng đăng nhập để tiếp tục."), 401)
+        if request.method == "GET":  # a search or a live update: nothing to lose
+            response.headers["HX-Redirect"] = url_for(
+                "accounts.login", next=_page_on_this_site(request.headers.get("HX-Current-URL")))
+        return response
+    flash(login_manager.login_message, login_manager.login_message_category)
+    # A form posted as a page (a tap without script) has an address that answers POST
+    # only: after signing in, back to the page the form was on.
+    came_from = (request.full_path.rstrip("?") if request.method == "GET"
+                 else _page_on_this_site(request.referrer))
+    return redirect(url_for("accounts.login", next=came_from))
+
+
+def _page_on_this_site(address: str | None) -> str | None:
+    """The path and query of ``address`` if it is a page of this site, else None."""
+    if not address:
+        return None
+    parts = urlsplit(address)
+    if (parts.scheme, parts.netloc) != (request.scheme, request.host):
+        return None
+    return safe_next_url(parts.path + (f"?{parts.query}" if parts.query else ""), None)
 
 
 @login_manager.user_loader
