@@ -595,6 +595,34 @@ def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client
     assert [(r["changed"], r["replayed"]) for r in again.get_json()["results"]] == [(True, True)]
 
 
+def test_a_batch_long_after_a_cancelled_session_or_a_break_says_why_it_takes_none(
+        demo, client, coordinator):
+    """A paper list would be refused as well: the answer says the session is cancelled,
+    or is a break, whenever the check-in comes."""
+    from confmgr.enums import SessionKind, SessionStatus
+    from tests.test_attendance_web import publish_agenda
+
+    session_id = lately_closed(demo, hours_ago=30)
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        session.status = SessionStatus.CANCELLED
+        title = session.title
+        publish_agenda()
+        pause = db.session.scalars(select(AgendaSession).where(
+            AgendaSession.published_kind == SessionKind.BREAK)
+            .order_by(AgendaSession.starts_at)).first()
+        pause_id, pause_title = pause.id, pause.title
+    person = delegates_of(demo, "06811")[0]
+    for sent_to, detail in ((session_id, f"Phiên «{title}» đã bị hủy: không điểm danh."),
+                            (pause_id, f"«{pause_title}» là giờ nghỉ: không điểm danh.")):
+        batch = {"checkins": [{"id": str(uuid.uuid4()), "participant_id": person,
+                               "session_id": sent_to}]}
+        body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator,
+                                          json=batch), 422)
+        assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [
+            ("/checkins/0/session_id", detail)]
+
+
 def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator):
     session_id = lately_closed(demo)
     mine = delegates_of(demo, "06688")[0]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from confmgr.attendance.checkin import record, window
+from confmgr.attendance.checkin import record, session_problems, window
 from confmgr.attendance.models import CheckInReceipt
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
@@ -124,7 +124,9 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
             received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
                                      receipt.status, receipt.changed, replayed=True))
             continue
-        if session.published_ends_at is not None:  # else record() says it is unknown
+        # A session cancelled, a break or a draft: record() says so, rather than advising
+        # a paper list that would be refused as well.
+        if not session_problems(conference, session, now, after_the_fact=True):
             closes = window(conference, session)[1]
             if now > closes + late_by:
                 problems.append(Problem(f"{where}/session_id", _(
