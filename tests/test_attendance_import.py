@@ -188,7 +188,7 @@ def test_a_csv_list_after_the_session_writes_exactly_its_rows(client, demo):
             [2, people[1][1], "Muộn"],
             [3, people[2][1], "vang co ly do"],
             [4, people[3][1], "VẮNG"],
-            [5, people[4][1], ""],
+            [5, people[4][1], "x"],
             [6, people[5][1], "có mặt"],
             [7, people[6][1], "phép"]]
     page = preview(client, session_id, rows)
@@ -524,7 +524,10 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
             ([["Họ và tên", "Điểm danh"], [people[0], "x"], [people[1], ""],
               [people[2], "vắng"]], "Điểm danh", 2, 3),
             ([["Họ và tên", "Ký tên", "Điểm danh"], [people[0], "", "vắng"],
-              [people[1], "(đã ký)", ""], [people[2], "", ""]], "Ký tên", 3, 4)):
+              [people[1], "(đã ký)", ""], [people[2], "", ""]], "Ký tên", 3, 4),
+            # Any word that means present ticks as well as "x" does.
+            ([["Họ và tên", "Điểm danh"], [people[0], "vắng"], [people[1], "Có mặt"],
+              [people[2], ""]], "Điểm danh", 3, 4)):
         page = preview(client, session_id, rows)
         error = page.split("import-file-error")[1].split("</div></div>")[0]
         assert unescape(re.sub(r"<[^>]+>", "", error)) == (

@@ -183,12 +183,14 @@ def read_list(data: bytes, filename: str) -> Table:
     return rows
 
 
-#: What a list ticks beside a name, folded: "x", "có", a check mark, "(đã ký)".
+#: What a list ticks beside a name, folded: "x", "có", a check mark, "(đã ký)"; and any
+#: word that means present ("có mặt").
 _TICKS = frozenset({"x", "v", "co", "\u2713", "\u2714", "da ky", "ky"})
 
 
 def _tick(text: str) -> bool:
-    return fold(text).strip(" ().") in _TICKS
+    return (fold(text).strip(" ().") in _TICKS
+            or status_of_word(text) == AttendanceStatus.PRESENT)
 
 
 def _ticks_beside_blanks(rows: Table) -> list[CellError]:
