@@ -320,7 +320,14 @@ def test_a_point_that_reports_numbers_has_no_badges_and_its_codes_record_nobody(
             Attendance.session_id == session_id)) == 0
     page = coordinator.get(BADGES).get_data(as_text=True)
     assert 'class="badge-card"' not in page
-    assert ("<p>Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có thẻ điểm "
-            "danh.</p>") in page
+    assert ('<p lang="vi">Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có '
+            "thẻ điểm danh.</p>") in page
+    # The coordinator reads why in their language; a badge is Vietnamese for its wearer.
+    post_form(coordinator, "/language", {"lang": "en", "next": "/"})
+    page = coordinator.get(BADGES).get_data(as_text=True)
+    assert ('<p lang="en">This point reports numbers and checks nobody in by name: there are '
+            "no check-in badges.</p>") in page
+    assert re.findall("<title>.*</title>", page) == [
+        "<title>Thẻ đại biểu · Điểm cầu Uông Bí</title>"]
     detail = coordinator.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
     assert "/badges" not in detail

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import force_locale, get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -24,20 +24,29 @@ bp = Blueprint("checkin_codes", __name__)
 @bp.get("/manage/c/<slug>/points/<code>/badges")
 @login_required
 def badges(slug: str, code: str):
-    """A printable sheet of badges, each with the delegate's check-in QR code."""
+    """A printable sheet of badges, each with the delegate's check-in QR code.
+
+    The badges are in Vietnamese, for the delegates who wear them, whatever language the
+    coordinator reads; why there are none is said in the coordinator's."""
     conference, point = point_in_reach(slug, code)
+    people = []
     if point.headcount_only:  # nobody there is checked in by name
+        no_badges = _("Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có thẻ "
+                 "điểm danh.")
+    else:
+        codes.ensure_codes(point)
+        db.session.commit()
+        people = db.session.scalars(select(Participant).where(
+            Participant.point_id == point.id,
+            Participant.status == RegistrationStatus.REGISTERED,
+        ).order_by(Participant.name_key, Participant.id)).all()
+        no_badges = _("Điểm cầu chưa đăng ký đại biểu nào.")
+    cards = [(p, qr_svg(url_for("checkin_codes.scan", code=p.checkin_code, _external=True)))
+             for p in people]
+    reader = str(get_locale())
+    with force_locale("vi"):
         return render_template("attendance/badges.html", conference=conference, point=point,
-                               badges=[])
-    codes.ensure_codes(point)
-    db.session.commit()
-    people = db.session.scalars(select(Participant).where(
-        Participant.point_id == point.id, Participant.status == RegistrationStatus.REGISTERED,
-    ).order_by(Participant.name_key, Participant.id)).all()
-    return render_template(
-        "attendance/badges.html", conference=conference, point=point,
-        badges=[(p, qr_svg(url_for("checkin_codes.scan", code=p.checkin_code, _external=True)))
-                for p in people])
+                               badges=cards, no_badges=no_badges, reader_lang=reader)
 
 
 def _scanned(code: str):
