@@ -817,3 +817,39 @@ def test_a_tap_posted_as_a_page_after_the_sign_in_ended_leads_back_to_the_sheet(
     assert signed_in.headers["Location"] == sheet
     assert client.get(sheet).status_code == 200
     assert person not in statuses(demo, session_id)
+
+
+def test_the_row_of_points_outside_every_province_says_where_they_are_listed(client, demo):
+    """Their row is no link: the report of a province would not list them (an empty
+    province is the whole country); the XLSX's sheet of points does."""
+    from confmgr.attendance import checkin
+    from confmgr.conferences.models import Conference
+    from confmgr.enums import AttendanceStatus, CheckInMethod
+    from confmgr.points.services import save_point
+    from confmgr.roster import services as roster
+
+    session_id = open_session(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
+                                      "expected_delegates": "0"})
+        ministry = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "BYT"))
+        roster.register(ministry, roster.PersonFields(full_name="Lê Văn Một"), organiser=True)
+        db.session.commit()
+        person = db.session.scalar(select(Participant.id).where(
+            Participant.point_id == ministry.id))
+        checkin.record(db.session.get(AgendaSession, session_id), ministry, person,
+                       AttendanceStatus.PRESENT, user_id=None, method=CheckInMethod.MANUAL)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}").get_data(as_text=True)
+    table = page.split('class="table table-sm report-provinces">')[1].split("</table>")[0]
+    names = re.findall(r"<tr><td>(.*?)</td>", table)
+    assert names[-1] == ('— <small class="text-body-secondary">(điểm cầu không thuộc tỉnh, '
+                         "thành phố nào; từng điểm có trong tệp XLSX)</small>")
+    assert all(name.startswith("<a href=") for name in names[:-1])
+    workbook = CalamineWorkbook.from_object(io.BytesIO(client.get(
+        f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}").data))
+    listed = [(sheet, row[:4]) for sheet in workbook.sheet_names
+              for row in workbook.get_sheet_by_name(sheet).to_python() if row[0] == "BYT"]
+    assert listed == [("Theo điểm cầu", ["BYT", "Bộ Y tế", "", 1])]
