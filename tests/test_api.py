@@ -623,6 +623,78 @@ def test_a_batch_long_after_a_cancelled_session_or_a_break_says_why_it_takes_non
             ("/checkins/0/session_id", detail)]
 
 
+def test_a_device_says_when_it_took_each_check_in(demo, client, coordinator):
+    """A device that was offline sends when it took each check-in: the delegate came in
+    then, on the chart of check-ins over time, not when the batch arrived. A time after the
+    batch reached the server (a clock that is wrong), outside the session's check-in hours
+    or without its zone is refused, where it is."""
+    session_id = lately_closed(demo)  # ended 3 hours ago; check-in closed 1 hour ago
+    person, other = delegates_of(demo, "06811")[:2]
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        starts, title = session.published_starts_at, session.title
+        conference = db.session.get(Conference, session.conference_id)
+        opens = starts - timedelta(minutes=conference.checkin_opens_minutes)
+        closes = session.published_ends_at + timedelta(
+            minutes=conference.checkin_closes_minutes)
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    taken = (starts + timedelta(minutes=12)).replace(microsecond=0)
+
+    def sent(when, who=person) -> dict:
+        check_in = {"id": str(uuid.uuid4()), "participant_id": who, "session_id": session_id}
+        if when is not None:
+            check_in["taken_at"] = when
+        return {"checkins": [check_in]}
+
+    def local(moment) -> str:
+        return moment.astimezone(zone).strftime("%H:%M %d/%m/%Y")
+
+    now = datetime.now(timezone.utc)
+    for when, detail in (
+            (now + timedelta(hours=1),
+             f"Giờ ghi {local(now + timedelta(hours=1))} muộn hơn lúc máy chủ nhận "),
+            (closes + timedelta(minutes=10), f"Giờ ghi {local(closes + timedelta(minutes=10))} "
+             f"ngoài giờ điểm danh phiên «{title}» (từ {local(opens)} đến {local(closes)})."),
+            (opens - timedelta(minutes=1), f"Giờ ghi {local(opens - timedelta(minutes=1))} "
+             f"ngoài giờ điểm danh phiên «{title}» (từ {local(opens)} đến {local(closes)})."),
+    ):
+        body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator,
+                                          json=sent(when.isoformat())), 422)
+        [error] = body["errors"]
+        assert error["pointer"] == "/checkins/0/taken_at"
+        assert error["detail"].startswith(detail), error["detail"]
+    for unread in (taken.replace(tzinfo=None).isoformat(), "9999-12-31T23:00:00-05:00"):
+        body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator,
+                                          json=sent(unread)), 422)
+        assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [(
+            "/checkins/0/taken_at",
+            "Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-06-14T08:05:00+07:00.")]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckInReceipt)) == 0
+
+    # In the zone the device keeps, as ISO 8601 says; the other delegate's time is unsaid.
+    answer = client.post(f"{CONF}/checkins", headers=coordinator,
+                         json=sent(taken.astimezone(zone).isoformat()))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    received = datetime.now(timezone.utc)
+    assert client.post(f"{CONF}/checkins", headers=coordinator,
+                       json=sent(None, other)).status_code == 200
+    with demo.app_context():
+        arrived = dict(db.session.execute(select(Attendance.participant_id, Attendance.arrived_at)
+                                          .where(Attendance.session_id == session_id)).all())
+        assert arrived[person] == taken
+        assert received <= arrived[other] <= datetime.now(timezone.utc)
+        chart = reports.checkins_over_time(db.session.get(Conference, conference.id),
+                                           db.session.get(AgendaSession, session_id))
+    # Five-minute buckets from the opening: the first delegate in the one holding the
+    # minute they were taken; the other came in, as far as anyone knows, after check-in
+    # closed, where the chart ends.
+    start = opens.replace(second=0, microsecond=0)
+    expected_bucket = start + timedelta(
+        minutes=5 * ((taken - start) // timedelta(minutes=5)))
+    assert [(moment, count) for moment, count in chart if count] == [(expected_bucket, 1)]
+
+
 def test_a_batch_with_one_bad_check_in_records_nothing(demo, client, coordinator):
     session_id = lately_closed(demo)
     mine = delegates_of(demo, "06688")[0]

@@ -42,7 +42,7 @@ def explain(error: dict, where: str = "body") -> str:
     if kind in ("less_than_equal", "less_than"):
         return _("Phải không quá %(limit)s.", limit=context.get("le", context.get("lt")))
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing",
-                "timezone_aware"):
+                "timezone_aware", "datetime_out_of_range"):
         return _("Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-06-14T08:05:00+07:00.")
     if kind == "province_unknown":
         return _("Không có tỉnh/thành nào mã «%(code)s» trong danh mục chính thức.",

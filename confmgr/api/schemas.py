@@ -1,11 +1,11 @@
 """What the API reads and writes: pydantic models, which are also its OpenAPI schemas."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from confmgr.enums import (
@@ -50,6 +50,17 @@ def official_province(code: str) -> str:
         raise PydanticCustomError("province_unknown", "unknown province code {code}",
                                   {"code": code})
     return code
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # year 9999 in a zone west of Greenwich, say
+        raise PydanticCustomError("datetime_out_of_range", "not a time UTC can hold") from None
+
+
+#: A moment with its zone, read as UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 #: A province filter: a code that is not on the official list is refused, not a list of
@@ -229,6 +240,9 @@ class CheckIn(Closed):
     participant_id: StrictInt = Field(ge=1, le=2**31 - 1)
     session_id: StrictInt = Field(ge=1, le=2**31 - 1)
     status: AttendanceStatus = AttendanceStatus.PRESENT
+    taken_at: Moment | None = Field(None, description=N_(
+        "Lúc máy ghi lượt điểm danh (ISO 8601, có múi giờ), nếu máy gửi sau: biểu đồ "
+        "điểm danh theo giờ tính đại biểu đến lúc đó. Bỏ trống là lúc máy chủ nhận."))
 
 
 class CheckInBatch(Closed):

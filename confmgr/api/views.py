@@ -487,7 +487,8 @@ def checkins(slug: str, body: schemas.CheckInBatch):
     conference = readable_conference(slug)
     points_in_reach(conference)  # only organisers and coordinators take attendance
     user = caller()
-    batch = [Sent(str(c.id), c.participant_id, c.session_id, c.status) for c in body.checkins]
+    batch = [Sent(str(c.id), c.participant_id, c.session_id, c.status, c.taken_at)
+             for c in body.checkins]
     received = commit_or_problem(lambda: record_batch(
         conference, batch, user_id=user.id, may_record=lambda p: can_view_point(user, p),
         late_by=timedelta(hours=current_app.config["API_LATE_CHECKIN_HOURS"])))

@@ -31,6 +31,12 @@ class Sent:
     participant_id: int
     session_id: int
     status: AttendanceStatus
+    #: When the device took the check-in, if it says (UTC): when the delegate came in.
+    taken_at: datetime | None = None
+
+
+#: How far ahead of the server a device's clock may run before its times are refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,10 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
                 "Không có đại biểu này ở các điểm cầu bạn phụ trách.")))
         if session is None or point_id is None or not allowed[point_id]:
             continue
+        taken_wrong = _taken_problem(conference, session, sent.taken_at, now)
+        if taken_wrong:
+            problems.append(Problem(f"{where}/taken_at", taken_wrong))
+            continue
         claimed = db.session.execute(claim.values(
             client_id=sent.client_id, conference_id=conference.id,
             participant_id=sent.participant_id, session_id=sent.session_id,
@@ -137,7 +147,8 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
         try:
             outcome = record(session, points[point_id], sent.participant_id, sent.status,
                              user_id=user_id, method=CheckInMethod.API, now=now,
-                             after_the_fact=True)
+                             after_the_fact=True,
+                             taken_at=min(sent.taken_at, now) if sent.taken_at else None)
         except RuleBroken as broken:
             problems.extend(Problem(f"{where}/{problem.field}_id" if problem.field else where,
                                     problem.message) for problem in broken.problems)
@@ -150,3 +161,25 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     if problems:
         raise RuleBroken(problems)
     return received
+
+
+def _taken_problem(conference: Conference, session: AgendaSession, taken_at: datetime | None,
+                   now: datetime) -> str | None:
+    """Why a device's time for a check-in cannot be when the delegate came in: after it
+    reached the server (the device's clock is wrong), or outside the session's check-in
+    hours, when the sheet would have refused the tap."""
+    if taken_at is None or session.published_ends_at is None:
+        return None  # a session never published: record() says it is unknown
+    zone = conference.timezone
+    if taken_at > now + CLOCK_SKEW:
+        return _("Giờ ghi %(at)s muộn hơn lúc máy chủ nhận (%(now)s): đồng hồ của máy gửi "
+                 "đang sai; hãy chỉnh lại rồi gửi lại.",
+                 at=format_datetime(to_local(taken_at, zone)),
+                 now=format_datetime(to_local(now, zone)))
+    opens, closes = window(conference, session)
+    if not opens <= taken_at <= closes:
+        return _("Giờ ghi %(at)s ngoài giờ điểm danh phiên «%(title)s» (từ %(opens)s đến "
+                 "%(closes)s).", at=format_datetime(to_local(taken_at, zone)),
+                 title=session.attendance_title, opens=format_datetime(to_local(opens, zone)),
+                 closes=format_datetime(to_local(closes, zone)))
+    return None

@@ -144,10 +144,12 @@ HERE = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.LATE})
 UNTIMED = CheckInMethod.IMPORT
 
 
-def _arrival_time(method: CheckInMethod, now: datetime) -> datetime | None:
+def _arrival_time(method: CheckInMethod, now: datetime,
+                  taken_at: datetime | None = None) -> datetime | None:
     """When a change into present or late brings the delegate in, unless the log already
-    saw them come in earlier: now, or no time at all from a paper list."""
-    return None if method == UNTIMED else now
+    saw them come in earlier: when the device took the check-in, else now; no time at all
+    from a paper list."""
+    return None if method == UNTIMED else taken_at or now
 
 #: What confirms a self check-in: the coordinator's tap and the coordinator's scan.
 CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR})
@@ -380,12 +382,13 @@ def _drop_arrivals_rolled_back(session: Session, transaction) -> None:
 def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
            status: AttendanceStatus, *, user_id: int | None, method: CheckInMethod,
            now: datetime | None = None, after_the_fact: bool = False,
-           keep_existing: bool = False) -> Outcome:
+           keep_existing: bool = False, taken_at: datetime | None = None) -> Outcome:
     """Set one delegate's attendance of one session at their point; the caller commits.
 
     Recording the status a delegate already has changes nothing and logs nothing (but a
     coordinator's tap confirms a self check-in); with ``keep_existing`` a delegate already
-    recorded keeps whatever was recorded.
+    recorded keeps whatever was recorded. ``taken_at``, when a device took the check-in
+    before sending it, is when the delegate came in.
     """
     now = now or utcnow()
     db.session.flush()  # what the caller added is visible to the statements below
@@ -397,11 +400,13 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     if problems:
         raise RuleBroken(problems)
     return _apply(session.id, point, participant_id, person.category_id or NO_CATEGORY,
-                  status, user_id=user_id, method=method, now=now, keep_existing=keep_existing)
+                  status, user_id=user_id, method=method, now=now, keep_existing=keep_existing,
+                  arrival=_arrival_time(method, now, taken_at))
 
 
 def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
-           status: AttendanceStatus, *, user_id, method, now, keep_existing) -> Outcome:
+           status: AttendanceStatus, *, user_id, method, now, keep_existing,
+           arrival: datetime | None) -> Outcome:
     """Write the row and its counts; ``point`` and ``category_ref`` are where the delegate
     is now, and a row recorded elsewhere (before a move or a change of category) comes
     along, even when its status stays."""
@@ -412,7 +417,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_status": status, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": "", "v_arriving": status in HERE,
-        "v_arrival_now": _arrival_time(method, now)}
+        "v_arrival_now": arrival}
     inserted = _write_counted(
         found.insert, found.insert_counted, fresh,
         _counting(session_id, point, category_ref, {status.value: 1}, now),
@@ -458,7 +463,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
         "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_arriving": new in HERE and old not in HERE,
-        "v_arrival_now": _arrival_time(method, now)}
+        "v_arrival_now": arrival}
     logged = _logging(session_id, point, participant_id, category_ref, old, new, method,
                       user_id, now)
     if (row.point_id, row.category_ref) != (point.id, category_ref):
