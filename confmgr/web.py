@@ -63,14 +63,27 @@ def point_and_session_in_reach(slug: str, code: str, session_id: int):
     return conference, point, session
 
 
-def province_asked() -> str:
-    """The ``province`` a list or report was asked for, if it is an official code; anything
-    else means every province. It may end up in a download's file name, so it must never
-    carry quotes or line breaks."""
+def province_asked(*, for_file: bool = False) -> str:
+    """The ``province`` a list or report was asked for, if it is an official code, or ""
+    for every province.
+
+    A code that is not on the official list (an old bookmark: provinces were merged in
+    2025) gives the whole country, said on the page; a file or a printed report is not
+    made (404), so that nobody files national figures as a province's. What is returned may end up in a
+    download's file name, so it never carries quotes or line breaks.
+    """
+    from flask_babel import gettext as _
+
     from confmgr.points.official import provinces
 
     province = request.args.get("province", "")
-    return province if province in provinces() else ""
+    if not province or province in provinces():
+        return province
+    if for_file:
+        abort(404)
+    flash(_("Không có tỉnh, thành phố mã «%(code)s» trong danh mục hiện hành: đây là số liệu "
+            "cả nước.", code=province[:10]), "warning")
+    return ""
 
 
 def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[bool, T | None]:

@@ -853,3 +853,22 @@ def test_the_row_of_points_outside_every_province_says_where_they_are_listed(cli
     listed = [(sheet, row[:4]) for sheet in workbook.sheet_names
               for row in workbook.get_sheet_by_name(sheet).to_python() if row[0] == "BYT"]
     assert listed == [("Theo điểm cầu", ["BYT", "Bộ Y tế", "", 1])]
+
+
+def test_a_province_not_on_the_official_list_is_said_on_a_page_and_makes_no_file(client,
+                                                                                  demo):
+    """An old bookmark (provinces were merged in 2025): the page shows the whole country
+    and says so; a file of national figures under a province's request is not made."""
+    session_id = open_session(demo)
+    logged_in(client, ORGANISER)
+    base = f"/manage/c/{SLUG}/attendance"
+    response = client.get(f"{base}?session={session_id}&province=30")
+    assert response.status_code == 200
+    assert flashes(response.get_data(as_text=True)) == [
+        "Không có tỉnh, thành phố mã «30» trong danh mục hiện hành: đây là số liệu cả nước."]
+    for download in (f"{base}/print?session={session_id}&province=30",
+                     f"{base}/report.xlsx?session={session_id}&province=30",
+                     f"{base}/report.csv?session={session_id}&province=30",
+                     f"{base}/participants.csv?province=30"):
+        assert client.get(download).status_code == 404
+    assert client.get(f"{base}/report.csv?session={session_id}&province=22").status_code == 200

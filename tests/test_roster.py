@@ -777,15 +777,21 @@ def test_odd_page_and_province_arguments_fall_back_instead_of_failing(client, de
         assert response.status_code == 200
     page = client.get(f"/manage/c/{SLUG}/delegates?page=99999999999999999999").get_data(as_text=True)
     assert "Đại biểu toàn hội nghị (305)" in page
-    # Not an official province: ignored, so the whole conference, under its plain name.
-    response = client.get(f"/manage/c/{SLUG}/delegates?province=x%0Ay&export=csv")
-    assert response.status_code == 200
+    # Not an official province (an old bookmark: provinces were merged in 2025): a page
+    # shows the whole conference and says why; no file is made of it.
+    for path in ("delegates", "compliance"):
+        response = client.get(f"/manage/c/{SLUG}/{path}?province=x%0Ay")
+        assert response.status_code == 200
+        assert flashes(response.get_data(as_text=True)) == [
+            "Không có tỉnh, thành phố mã «x\ny» trong danh mục hiện hành: đây là số liệu cả "
+            "nước."]
+    assert client.get(f"/manage/c/{SLUG}/delegates?province=30&export=csv").status_code == 404
+    response = client.get(f"/manage/c/{SLUG}/delegates?export=csv")
     assert response.headers["Content-Disposition"] == f'attachment; filename="dai-bieu-{SLUG}.csv"'
     assert len(list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))) == 1 + 305
     response = client.get(f"/manage/c/{SLUG}/delegates?province=22&export=csv")
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dai-bieu-{SLUG}-22.csv"')
-    assert client.get(f"/manage/c/{SLUG}/compliance?province=x%0Ay").status_code == 200
 
 
 # ---------------------------------------------------------------- size and row limits

@@ -286,13 +286,13 @@ def my_points(conference: Conference):
                            sessions=sessions, session=session, points=rows, total=total)
 
 
-def report_scope(slug: str) -> tuple[Conference, AgendaSession, str]:
+def report_scope(slug: str, *, for_file: bool = False) -> tuple[Conference, AgendaSession, str]:
     """An organiser's report: the conference, the session asked for, the province or ""."""
     conference = managed(slug)
     sessions = reports.attended_sessions(conference)
     if not sessions:
         abort(404)
-    return conference, chosen_session(conference, sessions), province_asked()
+    return conference, chosen_session(conference, sessions), province_asked(for_file=for_file)
 
 
 REPORT_HEADINGS = ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Đã đăng ký", "Có mặt", "Đến muộn",
@@ -336,7 +336,7 @@ def _missing_cells(shortfalls: reports.Shortfalls, province: str):
 @bp.get("/attendance/report.<any(xlsx, csv):kind>")
 @login_required
 def report_file(slug: str, kind: str):
-    conference, session, province = report_scope(slug)
+    conference, session, province = report_scope(slug, for_file=True)
     name = f"diem-danh-{slug}-phien-{session.id}{'-' + province if province else ''}.{kind}"
     points = reports.by_point(conference, session.id, province=province)
     if kind == "csv":
@@ -373,7 +373,7 @@ def participants_file(slug: str):
     """Every delegate with their status in every session, streamed row by row."""
     conference = managed(slug)
     sessions = reports.attended_sessions(conference)
-    province = province_asked()
+    province = province_asked(for_file=True)
     with force_locale("vi"):
         labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
     tz = conference.tz
@@ -392,7 +392,7 @@ def participants_file(slug: str):
 @bp.get("/attendance/print")
 @login_required
 def printable(slug: str):
-    conference, session, province = report_scope(slug)
+    conference, session, province = report_scope(slug, for_file=True)
     with force_locale("vi"):
         return render_template(
             "attendance/print.html", **_report_context(conference, session, province),

@@ -86,7 +86,7 @@ def compliance(slug: str):
 def national(slug: str):
     """Every registered delegate, nationally or in one province, in either order."""
     conference = organised(slug)
-    province = province_asked()
+    province = province_asked(for_file=bool(request.args.get("export")))
     order = request.args.get("order") if request.args.get("order") in services.ORDERS else "alpha"
     page = page_number(request.args)
     points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
