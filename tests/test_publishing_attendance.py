@@ -208,19 +208,33 @@ def test_a_draft_change_of_time_moves_no_window_until_published(client, demo):
     assert statuses(demo, session_id) == {person: "late"}
 
 
+def second_tap(client, demo, first: str, second: str) -> tuple[int, list[str]]:
+    """Uông Bí's coordinator taps ``first``, then ``second`` ("<person index>:<status>",
+    by the point's delegates in order) in an open session: the session and the
+    statements the second tap sent."""
+    session_id = open_session(demo)
+    people = [pid for pid, _name in people_at(demo, "06811")]
+    logged_in(client, COORDINATOR)
+    url = f"{SHEET}/{session_id}"
+
+    def mark(tap: str) -> str:
+        index, _sep, status = tap.partition(":")
+        return f"{people[int(index)]}:{status}"
+
+    post_form(client, url, {"mark": mark(first)}, headers={"HX-Request": "true"})
+    token = csrf_token(client)
+    with count_queries(demo) as statements:
+        response = client.post(url, data={"mark": mark(second), "csrf_token": token},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return session_id, statements
+
+
 def test_a_tap_reads_the_published_session_with_the_point(client, demo):
     """The published time and status come with the session row the tap already reads:
     a tap sends as many statements as before they existed."""
-    session_id = open_session(demo)
+    session_id, statements = second_tap(client, demo, "0:present", "1:present")
     people = [pid for pid, _name in people_at(demo, "06811")[:2]]
-    logged_in(client, COORDINATOR)
-    url = f"{SHEET}/{session_id}"
-    post_form(client, url, {"mark": f"{people[0]}:present"}, headers={"HX-Request": "true"})
-    token = csrf_token(client)
-    with count_queries(demo) as statements:
-        response = client.post(url, data={"mark": f"{people[1]}:present", "csrf_token": token},
-                               headers={"HX-Request": "true"})
-    assert response.status_code == 200
     assert statuses(demo, session_id) == {people[0]: "present", people[1]: "present"}
     # The user; the conference, point and session in one; the delegate; the row, two
     # counters and the log (one statement on PostgreSQL; on SQLite four, and the delegate
@@ -235,16 +249,8 @@ def test_a_tap_reads_the_published_session_with_the_point(client, demo):
 def test_a_corrected_tap_writes_the_row_counters_and_log_at_once_on_postgresql(client, demo):
     """A tap that changes a recorded status: on PostgreSQL the row, both counters and the
     log go in one statement; the counters and the log say what changed."""
-    session_id = open_session(demo)
+    session_id, statements = second_tap(client, demo, "0:present", "0:late")
     person = people_at(demo, "06811")[0][0]
-    logged_in(client, COORDINATOR)
-    url = f"{SHEET}/{session_id}"
-    post_form(client, url, {"mark": f"{person}:present"}, headers={"HX-Request": "true"})
-    token = csrf_token(client)
-    with count_queries(demo) as statements:
-        response = client.post(url, data={"mark": f"{person}:late", "csrf_token": token},
-                               headers={"HX-Request": "true"})
-    assert response.status_code == 200
     assert statuses(demo, session_id) == {person: "late"}
     # The user; the conference, point and session; the delegate; the insert that yields
     # to the row; the row, held; then the update, two counters and the log (one
