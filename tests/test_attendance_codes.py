@@ -331,3 +331,23 @@ def test_a_point_that_reports_numbers_has_no_badges_and_its_codes_record_nobody(
         "<title>Thẻ đại biểu · Điểm cầu Uông Bí</title>"]
     detail = coordinator.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
     assert "/badges" not in detail
+
+
+def test_a_moved_delegates_old_badge_opens_nothing_and_the_new_point_prints_another(client,
+                                                                                   demo):
+    """The old point's coordinator keeps the badge printed there, which names that point:
+    its code stops working on the move, and the new point's badges carry a new one."""
+    from tests.helpers import ORGANISER
+
+    _session_id, person, name, _coordinator, code = badge_printed(demo)
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    moved = post_form(organiser, f"/manage/c/{SLUG}/points/06811/delegates/{person}/move",
+                      {"point_code": "06688"}, follow_redirects=True)
+    assert flashes(moved.get_data(as_text=True)) == [
+        f"Đã chuyển {name} sang Điểm cầu phường Hạ Long."]
+    assert client.get(f"/q/{code}").status_code == 404
+    assert post_form(client, f"/q/{code}", {}).status_code == 404
+    page = organiser.get(f"/manage/c/{SLUG}/points/06688/badges").get_data(as_text=True)
+    new_code = code_of(demo, person)
+    assert re.fullmatch(r"[\w-]{12}", new_code) and new_code != code
+    assert str(qr_svg(f"http://localhost/q/{new_code}")) in page

@@ -296,6 +296,9 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
     if source == destination.id:
         return
     person.point_id = destination.id
+    # A badge printed at the old point names it, and that point's coordinator keeps it:
+    # its code opens nothing now; the new point's badges give the delegate another.
+    person.checkin_code = None
     # Their own calendar now shows the new point's address: its SEQUENCE must rise.
     person.moved(db.session.get(BroadcastPoint, source), destination, utcnow())
     if person.status == RegistrationStatus.REGISTERED:
