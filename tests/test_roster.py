@@ -66,6 +66,22 @@ def test_phone_numbers_are_normalised():
     # The trunk zero some write after the country code ("+84 (0)..."), once.
     assert normalise_phone("+84 (0)912 345 678") == "0912345678"
     assert normalise_phone("+840912345678") == "0912345678"
+    # Digits typed full-width, in part or whole, are the same number.
+    assert normalise_phone("09１２３４５６７８") == "0912345678"
+    assert normalise_phone("＋８４ ９１２ ３４５ ６７８") == "0912345678"
+
+
+def test_a_phone_typed_in_full_width_digits_is_the_same_delegate(client, demo):
+    logged_in(client, COORDINATOR)
+    assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302
+    page = post_form(client, f"{UONG_BI}/new", {**PERSON, "phone": "０９１２ ０００ １１１"}
+                     ).get_data(as_text=True)
+    assert field_errors(page, "full_name") == [
+        "Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện thoại hoặc "
+        "email)."]
+    with demo.app_context():
+        assert db.session.scalars(select(Participant.phone).where(
+            Participant.full_name == "Nguyễn Thị Thu Hà")).all() == ["0912000111"]
 
 
 def test_a_number_starting_00_is_refused(client, demo):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,14 +26,21 @@ from confmgr.roster.models import Category, Participant, PointCategoryRegistrati
 from confmgr.text import name_compare_form, normalise
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-VN_PHONE = re.compile(r"^0[1-9]\d{8,9}$")
+VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
 NAME_LIMIT = 200
 
 
+def _ascii_digits(text: str) -> str:
+    # Digits typed full-width ("０９１２") or in another script are the same number; stored as
+    # typed they would pass for another phone beside the same one in ASCII.
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char
+                   for char in text)
+
+
 def normalise_phone(raw: str) -> str:
-    """Digits only, +84 written as 0: "+84 912.345.678" and "+84 (0)912 345 678" are both
-    0912345678."""
-    phone = PHONE_SEPARATORS.sub("", raw or "")
+    """Digits only, in ASCII, +84 written as 0: "+84 912.345.678" and "+84 (0)912 345 678"
+    are both 0912345678."""
+    phone = PHONE_SEPARATORS.sub("", _ascii_digits(unicodedata.normalize("NFKC", raw or "")))
     if phone.startswith("+84"):
         phone = "0" + phone[3:].removeprefix("0")
     elif phone.startswith("84") and len(phone) == 11:
