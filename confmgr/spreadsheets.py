@@ -201,10 +201,19 @@ def _delimiter(text: str, columns: list[Column]) -> str:
     return sniffed if sniffed in tied else tied[0]
 
 
+def _utf16_unmarked(data: bytes) -> bool:
+    """UTF-16 saved without its byte-order mark: text there, Vietnamese included, puts a
+    NUL in every other byte of its opening, where no text in an 8-bit encoding has any
+    (which would otherwise pass for Windows-1258, or for UTF-8 full of NULs)."""
+    opening = data[:2000]
+    halves = (opening[0::2], opening[1::2])
+    return len(opening) >= 4 and any(half.count(0) > len(half) * 0.6 for half in halves)
+
+
 def _decode(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_unmarked(data):
         raise file_error(_("Tệp được lưu bằng mã UTF-16. Hãy lưu lại dưới dạng "
                            "«CSV UTF-8 (Comma delimited)»."))
     try:

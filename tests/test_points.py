@@ -691,6 +691,13 @@ def test_counts_by_category_move_with_a_point_to_another_province(client, demo):
     (lambda: csv_file([HEAD, ["X", "Điểm cầu Đắk Lắk", "Khác", "", "", "", ""]], "cp1258"),
      "Tệp được lưu bằng mã Windows-1258 (tiếng Việt), không phải UTF-8. Hãy lưu lại dưới dạng "
      "«CSV UTF-8 (Comma delimited)»."),
+    # UTF-16 with its byte-order mark, and without it (else named Windows-1258), in
+    # either byte order; plain ASCII too, which would otherwise read as UTF-8 with NULs.
+    *((lambda encoding=encoding, text=text: csv_file([HEAD, ["X", text, "Khác", "", "",
+                                                             "", ""]], encoding),
+       "Tệp được lưu bằng mã UTF-16. Hãy lưu lại dưới dạng «CSV UTF-8 (Comma delimited)».")
+      for encoding in ("utf-16", "utf-16-le", "utf-16-be")
+      for text in ("Điểm cầu Đắk Lắk", "Diem cau")),
     (lambda: csv_file([["Mã điểm cầu", "Cấp"], ["X", "Khác"]]),
      "Thiếu cột: «Tên điểm cầu». Hãy dùng tệp mẫu."),
     (lambda: (io.BytesIO(b"PK\x03\x04 not really"), "diem-cau.xlsx"),
@@ -837,3 +844,19 @@ def test_bulk_coordinators_with_nothing_ticked_serve_the_filtered_points_only(cl
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
     # Quảng Ninh's four points, less the one the demo's coordinator already holds.
     assert [row[0] for row in rows[1:]] == ["06688", "06793", "06811"]
+
+
+def test_a_code_of_dots_alone_is_refused_in_the_form_and_in_a_file(client, demo):
+    """"." and ".." are steps of an address that a browser resolves away: a point coded so
+    could never be opened."""
+    logged_in(client, ORGANISER)
+    message = "Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự), có ít nhất một chữ hoặc số."
+    for code in (".", ".."):
+        page = post_form(client, f"{POINTS}/new", {
+            "code": code, "name": "Điểm cầu chấm", "level": "other",
+            "expected_delegates": "3"}).get_data(as_text=True)
+        assert field_errors(page, "code") == [message]
+    page = upload(client, csv_file([["Mã điểm cầu", "Tên điểm cầu", "Cấp"],
+                                    ["..", "Điểm cầu chấm", "Khác"], ["A.1", "Điểm A.1", "Khác"]]))
+    assert import_errors(page) == [("2", "Mã điểm cầu", message)]
+    assert count_points(demo) == 11

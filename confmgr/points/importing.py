@@ -64,7 +64,9 @@ LEVELS = {word: level for level, words in LEVEL_WORDS.items() for word in words}
 #: "Chỉ báo số lượng": the point reports headcounts, not names. Empty is no.
 HEADCOUNT_WORDS = {"co": True, "x": True, "true": True, "1": True,
                    "": False, "khong": False, "false": False, "0": False}
-CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+#: At least one letter or digit: "." and ".." are path steps, which a browser resolves
+#: away, so the point's address would lead elsewhere.
+CODE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,40}$")
 PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
 TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
                "chair_position": 300, "technical_officer_name": 200, "stream_url": 500,
@@ -192,7 +194,8 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         level = LEVELS.get(fold(v.get("level", "")))
         code = v.get("code", "")
         if not CODE.match(code):
-            fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự)."))
+            fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự), có ít nhất "
+                                "một chữ hoặc số."))
         elif code in first_seen:
             fail(row, "code", _("Mã %(code)s trùng với dòng %(row)d.", code=code,
                                 row=first_seen[code]))
