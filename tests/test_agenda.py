@@ -883,3 +883,59 @@ def test_presenters_are_listed_in_vietnamese_order_everywhere_they_are_chosen(cl
     select_block = triage.split('name="presenter"')[1].split("</select>")[0]
     offered = re.findall(r'<option value="\d+">([^<]+)</option>', select_block)
     assert [name for name in offered if name not in demo_names] == wanted
+
+
+def test_a_published_conference_keeps_its_address(client, demo):
+    """Every calendar subscribed and every link sent holds the address (and frab's event
+    ids are made of it): once published it cannot change; before, it may."""
+    logged_in(client, ORGANISER)
+    page = post_form(client, f"/manage/c/{SLUG}/edit",
+                     conference_form(slug="tap-huan-moi")).get_data(as_text=True)
+    assert field_errors(page, "slug") == [
+        "Hội nghị đã công bố nên không đổi được địa chỉ: các lịch đã đăng ký và các liên kết "
+        "đã gửi đều theo địa chỉ này."]
+    assert client.get(f"/c/{SLUG}/agenda.ics").status_code == 200
+    assert post_form(client, f"/manage/c/{SLUG}/edit", conference_form()).status_code == 302
+    created = post_form(client, "/manage/conferences/new", conference_form(slug="nhap-2026"))
+    assert created.status_code == 302
+    renamed = post_form(client, "/manage/c/nhap-2026/edit", conference_form(slug="nhap-2027"))
+    assert renamed.status_code == 302
+    assert client.get("/manage/c/nhap-2027/edit").status_code == 200
+
+
+def test_presenters_are_listed_in_the_order_picked(client, demo):
+    """The form sends the presenters picked in its order; the agenda, the feed and the
+    editor list them so, whichever was created first."""
+    from icalendar import Calendar
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        vu = Presenter(conference_id=conference.id, name="Vũ Minh")  # created first
+        db.session.add(vu)
+        db.session.flush()
+        duong = Presenter(conference_id=conference.id, name="Dương Lan")
+        db.session.add(duong)
+        db.session.commit()
+        picked = [duong.id, vu.id]
+    logged_in(client, ORGANISER)
+    form = {"day": "2025-06-14", "start": "17:30", "end": "18:00", "kind": "other",
+            "title": "Phiên hai người", "topic": "", "room": "", "description": ""}
+    response = post_form(client, NEW_SESSION, {**form, "presenters": picked})
+    assert response.status_code == 302
+    with demo.app_context():
+        session_id = db.session.scalar(select(AgendaSession.id).where(
+            AgendaSession.title == "Phiên hai người"))
+        publishing.publish(db.session.scalar(select(Conference).where(Conference.slug == SLUG)),
+                           None, "")
+        db.session.commit()
+        assert [p.name for p in db.session.get(AgendaSession, session_id).presenters] == [
+            "Dương Lan", "Vũ Minh"]
+    event = next(e for e in Calendar.from_ical(client.get(f"/c/{SLUG}/agenda.ics").data).events
+                 if str(e["SUMMARY"]) == "Phiên hai người")
+    assert str(event["DESCRIPTION"]).startswith("Dương Lan\n\nVũ Minh\n\n")
+    # Picked the other way round: the same two, the other order.
+    edit = f"/manage/c/{SLUG}/sessions/{session_id}/edit"
+    assert post_form(client, edit, {**form, "presenters": picked[::-1]}).status_code == 302
+    with demo.app_context():
+        assert [p.name for p in db.session.get(AgendaSession, session_id).presenters] == [
+            "Vũ Minh", "Dương Lan"]

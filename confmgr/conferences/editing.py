@@ -10,16 +10,18 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
 from confmgr.conferences.models import (
     AgendaSession,
+    AgendaVersion,
     Conference,
     Presenter,
     Room,
     Topic,
+    session_presenters,
 )
 from confmgr.conferences.scheduling import (
     Problem,
@@ -76,6 +78,15 @@ YEARS = range(2000, 2101)
 MAX_DAYS = 60
 
 
+def _published_at_another_slug(conference_id: int, slug: str) -> bool:
+    """Whether the conference was ever published, under an address other than ``slug``."""
+    return db.session.scalar(
+        select(Conference.slug).where(Conference.id == conference_id,
+                                      select(AgendaVersion.id).where(
+                                          AgendaVersion.conference_id == conference_id
+                                      ).exists())) not in (None, slug)
+
+
 def check_conference(fields: ConferenceFields, conference_id: int | None) -> list[Problem]:
     problems = []
     if not SLUG_PATTERN.match(fields.slug):
@@ -88,6 +99,13 @@ def check_conference(fields: ConferenceFields, conference_id: int | None) -> lis
             taken = taken.where(Conference.id != conference_id)
         if db.session.scalar(taken) is not None:
             problems.append(Problem("slug", _("Địa chỉ này đã được dùng.")))
+        elif conference_id is not None and _published_at_another_slug(conference_id,
+                                                                       fields.slug):
+            # Every calendar subscribed and every link sent holds the address, and frab's
+            # event ids are made of it: a new one would leave them all at a 404.
+            problems.append(Problem("slug", _(
+                "Hội nghị đã công bố nên không đổi được địa chỉ: các lịch đã đăng ký và "
+                "các liên kết đã gửi đều theo địa chỉ này.")))
     if fields.timezone not in available_timezones():
         problems.append(Problem("timezone", _("Múi giờ không hợp lệ: hãy dùng tên IANA.")))
     # Dates far from now are typing slips; at the year 1 or 9999 they would not even
@@ -253,18 +271,29 @@ def save_session(
     }
     if session is None:
         session = AgendaSession(conference_id=conference.id, **values)
-        session.presenters = presenters
         db.session.add(session)
+        assign_presenters(session, presenters)
         record("session.create", target=session, conference_id=conference.id,
                title=session.title)
     else:
         before = _session_values(session)
         for name, value in values.items():
             setattr(session, name, value)
-        session.presenters = presenters
+        assign_presenters(session, presenters)
         record("session.update", target=session, conference_id=conference.id,
                **_changed(before, _session_values(session)))
     return session, warnings
+
+
+def assign_presenters(session: AgendaSession, presenters: list[Presenter]) -> None:
+    """The session's presenters, listed in this order wherever it is shown."""
+    session.presenters = presenters
+    db.session.flush()  # the links are written; then their places
+    links = session_presenters.c
+    for position, presenter in enumerate(presenters):
+        db.session.execute(update(session_presenters).where(
+            links.session_id == session.id, links.presenter_id == presenter.id,
+        ).values(position=position))
 
 
 def _rules_for(session: AgendaSession | None, problems: list[Problem]) -> list[Problem]:

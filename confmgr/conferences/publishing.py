@@ -442,6 +442,13 @@ def snapshot_of(version: AgendaVersion) -> dict[str, Any]:
                    lambda: version.snapshot)
 
 
+def published_title(conference: Conference) -> str | None:
+    """The conference's title as last published (feeds and links name it so), or None
+    before the first publication."""
+    agenda = published_agenda(conference)
+    return None if agenda is None else agenda.conference.title
+
+
 def published_agenda(conference: Conference) -> PublishedAgenda | None:
     """The latest published version of a conference's agenda, or None before the first."""
     latest = db.session.execute(

@@ -13,6 +13,7 @@ from confmgr.accounts.services import create_user, find_user
 from confmgr.attendance.checkin import rebuild_counts
 from confmgr.attendance.models import NO_CATEGORY, Attendance, AttendanceChange
 from confmgr.audit.services import record
+from confmgr.conferences.editing import assign_presenters
 from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
 from confmgr.conferences.publishing import publish
 from confmgr.db import db
@@ -310,10 +311,9 @@ def _add_agenda(conference: Conference) -> list[AgendaSession]:
             room_id=room.id,
             topic_id=topics[topic].id if topic else None,
         )
-        session.presenters = [presenters[key] for key in presenter_keys]
+        db.session.add(session)
+        assign_presenters(session, [presenters[key] for key in presenter_keys])
         sessions.append(session)
-    db.session.add_all(sessions)
-    db.session.flush()
     return sessions
 
 
