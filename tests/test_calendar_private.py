@@ -416,3 +416,28 @@ def test_a_private_feed_changed_between_publications_is_not_judged_by_its_date(c
     held = demo.test_client().get(f"/feeds/{token}.ics",
                                   headers={"If-None-Match": again.headers["ETag"]})
     assert held.status_code == 304
+
+
+def test_a_subscription_is_named_by_the_published_title_not_a_draft(client, demo):
+    """The point's and the delegate's subscription links name the calendar as the feed
+    names itself: by the title last published, not one still being edited."""
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        published = conference.title
+        conference.title = "Tên nháp chưa công bố"
+        person = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    names = []
+    for page in (f"/manage/c/{SLUG}/points/06811",
+                 f"/manage/c/{SLUG}/points/06811/delegates/{person}/edit"):
+        text = client.get(page).get_data(as_text=True)
+        link = unescape(re.search(r'class="subscribe-outlook" href="([^"]+)"', text).group(1))
+        names.append(parse_qs(urlsplit(link).query)["name"][0])
+    assert [name.split(" — ")[0] for name in names] == [published, published]
+    assert names[0] == f"{published} — Điểm cầu Uông Bí"

@@ -69,9 +69,9 @@ def _scanned(code: str):
 def _title(conference: Conference, staff: bool) -> str:
     """The conference's title as published; before the first publication only its staff
     see the draft's."""
-    agenda = publishing.published_agenda(conference)
-    if agenda is not None:
-        return agenda.conference.title
+    published = publishing.published_title(conference)
+    if published is not None:
+        return published
     return conference.title if staff else ""
 
 

@@ -26,6 +26,7 @@ from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
+from confmgr.conferences.publishing import published_title
 from confmgr.db import db
 from confmgr.enums import ConnectionTestStatus, FeedKind, Role
 from confmgr.points import connection, importing, listing, official
@@ -234,9 +235,10 @@ def _detail_page(conference: Conference, point: BroadcastPoint, test_form: TestR
     delegates = list(db.session.scalars(
         roster([point.id]).options(selectinload(Participant.category))))
     feed = feed_token = None
-    if conference.is_published:
+    title = published_title(conference)
+    if conference.is_published and title is not None:
         feed, feed_token = private_subscription(
-            FeedKind.POINT, conference, f"{conference.title} — {point.name}", point=point)
+            FeedKind.POINT, conference, f"{title} — {point.name}", point=point)
         db.session.commit()
     return render_template(
         "points/detail.html", conference=conference, point=point, delegates=delegates,

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from confmgr.accounts.permissions import manages_conference
 from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.publishing import published_title
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
 from confmgr.i18n import counted
@@ -117,9 +118,11 @@ def edit(slug: str, code: str, person_id: int):
             return redirect(url_for("roster.index", slug=slug, code=code))
     organiser = manages_conference(current_user, conference)
     feed = feed_token = None
-    if conference.is_published and person.status == RegistrationStatus.REGISTERED:
+    title = published_title(conference)
+    if (conference.is_published and title is not None
+            and person.status == RegistrationStatus.REGISTERED):
         feed, feed_token = private_subscription(
-            FeedKind.DELEGATE, conference, f"{conference.title} — {person.full_name}",
+            FeedKind.DELEGATE, conference, f"{title} — {person.full_name}",
             participant=person)
         db.session.commit()
     return render_template("roster/form.html", conference=conference, point=point, form=form,
