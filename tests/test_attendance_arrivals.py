@@ -190,7 +190,7 @@ def test_counters_equal_the_log_after_any_mix_of_changes(during):
                 services.update_person(person, services.PersonFields(
                     full_name=person.full_name, position=person.position, unit=person.unit,
                     category_id=rng.choice(categories), phone=person.phone,
-                    email=person.email, note=person.note))
+                    email=person.email, note=person.note), organiser=True)
                 kind = "category"
             elif roll < 0.90:
                 services.withdraw(person, organiser=True)

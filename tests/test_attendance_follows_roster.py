@@ -121,7 +121,8 @@ def test_a_corrected_category_takes_the_attendance_along(during):
     assert missing == [(SECRETARIES, 0, 1), ("Lãnh đạo HĐND, UBND", 1, 2)]
     assert category_counts(session.id, "06811", leaders) == {"present": 1}
 
-    services.update_person(person, fields_of(person, category_id=secretaries))
+    services.update_person(person, fields_of(person, category_id=secretaries),
+                           organiser=True)
     db.session.commit()
 
     assert db.session.scalar(select(Attendance.category_ref).where(
@@ -157,7 +158,7 @@ def test_every_session_a_delegate_attended_follows_the_category(during):
     rows = db.session.scalar(select(func.count()).select_from(Attendance).where(
         Attendance.participant_id == person.id))
     assert rows > 1
-    services.update_person(person, fields_of(person, category_id=None))
+    services.update_person(person, fields_of(person, category_id=None), organiser=True)
     db.session.commit()
     assert db.session.scalars(select(Attendance.category_ref).distinct().where(
         Attendance.participant_id == person.id)).all() == [NO_CATEGORY]
@@ -311,7 +312,8 @@ def test_a_withdrawn_delegate_moved_or_recategorised_leaves_the_counts_alone(dur
     db.session.commit()
     kept = counters()
     services.move(person, point("06688"))
-    services.update_person(person, fields_of(person, category_id=category(SECRETARIES)))
+    services.update_person(person, fields_of(person, category_id=category(SECRETARIES)),
+                           organiser=True)
     db.session.commit()
     assert counters() == kept
     assert_counters_equal_a_recount()

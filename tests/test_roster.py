@@ -18,7 +18,7 @@ from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import RegistrationStatus
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Participant
+from confmgr.roster.models import Category, Participant
 from confmgr.roster import services
 from confmgr.roster.services import normalise_phone
 from confmgr.roster.sorting import name_key
@@ -271,6 +271,25 @@ def test_registration_window(client, demo):
     assert message.startswith("Đăng ký đã đóng lúc ") and message.endswith(
         ". Chỉ ban tổ chức rút tên đại biểu được.")
     assert count_at(demo, "06811") == (35, 35)
+    # A slip in a name is still corrected; a category, which compliance counts, is not.
+    with demo.app_context():
+        person = db.session.get(Participant, person_id)
+        details = {"full_name": person.full_name, "position": "Phó Chủ tịch", "unit": "",
+                   "phone": person.phone, "email": person.email, "note": ""}
+        kept = person.category_id
+        other = db.session.scalar(select(Category.id).where(
+            Category.conference_id == person.conference_id, Category.id != kept)
+            .order_by(Category.id))
+    edit_url = f"{UONG_BI}/{person_id}/edit"
+    assert post_form(client, edit_url, {**details, "category": str(kept)}).status_code == 302
+    page = post_form(client, edit_url, {**details, "category": str(other)},
+                     follow_redirects=True).get_data(as_text=True)
+    [message] = flashes(page)
+    assert message.startswith("Đăng ký đã đóng lúc ") and message.endswith(
+        ". Chỉ ban tổ chức đổi thành phần được.")
+    with demo.app_context():
+        person = db.session.get(Participant, person_id)
+        assert (person.position, person.category_id) == ("Phó Chủ tịch", kept)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     logged_in(client, ORGANISER)  # organisers may still add latecomers, and withdraw
     assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302
@@ -889,7 +908,7 @@ def test_counts_by_category_follow_every_change(demo):
         person, _ = services.register(uong_bi, services.PersonFields(
             full_name="Trần Thị Mới", category_id=first), organiser=True)
         fields = services.PersonFields(full_name="Trần Thị Mới", category_id=second)
-        services.update_person(person, fields)
+        services.update_person(person, fields, organiser=True)
         services.move(person, ha_long)
         other = db.session.scalar(select(Participant).where(
             Participant.point_id == uong_bi.id, Participant.status == RegistrationStatus.REGISTERED))

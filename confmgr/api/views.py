@@ -457,7 +457,9 @@ def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch
     sent = {name: "" if value is None and name != "category_id" else value
             for name, value in body.model_dump(exclude_unset=True).items()}
     fields = roster.PersonFields(**{**current, **sent})
-    commit_or_problem(lambda: roster.update_person(person, fields))
+    conference = db.session.get(Conference, person.conference_id)
+    commit_or_problem(lambda: roster.update_person(
+        person, fields, organiser=manages_conference(caller(), conference)))
     return participant_out(person, found.code)
 
 

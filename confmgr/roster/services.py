@@ -242,9 +242,17 @@ def _hold(person: Participant) -> None:
     db.session.refresh(person)
 
 
-def update_person(person: Participant, fields: PersonFields) -> None:
+def update_person(person: Participant, fields: PersonFields, *, organiser: bool) -> None:
+    """Correct a delegate's details. After registration closes a coordinator may still
+    correct a name or a number, but only organisers change a category: a coordinator
+    could otherwise make up a required category that the point lacks, past sessions
+    included."""
     _hold(person)
     fields = fields.cleaned()
+    if fields.category_id != person.category_id:
+        refuse_when_closed(db.session.get(Conference, person.conference_id),
+                           organiser=organiser,
+                           only_organisers=_("Chỉ ban tổ chức đổi thành phần được."))
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
     if not problems and duplicates(person.conference_id, name_compare_form(fields.full_name),
                                    fields.phone, fields.email, exclude_id=person.id):

@@ -108,7 +108,8 @@ def edit(slug: str, code: str, person_id: int):
     form = _person_form(conference, person)
     if form.validate_on_submit():
         try:
-            services.update_person(person, _fields(form))
+            services.update_person(person, _fields(form),
+                                   organiser=manages_conference(current_user, conference))
             db.session.commit()
         except RuleBroken as broken:
             db.session.rollback()
