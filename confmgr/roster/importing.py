@@ -48,7 +48,8 @@ HEADING = {column.field: column.heading for column in COLUMNS}
 #: Headings of the official list that carry nothing to register, so go unread unremarked.
 EXPECTED_UNREAD = ("Ký tên",)
 FIELD_OF_PROBLEM = {"full_name": "full_name", "position": "position", "unit": "unit",
-                    "phone": "phone", "email": "email", "category_id": "category"}
+                    "phone": "phone", "email": "email", "category_id": "category",
+                    "note": "note"}
 MAX_ROWS = 20_000
 MAX_BYTES = 8 * 1024 * 1024
 

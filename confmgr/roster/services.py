@@ -28,6 +28,7 @@ from confmgr.text import name_compare_form, normalise
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
 NAME_LIMIT = 200
+NOTE_LIMIT = 2000
 
 
 def _ascii_digits(text: str) -> str:
@@ -77,7 +78,8 @@ def check_person(fields: PersonFields) -> list[Problem]:
     elif len(fields.full_name) > NAME_LIMIT:
         problems.append(Problem("full_name", _("Họ và tên dài quá %(limit)d ký tự.",
                                                limit=NAME_LIMIT)))
-    for name, limit in (("position", 300), ("unit", 300)):
+    # The same limits whichever way the details come: form, file or API.
+    for name, limit in (("position", 300), ("unit", 300), ("note", NOTE_LIMIT)):
         if len(getattr(fields, name)) > limit:
             problems.append(Problem(name, _("Dài quá %(limit)d ký tự.", limit=limit)))
     if fields.phone and not VN_PHONE.match(fields.phone):
