@@ -153,8 +153,9 @@ def report_and_wait(connection, signal_file: str) -> None:
 def run_worker(config: dict) -> None:
     """Run one job and stop inside its transaction where ``config["hold"]`` says.
 
-    ``hold`` is ``["commit", 1]`` (every write done, the commit not sent) or a statement's
-    beginning and which occurrence of it to stop after.
+    ``hold`` is ``["commit", 1]`` (every write done, the commit not sent) or words a
+    statement holds (at its start, or in a WITH clause: PostgreSQL writes a check-in's log
+    in the statement that writes its row) and which occurrence of them to stop after.
     """
     app = make_app(with_application_name(config["database_url"], WORKER_NAME),
                    Path(config["instance"]))
@@ -168,7 +169,7 @@ def run_worker(config: dict) -> None:
 
             def after_execute(connection, cursor, sql, parameters, context, executemany):
                 nonlocal seen
-                if sql.lstrip().upper().startswith(statement):
+                if re.match(rf"\s*(WITH .*)?{statement}", sql.upper(), re.S):
                     seen += 1
                     if seen == occurrence:
                         report_and_wait(connection, config["signal"])
