@@ -472,3 +472,25 @@ def test_every_recorded_detail_has_a_label():
         room_id=None, topic_id=None, presenters=[])))
     assert len(keys) > 50
     assert keys - set(DETAIL_LABELS) == set()
+
+
+def test_paging_past_either_end_is_an_empty_page_that_leads_back(client, demo):
+    """Before the oldest entry, after the newest, or from a kept position whose filter was
+    changed: no lines, and the links lead to the newest page rather than failing."""
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        ids = db.session.scalars(select(AuditEntry.id).where(
+            AuditEntry.conference_id == conference_id)
+            .order_by(AuditEntry.at, AuditEntry.id)).all()
+    oldest, newest = ids[0], ids[-1]
+    logged_in(client, ORGANISER)
+    for asked, newest_page in ((f"{LOG}?before={oldest}", LOG),
+                               (f"{LOG}?after={newest}", LOG),
+                               (f"{LOG}?action=question.raise&after={newest}",
+                                f"{LOG}?action=question.raise")):
+        response = client.get(asked)
+        assert response.status_code == 200, asked
+        page = unescape(response.get_data(as_text=True))
+        assert "Không có dòng nhật ký nào phù hợp." in page
+        links = re.findall(r'<a class="page-link"[^>]*href="([^"]+)"', page)
+        assert links and set(links) == {newest_page}, (asked, links)

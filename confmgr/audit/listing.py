@@ -316,11 +316,14 @@ class AuditPage:
     has_newer: bool
     has_older: bool
 
+    # A page with no lines (paged past an end, or a kept position whose filter was
+    # changed) has no entry to page from: both ways lead to the newest page.
     def newer_args(self) -> dict:
-        return self.query.args(after=self.lines[0].entry.id)
+        return self.query.args(after=self.lines[0].entry.id) if self.lines else self.query.args()
 
     def older_args(self) -> dict:
-        return self.query.args(before=self.lines[-1].entry.id)
+        return (self.query.args(before=self.lines[-1].entry.id) if self.lines
+                else self.query.args())
 
 
 #: Newest first: by time, then by id for entries written in the same microsecond.
