@@ -698,8 +698,8 @@ def test_counts_by_topic_and_province(client, demo):
     assert numbers == [("1", 4, 2, 1, 1), ("2", 2, 2, 0, 0), ("3", 1, 1, 0, 0),
                        (None, 1, 1, 0, 0)]
     assert provinces[:2] == [("22", 3, {"1": 2, "2": 1}), ("01", 2, {"1": 2})]
-    assert sorted(provinces[2:]) == [("31", 1, {"2": 1}), ("40", 1, {"3": 1}),
-                                     ("79", 1, {None: 1})]
+    # Equal counts in Vietnamese order: Thành phố Hải Phòng, … Hồ Chí Minh, Tỉnh Nghệ An.
+    assert provinces[2:] == [("31", 1, {"2": 1}), ("79", 1, {None: 1}), ("40", 1, {"3": 1})]
     logged_in(client, ORGANISER)
     page = client.get(f"{TRIAGE}/counts").get_data(as_text=True)
     assert "<td>Tỉnh Quảng Ninh</td><td class=\"text-end\">3</td>" in page
@@ -1019,3 +1019,38 @@ def test_a_version_published_before_topic_ids_finds_a_topic_saved_with_the_words
     assert [(t.id, t.number) for t in published][0] == (topic_id, "1")
     assert listing.topic_label(published[0]) == listing.topic_label(topic("Chuyên đề 1")) == (
         f"1. {title}")
+
+
+def test_provinces_with_as_many_questions_come_in_vietnamese_order(demo, ctx):
+    """"Đ" comes after "D", not after every unmarked letter: Tỉnh Đồng Nai before Tỉnh Gia
+    Lai."""
+    from confmgr.enums import PointLevel
+    from confmgr.points.models import BroadcastPoint
+
+    central = db.session.scalar(select(BroadcastPoint).where(
+        BroadcastPoint.conference_id == conference().id, BroadcastPoint.code == "TW"))
+    for code in ("52", "75"):  # Tỉnh Gia Lai, Tỉnh Đồng Nai
+        point = BroadcastPoint(conference_id=conference().id, code=code,
+                               name=f"Điểm cầu {code}", level=PointLevel.PROVINCE,
+                               parent_id=central.id, province_code=code)
+        db.session.add(point)
+        db.session.flush()
+        services.raise_questions(conference(), point, [(0, "Câu hỏi thử?")], topic_id=None)
+    db.session.flush()
+    names = [name for _code, name, total, _t in listing.counts(conference()).provinces
+             if total == 1]
+    assert names == ["Thành phố Hải Phòng", "Thành phố Hồ Chí Minh", "Tỉnh Đồng Nai",
+                     "Tỉnh Gia Lai", "Tỉnh Nghệ An"]
+
+
+def test_a_bulk_action_goes_back_only_to_a_triage_page_of_this_site(client, demo):
+    """The filtered triage page it came from; a line break (which no header may carry),
+    another site or another page leads to the plain triage page instead."""
+    logged_in(client, ORGANISER)
+    for back, landing in ((f"{TRIAGE}?q=a", f"{TRIAGE}?q=a"),
+                          (f"{TRIAGE}?q=a\r\nX-Injected: 1", TRIAGE),
+                          (f"//evil.example{TRIAGE}", TRIAGE),
+                          (f"/manage/c/{SLUG}/points", TRIAGE)):
+        response = post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "back": back})
+        assert (response.status_code, response.headers["Location"]) == (302, landing), back
+        assert "X-Injected" not in response.headers

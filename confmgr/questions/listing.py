@@ -18,6 +18,7 @@ from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.questions.models import Question
+from confmgr.roster.sorting import text_key
 from confmgr.text import fold, whole_number
 
 SORTS = ("new", "old", "most")
@@ -412,5 +413,5 @@ def counts(conference: Conference) -> Counts:
     province_lines = sorted(
         ((code, names.get(code, code), sum(by_topic.values()), dict(by_topic))
          for code, by_topic in per_province.items()),
-        key=lambda line: (-line[2], line[1]))
+        key=lambda line: (-line[2], text_key(line[1])))  # ties in Vietnamese order
     return Counts(topic_counts, province_lines, columns)

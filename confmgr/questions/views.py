@@ -15,7 +15,7 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.enums import QuestionStatus
-from confmgr.i18n import counted
+from confmgr.i18n import counted, safe_next_url
 from confmgr.points.official import provinces
 from confmgr.public.views import readable_conference
 from confmgr.questions import listing, services
@@ -177,8 +177,10 @@ def bulk(slug: str):
         abort(400)
     if action != "merge":
         _organiser(scope)
-    back = redirect(request.form.get("back", "") if request.form.get("back", "").startswith(
-        f"/manage/c/{slug}/questions") else url_for("questions.triage", slug=slug))
+    # Back to the triage page as it was filtered, if the address given is one of it.
+    asked = safe_next_url(request.form.get("back"), "")
+    back = redirect(asked if asked.startswith(f"/manage/c/{slug}/questions")
+                    else url_for("questions.triage", slug=slug))
     ids = _ticked()
     if not ids:
         flash(_("Hãy chọn ít nhất một câu hỏi."), "warning")
