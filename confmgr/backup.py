@@ -65,7 +65,9 @@ class Database:
         return uri.render_as_string(hide_password=False), env
 
 
-def database_of(sqlalchemy_url: str) -> Database:
+def database_of(sqlalchemy_url: str | URL) -> Database:
+    """The database at ``sqlalchemy_url``: give the engine's, in which a relative SQLite
+    path has been placed in the instance folder as the application opens it."""
     url = make_url(sqlalchemy_url)
     backend = url.get_backend_name()
     if backend == SQLITE:

@@ -149,7 +149,8 @@ def backup_command(path: Path | None) -> None:
     from confmgr import backup
 
     try:
-        database = backup.database_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        # The engine's address: a relative SQLite path is read inside instance/.
+        database = backup.database_of(db.engine.url)
         written = backup.backup(database, path or backup.default_path(current_app.instance_path,
                                                                       database))
     except backup.BackupError as error:
@@ -169,7 +170,8 @@ def restore_command(path: Path, yes: bool) -> None:
     from confmgr import backup
 
     try:
-        database = backup.database_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        # The engine's address: a relative SQLite path is read inside instance/.
+        database = backup.database_of(db.engine.url)
         checked = backup.check_backup(database, path)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error

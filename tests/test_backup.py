@@ -288,3 +288,40 @@ def test_restoring_into_a_missing_folder_says_so(tmp_path):
         f"Error: The folder of the database file {missing} does not exist: check the "
         "database URL (CONFMGR_DATABASE_URL).\n"))
     assert not missing.parent.exists()
+
+
+def test_a_relative_sqlite_path_is_backed_up_and_restored_where_the_app_opens_it(
+        tmp_path, monkeypatch):
+    """The application opens "sqlite:///confmgr.sqlite3" inside instance/; the commands
+    copy and replace that file, never one of the same name in the current directory."""
+    from confmgr.accounts.models import User
+    from confmgr.accounts.services import create_user
+    from confmgr.enums import Role
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    empty = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path / "other")
+    with empty.app_context():
+        upgrade()
+        db.engine.dispose()
+    app = make_app("sqlite:///confmgr.sqlite3", tmp_path / "instance")
+    with app.app_context():
+        upgrade()
+        create_user("a@example.org", "mot-mat-khau-dai", "A", Role.ADMIN)
+        db.session.commit()
+        assert Path(db.engine.url.database) == tmp_path / "instance" / "confmgr.sqlite3"
+        db.session.remove()
+        db.engine.dispose()
+    runner = app.test_cli_runner()
+    saved = runner.invoke(args=["backup", str(tmp_path / "saved.sqlite3")])
+    assert saved.exit_code == 0, saved.output
+    with sqlite3.connect(tmp_path / "saved.sqlite3") as copy:
+        assert copy.execute("SELECT email FROM users").fetchall() == [("a@example.org",)]
+    restored = runner.invoke(args=["restore", str(tmp_path / "empty.sqlite3"), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        db.session.remove()
+        db.engine.dispose()
+    assert list(work.iterdir()) == []
