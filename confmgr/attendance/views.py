@@ -210,7 +210,7 @@ def headcount(slug: str, code: str, session_id: int):
     return render_template(
         "attendance/headcount.html", **context,
         categories=[(ref, name, typed[ref]) for ref, name, _reported in categories],
-        wrong={problem.field for problem in problems}), 422
+        wrong={problem.field for problem in problems})
 
 
 # ---------------------------------------------------------------- reports

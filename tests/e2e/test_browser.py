@@ -603,3 +603,116 @@ def test_badges_print_eight_to_an_a4_page(page, demo):
     expect(page.locator(".badge-card")).to_have_count(35)
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 5
+
+
+def uong_bi_names(demo, limit: int) -> list[str]:
+    with demo.app_context():
+        point_id = db.session.scalar(select(BroadcastPoint.id).where(
+            BroadcastPoint.code == POINT))
+        return db.session.scalars(select(Participant.full_name).where(
+            Participant.point_id == point_id).order_by(Participant.id).limit(limit)).all()
+
+
+def sheet_button(page, name: str, word: str = "Có mặt"):
+    return page.get_by_role("group", name=name).get_by_role("button", name=word, exact=True)
+
+
+def test_a_failed_taps_row_stays_marked_when_a_search_brings_it_back(
+        page, demo, closing_session_now, request):
+    """The coordinator searches for the delegate whose tap failed, to tap again: the rows
+    come back from the server, the mark with them, until a tap of them gets through."""
+    from tests.e2e.conftest import BROWSER_ERRORS
+
+    first = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    tap = f"**/points/{POINT}/attendance/{closing_session_now[0]}"
+    page.route(tap, lambda route, _request: route.abort())
+    sheet_button(page, first).click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("group", name=first))
+    expect(row).to_have_class(re.compile(r"\btable-warning\b"))
+    page.unroute(tap)
+    request.node.stash[BROWSER_ERRORS].clear()  # the abort's own, as in the test above
+    words = first.split()[-2:]  # searched by the end of the name, without its marks
+    with page.expect_response(lambda r: "q=" in r.url):
+        page.get_by_role("searchbox").fill(" ".join(words))
+    expect(page.locator("#sheet-rows [role=group]")).not_to_have_count(35)
+    # htmx lends the new rows the old ones' attributes until it settles: look after that.
+    expect(page.locator("#sheet-rows")).not_to_have_class(re.compile(r"htmx-settling"))
+    page.wait_for_function("!document.querySelector('.htmx-settling')")
+    expect(row).to_have_class(re.compile(r"\btable-warning\b"))
+    sheet_button(page, first).click()
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+    expect(row).not_to_have_class(re.compile(r"\btable-warning\b"))
+
+
+def test_a_taps_answer_after_a_search_hid_its_row_updates_the_counts_quietly(
+        page, demo, closing_session_now):
+    """On a slow link the coordinator types the next name before the tap's answer comes:
+    the counts take the answer, the row that has no place on the page is left out (htmx
+    would log an error for it), and the tap is recorded."""
+    first = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    held = []
+    page.route(f"**/points/{POINT}/attendance/{closing_session_now[0]}",
+               lambda route, _request: held.append(route))
+    sheet_button(page, first).click()
+    page.wait_for_function("() => true")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    page.get_by_role("searchbox").fill("mai kim")
+    expect(page.locator("#sheet-rows [role=group]")).to_have_count(1)
+    held[0].continue_()
+    expect(page.locator("#sheet-counts")).to_contain_text("Có mặt: 1")
+    with demo.app_context():
+        assert db.session.scalars(select(Participant.full_name).join(
+            Attendance, Attendance.participant_id == Participant.id).where(
+            Attendance.session_id == closing_session_now[0])).all() == [first]
+
+
+def test_keyboard_focus_stays_in_place_after_a_tap_and_a_live_refresh(
+        page, demo, closing_session_now):
+    """A keyboard or a screen reader keeps its place when htmx replaces what held it: the
+    tapped button, and the province link through the dashboard's refresh."""
+    first = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    sheet_button(page, first).focus()
+    page.keyboard.press("Enter")
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+    expect(sheet_button(page, first)).to_be_focused()
+    page.context.clear_cookies()
+
+    page.clock.install()
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/attendance")
+    link = page.locator("#attendance-live .report-provinces").get_by_role(
+        "link", name="Tỉnh Quảng Ninh")
+    link.focus()
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.clock.run_for(16_000)
+    expect(link).to_be_focused()
+
+
+def test_a_typo_in_a_headcount_is_named_not_saved_as_zero(page, demo, closing_session_now):
+    """What is typed reaches the server as typed: "5e" is refused with its category named,
+    and the field keeps it to be corrected."""
+    with demo.app_context():
+        db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688")
+                          ).headcount_only = True
+        db.session.commit()
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/06688/attendance")
+    box = page.get_by_label("Thành phần khác", exact=True)
+    box.fill("5e")
+    page.get_by_role("button", name="Ghi số lượng").click()
+    expect(page.locator(".alert-danger")).to_have_text(
+        "Thành phần khác: hãy nhập một số nguyên không âm.")
+    expect(page.get_by_label("Thành phần khác", exact=True)).to_have_value("5e")
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SessionPointCount).where(
+            SessionPointCount.session_id == closing_session_now[0],
+            SessionPointCount.headcount > 0)) == 0

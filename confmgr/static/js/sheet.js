@@ -23,16 +23,27 @@ document.addEventListener("click", (event) => {
   }).catch(() => {});
 });
 
-// The words are the form's (data-tap-*), in the page's language, with the delegate's
-// name; the row is marked until an answer for it replaces it.
+// The delegates whose last tap did not get through: their rows stay marked, also when a
+// search brings them back, until a tap of them does.
+const unsent = new Set();
+
+function sentFor() {
+  return sending?.mark.split(":")[0];
+}
+
+function markUnsent() {
+  for (const id of unsent) document.getElementById(`p${id}`)?.classList.add("table-warning");
+}
+
+// The words are the form's (data-tap-*), in the page's language, with the delegate's name.
 function tell(words) {
-  const row = document.getElementById(`p${sending?.mark.split(":")[0]}`);
   const alert = document.createElement("div");
   alert.className = "alert alert-warning";
   alert.setAttribute("role", "alert");
   alert.textContent = words.replace("{name}", sending?.name ?? "");
   document.getElementById("sheet-messages").replaceChildren(alert);
-  row?.classList.add("table-warning");
+  if (sentFor()) unsent.add(sentFor());
+  markUnsent();
 }
 
 function tapForm(event) {
@@ -51,3 +62,17 @@ for (const [name, choose] of Object.entries(WORDS)) {
     if (form) tell(form.dataset[choose(event)]);
   });
 }
+
+// An answer whose row a search has taken off the page: its counts and messages go in, its
+// row has nowhere to go (and would be reported as an error).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const id = sentFor();
+  if (tapForm(event) && id && !document.getElementById(`p${id}`)) {
+    event.detail.serverResponse = event.detail.serverResponse.replace(
+      new RegExp(`<tr id="p${id}"[\\s\\S]*?</tr>`), "");
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (tapForm(event) && event.detail.successful) unsent.delete(sentFor());
+});
+document.addEventListener("htmx:afterSettle", markUnsent);
