@@ -860,3 +860,20 @@ def test_a_code_of_dots_alone_is_refused_in_the_form_and_in_a_file(client, demo)
                                     ["..", "Điểm cầu chấm", "Khác"], ["A.1", "Điểm A.1", "Khác"]]))
     assert import_errors(page) == [("2", "Mã điểm cầu", message)]
     assert count_points(demo) == 11
+
+
+def test_a_point_links_its_parent_only_for_who_may_open_it(client, demo):
+    """The province's coordinator sees the main venue it hangs under named, not a link that
+    would answer 403; an organiser gets the link."""
+    with demo.app_context():
+        parent = db.session.scalar(select(BroadcastPoint).where(
+            BroadcastPoint.code == "22")).parent
+        parent_name, parent_code = parent.name, parent.code
+    link = f'<a href="{POINTS}/{parent_code}">{parent_name}</a>'
+    logged_in(client, COORDINATOR)
+    page = client.get(f"{POINTS}/22").get_data(as_text=True)
+    assert f" · {parent_name}</p>" in page and link not in page
+    assert client.get(f"{POINTS}/{parent_code}").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)
+    assert link in client.get(f"{POINTS}/22").get_data(as_text=True)

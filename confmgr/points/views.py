@@ -245,6 +245,8 @@ def _detail_page(conference: Conference, point: BroadcastPoint, test_form: TestR
         children=point.children, history=connection.history(point), test_form=test_form,
         organiser=manages_conference(current_user, conference),
         subscription=feed, feed_token=feed_token,
+        # A coordinator's point may hang under one they do not coordinate: named, no link.
+        parent_open=point.parent is not None and can_view_point(current_user, point.parent),
     )
 
 
