@@ -481,18 +481,18 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     return Outcome(participant_id, old, new)
 
 
-def _write_counted(plain, counted, params: dict, counting: dict, logging: dict):
+def _write_counted(plain, counted, params: dict, counting: dict, change: dict):
     """Write the row with ``plain`` (an insert or update returning it) and, when it wrote
-    one, add ``counting`` to both counters and log: in one statement (``counted``) where
-    the database allows it. Returns the row written, or None."""
+    one, add ``counting`` to both counters and log ``change``: in one statement
+    (``counted``) where the database allows it. Returns the row written, or None."""
     if counted is not None:
-        return run(counted, {**params, **counting, **logging}).first()
+        return run(counted, {**params, **counting, **change}).first()
     written = run(plain, params).first()
     if written is not None:
         found = statements()
         run(found.point_counts, counting)
         run(found.category_counts, counting)
-        run(found.change, logging)
+        run(found.change, change)
     return written
 
 
