@@ -65,7 +65,7 @@ def test_the_sheet_weight_counts_a_full_page_and_its_assets(capsys, monkeypatch)
     assert runner.main(["--only", "attendance.sheet_kb", "--repeat", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     (parts,) = [line for line in lines if line.startswith("# sheet:")]
-    assert re.fullmatch(r"# sheet: page \d+\.\d KB with 100 delegates; 6 stylesheets and "
+    assert re.fullmatch(r"# sheet: page \d+\.\d KB with 100 delegates; 7 stylesheets and "
                         r"scripts \d+\.\d KB, \d+\.\d KB compressed; a tap's answer \d+ "
                         r"bytes \(200\)", parts), parts
     assert re.fullmatch(r"BENCH attendance\.sheet_kb \d+\.\d{3} KB", lines[-1]), lines[-1]
