@@ -494,3 +494,26 @@ def test_paging_past_either_end_is_an_empty_page_that_leads_back(client, demo):
         assert "Không có dòng nhật ký nào phù hợp." in page
         links = re.findall(r'<a class="page-link"[^>]*href="([^"]+)"', page)
         assert links and set(links) == {newest_page}, (asked, links)
+
+
+def test_a_conference_log_pages_only_from_its_own_entries(client, demo):
+    """A position taken from an entry outside this conference's log (another conference's,
+    or one of the whole installation's) is no position: the newest page, which tells
+    nothing of when that entry was written."""
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        outside = db.session.scalar(select(AuditEntry.id).where(
+            AuditEntry.conference_id.is_(None)).order_by(AuditEntry.at, AuditEntry.id))
+        own_oldest = db.session.scalar(select(AuditEntry.id).where(
+            AuditEntry.conference_id == conference_id).order_by(AuditEntry.at, AuditEntry.id))
+    assert outside is not None and outside < own_oldest
+    logged_in(client, ORGANISER)
+
+    def lines(address: str) -> str:
+        return client.get(address).get_data(as_text=True).split("<tbody>")[1].split(
+            "</tbody>")[0]
+
+    newest = lines(LOG)
+    assert "Không có dòng nhật ký nào phù hợp." not in newest
+    assert lines(f"{LOG}?before={outside}") == newest
+    assert lines(f"{LOG}?after={outside}") == newest

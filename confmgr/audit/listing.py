@@ -126,16 +126,19 @@ class Filters:
     errors: dict[str, str]
     #: The time zone the entries' times are read in.
     zone: ZoneInfo
+    #: Which log this is (one conference's, or every entry): the entries a reader may page
+    #: from.
+    scope: list[ColumnElement[bool]]
 
 
 def resolve(scope: Scope, query: AuditQuery) -> Filters:
     """The conditions of ``query`` within ``scope``. Points and users are looked up first,
     so the log is filtered by their ids: the planner then reads the matching index, and a
     code or a name that matches nothing can say so."""
-    where: list[ColumnElement[bool]] = []
     errors = dict(query.errors)
-    if scope.conference is not None:
-        where.append(AuditEntry.conference_id == scope.conference.id)
+    within = ([AuditEntry.conference_id == scope.conference.id]
+              if scope.conference is not None else [])
+    where: list[ColumnElement[bool]] = list(within)
     if query.point:
         points = select(BroadcastPoint.id).where(BroadcastPoint.code == query.point)
         if scope.conference is not None:
@@ -159,7 +162,7 @@ def resolve(scope: Scope, query: AuditQuery) -> Filters:
         where.append(AuditEntry.at >= _midnight(query.day_from, scope.zone))
     if query.day_to:
         where.append(AuditEntry.at < _midnight(query.day_to + timedelta(days=1), scope.zone))
-    return Filters(where, errors, scope.zone)
+    return Filters(where, errors, scope.zone, within)
 
 
 def matching_users(text: str, conference: Conference | None = None) -> list[int]:
@@ -339,14 +342,23 @@ def _position(entry: AuditEntry):
 _PLACE = tuple_(AuditEntry.at, AuditEntry.id)
 
 
+def _entry_at(entry_id: int | None, filters: Filters) -> AuditEntry | None:
+    """The entry a reader paged from, if it is in this log: another conference's would
+    tell when its entries were written."""
+    if entry_id is None:
+        return None
+    return db.session.scalar(select(AuditEntry).where(AuditEntry.id == entry_id,
+                                                       *filters.scope))
+
+
 def find_entries(filters: Filters, query: AuditQuery) -> AuditPage:
     """One page of the matching entries, newest first, from the query's position (the
     entry the reader paged from: its time and id)."""
     where = filters.where
     statement = _lines_statement(where)
     limit = query.per_page + 1
-    after = db.session.get(AuditEntry, query.after) if query.after is not None else None
-    before = db.session.get(AuditEntry, query.before) if query.before is not None else None
+    after = _entry_at(query.after, filters)
+    before = _entry_at(query.before, filters)
     if after is not None:
         rows = db.session.execute(statement.where(_PLACE > _position(after))
                                   .order_by(*OLDEST_FIRST).limit(limit)).all()
