@@ -443,6 +443,7 @@ def test_an_organiser_rewords_assigns_and_unpublishes(client, demo):
     with demo.app_context():
         topic_two = topic("2").id
         presenter = question("Thời hạn chuyển").assignee_id
+        first_body, first_topic = question(FIRST).body, question(FIRST).topic_id
     post_form(client, f"{TRIAGE}/{first}/unpublish", {})
     post_form(client, f"{TRIAGE}/{first}/edit", {
         "body": "Phân công cấp ủy viên phụ trách chi bộ khi số chi bộ tăng?",
@@ -454,6 +455,17 @@ def test_an_organiser_rewords_assigns_and_unpublishes(client, demo):
             "Phân công cấp ủy viên phụ trách chi bộ khi số chi bộ tăng?", topic_two, presenter,
             QuestionStatus.ANSWERED)
         assert edited.search_text == "phan cong cap uy vien phu trach chi bo khi so chi bo tang?"
+    # The log keeps the wording as it was; saving the form unchanged logs nothing.
+    post_form(client, f"{TRIAGE}/{first}/edit", {
+        "body": "Phân công cấp ủy viên phụ trách chi bộ khi số chi bộ tăng?",
+        "topic": str(topic_two)})
+    with demo.app_context():
+        from confmgr.audit.models import AuditEntry
+        edits = db.session.scalars(select(AuditEntry.details).where(
+            AuditEntry.action == "question.edit")).all()
+    assert edits == [{"body": [first_body, "Phân công cấp ủy viên phụ trách chi bộ khi số chi "
+                                            "bộ tăng?"],
+                      "topic_id": [first_topic, topic_two]}]
 
 
 # ---------------------------------------------------------------- the digest and counts

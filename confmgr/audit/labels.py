@@ -99,6 +99,7 @@ TARGET_LABELS = {
 #: The details' keys, as a reader names them (a test checks each key recorded has one).
 DETAIL_LABELS = {
     "added": _l("Thêm mới"),
+    "body": _l("Nội dung câu hỏi"),
     "changed": _l("Ghi mới hoặc sửa"),
     "checkin_closes_minutes": _l("Đóng điểm danh sau phiên (phút)"),
     "checkin_opens_minutes": _l("Mở điểm danh trước phiên (phút)"),

@@ -162,7 +162,7 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     if fields.timezone != before["timezone"]:
         moved = _keep_local_times(conference, old_zone)
     record("conference.update", target=conference, conference_id=conference.id,
-           **_changed(before, vars(fields)), **({"sessions_moved": moved} if moved else {}))
+           **changed_fields(before, vars(fields)), **({"sessions_moved": moved} if moved else {}))
     return moved
 
 
@@ -281,7 +281,7 @@ def save_session(
             setattr(session, name, value)
         assign_presenters(session, presenters)
         record("session.update", target=session, conference_id=conference.id,
-               **_changed(before, _session_values(session)))
+               **changed_fields(before, _session_values(session)))
     return session, warnings
 
 
@@ -432,7 +432,7 @@ def save_room(conference: Conference, room: Room | None, name: str) -> Room:
     return room
 
 
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The fields that changed, as {field: [old, new]} for the audit trail."""
     return {
         name: [_plain(before[name]), _plain(after[name])]

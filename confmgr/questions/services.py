@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.editing import RuleBroken, changed_fields
 from confmgr.conferences.models import Conference, Presenter, Topic
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
@@ -199,10 +199,13 @@ def edit(question: Question, body: str, topic_id: int | None) -> None:
     topic = topic_of(conference, topic_id, problems)
     if problems:
         raise RuleBroken(problems)
+    before = {"body": question.body, "topic_id": question.topic_id}
     question.body, question.search_text = body, fold(body)
     question.topic_id = topic.id if topic else None
-    record("question.edit", target=question, conference_id=question.conference_id,
-           topic_id=question.topic_id)
+    changed = changed_fields(before, {"body": question.body, "topic_id": question.topic_id})
+    if changed:  # the wording as it was stays in the log
+        record("question.edit", target=question, conference_id=question.conference_id,
+               **changed)
 
 
 def assign(questions: list[Question], presenter: Presenter | None) -> None:
