@@ -31,8 +31,8 @@ def badges(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     people = []
     if point.headcount_only:  # nobody there is checked in by name
-        no_badges = _("Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có thẻ "
-                 "điểm danh.")
+        no_badges = _("Điểm cầu này báo cáo số lượng, không điểm danh theo tên: không có "
+                      "thẻ điểm danh.")
     else:
         codes.ensure_codes(point)
         db.session.commit()
