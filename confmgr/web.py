@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort, flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -72,8 +73,6 @@ def province_asked(*, for_file: bool = False) -> str:
     made (404), so that nobody files national figures as a province's. What is returned may end up in a
     download's file name, so it never carries quotes or line breaks.
     """
-    from flask_babel import gettext as _
-
     from confmgr.points.official import provinces
 
     province = request.args.get("province", "")

@@ -311,10 +311,14 @@ def _counting(session_id: int, point: BroadcastPoint, category_ref: int,
 def bump_counts(session_id: int, point: BroadcastPoint, category_ref: int,
                 deltas: dict[str, int], now: datetime) -> None:
     """Add ``deltas`` to the point's and the category's counters, creating them at zero."""
-    params = _counting(session_id, point, category_ref, deltas, now)
+    _add_to_counters(_counting(session_id, point, category_ref, deltas, now))
+
+
+def _add_to_counters(counting: dict) -> None:
+    """The point's counter, then the category's: the order every writer takes them in."""
     found = statements()
-    run(found.point_counts, params)
-    run(found.category_counts, params)
+    run(found.point_counts, counting)
+    run(found.category_counts, counting)
 
 
 #: Where a transaction keeps its changes to the arrival counters until it commits.
@@ -489,10 +493,8 @@ def _write_counted(plain, counted, params: dict, counting: dict, change: dict):
         return run(counted, {**params, **counting, **change}).first()
     written = run(plain, params).first()
     if written is not None:
-        found = statements()
-        run(found.point_counts, counting)
-        run(found.category_counts, counting)
-        run(found.change, change)
+        _add_to_counters(counting)
+        run(statements().change, change)
     return written
 
 
