@@ -84,7 +84,7 @@ def test_coordinator_taps_each_delegate_in_and_sees_the_counts(client, demo):
     with demo.app_context():
         position = db.session.get(Participant, people[0][0]).position
     # Up to 100 rows are read over slow links: no spaces between tags, and a title only
-    # where the button's word is shortened.
+    # where the button's word is shortened. Every button says whether it is pressed.
     person, name = people[0]
     assert row == (
         f'<tr id="p{person}"><td><div class="sheet-row"><div class="sheet-name">'
@@ -95,11 +95,11 @@ def test_coordinator_taps_each_delegate_in_and_sees_the_counts(client, demo):
         f'<button class="btn btn-success" name="mark" value="{person}:present" '
         f'aria-pressed="true">Có mặt</button>'
         f'<button class="btn btn-outline-warning" name="mark" value="{person}:late" '
-        f'title="Đến muộn">Muộn</button>'
-        f'<button class="btn btn-outline-info" name="mark" value="{person}:excused">'
-        f'Có phép</button>'
-        f'<button class="btn btn-outline-secondary" name="mark" value="{person}:absent">'
-        f'Vắng</button></div></div></td></tr>')
+        f'title="Đến muộn" aria-pressed="false">Muộn</button>'
+        f'<button class="btn btn-outline-info" name="mark" value="{person}:excused" '
+        f'aria-pressed="false">Có phép</button>'
+        f'<button class="btn btn-outline-secondary" name="mark" value="{person}:absent" '
+        f'aria-pressed="false">Vắng</button></div></div></td></tr>')
 
 
 def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
