@@ -65,18 +65,19 @@ def point_and_session_in_reach(slug: str, code: str, session_id: int):
 
 
 def province_asked(*, for_file: bool = False) -> str:
-    """The ``province`` a list or report was asked for, if it is an official code, or ""
-    for every province.
+    """The ``province`` a list or report was asked for, if it is an official code or
+    listing.NO_PROVINCE (the points outside every province), or "" for every province.
 
     A code that is not on the official list (an old bookmark: provinces were merged in
     2025) gives the whole country, said on the page; a file or a printed report is not
     made (404), so that nobody files national figures as a province's. What is returned may end up in a
     download's file name, so it never carries quotes or line breaks.
     """
+    from confmgr.points.listing import NO_PROVINCE
     from confmgr.points.official import provinces
 
     province = request.args.get("province", "")
-    if not province or province in provinces():
+    if not province or province in provinces() or province == NO_PROVINCE:
         return province
     if for_file:
         abort(404)

@@ -27,6 +27,7 @@ from confmgr.enums import (
     SessionKind,
     SessionStatus,
 )
+from confmgr.points.listing import NO_PROVINCE
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
 
@@ -537,6 +538,52 @@ def test_points_outside_every_province_make_one_row_of_the_report(during):
     assert province_sums(session.id)[""] == (4, 3)
     from confmgr.attendance import reports
     assert [row.name for row in reports.by_province(conference, session.id)].count("—") == 1
+    outside = [row for row in reports.by_province(conference, session.id) if not row.code]
+    assert [row.filter for row in outside] == [NO_PROVINCE]
+
+
+def test_the_points_outside_every_province_have_a_report_of_their_own(during):
+    """NO_PROVINCE asks every report for those points only, as a province's code asks for
+    its points: a central ministry here, with four delegates of whom two came."""
+    from confmgr.points.services import save_point
+    from confmgr.roster import services as roster
+
+    session, now = during
+    conference = db.session.scalar(select(Conference))
+    save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
+                                  "expected_delegates": "0"})
+    ministry = point("BYT")
+    for name in ("Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"):
+        roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
+    db.session.commit()
+    first, second, third, fourth = people("BYT")
+    checkin.record(session, ministry, first, P, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    checkin.record(session, ministry, second, L, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    checkin.record(session, ministry, third, A, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    # A province's delegate checked in too, who must stay out of these figures.
+    checkin.record(session, point("06811"), people("06811")[0], P, user_id=None,
+                   method=CheckInMethod.MANUAL, now=now)
+    db.session.commit()
+
+    totals = dict(reports.session_totals(conference, NO_PROVINCE))[session]
+    assert (totals.registered, totals.present, totals.late, totals.absent,
+            totals.not_recorded, totals.attended) == (4, 1, 1, 1, 1, 2)
+    assert [(row.code, row.province_code, row.tally.present, row.tally.late,
+             row.tally.absent, row.tally.not_recorded)
+            for row in reports.by_point(conference, session.id, province=NO_PROVINCE)] == [
+        ("BYT", "", 1, 1, 1, 1)]
+    assert [(row.name, row.tally.registered, row.tally.attended)
+            for row in reports.by_category(conference, session.id, NO_PROVINCE)
+            if row.tally.registered or row.tally.attended] == [("", 4, 2)]
+    assert sum(n for _at, n in reports.checkins_over_time(
+        conference, session, province=NO_PROVINCE)) == 2
+    rows = list(reports.participant_rows(conference, [session], province=NO_PROVINCE))
+    assert [(row[0], row[2]) for row in rows] == [
+        ("BYT", "Lê Văn Ba"), ("BYT", "Lê Văn Bốn"), ("BYT", "Lê Văn Hai"),
+        ("BYT", "Lê Văn Một")]
 
 
 def test_a_break_takes_no_attendance(during):

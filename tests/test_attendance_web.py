@@ -820,9 +820,9 @@ def test_a_tap_posted_as_a_page_after_the_sign_in_ended_leads_back_to_the_sheet(
     assert person not in statuses(demo, session_id)
 
 
-def test_the_row_of_points_outside_every_province_says_where_they_are_listed(client, demo):
-    """Their row is no link: the report of a province would not list them (an empty
-    province is the whole country); the XLSX's sheet of points does."""
+def test_the_points_outside_every_province_have_their_report_files_and_lists(client, demo):
+    """The national table's row of points outside every province opens their report, as a
+    province's row does; its files, print and the delegate and point lists filter so too."""
     from confmgr.attendance import checkin
     from confmgr.conferences.models import Conference
     from confmgr.enums import AttendanceStatus, CheckInMethod
@@ -843,17 +843,39 @@ def test_the_row_of_points_outside_every_province_says_where_they_are_listed(cli
                        AttendanceStatus.PRESENT, user_id=None, method=CheckInMethod.MANUAL)
         db.session.commit()
     logged_in(client, ORGANISER)
-    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}").get_data(as_text=True)
+    base = f"/manage/c/{SLUG}/attendance"
+    page = client.get(f"{base}?session={session_id}").get_data(as_text=True)
     table = page.split('class="table table-sm report-provinces">')[1].split("</table>")[0]
     names = re.findall(r"<tr><td>(.*?)</td>", table)
-    assert names[-1] == ('— <small class="text-body-secondary">(điểm cầu không thuộc tỉnh, '
-                         "thành phố nào; từng điểm có trong tệp XLSX)</small>")
-    assert all(name.startswith("<a href=") for name in names[:-1])
-    workbook = CalamineWorkbook.from_object(io.BytesIO(client.get(
-        f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}").data))
-    listed = [(sheet, row[:4]) for sheet in workbook.sheet_names
-              for row in workbook.get_sheet_by_name(sheet).to_python() if row[0] == "BYT"]
-    assert listed == [("Theo điểm cầu", ["BYT", "Bộ Y tế", "", 1])]
+    report = f"{base}?session={session_id}&amp;province=none"
+    assert names[-1] == f'<a href="{report}">Không thuộc tỉnh, thành phố nào</a>'
+    assert all(name.startswith("<a href=") for name in names)
+
+    page = client.get(f"{base}?session={session_id}&province=none").get_data(as_text=True)
+    assert '<h1 class="h4">Điểm danh — Không thuộc tỉnh, thành phố nào</h1>' in page
+    assert flashes(page) == []
+    points = page.split('class="table table-sm report-points">')[1].split("</table>")[0]
+    assert re.findall(r'<tr><td><a href="[^"]*">([^<]*)</a>', points) == ["Bộ Y tế"]
+
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"{base}/report.csv?session={session_id}&province=none").get_data(as_text=True)[1:])))
+    assert rows[1:] == [["BYT", "Bộ Y tế", "", "1", "1", "0", "0", "0", "0", "0", "100.0%"]]
+    response = client.get(f"{base}/participants.csv?province=none")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="dai-bieu-diem-danh-{SLUG}-none.csv"')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert [row[:3] for row in rows[1:]] == [["BYT", "Bộ Y tế", "Lê Văn Một"]]
+    printed = client.get(f"{base}/print?session={session_id}&province=none",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert " · Không thuộc tỉnh, thành phố nào</p>" in printed
+
+    delegates = client.get(f"/manage/c/{SLUG}/delegates?province=none&export=csv")
+    rows = list(csv.reader(io.StringIO(delegates.get_data(as_text=True)[1:])))
+    assert [row[1] for row in rows[1:]] == ["Lê Văn Một"]
+    listed = client.get(f"/manage/c/{SLUG}/points?province=none").get_data(as_text=True)
+    assert '<option value="none" selected>Không thuộc tỉnh, thành phố nào</option>' in listed
+    assert '<p class="small text-body-secondary">1 điểm cầu</p>' in listed
+    assert ">Bộ Y tế<" in listed
 
 
 def test_a_province_not_on_the_official_list_is_said_on_a_page_and_makes_no_file(client,

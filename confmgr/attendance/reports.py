@@ -23,6 +23,7 @@ from confmgr.attendance.models import (
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
 from confmgr.enums import RegistrationStatus, SessionKind
+from confmgr.points.listing import NO_PROVINCE, in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.roster.models import (
@@ -181,7 +182,7 @@ def _registered(conference: Conference, province: str = "") -> tuple[int, int, i
                    func.coalesce(func.sum(_unrecorded(BroadcastPoint.registered_count, 0)), 0),
                    ).where(BroadcastPoint.conference_id == conference.id)
     if province:
-        query = query.where(BroadcastPoint.province_code == province)
+        query = query.where(in_province(BroadcastPoint.province_code, province))
     registered, expected, base, named = db.session.execute(query).one()
     return int(registered), int(expected), int(base), int(named)
 
@@ -200,7 +201,7 @@ def session_totals(conference: Conference, province: str = "") -> list[tuple[Age
              .where(SessionPointCount.conference_id == conference.id)
              .group_by(SessionPointCount.session_id))
     if province:
-        query = query.where(SessionPointCount.province_code == province)
+        query = query.where(in_province(SessionPointCount.province_code, province))
     sums = {row.session_id: row for row in db.session.execute(query)}
     result = []
     for session in attended_sessions(conference):
@@ -221,6 +222,11 @@ class ProvinceRow:
     code: str
     name: str
     tally: Tally
+
+    @property
+    def filter(self) -> str:
+        """The province filter that reports this row's points."""
+        return self.code or NO_PROVINCE
 
 
 def by_province(conference: Conference, session_id: int) -> list[ProvinceRow]:
@@ -283,7 +289,7 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
         .order_by(BroadcastPoint.code)
     )
     if province:
-        query = query.where(BroadcastPoint.province_code == province)
+        query = query.where(in_province(BroadcastPoint.province_code, province))
     if point_ids is not None:
         query = query.where(BroadcastPoint.id.in_(point_ids))
     if after:
@@ -341,8 +347,8 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
                            c.c.category_ref == r.category_ref))
         .where(r.conference_id == conference.id).group_by(r.category_ref))
     if province:
-        query = query.where(c.c.province_code == province)
-        registered_query = registered_query.where(r.province_code == province)
+        query = query.where(in_province(c.c.province_code, province))
+        registered_query = registered_query.where(in_province(r.province_code, province))
     sums = {row.category_ref: row for row in db.session.execute(query)}
     registered = {ref: (int(n), int(u)) for ref, n, u in db.session.execute(registered_query)}
     cancelled = _cancelled(session_id)
@@ -410,7 +416,7 @@ def compliance(conference: Conference, session_id: int, province: str = "",
                have < CategoryRequirement.min_count)
     )
     if province:
-        query = query.where(BroadcastPoint.province_code == province)
+        query = query.where(in_province(BroadcastPoint.province_code, province))
     found = query.subquery()
     total, points = db.session.execute(
         select(func.count(), func.count(distinct(found.c.code)))).one()
@@ -441,7 +447,7 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
              .where(counts.c.session_id == session.id)
              .group_by(counts.c.minute))
     if province:
-        query = query.where(counts.c.province_code == province)
+        query = query.where(in_province(counts.c.province_code, province))
     step = timedelta(minutes=minutes)
     buckets: dict[int, int] = {}
     for minute, arrivals in db.session.execute(query):
@@ -474,7 +480,7 @@ def participant_rows(conference: Conference, sessions: list[AgendaSession], *,
         .order_by(BroadcastPoint.code, Participant.name_key, Participant.id)
     )
     if province:
-        query = query.where(BroadcastPoint.province_code == province)
+        query = query.where(in_province(BroadcastPoint.province_code, province))
     if point_ids is not None:
         query = query.where(Participant.point_id.in_(point_ids))
     current, row = None, None

@@ -26,7 +26,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
 from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
-from confmgr.points.official import provinces
+from confmgr.points.listing import province_name
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
 from confmgr.text import whole_number
@@ -243,8 +243,7 @@ def overview(slug: str):
     context["refresh_session"] = session.id if session_asked() is not None else None
     if is_htmx():
         return render_template("attendance/_live.html", **context)
-    return render_template("attendance/overview.html", **context, sessions=sessions,
-                           province_names={c: p.name for c, p in provinces().items()})
+    return render_template("attendance/overview.html", **context, sessions=sessions)
 
 
 #: Shortfalls the report page lists; the XLSX report lists up to XLSX_MAX_ROWS.
@@ -255,6 +254,7 @@ def _report_context(conference: Conference, session: AgendaSession, province: st
     shortfalls = reports.compliance(conference, session.id, province, limit=REPORT_MISSING_ROWS)
     context = {
         "conference": conference, "session": session, "province": province,
+        "province_name": province_name(province) if province else "",
         "totals": reports.session_totals(conference, province),
         "categories": reports.by_category(conference, session.id, province),
         "shortfalls": shortfalls,
@@ -395,8 +395,7 @@ def printable(slug: str):
     conference, session, province = report_scope(slug, for_file=True)
     with force_locale("vi"):
         return render_template(
-            "attendance/print.html", **_report_context(conference, session, province),
-            province_name=provinces()[province].name if province else "")
+            "attendance/print.html", **_report_context(conference, session, province))
 
 
 # ---------------------------------------------------------------- paper lists after the fact

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from confmgr.db import db
-from confmgr.paging import Page, page_number
 from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.i18n import N_
+from confmgr.paging import Page, page_number
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.text import fold
+
+#: The province filter's value for the points outside every province (central agencies,
+#: the main venue): official codes are digits, so it is never one of them.
+NO_PROVINCE = "none"
+#: Their name in lists; printed reports keep it in Vietnamese.
+NO_PROVINCE_NAME = N_("Không thuộc tỉnh, thành phố nào")
 
 #: How far registration has got at a point, as the list filters it.
 PROGRESS = ("none", "partial", "complete", "no_target")
@@ -67,7 +75,7 @@ def filtered(
         statement = statement.where(BroadcastPoint.search_text.contains(fold(query.text),
                                                                         autoescape=True))
     if query.province:
-        statement = statement.where(BroadcastPoint.province_code == query.province)
+        statement = statement.where(in_province(BroadcastPoint.province_code, query.province))
     if query.level:
         statement = statement.where(BroadcastPoint.level == PointLevel(query.level))
     if query.test_status:
@@ -99,5 +107,20 @@ def find_points(
 
 
 def province_choices() -> list[tuple[str, str]]:
-    """(code, name) of the 34 official provinces, for the filter: no query needed."""
-    return [(p.code, p.name) for p in provinces().values()]
+    """(code, name) of the 34 official provinces, then of "none of them", for the filter:
+    no query needed."""
+    return [*((p.code, p.name) for p in provinces().values()),
+            (NO_PROVINCE, _(NO_PROVINCE_NAME))]
+
+
+def province_name(code: str) -> str:
+    """The name of an official province, or of NO_PROVINCE in the reader's language."""
+    return _(NO_PROVINCE_NAME) if code == NO_PROVINCE else provinces()[code].name
+
+
+def in_province(column, province: str) -> ColumnElement[bool]:
+    """``column``, a province code, is ``province``: an official code, or NO_PROVINCE for
+    the points outside every province (NULL on a point, "" in the counters)."""
+    if province == NO_PROVINCE:
+        return or_(column.is_(None), column == "")
+    return column == province

@@ -12,6 +12,7 @@ from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
 from confmgr.enums import PointLevel
+from confmgr.points.listing import in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, CategoryRequirement, PointCategoryRegistration
 from confmgr.text import fold, normalise
@@ -92,7 +93,7 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
         .where(have < CategoryRequirement.min_count)
     )
     if province:
-        query = query.where(BroadcastPoint.province_code == province)
+        query = query.where(in_province(BroadcastPoint.province_code, province))
     short = query.with_only_columns(BroadcastPoint.code).distinct().subquery()
     total = db.session.scalar(select(func.count()).select_from(short))
     page = select(short.c.code).order_by(short.c.code).limit(limit).offset(offset)

@@ -91,7 +91,7 @@ def national(slug: str):
     page = page_number(request.args)
     points = select(BroadcastPoint.id).where(BroadcastPoint.conference_id == conference.id)
     if province:
-        points = points.where(BroadcastPoint.province_code == province)
+        points = points.where(listing.in_province(BroadcastPoint.province_code, province))
     query = services.roster(points if province else None, order, conference_id=conference.id)
     # The points' own counts: counting the join again at every page took a third of a
     # second at 330,000 delegates.
