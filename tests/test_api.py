@@ -935,6 +935,31 @@ def test_a_province_not_on_the_official_list_is_refused(demo, client, organiser)
         assert client.get(f"{CONF}{address}?province=", headers=organiser).status_code == 200
 
 
+def test_the_points_outside_every_province_are_asked_for_as_none(demo, client, organiser):
+    """As on the report pages: a central ministry's point, in no province, and its one
+    delegate, apart from every province's."""
+    from confmgr.points.services import save_point
+
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
+                                      "expected_delegates": "0"})
+        ministry = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "BYT"))
+        roster_services.register(ministry, roster_services.PersonFields(full_name="Lê Văn Một"),
+                                 organiser=True)
+        db.session.commit()
+    session_id = session_ids(demo)[-1]
+    points = client.get(f"{CONF}/points?province=none", headers=organiser).get_json()
+    assert [(p["code"], p["province_code"]) for p in points["items"]] == [("BYT", None)]
+    sessions = client.get(f"{CONF}/reports/sessions?province=none", headers=organiser).get_json()
+    assert sessions["province"] == "none"
+    assert {s["tally"]["registered"] for s in sessions["sessions"]} == {1}
+    reported = client.get(f"{CONF}/reports/sessions/{session_id}/points?province=none",
+                          headers=organiser).get_json()
+    assert [(p["code"], p["province_code"], p["tally"]["registered"])
+            for p in reported["items"]] == [("BYT", "", 1)]
+
+
 def test_a_repeated_parameter_is_refused_not_reduced_to_its_first(demo, client, organiser):
     body = assert_problem(client.get(f"{CONF}/points?limit=1&limit=abc&level=main&after=0"
                                      "&after=1", headers=organiser), 422,

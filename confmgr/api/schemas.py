@@ -20,6 +20,7 @@ from confmgr.enums import (
     Visibility,
 )
 from confmgr.i18n import N_
+from confmgr.points.listing import NO_PROVINCE
 from confmgr.points.official import provinces
 
 T = TypeVar("T")
@@ -44,8 +45,9 @@ class Page(BaseModel, Generic[T]):
 
 
 def official_province(code: str) -> str:
-    """A province code from the official list, or empty (the whole country)."""
-    if code and code not in provinces():
+    """A province code from the official list, NO_PROVINCE (the points outside every
+    province), or empty (the whole country)."""
+    if code and code not in provinces() and code != NO_PROVINCE:
         # Its own kind, so that the message can be given in the caller's language.
         raise PydanticCustomError("province_unknown", "unknown province code {code}",
                                   {"code": code})
@@ -158,7 +160,8 @@ class CategoryOut(BaseModel):
 
 
 class PointQuery(PageQuery):
-    province: ProvinceCode = Field("", description=N_("Mã tỉnh/thành (vd. 22)."))
+    province: ProvinceCode = Field("", description=N_(
+        "Mã tỉnh/thành (vd. 22); «none»: các điểm cầu không thuộc tỉnh, thành phố nào."))
     level: PointLevel | None = None
 
 
@@ -303,7 +306,9 @@ class SessionReports(BaseModel):
 
 
 class ReportQuery(Closed):
-    province: ProvinceCode = Field("", description=N_("Mã tỉnh/thành; trống là cả nước."))
+    province: ProvinceCode = Field("", description=N_(
+        "Mã tỉnh/thành; «none»: các điểm cầu không thuộc tỉnh, thành phố nào; trống là cả "
+        "nước."))
 
 
 class ProvinceReport(BaseModel):

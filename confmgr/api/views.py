@@ -37,6 +37,7 @@ from confmgr.conferences.publishing import (
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus, Role, TokenScope
 from confmgr.i18n import N_
+from confmgr.points.listing import in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
@@ -371,7 +372,7 @@ def parent_codes(points: list[BroadcastPoint]) -> dict[int, str]:
 def points(slug: str, query: schemas.PointQuery):
     statement = points_in_reach(readable_conference(slug))
     if query.province:
-        statement = statement.where(BroadcastPoint.province_code == query.province)
+        statement = statement.where(in_province(BroadcastPoint.province_code, query.province))
     if query.level:
         statement = statement.where(BroadcastPoint.level == query.level)
     page = page_of(paged(statement, query, BroadcastPoint.id), query)
