@@ -101,3 +101,22 @@ def as_published_before_topic_ids() -> AgendaVersion:
     version.snapshot = snapshot
     db.session.commit()
     return version
+
+
+def ministry_point(names: list[str]):
+    """A central ministry's point, "BYT" (Bộ Y tế), in no province, with ``names``
+    registered in that order; committed. Needs an app context with the demo loaded."""
+    from confmgr.conferences.models import Conference
+    from confmgr.demo.loader import SLUG
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.points.services import save_point
+    from confmgr.roster import services as roster
+
+    conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+    save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
+                                  "expected_delegates": "0"})
+    ministry = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "BYT"))
+    for name in names:
+        roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
+    db.session.commit()
+    return ministry

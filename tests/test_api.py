@@ -27,6 +27,7 @@ from tests.helpers import (
     count_queries,
     flashes,
     logged_in,
+    ministry_point,
     post_form,
 )
 
@@ -938,16 +939,8 @@ def test_a_province_not_on_the_official_list_is_refused(demo, client, organiser)
 def test_the_points_outside_every_province_are_asked_for_as_none(demo, client, organiser):
     """As on the report pages: a central ministry's point, in no province, and its one
     delegate, apart from every province's."""
-    from confmgr.points.services import save_point
-
     with demo.app_context():
-        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
-        save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
-                                      "expected_delegates": "0"})
-        ministry = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "BYT"))
-        roster_services.register(ministry, roster_services.PersonFields(full_name="Lê Văn Một"),
-                                 organiser=True)
-        db.session.commit()
+        ministry_point(["Lê Văn Một"])
     session_id = session_ids(demo)[-1]
     points = client.get(f"{CONF}/points?province=none", headers=organiser).get_json()
     assert [(p["code"], p["province_code"]) for p in points["items"]] == [("BYT", None)]

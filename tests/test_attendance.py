@@ -30,6 +30,7 @@ from confmgr.enums import (
 from confmgr.points.listing import NO_PROVINCE
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
+from tests.helpers import ministry_point
 
 P, L, E, A = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED,
               AttendanceStatus.ABSENT)
@@ -520,23 +521,14 @@ def test_a_point_moved_to_another_province_takes_its_counts_and_the_points_below
 
 
 def test_points_outside_every_province_make_one_row_of_the_report(during):
-    from confmgr.points.services import save_point
-    from confmgr.roster import services as roster
-
     session, now = during
     conference = db.session.scalar(select(Conference))
-    save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
-                                  "expected_delegates": "0"})
-    ministry = point("BYT")
-    for name in ("Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"):
-        roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
-    db.session.commit()
+    ministry = ministry_point(["Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"])
     for person in people("BYT")[:3]:
         checkin.record(session, ministry, person, P, user_id=None,
                        method=CheckInMethod.MANUAL, now=now)
     db.session.commit()
     assert province_sums(session.id)[""] == (4, 3)
-    from confmgr.attendance import reports
     assert [row.name for row in reports.by_province(conference, session.id)].count("—") == 1
     outside = [row for row in reports.by_province(conference, session.id) if not row.code]
     assert [row.filter for row in outside] == [NO_PROVINCE]
@@ -545,17 +537,9 @@ def test_points_outside_every_province_make_one_row_of_the_report(during):
 def test_the_points_outside_every_province_have_a_report_of_their_own(during):
     """NO_PROVINCE asks every report for those points only, as a province's code asks for
     its points: a central ministry here, with four delegates of whom two came."""
-    from confmgr.points.services import save_point
-    from confmgr.roster import services as roster
-
     session, now = during
     conference = db.session.scalar(select(Conference))
-    save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
-                                  "expected_delegates": "0"})
-    ministry = point("BYT")
-    for name in ("Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"):
-        roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
-    db.session.commit()
+    ministry = ministry_point(["Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"])
     first, second, third, fourth = people("BYT")
     checkin.record(session, ministry, first, P, user_id=None, method=CheckInMethod.MANUAL,
                    now=now)

@@ -17,7 +17,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
-from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, ministry_point, post_form
 
 SHEET = f"/manage/c/{SLUG}/points/06811/attendance"
 
@@ -824,19 +824,11 @@ def test_the_points_outside_every_province_have_their_report_files_and_lists(cli
     """The national table's row of points outside every province opens their report, as a
     province's row does; its files, print and the delegate and point lists filter so too."""
     from confmgr.attendance import checkin
-    from confmgr.conferences.models import Conference
     from confmgr.enums import AttendanceStatus, CheckInMethod
-    from confmgr.points.services import save_point
-    from confmgr.roster import services as roster
 
     session_id = open_session(demo)
     with demo.app_context():
-        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
-        save_point(conference, None, {"code": "BYT", "name": "Bộ Y tế", "level": "Khác",
-                                      "expected_delegates": "0"})
-        ministry = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "BYT"))
-        roster.register(ministry, roster.PersonFields(full_name="Lê Văn Một"), organiser=True)
-        db.session.commit()
+        ministry = ministry_point(["Lê Văn Một"])
         person = db.session.scalar(select(Participant.id).where(
             Participant.point_id == ministry.id))
         checkin.record(db.session.get(AgendaSession, session_id), ministry, person,
