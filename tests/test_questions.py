@@ -30,6 +30,7 @@ from tests.helpers import (
     field_errors,
     flashes,
     logged_in,
+    ministry_point,
     post_form,
 )
 
@@ -715,6 +716,25 @@ def test_counts_by_topic_and_province(client, demo):
     logged_in(client, ORGANISER)
     page = client.get(f"{TRIAGE}/counts").get_data(as_text=True)
     assert "<td>Tỉnh Quảng Ninh</td><td class=\"text-end\">3</td>" in page
+
+
+def test_questions_from_points_outside_every_province_are_filtered_and_counted(client, demo):
+    """A ministry's point is in no province: its questions are found with province=none
+    and counted on a line of that name, as in the attendance reports."""
+    with demo.app_context():
+        ministry_point([])
+        asked = raise_one("BYT", "Bộ có hướng dẫn riêng cho trạm y tế xã không?", "2").id
+        db.session.commit()
+        assert triage_ids(listing.TriageQuery(province="none")) == [asked]
+        lines = [(code, name, total) for code, name, total, _by_topic
+                 in listing.counts(conference()).provinces if not code]
+    assert lines == [("", "", 1)]
+    logged_in(client, ORGANISER)
+    page = client.get(f"{TRIAGE}?province=none").get_data(as_text=True)
+    assert '<option value="none" selected>Không thuộc tỉnh, thành phố nào</option>' in page
+    assert "Bộ có hướng dẫn riêng cho trạm y tế xã không?" in page
+    counts = client.get(f"{TRIAGE}/counts").get_data(as_text=True)
+    assert '<td>Không thuộc tỉnh, thành phố nào</td><td class="text-end">1</td>' in counts
 
 
 def test_a_presenter_account_is_handed_out_once_and_signs_in(client, demo, app):

@@ -16,6 +16,7 @@ from confmgr.db import db
 from confmgr.paging import Page, page_number
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
+from confmgr.points.listing import in_province
 from confmgr.points.official import provinces
 from confmgr.questions.models import Question
 from confmgr.roster.sorting import text_key
@@ -84,14 +85,15 @@ def _like_words(column, text: str) -> list[ColumnElement[bool]]:
 
 
 def asked_from_province(conference: Conference, province_code: str) -> ColumnElement[bool]:
-    """A standing question that some point of the province asked, itself or a duplicate:
-    from the province's points to their questions, rather than a look-up per question."""
+    """A standing question that some point of the province (or, for NO_PROVINCE, of none)
+    asked, itself or a duplicate: from the points to their questions, rather than a
+    look-up per question."""
     asked = aliased(Question)
     return Question.id.in_(
         select(func.coalesce(asked.merged_into_id, asked.id))
         .where(asked.point_id.in_(select(BroadcastPoint.id).where(
             BroadcastPoint.conference_id == conference.id,
-            BroadcastPoint.province_code == province_code))))
+            in_province(BroadcastPoint.province_code, province_code)))))
 
 
 def triage(conference: Conference, reach: ColumnElement[bool], query: TriageQuery) -> Page[Question]:

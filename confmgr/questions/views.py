@@ -16,7 +16,7 @@ from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.enums import QuestionStatus
 from confmgr.i18n import counted, safe_next_url
-from confmgr.points.official import provinces
+from confmgr.points.listing import province_choices
 from confmgr.public.views import readable_conference
 from confmgr.questions import listing, services
 from confmgr.questions.forms import AnswerForm, AssignForm, EditForm, RaiseForm
@@ -158,7 +158,7 @@ def triage(slug: str):
     return render_template(
         "questions/triage.html", conference=conference, page=page, query=query,
         queue=listing.queue(conference, scope.reach), topics=listing.conference_topics(conference),
-        provinces=provinces(), assign=assign, manages=scope.manages,
+        provinces=province_choices(), assign=assign, manages=scope.manages,
         words_cut=len(listing.search_words(query.text)) > listing.SEARCH_WORDS,
         search_words=listing.SEARCH_WORDS)
 
