@@ -725,7 +725,7 @@ def test_printable_pages_are_laid_out_at_a_phones_width(browser, live_url):
                                   viewport={"width": 390, "height": 844})
     try:
         phone = context.new_page()
-        phone.goto(f"/c/{SLUG}/print")
+        assert phone.goto(f"/c/{SLUG}/print").status == 200
         assert phone.evaluate("window.innerWidth") == 390
         # The menu is folded on a phone: sign in on the page itself.
         phone.goto("/login")
@@ -734,9 +734,9 @@ def test_printable_pages_are_laid_out_at_a_phones_width(browser, live_url):
         phone.get_by_role("button", name="Đăng nhập", exact=True).click()
         phone.wait_for_url("**/manage/")
         for path in (f"/manage/c/{SLUG}/points/06811/badges",
-                     f"/manage/c/{SLUG}/points/06811/print",
+                     f"/manage/c/{SLUG}/points/06811/delegates/print",
                      f"/manage/c/{SLUG}/attendance/print"):
-            phone.goto(path)
+            assert phone.goto(path).status == 200
             assert (path, phone.evaluate("window.innerWidth")) == (path, 390)
     finally:
         context.close()
