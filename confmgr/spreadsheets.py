@@ -423,10 +423,11 @@ def _cell_text(value) -> str:
     if isinstance(value, date):  # as our exports write them
         return xlsx.text_of_time(value)
     text = normalise(str(value))
-    if text[:1] == "'" and text[1:].startswith(xlsx.FORMULA_START):
+    if text[:1] == "'" and xlsx.formula_like(text[1:]):
         # Undo safe_cell, so our own exports read back as typed: the text after the
-        # apostrophe, never a formula (only a Formula cell is one).
-        return text[1:]
+        # apostrophe (without the spaces a cell's text never begins with), never a formula
+        # (only a Formula cell is one).
+        return text[1:].lstrip()
     return text
 
 
@@ -603,7 +604,7 @@ def safe_cell(value):
     download fail), and text that looks like a formula gets a leading '."""
     if isinstance(value, str):
         value = plain_text(value)
-        if value.startswith(xlsx.FORMULA_START):
+        if xlsx.formula_like(value):
             return "'" + value
     if isinstance(value, xlsx.Percent):
         return f"{value:.1%}"

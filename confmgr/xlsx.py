@@ -34,9 +34,18 @@ PIECE_BYTES = 64 * 1024
 MIN_WIDTH, MAX_WIDTH = 6, 60
 #: The error values Excel would show as errors if typed.
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
-#: What a cell's text may begin with that a spreadsheet would run. A leading carriage
-#: return, which may precede a formula, is a line feed by then (plain_text).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
+#: What a cell's text may begin with that a spreadsheet would run, also in full width (an
+#: input method's "＝", which some spreadsheets take for "="). A leading carriage return,
+#: which may precede a formula, is a line feed by then (plain_text).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\n", "＝", "＋", "－", "＠")
+#: Spaces a spreadsheet may trim from a cell before it reads it.
+_TRIMMED = " \u00a0\u2007\u202f\u3000"
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet might run ``text``: it begins as a formula does, or would once
+    its leading spaces were trimmed."""
+    return text.lstrip(_TRIMMED).startswith(FORMULA_START)
 
 
 class Percent(float):
@@ -282,11 +291,11 @@ def _cell(ref: str, value, heading: bool) -> str:
         return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
     text = plain_text(str(value))
-    formula_like = text.startswith(FORMULA_START) or text in ERROR_VALUES
+    kept_text = formula_like(text) or text in ERROR_VALUES
     if heading:
-        style = _Style.HEADING_TEXT if formula_like else _Style.HEADING
+        style = _Style.HEADING_TEXT if kept_text else _Style.HEADING
     else:
-        style = _Style.TEXT if formula_like else _Style.PLAIN
+        style = _Style.TEXT if kept_text else _Style.PLAIN
     style_attribute = f' s="{style}"' if style else ""
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return (f'<c r="{ref}" t="inlineStr"{style_attribute}><is><t{space}>{escape(text)}</t></is>'

@@ -30,7 +30,7 @@ from confmgr.roster.models import Participant
 from confmgr.spreadsheets import TableError, read_table, safe_cell
 from tests.helpers import ADMIN, ORGANISER, bearer, logged_in, post_form
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 NOT_AN_XLSX = "Tệp không phải là tệp Excel (.xlsx) hợp lệ."
 
 
@@ -682,6 +682,30 @@ def test_text_stored_with_a_line_break_before_a_formula_is_never_run(app):
         ("\n+1", "s", True), ("giữa\n=1", "s", False)]
     sheet_xml = zipfile.ZipFile(io.BytesIO(response.get_data())).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet_xml
+
+
+def test_a_formula_behind_spaces_or_in_full_width_is_defused_and_reads_back(app):
+    """A spreadsheet may trim leading spaces (a no-break one too) before reading a cell,
+    and some take an input method's full-width "＝" for "=": such text is kept as text
+    too, and our own CSV reads back as it was typed."""
+    from confmgr.spreadsheets import Column, csv_response, xlsx_response
+
+    stored = [" =1+1", "\u00a0\u00a0-2+3", "\u3000@SUM(A1)", "＝HYPERLINK(\"http://x\")",
+              "＋1", "－1", "＠A1", "Giá 1 = 2", " Phó Chủ tịch"]
+    assert [safe_cell(value) for value in stored] == [
+        "' =1+1", "'\u00a0\u00a0-2+3", "'\u3000@SUM(A1)", "'＝HYPERLINK(\"http://x\")",
+        "'＋1", "'－1", "'＠A1", "Giá 1 = 2", " Phó Chủ tịch"]
+    with app.test_request_context():
+        workbook = xlsx_response("x.xlsx", "Trang", ["Ghi chú"], [[v] for v in stored])
+        text = csv_response("x.csv", ["Ghi chú"], [[v] for v in stored]).get_data()
+        read = read_table(text, "x.csv", [Column("note", "Ghi chú", required=True)],
+                          max_rows=100, max_bytes=10**6)
+    sheet = load_workbook(io.BytesIO(workbook.get_data())).active
+    assert [sheet.cell(row=r, column=1).quotePrefix for r in range(2, 11)] == [
+        True, True, True, True, True, True, True, False, False]
+    assert [row.values["note"] for row in read] == [
+        "=1+1", "-2+3", "@SUM(A1)", "＝HYPERLINK(\"http://x\")", "＋1", "－1", "＠A1",
+        "Giá 1 = 2", "Phó Chủ tịch"]
 
 
 def test_headings_are_as_safe_as_the_rows(app):
