@@ -110,8 +110,8 @@ def create_for_points(
         db.session.execute(insert(point_coordinators), [
             {"user_id": user_ids[login], "point_id": point.id} for point, login, _ in created
         ])
-    record("coordinator.create_many", target=conference, conference_id=conference.id,
-           count=len(created))
+        record("coordinator.create_many", target=conference, conference_id=conference.id,
+               count=len(created))
     return created
 
 

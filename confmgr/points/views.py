@@ -363,6 +363,11 @@ def coordinators_bulk(slug: str):
         statement = listing.filtered(conference.id, listing.PointQuery.from_args(request.form))
     chosen = list(db.session.scalars(statement.order_by(BroadcastPoint.code)))
     created = coordinators.create_for_points(conference, chosen)
+    if not created:  # an empty list of accounts to hand out would say nothing
+        flash(_("Không tạo tài khoản nào: các điểm cầu đã chọn đều đã có điều phối viên.")
+              if chosen else _("Không có điểm cầu nào được chọn hoặc khớp bộ lọc."), "warning")
+        return redirect(url_for("points.index", slug=slug,
+                                **listing.PointQuery.from_args(request.form).args()))
     db.session.commit()
     rows = [[p.code, p.name, login, password] for p, login, password in created]
     response = csv_response(f"tai-khoan-dieu-phoi-{conference.slug}.csv",
