@@ -274,7 +274,8 @@ def test_namesakes_are_told_apart_by_phone(client, demo):
     ], kind=xlsx_file)
     assert preview_rows(page) == {
         "2": ("", "", ["Họ và tên: Có 3 đại biểu tên «Nguyen Van An» ở điểm cầu này; hãy ghi "
-                       "số điện thoại ở cột «Điện thoại» để phân biệt."]),
+                       "số điện thoại ở cột «Điện thoại» hoặc mã đại biểu ở cột «Mã đại biểu» "
+                       "(mẫu danh sách tải từ trang điểm danh có sẵn mã) để phân biệt."]),
         "3": ("", "", ["Điện thoại: Không có đại biểu «Nguyễn Văn An» nào có số điện thoại "
                        "0912000009 ở điểm cầu này."]),
         # Written with its own diacritics, the name is no longer ambiguous.
@@ -309,17 +310,57 @@ def test_the_template_lists_the_points_delegates_and_goes_back_as_it_is(client, 
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="diem-danh-{UONG_BI}-phien-{session_id}.csv"')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Họ và tên", "Điểm danh", "Điện thoại", "Ghi chú"]
+    assert rows[0] == ["Họ và tên", "Điểm danh", "Điện thoại", "Ghi chú", "Mã đại biểu"]
     assert {row[3] for row in rows[1:]} == {""}
     assert [row[0] for row in rows[1:]] == [name for _pid, name in people]
-    # A phone only where a name repeats (the demo has namesakes of its own too).
+    # A phone and the delegate's number only where a name repeats (the demo has namesakes
+    # of its own too).
     repeated = Counter(fold(row[0]) for row in rows[1:])
-    assert all(bool(row[2]) == (repeated[fold(row[0])] > 1) for row in rows[1:])
-    assert {"0912000001", "0912000002"} <= {row[2] for row in rows[1:]}
+    assert all(bool(row[4]) == (repeated[fold(row[0])] > 1) for row in rows[1:])
+    assert all(bool(row[2]) <= (repeated[fold(row[0])] > 1) for row in rows[1:])
+    assert sorted((row[2], row[4]) for row in rows[1:] if row[0] == "Nguyễn Văn An") == [
+        ("0912000001", str(ids[0])), ("0912000002", str(ids[1]))]
     page = preview(client, session_id, rows)
     assert f"Tệp hợp lệ: {len(people)} dòng, {len(people)} ghi mới, 0 sửa, 0 không đổi." in page
     confirm(client, session_id, token_in(page))
     assert counters(demo, session_id) == (len(people), 0, 0, 0)
+
+
+def test_namesakes_without_phones_are_told_apart_by_the_templates_numbers(client, demo):
+    """Commune lists often have no phones: two «Hoàng Văn Trống» go back in the template
+    with their numbers, and each gets the status written beside his own."""
+    session_id = ended_session(demo)
+    ids = [pid for pid, _name in people_at(demo, UONG_BI)]
+    rename(demo, {ids[0]: ("Hoàng Văn Trống", ""), ids[1]: ("Hoàng Văn Trống", "")})
+    logged_in(client, COORDINATOR)
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"{SHEET}/{session_id}/import/template.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    twins = sorted((row for row in rows if row[0] == "Hoàng Văn Trống"), key=lambda r: r[4])
+    assert twins == sorted([["Hoàng Văn Trống", "", "", "", str(ids[0])],
+                            ["Hoàng Văn Trống", "", "", "", str(ids[1])]], key=lambda r: r[4])
+    next(row for row in twins if row[4] == str(ids[1]))[1] = "vắng"
+    page = preview(client, session_id, rows)
+    assert f"Tệp hợp lệ: {len(rows) - 1} dòng, {len(rows) - 1} ghi mới, 0 sửa" in page
+    confirm(client, session_id, token_in(page))
+    assert {pid: status for pid, (status, _how) in written(demo, session_id).items()
+            if pid in ids[:2]} == {ids[0]: "present", ids[1]: "absent"}
+
+    # A number that is not the named delegate's, or not a number, is named with its row.
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh", "Mã đại biểu"],
+        ["Hoàng Văn Trống", "", str(ids[2])],
+        ["Hoàng Văn Trống", "", "số 2"],
+    ])
+    assert preview_rows(page) == {
+        "2": ("", "", [f"Mã đại biểu: Mã đại biểu {ids[2]} không phải của «Hoàng Văn Trống» "
+                       "ở điểm cầu này; hãy dùng mã trong mẫu danh sách tải từ trang điểm "
+                       "danh."]),
+        "3": ("", "", ["Mã đại biểu: «số 2» không phải là mã đại biểu: mã là một số, như "
+                       "trong mẫu danh sách tải từ trang điểm danh.",
+                       "Họ và tên: Có 2 đại biểu tên «Hoàng Văn Trống» ở điểm cầu này; hãy ghi "
+                       "số điện thoại ở cột «Điện thoại» hoặc mã đại biểu ở cột «Mã đại biểu» "
+                       "(mẫu danh sách tải từ trang điểm danh có sẵn mã) để phân biệt."]),
+    }
 
 
 # ---------------------------------------------------------------- refusals
@@ -360,7 +401,8 @@ def test_every_wrong_row_is_named_and_nothing_is_written(client, demo):
         "6": [f"Họ và tên: «{stranger}» không có trong danh sách đại biểu đã đăng ký của điểm "
               "cầu này."],
         "7": ["Họ và tên: Có 2 đại biểu tên «Tran Thi Bich» ở điểm cầu này; hãy ghi số điện "
-              "thoại ở cột «Điện thoại» để phân biệt."],
+              "thoại ở cột «Điện thoại» hoặc mã đại biểu ở cột «Mã đại biểu» (mẫu danh sách "
+              "tải từ trang điểm danh có sẵn mã) để phân biệt."],
         "8": ["Họ và tên: Thiếu họ và tên."],
         "9": [f"Họ và tên: {people[7][1]} đã rút tên khỏi hội nghị."],
         "10": [],
@@ -461,7 +503,7 @@ def test_what_other_cells_say_of_absence_needs_the_status_written(client, demo):
     # The columns not read are named, bar the list's own and its signature column.
     assert unread_alert(page) == (
         "Không đọc các cột: «Lý do vắng», «Quê quán». Danh sách điểm danh chỉ dùng các cột "
-        "«Họ và tên», «Điểm danh», «Điện thoại», «Ghi chú».")
+        "«Họ và tên», «Điểm danh», «Điện thoại», «Ghi chú», «Mã đại biểu».")
     assert written(demo, session_id) == {}
 
     # Marks in a column without a heading cannot be read either way: the file is refused.

@@ -39,7 +39,7 @@ from confmgr.spreadsheets import (
     phone_with_zero_back,
     read_table,
 )
-from confmgr.text import fold, name_compare_form, normalise
+from confmgr.text import fold, name_compare_form, normalise, whole_number
 
 #: A paper list is the delegate list marked up, so its name and phone read as the
 #: delegate import reads them; its other columns (position, signature) are not needed.
@@ -52,6 +52,9 @@ COLUMNS = [
     # The official delegate list ends in "Ký tên | Ghi chú": a list marked on paper may
     # say who was missing there rather than in a status column.
     Column("note", "Ghi chú", ("ghi chu",)),
+    # Namesakes without phones (common at communes) are told apart by the number the
+    # template gives each of them.
+    Column("ref", "Mã đại biểu", ("ma dai bieu",)),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 MAX_ROWS = 5_000
@@ -124,6 +127,8 @@ class CheckedRow:
     name: str
     status_text: str
     phone: str
+    #: The delegate's number, as the template gives it to namesakes; None if not written.
+    ref: int | None = None
     status: AttendanceStatus | None = None
     participant_id: int | None = None
     #: The delegate's name as registered.
@@ -259,6 +264,13 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
                           normalise(values.get("status", "")),
                           phone_with_zero_back(normalise_phone(values.get("phone", ""))))
         checked.append(item)
+        ref = normalise(values.get("ref", ""))
+        if ref:
+            item.ref = whole_number(ref)
+            if item.ref is None:
+                item.errors.append(CellError(row.number, HEADING["ref"], _(
+                    "«%(value)s» không phải là mã đại biểu: mã là một số, như trong mẫu danh "
+                    "sách tải từ trang điểm danh.", value=ref)))
         if not item.status_text:
             # Read as present, "vắng buổi sáng" in a note would record the opposite of the
             # paper: a row whose other cells speak of attendance needs its status written.
@@ -325,6 +337,14 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
             registered=", ".join(f"«{c.full_name}»" for c in candidates))))
         return None
     candidates = alike
+    if item.ref is not None:
+        numbered = [c for c in candidates if c.id == item.ref]
+        if not numbered:
+            item.errors.append(CellError(item.number, HEADING["ref"], _(
+                "Mã đại biểu %(ref)d không phải của «%(name)s» ở điểm cầu này; hãy dùng mã "
+                "trong mẫu danh sách tải từ trang điểm danh.", ref=item.ref, name=item.name)))
+            return None
+        candidates = numbered
     if len(candidates) > 1 and item.phone:
         by_phone = [c for c in candidates if c.phone == item.phone]
         if not by_phone:
@@ -357,21 +377,23 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     else:
         item.errors.append(CellError(item.number, HEADING["full_name"], _(
             "Có %(count)d đại biểu tên «%(name)s» ở điểm cầu này; hãy ghi số điện thoại ở "
-            "cột «%(column)s» để phân biệt.", count=len(candidates), name=item.name,
-            column=HEADING["phone"])))
+            "cột «%(column)s» hoặc mã đại biểu ở cột «%(ref)s» (mẫu danh sách tải từ trang "
+            "điểm danh có sẵn mã) để phân biệt.", count=len(candidates), name=item.name,
+            column=HEADING["phone"], ref=HEADING["ref"])))
     return None
 
 
-def template_rows(point: BroadcastPoint) -> list[list[str]]:
-    """The point's delegates, for a list to fill in (a row of COLUMNS each); a phone only
-    where a name repeats."""
+def template_rows(point: BroadcastPoint) -> list[list]:
+    """The point's delegates, for a list to fill in (a row of COLUMNS each); a phone and
+    the delegate's number only where a name repeats."""
     people = db.session.execute(
-        select(Participant.full_name, Participant.phone)
+        select(Participant.id, Participant.full_name, Participant.phone)
         .where(Participant.point_id == point.id,
                Participant.status == RegistrationStatus.REGISTERED)
         .order_by(Participant.name_key, Participant.id)).all()
-    repeated = Counter(fold(name) for name, _number in people)
-    return [[name, "", phone if repeated[fold(name)] > 1 else "", ""] for name, phone in people]
+    repeated = Counter(fold(name) for _id, name, _number in people)
+    return [[name, "", phone, "", ref] if repeated[fold(name)] > 1 else [name, "", "", "", ""]
+            for ref, name, phone in people]
 
 
 # ---------------------------------------------------------------- the confirmation
@@ -385,7 +407,8 @@ def keep_for_confirmation(point: BroadcastPoint, session: AgendaSession, user_id
     return previews.keep(KIND, _owner(point, session, user_id), {
         "filename": filename,
         "rows": [{"number": r.number, "name": r.name, "status": r.status_text,
-                  "phone": r.phone, "participant_id": r.participant_id} for r in checked]})
+                  "phone": r.phone, "ref": r.ref, "participant_id": r.participant_id}
+                 for r in checked]})
 
 
 def _owner(point: BroadcastPoint, session: AgendaSession, user_id: int) -> dict:
@@ -405,7 +428,8 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     # The session, the roster and what was recorded may all have changed since the preview.
     kept = payload["rows"]
     rows = [Row(item["number"], {"full_name": item["name"], "status": item["status"],
-                                 "phone": item["phone"]}) for item in kept]
+                                 "phone": item["phone"], "ref": str(item.get("ref") or "")})
+            for item in kept]
     checked = check_rows(point, session, rows)
     for item, before in zip(checked, kept, strict=True):
         if not item.errors and item.participant_id != before["participant_id"]:
