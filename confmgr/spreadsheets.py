@@ -96,9 +96,11 @@ MAX_COMPRESSION_RATIO = 150
 
 
 def phone_with_zero_back(phone: str) -> str:
-    """A mobile number typed in a number cell, where Excel dropped its leading zero
-    (912345678), with the zero back; any other text as it is."""
-    if phone.isdigit() and len(phone) == 9 and phone[0] in "35789":
+    """A number typed in a number cell, where Excel dropped its leading zero, with the zero
+    back: a mobile's nine digits (912345678) or a landline's ten, whose area code begins
+    with 2 (2033123456 for 0203 3123456); any other text as it is."""
+    if phone.isdigit() and ((len(phone) == 9 and phone[0] in "35789")
+                            or (len(phone) == 10 and phone[0] == "2")):
         return "0" + phone
     return phone
 

@@ -71,6 +71,30 @@ def test_phone_numbers_are_normalised():
     assert normalise_phone("＋８４ ９１２ ３４５ ６７８") == "0912345678"
 
 
+def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():
+    """Excel drops the leading zero of a phone kept as a number: a mobile's nine digits
+    and a landline's ten (area codes begin with 2) get it back; nothing else is guessed."""
+    from confmgr.spreadsheets import phone_with_zero_back
+
+    assert [phone_with_zero_back(p) for p in (
+        "912345678", "2033854321", "2438254321", "0912345678", "02033854321", "12345678",
+        "112345678", "3033854321", "20338543210", "")] == [
+        "0912345678", "02033854321", "02438254321", "0912345678", "02033854321", "12345678",
+        "112345678", "3033854321", "20338543210", ""]
+
+
+def test_a_landline_in_a_number_cell_registers_with_its_zero(client, demo):
+    logged_in(client, COORDINATOR)
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Điện thoại"])
+    workbook.active.append(["Phạm Thị Lan", 2033854321])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = preview(client, io.BytesIO(buffer.getvalue()), "ds.xlsx")
+    assert "Điện thoại" in page and "02033854321" in page
+    assert "Số điện thoại phải có" not in page
+
+
 def test_a_phone_typed_in_full_width_digits_is_the_same_delegate(client, demo):
     logged_in(client, COORDINATOR)
     assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302
