@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 
 from confmgr import xlsx
 from confmgr.i18n import format_number
-from confmgr.text import fold, normalise, plain_text
+from confmgr.text import fold, normalise, normalise_lines, plain_text
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Column:
     #: Headings that fill the column only where no other heading does: a list with both
     #: "Điện thoại" and "Di động" reads the first, and shows the second as not read.
     fallbacks: tuple[str, ...] = ()
+    #: Text of several lines (a note): its line breaks are kept, each line tidied.
+    lines: bool = False
 
 
 @dataclass(frozen=True)
@@ -417,14 +419,14 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _cell_text(value) -> str:
+def _cell_text(value, *, lines: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, date):  # as our exports write them
         return xlsx.text_of_time(value)
-    text = normalise(str(value))
+    text = normalise_lines(str(value)) if lines else normalise(str(value))
     if text[:1] == "'" and xlsx.formula_like(text[1:]):
         # Undo safe_cell, so our own exports read back as typed: the text after the
         # apostrophe (without the spaces a cell's text never begins with), never a formula
@@ -542,6 +544,8 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             if index < len(cells) and isinstance(cells[index], Formula):
                 errors.append(CellError(number, column.heading,
                                         _("Ô chứa công thức; hãy dán giá trị thay vì công thức.")))
+            if column.lines and index < len(cells):
+                text = _cell_text(cells[index], lines=True)
             values[column.field] = text
         # Cells outside our columns, kept by heading (or column letters where there is
         # none) for a reader that must know what they say.

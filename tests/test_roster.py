@@ -95,6 +95,25 @@ def test_a_landline_in_a_number_cell_registers_with_its_zero(client, demo):
     assert "Số điện thoại phải có" not in page
 
 
+def test_a_notes_lines_survive_an_import_from_csv_and_xlsx(client, demo):
+    """A note keeps its line breaks (each line tidied), as the form keeps them."""
+    note = "Dòng một  \r\n\r\n\r\nDòng   hai\nDòng ba"
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Ghi chú"])
+    workbook.active.append(["Phạm Thị Lan", note])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    text = 'Họ và tên,Ghi chú\r\nĐỗ Văn Bình,"' + note + '"\r\n'
+    logged_in(client, COORDINATOR)
+    for name, data in (("ds.xlsx", buffer.getvalue()), ("ds.csv", text.encode())):
+        confirm(client, preview(client, io.BytesIO(data), name))
+    with demo.app_context():
+        assert dict(db.session.execute(select(Participant.full_name, Participant.note).where(
+            Participant.full_name.in_(["Phạm Thị Lan", "Đỗ Văn Bình"]))).all()) == {
+            "Phạm Thị Lan": "Dòng một\n\nDòng hai\nDòng ba",
+            "Đỗ Văn Bình": "Dòng một\n\nDòng hai\nDòng ba"}
+
+
 def test_a_phone_typed_in_full_width_digits_is_the_same_delegate(client, demo):
     logged_in(client, COORDINATOR)
     assert post_form(client, f"{UONG_BI}/new", PERSON).status_code == 302

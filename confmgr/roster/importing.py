@@ -42,7 +42,7 @@ COLUMNS = [
     Column("phone", "Điện thoại", ("so dien thoai", "sdt"),
            fallbacks=("so dt", "di dong", "dien thoai di dong")),
     Column("email", "Email", ("thu dien tu",), fallbacks=("e-mail",)),
-    Column("note", "Ghi chú"),
+    Column("note", "Ghi chú", lines=True),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 #: Headings of the official list that carry nothing to register, so go unread unremarked.
