@@ -262,6 +262,20 @@ def test_our_own_published_feed_imports_as_no_change(client, demo):
     assert CONFIRM.search(page) is None
 
 
+def test_a_title_stored_decomposed_or_with_double_spaces_is_no_change(client, demo):
+    """The import tidies what it reads (NFC, one space); a title stored untidy, as the
+    editor may have saved it, is the same title, not an update."""
+    import unicodedata
+
+    feed = client.get(f"/c/{SLUG}/agenda.ics").data
+    with demo.app_context():
+        first = db.session.scalar(select(AgendaSession).order_by(AgendaSession.starts_at))
+        first.title = unicodedata.normalize("NFD", first.title.replace(" ", "   ", 1))
+        db.session.commit()
+    result = checked(demo, feed)
+    assert {(e.action, e.note) for e in result.events} == {("skip", "Không có thay đổi — bỏ qua.")}
+
+
 # ---------------------------------------------------------------- refusals
 
 

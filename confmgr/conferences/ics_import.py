@@ -466,8 +466,11 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
 
 
 def _differs(event: ImportedEvent, session: AgendaSession) -> bool:
+    # The event's title is tidied as read; a title stored untidy (decomposed, spaces
+    # doubled) is the same title.
     if (event.starts_at, event.ends_at, event.title, event.topic_id, event.kind) != (
-            session.starts_at, session.ends_at, session.title, session.topic_id, session.kind):
+            session.starts_at, session.ends_at, normalise(session.title), session.topic_id,
+            session.kind):
         return True
     if event.location is not None and (event.new_room or event.room_id != session.room_id):
         return True
