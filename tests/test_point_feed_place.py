@@ -159,8 +159,9 @@ def test_an_import_that_changes_the_address_raises_the_point_feeds_sequence(clie
                                       "file": csv_file([heading, *rows])},
             content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True))
 
-    # The same address again (and another point's new one) leaves this feed alone.
-    assert "Đã nhập: 0 điểm cầu mới, 2 điểm cầu cập nhật." in upload(
+    # The same address again (and another point's new one) leaves this feed alone, and
+    # only the other point counts as updated.
+    assert "Đã nhập: 0 điểm cầu mới, 1 điểm cầu cập nhật." in upload(
         ["06811", NAME, "Xã", ADDRESS], ["06688", "Điểm cầu phường Hạ Long", "Xã", "Số 2"])
     assert place_of(demo, "06811") == (0, None, ADDRESS, "")
     assert place_of(demo, "06688")[0] == 1

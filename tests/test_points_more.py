@@ -160,7 +160,7 @@ def test_a_point_named_like_a_formula_exports_and_reads_back(client, demo):
             "file": (io.BytesIO(exported.data), f"diem-cau.{kind}")},
             content_type="multipart/form-data", follow_redirects=True)
         assert flashes(response.get_data(as_text=True)) == [
-            "Đã nhập: 0 điểm cầu mới, 4 điểm cầu cập nhật."]
+            "Đã nhập: 0 điểm cầu mới, 0 điểm cầu cập nhật."]
         assert point(demo, "06811").name == "=> Điểm cầu Uông Bí"
 
 

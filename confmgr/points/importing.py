@@ -355,6 +355,7 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     ).all())
     updates = [item.values for item in checked if item.values["code"] in ids]
     pending = [item.values for item in checked if item.values["code"] not in ids]
+    added = len(pending)
     if "headcount_only" in rows.fields:
         _refuse_mode_changes_after_attendance(
             conference, [item for item in checked if item.values["code"] in ids])
@@ -386,10 +387,16 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
         fields = updated_fields(columns)
         stored = {row.code: row for row in db.session.execute(
             select(BroadcastPoint.code, BroadcastPoint.place_revision,
-                   BroadcastPoint.place_changed_at,
-                   *(getattr(BroadcastPoint, name) for name in PLACE_FIELDS))
+                   BroadcastPoint.place_changed_at, BroadcastPoint.parent_id,
+                   *(getattr(BroadcastPoint, name)
+                     for name in dict.fromkeys((*PLACE_FIELDS, *fields))))
             .where(BroadcastPoint.conference_id == conference.id,
                    BroadcastPoint.code.in_([v["code"] for v in updates])))}
+        # Only the points the file changes are written and counted: a list sent back as
+        # it was downloaded updates nothing.
+        updates = [v for v in updates if _changes(stored[v["code"]], v, fields, ids,
+                                                  "parent_code" in columns)]
+    if updates:
         db.session.execute(update(BroadcastPoint), [
             {**{f: v[f] for f in fields}, "id": ids[v["code"]],
              "search_text": point_search_text(v["name"], v["code"]),
@@ -403,10 +410,20 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     if updates:
         checkin.arrivals_follow_provinces(conference.id)
         counts_follow_provinces(conference)
-    added = len(checked) - len(updates)
     record("points.import", target=conference, conference_id=conference.id,
            added=added, updated=len(updates))
     return added, len(updates)
+
+
+def _changes(point, values: dict, fields: list[str], ids: dict[str, int],
+             parent_given: bool) -> bool:
+    """Whether ``values`` from a file would change the stored ``point`` (a row)."""
+    def stored(value):
+        return "" if value is None else value
+
+    if parent_given and point.parent_id != ids.get(values["parent_code"] or ""):
+        return True
+    return any(stored(getattr(point, name)) != stored(values[name]) for name in fields)
 
 
 def import_file(conference: Conference, rows: Table) -> tuple[int, int]:
