@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -211,6 +212,13 @@ def as_typed(draw, canonical: str) -> str:
     return unicodedata.normalize(draw(st.sampled_from(["NFC", "NFD"])), text)
 
 
+def stored_note(typed: str) -> str:
+    """A note as stored from a cell: its line breaks kept, each line's spaces tidied, no
+    blank line at either end nor two in a row."""
+    lines = [" ".join(line.split()) for line in unicodedata.normalize("NFC", typed).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip("\n"))
+
+
 @dataclass
 class Planned:
     """One data row of a generated file and what the importer must make of it."""
@@ -299,6 +307,8 @@ def delegate_rows(draw, categories: list[tuple[int, str]],
                   "note": draw(free_text(40)) if "note" in has else ""}
         cells = {name: draw(as_typed(fields[name])) for name in
                  ("full_name", "position", "unit", "note") if name in has}
+        if "note" in has:
+            fields["note"] = stored_note(cells["note"])
         if "category" in has and draw(st.booleans()):
             fields["category_id"], category = draw(st.sampled_from(categories))
             cells["category"] = draw(st.sampled_from([
