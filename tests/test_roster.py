@@ -6,11 +6,12 @@ import io
 import random
 import re
 import threading
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from confmgr.conferences.models import Conference
@@ -69,6 +70,58 @@ def test_phone_numbers_are_normalised():
     # Digits typed full-width, in part or whole, are the same number.
     assert normalise_phone("09１２３４５６７８") == "0912345678"
     assert normalise_phone("＋８４ ９１２ ３４５ ６７８") == "0912345678"
+
+
+def test_a_list_downloaded_added_to_and_sent_back_adds_only_the_new_rows(client, demo):
+    """The delegates registered as the file has them, with or without a phone, are kept as
+    they are: only the added rows are registered, and nobody twice."""
+    with demo.app_context():
+        first = db.session.scalar(select(Participant).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+        first.phone, first.email = "", ""  # one without any contact
+        first.note = "Dòng một\nDòng hai"
+        db.session.commit()
+    before, names = count_at(demo, "06811"), Counter(uong_bi_names(demo))
+    logged_in(client, COORDINATOR)
+    for kind in ("csv", "xlsx"):
+        exported = client.get(f"{UONG_BI}/export.{kind}").data
+        if kind == "csv":
+            data = exported + "99,Lương Văn Mới,Chuyên viên,,,0977000111,,\r\n".encode()
+        else:
+            book = load_workbook(io.BytesIO(exported))
+            book.active.append([99, "Lương Thị Mới", "Chuyên viên", "", "", "0977000222", "",
+                                ""])
+            buffer = io.BytesIO()
+            book.save(buffer)
+            data = buffer.getvalue()
+        page = preview(client, io.BytesIO(data), f"ds.{kind}")
+        registered = count_at(demo, "06811")[0]
+        assert (f"{registered} đại biểu trong tệp đã có ở điểm cầu, đúng như trong tệp: giữ "
+                "nguyên.") in page
+        assert "Tệp hợp lệ: 1 đại biểu sẵn sàng." in page
+        assert page.count("Đã có ở điểm cầu: giữ nguyên.") == registered
+        assert "row-warning" not in page
+        assert "Đã nhập 1 đại biểu." in confirm(client, page)
+    assert count_at(demo, "06811") == (before[0] + 2, before[0] + 2)
+    assert Counter(uong_bi_names(demo)) == names + Counter(["Lương Văn Mới", "Lương Thị Mới"])
+
+    # Sent back unchanged: nothing to import.
+    page = preview(client, io.BytesIO(client.get(f"{UONG_BI}/export.csv").data), "ds.csv")
+    assert "Không có gì để nhập: mọi đại biểu trong tệp đã có ở điểm cầu." in page
+    assert "Xác nhận nhập" not in page
+
+    # A row that differs from the delegate registered with its name and phone is no copy.
+    rows = list(csv.reader(io.StringIO(client.get(f"{UONG_BI}/export.csv").get_data(
+        as_text=True)[1:])))
+    changed = next(row for row in rows[1:] if row[5])
+    changed[2] = "Phó Trưởng phòng mới"
+    page = preview(client, io.BytesIO(("\ufeff" + "\r\n".join(",".join(
+        f'"{cell}"' for cell in row) for row in [rows[0], changed]) + "\r\n").encode()),
+        "ds.csv")
+    assert row_errors(page) == {"2": [
+        "Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện "
+        "thoại hoặc email)."]}
 
 
 def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():
@@ -418,7 +471,8 @@ def confirm(client, page: str) -> str:
 
 def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, demo):
     """With no phone or email a namesake cannot be refused (namesakes are common), but a
-    list imported a second time must not pass unseen: each such row says so."""
+    list imported a second time must not pass unseen: a row the same in every field as a
+    delegate registered here is that delegate, kept as is; one that differs says so."""
     logged_in(client, COORDINATOR)
     rows = [HEAD, [1, "Phan Văn Long", "Công chức", "Văn phòng", "", "", "", ""],
             [2, "Đỗ Thị Mai", "Chuyên viên", "Văn phòng", "", "", "", ""],
@@ -427,7 +481,8 @@ def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, dem
     assert "trùng họ tên" not in first
     assert row_warnings(first) == {"2": [], "3": [], "4": []}
     assert "Đã nhập 3 đại biểu." in flashes(confirm(client, first))
-    again = preview(client, workbook(rows[:3] + [
+    again = preview(client, workbook(rows[:2] + [
+        [2, "Đỗ Thị Mai", "Chuyên viên chính", "Văn phòng", "", "", "", ""],
         [3, "Vũ Văn Tú", "", "", "", "0912345102", "", ""],  # another phone: another man
         [4, "Hoàng Văn Nam", "", "", "", "", "", ""],
         [5, "Hoàng  Văn Nam", "", "", "", "", "nam@example.org", ""],
@@ -435,18 +490,19 @@ def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, dem
         [7, "Lê Thị Thủy", "", "", "", "0912345104", "", ""],
     ]))
     assert row_warnings(again) == {
-        "2": ["Điểm cầu đã có đại biểu tên Phan Văn Long; nếu là cùng một người, hãy bỏ dòng này."],
+        "2": [],
         "3": ["Điểm cầu đã có đại biểu tên Đỗ Thị Mai; nếu là cùng một người, hãy bỏ dòng này."],
         "4": [], "5": [],
         "6": ["Trùng họ tên với dòng 5; nếu là cùng một người, hãy bỏ một dòng."],
         "7": [], "8": []}
-    assert ("3 dòng trùng họ tên với đại biểu đã có ở điểm cầu hoặc với một dòng trước đó, "
+    assert "Đã có ở điểm cầu: giữ nguyên." in again.split("<td>2</td>")[1].split("</tr>")[0]
+    assert ("2 dòng trùng họ tên với đại biểu đã có ở điểm cầu hoặc với một dòng trước đó, "
             "không có số điện thoại hay email để phân biệt. Nếu tệp này đã được nhập rồi, "
             "đừng nhập lại.") in unescape(again)
     assert row_errors(again) == {str(n): [] for n in range(2, 9)}
-    # Warned, not refused: confirming registers them all.
-    assert "Đã nhập 7 đại biểu." in flashes(confirm(client, again))
-    assert count_at(demo, "06811") == (45, 45)
+    # Warned, not refused: confirming registers all but the delegate already registered.
+    assert "Đã nhập 6 đại biểu." in flashes(confirm(client, again))
+    assert count_at(demo, "06811") == (44, 44)
 
 
 def preview_cells(page: str, number: int) -> list[str]:

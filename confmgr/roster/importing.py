@@ -62,6 +62,9 @@ class CheckedRow:
     errors: list[CellError] = field(default_factory=list)
     #: What does not stop the import but should be looked at first (a namesake).
     warnings: list[str] = field(default_factory=list)
+    #: Registered at this point already, with these very fields (a list downloaded, added
+    #: to and sent back): nothing to write.
+    already: bool = False
 
 
 def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
@@ -118,7 +121,7 @@ def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
 
     Only a warning, as on the single form: namesakes are common.
     """
-    wanted = [item for item in checked if not item.errors]
+    wanted = [item for item in checked if not item.errors and not item.already]
     names = {name_compare_form(item.fields["full_name"]) for item in wanted}
     registered: dict[str, list[dict]] = {}
     for name, phone, email in db.session.execute(
@@ -148,27 +151,59 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
     repeat a great deal, so looking up by name would fetch thousands of namesakes.
     """
     wanted = [item for item in checked if not item.errors]
-    known: dict[tuple[str, str], str] = {}
+    known: dict[tuple[str, str], tuple[str, dict | None]] = {}
+    stored_fields = [getattr(Participant, name) for name in _STORED]
     for column, key in ((Participant.phone, "phone"), (Participant.email, "email")):
         values = sorted({item.fields[key] for item in wanted if item.fields[key]})
         for start in range(0, len(values), 1000):
             rows = db.session.execute(
-                select(Participant.name_norm, column, BroadcastPoint.name)
+                select(Participant.name_norm, column, BroadcastPoint.name,
+                       Participant.point_id, *stored_fields)
                 .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
                 .where(Participant.conference_id == point.conference_id,
                        Participant.status == RegistrationStatus.REGISTERED,
                        column.in_(values[start:start + 1000]))
             ).all()
-            for name, contact, point_name in rows:
-                known[(name, contact)] = point_name
+            for name, contact, point_name, point_id, *stored in rows:
+                here = dict(zip(_STORED, stored)) if point_id == point.id else None
+                known[(name, contact)] = (point_name, here)
+    # Rows without a phone or an email are found among the point's own delegates (a few
+    # hundred): the same name and every field the same is the delegate as registered.
+    contactless = {name_compare_form(item.fields["full_name"]) for item in wanted
+                   if not item.fields["phone"] and not item.fields["email"]}
+    here_by_name: dict[str, list[dict]] = {}
+    if contactless:
+        for name, *stored in db.session.execute(
+                select(Participant.name_norm, *stored_fields)
+                .where(Participant.point_id == point.id,
+                       Participant.status == RegistrationStatus.REGISTERED,
+                       Participant.phone == "", Participant.email == "",
+                       Participant.name_norm.in_(sorted(contactless)))):
+            here_by_name.setdefault(name, []).append(dict(zip(_STORED, stored)))
     for item in wanted:
+        item.already = False
         name = name_compare_form(item.fields["full_name"])
+        if any(_same(here, item.fields) for here in here_by_name.get(name, ())):
+            item.already = True
+            continue
         for contact in (item.fields["phone"], item.fields["email"]):
             if contact and (name, contact) in known:
+                point_name, here = known[(name, contact)]
+                if here is not None and _same(here, item.fields):
+                    item.already = True
+                    break
                 item.errors.append(CellError(item.number, HEADING["full_name"], _(
                     "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại "
-                    "hoặc email).", point=known[(name, contact)])))
+                    "hoặc email).", point=point_name)))
                 break
+
+
+#: A delegate's fields a file row is compared with, to know it is registered as it is.
+_STORED = ("full_name", "position", "unit", "category_id", "phone", "email", "note")
+
+
+def _same(stored: dict, fields: dict) -> bool:
+    return all((stored[key] or "") == (fields[key] or "") for key in _STORED)
 
 
 KIND = "roster"
@@ -204,6 +239,8 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
     now = utcnow()
     values = []
     for item in rechecked:
+        if item.already:
+            continue
         values.append({**item.fields, **participant_name_fields(item.fields["full_name"]),
                        "conference_id": point.conference_id, "point_id": point.id,
                        "status": RegistrationStatus.REGISTERED, "created_at": now,

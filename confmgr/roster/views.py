@@ -195,13 +195,16 @@ def import_file(slug: str, code: str):
         else:
             unread = unread_message(rows.unread(importing.EXPECTED_UNREAD))
             checked = importing.check_rows(point, rows)
-            if checked and not any(item.errors for item in checked):
+            if (not any(item.errors for item in checked)
+                    and not all(item.already for item in checked)):
                 token = importing.keep_for_confirmation(point, current_user.id,
                                                         upload.filename or "", checked)
     error_count = sum(len(item.errors) for item in checked) + len(file_errors)
+    already = sum(1 for item in checked if item.already)
     return render_template("roster/import.html", conference=conference, point=point,
                            form=form, checked=checked, file_errors=file_errors, token=token,
-                           error_count=error_count, unread=unread,
+                           error_count=error_count, unread=unread, already=already,
+                           adding=len(checked) - already,
                            warned=sum(1 for item in checked if item.warnings))
 
 
