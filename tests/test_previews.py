@@ -73,9 +73,9 @@ def test_a_confirmed_import_keeps_its_preview_until_the_commit(demo):
                           max_bytes=importing.MAX_BYTES)
         token = importing.keep_for_confirmation(point, 0, "ds.csv", importing.check_rows(point,
                                                                                         rows))
-        assert importing.confirm(point, 0, token, organiser=True) == 1
+        assert importing.confirm(point, 0, token, organiser=True) == (1, 0)
         db.session.rollback()  # the write failed: the preview is still there to confirm again
         assert previews._path(importing.KIND, token).exists()
-        assert importing.confirm(point, 0, token, organiser=True) == 1
+        assert importing.confirm(point, 0, token, organiser=True) == (1, 0)
         db.session.commit()
         assert not previews._path(importing.KIND, token).exists()

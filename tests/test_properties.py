@@ -440,7 +440,7 @@ def test_the_delegate_import_accepts_exactly_the_valid_rows(demo_app, data):
 
         if checked and all(row.accepted for _number, row in kept):
             token = delegate_import.keep_for_confirmation(point, 1, file.filename, checked)
-            assert delegate_import.confirm(point, 1, token, organiser=True) == len(checked)
+            assert delegate_import.confirm(point, 1, token, organiser=True) == (len(checked), 0)
             stored = db.session.scalars(select(Participant).where(
                 Participant.point_id == point.id).order_by(Participant.id.desc())
                 .limit(len(checked))).all()[::-1]

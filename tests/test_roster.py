@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from confmgr.audit.models import AuditEntry
 from confmgr.conferences.models import Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
@@ -111,17 +112,65 @@ def test_a_list_downloaded_added_to_and_sent_back_adds_only_the_new_rows(client,
     assert "Không có gì để nhập: mọi đại biểu trong tệp đã có ở điểm cầu." in page
     assert "Xác nhận nhập" not in page
 
-    # A row that differs from the delegate registered with its name and phone is no copy.
+    # Without its delegate number, a row that differs from the delegate registered with
+    # its name and phone is neither a copy nor an edit.
     rows = list(csv.reader(io.StringIO(client.get(f"{UONG_BI}/export.csv").get_data(
         as_text=True)[1:])))
     changed = next(row for row in rows[1:] if row[5])
     changed[2] = "Phó Trưởng phòng mới"
     page = preview(client, io.BytesIO(("\ufeff" + "\r\n".join(",".join(
-        f'"{cell}"' for cell in row) for row in [rows[0], changed]) + "\r\n").encode()),
+        f'"{cell}"' for cell in row[:8]) for row in [rows[0], changed]) + "\r\n").encode()),
         "ds.csv")
     assert row_errors(page) == {"2": [
         "Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số điện "
         "thoại hoặc email)."]}
+
+
+def test_a_downloaded_list_edited_and_sent_back_changes_the_delegates_it_numbers(client,
+                                                                                 demo):
+    """Each row carries its delegate's number: a new position, phone or name edits that
+    delegate (logged), and nobody is registered twice; a number of no delegate here, or
+    given twice, is named with its row."""
+    logged_in(client, COORDINATOR)
+    before = count_at(demo, "06811")
+    text = client.get(f"{UONG_BI}/export.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0][-1] == "Mã đại biểu"
+    first, second = rows[1], rows[2]
+    first[2], first[5] = "Phó Trưởng phòng", "0978000001"
+    second[1] = second[1] + " Anh"
+
+    def as_csv(table) -> io.BytesIO:
+        out = io.StringIO()
+        csv.writer(out).writerows(table)
+        return io.BytesIO(("\ufeff" + out.getvalue()).encode())
+
+    page = preview(client, as_csv(rows), "ds.csv")
+    assert "Tệp hợp lệ: 0 đại biểu sẵn sàng. 2 đại biểu đã có được cập nhật." in page
+    assert re.findall(r'<div class="row-changes">(.*?)</div>', page) == [
+        "Cập nhật: Chức vụ, Điện thoại.", "Cập nhật: Họ và tên."]
+    assert "Xác nhận nhập 2 đại biểu" in page
+    assert "Đã cập nhật 2 đại biểu." in flashes(confirm(client, page))
+    assert count_at(demo, "06811") == before
+    with demo.app_context():
+        edited = {p.id: (p.full_name, p.position, p.phone) for p in db.session.scalars(
+            select(Participant).where(Participant.id.in_([int(first[-1]), int(second[-1])])))}
+        assert edited == {int(first[-1]): (first[1], "Phó Trưởng phòng", "0978000001"),
+                          int(second[-1]): (second[1], second[2], second[5])}
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "participant.update")) == 2
+
+    elsewhere = people_of(demo, "06688")[0]
+    page = preview(client, as_csv([rows[0], [*rows[3][:-1], str(elsewhere)],
+                                   rows[4], [*rows[5][:-1], rows[4][-1]], [*rows[6][:-1], "x"]]),
+                   "ds.csv")
+    assert row_errors(page) == {
+        "2": [f"Mã đại biểu: Không có đại biểu mã {elsewhere} ở điểm cầu này (đại biểu của điểm "
+              "cầu khác, đã rút tên, hoặc mã bị sửa); để đăng ký người mới, hãy để trống ô này."],
+        "3": [],
+        "4": [f"Mã đại biểu: Mã đại biểu {rows[4][-1]} đã có ở dòng 3."],
+        "5": ["Mã đại biểu: «x» không phải là mã đại biểu: mã là một số, như trong danh sách "
+              "tải về."]}
 
 
 def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():
@@ -221,6 +270,15 @@ def test_point_list_in_vietnamese_and_protocol_order(client, demo):
 
 PERSON = {"full_name": "  Nguyễn   Thị  Thu Hà ", "position": "Chủ tịch Hội LHPN", "unit": "Phường Uông Bí",
           "category": "", "phone": "+84 912 000 111", "email": "Ha.Nguyen@Example.org", "note": ""}
+
+
+def people_of(app, code: str) -> list[int]:
+    """The ids of the delegates registered at a point, in id order."""
+    with app.app_context():
+        return list(db.session.scalars(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == code, Participant.status == RegistrationStatus.REGISTERED)
+            .order_by(Participant.id)))
 
 
 def count_at(app, code: str) -> tuple[int, int]:
@@ -596,7 +654,7 @@ def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url)
             point = db.session.get(BroadcastPoint, point_id)
             ready.wait()
             try:
-                outcomes.append(importing.confirm(point, 0, token, organiser=True))
+                outcomes.append(importing.confirm(point, 0, token, organiser=True).added)
                 db.session.commit()
             except RuleBroken as broken:
                 db.session.rollback()
@@ -635,7 +693,7 @@ def test_the_same_person_in_two_lists_confirmed_at_once_is_registered_once(demo)
             point_id, token = tokens["06688"]
             try:
                 outcomes.append(importing.confirm(db.session.get(BroadcastPoint, point_id), 0,
-                                                  token, organiser=True))
+                                                  token, organiser=True).added)
                 db.session.commit()
             except RuleBroken as broken:
                 db.session.rollback()
@@ -644,7 +702,7 @@ def test_the_same_person_in_two_lists_confirmed_at_once_is_registered_once(demo)
     with demo.app_context():
         point_id, token = tokens["06811"]
         outcomes.append(importing.confirm(db.session.get(BroadcastPoint, point_id), 0, token,
-                                          organiser=True))
+                                          organiser=True).added)
         other = threading.Thread(target=second)
         other.start()  # it checks while this list is written but not yet committed
         other.join(timeout=1)
@@ -755,7 +813,8 @@ def test_export_defends_against_formulas(client, demo):
     logged_in(client, COORDINATOR)
     text = client.get(f"{UONG_BI}/export.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows[0] == ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email", "Ghi chú"]
+    assert rows[0] == ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email",
+                       "Ghi chú", "Mã đại biểu"]
     assert "'=cmd|' /C calc'!A0" in [row[7] for row in rows[1:]]
     assert all(row[5].startswith("0") for row in rows[1:])
 

@@ -44,7 +44,7 @@ from confmgr.text import fold, name_compare_form, normalise, whole_number
 #: A paper list is the delegate list marked up, so its name and phone read as the
 #: delegate import reads them; its other columns (position, signature) are not needed.
 _ROSTER = {column.field: column for column in roster_importing.COLUMNS}
-_ROSTER_READ = ("full_name", "phone", "note")
+_ROSTER_READ = ("full_name", "phone", "note", "ref")
 COLUMNS = [
     _ROSTER["full_name"],
     Column("status", "Điểm danh", ("tinh trang", "trang thai")),
@@ -53,8 +53,8 @@ COLUMNS = [
     # say who was missing there rather than in a status column.
     Column("note", "Ghi chú", ("ghi chu",)),
     # Namesakes without phones (common at communes) are told apart by the number the
-    # template gives each of them.
-    Column("ref", "Mã đại biểu", ("ma dai bieu",)),
+    # template (and a downloaded delegate list) gives each of them.
+    _ROSTER["ref"],
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 MAX_ROWS = 5_000

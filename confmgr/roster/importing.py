@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,9 +28,10 @@ from confmgr.roster.services import (
     count_registrations,
     hold_registrations,
     refuse_when_closed,
+    update_person,
 )
 from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
-from confmgr.text import fold, name_compare_form
+from confmgr.text import fold, name_compare_form, whole_number
 
 #: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
@@ -43,6 +45,9 @@ COLUMNS = [
            fallbacks=("so dt", "di dong", "dien thoai di dong")),
     Column("email", "Email", ("thu dien tu",), fallbacks=("e-mail",)),
     Column("note", "Ghi chú", lines=True),
+    # A downloaded list carries each delegate's number: a row with one edits that
+    # delegate, whatever it changes (a name, a phone), rather than registering another.
+    Column("ref", "Mã đại biểu", ("ma dai bieu",)),
 ]
 HEADING = {column.field: column.heading for column in COLUMNS}
 #: Headings of the official list that carry nothing to register, so go unread unremarked.
@@ -62,9 +67,17 @@ class CheckedRow:
     errors: list[CellError] = field(default_factory=list)
     #: What does not stop the import but should be looked at first (a namesake).
     warnings: list[str] = field(default_factory=list)
+    #: The delegate number the row carries (a downloaded list's), if any.
+    ref: int | None = None
     #: Registered at this point already, with these very fields (a list downloaded, added
     #: to and sent back): nothing to write.
     already: bool = False
+    #: The headings of the fields the row changes for the delegate it numbers.
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def adds(self) -> bool:
+        return not self.already and self.ref is None
 
 
 def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
@@ -77,6 +90,12 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
         v = row.values
         category = None
         item = CheckedRow(row.number, {})
+        if v.get("ref"):
+            item.ref = whole_number(v["ref"])
+            if item.ref is None:
+                item.errors.append(CellError(row.number, HEADING["ref"], _(
+                    "«%(value)s» không phải là mã đại biểu: mã là một số, như trong danh sách "
+                    "tải về.", value=v["ref"])))
         if v.get("category"):
             category = categories.get(fold(v["category"]))
             if category is None:
@@ -104,9 +123,39 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
                     break
                 seen[(name, contact)] = row.number
         checked.append(item)
+    _mark_numbered(point, checked)
     _mark_registered_already(point, checked)
     _mark_namesakes(point, checked)
     return checked
+
+
+def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
+    """Rows that carry a delegate number: the point's delegate, unchanged or with the
+    changes the row makes; a number of no delegate here, or given twice, is an error."""
+    numbered = [item for item in checked if item.ref is not None and not item.errors]
+    stored = {row.id: dict(zip(_STORED, row[1:])) for row in db.session.execute(
+        select(Participant.id, *(getattr(Participant, name) for name in _STORED))
+        .where(Participant.point_id == point.id,
+               Participant.status == RegistrationStatus.REGISTERED,
+               Participant.id.in_([item.ref for item in numbered])))}
+    first: dict[int, int] = {}
+    for item in numbered:
+        here = stored.get(item.ref)
+        if here is None:
+            item.errors.append(CellError(item.number, HEADING["ref"], _(
+                "Không có đại biểu mã %(ref)d ở điểm cầu này (đại biểu của điểm cầu khác, đã "
+                "rút tên, hoặc mã bị sửa); để đăng ký người mới, hãy để trống ô này.",
+                ref=item.ref)))
+            continue
+        if item.ref in first:
+            item.errors.append(CellError(item.number, HEADING["ref"], _(
+                "Mã đại biểu %(ref)d đã có ở dòng %(row)d.", ref=item.ref,
+                row=first[item.ref])))
+            continue
+        first[item.ref] = item.number
+        item.changes = [HEADING["category" if key == "category_id" else key]
+                        for key in _STORED if (here[key] or "") != (item.fields[key] or "")]
+        item.already = not item.changes
 
 
 def _told_apart(a: dict, b: dict) -> bool:
@@ -121,7 +170,7 @@ def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
 
     Only a warning, as on the single form: namesakes are common.
     """
-    wanted = [item for item in checked if not item.errors and not item.already]
+    wanted = [item for item in checked if not item.errors and item.adds]
     names = {name_compare_form(item.fields["full_name"]) for item in wanted}
     registered: dict[str, list[dict]] = {}
     for name, phone, email in db.session.execute(
@@ -151,26 +200,26 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
     repeat a great deal, so looking up by name would fetch thousands of namesakes.
     """
     wanted = [item for item in checked if not item.errors]
-    known: dict[tuple[str, str], tuple[str, dict | None]] = {}
+    known: dict[tuple[str, str], tuple[str, int, dict | None]] = {}
     stored_fields = [getattr(Participant, name) for name in _STORED]
     for column, key in ((Participant.phone, "phone"), (Participant.email, "email")):
         values = sorted({item.fields[key] for item in wanted if item.fields[key]})
         for start in range(0, len(values), 1000):
             rows = db.session.execute(
                 select(Participant.name_norm, column, BroadcastPoint.name,
-                       Participant.point_id, *stored_fields)
+                       Participant.point_id, Participant.id, *stored_fields)
                 .join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
                 .where(Participant.conference_id == point.conference_id,
                        Participant.status == RegistrationStatus.REGISTERED,
                        column.in_(values[start:start + 1000]))
             ).all()
-            for name, contact, point_name, point_id, *stored in rows:
+            for name, contact, point_name, point_id, person_id, *stored in rows:
                 here = dict(zip(_STORED, stored)) if point_id == point.id else None
-                known[(name, contact)] = (point_name, here)
+                known[(name, contact)] = (point_name, person_id, here)
     # Rows without a phone or an email are found among the point's own delegates (a few
     # hundred): the same name and every field the same is the delegate as registered.
     contactless = {name_compare_form(item.fields["full_name"]) for item in wanted
-                   if not item.fields["phone"] and not item.fields["email"]}
+                   if item.adds and not item.fields["phone"] and not item.fields["email"]}
     here_by_name: dict[str, list[dict]] = {}
     if contactless:
         for name, *stored in db.session.execute(
@@ -181,15 +230,17 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                        Participant.name_norm.in_(sorted(contactless)))):
             here_by_name.setdefault(name, []).append(dict(zip(_STORED, stored)))
     for item in wanted:
-        item.already = False
         name = name_compare_form(item.fields["full_name"])
-        if any(_same(here, item.fields) for here in here_by_name.get(name, ())):
-            item.already = True
-            continue
+        if item.ref is None:
+            item.already = any(_same(here, item.fields) for here in here_by_name.get(name, ()))
+            if item.already:
+                continue
         for contact in (item.fields["phone"], item.fields["email"]):
             if contact and (name, contact) in known:
-                point_name, here = known[(name, contact)]
-                if here is not None and _same(here, item.fields):
+                point_name, person_id, here = known[(name, contact)]
+                if person_id == item.ref:  # the numbered delegate itself
+                    break
+                if item.ref is None and here is not None and _same(here, item.fields):
                     item.already = True
                     break
                 item.errors.append(CellError(item.number, HEADING["full_name"], _(
@@ -213,12 +264,19 @@ def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
                           checked: list[CheckedRow]) -> str:
     return previews.keep(KIND, {"point_id": point.id, "user_id": user_id}, {
         "filename": filename,
-        "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name}
-                 for r in checked]})
+        "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name,
+                  "ref": r.ref} for r in checked]})
 
 
-def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool) -> int:
-    """Write the kept rows (checked again now); return how many. The caller commits.
+class Imported(NamedTuple):
+    added: int
+    updated: int
+
+
+def confirm(point: BroadcastPoint, user_id: int, token: str, *,
+            organiser: bool) -> Imported:
+    """Write the kept rows (checked again now): the new delegates and the changes to those
+    the rows number. The caller commits.
 
     Registration's closing time holds as for one delegate at a time: after it only
     organisers add delegates.
@@ -228,18 +286,31 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
     # The kept rows were checked at the preview and never left the server; only what
     # others may have done since (registering the same people) needs checking again.
-    rechecked = [CheckedRow(item["number"], item["fields"], item["category"])
-                 for item in payload["rows"]]
+    rechecked = [CheckedRow(item["number"], item["fields"], item["category"],
+                            ref=item.get("ref")) for item in payload["rows"]]
     hold_registrations(point, (name_compare_form(item.fields["full_name"])
                                for item in rechecked))
+    _mark_numbered(point, rechecked)
     _mark_registered_already(point, rechecked)
     errors = [e for item in rechecked for e in item.errors]
     if errors:
         raise RuleBroken([Problem("", error.located()) for error in errors])
+    updated = 0
+    for item in rechecked:
+        if item.ref is None or item.already:
+            continue
+        try:
+            update_person(db.session.get(Participant, item.ref), PersonFields(**item.fields),
+                          organiser=organiser)
+        except RuleBroken as broken:
+            raise RuleBroken([Problem("", CellError(item.number, HEADING["full_name"],
+                                                    p.message).located())
+                              for p in broken.problems]) from None
+        updated += 1
     now = utcnow()
     values = []
     for item in rechecked:
-        if item.already:
+        if not item.adds:
             continue
         values.append({**item.fields, **participant_name_fields(item.fields["full_name"]),
                        "conference_id": point.conference_id, "point_id": point.id,
@@ -251,5 +322,5 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *, organiser: bool)
         for category_id, count in sorted(per_category.items(), key=lambda i: i[0] or 0):
             count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
-           point_id=point.id, count=len(values), file=payload["filename"])
-    return len(values)
+           point_id=point.id, count=len(values), updated=updated, file=payload["filename"])
+    return Imported(len(values), updated)

@@ -200,11 +200,12 @@ def import_file(slug: str, code: str):
                 token = importing.keep_for_confirmation(point, current_user.id,
                                                         upload.filename or "", checked)
     error_count = sum(len(item.errors) for item in checked) + len(file_errors)
-    already = sum(1 for item in checked if item.already)
     return render_template("roster/import.html", conference=conference, point=point,
                            form=form, checked=checked, file_errors=file_errors, token=token,
-                           error_count=error_count, unread=unread, already=already,
-                           adding=len(checked) - already,
+                           error_count=error_count, unread=unread,
+                           already=sum(1 for item in checked if item.already),
+                           adding=sum(1 for item in checked if item.adds),
+                           updating=sum(1 for item in checked if item.changes),
                            warned=sum(1 for item in checked if item.warnings))
 
 
@@ -212,11 +213,14 @@ def import_file(slug: str, code: str):
 @login_required
 def confirm_import(slug: str, code: str, token: str):
     conference, point = point_in_reach(slug, code)
-    done, count = commit_or_flash(lambda: importing.confirm(
+    done, imported = commit_or_flash(lambda: importing.confirm(
         point, current_user.id, token, organiser=manages_conference(current_user, conference)))
     if not done:
         return redirect(url_for("roster.import_file", slug=slug, code=code))
-    flash(counted("Đã nhập %(count)d đại biểu.", count), "success")
+    if imported.added or not imported.updated:
+        flash(counted("Đã nhập %(count)d đại biểu.", imported.added), "success")
+    if imported.updated:
+        flash(counted("Đã cập nhật %(count)d đại biểu.", imported.updated), "success")
     return redirect(url_for("roster.index", slug=slug, code=code))
 
 
@@ -224,7 +228,8 @@ def confirm_import(slug: str, code: str, token: str):
 @login_required
 def template(slug: str, code: str):
     point_in_reach(slug, code)
-    headings = ["STT"] + [column.heading for column in importing.COLUMNS]
+    # A new list has no delegate numbers yet: those come with a downloaded one.
+    headings = ["STT"] + [column.heading for column in importing.COLUMNS if column.field != "ref"]
     return xlsx_response("mau-danh-sach-dai-bieu.xlsx", "Đại biểu", headings,
                          [[1, "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường", "", "0912345678",
                            "", ""]])
@@ -242,8 +247,9 @@ def printable(slug: str, code: str):
                            delegates=delegates)
 
 
-EXPORT_HEADINGS = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email",
-                   "Ghi chú"]
+#: The import's columns, after a row number: a list downloaded, edited and sent back
+#: changes the delegates it numbers.
+EXPORT_HEADINGS = ["STT", *(column.heading for column in importing.COLUMNS)]
 
 
 @bp.get("/export.<any(csv, xlsx):kind>")
@@ -254,7 +260,7 @@ def export(slug: str, code: str, kind: str):
         services.roster([point.id], order_from(request.args))
         .options(selectinload(Participant.category))).all()
     rows = ([index, p.full_name, p.position, p.unit, p.category.name if p.category else "",
-             p.phone, p.email, p.note] for index, p in enumerate(delegates, start=1))
+             p.phone, p.email, p.note, p.id] for index, p in enumerate(delegates, start=1))
     name = f"dai-bieu-{point.code}.{kind}"
     if kind == "csv":
         return csv_response(name, EXPORT_HEADINGS, rows)
