@@ -48,6 +48,13 @@ def formula_like(text: str) -> bool:
     return text.lstrip(_TRIMMED).startswith(FORMULA_START)
 
 
+def apostrophe_kept(text: str) -> bool:
+    """Whether ``text`` begins with apostrophes before what looks like a formula: a reader
+    of our files takes one such apostrophe for the one we put before formulas, so the file
+    carries one more."""
+    return text[:1] == "'" and formula_like(text.lstrip("'"))
+
+
 class Percent(float):
     """A share (0.953) shown as a percentage: 95.3% in CSV, a percent-formatted cell in XLSX."""
 
@@ -291,7 +298,9 @@ def _cell(ref: str, value, heading: bool) -> str:
         return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
     text = plain_text(str(value))
-    kept_text = formula_like(text) or text in ERROR_VALUES
+    if apostrophe_kept(text):
+        text = "'" + text
+    kept_text = formula_like(text) or text in ERROR_VALUES or apostrophe_kept(text)
     if heading:
         style = _Style.HEADING_TEXT if kept_text else _Style.HEADING
     else:

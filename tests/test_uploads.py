@@ -708,6 +708,24 @@ def test_a_formula_behind_spaces_or_in_full_width_is_defused_and_reads_back(app)
         "Giá 1 = 2", "Phó Chủ tịch"]
 
 
+def test_text_beginning_with_an_apostrophe_before_a_formula_reads_back_as_stored(app):
+    """A reader of our files drops the apostrophe put before a formula; text that itself
+    begins with apostrophes before one gets one more, so it comes back whole."""
+    from confmgr.spreadsheets import Column, csv_response, xlsx_response
+
+    stored = ["'=Võ Văn Dấu", "''+1", "'Anh Thư", "=1", "Bình thường"]
+    assert [safe_cell(value) for value in stored] == [
+        "''=Võ Văn Dấu", "'" + "''+1", "'Anh Thư", "'=1", "Bình thường"]
+    columns = [Column("note", "Ghi chú", required=True)]
+    with app.test_request_context():
+        for name, response in (
+                ("x.csv", csv_response("x.csv", ["Ghi chú"], [[v] for v in stored])),
+                ("x.xlsx", xlsx_response("x.xlsx", "Trang", ["Ghi chú"], [[v] for v in stored]))):
+            read = read_table(response.get_data(), name, columns, max_rows=100,
+                              max_bytes=10**6)
+            assert (name, [row.values["note"] for row in read]) == (name, stored)
+
+
 def test_headings_are_as_safe_as_the_rows(app):
     """A heading may carry a name someone typed (a session's title in a report)."""
     from confmgr.spreadsheets import csv_response, xlsx_response
