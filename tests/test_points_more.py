@@ -104,6 +104,23 @@ def test_a_point_code_takes_zeros_back_only_to_be_a_point_of_its_level(client, d
         "Điểm cầu Thành phố Hà Nội", PointLevel.PROVINCE)
 
 
+def test_an_access_code_that_lost_its_zeros_in_excel_keeps_them(client, demo):
+    """A meeting room's code "000123" comes back as 123 from a list Excel saved: the
+    point keeps its code; any other code is taken as typed."""
+    with demo.app_context():
+        for code, access in (("06811", "000123"), ("06688", "0045")):
+            db.session.scalar(select(BroadcastPoint).where(
+                BroadcastPoint.code == code)).access_code = access
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    heading = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã điểm cầu cấp trên", "Mã truy cập"]
+    upload(client, xlsx_file([heading,
+                              [6811, "Điểm cầu Uông Bí", "Xã", 22, 123],
+                              [6688, "Điểm cầu phường Hạ Long", "Xã", 22, 46]]))
+    assert (point(demo, "06811").access_code, point(demo, "06688").access_code) == (
+        "000123", "46")
+
+
 def test_a_technical_officers_mobile_typed_as_a_number_gets_its_zero_back(client, demo):
     """As in the delegates' import: Excel makes 0912345678 the number 912345678."""
     logged_in(client, ORGANISER)

@@ -141,13 +141,16 @@ def official_units(level: PointLevel | None) -> KnownCodes:
 def with_lost_zeros(conference: Conference, rows: Table) -> Table:
     """The rows of a file with the leading zeros Excel drops from codes typed as numbers put
     back ("6811" for the point or commune "06811"), where that makes a code this conference
-    or the official list has; the point code, the parent's and the administrative unit's.
+    or the official list has; the point code, the parent's and the administrative unit's,
+    and an existing point's access code where it is the stored one less its zeros.
 
     Without it such a row would make a new point beside the one it means.
     """
-    levels = dict(db.session.execute(
-        select(BroadcastPoint.code, BroadcastPoint.level)
-        .where(BroadcastPoint.conference_id == conference.id)).all())
+    levels, access_codes = {}, {}
+    for code, level, access_code in db.session.execute(
+            select(BroadcastPoint.code, BroadcastPoint.level, BroadcastPoint.access_code)
+            .where(BroadcastPoint.conference_id == conference.id)):
+        levels[code], access_codes[code] = level, access_code
     existing = KnownCodes(levels)
     # A point's own code takes zeros back only to be a point of its level: a ministry
     # numbered 1 is not the province point 01, and would have overwritten it.
@@ -166,6 +169,10 @@ def with_lost_zeros(conference: Conference, rows: Table) -> Table:
         if "admin_unit_code" in values:
             values["admin_unit_code"] = with_zeros_back(values["admin_unit_code"],
                                                         official_units(level))
+        if values.get("access_code") and access_codes.get(values["code"]):
+            # A meeting room's code such as "000123" the same once Excel made it 123.
+            values["access_code"] = with_zeros_back(
+                values["access_code"], KnownCodes([access_codes[values["code"]]]))
         restored.append(Row(row.number, values))
     # A parent may be a point of the file itself.
     parents = KnownCodes(existing.codes | {row.values["code"] for row in restored})
