@@ -80,14 +80,14 @@ def import_delegates() -> None:
     """Import IMPORT_ROWS delegates into Uông Bí, as a coordinator's confirmed file does."""
     from confmgr.demo.names import random_full_name
     from confmgr.roster import importing
-    from confmgr.spreadsheets import Row
+    from confmgr.spreadsheets import Row, Table
 
     point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
     user = db.session.scalar(select(User).where(User.email == COORDINATOR[0]))
     rng = random.Random("killed import")
-    rows = [Row(number, {"full_name": random_full_name(rng), "phone": f"07{number:08d}",
-                         "position": "Chuyên viên"})
-            for number in range(2, IMPORT_ROWS + 2)]
+    rows = Table((Row(number, {"full_name": random_full_name(rng), "phone": f"07{number:08d}",
+                               "position": "Chuyên viên"})
+                  for number in range(2, IMPORT_ROWS + 2)), ("full_name", "phone", "position"))
     checked = importing.check_rows(point, rows)
     assert not any(item.errors for item in checked)
     token = importing.keep_for_confirmation(point, user.id, "dai-bieu.xlsx", checked)

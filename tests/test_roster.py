@@ -146,10 +146,10 @@ def test_a_downloaded_list_edited_and_sent_back_changes_the_delegates_it_numbers
         return io.BytesIO(("\ufeff" + out.getvalue()).encode())
 
     page = preview(client, as_csv(rows), "ds.csv")
-    assert "Tệp hợp lệ: 0 đại biểu sẵn sàng. 2 đại biểu đã có được cập nhật." in page
+    assert '<div class="alert alert-success">2 đại biểu đã có sẽ được cập nhật.' in page
     assert re.findall(r'<div class="row-changes">(.*?)</div>', page) == [
         "Cập nhật: Chức vụ, Điện thoại.", "Cập nhật: Họ và tên."]
-    assert "Xác nhận nhập 2 đại biểu" in page
+    assert '<button class="btn btn-success btn-sm ms-2">Xác nhận</button>' in page
     assert "Đã cập nhật 2 đại biểu." in flashes(confirm(client, page))
     assert count_at(demo, "06811") == before
     with demo.app_context():
@@ -171,6 +171,82 @@ def test_a_downloaded_list_edited_and_sent_back_changes_the_delegates_it_numbers
         "4": [f"Mã đại biểu: Mã đại biểu {rows[4][-1]} đã có ở dòng 3."],
         "5": ["Mã đại biểu: «x» không phải là mã đại biểu: mã là một số, như trong danh sách "
               "tải về."]}
+
+
+def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
+    """Someone's edit between the preview and the confirmation is neither undone nor
+    doubled: rows kept as they are stay out of the confirmation, and an edit of a delegate
+    edited since is refused. A file without a column leaves that field alone, a note's
+    spacing is no change, and a coordinator may still correct delegates after the closing."""
+    ids = people_of(demo, "06811")
+    with demo.app_context():
+        quiet = db.session.get(Participant, ids[0])
+        quiet.phone, quiet.email, quiet.note = "", "", "Dòng  một"  # stored untidy
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    rows = list(csv.reader(io.StringIO(client.get(f"{UONG_BI}/export.csv").get_data(
+        as_text=True)[1:])))
+    by_ref = {int(row[-1]): row for row in rows[1:]}
+
+    def as_csv(table) -> io.BytesIO:
+        out = io.StringIO()
+        csv.writer(out).writerows(table)
+        return io.BytesIO(("\ufeff" + out.getvalue()).encode())
+
+    unnumbered = [cell for cell in by_ref[ids[0]][:-1]] + [""]
+    new = ["", "Lương Văn Mới", "", "", "", "0977000333", "", "", ""]
+    page = preview(client, as_csv([rows[0], by_ref[ids[1]], unnumbered, new]), "ds.csv")
+    assert page.count("Đã có ở điểm cầu: giữ nguyên.") == 2
+    with demo.app_context():  # the organiser edits both meanwhile
+        for person_id in ids[:2]:
+            db.session.get(Participant, person_id).position = "Sửa bởi ban tổ chức"
+        db.session.commit()
+    assert "Đã nhập 1 đại biểu." in flashes(confirm(client, page))
+    with demo.app_context():
+        assert [db.session.get(Participant, i).position for i in ids[:2]] == [
+            "Sửa bởi ban tổ chức"] * 2
+    assert count_at(demo, "06811")[1] == len(ids) + 1
+
+    # An edit of a delegate edited since its preview is refused whole.
+    rows = list(csv.reader(io.StringIO(client.get(f"{UONG_BI}/export.csv").get_data(
+        as_text=True)[1:])))
+    by_ref = {int(row[-1]): row for row in rows[1:]}
+    by_ref[ids[2]][2] = "Vị trí mới"
+    page = preview(client, as_csv([rows[0], by_ref[ids[2]]]), "ds.csv")
+    with demo.app_context():
+        db.session.get(Participant, ids[2]).unit = "Đơn vị khác"
+        db.session.commit()
+    assert flashes(confirm(client, page)) == [
+        "Dòng 2, cột Mã đại biểu: Đại biểu này đã được sửa từ lúc xem trước; hãy tải danh "
+        "sách về và làm lại."]
+
+    # Only names and numbers: nothing else changes.
+    page = preview(client, as_csv([["Họ và tên", "Mã đại biểu"],
+                                   *([row[1], row[-1]] for row in rows[1:4])]), "ds.csv")
+    assert "Không có gì để nhập: mọi đại biểu trong tệp đã có ở điểm cầu." in page
+
+    # Its own phone and another delegate's email: refused at the preview already.
+    with demo.app_context():
+        other = db.session.get(Participant, people_of(demo, "06688")[0])
+        other.full_name, other.email = by_ref[ids[3]][1], "trung@example.org"
+        db.session.commit()
+    edited = list(by_ref[ids[3]])
+    edited[6] = "trung@example.org"
+    assert row_errors(preview(client, as_csv([rows[0], edited]), "ds.csv")) == {"2": [
+        "Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu phường Hạ Long (cùng họ tên và số "
+        "điện thoại hoặc email)."]}
+
+    # After the closing a coordinator still corrects a delegate (not a category).
+    with demo.app_context():
+        db.session.scalar(select(Conference)).registration_closes_at = (
+            datetime.now(timezone.utc) - timedelta(hours=1))
+        db.session.commit()
+    corrected = list(by_ref[ids[4]])
+    corrected[2] = "Chức vụ đúng"
+    page = preview(client, as_csv([rows[0], corrected]), "ds.csv")
+    assert "Đã cập nhật 1 đại biểu." in flashes(confirm(client, page))
+    with demo.app_context():
+        assert db.session.get(Participant, ids[4]).position == "Chức vụ đúng"
 
 
 def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():

@@ -30,8 +30,8 @@ from confmgr.roster.services import (
     refuse_when_closed,
     update_person,
 )
-from confmgr.spreadsheets import CellError, Column, Row, phone_with_zero_back
-from confmgr.text import fold, name_compare_form, whole_number
+from confmgr.spreadsheets import CellError, Column, Table, phone_with_zero_back
+from confmgr.text import fold, name_compare_form, normalise_lines, whole_number
 
 #: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
@@ -74,13 +74,15 @@ class CheckedRow:
     already: bool = False
     #: The headings of the fields the row changes for the delegate it numbers.
     changes: list[str] = field(default_factory=list)
+    #: That delegate's fields as they were when the row was checked.
+    seen: dict | None = None
 
     @property
     def adds(self) -> bool:
         return not self.already and self.ref is None
 
 
-def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
+def check_rows(point: BroadcastPoint, rows: Table) -> list[CheckedRow]:
     """Every row with its cleaned fields and its errors (by row and column)."""
     categories = {fold(c.name): c for c in db.session.scalars(
         select(Category).where(Category.conference_id == point.conference_id))}
@@ -123,15 +125,17 @@ def check_rows(point: BroadcastPoint, rows: list[Row]) -> list[CheckedRow]:
                     break
                 seen[(name, contact)] = row.number
         checked.append(item)
-    _mark_numbered(point, checked)
+    _mark_numbered(point, checked, set(rows.fields))
     _mark_registered_already(point, checked)
     _mark_namesakes(point, checked)
     return checked
 
 
-def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
+def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
+                   columns: set[str] | None = None) -> None:
     """Rows that carry a delegate number: the point's delegate, unchanged or with the
-    changes the row makes; a number of no delegate here, or given twice, is an error."""
+    changes the row makes; a number of no delegate here, or given twice, is an error.
+    A column the file lacks leaves that field as it is (``columns``: the file's)."""
     numbered = [item for item in checked if item.ref is not None and not item.errors]
     stored = {row.id: dict(zip(_STORED, row[1:])) for row in db.session.execute(
         select(Participant.id, *(getattr(Participant, name) for name in _STORED))
@@ -153,8 +157,14 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
                 row=first[item.ref])))
             continue
         first[item.ref] = item.number
-        item.changes = [HEADING["category" if key == "category_id" else key]
-                        for key in _STORED if (here[key] or "") != (item.fields[key] or "")]
+        item.seen = here
+        if columns is not None:
+            for key in _STORED:
+                if _COLUMN_OF.get(key, key) not in columns:
+                    item.fields[key] = here[key]
+        tidied = _comparable(here)
+        item.changes = [HEADING[_COLUMN_OF.get(key, key)] for key in _STORED
+                        if tidied[key] != (item.fields[key] or "")]
         item.already = not item.changes
 
 
@@ -239,7 +249,7 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
             if contact and (name, contact) in known:
                 point_name, person_id, here = known[(name, contact)]
                 if person_id == item.ref:  # the numbered delegate itself
-                    break
+                    continue
                 if item.ref is None and here is not None and _same(here, item.fields):
                     item.already = True
                     break
@@ -253,8 +263,21 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
 _STORED = ("full_name", "position", "unit", "category_id", "phone", "email", "note")
 
 
+#: The file's column of each of those fields, where its name differs.
+_COLUMN_OF = {"category_id": "category"}
+
+
+def _comparable(stored: dict) -> dict:
+    """A delegate's stored fields as a file row's are tidied (a note typed in the form may
+    keep doubled spaces), "" for none."""
+    tidied = {key: stored[key] or "" for key in _STORED}
+    tidied["note"] = normalise_lines(tidied["note"])
+    return tidied
+
+
 def _same(stored: dict, fields: dict) -> bool:
-    return all((stored[key] or "") == (fields[key] or "") for key in _STORED)
+    tidied = _comparable(stored)
+    return all(tidied[key] == (fields[key] or "") for key in _STORED)
 
 
 KIND = "roster"
@@ -264,8 +287,11 @@ def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
                           checked: list[CheckedRow]) -> str:
     return previews.keep(KIND, {"point_id": point.id, "user_id": user_id}, {
         "filename": filename,
+        # Only what the preview said it would write: rows kept as they are are left out,
+        # and an edit keeps the delegate as it was seen, so that nobody's later change is
+        # undone unseen.
         "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name,
-                  "ref": r.ref} for r in checked]})
+                  "ref": r.ref, "seen": r.seen} for r in checked if r.adds or r.changes]})
 
 
 class Imported(NamedTuple):
@@ -281,9 +307,12 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     Registration's closing time holds as for one delegate at a time: after it only
     organisers add delegates.
     """
-    refuse_when_closed(db.session.get(Conference, point.conference_id), organiser=organiser)
     payload = previews.claim(KIND, token, {"point_id": point.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
+    if any(item.get("ref") is None for item in payload["rows"]):
+        # Corrections go on after the closing (update_person holds categories back).
+        refuse_when_closed(db.session.get(Conference, point.conference_id),
+                           organiser=organiser)
     # The kept rows were checked at the preview and never left the server; only what
     # others may have done since (registering the same people) needs checking again.
     rechecked = [CheckedRow(item["number"], item["fields"], item["category"],
@@ -291,6 +320,11 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     hold_registrations(point, (name_compare_form(item.fields["full_name"])
                                for item in rechecked))
     _mark_numbered(point, rechecked)
+    for item, kept in zip(rechecked, payload["rows"], strict=True):
+        if item.ref is not None and not item.errors and item.seen != kept["seen"]:
+            item.errors.append(CellError(item.number, HEADING["ref"], _(
+                "Đại biểu này đã được sửa từ lúc xem trước; hãy tải danh sách về và làm "
+                "lại.")))
     _mark_registered_already(point, rechecked)
     errors = [e for item in rechecked for e in item.errors]
     if errors:

@@ -23,7 +23,7 @@ from confmgr.enums import RegistrationStatus
 from confmgr.i18n import counted
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
-from confmgr.text import name_compare_form, normalise
+from confmgr.text import name_compare_form, normalise, normalise_lines
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
@@ -64,7 +64,7 @@ class PersonFields:
             full_name=normalise(self.full_name), position=normalise(self.position),
             unit=normalise(self.unit), category_id=self.category_id,
             phone=normalise_phone(self.phone), email=normalise(self.email).lower(),
-            note=(self.note or "").strip(),
+            note=normalise_lines(self.note or ""),
         )
 
 
