@@ -337,9 +337,9 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
             update_person(db.session.get(Participant, item.ref), PersonFields(**item.fields),
                           organiser=organiser)
         except RuleBroken as broken:
-            raise RuleBroken([Problem("", CellError(item.number, HEADING["full_name"],
-                                                    p.message).located())
-                              for p in broken.problems]) from None
+            raise RuleBroken([Problem("", CellError(
+                item.number, HEADING[FIELD_OF_PROBLEM.get(p.field, "full_name")],
+                p.message).located()) for p in broken.problems]) from None
         updated += 1
     now = utcnow()
     values = []
