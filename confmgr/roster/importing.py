@@ -59,6 +59,12 @@ MAX_ROWS = 20_000
 MAX_BYTES = 8 * 1024 * 1024
 
 
+#: A delegate's fields a file row is compared with, to know it is registered as it is.
+_STORED = ("full_name", "position", "unit", "category_id", "phone", "email", "note")
+#: The file's column of each of those fields, where its name differs.
+_COLUMN_OF = {"category_id": "category"}
+
+
 @dataclass
 class CheckedRow:
     number: int
@@ -74,8 +80,8 @@ class CheckedRow:
     already: bool = False
     #: The headings of the fields the row changes for the delegate it numbers.
     changes: list[str] = field(default_factory=list)
-    #: That delegate's fields as they were when the row was checked.
-    seen: dict | None = None
+    #: That delegate's fields before the row's changes, as read when it was checked.
+    before: dict | None = None
 
     @property
     def adds(self) -> bool:
@@ -157,7 +163,7 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
                 row=first[item.ref])))
             continue
         first[item.ref] = item.number
-        item.seen = here
+        item.before = here
         if columns is not None:
             for key in _STORED:
                 if _COLUMN_OF.get(key, key) not in columns:
@@ -204,7 +210,9 @@ def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
 
 
 def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
-    """Rows naming someone already registered in the conference, found in a few queries.
+    """Rows naming someone already registered in the conference, found in a few queries:
+    refused, unless the row numbers that delegate or is them as registered at this point
+    (kept as they are; without a phone or an email, among the point's own namesakes).
 
     Looked up by phone and email, which almost never repeat, then compared by name: names
     repeat a great deal, so looking up by name would fetch thousands of namesakes.
@@ -259,14 +267,6 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                 break
 
 
-#: A delegate's fields a file row is compared with, to know it is registered as it is.
-_STORED = ("full_name", "position", "unit", "category_id", "phone", "email", "note")
-
-
-#: The file's column of each of those fields, where its name differs.
-_COLUMN_OF = {"category_id": "category"}
-
-
 def _comparable(stored: dict) -> dict:
     """A delegate's stored fields as a file row's are tidied (a note typed in the form may
     keep doubled spaces), "" for none."""
@@ -291,7 +291,7 @@ def keep_for_confirmation(point: BroadcastPoint, user_id: int, filename: str,
         # and an edit keeps the delegate as it was seen, so that nobody's later change is
         # undone unseen.
         "rows": [{"number": r.number, "fields": r.fields, "category": r.category_name,
-                  "ref": r.ref, "seen": r.seen} for r in checked if r.adds or r.changes]})
+                  "ref": r.ref, "before": r.before} for r in checked if r.adds or r.changes]})
 
 
 class Imported(NamedTuple):
@@ -321,7 +321,7 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
                                for item in rechecked))
     _mark_numbered(point, rechecked)
     for item, kept in zip(rechecked, payload["rows"], strict=True):
-        if item.ref is not None and not item.errors and item.seen != kept["seen"]:
+        if item.ref is not None and not item.errors and item.before != kept["before"]:
             item.errors.append(CellError(item.number, HEADING["ref"], _(
                 "Đại biểu này đã được sửa từ lúc xem trước; hãy tải danh sách về và làm "
                 "lại.")))
