@@ -220,10 +220,14 @@ def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
         "Dòng 2, cột Mã đại biểu: Đại biểu này đã được sửa từ lúc xem trước; hãy tải danh "
         "sách về và làm lại."]
 
-    # Only names and numbers: nothing else changes.
+    # Only names and numbers: nothing else changes, and the preview shows what stays.
     page = preview(client, as_csv([["Họ và tên", "Mã đại biểu"],
                                    *([row[1], row[-1]] for row in rows[1:4])]), "ds.csv")
     assert "Không có gì để nhập: mọi đại biểu trong tệp đã có ở điểm cầu." in page
+    shown = re.findall(r'<tr class="text-body-secondary"><td>\d+</td><td>(.*?)</td><td>(.*?)</td>'
+                       r'<td>(.*?)</td><td>(.*?)</td>', page)
+    assert [(name, category) for name, _position, _unit, category in shown] == [
+        (row[1], row[4]) for row in rows[1:4]]
 
     # Its own phone and another delegate's email: refused at the preview already.
     with demo.app_context():

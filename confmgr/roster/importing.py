@@ -143,11 +143,16 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
     changes the row makes; a number of no delegate here, or given twice, is an error.
     A column the file lacks leaves that field as it is (``columns``: the file's)."""
     numbered = [item for item in checked if item.ref is not None and not item.errors]
-    stored = {row.id: dict(zip(_STORED, row[1:])) for row in db.session.execute(
-        select(Participant.id, *(getattr(Participant, name) for name in _STORED))
-        .where(Participant.point_id == point.id,
-               Participant.status == RegistrationStatus.REGISTERED,
-               Participant.id.in_([item.ref for item in numbered])))}
+    stored, category_names = {}, {}
+    for person_id, category_name, *values in db.session.execute(
+            select(Participant.id, Category.name,
+                   *(getattr(Participant, name) for name in _STORED))
+            .outerjoin(Category, Category.id == Participant.category_id)
+            .where(Participant.point_id == point.id,
+                   Participant.status == RegistrationStatus.REGISTERED,
+                   Participant.id.in_([item.ref for item in numbered]))):
+        stored[person_id] = dict(zip(_STORED, values))
+        category_names[person_id] = category_name or ""
     first: dict[int, int] = {}
     for item in numbered:
         here = stored.get(item.ref)
@@ -168,6 +173,8 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
             for key in _STORED:
                 if _COLUMN_OF.get(key, key) not in columns:
                     item.fields[key] = here[key]
+            if "category" not in columns:
+                item.category_name = category_names[item.ref]
         tidied = _comparable(here)
         item.changes = [HEADING[_COLUMN_OF.get(key, key)] for key in _STORED
                         if tidied[key] != (item.fields[key] or "")]
