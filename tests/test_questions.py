@@ -522,6 +522,58 @@ def test_the_digest_comes_in_pages_that_go_on_numbering_each_topic(client, demo,
     assert len(ARTICLE.findall(printable)) == 7 and "pagination" not in printable
 
 
+def test_an_answer_taken_off_the_digest_and_put_back_keeps_its_number(client, demo):
+    """The digest numbers questions by when they were first published: a correction that
+    takes one off and puts it back leaves «Câu hỏi 2» the same question for every point."""
+    with demo.app_context():
+        second = question("Việc bố trí bí thư")
+        services.answer(second, "Theo quy định hiện hành.", user_id=None)
+        services.publish([second])
+        db.session.commit()
+
+    def numbered() -> list[tuple[int, int]]:
+        return [(int(n), int(q)) for q, n in ARTICLE.findall(
+            client.get(f"/c/{SLUG}/questions").get_data(as_text=True))]
+
+    before = numbered()
+    with demo.app_context():
+        first = question(FIRST)
+        published = first.published_at
+        services.unpublish(first)
+        services.answer(first, "Câu trả lời đã sửa.", user_id=None)
+        services.publish([first])
+        db.session.commit()
+        assert question(FIRST).published_at == published
+    assert numbered() == before
+
+
+def test_assigning_many_needs_a_presenter_and_a_published_answer_keeps_its_own(client, demo):
+    """"—" in the bulk form took every ticked question back, saying it assigned them; on
+    one question it takes it back and says so. A published answer stays credited to its
+    presenter until it is taken off the digest."""
+    assigned, published = question_id(demo, "Thời hạn chuyển"), question_id(demo, FIRST)
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{TRIAGE}/bulk", {"action": "assign", "ids": [assigned],
+                                                     "presenter": ""}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Hãy chọn báo cáo viên để giao các câu hỏi đã chọn."]
+    with demo.app_context():
+        assert db.session.get(Question, assigned).status == QuestionStatus.ASSIGNED
+    response = post_form(client, f"{TRIAGE}/{assigned}/assign", {"presenter": ""},
+                         follow_redirects=True)
+    assert "Đã thôi giao câu hỏi." in flashes(response.get_data(as_text=True))
+    with demo.app_context():
+        taken = db.session.get(Question, assigned)
+        assert (taken.assignee_id, taken.status) == (None, QuestionStatus.NEW)
+    response = post_form(client, f"{TRIAGE}/{published}/assign", {"presenter": ""},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Câu hỏi #{published} đã công bố với câu trả lời của báo cáo viên đang được giao; "
+        "hãy thôi công bố trước khi giao lại."]
+    with demo.app_context():
+        assert db.session.get(Question, published).assignee_id is not None
+
+
 def test_the_digest_shows_nothing_of_the_draft_agenda(client, demo):
     """A topic being prepared and a title being edited stay unseen until published; the
     filter offers the topics that have answers."""
@@ -829,8 +881,9 @@ def test_a_presenters_correction_takes_a_published_answer_back_for_review(client
             "lại." in flashes(response.get_data(as_text=True)))
     with demo.app_context():
         corrected = db.session.get(Question, first)
-        assert (corrected.answer, corrected.status, corrected.published_at) == (
-            "Bản sửa.", QuestionStatus.ANSWERED, None)
+        # It keeps when it was first published: its number, once it is back.
+        assert (corrected.answer, corrected.status) == ("Bản sửa.", QuestionStatus.ANSWERED)
+        assert corrected.published_at is not None
     assert "Bản sửa." not in client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
 
 

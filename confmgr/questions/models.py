@@ -62,6 +62,8 @@ class Question(db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When it first went into the digest, kept while it is out for a correction: the
+    #: digest numbers questions in this order, and a point's "câu hỏi 2" must stay the same.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -214,6 +214,12 @@ def assign(questions: list[Question], presenter: Presenter | None) -> None:
         _standing_only(question)
         if presenter is not None and presenter.conference_id != question.conference_id:
             raise RuleBroken([Problem("assignee", _("Báo cáo viên không thuộc hội nghị này."))])
+        if (question.status == QuestionStatus.PUBLISHED
+                and (presenter.id if presenter else None) != question.assignee_id):
+            # The digest credits the answer to its presenter: not changed unseen.
+            raise RuleBroken([Problem("assignee", _(
+                "Câu hỏi #%(id)d đã công bố với câu trả lời của báo cáo viên đang được giao; "
+                "hãy thôi công bố trước khi giao lại.", id=question.id))])
     for question in questions:
         question.assignee_id = presenter.id if presenter else None
         if presenter is not None and question.status == QuestionStatus.NEW:
@@ -244,7 +250,7 @@ def answer(question: Question, text: str, *, user_id: int | None,
         return False
     question.answer, question.answered_by_id, question.answered_at = text, user_id, utcnow()
     if question.status != QuestionStatus.PUBLISHED or not publishes:
-        question.status, question.published_at = QuestionStatus.ANSWERED, None
+        question.status = QuestionStatus.ANSWERED
     record("question.answer", target=question, conference_id=question.conference_id)
     return True
 
@@ -265,7 +271,8 @@ def publish(questions: list[Question]) -> None:
     now = utcnow()
     for question in questions:
         if question.status != QuestionStatus.PUBLISHED:
-            question.status, question.published_at = QuestionStatus.PUBLISHED, now
+            question.status = QuestionStatus.PUBLISHED
+            question.published_at = question.published_at or now
             record("question.publish", target=question, conference_id=question.conference_id)
 
 
@@ -273,5 +280,5 @@ def unpublish(question: Question) -> None:
     """Take a question out of the digest, to correct it or merge it."""
     if question.status != QuestionStatus.PUBLISHED:
         raise RuleBroken([Problem("", _("Câu hỏi #%(id)d chưa được công bố.", id=question.id))])
-    question.status, question.published_at = QuestionStatus.ANSWERED, None
+    question.status = QuestionStatus.ANSWERED
     record("question.unpublish", target=question, conference_id=question.conference_id)

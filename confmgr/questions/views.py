@@ -198,7 +198,10 @@ def bulk(slug: str):
         form.presenter.choices = _presenter_choices(conference)
         if not form.validate():
             abort(400)
-        presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
+        if not form.presenter.data:  # taking many back is done one by one, on purpose
+            flash(_("Hãy chọn báo cáo viên để giao các câu hỏi đã chọn."), "danger")
+            return back
+        presenter = db.session.get(Presenter, form.presenter.data)
         done, _none = commit_or_flash(lambda: services.assign(chosen, presenter))
         if done:
             flash(counted("Đã giao %(count)d câu hỏi.", len(chosen)), "success")
@@ -310,7 +313,9 @@ def assign(slug: str, question_id: int):
         presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
         services.assign([question], presenter)
 
-    return _change(slug, question_id, change, _("Đã giao câu hỏi."))
+    taken_back = not request.form.get("presenter")
+    return _change(slug, question_id, change,
+                   _("Đã thôi giao câu hỏi.") if taken_back else _("Đã giao câu hỏi."))
 
 
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/merge")
