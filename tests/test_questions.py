@@ -93,6 +93,13 @@ def test_a_pasted_list_becomes_one_question_per_line_without_its_numbering():
         "4. 5 năm?") == [
         (1, "1/7/2025 sáp nhập xã thế nào?"), (2, "2-3 chi bộ ghép ra sao?"),
         (3, "1.000 đảng viên?"), (4, "5 năm?")]
+    # The other ways Vietnamese lists number their lines.
+    assert services.split_pasted(
+        "a. Câu a?\nb/ Câu b?\n(1) Câu c?\n(đ) Câu d?\nIV. Câu e?\nCâu 1: Câu f?\n"
+        "Câu hỏi 2. Câu g?\n1.1. Câu h?\n2.3 Câu i?\nCâu 3 nói gì?\nA.Nguyễn?") == [
+        (1, "Câu a?"), (2, "Câu b?"), (3, "Câu c?"), (4, "Câu d?"), (5, "Câu e?"),
+        (6, "Câu f?"), (7, "Câu g?"), (8, "Câu h?"), (9, "Câu i?"), (10, "Câu 3 nói gì?"),
+        (11, "A.Nguyễn?")]
 
 
 def test_a_list_with_one_bad_line_is_refused_whole_naming_the_line(demo, ctx):

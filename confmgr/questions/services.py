@@ -24,11 +24,18 @@ from confmgr.text import fold, normalise, normalise_lines
 
 #: Most questions accepted from one pasted list.
 MAX_PASTED = 100
-#: "1.", "2)", "a)", "-", "•", "+", "*" at the start of a pasted line: list numbering.
-# A number's mark is not followed by a digit: "1/7/2025", "2-3 chi bộ" and "1.000 đảng
-# viên" begin a question, they do not number it.
-_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}\s*[.)/:-](?!\d)|[a-zđ]\)|[-•*+–])\s*",
-                        re.IGNORECASE)
+#: List numbering at the start of a pasted line: "1.", "2)", "3/", "1.1.", "(1)", "a)",
+#: "(a)", "b.", "c/", "IV.", "Câu 2:", "-", "•", "+", "*". A number's mark is not followed
+#: by a digit, and a sub-number's parts have one or two digits: "1/7/2025", "2-3 chi bộ"
+#: and "1.000 đảng viên" begin a question, they do not number it.
+_LIST_MARK = re.compile(
+    r"^(?:câu(?:\s+hỏi)?\s*\d{1,3}\s*[.:)]"
+    r"|\d{1,2}(?:\.\d{1,2})+\.?(?=\s)"
+    r"|\d{1,3}\s*[.)/:-](?!\d)"
+    r"|\(\s*(?:\d{1,3}|[a-zđ])\s*\)"
+    r"|[a-zđ]\)"
+    r"|(?:[ivx]{1,4}|[a-zđ])[./](?=\s)"
+    r"|[-•*+–])\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ def split_pasted(text: str) -> list[tuple[int, str]]:
     numbering or bullet removed."""
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
-        line = normalise(_LIST_MARK.sub("", line, count=1))
+        line = _LIST_MARK.sub("", normalise(line), count=1)
         if line:
             found.append((number, line))
     return found
