@@ -54,6 +54,11 @@ def topic(number: str) -> Topic:
                                                  Topic.number == number))
 
 
+def topic_id(app, number: str) -> int:
+    with app.app_context():
+        return topic(number).id
+
+
 def question(start: str) -> Question:
     return db.session.scalar(select(Question).where(Question.body.startswith(start)))
 
@@ -493,6 +498,10 @@ def test_the_digest_lists_published_answers_by_topic(client, demo):
     assert "Việc bố trí bí thư" not in page  # never published
     only_general = client.get(f"/c/{SLUG}/questions?topic=general").get_data(as_text=True)
     assert FIRST not in only_general and "Đề nghị Ban Tổ chức gửi tài liệu" in only_general
+    # A topic without published answers says so of itself, not of the whole digest.
+    third = client.get(f"/c/{SLUG}/questions?topic={topic_id(demo, '3')}").get_data(
+        as_text=True)
+    assert "Chuyên đề này chưa có câu trả lời nào được công bố." in third
     printable = client.get(f"/c/{SLUG}/questions/print").get_data(as_text=True)
     assert FIRST in printable and 'name="topic"' not in printable
 
