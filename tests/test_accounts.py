@@ -127,18 +127,18 @@ def test_inactive_account_cannot_log_in(client, demo):
 
 
 def test_login_never_redirects_off_site(client, demo):
-    token = csrf_token(client)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/",
                    "/\t\\evil.example/", "/\t/evil.example/", "/\n\\x", "/\r\nX-A: b"):
         response = client.post(
             "/login", query_string={"next": target},
-            data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
+            data={"email": ORGANISER[0], "password": ORGANISER[1],
+                  "csrf_token": csrf_token(client)},  # a new one after each sign-out
         )
         assert response.headers["Location"] == "/manage/", target
         client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     response = client.post(
         "/login?next=/c/tap-huan-cap-xa-2025/",
-        data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token},
+        data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": csrf_token(client)},
     )
     assert response.headers["Location"] == "/c/tap-huan-cap-xa-2025/"
 
@@ -334,3 +334,31 @@ def test_a_lock_or_a_reset_ends_every_sign_in_of_the_account(app, client, demo):
         assert db.session.scalar(select(func.count()).select_from(SignIn).where(
             SignIn.user_id == user_id)) == 0
     assert client.get("/account/password").status_code == 302
+
+
+def test_a_login_typed_decomposed_is_the_same_login(client, demo):
+    """Vietnamese keyboards type "ễ" composed on one device and decomposed on another: one
+    login either way, and no second account that looks the same."""
+    import unicodedata
+
+    composed = "nguyễn.thu@hoi-nghi.vn"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    with demo.app_context():
+        create_user(composed, "mật-khẩu-đủ-dài-2025", "Nguyễn Thu", Role.ORGANISER)
+        db.session.commit()
+        with pytest.raises(AccountError):
+            create_user(decomposed, "mật-khẩu-đủ-dài-2025", "Nguyễn Thu", Role.ORGANISER)
+    assert login(client, decomposed, "mật-khẩu-đủ-dài-2025").status_code == 302
+
+
+def test_the_csrf_token_changes_when_someone_signs_in(client, demo):
+    """On a shared computer in a commune hall, the next person to sign in must not hold a
+    token the one before could have read."""
+    before = csrf_token(client, "/login")
+    logged_in(client, ADMIN)
+    first = csrf_token(client, "/manage/")
+    assert first != before
+    client.post("/logout", data={"csrf_token": first})
+    logged_in(client, ORGANISER)
+    assert csrf_token(client, "/manage/") not in (before, first)

@@ -893,3 +893,14 @@ def test_a_point_links_its_parent_only_for_who_may_open_it(client, demo):
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     logged_in(client, ORGANISER)
     assert link in client.get(f"{POINTS}/22").get_data(as_text=True)
+
+
+def test_a_point_whose_only_coordinator_is_deactivated_gets_a_new_account(client, demo):
+    """A locked account coordinates nothing: the bulk creation gives the point another."""
+    with demo.app_context():
+        db.session.scalar(select(User).where(User.email == COORDINATOR[0])).active = False
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", {"code": ["22"]})
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert [row[:3] for row in rows[1:]] == [["22", "Điểm cầu tỉnh Quảng Ninh", f"22@{SLUG}"]]

@@ -79,9 +79,11 @@ def create_for_points(
 
     Core inserts, so a whole country's points get accounts in seconds.
     """
+    # A point whose only coordinators are deactivated has nobody: it gets an account too.
     covered = set(db.session.scalars(
         select(point_coordinators.c.point_id)
-        .where(point_coordinators.c.point_id.in_([p.id for p in points]))
+        .join(User, User.id == point_coordinators.c.user_id)
+        .where(point_coordinators.c.point_id.in_([p.id for p in points]), User.active)
     ))
     candidates = [p for p in points if p.id not in covered]
     wanted = [login_for(conference, p) for p in candidates]

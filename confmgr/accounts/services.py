@@ -30,7 +30,9 @@ LOGIN_MAX_LENGTH = 254
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    # NFC: a Vietnamese keyboard may type "nguyễn@…" composed on one device and decomposed
+    # on another; both are one login.
+    return unicodedata.normalize("NFC", email).strip().lower()
 
 
 def login_problem(login: str) -> str | None:

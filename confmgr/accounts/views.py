@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -135,6 +136,9 @@ def login():
             else:
                 security.forget_failed_logins(user.email)
                 services.begin_sign_in(user)
+                # A new CSRF token for the signed-in session: the one shown before sign-in
+                # may have been seen by whoever used this browser before.
+                session.pop("csrf_token", None)
                 login_user(user, remember=form.remember.data)
                 record("user.login", target=user, user_id=user.id)
                 db.session.commit()
@@ -163,6 +167,8 @@ def logout():
     services.end_sign_in(current_user)
     db.session.commit()
     logout_user()
+    # The CSRF token lives on until the next sign-in replaces it: a sheet left open in
+    # another tab then hears "sign in again" for its taps rather than "bad request".
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("public.index"))
 
