@@ -505,6 +505,31 @@ def conference_form(**overrides) -> dict:
     return data
 
 
+def test_a_time_the_clocks_skip_is_named_not_a_server_error(client, demo):
+    """In Cairo the clocks go from 00:00 to 01:00 on 25/04/2025: 00:30 never happens. It
+    was stored as the instant of 01:30, which made 00:30–01:30 an empty session that broke
+    the database's own check (a 500), and 00:30–01:45 a quarter of an hour."""
+    logged_in(client, ORGANISER)
+    assert post_form(client, f"/manage/c/{SLUG}/edit", conference_form(
+        timezone="Africa/Cairo", first_day="2025-04-25")).status_code == 302
+    skipped = ("Không có giờ 00:30 ngày 25/04/2025 theo múi giờ Africa/Cairo: đồng hồ nhảy "
+               "qua giờ đó (giờ mùa hè).")
+    for end in ("01:30", "01:45"):
+        response = post_form(client, NEW_SESSION, session_form(day="2025-04-25", start="00:30",
+                                                                end=end))
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert (field_errors(page, "start"), field_errors(page, "end")) == ([skipped], [])
+    # The hours that happen are taken as ever.
+    response = post_form(client, NEW_SESSION, session_form(day="2025-04-25", start="01:15",
+                                                            end="02:00"))
+    assert response.status_code == 302
+    with demo.app_context():
+        added = db.session.scalar(select(AgendaSession).where(
+            AgendaSession.title == "Phiên bổ sung"))
+        assert added.ends_at - added.starts_at == timedelta(minutes=45)
+
+
 def test_new_conference_days_may_not_leave_sessions_out(client, demo):
     """Sessions outside the days would be on no page and could not be saved again;
     cancelled ones count too, as they stay in the published agenda."""

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -63,6 +63,13 @@ def _hhmm(conference: Conference, value: datetime) -> str:
     return value.astimezone(conference.tz).strftime("%H:%M")
 
 
+def _skipped(moment: datetime) -> bool:
+    """Whether ``moment``'s wall time never happens in its zone: the clocks jump over it
+    (02:30 on the day daylight saving starts in Europe)."""
+    back = moment.astimezone(timezone.utc).astimezone(moment.tzinfo)
+    return back.replace(tzinfo=None) != moment.replace(tzinfo=None)
+
+
 def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
     """Every rule a session breaks, in the order of the form's fields."""
     problems: list[Problem] = []
@@ -76,7 +83,18 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
             "Phiên phải nằm trong các ngày của hội nghị (%(first)s – %(last)s).",
             first=first_day, last=last_day,
         )))
-    if slot.ends_at <= slot.starts_at:
+    skipped = [(name, moment) for name, moment in (("start", slot.starts_at),
+                                                    ("end", slot.ends_at)) if _skipped(moment)]
+    for name, moment in skipped:
+        problems.append(Problem(name, _(
+            "Không có giờ %(time)s ngày %(day)s theo múi giờ %(zone)s: đồng hồ nhảy qua giờ "
+            "đó (giờ mùa hè).", time=moment.strftime("%H:%M"),
+            day=moment.strftime("%d/%m/%Y"), zone=conference.timezone)))
+    if skipped:
+        return problems
+    # As instants: two wall times of one zone object compare by the wall clock, which
+    # daylight saving can put in the other order.
+    if slot.ends_at.astimezone(timezone.utc) <= slot.starts_at.astimezone(timezone.utc):
         problems.append(Problem("end", _("Giờ kết thúc phải sau giờ bắt đầu.")))
         return problems  # overlaps mean nothing for an empty or reversed interval
     # Outside the conference's days says it already, more plainly: one reason is enough.
