@@ -290,8 +290,11 @@ def test_published_session_cannot_be_deleted_only_cancelled(client, demo):
     assert ("Phiên này đã được công bố nên không xóa được; hãy hủy phiên để lịch của đại biểu "
             "được cập nhật.") in flashes(page.get_data(as_text=True))
     client.post(f"{url}/cancel", data={"csrf_token": token})
+    client.post(f"{url}/cancel", data={"csrf_token": token})  # a second click: no change
     with demo.app_context():
         assert db.session.get(AgendaSession, sessions[4]).status == SessionStatus.CANCELLED
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "session.cancel")) == 1
         publishing.publish(db.session.scalar(select(Conference)), None, "Hủy giải lao")
         db.session.commit()
     public = client.get(f"/c/{SLUG}/").get_data(as_text=True)
@@ -843,6 +846,15 @@ def test_removed_material_stays_downloadable_while_the_published_version_offers_
         db.session.commit()
     client.post(f"/manage/c/{SLUG}/materials/{material_id}/remove",
                 data={"csrf_token": csrf_token(client, f"{base}/edit")})
+    with demo.app_context():
+        removed_at = db.session.get(TopicMaterial, material_id).removed_at
+    # Removed twice (a stale page): when it was removed stays, and one entry in the log.
+    client.post(f"/manage/c/{SLUG}/materials/{material_id}/remove",
+                data={"csrf_token": csrf_token(client, f"{base}/edit")})
+    with demo.app_context():
+        assert db.session.get(TopicMaterial, material_id).removed_at == removed_at
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "material.remove")) == 1
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     assert client.get(f"/c/{SLUG}/materials/{material_id}").data == b"slides"
     with demo.app_context():

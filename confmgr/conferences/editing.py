@@ -327,12 +327,16 @@ def delete_session(session: AgendaSession) -> None:
 
 
 def cancel_session(session: AgendaSession) -> None:
+    if session.status == SessionStatus.CANCELLED:  # a second click, or a stale page
+        return
     session.status = SessionStatus.CANCELLED
     record("session.cancel", target=session, conference_id=session.conference_id,
            title=session.title)
 
 
 def reinstate_session(session: AgendaSession) -> None:
+    if session.status == SessionStatus.CONFIRMED:
+        return
     conference = session.conference
     _refuse_if_blocking(check_slot(conference, slot_of(session)))
     session.status = SessionStatus.CONFIRMED
