@@ -82,7 +82,7 @@ def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
 
 def remove(material: TopicMaterial) -> None:
     """Stop offering a material. The row and file stay: published versions may still list it."""
-    if material.removed_at is not None:  # removed already: when stays when
+    if material.removed_at is not None:  # removed already: it keeps when it was
         return
     material.removed_at = utcnow()
     record("material.remove", target=material, conference_id=material.topic.conference_id,
