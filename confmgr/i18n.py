@@ -31,7 +31,12 @@ from confmgr.conferences.labels import (
     SESSION_KIND_LABELS,
 )
 from confmgr.extensions import babel
-from confmgr.points.labels import POINT_LEVEL_LABELS, PROGRESS_LABELS, TEST_STATUS_LABELS
+from confmgr.points.labels import (
+    NO_PROVINCE_NAME,
+    POINT_LEVEL_LABELS,
+    PROGRESS_LABELS,
+    TEST_STATUS_LABELS,
+)
 from confmgr.questions.labels import QUESTION_STATUS_COLOURS, QUESTION_STATUS_LABELS
 
 bp = Blueprint("i18n", __name__)
@@ -104,6 +109,7 @@ def init_app(app: Flask) -> None:
         attendance_button_labels=ATTENDANCE_BUTTON_LABELS,
         attendance_styles=ATTENDANCE_STYLES,
         no_category_name=NO_CATEGORY_NAME,
+        no_province_name=NO_PROVINCE_NAME,
         method_labels=METHOD_LABELS,
         question_status_labels=QUESTION_STATUS_LABELS,
         question_status_colours=QUESTION_STATUS_COLOURS,

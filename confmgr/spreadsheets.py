@@ -427,7 +427,7 @@ def _cell_text(value, *, lines: bool = False) -> str:
     if isinstance(value, date):  # as our exports write them
         return xlsx.text_of_time(value)
     text = normalise_lines(str(value)) if lines else normalise(str(value))
-    if text[:1] == "'" and (xlsx.formula_like(text[1:]) or xlsx.apostrophe_kept(text[1:])):
+    if text[:1] == "'" and xlsx.needs_apostrophe(text[1:]):
         # Undo safe_cell, so our own exports read back as typed: the text after the
         # apostrophe (without the spaces a cell's text never begins with), never a formula
         # (only a Formula cell is one).
@@ -610,7 +610,7 @@ def safe_cell(value):
     download fail), and text that looks like a formula gets a leading '."""
     if isinstance(value, str):
         value = plain_text(value)
-        if xlsx.formula_like(value) or xlsx.apostrophe_kept(value):
+        if xlsx.needs_apostrophe(value):
             return "'" + value
     if isinstance(value, xlsx.Percent):
         return f"{value:.1%}"

@@ -48,11 +48,11 @@ def formula_like(text: str) -> bool:
     return text.lstrip(_TRIMMED).startswith(FORMULA_START)
 
 
-def apostrophe_kept(text: str) -> bool:
-    """Whether ``text`` begins with apostrophes before what looks like a formula: a reader
-    of our files takes one such apostrophe for the one we put before formulas, so the file
-    carries one more."""
-    return text[:1] == "'" and formula_like(text.lstrip("'"))
+def needs_apostrophe(text: str) -> bool:
+    """Whether our files put an apostrophe before ``text``: it looks like a formula, maybe
+    behind apostrophes of its own (a reader takes one of those for ours, so the file
+    carries one more)."""
+    return formula_like(text.lstrip("'"))
 
 
 class Percent(float):
@@ -298,9 +298,10 @@ def _cell(ref: str, value, heading: bool) -> str:
         return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
     text = plain_text(str(value))
-    if apostrophe_kept(text):
+    # A cell marked as text needs no apostrophe before a formula, only before one of its own.
+    if text[:1] == "'" and needs_apostrophe(text):
         text = "'" + text
-    kept_text = formula_like(text) or text in ERROR_VALUES or apostrophe_kept(text)
+    kept_text = needs_apostrophe(text) or text in ERROR_VALUES
     if heading:
         style = _Style.HEADING_TEXT if kept_text else _Style.HEADING
     else:

@@ -3,6 +3,10 @@ from flask_babel import lazy_gettext as _l
 
 from confmgr.enums import ConnectionTestStatus, PointLevel
 
+#: The points outside every province (central agencies, the main venue), where a list
+#: names a province; printed reports render it in Vietnamese.
+NO_PROVINCE_NAME = _l("Không thuộc tỉnh, thành phố nào")
+
 POINT_LEVEL_LABELS = {
     PointLevel.MAIN: _l("Điểm cầu chính (Trung ương)"),
     PointLevel.PROVINCE: _l("Tỉnh, thành phố"),

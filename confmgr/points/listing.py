@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from confmgr.db import db
 from confmgr.enums import ConnectionTestStatus, PointLevel
-from confmgr.i18n import N_
 from confmgr.paging import Page, page_number
+from confmgr.points.labels import NO_PROVINCE_NAME
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
 from confmgr.text import fold
@@ -17,8 +16,6 @@ from confmgr.text import fold
 #: The province filter's value for the points outside every province (central agencies,
 #: the main venue): official codes are digits, so it is never one of them.
 NO_PROVINCE = "none"
-#: Their name in lists; printed reports keep it in Vietnamese.
-NO_PROVINCE_NAME = N_("Không thuộc tỉnh, thành phố nào")
 
 #: How far registration has got at a point, as the list filters it.
 PROGRESS = ("none", "partial", "complete", "no_target")
@@ -110,12 +107,12 @@ def province_choices() -> list[tuple[str, str]]:
     """(code, name) of the 34 official provinces, then of "none of them", for the filter:
     no query needed."""
     return [*((p.code, p.name) for p in provinces().values()),
-            (NO_PROVINCE, _(NO_PROVINCE_NAME))]
+            (NO_PROVINCE, str(NO_PROVINCE_NAME))]
 
 
 def province_name(code: str) -> str:
     """The name of an official province, or of NO_PROVINCE in the reader's language."""
-    return _(NO_PROVINCE_NAME) if code == NO_PROVINCE else provinces()[code].name
+    return str(NO_PROVINCE_NAME) if code == NO_PROVINCE else provinces()[code].name
 
 
 def in_province(column, province: str) -> ColumnElement[bool]:

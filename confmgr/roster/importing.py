@@ -175,9 +175,8 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
                     item.fields[key] = here[key]
             if "category" not in columns:
                 item.category_name = category_names[item.ref]
-        tidied = _comparable(here)
-        item.changes = [HEADING[_COLUMN_OF.get(key, key)] for key in _STORED
-                        if tidied[key] != (item.fields[key] or "")]
+        item.changes = [HEADING[_COLUMN_OF.get(key, key)]
+                        for key in _changed_fields(here, item.fields)]
         item.already = not item.changes
 
 
@@ -274,17 +273,16 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                 break
 
 
-def _comparable(stored: dict) -> dict:
-    """A delegate's stored fields as a file row's are tidied (a note typed in the form may
-    keep doubled spaces), "" for none."""
+def _changed_fields(stored: dict, fields: dict) -> list[str]:
+    """The fields a file row's ``fields`` change of a delegate's ``stored`` ones, compared
+    as the row's are tidied (a note typed in the form may keep doubled spaces)."""
     tidied = {key: stored[key] or "" for key in _STORED}
     tidied["note"] = normalise_lines(tidied["note"])
-    return tidied
+    return [key for key in _STORED if tidied[key] != (fields[key] or "")]
 
 
 def _same(stored: dict, fields: dict) -> bool:
-    tidied = _comparable(stored)
-    return all(tidied[key] == (fields[key] or "") for key in _STORED)
+    return not _changed_fields(stored, fields)
 
 
 KIND = "roster"
