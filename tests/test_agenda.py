@@ -368,22 +368,26 @@ def test_changelog_diff_between_two_versions(demo):
         v2, v1 = publishing.versions(conference)
         changes = publishing.diff_snapshots(v1.snapshot, v2.snapshot)
         room = "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
+        zone = "Asia/Ho_Chi_Minh"
         assert [(c.kind, c.title, c.old, c.new) for c in changes] == [
             ("moved", TOPIC_3, {"starts_at": "2025-06-14T06:30:00+00:00",
-                                "ends_at": "2025-06-14T07:30:00+00:00", "room": room},
+                                "ends_at": "2025-06-14T07:30:00+00:00", "room": room,
+                                "zone": zone},
              {"starts_at": "2025-06-14T07:00:00+00:00",
-              "ends_at": "2025-06-14T08:00:00+00:00", "room": room}),
+              "ends_at": "2025-06-14T08:00:00+00:00", "room": room, "zone": zone}),
             ("moved", TOPIC_4, {"starts_at": "2025-06-14T07:30:00+00:00",
-                                "ends_at": "2025-06-14T08:30:00+00:00", "room": room},
+                                "ends_at": "2025-06-14T08:30:00+00:00", "room": room,
+                                "zone": zone},
              {"starts_at": "2025-06-14T08:00:00+00:00",
-              "ends_at": "2025-06-14T09:00:00+00:00", "room": room}),
+              "ends_at": "2025-06-14T09:00:00+00:00", "room": room, "zone": zone}),
             ("cancelled", "Giải lao", {}, {}),
             ("retitled", "Hướng dẫn nghiệp vụ ở cấp xã (mới)",
              {"title": "Hướng dẫn một số lĩnh vực công tác cụ thể ở cấp xã (mới)"},
              {"title": "Hướng dẫn nghiệp vụ ở cấp xã (mới)"}),
             ("added", "Chụp ảnh lưu niệm", {}, {"starts_at": "2025-06-15T09:00:00+00:00",
                                                   "ends_at": "2025-06-15T09:30:00+00:00",
-                                                  "room": None}),
+                                                  "room": None, "zone": zone,
+                                                  "cancelled": False}),
         ]
 
 
@@ -506,6 +510,34 @@ def conference_form(**overrides) -> dict:
             "checkin_opens_minutes": "60", "checkin_closes_minutes": "120"}
     data.update(overrides)
     return data
+
+def test_the_changelog_draws_each_version_in_its_own_time_zone(client, demo):
+    """After a move to Tokyo's zone every session keeps its local times: the changelog
+    shows 13:30 before and after, each side named by its zone, not the old instant drawn
+    in the new zone (11:30 → 13:30)."""
+    logged_in(client, ORGANISER)
+    post_form(client, f"/manage/c/{SLUG}/edit", conference_form(timezone="Asia/Tokyo"))
+    assert post_form(client, f"/manage/c/{SLUG}/publish", {"comment": ""}).status_code == 302
+    words = " ".join(client.get(f"/c/{SLUG}/changelog").get_data(as_text=True).split())
+    assert (f"<strong>Đổi giờ/phòng:</strong> {TOPIC_3} — 13:30–14:30 14/06/2025 "
+            "(Asia/Ho_Chi_Minh) → 13:30–14:30 14/06/2025 (Asia/Tokyo)") in words
+
+
+def test_a_session_cancelled_before_readers_saw_it_is_announced_cancelled(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        added, _ = editing.save_session(conference, None, editing.SessionFields(
+            day=date(2025, 6, 15), start=time(16, 0), end=time(16, 30),
+            kind=SessionKind.OTHER, title="Chụp ảnh lưu niệm"))
+        editing.cancel_session(added)
+        publishing.publish(conference, None, "")
+        db.session.commit()
+        v2, v1 = publishing.versions(conference)
+        assert [(c.kind, c.title, c.new["cancelled"]) for c in publishing.diff_snapshots(
+            v1.snapshot, v2.snapshot)] == [("added", "Chụp ảnh lưu niệm", True)]
+    words = " ".join(client.get(f"/c/{SLUG}/changelog").get_data(as_text=True).split())
+    assert ("<strong>Thêm:</strong> Chụp ảnh lưu niệm — 16:00–16:30 15/06/2025 — đã hủy"
+            in words)
 
 
 def test_a_time_the_clocks_skip_is_named_not_a_server_error(client, demo):

@@ -209,6 +209,12 @@ def _place(entry: dict[str, Any]) -> dict[str, Any]:
     return {"starts_at": entry["starts_at"], "ends_at": entry["ends_at"], "room": entry["room"]}
 
 
+def _shown_at(place: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A time and place as its own version showed them: in that version's time zone,
+    which an organiser may have changed since."""
+    return {**place, "zone": snapshot["conference"]["timezone"]}
+
+
 def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
     """What a reader of ``old`` must learn to know ``new``, in the new agenda's order."""
     before = {s["uid"]: s for s in old["sessions"]} if old else {}
@@ -217,7 +223,10 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
     for entry in new["sessions"]:
         previous = before.get(entry["uid"])
         if previous is None:
-            changes.append(Change("added", entry["uid"], entry["title"], new=_place(entry)))
+            # A session cancelled before readers ever saw it comes in cancelled.
+            changes.append(Change("added", entry["uid"], entry["title"], new={
+                **_shown_at(_place(entry), new),
+                "cancelled": entry["status"] == SessionStatus.CANCELLED.value}))
             continue
         status_changed = previous["status"] != entry["status"]
         if status_changed and entry["status"] == SessionStatus.CANCELLED.value:
@@ -225,9 +234,8 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
         elif status_changed:
             changes.append(Change("reinstated", entry["uid"], entry["title"]))
         if _place(previous) != _place(entry):
-            changes.append(
-                Change("moved", entry["uid"], entry["title"], _place(previous), _place(entry))
-            )
+            changes.append(Change("moved", entry["uid"], entry["title"],
+                                  _shown_at(_place(previous), old), _shown_at(_place(entry), new)))
         if calendar_title(previous) != calendar_title(entry):
             # The session's own titles, with the topic number in front of them when that
             # changed: what a reader sees change. The page writes the word "Chuyên đề"
@@ -240,7 +248,8 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
             changes.append(Change("updated", entry["uid"], entry["title"]))
     for uid, entry in before.items():
         if uid not in after_uids:
-            changes.append(Change("removed", uid, entry["title"], old=_place(entry)))
+            changes.append(Change("removed", uid, entry["title"],
+                                  old=_shown_at(_place(entry), old)))
     if old is not None and old["conference"] != new["conference"]:
         changes.append(Change("conference", "", new["conference"]["title"]))
     return changes
