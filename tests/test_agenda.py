@@ -725,7 +725,8 @@ def test_every_change_goes_to_the_audit_log(client, demo):
         ).all()
         assert [(e.action, e.details) for e in entries] == [
             ("session.update", {"title": ["Giải lao", "Giải lao, trà"]}),
-            ("presenter.create", {"name": "Trần Văn Bình"}),
+            ("presenter.create", {"name": "Trần Văn Bình", "position": "Vụ trưởng",
+                                  "unit": ""}),
             ("agenda.publish", {"number": 2, "comment": "v2"}),
         ]
 

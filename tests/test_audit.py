@@ -324,7 +324,7 @@ def test_every_recorded_action_has_a_label():
                                        r'(?:\s+if\s[^"]+\selse\s+"([a-z_]+\.[a-z_]+)")?', source):
             recorded |= {first, other} - {""}
         # Actions chosen before one record(action, ...) call.
-        recorded |= set(re.findall(r'\baction = "([a-z_]+\.[a-z_]+)"', source))
+        recorded |= set(re.findall(r'\baction(?:, \w+)? = "([a-z_]+\.[a-z_]+)"', source))
     assert len(recorded) >= 45
     assert recorded == set(ACTION_LABELS)
 
@@ -451,9 +451,32 @@ def test_details_name_what_they_refer_to_with_times_in_the_conference_zone(clien
          f"Từ điểm cầu: 06811 · Điểm cầu Uông Bí | Đến điểm cầu: 01 · {point_name}"]]
 
 
+def test_an_edited_topic_or_presenter_is_logged_with_what_it_was(client, demo):
+    """Only what changed, before and after; not a topic number labelled as a version's."""
+    from confmgr.conferences.models import Presenter, Topic
+
+    with demo.app_context():
+        topic = db.session.scalar(select(Topic).where(Topic.number == "1"))
+        presenter = db.session.scalar(select(Presenter).order_by(Presenter.id))
+        topic_id, topic_title, summary = topic.id, topic.title, topic.summary
+        presenter_id, name, unit = presenter.id, presenter.name, presenter.unit
+        old_position = presenter.position
+    logged_in(client, ORGANISER)
+    assert post_form(client, f"/manage/c/{SLUG}/topics/{topic_id}/edit", {
+        "number": "1a", "title": topic_title, "summary": summary}).status_code == 302
+    assert post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/edit", {
+        "name": name, "position": "Phó Trưởng ban", "unit": unit}).status_code == 302
+    rows = audit_rows(client.get(LOG).get_data(as_text=True))
+    assert [row[2:] for row in rows[:2]] == [
+        ["Sửa báo cáo viên", "", f"Báo cáo viên: {name}",
+         f"Chức vụ: {old_position} → Phó Trưởng ban"],
+        ["Sửa chuyên đề", "", f"Chuyên đề: 1a. {topic_title}", "Số chuyên đề: 1 → 1a"]]
+
+
 def test_every_recorded_detail_has_a_label():
     """The log names each detail in words; the keys come from every record(...) call."""
-    from confmgr.conferences.editing import ConferenceFields, _session_values
+    from confmgr.conferences.editing import (
+        ConferenceFields, _presenter_values, _session_values, _topic_values)
 
     package = Path(__file__).resolve().parent.parent / "confmgr"
     keys = set()
@@ -464,12 +487,15 @@ def test_every_recorded_detail_has_a_label():
                     and call.args and isinstance(call.args[0], ast.Constant)):
                 keys |= {k.arg for k in call.keywords if k.arg}
     keys -= {"target", "conference_id", "point_id", "user_id"}
-    # The two changes recorded as {field: [before, after]}.
+    # The changes recorded as {field: [before, after]}.
     keys |= {field.name for field in dataclasses.fields(ConferenceFields)} | {"sessions_moved"}
     now = datetime.now(timezone.utc)
     keys |= set(_session_values(SimpleNamespace(
         starts_at=now, ends_at=now, kind=SessionKind.OTHER, title="", description="",
         room_id=None, topic_id=None, presenters=[])))
+    # Topics' and presenters' fields are passed as **values.
+    keys |= set(_topic_values(SimpleNamespace(number="1", title="", summary="")))
+    keys |= set(_presenter_values(SimpleNamespace(name="", position="", unit="")))
     assert len(keys) > 50
     assert keys - set(DETAIL_LABELS) == set()
 

@@ -96,7 +96,7 @@ def test_a_number_typed_with_the_words_is_shown_once_everywhere(client, demo):
         assert db.session.get(Topic, topic_1).number == "3a"
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "topic.update")
                                    ).one()
-        assert entry.details["number"] == "3a"
+        assert entry.details == {"topic_number": ["1", "3a"]}
     assert post_form(client, f"/manage/c/{SLUG}/publish", {"comment": ""}).status_code == 302
 
     agenda = client.get(f"/c/{SLUG}/").get_data(as_text=True)

@@ -75,7 +75,8 @@ ACTION_LABELS = {action: label for _group, actions in ACTION_GROUPS
                  for action, label in actions.items()}
 
 #: Actions whose details are {field: [before, after]}: shown as "before → after".
-CHANGE_ACTIONS = frozenset({"conference.update", "session.update"})
+CHANGE_ACTIONS = frozenset({"conference.update", "session.update", "topic.update",
+                            "presenter.update"})
 
 #: What an entry's target is, by the name of its kind as the log stores it.
 TARGET_LABELS = {
@@ -127,6 +128,7 @@ DETAIL_LABELS = {
     "number": _l("Phiên bản"),
     "organising_unit": _l("Đơn vị tổ chức"),
     "points": _l("Điểm cầu"),
+    "position": _l("Chức vụ"),
     "presenter_id": _l("Báo cáo viên"),
     "presenter_ids": _l("Báo cáo viên"),
     "provinces": _l("Điểm cầu tỉnh"),
@@ -147,11 +149,14 @@ DETAIL_LABELS = {
     "source": _l("Từ điểm cầu"),
     "starts_at": _l("Bắt đầu"),
     "status": _l("Kết quả"),
+    "summary": _l("Tóm tắt"),
     "timezone": _l("Múi giờ"),
     "title": _l("Tiêu đề"),
     "topic": _l("Chuyên đề"),
     "topic_id": _l("Chuyên đề"),
+    "topic_number": _l("Số chuyên đề"),
     "unchanged": _l("Không đổi"),
+    "unit": _l("Đơn vị"),
     "updated": _l("Cập nhật"),
     "url": _l("Đường dẫn"),
     "visibility": _l("Phạm vi"),

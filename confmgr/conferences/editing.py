@@ -399,12 +399,18 @@ def save_topic(
     if topic is None:
         topic = Topic(conference_id=conference.id)
         db.session.add(topic)
-        action = "topic.create"
+        action, before = "topic.create", None
     else:
-        action = "topic.update"
+        action, before = "topic.update", _topic_values(topic)
     topic.number, topic.title, topic.summary = number, title.strip(), summary.strip()
-    record(action, target=topic, conference_id=conference.id, number=number)
+    record(action, target=topic, conference_id=conference.id,
+           **_saved_details(before, _topic_values(topic)))
     return topic
+
+
+def _topic_values(topic: Topic) -> dict[str, Any]:
+    # Not "number": in the log that names an agenda version's number.
+    return {"topic_number": topic.number, "title": topic.title, "summary": topic.summary}
 
 
 def save_presenter(
@@ -413,12 +419,23 @@ def save_presenter(
     if presenter is None:
         presenter = Presenter(conference_id=conference.id)
         db.session.add(presenter)
-        action = "presenter.create"
+        action, before = "presenter.create", None
     else:
-        action = "presenter.update"
+        action, before = "presenter.update", _presenter_values(presenter)
     presenter.name, presenter.position, presenter.unit = name.strip(), position.strip(), unit.strip()
-    record(action, target=presenter, conference_id=conference.id, name=presenter.name)
+    record(action, target=presenter, conference_id=conference.id,
+           **_saved_details(before, _presenter_values(presenter)))
     return presenter
+
+
+def _presenter_values(presenter: Presenter) -> dict[str, Any]:
+    return {"name": presenter.name, "position": presenter.position, "unit": presenter.unit}
+
+
+def _saved_details(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """What the log keeps of a topic or presenter saved: all it holds when created, each
+    field that changed (before and after) when updated."""
+    return after if before is None else changed_fields(before, after)
 
 
 def save_room(conference: Conference, room: Room | None, name: str) -> Room:
