@@ -253,20 +253,22 @@ def _line(row) -> AuditLine:
                      point_name or "", conference_title or "")
 
 
-#: How a row the log refers to by id is named, by its kind.
+#: How a row the log refers to by id is named, by its kind, and the conference it belongs
+#: to (None: rows of no one conference).
 _NAMES = {
-    "AgendaSession": lambda: (AgendaSession, AgendaSession.title),
-    "AgendaVersion": lambda: (AgendaVersion, AgendaVersion.number),
-    "BroadcastPoint": lambda: (BroadcastPoint,
-                               BroadcastPoint.code + " · " + BroadcastPoint.name),
-    "Category": lambda: (Category, Category.name),
-    "Conference": lambda: (Conference, Conference.title),
-    "Participant": lambda: (Participant, Participant.full_name),
-    "Presenter": lambda: (Presenter, Presenter.name),
-    "Room": lambda: (Room, Room.name),
-    "Topic": lambda: (Topic, Topic.number + ". " + Topic.title),
-    "TopicMaterial": lambda: (TopicMaterial, TopicMaterial.title),
-    "User": lambda: (User, User.email),
+    "AgendaSession": lambda: (AgendaSession, AgendaSession.title, AgendaSession.conference_id),
+    "AgendaVersion": lambda: (AgendaVersion, AgendaVersion.number,
+                              AgendaVersion.conference_id),
+    "BroadcastPoint": lambda: (BroadcastPoint, BroadcastPoint.code + " · " + BroadcastPoint.name,
+                               BroadcastPoint.conference_id),
+    "Category": lambda: (Category, Category.name, Category.conference_id),
+    "Conference": lambda: (Conference, Conference.title, None),
+    "Participant": lambda: (Participant, Participant.full_name, Participant.conference_id),
+    "Presenter": lambda: (Presenter, Presenter.name, Presenter.conference_id),
+    "Room": lambda: (Room, Room.name, Room.conference_id),
+    "Topic": lambda: (Topic, Topic.number + ". " + Topic.title, Topic.conference_id),
+    "TopicMaterial": lambda: (TopicMaterial, TopicMaterial.title, Topic.conference_id),
+    "User": lambda: (User, User.email, None),
 }
 
 #: Details that hold the id (or ids) of a row of some kind.
@@ -283,22 +285,36 @@ _VALUE_LABELS = {"kind": SESSION_KIND_LABELS, "level": POINT_LEVEL_LABELS,
 
 
 def named(lines: list[AuditLine], zone: ZoneInfo) -> list[AuditLine]:
-    """The lines with the names of what they refer to, looked up once per kind for all."""
-    wanted: dict[str, set[int]] = {}
+    """The lines with the names of what they refer to, looked up once per kind and
+    conference for all.
+
+    A conference's rows are named only in its own entries: an id the log kept may since
+    belong to a row of another conference (SQLite gives a deleted row's id again), whose
+    name, perhaps an unpublished draft's, is not this log's to show.
+    """
+    wanted: dict[tuple[str, int | None], set[int]] = {}
     for line in lines:
         entry = line.entry
-        if entry.target_type in _NAMES and entry.target_id:
-            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
-        for key, value in (entry.details or {}).items():
-            kind = _REFERENCES.get(key)
-            if kind is not None:
-                wanted.setdefault(kind, set()).update(_ids(value))
-    names: dict[tuple[str, int], str] = {}
-    for kind, ids in wanted.items():
-        model, name = _NAMES[kind]()
-        rows = db.session.execute(select(model.id, name).where(model.id.in_(sorted(ids))))
-        names.update(((kind, row_id), str(text)) for row_id, text in rows)
-    return [replace(line, names=names, zone=zone) for line in lines]
+        references = [(entry.target_type, [entry.target_id] if entry.target_id else [])]
+        references += [(_REFERENCES.get(key), _ids(value))
+                       for key, value in (entry.details or {}).items()]
+        for kind, ids in references:
+            if kind in _NAMES and ids:
+                scope = entry.conference_id if _NAMES[kind]()[2] is not None else None
+                wanted.setdefault((kind, scope), set()).update(ids)
+    names: dict[int | None, dict[tuple[str, int], str]] = {}
+    for (kind, scope), ids in wanted.items():
+        model, name, conference = _NAMES[kind]()
+        statement = select(model.id, name).where(model.id.in_(sorted(ids)))
+        if model is TopicMaterial:
+            statement = statement.join(Topic, Topic.id == TopicMaterial.topic_id)
+        if conference is not None:
+            statement = statement.where(conference == scope)
+        names.setdefault(scope, {}).update(
+            ((kind, row_id), str(text)) for row_id, text in db.session.execute(statement))
+    everyone = names.get(None, {})
+    return [replace(line, names={**everyone, **names.get(line.entry.conference_id, {})},
+                    zone=zone) for line in lines]
 
 
 def _ids(value: Any) -> list[int]:
