@@ -4,6 +4,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Response, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from confmgr.i18n import N_
@@ -56,20 +57,31 @@ def problem_response(status: int, detail: str, errors: list[FieldError] | None =
     return response
 
 
-def _pointer(location: tuple) -> str:
+def pointer(location: tuple) -> str:
+    """A JSON pointer (RFC 6901) to a member or item of the body."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
 
 
+#: The most errors one answer lists: a body of a hundred thousand unknown members is told
+#: of its first ones, in an answer of a few kilobytes.
+MAX_ERRORS = 100
+
+
 def validation_errors(error: ValidationError, where: str) -> list[FieldError]:
-    """Pydantic's complaints, each at its pointer (body) or parameter (query), translated."""
+    """Pydantic's complaints, each at its pointer (body) or parameter (query), translated;
+    the first ``MAX_ERRORS`` of them, then one that counts the rest."""
     from confmgr.api.messages import explain
 
     found = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items[:MAX_ERRORS]:
         location = tuple(item["loc"])
         if where == "query":
             found.append(FieldError(detail=explain(item, where), parameter=str(location[0]) if location
                                     else None))
         else:
-            found.append(FieldError(detail=explain(item, where), pointer=_pointer(location)))
+            found.append(FieldError(detail=explain(item, where), pointer=pointer(location)))
+    if len(items) > MAX_ERRORS:
+        found.append(FieldError(detail=_("Còn %(count)d lỗi nữa không liệt kê.",
+                                         count=len(items) - MAX_ERRORS), pointer=""))
     return found
