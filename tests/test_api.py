@@ -497,6 +497,32 @@ def test_delegates_are_registered_edited_and_withdrawn(demo, client, coordinator
     assert final["registered_count"] == before["registered_count"]
 
 
+def test_a_patch_keeps_what_another_change_wrote_after_it_read_the_delegate(
+        demo, database_url):
+    """A PATCH of the note alone read the delegate before holding the row: a phone
+    corrected and committed in between (another device, the web form) was written back
+    to its old value."""
+    from sqlalchemy import create_engine, text
+
+    from confmgr.roster import services as roster
+
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(BroadcastPoint).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id).limit(1))
+        person_id, old_phone = person.id, person.phone
+        other = create_engine(database_url)
+        with other.begin() as connection:
+            connection.execute(text("UPDATE participants SET phone = '0912000002' "
+                                    "WHERE id = :id"), {"id": person_id})
+        other.dispose()
+        assert person.phone == old_phone  # what this request read
+        roster.patch_person(person, {"note": "chỉ sửa ghi chú"}, organiser=False)
+        db.session.commit()
+    with demo.app_context():
+        stored = db.session.get(Participant, person_id)
+        assert (stored.phone, stored.note) == ("0912000002", "chỉ sửa ghi chú")
+
+
 def test_after_registration_closes_only_organisers_withdraw(demo, client, coordinator,
                                                             organiser):
     with demo.app_context():

@@ -453,14 +453,12 @@ def participant(slug: str, person_id: int):
                    "null xóa giá trị."))
 def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch):
     person, found = person_in_reach(slug, person_id)
-    current = {name: getattr(person, name) for name in schemas.ParticipantIn.model_fields}
     # As in a JSON merge patch, null clears a member: text becomes empty.
     sent = {name: "" if value is None and name != "category_id" else value
             for name, value in body.model_dump(exclude_unset=True).items()}
-    fields = roster.PersonFields(**{**current, **sent})
     conference = db.session.get(Conference, person.conference_id)
-    commit_or_problem(lambda: roster.update_person(
-        person, fields, organiser=manages_conference(caller(), conference)))
+    commit_or_problem(lambda: roster.patch_person(
+        person, sent, organiser=manages_conference(caller(), conference)))
     return participant_out(person, found.code)
 
 

@@ -1,12 +1,14 @@
 """Registering delegates: checks, duplicates, counts and the lists, as plain functions."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -250,6 +252,19 @@ def update_person(person: Participant, fields: PersonFields, *, organiser: bool)
     could otherwise make up a required category that the point lacks, past sessions
     included."""
     _hold(person)
+    _update_held(person, fields, organiser=organiser)
+
+
+def patch_person(person: Participant, changes: dict[str, Any], *, organiser: bool) -> None:
+    """Change only the fields named in ``changes``; the others keep what the delegate holds
+    once held, not what was read before, which a change committed meanwhile may have
+    made stale."""
+    _hold(person)
+    kept = {field.name: getattr(person, field.name) for field in dataclasses.fields(PersonFields)}
+    _update_held(person, PersonFields(**{**kept, **changes}), organiser=organiser)
+
+
+def _update_held(person: Participant, fields: PersonFields, *, organiser: bool) -> None:
     fields = fields.cleaned()
     if fields.category_id != person.category_id:
         refuse_when_closed(db.session.get(Conference, person.conference_id),
