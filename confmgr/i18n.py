@@ -17,6 +17,7 @@ from flask import (
 )
 from babel.numbers import format_decimal
 from flask_babel import get_locale, lazy_gettext as _l, ngettext
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from confmgr.attendance.labels import (
     ATTENDANCE_BUTTON_LABELS,
@@ -178,9 +179,27 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     return target
 
 
+def readable(target: str) -> str:
+    """``target``, or the nearest address above it that a browser may GET: a form shown
+    again after a refused POST stands at the address it was sent to, which only takes
+    POST ("…/attendance/5/headcount" leads to "…/attendance")."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    path, query = urlsplit(target).path, urlsplit(target).query
+    while path.count("/") > 1:
+        try:
+            adapter.match(path, method="GET")
+        except MethodNotAllowed:
+            path, query = path.rsplit("/", 1)[0], ""
+            continue
+        except HTTPException:
+            pass  # a redirect or a 404: the address answers for itself
+        break
+    return path + (f"?{query}" if query else "")
+
+
 @bp.post("/language")
 def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(safe_next_url(request.form.get("next"), url_for("public.index")))
+    return redirect(readable(safe_next_url(request.form.get("next"), url_for("public.index"))))

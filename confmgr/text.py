@@ -88,6 +88,17 @@ def whole_number(text: str) -> int | None:
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
+#: Digits, in groups of three after the first as Vietnamese writes thousands ("1.200",
+#: "1 200"); a comma is a decimal point there, so "1,200" is no whole number.
+_COUNT = re.compile(r"[0-9]{1,30}|[0-9]{1,3}(?:[. \u00a0][0-9]{3}){1,9}")
+
+
+def headcount_typed(text: str) -> int | None:
+    """A number of people as typed, thousands grouped or not, else None. Not bounded:
+    the caller names its limit rather than calling a long number no number."""
+    return int(re.sub(r"[. \u00a0]", "", text)) if _COUNT.fullmatch(text) else None
+
+
 #: Control characters XML 1.0 and iCalendar TEXT cannot carry (and the two non-characters
 #: and the lone surrogates, which UTF-8 cannot encode, XML forbids); tab and line breaks stay.
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")

@@ -4,13 +4,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from confmgr.attendance.models import Attendance
+from confmgr.attendance.models import Attendance, SessionPointCategoryCount
 from confmgr.conferences.models import AgendaSession
 from confmgr.db import db, utcnow
 from confmgr.demo.loader import SLUG
@@ -314,6 +315,81 @@ def test_headcount_point_reports_numbers(client, demo):
     response = post_form(client, f"{url}/{session_id}/headcount", form, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
     assert "Tổng đã báo cáo: 22" in response.get_data(as_text=True)
+
+
+def headcount_form(page: str) -> dict[str, str]:
+    """The headcount form's fields as the page fills them, hidden ones included."""
+    form = re.search(r'action="[^"]*/headcount"(.*?)</form>', page, re.S).group(1)
+    return {name: unescape(value) for name, value in re.findall(
+        r'<input [^>]*name="((?:count|shown)_\d+)"[^>]*value="([^"]*)"', form)}
+
+
+def test_a_form_left_open_does_not_put_back_counts_reported_meanwhile(client, demo):
+    """Two people reach a commune point (its coordinator, the province's): each form
+    sends only the fields changed on it, and a field both changed is refused to the
+    second, with the first one's count, until sent again."""
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        point_id = point.id
+        first, second = db.session.scalars(select(Category.id).order_by(
+            Category.rank, Category.name)).all()[:2]
+        db.session.commit()
+    url = f"/manage/c/{SLUG}/points/06688/attendance"
+    logged_in(client, COORDINATOR)
+    mine = headcount_form(client.get(url).get_data(as_text=True))
+    other = logged_in(demo.test_client(), ORGANISER)
+    theirs = headcount_form(other.get(url).get_data(as_text=True))
+    assert mine[f"count_{first}"] == mine[f"shown_{first}"] == "0"
+
+    post_form(other, f"{url}/{session_id}/headcount", {**theirs, f"count_{first}": "10"})
+    # Changed only the second: the first keeps the other's 10, not this form's 0.
+    response = post_form(client, f"{url}/{session_id}/headcount",
+                         {**mine, f"count_{second}": "1.200"}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
+
+    def reported() -> dict[int, int]:
+        with demo.app_context():
+            return dict(db.session.execute(
+                select(SessionPointCategoryCount.category_ref,
+                       SessionPointCategoryCount.headcount)
+                .where(SessionPointCategoryCount.session_id == session_id,
+                       SessionPointCategoryCount.point_id == point_id,
+                       SessionPointCategoryCount.headcount != 0)).all())
+
+    assert reported() == {first: 10, second: 1200}
+    # Both changed the first: the form that saw 0 is told of the 10, and writes nothing.
+    page = post_form(client, f"{url}/{session_id}/headcount",
+                     {**mine, f"count_{first}": "7", f"count_{second}": "1.200"}
+                     ).get_data(as_text=True)
+    category = headcount_category_name(demo, first)
+    assert flashes(page) == [f"{category}: người khác vừa báo cáo 10; bấm ghi lần nữa để "
+                             "thay bằng số bạn nhập."]
+    assert reported() == {first: 10, second: 1200}
+    again = headcount_form(page)
+    assert (again[f"count_{first}"], again[f"shown_{first}"]) == ("7", "10")
+    assert (again[f"count_{second}"], again[f"shown_{second}"]) == ("1.200", "1200")
+    # Sent again knowingly, it replaces the 10.
+    response = post_form(client, f"{url}/{session_id}/headcount", again, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Đã ghi số lượng đại biểu dự phiên."]
+    assert reported() == {first: 7, second: 1200}
+    # Ten digits are a number past the limit, not "no number".
+    page = post_form(client, f"{url}/{session_id}/headcount",
+                     {**again, "count_0": "1000000000"}).get_data(as_text=True)
+    assert flashes(page) == ["Thành phần khác: số người phải từ 0 đến 100.000."]
+    # The page shown again stands at the address posted to, which takes only POST: its
+    # session picker and the language switch lead to the sheet instead.
+    assert f'<form method="get" action="{url}" class="row' in page
+    back = unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
+    assert back == f"{url}/{session_id}/headcount"
+    response = post_form(client, "/language", {"lang": "vi", "next": back})
+    assert response.headers["Location"] == url
+
+
+def headcount_category_name(app, ref: int) -> str:
+    with app.app_context():
+        return db.session.get(Category, ref).name
 
 
 def test_a_headcount_over_the_limit_names_its_category(client, demo):

@@ -484,6 +484,12 @@ def test_connection_tests_slots_results_and_overview(client, demo):
         as_text=True)
     assert ('<div id="status-errors" class="invalid-feedback d-block" role="alert"><div>Hãy '
             'chọn Đạt hoặc Không đạt.</div></div>') in page
+    # Shown at the address posted to, which takes only POST: the language switch leads
+    # to the point's page.
+    back = re.search(r'name="next" value="([^"]*)"', page).group(1)
+    assert back == f"{POINTS}/06811/connection-test"
+    assert post_form(client, "/language", {"lang": "vi", "next": back}
+                     ).headers["Location"] == f"{POINTS}/06811"
     post_form(client, f"{POINTS}/06811/connection-test",
               {"status": "failed", "note": "Mất tiếng ở điểm cầu"})
     post_form(client, f"{POINTS}/22/connection-test", {"status": "passed", "note": ""})

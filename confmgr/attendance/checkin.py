@@ -647,8 +647,13 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
 
 def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict[int, int], *,
                      user_id: int | None, now: datetime | None = None,
-                     after_the_fact: bool = False) -> None:
-    """Set how many attended, per category (``NO_CATEGORY`` for the rest); the caller commits."""
+                     after_the_fact: bool = False,
+                     expected: dict[int, int] | None = None) -> None:
+    """Set how many attended, per category (``NO_CATEGORY`` for the rest); the caller commits.
+
+    ``expected``: the counts the reporter saw for some of these categories. One that
+    someone else changed since is refused, not overwritten unseen.
+    """
     now = now or utcnow()
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
@@ -671,6 +676,14 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
         select(table.c.category_ref, table.c.headcount)
         .where(table.c.session_id == session.id, table.c.point_id == point.id)
     ).all())
+    changed_meanwhile = [ref for ref, seen in (expected or {}).items()
+                         if before.get(ref, 0) not in (seen, counts[ref])]
+    if changed_meanwhile:
+        names = _category_names(point.conference_id, changed_meanwhile)
+        raise RuleBroken([Problem(f"count_{ref}", _(
+            "%(category)s: người khác vừa báo cáo %(count)d; bấm ghi lần nữa để thay bằng "
+            "số bạn nhập.", category=names.get(ref, ref), count=before.get(ref, 0)))
+            for ref in sorted(changed_meanwhile)])
     for category_ref, count in sorted(counts.items()):
         old = before.get(category_ref, 0)
         if old == count:

@@ -29,7 +29,7 @@ from confmgr.points.forms import UploadForm
 from confmgr.points.listing import province_name
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
-from confmgr.text import whole_number
+from confmgr.text import headcount_typed, whole_number
 from confmgr.web import (
     commit_or_flash,
     point_and_session_in_reach,
@@ -164,15 +164,15 @@ def all_present(slug: str, code: str, session_id: int):
 
 
 def _headcounts(conference: Conference, point, session: AgendaSession) -> list[tuple]:
-    """(category ref, name, reported headcount) for the headcount form, "Thành phần khác"
-    last."""
+    """(category ref, name, reported headcount, the same) for the headcount form, "Thành
+    phần khác" last: each field's value, and what the form showed there."""
     reported = dict(db.session.execute(
         select(SessionPointCategoryCount.category_ref, SessionPointCategoryCount.headcount)
         .where(SessionPointCategoryCount.session_id == session.id,
                SessionPointCategoryCount.point_id == point.id)).all())
     categories = db.session.execute(select(Category.id, Category.name).where(
         Category.conference_id == conference.id).order_by(Category.rank, Category.name)).all()
-    return [(ref, name, reported.get(ref, 0))
+    return [(ref, name, reported.get(ref, 0), reported.get(ref, 0))
             for ref, name in [*categories, (NO_CATEGORY, str(NO_CATEGORY_NAME))]]
 
 
@@ -181,35 +181,45 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
 def headcount(slug: str, code: str, session_id: int):
     conference, point, session = published_in_reach(slug, code, session_id)
     categories = _headcounts(conference, point, session)
-    typed = {ref: request.form.get(f"count_{ref}", "").strip() for ref, _name, _n in categories}
-    counts, problems = {}, []
-    for ref, name, _reported in categories:
-        value = whole_number(typed[ref] or "0")
+    typed = {ref: request.form.get(f"count_{ref}", "").strip() for ref, *_rest in categories}
+    # What the form showed: only the fields changed from it are reported, so a form left
+    # open while someone else reported does not put their counts back.
+    shown = {ref: whole_number(request.form.get(f"shown_{ref}", "")) for ref, *_rest in categories}
+    changed, problems = {}, []
+    for ref, name, *_rest in categories:
+        value = headcount_typed(typed[ref] or "0")
         if value is None:
             problems.append(Problem(f"count_{ref}", _(
                 "%(category)s: hãy nhập một số nguyên không âm.", category=name)))
-            continue
-        counts[ref] = value
+        elif value != shown[ref]:
+            changed[ref] = value
     if not problems:
         try:
             # Counts are often reported after the session, as paper lists are uploaded:
             # the closing time does not apply to either.
-            checkin.report_headcount(session, point, counts, user_id=current_user.id,
-                                     after_the_fact=True)
+            checkin.report_headcount(
+                session, point, changed, user_id=current_user.id, after_the_fact=True,
+                expected={ref: shown[ref] for ref in changed if shown[ref] is not None})
             db.session.commit()
             flash(_("Đã ghi số lượng đại biểu dự phiên."), "success")
             return _back_to_sheet(slug, code, session.id)
         except RuleBroken as broken:
             db.session.rollback()
             problems = broken.problems
-    # The form again as it was typed, the fields at fault marked: a point with a dozen
-    # categories types none of them twice.
+    # The form again, the fields at fault marked: what was typed stays (a point with a
+    # dozen categories types none of them twice), a field left as it was shows the count
+    # as it is now, and each shows what is reported now, so that sending it again
+    # replaces a count someone else reported meanwhile knowingly.
     for problem in problems:
         flash(problem.message, "danger")
     context = _sheet_context(conference, point, reports.attended_sessions(conference), session)
+    untouched = {ref for ref in typed if shown[ref] is not None
+                 and headcount_typed(typed[ref] or "0") == shown[ref]}
     return render_template(
         "attendance/headcount.html", **context,
-        categories=[(ref, name, typed[ref]) for ref, name, _reported in categories],
+        picker_url=url_for("attendance.point_sheet", slug=slug, code=code),
+        categories=[(ref, name, now if ref in untouched else typed[ref], now)
+                    for ref, name, now, _same in categories],
         wrong={problem.field for problem in problems})
 
 
