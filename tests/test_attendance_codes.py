@@ -231,6 +231,30 @@ def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
             AttendanceChange.session_id == session_id)) == 2
 
 
+def test_another_points_coordinator_scanning_a_badge_records_nothing(client, demo):
+    """Signed in for Hà Nội, a coordinator scanning an Uông Bí badge was offered the
+    delegate's own tap, and it recorded a self check-in signed with their account."""
+    from confmgr.accounts.coordinators import create_coordinator
+
+    session_id, person, _name, _coordinator, code = badge_printed(demo)
+    with demo.app_context():
+        ha_noi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "01"))
+        _user, password = create_coordinator("hanoi-2@example.org", "Hà Nội", [ha_noi])
+        uong_bi = db.session.scalar(select(BroadcastPoint.name).where(
+            BroadcastPoint.code == "06811"))
+        db.session.commit()
+    logged_in(client, ("hanoi-2@example.org", password))
+    told = (f"Đại biểu này thuộc điểm cầu «{uong_bi}», ngoài phạm vi tài khoản của bạn; "
+            "đại biểu tự điểm danh bằng điện thoại của mình, không cần đăng nhập.")
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert told in page and "<button" not in page.split("<main")[1]
+    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    assert told in flashes(response.get_data(as_text=True))
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == session_id, Attendance.participant_id == person)) == 0
+
+
 SCAN_RESULT = re.compile(r'<div class="alert alert-(\w+)">(Đã ghi: .*?)</div>')
 CONFIRM_BUTTON = '<button class="btn btn-success btn-lg w-100">Xác nhận có mặt</button>'
 
@@ -276,6 +300,11 @@ def test_a_scanned_code_shows_the_conference_title_as_published(client, demo):
     assert f'<p class="small text-body-secondary mb-1">{published}</p>' in page
     assert "Tên dự thảo chưa công bố" not in page
     assert "Tên dự thảo chưa công bố" not in coordinator.get(f"/q/{code}").get_data(as_text=True)
+    # Nor do the badges handed out.
+    badges = coordinator.get(BADGES).get_data(as_text=True)
+    shown = re.search(r'<div class="badge-conference">(.*?)…</div>', badges).group(1)
+    assert len(shown) > 80 and published.startswith(shown)
+    assert "Tên dự thảo chưa công bố" not in badges
 
 
 def test_before_the_first_publication_only_staff_see_the_conference_title(client, demo):

@@ -46,7 +46,8 @@ def badges(slug: str, code: str):
     reader = str(get_locale())
     with force_locale("vi"):
         return render_template("attendance/badges.html", conference=conference, point=point,
-                               badges=cards, no_badges=no_badges, reader_lang=reader)
+                               title=_title(conference, staff=True), badges=cards,
+                               no_badges=no_badges, reader_lang=reader)
 
 
 def _scanned(code: str):
@@ -63,6 +64,13 @@ def _scanned(code: str):
     problems += checkin.counts_only(point)
     # The coordinator's phone at the door, or the delegate's own.
     staff = current_user.is_authenticated and can_view_point(current_user, point)
+    if current_user.is_authenticated and not staff:
+        # Another point's coordinator (or any other account): neither the delegate's own
+        # tap nor a check-in in this account's name.
+        problems.append(Problem("", _(
+            "Đại biểu này thuộc điểm cầu «%(point)s», ngoài phạm vi tài khoản của bạn; đại "
+            "biểu tự điểm danh bằng điện thoại của mình, không cần đăng nhập.",
+            point=point.name)))
     return person, point, conference, session, problems, staff
 
 
