@@ -502,6 +502,12 @@ def test_connection_tests_slots_results_and_overview(client, demo):
     logged_in(client, ORGANISER)
     page = client.get(f"/manage/c/{SLUG}/connection-tests").get_data(as_text=True)
     assert "Đạt: 1" in page and "Không đạt: 1" in page and "Chưa chạy thử: 9" in page
+    # Not passed: the passed point is not listed, whatever the filter names if not a status.
+    for listed in (page, client.get(f"/manage/c/{SLUG}/connection-tests?test=bogus"
+                                    ).get_data(as_text=True)):
+        assert "Điểm cầu chưa đạt (10)" in listed and f'{POINTS}/22"' not in listed
+    passed = client.get(f"/manage/c/{SLUG}/connection-tests?test=passed").get_data(as_text=True)
+    assert "Điểm cầu (1)" in passed and f'{POINTS}/22"' in passed
     assert "Các điểm cầu tỉnh" in page
     assert "Mất tiếng ở điểm cầu" in page
     assert f'href="tel:{uong_bi.technical_officer_phone}"' in page

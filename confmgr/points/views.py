@@ -302,10 +302,11 @@ def connection_tests(slug: str):
             flash(_("Đã thêm đợt chạy thử."), "success")
             return redirect(url_for("points.connection_tests", slug=slug))
     query = listing.PointQuery.from_args(request.args)
-    shown = request.args.get("test", "")
+    # Those not passed, unless one status is asked for (a value that names none is none).
     waiting = listing.find_points(
         conference.id, query, within=None,
-        statuses=None if shown else (ConnectionTestStatus.NOT_TESTED, ConnectionTestStatus.FAILED),
+        statuses=None if query.test_status else (ConnectionTestStatus.NOT_TESTED,
+                                                 ConnectionTestStatus.FAILED),
     )
     return render_template(
         "points/connection_tests.html", conference=conference, form=form,
