@@ -157,6 +157,10 @@ def backup_command(path: Path | None) -> None:
         raise click.ClickException(str(error)) from error
     click.echo(f"Backed up {database.shown} to {written} "
                f"({written.stat().st_size:,} bytes).")
+    uploads = Path(current_app.instance_path) / "uploads"
+    if uploads.is_dir() and any(path.is_file() for path in uploads.rglob("*")):
+        # The files live beside the database, not in it.
+        click.echo(f"Uploaded files are not in it: copy {uploads} as well.")
 
 
 @click.command("restore")

@@ -837,6 +837,13 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
     logged_in(client, ORGANISER)
     restricted = client.get(material_url).headers["Cache-Control"]
     assert set(restricted.split(", ")) == {"private", "no-store"}
+    # Restored from a backup without the uploads folder: the file is not found (404), no
+    # server error.
+    with demo.app_context():
+        from confmgr.conferences import materials
+
+        materials.file_path(db.session.get(TopicMaterial, file_id)).unlink()
+    assert client.get(material_url).status_code == 404
 
 
 def test_material_bad_input(client, demo):

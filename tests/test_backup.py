@@ -273,6 +273,18 @@ def test_a_backup_path_whose_folder_cannot_be_made_is_refused(app, runner, tmp_p
         assert (result.exit_code, result.output) == (1, f"Error: {message}\n"), path
 
 
+def test_a_backup_says_the_uploaded_files_are_not_in_it(app, runner, tmp_path):
+    uploads = Path(app.instance_path) / "uploads"
+    (uploads / "materials").mkdir(parents=True, exist_ok=True)
+    result = runner.invoke(args=["backup", str(tmp_path / "empty-uploads")])
+    assert result.exit_code == 0 and "Uploaded files" not in result.output
+    (uploads / "materials" / "bai-giang.pdf").write_bytes(b"%PDF-1.4")
+    result = runner.invoke(args=["backup", str(tmp_path / "with-uploads")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == (
+        f"Uploaded files are not in it: copy {uploads} as well.")
+
+
 def test_restoring_into_a_missing_folder_says_so(tmp_path):
     [head] = head_revisions()
     written = tmp_path / "backup.sqlite3"

@@ -121,6 +121,9 @@ def material(slug: str, material_id: int):
     offered = agenda is not None and material_id in agenda.material_ids
     if not offered and not manages_conference(current_user, conference):
         abort(404)
+    if not materials.file_path(item).is_file():
+        # Restored from a backup without its uploads folder (README, "Backups").
+        abort(404)
     response = send_file(
         materials.file_path(item), mimetype=item.content_type, as_attachment=True,
         download_name=item.original_name, max_age=3600,
