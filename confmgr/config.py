@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     app.config.from_pyfile("config.py", silent=True)
     # CONFMGR_DATABASE_URL -> DATABASE_URL, CONFMGR_SECRET_KEY -> SECRET_KEY, ...
     app.config.from_prefixed_env("CONFMGR")
+    _read_environment_strictly(app)
     if overrides:
         app.config.update(overrides)
     # Tests that do not test the limits must not trip over them; those that do turn them on.
@@ -184,17 +186,51 @@ def _without_password(text: str) -> str:
     return f"{scheme}{separator}***@{place}" if separator else f"***@{place}"
 
 
+#: Environment values read as they are: JSON would make a key of digits a number.
+_TEXT_SETTINGS = ("SECRET_KEY",)
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _read_environment_strictly(app: Flask) -> None:
+    """Settings from CONFMGR_* as their defaults' types expect: text kept as written, and
+    a yes/no setting that reads as neither refused (``False`` written the Python way was
+    the truthy text "False": secure cookies on, and nobody could sign in over HTTP)."""
+    for name in _TEXT_SETTINGS:
+        if f"CONFMGR_{name}" in os.environ:
+            app.config[name] = os.environ[f"CONFMGR_{name}"]
+    for variable, written in os.environ.items():
+        name = variable.removeprefix("CONFMGR_")
+        if name == variable or not isinstance(app.default_config.get(
+                name, getattr(Defaults, name, None)), bool):
+            continue
+        if written.strip().lower() in _TRUE | _FALSE:
+            app.config[name] = written.strip().lower() in _TRUE
+        else:
+            raise ConfigurationError(f"{variable}={written!r} is neither true nor false.")
+
+
 def _instance_secret_key(instance: Path) -> str:
-    """Read the installation's secret key, creating it on first start."""
+    """Read the installation's secret key, creating it on first start.
+
+    Written whole to a file of its own, then linked into place: a worker starting at the
+    same moment finds either no key or the whole key, never an empty file.
+    """
     path = instance / "secret_key"
-    if path.exists():
+    if path.exists() and path.read_text().strip():
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
+    fd, written = tempfile.mkstemp(dir=instance, prefix=".secret_key-")
+    with os.fdopen(fd, "w") as handle:  # mkstemp makes it readable by its owner only
+        handle.write(secrets.token_hex(32) + "\n")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker started at the same moment
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+        if path.exists():
+            # Empty: left by a start that failed half way. Workers starting together
+            # here may each replace it; each then reads back the last one's key.
+            os.replace(written, path)
+        else:
+            os.link(written, path)
+    except FileExistsError:
+        pass  # another worker's key came first, and is kept
+    finally:
+        Path(written).unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -57,6 +57,36 @@ def test_instance_config_then_environment_override_the_defaults(tmp_path, monkey
     assert not (instance / "secret_key").exists()
 
 
+def test_a_secret_key_file_left_empty_is_made_again(tmp_path, monkeypatch):
+    """A start that stopped between making the file and writing the key left it empty:
+    every page then failed for want of a key."""
+    monkeypatch.delenv("CONFMGR_SECRET_KEY", raising=False)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text("")
+    key = create_app(instance_path=str(instance)).config["SECRET_KEY"]
+    assert len(key) == 64 and (instance / "secret_key").read_text() == key + "\n"
+    assert stat.S_IMODE((instance / "secret_key").stat().st_mode) == 0o600
+    assert sorted(path.name for path in instance.iterdir()) == ["secret_key"]
+
+
+def test_settings_from_the_environment_keep_their_types(tmp_path, monkeypatch):
+    """JSON read a key of digits as a number (the first session failed) and Python's
+    False as the text "False", which turned secure cookies on."""
+    monkeypatch.setenv("CONFMGR_SECRET_KEY", "83920175629301847561029384756102")
+    monkeypatch.setenv("CONFMGR_SESSION_COOKIE_SECURE", "False")
+    monkeypatch.setenv("CONFMGR_SESSION_COOKIE_HTTPONLY", "yes")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SECRET_KEY"] == "83920175629301847561029384756102"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    monkeypatch.setenv("CONFMGR_SESSION_COOKIE_SECURE", "sometimes")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(instance_path=str(tmp_path))
+    assert refused.value.message == (
+        "CONFMGR_SESSION_COOKIE_SECURE='sometimes' is neither true nor false.")
+
+
 def test_postgres_urls_use_psycopg_3():
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
