@@ -17,15 +17,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import OperationalError
 
+from confmgr import config
 from confmgr.accounts.services import AccountError, create_user
-from confmgr.config import normalise_database_url
 from confmgr.db import db
 from confmgr.enums import Role
-
-#: What a --db URL may name: the databases confmgr runs on.
-DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 
 def init_app(app: Flask) -> None:
@@ -59,16 +56,9 @@ def database_errors(app: Flask) -> Iterator[None]:
 
 
 def checked_database_url(url: str) -> str:
-    """A --db URL as the application takes it, if it names a database confmgr runs on."""
-    try:
-        parsed = make_url(normalise_database_url(url))
-    except ArgumentError:
-        parsed = None
-    if parsed is None or parsed.get_backend_name() not in DATABASE_BACKENDS:
-        shown = parsed.render_as_string(hide_password=True) if parsed else url
-        raise click.ClickException(
-            f"--db {shown} is not a SQLite or PostgreSQL database URL (for example "
-            "postgresql://user@host/name or sqlite:////path/to/file.sqlite3).")
+    """A --db URL as the application takes it, if it names a database confmgr runs on;
+    else the configuration's own one-line refusal, naming --db."""
+    config.checked_database_url(url, "--db")
     return url
 
 

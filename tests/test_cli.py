@@ -60,12 +60,20 @@ def test_create_user_drops_control_characters_from_the_display_name(app, runner)
 
 
 def test_generate_refuses_a_database_url_it_cannot_use(runner):
-    example = "(for example postgresql://user@host/name or sqlite:////path/to/file.sqlite3)."
+    """The configuration's own one-line refusals, naming the option given, without the
+    password."""
+    example = ("postgresql://user:password@host:5432/name or "
+               "sqlite:////path/to/file.sqlite3")
     refusals = {
-        "notaurl": f"--db notaurl is not a SQLite or PostgreSQL database URL {example}",
+        "notaurl": f"--db is not a database URL: notaurl (write it as {example}).",
         "mysql://u:secret@localhost/x":
-            f"--db mysql://u:***@localhost/x is not a SQLite or PostgreSQL database URL "
-            f"{example}",
+            f"--db names the database 'mysql' (mysql://u:***@localhost/x); confmgr runs on "
+            f"PostgreSQL or SQLite: {example}.",
+        "postgresql://u:secret@localhost:54x2/x":
+            "--db has a port that is not a number: postgresql://***@localhost:54x2/x.",
+        "postgresql+nodriver://u@localhost/x":
+            "--db names the driver 'nodriver', which SQLAlchemy does not know for "
+            "postgresql (postgresql+nodriver://u@localhost/x).",
         # Nothing listens on port 1.
         "postgresql://u:secret@127.0.0.1:1/x":
             'Cannot use the database postgresql://u:***@127.0.0.1:1/x: connection failed: '
