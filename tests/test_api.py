@@ -497,6 +497,38 @@ def test_delegates_are_registered_edited_and_withdrawn(demo, client, coordinator
     assert final["registered_count"] == before["registered_count"]
 
 
+def test_a_registration_sent_again_with_its_id_registers_once(demo, client, coordinator):
+    """A commune device that lost the 201 sends the same registration again: with a name
+    only there was no phone or email to find it by, and a second delegate came in."""
+    sent = {"full_name": "Lê Văn Lặp", "unit": "UBND phường",
+            "client_id": "6f1c2a9e-8b7d-4c6e-9a51-2d0f4b7e6c13"}
+    url = f"{CONF}/points/06811/participants"
+    before = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    first = client.post(url, headers=coordinator, json=sent)
+    again = client.post(url, headers=coordinator, json={**sent, "client_id": sent[
+        "client_id"].upper()})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert (first.get_json()["replayed"], again.get_json()["replayed"]) == (False, True)
+    assert again.get_json()["warnings"] == []
+    assert again.headers["Location"] == first.headers["Location"]
+    after = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    assert after["registered_count"] == before["registered_count"] + 1
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.full_name == "Lê Văn Lặp")) == 1
+    # The same id with another delegate is a mistake of the sender's, not a replay.
+    body = assert_problem(client.post(url, headers=coordinator, json={
+        **sent, "full_name": "Lê Thị Khác"}), 422)
+    assert body["errors"] == [{"detail": "Mã này đã được dùng cho một lần đăng ký khác.",
+                               "pointer": "/client_id"}]
+    document = client.get(f"{API}/openapi.json").get_json()
+    created = document["paths"]["/conferences/{slug}/points/{code}/participants"]["post"][
+        "responses"]["201"]
+    assert created["headers"] == {"Location": {
+        "description": "Địa chỉ của đại biểu vừa đăng ký.", "schema": {"type": "string"}}}
+
+
 def test_a_patch_keeps_what_another_change_wrote_after_it_read_the_delegate(
         demo, database_url):
     """A PATCH of the note alone read the delegate before holding the row: a phone

@@ -198,6 +198,9 @@ class ParticipantIn(Closed):
     phone: Annotated[str, StringConstraints(max_length=40)] = ""
     email: Annotated[str, StringConstraints(max_length=254)] = ""
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    client_id: UUID | None = Field(None, description=N_(
+        "Mã do máy gửi tự sinh cho lần đăng ký này; gửi lại cùng mã (khi không nhận được "
+        "trả lời) không đăng ký thêm ai mà trả lời bằng đại biểu đã đăng ký."))
 
 
 class ParticipantPatch(Closed):
@@ -232,6 +235,8 @@ class ParticipantOut(BaseModel):
 
 class ParticipantCreated(ParticipantOut):
     warnings: list[str]
+    replayed: bool = Field(False, description=N_(
+        "Đã nhận mã này trước đó; không ghi lại lần nữa."))
 
 
 # ---------------------------------------------------------------- attendance

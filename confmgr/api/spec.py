@@ -60,6 +60,8 @@ class Operation:
     #: Further statuses this operation answers with a problem, and why.
     errors: dict[int, str] = field(default_factory=dict)
     description: str = ""
+    #: Headers of its answer, and what each says.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Api:
@@ -79,12 +81,14 @@ class Api:
                   response: type[BaseModel] | dict[str, Any], query: type[BaseModel] | None = None,
                   body: type[BaseModel] | None = None, status: int = 200,
                   public: bool = False, errors: dict[int, str] | None = None,
-                  description: str = ""):
-        """``summary``, ``tag``, ``description`` and the reasons in ``errors`` are given in
-        Vietnamese, marked with ``N_``; the document shows them in the reader's language."""
+                  description: str = "", headers: dict[str, str] | None = None):
+        """``summary``, ``tag``, ``description`` and the reasons in ``errors`` and
+        ``headers`` are given in Vietnamese, marked with ``N_``; the document shows them in
+        the reader's language."""
         def decorate(view: Callable[..., Any]):
             operation = Operation(method, rule, view.__name__, summary, tag, response, query,
-                                  body, status, public, errors or {}, description)
+                                  body, status, public, errors or {}, description,
+                                  headers or {})
 
             @wraps(view)
             def handle(**path):
@@ -326,6 +330,10 @@ def openapi_document(api: Api) -> dict[str, Any]:
                   else refs[(op.response, "serialization")])
         responses: dict[str, Any] = {str(op.status): {
             "description": N_("Xong."), "content": {"application/json": {"schema": schema}}}}
+        if op.headers:
+            responses[str(op.status)]["headers"] = {
+                name: {"description": said, "schema": {"type": "string"}}
+                for name, said in op.headers.items()}
         if op.method == "GET":
             responses["304"] = {
                 "description": N_("Không đổi so với ETag gửi trong If-None-Match.")}

@@ -19,7 +19,7 @@ from confmgr.accounts.permissions import (
     takes_part_in,
 )
 from confmgr.api import schemas, tokens
-from confmgr.api.problems import ApiProblem
+from confmgr.api.problems import ApiProblem, FieldError
 from confmgr.api.spec import Api, caller
 from confmgr.attendance import reports
 from confmgr.attendance.batch import Sent, record_batch
@@ -42,6 +42,7 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
 from confmgr.roster.models import Category, Participant
+from confmgr.text import name_compare_form, normalise
 
 
 def authenticate(write: bool) -> None:
@@ -414,14 +415,26 @@ def participants(slug: str, code: str, query: schemas.ParticipantQuery):
 
 @api.operation("POST", "/conferences/<slug>/points/<code>/participants",
                summary=N_("Đăng ký một đại biểu"), tag=N_("Đại biểu"),
-               response=schemas.ParticipantCreated, body=schemas.ParticipantIn, status=201)
+               response=schemas.ParticipantCreated, body=schemas.ParticipantIn, status=201,
+               headers={"Location": N_("Địa chỉ của đại biểu vừa đăng ký.")})
 def register(slug: str, code: str, body: schemas.ParticipantIn):
     conference, found = point_in_reach(slug, code)
-    person, warnings = commit_or_problem(lambda: roster.register(
-        found, roster.PersonFields(**body.model_dump()),
-        organiser=manages_conference(caller(), conference)))
+    sent_id = str(body.client_id) if body.client_id else None
+    try:
+        person, warnings = commit_or_problem(lambda: roster.register(
+            found, roster.PersonFields(**body.model_dump(exclude={"client_id"})),
+            organiser=manages_conference(caller(), conference), client_id=sent_id))
+        replayed = False
+    except roster.SentBefore as sent:
+        db.session.rollback()
+        person, warnings, replayed = sent.person, [], True
+        if (person.point_id, person.name_norm) != (
+                found.id, name_compare_form(normalise(body.full_name))):
+            raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [FieldError(
+                detail=_("Mã này đã được dùng cho một lần đăng ký khác."),
+                pointer="/client_id")]) from None
     created = schemas.ParticipantCreated(**participant_out(person, found.code).model_dump(),
-                                         warnings=warnings)
+                                         warnings=warnings, replayed=replayed)
     location = url_for("api.participant", slug=slug, person_id=person.id, _external=True)
     return created, {"Location": location}
 

@@ -100,6 +100,9 @@ class Participant(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     #: The personal check-in code on the delegate's badge, issued when first printed.
     checkin_code: Mapped[str | None] = mapped_column(String(24), unique=True)
+    #: The id the sending device gave the registration (the API's client_id, a UUID in
+    #: lower case): the same registration sent again finds this delegate.
+    client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     status: Mapped[RegistrationStatus] = mapped_column(
         db_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.REGISTERED
     )

@@ -145,9 +145,21 @@ def _check_category(conference_id: int, category_id: int | None) -> list[Problem
     return []
 
 
-def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) -> tuple[
-        Participant, list[str]]:
-    """Register a delegate at a point; return it with warnings. The caller commits."""
+class SentBefore(Exception):
+    """The registration's ``client_id`` came with an earlier one: this delegate."""
+
+    def __init__(self, person: Participant):
+        super().__init__(person.id)
+        self.person = person
+
+
+def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
+             client_id: str | None = None) -> tuple[Participant, list[str]]:
+    """Register a delegate at a point; return it with warnings. The caller commits.
+
+    ``client_id``: the sender's id for this registration. Sent again (the answer was lost
+    on the way), it registers nobody and raises SentBefore; the caller rolls back.
+    """
     conference = db.session.get(Conference, point.conference_id)
     refuse_when_closed(conference, organiser=organiser)
     fields = fields.cleaned()
@@ -158,6 +170,11 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
     # twice (a double tap) registers once, the second finding the first below. A refusal
     # rolls the count back with everything else.
     count_registrations(point, fields.category_id, 1)
+    if client_id is not None:
+        earlier = db.session.scalar(select(Participant).where(
+            Participant.client_id == client_id))
+        if earlier is not None:
+            raise SentBefore(earlier)
     name_norm = name_compare_form(fields.full_name)
     _hold_name(conference.id, name_norm)
     same = duplicates(conference.id, name_norm, fields.phone, fields.email)
@@ -165,7 +182,8 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool) ->
         raise RuleBroken([Problem("full_name", _(
             "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
             "email).", point=same[0].point.name))])
-    person = Participant(conference_id=conference.id, point_id=point.id, **vars(fields))
+    person = Participant(conference_id=conference.id, point_id=point.id, client_id=client_id,
+                         **vars(fields))
     db.session.add(person)
     db.session.flush()
     db.session.refresh(point, ["registered_count"])
