@@ -141,6 +141,12 @@ def test_login_never_redirects_off_site(client, demo):
         data={"email": ORGANISER[0], "password": ORGANISER[1], "csrf_token": csrf_token(client)},
     )
     assert response.headers["Location"] == "/c/tap-huan-cap-xa-2025/"
+    # Already signed in (another tab did), the sign-in link still leads where it meant to,
+    # and no further off the site.
+    wanted = f"/manage/c/{SLUG}/points/06811"
+    assert client.get("/login", query_string={"next": wanted}).headers["Location"] == wanted
+    assert client.get("/login", query_string={"next": "//evil.example/"}
+                      ).headers["Location"] == "/manage/"
 
 
 def test_organiser_sees_only_granted_conferences(client, demo):

@@ -116,7 +116,8 @@ def setup():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        # Where the link meant to lead (a page opened from another tab that signed in).
+        return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.home")))
     form = LoginForm()
     refusal = None
     if request.method == "POST":
