@@ -327,6 +327,18 @@ def test_create_one_coordinator_and_log_in(client, demo):
     assert login(client, "ha.tran@example.org", password).status_code == 302
     assert client.get(f"{POINTS}/00070").status_code == 200
     assert client.get(f"{POINTS}/01").status_code == 403
+    # Locked, the account still holds its grants, and the list says it cannot sign in.
+    with demo.app_context():
+        from confmgr.accounts.models import User
+
+        db.session.scalar(select(User).where(User.email == "ha.tran@example.org")
+                          ).active = False
+        db.session.commit()
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    listed = organiser.get(f"/manage/c/{SLUG}/coordinators?q=ha.tran").get_data(as_text=True)
+    locked = ('<td>ha.tran@example.org <span class="badge text-bg-secondary account-locked">'
+              'Đã khóa</span></td>')
+    assert listed.count(locked) == 2  # both of its points
 
 
 def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):

@@ -824,6 +824,15 @@ def test_a_presenter_account_is_handed_out_once_and_signs_in(client, demo, app):
     again = post_form(client, f"/manage/c/{SLUG}/presenters/{presenter_id}/account",
                       {"login": "x@example.org"}, follow_redirects=True)
     assert flashes(again.get_data(as_text=True)) == ["Báo cáo viên này đã có tài khoản."]
+    locked = '<span class="badge text-bg-secondary account-locked">Đã khóa</span>'
+    assert locked not in client.get(f"/manage/c/{SLUG}/presenters").get_data(as_text=True)
+    with demo.app_context():
+        from confmgr.accounts.models import User
+
+        db.session.scalar(select(User).where(User.email == "ubkt@example.org")).active = False
+        db.session.commit()
+    listed = client.get(f"/manage/c/{SLUG}/presenters").get_data(as_text=True)
+    assert f'<span class="font-monospace small">ubkt@example.org</span> {locked}' in listed
 
 
 def test_a_presenter_login_refused_says_why(client, demo):

@@ -354,7 +354,7 @@ def presenters(slug: str):
 
 def _presenters_page(conference: Conference, handed_out: tuple[str, str] | None = None):
     rows = db.session.execute(
-        select(Presenter, User.email).outerjoin(User, User.id == Presenter.user_id)
+        select(Presenter, User.email, User.active).outerjoin(User, User.id == Presenter.user_id)
         .where(Presenter.conference_id == conference.id)).all()
     rows.sort(key=lambda row: (text_key(row[0].name), row[0].id))
     return render_template("agenda/presenters.html", conference=conference,
