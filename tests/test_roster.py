@@ -1016,12 +1016,15 @@ def test_national_and_provincial_lists(client, demo):
     assert len(rows) == 1 + 305
     names = [row[1] for row in rows[1:]]
     assert names == sorted(names, key=name_key)
+    with demo.app_context():
+        number = dict(db.session.execute(select(Participant.full_name, Participant.id).where(
+            Participant.full_name.in_(["Đào Đức An", "Đinh Công An"]))).all())
     assert rows[1:3] == [
-        ["1", "Đào Đức An", "Chuyên viên", "Thành phố Hải Phòng", "Cán bộ, công chức",
-         "Điểm cầu Thành phố Hải Phòng", "0360709361", ""],
+        ["1", "Đào Đức An", "Chuyên viên", "Thành phố Hải Phòng", "Cán bộ, công chức", "31",
+         "Điểm cầu Thành phố Hải Phòng", "0360709361", "", str(number["Đào Đức An"])],
         ["2", "Đinh Công An", "Chủ tịch Ủy ban MTTQ", "Thành phố Hà Nội",
-         "Lãnh đạo Ủy ban MTTQ và các đoàn thể chính trị - xã hội", "Điểm cầu Thành phố Hà Nội",
-         "0985900646", ""]]
+         "Lãnh đạo Ủy ban MTTQ và các đoàn thể chính trị - xã hội", "01",
+         "Điểm cầu Thành phố Hà Nội", "0985900646", "", str(number["Đinh Công An"])]]
 
 
 def test_a_national_xlsx_longer_than_a_sheet_goes_on_in_more_sheets(client, demo, monkeypatch):
@@ -1039,7 +1042,8 @@ def test_a_national_xlsx_longer_than_a_sheet_goes_on_in_more_sheets(client, demo
     sheets = [list(book[name].iter_rows(values_only=True)) for name in book.sheetnames]
     assert [len(rows) for rows in sheets] == [101, 101, 101, 6]
     assert {rows[0] for rows in sheets} == {("STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
-                                             "Điểm cầu", "Điện thoại", "Email")}
+                                             "Mã điểm cầu", "Điểm cầu", "Điện thoại", "Email",
+                                             "Mã đại biểu")}
     assert [row[0] for rows in sheets for row in rows[1:]] == list(range(1, 306))
     names = [row[1] for rows in sheets for row in rows[1:]]
     assert names == sorted(names, key=name_key)
@@ -1063,7 +1067,14 @@ def test_odd_page_and_province_arguments_fall_back_instead_of_failing(client, de
     assert client.get(f"/manage/c/{SLUG}/delegates?province=30&export=csv").status_code == 404
     response = client.get(f"/manage/c/{SLUG}/delegates?export=csv")
     assert response.headers["Content-Disposition"] == f'attachment; filename="dai-bieu-{SLUG}.csv"'
-    assert len(list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))) == 1 + 305
+    exported = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert len(exported) == 1 + 305
+    assert exported[0] == ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
+                           "Mã điểm cầu", "Điểm cầu", "Điện thoại", "Email", "Mã đại biểu"]
+    with demo.app_context():
+        first = db.session.get(Participant, int(exported[1][9]))
+        assert exported[1][:2] == ["1", first.full_name]
+        assert exported[1][5:7] == [first.point.code, first.point.name]
     response = client.get(f"/manage/c/{SLUG}/delegates?province=22&export=csv")
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dai-bieu-{SLUG}-22.csv"')

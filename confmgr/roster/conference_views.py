@@ -110,21 +110,25 @@ def national(slug: str):
 
 
 def _export(conference, query, kind: str, province: str):
-    headings = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điểm cầu",
-                "Điện thoại", "Email"]
+    # The point's code and the delegate's number, as a point's own list and the paper
+    # lists of attendance carry them: rows are matched by number, namesakes included.
+    headings = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Mã điểm cầu",
+                "Điểm cầu", "Điện thoại", "Email", "Mã đại biểu"]
     # Plain rows of the columns written, not delegates as objects: building 330,000 of
     # them took most of the export's time.
     statement = query.with_only_columns(
         Participant.full_name, Participant.position, Participant.unit, Category.name,
-        BroadcastPoint.name, Participant.phone, Participant.email,
+        BroadcastPoint.code, BroadcastPoint.name, Participant.phone, Participant.email,
+        Participant.id,
     ).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
 
     def rows():
         # Streamed in batches, so a national list never sits in memory whole.
         for index, row in enumerate(db.session.execute(statement.execution_options(
                 yield_per=5000)), start=1):
-            full_name, position, unit, category, point, phone, email = row
-            yield [index, full_name, position, unit, category or "", point, phone, email]
+            full_name, position, unit, category, code, point, phone, email, number = row
+            yield [index, full_name, position, unit, category or "", code, point, phone,
+                   email, number]
 
     name = f"dai-bieu-{conference.slug}{'-' + province if province else ''}.{kind}"
     if kind == "csv":
