@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from html import unescape
 from io import BytesIO
 
@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from confmgr.audit.models import AuditEntry
-from confmgr.conferences import ics_import, publishing
+from confmgr.conferences import editing, ics_import, publishing
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
@@ -285,6 +285,8 @@ def with_bad_second(*lines: str) -> bytes:
 
 START = "DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T170000"
 END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
+#: Quoted in a message, it is cut at 100 characters.
+LONG_BROKEN_LINE = 'DESCRIPTION;ALTREP="cid:x:' + "Nội dung " * 20
 
 
 @pytest.mark.parametrize(("lines", "message"), [
@@ -373,6 +375,28 @@ END = "DTEND;TZID=Asia/Ho_Chi_Minh:20250615T173000"
     # A value the parser read but that is no length is quoted as written.
     ((START, "DURATION;VALUE=DATE-TIME:20250615T173000", "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Không đọc được DURATION: «20250615T173000»."),
+    # A line the parser cannot split (here an unclosed quote) is dropped by it: present, so
+    # neither missing nor ignored.
+    (('DTSTART;TZID="Asia/Ho_Chi_Minh:20250615T170000', END, "SUMMARY:Họp"),
+     'Sự kiện 2 («Họp»): Không đọc được DTSTART: '
+     '«DTSTART;TZID="Asia/Ho_Chi_Minh:20250615T170000».'),
+    ((START, 'DTEND;TZID="Asia/Ho_Chi_Minh:20250615T173000', "SUMMARY:Họp"),
+     'Sự kiện 2 («Họp»): Không đọc được DTEND: «DTEND;TZID="Asia/Ho_Chi_Minh:20250615T173000».'),
+    ((START, 'DURATION;X-A="b:PT30M', "SUMMARY:Họp"),
+     'Sự kiện 2 («Họp»): Không đọc được DURATION: «DURATION;X-A="b:PT30M».'),
+    ((START, END, 'SUMMARY;LANGUAGE="vi:Họp'),
+     'Sự kiện 2: Không đọc được SUMMARY: «SUMMARY;LANGUAGE="vi:Họp».'),
+    ((START, END, "SUMMARY:Họp", 'LOCATION;ALTREP="cid:phong-2:Phòng 2'),
+     'Sự kiện 2 («Họp»): Không đọc được LOCATION: «LOCATION;ALTREP="cid:phong-2:Phòng 2».'),
+    ((START, END, "SUMMARY:Họp", LONG_BROKEN_LINE),
+     f"Sự kiện 2 («Họp»): Không đọc được DESCRIPTION: «{LONG_BROKEN_LINE[:99]}…»."),
+    # A folded line whose continuation lost its leading space.
+    ((START, END, "SUMMARY:Họp", "DESCRIPTION:Đi theo đoàn.", "Mang thẻ đại biểu."),
+     "Sự kiện 2 («Họp»): Không đọc được dòng «Mang thẻ đại biểu.»."),
+    # A wall time the clocks skip in the zone named, as the editor refuses it.
+    (("DTSTART;TZID=Europe/Paris:20250330T021500", "DURATION:PT30M", "SUMMARY:Họp"),
+     "Sự kiện 2 («Họp»): Không có giờ 02:15 ngày 30/03/2025 theo múi giờ Europe/Paris: đồng "
+     "hồ nhảy qua giờ đó (giờ mùa hè)."),
 ])
 def test_each_refusal_names_the_event(demo, lines, message):
     found = problems(demo, with_bad_second(*lines))
@@ -390,6 +414,52 @@ def test_an_event_in_the_year_9999_is_refused_not_a_server_error(client, demo):
         "Sự kiện 1 («Họp»): Không đọc được DTSTART: «99991231T230000Z».",
         "Sự kiện 1 («Họp»): Không đọc được DTEND: «99991231T233000Z».",
     ]
+
+
+def test_a_broken_status_line_refuses_the_file_rather_than_import_a_confirmed_session(demo):
+    """The parser drops a line it cannot split; read without it, a cancelled event would
+    become a new confirmed session."""
+    result = checked(demo, calendar(event(
+        "UID:huy@example.org", START, END, "SUMMARY:Họp", 'STATUS;X-REASON="moved:CANCELLED')))
+    assert (result.error_count, result.ready) == (1, False)
+    assert problems(demo, calendar(event(
+        "UID:huy@example.org", START, END, "SUMMARY:Họp", 'STATUS;X-REASON="moved:CANCELLED'))) == [
+        'Sự kiện 1 («Họp»): Không đọc được STATUS: «STATUS;X-REASON="moved:CANCELLED».']
+
+
+def paris_conference() -> Conference:
+    conference = Conference(slug="paris-2025", title="Paris", timezone="Europe/Paris",
+                            first_day=date(2025, 3, 29), last_day=date(2025, 3, 30))
+    db.session.add(conference)
+    db.session.flush()
+    return conference
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("DTSTART:20250330T021500", "DURATION:PT30M", "Không có giờ 02:15 ngày 30/03/2025 theo "
+     "múi giờ Europe/Paris: đồng hồ nhảy qua giờ đó (giờ mùa hè)."),
+    ("DTSTART;TZID=Europe/Paris:20250330T021500", "DURATION:PT30M", "Không có giờ 02:15 ngày "
+     "30/03/2025 theo múi giờ Europe/Paris: đồng hồ nhảy qua giờ đó (giờ mùa hè)."),
+    ("DTSTART;TZID=Europe/Paris:20250330T013000", "DTEND;TZID=Europe/Paris:20250330T023000",
+     "Không có giờ 02:30 ngày 30/03/2025 theo múi giờ Europe/Paris: đồng hồ nhảy qua giờ đó "
+     "(giờ mùa hè)."),
+])
+def test_a_wall_time_the_clocks_skip_is_refused_as_in_the_editor(ctx, start, end, message):
+    """30/03/2025 02:00–03:00 never happens in Europe/Paris; read as it stands, 02:15 would
+    become 03:15 without a word."""
+    conference = paris_conference()
+    result = ics_import.check_calendar(conference, calendar(event(
+        "UID:gio-mua-he@example.org", start, end, "SUMMARY:Họp")), "lich.ics")
+    assert [ics_import.numbered(e, m) for e in result.events for m in e.errors] == [
+        f"Sự kiện 1 («Họp»): {message}"]
+    assert not result.ready
+    with pytest.raises(editing.RuleBroken) as refused:
+        editing.save_session(conference, None, editing.SessionFields(
+            day=date(2025, 3, 30), start=time(2, 15), end=time(3, 15), kind=SessionKind.OTHER,
+            title="Họp"))
+    assert [p.message for p in refused.value.problems] == [
+        "Không có giờ 02:15 ngày 30/03/2025 theo múi giờ Europe/Paris: đồng hồ nhảy qua giờ đó "
+        "(giờ mùa hè)."]
 
 
 def test_several_problems_of_one_event_are_all_told(demo):
@@ -411,6 +481,17 @@ def test_several_problems_of_one_event_are_all_told(demo):
     (calendar(*[LUNCH.replace("an-trua", f"e{i}") for i in range(2001)]),
      "Tệp có 2001 sự kiện, quá giới hạn 2000; hãy tách thành nhiều tệp."),
     (GOOD + b" " * (2 * 1024 * 1024), "Tệp lớn hơn 2 MB."),
+    # Two exports joined into one file.
+    (calendar(LUNCH) + calendar(VISIT) + calendar(PHOTO),
+     "Không đọc được tệp: tệp gồm 3 lịch (BEGIN:VCALENDAR) nối tiếp nhau; mỗi tệp chỉ được "
+     "chứa một lịch."),
+    # An event never closed, then the calendar's end; a file cut short within an event.
+    (calendar(LUNCH, "BEGIN:VEVENT\r\nUID:x@example.org\r\nSUMMARY:Họp"),
+     "Không đọc được tệp: khối BEGIN:VEVENT ở dòng 11 không được đóng (thiếu END:VEVENT); tệp "
+     "có thể bị cắt dở."),
+    (calendar(LUNCH, VISIT).decode()[:-40].encode(),
+     "Không đọc được tệp: khối BEGIN:VEVENT ở dòng 11 không được đóng (thiếu END:VEVENT); tệp "
+     "có thể bị cắt dở."),
 ])
 def test_files_refused_as_a_whole(demo, data, message):
     result = checked(demo, data)
@@ -432,6 +513,26 @@ def test_a_calendar_not_in_utf8_is_refused_whole(client, demo, encoding, line):
     page = unescape(upload(client, data).get_data(as_text=True))
     assert NOT_UTF8 % line in page and CONFIRM.search(page) is None
     assert session_count(demo) == 16
+
+
+def test_a_line_folded_inside_a_character_is_read_whole(demo):
+    """Some tools fold at 75 bytes whatever the character there: only the whole line is
+    UTF-8, the pieces are not."""
+    title = "Hội nghị tập huấn chuyên đề về công tác tổ chức xây dựng Đảng"
+    line = f"SUMMARY:{title}".encode()
+    cut = next(i for i in range(60, len(line)) if line[i] & 0xC0 == 0x80)  # inside "ậ"
+    for fold in (b"\r\n ", b"\n\t"):
+        data = calendar(event("UID:gap@example.org", START, END, "SUMMARY:x")).replace(
+            b"SUMMARY:x", line[:cut] + fold + line[cut:])
+        result = checked(demo, data)
+        assert result.errors == []
+        assert [(e.summary, e.errors, e.action) for e in result.events] == [(title, [], "new")]
+
+
+def test_the_line_of_a_byte_not_in_utf8_counts_folded_lines(demo):
+    data = calendar(event("UID:phien@example.org", START, END, "DESCRIPTION:Mot\r\n  hai",
+                          "SUMMARY:Phiên")).decode().encode("cp1258")
+    assert checked(demo, data).errors == [NOT_UTF8 % 10]
 
 
 def test_a_byte_order_mark_is_read_past(demo):

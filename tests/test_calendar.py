@@ -17,7 +17,7 @@ from confmgr.conferences import publishing
 from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference, Topic
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
-from confmgr.enums import SessionStatus
+from confmgr.enums import SessionKind, SessionStatus
 from tests.conftest import csrf_token
 from tests.helpers import as_published_before_topic_ids, sessions_in_order
 
@@ -494,3 +494,41 @@ def test_a_version_published_before_topics_had_ids_changes_nothing_by_itself(cli
         touched = [(s["uid"], s["sequence"]) for s in newer.snapshot["sessions"]
                    if s["sequence"] or s["modified"] != first_stamp]
     assert touched == [(uid, 0)]
+
+
+def test_a_session_in_the_repeated_autumn_hour_keeps_its_instant(client, demo):
+    """26/10/2025 02:00–03:00 happens twice in Europe/Paris. RFC 5545 reads a local time with
+    a TZID there as the first pass, ical.js as the second: both passes are written in UTC,
+    every other time stays local."""
+    utc = timezone.utc
+    with demo.app_context():
+        conference = Conference(slug="paris-autumn", title="Paris", timezone="Europe/Paris",
+                                first_day=date(2025, 10, 25), last_day=date(2025, 10, 26))
+        db.session.add(conference)
+        db.session.flush()
+        for title, start in (("Lần đầu", datetime(2025, 10, 26, 0, 15, tzinfo=utc)),
+                             ("Lần hai", datetime(2025, 10, 26, 1, 15, tzinfo=utc)),
+                             ("Sau đó", datetime(2025, 10, 26, 2, 15, tzinfo=utc))):
+            db.session.add(AgendaSession(
+                conference_id=conference.id, kind=SessionKind.OTHER, title=title,
+                starts_at=start, ends_at=start.replace(minute=45)))
+        publishing.publish(conference, None, "")
+        db.session.commit()
+    body = client.get("/c/paris-autumn/agenda.ics").data
+    events = body.decode().split("BEGIN:VEVENT", 1)[1]  # past the VTIMEZONE's own DTSTARTs
+    assert [line for line in events.split("\r\n") if line.startswith(("DTSTART", "DTEND"))] == [
+        "DTSTART:20251026T001500Z",
+        "DTEND:20251026T004500Z",
+        "DTSTART:20251026T011500Z",
+        "DTEND:20251026T014500Z",
+        "DTSTART;TZID=Europe/Paris:20251026T031500",
+        "DTEND;TZID=Europe/Paris:20251026T034500",
+    ]
+    expected = [("Lần đầu", "2025-10-26T00:15:00.000Z", "2025-10-26T00:45:00.000Z"),
+                ("Lần hai", "2025-10-26T01:15:00.000Z", "2025-10-26T01:45:00.000Z"),
+                ("Sau đó", "2025-10-26T02:15:00.000Z", "2025-10-26T02:45:00.000Z")]
+    assert [(str(e["SUMMARY"]), e.start.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+             e.end.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+            for e in Calendar.from_ical(body).events] == expected
+    assert [(e["summary"], e["startUtc"], e["endUtc"])
+            for e in parse_with_ical_js(body)["events"]] == expected

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
 
-from confmgr.calendar.ics import Writer, duration, local_stamp, utc_stamp, vtimezone
+from confmgr.calendar.ics import Writer, duration, utc_stamp, vtimezone
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.publishing import (
     PublishedAgenda,
@@ -108,8 +108,8 @@ def write_event(out: Writer, session: PublishedSession, conference: PublishedCon
     out.line("LAST-MODIFIED", utc_stamp(modified))
     out.line("SEQUENCE", str(session.sequence + place.revision))
     out.line("STATUS", "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED")
-    out.line("DTSTART", local_stamp(session.local_start()), tzid=tzid)
-    out.line("DTEND", local_stamp(session.local_end()), tzid=tzid)
+    out.moment("DTSTART", session.local_start(), tzid)
+    out.moment("DTEND", session.local_end(), tzid)
     out.text("SUMMARY", summary)
     out.text("DESCRIPTION", session_description(session, url, feed.place))
     if feed.place is not None:

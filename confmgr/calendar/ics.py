@@ -65,6 +65,16 @@ def local_stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%S")
 
 
+def happens_once(moment: datetime) -> bool:
+    """Whether ``moment``'s wall time happens once in its zone, so its local form names it.
+
+    Not so in an hour the clocks repeat: §3.3.5 reads such a time as the first pass, and
+    ical.js (Thunderbird) as the second.
+    """
+    first, second = (moment.replace(fold=fold).astimezone(timezone.utc) for fold in (0, 1))
+    return first == second
+
+
 def duration(delta: timedelta) -> str:
     """A DURATION (§3.3.6) of whole minutes, negative for a trigger before the start."""
     minutes = int(delta.total_seconds() // 60)
@@ -96,6 +106,14 @@ class Writer:
         # Values written raw (a point's stream link, a URI) may come from what people typed.
         value = _RAW_CONTROLS.sub("", value)
         self.parts.append(fold(f"{head}:{value}"))
+
+    def moment(self, name: str, moment: datetime, tzid: str) -> None:
+        """A DATE-TIME in local form with its TZID, or in UTC form where clients would
+        read the local form as different instants."""
+        if happens_once(moment):
+            self.line(name, local_stamp(moment), tzid=tzid)
+        else:
+            self.line(name, utc_stamp(moment))
 
     def text(self, name: str, value: str, /, **params: str) -> None:
         self.line(name, escape_text(value), **params)

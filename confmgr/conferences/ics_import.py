@@ -9,6 +9,9 @@ Choices made for what a calendar file can say:
 
 - A time without a time zone (floating) is read in the conference's time zone, with a
   warning: an agenda typed into a desktop calendar means the local time of the venue.
+  A wall time the clocks skip (daylight saving) is refused, as the editor refuses it.
+- A line the parser cannot read is an error of its event, never passed over: it may be
+  the STATUS:CANCELLED or the LOCATION.
 - An event cancelled in the file (STATUS:CANCELLED) is skipped when it would be new, and
   cancels the session when it updates one. An update never reinstates a cancelled
   session: that stays a deliberate act in the editor.
@@ -32,6 +35,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
+from icalendar.parser import Contentline
 from sqlalchemy import select
 
 from confmgr import previews
@@ -45,6 +49,7 @@ from confmgr.conferences.scheduling import (
     bare_topic_number,
     check_slot,
     ends_on_its_day,
+    skipped_by_clocks,
     slot_of,
 )
 from confmgr.db import db
@@ -62,6 +67,17 @@ RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
 ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY")
 #: Byte order marks of UTF-16 and UTF-32, as some Windows tools write calendar files.
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: A fold (RFC 5545 §3.1), as icalendar unfolds it: a line break (blank lines after it
+#: included) and a space or tab. Removed from the bytes, so that a tool folding inside a
+#: UTF-8 character leaves the character whole.
+FOLD = re.compile(rb"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]")
+#: A line that opens or closes a component, with the component's name.
+BOUNDARY = re.compile(rb"^(BEGIN|END)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.M | re.I)
+#: How icalendar files a line it cannot split into name, parameters and value.
+UNSPLIT = "Content line could not be parsed into parts: '"
+LINE_NAME = re.compile(r"([A-Za-z0-9-]+)[;:]")
+#: Longer lines are cut when quoted in a message.
+QUOTED = 100
 #: "Chuyên đề 3: title" or "Chuyên đề 3 – title"; the first two words are compared folded.
 TOPIC_PREFIX = re.compile(
     r"^(?P<words>\S+\s+\S+)\s+(?P<number>.+?)\s*(?::|\s[-–—]\s)\s*(?P<title>\S.*)$", re.S
@@ -169,28 +185,46 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
     if len(data) > MAX_BYTES:
         checked.errors.append(_("Tệp lớn hơn %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
         return checked
+    unfolded = FOLD.sub(b"", data)
     try:
         # RFC 5545 calendars are UTF-8; read as bytes, other encodings would import their
         # letters as U+FFFD. A BOM, as Windows tools write, is allowed.
-        text = data.decode("utf-8-sig")
+        text = unfolded.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         if _looks_like_calendar(data):
             checked.errors.append(_(
                 "Tệp lịch phải dùng bảng mã UTF-8; tệp này dùng bảng mã khác (byte không "
                 "hợp lệ ở dòng %(line)d). Hãy lưu lại hoặc xuất lại tệp với bảng mã UTF-8.",
-                line=data[:error.start].count(b"\n") + 1))
+                line=_line_in_file(data, error.start)))
         else:
             checked.errors.append(_(
                 "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."))
         return checked
     try:
-        calendar = Calendar.from_ical(text)
+        # Every top-level component, so that a file of several calendars can be told.
+        parsed = Calendar.from_ical(text, multiple=True)
     except Exception:  # the parser raises assorted exception types on malformed input
-        calendar = None
-    if calendar is None or calendar.name != "VCALENDAR":
+        parsed = None
+    calendars = [c for c in parsed or () if c.name == "VCALENDAR"]
+    if len(calendars) > 1:  # exports joined into one file
+        checked.errors.append(_(
+            "Không đọc được tệp: tệp gồm %(count)d lịch (BEGIN:VCALENDAR) nối tiếp nhau; mỗi "
+            "tệp chỉ được chứa một lịch.", count=len(calendars)))
+        return checked
+    # The parser completes no component when one is never closed.
+    never_closed = _never_closed(unfolded) if parsed == [] else None
+    if never_closed is not None:
+        name, offset = never_closed
+        checked.errors.append(_(
+            "Không đọc được tệp: khối BEGIN:%(name)s ở dòng %(line)d không được đóng (thiếu "
+            "END:%(name)s); tệp có thể bị cắt dở.",
+            name=name, line=_line_in_file(data, offset)))
+        return checked
+    if not parsed or len(parsed) > 1 or parsed[0].name != "VCALENDAR":
         checked.errors.append(_(
             "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."))
         return checked
+    calendar = parsed[0]
     components = calendar.walk("VEVENT")
     if not components:
         checked.errors.append(_("Tệp lịch không có sự kiện nào (VEVENT)."))
@@ -202,6 +236,62 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
         checked.events = [_read_event(conference, number, component)
                           for number, component in enumerate(components, start=1)]
     return checked
+
+
+def _line_in_file(data: bytes, offset: int) -> int:
+    """The line of ``data`` that byte ``offset`` of its unfolded form comes from."""
+    removed = 0
+    for match in FOLD.finditer(data):
+        if match.start() - removed > offset:
+            break
+        removed += match.end() - match.start()
+    return data[:offset + removed].count(b"\n") + 1
+
+
+def _never_closed(unfolded: bytes) -> tuple[str, int] | None:
+    """The first component the file opens and never closes, with where its BEGIN line
+    starts; None if every one is closed. (The parser closes a component at any END.)"""
+    opened: list[tuple[str, int]] = []
+    unclosed: list[tuple[str, int]] = []
+    for line in BOUNDARY.finditer(unfolded):
+        name = line[2].decode("utf-8", "replace").upper()
+        if line[1].upper() == b"BEGIN":
+            opened.append((name, line.start()))
+        elif any(open_name == name for open_name, _start in opened):
+            while opened[-1][0] != name:  # closed by the END of a component around it
+                unclosed.append(opened.pop())
+            opened.pop()
+    if unclosed:
+        return unclosed[0]
+    return opened[-1] if opened else None  # the innermost one where the file stops
+
+
+def _unsplit_lines(component) -> list[tuple[str, bool]]:
+    """The content lines of an event (its alarms included) the parser could not split
+    into name, parameters and value, and so dropped; each with whether it is the
+    event's own."""
+    lines = []
+    for part in component.walk():
+        for name, message in part.errors:
+            if name is None:  # how the parser files such a line
+                lines.append((_quoted_line(message), part is component))
+    return lines
+
+
+def _quoted_line(message: str) -> str:
+    """The line in the parser's message "…parts: '<line>': <why>", found by reading each
+    candidate again; the whole message where none gives it."""
+    if message.startswith(UNSPLIT):
+        rest = message[len(UNSPLIT):]
+        end = rest.find("': ")
+        while end >= 0:
+            try:
+                Contentline(rest[:end]).parts()
+            except ValueError as error:
+                if str(error) == message:
+                    return rest[:end]
+            end = rest.find("': ", end + 1)
+    return message
 
 
 def _looks_like_calendar(data: bytes) -> bool:
@@ -228,6 +318,18 @@ def _as_written(component, name: str) -> str:
 def _read_event(conference: Conference, number: int, component) -> ImportedEvent:
     event = ImportedEvent(number)
     broken = dict(component.errors)  # property name -> why the parser could not read it
+    # Lines the parser dropped: a STATUS:CANCELLED or a LOCATION may be among them.
+    unreadable = set()
+    for line, own in _unsplit_lines(component):
+        quoted = line if len(line) <= QUOTED else line[:QUOTED - 1] + "…"
+        named = LINE_NAME.match(line)
+        if named is None:
+            event.errors.append(_("Không đọc được dòng «%(line)s».", line=quoted))
+            continue
+        event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                              field=named[1].upper(), value=quoted))
+        if own:
+            unreadable.add(named[1].upper())
     repeated = {name for name in ONCE if isinstance(component.get(name), list)}
     event.uid = normalise(_text(component, "UID") or "")
     event.summary = normalise(_text(component, "SUMMARY") or "")
@@ -262,7 +364,8 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
     elif "DTSTART" in repeated:
         pass  # told above
     elif "DTSTART" not in component:
-        event.errors.append(_("Thiếu giờ bắt đầu (DTSTART)."))
+        if "DTSTART" not in unreadable:  # else told above
+            event.errors.append(_("Thiếu giờ bắt đầu (DTSTART)."))
     else:
         event.starts_at = _instant(conference, component, "DTSTART", event, broken, floating)
     if "DTEND" in component and "DURATION" in component:
@@ -290,7 +393,7 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
                                       field="DURATION", value=_as_written(component, "DURATION")))
             else:
                 event.ends_at = ends_at
-    else:
+    elif not unreadable & {"DTEND", "DURATION"}:  # else told above
         event.errors.append(_("Thiếu giờ kết thúc (DTEND hoặc DURATION)."))
     if event.starts_at is not None and event.ends_at is not None \
             and event.ends_at <= event.starts_at:
@@ -304,7 +407,7 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
             "Giờ không kèm múi giờ: đã hiểu theo giờ của hội nghị (%(timezone)s).",
             timezone=conference.timezone))
 
-    if not event.summary:
+    if not event.summary and "SUMMARY" not in unreadable:
         event.errors.append(_("Thiếu tiêu đề (SUMMARY)."))
     for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE),
                                ("DESCRIPTION", event.description, MAX_DESCRIPTION),
@@ -356,14 +459,21 @@ def _instant(conference: Conference, component, name: str, event: ImportedEvent,
         event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                               field=name, value=_as_written(component, name)))
         return None
+    zone = prop.params.get("TZID")
     if value.tzinfo is None:
-        zone = prop.params.get("TZID")
         if zone:  # named, but neither a known zone nor defined in the file
             event.errors.append(_("Không nhận ra múi giờ «%(zone)s» của %(field)s.",
                                   zone=zone, field=name))
             return None
         floating.append(name)
-        value = value.replace(tzinfo=conference.tz)
+        value, zone = value.replace(tzinfo=conference.tz), conference.timezone
+    if skipped_by_clocks(value):
+        # Converted, it would move an hour on: refused as the editor refuses it.
+        event.errors.append(_(
+            "Không có giờ %(time)s ngày %(day)s theo múi giờ %(zone)s: đồng hồ nhảy qua giờ "
+            "đó (giờ mùa hè).", time=value.strftime("%H:%M"), day=value.strftime("%d/%m/%Y"),
+            zone=zone))
+        return None
     return value.astimezone(timezone.utc)
 
 

@@ -63,7 +63,7 @@ def _hhmm(conference: Conference, value: datetime) -> str:
     return value.astimezone(conference.tz).strftime("%H:%M")
 
 
-def _skipped(moment: datetime) -> bool:
+def skipped_by_clocks(moment: datetime) -> bool:
     """Whether ``moment``'s wall time never happens in its zone: the clocks jump over it
     (02:30 on the day daylight saving starts in Europe)."""
     back = moment.astimezone(timezone.utc).astimezone(moment.tzinfo)
@@ -84,7 +84,7 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
             first=first_day, last=last_day,
         )))
     skipped = [(name, moment) for name, moment in (("start", slot.starts_at),
-                                                    ("end", slot.ends_at)) if _skipped(moment)]
+                                                    ("end", slot.ends_at)) if skipped_by_clocks(moment)]
     for name, moment in skipped:
         problems.append(Problem(name, _(
             "Không có giờ %(time)s ngày %(day)s theo múi giờ %(zone)s: đồng hồ nhảy qua giờ "
