@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.attendance.models import Attendance, AttendanceChange, SessionPointCount
+from confmgr.conferences import publishing
 from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference
 from confmgr.db import db
 from confmgr.demo import loader
@@ -738,5 +739,50 @@ def test_printable_pages_are_laid_out_at_a_phones_width(browser, live_url):
                      f"/manage/c/{SLUG}/attendance/print"):
             assert phone.goto(path).status == 200
             assert (path, phone.evaluate("window.innerWidth")) == (path, 390)
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_menus_are_in_reach(browser, live_url):
+    """Bootstrap's scripts open the folded menu of a phone and the account menu: without
+    them (scripts off, or not loaded yet on a slow link) the language switch, the sign-in
+    link and the account's pages were out of reach."""
+    context = browser.new_context(base_url=live_url, locale="vi-VN", is_mobile=True,
+                                  java_script_enabled=False,
+                                  viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        phone.goto(f"/c/{SLUG}/")
+        assert phone.get_by_role("button", name="EN").is_visible()
+        assert phone.get_by_role("link", name="Đăng nhập").is_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") == 390
+        phone.get_by_role("link", name="Đăng nhập").click()
+        phone.get_by_label("Email hoặc tên đăng nhập", exact=True).fill(loader.ORGANISER.email)
+        phone.get_by_label("Mật khẩu", exact=True).fill(loader.ORGANISER.password)
+        phone.get_by_role("button", name="Đăng nhập", exact=True).click()
+        for name in ("Đổi mật khẩu", "Token API", "Quản lý"):
+            assert phone.get_by_role("link", name=name).is_visible(), name
+        assert phone.get_by_role("button", name="Đăng xuất").is_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") == 390
+    finally:
+        context.close()
+
+
+def test_a_long_word_in_a_title_wraps_on_a_phone(browser, live_url, demo):
+    """A link pasted into a session's title made the agenda 822 px wide on a 390 px
+    phone: the whole page scrolled sideways."""
+    with demo.app_context():
+        session = db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)
+                                     ).first()
+        session.title = ("Tài liệu: https://hocvienchinhtri.edu.vn/tai_lieu/"
+                         "huong_dan_thi_hanh_dieu_le_dang_ban_chinh_thuc_2025.pdf")
+        publishing.publish(session.conference, None, "")
+        db.session.commit()
+    context = browser.new_context(base_url=live_url, locale="vi-VN", is_mobile=True,
+                                  viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        phone.goto(f"/c/{SLUG}/")
+        assert phone.evaluate("document.documentElement.scrollWidth") == 390
     finally:
         context.close()
