@@ -1,7 +1,7 @@
 """Languages (Vietnamese first, English second) and Vietnamese date conventions."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -144,11 +144,17 @@ def to_local(value: datetime | str, zone: str) -> datetime:
     return value.astimezone(ZoneInfo(zone))
 
 
-def zone_label(zone: str, day: date) -> str:
-    """"UTC+07:00 (Asia/Ho_Chi_Minh)": the offset on ``day`` is what readers know; the
-    IANA name alone says little to most of them."""
-    offset = datetime.combine(day, time(12), ZoneInfo(zone)).strftime("%z")
-    return f"UTC{offset[:3]}:{offset[3:]} ({zone})"
+def zone_label(zone: str, first_day: date, last_day: date | None = None) -> str:
+    """"UTC+07:00 (Asia/Ho_Chi_Minh)": the offset on the days is what readers know; the
+    IANA name alone says little to most of them. Days across a change of the clocks get
+    each offset in turn: "UTC+02:00 / UTC+01:00 (Europe/Paris)"."""
+    offsets: list[str] = []
+    for number in range(((last_day or first_day) - first_day).days + 1):
+        offset = datetime.combine(first_day + timedelta(days=number), time(12),
+                                  ZoneInfo(zone)).strftime("%z")
+        if f"UTC{offset[:3]}:{offset[3:]}" not in offsets:
+            offsets.append(f"UTC{offset[:3]}:{offset[3:]}")
+    return f"{' / '.join(offsets)} ({zone})"
 
 
 def format_time(value: datetime) -> str:

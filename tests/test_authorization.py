@@ -142,8 +142,9 @@ MATRIX: list[Row] = [
     row("GET", "/", EVERYONE),
     row("GET", "/static/css/app.css", EVERYONE),
     row("GET", "/c/{slug}/", EVERYONE),
-    # A restricted conference never published: its organisers see the draft, nobody else.
-    row("GET", "/c/{other_slug}/", "login login 404 404 200 404 200 404"),
+    # A restricted conference never published: its organisers see the draft, nobody else;
+    # strangers are not even asked to sign in (that would tell them the address is taken).
+    row("GET", "/c/{other_slug}/", "404 404 404 404 200 404 200 404"),
     row("GET", "/c/{slug}/agenda.ics", EVERYONE),
     row("GET", "/c/{slug}/days/%s.ics" % DAY_1.isoformat(), EVERYONE),
     row("GET", "/c/{slug}/sessions/{session_uid}.ics", EVERYONE),
@@ -158,7 +159,7 @@ MATRIX: list[Row] = [
     row("GET", "/c/{slug}/questions", EVERYONE),
     row("GET", "/c/{slug}/questions.xlsx", EVERYONE),
     row("GET", "/c/{slug}/questions/print", EVERYONE),
-    row("GET", "/c/{other_slug}/questions", "login login 404 404 200 404 200 404"),
+    row("GET", "/c/{other_slug}/questions", "404 404 404 404 200 404 200 404"),
     row("GET", "/c/{slug}/my", SIGNED_IN),
     row("POST", "/c/{slug}/my/{session_uid}", "login login 302 302 302 302 302 302"),
     # Secret addresses: the secret is the key. The anonymous caller has none (it sends a
@@ -239,7 +240,7 @@ MATRIX: list[Row] = [
         "login login 403 403 404 403 404 403"),
     row("GET", "/manage/c/{other_slug}/topics/{topic}/edit",
         "login login 403 403 404 403 404 403"),
-    row("GET", "/c/{other_slug}/materials/{material}", "login login 404 404 404 404 404 404"),
+    row("GET", "/c/{other_slug}/materials/{material}", "404 404 404 404 404 404 404 404"),
     row("POST", "/manage/c/{other_slug}/materials/{material}/remove",
         "login login 403 403 404 403 404 403"),
     # ------------------------------------------------ management: points

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from confmgr.accounts.models import User
-from confmgr.conferences.models import Conference
+from confmgr.conferences import publishing
+from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
-from confmgr.enums import ConferenceStatus
+from confmgr.enums import ConferenceStatus, SessionKind, Visibility
 from tests.conftest import csrf_token, login
 
 AGENDA = f"/c/{SLUG}/"
@@ -180,3 +182,77 @@ def test_static_versions_are_read_once_unless_debugging(tmp_path):
     assert assets._deployed_digest(str(tmp_path), "app.css") == deployed
     assert assets.digest_of(str(tmp_path), "app.css") == hashlib.blake2s(
         b"body{color:red}", digest_size=6).hexdigest()
+
+
+def published_conference(app, slug: str, zone: str, days: list[date],
+                         session_days: list[date]) -> None:
+    """A published conference over ``days``, with a session at 08:00 on ``session_days``."""
+    tz = ZoneInfo(zone)
+    with app.app_context():
+        conference = Conference(slug=slug, title="Hội nghị", timezone=zone,
+                                first_day=days[0], last_day=days[-1])
+        db.session.add(conference)
+        db.session.flush()
+        for day in session_days:
+            db.session.add(AgendaSession(
+                conference_id=conference.id, kind=SessionKind.OTHER, title=f"Phiên {day:%d}",
+                starts_at=datetime.combine(day, time(8), tz).astimezone(timezone.utc),
+                ends_at=datetime.combine(day, time(9), tz).astimezone(timezone.utc)))
+        db.session.flush()
+        publishing.publish(conference, None, "")
+        db.session.commit()
+
+
+def test_a_day_without_sessions_is_said_so_on_the_printed_programme(client, demo):
+    published_conference(demo, "ba-ngay", "Asia/Ho_Chi_Minh",
+                         [date(2025, 7, 1), date(2025, 7, 3)],
+                         [date(2025, 7, 1), date(2025, 7, 3)])
+    page = client.get("/c/ba-ngay/print").get_data(as_text=True)
+    second_day = page[page.index("THỨ TƯ, 02/07/2025"):page.index("THỨ NĂM, 03/07/2025")]
+    assert '<p class="no-sessions">Chưa có phiên nào trong ngày.</p>' in second_day
+    assert "<table" not in second_day
+
+
+def test_days_across_a_change_of_the_clocks_name_each_offset(client, demo):
+    """Paris leaves summer time on 26/10/2025: the second day's sessions are at UTC+01:00,
+    which the header named UTC+02:00 from the first day alone."""
+    published_conference(demo, "paris", "Europe/Paris", [date(2025, 10, 25), date(2025, 10, 26)],
+                         [date(2025, 10, 25), date(2025, 10, 26)])
+    page = client.get("/c/paris/").get_data(as_text=True)
+    assert "Giờ UTC+02:00 / UTC+01:00 (Europe/Paris)" in page
+    assert "Giờ UTC+07:00 (Asia/Ho_Chi_Minh)" in client.get(f"/c/{SLUG}/").get_data(
+        as_text=True)
+
+
+def test_the_description_keeps_its_lines_and_the_feed_says_its_language(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        conference.description = "Thành phần: cán bộ cấp xã.\nHình thức: trực tuyến."
+        publishing.publish(conference, None, "")
+        db.session.commit()
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert ('<p class="white-space-pre conference-description">Thành phần: cán bộ cấp xã.\n'
+            'Hình thức: trực tuyến.</p>') in page
+    assert '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="vi">' in client.get(
+        f"/c/{SLUG}/changelog.atom").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+    feed = client.get(f"/c/{SLUG}/changelog.atom").get_data(as_text=True)
+    assert '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">' in feed
+    assert "Agenda changes" in feed
+
+
+def test_a_restricted_conference_never_published_is_unknown_to_strangers(client, demo):
+    """It sent them to sign in, which told anyone the address was taken; once published,
+    it asks them to sign in as before."""
+    with demo.app_context():
+        db.session.add(Conference(slug="nhap-han-che", title="Nháp", visibility=Visibility.RESTRICTED,
+                                  first_day=date(2025, 7, 1), last_day=date(2025, 7, 1)))
+        db.session.commit()
+    for path in ("/c/nhap-han-che/", "/c/nhap-han-che/changelog", "/c/nhap-han-che/agenda.ics"):
+        assert client.get(path).status_code == 404, path
+    with demo.app_context():
+        publishing.publish(db.session.scalar(select(Conference).where(
+            Conference.slug == "nhap-han-che")), None, "")
+        db.session.commit()
+    response = client.get("/c/nhap-han-che/")
+    assert (response.status_code, response.headers["Location"].split("?")[0]) == (302, "/login")

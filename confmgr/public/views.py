@@ -18,10 +18,11 @@ bp = Blueprint("public", __name__)
 
 
 def readable_conference(slug: str) -> Conference:
-    """A conference the current user may read; a restricted one asks strangers to sign in."""
+    """A conference the current user may read; a restricted one asks strangers to sign in
+    once it is published (before, as a public one, it is unknown to them)."""
     conference = services.conference_by_slug(slug)
     if not can_read_conference(current_user, conference):
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated and publishing.published_agenda(conference):
             abort(login_manager.unauthorized())
         abort(404)
     return conference
