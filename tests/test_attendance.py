@@ -693,6 +693,27 @@ def test_a_tap_corrected_to_absent_is_no_arrival(during):
     assert reports.checkins_over_time(conference, session) == []
 
 
+def test_an_arrival_sent_after_check_in_closed_is_not_charted(during):
+    """The window is a whole number of 5-minute steps: the bar that began at the closing
+    counted a check-in sent three minutes later (a device's late batch)."""
+    from confmgr.attendance import reports
+
+    session, now = during
+    conference = db.session.get(Conference, session.conference_id)
+    opens, closes = checkin.window(conference, session)
+    assert (closes - opens) % timedelta(minutes=5) == timedelta(0)
+    uong_bi = point("06811")
+    first, second = people("06811")[:2]
+    checkin.record(session, uong_bi, first, P, user_id=None, method=CheckInMethod.MANUAL,
+                   now=now)
+    checkin.record(session, uong_bi, second, P, user_id=None, method=CheckInMethod.MANUAL,
+                   now=closes + timedelta(minutes=3), after_the_fact=True,
+                   taken_at=closes + timedelta(minutes=3))
+    db.session.commit()
+    assert reports.checkins_over_time(conference, session) == [
+        (opens + timedelta(minutes=5 * i), 1 if i == 13 else 0) for i in range(14)]
+
+
 def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
     """Cancelled, a session expects nobody in every breakdown as in its totals: nobody is
     unrecorded and nothing has a rate; what was recorded before is still shown."""

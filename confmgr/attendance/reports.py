@@ -451,16 +451,15 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     step = timedelta(minutes=minutes)
     buckets: dict[int, int] = {}
     for minute, arrivals in db.session.execute(query):
-        if not arrivals:
+        # Check-ins a device sends after check-in closed (the API takes them for a while,
+        # as paper lists) are not arrivals at that time: the series stops at the closing.
+        if not arrivals or moment_of(minute) >= closes:
             continue
         index = max(0, int((moment_of(minute) - opens) / step))
         buckets[index] = buckets.get(index, 0) + int(arrivals)
     if not buckets:
         return []
-    # Check-ins a device sends after check-in closed (the API takes them for a while, as
-    # paper lists) are not arrivals at that time: the series stops at the closing.
-    last = min(max(buckets), int((closes - opens) / step))
-    return [(opens + step * i, buckets.get(i, 0)) for i in range(last + 1)]
+    return [(opens + step * i, buckets.get(i, 0)) for i in range(max(buckets) + 1)]
 
 
 def participant_rows(conference: Conference, sessions: list[AgendaSession], *,
