@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from xml.parsers import expat
 
+from babel.numbers import format_percent
 from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
@@ -613,7 +614,9 @@ def safe_cell(value):
         if xlsx.needs_apostrophe(value):
             return "'" + value
     if isinstance(value, xlsx.Percent):
-        return f"{value:.1%}"
+        # Rounded as the pages round it (Babel: the decimal value, half to even), so a
+        # rate of 23.55 % reads 23.6 in both; Python's format rounds the binary float.
+        return format_percent(value, "0.0%", locale="en")
     if isinstance(value, date):
         return xlsx.text_of_time(value)
     return value

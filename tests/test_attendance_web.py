@@ -918,6 +918,13 @@ def test_the_points_outside_every_province_have_their_report_files_and_lists(cli
     report = f"{base}?session={session_id}&amp;province=none"
     assert names[-1] == f'<a href="{report}">Không thuộc tỉnh, thành phố nào</a>'
     assert all(name.startswith("<a href=") for name in names)
+    # So named on the chart beside the table and in the workbook too, not "—".
+    assert '<text x="0" y="116" font-size="12">Không thuộc tỉnh, thành…</text>' in page
+    assert "<title>Không thuộc tỉnh, thành phố nào: 100,0%</title>" in page
+    book = CalamineWorkbook.from_filelike(io.BytesIO(
+        client.get(f"{base}/report.xlsx?session={session_id}").data))
+    assert book.get_sheet_by_name("Theo tỉnh").to_python()[-1][:2] == [
+        "", "Không thuộc tỉnh, thành phố nào"]
 
     page = client.get(f"{base}?session={session_id}&province=none").get_data(as_text=True)
     assert '<h1 class="h4">Điểm danh — Không thuộc tỉnh, thành phố nào</h1>' in page
@@ -963,3 +970,16 @@ def test_a_province_not_on_the_official_list_is_said_on_a_page_and_makes_no_file
                      f"{base}/participants.csv?province=30"):
         assert client.get(download).status_code == 404
     assert client.get(f"{base}/report.csv?session={session_id}&province=22").status_code == 200
+
+
+def test_a_rate_is_rounded_alike_on_the_page_and_in_the_csv(app):
+    """471 of 2,000 is 23.55 %: the page rounds the decimal value half to even (23,6%),
+    the CSV rounded the binary float (23.5%)."""
+    from confmgr.attendance.views import format_rate
+    from confmgr.spreadsheets import safe_cell
+    from confmgr.xlsx import Percent
+
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        assert format_rate(471 / 2000) == "23,6%"
+    assert safe_cell(Percent(471 / 2000)) == "23.6%"
+    assert safe_cell(Percent(1.0)) == "100.0%"

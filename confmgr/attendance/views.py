@@ -26,6 +26,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
 from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
+from confmgr.points.labels import NO_PROVINCE_NAME
 from confmgr.points.listing import province_name
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
@@ -352,7 +353,7 @@ def report_file(slug: str, kind: str):
     if kind == "csv":
         return csv_response(name, REPORT_HEADINGS, _point_cells(points))
     with force_locale("vi"):
-        no_category = str(NO_CATEGORY_NAME)
+        no_category, no_province = str(NO_CATEGORY_NAME), str(NO_PROVINCE_NAME)
     summary_headings = ["Phiên", "Bắt đầu", *REPORT_HEADINGS[3:]]
     tz = conference.tz
     summary = ([_session_title(s),
@@ -361,7 +362,7 @@ def report_file(slug: str, kind: str):
     sheets = [("Tổng hợp theo phiên", summary_headings, summary)]
     if not province:
         sheets.append(("Theo tỉnh", ["Mã tỉnh", "Tỉnh, thành phố", *REPORT_HEADINGS[3:]],
-                       ([r.code, r.name, *_tally_cells(r.tally)]
+                       ([r.code, r.name if r.code else no_province, *_tally_cells(r.tally)]
                         for r in reports.by_province(conference, session.id))))
     sheets.append(("Theo điểm cầu", REPORT_HEADINGS, _point_cells(points)))
     sheets.append(("Theo thành phần", ["Thành phần", *REPORT_HEADINGS[3:]],
