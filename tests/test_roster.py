@@ -251,6 +251,15 @@ def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
     assert "Đã cập nhật 1 đại biểu." in flashes(confirm(client, page))
     with demo.app_context():
         assert db.session.get(Participant, ids[4]).position == "Chức vụ đúng"
+        other_category = db.session.scalar(select(Category.name).where(
+            Category.name != by_ref[ids[5]][4]).order_by(Category.rank))
+    # A category it may no longer change is named in its own column, not «Họ và tên».
+    recategorised = list(by_ref[ids[5]])
+    recategorised[4] = other_category
+    [message] = flashes(confirm(client, preview(client, as_csv([rows[0], recategorised]),
+                                                "ds.csv")))
+    assert message.startswith("Dòng 2, cột Thành phần: Đăng ký đã đóng lúc ")
+    assert message.endswith(". Chỉ ban tổ chức đổi thành phần được.")
 
 
 def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():

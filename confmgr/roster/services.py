@@ -127,13 +127,14 @@ def registration_closed_reason(conference: Conference, now: datetime | None = No
     return ""
 
 
-def refuse_when_closed(conference: Conference, *, organiser: bool, only_organisers: str = ""
-                       ) -> None:
+def refuse_when_closed(conference: Conference, *, organiser: bool, only_organisers: str = "",
+                       field: str = "") -> None:
     """Registration's window binds coordinators, never organisers: refused, a change says
-    why registration is closed (and ``only_organisers``, what only they may do now)."""
+    why registration is closed (and ``only_organisers``, what only they may do now), on
+    ``field`` when one field is what they may no longer change."""
     closed = registration_closed_reason(conference)
     if closed and not organiser:
-        raise RuleBroken([Problem("", f"{closed} {only_organisers}".strip())])
+        raise RuleBroken([Problem(field, f"{closed} {only_organisers}".strip())])
 
 
 def _check_category(conference_id: int, category_id: int | None) -> list[Problem]:
@@ -287,7 +288,8 @@ def _update_held(person: Participant, fields: PersonFields, *, organiser: bool) 
     if fields.category_id != person.category_id:
         refuse_when_closed(db.session.get(Conference, person.conference_id),
                            organiser=organiser,
-                           only_organisers=_("Chỉ ban tổ chức đổi thành phần được."))
+                           only_organisers=_("Chỉ ban tổ chức đổi thành phần được."),
+                           field="category_id")
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
     if not problems and duplicates(person.conference_id, name_compare_form(fields.full_name),
                                    fields.phone, fields.email, exclude_id=person.id):
