@@ -262,6 +262,40 @@ def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
     assert message.endswith(". Chỉ ban tổ chức đổi thành phần được.")
 
 
+def test_a_list_sent_back_may_swap_two_namesakes_phones(client, demo):
+    """Two delegates of one name whose phones were entered the wrong way round: each row
+    clashed with the other delegate, not yet corrected, and the list was refused."""
+    ids = people_of(demo, "06811")[:2]
+    with demo.app_context():
+        for person_id, phone in zip(ids, ("0912000111", "0912000222")):
+            person = db.session.get(Participant, person_id)
+            person.full_name, person.phone, person.email = "Nguyễn Văn Trùng", phone, ""
+            person.name_norm = name_compare_form(person.full_name)
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    rows = list(csv.reader(io.StringIO(client.get(f"{UONG_BI}/export.csv").get_data(
+        as_text=True)[1:])))
+    by_ref = {int(row[-1]): row for row in rows[1:]}
+    first, second = list(by_ref[ids[0]]), list(by_ref[ids[1]])
+    first[5], second[5] = second[5], first[5]
+
+    def as_csv(table) -> io.BytesIO:
+        out = io.StringIO()
+        csv.writer(out).writerows(table)
+        return io.BytesIO(("\ufeff" + out.getvalue()).encode())
+
+    # Taking the other's phone while the other keeps it is still refused.
+    assert row_errors(preview(client, as_csv([rows[0], first]), "ds.csv")) == {"2": [
+        "Họ và tên: Đại biểu này đã được đăng ký ở Điểm cầu Uông Bí (cùng họ tên và số "
+        "điện thoại hoặc email)."]}
+    page = preview(client, as_csv([rows[0], first, second]), "ds.csv")
+    assert row_errors(page) == {"2": [], "3": []}
+    assert "Đã cập nhật 2 đại biểu." in flashes(confirm(client, page))
+    with demo.app_context():
+        assert [db.session.get(Participant, i).phone for i in ids] == [
+            "0912000222", "0912000111"]
+
+
 def test_a_phone_whose_zero_a_number_cell_dropped_gets_it_back():
     """Excel drops the leading zero of a phone kept as a number: a mobile's nine digits
     and a landline's ten (area codes begin with 2) get it back; nothing else is guessed."""

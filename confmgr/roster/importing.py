@@ -26,6 +26,7 @@ from confmgr.roster.services import (
     PersonFields,
     check_person,
     count_registrations,
+    duplicates,
     hold_registrations,
     refuse_when_closed,
     update_person,
@@ -253,6 +254,9 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                        Participant.phone == "", Participant.email == "",
                        Participant.name_norm.in_(sorted(contactless)))):
             here_by_name.setdefault(name, []).append(dict(zip(_STORED, stored)))
+    # What the file makes of the delegates it numbers: one whose row takes a phone or an
+    # email away leaves it free for another row (two namesakes' phones swapped).
+    becoming = {item.ref: item.fields for item in wanted if item.ref is not None}
     for item in wanted:
         name = name_compare_form(item.fields["full_name"])
         if item.ref is None:
@@ -263,6 +267,11 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
             if contact and (name, contact) in known:
                 point_name, person_id, here = known[(name, contact)]
                 if person_id == item.ref:  # the numbered delegate itself
+                    continue
+                after = becoming.get(person_id)
+                if after is not None and not (
+                        name_compare_form(after["full_name"]) == name
+                        and contact in (after["phone"], after["email"])):
                     continue
                 if item.ref is None and here is not None and _same(here, item.fields):
                     item.already = True
@@ -334,18 +343,28 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     errors = [e for item in rechecked for e in item.errors]
     if errors:
         raise RuleBroken([Problem("", error.located()) for error in errors])
-    updated = 0
+    updated = []
     for item in rechecked:
         if item.ref is None or item.already:
             continue
         try:
+            # Duplicates are looked for once every row is written: rows swapping two
+            # namesakes' phones each clash with the other until both are written.
             update_person(db.session.get(Participant, item.ref), PersonFields(**item.fields),
-                          organiser=organiser)
+                          organiser=organiser, check_duplicates=False)
         except RuleBroken as broken:
             raise RuleBroken([Problem("", CellError(
                 item.number, HEADING[FIELD_OF_PROBLEM.get(p.field, "full_name")],
                 p.message).located()) for p in broken.problems]) from None
-        updated += 1
+        updated.append(item)
+    db.session.flush()
+    clashing = [item for item in updated if duplicates(
+        point.conference_id, name_compare_form(item.fields["full_name"]),
+        item.fields["phone"], item.fields["email"], exclude_id=item.ref)]
+    if clashing:
+        raise RuleBroken([Problem("", CellError(item.number, HEADING["full_name"], _(
+            "Đã có đại biểu cùng họ tên và số điện thoại hoặc email.")).located())
+            for item in clashing])
     now = utcnow()
     values = []
     for item in rechecked:
@@ -361,5 +380,5 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
         for category_id, count in sorted(per_category.items(), key=lambda i: i[0] or 0):
             count_registrations(point, category_id, count)
     record("participant.import", target=point, conference_id=point.conference_id,
-           point_id=point.id, count=len(values), updated=updated, file=payload["filename"])
-    return Imported(len(values), updated)
+           point_id=point.id, count=len(values), updated=len(updated), file=payload["filename"])
+    return Imported(len(values), len(updated))

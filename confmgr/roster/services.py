@@ -265,13 +265,18 @@ def _hold(person: Participant) -> None:
     db.session.refresh(person)
 
 
-def update_person(person: Participant, fields: PersonFields, *, organiser: bool) -> None:
+def update_person(person: Participant, fields: PersonFields, *, organiser: bool,
+                  check_duplicates: bool = True) -> None:
     """Correct a delegate's details. After registration closes a coordinator may still
     correct a name or a number, but only organisers change a category: a coordinator
     could otherwise make up a required category that the point lacks, past sessions
-    included."""
+    included.
+
+    Without ``check_duplicates`` the caller looks for delegates of the same name and phone
+    or email once it has made all its changes (a list swapping two namesakes' phones).
+    """
     _hold(person)
-    _update_held(person, fields, organiser=organiser)
+    _update_held(person, fields, organiser=organiser, check_duplicates=check_duplicates)
 
 
 def patch_person(person: Participant, changes: dict[str, Any], *, organiser: bool) -> None:
@@ -283,7 +288,8 @@ def patch_person(person: Participant, changes: dict[str, Any], *, organiser: boo
     _update_held(person, PersonFields(**{**kept, **changes}), organiser=organiser)
 
 
-def _update_held(person: Participant, fields: PersonFields, *, organiser: bool) -> None:
+def _update_held(person: Participant, fields: PersonFields, *, organiser: bool,
+                 check_duplicates: bool = True) -> None:
     fields = fields.cleaned()
     if fields.category_id != person.category_id:
         refuse_when_closed(db.session.get(Conference, person.conference_id),
@@ -291,8 +297,9 @@ def _update_held(person: Participant, fields: PersonFields, *, organiser: bool) 
                            only_organisers=_("Chỉ ban tổ chức đổi thành phần được."),
                            field="category_id")
     problems = check_person(fields) + _check_category(person.conference_id, fields.category_id)
-    if not problems and duplicates(person.conference_id, name_compare_form(fields.full_name),
-                                   fields.phone, fields.email, exclude_id=person.id):
+    if not problems and check_duplicates and duplicates(
+            person.conference_id, name_compare_form(fields.full_name), fields.phone,
+            fields.email, exclude_id=person.id):
         problems.append(Problem("full_name", _("Đã có đại biểu cùng họ tên và số điện thoại "
                                                "hoặc email.")))
     if problems:
