@@ -588,6 +588,16 @@ def test_assigning_many_needs_a_presenter_and_a_published_answer_keeps_its_own(c
         "hãy thôi công bố trước khi giao lại."]
     with demo.app_context():
         assert db.session.get(Question, published).assignee_id is not None
+    # A presenter the form did not offer (another conference's, or removed since): said so,
+    # nothing changed, rather than a bare 400.
+    told = "Báo cáo viên này không có trong hội nghị; hãy tải lại trang và chọn lại."
+    for url, form in ((f"{TRIAGE}/bulk", {"action": "assign", "ids": [assigned]}),
+                      (f"{TRIAGE}/{assigned}/assign", {})):
+        response = post_form(client, url, {**form, "presenter": "987654"},
+                             follow_redirects=True)
+        assert flashes(response.get_data(as_text=True)) == [told], url
+    with demo.app_context():
+        assert db.session.get(Question, assigned).assignee_id is None
 
 
 def test_the_digest_shows_nothing_of_the_draft_agenda(client, demo):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -12,6 +13,7 @@ from confmgr.accounts.permissions import TriageScope, manages_conference, triage
 from confmgr.conferences import publishing
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.scheduling import Problem
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.enums import QuestionStatus
@@ -163,6 +165,11 @@ def triage(slug: str):
         search_words=listing.SEARCH_WORDS)
 
 
+#: A presenter the form did not offer: of another conference, or removed since the page
+#: was shown.
+NO_SUCH_PRESENTER = _l("Báo cáo viên này không có trong hội nghị; hãy tải lại trang và chọn "
+                       "lại.")
+
 #: Bulk actions on ticked questions; assigning and publishing are the organisers'.
 BULK_ACTIONS = ("merge", "assign", "publish")
 
@@ -197,7 +204,8 @@ def bulk(slug: str):
         form = AssignForm()
         form.presenter.choices = _presenter_choices(conference)
         if not form.validate():
-            abort(400)
+            flash(str(NO_SUCH_PRESENTER), "danger")
+            return back
         if not form.presenter.data:  # taking many back is done one by one, on purpose
             flash(_("Hãy chọn báo cáo viên để giao các câu hỏi đã chọn."), "danger")
             return back
@@ -309,7 +317,7 @@ def assign(slug: str, question_id: int):
         form = AssignForm()
         form.presenter.choices = _presenter_choices(conference)
         if not form.validate():
-            abort(400)
+            raise RuleBroken([Problem("presenter", str(NO_SUCH_PRESENTER))])
         presenter = db.session.get(Presenter, form.presenter.data) if form.presenter.data else None
         services.assign([question], presenter)
 
