@@ -1174,3 +1174,14 @@ def test_a_bulk_action_goes_back_only_to_a_triage_page_of_this_site(client, demo
         response = post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "back": back})
         assert (response.status_code, response.headers["Location"]) == (302, landing), back
         assert "X-Injected" not in response.headers
+
+
+def test_a_triage_page_past_the_last_leads_back(client, demo):
+    """An old link to page 9 of a list that fits on one page: no questions, and a link to
+    the page that has them."""
+    logged_in(client, ORGANISER)
+    page = client.get(TRIAGE, query_string={"page": "9"}).get_data(as_text=True)
+    assert "Không có câu hỏi nào phù hợp." in page
+    assert re.findall(r'<a class="page-link" href="([^"]*)">(\d+)</a>', page) == [
+        (TRIAGE, "1")]
+    assert '<a class="page-link"' not in client.get(TRIAGE).get_data(as_text=True)
