@@ -93,7 +93,7 @@ def whole_number(text: str) -> int | None:
 _COUNT = re.compile(r"[0-9]{1,30}|[0-9]{1,3}(?:[. \u00a0][0-9]{3}){1,9}")
 
 
-def headcount_typed(text: str) -> int | None:
+def count_typed(text: str) -> int | None:
     """A number of people as typed, thousands grouped or not, else None. Not bounded:
     the caller names its limit rather than calling a long number no number."""
     return int(re.sub(r"[. \u00a0]", "", text)) if _COUNT.fullmatch(text) else None

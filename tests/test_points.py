@@ -268,6 +268,19 @@ def test_a_stream_link_with_a_line_break_is_refused_on_the_edit_page(client, dem
     assert field_errors(response.get_data(as_text=True), "stream_url") == [
         "Đường truyền không được chứa dấu cách, dấu xuống dòng hay ký tự điều khiển."]
     assert point(demo, "06811").stream_url == before
+    # One rule for the form and the import: a host of the point's own network, which the
+    # import takes, no longer stops the form from saving (URL() wanted a domain's ending).
+    for link, errors in (("http://hoinghi-qn:8080/phong1", None),
+                         ("ftp://hoinghi-qn/phong1",
+                          ["Đường truyền phải bắt đầu bằng http:// hoặc https://."])):
+        response = post_form(client, f"{POINTS}/06811/edit", {
+            "name": "Điểm cầu Uông Bí", "level": "commune", "stream_url": link,
+            "technical_officer_phone": "0912 000 111"})
+        if errors is None:
+            assert response.status_code == 302, link
+        else:
+            assert field_errors(response.get_data(as_text=True), "stream_url") == errors
+    assert point(demo, "06811").stream_url == "http://hoinghi-qn:8080/phong1"
 
 
 def test_text_saved_on_the_edit_page_is_normalised_so_a_round_trip_changes_nothing(
@@ -613,6 +626,11 @@ def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
     ]
     assert "Chưa nhập gì: tệp có 7 lỗi." in page
     assert count_points(demo) == 11
+    # Thousands written the Vietnamese way are read; a number past any point's is a slip.
+    page = upload(client, csv_file([HEAD, ["A1", "Điểm A", "Khác", "TW", "", "", "2000000"]]))
+    assert import_errors(page) == [("2", "Số đại biểu dự kiến", "Nhiều nhất 1.000.000 đại biểu.")]
+    upload(client, csv_file([HEAD, ["A1", "Điểm A", "Khác", "TW", "", "", "1.200"]]))
+    assert point(demo, "A1").expected_delegates == 1200
 
 
 def test_import_refuses_a_loop_of_parents(client, demo):

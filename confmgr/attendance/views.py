@@ -30,7 +30,7 @@ from confmgr.points.labels import NO_PROVINCE_NAME
 from confmgr.points.listing import province_name
 from confmgr.roster.models import Category
 from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
-from confmgr.text import headcount_typed, whole_number
+from confmgr.text import count_typed, whole_number
 from confmgr.web import (
     commit_or_flash,
     point_and_session_in_reach,
@@ -188,7 +188,7 @@ def headcount(slug: str, code: str, session_id: int):
     shown = {ref: whole_number(request.form.get(f"shown_{ref}", "")) for ref, *_rest in categories}
     changed, problems = {}, []
     for ref, name, *_rest in categories:
-        value = headcount_typed(typed[ref] or "0")
+        value = count_typed(typed[ref] or "0")
         if value is None:
             problems.append(Problem(f"count_{ref}", _(
                 "%(category)s: hãy nhập một số nguyên không âm.", category=name)))
@@ -215,7 +215,7 @@ def headcount(slug: str, code: str, session_id: int):
         flash(problem.message, "danger")
     context = _sheet_context(conference, point, reports.attended_sessions(conference), session)
     untouched = {ref for ref in typed if shown[ref] is not None
-                 and headcount_typed(typed[ref] or "0") == shown[ref]}
+                 and count_typed(typed[ref] or "0") == shown[ref]}
     return render_template(
         "attendance/headcount.html", **context,
         picker_url=url_for("attendance.point_sheet", slug=slug, code=code),

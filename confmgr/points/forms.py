@@ -16,7 +16,7 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from confmgr.forms import Form
 from confmgr.points.importing import stream_url_refusal
@@ -48,8 +48,11 @@ class PointForm(Form):
     technical_officer_name = StringField(_l("Cán bộ kỹ thuật"), validators=[Length(max=200)])
     technical_officer_phone = StringField(_l("Điện thoại cán bộ kỹ thuật"),
                                           validators=[Length(max=20)])
+    # The import's rules alone: URL() also wants a domain's ending, and refused an intranet
+    # host ("http://hoinghi-qn:8080/") that an imported point already had, so that the
+    # point could no longer be saved.
     stream_url = URLField(_l("Đường truyền"), validators=[Optional(), stream_link_rules,
-                                                          URL(), Length(max=500)])
+                                                          Length(max=500)])
     access_code = StringField(_l("Mã truy cập"), validators=[Length(max=100)])
     expected_delegates = IntegerField(_l("Số đại biểu dự kiến"), default=0,
                                       validators=[Optional(), NumberRange(min=0)])

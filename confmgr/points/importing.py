@@ -16,6 +16,7 @@ from confmgr.audit.services import record
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel
+from confmgr.i18n import format_number
 from confmgr.points.models import (
     PLACE_FIELDS,
     BroadcastPoint,
@@ -33,7 +34,7 @@ from confmgr.spreadsheets import (
     file_error,
     phone_with_zero_back,
 )
-from confmgr.text import fold, has_space_or_control, whole_number
+from confmgr.text import count_typed, fold, has_space_or_control
 
 COLUMNS = [
     Column("code", "Mã điểm cầu", ("ma",), required=True),
@@ -68,6 +69,9 @@ HEADCOUNT_WORDS = {"co": True, "x": True, "true": True, "1": True,
 #: away, so the point's address would lead elsewhere.
 CODE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,40}$")
 PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
+#: More delegates than any point holds: a bigger number is a slip (and past a database
+#: integer, an error).
+MAX_EXPECTED = 1_000_000
 TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
                "chair_position": 300, "technical_officer_name": 200, "stream_url": 500,
                "access_code": 100}
@@ -241,10 +245,15 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         if headcount is None:
             fail(row, "headcount_only", _("Ghi «có» nếu điểm cầu chỉ báo số lượng, hoặc để trống."))
         v["headcount_only"] = bool(headcount)
-        expected = v.get("expected_delegates", "") or "0"
-        if whole_number(expected) is None:
+        # Thousands as Vietnamese writes them ("1.200"), as Excel set for Vietnam saves them.
+        expected = count_typed(v.get("expected_delegates", "") or "0")
+        if expected is None:
             fail(row, "expected_delegates", _("Phải là số nguyên không âm."))
-        v["expected_delegates"] = whole_number(expected) or 0
+        elif expected > MAX_EXPECTED:
+            fail(row, "expected_delegates", _("Nhiều nhất %(limit)s đại biểu.",
+                                              limit=format_number(MAX_EXPECTED)))
+        v["expected_delegates"] = expected if expected is not None and (
+            expected <= MAX_EXPECTED) else 0
         if "technical_officer_phone" in v:
             v["technical_officer_phone"] = phone_with_zero_back(v["technical_officer_phone"])
         if not PHONE.match(v.get("technical_officer_phone", "")):
