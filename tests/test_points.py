@@ -946,3 +946,35 @@ def test_a_point_whose_only_coordinator_is_deactivated_gets_a_new_account(client
     response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk", {"code": ["22"]})
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
     assert [row[:3] for row in rows[1:]] == [["22", "Điểm cầu tỉnh Quảng Ninh", f"22@{SLUG}"]]
+
+
+def test_a_commune_under_the_main_venue_or_moved_by_a_file_keeps_its_province(client, demo):
+    """The main venue stands for no province: a commune joins it directly, counted in its
+    own province. A file without the unit column moving a commune of its own code under
+    another province's point is refused as one with the column is; and a point's own code
+    stands for its unit only when of its level's kind."""
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        db.session.add(BroadcastPoint(
+            conference_id=conference_id, code="QN-HALAM", name="Điểm cầu xã Hạ Lam",
+            level=PointLevel.COMMUNE, admin_unit_code="06676", province_code="22",
+            parent_id=db.session.scalar(select(BroadcastPoint.id).where(
+                BroadcastPoint.code == "22"))))
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    heading = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã điểm cầu cấp trên"]
+    refused = ("2", "Mã điểm cầu cấp trên", "Phường Hà Lầm thuộc Tỉnh Quảng Ninh, không "
+               "thuộc Thành phố Hà Nội của điểm cầu 01.")
+    for columns, row in ((heading, ["QN-HALAM", "Điểm cầu xã Hạ Lam", "Xã", "01"]),
+                         ([*heading, "Mã đơn vị hành chính"],
+                          ["QN-HALAM", "Điểm cầu xã Hạ Lam", "Xã", "01", "06676"])):
+        assert import_errors(upload(client, csv_file([columns, row]))) == [refused]
+    assert (point(demo, "QN-HALAM").province_code, point(demo, "QN-HALAM").parent_id) == (
+        "22", point(demo, "22").id)
+
+    page = upload(client, csv_file([heading, ["06676", "Điểm cầu phường Hà Lầm", "Xã", "TW"],
+                                   ["48", "Điểm cầu Đà Nẵng", "Xã", "TW"]]))
+    assert "import-errors" not in page
+    ha_lam, da_nang = point(demo, "06676"), point(demo, "48")
+    assert (ha_lam.admin_unit_code, ha_lam.province_code) == ("06676", "22")
+    assert (da_nang.admin_unit_code, da_nang.province_code) == (None, "01")

@@ -189,10 +189,12 @@ def with_lost_zeros(conference: Conference, rows: Table) -> Table:
 def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
     """Every row made ready to write, or TableError listing every problem by row and column."""
     errors: list[CellError] = []
-    existing = dict(db.session.execute(
-        select(BroadcastPoint.code, BroadcastPoint.province_code)
-        .where(BroadcastPoint.conference_id == conference.id)
-    ).all())
+    existing, stored_units, levels = {}, {}, {}
+    for code, province, unit, level in db.session.execute(
+            select(BroadcastPoint.code, BroadcastPoint.province_code,
+                   BroadcastPoint.admin_unit_code, BroadcastPoint.level)
+            .where(BroadcastPoint.conference_id == conference.id)):
+        existing[code], stored_units[code], levels[code] = province, unit, level
     official_provinces, official_communes = provinces(), communes_by_code()
     first_seen: dict[str, int] = {}
     checked: list[Checked] = []
@@ -219,7 +221,12 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         if level is None:
             fail(row, "level", _("Cấp phải là một trong: Trung ương, Tỉnh, Xã, Khác."))
         v["level"] = level
-        unit = v.get("admin_unit_code", "")
+        if level is not None:
+            levels[code] = level
+        # A file without the column leaves a point's unit as it is, and its province
+        # with it: not the parent's, which would count the commune in another province.
+        unit = (v["admin_unit_code"] if "admin_unit_code" in v
+                else stored_units.get(code) or "")
         if unit:
             meant = official_units(level).lost_zeros(unit)
             if meant:
@@ -236,10 +243,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             elif unit not in official_provinces and unit not in official_communes:
                 fail(row, "admin_unit_code",
                      _("Mã %(code)s không có trong danh mục 2025.", code=unit))
-        elif level in (PointLevel.PROVINCE, PointLevel.COMMUNE) and (
-            code in official_provinces or code in official_communes
-        ):
-            unit = code  # official points use the official code as theirs
+        elif (level == PointLevel.PROVINCE and code in official_provinces
+              or level == PointLevel.COMMUNE and code in official_communes):
+            unit = code  # official points use the official code as theirs, of their kind
         v["admin_unit_code"] = unit or None
         headcount = HEADCOUNT_WORDS.get(fold(v.get("headcount_only", "")))
         if headcount is None:
@@ -297,7 +303,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             elif parent not in existing and parent not in file_codes:
                 errors.append(CellError(item.number, HEADING["parent_code"], _(
                     "Không có điểm cầu mã %(code)s trong hội nghị này.", code=parent)))
-            elif v["level"] == PointLevel.COMMUNE and v["admin_unit_code"] in official_communes:
+            elif (v["level"] == PointLevel.COMMUNE and v["admin_unit_code"] in official_communes
+                  and levels.get(parent) != PointLevel.MAIN):
+                # Under the main venue, which stands for no province, a commune of any.
                 own_province = official_communes[v["admin_unit_code"]].province_code
                 parents_province = province_of(parent)
                 if parents_province and parents_province != own_province:
