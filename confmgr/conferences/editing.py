@@ -279,10 +279,19 @@ def save_session(
         before = _session_values(session)
         for name, value in values.items():
             setattr(session, name, value)
-        assign_presenters(session, presenters)
+        assign_presenters(session, in_kept_order(session.presenters, presenters))
         record("session.update", target=session, conference_id=conference.id,
                **changed_fields(before, _session_values(session)))
     return session, warnings
+
+
+def in_kept_order(current: list[Presenter], picked: list[Presenter]) -> list[Presenter]:
+    """``picked``, those the session has already in the order it lists them, then the
+    others in the order sent. A form's list sends its choices in its own order (by name),
+    whatever the order given them: saved as sent, every save sorted them by name."""
+    chosen = {p.id for p in picked}
+    kept = [p for p in current if p.id in chosen]
+    return kept + [p for p in picked if p not in kept]
 
 
 def assign_presenters(session: AgendaSession, presenters: list[Presenter]) -> None:

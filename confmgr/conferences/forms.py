@@ -69,7 +69,8 @@ class SessionForm(Form):
     topic = SelectField(_l("Chuyên đề"), coerce=optional_int, validators=[Optional()])
     presenters = SelectMultipleField(
         _l("Báo cáo viên"), coerce=int, validators=[Optional()],
-        description=_l("Giữ Ctrl (hoặc ⌘) để chọn nhiều người."),
+        description=_l("Giữ Ctrl (hoặc ⌘) để chọn nhiều người. Người đã có giữ thứ tự trên "
+                       "chương trình, người chọn thêm đứng sau."),
     )
     room = SelectField(_l("Phòng"), coerce=optional_int, validators=[Optional()])
     description = TextAreaField(_l("Mô tả"))
