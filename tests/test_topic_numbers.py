@@ -43,6 +43,14 @@ def nfd(text: str) -> str:
     ("CĐ3a", "3a"),
     ("Chuyên đề", ""),
     ("CĐ.:", ""),
+    # Zeros in front and a full stop or colon after, as lists typed in Word write them.
+    ("03", "3"),
+    ("3.", "3"),
+    ("Chuyên đề 3:", "3"),
+    ("Chuyên đề số 03", "3"),
+    ("01.2", "1.2"),
+    ("0", "0"),
+    ("10", "10"),
     # A number that only starts with the letters keeps them.
     ("CD-1", "CD-1"),
     ("Cđa", "Cđa"),
@@ -114,7 +122,8 @@ def test_a_number_typed_with_the_words_is_shown_once_everywhere(client, demo):
     assert f'<span class="session-title">Topic 3a: {title}</span>' in english
 
 
-@pytest.mark.parametrize("typed", ["3A", "Chuyên đề 3a", "chuyên đề 3A", nfd("CĐ. 3a")])
+@pytest.mark.parametrize("typed", ["3A", "Chuyên đề 3a", "chuyên đề 3A", nfd("CĐ. 3a"),
+                                   "03a", "3a.", "Chuyên đề số 03a:"])
 def test_numbers_differing_in_case_or_words_are_one_number(client, demo, typed):
     logged_in(client, ORGANISER)
     assert edit_topic_1(client, demo, "3a").status_code == 302
@@ -200,3 +209,17 @@ def test_topics_are_listed_as_people_count_them(client, demo):
     numbers = re.findall(r"<tr><td>([^<]+)</td>", page)
     assert numbers == sorted(topic_numbers(demo), key=lambda n: (int(re.match(r"\d+", n)[0]), n))
     assert numbers[0] == "1" and numbers.index("2a") < numbers.index("10")
+
+
+def test_a_number_pasted_with_its_words_in_decomposed_letters_fits(client, demo):
+    """21 code points as typed ("Chuyên đề số 12a" from Word, letters decomposed), three as
+    stored: the form refused it as longer than 20."""
+    typed = nfd("Chuyên đề số 12a")
+    assert len(typed) > 20
+    logged_in(client, ORGANISER)
+    assert post_form(client, f"{TOPICS}/new", {"number": typed, "title": "Chuyên đề mới",
+                                               "summary": ""}).status_code == 302
+    assert "12a" in topic_numbers(demo)
+    page = post_form(client, f"{TOPICS}/new", {"number": "1" * 21, "title": "Quá dài",
+                                               "summary": ""}).get_data(as_text=True)
+    assert field_errors(page, "number") == ["Dài quá 20 ký tự."]

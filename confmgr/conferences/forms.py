@@ -93,7 +93,9 @@ class ShiftForm(Form):
 
 
 class TopicForm(Form):
-    number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=20)],
+    # Its length is checked as stored (scheduling.check_topic_number): typed with its words,
+    # or in decomposed letters, it may be longer.
+    number = StringField(_l("Số chuyên đề"), validators=[DataRequired(), Length(max=200)],
                          description=_l("Chỉ ghi số, ví dụ 3 hoặc 3a."))
     title = StringField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=500)])
     summary = TextAreaField(_l("Tóm tắt"))

@@ -160,6 +160,8 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
 _NUMBER_PREFIX = re.compile(
     r"(?:chuyen\s*de(?:\s*so)?|cd)(?=[\s.:0-9]|$)[\s.:]*", re.IGNORECASE
 )
+#: Zeros before a number's first digit that is not the last digit of the run ("03a", not "0").
+_LEADING_ZEROS = re.compile(r"^0+(?=[0-9])")
 
 
 def _base_letters(text: str) -> str:
@@ -186,7 +188,9 @@ def bare_topic_number(number: str) -> str:
     """
     number = normalise(number)
     prefix = _NUMBER_PREFIX.match(_base_letters(number))
-    return number[prefix.end():].strip() if prefix else number
+    number = number[prefix.end():].strip() if prefix else number
+    # "03", "3." and "3:" are topic 3, as a list typed in Word writes it.
+    return _LEADING_ZEROS.sub("", number.rstrip(".:;,-–— "))
 
 
 def topic_number_key(number: str) -> str:
