@@ -33,6 +33,7 @@ from confmgr.conferences.scheduling import (
 )
 from confmgr.db import db
 from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
+from confmgr.text import normalise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -425,13 +426,25 @@ def _topic_values(topic: Topic) -> dict[str, Any]:
 def save_presenter(
     conference: Conference, presenter: Presenter | None, name: str, position: str, unit: str
 ) -> Presenter:
+    name, position, unit = normalise(name), normalise(position), normalise(unit)
+    # The same person twice would be booked twice at once unseen: the clash check knows
+    # presenters by id. Namesakes differ in position or unit.
+    # Compared here (a conference has tens): SQLite's lower() knows no "Ễ".
+    wanted = tuple(text.casefold() for text in (name, position, unit))
+    others = db.session.execute(select(
+        Presenter.id, Presenter.name, Presenter.position, Presenter.unit
+    ).where(Presenter.conference_id == conference.id))
+    if any(tuple(normalise(text).casefold() for text in row[1:]) == wanted
+           for row in others if presenter is None or row.id != presenter.id):
+        raise RuleBroken([Problem("name", _(
+            "Đã có báo cáo viên %(name)s cùng chức vụ và đơn vị.", name=name))])
     if presenter is None:
         presenter = Presenter(conference_id=conference.id)
         db.session.add(presenter)
         action, before = "presenter.create", None
     else:
         action, before = "presenter.update", _presenter_values(presenter)
-    presenter.name, presenter.position, presenter.unit = name.strip(), position.strip(), unit.strip()
+    presenter.name, presenter.position, presenter.unit = name, position, unit
     record(action, target=presenter, conference_id=conference.id,
            **_saved_details(before, _presenter_values(presenter)))
     return presenter
@@ -448,7 +461,9 @@ def _saved_details(before: dict[str, Any] | None, after: dict[str, Any]) -> dict
 
 
 def save_room(conference: Conference, room: Room | None, name: str) -> Room:
-    name = name.strip()
+    # As every name is kept: a name pasted from Word (decomposed letters, a doubled or
+    # no-break space) is the same room, not a second one that escapes the room's clashes.
+    name = normalise(name)
     taken = select(Room.id).where(Room.conference_id == conference.id, Room.name == name)
     if room is not None:
         taken = taken.where(Room.id != room.id)

@@ -53,7 +53,8 @@ def add_link(topic: Topic, title: str, url: str) -> TopicMaterial:
 
 def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
     """Store an uploaded file; the caller commits, and removes the file if that fails."""
-    original = Path(normalise(upload.filename or "")).name  # no NUL or other control
+    # No NUL or other control, and no folders: a Windows path's backslashes split too.
+    original = normalise(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     extension = Path(original).suffix.lower()
     if extension not in CONTENT_TYPES:
         raise RuleBroken([Problem("file", _(

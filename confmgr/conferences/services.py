@@ -10,7 +10,7 @@ from flask import abort
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from confmgr.conferences.models import AgendaSession, Conference, Presenter, Topic
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, Room, Topic
 from confmgr.db import db
 from confmgr.enums import ConferenceStatus
 from confmgr.roster.sorting import text_key
@@ -40,6 +40,12 @@ def presenters(conference: Conference) -> list[Presenter]:
     after "D", not after "Z")."""
     return sorted(db.session.scalars(select(Presenter).where(
         Presenter.conference_id == conference.id)), key=lambda p: (text_key(p.name), p.id))
+
+
+def rooms(conference: Conference) -> list[Room]:
+    """The conference's rooms in Vietnamese order of their names."""
+    return sorted(db.session.scalars(select(Room).where(Room.conference_id == conference.id)),
+                  key=lambda r: (text_key(r.name), r.id))
 
 
 def conference_by_slug(slug: str) -> Conference:

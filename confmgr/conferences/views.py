@@ -34,7 +34,6 @@ from confmgr.conferences.models import (
     AgendaSession,
     Conference,
     Presenter,
-    Room,
     Topic,
     TopicMaterial,
 )
@@ -43,7 +42,7 @@ from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
 from confmgr.roster.sorting import text_key
-from confmgr.web import commit_or_flash, show_problems
+from confmgr.web import commit_or_flash, commit_or_show, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
 
@@ -164,10 +163,7 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
             db.session.scalars(select(Topic).where(Topic.conference_id == conference.id)))
     ]
     form.room.choices = [SelectChoice("", "—")] + [
-        SelectChoice(r.id, r.name) for r in db.session.scalars(
-            select(Room).where(Room.conference_id == conference.id).order_by(Room.name)
-        )
-    ]
+        SelectChoice(r.id, r.name) for r in services.rooms(conference)]
     form.presenters.choices = [
         SelectChoice(p.id, f"{p.name} — {p.position}" if p.position else p.name)
         for p in services.presenters(conference)
@@ -388,11 +384,12 @@ def edit_presenter(slug: str, presenter_id: int | None = None):
     presenter = owned(Presenter, conference, presenter_id) if presenter_id else None
     form = PresenterForm(obj=presenter)
     if form.validate_on_submit():
-        editing.save_presenter(conference, presenter, form.name.data,
-                               form.position.data or "", form.unit.data or "")
-        db.session.commit()
-        flash(_("Đã lưu báo cáo viên."), "success")
-        return redirect(url_for("agenda.presenters", slug=slug))
+        done, _saved = commit_or_show(form, lambda: editing.save_presenter(
+            conference, presenter, form.name.data, form.position.data or "",
+            form.unit.data or ""))
+        if done:
+            flash(_("Đã lưu báo cáo viên."), "success")
+            return redirect(url_for("agenda.presenters", slug=slug))
     return render_template("agenda/simple_form.html", conference=conference, form=form,
                            heading=_("Báo cáo viên"),
                            back=url_for("agenda.presenters", slug=slug))
@@ -413,11 +410,8 @@ def rooms(slug: str):
             db.session.commit()
             flash(_("Đã thêm phòng."), "success")
             return redirect(url_for("agenda.rooms", slug=slug))
-    rows = db.session.scalars(
-        select(Room).where(Room.conference_id == conference.id).order_by(Room.name)
-    )
-    return render_template("agenda/rooms.html", conference=conference, rooms=list(rows),
-                           form=form)
+    return render_template("agenda/rooms.html", conference=conference,
+                           rooms=services.rooms(conference), form=form)
 
 
 # ---------------------------------------------------------------- publishing
