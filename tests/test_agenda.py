@@ -322,6 +322,14 @@ def test_a_cancelled_session_stays_editable_once_its_slot_is_given_away(client, 
     assert field_errors(page, "end") == ["Giờ kết thúc phải sau giờ bắt đầu."]
     with demo.app_context():
         assert db.session.get(AgendaSession, opening).title == "Khai mạc (đã hủy)"
+    # Reinstating it now clashes: the page says which session could not come back.
+    response = client.post(f"/manage/c/{SLUG}/sessions/{opening}/reinstate",
+                           data={"csrf_token": token}, follow_redirects=True)
+    said = flashes(response.get_data(as_text=True))
+    assert said[0].startswith("Không khôi phục được phiên «Khai mạc (đã hủy)»: ")
+    assert "«Khai mạc (thay thế)» từ 08:00 đến 08:30" in said[0]
+    with demo.app_context():
+        assert db.session.get(AgendaSession, opening).status == SessionStatus.CANCELLED
 
 
 def test_unpublished_session_can_be_deleted(client, demo):

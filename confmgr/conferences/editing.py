@@ -348,7 +348,12 @@ def reinstate_session(session: AgendaSession) -> None:
     if session.status == SessionStatus.CONFIRMED:
         return
     conference = session.conference
-    _refuse_if_blocking(check_slot(conference, slot_of(session)))
+    blocking = [p for p in check_slot(conference, slot_of(session)) if p.blocking]
+    if blocking:
+        # Said on the agenda's page, away from the session: which one could not come back.
+        raise RuleBroken([Problem(p.field, _(
+            "Không khôi phục được phiên «%(title)s»: %(why)s", title=session.title,
+            why=p.message)) for p in blocking])
     session.status = SessionStatus.CONFIRMED
     record("session.reinstate", target=session, conference_id=session.conference_id,
            title=session.title)
