@@ -89,7 +89,8 @@ def init_app(app: Flask) -> None:
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
-        day=format_day, time=format_time, datetime=format_datetime, number=format_number,
+        day=format_day, days=format_days, time=format_time, datetime=format_datetime,
+        number=format_number,
         local=to_local, zone_label=zone_label,
         # A topic saved before numbers were stored bare may still carry "Chuyên đề".
         topic_number=bare_topic_number,
@@ -135,6 +136,11 @@ def resolved_labels(labels: dict) -> dict:
 def format_day(value: date) -> str:
     """'Thứ Bảy, 14/06/2025': weekday, then dd/mm/yyyy as Vietnamese documents print it."""
     return f"{WEEKDAYS[value.weekday()]}, {value:%d/%m/%Y}"
+
+
+def format_days(first: date, last: date) -> str:
+    """"14/06/2025 – 15/06/2025", or "14/06/2025" for a conference of one day."""
+    return f"{first:%d/%m/%Y}" if first == last else f"{first:%d/%m/%Y} – {last:%d/%m/%Y}"
 
 
 def to_local(value: datetime | str, zone: str) -> datetime:

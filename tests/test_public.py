@@ -256,3 +256,18 @@ def test_a_restricted_conference_never_published_is_unknown_to_strangers(client,
         db.session.commit()
     response = client.get("/c/nhap-han-che/")
     assert (response.status_code, response.headers["Location"].split("?")[0]) == (302, "/login")
+
+
+def test_the_list_of_conferences_says_one_day_once_and_orders_them_as_published(client, demo):
+    """A one-day conference read "01/07/2025 – 01/07/2025", one without an organising
+    unit began with "· ", and the list was ordered by the days being edited."""
+    published_conference(demo, "mot-ngay", "Asia/Ho_Chi_Minh", [date(2025, 7, 1)],
+                         [date(2025, 7, 1)])
+    with demo.app_context():
+        draft = db.session.scalar(select(Conference).where(Conference.slug == "mot-ngay"))
+        draft.first_day = draft.last_day = date(2025, 1, 1)  # not yet published
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    lines = re.findall(r'<div class="small text-body-secondary">(.*?)</div>', page)
+    assert lines[0] == "01/07/2025"
+    assert lines[1].endswith(" · 14/06/2025 – 15/06/2025")

@@ -43,8 +43,10 @@ def index():
     # until they are published.
     listed = [(c, publishing.published_agenda(c)) for c in services.published_conferences()
               if can_read_conference(current_user, c)]
-    return render_template("public/index.html", conferences=[
-        (conference.slug, agenda.conference) for conference, agenda in listed if agenda])
+    # Newest first by the days as published, not as being edited.
+    shown = sorted(((conference.slug, agenda.conference) for conference, agenda in listed
+                    if agenda), key=lambda item: item[1].first_day, reverse=True)
+    return render_template("public/index.html", conferences=shown)
 
 
 @bp.get("/c/<slug>/")
