@@ -331,8 +331,12 @@ def _point_cells(rows):
 XLSX_MAX_ROWS = 100_000
 
 
-def _missing_cells(shortfalls: reports.Shortfalls, province: str):
+def _missing_cells(shortfalls: reports.Shortfalls, province: str, cancelled: bool):
     """The compliance sheet's rows; a last row says how many more there are when cut."""
+    if cancelled:
+        # An empty sheet would read as every point having its required categories.
+        yield ["Phiên này đã bị hủy: không xét thành phần bắt buộc."]
+        return
     missing, total = shortfalls.missing, shortfalls.total
     for m in missing:
         yield [m.code, m.name, m.province_code, m.category, m.attended, m.need]
@@ -371,7 +375,7 @@ def report_file(slug: str, kind: str):
     shortfalls = reports.compliance(conference, session.id, province, limit=XLSX_MAX_ROWS)
     sheets.append(("Thiếu thành phần", ["Mã điểm cầu", "Điểm cầu", "Mã tỉnh", "Thành phần",
                                         "Dự", "Cần"],
-                   _missing_cells(shortfalls, province)))
+                   _missing_cells(shortfalls, province, session.published_cancelled)))
     sheets.append(("Điểm danh theo giờ", ["Từ", "Số người đến"],
                    ([at.astimezone(tz), count] for at, count in
                     reports.checkins_over_time(conference, session, province=province))))
