@@ -450,6 +450,28 @@ def test_an_empty_or_overlong_answer_is_refused_on_its_field(client, demo):
     assert field_errors(page, "answer") == ["Câu trả lời dài 20001 ký tự; tối đa 20000 ký tự."]
 
 
+def test_an_answer_written_while_its_question_was_merged_is_kept_on_the_one_it_joined(
+        client, demo):
+    """The organiser merged the question while its presenter wrote the answer: the page
+    that came back was the merged one's, whose form only refused again."""
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        target = raise_one("06811", "Thủ tục chuyển sinh hoạt đảng khi sáp nhập xã thế nào?")
+        duplicate = raise_one("06688", "Chuyển sinh hoạt đảng khi sáp nhập xã làm thế nào?")
+        services.merge(target, [duplicate])
+        db.session.commit()
+        target_id, duplicate_id = target.id, duplicate.id
+    page = post_form(client, f"{TRIAGE}/{duplicate_id}/answer",
+                     {"answer": "Theo Hướng dẫn số 12."}).get_data(as_text=True)
+    assert flashes(page) == [
+        f"Câu hỏi #{duplicate_id} vừa được gộp vào câu hỏi #{target_id} dưới đây; câu trả lời "
+        "bạn viết được giữ trong ô trả lời: hãy xem lại rồi lưu."]
+    assert f'action="/manage/c/{SLUG}/questions/{target_id}/answer"' in page
+    assert re.search(r'name="answer" rows="6">\s*Theo Hướng dẫn số 12\.</textarea>', page)
+    with demo.app_context():
+        assert db.session.get(Question, target_id).answer in (None, "")
+
+
 def test_an_organiser_rewords_assigns_and_unpublishes(client, demo):
     first = question_id(demo, FIRST)
     logged_in(client, ORGANISER)

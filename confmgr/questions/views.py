@@ -280,6 +280,14 @@ def answer(slug: str, question_id: int):
     conference, scope = _triaging(slug)
     question = _question(conference, scope.reach, question_id, lock=True)
     form = AnswerForm()
+    if question.merged_into_id is not None and form.validate_on_submit():
+        # Merged while the answer was being written: the answer goes on the question that
+        # stands for both, once its writer has seen that question (and any answer it has).
+        standing = _question(conference, scope.reach, question.standing.id, lock=True)
+        flash(_("Câu hỏi #%(id)d vừa được gộp vào câu hỏi #%(into)d dưới đây; câu trả lời "
+                "bạn viết được giữ trong ô trả lời: hãy xem lại rồi lưu.",
+                id=question.id, into=standing.id), "warning")
+        return _detail_page(conference, scope, standing, answer=form)
     publishes = scope.manages
     withdraws = not publishes and question.status == QuestionStatus.PUBLISHED
 
