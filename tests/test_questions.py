@@ -160,6 +160,21 @@ def test_a_coordinator_raises_one_question_and_a_pasted_list(client, demo):
         ("Câu hỏi chung một?", None, "", QuestionStatus.NEW),
         ("Câu hỏi chung hai?", None, "", QuestionStatus.NEW)]
     assert "Câu hỏi chung hai?" in page
+    # The same list sent again (a double tap, a resend on a slow link) raises nothing more;
+    # a list with one question more raises that one.
+    response = post_form(client, url, {"topic": "", "as_list": "y",
+                                       "body": "1. Câu hỏi chung một?\n2. Câu hỏi chung hai?"},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Điểm cầu vừa gửi đúng những câu hỏi này; không gửi lại."]
+    response = post_form(client, url, {"topic": "", "as_list": "y", "body": (
+        "1. Câu hỏi chung một?\n2. Câu hỏi chung ba?")}, follow_redirects=True)
+    assert "Đã gửi 1 câu hỏi." in flashes(response.get_data(as_text=True))
+    with demo.app_context():
+        assert db.session.scalars(select(Question.body).where(
+            Question.point_id == point("06811").id).order_by(Question.id)).all()[1:] == [
+            "Thành viên ủy ban kiểm tra có phải là cấp ủy viên?", "Câu hỏi chung một?",
+            "Câu hỏi chung hai?", "Câu hỏi chung ba?"]
 
 
 def test_the_form_shows_what_is_wrong_and_saves_nothing(client, demo):
@@ -464,12 +479,18 @@ def test_an_answer_written_while_its_question_was_merged_is_kept_on_the_one_it_j
     page = post_form(client, f"{TRIAGE}/{duplicate_id}/answer",
                      {"answer": "Theo Hướng dẫn số 12."}).get_data(as_text=True)
     assert flashes(page) == [
-        f"Câu hỏi #{duplicate_id} vừa được gộp vào câu hỏi #{target_id} dưới đây; câu trả lời "
-        "bạn viết được giữ trong ô trả lời: hãy xem lại rồi lưu."]
+        f"Câu hỏi #{duplicate_id} vừa được gộp vào câu hỏi #{target_id} dưới đây; nội dung "
+        "bạn viết được giữ trong ô: hãy xem lại rồi lưu."]
     assert f'action="/manage/c/{SLUG}/questions/{target_id}/answer"' in page
     assert re.search(r'name="answer" rows="6">\s*Theo Hướng dẫn số 12\.</textarea>', page)
     with demo.app_context():
         assert db.session.get(Question, target_id).answer in (None, "")
+    # The same for an organiser's rewording.
+    page = post_form(client, f"{TRIAGE}/{duplicate_id}/edit", {
+        "body": "Chuyển sinh hoạt đảng khi sáp nhập xã?", "topic": ""}).get_data(as_text=True)
+    assert f'action="/manage/c/{SLUG}/questions/{target_id}/edit"' in page
+    assert re.search(r'name="body"[^>]*>\s*Chuyển sinh hoạt đảng khi sáp nhập xã\?</textarea>',
+                     page)
 
 
 def test_an_organiser_rewords_assigns_and_unpublishes(client, demo):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -80,11 +81,16 @@ def topic_of(conference: Conference, topic_id: int | None,
     return topic
 
 
+#: A question a point sends again within this time, word for word, is the same sending.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
 def raise_questions(conference: Conference, point: BroadcastPoint,
                     numbered: list[tuple[int, str]], *, topic_id: int | None,
                     asker: Asker = Asker(), user_id: int | None = None) -> list[Question]:
     """Questions from a point, all accepted or none: (line number, text) each, as
-    ``split_pasted`` gives them; line 0 for a question typed on its own."""
+    ``split_pasted`` gives them; line 0 for a question typed on its own. Returns those
+    raised: not the ones the point sent word for word in the last minutes."""
     # A question typed on its own may run over several lines; a pasted list's are one each.
     numbered = [(number, normalise_lines(body)) for number, body in numbered]
     problems = []
@@ -107,12 +113,22 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
     if problems:
         raise RuleBroken(problems)
     now = utcnow()
+    # The point held until the commit: the same form sent twice (a double tap, a resend on
+    # a slow link) finds the first sending's questions and raises none again.
+    points = BroadcastPoint.__table__
+    db.session.execute(update(points).where(points.c.id == point.id)
+                       .values(code=points.c.code))
+    sent = set(db.session.scalars(select(Question.body).where(
+        Question.point_id == point.id, Question.raised_at >= now - RESENT_WITHIN,
+        Question.body.in_({body for _number, body in numbered}))))
     raised = [Question(conference_id=conference.id, point_id=point.id,
                        topic_id=topic.id if topic else None, body=body,
                        search_text=fold(body), asker_name=name, asker_position=position,
                        raised_by_id=user_id, raised_at=now, status=QuestionStatus.NEW,
                        points_count=1, answer="", updated_at=now)
-              for _number, body in numbered]
+              for _number, body in numbered if body not in sent]
+    if not raised:
+        return []
     db.session.add_all(raised)
     db.session.flush()
     record("question.raise", conference_id=conference.id, point_id=point.id,

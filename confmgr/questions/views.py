@@ -78,7 +78,10 @@ def point_questions(slug: str, code: str):
             show_problems(form, broken.problems)
         else:
             db.session.commit()
-            flash(counted("Đã gửi %(count)d câu hỏi.", len(raised)), "success")
+            if raised:
+                flash(counted("Đã gửi %(count)d câu hỏi.", len(raised)), "success")
+            else:
+                flash(_("Điểm cầu vừa gửi đúng những câu hỏi này; không gửi lại."), "info")
             return redirect(url_for("questions.point_questions", slug=slug, code=code))
     return render_template("questions/point.html", conference=conference, point=point,
                            form=form, questions=listing.point_questions([point.id]),
@@ -243,6 +246,19 @@ def _detail_page(conference, scope: TriageScope, question, answer=None, edit=Non
         answer=answer, edit=edit, assign=assign, manages=scope.manages)
 
 
+def _on_the_question_joined(conference, scope: TriageScope, question, **forms):
+    """The page of the question that ``question`` was merged into while a form of it was
+    being filled in, the form's text kept: it goes on that question once its writer has
+    seen it (and whatever it holds already)."""
+    standing = _question(conference, scope.reach, question.standing.id, lock=True)
+    flash(_("Câu hỏi #%(id)d vừa được gộp vào câu hỏi #%(into)d dưới đây; nội dung bạn viết "
+            "được giữ trong ô: hãy xem lại rồi lưu.", id=question.id, into=standing.id),
+          "warning")
+    if "edit" in forms:
+        forms["edit"].topic.choices = _topic_choices(conference, standing)
+    return _detail_page(conference, scope, standing, **forms)
+
+
 def _change(slug: str, question_id: int, change, done_message: str, organiser_only=True):
     conference, scope = _triaging(slug)
     if organiser_only:
@@ -281,13 +297,7 @@ def answer(slug: str, question_id: int):
     question = _question(conference, scope.reach, question_id, lock=True)
     form = AnswerForm()
     if question.merged_into_id is not None and form.validate_on_submit():
-        # Merged while the answer was being written: the answer goes on the question that
-        # stands for both, once its writer has seen that question (and any answer it has).
-        standing = _question(conference, scope.reach, question.standing.id, lock=True)
-        flash(_("Câu hỏi #%(id)d vừa được gộp vào câu hỏi #%(into)d dưới đây; câu trả lời "
-                "bạn viết được giữ trong ô trả lời: hãy xem lại rồi lưu.",
-                id=question.id, into=standing.id), "warning")
-        return _detail_page(conference, scope, standing, answer=form)
+        return _on_the_question_joined(conference, scope, question, answer=form)
     publishes = scope.manages
     withdraws = not publishes and question.status == QuestionStatus.PUBLISHED
 
@@ -312,6 +322,8 @@ def edit(slug: str, question_id: int):
     question = _question(conference, scope.reach, question_id, lock=True)
     form = EditForm()
     form.topic.choices = _topic_choices(conference, question)
+    if question.merged_into_id is not None and form.validate_on_submit():
+        return _on_the_question_joined(conference, scope, question, edit=form)
     return _form_change(
         conference, scope, question, form,
         lambda f: services.edit(question, f.body.data or "", f.topic.data),
