@@ -95,7 +95,10 @@ def refuse_nul_bytes() -> None:
         abort(404)
     if is_api_request():
         return
-    values = [*request.args.values(), *request.form.values(), *request.args, *request.form]
+    # Every value of a name given more than once (ticked boxes), not only the first.
+    values = [*request.args, *request.form,
+              *(value for _name, values in request.args.lists() for value in values),
+              *(value for _name, values in request.form.lists() for value in values)]
     if any("\x00" in value for value in values):
         abort(400)
 

@@ -368,3 +368,49 @@ def test_the_csrf_token_changes_when_someone_signs_in(client, demo):
     client.post("/logout", data={"csrf_token": first})
     logged_in(client, ORGANISER)
     assert csrf_token(client, "/manage/") not in (before, first)
+
+
+def test_a_password_typed_in_decomposed_letters_is_the_same_password(client, demo):
+    """Some keyboards send "ậ" as a, ̣, ̂: the same password, refused (and counted towards
+    the lock) when it was compared as typed."""
+    import unicodedata
+
+    password = "mật-khẩu-đủ-dài-2025"
+    with demo.app_context():
+        create_user("thu@hoi-nghi.vn", password, "Nguyễn Thu", Role.ORGANISER)
+        db.session.commit()
+    assert login(client, "thu@hoi-nghi.vn", unicodedata.normalize("NFD", password)
+                 ).status_code == 302
+
+
+def test_a_new_password_remembers_only_a_sign_in_that_asked(app, demo):
+    """A shared PC kept the remember-me cookie of a coordinator whose sign-in was ended
+    since; the organiser who signed in there without «Ghi nhớ» and changed their password
+    was remembered on it."""
+    from tests.helpers import COORDINATOR, ORGANISER, post_form
+
+    hall = app.test_client()
+    hall.post("/login", data={"email": COORDINATOR[0], "password": COORDINATOR[1],
+                              "remember": "y", "csrf_token": csrf_token(hall, "/login")})
+    with demo.app_context():
+        coordinator_id = db.session.scalar(select(User.id).where(User.email == COORDINATOR[0]))
+    post_form(logged_in(app.test_client(), ADMIN),
+              f"/admin/users/{coordinator_id}/reset-password", {})
+    hall.delete_cookie("session")  # the browser closed; a stale remember-me cookie stays
+    assert hall.get_cookie("remember_token") is not None
+    assert login(hall, *ORGANISER).status_code == 302  # «Ghi nhớ» not ticked
+    assert post_form(hall, "/account/password", {
+        "current_password": ORGANISER[1], "password": "mot-mat-khau-moi-dai",
+        "confirm": "mot-mat-khau-moi-dai"}).status_code == 302
+    hall.delete_cookie("session")
+    assert hall.get("/manage/").status_code == 302  # signed out with the browser
+
+    # Signed in with «Ghi nhớ», the same change keeps it remembered.
+    kept = app.test_client()
+    kept.post("/login", data={"email": ORGANISER[0], "password": "mot-mat-khau-moi-dai",
+                              "remember": "y", "csrf_token": csrf_token(kept, "/login")})
+    assert post_form(kept, "/account/password", {
+        "current_password": "mot-mat-khau-moi-dai", "password": "mot-mat-khau-thu-ba",
+        "confirm": "mot-mat-khau-thu-ba"}).status_code == 302
+    kept.delete_cookie("session")
+    assert kept.get("/manage/").status_code == 200

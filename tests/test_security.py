@@ -1021,3 +1021,16 @@ def test_what_a_signed_in_person_is_shown_is_never_stored(client, demo):
                                  headers=bearer(demo, ORGANISER[0]))
     assert api.status_code == 200
     assert api.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_nul_in_any_value_of_a_repeated_field_is_refused(client, demo):
+    """Only the first value of each name was looked at: a NUL in a second ticked box
+    reached the database, where PostgreSQL cannot store or compare it."""
+    from confmgr.demo.loader import SLUG
+    from tests.helpers import ORGANISER, logged_in, post_form
+
+    logged_in(client, ORGANISER)
+    for codes in ("BAD\x00", ["06811", "BAD\x00"]):
+        assert post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",
+                         {"code": codes}).status_code == 400, codes
+    assert client.get("/login?next=%2F&next=%2F%00").status_code == 400

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from datetime import datetime
 
 from flask import current_app
@@ -91,12 +92,18 @@ class User(UserMixin, db.Model):
         return hmac.new(key, signed.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
+        # NFC, so the same password typed on a keyboard that sends decomposed letters
+        # ("ậ" as a, ̣, ̂) is the same password.
         self.password_hash = generate_password_hash(
-            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+            unicodedata.normalize("NFC", password),
+            method=current_app.config["PASSWORD_HASH_METHOD"],
         )
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        composed = unicodedata.normalize("NFC", password)
+        # A password set before passwords were composed was hashed as it was typed.
+        return check_password_hash(self.password_hash, composed) or (
+            composed != password and check_password_hash(self.password_hash, password))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

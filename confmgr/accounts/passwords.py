@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def password_problems(password: str, *, login: str = "", display_name: str = "")
     """What is wrong with ``password`` for the account ``login`` named ``display_name``,
     in the interface language; empty when it may be used."""
     problems = []
+    password = unicodedata.normalize("NFC", password)  # letters counted as stored
     if len(password) < MIN_LENGTH:
         problems.append(_("Mật khẩu phải có ít nhất %(min)d ký tự.", min=MIN_LENGTH))
     if password.isdigit():

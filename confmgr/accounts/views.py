@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.utils import decode_cookie
 
 from confmgr import security
 from confmgr.accounts import listing, services
@@ -190,13 +191,16 @@ def change_password():
             db.session.commit()
             form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         else:
+            # Remembered again only if this very sign-in was: a browser keeps a remember-me
+            # cookie that no longer works (someone else's, on a shared PC).
+            cookie = request.cookies.get(
+                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+            remembered = cookie is not None and decode_cookie(cookie) == current_user.get_id()
             revoked = services.change_password(current_user, form.password.data)
             db.session.commit()
-            # Other sessions end with the old password; this one carries on under the new,
-            # remembered again if it was (the old remember-me cookie names the old one).
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            login_user(current_user._get_current_object(),
-                       remember=remembered in request.cookies)
+            # Other sessions end with the old password; this one carries on under the new
+            # (the old remember-me cookie names the old one).
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Đã đổi mật khẩu."), "success")
             if revoked:
                 flash(counted("Đã thu hồi %(count)d token API tạo trước khi đổi mật khẩu; hãy "
