@@ -540,7 +540,9 @@ def attendance_sheet_kb(ctx: Context) -> Result:
     if page.status_code != 200:
         raise RuntimeError(f"GET {sheet} answered {page.status_code}")
     html = page.get_data(as_text=True)
-    assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="(/static/[^"]+)"', html)
+    # What a browser running scripts fetches: not the no-script stylesheet.
+    assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="(/static/[^"]+)"',
+                        re.sub(r"<noscript>.*?</noscript>", "", html, flags=re.S))
     raw = compressed = 0
     for address in assets:
         body = client.get(address).data

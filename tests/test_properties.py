@@ -30,6 +30,7 @@ from confmgr.conferences.publishing import (
     PublishedSession,
     PublishedTopic,
 )
+from confmgr.conferences.scheduling import bare_topic_number
 from confmgr.db import db
 from confmgr.enums import PointLevel, RegistrationStatus, SessionKind, SessionStatus
 from confmgr.points import importing as point_import
@@ -487,8 +488,11 @@ def point_rows(draw, existing: dict[str, str | None]) -> tuple[list, list[Planne
                 values[name] = draw(free_text(limit // 60))
                 cells[name] = draw(as_typed(values[name]))
         if "expected_delegates" in has and draw(st.booleans()):
-            values["expected_delegates"] = draw(st.integers(0, 999_999_999))
-            cells["expected_delegates"] = str(values["expected_delegates"])
+            values["expected_delegates"] = draw(st.integers(0, 1_000_000))
+            # As typed, or with thousands grouped the Vietnamese way ("1.200").
+            cells["expected_delegates"] = (
+                f"{values['expected_delegates']:,}".replace(",", ".") if draw(st.booleans())
+                else str(values["expected_delegates"]))
         if "technical_officer_phone" in has:
             values["technical_officer_phone"] = draw(st.sampled_from(
                 ["", "0203 3.852.123", "(+84) 912-345-678"]))
@@ -538,7 +542,7 @@ def point_rows(draw, existing: dict[str, str | None]) -> tuple[list, list[Planne
             planned = Planned(cells, refused_in=heading["admin_unit_code"])
         elif fault == "expected_delegates":
             cells["expected_delegates"] = draw(st.sampled_from(
-                ["-3", "ba mươi", "1.000", "1234567890", "²"]))
+                ["-3", "ba mươi", "1,000", "1.0000", "1234567890", "1.000.001", "²"]))
             planned = Planned(cells, refused_in=heading["expected_delegates"])
         elif fault == "technical_officer_phone":
             cells["technical_officer_phone"] = "gọi anh Nam"
@@ -677,8 +681,9 @@ def agendas(draw) -> PublishedAgenda:
 
 
 def expected_summary(session: PublishedSession) -> str:
+    # The number as every page shows it ("03" is topic 3).
     title = session.title if session.topic is None else (
-        f"Chuyên đề {session.topic.number}: {session.title}")
+        f"Chuyên đề {bare_topic_number(session.topic.number)}: {session.title}")
     return title
 
 
