@@ -244,6 +244,26 @@ def test_splitting_a_duplicate_off_restores_both_counts(demo, ctx):
     assert [q.point.code for q in listing.group(first)] == ["06811", "06688"]
 
 
+def test_splitting_takes_back_the_answer_the_merge_passed_on(demo, ctx):
+    """A merge gives the duplicate's answer to a target without one; split off again, the
+    target kept an answer written for another question, and could be published with it.
+    An answer written for the target since stays."""
+    target = raise_one("79", "Hỏi về tài liệu điện tử?")
+    duplicate = raise_one("40", "Xin tài liệu điện tử trước hội nghị?")
+    services.answer(duplicate, "Gửi qua thư điện tử.", user_id=None)
+    services.merge(target, [duplicate])
+    assert (target.answer, target.status) == ("Gửi qua thư điện tử.", QuestionStatus.ANSWERED)
+    services.split(duplicate)
+    assert (target.answer, target.status) == ("", QuestionStatus.NEW)
+    assert (duplicate.answer, duplicate.status) == ("Gửi qua thư điện tử.",
+                                                    QuestionStatus.ANSWERED)
+    services.merge(target, [duplicate])
+    services.answer(target, "Gửi qua thư điện tử và đăng trên trang.", user_id=None)
+    services.split(duplicate)
+    assert (target.answer, target.status) == ("Gửi qua thư điện tử và đăng trên trang.",
+                                              QuestionStatus.ANSWERED)
+
+
 def test_an_organiser_merges_ticked_questions_into_the_oldest(client, demo):
     with demo.app_context():
         a = raise_one("79", "Hỏi về tài liệu điện tử?").id

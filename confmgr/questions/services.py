@@ -197,7 +197,9 @@ def merge(target: Question, duplicates: list[Question]) -> list[Question]:
 
 def split(duplicate: Question) -> Question:
     """Undo a merge: the duplicate stands alone again, as new or answered by its own answer."""
-    target = duplicate.merged_into
+    # By its id: the relation may not be loaded yet after a merge in the same session.
+    target = (db.session.get(Question, duplicate.merged_into_id)
+              if duplicate.merged_into_id is not None else None)
     if target is None:
         raise RuleBroken([Problem("", _("Câu hỏi #%(id)d không được gộp vào câu nào.",
                                         id=duplicate.id))])
@@ -205,6 +207,13 @@ def split(duplicate: Question) -> Question:
     duplicate.merged_into = None
     duplicate.status = QuestionStatus.ANSWERED if duplicate.answer else (
         QuestionStatus.ASSIGNED if duplicate.assignee_id else QuestionStatus.NEW)
+    if (duplicate.answer and target.status == QuestionStatus.ANSWERED
+            and (target.answer, target.answered_by_id, target.answered_at)
+            == (duplicate.answer, duplicate.answered_by_id, duplicate.answered_at)):
+        # The target's answer is the one the merge passed on, as it was written (none was
+        # written for it since): it goes back with its question. A published one stays.
+        target.answer, target.answered_by_id, target.answered_at = "", None, None
+        target.status = QuestionStatus.ASSIGNED if target.assignee_id else QuestionStatus.NEW
     db.session.flush()
     target.points_count = _count_points(target)
     duplicate.points_count = _count_points(duplicate)
