@@ -13,8 +13,8 @@ from confmgr.accounts.permissions import TriageScope, manages_conference, triage
 from confmgr.conferences import publishing
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
-from confmgr.conferences.scheduling import Problem
 from confmgr.conferences.models import Conference, Presenter
+from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
 from confmgr.enums import QuestionStatus
 from confmgr.i18n import counted, safe_next_url
