@@ -203,8 +203,9 @@ def _read_environment_strictly(app: Flask) -> None:
         if name == variable or not isinstance(app.default_config.get(
                 name, getattr(Defaults, name, None)), bool):
             continue
-        if written.strip().lower() in _TRUE | _FALSE:
-            app.config[name] = written.strip().lower() in _TRUE
+        said = written.strip().lower()
+        if said in _TRUE | _FALSE:
+            app.config[name] = said in _TRUE
         else:
             raise ConfigurationError(f"{variable}={written!r} is neither true nor false.")
 

@@ -158,8 +158,9 @@ def zone_label(zone: str, first_day: date, last_day: date | None = None) -> str:
     for number in range(((last_day or first_day) - first_day).days + 1):
         offset = datetime.combine(first_day + timedelta(days=number), time(12),
                                   ZoneInfo(zone)).strftime("%z")
-        if f"UTC{offset[:3]}:{offset[3:]}" not in offsets:
-            offsets.append(f"UTC{offset[:3]}:{offset[3:]}")
+        label = f"UTC{offset[:3]}:{offset[3:]}"
+        if label not in offsets:
+            offsets.append(label)
     return f"{' / '.join(offsets)} ({zone})"
 
 
@@ -196,7 +197,8 @@ def readable(target: str) -> str:
     again after a refused POST stands at the address it was sent to, which only takes
     POST ("…/attendance/5/headcount" leads to "…/attendance")."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
-    path, query = urlsplit(target).path, urlsplit(target).query
+    parts = urlsplit(target)
+    path, query = parts.path, parts.query
     while path.count("/") > 1:
         try:
             adapter.match(path, method="GET")

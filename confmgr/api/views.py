@@ -42,7 +42,7 @@ from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
 from confmgr.roster import services as roster
 from confmgr.roster.models import Category, Participant
-from confmgr.text import name_compare_form, normalise
+from confmgr.text import name_compare_form
 
 
 def authenticate(write: bool) -> None:
@@ -429,7 +429,7 @@ def register(slug: str, code: str, body: schemas.ParticipantIn):
         db.session.rollback()
         person, warnings, replayed = sent.person, [], True
         if (person.point_id, person.name_norm) != (
-                found.id, name_compare_form(normalise(body.full_name))):
+                found.id, name_compare_form(body.full_name)):
             raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [FieldError(
                 detail=_("Mã này đã được dùng cho một lần đăng ký khác."),
                 pointer="/client_id")]) from None

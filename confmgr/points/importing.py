@@ -258,8 +258,7 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         elif expected > MAX_EXPECTED:
             fail(row, "expected_delegates", _("Nhiều nhất %(limit)s đại biểu.",
                                               limit=format_number(MAX_EXPECTED)))
-        v["expected_delegates"] = expected if expected is not None and (
-            expected <= MAX_EXPECTED) else 0
+        v["expected_delegates"] = expected or 0  # a row with an error is not written
         if "technical_officer_phone" in v:
             v["technical_officer_phone"] = phone_with_zero_back(v["technical_officer_phone"])
         if not PHONE.match(v.get("technical_officer_phone", "")):
