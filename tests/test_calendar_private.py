@@ -297,6 +297,42 @@ def test_signed_in_readers_build_a_calendar_of_chosen_sessions(client, demo):
     assert post_form(client, f"/c/{SLUG}/my/not-a-session", {}).status_code == 404
 
 
+def test_a_cancelled_session_is_offered_to_no_new_calendar(client, demo):
+    """Calendars that hold it keep it, marked cancelled; it can be taken out of them."""
+    from confmgr.conferences import editing, publishing
+    from confmgr.conferences.models import AgendaSession
+    from confmgr.calendar import tokens
+
+    sessions = sessions_in_order(demo)
+    logged_in(client, COORDINATOR)
+    post_form(client, f"/c/{SLUG}/my/{sessions[4].uid}", {})
+    with demo.app_context():
+        for index in (4, 5):
+            editing.cancel_session(db.session.get(AgendaSession, sessions[index].id))
+        publishing.publish(db.session.scalar(select(Conference)), None, "Hủy hai phiên")
+        db.session.commit()
+
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    assert page.count('class="small d-print-none session-feed"') == 14
+    chosen_row = page[page.index(f'id="s{sessions[4].id}"'):page.index(f'id="s{sessions[5].id}"')]
+    cancelled_row = page[page.index(f'id="s{sessions[5].id}"'):page.index(f'id="s{sessions[6].id}"')]
+    assert "session-feed" not in chosen_row and "★ Đã chọn — bỏ chọn" in chosen_row
+    assert "session-feed" not in cancelled_row and "session-choice" not in cancelled_row
+
+    def chosen() -> set[str]:
+        with demo.app_context():
+            user = db.session.scalar(select(User).where(User.email == COORDINATOR[0]))
+            return tokens.chosen_uids(user, db.session.scalar(select(Conference)))
+
+    response = post_form(client, f"/c/{SLUG}/my/{sessions[5].uid}", {})
+    assert response.headers["Location"] == f"/c/{SLUG}/#s{sessions[5].id}"
+    assert flashes(client.get(f"/c/{SLUG}/").get_data(as_text=True)) == [
+        "Phiên này đã hủy nên không thêm vào lịch được."]
+    assert chosen() == {sessions[4].uid}
+    post_form(client, f"/c/{SLUG}/my/{sessions[4].uid}", {})
+    assert chosen() == set()
+
+
 def test_anonymous_readers_see_no_choice_buttons(client, demo):
     page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert "☆ Chọn vào lịch của tôi" not in page

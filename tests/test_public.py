@@ -142,6 +142,12 @@ def test_printable_programme_stays_vietnamese_for_english_readers(client, demo):
     assert '<link rel="icon" href="data:,">' in page  # no request for a missing favicon
 
 
+def test_printable_programme_says_where_each_session_is(client, demo):
+    page = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
+    room = "Hội trường chính, Học viện Chính trị quốc gia Hồ Chí Minh"
+    assert page.count(f'<div class="room">Địa điểm: {room}</div>') == 16
+
+
 def test_static_files_have_addresses_naming_their_content_and_are_kept_a_year(client, demo):
     import hashlib
     from pathlib import Path

@@ -261,8 +261,12 @@ def toggle_choice(slug: str, uid: str):
     session = next((s for s in agenda.sessions if s.uid == uid), None)
     if session is None:
         abort(404)
-    tokens.toggle_choice(current_user, conference, uid)
-    db.session.commit()
+    # A cancelled session may be taken out of a calendar, not put into one.
+    if session.is_cancelled and uid not in tokens.chosen_uids(current_user, conference):
+        flash(_("Phiên này đã hủy nên không thêm vào lịch được."), "warning")
+    else:
+        tokens.toggle_choice(current_user, conference, uid)
+        db.session.commit()
     return redirect(safe_next_url(request.form.get("next"),
                                   url_for("public.agenda", slug=slug)) + f"#s{session.id}")
 
