@@ -91,18 +91,30 @@ def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[boo
     its field of ``form`` (see show_problems).
 
     Returns (True, what ``action`` returned), or (False, None) after a refusal.
+
+    The rules are checked before writing, so two people saving at once (the same topic
+    number, room or code) can both pass them; the database's constraint stops the second
+    commit. That action is then run once more, when the rule sees the other's row and says
+    which field clashes.
     """
+    from sqlalchemy.exc import IntegrityError
+
     from confmgr.conferences.editing import RuleBroken
     from confmgr.db import db
 
-    try:
-        result = action()
-        db.session.commit()
-    except RuleBroken as broken:
-        db.session.rollback()
-        show_problems(form, broken.problems)
-        return False, None
-    return True, result
+    for _attempt in (1, 2):
+        try:
+            result = action()
+            db.session.commit()
+            return True, result
+        except RuleBroken as broken:
+            db.session.rollback()
+            show_problems(form, broken.problems)
+            return False, None
+        except IntegrityError:
+            db.session.rollback()
+    flash(_("Người khác vừa thay đổi cùng dữ liệu này; hãy xem lại rồi thử lại."), "warning")
+    return False, None
 
 
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:

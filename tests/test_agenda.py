@@ -121,6 +121,105 @@ def test_duplicate_topic_numbers(client, demo):
     assert field_errors(page, "number") == ["Số chuyên đề 3 đã có."]
 
 
+def another_organiser_saves_first(demo, table, row: dict) -> None:
+    """Just before this request writes, another organiser's request commits ``row``: both
+    passed the checks, so only the database's constraint sees the clash."""
+    from sqlalchemy import event, insert
+    from sqlalchemy.orm import Session
+
+    def commit_theirs(session, flush_context, instances):
+        with db.engine.begin() as connection:
+            conference_id = connection.scalar(select(Conference.id).where(Conference.slug == SLUG))
+            connection.execute(insert(table), {"conference_id": conference_id, **row})
+
+    event.listen(Session, "before_flush", commit_theirs, once=True)
+
+
+@pytest.mark.parametrize("form, table, theirs, field, message", [
+    ("topics/new", Topic, {"number": "9", "title": "Của người kia", "summary": ""},
+     "number", "Số chuyên đề 9 đã có."),
+    ("rooms", Room, {"name": "Phòng 9"}, "name", "Đã có phòng tên này."),
+])
+def test_two_organisers_saving_the_same_number_or_room_at_once(client, demo, form, table,
+                                                               theirs, field, message):
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        another_organiser_saves_first(demo, table, theirs)
+    response = post_form(client, f"/manage/c/{SLUG}/{form}",
+                         {"number": "9", "title": "Của tôi", "summary": "", "name": "Phòng 9"})
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), field) == [message]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(table).where(
+            (Topic.number == "9") if table is Topic else (Room.name == "Phòng 9"))) == 1
+
+
+def test_two_organisers_booking_one_room_at_once_get_one_session(demo, monkeypatch):
+    """Each save checks the room free, then waits (up to 1 s) for the other to have
+    checked too: unless the first save holds the agenda until it commits, both book it."""
+    import threading
+
+    checked = threading.Barrier(2)
+    check_slot_itself = editing.check_slot
+
+    def check_then_wait(conference, slot):
+        problems = check_slot_itself(conference, slot)
+        try:
+            checked.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass  # the other save waits for this one to commit, as it should
+        return problems
+
+    monkeypatch.setattr(editing, "check_slot", check_then_wait)
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        room_id = db.session.scalar(select(Room.id))
+    outcomes, errors = [], []
+
+    def save(title: str) -> None:
+        try:
+            with demo.app_context():
+                try:
+                    editing.save_session(db.session.get(Conference, conference_id), None,
+                                         editing.SessionFields(
+                        day=date(2025, 6, 15), start=time(19), end=time(20),
+                        kind=SessionKind.OTHER, title=title, room_id=room_id))
+                    db.session.commit()
+                    outcomes.append("saved")
+                except editing.RuleBroken as broken:
+                    db.session.rollback()
+                    outcomes.append(broken.problems[0].field)
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=(title,)) for title in ("Tổ 1", "Tổ 2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(outcomes) == ["room", "saved"]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaSession).where(
+            AgendaSession.title.in_(["Tổ 1", "Tổ 2"]))) == 1
+
+
+def test_a_clash_no_rule_foresees_is_said_and_nothing_is_written(demo):
+    from flask import get_flashed_messages
+
+    from confmgr.web import commit_or_show
+
+    with demo.test_request_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        taken = db.session.scalar(select(Room.name))
+        assert commit_or_show(None, lambda: db.session.add(
+            Room(conference_id=conference_id, name=taken))) == (False, None)
+        assert get_flashed_messages() == [
+            "Người khác vừa thay đổi cùng dữ liệu này; hãy xem lại rồi thử lại."]
+        assert db.session.scalar(select(func.count()).select_from(Room)) == 1
+
+
 def test_a_topic_scheduled_twice_is_a_warning_not_a_refusal(client, demo):
     known = ids(demo)
     logged_in(client, ORGANISER)

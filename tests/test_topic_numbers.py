@@ -111,7 +111,7 @@ def test_a_number_typed_with_the_words_is_shown_once_everywhere(client, demo):
     assert f'<span class="session-title">Chuyên đề 3a: {title}</span>' in agenda
     assert "Chuyên đề Chuyên đề" not in agenda
     printed = client.get(f"/c/{SLUG}/print").get_data(as_text=True)
-    assert f"<td><strong>Chuyên đề 3a:</strong> {title}</td>" in printed
+    assert f"<td><strong>Chuyên đề 3a:</strong> {title}<div class=\"room\">" in printed
     summaries = [str(e["SUMMARY"]) for e in
                  Calendar.from_ical(client.get(f"/c/{SLUG}/agenda.ics").data).events]
     assert f"Chuyên đề 3a: {title}" in summaries

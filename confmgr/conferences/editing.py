@@ -31,7 +31,7 @@ from confmgr.conferences.scheduling import (
     check_topic_number,
     slot_of,
 )
-from confmgr.db import db
+from confmgr.db import db, utcnow
 from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
 from confmgr.text import normalise
 
@@ -258,10 +258,21 @@ def _presenters(conference: Conference, ids) -> list[Presenter]:
     return [by_id[i] for i in ids]
 
 
+def hold_agenda(conference: Conference) -> None:
+    """Hold the conference's row until commit: two organisers saving sessions at once then
+    check clashes one after the other, the second against the first one's session, instead
+    of both against the agenda before either (which no constraint would catch). On SQLite
+    this write takes the database's write lock; on PostgreSQL, the row's lock."""
+    db.session.execute(update(Conference).where(Conference.id == conference.id)
+                       .values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+
+
 def save_session(
     conference: Conference, session: AgendaSession | None, fields: SessionFields
 ) -> tuple[AgendaSession, list[Problem]]:
     """Create or update a session; return it with the warnings it raised."""
+    hold_agenda(conference)
     slot = _slot(conference, fields, session.id if session else None)
     warnings = _refuse_if_blocking(_rules_for(session, check_slot(conference, slot)))
     presenters = _presenters(conference, fields.presenter_ids)
@@ -348,6 +359,7 @@ def reinstate_session(session: AgendaSession) -> None:
     if session.status == SessionStatus.CONFIRMED:
         return
     conference = session.conference
+    hold_agenda(conference)
     blocking = [p for p in check_slot(conference, slot_of(session)) if p.blocking]
     if blocking:
         # Said on the agenda's page, away from the session: which one could not come back.
@@ -365,6 +377,7 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
     All of them move or none does: the first broken rule undoes the whole shift.
     """
     conference = session.conference
+    hold_agenda(conference)
     moved = [session]
     if following:
         tz = conference.tz

@@ -77,12 +77,9 @@ def new_conference():
         abort(403)
     form = ConferenceForm()
     if form.validate_on_submit():
-        try:
-            conference = editing.create_conference(_conference_fields(form), current_user)
-        except editing.RuleBroken as broken:
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
+        done, conference = commit_or_show(
+            form, lambda: editing.create_conference(_conference_fields(form), current_user))
+        if done:
             flash(_("Đã tạo hội nghị."), "success")
             return redirect(url_for("agenda.editor", slug=conference.slug))
     return render_template("agenda/conference_form.html", form=form, conference=None)
@@ -99,13 +96,9 @@ def edit_conference(slug: str):
                              (form.registration_closes, conference.registration_closes_at)):
             field.data = value.astimezone(tz).replace(tzinfo=None) if value else None
     if form.validate_on_submit():
-        try:
-            moved = editing.update_conference(conference, _conference_fields(form))
-        except editing.RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
+        done, moved = commit_or_show(
+            form, lambda: editing.update_conference(conference, _conference_fields(form)))
+        if done:
             flash(_("Đã lưu."), "success")
             if moved:
                 flash(counted("Múi giờ mới: %(count)d phiên giữ nguyên giờ địa phương, nên "
@@ -199,13 +192,10 @@ def edit_session(slug: str, session_id: int | None = None):
     session = owned(AgendaSession, conference, session_id) if session_id else None
     form = _session_form(conference, session)
     if form.validate_on_submit():
-        try:
-            saved, warnings = editing.save_session(conference, session, _session_fields(form))
-        except editing.RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
+        done, result = commit_or_show(
+            form, lambda: editing.save_session(conference, session, _session_fields(form)))
+        if done:
+            saved, warnings = result
             flash(_("Đã lưu phiên «%(title)s».", title=saved.title), "success")
             flash_warnings(warnings)
             if request.form.get("then") == "another":
@@ -285,14 +275,9 @@ def edit_topic(slug: str, topic_id: int | None = None):
     topic = owned(Topic, conference, topic_id) if topic_id else None
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
-        try:
-            saved = editing.save_topic(conference, topic, form.number.data, form.title.data,
-                                       form.summary.data or "")
-        except editing.RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
+        done, saved = commit_or_show(form, lambda: editing.save_topic(
+            conference, topic, form.number.data, form.title.data, form.summary.data or ""))
+        if done:
             flash(_("Đã lưu chuyên đề."), "success")
             return redirect(url_for("agenda.edit_topic", slug=slug, topic_id=saved.id))
     return render_topic_page(conference, topic, form)
@@ -401,13 +386,9 @@ def rooms(slug: str):
     conference = managed_conference(slug)
     form = RoomForm()
     if form.validate_on_submit():
-        try:
-            editing.save_room(conference, None, form.name.data)
-        except editing.RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
-            db.session.commit()
+        done, _room = commit_or_show(
+            form, lambda: editing.save_room(conference, None, form.name.data))
+        if done:
             flash(_("Đã thêm phòng."), "success")
             return redirect(url_for("agenda.rooms", slug=slug))
     return render_template("agenda/rooms.html", conference=conference,
