@@ -289,32 +289,74 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     # row may have up to HEADING_SEARCH - 1 rows (a title) above it. The formulas' cells
     # are given as FORMULA so the row check names them (a text cell beginning with "=" is
     # text, as our own exports write it); the merges' last row goes to _rows.
-    formulas, merged_to = _sheet_marks(contents[sheets[0]], max_rows, max_rows + HEADING_SEARCH)
+    marks = _sheet_marks(contents[sheets[0]], max_rows, max_rows + HEADING_SEARCH,
+                         _zero_padded_styles(contents.get("xl/styles.xml", b"")))
     try:
         rows = CalamineWorkbook.from_filelike(checked).get_sheet_by_index(0).to_python(
             skip_empty_area=False)
     except Exception:  # calamine raises several kinds for a damaged file
         raise _not_an_xlsx() from None
     width = max((len(cells) for cells in rows), default=0)
-    marked: dict[int, set[int]] = {}
-    for row, index in formulas:
+    formulas: dict[int, set[int]] = {}
+    for row, index in marks.formulas:
         if index < width:  # beyond every heading a formula fills no column
-            marked.setdefault(row, set()).add(index)
-    return merged_to, _marked_rows(rows, marked, width)
+            formulas.setdefault(row, set()).add(index)
+    padded: dict[int, dict[int, int]] = {}
+    for (row, index), digits in marks.padded.items():
+        padded.setdefault(row, {})[index] = digits
+    return marks.merged_to, _marked_rows(rows, formulas, padded, width)
 
 
-def _sheet_marks(sheet_xml: bytes, max_rows: int,
-                 limit: int) -> tuple[set[tuple[int, int]], tuple[int, str]]:
+def _zero_padded_styles(styles_xml: bytes) -> dict[str, int]:
+    """The cell styles (by index, as a cell's ``s`` names them) whose number format pads
+    with zeros, such as "000000", with the number of digits. A code typed as a number in
+    such a column shows in Excel as "000123", and is read so, not as 123."""
+    if not styles_xml:
+        return {}
+    formats: dict[str, int] = {}
+    padded: dict[str, int] = {}
+    where = {"cellXfs": False, "xf": 0}
+
+    def started(name: str, attributes: dict) -> None:
+        name = name.rpartition("}")[2]
+        if name == "numFmt" and re.fullmatch(r"0+", attributes.get("formatCode", "")):
+            formats[attributes.get("numFmtId", "")] = len(attributes["formatCode"])
+        elif name == "cellXfs":
+            where["cellXfs"] = True
+        elif name == "xf" and where["cellXfs"]:
+            digits = formats.get(attributes.get("numFmtId", "0"))
+            if digits:
+                padded[str(where["xf"])] = digits
+            where["xf"] += 1
+
+    def ended(name: str) -> None:
+        if name.rpartition("}")[2] == "cellXfs":
+            where["cellXfs"] = False
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler = started, ended
+    parser.StartDoctypeDeclHandler = _refuse_document_type
+    try:
+        parser.Parse(styles_xml, True)
+    except expat.ExpatError:
+        raise _not_an_xlsx() from None
+    return padded
+
+
+def _sheet_marks(sheet_xml: bytes, max_rows: int, limit: int,
+                 padded_styles: dict[str, int]) -> _SheetMarks:
     """What calamine does not say of a sheet, read from its XML: the cells holding a
-    formula, as (row, column index), and the last row any merged range reaches with that
-    range ((0, "") if none). Refuses a sheet of more than ``limit`` rows holding values.
+    formula, as (row, column index); the number cells of a zero-padding style (see
+    _zero_padded_styles), with their digits; and the last row any merged range reaches
+    with that range ((0, "") if none). Refuses a sheet of more than ``limit`` rows holding
+    values.
 
     Read by element, whatever prefix the writer gave the namespace or order it gave the
     attributes; a cell or row without its reference follows the one before it, as the
     format allows. A formula saved without its value reads as an empty cell, which in an
     attendance list means present: such a cell must never pass unnoticed.
     """
-    marks = _SheetMarks(max_rows, limit)
+    marks = _SheetMarks(max_rows, limit, padded_styles)
     # expat rather than a tree: nothing of the sheet is kept but what is marked.
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = marks.started
@@ -325,7 +367,7 @@ def _sheet_marks(sheet_xml: bytes, max_rows: int,
     except expat.ExpatError:
         raise _not_an_xlsx() from None
     marks.row_done()
-    return marks.formulas, marks.merged_to
+    return marks
 
 
 def _refuse_document_type(*_declaration) -> None:
@@ -335,9 +377,10 @@ def _refuse_document_type(*_declaration) -> None:
 class _SheetMarks:
     """What _sheet_marks gathers, element by element."""
 
-    def __init__(self, max_rows: int, limit: int):
-        self.max_rows, self.limit = max_rows, limit
+    def __init__(self, max_rows: int, limit: int, padded_styles: dict[str, int]):
+        self.max_rows, self.limit, self.padded_styles = max_rows, limit, padded_styles
         self.formulas: set[tuple[int, int]] = set()
+        self.padded: dict[tuple[int, int], int] = {}
         self.merged_to = (0, "")
         self.row = self.valued_rows = 0
         self.column = -1
@@ -347,6 +390,9 @@ class _SheetMarks:
         name = name.rpartition("}")[2]
         if name == "c":
             self.column = _cell_column(attributes.get("r"), self.column)
+            digits = self.padded_styles.get(attributes.get("s", "0"))
+            if digits and attributes.get("t", "n") == "n":
+                self.padded[self.row, self.column] = digits
         elif name in ("v", "is"):
             self.row_has_value = True
         elif name == "row":
@@ -397,13 +443,18 @@ def _merge_reach(reference: str) -> tuple[int, str]:
 FORMULA = Formula("=")
 
 
-def _marked_rows(rows: list[list], marked: dict[int, set[int]],
+def _marked_rows(rows: list[list], marked: dict[int, set[int]], padded: dict[int, dict[int, int]],
                  width: int) -> Iterator[tuple[int, list]]:
-    """The rows numbered from 1, a formula's cell (``marked``) given as FORMULA."""
+    """The rows numbered from 1, a formula's cell (``marked``) given as FORMULA and a
+    number in a zero-padding style (``padded``) as the text it shows."""
     for number, cells in enumerate(rows, start=1):
-        if number in marked:
-            cells = [FORMULA if index in marked[number] else value
-                     for index, value in enumerate([*cells, *[None] * (width - len(cells))])]
+        if number in marked or number in padded:
+            cells = [*cells, *[None] * (width - len(cells))]
+            for index, digits in padded.get(number, {}).items():
+                if index < width:
+                    cells[index] = _shown_with_zeros(cells[index], digits)
+            for index in marked.get(number, ()):
+                cells[index] = FORMULA
         yield number, cells
     # A formula saved without its value (as scripts write them) reads as an empty cell, and
     # calamine leaves out trailing rows that read empty: those holding such formulas come
@@ -411,6 +462,15 @@ def _marked_rows(rows: list[list], marked: dict[int, set[int]],
     # a formula addressed to row 1,048,576 costs one row, not a million.
     for number in sorted(n for n in marked if n > len(rows)):
         yield number, [FORMULA if index in marked[number] else None for index in range(width)]
+
+
+def _shown_with_zeros(value, digits: int):
+    """A whole number as a zero-padding format shows it (123 as "000123"); anything else as
+    it is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and float(value).is_integer() and value >= 0:
+        return f"{int(value):0{digits}d}"
+    return value
 
 
 def _column_index(letters: str) -> int:

@@ -121,6 +121,49 @@ def test_an_access_code_that_lost_its_zeros_in_excel_keeps_them(client, demo):
         "000123", "46")
 
 
+def zero_padded_workbook(rows: list[list], padded_column: int) -> bytes:
+    """An XLSX file whose column ``padded_column`` (from 1) is formatted "00000", as Excel
+    users keep codes' zeros, below the heading row."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for row in range(2, len(rows) + 1):
+        sheet.cell(row=row, column=padded_column).number_format = "00000"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_numbers_formatted_to_show_zeros_are_read_as_shown():
+    """Excel shows 77 as 00077 in a column formatted "00000": that is what the list says.
+    A number with a fraction, text, or a number of another format is read as it is."""
+    from confmgr.points.importing import COLUMNS
+
+    heading = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã truy cập"]
+    data = zero_padded_workbook(
+        [heading, ["A1", "Một", "Xã", 77], ["A2", "Hai", "Xã", 1234567],
+         ["A3", "Ba", "Xã", 12.5], ["A4", "Bốn", "Xã", "0042"], ["A5", "Năm", "Xã", 0]],
+        padded_column=4)
+    table = read_table(data, "ds.xlsx", COLUMNS, max_rows=100, max_bytes=10**6)
+    assert [row.values["access_code"] for row in table] == [
+        "00077", "1234567", "12.5", "0042", "00000"]
+    unformatted = xlsx_file([heading, ["A1", "Một", "Xã", 77]])[0].getvalue()
+    table = read_table(unformatted, "ds.xlsx", COLUMNS, max_rows=100, max_bytes=10**6)
+    assert [row.values["access_code"] for row in table] == ["77"]
+
+
+def test_a_new_access_code_keeps_the_zeros_its_format_shows(client, demo):
+    logged_in(client, ORGANISER)
+    heading = ["Mã điểm cầu", "Tên điểm cầu", "Cấp", "Mã điểm cầu cấp trên", "Mã truy cập"]
+    upload(client, (io.BytesIO(zero_padded_workbook(
+        [heading, ["06811", "Điểm cầu Uông Bí", "Xã", "22", 77]], padded_column=5)),
+        "diem-cau.xlsx"))
+    assert point(demo, "06811").access_code == "00077"
+
+
 def test_a_technical_officers_mobile_typed_as_a_number_gets_its_zero_back(client, demo):
     """As in the delegates' import: Excel makes 0912345678 the number 912345678."""
     logged_in(client, ORGANISER)
