@@ -121,6 +121,19 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
                 end=_hhmm(conference, clash.ends_at),
             )))
 
+    # Sessions in different rooms may run side by side; without a room to tell them apart,
+    # two sessions at once are most often a mistyped time, but may be meant: a warning.
+    unplaced = (overlapping if slot.room_id is None
+                else overlapping.where(AgendaSession.room_id.is_(None)))
+    side_by_side = db.session.scalar(unplaced.limit(1))
+    if side_by_side is not None:
+        problems.append(Problem("start", _(
+            "Cùng giờ với phiên «%(title)s» (%(start)s–%(end)s) mà một trong hai phiên chưa có "
+            "phòng. Nếu hai phiên diễn ra song song, hãy chọn phòng cho từng phiên; nếu "
+            "không, hãy sửa giờ.", title=side_by_side.title,
+            start=_hhmm(conference, side_by_side.starts_at),
+            end=_hhmm(conference, side_by_side.ends_at)), blocking=False))
+
     if slot.presenter_ids:
         rows = db.session.execute(
             overlapping.with_only_columns(
