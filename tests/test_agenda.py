@@ -248,6 +248,45 @@ def test_sessions_at_once_without_rooms_to_tell_them_apart_are_a_warning(client,
         "hai phiên diễn ra song song, hãy chọn phòng cho từng phiên; nếu không, hãy sửa giờ."]
 
 
+def test_organisers_put_a_sessions_presenters_in_order(client, demo):
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        trio = [editing.save_presenter(conference, None, name, "", "Ban Tổ chức")
+                for name in ("Lê Văn A", "Trần Thị B", "Phạm Văn C")]
+        db.session.commit()
+        a, b, c = (p.id for p in trio)
+    logged_in(client, ORGANISER)
+    response = post_form(client, NEW_SESSION, session_form(presenters=[a, b, c]))
+    session_id = int(re.search(r"#s(\d+)$", response.headers["Location"]).group(1))
+    edit = f"/manage/c/{SLUG}/sessions/{session_id}/edit"
+
+    def order() -> list[str]:
+        page = client.get(edit).get_data(as_text=True)
+        listed = page[page.index('<ol class="list-group list-group-numbered presenter-order">'):]
+        return re.findall(r'<span class="me-auto">([^<,]+)', listed[:listed.index("</ol>")])
+
+    assert order() == ["Lê Văn A", "Trần Thị B", "Phạm Văn C"]
+    moved = post_form(client, f"/manage/c/{SLUG}/sessions/{session_id}/presenters/{c}/up", {})
+    assert moved.headers["Location"] == f"{edit}#presenter-order"
+    assert order() == ["Lê Văn A", "Phạm Văn C", "Trần Thị B"]
+    post_form(client, f"/manage/c/{SLUG}/sessions/{session_id}/presenters/{a}/down", {})
+    post_form(client, f"/manage/c/{SLUG}/sessions/{session_id}/presenters/{b}/down", {})  # last
+    assert order() == ["Phạm Văn C", "Lê Văn A", "Trần Thị B"]
+    # Saving the form again, which sends its choices by name, keeps that order.
+    post_form(client, edit, session_form(presenters=[a, b, c]))
+    assert order() == ["Phạm Văn C", "Lê Văn A", "Trần Thị B"]
+    with demo.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "session.update").order_by(AuditEntry.id)).all()
+        assert [e.details for e in entries] == [
+            {"presenter_ids": [[a, b, c], [a, c, b]]},
+            {"presenter_ids": [[a, c, b], [c, a, b]]}, {}]  # the form saved unchanged
+    thang = ids(demo)["thang"]
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/{session_id}/presenters/{thang}/up",
+                         {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Báo cáo viên này không có trong phiên."]
+
+
 def test_a_topic_scheduled_twice_is_a_warning_not_a_refusal(client, demo):
     known = ids(demo)
     logged_in(client, ORGANISER)

@@ -212,6 +212,7 @@ MATRIX: list[Row] = [
     organisers_only("GET", C + "/sessions/{session}/edit", "200"),
     organisers_only("POST", C + "/sessions/{session}/edit", "200"),
     organisers_only("GET", C + "/sessions/{session}/shift", "200"),
+    organisers_only("POST", C + "/sessions/{session}/presenters/{presenter}/up", "302"),
     organisers_only("POST", C + "/sessions/{session}/shift", "200"),
     organisers_only("GET", C + "/topics", "200"),
     organisers_only("GET", C + "/topics/new", "200"),

@@ -317,6 +317,23 @@ def assign_presenters(session: AgendaSession, presenters: list[Presenter]) -> No
         ).values(position=position))
 
 
+def move_presenter(session: AgendaSession, presenter_id: int, direction: str) -> None:
+    """Move one of the session's presenters a place ``up`` or ``down`` the order they are
+    listed in (the session form's list sends its choices by name, so it cannot)."""
+    order = list(session.presenters)
+    index = next((i for i, p in enumerate(order) if p.id == presenter_id), None)
+    if index is None:
+        raise RuleBroken([Problem("", _("Báo cáo viên này không có trong phiên."))])
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(order):
+        return  # already first or last: a second click, or a stale page
+    before = _session_values(session)
+    order[index], order[other] = order[other], order[index]
+    assign_presenters(session, order)
+    record("session.update", target=session, conference_id=session.conference_id,
+           **changed_fields(before, _session_values(session)))
+
+
 def _rules_for(session: AgendaSession | None, problems: list[Problem]) -> list[Problem]:
     """A cancelled session holds no room and keeps no presenter busy (its slot may be
     given to another session): only its own day and times must still make sense."""

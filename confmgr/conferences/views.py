@@ -206,6 +206,17 @@ def edit_session(slug: str, session_id: int | None = None):
     )
 
 
+@bp.post("/c/<slug>/sessions/<int:session_id>/presenters/<int:presenter_id>/"
+         "<any(up, down):direction>")
+@login_required
+def move_presenter(slug: str, session_id: int, presenter_id: int, direction: str):
+    conference = managed_conference(slug)
+    session = owned(AgendaSession, conference, session_id)
+    commit_or_flash(lambda: editing.move_presenter(session, presenter_id, direction))
+    return redirect(url_for("agenda.edit_session", slug=slug, session_id=session_id)
+                    + "#presenter-order")
+
+
 @bp.post("/c/<slug>/sessions/<int:session_id>/<any(cancel, reinstate, delete):action>")
 @login_required
 def session_action(slug: str, session_id: int, action: str):
