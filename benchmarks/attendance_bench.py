@@ -78,6 +78,13 @@ def bench_accounts(slug: str) -> None:
 # ---------------------------------------------------------------- report benchmarks
 
 
+def reported_session_id(ctx) -> int:
+    """The session the report benchmarks read: the fourth of the generated conference."""
+    from confmgr.attendance import reports
+
+    return reports.attended_sessions(_conference(ctx.slug))[3].id
+
+
 def national_summary_action(ctx):
     """The national table: every session's totals and one session's totals per province."""
     from confmgr.attendance import reports

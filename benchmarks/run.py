@@ -620,6 +620,34 @@ def attendance_arrivals_chart(ctx: Context) -> Result:
                     attendance_bench.arrivals_chart_action(ctx))
 
 
+@benchmark("attendance.live_refresh", needs=("generated",))
+def attendance_live_refresh(ctx: Context) -> Result:
+    """What each open organiser dashboard asks every 15 s during a session: the whole
+    country's figures (totals, provinces, categories, shortfalls, arrivals) as the fragment
+    htmx swaps in, over the test client. Measured as made afresh; what the dashboards
+    refreshing in the next ATTENDANCE_LIVE_SECONDS are served instead is printed after."""
+    client = organiser_client(ctx)
+    with ctx.app.app_context():
+        session_id = attendance_bench.reported_session_id(ctx)
+    url = f"/manage/c/{ctx.slug}/attendance?session={session_id}"
+
+    def refresh():
+        response = client.get(url, headers={"HX-Request": "true"})
+        if response.status_code != 200 or b'id="attendance-live"' not in response.data:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+
+    shared_for = ctx.app.config["ATTENDANCE_LIVE_SECONDS"]
+    ctx.app.config["ATTENDANCE_LIVE_SECONDS"] = 0
+    try:
+        made = measured("attendance.live_refresh", ctx, refresh)
+    finally:
+        ctx.app.config["ATTENDANCE_LIVE_SECONDS"] = shared_for
+    served, _p95 = median_and_p95(timings_ms(refresh, ctx.repeat))
+    print(f"# live_refresh: made afresh once per {shared_for} s in each process; "
+          f"served again meanwhile in {served:.1f} ms")
+    return made
+
+
 @benchmark("attendance.csv_peak_mb", needs=("generated",))
 def attendance_csv_peak_mb(ctx: Context) -> Result:
     """Peak memory of a fresh process streaming every delegate's attendance as CSV."""

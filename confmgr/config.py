@@ -90,6 +90,10 @@ class Defaults:
     #: How long after a session's check-in closes a device that was offline may still send
     #: what it recorded, in hours; later, attendance goes in as a paper list.
     API_LATE_CHECKIN_HOURS = 24
+    #: How long the organiser dashboard's live figures, once made, are served to every
+    #: dashboard that refreshes (each does every 15 s), in seconds; 0 makes them afresh
+    #: for each. See confmgr/attendance/live.py.
+    ATTENDANCE_LIVE_SECONDS = 10
     #: How many proxies in front of the app to trust for X-Forwarded-For/-Proto (0: none).
     #: Behind nginx set CONFMGR_PROXY_FIX=1, or every client has the proxy's address.
     PROXY_FIX = 0

@@ -59,6 +59,18 @@ def test_national_benchmarks_run_on_the_small_generated_preset(capsys, monkeypat
                         r"floor=\S+ ratio=\S+ peak_mb=\S+", line), line
 
 
+def test_the_live_refresh_is_measured_as_made_and_as_served_again(capsys, monkeypatch):
+    monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
+    runner = load_runner()
+    assert runner.main(["--only", "attendance.live_refresh", "--preset", "small",
+                        "--repeat", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"# live_refresh: made afresh once per 10 s in each process; "
+                        r"served again meanwhile in \d+\.\d ms", lines[-2]), lines[-2]
+    assert re.fullmatch(r"BENCH attendance\.live_refresh \d+\.\d{3} ms p95=\S+ "
+                        r"floor=\S+ ratio=\S+ peak_mb=\S+", lines[-1]), lines[-1]
+
+
 def test_the_sheet_weight_counts_a_full_page_and_its_assets(capsys, monkeypatch):
     monkeypatch.delenv("CONFMGR_DATABASE_URL", raising=False)
     runner = load_runner()

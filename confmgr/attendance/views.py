@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_percent
+from flask_babel import force_locale, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from confmgr.accounts.permissions import (
     coordinates_in,
     manages_conference,
 )
-from confmgr.attendance import checkin, reports
+from confmgr.attendance import checkin, live, reports
 from confmgr.attendance import importing as paper_lists
 from confmgr.attendance.checkin import current_session
 from confmgr.attendance.labels import ATTENDANCE_LABELS, NO_CATEGORY_NAME
@@ -248,13 +248,17 @@ def overview(slug: str):
                                session=None, sessions=[])
     session = chosen_session(conference, sessions)
     province = province_asked()
-    context = _report_context(conference, session, province)
     # Opened without a session, the page follows whichever session is current at each
     # refresh rather than the one it first showed.
-    context["refresh_session"] = session.id if session_asked() is not None else None
+    refresh_session = session.id if session_asked() is not None else None
     if is_htmx():
-        return render_template("attendance/_live.html", **context)
-    return render_template("attendance/overview.html", **context, sessions=sessions)
+        return live.shared_fragment(
+            (conference.id, session.id, province, refresh_session, str(get_locale())),
+            lambda: render_template("attendance/_live.html", refresh_session=refresh_session,
+                                    **_report_context(conference, session, province)))
+    return render_template("attendance/overview.html", sessions=sessions,
+                           refresh_session=refresh_session,
+                           **_report_context(conference, session, province))
 
 
 #: Shortfalls the report page lists; the XLSX report lists up to XLSX_MAX_ROWS.
