@@ -916,6 +916,23 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(demo):
     assert admin.get("/manage/").status_code == 200
 
 
+def test_a_new_secret_key_with_the_old_as_fallback_signs_nobody_out(demo):
+    """Sessions carry a stamp keyed with SECRET_KEY (User.session_stamp): with the old key
+    in SECRET_KEY_FALLBACKS they go on, and are stamped anew under the new key, so they
+    outlive the fallback's removal. Without the fallback the key change signs out."""
+    kept, away = (logged_in(demo.test_client(), COORDINATOR),
+                  logged_in(demo.test_client(), ORGANISER))
+    old = demo.config["SECRET_KEY"]
+    demo.secret_key = "mot-khoa-bi-mat-moi"
+    demo.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert kept.get("/manage/").status_code == 200
+    demo.config["SECRET_KEY_FALLBACKS"] = []
+    assert kept.get("/manage/").status_code == 200
+    assert post_form(kept, "/language", {"lang": "en", "next": "/manage/"}).status_code == 302
+    # Not seen while the old key was a fallback: signed out with it.
+    assert away.get("/manage/").headers["Location"].startswith("/login")
+
+
 def test_unlocking_lifts_the_lock_of_failed_sign_ins_which_the_list_shows(client, demo):
     coordinator = user_named(demo, COORDINATOR[0])
     for _ in range(5):

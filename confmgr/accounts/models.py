@@ -85,10 +85,15 @@ class User(UserMixin, db.Model):
     def session_stamp(self) -> str:
         """Changes with the password and with each lock; keyed, so a session cookie says
         nothing about either."""
-        key = current_app.config["SECRET_KEY"].encode()
+        return self.session_stamp_under(current_app.config["SECRET_KEY"])
+
+    def session_stamp_under(self, key: str | bytes) -> str:
+        """The session stamp under one secret key: the current one, or one of
+        SECRET_KEY_FALLBACKS, which sessions begun before the key changed carry."""
         # An account never locked signs as before the count existed: no one is signed out
         # by the upgrade that added it.
         signed = self.password_hash + (f":{self.session_epoch}" if self.session_epoch else "")
+        key = key.encode() if isinstance(key, str) else key
         return hmac.new(key, signed.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:

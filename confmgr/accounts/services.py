@@ -166,7 +166,10 @@ def signed_in_user(session_id: str) -> User | None:
         return None
     user = db.session.scalar(_SIGNED_IN, {"user_id": int(user_id),
                                           "key_digest": sign_in_digest(key)})
-    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
+    keys = [current_app.config["SECRET_KEY"],
+            *(current_app.config.get("SECRET_KEY_FALLBACKS") or ())]
+    if user is None or not user.active or not any(
+            hmac.compare_digest(stamp, user.session_stamp_under(k)) for k in keys):
         return None
     user.sign_in_key = key
     return user

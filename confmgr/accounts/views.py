@@ -79,7 +79,12 @@ def _page_on_this_site(address: str | None) -> str | None:
 def load_user(session_id: str) -> User | None:
     # A deactivated account, one whose password changed since the session began, or a
     # sign-in ended by signing out, opens nothing any more (User.get_id).
-    return services.signed_in_user(session_id)
+    user = services.signed_in_user(session_id)
+    if user is not None and session.get("_user_id") == session_id != user.get_id():
+        # Stamped under a key now in SECRET_KEY_FALLBACKS: stamped again under the current
+        # one, the session outlives that fallback's removal.
+        session["_user_id"] = user.get_id()
+    return user
 
 
 def _offer_setup_until_first_user():
