@@ -17,6 +17,7 @@ from flask import (
 )
 from babel.numbers import format_decimal
 from flask_babel import get_locale, lazy_gettext as _l, ngettext
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from confmgr.attendance.labels import (
@@ -84,6 +85,14 @@ def select_locale() -> str:
     return chosen if chosen in languages else languages[0]
 
 
+def data_lang() -> Markup:
+    """` lang="vi"` for an element holding what people typed (titles, names, places) on a
+    page in another language: the data of these conferences is Vietnamese, and a screen
+    reader reading it with an English voice makes it unintelligible. Nothing on a
+    Vietnamese page, which says so once."""
+    return Markup("") if str(get_locale()) == "vi" else Markup(' lang="vi"')
+
+
 def init_app(app: Flask) -> None:
     from confmgr.conferences.scheduling import bare_topic_number
 
@@ -97,6 +106,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         current_language=lambda: str(get_locale()),
+        data_lang=data_lang,
         counted=counted,
         session_kind_labels=SESSION_KIND_LABELS,
         # Resolved once per page: lazy strings cost a catalogue lookup at every use.

@@ -79,12 +79,17 @@ def test_language_switch_to_english_and_back(client, demo):
     page = client.get(AGENDA).get_data(as_text=True)
     assert '<html lang="en">' in page
     assert "Saturday, 14/06/2025" in page
-    assert "Topic 1: Công tác tổ chức" in page
+    # What the organisers typed stays Vietnamese, and says so to screen readers.
+    assert '<span class="session-title">Topic 1: <span lang="vi">Công tác tổ chức' in page
+    assert '<h1 class="h3" lang="vi">Hội nghị toàn quốc tập huấn' in page
+    assert '<ul class="list-unstyled small mb-0 presenters" lang="vi">' in page
     assert "Sign in" in page
     assert rows(page)[1][:2] == ("08:00", "08:30")
     client.post("/language", data={"lang": "vi", "next": AGENDA, "csrf_token": token})
     page = client.get(AGENDA).get_data(as_text=True)
     assert '<html lang="vi">' in page and "Thứ Bảy, 14/06/2025" in page
+    assert 'lang="vi"' not in page.replace('<html lang="vi">', "").replace(
+        'value="vi" lang="vi"', "")
 
 
 def test_language_switch_ignores_unknown_languages_and_foreign_targets(client, demo):

@@ -119,7 +119,7 @@ def test_a_number_typed_with_the_words_is_shown_once_everywhere(client, demo):
 
     client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
     english = client.get(f"/c/{SLUG}/").get_data(as_text=True)
-    assert f'<span class="session-title">Topic 3a: {title}</span>' in english
+    assert f'<span class="session-title">Topic 3a: <span lang="vi">{title}</span></span>' in english
 
 
 @pytest.mark.parametrize("typed", ["3A", "Chuyên đề 3a", "chuyên đề 3A", nfd("CĐ. 3a"),
