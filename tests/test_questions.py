@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from html import unescape
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -952,6 +953,30 @@ def test_a_presenter_cannot_reach_a_question_through_its_duplicate(client, demo)
         assert db.session.get(Question, t).merged_into_id is None
         assert db.session.get(Question, x).points_count == 2
         assert db.session.get(Question, d).merged_into_id == x
+
+
+def test_an_answer_to_a_question_merged_out_of_its_presenters_reach_comes_back(client, demo):
+    """The presenter was writing when the organisers merged their question into another
+    topic's: the answer is not saved anywhere, but its text comes back to them, and
+    nothing is said of the question it joined."""
+    x, d, _t = merged_pair(demo)
+    logged_in(client, PRESENTER_ACCOUNT)
+    response = post_form(client, f"{TRIAGE}/{d}/answer", {"answer": "Theo Quy định số 22."})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert unescape(re.search(r'<div class="alert alert-warning" role="alert">(.*?)</div>',
+                              page).group(1)) == (
+        f"Câu hỏi #{d} vừa được Ban Tổ chức gộp vào một câu hỏi không thuộc phạm vi của bạn, "
+        "nên câu trả lời chưa được lưu. Nội dung bạn viết ở dưới: hãy chép lại nếu cần và "
+        "báo Ban Tổ chức.")
+    assert re.search(r'<textarea[^>]*readonly>\s*Theo Quy định số 22\.</textarea>', page)
+    assert f"#{x}" not in page
+    with demo.app_context():
+        assert db.session.get(Question, x).answer in (None, "")
+        assert db.session.get(Question, d).answer in (None, "")
+    # An empty answer, or a question never in reach, is not found as before.
+    assert post_form(client, f"{TRIAGE}/{d}/answer", {"answer": " "}).status_code == 404
+    assert post_form(client, f"{TRIAGE}/{x}/answer", {"answer": "Có."}).status_code == 404
 
 
 def test_a_presenter_splits_a_duplicate_of_their_own_question(client, demo):

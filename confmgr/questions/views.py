@@ -120,6 +120,18 @@ def _question(conference: Conference, reach, question_id: int, *, lock: bool = F
     return question
 
 
+def _merged_out_of_reach(conference: Conference, scope: TriageScope,
+                         question_id: int) -> Question | None:
+    """The question with this id if it is in the user's reach itself but merged into one
+    that is not (another presenter's topic); else None."""
+    question = db.session.scalar(select(Question).where(
+        Question.id == question_id, Question.conference_id == conference.id,
+        Question.merged_into_id.is_not(None), scope.reach))
+    if question is None or _reaches(scope.reach, question.merged_into_id):
+        return None
+    return question
+
+
 def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] | None:
     """The standing questions with these ids, locked until the commit, oldest first; None,
     with a message naming the others, if any of them is not one (merged meanwhile, out of
@@ -294,8 +306,15 @@ def _form_change(conference, scope: TriageScope, question, form, change, done_me
 @login_required
 def answer(slug: str, question_id: int):
     conference, scope = _triaging(slug)
-    question = _question(conference, scope.reach, question_id, lock=True)
     form = AnswerForm()
+    joined_elsewhere = _merged_out_of_reach(conference, scope, question_id)
+    if joined_elsewhere is not None and form.validate_on_submit() \
+            and (form.answer.data or "").strip():
+        # Its presenter was writing the answer when the organisers merged it into another
+        # topic's question: the text comes back to them rather than into a 404.
+        return render_template("questions/answer_not_saved.html", conference=conference,
+                               question=joined_elsewhere, text=form.answer.data), 409
+    question = _question(conference, scope.reach, question_id, lock=True)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, answer=form)
     publishes = scope.manages
