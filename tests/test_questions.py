@@ -265,6 +265,26 @@ def test_splitting_takes_back_the_answer_the_merge_passed_on(demo, ctx):
                                               QuestionStatus.ANSWERED)
 
 
+def test_a_duplicates_own_answer_shows_under_the_answered_question_it_joined(client, demo):
+    """The target had an answer of its own, so the duplicate's stays on the duplicate: the
+    target's page shows it, to be folded into the answer given to all."""
+    with demo.app_context():
+        target = raise_one("79", "Hỏi về tài liệu điện tử?")
+        duplicate = raise_one("40", "Xin tài liệu điện tử trước hội nghị?")
+        same = raise_one("06811", "Tài liệu điện tử gửi khi nào?")
+        services.answer(target, "Gửi qua thư điện tử.", user_id=None)
+        services.answer(duplicate, "Đăng trên trang hội nghị\ntừ ngày 10/6.", user_id=None)
+        services.answer(same, "Gửi qua thư điện tử.", user_id=None)
+        services.merge(target, [duplicate, same])
+        db.session.commit()
+        target_id = target.id
+    logged_in(client, ORGANISER)
+    page = client.get(f"{TRIAGE}/{target_id}").get_data(as_text=True)
+    assert re.findall(r'<div class="duplicate-answer">(.*?)</div>', page, re.S) == [
+        '<strong>Câu trả lời đã viết cho câu này:</strong> <span class="white-space-pre">'
+        "Đăng trên trang hội nghị\ntừ ngày 10/6.</span>"]
+
+
 def test_an_organiser_merges_ticked_questions_into_the_oldest(client, demo):
     with demo.app_context():
         a = raise_one("79", "Hỏi về tài liệu điện tử?").id
