@@ -7,9 +7,11 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 #: Control characters that are not spaces: never meant, and NUL cannot even be stored.
 #: With them the invisible ones pasted from web pages and chat apps (soft hyphen,
-#: zero-width spaces and joiners, direction marks, the byte order mark): Vietnamese uses
-#: none, and the same name with one of them would be another name.
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+#: zero-width spaces and joiners, the byte order mark) and the direction marks, embeddings
+#: and isolates phones wrap copied numbers and contacts in: Vietnamese uses none, and the
+#: same name with one of them would be another name.
+INVISIBLE = ("\u00ad\u200b\u200c\u200d\u2060\ufeff"
+             "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _CONTROLS = re.compile(f"[\\x00-\\x08\\x0e-\\x1f\\x7f{INVISIBLE}]")
 
 

@@ -1301,10 +1301,12 @@ def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo)
     assert count_at(demo, "06811") == (37, 37)
 
 
-@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\ufeff", "\u200c"])
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\ufeff", "\u200c", "\u202c",
+                                       "\u2066", "\u2069", "\u061c"])
 def test_a_name_pasted_with_an_invisible_character_is_the_same_name(demo, invisible):
-    """A zero-width space or a soft hyphen, pasted from a web page or a chat app, shows
-    nothing on screen: the same person with the same phone is found, not registered again."""
+    """A zero-width space or a soft hyphen, pasted from a web page or a chat app, or the
+    direction marks a phone wraps a copied contact in, show nothing on screen: the same
+    person with the same phone is found, not registered again."""
     from confmgr.conferences.editing import RuleBroken
 
     with demo.app_context():
@@ -1317,6 +1319,19 @@ def test_a_name_pasted_with_an_invisible_character_is_the_same_name(demo, invisi
                 full_name=f"Lê Thị{invisible} Oanh{invisible}", phone="0912777888"),
                 organiser=True)
         assert refused.value.problems[0].message.startswith("Đại biểu này đã được đăng ký")
+
+
+def test_a_phone_copied_with_its_direction_marks_is_the_number(client, demo):
+    """Phones wrap a number copied from their contacts in U+202A … U+202C: invisible, and
+    the number was refused as malformed."""
+    assert normalise_phone("\u202a+84 912 777 888\u202c") == "0912777888"
+    logged_in(client, COORDINATOR)
+    response = post_form(client, f"{UONG_BI}/new", {
+        **PERSON, "full_name": "Lê Thị Oanh", "phone": "\u2066+84 912 777 888\u2069"})
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.scalar(select(Participant.phone).where(
+            Participant.full_name == "Lê Thị Oanh")) == "0912777888"
 
 
 def test_the_migration_takes_invisible_characters_out_of_stored_names(ctx):
@@ -1347,3 +1362,15 @@ def test_the_migration_takes_invisible_characters_out_of_stored_names(ctx):
     assert fixed == ("Lê Thị Oanh", name_compare_form("Lê Thị Oanh"), name_key("Lê Thị Oanh"))
     assert db.session.execute(select(Participant.id, Participant.name_norm).where(
         Participant.full_name != "Lê Thị Oanh")).all() == untouched
+
+    # A database past that migration: the direction marks go in one of their own.
+    marked = "\u2066Lê Thị Oanh\u2069\u202c"
+    db.session.execute(Participant.__table__.update().where(
+        Participant.phone == "0912777888").values(full_name=marked, name_norm=marked.lower()))
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="3a7f2e9c4d18")
+    upgrade()
+    assert db.session.execute(select(Participant.full_name, Participant.name_norm).where(
+        Participant.phone == "0912777888")).one() == ("Lê Thị Oanh",
+                                                     name_compare_form("Lê Thị Oanh"))

@@ -43,7 +43,9 @@ def _ascii_digits(text: str) -> str:
 def normalise_phone(raw: str) -> str:
     """Digits only, in ASCII, +84 written as 0: "+84 912.345.678" and "+84 (0)912 345 678"
     are both 0912345678."""
-    phone = PHONE_SEPARATORS.sub("", _ascii_digits(unicodedata.normalize("NFKC", raw or "")))
+    # normalise: a number copied from a phone's contacts comes wrapped in direction marks.
+    phone = PHONE_SEPARATORS.sub("", _ascii_digits(unicodedata.normalize(
+        "NFKC", normalise(raw or ""))))
     if phone.startswith("+84"):
         phone = "0" + phone[3:].removeprefix("0")
     elif phone.startswith("84") and len(phone) == 11:
