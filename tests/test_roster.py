@@ -1288,6 +1288,29 @@ def test_one_person_registered_at_two_points_at_once_is_registered_once(demo):
         assert registered_kept() == registered_truth()
 
 
+def test_categories_of_one_rank_are_listed_in_vietnamese_order(client, demo):
+    """The database's order put "Đ" and "Ủ" after "T"; every list follows Vietnamese."""
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/categories"
+    names = ["Ủy viên", "Thành viên", "Đại biểu khách mời", "Bí thư chi bộ"]
+    for name in names:
+        assert post_form(client, url, {"form": "category", "category-name": name,
+                                       "category-rank": "500"}).status_code == 302
+    expected = ["Bí thư chi bộ", "Đại biểu khách mời", "Thành viên", "Ủy viên"]
+    page = client.get(url).get_data(as_text=True)
+    assert [unescape(n) for n in re.findall(r"<tr><td>500</td><td>([^<]+)</td>", page)
+            ] == expected
+    form = client.get(f"{UONG_BI}/new").get_data(as_text=True)
+    options = [unescape(o) for o in re.findall(r"<option[^>]*>([^<]+)</option>", form)]
+    assert [o for o in options if o in names] == expected
+    with demo.app_context():
+        from confmgr.attendance import reports
+        conference = db.session.scalar(select(Conference))
+        session = reports.attended_sessions(conference)[0]
+        assert [row.name for row in reports.by_category(conference, session.id)
+                if row.name in names] == expected
+
+
 def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo):
     """Without a phone or email nothing tells two namesakes apart: allowed, but said."""
     logged_in(client, ORGANISER)

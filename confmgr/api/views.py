@@ -40,8 +40,9 @@ from confmgr.i18n import N_
 from confmgr.points.listing import in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.services import point_by_code
+from confmgr.roster import categories as roster_categories
 from confmgr.roster import services as roster
-from confmgr.roster.models import Category, Participant
+from confmgr.roster.models import Participant
 from confmgr.text import name_compare_form
 
 
@@ -337,10 +338,9 @@ def presenters(slug: str):
 def categories(slug: str):
     conference = readable_conference(slug)
     points_in_reach(conference)  # the same readers as the delegates themselves
-    rows = db.session.scalars(select(Category).where(Category.conference_id == conference.id)
-                              .order_by(Category.rank, Category.name, Category.id))
     return schemas.Page(next=None, items=[
-        schemas.CategoryOut(id=c.id, name=c.name, rank=c.rank) for c in rows])
+        schemas.CategoryOut(id=c.id, name=c.name, rank=c.rank)
+        for c in roster_categories.categories(conference)])
 
 
 # ---------------------------------------------------------------- points

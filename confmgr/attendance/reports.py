@@ -26,6 +26,7 @@ from confmgr.enums import RegistrationStatus, SessionKind
 from confmgr.points.listing import NO_PROVINCE, in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
+from confmgr.roster.categories import categories
 from confmgr.roster.models import (
     Category,
     CategoryRequirement,
@@ -353,9 +354,7 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
     registered = {ref: (int(n), int(u)) for ref, n, u in db.session.execute(registered_query)}
     cancelled = _cancelled(session_id)
     rows = []
-    categories = db.session.scalars(select(Category).where(
-        Category.conference_id == conference.id).order_by(Category.rank, Category.name))
-    for ref, name in [(cat.id, cat.name) for cat in categories] + [(NO_CATEGORY, None)]:
+    for ref, name in [(cat.id, cat.name) for cat in categories(conference)] + [(NO_CATEGORY, None)]:
         reg, unrecorded = registered.get(ref, (0, 0))
         tally = Tally(registered=reg, not_recorded=unrecorded)
         if cancelled:

@@ -28,7 +28,7 @@ from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
 from confmgr.points.labels import NO_PROVINCE_NAME
 from confmgr.points.listing import province_name
-from confmgr.roster.models import Category
+from confmgr.roster.categories import categories as ordered_categories
 from confmgr.spreadsheets import TableError, csv_response, xlsx_workbook_response
 from confmgr.text import count_typed, whole_number
 from confmgr.web import (
@@ -171,10 +171,9 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
         select(SessionPointCategoryCount.category_ref, SessionPointCategoryCount.headcount)
         .where(SessionPointCategoryCount.session_id == session.id,
                SessionPointCategoryCount.point_id == point.id)).all())
-    categories = db.session.execute(select(Category.id, Category.name).where(
-        Category.conference_id == conference.id).order_by(Category.rank, Category.name)).all()
+    listed = [(c.id, c.name) for c in ordered_categories(conference)]
     return [(ref, name, reported.get(ref, 0), reported.get(ref, 0))
-            for ref, name in [*categories, (NO_CATEGORY, str(NO_CATEGORY_NAME))]]
+            for ref, name in [*listed, (NO_CATEGORY, str(NO_CATEGORY_NAME))]]
 
 
 @bp.post("/points/<code>/attendance/<int:session_id>/headcount")

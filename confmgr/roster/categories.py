@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken
@@ -15,14 +16,17 @@ from confmgr.enums import PointLevel
 from confmgr.points.listing import in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, CategoryRequirement, PointCategoryRegistration
+from confmgr.roster.sorting import text_key
 from confmgr.text import fold, normalise
 
 
-def categories(conference: Conference) -> list[Category]:
-    return list(db.session.scalars(
-        select(Category).where(Category.conference_id == conference.id)
-        .order_by(Category.rank, Category.name)
-    ))
+def categories(conference: Conference, *, with_requirements: bool = False) -> list[Category]:
+    """The conference's categories as every list shows them: by rank, then by name in
+    Vietnamese order (the database's would put "Đ" and "Ủ" after "T")."""
+    query = select(Category).where(Category.conference_id == conference.id)
+    if with_requirements:
+        query = query.options(selectinload(Category.requirements))
+    return sorted(db.session.scalars(query), key=lambda c: (c.rank, text_key(c.name), c.id))
 
 
 #: As long as a category's name may be, counted as stored (NFC can lengthen what is typed).

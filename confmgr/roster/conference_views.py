@@ -10,7 +10,6 @@ from wtforms import SelectChoice
 
 from confmgr.accounts.permissions import manages_conference
 from confmgr.conferences import services as conferences
-from confmgr.conferences.editing import RuleBroken
 from confmgr.db import db
 from confmgr.enums import PointLevel
 from confmgr.paging import page_number
@@ -21,7 +20,7 @@ from confmgr.roster import categories, services
 from confmgr.roster.forms import CategoryForm, RequirementForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import csv_response, xlsx_response
-from confmgr.web import province_asked, show_problems
+from confmgr.web import commit_or_show, province_asked
 
 bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
 PER_PAGE = 100
@@ -45,25 +44,19 @@ def category_list(slug: str):
     rule.level.choices = [SelectChoice(level.value, label)
                           for level, label in POINT_LEVEL_LABELS.items()]
     if request.form.get("form") == "category" and form.validate_on_submit():
-        try:
-            categories.add_category(conference, form.name.data, form.rank.data)
-            db.session.commit()
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_problems(form, broken.problems)
-        else:
+        done, _category = commit_or_show(form, lambda: categories.add_category(
+            conference, form.name.data, form.rank.data))
+        if done:
             flash(_("Đã thêm thành phần."), "success")
             return redirect(url_for("delegates.category_list", slug=slug))
     if request.form.get("form") == "rule" and rule.validate_on_submit():
-        category = db.session.get(Category, rule.category.data)
-        categories.require(category, PointLevel(rule.level.data), rule.min_count.data or 0)
-        db.session.commit()
-        flash(_("Đã lưu yêu cầu thành phần."), "success")
-        return redirect(url_for("delegates.category_list", slug=slug))
-    listed = db.session.scalars(
-        select(Category).where(Category.conference_id == conference.id)
-        .options(selectinload(Category.requirements)).order_by(Category.rank, Category.name)
-    ).all()
+        done, _requirement = commit_or_show(rule, lambda: categories.require(
+            db.session.get(Category, rule.category.data), PointLevel(rule.level.data),
+            rule.min_count.data or 0))
+        if done:
+            flash(_("Đã lưu yêu cầu thành phần."), "success")
+            return redirect(url_for("delegates.category_list", slug=slug))
+    listed = categories.categories(conference, with_requirements=True)
     return render_template("roster/categories.html", conference=conference, categories=listed,
                            form=form, rule=rule)
 

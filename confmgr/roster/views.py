@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -16,9 +15,9 @@ from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
 from confmgr.i18n import counted
 from confmgr.points.forms import UploadForm
-from confmgr.roster import importing, services
+from confmgr.roster import categories, importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
-from confmgr.roster.models import Category, Participant
+from confmgr.roster.models import Participant
 from confmgr.spreadsheets import (
     TableError,
     csv_response,
@@ -52,10 +51,7 @@ def index(slug: str, code: str):
 def _person_form(conference, person=None) -> PersonForm:
     form = PersonForm(obj=person)
     form.category.choices = [SelectChoice("", "—")] + [
-        SelectChoice(c.id, c.name) for c in db.session.scalars(
-            select(Category).where(Category.conference_id == conference.id)
-            .order_by(Category.rank, Category.name))
-    ]
+        SelectChoice(c.id, c.name) for c in categories.categories(conference)]
     if person is not None and request.method == "GET":
         form.category.data = person.category_id
     return form
