@@ -1311,6 +1311,22 @@ def test_categories_of_one_rank_are_listed_in_vietnamese_order(client, demo):
                 if row.name in names] == expected
 
 
+def test_a_national_list_page_past_the_end_leads_back_to_the_last(client, demo):
+    """An old link, or a list grown shorter: the page says so and its ‹ leads to the last
+    page, even when the list has one page only."""
+    logged_in(client, ORGANISER)
+    national = f"/manage/c/{SLUG}/delegates"
+    for province, pages in (("22", 2), ("40", 1)):  # 115 and 25 delegates, 100 a page
+        page = client.get(national, query_string={"province": province, "page": 5}
+                          ).get_data(as_text=True)
+        assert re.findall(r'<p class="small">(Trang \d+/\d+)\s*<a href="([^"]+)">‹</a>',
+                          page) == [(f"Trang 5/{pages}", f"{national}?province={province}"
+                                                          f"&amp;order=alpha&amp;page={pages}")]
+    page = client.get(f"/manage/c/{SLUG}/compliance", query_string={"page": 9}
+                      ).get_data(as_text=True)
+    assert re.search(r'Trang 9/1\s*<a href="[^"]*page=1">‹</a>', page)
+
+
 def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo):
     """Without a phone or email nothing tells two namesakes apart: allowed, but said."""
     logged_in(client, ORGANISER)
