@@ -1,6 +1,7 @@
 """The base of every form: Flask-WTF's, with WTForms' own messages in Vietnamese too."""
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -22,12 +23,16 @@ def wtforms_translations(locale: str) -> Translations:
 
 
 def _text_filter(clean):
-    return lambda value: clean(value) if isinstance(value, str) else value
+    # NFC first, as everything is stored: a field's length limit then counts the text as
+    # it will be kept, not the decomposed letters some keyboards type (Unikey's "Unicode
+    # tổ hợp" spends two or three code points on "ễ").
+    return lambda value: clean(unicodedata.normalize("NFC", value)) \
+        if isinstance(value, str) else value
 
 
 #: What every text field's input loses: control characters (a pasted vertical tab from Word
 #: would make an Atom feed or a calendar unreadable later), and in one-line fields the line
-#: breaks. Passwords are compared as typed.
+#: breaks; and it is composed (NFC). Passwords are compared as typed.
 _ONE_LINE = _text_filter(one_line)
 _MULTI_LINE = _text_filter(plain_text)
 

@@ -40,6 +40,25 @@ def field_errors(page: str, name: str) -> list[str]:
     raise AssertionError(f"no field {name} on the page")
 
 
+def sent_by_form(page: str) -> dict[str, str]:
+    """What a browser sends, untouched, of the page's form that posts back to the page
+    (the first POST form without an action): its inputs' values (hidden ones included),
+    each select's chosen option and each textarea's text."""
+    form = re.search(r'<form method="post"(?![^>]*\baction=)[^>]*>(.*?)</form>', page,
+                     re.S).group(1)
+    sent = {name: unescape(value) for name, value in re.findall(
+        r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', form)}
+    for name, options in re.findall(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>',
+                                    form, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected',
+                           options)
+        sent[name] = unescape(next(v for v in chosen.groups() if v is not None)) if chosen else ""
+    for name, text in re.findall(r'<textarea[^>]*\bname="([^"]+)"[^>]*>(.*?)</textarea>',
+                                 form, re.S):
+        sent[name] = unescape(text.removeprefix("\r\n").removeprefix("\n"))
+    return sent
+
+
 def flashes(page: str) -> list[str]:
     return [unescape(m).strip() for m in re.findall(r'<div class="alert alert-\w+" role="status">(.*?)</div>', page, re.S)]
 

@@ -35,7 +35,7 @@ def test_a_category_name_is_measured_as_stored(client, demo):
     page = post_form(client, f"{C}/categories", {
         "form": "category", "category-name": GROWS * 100, "category-rank": "5",
     }).get_data(as_text=True)
-    assert field_errors(page, "category-name") == ["Dài quá 200 ký tự."]
+    assert field_errors(page, "category-name") == ["Không được dài quá 200 ký tự."]
     assert count(demo, Category) == before
 
 
@@ -54,7 +54,7 @@ def test_a_coordinators_contacts_are_measured_as_stored(client, demo):
     page = post_form(client, f"{C}/points/22/edit", {
         "chair_name": GROWS * 100, "address": "Số 1", "technical_officer_phone": "",
     }).get_data(as_text=True)
-    assert field_errors(page, "chair_name") == ["Dài quá 200 ký tự."]
+    assert field_errors(page, "chair_name") == ["Không được dài quá 200 ký tự."]
     with demo.app_context():
         assert db.session.scalar(select(BroadcastPoint.address).where(
             BroadcastPoint.code == "22")) != "Số 1"

@@ -1327,6 +1327,97 @@ def test_a_national_list_page_past_the_end_leads_back_to_the_last(client, demo):
     assert re.search(r'Trang 9/1\s*<a href="[^"]*page=1">‹</a>', page)
 
 
+def test_lengths_typed_in_decomposed_letters_are_counted_as_stored(client, demo):
+    """Unikey's "Unicode tổ hợp" types decomposed letters, which the forms' limits counted
+    before composing them: a 250-character unit (300 allowed) was refused, and a file
+    import took the same unit."""
+    import unicodedata
+
+    unit = ("Ủy ban Mặt trận Tổ quốc Việt Nam và các đoàn thể chính trị – xã hội phường "
+            "Uông Bí, tỉnh Quảng Ninh; ") * 3
+    unit = unit[:250].strip()
+    assert len(unit) <= 300 < len(unicodedata.normalize("NFD", unit))
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{UONG_BI}/new", {
+        **PERSON, "full_name": "Lê Thị Oanh", "unit": unicodedata.normalize("NFD", unit)})
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.scalar(select(Participant.unit).where(
+            Participant.full_name == "Lê Thị Oanh")) == unit
+    name = ("Lãnh đạo Ủy ban Mặt trận Tổ quốc và các đoàn thể chính trị – xã hội cấp xã "
+            "được phân công theo dõi công tác ") * 2
+    name = name[:190].strip()
+    assert len(name) <= 200 < len(unicodedata.normalize("NFD", name))
+    assert post_form(client, f"/manage/c/{SLUG}/categories", {
+        "form": "category", "category-name": unicodedata.normalize("NFD", name),
+        "category-rank": "100"}).status_code == 302
+
+
+def test_an_edit_form_left_open_changes_only_its_fields_and_names_a_clash(client, demo):
+    """A coordinator fixes a phone on a page opened before the organiser changed the
+    delegate's category and position: the form wrote every field, putting the old ones
+    back unseen. It now writes only what its user changed; a field both changed is refused
+    saying what it holds now, and saving again puts what was typed over it."""
+    from confmgr.roster.models import Category
+    from tests.helpers import sent_by_form
+
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+        person_id, old_category = person.id, person.category_id
+        other = db.session.scalars(select(Category).where(Category.id != old_category)
+                                   .order_by(Category.id)).first()
+        other_id, other_name = other.id, other.name
+    logged_in(client, COORDINATOR)
+    url = f"{UONG_BI}/{person_id}/edit"
+    opened = sent_by_form(client.get(url).get_data(as_text=True))
+    assert opened["category"] == str(old_category)
+
+    def organiser_changes(**values) -> None:
+        with demo.app_context():
+            held = db.session.get(Participant, person_id)
+            services.patch_person(held, values, organiser=True)
+            db.session.commit()
+
+    organiser_changes(position="Phó Bí thư Đảng ủy", category_id=other_id)
+    response = post_form(client, url, {**opened, "phone": "0912000999"})
+    assert response.status_code == 302
+    with demo.app_context():
+        saved = db.session.get(Participant, person_id)
+        assert (saved.phone, saved.position, saved.category_id) == (
+            "0912000999", "Phó Bí thư Đảng ủy", other_id)
+
+    # Both changed the same field: refused, naming what it holds now.
+    opened = sent_by_form(client.get(url).get_data(as_text=True))
+    organiser_changes(unit="Đảng ủy phường Uông Bí")
+    page = post_form(client, url, {**opened, "unit": "UBND phường Uông Bí"}).get_data(
+        as_text=True)
+    assert field_errors(page, "unit") == [
+        "Người khác vừa đổi ô này thành «Đảng ủy phường Uông Bí»; bấm Lưu lần nữa để thay "
+        "bằng nội dung bạn nhập."]
+    again = sent_by_form(page)
+    assert (again["unit"], again["shown_unit"]) == ("UBND phường Uông Bí",
+                                                    "Đảng ủy phường Uông Bí")
+    assert post_form(client, url, again).status_code == 302
+    with demo.app_context():
+        assert db.session.get(Participant, person_id).unit == "UBND phường Uông Bí"
+    # The category names the category, not its number.
+    opened = sent_by_form(client.get(url).get_data(as_text=True))
+    organiser_changes(category_id=old_category)
+    with demo.app_context():
+        old_name = db.session.get(Category, old_category).name
+    page = post_form(client, url, {**opened, "category": ""}).get_data(as_text=True)
+    assert field_errors(page, "category") == [
+        f"Người khác vừa đổi ô này thành «{old_name}»; bấm Lưu lần nữa để thay bằng nội dung "
+        "bạn nhập."]
+    assert other_name != old_name
+    # Saved unchanged: nothing written, and said so.
+    opened = sent_by_form(client.get(url).get_data(as_text=True))
+    response = post_form(client, url, opened, follow_redirects=True)
+    assert "Không có thay đổi nào để lưu." in flashes(response.get_data(as_text=True))
+
+
 def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo):
     """Without a phone or email nothing tells two namesakes apart: allowed, but said."""
     logged_in(client, ORGANISER)

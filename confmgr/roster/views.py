@@ -11,6 +11,7 @@ from confmgr.accounts.permissions import manages_conference
 from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.publishing import published_title
+from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
 from confmgr.enums import FeedKind, RegistrationStatus
 from confmgr.i18n import counted
@@ -26,6 +27,7 @@ from confmgr.spreadsheets import (
     unread_message,
     xlsx_response,
 )
+from confmgr.text import normalise, normalise_lines
 from confmgr.web import commit_or_flash, point_in_reach, show_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
@@ -65,6 +67,45 @@ def _fields(form: PersonForm) -> services.PersonFields:
     )
 
 
+#: The edit form's fields and the delegate's attributes they show.
+FORM_FIELDS = {"full_name": "full_name", "position": "position", "unit": "unit",
+               "category": "category_id", "phone": "phone", "email": "email", "note": "note"}
+
+
+def shown_values(person: Participant) -> dict[str, str]:
+    """What the edit form shows of the delegate, field by field, as it sends it back with
+    the form (``shown_<field>``): a save then changes only what its user changed."""
+    return {name: "" if getattr(person, attr) is None else str(getattr(person, attr))
+            for name, attr in FORM_FIELDS.items()}
+
+
+def _as_compared(name: str, value) -> str:
+    # As a browser sends it back: a note's line breaks as CRLF, a field's text as typed.
+    text = "" if value is None else str(value)
+    return normalise_lines(text) if name == "note" else normalise(text)
+
+
+def _changes_since_shown(form: PersonForm, person: Participant) -> tuple[dict, list[Problem]]:
+    """The fields the user changed on the form, as PersonFields changes; and, for those the
+    delegate no longer holds as the form showed them (someone saved meanwhile), a problem
+    naming what they hold now. A form sent without what it showed changes every field."""
+    typed = _fields(form)
+    held = shown_values(person)
+    changes, clashes = {}, []
+    for name, attr in FORM_FIELDS.items():
+        shown = request.form.get(f"shown_{name}")
+        if shown is not None and _as_compared(name, form[name].data) == _as_compared(name, shown):
+            continue
+        changes[attr] = getattr(typed, attr)
+        if shown is not None and _as_compared(name, held[name]) != _as_compared(name, shown):
+            now = (person.category.name if person.category else "—") if name == "category" \
+                else held[name]
+            clashes.append(Problem(name, _(
+                "Người khác vừa đổi ô này thành «%(value)s»; bấm Lưu lần nữa để thay bằng nội "
+                "dung bạn nhập.", value=now)))
+    return changes, clashes
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def register(slug: str, code: str):
@@ -102,18 +143,23 @@ def edit(slug: str, code: str, person_id: int):
     conference, point = point_in_reach(slug, code)
     person = _person(point, person_id)
     form = _person_form(conference, person)
+    organiser = manages_conference(current_user, conference)
+    shown = shown_values(person)
     if form.validate_on_submit():
+        changes, clashes = _changes_since_shown(form, person)
         try:
-            services.update_person(person, _fields(form),
-                                   organiser=manages_conference(current_user, conference))
+            if clashes:
+                raise RuleBroken(clashes)
+            services.patch_person(person, changes, organiser=organiser)
             db.session.commit()
         except RuleBroken as broken:
             db.session.rollback()
             show_problems(form, broken.problems)
+            # What the delegate holds now: saving again puts what was typed over it.
+            shown = shown_values(db.session.get(Participant, person_id))
         else:
-            flash(_("Đã lưu."), "success")
+            flash(_("Đã lưu.") if changes else _("Không có thay đổi nào để lưu."), "success")
             return redirect(url_for("roster.index", slug=slug, code=code))
-    organiser = manages_conference(current_user, conference)
     feed = feed_token = None
     title = published_title(conference)
     if (conference.is_published and title is not None
@@ -123,7 +169,8 @@ def edit(slug: str, code: str, person_id: int):
             participant=person)
         db.session.commit()
     return render_template("roster/form.html", conference=conference, point=point, form=form,
-                           person=person, move_form=MoveForm(formdata=None) if organiser else None,
+                           person=person, shown=shown,
+                           move_form=MoveForm(formdata=None) if organiser else None,
                            may_withdraw=organiser or not services.registration_closed_reason(
                                conference),
                            subscription=feed, feed_token=feed_token)
