@@ -197,6 +197,34 @@ def test_a_code_typed_without_zeros_on_the_form_is_not_taken_for_another(client,
     assert point(demo, "06811").name == "Điểm cầu Uông Bí"
 
 
+def test_a_code_that_is_the_address_of_one_of_the_lists_pages_is_refused(client, demo):
+    """/points/new, /points/import…: a point of such a code could never be opened (its
+    link opened the form or started a download), nor reached by its coordinator."""
+    import re as regex
+
+    from confmgr.points.importing import RESERVED_CODES
+
+    fixed = set()
+    for rule in demo.url_map.iter_rules():
+        found = regex.search(r"/points/([^/<]+)(?:<any\(([^)]*)\):kind>)?$", rule.rule)
+        if found:
+            kinds = found.group(2).split(", ") if found.group(2) else [""]
+            fixed |= {found.group(1) + kind for kind in kinds}
+    assert fixed == RESERVED_CODES
+    logged_in(client, ORGANISER)
+    for code in sorted(RESERVED_CODES):
+        page = post_form(client, f"{POINTS}/new", {
+            "code": code, "name": "Điểm X", "level": "other", "expected_delegates": "0"}
+        ).get_data(as_text=True)
+        assert field_errors(page, "code") == [
+            f"Mã «{code}» trùng địa chỉ một trang của danh sách điểm cầu; hãy chọn mã khác."]
+    page = upload(client, csv_file([HEAD, ["new", "Điểm X", "Khác", "", "", "", "0"]]))
+    assert import_errors(page) == [(
+        "2", "Mã điểm cầu",
+        "Mã «new» trùng địa chỉ một trang của danh sách điểm cầu; hãy chọn mã khác.")]
+    assert count_points(demo) == 11
+
+
 # ---------------------------------------------------------------- exports read back
 
 

@@ -68,6 +68,10 @@ HEADCOUNT_WORDS = {"co": True, "x": True, "true": True, "1": True,
 #: At least one letter or digit: "." and ".." are path steps, which a browser resolves
 #: away, so the point's address would lead elsewhere.
 CODE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,40}$")
+#: Codes a point cannot have: its page, /points/<code>, would be one of the list's own
+#: pages (a test keeps this in step with the routes).
+RESERVED_CODES = frozenset({"new", "import", "official", "template.xlsx", "export.csv",
+                            "export.xlsx"})
 PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
 #: More delegates than any point holds: a bigger number is a slip (and past a database
 #: integer, an error).
@@ -209,6 +213,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         if not CODE.match(code):
             fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự), có ít nhất "
                                 "một chữ hoặc số."))
+        elif code in RESERVED_CODES:
+            fail(row, "code", _("Mã «%(code)s» trùng địa chỉ một trang của danh sách điểm "
+                                "cầu; hãy chọn mã khác.", code=code))
         elif code in first_seen:
             fail(row, "code", _("Mã %(code)s trùng với dòng %(row)d.", code=code,
                                 row=first_seen[code]))
