@@ -225,6 +225,21 @@ def test_a_code_that_is_the_address_of_one_of_the_lists_pages_is_refused(client,
     assert count_points(demo) == 11
 
 
+def test_a_province_no_longer_on_the_list_shows_every_point_and_says_why(client, demo):
+    """An old bookmark (Hải Dương, 30, merged in 2025) listed "0 điểm cầu" with the box
+    reading "all provinces"; as the other lists do, the whole list is shown, with a word
+    why; a file of such a province is not made."""
+    logged_in(client, ORGANISER)
+    for url in (POINTS, f"/manage/c/{SLUG}/connection-tests"):
+        page = client.get(url, query_string={"province": "30"}).get_data(as_text=True)
+        assert flashes(page) == ["Không có tỉnh, thành phố mã «30» trong danh mục hiện "
+                                 "hành: đây là số liệu cả nước."], url
+    page = client.get(POINTS, query_string={"province": "30"}).get_data(as_text=True)
+    assert "11 điểm cầu" in page
+    assert client.get(f"{POINTS}/export.csv", query_string={"province": "30"}
+                      ).status_code == 404
+
+
 # ---------------------------------------------------------------- exports read back
 
 

@@ -32,14 +32,17 @@ class PointQuery:
     per_page: int = 50
 
     @classmethod
-    def from_args(cls, args) -> PointQuery:
+    def from_args(cls, args, *, province: str | None = None) -> PointQuery:
+        """The query a list's address asks; ``province`` as checked by the caller
+        (web.province_asked), else as sent."""
         def choice(name, allowed):
             value = args.get(name, "")
             return value if value in allowed else ""
 
         return cls(
             text=args.get("q", "").strip()[:100],
-            province=args.get("province", "").strip()[:10],
+            province=province if province is not None
+            else args.get("province", "").strip()[:10],
             level=choice("level", {level.value for level in PointLevel}),
             test_status=choice("test", {status.value for status in ConnectionTestStatus}),
             progress=choice("progress", PROGRESS),

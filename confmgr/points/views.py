@@ -50,7 +50,7 @@ from confmgr.spreadsheets import (
     xlsx_response,
 )
 from confmgr.text import normalise
-from confmgr.web import commit_or_show, point_in_reach, show_problems, ticked
+from confmgr.web import commit_or_show, point_in_reach, province_asked, show_problems, ticked
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -87,7 +87,7 @@ def visible_within(conference: Conference):
 def index(slug: str):
     conference = conferences.conference_by_slug(slug)
     within = visible_within(conference)
-    query = listing.PointQuery.from_args(request.args)
+    query = listing.PointQuery.from_args(request.args, province=province_asked())
     page = listing.find_points(conference.id, query, within)
     return render_template(
         "points/index.html", conference=conference, page=page, query=query,
@@ -99,7 +99,7 @@ def index(slug: str):
 @login_required
 def export(slug: str, kind: str):
     conference = conference_for_organiser(slug)
-    query = listing.PointQuery.from_args(request.args)
+    query = listing.PointQuery.from_args(request.args, province=province_asked(for_file=True))
     rows = db.session.scalars(listing.filtered(conference.id, query)
                               .order_by(BroadcastPoint.code)).all()
     parents = dict(db.session.execute(
@@ -301,7 +301,7 @@ def connection_tests(slug: str):
         else:
             flash(_("Đã thêm đợt chạy thử."), "success")
             return redirect(url_for("points.connection_tests", slug=slug))
-    query = listing.PointQuery.from_args(request.args)
+    query = listing.PointQuery.from_args(request.args, province=province_asked())
     # Those not passed, unless one status is asked for (a value that names none is none).
     waiting = listing.find_points(
         conference.id, query, within=None,
