@@ -240,6 +240,43 @@ def test_a_province_no_longer_on_the_list_shows_every_point_and_says_why(client,
                       ).status_code == 404
 
 
+def test_the_templates_hold_headings_only_and_the_import_pages_show_an_example(client, demo):
+    """The points template's example row was the real point 22 with blank contacts: left
+    in a filled template it blanked Quảng Ninh's link and access code. The delegates'
+    registered a made-up delegate. The example is shown on the import page instead."""
+    from confmgr.points.importing import COLUMNS
+    from tests.test_roster import UONG_BI, preview
+
+    with demo.app_context():
+        quang_ninh = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "22"))
+        quang_ninh.access_code = "QN-2025"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    template = client.get(f"{POINTS}/template.xlsx").get_data()
+    rows = list(load_workbook(io.BytesIO(template)).active.values)
+    assert rows == [tuple(column.heading for column in COLUMNS)]
+    assert import_errors(upload(client, (io.BytesIO(template), "mau.xlsx"))) == [
+        ("—", "—", NO_ROWS)]
+    assert point(demo, "22").access_code == "QN-2025"
+    page = client.get(f"{POINTS}/import").get_data(as_text=True)
+    example = re.search(r'<div class="table-responsive small import-example">(.*?)</div>',
+                        page, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", example)[:4] == [
+        "22", "Điểm cầu tỉnh Quảng Ninh", "Tỉnh", "TW"]
+
+    template = client.get(f"{UONG_BI}/template.xlsx").get_data()
+    assert list(load_workbook(io.BytesIO(template)).active.values) == [
+        ("STT", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần", "Điện thoại", "Email",
+         "Ghi chú")]
+    page = preview(client, io.BytesIO(template), "mau.xlsx")
+    assert "Tệp không có đại biểu nào: hãy điền danh sách dưới dòng tiêu đề." in unescape(page)
+    example = re.search(r'<div class="table-responsive small import-example">(.*?)</div>',
+                        client.get(f"{UONG_BI}/import").get_data(as_text=True), re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", example) == [
+        "1", "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường Uông Bí", "", "0912345678",
+        "", ""]
+
+
 # ---------------------------------------------------------------- exports read back
 
 

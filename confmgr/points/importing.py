@@ -73,6 +73,12 @@ CODE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._-]{1,40}$")
 RESERVED_CODES = frozenset({"new", "import", "official", "template.xlsx", "export.csv",
                             "export.xlsx"})
 PHONE = re.compile(r"^[0-9 +().-]{0,20}$")
+#: A filled row, shown on the import page rather than left in the template: imported with
+#: the rows below it, it overwrote the real point 22 (its contacts blanked).
+EXAMPLE = {"code": "22", "name": "Điểm cầu tỉnh Quảng Ninh", "level": "Tỉnh",
+           "parent_code": "TW", "admin_unit_code": "22", "address": "Trụ sở Tỉnh ủy",
+           "technical_officer_name": "Nguyễn Văn An", "technical_officer_phone": "0912345678",
+           "expected_delegates": "200"}
 #: More delegates than any point holds: a bigger number is a slip (and past a database
 #: integer, an error).
 MAX_EXPECTED = 1_000_000

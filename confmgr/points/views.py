@@ -118,9 +118,7 @@ def export(slug: str, kind: str):
 def template(slug: str):
     conference_for_organiser(slug)
     headings = [column.heading for column in importing.COLUMNS]
-    example = [["22", "Điểm cầu tỉnh Quảng Ninh", "Tỉnh", "TW", "22", "Trụ sở Tỉnh ủy", "", "",
-                "", "Nguyễn Văn An", "0912345678", "", "", 200]]
-    return xlsx_response("mau-diem-cau.xlsx", "Điểm cầu", headings, example)
+    return xlsx_response("mau-diem-cau.xlsx", "Điểm cầu", headings, [])
 
 
 # ---------------------------------------------------------------- creating points
@@ -175,7 +173,8 @@ def import_file(slug: str):
                 flash(unread, "warning")
             return redirect(url_for("points.index", slug=slug))
     return render_template("points/import.html", conference=conference, form=form,
-                           errors=errors)
+                           errors=errors, example=[(c.heading, importing.EXAMPLE.get(c.field, ""))
+                                                   for c in importing.COLUMNS])
 
 
 @bp.route("/points/new", methods=["GET", "POST"])

@@ -50,6 +50,10 @@ COLUMNS = [
     # delegate, whatever it changes (a name, a phone), rather than registering another.
     Column("ref", "Mã đại biểu", ("ma dai bieu",)),
 ]
+#: A filled row, shown on the import page rather than left in the template, where it
+#: would have been registered with the rows below it.
+EXAMPLE = {"full_name": "Nguyễn Văn An", "position": "Bí thư Đảng ủy",
+           "unit": "Đảng ủy phường Uông Bí", "phone": "0912345678"}
 HEADING = {column.field: column.heading for column in COLUMNS}
 #: Headings of the official list that carry nothing to register, so go unread unremarked.
 EXPECTED_UNREAD = ("Ký tên",)

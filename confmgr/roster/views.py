@@ -249,7 +249,8 @@ def import_file(slug: str, code: str):
                            already=sum(1 for item in checked if item.already),
                            adding=sum(1 for item in checked if item.adds),
                            updating=sum(1 for item in checked if item.changes),
-                           warned=sum(1 for item in checked if item.warnings))
+                           warned=sum(1 for item in checked if item.warnings),
+                           example=_example_row())
 
 
 @bp.post("/import/<token>")
@@ -271,11 +272,15 @@ def confirm_import(slug: str, code: str, token: str):
 @login_required
 def template(slug: str, code: str):
     point_in_reach(slug, code)
-    # A new list has no delegate numbers yet: those come with a downloaded one.
-    headings = ["STT"] + [column.heading for column in importing.COLUMNS if column.field != "ref"]
-    return xlsx_response("mau-danh-sach-dai-bieu.xlsx", "Đại biểu", headings,
-                         [[1, "Nguyễn Văn An", "Bí thư Đảng ủy", "Đảng ủy phường", "", "0912345678",
-                           "", ""]])
+    headings = [heading for heading, _value in _example_row()]
+    return xlsx_response("mau-danh-sach-dai-bieu.xlsx", "Đại biểu", headings, [])
+
+
+def _example_row() -> list[tuple[str, str]]:
+    """The template's headings, each with the example's value (importing.EXAMPLE). A new
+    list has no delegate numbers yet: those come with a downloaded one."""
+    return [("STT", "1"), *((column.heading, importing.EXAMPLE.get(column.field, ""))
+                            for column in importing.COLUMNS if column.field != "ref")]
 
 
 # ---------------------------------------------------------------- print and export
