@@ -8,6 +8,7 @@ from html import unescape
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
@@ -623,6 +624,20 @@ def test_shared_figures_are_made_again_once_their_seconds_are_over():
     now[0] = 200.0  # nothing asked lately is kept
     fragments.get("national", 10, make("e"))
     assert list(fragments._made) == ["national"]
+
+
+@pytest.mark.parametrize("asked", ["abc", "14x", "1234567890123", "-1", "\uff11"])
+def test_a_session_asked_by_no_id_is_not_found_as_an_unknown_one_is(client, demo, asked):
+    """A mangled link made the current session's file under the name of the one asked."""
+    open_session(demo)
+    logged_in(client, ORGANISER)
+    base = f"/manage/c/{SLUG}/attendance"
+    for page in ("", "/report.csv", "/report.xlsx", "/print"):
+        assert client.get(f"{base}{page}", query_string={"session": "999999999"}
+                          ).status_code == 404
+        response = client.get(f"{base}{page}", query_string={"session": asked})
+        assert response.status_code == 404, page
+    assert client.get(base, query_string={"session": ""}).status_code == 200
 
 
 def test_report_files_have_the_same_figures(client, demo):

@@ -49,8 +49,16 @@ def format_rate(rate: float | None) -> str:
 
 
 def session_asked() -> int | None:
-    """The session named in ``?session=``, if one is."""
-    return whole_number(request.args.get("session", ""))
+    """The session named in ``?session=``, or None if none is. A value that is no id (a
+    mangled link) is not found, as an unknown id is: taken for "none asked", it made the
+    current session's file under the name of the one asked for."""
+    asked = request.args.get("session", "")
+    if asked == "":
+        return None
+    number = whole_number(asked)
+    if number is None:
+        abort(404)
+    return number
 
 
 def chosen_session(conference: Conference, sessions: list[AgendaSession]) -> AgendaSession:
