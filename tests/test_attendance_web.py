@@ -514,6 +514,39 @@ def test_national_report_has_the_exact_figures(client, demo):
     assert "Điểm cầu phường Hạ Long" not in [row[0] for row in missing]
 
 
+def test_a_headcount_point_that_names_a_few_is_rated_against_what_it_expects(client, demo):
+    """A village that expects 200, registers its two leaders by name and counts 190 heads
+    was rated 190 / 2 = 9.500 %, and lifted its province past 100 %."""
+    from confmgr.attendance import checkin
+    from confmgr.attendance.models import NO_CATEGORY
+    from confmgr.enums import PointLevel
+    from confmgr.roster import services as roster
+
+    session_id = known_attendance(demo)
+    with demo.app_context():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        village = BroadcastPoint(conference_id=uong_bi.conference_id, code="06811-TON-9",
+                                 name="Thôn Chín", level=PointLevel.OTHER, parent_id=uong_bi.id,
+                                 province_code="22", headcount_only=True,
+                                 expected_delegates=200)
+        db.session.add(village)
+        db.session.flush()
+        for name in ("Trần Văn Trưởng", "Lê Thị Bí"):
+            roster.register(village, roster.PersonFields(full_name=name), organiser=True)
+        checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
+                                 {NO_CATEGORY: 190}, user_id=None)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}&province=22"
+                      ).get_data(as_text=True)
+    [row] = [row for row in cells(page, "report-points") if row[0].startswith("Thôn Chín")]
+    assert row[-1] == "95,0%"
+    this = next(row for row in cells(page, "report-sessions")
+                if row[0].endswith(db_title(demo, session_id)))
+    # Quảng Ninh: 27 of 115 attended before, now with 190 of 200: 217 / 315.
+    assert this[-1] == "68,9%"
+
+
 def test_the_report_page_says_when_it_lists_only_the_first_shortfalls(client, demo,
                                                                          monkeypatch):
     from confmgr.attendance import views

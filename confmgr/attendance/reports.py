@@ -53,7 +53,8 @@ class Tally:
     #: the totals above.
     not_recorded: int = 0
     #: What the rate is taken over, point by point: its registered delegates, or its
-    #: expected number where it registered none (most headcount points). A country mixes
+    #: expected number where it registered none, or where it counts heads and expects more
+    #: than it named (its leaders registered by name, everyone counted). A country mixes
     #: both kinds of point, so the sum cannot be told from the totals above.
     base: int | None = None
     #: Heads counted that no rate here is taken over: in a category's figures, those of
@@ -100,8 +101,18 @@ class Tally:
 
 def _point_base():
     """Each point's rate base, as ``Tally.base`` describes it."""
-    return case((BroadcastPoint.registered_count > 0, BroadcastPoint.registered_count),
+    return case((and_(BroadcastPoint.headcount_only,
+                      BroadcastPoint.expected_delegates > BroadcastPoint.registered_count),
+                 BroadcastPoint.expected_delegates),
+                (BroadcastPoint.registered_count > 0, BroadcastPoint.registered_count),
                 else_=BroadcastPoint.expected_delegates)
+
+
+def point_rate_base(registered: int, expected: int, headcount_only: bool) -> int:
+    """One point's rate base, as _point_base works it out in SQL."""
+    if headcount_only:
+        return max(registered, expected)
+    return registered or expected
 
 
 def _unrated_heads(counts):
@@ -300,7 +311,9 @@ def _point_query(conference: Conference, session_id: int, province: str = "",
 
 def _point_row(row, cancelled: bool) -> PointRow:
     tally = Tally(registered=row.registered_count, expected=row.expected_delegates,
-                  not_recorded=row.not_recorded)
+                  not_recorded=row.not_recorded,
+                  base=point_rate_base(row.registered_count, row.expected_delegates,
+                                       row.headcount_only))
     if cancelled:
         tally.expect_nobody()
     tally.add_counts(row)
