@@ -752,6 +752,29 @@ def test_live_part_opened_without_a_session_follows_the_current_one(client, demo
     assert f'hx-get="/manage/c/{SLUG}/attendance?province=22" hx-trigger="every 15s"' in page
 
 
+def test_a_page_following_the_current_session_offers_its_files_and_says_so(client, demo):
+    """The live part followed the current session while the picker, the files and the
+    print stayed on the one first shown: the organiser saw one session's figures and
+    filed another's. Followed, the files are those of the session current when asked."""
+    session_id = open_session(demo)
+    logged_in(client, ORGANISER)
+    base = f"/manage/c/{SLUG}/attendance"
+    page = client.get(base).get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)" selected>', page) == [""]
+    assert "Phiên đang diễn ra (tự chuyển theo giờ)" in page
+    for link in (f"{base}/report.xlsx", f"{base}/report.csv", f"{base}/print"):
+        assert f'href="{link}"' in page
+    assert "attachment; filename=" in client.get(f"{base}/report.csv").headers[
+        "Content-Disposition"]
+    # Named, the session stays.
+    page = client.get(base, query_string={"session": session_id}).get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)" selected>', page) == [str(session_id)]
+    assert f'href="{base}/report.xlsx?session={session_id}"' in page
+    # The sheet's picker has no such choice.
+    logged_in(client, COORDINATOR)
+    assert "tự chuyển theo giờ" not in client.get(SHEET).get_data(as_text=True)
+
+
 def test_coordinator_total_counts_unrecorded_point_by_point(client, demo):
     """A point under Uông Bí that counts 500 heads leaves the coordinator's 115 delegates
     unrecorded, rather than covering them."""
