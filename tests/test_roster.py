@@ -967,17 +967,32 @@ def test_moving_a_delegate_is_the_organisers_act(client, demo):
     ("99999", "Không có điểm cầu mã 99999 trong hội nghị này."),
     (" 0681 ", "Không có điểm cầu mã 0681 trong hội nghị này."),
     ("   ", "Hãy nhập mã điểm cầu cần chuyển đến."),
-], ids=["unknown", "mistyped", "empty"])
+    ("9" * 41, "Không được dài quá 40 ký tự."),
+    ("06811", "{name} đã ở Điểm cầu Uông Bí."),
+], ids=["unknown", "mistyped", "empty", "overlong", "where_they_are"])
 def test_a_move_to_a_point_that_is_not_there_is_explained(client, demo, typed, message):
     with demo.app_context():
-        person_id = db.session.scalar(select(Participant.id).join(BroadcastPoint, BroadcastPoint.id == Participant.point_id)
-                                      .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
     logged_in(client, ORGANISER)
     response = post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": typed})
     assert (response.status_code, response.headers["Location"]) == (302, f"{UONG_BI}/{person_id}/edit")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert flashes(page) == [message]
+    assert flashes(page) == [message.format(name=name)]
     assert count_at(demo, "06811") == (35, 35)
+
+
+def test_withdrawing_a_delegate_withdrawn_already_says_so(client, demo):
+    with demo.app_context():
+        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
+    logged_in(client, ORGANISER)
+    said = [flashes(post_form(client, f"{UONG_BI}/{person_id}/withdraw", {},
+                              follow_redirects=True).get_data(as_text=True)) for _ in range(2)]
+    assert said == [[f"Đã rút tên {name}."], [f"{name} đã được rút tên trước đó."]]
+    assert count_at(demo, "06811") == (34, 34)
 
 
 def test_a_move_says_where_the_delegate_went(client, demo):

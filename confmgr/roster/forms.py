@@ -20,8 +20,10 @@ class PersonForm(Form):
 
 class MoveForm(Form):
     # Its errors are flashed, away from the field: the message names what is missing.
+    # At most a code's length: the code typed comes back in a message, which the session
+    # cookie carries.
     point_code = StringField(_l("Chuyển sang điểm cầu (mã)"), validators=[DataRequired(
-        message=_l("Hãy nhập mã điểm cầu cần chuyển đến."))])
+        message=_l("Hãy nhập mã điểm cầu cần chuyển đến.")), Length(max=40)])
 
 
 class CategoryForm(Form):

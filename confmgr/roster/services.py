@@ -321,13 +321,13 @@ def _update_held(person: Participant, fields: PersonFields, *, organiser: bool,
            point_id=person.point_id, name=person.full_name)
 
 
-def withdraw(person: Participant, *, organiser: bool) -> None:
-    """Take a delegate off the list, and their attendance out of every report. After
-    registration closes only organisers may: a coordinator could otherwise take a session's
-    absentees off and report a full house."""
+def withdraw(person: Participant, *, organiser: bool) -> bool:
+    """Take a delegate off the list, and their attendance out of every report; False if
+    they were off it already. After registration closes only organisers may: a coordinator
+    could otherwise take a session's absentees off and report a full house."""
     _hold(person)
     if person.status == RegistrationStatus.WITHDRAWN:
-        return
+        return False
     refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
                        only_organisers=_("Chỉ ban tổ chức rút tên đại biểu được."))
     person.status = RegistrationStatus.WITHDRAWN
@@ -335,6 +335,7 @@ def withdraw(person: Participant, *, organiser: bool) -> None:
     forget_attendance(person.id, user_id=acting_user_id())
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
+    return True
 
 
 def point_with_code(conference_id: int, code: str) -> BroadcastPoint:
@@ -348,15 +349,15 @@ def point_with_code(conference_id: int, code: str) -> BroadcastPoint:
     return point
 
 
-def move(person: Participant, destination: BroadcastPoint) -> None:
+def move(person: Participant, destination: BroadcastPoint) -> bool:
     """An organiser's act: the delegate now belongs to another point of the conference,
-    with their registration and what they have attended."""
+    with their registration and what they have attended. False if they were there."""
     if destination.conference_id != person.conference_id:
         raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
     _hold(person)
     source = person.point_id
     if source == destination.id:
-        return
+        return False
     person.point_id = destination.id
     # A badge printed at the old point names it, and that point's coordinator keeps it:
     # its code opens nothing now; the new point's badges give the delegate another.
@@ -376,6 +377,7 @@ def move(person: Participant, destination: BroadcastPoint) -> None:
                         user_id=acting_user_id())
     record("participant.move", target=person, conference_id=person.conference_id,
            point_id=destination.id, source=source, destination=destination.id)
+    return True
 
 
 # ---------------------------------------------------------------- lists

@@ -181,10 +181,12 @@ def edit(slug: str, code: str, person_id: int):
 def withdraw(slug: str, code: str, person_id: int):
     conference, point = point_in_reach(slug, code)
     person = _person(point, person_id)
-    done, _result = commit_or_flash(lambda: services.withdraw(
+    done, withdrawn = commit_or_flash(lambda: services.withdraw(
         person, organiser=manages_conference(current_user, conference)))
     if done:
-        flash(_("Đã rút tên %(name)s.", name=person.full_name), "success")
+        flash(_("Đã rút tên %(name)s.", name=person.full_name) if withdrawn
+              else _("%(name)s đã được rút tên trước đó.", name=person.full_name),
+              "success" if withdrawn else "info")
     return redirect(url_for("roster.index", slug=slug, code=code))
 
 
@@ -205,11 +207,15 @@ def move(slug: str, code: str, person_id: int):
 
     def move_there():
         destination = services.point_with_code(conference.id, form.point_code.data)
-        services.move(person, destination)
-        return destination
+        return destination, services.move(person, destination)
 
-    done, destination = commit_or_flash(move_there)
+    done, result = commit_or_flash(move_there)
     if not done:
+        return redirect(url_for("roster.edit", slug=slug, code=code, person_id=person_id))
+    destination, moved = result
+    if not moved:
+        flash(_("%(name)s đã ở %(point)s.", name=person.full_name, point=destination.name),
+              "info")
         return redirect(url_for("roster.edit", slug=slug, code=code, person_id=person_id))
     flash(_("Đã chuyển %(name)s sang %(point)s.", name=person.full_name,
             point=destination.name), "success")
