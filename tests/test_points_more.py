@@ -277,6 +277,24 @@ def test_the_templates_hold_headings_only_and_the_import_pages_show_an_example(c
         "", ""]
 
 
+def test_the_point_form_reads_expected_delegates_as_the_import_does(client, demo):
+    """"1.200" is a thousand and two hundred, as a Vietnamese list writes it: the import
+    took it, the form refused it as no whole number."""
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"{POINTS}/new", {
+        "code": "BNV-1", "name": "Điểm X", "level": "other", "expected_delegates": "1.200"})
+    assert response.status_code == 302
+    assert point(demo, "BNV-1").expected_delegates == 1200
+    for typed, message in (("-3", "Phải là số nguyên không âm."),
+                           ("mười", "Phải là số nguyên không âm."),
+                           ("2000000", "Nhiều nhất 1.000.000 đại biểu.")):
+        page = post_form(client, f"{POINTS}/BNV-1/edit", {
+            "name": "Điểm X", "level": "other", "expected_delegates": typed}
+        ).get_data(as_text=True)
+        assert field_errors(page, "expected_delegates") == [message], typed
+    assert point(demo, "BNV-1").expected_delegates == 1200
+
+
 # ---------------------------------------------------------------- exports read back
 
 

@@ -6,7 +6,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -16,7 +15,7 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from confmgr.forms import Form
 from confmgr.points.importing import stream_url_refusal
@@ -54,8 +53,10 @@ class PointForm(Form):
     stream_url = URLField(_l("Đường truyền"), validators=[Optional(), stream_link_rules,
                                                           Length(max=500)])
     access_code = StringField(_l("Mã truy cập"), validators=[Length(max=100)])
-    expected_delegates = IntegerField(_l("Số đại biểu dự kiến"), default=0,
-                                      validators=[Optional(), NumberRange(min=0)])
+    # Checked by the import's rules (points.importing), which read "1.200" as Vietnamese
+    # writes a thousand and two hundred: an IntegerField refused it.
+    expected_delegates = StringField(_l("Số đại biểu dự kiến"), default="0",
+                                     render_kw={"inputmode": "numeric"})
     headcount_only = BooleanField(
         _l("Chỉ báo số lượng"),
         description=_l("Điểm cầu báo cáo số người dự từng phiên theo thành phần, không "
