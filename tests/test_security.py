@@ -933,6 +933,26 @@ def test_a_new_secret_key_with_the_old_as_fallback_signs_nobody_out(demo):
     assert away.get("/manage/").headers["Location"].startswith("/login")
 
 
+def test_every_form_that_shows_a_secret_once_is_sent_once(demo):
+    """A password or token shown once: a second click while the first was answered showed
+    "already taken" instead (confirm.js; tests/e2e shows it in a browser)."""
+    from confmgr.demo.loader import SLUG
+
+    admin = logged_in(demo.test_client(), ADMIN)
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    for client, url, action in (
+            (organiser, f"/manage/c/{SLUG}/coordinators", None),
+            (organiser, f"/manage/c/{SLUG}/points", "/coordinators/bulk"),
+            (organiser, f"/manage/c/{SLUG}/presenters", "/account"),
+            (admin, "/admin/users", "/reset-password"),
+            (organiser, "/account/tokens", None)):
+        page = client.get(url).get_data(as_text=True)
+        forms = re.findall(r'<form method="post"([^>]*)>', page)
+        chosen = [attributes for attributes in forms
+                  if (action in attributes if action else "action=" not in attributes)]
+        assert chosen and all(a.endswith(" data-once") for a in chosen), (url, chosen)
+
+
 def test_unlocking_lifts_the_lock_of_failed_sign_ins_which_the_list_shows(client, demo):
     coordinator = user_named(demo, COORDINATOR[0])
     for _ in range(5):

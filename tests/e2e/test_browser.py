@@ -261,7 +261,7 @@ def test_coordinator_imports_delegates_and_checks_them_in(
     page.get_by_role("button", name="Xem trước").click()
     confirm = page.get_by_role("button", name="Xác nhận nhập 2 đại biểu")
     expect(confirm).to_be_visible()
-    preview = page.get_by_role("table")
+    preview = page.locator("table.preview")
     expect(preview.get_by_role("row")).to_have_count(3)
     for number, (name, position, category, phone) in enumerate(IMPORTED, start=2):
         expect(preview.get_by_role("row").nth(number - 1).get_by_role("cell")).to_have_text(
@@ -427,6 +427,46 @@ def test_cancelling_a_session_asks_first_and_a_no_changes_nothing(page, demo):
     with demo.app_context():
         assert db.session.get(AgendaSession, session_id).is_cancelled is True
     assert asked == [f"Hủy phiên «{title}»? Phiên vẫn ở trong chương trình, ghi là đã hủy."] * 2
+
+
+def test_a_second_click_while_the_first_is_answered_hands_out_one_password(
+        page, demo, monkeypatch):
+    """The password is shown once: a second click while the first was on its way sent
+    the form again, and the browser showed that answer ("already taken") instead of the
+    first one's password."""
+    import time
+
+    from confmgr.accounts import coordinators
+
+    create_itself = coordinators.create_coordinator
+
+    def slowly(*args, **kwargs):  # a slow link: the answer takes a second
+        time.sleep(1)
+        return create_itself(*args, **kwargs)
+
+    monkeypatch.setattr(coordinators, "create_coordinator", slowly)
+    log_in(page, "organiser@example.org", "demo-organiser-2025")
+    page.goto(f"/manage/c/{SLUG}/coordinators")
+    page.get_by_label("Họ và tên").fill("Phạm Thị Hoa")
+    page.get_by_label("Email hoặc tên đăng nhập").fill("hoa.nghean@example.org")
+    page.get_by_label("Mã các điểm cầu").fill("40")
+    sent = []
+    page.on("request", lambda request: sent.append(request.method))
+    # Both clicks on the page the form is on: the second while the first's answer is due.
+    page.evaluate("""() => {
+        const button = [...document.querySelectorAll("form button")].find(
+            (b) => b.textContent.trim() === "Tạo tài khoản");
+        button.click();
+        setTimeout(() => button.click(), 300);
+    }""")
+    expect(page.locator(".handed-out .password")).to_be_visible()
+    password = page.locator(".handed-out .password").inner_text()
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(
+            User.email == "hoa.nghean@example.org")) == 1
+    assert sent.count("POST") == 1
+    page.context.clear_cookies()
+    log_in(page, "hoa.nghean@example.org", password)
 
 
 # ---------------------------------------------------------------- a tap on a weak link

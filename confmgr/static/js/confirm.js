@@ -1,9 +1,24 @@
 // Asks before a form does what cannot be undone: a submit button (or its form) carrying
 // data-confirm="the question" submits only after the person says yes. A file of its own,
 // as the Content-Security-Policy allows no inline script.
+//
+// A form carrying data-once is sent once however often it is clicked: it hands out a
+// password or a token shown only once, and a double click showed the second answer
+// ("already taken") in place of the first. After ten seconds it may be sent again (a
+// download leaves the page where it was).
 document.addEventListener("submit", (event) => {
   const question = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
   if (question && !window.confirm(question)) {
     event.preventDefault();
+    return;
+  }
+  const form = event.target;
+  if ("once" in form.dataset) {
+    if (form.dataset.sending) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sending = "1";
+    setTimeout(() => { delete form.dataset.sending; }, 10000);
   }
 });
