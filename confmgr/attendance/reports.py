@@ -344,9 +344,13 @@ def by_category(conference: Conference, session_id: int, province: str = "") -> 
     """One session's figures per category of delegates ("no category" last)."""
     c = SessionPointCategoryCount.__table__
     r = PointCategoryRegistration
-    # Heads are rated against the category's registrations only where their point
-    # registered some of that category: elsewhere they would be divided by other points'.
-    unrated = func.sum(case((func.coalesce(r.registered, 0) > 0, 0), else_=c.c.headcount))
+    # Heads are rated against the category's registrations at their point, up to those:
+    # the rest have no base here (a point that registered nobody of the category, a
+    # headcount point that named its leaders and counted everyone), and divided by other
+    # points' registrations would lift the category past 100 %.
+    named_there = func.coalesce(r.registered, 0)
+    unrated = func.sum(case((c.c.headcount > named_there, c.c.headcount - named_there),
+                            else_=0))
     query = (select(c.c.category_ref, *(func.sum(c.c[n]).label(n)
                                         for n in (*STATUSES, "headcount")),
                     unrated.label("unrated"))
