@@ -752,6 +752,28 @@ def test_an_import_after_registration_closed_is_for_organisers_only(client, demo
     assert count_at(demo, "06811") == (35, 35)
 
 
+def test_a_file_adding_delegates_after_registration_closed_is_refused_at_its_preview(
+        client, demo):
+    """The preview offered to confirm what only the confirmation refused."""
+    with demo.app_context():
+        db.session.scalar(select(Conference)).registration_closes_at = (
+            datetime.now(timezone.utc) - timedelta(hours=1))
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    page = unescape(preview(client, workbook([
+        HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""],
+        [2, "Phan Văn Long", "", "", "", "0912345003", "", ""]])))
+    assert re.search(r"Đăng ký đã đóng lúc [0-9:/ ]+\. 2 dòng chưa có mã đại biểu là đại "
+                     r"biểu mới, mà chỉ ban tổ chức thêm được đại biểu sau khi đăng ký đóng\.",
+                     page)
+    assert "/delegates/import/" not in page  # nothing to confirm
+    # An organiser may.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)
+    page = preview(client, workbook([HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""]]))
+    assert re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page)
+
+
 def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url):
     """A double tap, or the same preview confirmed in two tabs: the second waits for the
     first, then finds the preview gone."""

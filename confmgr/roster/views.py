@@ -244,7 +244,8 @@ def import_file(slug: str, code: str):
         else:
             unread = unread_message(rows.unread(importing.EXPECTED_UNREAD))
             checked = importing.check_rows(point, rows)
-            if (not any(item.errors for item in checked)
+            file_errors = _closed_to_new_rows(conference, checked)
+            if (not file_errors and not any(item.errors for item in checked)
                     and not all(item.already for item in checked)):
                 token = importing.keep_for_confirmation(point, current_user.id,
                                                         upload.filename or "", checked)
@@ -257,6 +258,18 @@ def import_file(slug: str, code: str):
                            updating=sum(1 for item in checked if item.changes),
                            warned=sum(1 for item in checked if item.warnings),
                            example=_example_row())
+
+
+def _closed_to_new_rows(conference, checked) -> list:
+    """Said at the preview rather than only at the confirmation: once registration has
+    closed, a coordinator's file may correct delegates but not add any."""
+    adding = sum(1 for item in checked if item.adds)
+    closed = services.registration_closed_reason(conference)
+    if not adding or not closed or manages_conference(current_user, conference):
+        return []
+    return file_error(f"{closed} " + counted(
+        "%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà chỉ ban tổ chức thêm được "
+        "đại biểu sau khi đăng ký đóng.", adding)).errors
 
 
 @bp.post("/import/<token>")
