@@ -517,6 +517,8 @@ def test_name_compare_form_leaves_what_it_need_not_move():
 @pytest.mark.parametrize("change, field, message", [
     ({"full_name": ""}, "full_name", "Chưa điền mục này."),
     ({"full_name": "Nguyễn Văn 2"}, "full_name", "Họ và tên không được có chữ số."),
+    ({"full_name": "-"}, "full_name", "Họ và tên phải có chữ cái."),
+    ({"full_name": "\u0301\u0301"}, "full_name", "Họ và tên phải có chữ cái."),
     ({"phone": "12345"}, "phone",
      "Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."),
     ({"email": "khong-phai-email"}, "email", "Email không hợp lệ."),

@@ -79,6 +79,9 @@ def check_person(fields: PersonFields) -> list[Problem]:
         problems.append(Problem("full_name", _("Thiếu họ và tên.")))
     elif any(char.isdigit() for char in fields.full_name):
         problems.append(Problem("full_name", _("Họ và tên không được có chữ số.")))
+    elif not any(char.isalpha() for char in fields.full_name):
+        # "-", "." or a stray accent: a cell meant empty, or a slip; nobody is called so.
+        problems.append(Problem("full_name", _("Họ và tên phải có chữ cái.")))
     elif len(fields.full_name) > NAME_LIMIT:
         problems.append(Problem("full_name", _("Họ và tên dài quá %(limit)d ký tự.",
                                                limit=NAME_LIMIT)))
