@@ -426,6 +426,19 @@ def test_a_headcount_over_the_limit_names_its_category(client, demo):
 # ---------------------------------------------------------------- reports with known figures
 
 
+def headcount_village(code: str, name: str, *, expected: int) -> BroadcastPoint:
+    """A village point under Uông Bí that reports headcounts; flushed, not committed."""
+    from confmgr.enums import PointLevel
+
+    uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+    village = BroadcastPoint(conference_id=uong_bi.conference_id, code=code, name=name,
+                             level=PointLevel.OTHER, parent_id=uong_bi.id, province_code="22",
+                             headcount_only=True, expected_delegates=expected)
+    db.session.add(village)
+    db.session.flush()
+    return village
+
+
 def known_attendance(app) -> int:
     """A session with known figures: Uông Bí by name, Hạ Long by headcount, Hà Nội by name.
 
@@ -519,18 +532,11 @@ def test_a_headcount_point_that_names_a_few_is_rated_against_what_it_expects(cli
     was rated 190 / 2 = 9.500 %, and lifted its province past 100 %."""
     from confmgr.attendance import checkin
     from confmgr.attendance.models import NO_CATEGORY
-    from confmgr.enums import PointLevel
     from confmgr.roster import services as roster
 
     session_id = known_attendance(demo)
     with demo.app_context():
-        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
-        village = BroadcastPoint(conference_id=uong_bi.conference_id, code="06811-TON-9",
-                                 name="Thôn Chín", level=PointLevel.OTHER, parent_id=uong_bi.id,
-                                 province_code="22", headcount_only=True,
-                                 expected_delegates=200)
-        db.session.add(village)
-        db.session.flush()
+        village = headcount_village("06811-TON-9", "Thôn Chín", expected=200)
         for name in ("Trần Văn Trưởng", "Lê Thị Bí"):
             roster.register(village, roster.PersonFields(full_name=name), organiser=True)
         checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
@@ -780,16 +786,10 @@ def test_coordinator_total_counts_unrecorded_point_by_point(client, demo):
     unrecorded, rather than covering them."""
     from confmgr.attendance import checkin
     from confmgr.attendance.models import NO_CATEGORY
-    from confmgr.enums import PointLevel
 
     session_id = open_session(demo)
     with demo.app_context():
-        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
-        village = BroadcastPoint(conference_id=uong_bi.conference_id, code="06811-TON-1",
-                                 name="Thôn Một", level=PointLevel.OTHER, parent_id=uong_bi.id,
-                                 province_code="22", headcount_only=True,
-                                 expected_delegates=500)
-        db.session.add(village)
+        village = headcount_village("06811-TON-1", "Thôn Một", expected=500)
         db.session.commit()
         checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
                                  {NO_CATEGORY: 500}, user_id=None)

@@ -987,6 +987,14 @@ def test_moving_a_delegate_is_the_organisers_act(client, demo):
 
 
 
+def first_delegate_at(app, code: str) -> tuple[int, str]:
+    """The id and name of the point's first delegate."""
+    with app.app_context():
+        return tuple(db.session.execute(select(Participant.id, Participant.full_name).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == code).order_by(Participant.id)).first())
+
+
 @pytest.mark.parametrize("typed, message", [
     ("99999", "Không có điểm cầu mã 99999 trong hội nghị này."),
     (" 0681 ", "Không có điểm cầu mã 0681 trong hội nghị này."),
@@ -995,10 +1003,7 @@ def test_moving_a_delegate_is_the_organisers_act(client, demo):
     ("06811", "{name} đã ở Điểm cầu Uông Bí."),
 ], ids=["unknown", "mistyped", "empty", "overlong", "where_they_are"])
 def test_a_move_to_a_point_that_is_not_there_is_explained(client, demo, typed, message):
-    with demo.app_context():
-        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
-            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
-            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
+    person_id, name = first_delegate_at(demo, "06811")
     logged_in(client, ORGANISER)
     response = post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": typed})
     assert (response.status_code, response.headers["Location"]) == (302, f"{UONG_BI}/{person_id}/edit")
@@ -1008,10 +1013,7 @@ def test_a_move_to_a_point_that_is_not_there_is_explained(client, demo, typed, m
 
 
 def test_withdrawing_a_delegate_withdrawn_already_says_so(client, demo):
-    with demo.app_context():
-        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
-            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
-            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
+    person_id, name = first_delegate_at(demo, "06811")
     logged_in(client, ORGANISER)
     said = [flashes(post_form(client, f"{UONG_BI}/{person_id}/withdraw", {},
                               follow_redirects=True).get_data(as_text=True)) for _ in range(2)]
@@ -1020,10 +1022,7 @@ def test_withdrawing_a_delegate_withdrawn_already_says_so(client, demo):
 
 
 def test_a_move_says_where_the_delegate_went(client, demo):
-    with demo.app_context():
-        person_id, name = db.session.execute(select(Participant.id, Participant.full_name).join(
-            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
-            .where(BroadcastPoint.code == "06811").order_by(Participant.id)).first()
+    person_id, name = first_delegate_at(demo, "06811")
     logged_in(client, ORGANISER)
     response = post_form(client, f"{UONG_BI}/{person_id}/move", {"point_code": " 06688 "},
                          follow_redirects=True)

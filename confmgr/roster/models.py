@@ -12,6 +12,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    column,
+    or_,
+    select,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -149,6 +154,23 @@ def participant_name_fields(full_name: str) -> dict:
     """The stored forms of a name: NFC with single spaces, its compare form, its sort key."""
     name = normalise(full_name)
     return {"full_name": name, "name_norm": name_compare_form(name), "name_key": name_key(name)}
+
+
+def renormalise_names_holding(connection, characters: str) -> None:
+    """Give the stored names holding any of ``characters`` the forms a save gives them now
+    (for the migrations that widen what normalising removes). Reads only those names."""
+    participants = table("participants", column("id"), column("full_name"),
+                         column("name_norm"), column("name_key"))
+    rows = connection.execute(select(participants.c.id, participants.c.full_name).where(
+        or_(*(participants.c.full_name.contains(char) for char in characters)))).all()
+    changed = [{"row_id": id_, **{f"new_{field}": value
+                                  for field, value in participant_name_fields(name).items()}}
+               for id_, name in rows]
+    if changed:
+        connection.execute(
+            participants.update().where(participants.c.id == bindparam("row_id"))
+            .values(full_name=bindparam("new_full_name"), name_norm=bindparam("new_name_norm"),
+                    name_key=bindparam("new_name_key")), changed)
 
 
 @event.listens_for(Participant, "before_insert")
