@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -1109,3 +1110,72 @@ def test_the_api_reference_tables_scroll_on_a_narrow_screen(demo, client):
     tables = page.count("<table")
     assert tables > 20
     assert len(re.findall(r'<div class="table-responsive">\s*<table', page)) == tables
+
+
+# ---------------------------------------------------------------- edges found in review
+
+
+def close_registration(app) -> None:
+    with app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        conference.registration_closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+
+def test_a_taken_at_late_in_year_9999_is_refused_not_a_server_error(demo, client):
+    """9999-12-31T23:00Z is a UTC time, but the message refusing it wrote it in the
+    conference's zone (UTC+7): year 10000, which no date holds (a 500)."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    session_id = lately_closed(demo)
+    person = delegates_of(demo, "06811")[0]
+    response = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [{
+        "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+        "taken_at": "9999-12-31T23:00:00Z"}]})
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert [e["pointer"] for e in response.get_json()["errors"]] == ["/checkins/0/taken_at"]
+
+
+def test_a_registration_retried_after_registration_closed_is_answered_as_replayed(
+        demo, client):
+    """The device registered the delegate just before closing time and lost the 201; its
+    retry with the same client_id, just after, is answered with that delegate, as
+    check-ins sent again are, not refused because registration has closed."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    sent = {"full_name": "Lê Văn Gửi Lại", "client_id": str(uuid.uuid4())}
+    url = f"{CONF}/points/06811/participants"
+    first = client.post(url, headers=coordinator, json=sent)
+    assert first.status_code == 201
+    close_registration(demo)
+    again = client.post(url, headers=coordinator, json=sent)
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert (again.get_json()["id"], again.get_json()["replayed"]) == (first.get_json()["id"], True)
+
+
+def test_a_name_typed_decomposed_counts_as_stored_like_on_the_web_form(demo, client):
+    """The web forms compose text (NFC) before their length limits; the API counted the
+    decomposed letters some keyboards type, refusing a 167-letter name as over 200."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    composed = ("Nguyễn Thị Hồng Ngọc " * 8).strip()
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert len(composed) <= 200 < len(decomposed)
+    response = client.post(f"{CONF}/points/06811/participants", headers=coordinator,
+                           json={"full_name": decomposed})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["full_name"] == composed
+
+
+def test_changes_that_change_nothing_leave_updated_at_and_the_etag_alone(demo, client):
+    """Withdrawing again changes nothing, nor does an empty PATCH; both moved updated_at,
+    so a client asking with If-None-Match was sent the delegate again."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    listed = client.get(f"{CONF}/points/06811/participants?limit=1", headers=coordinator)
+    url = f"{CONF}/participants/{listed.get_json()['items'][0]['id']}"
+    withdrawn = client.post(f"{url}/withdraw", headers=coordinator)
+    assert withdrawn.status_code == 200
+    before = client.get(url, headers=coordinator)
+    assert client.post(f"{url}/withdraw", headers=coordinator).status_code == 200
+    assert client.patch(url, headers=coordinator, json={}).status_code == 200
+    after = client.get(url, headers=coordinator)
+    assert after.get_json()["updated_at"] == before.get_json()["updated_at"]
+    assert client.get(url, headers={**coordinator, "If-None-Match": before.headers["ETag"]}
+                      ).status_code == 304

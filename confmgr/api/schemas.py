@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+import unicodedata
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic_core import PydanticCustomError
 
 from confmgr.enums import (
@@ -54,11 +64,21 @@ def official_province(code: str) -> str:
     return code
 
 
+#: The moments every time zone can show: a day inside the years Python's dates hold (a
+#: zone is at most 14 hours from UTC). 23:00 on 31/12/9999 in UTC is year 10000 in Hà Nội,
+#: which a message naming the moment in the conference's zone could not write.
+_SHOWN_EVERYWHERE = (datetime(1, 1, 2, tzinfo=timezone.utc),
+                     datetime(9999, 12, 30, tzinfo=timezone.utc))
+
+
 def _in_utc(moment: datetime) -> datetime:
     try:
-        return moment.astimezone(timezone.utc)
+        moment = moment.astimezone(timezone.utc)
     except OverflowError:  # year 9999 in a zone west of Greenwich, say
         raise PydanticCustomError("datetime_out_of_range", "not a time UTC can hold") from None
+    if not _SHOWN_EVERYWHERE[0] <= moment <= _SHOWN_EVERYWHERE[1]:
+        raise PydanticCustomError("datetime_out_of_range", "not a time UTC can hold")
+    return moment
 
 
 #: A moment with its zone, read as UTC.
@@ -182,8 +202,25 @@ class PointOut(BaseModel):
 
 # ---------------------------------------------------------------- delegates
 
-Name = Annotated[str, StringConstraints(max_length=200)]
-Text300 = Annotated[str, StringConstraints(max_length=300)]
+def _composed(text):
+    # As the web forms take text (confmgr/forms.py): composed first, so a limit counts the
+    # text as stored, not the decomposed letters some keyboards type.
+    if not isinstance(text, str):
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON can escape one, no text holds it
+        raise PydanticCustomError("string_unicode", "not a unicode string") from None
+    return unicodedata.normalize("NFC", text)
+
+
+def typed_text(limit: int):
+    """A text member of at most ``limit`` characters once composed."""
+    return Annotated[str, BeforeValidator(_composed), StringConstraints(max_length=limit)]
+
+
+Name = typed_text(200)
+Text300 = typed_text(300)
 
 
 class ParticipantQuery(PageQuery):
@@ -195,9 +232,9 @@ class ParticipantIn(Closed):
     position: Text300 = ""
     unit: Text300 = ""
     category_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)
-    phone: Annotated[str, StringConstraints(max_length=40)] = ""
-    email: Annotated[str, StringConstraints(max_length=254)] = ""
-    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    phone: typed_text(40) = ""
+    email: typed_text(254) = ""
+    note: typed_text(2000) = ""
     client_id: UUID | None = Field(None, description=N_(
         "Mã do máy gửi tự sinh cho lần đăng ký này; gửi lại cùng mã (khi không nhận được "
         "trả lời) không đăng ký thêm ai mà trả lời bằng đại biểu đã đăng ký."))
@@ -213,9 +250,9 @@ class ParticipantPatch(Closed):
     position: Text300 | None = None
     unit: Text300 | None = None
     category_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    phone: typed_text(40) | None = None
+    email: typed_text(254) | None = None
+    note: typed_text(2000) | None = None
 
 
 class ParticipantOut(BaseModel):

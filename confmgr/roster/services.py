@@ -12,7 +12,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, or_, select, text, update
 
 from confmgr.attendance.checkin import follow_delegate, forget_attendance
 from confmgr.attendance.models import NO_CATEGORY
@@ -167,6 +167,15 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     on the way), it registers nobody and raises SentBefore; the caller rolls back.
     """
     conference = db.session.get(Conference, point.conference_id)
+    if client_id is not None:
+        # Before any rule: a registration sent again is answered as it was, even once
+        # registration has closed since. The point's row is held first, so two sendings
+        # at once find one another.
+        _hold_point(point)
+        earlier = db.session.scalar(select(Participant).where(
+            Participant.client_id == client_id))
+        if earlier is not None:
+            raise SentBefore(earlier)
     refuse_when_closed(conference, organiser=organiser)
     fields = fields.cleaned()
     problems = check_person(fields) + _check_category(conference.id, fields.category_id)
@@ -176,11 +185,6 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     # twice (a double tap) registers once, the second finding the first below. A refusal
     # rolls the count back with everything else.
     count_registrations(point, fields.category_id, 1)
-    if client_id is not None:
-        earlier = db.session.scalar(select(Participant).where(
-            Participant.client_id == client_id))
-        if earlier is not None:
-            raise SentBefore(earlier)
     name_norm = name_compare_form(fields.full_name)
     _hold_name(conference.id, name_norm)
     same = duplicates(conference.id, name_norm, fields.phone, fields.email)
@@ -210,6 +214,13 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
                                 "kiến %(expected)d.", point.registered_count,
                                 expected=point.expected_delegates))
     return person, warnings
+
+
+def _hold_point(point: BroadcastPoint) -> None:
+    """Hold the point's row until the commit (a write that changes nothing)."""
+    db.session.execute(update(BroadcastPoint).where(BroadcastPoint.id == point.id)
+                       .values(registered_count=BroadcastPoint.registered_count)
+                       .execution_options(synchronize_session=False))
 
 
 def _hold_name(conference_id: int, name_norm: str) -> None:
@@ -265,8 +276,9 @@ def _hold(person: Participant) -> None:
     PostgreSQL, the database's write lock on SQLite.
     """
     table = Participant.__table__
+    # updated_at named too, or its onupdate would date a change that changed nothing.
     db.session.execute(table.update().where(table.c.id == person.id)
-                       .values(status=table.c.status))
+                       .values(status=table.c.status, updated_at=table.c.updated_at))
     db.session.refresh(person)
 
 
