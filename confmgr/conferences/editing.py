@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
@@ -27,8 +27,11 @@ from confmgr.conferences.scheduling import (
     Problem,
     Slot,
     bare_topic_number,
+    binds_a_cancelled_session,
     check_slot,
     check_topic_number,
+    skipped_by_clocks,
+    skipped_message,
     slot_of,
 )
 from confmgr.db import db, utcnow
@@ -107,7 +110,7 @@ def check_conference(fields: ConferenceFields, conference_id: int | None) -> lis
             problems.append(Problem("slug", _(
                 "Hội nghị đã công bố nên không đổi được địa chỉ: các lịch đã đăng ký và "
                 "các liên kết đã gửi đều theo địa chỉ này.")))
-    if fields.timezone not in available_timezones():
+    if not is_conference_zone(fields.timezone):
         problems.append(Problem("timezone", _("Múi giờ không hợp lệ: hãy dùng tên IANA.")))
     # Dates far from now are typing slips; at the year 1 or 9999 they would not even
     # convert to UTC, and a conference of centuries would build pages of every day.
@@ -126,10 +129,25 @@ def check_conference(fields: ConferenceFields, conference_id: int | None) -> lis
     elif (fields.last_day - fields.first_day).days >= MAX_DAYS:
         problems.append(Problem("last_day", _("Một hội nghị kéo dài tối đa %(days)d ngày.",
                                               days=MAX_DAYS)))
+    for name, moment in (("registration_opens", fields.registration_opens_at),
+                         ("registration_closes", fields.registration_closes_at)):
+        if moment is not None and skipped_by_clocks(moment):
+            problems.append(Problem(name, skipped_message(moment, fields.timezone)))
     if (fields.registration_opens_at and fields.registration_closes_at
             and fields.registration_closes_at <= fields.registration_opens_at):
         problems.append(Problem("registration_closes", _("Đóng đăng ký phải sau mở đăng ký.")))
     return problems
+
+
+#: Names zoneinfo lists that are no place's time: "localtime" is whatever the server is set
+#: to (and feeds would say TZID:localtime), "Factory" and "posixrules" are the database's own.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+def is_conference_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone a conference may be held in."""
+    return name not in _NOT_PLACES and name in available_timezones()
+
 
 
 def create_conference(fields: ConferenceFields, user: User) -> Conference:
@@ -154,6 +172,9 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     if fields.first_day <= fields.last_day and not any(
             p.field in ("first_day", "last_day") for p in problems):
         problems += _sessions_left_out(conference, fields.first_day, fields.last_day)
+    if fields.timezone != conference.timezone and not any(
+            p.field == "timezone" for p in problems):
+        problems += _times_the_new_zone_skips(conference, ZoneInfo(fields.timezone))
     _refuse_if_blocking(problems)
     before = {name: getattr(conference, name) for name in vars(fields)}
     old_zone = conference.tz
@@ -206,6 +227,21 @@ def _count_and_earliest(conference: Conference, where) -> tuple[int, AgendaSessi
 
 def _local_day(session: AgendaSession, tz) -> str:
     return session.starts_at.astimezone(tz).strftime("%d/%m/%Y")
+
+
+def _times_the_new_zone_skips(conference: Conference, new_zone: ZoneInfo) -> list[Problem]:
+    """The first session whose local start or end never happens in ``new_zone`` (the clocks
+    jump over it there): it could not keep its local times (see _keep_local_times)."""
+    old_zone = conference.tz
+    for session in db.session.scalars(select(AgendaSession).where(
+            AgendaSession.conference_id == conference.id).order_by(AgendaSession.starts_at)):
+        for moment in (session.starts_at, session.ends_at):
+            local = moment.astimezone(old_zone).replace(tzinfo=new_zone)
+            if skipped_by_clocks(local):
+                return [Problem("timezone", _(
+                    "Phiên «%(title)s» không giữ được giờ địa phương: %(why)s",
+                    title=session.title, why=skipped_message(local, new_zone.key)))]
+    return []
 
 
 def _keep_local_times(conference: Conference, old_zone) -> int:
@@ -335,10 +371,10 @@ def move_presenter(session: AgendaSession, presenter_id: int, direction: str) ->
 
 
 def _rules_for(session: AgendaSession | None, problems: list[Problem]) -> list[Problem]:
-    """A cancelled session holds no room and keeps no presenter busy (its slot may be
-    given to another session): only its own day and times must still make sense."""
+    """The problems a session must answer: a cancelled one, only those of its own day and
+    times (scheduling.binds_a_cancelled_session)."""
     if session is not None and session.status == SessionStatus.CANCELLED:
-        return [problem for problem in problems if problem.field in ("day", "end")]
+        return [problem for problem in problems if binds_a_cancelled_session(problem)]
     return problems
 
 
@@ -499,10 +535,13 @@ def save_room(conference: Conference, room: Room | None, name: str) -> Room:
     # As every name is kept: a name pasted from Word (decomposed letters, a doubled or
     # no-break space) is the same room, not a second one that escapes the room's clashes.
     name = normalise(name)
-    taken = select(Room.id).where(Room.conference_id == conference.id, Room.name == name)
-    if room is not None:
-        taken = taken.where(Room.id != room.id)
-    if db.session.scalar(taken) is not None:
+    # Compared here, as presenters are (a conference has tens): SQLite's lower() knows no
+    # "Ộ", and "HỘI TRƯỜNG" is the hall "Hội trường", whose clashes a second room escapes.
+    wanted = name.casefold()
+    others = db.session.execute(select(Room.id, Room.name).where(
+        Room.conference_id == conference.id))
+    if any(other_name.casefold() == wanted for other_id, other_name in others
+           if room is None or other_id != room.id):
         raise RuleBroken([Problem("name", _("Đã có phòng tên này."))])
     if room is None:
         room = Room(conference_id=conference.id)

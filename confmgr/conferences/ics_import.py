@@ -47,6 +47,7 @@ from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.conferences.scheduling import (
     Problem,
     bare_topic_number,
+    binds_a_cancelled_session,
     check_slot,
     ends_on_its_day,
     skipped_by_clocks,
@@ -59,6 +60,8 @@ from confmgr.text import fold, normalise, plain_text
 MAX_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 2000
 MAX_TITLE = AgendaSession.__table__.c.title.type.length
+#: "Chuyên đề " and a topic number (at most 20 characters) and ": ".
+TOPIC_PREFIX_ROOM = len("Chuyên đề ") + Topic.__table__.c.number.type.length + len(": ")
 MAX_ROOM = Room.__table__.c.name.type.length
 MAX_DESCRIPTION = 10_000
 OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
@@ -409,7 +412,9 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
 
     if not event.summary and "SUMMARY" not in unreadable:
         event.errors.append(_("Thiếu tiêu đề (SUMMARY)."))
-    for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE),
+    # A title may have "Chuyên đề 12a: " before it, as our own feeds write; the title
+    # itself is measured once that is taken off (_plan).
+    for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE + TOPIC_PREFIX_ROOM),
                                ("DESCRIPTION", event.description, MAX_DESCRIPTION),
                                ("LOCATION", event.location, MAX_ROOM)):
         if value is not None and len(value) > limit:
@@ -535,6 +540,10 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
                                       number=earlier))
                 continue
         event.title, topic = _title_and_topic(event.summary, topics)
+        if len(event.title) > MAX_TITLE:
+            event.errors.append(_("%(field)s dài %(length)d ký tự; tối đa %(limit)d.",
+                                  field="SUMMARY", length=len(event.title), limit=MAX_TITLE))
+            continue
         if topic is not None:
             event.topic_id, event.topic_number = topic.id, bare_topic_number(topic.number)
         if event.location:
@@ -630,8 +639,8 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
     db.session.flush()  # the checks below query the rows just written
     for event, session in written:
         for problem in check_slot(conference, slot_of(session)):
-            if session.is_cancelled and problem.field not in ("day", "end"):
-                continue  # a cancelled session takes no room and no presenter's time
+            if session.is_cancelled and not binds_a_cancelled_session(problem):
+                continue
             (event.errors if problem.blocking else event.warnings).append(problem.message)
     return list(new_rooms.values())
 

@@ -72,13 +72,22 @@ def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
             "Tệp rỗng hoặc lớn hơn %(mb)d MB.", mb=limit // (1024 * 1024)
         ))])
     material = TopicMaterial(
-        topic=topic, title=title.strip(), stored_name=stored_name, original_name=original[:255],
+        topic=topic, title=title.strip(), stored_name=stored_name,
+        original_name=_shortened(original, extension),
         content_type=CONTENT_TYPES[extension], size=size,
     )
     db.session.add(material)
     record("material.add", target=material, conference_id=topic.conference_id,
            topic=topic.number, title=material.title, file=original, size=size)
     return material
+
+
+def _shortened(name: str, extension: str, limit: int = 255) -> str:
+    """A file name within the column's ``limit``, its extension kept: a download named
+    without ".pdf" opens in nothing."""
+    if len(name) <= limit:
+        return name
+    return name[:len(name) - len(extension)][:limit - len(extension)].rstrip() + extension
 
 
 def remove(material: TopicMaterial) -> None:

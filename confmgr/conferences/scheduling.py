@@ -70,6 +70,20 @@ def skipped_by_clocks(moment: datetime) -> bool:
     return back.replace(tzinfo=None) != moment.replace(tzinfo=None)
 
 
+def skipped_message(moment: datetime, zone: str) -> str:
+    """Why ``moment`` (skipped_by_clocks) cannot be a time of the conference."""
+    return _("Không có giờ %(time)s ngày %(day)s theo múi giờ %(zone)s: đồng hồ nhảy qua giờ "
+             "đó (giờ mùa hè).", time=moment.strftime("%H:%M"),
+             day=moment.strftime("%d/%m/%Y"), zone=zone)
+
+
+def binds_a_cancelled_session(problem: Problem) -> bool:
+    """Whether a cancelled session must still keep this rule: it takes no room and keeps
+    no presenter busy (its slot may go to another session), but its own day and times must
+    still make sense, and happen (not be skipped by the clocks)."""
+    return problem.blocking and problem.field in ("day", "start", "end")
+
+
 def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
     """Every rule a session breaks, in the order of the form's fields."""
     problems: list[Problem] = []
@@ -86,10 +100,7 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
     skipped = [(name, moment) for name, moment in (("start", slot.starts_at),
                                                     ("end", slot.ends_at)) if skipped_by_clocks(moment)]
     for name, moment in skipped:
-        problems.append(Problem(name, _(
-            "Không có giờ %(time)s ngày %(day)s theo múi giờ %(zone)s: đồng hồ nhảy qua giờ "
-            "đó (giờ mùa hè).", time=moment.strftime("%H:%M"),
-            day=moment.strftime("%d/%m/%Y"), zone=conference.timezone)))
+        problems.append(Problem(name, skipped_message(moment, conference.timezone)))
     if skipped:
         return problems
     # As instants: two wall times of one zone object compare by the wall clock, which
@@ -187,7 +198,8 @@ def in_number_order(topics: Iterable[Topic]) -> list[Topic]:
     """Topics as people count them: 1, 2, … 10, 10a, not 1, 10, 10a, 2."""
     def key(topic: Topic):
         parts = re.split(r"(\d+)", bare_topic_number(topic.number).casefold())
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts
+        # isdecimal: "²" and "①" are digits to isdigit, which int() cannot read.
+        return [(0, int(part), "") if part.isdecimal() else (1, 0, part) for part in parts
                 if part], topic.id
     return sorted(topics, key=key)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -112,7 +112,7 @@ def _conference_fields(form: ConferenceForm) -> editing.ConferenceFields:
     zone = form.timezone.data.strip()
 
     def instant(value):  # typed in the conference's own time zone
-        if value is None or zone not in available_timezones():
+        if value is None or not editing.is_conference_zone(zone):
             return None
         return value.replace(tzinfo=ZoneInfo(zone))
 
