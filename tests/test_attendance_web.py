@@ -389,6 +389,80 @@ def test_a_form_left_open_does_not_put_back_counts_reported_meanwhile(client, de
     assert response.headers["Location"] == url
 
 
+def test_a_typo_elsewhere_does_not_hide_a_count_reported_meanwhile(client, demo):
+    """Refused for a typo, the form came back showing the count reported meanwhile as
+    what it had shown: mended and sent again, it replaced that count unseen."""
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        point_id = point.id
+        first, first_name = db.session.execute(select(Category.id, Category.name).order_by(
+            Category.rank, Category.name)).first()
+        db.session.commit()
+    url = f"/manage/c/{SLUG}/points/06688/attendance"
+    logged_in(client, COORDINATOR)
+    mine = headcount_form(client.get(url).get_data(as_text=True))
+    other = logged_in(demo.test_client(), ORGANISER)
+    theirs = headcount_form(other.get(url).get_data(as_text=True))
+    # The organiser reports 10 for the first category.
+    post_form(other, f"{url}/{session_id}/headcount", {**theirs, f"count_{first}": "10"})
+    # The coordinator's form, opened before, types 7 there and a typo in another field.
+    page = post_form(client, f"{url}/{session_id}/headcount",
+                     {**mine, f"count_{first}": "7", "count_0": "5e"}).get_data(as_text=True)
+    told = sorted(flashes(page))
+    # The typo is fixed and the form sent again, as the page gave it back.
+    again = headcount_form(page)
+    again["count_0"] = "0"
+    page = post_form(client, f"{url}/{session_id}/headcount", again,
+                     follow_redirects=True).get_data(as_text=True)
+    with demo.app_context():
+        now = db.session.scalar(select(SessionPointCategoryCount.headcount).where(
+            SessionPointCategoryCount.session_id == session_id,
+            SessionPointCategoryCount.point_id == point_id,
+            SessionPointCategoryCount.category_ref == first))
+    # Told with the typo, the coordinator sent 7 again knowingly.
+    assert now == 7
+    assert told == [f"{first_name}: người khác vừa báo cáo 10; bấm ghi lần nữa để thay bằng "
+                    "số bạn nhập.", "Thành phần khác: hãy nhập một số nguyên không âm."]
+
+
+def test_a_form_opened_before_a_category_was_added_does_not_zero_its_count(client, demo):
+    """The organiser adds a category while a coordinator's headcount form is open, and
+    someone reports 6 for it: the old form, which has no field for it, set it to 0."""
+    from confmgr.conferences.models import Conference
+
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        point_id = point.id
+        first = db.session.scalars(select(Category.id).order_by(Category.rank,
+                                                                 Category.name)).first()
+        db.session.commit()
+    url = f"/manage/c/{SLUG}/points/06688/attendance"
+    logged_in(client, COORDINATOR)
+    old_form = headcount_form(client.get(url).get_data(as_text=True))
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        added = Category(conference_id=conference.id, name="Khách mời", rank=999)
+        db.session.add(added)
+        db.session.commit()
+        added_id = added.id
+    other = logged_in(demo.test_client(), ORGANISER)
+    fresh = headcount_form(other.get(url).get_data(as_text=True))
+    post_form(other, f"{url}/{session_id}/headcount", {**fresh, f"count_{added_id}": "6"})
+    # The coordinator's old form changes only the first category.
+    assert post_form(client, f"{url}/{session_id}/headcount",
+                     {**old_form, f"count_{first}": "3"}).status_code == 302
+    with demo.app_context():
+        now = dict(db.session.execute(select(SessionPointCategoryCount.category_ref,
+                                             SessionPointCategoryCount.headcount).where(
+            SessionPointCategoryCount.session_id == session_id,
+            SessionPointCategoryCount.point_id == point_id)).all())
+    assert (now[first], now[added_id]) == (3, 6)
+
+
 def headcount_category_name(app, ref: int) -> str:
     with app.app_context():
         return db.session.get(Category, ref).name

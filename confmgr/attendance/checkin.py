@@ -667,23 +667,17 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
             "%(category)s: số người phải từ 0 đến 100.000.", category=names.get(ref, ref)))
             for ref in wrong)
     if problems:
-        raise RuleBroken(problems)
+        # Told with the others, or a form sent again once they are mended would replace
+        # a count reported meanwhile unseen.
+        raise RuleBroken(problems + headcounts_changed_meanwhile(session, point, counts,
+                                                                 expected or {}))
     # The point's totals rows are locked first, so two reports at once apply one after the
     # other.
     bump_counts(session.id, point, NO_CATEGORY, {}, now)
-    table = SessionPointCategoryCount.__table__
-    before = dict(db.session.execute(
-        select(table.c.category_ref, table.c.headcount)
-        .where(table.c.session_id == session.id, table.c.point_id == point.id)
-    ).all())
-    changed_meanwhile = [ref for ref, seen in (expected or {}).items()
-                         if before.get(ref, 0) not in (seen, counts[ref])]
-    if changed_meanwhile:
-        names = _category_names(point.conference_id, changed_meanwhile)
-        raise RuleBroken([Problem(f"count_{ref}", _(
-            "%(category)s: người khác vừa báo cáo %(count)d; bấm ghi lần nữa để thay bằng "
-            "số bạn nhập.", category=names.get(ref, ref), count=before.get(ref, 0)))
-            for ref in sorted(changed_meanwhile)])
+    before = _headcounts_now(session, point)
+    changed = headcounts_changed_meanwhile(session, point, counts, expected or {}, before)
+    if changed:
+        raise RuleBroken(changed)
     for category_ref, count in sorted(counts.items()):
         old = before.get(category_ref, 0)
         if old == count:
@@ -694,6 +688,29 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
             participant_id=None, category_ref=category_ref, old_headcount=old,
             new_headcount=count, method=CheckInMethod.HEADCOUNT, changed_by_id=user_id,
             changed_at=now))
+
+
+def _headcounts_now(session: AgendaSession, point: BroadcastPoint) -> dict[int, int]:
+    table = SessionPointCategoryCount.__table__
+    return dict(db.session.execute(
+        select(table.c.category_ref, table.c.headcount)
+        .where(table.c.session_id == session.id, table.c.point_id == point.id)).all())
+
+
+def headcounts_changed_meanwhile(session: AgendaSession, point: BroadcastPoint,
+                                 counts: dict[int, int], expected: dict[int, int],
+                                 now_reported: dict[int, int] | None = None) -> list[Problem]:
+    """A problem for each category whose count someone reported since the reporter saw
+    ``expected`` there (unless what they reported is what is sent now)."""
+    if now_reported is None:
+        now_reported = _headcounts_now(session, point)
+    changed = [ref for ref, seen in expected.items() if ref in counts
+               and now_reported.get(ref, 0) not in (seen, counts[ref])]
+    names = _category_names(point.conference_id, changed) if changed else {}
+    return [Problem(f"count_{ref}", _(
+        "%(category)s: người khác vừa báo cáo %(count)d; bấm ghi lần nữa để thay bằng số "
+        "bạn nhập.", category=names.get(ref, ref), count=now_reported.get(ref, 0)))
+        for ref in sorted(changed)]
 
 
 def _category_names(conference_id: int, refs: list[int]) -> dict[int, str]:

@@ -189,25 +189,30 @@ def _headcounts(conference: Conference, point, session: AgendaSession) -> list[t
 def headcount(slug: str, code: str, session_id: int):
     conference, point, session = published_in_reach(slug, code, session_id)
     categories = _headcounts(conference, point, session)
-    typed = {ref: request.form.get(f"count_{ref}", "").strip() for ref, *_rest in categories}
+    # A category added since the form was opened has no field on it: not reported.
+    sent = [(ref, name) for ref, name, *_rest in categories if f"count_{ref}" in request.form]
+    typed = {ref: request.form[f"count_{ref}"].strip() for ref, _name in sent}
     # What the form showed: only the fields changed from it are reported, so a form left
     # open while someone else reported does not put their counts back.
-    shown = {ref: whole_number(request.form.get(f"shown_{ref}", "")) for ref, *_rest in categories}
+    shown = {ref: whole_number(request.form.get(f"shown_{ref}", "")) for ref, _name in sent}
     changed, problems = {}, []
-    for ref, name, *_rest in categories:
+    for ref, name in sent:
         value = count_typed(typed[ref] or "0")
         if value is None:
             problems.append(Problem(f"count_{ref}", _(
                 "%(category)s: hãy nhập một số nguyên không âm.", category=name)))
         elif value != shown[ref]:
             changed[ref] = value
-    if not problems:
+    expected = {ref: shown[ref] for ref in changed if shown[ref] is not None}
+    if problems:
+        # Told now, with the typo: mended and sent again, the form replaces them knowingly.
+        problems += checkin.headcounts_changed_meanwhile(session, point, changed, expected)
+    else:
         try:
             # Counts are often reported after the session, as paper lists are uploaded:
             # the closing time does not apply to either.
-            checkin.report_headcount(
-                session, point, changed, user_id=current_user.id, after_the_fact=True,
-                expected={ref: shown[ref] for ref in changed if shown[ref] is not None})
+            checkin.report_headcount(session, point, changed, user_id=current_user.id,
+                                     after_the_fact=True, expected=expected)
             db.session.commit()
             flash(_("Đã ghi số lượng đại biểu dự phiên."), "success")
             return _back_to_sheet(slug, code, session.id)
@@ -226,8 +231,8 @@ def headcount(slug: str, code: str, session_id: int):
     return render_template(
         "attendance/headcount.html", **context,
         picker_url=url_for("attendance.point_sheet", slug=slug, code=code),
-        categories=[(ref, name, now if ref in untouched else typed[ref], now)
-                    for ref, name, now, _same in categories],
+        categories=[(ref, name, typed[ref] if ref in typed and ref not in untouched else now,
+                     now) for ref, name, now, _same in categories],
         wrong={problem.field for problem in problems})
 
 
