@@ -264,7 +264,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):  # damaged, or of a newer zip version
         raise _not_an_xlsx() from None
     unzipped = sum(entry.file_size for entry in entries)
     if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_COMPRESSION_RATIO * max(len(data), 1):
@@ -274,7 +274,8 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     # and calamine gets a copy made of those bounded reads.
     try:
         contents = {entry.filename: archive.read(entry) for entry in entries}
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            ValueError):  # ValueError: an entry said to start before the file does
         raise _not_an_xlsx() from None
     checked = io.BytesIO()
     with zipfile.ZipFile(checked, "w", zipfile.ZIP_STORED) as copy:

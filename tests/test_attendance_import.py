@@ -555,7 +555,7 @@ def test_how_people_write_an_absence_in_a_note_stops_the_row(client, demo, note,
 
 def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client, demo):
     """Filled as "tick who came", a list's blanks may be absentees: the rule that a blank
-    is present cannot be applied to it, in the status column or the signature column."""
+    is present cannot be applied to it, in the status, note or signature column."""
     session_id = ended_session(demo)
     people = [name for _pid, name in people_at(demo, UONG_BI)]
     logged_in(client, COORDINATOR)
@@ -569,7 +569,10 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
               [people[1], "(đã ký)", ""], [people[2], "", ""]], "Ký tên", 3, 4),
             # Any word that means present ticks as well as "x" does.
             ([["Họ và tên", "Điểm danh"], [people[0], "vắng"], [people[1], "Có mặt"],
-              [people[2], ""]], "Điểm danh", 3, 4)):
+              [people[2], ""]], "Điểm danh", 3, 4),
+            # The official list's last column: ticks there were read as everyone present.
+            ([["Họ và tên", "Điểm danh", "Ghi chú"], [people[0], "", "x"],
+              [people[1], "", ""], [people[2], "", "x"]], "Ghi chú", 2, 3)):
         page = preview(client, session_id, rows)
         error = page.split("import-file-error")[1].split("</div></div>")[0]
         assert unescape(re.sub(r"<[^>]+>", "", error)) == (
@@ -582,6 +585,36 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
                                         [people[1], "x"], [people[2], "vắng"]])
     assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"] * 3
     assert written(demo, session_id) == {}
+
+
+def _damaged_xlsx(patch) -> tuple:
+    data = bytearray(xlsx_file([["Họ và tên", "Điểm danh"], ["Nguyễn Văn An", ""]])[0].read())
+    patch(data)
+    return io.BytesIO(bytes(data)), "danh-sach.xlsx"
+
+
+def _version_needed_too_high(data: bytearray) -> None:
+    # The central directory's "version needed to extract" of the first entry: 25.5.
+    at = data.index(b"PK\x01\x02")
+    data[at + 6:at + 8] = (255).to_bytes(2, "little")
+
+
+def _local_header_before_the_file(data: bytearray) -> None:
+    # The end record says the central directory starts 1,000 bytes later than it does, so
+    # the first entry's header is read from before the file's start (a damaged copy).
+    at = data.rindex(b"PK\x05\x06")
+    start = int.from_bytes(data[at + 16:at + 20], "little")
+    data[at + 16:at + 20] = (start + 1000).to_bytes(4, "little")
+
+
+@pytest.mark.parametrize("patch", [_version_needed_too_high, _local_header_before_the_file])
+def test_a_damaged_xlsx_is_refused_with_a_message_not_a_server_error(client, demo, patch):
+    """Two damages a fuzzer found that the zip reader raised other errors for (a 500)."""
+    session_id = ended_session(demo)
+    logged_in(client, COORDINATOR)
+    response = upload(client, session_id, _damaged_xlsx(patch))
+    assert response.status_code == 200
+    assert "Tệp không phải là tệp Excel (.xlsx) hợp lệ." in response.get_data(as_text=True)
 
 
 def test_a_name_with_other_marks_is_another_name(client, demo):

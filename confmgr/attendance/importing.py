@@ -199,13 +199,14 @@ def _tick(text: str) -> bool:
 
 
 def _ticks_beside_blanks(rows: Table) -> list[CellError]:
-    """A list that ticks some names and leaves others blank, in the status column or in the
-    signature column, was filled as "tick who came": its blanks may be absentees, so the
-    rule that a blank is present cannot be applied to it."""
+    """A list that ticks some names and leaves others blank, in the status column, the note
+    column or the signature column, was filled as "tick who came": its blanks may be
+    absentees, so the rule that a blank is present cannot be applied to it."""
     signature = {fold(heading) for heading in roster_importing.EXPECTED_UNREAD}
     problems = []
     for heading, cell in (
             (HEADING["status"], lambda row: row.values.get("status", "")),
+            (HEADING["note"], lambda row: row.values.get("note", "")),
             *((heading, lambda row, h=heading: dict(row.others).get(h, ""))
               for heading in rows.ignored if fold(heading) in signature)):
         ticked = [row.number for row in rows if _tick(cell(row))]
