@@ -696,6 +696,36 @@ def test_what_changed_since_the_preview_is_checked_again_at_the_confirmation(cli
     assert counters(demo, session_id) == (0, 0, 0, 0)
 
 
+def test_a_status_recorded_since_the_preview_is_not_replaced_unseen(client, demo):
+    """The preview said "Ghi mới" for a delegate who then tapped in by QR: the list put
+    "vắng" over it without a word. A row recorded meanwhile as the list says is fine."""
+    from confmgr.attendance import checkin
+    from confmgr.enums import AttendanceStatus, CheckInMethod
+
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    logged_in(client, COORDINATOR)
+    rows = [["Họ và tên", "Điểm danh"], [people[0][1], "vắng"], [people[1][1], "x"]]
+    token = token_in(preview(client, session_id, rows))
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == UONG_BI))
+        for person, _name in people[:2]:
+            checkin.record(session, point, person, AttendanceStatus.PRESENT, user_id=None,
+                           method=CheckInMethod.QR, after_the_fact=True)
+        db.session.commit()
+    response = confirm(client, session_id, token, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Dòng 2, cột Họ và tên: {people[0][1]} vừa được điểm danh «Có mặt» từ lúc xem "
+        "trước; hãy tải lên lại để xem."]
+    assert written(demo, session_id) == {people[0][0]: ("present", "qr"),
+                                         people[1][0]: ("present", "qr")}
+    # Seen at a new preview, the list replaces it knowingly.
+    assert confirm(client, session_id, token_in(preview(client, session_id, rows))
+                   ).status_code == 302
+    assert written(demo, session_id)[people[0][0]] == ("absent", "import")
+
+
 def test_a_delegate_moved_away_during_the_confirmation_is_refused_by_row(client, demo,
                                                                           monkeypatch):
     """Moved to another point between the confirmation's check of the rows and its write:

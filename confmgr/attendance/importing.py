@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from confmgr import previews
 from confmgr.attendance import checkin
+from confmgr.attendance.labels import ATTENDANCE_LABELS
 from confmgr.attendance.models import Attendance
 from confmgr.audit.services import record as audit
 from confmgr.conferences.editing import RuleBroken
@@ -408,7 +409,8 @@ def keep_for_confirmation(point: BroadcastPoint, session: AgendaSession, user_id
     return previews.keep(KIND, _owner(point, session, user_id), {
         "filename": filename,
         "rows": [{"number": r.number, "name": r.name, "status": r.status_text,
-                  "phone": r.phone, "ref": r.ref, "participant_id": r.participant_id}
+                  "phone": r.phone, "ref": r.ref, "participant_id": r.participant_id,
+                  "current": r.current.value if r.current else None}
                  for r in checked]})
 
 
@@ -437,6 +439,13 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
             item.errors.append(CellError(item.number, HEADING["full_name"], _(
                 "Danh sách đại biểu của điểm cầu đã thay đổi từ lúc xem trước; hãy tải lên "
                 "lại.")))
+        elif (not item.errors and "current" in before and item.current is not None
+              and item.current != item.status and item.current.value != before["current"]):
+            # Recorded meanwhile (a tap, a self check-in): the preview said otherwise of
+            # this row, and the list would replace it unseen.
+            item.errors.append(CellError(item.number, HEADING["full_name"], _(
+                "%(name)s vừa được điểm danh «%(status)s» từ lúc xem trước; hãy tải lên lại "
+                "để xem.", name=item.matched_name, status=ATTENDANCE_LABELS[item.current])))
     problems = [Problem("", error.located()) for item in checked for error in item.errors]
     if problems:
         raise RuleBroken(problems)
