@@ -192,6 +192,24 @@ def self_checked_in(app, client):
     return session_id, person, name, coordinator, code
 
 
+def test_a_check_in_sent_by_a_coordinators_device_confirms_a_self_check_in(client, demo):
+    """Through the API, as a tap on the sheet or a scan at the door does."""
+    import uuid
+
+    from tests.helpers import bearer
+
+    session_id, person, _name, coordinator, _code = self_checked_in(demo, client)
+    sheet = f"/manage/c/{SLUG}/points/06811/attendance?session={session_id}"
+    mark = '<span class="badge text-bg-warning self-checkin">Tự điểm danh</span>'
+    assert coordinator.get(sheet).get_data(as_text=True).count(mark) == 1
+    response = client.post(f"/api/v1/conferences/{SLUG}/checkins",
+                           headers=bearer(demo, COORDINATOR[0]), json={"checkins": [{
+                               "id": str(uuid.uuid4()), "participant_id": person,
+                               "session_id": session_id, "status": "present"}]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert mark not in coordinator.get(sheet).get_data(as_text=True)
+
+
 def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
     """The delegate scans their own badge, then the coordinator scans it at the door: the
     self check-in mark goes, the row and the log name the coordinator, the counts stay."""

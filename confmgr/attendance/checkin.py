@@ -151,8 +151,9 @@ def _arrival_time(method: CheckInMethod, now: datetime,
     from a paper list."""
     return None if method == UNTIMED else taken_at or now
 
-#: What confirms a self check-in: the coordinator's tap and the coordinator's scan.
-CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR})
+#: What confirms a self check-in: the coordinator's tap and scan, and a check-in sent by a
+#: device through the API (its token is a coordinator's or an organiser's).
+CONFIRMING = frozenset({CheckInMethod.MANUAL, CheckInMethod.QR, CheckInMethod.API})
 
 MAX_HEADCOUNT = 100_000
 
