@@ -9,20 +9,32 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from confmgr.i18n import counted
+
 T = TypeVar("T")
+
+
+#: The most problems said as flash messages at once: they travel in the session cookie,
+#: which a browser drops whole past 4 KB (a file refused on a thousand rows).
+MAX_FLASHED = 20
 
 
 def show_problems(form: FlaskForm | None, problems) -> None:
     """Put each problem on its field; problems without a field (or without a form) become a
-    flash message."""
+    flash message, the first MAX_FLASHED of them, then how many more there are."""
+    flashed = 0
     for problem in problems:
         target = getattr(form, problem.field, None) if form and problem.field else None
         if target is not None and hasattr(target, "errors"):
             if isinstance(target.errors, tuple):
                 target.errors = list(target.errors)
             target.errors.append(problem.message)
-        else:
+            continue
+        flashed += 1
+        if flashed <= MAX_FLASHED:
             flash(problem.message, "danger")
+    if flashed > MAX_FLASHED:
+        flash(counted("Và %(count)d lỗi khác.", flashed - MAX_FLASHED), "danger")
 
 
 #: The most boxes one form may tick: a list page shows 50 rows. More cannot come from the

@@ -287,6 +287,24 @@ def test_organisers_put_a_sessions_presenters_in_order(client, demo):
     assert flashes(response.get_data(as_text=True)) == ["Báo cáo viên này không có trong phiên."]
 
 
+def test_a_thousand_problems_flash_twenty_and_how_many_more(demo):
+    """Flash messages travel in the session cookie, which a browser drops whole past 4 KB:
+    a file refused on a thousand rows said nothing at all."""
+    from flask import get_flashed_messages
+
+    from confmgr.conferences.scheduling import Problem
+    from confmgr.web import commit_or_flash
+
+    def refuse():
+        raise editing.RuleBroken([Problem("", f"Dòng {n}: thiếu họ tên.")
+                                  for n in range(2, 1002)])
+
+    with demo.test_request_context():
+        assert commit_or_flash(refuse) == (False, None)
+        said = get_flashed_messages()
+    assert said == [f"Dòng {n}: thiếu họ tên." for n in range(2, 22)] + ["Và 980 lỗi khác."]
+
+
 def test_a_topic_scheduled_twice_is_a_warning_not_a_refusal(client, demo):
     known = ids(demo)
     logged_in(client, ORGANISER)
