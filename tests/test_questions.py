@@ -1078,8 +1078,9 @@ def test_odd_numbers_in_addresses_are_refused_or_ignored_never_a_server_error(cl
                      ).status_code == 400
     assert post_form(client, f"{TRIAGE}/bulk", {"action": "merge", "ids": ["9" * 30]}
                      ).status_code == 400
-    assert client.get(f"/manage/c/{SLUG}/points/06811/attendance?session=²&page=²"
-                      ).status_code == 200
+    assert client.get(f"/manage/c/{SLUG}/points/06811/attendance?page=²").status_code == 200
+    # As an unknown session is.
+    assert client.get(f"/manage/c/{SLUG}/points/06811/attendance?session=²").status_code == 404
     assert client.get(f"/c/{SLUG}/agenda.ics?alarm=²").status_code == 400
 
 
