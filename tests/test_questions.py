@@ -431,7 +431,11 @@ def test_a_presenter_triages_only_their_topics_and_what_is_assigned(client, demo
     assert "Đề nghị Ban Tổ chức gửi tài liệu" not in page
     outside = question_id(demo, "Ủy ban kiểm tra")
     assert client.get(f"{TRIAGE}/{outside}").status_code == 404
-    assert post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "x"}).status_code == 404
+    # Not saved: the writer is given their text back, and nothing of the question.
+    refused = post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "x"})
+    assert refused.status_code == 409 and "question-body" not in refused.get_data(as_text=True)
+    with demo.app_context():
+        assert db.session.get(Question, outside).answer in (None, "")
     # Assigned to them, a question of another topic comes into reach.
     with demo.app_context():
         presenter = db.session.get(Question, question("Thời hạn chuyển").id).assignee
@@ -994,9 +998,76 @@ def test_an_answer_to_a_question_merged_out_of_its_presenters_reach_comes_back(c
     with demo.app_context():
         assert db.session.get(Question, x).answer in (None, "")
         assert db.session.get(Question, d).answer in (None, "")
-    # An empty answer, or a question never in reach, is not found as before.
+    # An empty answer is not found as before; an answer to a question out of reach comes
+    # back, and one to no question at all is not found.
     assert post_form(client, f"{TRIAGE}/{d}/answer", {"answer": " "}).status_code == 404
-    assert post_form(client, f"{TRIAGE}/{x}/answer", {"answer": "Có."}).status_code == 404
+    assert post_form(client, f"{TRIAGE}/{x}/answer", {"answer": "Có."}).status_code == 409
+    assert post_form(client, f"{TRIAGE}/999999/answer", {"answer": "Có."}).status_code == 404
+
+
+EXISTING = "Câu trả lời Ban Tổ chức đã viết cho câu hỏi gốc."
+
+
+def test_the_joined_question_page_shows_the_answer_it_already_holds(client, demo):
+    """A presenter was writing an answer to D when the organisers merged D into T, which
+    had an answer: the page that came back put the presenter's text in T's box ("look it
+    over, then save") and showed T's own answer nowhere, to be replaced unseen."""
+    with demo.app_context():
+        target = raise_one("06811", "Thủ tục chuyển sinh hoạt đảng khi sáp nhập xã thế nào?", "1")
+        duplicate = raise_one("06688", "Chuyển sinh hoạt đảng khi sáp nhập xã làm thế nào?", "1")
+        services.answer(target, EXISTING, user_id=None)
+        services.merge(target, [duplicate])
+        db.session.commit()
+        target_id, duplicate_id = target.id, duplicate.id
+    logged_in(client, PRESENTER_ACCOUNT)
+    page = post_form(client, f"{TRIAGE}/{duplicate_id}/answer",
+                     {"answer": "Theo Hướng dẫn số 12."}).get_data(as_text=True)
+    assert f'action="/manage/c/{SLUG}/questions/{target_id}/answer"' in page
+    assert re.search(r'name="answer" rows="6">\s*Theo Hướng dẫn số 12\.</textarea>', page)
+    assert re.findall(r'<div class="alert alert-secondary held-answer">(.*?)</div>', page) == [
+        "<strong>Câu trả lời câu hỏi này đang có (lưu sẽ thay bằng nội dung trong ô):</strong> "
+        f'<span class="white-space-pre">{EXISTING}</span>']
+
+
+def test_an_answer_to_a_question_refiled_out_of_reach_comes_back(client, demo):
+    """The presenter opened a question of their topic 1; an organiser filed it under topic
+    3 meanwhile: the text they wrote was lost into a 404. Nothing is said of where it went."""
+    refiled = question_id(demo, "Việc bố trí bí thư")
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert client.get(f"{TRIAGE}/{refiled}").status_code == 200
+    with demo.app_context():
+        q = db.session.get(Question, refiled)
+        services.edit(q, q.body, topic("3").id)
+        db.session.commit()
+    response = post_form(client, f"{TRIAGE}/{refiled}/answer",
+                         {"answer": "Không bắt buộc, tùy tình hình địa phương."})
+    assert response.status_code == 409
+    page = unescape(response.get_data(as_text=True))
+    assert re.search(r'<textarea[^>]*readonly>\s*Không bắt buộc, tùy tình hình địa phương\.'
+                     r'</textarea>', page)
+    assert (f"Câu hỏi #{refiled} vừa được Ban Tổ chức chuyển ra khỏi phạm vi của bạn, nên câu "
+            "trả lời chưa được lưu.") in page
+    assert "Việc bố trí bí thư" not in page
+
+
+def test_an_answer_to_a_question_taken_back_from_its_presenter_comes_back(client, demo):
+    """The same when the organisers took back a question of another topic they had given
+    the presenter."""
+    with demo.app_context():
+        assigned = question("Ủy ban kiểm tra")  # topic 3: in reach only by assignment
+        presenter = question("Thời hạn chuyển").assignee
+        services.assign([assigned], presenter)
+        db.session.commit()
+        assigned_id = assigned.id
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert client.get(f"{TRIAGE}/{assigned_id}").status_code == 200
+    with demo.app_context():
+        services.assign([db.session.get(Question, assigned_id)], None)
+        db.session.commit()
+    response = post_form(client, f"{TRIAGE}/{assigned_id}/answer",
+                         {"answer": "Ba đến năm thành viên."})
+    assert response.status_code == 409
+    assert "Ba đến năm thành viên." in response.get_data(as_text=True)
 
 
 def test_a_presenter_splits_a_duplicate_of_their_own_question(client, demo):

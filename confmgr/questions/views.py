@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from confmgr.accounts.permissions import TriageScope, manages_conference, triage_scope
@@ -132,6 +132,15 @@ def _merged_out_of_reach(conference: Conference, scope: TriageScope,
     return question
 
 
+def _out_of_reach(conference: Conference, scope: TriageScope, question_id: int) -> bool:
+    """Whether the conference has a question with this id that the user may not triage
+    (as _question judges it)."""
+    standing = db.session.scalar(select(func.coalesce(Question.merged_into_id, Question.id))
+                                 .where(Question.id == question_id,
+                                        Question.conference_id == conference.id))
+    return standing is not None and not _reaches(scope.reach, standing)
+
+
 def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] | None:
     """The standing questions with these ids, locked until the commit, oldest first; None,
     with a message naming the others, if any of them is not one (merged meanwhile, out of
@@ -246,7 +255,8 @@ def detail(slug: str, question_id: int):
     return _detail_page(conference, scope, question)
 
 
-def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None):
+def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None,
+                 held_answer=""):
     answer = answer or AnswerForm(formdata=None, answer=question.answer)
     edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
     edit.topic.choices = _topic_choices(conference, question)
@@ -255,7 +265,8 @@ def _detail_page(conference, scope: TriageScope, question, answer=None, edit=Non
     return render_template(
         "questions/detail.html", conference=conference, question=question,
         group=listing.group(question), similar=listing.similar(question, scope.reach),
-        answer=answer, edit=edit, assign=assign, manages=scope.manages)
+        answer=answer, edit=edit, assign=assign, manages=scope.manages,
+        held_answer=held_answer)
 
 
 def _on_the_question_joined(conference, scope: TriageScope, question, **forms):
@@ -268,7 +279,9 @@ def _on_the_question_joined(conference, scope: TriageScope, question, **forms):
           "warning")
     if "edit" in forms:
         forms["edit"].topic.choices = _topic_choices(conference, standing)
-    return _detail_page(conference, scope, standing, **forms)
+    # The answer it holds, beside the text kept in the box: saved, that text replaces it.
+    held = standing.answer if "answer" in forms else ""
+    return _detail_page(conference, scope, standing, held_answer=held or "", **forms)
 
 
 def _change(slug: str, question_id: int, change, done_message: str, organiser_only=True):
@@ -307,13 +320,15 @@ def _form_change(conference, scope: TriageScope, question, form, change, done_me
 def answer(slug: str, question_id: int):
     conference, scope = _triaging(slug)
     form = AnswerForm()
-    joined_elsewhere = _merged_out_of_reach(conference, scope, question_id)
-    if joined_elsewhere is not None and form.validate_on_submit() \
-            and (form.answer.data or "").strip():
+    if form.validate_on_submit() and (form.answer.data or "").strip():
         # Its presenter was writing the answer when the organisers merged it into another
-        # topic's question: the text comes back to them rather than into a 404.
-        return render_template("questions/answer_not_saved.html", conference=conference,
-                               question=joined_elsewhere, text=form.answer.data), 409
+        # presenter's question, filed it under another topic or took it back: the text
+        # comes back to them rather than into a 404.
+        joined_elsewhere = _merged_out_of_reach(conference, scope, question_id)
+        if joined_elsewhere is not None or _out_of_reach(conference, scope, question_id):
+            return render_template("questions/answer_not_saved.html", conference=conference,
+                                   question_id=question_id, merged=joined_elsewhere,
+                                   text=form.answer.data), 409
     question = _question(conference, scope.reach, question_id, lock=True)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, answer=form)
