@@ -196,7 +196,10 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     # "/\t\\evil.example" would lead off the site (and a line break cannot go in a header).
     if "\\" in target or any(ch < " " or ch == "\x7f" for ch in target):
         return fallback
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # a host no parser reads ("//[")
+        return fallback
     if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] == "/":
         return fallback
     return target

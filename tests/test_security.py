@@ -1071,3 +1071,83 @@ def test_a_nul_in_any_value_of_a_repeated_field_is_refused(client, demo):
         assert post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",
                          {"code": codes}).status_code == 400, codes
     assert client.get("/login?next=%2F&next=%2F%00").status_code == 400
+
+
+# ---------------------------------------------------------------- odd input at the door
+
+
+#: A host no URL parser accepts: urlsplit() raises "Invalid IPv6 URL".
+BAD_HOST = "//["
+
+
+def test_a_next_or_referrer_with_a_host_no_parser_reads_is_left_aside(client, demo):
+    """/login?next=//[ with the right password was a 500, its session never saved; as were
+    an administrator's action, the language switch, and a signed-out POST or htmx request
+    whose Referer or HX-Current-URL held such a host."""
+    response = client.post("/login", query_string={"next": BAD_HOST}, data={
+        "email": ORGANISER[0], "password": ORGANISER[1],
+        "csrf_token": csrf_token(client, "/login")})
+    assert (response.status_code, response.headers["Location"]) == (302, "/manage/")
+    assert client.get("/manage/").status_code == 200
+    assert post_form(client, "/language", {"lang": "en", "next": BAD_HOST}).headers[
+        "Location"] == "/"
+    admin = logged_in(demo.test_client(), ADMIN)
+    coordinator = user_named(demo, COORDINATOR[0])
+    response = post_form(admin, f"/admin/users/{coordinator.id}/deactivate", {"next": BAD_HOST})
+    assert (response.status_code, response.headers["Location"]) == (302, "/admin/users")
+
+    stranger = demo.test_client()
+    response = stranger.post("/logout", data={"csrf_token": csrf_token(stranger, "/login")},
+                             headers={"Referer": "http://[oops"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/login")
+    assert stranger.get("/manage/", headers={"HX-Request": "true",
+                                             "HX-Current-URL": "http://[oops"}
+                        ).status_code == 401
+
+
+def test_the_token_forms_single_use_value_in_other_letters_is_refused_not_a_500(client, demo):
+    logged_in(client, ORGANISER)
+    client.get("/account/tokens")  # the session now holds the form's value
+    response = post_form(client, "/account/tokens",
+                         {"name": "Sở Nội vụ", "scope": "read", "once": "é"},
+                         follow_redirects=True)
+    assert "Biểu mẫu này đã được gửi một lần: không tạo thêm token." in flashes(
+        response.get_data(as_text=True))
+
+
+def test_a_mangled_remember_me_cookie_is_taken_for_none(client, demo):
+    """Its digest check raised TypeError on a character that is not ASCII: every page
+    showing the menu was a 500 until the cookie was cleared by hand."""
+    client.set_cookie("remember_token", "1:abc:def|\u00e9")
+    assert [client.get(url).status_code for url in ("/", "/login", "/manage/")] == [
+        200, 200, 302]
+
+
+def test_a_password_proven_on_the_change_form_forgets_the_slips_before(client, demo):
+    """Four slips of the current password, then the right one: one typo of the new one at
+    the next sign-in locked the owner out of their own browser, the four never forgotten
+    (a sign-in forgets them)."""
+    assert attempt(client, *COORDINATOR).status_code == 302
+    new = "mot-mat-khau-moi-dai"
+
+    def change(current):
+        return post_form(client, "/account/password",
+                         {"current_password": current, "password": new, "confirm": new})
+
+    for _ in range(4):
+        assert change("sai-mat-khau-roi").status_code == 200
+    assert change(COORDINATOR[1]).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    assert refusal(attempt(client, COORDINATOR[0], new + "x")) is None
+    assert attempt(client, COORDINATOR[0], new).status_code == 302
+
+
+def test_a_password_of_spaces_only_is_refused(runner, app):
+    """The sign-in form strips it to nothing, so the account could never be used."""
+    assert password_problems(" " * 12) == ["Mật khẩu phải có chữ cái hoặc chữ số."]
+    result = runner.invoke(args=["create-user", "--email", "boss@example.org", "--name", "Boss",
+                                 "--role", "admin", "--password", " " * 12])
+    assert result.exit_code == 1
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+

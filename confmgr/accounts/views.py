@@ -69,7 +69,10 @@ def _page_on_this_site(address: str | None) -> str | None:
     """The path and query of ``address`` if it is a page of this site, else None."""
     if not address:
         return None
-    parts = urlsplit(address)
+    try:
+        parts = urlsplit(address)
+    except ValueError:  # a host no parser reads ("http://[x")
+        return None
     if (parts.scheme, parts.netloc) != (request.scheme, request.host):
         return None
     return safe_next_url(parts.path + (f"?{parts.query}" if parts.query else ""), None)
@@ -196,11 +199,14 @@ def change_password():
             db.session.commit()
             form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         else:
+            # The owner, proven: the slips before count no more (as after a sign-in).
+            security.forget_failed_logins(current_user.email)
             # Remembered again only if this very sign-in was: a browser keeps a remember-me
             # cookie that no longer works (someone else's, on a shared PC).
             cookie = request.cookies.get(
                 current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-            remembered = cookie is not None and decode_cookie(cookie) == current_user.get_id()
+            remembered = (cookie is not None and cookie.isascii()
+                          and decode_cookie(cookie) == current_user.get_id())
             revoked = services.change_password(current_user, form.password.data)
             db.session.commit()
             # Other sessions end with the old password; this one carries on under the new

@@ -60,7 +60,9 @@ def index():
     secret = None
     if form.validate_on_submit():
         expected = session.pop(FORM_KEY, "")
-        if not expected or not hmac.compare_digest(form.once.data or "", expected):
+        # Compared as bytes: compare_digest refuses text that is not ASCII (a 500).
+        if not expected or not hmac.compare_digest((form.once.data or "").encode(),
+                                                   expected.encode()):
             flash(_("Biểu mẫu này đã được gửi một lần: không tạo thêm token."), "warning")
             return redirect(url_for("api_tokens.index"))
         expires_at = utcnow() + timedelta(days=form.days.data) if form.days.data else None
