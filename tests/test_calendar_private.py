@@ -110,6 +110,32 @@ def test_rotating_a_token_revokes_the_old_address(client, demo):
         assert [(r.token, r.revoked_at is not None) for r in rows] == [(old, True), (new, False)]
 
 
+def test_rotating_revokes_every_address_the_point_was_given(client, demo):
+    """Two first visits at once each issue an address (nothing makes the pair unique), and
+    each visitor is shown their own: rotating revoked only the one the page showed, and
+    the other went on serving the feed, stream link included."""
+    from confmgr.calendar import tokens
+    from confmgr.enums import FeedKind
+
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        conference = db.session.scalar(select(Conference))
+        twins = []
+        for _ in range(2):  # as the two requests left them
+            twin = FeedToken(token=tokens.secrets.token_urlsafe(32), kind=FeedKind.POINT,
+                             conference_id=conference.id, point_id=point.id)
+            db.session.add(twin)
+            twins.append(twin)
+        db.session.commit()
+        addresses = [twin.token for twin in twins]
+    assert [client.get(f"/feeds/{a}.ics").status_code for a in addresses] == [200, 200]
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    assert feed_token_on(page) == addresses[0]
+    post_form(client, f"/feeds/{ROTATE_URL.search(page).group(1)}/rotate", {})
+    assert [client.get(f"/feeds/{a}.ics").status_code for a in addresses] == [404, 404]
+
+
 def test_only_people_who_reach_the_point_may_rotate_its_token(client, demo):
     logged_in(client, ORGANISER)
     page = client.get(f"/manage/c/{SLUG}/points/01").get_data(as_text=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from confmgr.calendar.frab import GUID_NAMESPACE, ascii_slug
 from confmgr.conferences import publishing
-from confmgr.conferences.models import AgendaSession, Conference, Topic, TopicMaterial
+from confmgr.conferences.models import AgendaSession, Conference, Presenter, Topic, TopicMaterial
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionStatus, Visibility
@@ -524,3 +524,27 @@ def test_the_timeslot_is_a_grid_every_session_falls_on(demo):
         assert timeslot_minutes(at((8, 0), (10, 0), minutes=120)) == 60
         assert timeslot_minutes(at((8, 0), (8, 45), minutes=45)) == 15
         assert timeslot_minutes(at((8, 0), (8, 50), minutes=50)) == 10
+
+
+def test_two_presenters_whose_names_differ_by_a_mark_are_two_people(client, demo):
+    """"Hùng" and "Hưng" are two names: their ids were made from the name folded, and apps
+    merged them into one speaker."""
+    names = ("Nguyễn Văn Hùng", "Nguyễn Văn Hưng")
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        sessions = db.session.scalars(
+            select(AgendaSession).order_by(AgendaSession.starts_at)).all()[7:9]
+        for session, name in zip(sessions, names):
+            presenter = Presenter(conference_id=conference.id, name=name)
+            db.session.add(presenter)
+            session.presenters = [presenter]
+        ids = [s.id for s in sessions]
+        publishing.publish(conference, None, "")
+        db.session.commit()
+    document = json.loads(client.get(f"/c/{SLUG}/schedule.json").data)
+    persons = {event["id"]: event["persons"]
+               for day in document["schedule"]["conference"]["days"]
+               for events in day["rooms"].values() for event in events}
+    first, second = (persons[i][0] for i in ids)
+    assert (first["public_name"], second["public_name"]) == names
+    assert first["id"] != second["id"]

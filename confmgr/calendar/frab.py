@@ -26,7 +26,7 @@ from confmgr.calendar.feeds import session_summary
 from confmgr.conferences.labels import SESSION_KIND_LABELS, SESSION_STATUS_LABELS
 from confmgr.conferences.publishing import PublishedAgenda, PublishedSession, cached_per_version
 from confmgr.enums import SessionKind, SessionStatus
-from confmgr.text import fold, plain_text
+from confmgr.text import fold, name_compare_form, plain_text
 
 JSON_SCHEMA = "https://c3voc.de/schedule/schema.json"
 #: Fixed for good: apps keep favourites by event guid, so every guid derives from it.
@@ -143,9 +143,12 @@ def event_slug(site: Site, session: PublishedSession) -> str:
 def person_id(site: Site, name: str) -> int:
     """A positive integer that is the same for a presenter in every session and version.
 
-    Published versions keep presenters by name only, so the id is derived from it.
+    Published versions keep presenters by name only, so the id is derived from it: from
+    its compare form, which evens out case and where the tone mark sits but keeps the
+    marks ("Hùng" and "Hưng" are two people).
     """
-    digest = blake2s(f"{site.slug}\n{fold(name)}".encode(), digest_size=4).digest()
+    digest = blake2s(f"{site.slug}\n{name_compare_form(name)}".encode(),
+                     digest_size=4).digest()
     return int.from_bytes(digest, "big") % (2**31 - 1) + 1
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select, update
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
@@ -27,17 +27,19 @@ def _owner(kind: FeedKind, *, user: User | None = None, point: BroadcastPoint | 
     }
 
 
+def _owners_active(kind: FeedKind, conference_id: int, ids: dict[str, int | None]):
+    """The condition on FeedToken rows: this owner's active tokens of this kind."""
+    return and_(FeedToken.conference_id == conference_id, FeedToken.kind == kind,
+                FeedToken.revoked_at.is_(None),
+                *(getattr(FeedToken, column).is_(None) if value is None
+                  else getattr(FeedToken, column) == value for column, value in ids.items()))
+
+
 def active_token(kind: FeedKind, conference: Conference, **owner) -> FeedToken:
     """The owner's current token for this kind of feed, issued on first use."""
     ids = _owner(kind, **owner)
-    query = select(FeedToken).where(
-        FeedToken.conference_id == conference.id, FeedToken.kind == kind,
-        FeedToken.revoked_at.is_(None),
-    ).order_by(FeedToken.id).limit(1)
-    for column, value in ids.items():
-        query = query.where(getattr(FeedToken, column).is_(None) if value is None
-                            else getattr(FeedToken, column) == value)
-    token = db.session.scalar(query)
+    token = db.session.scalar(select(FeedToken).where(_owners_active(kind, conference.id, ids))
+                              .order_by(FeedToken.id).limit(1))
     if token is None:
         token = FeedToken(token=secrets.token_urlsafe(TOKEN_BYTES), kind=kind,
                           conference_id=conference.id, **ids)
@@ -47,8 +49,17 @@ def active_token(kind: FeedKind, conference: Conference, **owner) -> FeedToken:
 
 
 def rotate(token: FeedToken, by: User) -> FeedToken:
-    """Revoke ``token`` (its address answers 404 from now on) and issue its successor."""
-    token.revoked_at = utcnow()
+    """Revoke ``token`` (its address answers 404 from now on) and issue its successor.
+
+    Every active token of its owner goes with it: two first visits at once may each have
+    issued one (nothing makes the pair unique), and the one not shown would have lived on.
+    """
+    ids = {"user_id": token.user_id, "point_id": token.point_id,
+           "participant_id": token.participant_id}
+    db.session.execute(update(FeedToken).where(_owners_active(token.kind, token.conference_id,
+                                                              ids))
+                       .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.refresh(token)
     successor = FeedToken(token=secrets.token_urlsafe(TOKEN_BYTES), kind=token.kind,
                           conference_id=token.conference_id, user_id=token.user_id,
                           point_id=token.point_id, participant_id=token.participant_id)
