@@ -533,3 +533,29 @@ def test_a_session_in_the_repeated_autumn_hour_keeps_its_instant(client, demo):
             for e in Calendar.from_ical(body).events] == expected
     assert [(e["summary"], e["startUtc"], e["endUtc"])
             for e in parse_with_ical_js(body)["events"]] == expected
+
+
+def test_a_change_of_the_clocks_inside_the_conference_is_in_its_vtimezone(client, demo):
+    """Morocco set its clocks back an hour for Ramadan at 03:00 on 23/02/2025 (+01 to +00).
+    ical.js (Thunderbird) reads each DTSTART by the feed's own VTIMEZONE, which, built for
+    the conference's days alone, lacked that change: the 24th's session was an hour off."""
+    casablanca = ZoneInfo("Africa/Casablanca")
+    with demo.app_context():
+        conference = Conference(slug="rabat-2025", title="Rabat", timezone="Africa/Casablanca",
+                                first_day=date(2025, 2, 22), last_day=date(2025, 2, 24))
+        db.session.add(conference)
+        db.session.flush()
+        for day in (22, 24):
+            start = datetime(2025, 2, day, 9, 0, tzinfo=casablanca)
+            db.session.add(AgendaSession(
+                conference_id=conference.id, kind=SessionKind.OTHER, title=f"Ngày {day}",
+                starts_at=start, ends_at=start.replace(hour=10)))
+        publishing.publish(conference, None, "")
+        db.session.commit()
+    body = client.get("/c/rabat-2025/agenda.ics").data
+    assert [(e["summary"], e["startUtc"]) for e in parse_with_ical_js(body)["events"]] == [
+        ("Ngày 22", datetime(2025, 2, 22, 9, tzinfo=casablanca).astimezone(timezone.utc)
+         .strftime("%Y-%m-%dT%H:%M:%S.000Z")),  # 08:00Z, at +01
+        ("Ngày 24", datetime(2025, 2, 24, 9, tzinfo=casablanca).astimezone(timezone.utc)
+         .strftime("%Y-%m-%dT%H:%M:%S.000Z")),  # 09:00Z, at +00
+    ]

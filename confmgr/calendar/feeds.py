@@ -135,9 +135,13 @@ def write_event(out: Writer, session: PublishedSession, conference: PublishedCon
 def _events(agenda: PublishedAgenda, feed: Feed) -> str:
     conference = agenda.conference
     out = Writer()
-    # One day either side: clients widen a range they show by a few hours.
-    out.raw(vtimezone(conference.timezone, conference.first_day - timedelta(days=1),
-                      conference.last_day + timedelta(days=1)))
+    # The conference's whole years, and a day either side: icalendar builds a VTIMEZONE
+    # from the transitions it finds in its window, and in a window of the conference's
+    # days alone it can miss a change of the clocks between them (Casablanca, 23/02/2025),
+    # which clients reading times by the VTIMEZONE (ical.js) then put an hour off.
+    out.raw(vtimezone(conference.timezone,
+                      date(conference.first_day.year, 1, 1) - timedelta(days=1),
+                      date(conference.last_day.year, 12, 31) + timedelta(days=1)))
     categories = _kind_labels()
     for session in agenda.sessions:
         if feed.selects(session):
