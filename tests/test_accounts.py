@@ -15,7 +15,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import Role
 from confmgr.points.models import BroadcastPoint
 from tests.conftest import csrf_token, login
-from tests.helpers import ADMIN, logged_in
+from tests.helpers import ADMIN, field_errors, logged_in
 
 ORGANISER = ("organiser@example.org", "demo-organiser-2025")
 COORDINATOR = ("quangninh@example.org", "demo-quangninh-2025")
@@ -53,6 +53,25 @@ def test_first_visit_offers_setup_and_creates_the_first_admin(app, client):
     # Setup is gone once an account exists, and the public site opens.
     assert client.get("/setup").status_code == 404
     assert client.get("/").status_code == 200
+
+
+def test_two_first_administrators_sent_at_once_are_not_a_server_error(app, client,
+                                                                      monkeypatch):
+    """Both forms were sent before either committed: the second finds the first's login
+    (it was a 500)."""
+    from confmgr.accounts import services
+
+    form = {"display_name": "Quản trị", "email": "admin@example.org",
+            "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai"}
+    second = app.test_client()
+    second_token = csrf_token(second, "/setup")
+    assert client.post("/setup", data={**form, "csrf_token": csrf_token(client, "/setup")}
+                       ).status_code == 302
+    monkeypatch.setattr(services, "any_user_exists", lambda: False)  # checked before that
+    page = second.post("/setup", data={**form, "csrf_token": second_token})
+    assert page.status_code == 200
+    assert field_errors(page.get_data(as_text=True), "email") == [
+        "Đã có tài khoản với email admin@example.org."]
 
 
 def test_setup_refuses_a_short_password(app, client):

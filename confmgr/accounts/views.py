@@ -109,9 +109,14 @@ def setup():
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        user = services.create_user(
-            form.email.data, form.password.data, form.display_name.data, Role.ADMIN
-        )
+        try:
+            user = services.create_user(
+                form.email.data, form.password.data, form.display_name.data, Role.ADMIN
+            )
+        except services.AccountError as refused:
+            # Two first administrators sent at once: the second finds the first's login.
+            form.email.errors.append(str(refused))
+            return render_template("accounts/setup.html", form=form)
         services.begin_sign_in(user)
         db.session.commit()
         login_user(user)
