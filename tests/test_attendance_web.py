@@ -326,23 +326,32 @@ def headcount_form(page: str) -> dict[str, str]:
         r'<input [^>]*name="((?:count|shown)_\d+)"[^>]*value="([^"]*)"', form)}
 
 
-def test_a_form_left_open_does_not_put_back_counts_reported_meanwhile(client, demo):
-    """Two people reach a commune point (its coordinator, the province's): each form
-    sends only the fields changed on it, and a field both changed is refused to the
-    second, with the first one's count, until sent again."""
-    session_id = open_session(demo)
-    with demo.app_context():
+def headcount_forms_open_twice(app, client):
+    """Hạ Long made a headcount point, a session open, and its headcount form opened by its
+    coordinator (``client``) and by an organiser: (session id, point id, the form's page,
+    the coordinator's form, the organiser's client, the organiser's form)."""
+    session_id = open_session(app)
+    with app.app_context():
         point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
         point.headcount_only = True
         point_id = point.id
-        first, second = db.session.scalars(select(Category.id).order_by(
-            Category.rank, Category.name)).all()[:2]
         db.session.commit()
     url = f"/manage/c/{SLUG}/points/06688/attendance"
     logged_in(client, COORDINATOR)
     mine = headcount_form(client.get(url).get_data(as_text=True))
-    other = logged_in(demo.test_client(), ORGANISER)
-    theirs = headcount_form(other.get(url).get_data(as_text=True))
+    other = logged_in(app.test_client(), ORGANISER)
+    return session_id, point_id, url, mine, other, headcount_form(
+        other.get(url).get_data(as_text=True))
+
+
+def test_a_form_left_open_does_not_put_back_counts_reported_meanwhile(client, demo):
+    """Two people reach a commune point (its coordinator, the province's): each form
+    sends only the fields changed on it, and a field both changed is refused to the
+    second, with the first one's count, until sent again."""
+    session_id, point_id, url, mine, other, theirs = headcount_forms_open_twice(demo, client)
+    with demo.app_context():
+        first, second = db.session.scalars(select(Category.id).order_by(
+            Category.rank, Category.name)).all()[:2]
     assert mine[f"count_{first}"] == mine[f"shown_{first}"] == "0"
 
     post_form(other, f"{url}/{session_id}/headcount", {**theirs, f"count_{first}": "10"})
@@ -392,19 +401,10 @@ def test_a_form_left_open_does_not_put_back_counts_reported_meanwhile(client, de
 def test_a_typo_elsewhere_does_not_hide_a_count_reported_meanwhile(client, demo):
     """Refused for a typo, the form came back showing the count reported meanwhile as
     what it had shown: mended and sent again, it replaced that count unseen."""
-    session_id = open_session(demo)
+    session_id, point_id, url, mine, other, theirs = headcount_forms_open_twice(demo, client)
     with demo.app_context():
-        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
-        point.headcount_only = True
-        point_id = point.id
         first, first_name = db.session.execute(select(Category.id, Category.name).order_by(
             Category.rank, Category.name)).first()
-        db.session.commit()
-    url = f"/manage/c/{SLUG}/points/06688/attendance"
-    logged_in(client, COORDINATOR)
-    mine = headcount_form(client.get(url).get_data(as_text=True))
-    other = logged_in(demo.test_client(), ORGANISER)
-    theirs = headcount_form(other.get(url).get_data(as_text=True))
     # The organiser reports 10 for the first category.
     post_form(other, f"{url}/{session_id}/headcount", {**theirs, f"count_{first}": "10"})
     # The coordinator's form, opened before, types 7 there and a typo in another field.
