@@ -125,7 +125,9 @@ def test_cancelled_session_stays_in_the_feed_as_cancelled(client, demo):
     uid = change_session(demo, 5, status=SessionStatus.CANCELLED)
     calendar = Calendar.from_ical(client.get(FEED).data)
     event = next(e for e in calendar.events if str(e["UID"]) == f"{uid}@confmgr")
-    assert str(event["STATUS"]) == "CANCELLED"
+    # Its time shown free where a client shows it whatever its status.
+    assert (str(event["STATUS"]), str(event["TRANSP"])) == ("CANCELLED", "TRANSPARENT")
+    assert {str(e["TRANSP"]) for e in calendar.events if e is not event} == {"OPAQUE"}
     assert len(calendar.events) == 16
 
 

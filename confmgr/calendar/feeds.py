@@ -122,8 +122,11 @@ def write_event(out: Writer, session: PublishedSession, conference: PublishedCon
         out.text("LOCATION", session.room.name)
     out.line("URL", url, value="URI")
     out.text("CATEGORIES", categories[session.kind])
-    out.line("TRANSP", "OPAQUE")
-    if feed.alarm_minutes and session.status != SessionStatus.CANCELLED:
+    # A cancelled session keeps nobody busy: clients that show events whatever their
+    # STATUS (free/busy, some subscriptions) then show its time free.
+    cancelled = session.status == SessionStatus.CANCELLED
+    out.line("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE")
+    if feed.alarm_minutes and not cancelled:
         out.line("BEGIN", "VALARM")
         out.line("ACTION", "DISPLAY")
         out.text("DESCRIPTION", summary)
