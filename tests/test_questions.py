@@ -168,8 +168,10 @@ def test_a_coordinator_raises_one_question_and_a_pasted_list(client, demo):
                          follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == [
         "Điểm cầu vừa gửi đúng những câu hỏi này; không gửi lại."]
+    # A line pasted twice in one list is one question (it counted twice as sent).
     response = post_form(client, url, {"topic": "", "as_list": "y", "body": (
-        "1. Câu hỏi chung một?\n2. Câu hỏi chung ba?")}, follow_redirects=True)
+        "1. Câu hỏi chung một?\n2. Câu hỏi chung ba?\n3. Câu hỏi chung ba?")},
+        follow_redirects=True)
     assert "Đã gửi 1 câu hỏi." in flashes(response.get_data(as_text=True))
     with demo.app_context():
         assert db.session.scalars(select(Question.body).where(

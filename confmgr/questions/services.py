@@ -121,12 +121,17 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
     sent = set(db.session.scalars(select(Question.body).where(
         Question.point_id == point.id, Question.raised_at >= now - RESENT_WITHIN,
         Question.body.in_({body for _number, body in numbered}))))
-    raised = [Question(conference_id=conference.id, point_id=point.id,
-                       topic_id=topic.id if topic else None, body=body,
-                       search_text=fold(body), asker_name=name, asker_position=position,
-                       raised_by_id=user_id, raised_at=now, status=QuestionStatus.NEW,
-                       points_count=1, answer="", updated_at=now)
-              for _number, body in numbered if body not in sent]
+    raised = []
+    for _number, body in numbered:
+        if body in sent:  # sent in the last minutes, or already in this list
+            continue
+        sent.add(body)
+        raised.append(Question(conference_id=conference.id, point_id=point.id,
+                               topic_id=topic.id if topic else None, body=body,
+                               search_text=fold(body), asker_name=name,
+                               asker_position=position, raised_by_id=user_id, raised_at=now,
+                               status=QuestionStatus.NEW, points_count=1, answer="",
+                               updated_at=now))
     if not raised:
         return []
     db.session.add_all(raised)
