@@ -27,7 +27,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import Role, SessionKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.helpers import ADMIN, COORDINATOR, ORGANISER, flashes, logged_in, post_form
 
 LOG = f"/manage/c/{SLUG}/audit"
@@ -577,3 +577,52 @@ def test_a_conference_log_pages_only_from_its_own_entries(client, demo):
     assert "Không có dòng nhật ký nào phù hợp." not in newest
     assert lines(f"{LOG}?before={outside}") == newest
     assert lines(f"{LOG}?after={outside}") == newest
+
+
+# ---------------------------------------------------------------- typed text that reads as a time
+
+
+#: Typed text that reads as an instant no time zone east of UTC can show.
+TYPED = "9999-12-31 23:00:00+00:00"
+
+
+def test_a_failed_sign_in_typed_as_a_far_instant_does_not_break_the_admins_log(client, demo):
+    """Anyone could: a failed sign-in is logged with the login as typed, and the log read
+    it as an instant it could not show in its zone (a 500 for every reader)."""
+    client.post("/login", data={"email": TYPED, "password": "x" * 12,
+                                "csrf_token": csrf_token(client)})
+    logged_in(client, ADMIN)
+    for url in ("/manage/audit", "/manage/audit.csv", "/manage/audit.xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data()
+        if url.endswith("audit"):
+            assert TYPED.encode() in body  # shown as typed
+
+
+def test_a_presenter_unit_typed_as_a_far_instant_does_not_break_the_conference_log(
+        app, demo, client):
+    from confmgr.conferences.editing import save_presenter
+
+    with app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        save_presenter(conference, None, "Nguyễn Văn B", "Giảng viên", TYPED)
+        db.session.commit()
+    logged_in(client, ADMIN)
+    for suffix in ("", ".csv", ".xlsx"):
+        response = client.get(f"/manage/c/{SLUG}/audit{suffix}")
+        assert response.status_code == 200, suffix
+        response.get_data()
+
+
+def test_typed_text_that_looks_like_a_date_is_shown_as_typed(app, demo, client):
+    """Only what the code stores as times is shown as a time; a unit is shown as typed."""
+    from confmgr.conferences.editing import save_presenter
+
+    with app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        save_presenter(conference, None, "Nguyễn Văn C", "Giảng viên", "2025-06-14 10:00")
+        db.session.commit()
+    logged_in(client, ADMIN)
+    page = client.get(f"/manage/c/{SLUG}/audit?action=presenter.create").get_data(as_text=True)
+    assert "2025-06-14 10:00" in page

@@ -460,24 +460,31 @@ def _text(value: Any, key: str, names: dict[tuple[str, int], str],
         return names.get((kind, value), f"#{value}")
     if key in _VALUE_LABELS and value in _VALUE_LABELS[key]:
         return str(_VALUE_LABELS[key][value])
-    if isinstance(value, str):
+    if isinstance(value, str) and key in _TIME_KEYS:
         return _moment(value, zone) or value
     return str(value)
 
 
+#: The details the code stores as ISO dates or instants: only these are shown as times.
+#: Anything typed (a unit, a login tried at the sign-in) is shown as typed, even when it
+#: reads as a date, and a far one ("9999-12-31 23:00+00:00") cannot break the log.
+_TIME_KEYS = frozenset({"starts_at", "ends_at", "first_day", "last_day",
+                        "registration_opens_at", "registration_closes_at", "taken_at"})
+
+
 def _moment(text: str, zone: ZoneInfo | None) -> str:
     """An ISO date or instant as Vietnamese documents write it, in the log's time zone;
-    "" when ``text`` is neither."""
+    "" when ``text`` is neither, or has no place in that zone."""
     if not (len(text) >= 10 and text[4] == "-" and text[7] == "-"):
         return ""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if len(text) > 10 and moment.tzinfo is not None and zone is not None:
+            moment = moment.astimezone(zone)
+    except (ValueError, OverflowError):
         return ""
     if len(text) == 10:
         return f"{moment:%d/%m/%Y}"
-    if moment.tzinfo is not None and zone is not None:
-        moment = moment.astimezone(zone)
     return f"{moment:%H:%M %d/%m/%Y}"
 
 
