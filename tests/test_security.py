@@ -839,12 +839,25 @@ def test_an_admin_resets_a_password_shown_once_and_lifts_the_lock(client, demo):
     password = re.search(r'<strong class="password">([^<]+)</strong>', page).group(1)
     assert len(password) == 12 and password_problems(password, login=COORDINATOR[0]) == []
     assert 'href="/admin/users?q=quang"' in page
+    assert "account-inactive" not in page
     assert password not in client.get("/admin/users?q=quang").get_data(as_text=True)
     assert audit_actions(demo, "user.password_reset") == [
         ("user.password_reset", {"email": COORDINATOR[0]})]
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     assert attempt(client, COORDINATOR[0], COORDINATOR[1]).status_code == 200
     assert attempt(client, COORDINATOR[0], password).status_code == 302
+
+
+def test_a_reset_of_a_deactivated_account_says_it_cannot_sign_in_yet(client, demo):
+    """The page said "give this to the user", who then could not sign in with it."""
+    coordinator = user_named(demo, COORDINATOR[0])
+    logged_in(client, ADMIN)
+    post_form(client, f"/admin/users/{coordinator.id}/deactivate", {})
+    page = post_form(client, f"/admin/users/{coordinator.id}/reset-password", {}
+                     ).get_data(as_text=True)
+    assert re.findall(r'class="alert alert-warning account-inactive" role="alert">([^<]+)<',
+                      page) == ["Tài khoản này đang bị khóa: mật khẩu mới chỉ dùng được sau "
+                                "khi mở khóa tài khoản."]
 
 
 def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, demo):
