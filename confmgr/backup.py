@@ -139,8 +139,11 @@ def check_backup(database: Database, path: Path) -> BackupFile:
     saying why. Reads the file only."""
     if not path.is_file():
         raise BackupError(f"{path} does not exist or is not a file.")
-    with path.open("rb") as handle:
-        start = handle.read(len(_SQLITE_MAGIC))
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(_SQLITE_MAGIC))
+    except OSError as error:  # not readable by this user, say
+        raise BackupError(f"{path} cannot be read: {error.strerror}.") from None
     if start.startswith(_SQLITE_MAGIC):
         kind = SQLITE
     elif start.startswith(_PG_DUMP_MAGIC):
@@ -184,7 +187,18 @@ def _alembic_version(connection: sqlite3.Connection, path: Path) -> str:
     if len(rows) != 1:
         raise BackupError(f"{path} has no schema revision (alembic_version): it is not a "
                           "confmgr database.")
+    # Tables every revision has: a file holding its revision alone is no confmgr database.
+    tables = {name for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = sorted(_CORE_TABLES - tables)
+    if missing:
+        raise BackupError(f"{path} has no table {', '.join(missing)}: it is not a confmgr "
+                          "database.")
     return rows[0][0]
+
+
+#: Tables confmgr's first revision made, which every later one keeps.
+_CORE_TABLES = frozenset({"users", "conferences", "agenda_sessions", "broadcast_points"})
 
 
 _COPY_VERSION = re.compile(r"^COPY public\.alembic_version \(version_num\) FROM stdin;\n"

@@ -119,6 +119,12 @@ def test_a_file_that_is_not_a_backup_is_refused_untouched(app, demo, runner, tmp
     with sqlite3.connect(foreign) as connection:
         connection.execute("CREATE TABLE t (x)")
     connection.close()
+    # A revision this version knows, and nothing else: restored, no page would open.
+    revision_alone = tmp_path / "revision-alone.sqlite3"
+    with sqlite3.connect(revision_alone) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES ('48f2147a5a9a')")
+    connection.close()
     backup = tmp_path / "good"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     cut = tmp_path / "cut"
@@ -133,6 +139,9 @@ def test_a_file_that_is_not_a_backup_is_refused_untouched(app, demo, runner, tmp
     if dialect == "sqlite":
         refusals[foreign] = (f"{foreign} has no schema revision (alembic_version): it is not "
                              "a confmgr database.")
+        refusals[revision_alone] = (
+            f"{revision_alone} has no table agenda_sessions, broadcast_points, conferences, "
+            "users: it is not a confmgr database.")
         refusals[cut] = f"{cut} cannot be read as a SQLite database: database disk image is malformed"
     else:
         refusals[foreign] = (f"{foreign} is a SQLite database, but the configured database is "
@@ -291,6 +300,8 @@ def test_restoring_into_a_missing_folder_says_so(tmp_path):
     with sqlite3.connect(written) as connection:
         connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
         connection.execute("INSERT INTO alembic_version VALUES (?)", (head,))
+        for table in ("users", "conferences", "agenda_sessions", "broadcast_points"):
+            connection.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
     connection.close()
     missing = tmp_path / "missing" / "confmgr.sqlite3"
     runner = make_app(f"sqlite:///{missing}", tmp_path / "instance").test_cli_runner()
