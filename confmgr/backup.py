@@ -212,6 +212,11 @@ def _dump_revision(path: Path, database: Database) -> str:
     if not re.search(r"TABLE DATA public alembic_version ", listing):
         raise BackupError(f"{path} has no schema revision (alembic_version): it is not a "
                           "dump of a confmgr database.")
+    tables = set(re.findall(r" TABLE public (\w+) ", listing))
+    missing = sorted(_CORE_TABLES - tables)
+    if missing:
+        raise BackupError(f"{path} has no table {', '.join(missing)}: it is not a dump of a "
+                          "confmgr database.")
     # The table's rows as SQL, read from the archive without a database.
     data = _run(["pg_restore", "--data-only", "--table=alembic_version", "--file=-",
                  str(path)], env, "pg_restore", refused=f"{path} cannot be read")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -196,13 +196,19 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     # "/\t\\evil.example" would lead off the site (and a line break cannot go in a header).
     if "\\" in target or any(ch < " " or ch == "\x7f" for ch in target):
         return fallback
-    try:
-        parts = urlsplit(target)
-    except ValueError:  # a host no parser reads ("//[")
-        return fallback
-    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] == "/":
+    parts = split_address(target)
+    if (parts is None or parts.scheme or parts.netloc or not target.startswith("/")
+            or target[1:2] == "/"):
         return fallback
     return target
+
+
+def split_address(address: str) -> SplitResult | None:
+    """``address``'s parts, or None where no parser reads its host ("//[", "http://[x")."""
+    try:
+        return urlsplit(address)
+    except ValueError:
+        return None
 
 
 def readable(target: str) -> str:

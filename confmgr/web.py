@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from confmgr.i18n import counted
 
 T = TypeVar("T")
 
@@ -34,7 +33,7 @@ def show_problems(form: FlaskForm | None, problems) -> None:
         if flashed <= MAX_FLASHED:
             flash(problem.message, "danger")
     if flashed > MAX_FLASHED:
-        flash(counted("Và %(count)d lỗi khác.", flashed - MAX_FLASHED), "danger")
+        flash(_("Còn %(count)d lỗi nữa không liệt kê.", count=flashed - MAX_FLASHED), "danger")
 
 
 #: The most boxes one form may tick: a list page shows 50 rows. More cannot come from the
@@ -105,9 +104,9 @@ def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[boo
     Returns (True, what ``action`` returned), or (False, None) after a refusal.
 
     The rules are checked before writing, so two people saving at once (the same topic
-    number, room or code) can both pass them; the database's constraint stops the second
-    commit. That action is then run once more, when the rule sees the other's row and says
-    which field clashes.
+    number, room or code) can both pass them; the database's unique constraint stops the
+    second commit. That action is then run once more, when the rule sees the other's row
+    and says which field clashes.
     """
     from sqlalchemy.exc import IntegrityError
 
@@ -123,10 +122,18 @@ def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[boo
             db.session.rollback()
             show_problems(form, broken.problems)
             return False, None
-        except IntegrityError:
+        except IntegrityError as error:
             db.session.rollback()
+            if not is_unique_violation(error):
+                raise  # a broken check constraint is a fault here, not someone else's save
     flash(_("Người khác vừa thay đổi cùng dữ liệu này; hãy xem lại rồi thử lại."), "warning")
     return False, None
+
+
+def is_unique_violation(error) -> bool:
+    """Whether an IntegrityError is a unique constraint's (a row another save wrote)."""
+    return (getattr(error.orig, "sqlstate", None) == "23505"  # PostgreSQL
+            or "UNIQUE constraint failed" in str(error.orig))  # SQLite
 
 
 def commit_or_flash(action: Callable[[], T]) -> tuple[bool, T | None]:

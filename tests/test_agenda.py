@@ -302,7 +302,8 @@ def test_a_thousand_problems_flash_twenty_and_how_many_more(demo):
     with demo.test_request_context():
         assert commit_or_flash(refuse) == (False, None)
         said = get_flashed_messages()
-    assert said == [f"Dòng {n}: thiếu họ tên." for n in range(2, 22)] + ["Và 980 lỗi khác."]
+    assert said == [f"Dòng {n}: thiếu họ tên." for n in range(2, 22)] + [
+        "Còn 980 lỗi nữa không liệt kê."]
 
 
 def test_a_topic_scheduled_twice_is_a_warning_not_a_refusal(client, demo):

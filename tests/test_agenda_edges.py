@@ -39,7 +39,7 @@ def status_of(client, url: str) -> int:
         return 500
 
 
-# ---------------------------------------------------------------- a new time zone and a daylight-saving gap
+# -------------------------------------------------------- a new time zone and a daylight-saving gap
 
 
 def _session_at_half_past_midnight(client, end: str) -> int:
@@ -70,7 +70,7 @@ def test_a_new_zone_that_skips_a_sessions_local_time_is_refused_on_its_field(
             Conference.slug == SLUG)) == "Asia/Ho_Chi_Minh"
 
 
-# ---------------------------------------------------------------- a cancelled session and the same gap
+# ------------------------------------------------------------- a cancelled session and the same gap
 
 
 def _cancelled_session_in_cairo(client, demo) -> tuple[str, int]:
@@ -80,7 +80,6 @@ def _cancelled_session_in_cairo(client, demo) -> tuple[str, int]:
     client.post(f"/manage/c/{SLUG}/sessions/{session_id}/cancel",
                 data={"csrf_token": csrf_token(client, EDITOR)})
     return f"/manage/c/{SLUG}/sessions/{session_id}/edit", session_id
-
 
 
 def test_a_cancelled_session_is_told_its_start_never_happens(client, demo):
@@ -99,14 +98,15 @@ def test_a_cancelled_session_is_not_moved_an_hour_silently(client, demo):
     """Its 00:30–02:00 was saved as 01:30–02:00, without a word."""
     logged_in(client, ORGANISER)
     edit, session_id = _cancelled_session_in_cairo(client, demo)
+    before = local_times(demo, session_id)
     response = post_form(client, edit, session_form(day=CAIRO_GAP_DAY, start="00:30",
                                                    end="02:00"))
     assert response.status_code == 200, "saved without a word"
     assert field_errors(response.get_data(as_text=True), "start") == [SKIPPED]
-    assert local_times(demo, session_id)[0] != "25/04 01:30"
+    assert local_times(demo, session_id) == before
 
 
-# ---------------------------------------------------------------- the registration window and the same gap
+# --------------------------------------------------------- the registration window and the same gap
 
 
 def test_a_registration_time_the_clocks_skip_is_refused_on_its_field(client, demo):
@@ -119,7 +119,7 @@ def test_a_registration_time_the_clocks_skip_is_refused_on_its_field(client, dem
     assert field_errors(response.get_data(as_text=True), "registration_opens") == [SKIPPED]
 
 
-# ---------------------------------------------------------------- a topic number with a superscript digit
+# ---------------------------------------------------------- a topic number with a superscript digit
 
 
 def test_a_topic_number_with_a_superscript_digit_breaks_no_page(client, demo):
@@ -128,13 +128,13 @@ def test_a_topic_number_with_a_superscript_digit_breaks_no_page(client, demo):
     logged_in(client, ORGANISER)
     response = post_form(client, f"/manage/c/{SLUG}/topics/new",
                          {"number": "8²", "title": "Chuyên đề thử", "summary": ""})
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     assert {url: status_of(client, url) for url in (
         f"/manage/c/{SLUG}/topics", NEW_SESSION, f"/manage/c/{SLUG}/questions")} == {
         f"/manage/c/{SLUG}/topics": 200, NEW_SESSION: 200, f"/manage/c/{SLUG}/questions": 200}
 
 
-# ---------------------------------------------------------------- a long file name loses its extension
+# ------------------------------------------------------------- a long file name loses its extension
 
 
 def test_a_long_file_name_keeps_its_extension(client, demo):
@@ -153,7 +153,7 @@ def test_a_long_file_name_keeps_its_extension(client, demo):
     assert disposition.endswith(".pdf"), disposition[-30:]
 
 
-# ---------------------------------------------------------------- one room typed in another case
+# ------------------------------------------------------------------- one room typed in another case
 
 
 def test_a_room_typed_in_other_case_is_the_room_there(client, demo):
@@ -168,7 +168,7 @@ def test_a_room_typed_in_other_case_is_the_room_there(client, demo):
         assert db.session.scalar(select(func.count()).select_from(Room)) == 1
 
 
-# ---------------------------------------------------------------- time zones that are no IANA zone
+# ----------------------------------------------------------------- time zones that are no IANA zone
 
 
 def test_the_servers_localtime_is_no_conference_time_zone(client, demo):
@@ -182,7 +182,7 @@ def test_the_servers_localtime_is_no_conference_time_zone(client, demo):
             "Múi giờ không hợp lệ: hãy dùng tên IANA."]
 
 
-# ---------------------------------------------------------------- our own feed re-imported
+# ------------------------------------------------------------------------- our own feed re-imported
 
 
 def test_our_own_feed_imports_a_topic_session_with_a_long_title(client, demo):
@@ -198,5 +198,5 @@ def test_our_own_feed_imports_a_topic_session_with_a_long_title(client, demo):
     assert post_form(client, f"/manage/c/{SLUG}/publish", {"comment": ""}).status_code == 302
     feed = client.get(f"/c/{SLUG}/agenda.ics").data
     page = upload(client, feed, "tap-huan.ics").get_data(as_text=True)
-    assert "SUMMARY dài" not in page
-    assert "Chưa nhập gì" not in page
+    assert ("Không có gì để nhập: mọi sự kiện đều đã có trong chương trình hoặc được bỏ qua."
+            in page)

@@ -321,7 +321,7 @@ def test_a_withdrawn_delegate_moved_or_recategorised_leaves_the_counts_alone(dur
 
 def test_a_double_tap_on_move_moves_the_attendance_once(demo):
     """Two requests move the same checked-in delegate at the same moment, each with its
-    own connection: the second finds the first done (``_hold``) and moves nothing."""
+    own connection: the second finds the first done (``hold_person``) and moves nothing."""
     with demo.app_context():
         session = fresh_session()
         person_id = people("06811")[0].id

@@ -437,7 +437,7 @@ def test_a_presenter_triages_only_their_topics_and_what_is_assigned(client, demo
     refused = post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "x"})
     assert refused.status_code == 409 and "question-body" not in refused.get_data(as_text=True)
     with demo.app_context():
-        assert db.session.get(Question, outside).answer in (None, "")
+        assert db.session.get(Question, outside).answer == ""
     # Assigned to them, a question of another topic comes into reach.
     with demo.app_context():
         presenter = db.session.get(Question, question("Thời hạn chuyển").id).assignee
@@ -531,7 +531,7 @@ def test_an_answer_written_while_its_question_was_merged_is_kept_on_the_one_it_j
     assert f'action="/manage/c/{SLUG}/questions/{target_id}/answer"' in page
     assert re.search(r'name="answer" rows="6">\s*Theo Hướng dẫn số 12\.</textarea>', page)
     with demo.app_context():
-        assert db.session.get(Question, target_id).answer in (None, "")
+        assert db.session.get(Question, target_id).answer == ""
     # The same for an organiser's rewording.
     page = post_form(client, f"{TRIAGE}/{duplicate_id}/edit", {
         "body": "Chuyển sinh hoạt đảng khi sáp nhập xã?", "topic": ""}).get_data(as_text=True)
@@ -998,8 +998,8 @@ def test_an_answer_to_a_question_merged_out_of_its_presenters_reach_comes_back(c
     assert re.search(r'<textarea[^>]*readonly>\s*Theo Quy định số 22\.</textarea>', page)
     assert f"#{x}" not in page
     with demo.app_context():
-        assert db.session.get(Question, x).answer in (None, "")
-        assert db.session.get(Question, d).answer in (None, "")
+        assert db.session.get(Question, x).answer == ""
+        assert db.session.get(Question, d).answer == ""
     # An empty answer is not found as before; an answer to a question out of reach comes
     # back, and one to no question at all is not found.
     assert post_form(client, f"{TRIAGE}/{d}/answer", {"answer": " "}).status_code == 404
@@ -1047,8 +1047,8 @@ def test_an_answer_to_a_question_refiled_out_of_reach_comes_back(client, demo):
     page = unescape(response.get_data(as_text=True))
     assert re.search(r'<textarea[^>]*readonly>\s*Không bắt buộc, tùy tình hình địa phương\.'
                      r'</textarea>', page)
-    assert (f"Câu hỏi #{refiled} vừa được Ban Tổ chức chuyển ra khỏi phạm vi của bạn, nên câu "
-            "trả lời chưa được lưu.") in page
+    assert (f"Câu hỏi #{refiled} không thuộc phạm vi của bạn (Ban Tổ chức có thể vừa chuyển "
+            "câu hỏi đi), nên câu trả lời chưa được lưu.") in page
     assert "Việc bố trí bí thư" not in page
 
 

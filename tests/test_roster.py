@@ -766,8 +766,8 @@ def test_a_file_adding_delegates_after_registration_closed_is_refused_at_its_pre
         HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""],
         [2, "Phan Văn Long", "", "", "", "0912345003", "", ""]])))
     assert re.search(r"Đăng ký đã đóng lúc [0-9:/ ]+\. 2 dòng chưa có mã đại biểu là đại "
-                     r"biểu mới, mà chỉ ban tổ chức thêm được đại biểu sau khi đăng ký đóng\.",
-                     page)
+                     r"biểu mới, mà ngoài thời gian đăng ký chỉ ban tổ chức thêm được đại "
+                     r"biểu\.", page)
     assert "/delegates/import/" not in page  # nothing to confirm
     # An organiser may.
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})

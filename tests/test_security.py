@@ -1157,10 +1157,9 @@ def test_a_password_proven_on_the_change_form_forgets_the_slips_before(client, d
 
 def test_a_password_of_spaces_only_is_refused(runner, app):
     """The sign-in form strips it to nothing, so the account could never be used."""
-    assert password_problems(" " * 12) == ["Mật khẩu phải có chữ cái hoặc chữ số."]
+    assert password_problems(" " * 12) == ["Mật khẩu không được chỉ gồm dấu cách."]
     result = runner.invoke(args=["create-user", "--email", "boss@example.org", "--name", "Boss",
                                  "--role", "admin", "--password", " " * 12])
     assert result.exit_code == 1
     with app.app_context():
         assert db.session.scalar(select(User)) is None
-

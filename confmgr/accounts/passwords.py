@@ -36,9 +36,9 @@ def password_problems(password: str, *, login: str = "", display_name: str = "")
         problems.append(_("Mật khẩu phải có ít nhất %(min)d ký tự.", min=MIN_LENGTH))
     if password.isdigit():
         problems.append(_("Mật khẩu không được chỉ gồm chữ số."))
-    if not any(char.isalnum() for char in password):
-        # Spaces only: the sign-in form strips them to nothing, so it could never be used.
-        problems.append(_("Mật khẩu phải có chữ cái hoặc chữ số."))
+    if not password.strip():
+        # The sign-in form strips spaces from the ends: it could never be typed there.
+        problems.append(_("Mật khẩu không được chỉ gồm dấu cách."))
     bare = _bare(password)
     local_part = login.partition("@")[0]
     own = {_bare(text) for text in (login, local_part, display_name)} - {""}

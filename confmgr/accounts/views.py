@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -19,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.utils import decode_cookie
+from sqlalchemy.exc import IntegrityError
 
 from confmgr import security
 from confmgr.accounts import listing, services
@@ -30,7 +30,7 @@ from confmgr.db import db
 from confmgr.enums import Role
 from confmgr.errors import is_api_request
 from confmgr.extensions import login_manager
-from confmgr.i18n import counted, safe_next_url
+from confmgr.i18n import counted, safe_next_url, split_address
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,11 +69,8 @@ def _page_on_this_site(address: str | None) -> str | None:
     """The path and query of ``address`` if it is a page of this site, else None."""
     if not address:
         return None
-    try:
-        parts = urlsplit(address)
-    except ValueError:  # a host no parser reads ("http://[x")
-        return None
-    if (parts.scheme, parts.netloc) != (request.scheme, request.host):
+    parts = split_address(address)
+    if parts is None or (parts.scheme, parts.netloc) != (request.scheme, request.host):
         return None
     return safe_next_url(parts.path + (f"?{parts.query}" if parts.query else ""), None)
 
@@ -113,12 +110,16 @@ def setup():
             user = services.create_user(
                 form.email.data, form.password.data, form.display_name.data, Role.ADMIN
             )
-        except services.AccountError as refused:
-            # Two first administrators sent at once: the second finds the first's login.
-            form.email.errors.append(str(refused))
+            services.begin_sign_in(user)
+            db.session.commit()
+        except (services.AccountError, IntegrityError) as refused:
+            # Two first administrators sent at once: the second finds the first's login,
+            # or, the first not yet committed when it looked, its row at the commit.
+            db.session.rollback()
+            form.email.errors.append(str(refused) if isinstance(refused, services.AccountError)
+                                     else _("Đã có tài khoản với email %(email)s.",
+                                            email=services.normalise_email(form.email.data)))
             return render_template("accounts/setup.html", form=form)
-        services.begin_sign_in(user)
-        db.session.commit()
         login_user(user)
         flash(_("Đã tạo tài khoản quản trị đầu tiên."), "success")
         response = redirect(url_for("dashboard.home"))

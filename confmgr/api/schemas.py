@@ -77,7 +77,7 @@ def _in_utc(moment: datetime) -> datetime:
     except OverflowError:  # year 9999 in a zone west of Greenwich, say
         raise PydanticCustomError("datetime_out_of_range", "not a time UTC can hold") from None
     if not _SHOWN_EVERYWHERE[0] <= moment <= _SHOWN_EVERYWHERE[1]:
-        raise PydanticCustomError("datetime_out_of_range", "not a time UTC can hold")
+        raise PydanticCustomError("datetime_out_of_range", "not a time every zone can show")
     return moment
 
 

@@ -3,8 +3,9 @@
 Each open dashboard asks for its figures every 15 s. Nationally they cost about half a
 second of database work (``attendance.live_refresh`` in docs/performance.md), and they are
 the same for every organiser watching the same session, province and language. So each
-process makes that part of the page at most once per ``ATTENDANCE_LIVE_SECONDS`` and
-serves it to every dashboard that asks in between; the page says when it was made.
+process makes that part of the page once per ``ATTENDANCE_LIVE_SECONDS`` (or once for
+each request that finds it stale at the same moment) and serves it to every dashboard that
+asks in between; the page says when it was made.
 """
 from __future__ import annotations
 
@@ -42,5 +43,7 @@ def shared_fragment(key: Hashable, make: Callable[[], str]) -> str:
     seconds = current_app.config["ATTENDANCE_LIVE_SECONDS"]
     if seconds <= 0:
         return make()
-    fragments = current_app.extensions.setdefault("attendance_live", SharedFragments())
+    fragments = current_app.extensions.get("attendance_live")
+    if fragments is None:
+        fragments = current_app.extensions.setdefault("attendance_live", SharedFragments())
     return fragments.get(key, seconds, make)

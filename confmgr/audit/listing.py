@@ -469,7 +469,7 @@ def _text(value: Any, key: str, names: dict[tuple[str, int], str],
 #: Anything typed (a unit, a login tried at the sign-in) is shown as typed, even when it
 #: reads as a date, and a far one ("9999-12-31 23:00+00:00") cannot break the log.
 _TIME_KEYS = frozenset({"starts_at", "ends_at", "first_day", "last_day",
-                        "registration_opens_at", "registration_closes_at", "taken_at"})
+                        "registration_opens_at", "registration_closes_at"})
 
 
 def _moment(text: str, zone: ZoneInfo | None) -> str:

@@ -61,8 +61,7 @@ def rotate(token: FeedToken, by: User) -> FeedToken:
                        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
     db.session.refresh(token)
     successor = FeedToken(token=secrets.token_urlsafe(TOKEN_BYTES), kind=token.kind,
-                          conference_id=token.conference_id, user_id=token.user_id,
-                          point_id=token.point_id, participant_id=token.participant_id)
+                          conference_id=token.conference_id, **ids)
     db.session.add(successor)
     db.session.flush()
     # The token itself stays out of the audit trail: it is a secret.

@@ -149,7 +149,6 @@ def is_conference_zone(name: str) -> bool:
     return name not in _NOT_PLACES and name in available_timezones()
 
 
-
 def create_conference(fields: ConferenceFields, user: User) -> Conference:
     _refuse_if_blocking(check_conference(fields, None))
     conference = Conference(**vars(fields))

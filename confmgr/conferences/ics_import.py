@@ -61,7 +61,7 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_EVENTS = 2000
 MAX_TITLE = AgendaSession.__table__.c.title.type.length
 #: "Chuyên đề " and a topic number (at most 20 characters) and ": ".
-TOPIC_PREFIX_ROOM = len("Chuyên đề ") + Topic.__table__.c.number.type.length + len(": ")
+TOPIC_PREFIX_LENGTH = len("Chuyên đề ") + Topic.__table__.c.number.type.length + len(": ")
 MAX_ROOM = Room.__table__.c.name.type.length
 MAX_DESCRIPTION = 10_000
 OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
@@ -414,7 +414,7 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
         event.errors.append(_("Thiếu tiêu đề (SUMMARY)."))
     # A title may have "Chuyên đề 12a: " before it, as our own feeds write; the title
     # itself is measured once that is taken off (_plan).
-    for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE + TOPIC_PREFIX_ROOM),
+    for name, value, limit in (("SUMMARY", event.summary, MAX_TITLE + TOPIC_PREFIX_LENGTH),
                                ("DESCRIPTION", event.description, MAX_DESCRIPTION),
                                ("LOCATION", event.location, MAX_ROOM)):
         if value is not None and len(value) > limit:

@@ -267,7 +267,7 @@ def count_category(point: BroadcastPoint, category_id: int | None, delta: int) -
         set_={"registered": table.c.registered + delta}))
 
 
-def _hold(person: Participant) -> None:
+def hold_person(person: Participant) -> None:
     """Hold the delegate's row until the commit and read it afresh, so two changes of one
     delegate at once (a double tap, two tabs) apply one after the other and the second
     sees the first: a withdrawal or a move counted twice would leave the counts wrong.
@@ -292,7 +292,7 @@ def update_person(person: Participant, fields: PersonFields, *, organiser: bool,
     Without ``check_duplicates`` the caller looks for delegates of the same name and phone
     or email once it has made all its changes (a list swapping two namesakes' phones).
     """
-    _hold(person)
+    hold_person(person)
     _update_held(person, fields, organiser=organiser, check_duplicates=check_duplicates)
 
 
@@ -300,7 +300,7 @@ def patch_person(person: Participant, changes: dict[str, Any], *, organiser: boo
     """Change only the fields named in ``changes``; the others keep what the delegate holds
     once held, not what was read before, which a change committed meanwhile may have
     made stale."""
-    _hold(person)
+    hold_person(person)
     kept = {field.name: getattr(person, field.name) for field in dataclasses.fields(PersonFields)}
     _update_held(person, PersonFields(**{**kept, **changes}), organiser=organiser)
 
@@ -340,7 +340,7 @@ def withdraw(person: Participant, *, organiser: bool) -> bool:
     """Take a delegate off the list, and their attendance out of every report; False if
     they were off it already. After registration closes only organisers may: a coordinator
     could otherwise take a session's absentees off and report a full house."""
-    _hold(person)
+    hold_person(person)
     if person.status == RegistrationStatus.WITHDRAWN:
         return False
     refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
@@ -369,7 +369,7 @@ def move(person: Participant, destination: BroadcastPoint) -> bool:
     with their registration and what they have attended. False if they were there."""
     if destination.conference_id != person.conference_id:
         raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
-    _hold(person)
+    hold_person(person)
     source = person.point_id
     if source == destination.id:
         return False

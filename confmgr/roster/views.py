@@ -146,6 +146,8 @@ def edit(slug: str, code: str, person_id: int):
     organiser = manages_conference(current_user, conference)
     shown = shown_values(person)
     if form.validate_on_submit():
+        # Held, and read afresh, before comparing: a save landing in between is seen.
+        services.hold_person(person)
         changes, clashes = _changes_since_shown(form, person)
         try:
             if clashes:
@@ -158,7 +160,8 @@ def edit(slug: str, code: str, person_id: int):
             # What the delegate holds now: saving again puts what was typed over it.
             shown = shown_values(db.session.get(Participant, person_id))
         else:
-            flash(_("Đã lưu.") if changes else _("Không có thay đổi nào để lưu."), "success")
+            flash(_("Đã lưu.") if changes else _("Không có thay đổi nào để lưu."),
+                  "success" if changes else "info")
             return redirect(url_for("roster.index", slug=slug, code=code))
     feed = feed_token = None
     title = published_title(conference)
@@ -261,15 +264,15 @@ def import_file(slug: str, code: str):
 
 
 def _closed_to_new_rows(conference, checked) -> list:
-    """Said at the preview rather than only at the confirmation: once registration has
-    closed, a coordinator's file may correct delegates but not add any."""
+    """Said at the preview rather than only at the confirmation: outside registration's
+    window, a coordinator's file may correct delegates but not add any."""
     adding = sum(1 for item in checked if item.adds)
     closed = services.registration_closed_reason(conference)
     if not adding or not closed or manages_conference(current_user, conference):
         return []
     return file_error(f"{closed} " + counted(
-        "%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà chỉ ban tổ chức thêm được "
-        "đại biểu sau khi đăng ký đóng.", adding)).errors
+        "%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà ngoài thời gian đăng ký chỉ "
+        "ban tổ chức thêm được đại biểu.", adding)).errors
 
 
 @bp.post("/import/<token>")
