@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -146,7 +147,13 @@ _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
 def is_conference_zone(name: str) -> bool:
     """Whether ``name`` is an IANA time zone a conference may be held in."""
-    return name not in _NOT_PLACES and name in available_timezones()
+    return name in _conference_zones()
+
+
+@cache
+def _conference_zones() -> frozenset[str]:
+    # available_timezones() walks the zone database's folders at every call.
+    return frozenset(available_timezones()) - _NOT_PLACES
 
 
 def create_conference(fields: ConferenceFields, user: User) -> Conference:

@@ -21,6 +21,7 @@ from confmgr.db import db, utcnow
 from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, Question
+from confmgr.roster.services import hold_point
 from confmgr.text import fold, normalise, normalise_lines
 
 #: Most questions accepted from one pasted list.
@@ -115,9 +116,7 @@ def raise_questions(conference: Conference, point: BroadcastPoint,
     now = utcnow()
     # The point held until the commit: the same form sent twice (a double tap, a resend on
     # a slow link) finds the first sending's questions and raises none again.
-    points = BroadcastPoint.__table__
-    db.session.execute(update(points).where(points.c.id == point.id)
-                       .values(code=points.c.code))
+    hold_point(point)
     sent = set(db.session.scalars(select(Question.body).where(
         Question.point_id == point.id, Question.raised_at >= now - RESENT_WITHIN,
         Question.body.in_({body for _number, body in numbered}))))

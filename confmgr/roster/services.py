@@ -12,7 +12,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, func, or_, select, text
 
 from confmgr.attendance.checkin import follow_delegate, forget_attendance
 from confmgr.attendance.models import NO_CATEGORY
@@ -171,7 +171,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
         # Before any rule: a registration sent again is answered as it was, even once
         # registration has closed since. The point's row is held first, so two sendings
         # at once find one another.
-        _hold_point(point)
+        hold_point(point)
         earlier = db.session.scalar(select(Participant).where(
             Participant.client_id == client_id))
         if earlier is not None:
@@ -216,11 +216,13 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     return person, warnings
 
 
-def _hold_point(point: BroadcastPoint) -> None:
-    """Hold the point's row until the commit (a write that changes nothing)."""
-    db.session.execute(update(BroadcastPoint).where(BroadcastPoint.id == point.id)
-                       .values(registered_count=BroadcastPoint.registered_count)
-                       .execution_options(synchronize_session=False))
+def hold_point(point: BroadcastPoint) -> None:
+    """Hold the point's row until the commit, with a write that changes nothing (the row's
+    lock on PostgreSQL, the database's write lock on SQLite): whatever a point's people
+    send at the same moment (a double tap, a resend) then applies one after the other."""
+    table = BroadcastPoint.__table__
+    db.session.execute(table.update().where(table.c.id == point.id)
+                       .values(registered_count=table.c.registered_count))
 
 
 def _hold_name(conference_id: int, name_norm: str) -> None:
@@ -242,9 +244,7 @@ def hold_registrations(point: BroadcastPoint, name_norms: Iterable[str]) -> None
     imported): hold the point, as ``register`` does by counting first, then each name, in
     order, so that the same people registered elsewhere at the same moment are found by
     whichever comes second."""
-    table = BroadcastPoint.__table__
-    db.session.execute(table.update().where(table.c.id == point.id)
-                       .values(registered_count=table.c.registered_count))
+    hold_point(point)
     for name_norm in sorted(set(name_norms)):
         _hold_name(point.conference_id, name_norm)
 
