@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from confmgr.accounts.coordinators import create_coordinator
 from confmgr.accounts.models import SignIn, User
 from confmgr.accounts.services import AccountError, create_user, signed_in_user
 from confmgr.audit.models import AuditEntry
@@ -124,6 +125,29 @@ def test_bad_password_is_refused_with_a_message(client, demo):
         )
         assert failed.details == {"email": "organiser@example.org"}
         assert failed.user_id is None
+
+
+def test_a_password_typed_as_the_login_is_not_kept_in_the_log(client, demo):
+    """Every administrator reads the log: a password typed into the login field is named
+    there by a fingerprint only, the same for the same text, while a login an account holds
+    or that reads as an address is kept as typed."""
+    with demo.app_context():
+        create_coordinator("hn-point-7", "Điểm cầu 7",
+                           [db.session.scalars(select(BroadcastPoint)).first()])
+        db.session.commit()
+    for typed in ("MatKhau@2025", "matkhau@2025 ", "Khac-hẳn", "HN-Point-7", "ai@example.org"):
+        assert "Email hoặc mật khẩu không đúng." in login(client, typed, "sai").get_data(
+            as_text=True)
+    with demo.app_context():
+        logged = [entry.details for entry in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.login_failed")
+            .order_by(AuditEntry.id))]
+    assert [sorted(details) for details in logged] == [
+        ["login_withheld"], ["login_withheld"], ["login_withheld"], ["email"], ["email"]]
+    assert logged[0] == logged[1] != logged[2]
+    assert [len(details["login_withheld"]) for details in logged[:3]] == [10, 10, 10]
+    assert logged[3:] == [{"email": "hn-point-7"}, {"email": "ai@example.org"}]
+    assert "matkhau" not in repr(logged).lower() and "hẳn" not in repr(logged)
 
 
 def test_unknown_email_gets_the_same_message(client, demo):

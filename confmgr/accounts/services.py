@@ -7,6 +7,7 @@ import unicodedata
 from datetime import timedelta
 from functools import cache
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select
@@ -33,6 +34,27 @@ def normalise_email(email: str) -> str:
     # NFC: a Vietnamese keyboard may type "nguyễn@…" composed on one device and decomposed
     # on another; both are one login.
     return unicodedata.normalize("NFC", email).strip().lower()
+
+
+def login_for_log(typed: str) -> dict[str, str]:
+    """How the audit log names a failed sign-in's login: as typed when an account holds it
+    or it reads as an email address, else by a fingerprint alone. People type their
+    password into the login field; the log, which every administrator reads, must not keep
+    it. The fingerprint still shows the same unknown login tried again and again."""
+    login = normalise_email(typed)
+    if find_user(login) is not None or _reads_as_address(login):
+        return {"email": login}
+    key = current_app.config["SECRET_KEY"]
+    digest = hmac.new(key.encode() if isinstance(key, str) else key, login.encode(), "sha256")
+    return {"login_withheld": digest.hexdigest()[:10]}
+
+
+def _reads_as_address(login: str) -> bool:
+    try:
+        validate_email(login, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def login_problem(login: str) -> str | None:

@@ -143,10 +143,11 @@ def login():
             user = services.authenticate(form.email.data, form.password.data)
             if user is None:
                 email = services.normalise_email(form.email.data)
-                record("user.login_failed", email=email)
+                logged_as = services.login_for_log(email)
+                record("user.login_failed", **logged_as)
                 refusal = security.count_failed_login(email)
                 if refusal is not None:
-                    record("user.login_locked", email=email)
+                    record("user.login_locked", **logged_as)
                 db.session.commit()
                 form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
             else:

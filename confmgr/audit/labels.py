@@ -120,6 +120,7 @@ DETAIL_LABELS = {
     "last_day": _l("Ngày cuối"),
     "level": _l("Cấp"),
     "login": _l("Tên đăng nhập"),
+    "login_withheld": _l("Tên đăng nhập không có tài khoản (dấu nhận dạng)"),
     "merged": _l("Các câu hỏi gộp vào"),
     "min_count": _l("Số lượng tối thiểu"),
     "minutes": _l("Số phút"),
