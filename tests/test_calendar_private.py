@@ -110,30 +110,123 @@ def test_rotating_a_token_revokes_the_old_address(client, demo):
         assert [(r.token, r.revoked_at is not None) for r in rows] == [(old, True), (new, False)]
 
 
-def test_rotating_revokes_every_address_the_point_was_given(client, demo):
-    """Two first visits at once each issue an address (nothing makes the pair unique), and
-    each visitor is shown their own: rotating revoked only the one the page showed, and
-    the other went on serving the feed, stream link included."""
+def point_and_conference(app, code: str) -> tuple[int, int]:
+    with app.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+        return point.id, point.conference_id
+
+
+def active_tokens_of_point(app, point_id: int) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(FeedToken.token).where(
+            FeedToken.point_id == point_id, FeedToken.revoked_at.is_(None))))
+
+
+def test_the_database_keeps_one_active_address_an_owner(demo):
+    """Two first visits at once each issued an address and were each shown their own:
+    rotating revoked only the one the page showed, and the other went on serving the
+    feed, stream link included. Now a second active token of one owner cannot be stored;
+    a revoked one beside it can."""
+    from sqlalchemy.exc import IntegrityError
+
+    from confmgr.calendar import tokens
+    from confmgr.db import utcnow
+    from confmgr.enums import FeedKind
+
+    point_id, conference_id = point_and_conference(demo, "06811")
+
+    def token(**extra) -> FeedToken:
+        return FeedToken(token=tokens.secrets.token_urlsafe(32), kind=FeedKind.POINT,
+                         conference_id=conference_id, point_id=point_id, **extra)
+
+    with demo.app_context():
+        db.session.add_all([token(), token(revoked_at=utcnow())])
+        db.session.commit()
+        db.session.add(token())
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert len(active_tokens_of_point(demo, point_id)) == 1
+
+
+def test_first_visits_at_once_are_shown_one_address(demo):
+    """Each request found no token and issued one at the same moment: the second's insert
+    gives way to the first's, and both are shown the first's."""
+    import threading
+
     from confmgr.calendar import tokens
     from confmgr.enums import FeedKind
 
-    with demo.app_context():
-        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
-        conference = db.session.scalar(select(Conference))
-        twins = []
-        for _ in range(2):  # as the two requests left them
-            twin = FeedToken(token=tokens.secrets.token_urlsafe(32), kind=FeedKind.POINT,
-                             conference_id=conference.id, point_id=point.id)
-            db.session.add(twin)
-            twins.append(twin)
-        db.session.commit()
-        addresses = [twin.token for twin in twins]
-    assert [client.get(f"/feeds/{a}.ics").status_code for a in addresses] == [200, 200]
+    point_id, conference_id = point_and_conference(demo, "06811")
+    ids = {"user_id": None, "point_id": point_id, "participant_id": None}
+    visits = 4
+    start = threading.Barrier(visits)
+    shown: list[str] = []
+    errors: list[BaseException] = []
+
+    def visit() -> None:
+        try:
+            with demo.app_context():
+                assert tokens._current(FeedKind.POINT, conference_id, ids) is None
+                start.wait()
+                tokens._issue(FeedKind.POINT, conference_id, ids)
+                shown.append(tokens._current(FeedKind.POINT, conference_id, ids).token)
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=visit) for _ in range(visits)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(shown) == visits and set(shown) == set(active_tokens_of_point(demo, point_id))
+    assert len(set(shown)) == 1
+
+
+def test_rotations_at_once_leave_one_new_address(client, demo):
+    """Two people rotating the point's address at the same moment: the old address answers
+    404 and both are shown the one successor."""
+    import threading
+
+    from confmgr.calendar import tokens
+    from confmgr.accounts.models import User as Account
+
     logged_in(client, COORDINATOR)
     page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
-    assert feed_token_on(page) == addresses[0]
-    post_form(client, f"/feeds/{ROTATE_URL.search(page).group(1)}/rotate", {})
-    assert [client.get(f"/feeds/{a}.ics").status_code for a in addresses] == [404, 404]
+    old, token_id = feed_token_on(page), int(ROTATE_URL.search(page).group(1))
+    point_id, _conference_id = point_and_conference(demo, "06811")
+    people = 2
+    start = threading.Barrier(people)
+    shown: list[str] = []
+    errors: list[BaseException] = []
+
+    def rotate() -> None:
+        try:
+            with demo.app_context():
+                row = db.session.get(FeedToken, token_id)
+                by = db.session.scalar(select(Account).where(Account.email == COORDINATOR[0]))
+                start.wait()
+                shown.append(tokens.rotate(row, by).token)
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=rotate) for _ in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(shown)) == 1 and shown[0] != old
+    assert active_tokens_of_point(demo, point_id) == shown[:1]
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{shown[0]}.ics").status_code == 200
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    assert feed_token_on(page) == shown[0]
 
 
 def test_only_people_who_reach_the_point_may_rotate_its_token(client, demo):

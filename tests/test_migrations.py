@@ -129,3 +129,38 @@ def test_existing_delegates_get_the_tone_placed_compare_form(ctx):
         assert connection.execute(text("SELECT name_norm FROM participants WHERE id = :id"),
                                   {"id": first}).scalar_one() == "trần thị thủy"
     upgrade()
+
+
+def test_an_owners_extra_active_feed_addresses_are_revoked_before_the_unique_index(ctx):
+    """Two first visits at once could each issue an address: the oldest, the one the page
+    showed from then on, stays; the others are revoked, so the index can be made."""
+    from sqlalchemy import text
+
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="b6f1a9d3e247")
+    with db.engine.begin() as connection:
+        conference, point = connection.execute(text(
+            "SELECT conference_id, id FROM broadcast_points ORDER BY id LIMIT 1")).one()
+        user = connection.execute(text("SELECT min(id) FROM users")).scalar_one()
+        connection.execute(text("DELETE FROM feed_tokens"))
+        for token, kind, user_id, point_id, revoked in (
+                ("p1" * 20, "point", None, point, False), ("p2" * 20, "point", None, point, False),
+                ("p3" * 20, "point", None, point, False),
+                ("c1" * 20, "conference", user, None, False),
+                ("h1" * 20, "chosen", user, None, False), ("r1" * 20, "point", None, point, True)):
+            connection.execute(text(
+                "INSERT INTO feed_tokens (token, kind, conference_id, user_id, point_id,"
+                " created_at, revoked_at) VALUES (:token, :kind, :conference, :user_id,"
+                f" :point_id, CURRENT_TIMESTAMP, {'CURRENT_TIMESTAMP' if revoked else 'NULL'})"),
+                {"token": token, "kind": kind, "conference": conference, "user_id": user_id,
+                 "point_id": point_id})
+    upgrade()
+    with db.engine.connect() as connection:
+        active = connection.execute(text(
+            "SELECT token FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")).scalars().all()
+    assert active == ["p1" * 20, "c1" * 20, "h1" * 20]
+    assert schema_differences() == []

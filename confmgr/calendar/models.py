@@ -9,11 +9,16 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from confmgr.db import UTCDateTime, db, utcnow
 from confmgr.enums import FeedKind, db_enum
+
+
+#: The columns that name a token's owner, one for each kind (see owner_matches_kind).
+OWNER_COLUMNS = ("user_id", "point_id", "participant_id")
 
 
 class FeedToken(db.Model):
@@ -46,6 +51,12 @@ class FeedToken(db.Model):
         ),
         Index("ix_feed_tokens_owner", "conference_id", "kind", "user_id", "point_id",
               "participant_id"),
+        # One active token an owner and kind: two first visits at once issue one address,
+        # not two of which only one is shown (and rotated).
+        *(Index(f"uq_feed_tokens_active_{column}", "conference_id", "kind", column,
+                unique=True, sqlite_where=text(f"revoked_at IS NULL AND {column} IS NOT NULL"),
+                postgresql_where=text(f"revoked_at IS NULL AND {column} IS NOT NULL"))
+          for column in OWNER_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,9 +7,9 @@ from sqlalchemy import and_, delete, select, update
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
-from confmgr.calendar.models import ChosenSession, FeedToken
+from confmgr.calendar.models import OWNER_COLUMNS, ChosenSession, FeedToken
 from confmgr.conferences.models import Conference
-from confmgr.db import db, utcnow
+from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import FeedKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
@@ -38,32 +38,40 @@ def _owners_active(kind: FeedKind, conference_id: int, ids: dict[str, int | None
 def active_token(kind: FeedKind, conference: Conference, **owner) -> FeedToken:
     """The owner's current token for this kind of feed, issued on first use."""
     ids = _owner(kind, **owner)
-    token = db.session.scalar(select(FeedToken).where(_owners_active(kind, conference.id, ids))
-                              .order_by(FeedToken.id).limit(1))
+    token = _current(kind, conference.id, ids)
     if token is None:
-        token = FeedToken(token=secrets.token_urlsafe(TOKEN_BYTES), kind=kind,
-                          conference_id=conference.id, **ids)
-        db.session.add(token)
-        db.session.flush()
+        _issue(kind, conference.id, ids)
+        token = _current(kind, conference.id, ids)
     return token
 
 
-def rotate(token: FeedToken, by: User) -> FeedToken:
-    """Revoke ``token`` (its address answers 404 from now on) and issue its successor.
+def _current(kind: FeedKind, conference_id: int, ids: dict[str, int | None]) -> FeedToken | None:
+    return db.session.scalar(select(FeedToken).where(_owners_active(kind, conference_id, ids)))
 
-    Every active token of its owner goes with it: two first visits at once may each have
-    issued one (nothing makes the pair unique), and the one not shown would have lived on.
-    """
-    ids = {"user_id": token.user_id, "point_id": token.point_id,
-           "participant_id": token.participant_id}
-    db.session.execute(update(FeedToken).where(_owners_active(token.kind, token.conference_id,
-                                                              ids))
-                       .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+def _issue(kind: FeedKind, conference_id: int, ids: dict[str, int | None]) -> None:
+    """A new active token for the owner, unless another request has just issued one: the
+    owner has one active token (a unique index), and theirs is then the one to show."""
+    db.session.execute(
+        dialect_insert(FeedToken.__table__)
+        .values(token=secrets.token_urlsafe(TOKEN_BYTES), kind=kind,
+                conference_id=conference_id, created_at=utcnow(), **ids)
+        .on_conflict_do_nothing())
+
+
+def rotate(token: FeedToken, by: User) -> FeedToken:
+    """Revoke ``token`` (its address answers 404 from now on) and issue its successor. Two
+    rotations at once leave one successor, both shown it."""
+    ids = {column: getattr(token, column) for column in OWNER_COLUMNS}
+    revoked = db.session.execute(
+        update(FeedToken).where(FeedToken.id == token.id, FeedToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
     db.session.refresh(token)
-    successor = FeedToken(token=secrets.token_urlsafe(TOKEN_BYTES), kind=token.kind,
-                          conference_id=token.conference_id, **ids)
-    db.session.add(successor)
-    db.session.flush()
+    if not revoked.rowcount:
+        # Someone rotated it meanwhile: their successor is the owner's address now.
+        return _current(token.kind, token.conference_id, ids)
+    _issue(token.kind, token.conference_id, ids)
+    successor = _current(token.kind, token.conference_id, ids)
     # The token itself stays out of the audit trail: it is a secret.
     record("feed.rotate", target=successor, conference_id=token.conference_id,
            user_id=by.id, kind=token.kind.value, revoked_id=token.id)
