@@ -1263,3 +1263,209 @@ def test_presenters_are_listed_in_the_order_picked(client, demo):
     assert post_form(client, edit, {**form, "presenters": picked[1:]}).status_code == 302
     assert post_form(client, edit, {**form, "presenters": picked}).status_code == 302
     assert order() == ["Vũ Minh", "Dương Lan"]
+
+
+# ---------------------------------------------------------------- changes meeting other changes
+
+
+def two_day_conference(app) -> int:
+    with app.app_context():
+        conference = Conference(slug="hai-ngay", title="Hội nghị hai ngày",
+                                timezone="Asia/Ho_Chi_Minh",
+                                first_day=date(2025, 7, 1), last_day=date(2025, 7, 2))
+        db.session.add(conference)
+        db.session.commit()
+        return conference.id
+
+
+def conference_fields(**changes) -> editing.ConferenceFields:
+    return editing.ConferenceFields(**{
+        "slug": "hai-ngay", "title": "Hội nghị hai ngày", "organising_unit": "",
+        "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": date(2025, 7, 1),
+        "last_day": date(2025, 7, 2), **changes})
+
+
+DAY_TWO_AT_EIGHT = editing.SessionFields(day=date(2025, 7, 2), start=time(8), end=time(9),
+                                         kind=SessionKind.OTHER, title="Phiên ngày 2")
+
+
+def test_days_cut_while_a_session_is_saved_on_the_day_cut_leave_no_session_outside(
+        app, monkeypatch):
+    """One organiser drops day 2 while another saves a session on it; each checks, then
+    waits (up to 1 s) for the other to have checked too. Both passed and committed: the
+    session was left outside the conference's days, where no page shows it."""
+    import threading
+
+    conference_id = two_day_conference(app)
+    checked = threading.Barrier(2)
+
+    def then_wait(check):
+        def checked_and_waited(*args):
+            found = check(*args)
+            try:
+                checked.wait(timeout=1)
+            except threading.BrokenBarrierError:
+                pass  # the other waits for this one to commit, as it should
+            return found
+        return checked_and_waited
+
+    monkeypatch.setattr(editing, "_sessions_left_out", then_wait(editing._sessions_left_out))
+    monkeypatch.setattr(editing, "check_slot", then_wait(editing.check_slot))
+    outcomes, errors = [], []
+
+    def run(name, action) -> None:
+        try:
+            with app.app_context():
+                try:
+                    action(db.session.get(Conference, conference_id))
+                    db.session.commit()
+                    outcomes.append(name)
+                except editing.RuleBroken as broken:
+                    db.session.rollback()
+                    outcomes.append([problem.message for problem in broken.problems])
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=run, args=("days cut", lambda conference: editing
+                                           .update_conference(conference, conference_fields(
+                                               last_day=date(2025, 7, 1))))),
+        threading.Thread(target=run, args=("session saved", lambda conference: editing
+                                           .save_session(conference, None, DAY_TWO_AT_EIGHT))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(outcomes) == 2 and sum(isinstance(o, str) for o in outcomes) == 1
+    with app.app_context():
+        conference = db.session.get(Conference, conference_id)
+        sessions = db.session.scalars(select(AgendaSession).where(
+            AgendaSession.conference_id == conference_id)).all()
+        if "days cut" in outcomes:
+            assert (conference.last_day, sessions) == (date(2025, 7, 1), [])
+        else:
+            assert conference.last_day == date(2025, 7, 2)
+            assert [s.local_start().strftime("%d/%m %H:%M") for s in sessions] == ["02/07 08:00"]
+
+
+@pytest.mark.parametrize("change, outcome", [
+    ({"last_day": date(2025, 7, 1)}, "refused"),
+    ({"timezone": "Asia/Tokyo"}, "02/07 08:00 Asia/Tokyo"),
+])
+def test_a_session_saved_after_the_days_or_zone_changed_meanwhile_follows_them(
+        app, change, outcome):
+    """The request saving a session had read the conference before another organiser's
+    change of days or time zone committed: the session went on a day the conference no
+    longer had, or at 08:00 of the old zone (10:00 as the agenda then showed it)."""
+    conference_id = two_day_conference(app)
+    with app.app_context():  # the request saving the session
+        conference = db.session.get(Conference, conference_id)
+        assert conference.last_day == date(2025, 7, 2)
+        with app.app_context():  # another organiser's, meanwhile
+            editing.update_conference(db.session.get(Conference, conference_id),
+                                      conference_fields(**change))
+            db.session.commit()
+        try:
+            session, _warnings = editing.save_session(conference, None, DAY_TWO_AT_EIGHT)
+            db.session.commit()
+            saved = f"{session.local_start().strftime('%d/%m %H:%M')} {conference.timezone}"
+        except editing.RuleBroken:
+            db.session.rollback()
+            saved = "refused"
+    assert saved == outcome
+
+
+def test_a_session_published_while_its_deletion_was_asked_is_kept(app):
+    """The delete request had read the session before its first publication committed: it
+    was deleted all the same, and version 1 named a session no calendar would hear was
+    gone. A published session is cancelled, never deleted."""
+    conference_id = two_day_conference(app)
+    with app.app_context():
+        session, _warnings = editing.save_session(db.session.get(Conference, conference_id),
+                                                  None, DAY_TWO_AT_EIGHT)
+        db.session.commit()
+        session_id = session.id
+    with app.app_context():  # the delete request
+        session = db.session.get(AgendaSession, session_id)
+        assert session.first_published_at is None
+        with app.app_context():  # the publication, meanwhile
+            publishing.publish(db.session.get(Conference, conference_id), None)
+            db.session.commit()
+        with pytest.raises(editing.RuleBroken) as refused:
+            editing.delete_session(session)
+        db.session.rollback()
+    assert [problem.message for problem in refused.value.problems] == [
+        "Phiên này đã được công bố nên không xóa được; hãy hủy phiên để lịch của đại biểu "
+        "được cập nhật."]
+    with app.app_context():
+        assert db.session.get(AgendaSession, session_id) is not None
+
+
+def test_a_publication_meanwhile_is_told_and_the_page_shows_the_agenda_as_it_is(
+        client, demo):
+    """Two organisers on the publish page, both listing the same changes against version
+    1: the second to press is told the other published version 2, and is shown what is
+    left to publish, nothing here, rather than publishing what they did not review."""
+    with demo.app_context():
+        session = db.session.scalar(select(AgendaSession).order_by(AgendaSession.id))
+        session.title = "Tiêu đề mới"
+        db.session.commit()
+    first, second = (logged_in(demo.test_client(), ORGANISER) for _ in range(2))
+    pages = [c.get(f"/manage/c/{SLUG}/publish").get_data(as_text=True) for c in (first, second)]
+    assert all('name="seen_version" type="hidden" value="1"' in page for page in pages)
+    as_shown = {"comment": "", "seen_version": "1"}  # what both pages carry
+    assert flashes(post_form(first, f"/manage/c/{SLUG}/publish", as_shown,
+                             follow_redirects=True).get_data(as_text=True)) == [
+        "Đã công bố phiên bản 2."]
+    page = post_form(second, f"/manage/c/{SLUG}/publish", as_shown).get_data(as_text=True)
+    assert flashes(page) == [
+        "Người khác vừa công bố phiên bản 2; hãy xem lại các thay đổi rồi công bố lại."]
+    assert "Không có thay đổi nào so với phiên bản đã công bố." in page
+    with demo.app_context():
+        assert publishing.latest_version(
+            db.session.scalar(select(Conference).where(Conference.slug == SLUG))).number == 2
+
+
+def test_a_conference_never_published_and_without_sessions_may_be_published(client, demo):
+    """Its publish page said both "never published" and "no change since the published
+    version", and offered no button, while a publication was allowed and made version 1
+    (which lets people find the conference and subscribe before its sessions come)."""
+    logged_in(client, ORGANISER)
+    form = {"title": "Tập huấn 2026", "slug": "tap-huan-2026", "organising_unit": "",
+            "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2026-03-02",
+            "last_day": "2026-03-03", "checkin_opens_minutes": "60",
+            "checkin_closes_minutes": "120", "visibility": "public"}
+    assert post_form(client, "/manage/conferences/new", form).status_code == 302
+    page = client.get("/manage/c/tap-huan-2026/publish").get_data(as_text=True)
+    assert "Chương trình chưa được công bố lần nào." in page
+    assert ("Chương trình chưa có phiên nào: công bố bây giờ cho mọi người thấy hội nghị và "
+            "đăng ký lịch của nó, các phiên sẽ đến với những lần công bố sau.") in page
+    assert "Không có thay đổi nào" not in page and "Công bố phiên bản 1</button>" in page
+    assert flashes(post_form(client, "/manage/c/tap-huan-2026/publish",
+                             {"comment": "", "seen_version": "0"}, follow_redirects=True)
+                   .get_data(as_text=True)) == ["Đã công bố phiên bản 1."]
+    page = client.get("/manage/c/tap-huan-2026/publish").get_data(as_text=True)
+    assert "Không có thay đổi nào so với phiên bản đã công bố." in page
+    assert "<button" not in page.split("<h1")[-1]
+
+
+def test_a_presenter_is_offered_the_agenda_only_once_published(client, demo):
+    """Before the first publication a presenter's home linked to the agenda page, which
+    answers them 404."""
+    from confmgr.conferences.models import AgendaVersion
+    from confmgr.demo.loader import PRESENTER
+
+    logged_in(client, (PRESENTER.email, PRESENTER.password))
+    agenda = f'href="/c/{SLUG}/"'
+    assert agenda in client.get("/manage/").get_data(as_text=True)
+    assert client.get(f"/c/{SLUG}/").status_code == 200
+    with demo.app_context():
+        for version in db.session.scalars(select(AgendaVersion)):
+            db.session.delete(version)
+        db.session.commit()
+    assert client.get(f"/c/{SLUG}/").status_code == 404
+    home = client.get("/manage/").get_data(as_text=True)
+    assert agenda not in home and "Câu hỏi cần trả lời" in home

@@ -174,6 +174,7 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     The agenda was written in local time ("8:00 on the 14th"), so in a new time zone each
     session keeps its local times, which means new instants.
     """
+    hold_agenda(conference)  # no session saved meanwhile on a day this drops
     problems = check_conference(fields, conference.id)
     if fields.first_day <= fields.last_day and not any(
             p.field in ("first_day", "last_day") for p in problems):
@@ -304,10 +305,14 @@ def hold_agenda(conference: Conference) -> None:
     """Hold the conference's row until commit: two organisers saving sessions at once then
     check clashes one after the other, the second against the first one's session, instead
     of both against the agenda before either (which no constraint would catch). On SQLite
-    this write takes the database's write lock; on PostgreSQL, the row's lock."""
+    this write takes the database's write lock; on PostgreSQL, the row's lock.
+
+    The conference is read again once held: a change of its days or time zone committed
+    while this request waited must decide where a session goes, not the copy read before."""
     db.session.execute(update(Conference).where(Conference.id == conference.id)
                        .values(updated_at=utcnow())
                        .execution_options(synchronize_session=False))
+    db.session.refresh(conference)
 
 
 def save_session(
@@ -396,6 +401,8 @@ def _session_values(session: AgendaSession) -> dict[str, Any]:
 
 def delete_session(session: AgendaSession) -> None:
     """Only a session never published may disappear; a published one is cancelled instead."""
+    hold_agenda(session.conference)
+    db.session.refresh(session)  # published while this request waited?
     if session.first_published_at is not None:
         raise RuleBroken([Problem("", _(
             "Phiên này đã được công bố nên không xóa được; hãy hủy phiên để lịch của đại biểu "

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -113,6 +114,8 @@ class RoomForm(Form):
 
 class PublishForm(Form):
     comment = TextAreaField(_l("Ghi chú thay đổi"), validators=[Length(max=2000)])
+    # The version the page compared the draft with: a publication meanwhile is told.
+    seen_version = HiddenField()
 
 
 class MaterialLinkForm(Form):

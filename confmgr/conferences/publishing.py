@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
+from confmgr.conferences.editing import hold_agenda
 from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.conferences.scheduling import bare_topic_number
 from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
@@ -30,6 +31,15 @@ SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "status")
 
 class NothingToPublish(ValueError):
     """The draft is the same as the latest published version."""
+
+
+class PublishedMeanwhile(ValueError):
+    """Someone published since the page that asked to publish was shown: the changes it
+    listed are no longer what publishing would change."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
 
 
 # ---------------------------------------------------------------- building snapshots
@@ -107,9 +117,16 @@ def latest_version(conference: Conference) -> AgendaVersion | None:
     )
 
 
-def publish(conference: Conference, user: User | None, comment: str = "") -> AgendaVersion:
-    """Freeze the live agenda as the next version; the caller commits."""
+def publish(conference: Conference, user: User | None, comment: str = "",
+            seen_version: int | None = None) -> AgendaVersion:
+    """Freeze the live agenda as the next version; the caller commits. ``seen_version``:
+    the latest version number (0 for none) the publisher's page compared the draft with."""
+    # One after another with saves, deletions and other publications: what is frozen is
+    # what was committed.
+    hold_agenda(conference)
     previous = latest_version(conference)
+    if seen_version is not None and (previous.number if previous else 0) != seen_version:
+        raise PublishedMeanwhile(previous.number)
     sessions = agenda_sessions(conference)
     draft = draft_snapshot(conference, sessions)
     if previous is not None and not diff_snapshots(snapshot_of(previous), draft):

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from confmgr.accounts import presenters as presenter_accounts
@@ -42,6 +41,7 @@ from confmgr.db import db
 from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
 from confmgr.roster.sorting import text_key
+from confmgr.text import whole_number
 from confmgr.web import commit_or_flash, commit_or_show, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
@@ -418,18 +418,22 @@ def publish(slug: str):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            version = publishing.publish(conference, current_user, form.comment.data or "")
+            version = publishing.publish(conference, current_user, form.comment.data or "",
+                                         seen_version=whole_number(form.seen_version.data or ""))
             db.session.commit()
-        except publishing.NothingToPublish:
+        except (publishing.NothingToPublish, publishing.PublishedMeanwhile) as refusal:
             db.session.rollback()
-            flash(_("Không có thay đổi nào so với phiên bản đã công bố."), "warning")
-        except IntegrityError:
-            # Two organisers pressed publish at once; the other one's version stands.
-            db.session.rollback()
-            flash(_("Một người khác vừa công bố; hãy xem lại rồi thử lại."), "warning")
+            # What the page listed may have changed meanwhile: it shows the agenda as it is.
+            latest = publishing.latest_version(conference)
+            pending = publishing.pending_changes(conference, latest=latest)
+            flash(_("Người khác vừa công bố phiên bản %(number)d; hãy xem lại các thay đổi "
+                    "rồi công bố lại.", number=refusal.number)
+                  if isinstance(refusal, publishing.PublishedMeanwhile)
+                  else _("Không có thay đổi nào so với phiên bản đã công bố."), "warning")
         else:
             flash(_("Đã công bố phiên bản %(number)d.", number=version.number), "success")
             return redirect(url_for("agenda.editor", slug=slug))
+    form.seen_version.data = str(latest.number if latest else 0)
     return render_template("agenda/publish.html", conference=conference, latest=latest,
                            pending=pending, form=form,
                            losing=reports.attendance_lost_by_publishing(conference))

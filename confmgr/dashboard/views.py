@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from confmgr.accounts.permissions import managed_conferences, manages_conference
+from confmgr.conferences import publishing
 from confmgr.conferences import services as conferences
 from confmgr.db import db
 from confmgr.enums import Role
@@ -24,7 +25,10 @@ def home():
     if current_user.role == Role.COORDINATOR:
         my_points = {c.id: points.coordinated_points(current_user, c.id, HOME_POINTS)
                      for c in listed}
-    return render_template("dashboard/home.html", conferences=listed, my_points=my_points)
+    # Before its first publication a conference's agenda page is its organisers' alone.
+    published = publishing.latest_version_numbers([c.id for c in listed])
+    return render_template("dashboard/home.html", conferences=listed, my_points=my_points,
+                           published=published)
 
 
 @bp.get("/c/<slug>/")
