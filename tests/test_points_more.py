@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from html import unescape
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -14,11 +16,14 @@ from confmgr.conferences.models import Conference
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import PointLevel
+from confmgr.points import importing as point_import
+from confmgr.points import official
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import categories
 from confmgr.roster import importing as delegate_import
 from confmgr.roster.models import Participant
-from confmgr.spreadsheets import read_table
+from confmgr.spreadsheets import Row, Table, read_table
+from tests.conftest import csrf_token
 from tests.helpers import ORGANISER, field_errors, flashes, logged_in, post_form
 from tests.test_points import (
     HEAD,
@@ -490,3 +495,88 @@ def post_csrf(client) -> str:
     from tests.conftest import csrf_token
 
     return csrf_token(client)
+
+
+# ---------------------------------------------------------------- two organisers at once
+
+
+def while_another_is_uncommitted(demo, write, answer):
+    """``answer()`` (a request) run while ``write(conference)``, another organiser's change,
+    is made and not yet committed: given a second, then the other commits."""
+    demo.config["PROPAGATE_EXCEPTIONS"] = False  # a fault is a 500 here, not a traceback
+    answered = []
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        write(conference)
+        other = threading.Thread(target=lambda: answered.append(answer()))
+        other.start()
+        other.join(timeout=1)
+        db.session.commit()
+    other.join()
+    return answered[0]
+
+
+def file_of(*rows: list[str]) -> Table:
+    return Table([Row(number, dict(zip(("code", "name", "level", "parent_code"), row)))
+                  for number, row in enumerate(rows, start=2)],
+                 ("code", "name", "level", "parent_code"))
+
+
+@pytest.mark.parametrize("by", ["file", "form"])
+def test_two_imports_at_once_cannot_make_a_loop_of_parents(client, demo, by):
+    """One file put A under B while another put B under A: each was checked against the
+    tree before the other wrote, both were written, and A → B → A made every walk of the
+    tree (a coordinator's reach) endless. The second now waits for the first and is refused."""
+    logged_in(client, ORGANISER)
+    upload(client, csv_file([HEAD[:4], ["A", "Điểm A", "Khác", "TW"],
+                             ["B", "Điểm B", "Khác", "TW"]]))
+
+    def b_under_a():
+        if by == "file":
+            return upload(client, csv_file([HEAD[:4], ["B", "Điểm B", "Khác", "A"]]))
+        return post_form(client, f"{POINTS}/B/edit", {
+            "name": "Điểm B", "level": "other", "parent_code": "A"}).get_data(as_text=True)
+
+    page = while_another_is_uncommitted(demo, lambda conference: point_import.import_points(
+        conference, file_of(["A", "Điểm A", "Khác", "B"])), b_under_a)
+    if by == "file":
+        assert import_errors(page) == [
+            ("2", "Mã điểm cầu cấp trên", "Các điểm cầu cấp trên tạo thành vòng: B → A → B.")]
+    else:
+        assert field_errors(page, "parent_code") == [
+            "Điểm cầu cấp trên không thể là một điểm cầu nằm dưới điểm cầu này."]
+    assert point(demo, "A").parent_id == point(demo, "B").id
+    assert point(demo, "B").parent_id == point(demo, "TW").id
+
+
+def test_two_imports_adding_the_same_new_code_at_once_give_no_server_error(client, demo):
+    """Both read that BNV was new and both inserted it: the second import ended in a 500
+    (a unique violation). It now waits for the first and updates the point it added."""
+    logged_in(client, ORGANISER)
+    response = while_another_is_uncommitted(
+        demo, lambda conference: point_import.import_file(
+            conference, file_of(["BNV", "Bộ Nội vụ", "Khác", "TW"])),
+        lambda: client.post(f"{POINTS}/import", data={
+            "csrf_token": csrf_token(client),
+            "file": csv_file([HEAD[:4], ["BNV", "Bộ Nội vụ (Vụ Tổ chức)", "Khác", "TW"]])},
+            content_type="multipart/form-data", follow_redirects=True))
+    assert response.status_code == 200
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã nhập: 0 điểm cầu mới, 1 điểm cầu cập nhật."]
+    assert point(demo, "BNV").name == "Bộ Nội vụ (Vụ Tổ chức)"
+    assert count_points(demo) == 12
+
+
+def test_two_clicks_on_create_official_points_at_once_give_no_server_error(client, demo):
+    """Both clicks read which provinces were missing and both inserted them: the second
+    ended in a 500 (a unique violation). It now waits for the first and adds nothing."""
+    logged_in(client, ORGANISER)
+    response = while_another_is_uncommitted(
+        demo, official.create_official_points,
+        lambda: post_form(client, f"{POINTS}/official", {"scope": "provinces"},
+                          follow_redirects=True))
+    assert response.status_code == 200
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã thêm 0 điểm cầu tỉnh và 0 điểm cầu xã; các điểm cầu đã có được giữ nguyên."]
+    assert count_points(demo) == 11 + 29  # the demo had five provinces' points
+
