@@ -1,5 +1,6 @@
 """Broadcast points: files without rows, codes that lost their zeros, exports that read back,
-compliance counts, coordinators without points and the connection-test form."""
+compliance counts, coordinators without points, the connection-test form, two organisers
+changing points at once and trees too deep."""
 from __future__ import annotations
 
 import io
@@ -580,3 +581,34 @@ def test_two_clicks_on_create_official_points_at_once_give_no_server_error(clien
         "Đã thêm 0 điểm cầu tỉnh và 0 điểm cầu xã; các điểm cầu đã có được giữ nguyên."]
     assert count_points(demo) == 11 + 29  # the demo had five provinces' points
 
+
+# ---------------------------------------------------------------- a tree too deep
+
+
+def test_a_file_of_points_one_under_another_1000_deep_gives_no_server_error(client, demo):
+    """Each point under the one before: the province of each was found by recursion, which
+    failed past Python's limit (a 500), and 900 levels took 15 seconds. Points deeper than
+    ten levels are now refused, each row named, and nothing is written."""
+    demo.config["PROPAGATE_EXCEPTIONS"] = False
+    logged_in(client, ORGANISER)
+    rows, parent = [HEAD[:4]], "TW"  # TW is the first level
+    for i in range(1000):
+        rows.append([f"D{i}", f"Đơn vị {i}", "Khác", parent])
+        parent = f"D{i}"
+    page = upload(client, csv_file(rows))
+    assert "Chưa nhập gì: tệp có 991 lỗi." in page
+    errors = import_errors(page)
+    assert len(errors) == 991
+    assert errors[0] == ("11", "Mã điểm cầu cấp trên", "Điểm cầu này sẽ ở cấp thứ 11 tính từ "
+                                                       "điểm cầu trên cùng; tối đa 10 cấp.")
+    assert errors[-1] == ("1001", "Mã điểm cầu cấp trên", "Điểm cầu này sẽ ở cấp thứ 1001 tính "
+                                                          "từ điểm cầu trên cùng; tối đa 10 cấp.")
+    assert count_points(demo) == 11
+    # Ten levels are taken, and a move that would send the points below one too deep is
+    # refused on the row that moves it.
+    upload(client, csv_file(rows[:10]))
+    assert count_points(demo) == 11 + 9
+    page = upload(client, csv_file([HEAD[:4], ["D0", "Đơn vị 0", "Khác", "06811"]]))
+    assert import_errors(page) == [(
+        "2", "Mã điểm cầu cấp trên", "Chuyển điểm cầu này về đây sẽ đưa điểm cầu D8 bên dưới "
+                                     "nó xuống cấp thứ 12; tối đa 10 cấp.")]

@@ -83,6 +83,9 @@ EXAMPLE = {"code": "22", "name": "Điểm cầu tỉnh Quảng Ninh", "level": "
 #: More delegates than any point holds: a bigger number is a slip (and past a database
 #: integer, an error).
 MAX_EXPECTED = 1_000_000
+#: Levels of points one under another: the real tree has three (the main venue, provinces,
+#: communes), and a longer chain slows every walk of it.
+MAX_LEVELS = 10
 TEXT_LIMITS = {"name": 300, "address": 500, "host_unit": 300, "chair_name": 200,
                "chair_position": 300, "technical_officer_name": 200, "stream_url": 500,
                "access_code": 100}
@@ -293,18 +296,24 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         elif unit in official_communes:
             own[item.values["code"]] = official_communes[unit].province_code
 
-    def province_of(code: str, below: tuple[str, ...] = ()) -> str | None:
+    found: dict[str, str | None] = {}
+
+    def province_of(code: str) -> str | None:
         """The point's unit's province; else its parent's, so a point moved under another
         province's parent goes with it; else, with nothing in the file to go by (the main
         venue), the province it has."""
-        if code in own:
-            return own[code]
-        parent = parents.get(code, "")
-        if parent and parent not in below:  # a loop is reported below
-            found = province_of(parent, (*below, code))
-            if found:
-                return found
-        return existing.get(code)
+        # Up the file's parents to a point that settles it, then back down: not by
+        # recursion, which a file of points a thousand deep would take past Python's limit.
+        chain: list[str] = []
+        while code and code not in found and code not in chain:  # a loop is reported below
+            chain.append(code)
+            if code in own:
+                break
+            code = parents.get(code, "")
+        above = found.get(code) if code not in chain else None
+        for code in reversed(chain):
+            above = found[code] = own.get(code) or above or existing.get(code)
+        return above
 
     for item in checked:
         v = item.values
@@ -331,38 +340,89 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                         code=parent,
                     )))
         v["province_code"] = province_of(v["code"])
-    errors.extend(_parent_loops(conference, checked))
+    errors.extend(_tree_problems(conference, checked))
     if errors:
         raise TableError(sorted(errors, key=lambda e: e.row))
     return checked
 
 
-def _parent_loops(conference: Conference, checked: list[Checked]) -> list[CellError]:
-    """Rows whose chain of parents, once the file is applied, comes back to them.
+def _tree_problems(conference: Conference, checked: list[Checked]) -> list[CellError]:
+    """Rows whose chain of parents, once the file is applied, comes back to them, or goes
+    more than MAX_LEVELS deep.
 
-    A loop would make every walk up or down the tree (a coordinator's reach) endless.
+    A loop would make every walk up or down the tree (a coordinator's reach) endless, and
+    a chain of hundreds makes each of them slow.
     """
     parent = aliased(BroadcastPoint)
-    parents: dict[str, str | None] = dict(db.session.execute(
+    stored: dict[str, str | None] = dict(db.session.execute(
         select(BroadcastPoint.code, parent.code)
         .outerjoin(parent, parent.id == BroadcastPoint.parent_id)
         .where(BroadcastPoint.conference_id == conference.id)).all())
-    for item in checked:
-        parents[item.values["code"]] = item.values.get("parent_code") or None
+    parents = dict(stored)
+    rows = {item.values["code"]: item for item in checked}
+    for code, item in rows.items():
+        # A file without the column leaves the stored points where they are.
+        if "parent_code" in item.values or code not in stored:
+            parents[code] = item.values.get("parent_code") or None
+    levels, loops = _levels(parents)
     errors = []
     for item in checked:
         start = item.values["code"]
-        if parents.get(start) == start:
-            continue  # reported above as its own parent
-        chain, current = [start], parents.get(start)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        if current == start:
+        if start in loops and parents[start] != start:  # its own parent: reported above
+            chain, current = [start], parents[start]
+            while current != start:
+                chain.append(current)
+                current = parents[current]
             errors.append(CellError(item.number, HEADING["parent_code"], _(
                 "Các điểm cầu cấp trên tạo thành vòng: %(chain)s.",
                 chain=" → ".join([*chain, start]))))
+    deepest_below: dict[str, tuple[int, str]] = {}  # by the row that moved them there
+    for code, level in levels.items():
+        if level <= MAX_LEVELS:
+            continue
+        if code in rows:
+            errors.append(CellError(rows[code].number, HEADING["parent_code"], _(
+                "Điểm cầu này sẽ ở cấp thứ %(level)d tính từ điểm cầu trên cùng; tối đa "
+                "%(limit)d cấp.", level=level, limit=MAX_LEVELS)))
+            continue
+        # A point the file does not name, sent down by a row that moved one above it.
+        moved, seen = parents.get(code), set()
+        while moved is not None and moved not in seen and not (
+                moved in rows and parents[moved] != stored.get(moved)):
+            seen.add(moved)
+            moved = parents.get(moved)
+        if moved is not None and moved not in seen:
+            deepest_below[moved] = max(deepest_below.get(moved, (0, "")), (level, code))
+    for moved, (level, code) in deepest_below.items():
+        errors.append(CellError(rows[moved].number, HEADING["parent_code"], _(
+            "Chuyển điểm cầu này về đây sẽ đưa điểm cầu %(code)s bên dưới nó xuống cấp "
+            "thứ %(level)d; tối đa %(limit)d cấp.", code=code, level=level, limit=MAX_LEVELS)))
     return errors
+
+
+def _levels(parents: dict[str, str | None]) -> tuple[dict[str, int], set[str]]:
+    """Each point's level (1 for one without a parent) and the points on a loop of parents,
+    which count as level 0; the points below a loop count from it."""
+    levels: dict[str, int] = {}
+    loops: set[str] = set()
+    for start in parents:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        code = start
+        while code is not None and code not in levels and code not in on_chain:
+            chain.append(code)
+            on_chain.add(code)
+            code = parents.get(code)
+        if code in on_chain:
+            loop = chain[chain.index(code):]
+            loops.update(loop)
+            levels.update(dict.fromkeys(loop, 0))
+            chain = chain[:len(chain) - len(loop)]
+        level = levels.get(code, 0)  # 0 above the top
+        for below in reversed(chain):
+            level += 1
+            levels[below] = level
+    return levels, loops
 
 
 FIELDS = ("name", "level", "admin_unit_code", "province_code", "address", "host_unit",
