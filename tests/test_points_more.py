@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from confmgr.accounts.models import User
 from confmgr.audit.models import AuditEntry
 from confmgr.conferences.models import Conference
 from confmgr.db import db
@@ -25,7 +26,14 @@ from confmgr.roster import importing as delegate_import
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import Row, Table, read_table
 from tests.conftest import csrf_token
-from tests.helpers import ORGANISER, field_errors, flashes, logged_in, post_form
+from tests.helpers import (
+    COORDINATOR,
+    ORGANISER,
+    field_errors,
+    flashes,
+    logged_in,
+    post_form,
+)
 from tests.test_points import (
     HEAD,
     POINTS,
@@ -480,6 +488,26 @@ def test_the_connection_test_form_names_its_fields_and_marks_the_one_at_fault(cl
     # The note's own fault is named beside the note, not passed off as the result's.
     assert ('<div id="note-errors" class="invalid-feedback" role="alert"><div>Không được dài '
             'quá 2000 ký tự.</div></div>') in form
+
+
+def test_the_connection_test_history_says_who_recorded_each_result(client, demo):
+    """The history listed each result's time, status and note, but not who recorded it,
+    though that is kept: which coordinator or organiser to ask was not to be seen."""
+    with demo.app_context():
+        names = dict(db.session.execute(select(User.email, User.display_name)).all())
+    for account, status, note in ((COORDINATOR, "failed", "Mất tiếng"),
+                                  (ORGANISER, "passed", "")):
+        logged_in(client, account)
+        post_form(client, f"{POINTS}/06811/connection-test", {"status": status, "note": note})
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, ORGANISER)
+    page = client.get(f"{POINTS}/06811").get_data(as_text=True)
+    history = page.split('id="connection-test"')[1].split("</section>")[0]
+    results = [unescape(item).split(": ", 1)[1]  # after the time
+               for item in re.findall(r"<li>(.*?)</li>", history)]
+    assert results == [
+        f"Đạt (do {names[ORGANISER[0]]} ghi)",
+        f"Không đạt — Mất tiếng (do {names[COORDINATOR[0]]} ghi)"]
 
 
 # ---------------------------------------------------------------- the official list

@@ -15,7 +15,7 @@ from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.points import importing
-from confmgr.points.models import BroadcastPoint, place_bookkeeping
+from confmgr.points.models import BroadcastPoint, ConnectionTestResult, place_bookkeeping
 from confmgr.roster.models import Participant, PointCategoryRegistration
 from confmgr.spreadsheets import Row, Table, TableError
 
@@ -137,6 +137,15 @@ def _is_below(point: BroadcastPoint, code: str) -> bool:
             return True
         candidate = candidate.parent
     return False
+
+
+def recorder_names(results: list[ConnectionTestResult]) -> dict[int, str]:
+    """The names of those who recorded ``results`` (a point's connection tests), by id."""
+    ids = {result.recorded_by_id for result in results if result.recorded_by_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def update_contacts(point: BroadcastPoint, values: dict) -> None:

@@ -239,9 +239,11 @@ def _detail_page(conference: Conference, point: BroadcastPoint, test_form: TestR
         feed, feed_token = private_subscription(
             FeedKind.POINT, conference, f"{title} — {point.name}", point=point)
         db.session.commit()
+    history = connection.history(point)
     return render_template(
         "points/detail.html", conference=conference, point=point, delegates=delegates,
-        children=point.children, history=connection.history(point), test_form=test_form,
+        children=point.children, history=history, recorders=points.recorder_names(history),
+        test_form=test_form,
         organiser=manages_conference(current_user, conference),
         subscription=feed, feed_token=feed_token,
         # A coordinator's point may hang under one they do not coordinate: named, no link.
