@@ -39,6 +39,9 @@ class Column:
     fallbacks: tuple[str, ...] = ()
     #: Text of several lines (a note): its line breaks are kept, each line tidied.
     lines: bool = False
+    #: Digits that are not a number (a code, a phone): a template formats the column as
+    #: Text, so what is typed there keeps its leading zeros.
+    digits: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ class Formula(str):
 #: An XLSX is a zip; refuse one that expands past this or compresses suspiciously well.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 150
+#: Empty cells a sheet's grid may hold beyond four for each cell with a value: the reader
+#: makes every cell of the rectangle from A1 to the farthest value, so one stray cell at
+#: XFD1048576 in a file of a few kilobytes would ask for 17 billion.
+MAX_EMPTY_CELLS = 200_000
 
 
 def phone_with_zero_back(phone: str) -> str:
@@ -292,6 +299,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     # text, as our own exports write it); the merges' last row goes to _rows.
     marks = _sheet_marks(contents[sheets[0]], max_rows, max_rows + HEADING_SEARCH,
                          _zero_padded_styles(contents.get("xl/styles.xml", b"")))
+    _refuse_stray_cells(marks)
     try:
         rows = CalamineWorkbook.from_filelike(checked).get_sheet_by_index(0).to_python(
             skip_empty_area=False)
@@ -306,6 +314,20 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
     for (row, index), digits in marks.padded.items():
         padded.setdefault(row, {})[index] = digits
     return marks.merged_to, _marked_rows(rows, formulas, padded, width)
+
+
+def _refuse_stray_cells(marks: _SheetMarks) -> None:
+    """Refuse a sheet whose grid would be mostly empty, naming the cell far from the others
+    that makes it so (someone went to the sheet's end and typed there)."""
+    (last_row, _column), (_row, last_column) = marks.lowest, marks.rightmost
+    if last_row * (last_column + 1) <= 4 * marks.valued_cells + MAX_EMPTY_CELLS:
+        return
+    # The dimension stretched the most past what the values fill.
+    rows_stretch = last_row / max(marks.valued_rows, 1)
+    columns_stretch = (last_column + 1) / max(marks.valued_cells / max(marks.valued_rows, 1), 1)
+    row, column = marks.lowest if rows_stretch >= columns_stretch else marks.rightmost
+    raise file_error(_("Ô %(cell)s có dữ liệu nhưng nằm xa bảng; hãy xóa ô đó (hoặc cả hàng, "
+                       "cả cột của nó) rồi tải lên lại.", cell=f"{xlsx.column_letters(column)}{row}"))
 
 
 def _zero_padded_styles(styles_xml: bytes) -> dict[str, int]:
@@ -383,9 +405,11 @@ class _SheetMarks:
         self.formulas: set[tuple[int, int]] = set()
         self.padded: dict[tuple[int, int], int] = {}
         self.merged_to = (0, "")
-        self.row = self.valued_rows = 0
+        self.row = self.valued_rows = self.valued_cells = 0
         self.column = -1
         self.row_has_value = False
+        #: The cells with a value farthest down and farthest right, as (row, column index).
+        self.lowest = self.rightmost = (0, 0)
 
     def started(self, name: str, attributes: dict) -> None:
         name = name.rpartition("}")[2]
@@ -396,6 +420,11 @@ class _SheetMarks:
                 self.padded[self.row, self.column] = digits
         elif name in ("v", "is"):
             self.row_has_value = True
+            self.valued_cells += 1
+            if self.row > self.lowest[0]:
+                self.lowest = (self.row, self.column)
+            if self.column > self.rightmost[1]:
+                self.rightmost = (self.row, self.column)
         elif name == "row":
             self.row_done()
             number = attributes.get("r") or str(self.row + 1)
@@ -489,12 +518,15 @@ def _cell_text(value, *, lines: bool = False) -> str:
     if isinstance(value, date):  # as our exports write them
         return xlsx.text_of_time(value)
     text = normalise_lines(str(value)) if lines else normalise(str(value))
-    if text[:1] == "'" and xlsx.needs_apostrophe(text[1:]):
-        # Undo safe_cell, so our own exports read back as typed: the text after the
-        # apostrophe (without the spaces a cell's text never begins with), never a formula
-        # (only a Formula cell is one).
-        return text[1:].lstrip()
-    return text
+    # Undo safe_cell, so our own exports read back as typed: the text after each apostrophe
+    # it added, never a formula (only a Formula cell is one); at the start without the
+    # spaces a cell's text never begins with.
+    parts = _CELL_BEGINNINGS.split(text)
+    parts = [part[1:] if index % 2 == 0 and part[:1] == "'" and xlsx.needs_apostrophe(part[1:])
+             else part for index, part in enumerate(parts)]
+    if parts[0] != text[:len(parts[0])]:
+        parts[0] = parts[0].lstrip()
+    return "".join(parts)
 
 
 #: How many non-empty rows may come before the heading row: an official list has a title
@@ -666,14 +698,29 @@ def listed_headings(headings: list[str]) -> str:
 # ---------------------------------------------------------------- writing
 
 
+def template_headings(columns: list[Column]) -> list[str]:
+    """An import template's headings, its columns of digits formatted as Text."""
+    return [xlsx.TextColumn(column.heading) if column.digits else column.heading
+            for column in columns]
+
+
+#: Where a spreadsheet reading our CSV may begin a cell: at a field's start, and inside a
+#: field after a line break or a semicolon. Excel set up for Vietnam splits lines on ";",
+#: not ",", and honours no quote that does not begin its cell, so for it text after a
+#: semicolon or a quoted line break is a cell of its own.
+_CELL_BEGINNINGS = re.compile(r"([;\n])")
+
+
 def safe_cell(value):
     """A CSV value that no spreadsheet will run and every spreadsheet can hold: text loses
     the control characters XLSX cannot store (one pasted answer would make the whole
-    download fail), and text that looks like a formula gets a leading '."""
+    download fail), and wherever a cell may begin (see _CELL_BEGINNINGS), text that looks
+    like a formula gets a ' before it."""
     if isinstance(value, str):
-        value = plain_text(value)
-        if xlsx.needs_apostrophe(value):
-            return "'" + value
+        parts = _CELL_BEGINNINGS.split(plain_text(value))
+        # Odd indexes hold the separators themselves.
+        return "".join("'" + part if index % 2 == 0 and xlsx.needs_apostrophe(part) else part
+                       for index, part in enumerate(parts))
     if isinstance(value, xlsx.Percent):
         # Rounded as the pages round it (Babel: the decimal value, half to even), so a
         # rate of 23.55 % reads 23.6 in both; Python's format rounds the binary float.

@@ -55,6 +55,24 @@ def needs_apostrophe(text: str) -> bool:
     return formula_like(text.lstrip("'"))
 
 
+#: The most characters a cell holds (UTF-16 units, as Excel counts them): a longer one
+#: makes Excel call the file damaged.
+MAX_CELL_CHARS = 32_767
+
+
+def fitted(text: str) -> str:
+    """``text`` cut to what a cell holds, with "…" where it was cut."""
+    if len(text) < MAX_CELL_CHARS // 2 or len(text.encode("utf-16-le")) // 2 <= MAX_CELL_CHARS:
+        return text
+    kept = text.encode("utf-16-le")[:2 * (MAX_CELL_CHARS - 1)].decode("utf-16-le", "ignore")
+    return kept + "…"
+
+
+class TextColumn(str):
+    """A heading whose column is formatted as Text: what is typed in it is kept as typed, so
+    Excel drops no leading zero of a code or a phone number."""
+
+
 class Percent(float):
     """A share (0.953) shown as a percentage: 95.3% in CSV, a percent-formatted cell in XLSX."""
 
@@ -78,6 +96,8 @@ class _Style(IntEnum):
     DATE = 5
     DATE_TIME = 6
     DATE_TIME_SECONDS = 7
+    #: A column's cells formatted as Text ("@"): see TextColumn.
+    TYPED_AS_TEXT = 8
 
 
 #: Day 0 of Excel's serial dates (as Excel counts, with its 29 February 1900).
@@ -101,7 +121,7 @@ STYLES = _HEADER + (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="8">'
+    '<cellXfs count="9">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
@@ -110,6 +130,7 @@ STYLES = _HEADER + (
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '</cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>'
@@ -225,7 +246,7 @@ def _write_sheet(sheet, headings: list[str], rows: Iterator[Iterable], pieces: _
         # goes out, it is never more than a piece.
         if number == MAX_SHEET_ROWS or (number > 1 and written + 4 * (size + len(text))
                                         + len(_SHEET_END) > MAX_SHEET_BYTES):
-            sheet.write((_sheet_start(widths, written) + "".join(buffer)
+            sheet.write((_sheet_start(widths, written, headings) + "".join(buffer)
                          + _SHEET_END).encode())
             return values
         number += 1
@@ -236,24 +257,27 @@ def _write_sheet(sheet, headings: list[str], rows: Iterator[Iterable], pieces: _
         buffer.append(text)
         size += len(text)
         if size > PIECE_BYTES:
-            data = (_sheet_start(widths, written) + "".join(buffer)).encode()
+            data = (_sheet_start(widths, written, headings) + "".join(buffer)).encode()
             sheet.write(data)
             written += len(data)
             buffer, size = [], 0
             if pieces.size > PIECE_BYTES:
                 yield pieces.take()
     buffer.append(_SHEET_END)
-    sheet.write((_sheet_start(widths, written) + "".join(buffer)).encode())
+    sheet.write((_sheet_start(widths, written, headings) + "".join(buffer)).encode())
     return None
 
 
-def _sheet_start(widths: list[int], written: int) -> str:
-    """What begins a sheet's XML, with its columns' widths; nothing once it is written."""
+def _sheet_start(widths: list[int], written: int, headings: list[str]) -> str:
+    """What begins a sheet's XML, with its columns' widths and formats; nothing once it is
+    written."""
     if written:
         return ""
+    typed = {n for n, heading in enumerate(headings, start=1) if isinstance(heading, TextColumn)}
     columns = "".join(
         f'<col min="{n}" max="{n}" width="{min(max(width, MIN_WIDTH), MAX_WIDTH) + 1}" '
-        'customWidth="1"/>' for n, width in enumerate(widths, start=1))
+        + (f'style="{_Style.TYPED_AS_TEXT}" ' if n in typed else "")
+        + 'customWidth="1"/>' for n, width in enumerate(widths, start=1))
     return _SHEET_START + (f"<cols>{columns}</cols>" if columns else "") + "<sheetData>"
 
 
@@ -297,7 +321,7 @@ def _cell(ref: str, value, heading: bool) -> str:
         number = int(value) if isinstance(value, int) else float(value)
         return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
-    text = plain_text(str(value))
+    text = fitted(plain_text(str(value)))
     # A cell marked as text needs no apostrophe before a formula, only before one of its own.
     if text[:1] == "'" and needs_apostrophe(text):
         text = "'" + text

@@ -640,3 +640,28 @@ def test_a_file_of_points_one_under_another_1000_deep_gives_no_server_error(clie
     assert import_errors(page) == [(
         "2", "Mã điểm cầu cấp trên", "Chuyển điểm cầu này về đây sẽ đưa điểm cầu D8 bên dưới "
                                      "nó xuống cấp thứ 12; tối đa 10 cấp.")]
+
+
+def test_the_import_templates_keep_typed_codes_and_phones_as_text(client, demo):
+    """Their columns were General: someone filling a template in Excel typed the access code
+    00123 and it came in as 123, with nothing to tell (zeros go back only where the code is
+    known)."""
+    from tests.helpers import COORDINATOR, ORGANISER, logged_in
+
+    def formats(url: str) -> dict[str, str]:
+        sheet = load_workbook(io.BytesIO(client.get(url).data)).active
+        return {cell.value: sheet.column_dimensions[cell.column_letter].number_format
+                for cell in sheet[1]}
+
+    logged_in(client, ORGANISER)
+    assert formats(f"/manage/c/{SLUG}/points/template.xlsx") == {
+        "Mã điểm cầu": "@", "Tên điểm cầu": "General", "Cấp": "General",
+        "Mã điểm cầu cấp trên": "@", "Mã đơn vị hành chính": "@", "Địa chỉ": "General",
+        "Đơn vị chủ trì": "General", "Người chủ trì": "General",
+        "Chức vụ người chủ trì": "General", "Cán bộ kỹ thuật": "General",
+        "Điện thoại cán bộ kỹ thuật": "@", "Đường truyền": "General", "Mã truy cập": "@",
+        "Số đại biểu dự kiến": "General", "Chỉ báo số lượng": "General"}
+    logged_in(client, COORDINATOR)
+    assert formats(f"/manage/c/{SLUG}/points/06811/delegates/template.xlsx") == {
+        "STT": "General", "Họ và tên": "General", "Chức vụ": "General", "Đơn vị": "General",
+        "Thành phần": "General", "Điện thoại": "@", "Email": "General", "Ghi chú": "General"}

@@ -151,18 +151,27 @@ def test_a_formula_addressed_far_away_costs_one_row_not_a_million():
     sheet = workbook.active
     sheet.append(["Họ và tên", "Chức vụ"])
     sheet.append(["Nguyễn Văn An", "Bí thư"])
-    sheet["A1048576"] = "=1+1"
-    sheet["XFD2"] = "=1+1"  # beyond every heading: fills no column
+    sheet["A30"] = "=1+1"
+    sheet["Z2"] = "=1+1"  # beyond every heading: fills no column
     buffer = io.BytesIO()
     workbook.save(buffer)
     merged_to, grid = _xlsx_grid(buffer.getvalue(), importing.MAX_ROWS)
     assert merged_to == (0, "")
     assert [(number, cells) for number, cells in grid] == [
-        (1, ["Họ và tên", "Chức vụ"]), (2, ["Nguyễn Văn An", "Bí thư"]), (1048576, ["=", None])]
+        (1, ["Họ và tên", "Chức vụ"]), (2, ["Nguyễn Văn An", "Bí thư"]), (30, ["=", None])]
     with pytest.raises(TableError) as refused:
         read(buffer.getvalue())
     assert [(e.row, e.column, e.message) for e in refused.value.errors] == [
-        (1048576, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+        (30, "Họ và tên", "Ô chứa công thức; hãy dán giá trị thay vì công thức.")]
+    # Far down the sheet, the cell is named as lying far from the table, before any grid.
+    sheet["A1048576"] = "=1+1"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(TableError) as refused:
+        _xlsx_grid(buffer.getvalue(), importing.MAX_ROWS)
+    assert [(e.row, e.message) for e in refused.value.errors] == [
+        (0, "Ô A1048576 có dữ liệu nhưng nằm xa bảng; hãy xóa ô đó (hoặc cả hàng, cả cột "
+            "của nó) rồi tải lên lại.")]
 
 
 def test_an_honest_workbook_still_reads():
@@ -672,7 +681,7 @@ def test_text_stored_with_a_line_break_before_a_formula_is_never_run(app):
 
     stored = ["\r=HYPERLINK(\"http://evil.example\")", "\n@SUM(A1)", "\r\n+1", "giữa\r=1"]
     assert [safe_cell(value) for value in stored] == [
-        "'\n=HYPERLINK(\"http://evil.example\")", "'\n@SUM(A1)", "'\n+1", "giữa\n=1"]
+        "\n'=HYPERLINK(\"http://evil.example\")", "\n'@SUM(A1)", "\n'+1", "giữa\n'=1"]
     with app.test_request_context():
         response = xlsx_response("x.xlsx", "Trang", ["Ghi chú"], [[value] for value in stored])
     sheet = load_workbook(io.BytesIO(response.get_data())).active

@@ -2,7 +2,9 @@
 and calamine (Rust), as Excel's users' files are read."""
 from __future__ import annotations
 
+import csv
 import io
+import re
 import zipfile
 from datetime import date, datetime, timedelta, timezone
 from xml.etree import ElementTree
@@ -184,3 +186,110 @@ def test_the_file_goes_out_in_pieces_while_rows_are_still_coming():
     assert len(rows) == 60_001
     assert rows[-1] == (59_999, "Đại biểu số 59999 của điểm cầu xã", "Cán bộ, công chức",
                         419_993)
+
+
+# ---------------------------------------------------------------- CSV cells, long cells, typed columns
+
+
+#: Text a coordinator may type in a note, and the cells a CSV reader splitting lines on
+#: ";" (Excel set up for Vietnam) or on line breaks would see begin in it.
+SPLIT_FORMULAS = [
+    ("Họp;=HYPERLINK(CHAR(104)&CHAR(116));", "Họp;'=HYPERLINK(CHAR(104)&CHAR(116));"),
+    ("dòng 1\n+1+1;x", "dòng 1\n'+1+1;x"),
+    ("=A1; -2; @B\n ＝C", "'=A1;' -2;' @B\n' ＝C"),
+    ("Hà Nội; Quảng Ninh\n2 người", "Hà Nội; Quảng Ninh\n2 người"),
+    ("';=x", "';'=x"),
+]
+
+
+@pytest.mark.parametrize("typed, written", SPLIT_FORMULAS)
+def test_no_cell_a_csv_reader_may_begin_inside_a_value_starts_a_formula(typed, written):
+    """Only a value's first character was defused: Excel set up for Vietnam splits lines
+    on ";" and honours no quote that does not begin its cell, so "=HYPERLINK(…)" after a
+    semicolon, or after a line break in a quoted note, was a formula it ran."""
+    assert safe_cell(typed) == written
+    for cell in re.split(r"[;\n]", written):
+        assert not xlsx.formula_like(cell), cell
+
+
+def test_a_csv_of_defused_values_reads_back_as_typed():
+    from confmgr.spreadsheets import Column, read_table
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Ghi chú"])
+    for typed, _written in SPLIT_FORMULAS:
+        writer.writerow([safe_cell(typed)])
+    table = read_table(("\ufeff" + buffer.getvalue()).encode(), "x.csv",
+                       [Column("note", "Ghi chú", lines=True)], max_rows=100, max_bytes=10_000)
+    assert [row.values["note"] for row in table] == [typed for typed, _written in SPLIT_FORMULAS]
+
+
+def test_text_past_what_a_cell_holds_is_cut_with_an_ellipsis():
+    """An audit entry of a 17,000-character introduction changed made a cell of 34,000:
+    Excel called the workbook damaged."""
+    long_text = "Giới thiệu: " + "a" * 40_000
+    emoji = "😀" * 20_000  # two UTF-16 units each, as Excel counts
+    data = written([("Nhật ký", ["Chi tiết"], [[long_text], [emoji], ["ngắn"]])])
+    values = [row[0] for row in load_workbook(io.BytesIO(data)).active.iter_rows(
+        min_row=2, values_only=True)]
+    assert values[0] == long_text[:32_766] + "…"
+    assert values[1] == "😀" * 16_383 + "…"
+    assert values[2] == "ngắn"
+    assert [len(v.encode("utf-16-le")) // 2 for v in values[:2]] == [32_767, 32_767]
+
+
+def test_columns_of_digits_are_formatted_as_text_for_what_is_typed_in_them():
+    """Excel drops the leading zeros of 00123 typed in a General column: the import
+    templates' code and phone columns are Text, where it is kept as typed."""
+    data = written([("Mẫu", ["Tên", xlsx.TextColumn("Mã"), xlsx.TextColumn("Điện thoại")], [])])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert [sheet.column_dimensions[letter].number_format for letter in "ABC"] == [
+        "General", "@", "@"]
+    assert [cell.value for cell in sheet[1]] == ["Tên", "Mã", "Điện thoại"]
+    assert [cell.font.b for cell in sheet[1]] == [True, True, True]
+
+
+@pytest.mark.parametrize("stray, named", [("J100000", "J100000"), ("XFD1048576", "XFD1048576"),
+                                          ("ZZ300", "ZZ300")])
+def test_one_value_far_from_the_table_is_named_not_read_as_a_grid_of_millions(stray, named):
+    """One cell typed at the sheet's end (Ctrl+↓, then a key) in a file of a few kilobytes:
+    the reader made every cell of the rectangle up to it, a million at J100000 (9 s),
+    seventeen billion at XFD1048576 (the worker ran out of memory)."""
+    from openpyxl import Workbook
+
+    from confmgr.spreadsheets import Column, TableError, read_table
+
+    book = Workbook()
+    book.active.append(["Mã", "Tên"])
+    book.active.append(["01", "Hà Nội"])
+    book.active[stray] = "x"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    columns = [Column("code", "Mã", required=True), Column("name", "Tên")]
+    with pytest.raises(TableError) as refused:
+        read_table(buffer.getvalue(), "x.xlsx", columns, max_rows=40_000, max_bytes=10**7)
+    assert [error.message for error in refused.value.errors] == [
+        f"Ô {named} có dữ liệu nhưng nằm xa bảng; hãy xóa ô đó (hoặc cả hàng, cả cột của nó) "
+        "rồi tải lên lại."]
+
+
+def test_a_long_table_with_gaps_and_notes_beside_it_is_read():
+    """What the refusal above must not catch: 20,000 rows with blank rows between them and
+    a note a few columns to the right."""
+    from openpyxl import Workbook
+
+    from confmgr.spreadsheets import Column, read_table
+
+    book = Workbook()
+    book.active.append(["Mã", "Tên"])
+    for number in range(20_000):
+        book.active.append([f"{number:05d}", f"Điểm {number}"])
+        if number % 100 == 0:
+            book.active.append([])
+    book.active["H2"] = "ghi chú bên cạnh"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    columns = [Column("code", "Mã", required=True), Column("name", "Tên")]
+    table = read_table(buffer.getvalue(), "x.xlsx", columns, max_rows=40_000, max_bytes=10**8)
+    assert len(table) == 20_000 and table[-1].values == {"code": "19999", "name": "Điểm 19999"}

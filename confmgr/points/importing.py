@@ -38,19 +38,19 @@ from confmgr.spreadsheets import (
 from confmgr.text import count_typed, fold, has_space_or_control
 
 COLUMNS = [
-    Column("code", "Mã điểm cầu", ("ma",), required=True),
+    Column("code", "Mã điểm cầu", ("ma",), required=True, digits=True),
     Column("name", "Tên điểm cầu", ("ten",), required=True),
     Column("level", "Cấp", ("cap diem cau",), required=True),
-    Column("parent_code", "Mã điểm cầu cấp trên", ("ma cap tren",)),
-    Column("admin_unit_code", "Mã đơn vị hành chính", ("ma dvhc",)),
+    Column("parent_code", "Mã điểm cầu cấp trên", ("ma cap tren",), digits=True),
+    Column("admin_unit_code", "Mã đơn vị hành chính", ("ma dvhc",), digits=True),
     Column("address", "Địa chỉ"),
     Column("host_unit", "Đơn vị chủ trì"),
     Column("chair_name", "Người chủ trì"),
     Column("chair_position", "Chức vụ người chủ trì"),
     Column("technical_officer_name", "Cán bộ kỹ thuật"),
-    Column("technical_officer_phone", "Điện thoại cán bộ kỹ thuật"),
+    Column("technical_officer_phone", "Điện thoại cán bộ kỹ thuật", digits=True),
     Column("stream_url", "Đường truyền"),
-    Column("access_code", "Mã truy cập"),
+    Column("access_code", "Mã truy cập", digits=True),
     Column("expected_delegates", "Số đại biểu dự kiến"),
     Column("headcount_only", "Chỉ báo số lượng", ("bao so luong",)),
 ]

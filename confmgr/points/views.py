@@ -46,6 +46,7 @@ from confmgr.spreadsheets import (
     TableError,
     csv_response,
     read_table,
+    template_headings,
     unread_message,
     xlsx_response,
 )
@@ -117,8 +118,8 @@ def export(slug: str, kind: str):
 @login_required
 def template(slug: str):
     conference_for_organiser(slug)
-    headings = [column.heading for column in importing.COLUMNS]
-    return xlsx_response("mau-diem-cau.xlsx", "Điểm cầu", headings, [])
+    return xlsx_response("mau-diem-cau.xlsx", "Điểm cầu",
+                         template_headings(importing.COLUMNS), [])
 
 
 # ---------------------------------------------------------------- creating points

@@ -43,7 +43,7 @@ COLUMNS = [
            fallbacks=("co quan cong tac",)),
     Column("category", "Thành phần", fallbacks=("thanh phan tham du",)),
     Column("phone", "Điện thoại", ("so dien thoai", "sdt"),
-           fallbacks=("so dt", "di dong", "dien thoai di dong")),
+           fallbacks=("so dt", "di dong", "dien thoai di dong"), digits=True),
     Column("email", "Email", ("thu dien tu",), fallbacks=("e-mail",)),
     Column("note", "Ghi chú", lines=True),
     # A downloaded list carries each delegate's number: a row with one edits that

@@ -24,6 +24,7 @@ from confmgr.spreadsheets import (
     csv_response,
     file_error,
     read_table,
+    template_headings,
     unread_message,
     xlsx_response,
 )
@@ -301,8 +302,9 @@ def template(slug: str, code: str):
 def _example_row() -> list[tuple[str, str]]:
     """The template's headings, each with the example's value (importing.EXAMPLE). A new
     list has no delegate numbers yet: those come with a downloaded one."""
-    return [("STT", "1"), *((column.heading, importing.EXAMPLE.get(column.field, ""))
-                            for column in importing.COLUMNS if column.field != "ref")]
+    columns = [column for column in importing.COLUMNS if column.field != "ref"]
+    return [("STT", "1"), *zip(template_headings(columns),
+                               (importing.EXAMPLE.get(column.field, "") for column in columns))]
 
 
 # ---------------------------------------------------------------- print and export
