@@ -364,6 +364,11 @@ LONG_BROKEN_LINE = 'DESCRIPTION;ALTREP="cid:x:' + "Nội dung " * 20
      "Sự kiện 2 («Họp»): SUMMARY được ghi nhiều lần; mỗi sự kiện chỉ được có một SUMMARY."),
     (("UID:hop-1@example.org", "UID:hop-2@example.org", START, END, "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): UID được ghi nhiều lần; mỗi sự kiện chỉ được có một UID."),
+    ((START, END, "SUMMARY:Họp", "LOCATION:Phòng A", "LOCATION:Phòng B"),
+     "Sự kiện 2 («Họp»): LOCATION được ghi nhiều lần; mỗi sự kiện chỉ được có một LOCATION."),
+    ((START, END, "SUMMARY:Họp", "DESCRIPTION:Mang thẻ.", "DESCRIPTION:Không cần thẻ."),
+     "Sự kiện 2 («Họp»): DESCRIPTION được ghi nhiều lần; mỗi sự kiện chỉ được có một "
+     "DESCRIPTION."),
     ((START, END, "DURATION:PT30M", "SUMMARY:Họp"),
      "Sự kiện 2 («Họp»): Sự kiện có cả DTEND và DURATION; chỉ được dùng một trong hai."),
     ((START, "DTEND;VALUE=DATE:20250616", "SUMMARY:Họp"),
@@ -425,6 +430,112 @@ def test_a_broken_status_line_refuses_the_file_rather_than_import_a_confirmed_se
     assert problems(demo, calendar(event(
         "UID:huy@example.org", START, END, "SUMMARY:Họp", 'STATUS;X-REASON="moved:CANCELLED'))) == [
         'Sự kiện 1 («Họp»): Không đọc được STATUS: «STATUS;X-REASON="moved:CANCELLED».']
+
+
+def test_status_given_twice_is_refused_not_imported_as_confirmed(demo):
+    """STATUS:CONFIRMED then STATUS:CANCELLED in one event imported a new confirmed session:
+    only the first was read."""
+    data = calendar(event("UID:hop@example.org", START, END, "SUMMARY:Họp",
+                          "STATUS:CONFIRMED", "STATUS:CANCELLED"))
+    assert problems(demo, data) == [
+        "Sự kiện 1 («Họp»): STATUS được ghi nhiều lần; mỗi sự kiện chỉ được có một STATUS."]
+    assert not checked(demo, data).ready
+
+
+@pytest.mark.parametrize(("line", "written"), [
+    ("DTSTART;VALUE=TEXT:hello", "hello"),
+    ("DTSTART;VALUE=INTEGER:15", "15"),
+    ("DTSTART;VALUE=FLOAT:1.5", "1.5"),
+    ("DTSTART;VALUE=UTC-OFFSET:+0700", "+0700"),
+    ("DTSTART;VALUE=TIME:100000", "100000"),
+    ("DTSTART;VALUE=PERIOD:20250615T100000Z/PT1H", "20250615T100000Z/PT1H"),
+])
+def test_a_start_of_another_value_type_is_refused_not_a_server_error(client, demo, line,
+                                                                      written):
+    """A DTSTART given as text, a number, an offset or a time of day has no date and time
+    to read: the upload was answered with a server error (500)."""
+    data = calendar(LUNCH, event(line, END, "SUMMARY:Họp"))
+    message = f"Không đọc được DTSTART: «{written}»."
+    assert problems(demo, data) == [f"Sự kiện 2 («Họp»): {message}"]
+    logged_in(client, ORGANISER)
+    response = upload(client, data)
+    assert response.status_code == 200
+    assert preview_rows(response.get_data(as_text=True))[1][-1] == message
+
+
+def test_an_end_of_another_value_type_is_refused_not_a_server_error(client, demo):
+    """DTEND;VALUE=TIME (a time of day, no date) was answered with a server error (500)."""
+    data = calendar(LUNCH, event(START, "DTEND;VALUE=TIME:100000", "SUMMARY:Họp"))
+    message = "Không đọc được DTEND: «100000»."
+    assert problems(demo, data) == [f"Sự kiện 2 («Họp»): {message}"]
+    logged_in(client, ORGANISER)
+    response = upload(client, data)
+    assert response.status_code == 200
+    assert preview_rows(response.get_data(as_text=True))[1][-1] == message
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("SUMMARY;ENCODING=BASE64;VALUE=BINARY:SOG7jXA=",
+     "Sự kiện 1: Không đọc được SUMMARY: «SOG7jXA=»."),
+    ("LOCATION;ENCODING=BASE64;VALUE=BINARY:SOG7jXA=",
+     "Sự kiện 1 («Họp»): Không đọc được LOCATION: «SOG7jXA=»."),
+    ("DESCRIPTION;ENCODING=BASE64;VALUE=BINARY:SOG7jXA=",
+     "Sự kiện 1 («Họp»): Không đọc được DESCRIPTION: «SOG7jXA=»."),
+    ("STATUS;VALUE=INTEGER:3", "Sự kiện 1 («Họp»): Không đọc được STATUS: «3»."),
+])
+def test_text_given_as_another_value_type_is_refused_not_imported_as_its_repr(demo, line,
+                                                                              message):
+    """Base64 text (VALUE=BINARY) was imported as Python's picture of it: a session titled,
+    or a new room named, "vBinary(b'SOG7jXA=')"."""
+    lines = [START, END, line] if line.startswith("SUMMARY") else [START, END, "SUMMARY:Họp",
+                                                                   line]
+    result = checked(demo, calendar(event("UID:hop@example.org", *lines)))
+    assert problems(demo, calendar(event("UID:hop@example.org", *lines))) == [message]
+    [imported] = result.events
+    assert (imported.summary, imported.location, imported.description, imported.action,
+            result.ready) == ("" if line.startswith("SUMMARY") else "Họp", None, None, "", False)
+
+
+def _vtimezone(tzid: str, offset: str) -> str:
+    return "\r\n".join(("BEGIN:VTIMEZONE", f"TZID:{tzid}", "BEGIN:STANDARD",
+                         "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}",
+                         f"TZOFFSETTO:{offset}", "END:STANDARD", "END:VTIMEZONE"))
+
+
+@pytest.mark.parametrize("tzid", ["Customized Time Zone", "SE Asia Standard Time"])
+def test_a_zone_defined_by_an_earlier_upload_does_not_decide_a_later_one(demo, tzid):
+    """icalendar kept the first definition of a TZID for the whole process, and Outlook
+    names every custom zone "Customized Time Zone": after one organiser's file defined it as
+    +02:00, another's +07:00 17:00 was read as 15:00 UTC, and a file naming the zone without
+    defining it was read in the other file's zone."""
+    meeting = event("UID:hop@example.org", f"DTSTART;TZID={tzid}:20250615T170000",
+                    f"DTEND;TZID={tzid}:20250615T173000", "SUMMARY:Họp")
+    [elsewhere] = checked(demo, calendar(_vtimezone(tzid, "+0200"), meeting)).events
+    assert elsewhere.starts_at == datetime(2025, 6, 15, 15, 0, tzinfo=UTC)
+    [imported] = checked(demo, calendar(_vtimezone(tzid, "+0700"), meeting)).events
+    assert (imported.starts_at, imported.ends_at, imported.errors) == (
+        datetime(2025, 6, 15, 10, 0, tzinfo=UTC), datetime(2025, 6, 15, 10, 30, tzinfo=UTC), [])
+    # Named without being defined: unknown, or the zone a Windows name stands for.
+    [undefined] = checked(demo, calendar(meeting)).events
+    if tzid == "Customized Time Zone":
+        assert (undefined.starts_at, undefined.errors) == (None, [
+            "Không nhận ra múi giờ «Customized Time Zone» của DTSTART.",
+            "Không nhận ra múi giờ «Customized Time Zone» của DTEND."])
+    else:  # Asia/Bangkok, +07:00
+        assert (undefined.starts_at, undefined.errors) == (
+            datetime(2025, 6, 15, 10, 0, tzinfo=UTC), [])
+
+
+def test_a_broken_vtimezone_is_named_not_called_no_calendar(demo):
+    """A VTIMEZONE the zone reader could not read (here with neither STANDARD nor
+    DAYLIGHT) refused the whole file as "not a valid iCalendar file"."""
+    broken = "\r\n".join(("BEGIN:VTIMEZONE", "TZID:Giờ Hà Nội", "END:VTIMEZONE"))
+    result = checked(demo, calendar(broken, event(
+        "UID:hop@example.org", "DTSTART;TZID=Giờ Hà Nội:20250615T170000",
+        "DTEND;TZID=Giờ Hà Nội:20250615T173000", "SUMMARY:Họp")))
+    assert (result.errors, result.events, result.ready) == ([
+        "Không đọc được múi giờ «Giờ Hà Nội» (VTIMEZONE) trong tệp: định nghĩa múi giờ không "
+        "hợp lệ."], [], False)
 
 
 def paris_conference() -> Conference:

@@ -36,6 +36,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar.parser import Contentline
+from icalendar.parser.ical import CalendarIcalParser
+from icalendar.timezone import TZP
 from sqlalchemy import select
 
 from confmgr import previews
@@ -66,8 +68,11 @@ MAX_ROOM = Room.__table__.c.name.type.length
 MAX_DESCRIPTION = 10_000
 OWN_UID_SUFFIX = f"@{UID_DOMAIN}"
 RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
-#: Properties RFC 5545 allows once in an event: given twice, which one was meant is a guess.
-ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY")
+#: Properties RFC 5545 allows once in an event: given twice, which one was meant is a guess
+#: (a STATUS:CONFIRMED then a STATUS:CANCELLED).
+ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "LOCATION", "DESCRIPTION", "STATUS")
+#: Properties read as text: given as another type (VALUE=BINARY, base64), they are unread.
+TEXT = ("UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS")
 #: Byte order marks of UTF-16 and UTF-32, as some Windows tools write calendar files.
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: A fold (RFC 5545 §3.1), as icalendar unfolds it: a line break (blank lines after it
@@ -205,7 +210,7 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
         return checked
     try:
         # Every top-level component, so that a file of several calendars can be told.
-        parsed = Calendar.from_ical(text, multiple=True)
+        parsed = _FileCalendar.from_ical(text, multiple=True)
     except Exception:  # the parser raises assorted exception types on malformed input
         parsed = None
     calendars = [c for c in parsed or () if c.name == "VCALENDAR"]
@@ -228,17 +233,59 @@ def _read(conference: Conference, data: bytes, filename: str) -> CheckedCalendar
             "Không đọc được tệp: đây không phải tệp lịch iCalendar (.ics) hợp lệ."))
         return checked
     calendar = parsed[0]
+    zones, broken_zones = _zones(calendar)
     components = calendar.walk("VEVENT")
-    if not components:
+    if broken_zones:
+        checked.errors.extend(broken_zones)
+    elif not components:
         checked.errors.append(_("Tệp lịch không có sự kiện nào (VEVENT)."))
     elif len(components) > MAX_EVENTS:
         checked.errors.append(_(
             "Tệp có %(count)d sự kiện, quá giới hạn %(limit)d; hãy tách thành nhiều tệp.",
             count=len(components), limit=MAX_EVENTS))
     else:
-        checked.events = [_read_event(conference, number, component)
+        checked.events = [_read_event(conference, zones, number, component)
                           for number, component in enumerate(components, start=1)]
     return checked
+
+
+class _FileParser(CalendarIcalParser):
+    """icalendar's parser, less its keeping of every VTIMEZONE read for the whole process.
+
+    It keeps the first definition of a TZID for every later file: Outlook names each
+    custom zone "Customized Time Zone", so one organiser's file would decide the times of
+    another's. This file's own zones are read by _zones instead.
+    """
+
+    def handle_end_component(self, vals: str) -> None:
+        # The parser keeps a zone only when the END line names a VTIMEZONE.
+        super().handle_end_component("" if vals.upper() == "VTIMEZONE" else vals)
+
+
+class _FileCalendar(Calendar):
+    """A calendar read by _FileParser."""
+
+    @classmethod
+    def _get_ical_parser(cls, st):
+        return _FileParser(st, cls._get_component_factory(), cls.types_factory)
+
+
+def _zones(calendar) -> tuple[TZP, list[str]]:
+    """The time zones of this file only: the zone database, and the VTIMEZONEs of the file
+    for the names it does not know (as icalendar reads them); with a message for each
+    VTIMEZONE that cannot be read."""
+    zones = TZP()  # a zone cache of its own, for this file
+    errors = []
+    for component in calendar.walk("VTIMEZONE"):
+        if "TZID" not in component:
+            continue  # no time can name it
+        try:
+            zones.cache_timezone_component(component)
+        except Exception:  # dateutil raises assorted exception types on a malformed zone
+            errors.append(_(
+                "Không đọc được múi giờ «%(zone)s» (VTIMEZONE) trong tệp: định nghĩa múi giờ "
+                "không hợp lệ.", zone=str(_first(component, "TZID"))))
+    return zones, errors
 
 
 def _line_in_file(data: bytes, offset: int) -> int:
@@ -302,23 +349,29 @@ def _looks_like_calendar(data: bytes) -> bool:
     return data.startswith(WIDE_BOMS) or data.lstrip().upper().startswith(b"BEGIN:VCALENDAR")
 
 
-def _text(component, name: str) -> str | None:
+def _first(component, name: str):
     value = component.get(name)
     if isinstance(value, list):  # the property was given more than once
         value = value[0] if value else None
-    return None if value is None else str(value)
+    return value
 
 
-def _as_written(component, name: str) -> str:
-    """A parsed property back in iCalendar form, to quote it in a message."""
-    value = component.get(name)
+def _text(component, name: str) -> str | None:
+    """The property's text; None where it is absent or not text (see TEXT)."""
+    value = _first(component, name)
+    return str(value) if isinstance(value, str) else None
+
+
+def _as_written(value) -> str:
+    """A parsed property value back in iCalendar form, to quote it in a message."""
     try:
-        return value.to_ical().decode()
+        written = value.to_ical()
+        return written.decode() if isinstance(written, bytes) else written  # TIME gives str
     except (AttributeError, UnicodeDecodeError, ValueError):
         return str(value)
 
 
-def _read_event(conference: Conference, number: int, component) -> ImportedEvent:
+def _read_event(conference: Conference, zones: TZP, number: int, component) -> ImportedEvent:
     event = ImportedEvent(number)
     broken = dict(component.errors)  # property name -> why the parser could not read it
     # Lines the parser dropped: a STATUS:CANCELLED or a LOCATION may be among them.
@@ -333,6 +386,12 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
                               field=named[1].upper(), value=quoted))
         if own:
             unreadable.add(named[1].upper())
+    for name in TEXT:
+        value = _first(component, name)
+        if value is not None and not isinstance(value, str) and name not in unreadable:
+            event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
+                                  field=name, value=_as_written(value)))
+            unreadable.add(name)
     repeated = {name for name in ONCE if isinstance(component.get(name), list)}
     event.uid = normalise(_text(component, "UID") or "")
     event.summary = normalise(_text(component, "SUMMARY") or "")
@@ -370,19 +429,20 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
         if "DTSTART" not in unreadable:  # else told above
             event.errors.append(_("Thiếu giờ bắt đầu (DTSTART)."))
     else:
-        event.starts_at = _instant(conference, component, "DTSTART", event, broken, floating)
+        event.starts_at = _instant(conference, zones, component, "DTSTART", event, broken,
+                                   floating)
     if "DTEND" in component and "DURATION" in component:
         event.errors.append(_("Sự kiện có cả DTEND và DURATION; chỉ được dùng một trong hai."))
     elif start_type == "date" or {start_type, end_type} == {"date", "date-time"} \
             or repeated & {"DTEND", "DURATION"}:
         pass  # an all-day event, mixed types and repeats are refused already
     elif "DTEND" in component:
-        event.ends_at = _instant(conference, component, "DTEND", event, broken, floating)
+        event.ends_at = _instant(conference, zones, component, "DTEND", event, broken, floating)
     elif "DURATION" in component:
         length = None if "DURATION" in broken else getattr(component["DURATION"], "dt", None)
         if not isinstance(length, timedelta):
             written = _text(component, "DURATION") if "DURATION" in broken \
-                else _as_written(component, "DURATION")
+                else _as_written(component["DURATION"])
             event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                                   field="DURATION", value=written))
         elif event.starts_at is not None:
@@ -393,7 +453,7 @@ def _read_event(conference: Conference, number: int, component) -> ImportedEvent
             # As for DTEND: a far year is a slip, and near 9999 the checks below overflow.
             if ends_at is None or ends_at.year not in YEARS:
                 event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
-                                      field="DURATION", value=_as_written(component, "DURATION")))
+                                      field="DURATION", value=_as_written(component["DURATION"])))
             else:
                 event.ends_at = ends_at
     elif not unreadable & {"DTEND", "DURATION"}:  # else told above
@@ -440,15 +500,18 @@ def _value_type(component, name: str) -> str | None:
     return "date" if isinstance(value, date) else None
 
 
-def _instant(conference: Conference, component, name: str, event: ImportedEvent,
+def _instant(conference: Conference, zones: TZP, component, name: str, event: ImportedEvent,
              broken: dict[str, str], floating: list[str]) -> datetime | None:
-    """The property's instant in UTC, or None with the reason added to the event's errors."""
+    """The property's instant in UTC, or None with the reason added to the event's errors.
+
+    A time naming a zone is read in ``zones``, this file's (see _zones).
+    """
     prop = component[name]
     if name in broken:
         event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
                               field=name, value=str(prop)))
         return None
-    value = prop.dt
+    value = getattr(prop, "dt", None)  # none in a value of another type (VALUE=TEXT)
     if not isinstance(value, datetime):
         if isinstance(value, date):
             event.errors.append(_(
@@ -456,20 +519,24 @@ def _instant(conference: Conference, component, name: str, event: ImportedEvent,
                 "đặt giờ bắt đầu và kết thúc.", field=name))
         else:
             event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
-                                  field=name, value=prop.to_ical().decode(errors="replace")))
+                                  field=name, value=_as_written(prop)))
         return None
     if value.year not in YEARS:
         # The years a conference may have (editing.YEARS): anything else is a slip, and
         # near the year 1 or 9999 converting between zones overflows.
         event.errors.append(_("Không đọc được %(field)s: «%(value)s».",
-                              field=name, value=_as_written(component, name)))
+                              field=name, value=_as_written(prop)))
         return None
     zone = prop.params.get("TZID")
-    if value.tzinfo is None:
-        if zone:  # named, but neither a known zone nor defined in the file
+    if zone:
+        tz = zones.timezone(zone)
+        if tz is None:  # neither a known zone nor defined in the file
             event.errors.append(_("Không nhận ra múi giờ «%(zone)s» của %(field)s.",
                                   zone=zone, field=name))
             return None
+        # The wall time as written: the parser read it in a zone of any earlier file.
+        value = zones.localize(value.replace(tzinfo=None), tz)
+    elif value.tzinfo is None:
         floating.append(name)
         value, zone = value.replace(tzinfo=conference.tz), conference.timezone
     if skipped_by_clocks(value):
