@@ -496,6 +496,29 @@ def test_text_given_as_another_value_type_is_refused_not_imported_as_its_repr(de
             result.ready) == ("" if line.startswith("SUMMARY") else "Họp", None, None, "", False)
 
 
+def test_a_location_naming_a_room_exactly_gets_that_room(demo):
+    """Rooms were matched without diacritics, so "Phòng Ba" and "Phòng Bà", two rooms to
+    the room editor, were one: a location naming one exactly could get the other."""
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        rooms = [Room(conference_id=conference.id, name=name)
+                 for name in ("Phòng Ba", "Phòng Bà")]
+        db.session.add_all(rooms)
+        db.session.commit()
+        ba, grandma = (room.id for room in rooms)
+    result = checked(demo, calendar(*(
+        event(f"UID:hop-{hour}@example.org", f"DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T{hour}0000",
+              f"DTEND;TZID=Asia/Ho_Chi_Minh:20250615T{hour}3000", "SUMMARY:Họp",
+              f"LOCATION:{location}")
+        for hour, location in enumerate(("Phòng Ba", "PHÒNG BÀ", "Phong Ba"), start=16))))
+    assert [(e.room_id, e.room_name, e.new_room) for e in result.events[:2]] == [
+        (ba, "Phòng Ba", False), (grandma, "Phòng Bà", False)]
+    # Without its diacritics the name fits both: which one is meant is not guessed.
+    assert [ics_import.numbered(e, m) for e in result.events for m in e.errors] == [
+        "Sự kiện 3 («Họp»): Không rõ LOCATION «Phong Ba» là phòng nào trong số «Phòng Ba», "
+        "«Phòng Bà»; hãy ghi đúng tên phòng."]
+
+
 def _vtimezone(tzid: str, offset: str) -> str:
     return "\r\n".join(("BEGIN:VTIMEZONE", f"TZID:{tzid}", "BEGIN:STANDARD",
                          "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}",

@@ -570,6 +570,15 @@ def _title_and_topic(summary: str, topics: dict[str, Topic]) -> tuple[str, Topic
     return summary, None
 
 
+def _rooms_named(rooms: list[Room], location: str) -> list[Room]:
+    """The room a location names: the one of that name, case aside, as the room editor
+    compares; else those spelt so without diacritics, one ("hoi truong" for "Hội trường")
+    or several ("Phòng Ba" and "Phòng Bà" for "Phong Ba")."""
+    wanted = normalise(location).casefold()
+    exact = [room for room in rooms if normalise(room.name).casefold() == wanted]
+    return exact[:1] or [room for room in rooms if fold(room.name) == fold(location)]
+
+
 def _session_for(by_uid: dict[str, AgendaSession], uid: str) -> tuple[AgendaSession | None, bool]:
     """The session an event's UID names, and whether the UID is in our own feed's form."""
     if uid in by_uid:
@@ -585,7 +594,6 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
         select(Topic).where(Topic.conference_id == conference.id))}
     existing_rooms = list(db.session.scalars(
         select(Room).where(Room.conference_id == conference.id)))
-    rooms = {fold(r.name): r for r in existing_rooms}
     room_names = {r.id: r.name for r in existing_rooms}
     sessions = list(db.session.scalars(
         select(AgendaSession).where(AgendaSession.conference_id == conference.id)))
@@ -614,8 +622,15 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
         if topic is not None:
             event.topic_id, event.topic_number = topic.id, bare_topic_number(topic.number)
         if event.location:
-            room = rooms.get(fold(event.location))
-            if room is not None:
+            candidates = _rooms_named(existing_rooms, event.location)
+            if len(candidates) > 1:
+                event.errors.append(_(
+                    "Không rõ LOCATION «%(location)s» là phòng nào trong số %(rooms)s; hãy ghi "
+                    "đúng tên phòng.", location=event.location,
+                    rooms=", ".join(f"«{room.name}»" for room in candidates)))
+                continue
+            if candidates:
+                room = candidates[0]
                 event.room_id, event.room_name = room.id, room.name
             else:
                 event.room_name, event.new_room = event.location, True
