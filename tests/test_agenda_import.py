@@ -519,6 +519,20 @@ def test_a_location_naming_a_room_exactly_gets_that_room(demo):
         "«Phòng Bà»; hãy ghi đúng tên phòng."]
 
 
+def test_a_cancelled_event_does_not_hide_the_live_one_at_its_time(demo):
+    """A session moved in the source calendar may leave a cancelled copy at the same time
+    and title; the live event after it was skipped as its repeat, and nothing imported."""
+    cancelled = event("UID:a@example.org", START, END, "SUMMARY:Họp", "STATUS:CANCELLED")
+    live = event("UID:b@example.org", START, END, "SUMMARY:Họp")
+    again = event("UID:c@example.org", START, END, "SUMMARY:Họp")
+    result = checked(demo, calendar(cancelled, live, again))
+    assert [(e.number, e.action, e.note) for e in result.events] == [
+        (1, "skip", "Đã hủy trong tệp lịch (STATUS:CANCELLED) — bỏ qua."),
+        (2, "new", ""),
+        (3, "skip", "Trùng với sự kiện 2 trong tệp — bỏ qua.")]
+    assert result.ready
+
+
 def _vtimezone(tzid: str, offset: str) -> str:
     return "\r\n".join(("BEGIN:VTIMEZONE", f"TZID:{tzid}", "BEGIN:STANDARD",
                          "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}",

@@ -661,7 +661,11 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
         else:
             event.action = NEW
             event.kind = named_kind or (SessionKind.TOPIC if topic else SessionKind.OTHER)
-        keys_in_file.setdefault(key, event.number)
+        if event.action == NEW or event.action == UPDATE and not (
+                event.cancelled or session.is_cancelled):
+            # Only a session written and held makes a later event at its time and title a
+            # repeat: the live one after a cancelled one is the one meant.
+            keys_in_file.setdefault(key, event.number)
         if event.action == SKIP:
             event.new_room = False  # nothing is written for it, so no room is made either
 
