@@ -1079,6 +1079,63 @@ def test_a_file_named_with_its_windows_folders_keeps_its_own_name(demo):
         materials.file_path(added).unlink()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_material_whose_row_is_not_written_leaves_no_file(demo, database_url, tmp_path):
+    """An upload whose row could not be written (here the database busy past its timeout,
+    answered 503) kept its file in the upload folder, named by no row: never served, and
+    never removed."""
+    from io import BytesIO
+
+    from confmgr.conferences import materials
+    from confmgr.conferences.models import TopicMaterial
+    from tests.conftest import make_app
+    from tests.test_failures import hold_write_lock, sqlite_path
+
+    busy = make_app(database_url, tmp_path / "busy", SQLITE_BUSY_TIMEOUT_MS=200)
+    try:
+        client = busy.test_client()
+        logged_in(client, ORGANISER)
+        base = topic_1_url(busy)
+        token = csrf_token(client, f"{base}/edit")
+        holder = hold_write_lock(sqlite_path(database_url))
+        try:
+            response = client.post(f"{base}/materials/file", data={
+                "title": "Slide", "csrf_token": token,
+                "file": (BytesIO(b"slides"), "slide.pptx"),
+            }, content_type="multipart/form-data")
+        finally:
+            holder.rollback()
+            holder.close()
+        assert response.status_code == 503
+        with busy.app_context():
+            assert list(materials.upload_folder().iterdir()) == []
+            assert db.session.scalar(select(func.count()).select_from(TopicMaterial)) == 0
+    finally:
+        with busy.app_context():
+            db.engine.dispose()
+
+
+def test_a_material_whose_commit_fails_leaves_no_file(demo):
+    """The file was saved before the commit, and a commit that failed left it behind."""
+    from io import BytesIO
+
+    from sqlalchemy.exc import IntegrityError
+    from werkzeug.datastructures import FileStorage
+
+    from confmgr.conferences import materials
+
+    with demo.app_context():
+        topic = db.session.scalar(select(Topic).where(Topic.number == "1"))
+        added = materials.add_file(topic, "Bài giảng", FileStorage(
+            BytesIO(b"%PDF-1.4"), filename="Bài giảng.pdf"))
+        assert materials.file_path(added).exists()
+        db.session.add(Room(conference_id=topic.conference_id, name=None))  # NOT NULL
+        with pytest.raises(IntegrityError):
+            materials.commit_file(added)
+        db.session.rollback()
+        assert list(materials.upload_folder().iterdir()) == []
+
+
 def test_rooms_and_presenters_typed_another_way_are_the_ones_there(client, demo):
     """A name pasted from Word (decomposed letters, a doubled or no-break space) made a
     second room or presenter that looked the same, which the clash checks, knowing them

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,7 +54,7 @@ def add_link(topic: Topic, title: str, url: str) -> TopicMaterial:
 
 
 def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
-    """Store an uploaded file; the caller commits, and removes the file if that fails."""
+    """Store an uploaded file and add its row; the caller commits with commit_file."""
     # No NUL or other control, and no folders: a Windows path's backslashes split too.
     original = normalise(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     extension = Path(original).suffix.lower()
@@ -65,21 +67,38 @@ def add_file(topic: Topic, title: str, upload: FileStorage) -> TopicMaterial:
     stored_name = f"{uuid.uuid4().hex}{extension}"
     path = upload_folder() / stored_name
     upload.save(path)
-    size = path.stat().st_size
-    if size > limit or size == 0:
-        path.unlink()
-        raise RuleBroken([Problem("file", _(
-            "Tệp rỗng hoặc lớn hơn %(mb)d MB.", mb=limit // (1024 * 1024)
-        ))])
-    material = TopicMaterial(
-        topic=topic, title=title.strip(), stored_name=stored_name,
-        original_name=_shortened(original, extension),
-        content_type=CONTENT_TYPES[extension], size=size,
-    )
-    db.session.add(material)
-    record("material.add", target=material, conference_id=topic.conference_id,
-           topic=topic.number, title=material.title, file=original, size=size)
+    with _removed_on_failure(path):
+        size = path.stat().st_size
+        if size > limit or size == 0:
+            raise RuleBroken([Problem("file", _(
+                "Tệp rỗng hoặc lớn hơn %(mb)d MB.", mb=limit // (1024 * 1024)
+            ))])
+        material = TopicMaterial(
+            topic=topic, title=title.strip(), stored_name=stored_name,
+            original_name=_shortened(original, extension),
+            content_type=CONTENT_TYPES[extension], size=size,
+        )
+        db.session.add(material)
+        # The audit entry flushes the row: a busy database fails here, the file saved.
+        record("material.add", target=material, conference_id=topic.conference_id,
+               topic=topic.number, title=material.title, file=original, size=size)
     return material
+
+
+def commit_file(material: TopicMaterial) -> None:
+    """Commit a material add_file stored, removing its file if the commit fails."""
+    with _removed_on_failure(file_path(material)):
+        db.session.commit()
+
+
+@contextmanager
+def _removed_on_failure(path: Path) -> Iterator[None]:
+    # A file no row names is never served nor removed: it would be kept for nothing.
+    try:
+        yield
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _shortened(name: str, extension: str, limit: int = 255) -> str:

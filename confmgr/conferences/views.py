@@ -312,9 +312,9 @@ def add_material(slug: str, topic_id: int, kind: str):
         try:
             if kind == "link":
                 materials.add_link(topic, form.title.data, form.url.data)
+                db.session.commit()
             else:
-                materials.add_file(topic, form.title.data, form.file.data)
-            db.session.commit()
+                materials.commit_file(materials.add_file(topic, form.title.data, form.file.data))
         except editing.RuleBroken as broken:
             db.session.rollback()
             show_problems(form, broken.problems)
