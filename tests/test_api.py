@@ -460,6 +460,39 @@ def test_answers_carry_an_etag_and_unchanged_ones_are_304(demo, client, organise
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
+def test_a_get_whose_if_match_fails_answers_a_problem_document(demo, client, organiser):
+    """A GET with an If-Match naming another version was answered 412 with the resource
+    itself as application/json, a status the document did not mention."""
+    url = f"{CONF}/points/06811"
+    etag = client.get(url, headers=organiser).headers["ETag"]
+    for sent in ('"not-this"', f"W/{etag}"):  # If-Match compares strongly
+        assert_problem(client.get(url, headers={**organiser, "If-Match": sent}), 412,
+                       detail="Đã có người khác thay đổi mục này từ lần bạn đọc; hãy lấy lại "
+                              "bản mới rồi thử lại.", errors=[])
+    for sent in (etag, "*"):
+        assert client.get(url, headers={**organiser, "If-Match": sent}).status_code == 200
+    document = client.get(f"{API}/openapi.json")
+    assert_problem(client.get(f"{API}/openapi.json", headers={"If-Match": '"not-this"'}), 412)
+    responses = document.get_json()["paths"]["/conferences/{slug}/points/{code}"]["get"][
+        "responses"]
+    assert responses["412"]["content"] == {"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert list(responses["200"]["headers"]) == ["ETag"]
+
+
+def test_head_carries_the_etag_and_cache_control_of_get(demo, client, organiser):
+    """HEAD answers had no ETag and no Cache-Control of their own: a client checking for a
+    change with HEAD could not tell, and a shared cache was not told to keep out."""
+    got = client.get(f"{CONF}/points/06811", headers=organiser)
+    head = client.head(f"{CONF}/points/06811", headers=organiser)
+    assert (head.status_code, head.data) == (200, b"")
+    assert (head.headers["ETag"], head.headers["Cache-Control"]) == (
+        got.headers["ETag"], "private, no-cache")
+    again = client.head(f"{CONF}/points/06811",
+                        headers={**organiser, "If-None-Match": got.headers["ETag"]})
+    assert again.status_code == 304
+
+
 # ---------------------------------------------------------------- delegates
 
 
@@ -554,6 +587,63 @@ def test_a_patch_keeps_what_another_change_wrote_after_it_read_the_delegate(
     with demo.app_context():
         stored = db.session.get(Participant, person_id)
         assert (stored.phone, stored.note) == ("0912000002", "chỉ sửa ghi chú")
+
+
+def test_patch_with_a_stale_if_match_is_refused_not_applied(demo, client, coordinator):
+    """Device A read a delegate, device B changed the note, then A sent its PATCH with the
+    ETag it had read in If-Match: the If-Match was ignored and A's note replaced B's."""
+    url = f"{CONF}/participants/{delegates_of(demo, '06811')[0]}"
+    read_by_a = client.get(url, headers=coordinator).headers["ETag"]
+    by_b = client.patch(url, headers=coordinator, json={"note": "B"})
+    assert by_b.status_code == 200
+    stale = client.patch(url, headers={**coordinator, "If-Match": read_by_a},
+                         json={"note": "A"})
+    assert_problem(stale, 412, detail="Đã có người khác thay đổi mục này từ lần bạn đọc; "
+                                      "hãy lấy lại bản mới rồi thử lại.", errors=[])
+    current = client.get(url, headers=coordinator)
+    assert current.get_json()["note"] == "B"
+    # The PATCH answer's ETag is the delegate's as it now is.
+    assert by_b.headers["ETag"] == current.headers["ETag"]
+    fresh = client.patch(url, headers={**coordinator, "If-Match": current.headers["ETag"]},
+                         json={"note": "A"})
+    assert fresh.status_code == 200 and fresh.get_json()["note"] == "A"
+    assert client.patch(url, headers={**coordinator, "If-Match": "*"},
+                        json={"note": "C"}).get_json()["note"] == "C"
+    assert client.patch(url, headers=coordinator, json={"note": "D"}).get_json()["note"] == "D"
+    document = client.get(f"{API}/openapi.json").get_json()
+    patch = document["paths"]["/conferences/{slug}/participants/{person_id}"]["patch"]
+    assert [(p["name"], p["in"], p["required"]) for p in patch["parameters"]
+            if p["in"] == "header"] == [("If-Match", "header", False)]
+    assert "412" in patch["responses"] and list(patch["responses"]["200"]["headers"]) == [
+        "ETag"]
+
+
+def test_an_if_match_is_weighed_against_the_delegate_as_held_for_the_write(
+        demo, client, coordinator, database_url, monkeypatch):
+    """The If-Match must be compared with the delegate once held, not as read before: a
+    change committed in between would otherwise pass for the version the caller had."""
+    from sqlalchemy import create_engine, text
+
+    person_id = delegates_of(demo, "06811")[0]
+    url = f"{CONF}/participants/{person_id}"
+    etag = client.get(url, headers=coordinator).headers["ETag"]
+    hold_person = roster_services.hold_person
+    changed = []
+
+    def changed_just_before(person):
+        if not changed:  # another device's change, committed after this request read
+            other = create_engine(database_url)
+            with other.begin() as connection:
+                connection.execute(text("UPDATE participants SET note = 'B' WHERE id = :id"),
+                                   {"id": person_id})
+            other.dispose()
+            changed.append(person_id)
+        hold_person(person)
+
+    monkeypatch.setattr(roster_services, "hold_person", changed_just_before)
+    response = client.patch(url, headers={**coordinator, "If-Match": etag}, json={"note": "A"})
+    assert_problem(response, 412)
+    assert client.get(url, headers=coordinator).get_json()["note"] == "B"
 
 
 def test_after_registration_closes_only_organisers_withdraw(demo, client, coordinator,
@@ -900,7 +990,7 @@ def test_the_document_describes_its_own_answers(client):
     first = client.get(f"{API}/openapi.json")
     document = first.get_json()
     own = document["paths"]["/openapi.json"]["get"]
-    assert sorted(own["responses"]) == ["200", "304", "422", "429"]
+    assert sorted(own["responses"]) == ["200", "304", "412", "422", "429"]
     assert own["responses"]["200"]["content"] == {
         "application/json": {"schema": {"type": "object"}}}
     assert first.headers["Cache-Control"] == "public, max-age=300"

@@ -42,6 +42,15 @@ BODY_ERRORS = {400: N_("Thân yêu cầu không phải JSON, lồng nhau quá s�
                413: N_("Thân yêu cầu quá lớn."),
                422: N_("Dữ liệu không hợp lệ; xem errors.")}
 QUERY_ERRORS = {422: N_("Tham số không hợp lệ; xem errors.")}
+#: Every GET, and each operation that takes If-Match, may answer this.
+STALE_ERRORS = {412: N_("ETag gửi trong If-Match không phải của phiên bản hiện tại: đã có "
+                        "người thay đổi tài nguyên này.")}
+ETAG_HEADER = N_("Phiên bản hiện tại của tài nguyên: gửi lại trong If-None-Match để khỏi "
+                 "nhận lại nội dung chưa đổi, hoặc trong If-Match để chỉ sửa khi chưa ai "
+                 "sửa trước.")
+IF_MATCH_PARAMETER = N_("ETag nhận được khi đọc tài nguyên: nếu sau đó đã có người thay đổi "
+                        "nó, yêu cầu bị từ chối (412) thay vì ghi đè lên thay đổi ấy. Không "
+                        "gửi thì yêu cầu được thực hiện ngay.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,9 @@ class Operation:
     description: str = ""
     #: Headers of its answer, and what each says.
     headers: dict[str, str] = field(default_factory=dict)
+    #: The view weighs If-Match against the resource as held for the write
+    #: (refuse_unless_current); its answer carries the resource's new ETag.
+    if_match: bool = False
 
 
 class Api:
@@ -81,14 +93,15 @@ class Api:
                   response: type[BaseModel] | dict[str, Any], query: type[BaseModel] | None = None,
                   body: type[BaseModel] | None = None, status: int = 200,
                   public: bool = False, errors: dict[int, str] | None = None,
-                  description: str = "", headers: dict[str, str] | None = None):
+                  description: str = "", headers: dict[str, str] | None = None,
+                  if_match: bool = False):
         """``summary``, ``tag``, ``description`` and the reasons in ``errors`` and
         ``headers`` are given in Vietnamese, marked with ``N_``; the document shows them in
         the reader's language."""
         def decorate(view: Callable[..., Any]):
             operation = Operation(method, rule, view.__name__, summary, tag, response, query,
                                   body, status, public, errors or {}, description,
-                                  headers or {})
+                                  headers or {}, if_match)
 
             @wraps(view)
             def handle(**path):
@@ -106,7 +119,7 @@ class Api:
                     # one is not walked for it (a large one would cost seconds).
                     arguments["body"] = parse(body, data, "body", may_hold_nul=(
                         b"\\u0000" in request.get_data(cache=True)))
-                return respond(view(**arguments), status)
+                return respond(view(**arguments), status, tagged=method == "GET" or if_match)
 
             self.blueprint.add_url_rule(rule, view.__name__, handle, methods=[method])
             self.operations.append(operation)
@@ -243,8 +256,9 @@ def parse(model: type[BaseModel], data: Any, where: str, *,
                          validation_errors(error, where)) from None
 
 
-def respond(result: Any, status: int) -> Response:
-    """The view's model as JSON; a GET answer carries an ETag and may be a 304."""
+def respond(result: Any, status: int, *, tagged: bool = False) -> Response:
+    """The view's model as JSON; a ``tagged`` answer (a GET's, a PATCH's, which show the
+    resource as it now is) carries its ETag, and a GET's (or HEAD's) may be a 304."""
     headers: dict[str, str] = {}
     if isinstance(result, tuple):
         result, headers = result
@@ -255,12 +269,44 @@ def respond(result: Any, status: int) -> Response:
     response.headers.update(headers)
     if isinstance(result, Page) and result.next:
         response.headers["Link"] = f'<{result.next}>; rel="next"'  # RFC 8288
-    if request.method == "GET":
-        # The body says everything the caller sees, so its digest is a strong validator.
-        response.set_etag(hashlib.blake2s(body.encode(), digest_size=12).hexdigest())
+    if tagged:
+        response.set_etag(_digest(body))
+    if request.method in ("GET", "HEAD"):
         response.cache_control.private = True
         response.cache_control.no_cache = True
-        response.make_conditional(request)
+        conditional(response)
+    return response
+
+
+def _digest(body: str) -> str:
+    # The body says everything the caller sees, so its digest is a strong validator.
+    return hashlib.blake2s(body.encode(), digest_size=12).hexdigest()
+
+
+def etag_of(result: BaseModel) -> str:
+    """The ETag of an answer showing ``result``."""
+    return _digest(result.model_dump_json())
+
+
+def refuse_unless_current(etag: str) -> None:
+    """Refuse a request whose If-Match names another version than ``etag`` (RFC 9110
+    13.1.1, by strong comparison; "*" names any): the caller read the resource before
+    someone else changed it, and a write would undo that change unseen."""
+    if request.if_match and not request.if_match.contains(etag):
+        raise ApiProblem(412, _("Đã có người khác thay đổi mục này từ lần bạn đọc; hãy lấy "
+                                "lại bản mới rồi thử lại."))
+
+
+def conditional(response: Response) -> Response:
+    """A GET's answer as its conditions make it (RFC 9110 13.2.2): a problem when If-Match
+    names another ETag, a 304 when If-None-Match names this one. Not werkzeug's
+    make_conditional: it sends the resource itself under its 412, and refuses
+    If-Match: * as well."""
+    etag, _weak = response.get_etag()
+    refuse_unless_current(etag)
+    # Weak comparison (RFC 9110 13.1.2): a proxy that compressed the body sends W/"…".
+    if request.if_none_match.contains_weak(etag):
+        response.status_code = 304
     return response
 
 
@@ -320,7 +366,13 @@ def openapi_document(api: Api) -> dict[str, Any]:
                 parameters.append({"name": name, "in": "query", "required": name in required,
                                    "description": schema.pop("description", ""),
                                    "schema": schema})
+        if op.if_match:
+            parameters.append({"name": "If-Match", "in": "header", "required": False,
+                               "description": IF_MATCH_PARAMETER,
+                               "schema": {"type": "string"}})
         errors = {**op.errors, **LIMIT_ERRORS}
+        if op.method == "GET" or op.if_match:
+            errors.update(STALE_ERRORS)
         if not op.public:
             errors.update(COMMON_ERRORS)
         if op.body is not None:
@@ -330,10 +382,13 @@ def openapi_document(api: Api) -> dict[str, Any]:
                   else refs[(op.response, "serialization")])
         responses: dict[str, Any] = {str(op.status): {
             "description": N_("Xong."), "content": {"application/json": {"schema": schema}}}}
-        if op.headers:
+        headers = dict(op.headers)
+        if op.method == "GET" or op.if_match:
+            headers["ETag"] = ETAG_HEADER
+        if headers:
             responses[str(op.status)]["headers"] = {
                 name: {"description": said, "schema": {"type": "string"}}
-                for name, said in op.headers.items()}
+                for name, said in headers.items()}
         if op.method == "GET":
             responses["304"] = {
                 "description": N_("Không đổi so với ETag gửi trong If-None-Match.")}

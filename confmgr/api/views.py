@@ -20,7 +20,7 @@ from confmgr.accounts.permissions import (
 )
 from confmgr.api import schemas, tokens
 from confmgr.api.problems import ApiProblem, FieldError
-from confmgr.api.spec import Api, caller
+from confmgr.api.spec import Api, caller, conditional, etag_of, refuse_unless_current
 from confmgr.attendance import reports
 from confmgr.attendance.batch import Sent, record_batch
 from confmgr.attendance.models import Attendance
@@ -168,6 +168,9 @@ def commit_or_problem(action):
     except RuleBroken as broken:
         db.session.rollback()
         raise rules_broken(broken) from None
+    except ApiProblem:
+        db.session.rollback()  # nothing of a refused change is kept, nor held
+        raise
     return result
 
 
@@ -183,7 +186,7 @@ def openapi() -> Response:
     response.cache_control.max_age = 300
     # The document changes only with a release: a client that holds it is answered 304.
     response.add_etag()
-    return response.make_conditional(request)
+    return conditional(response)
 
 
 @bp.get("/docs")
@@ -460,7 +463,7 @@ def participant(slug: str, person_id: int):
 
 @api.operation("PATCH", "/conferences/<slug>/participants/<int:person_id>",
                summary=N_("Sửa thông tin đại biểu"), tag=N_("Đại biểu"),
-               response=schemas.ParticipantOut, body=schemas.ParticipantPatch,
+               response=schemas.ParticipantOut, body=schemas.ParticipantPatch, if_match=True,
                description=N_(
                    "Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; "
                    "null xóa giá trị."))
@@ -470,8 +473,15 @@ def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch
     sent = {name: "" if value is None and name != "category_id" else value
             for name, value in body.model_dump(exclude_unset=True).items()}
     conference = db.session.get(Conference, person.conference_id)
-    commit_or_problem(lambda: roster.patch_person(
-        person, sent, organiser=manages_conference(caller(), conference)))
+
+    def patch():
+        # If-Match is weighed against the delegate as held for the write, not as read
+        # above: a change committed in between is then refused, not overwritten.
+        roster.hold_person(person)
+        refuse_unless_current(etag_of(participant_out(person, found.code)))
+        roster.patch_person(person, sent, organiser=manages_conference(caller(), conference))
+
+    commit_or_problem(patch)
     return participant_out(person, found.code)
 
 
