@@ -1141,6 +1141,39 @@ def test_a_repeated_parameter_is_refused_not_reduced_to_its_first(demo, client, 
     assert len(client.get(f"{CONF}/points?limit=1", headers=organiser).get_json()["items"]) == 1
 
 
+def test_a_body_with_a_member_twice_is_refused_not_reduced_to_its_last(demo, client,
+                                                                       coordinator):
+    """A body member sent twice was silently reduced to its last value (a delegate named
+    after the second full_name was registered), though a parameter sent twice is refused."""
+    def send(url: str, raw: str):
+        return client.post(url, headers=coordinator, data=raw.encode(),
+                           content_type="application/json")
+
+    before = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    body = assert_problem(send(f"{CONF}/points/06811/participants",
+                               '{"full_name": "Nguyễn Văn An", "note": "", '
+                               '"full_name": "Lê Văn Bình", "full_name": "Lê Văn Bình"}'),
+                          422, detail="Dữ liệu gửi lên không hợp lệ.")
+    assert body["errors"] == [{"detail": "Trường này chỉ được gửi một lần.",
+                               "pointer": "/full_name"}]
+    after = client.get(f"{CONF}/points/06811", headers=coordinator).get_json()
+    assert after["registered_count"] == before["registered_count"]
+    check_in = ('{"id": "6f1c2a9e-8b7d-4c6e-9a51-2d0f4b7e6c13", "participant_id": 1, '
+                '"session_id": 1, "status": "present"%s}')
+    body = assert_problem(send(f"{CONF}/checkins", '{"checkins": [%s, %s]}' % (
+        check_in % "", check_in % ', "participant_id": 2, "a/b": 0, "a/b": 1')), 422)
+    assert [e["pointer"] for e in body["errors"]] == [
+        "/checkins/1/participant_id", "/checkins/1/a~1b"]
+    # A pointer names what the body holds once read: the value kept, the last.
+    body = assert_problem(send(f"{CONF}/checkins", '{"checkins": [%s], "checkins": []}' % (
+        check_in % ', "session_id": 2')), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/checkins"]
+    many = ", ".join(f'"k{number}": 0, "k{number}": 1' for number in range(150))
+    body = assert_problem(send(f"{CONF}/points/06811/participants", "{%s}" % many), 422)
+    assert len(body["errors"]) == 101
+    assert body["errors"][100] == {"detail": "Còn 50 lỗi nữa không liệt kê.", "pointer": ""}
+
+
 def test_a_number_too_long_to_read_is_named_as_such(demo, client, organiser):
     def send(number: str):
         return client.post(f"{CONF}/points/22/participants", headers=organiser,

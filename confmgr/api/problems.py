@@ -81,7 +81,16 @@ def validation_errors(error: ValidationError, where: str) -> list[FieldError]:
                                     else None))
         else:
             found.append(FieldError(detail=explain(item, where), pointer=pointer(location)))
-    if len(items) > MAX_ERRORS:
-        found.append(FieldError(detail=_("Còn %(count)d lỗi nữa không liệt kê.",
-                                         count=len(items) - MAX_ERRORS), pointer=""))
-    return found
+    return found + _more(len(items) - MAX_ERRORS)
+
+
+def first_errors(errors: list[FieldError]) -> list[FieldError]:
+    """The first ``MAX_ERRORS`` of ``errors``, then one that counts the rest."""
+    return errors[:MAX_ERRORS] + _more(len(errors) - MAX_ERRORS)
+
+
+def _more(count: int) -> list[FieldError]:
+    if count <= 0:
+        return []
+    return [FieldError(detail=_("Còn %(count)d lỗi nữa không liệt kê.", count=count),
+                       pointer="")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -24,6 +24,7 @@ from confmgr.api.problems import (
     ApiProblem,
     FieldError,
     Problem,
+    first_errors,
     pointer,
     validation_errors,
 )
@@ -176,14 +177,40 @@ def _integer(text: str) -> int:
 MAX_BODY_BYTES = 256 * 1024
 
 
+class _Members(dict):
+    """A JSON object that named some of its members more than once."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]):
+        super().__init__(pairs)
+        seen: set[str] = set()
+        repeated: dict[str, None] = {}
+        for name, _value in pairs:
+            if name in seen:
+                repeated[name] = None
+            seen.add(name)
+        self.repeated = list(repeated)
+
+
 def json_body() -> Any:
     not_json = _("Thân yêu cầu phải là JSON (Content-Type: application/json).")
     if not request.is_json:
         raise ApiProblem(400, not_json)
     # Read up to this limit only; past it Werkzeug answers 413 (errors.py).
     request.max_content_length = MAX_BODY_BYTES
+    repeating = False
+
+    def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeating
+        found = dict(pairs)
+        if len(found) == len(pairs):
+            return found
+        repeating = True
+        return _Members(pairs)
+
     try:
-        return json.loads(request.get_data(cache=True), parse_int=_integer)
+        # json.loads would keep a repeated member's last value, silently.
+        data = json.loads(request.get_data(cache=True), parse_int=_integer,
+                          object_pairs_hook=members)
     except RecursionError:
         # The parser recurses once per level of nesting; no operation takes more than a few.
         raise ApiProblem(400, _("Thân yêu cầu lồng nhau quá sâu.")) from None
@@ -192,6 +219,13 @@ def json_body() -> Any:
                                 limit=MAX_INTEGER_DIGITS)) from None
     except ValueError:  # not JSON, or not UTF-8
         raise ApiProblem(400, not_json) from None
+    if repeating:
+        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), first_errors([
+            FieldError(detail=_("Trường này chỉ được gửi một lần."),
+                       pointer=_pointer_of((path, name)))
+            for value, path in _walk(data) if isinstance(value, _Members)
+            for name in value.repeated]))
+    return data
 
 
 def refuse_parameters(names: list[str]) -> None:
@@ -209,28 +243,30 @@ def refuse_repeated_parameters() -> None:
             for name in repeated])
 
 
-def _nul_bytes(data: Any) -> list[str]:
-    """Pointers to every string holding a NUL, which no database column can store.
+def _walk(data: Any) -> Iterator[tuple[Any, tuple | None]]:
+    """Every value in ``data``, in the body's order, with its path: a chain (parent path,
+    key) that ends in None, for _pointer_of.
 
     A walk with a stack of its own, not recursion: a body nested a few hundred levels deep
     would exhaust Python's stack. Each entry keeps its parent's path rather than a pointer
     of its own, so a deep body costs no more than a wide one.
     """
-    found = []
-    # (value, path) with path a chain (parent path, key) that ends in None.
     waiting: list[tuple[Any, tuple | None]] = [(data, None)]
     while waiting:
         value, path = waiting.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                found.append(_pointer_of(path))
-        elif isinstance(value, dict):
+        yield value, path
+        if isinstance(value, dict):
             # Reversed, so that members come off the stack in the body's order.
             waiting.extend((item, (path, key)) for key, item in reversed(value.items()))
         elif isinstance(value, list):
             waiting.extend((item, (path, index))
                            for index, item in reversed(list(enumerate(value))))
-    return found
+
+
+def _nul_bytes(data: Any) -> list[str]:
+    """Pointers to every string holding a NUL, which no database column can store."""
+    return [_pointer_of(path) for value, path in _walk(data)
+            if isinstance(value, str) and "\x00" in value]
 
 
 def _pointer_of(path: tuple | None) -> str:
