@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from confmgr.api.spec import MAX_BODY_BYTES
 from confmgr.db import db
 
 MESSAGES = {
@@ -30,6 +31,8 @@ API_MESSAGES = {
     403: _l("Bạn không có quyền làm việc này."),
     404: _l("Không có tài nguyên này."),
     405: _l("Phương thức này không dùng được ở địa chỉ này."),
+    # The API takes no file: only its JSON bodies are read, up to this limit.
+    413: _l("Thân yêu cầu quá lớn (tối đa %(limit)d KiB).", limit=MAX_BODY_BYTES // 1024),
 }
 
 #: How long a client is asked to wait after the database was busy, in seconds.

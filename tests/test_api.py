@@ -236,17 +236,20 @@ def test_a_deeply_nested_body_is_a_problem_not_a_server_error(demo, client, orga
         {"detail": "Có ký tự NUL (mã 0), không lưu được.", "pointer": "/checkins/0/0/0/0"}])
 
 
-def test_a_body_is_bounded_and_so_is_its_list_of_errors(demo, client, organiser):
-    """A batch of 500 check-ins takes about 100 KiB: past 256 KiB a body is refused unread,
-    and a body of thousands of unknown members is told of its first hundred."""
+def test_a_body_over_the_limit_is_told_as_a_body_with_its_limit(demo, client, organiser):
+    """A batch of 500 check-ins takes about 100 KiB: past 256 KiB a body is refused unread.
+    The refusal spoke of a file sent, to a caller who sent none, and not of the limit."""
     too_big = '{"checkins": [' + "0," * 140_000 + "0]}"
     assert_problem(client.post(f"{CONF}/checkins", headers=organiser, data=too_big,
                                content_type="application/json"), 413,
-                   detail="Tệp gửi lên quá lớn.", errors=[])
+                   detail="Thân yêu cầu quá lớn (tối đa 256 KiB).", errors=[])
     document = client.get(f"{API}/openapi.json").get_json()
     responses = document["paths"]["/conferences/{slug}/checkins"]["post"]["responses"]
     assert responses["413"]["description"] == "Thân yêu cầu quá lớn."
 
+
+def test_a_body_is_bounded_and_so_is_its_list_of_errors(demo, client, organiser):
+    """A body of thousands of unknown members is told of its first hundred."""
     unknown = {f"k{number}": 0 for number in range(5_000)}
     body = assert_problem(client.post(f"{CONF}/points/22/participants", headers=organiser,
                                       json={"full_name": "Nguyễn Văn A", **unknown}), 422)
