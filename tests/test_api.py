@@ -649,6 +649,27 @@ def test_an_if_match_is_weighed_against_the_delegate_as_held_for_the_write(
     assert client.get(url, headers=coordinator).get_json()["note"] == "B"
 
 
+def test_the_document_does_not_offer_null_for_a_name_that_null_cannot_clear(demo, client,
+                                                                            coordinator):
+    """The document said a PATCH's full_name may be null, "null clears", but null for the
+    name was always refused: a delegate cannot be left without one."""
+    url = f"{CONF}/participants/{delegates_of(demo, '06811')[0]}"
+    name = client.get(url, headers=coordinator).get_json()["full_name"]
+    body = assert_problem(client.patch(url, headers=coordinator, json={"full_name": None}), 422)
+    assert body["errors"] == [{"detail": "Phải là chuỗi ký tự.", "pointer": "/full_name"}]
+    assert client.get(url, headers=coordinator).get_json()["full_name"] == name
+    assert client.patch(url, headers=coordinator, json={"position": None}).get_json()[
+        "position"] == ""
+    document = client.get(f"{API}/openapi.json").get_json()
+    members = document["components"]["schemas"]["ParticipantPatch"]["properties"]
+    assert members["full_name"] == {"maxLength": 200, "title": "Full Name", "type": "string"}
+    assert {"type": "null"} in members["position"]["anyOf"]
+    patch = document["paths"]["/conferences/{slug}/participants/{person_id}"]["patch"]
+    assert patch["description"] == (
+        "Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; null xóa giá trị, "
+        "trừ full_name (đại biểu phải có họ tên).")
+
+
 def test_after_registration_closes_only_organisers_withdraw(demo, client, coordinator,
                                                             organiser):
     with demo.app_context():

@@ -240,13 +240,19 @@ class ParticipantIn(Closed):
         "trả lời) không đăng ký thêm ai mà trả lời bằng đại biểu đã đăng ký."))
 
 
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
 class ParticipantPatch(Closed):
     """Only the members sent change."""
 
     model_config = ConfigDict(json_schema_extra={"description": N_(
         "Chỉ các trường được gửi thay đổi.")})
 
-    full_name: Name | None = None
+    # Left out, the name is kept; a delegate cannot be without one, so null is refused and
+    # the document offers none, not even as the default.
+    full_name: Name = Field(None, json_schema_extra=_no_default)
     position: Text300 | None = None
     unit: Text300 | None = None
     category_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1)

@@ -466,7 +466,7 @@ def participant(slug: str, person_id: int):
                response=schemas.ParticipantOut, body=schemas.ParticipantPatch, if_match=True,
                description=N_(
                    "Chỉ các trường được gửi thay đổi; trường không gửi giữ nguyên; "
-                   "null xóa giá trị."))
+                   "null xóa giá trị, trừ full_name (đại biểu phải có họ tên)."))
 def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch):
     person, found = person_in_reach(slug, person_id)
     # As in a JSON merge patch, null clears a member: text becomes empty.
