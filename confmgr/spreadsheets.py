@@ -319,7 +319,7 @@ def _xlsx_grid(data: bytes, max_rows: int) -> tuple[tuple[int, str],
 def _refuse_stray_cells(marks: _SheetMarks) -> None:
     """Refuse a sheet whose grid would be mostly empty, naming the cell far from the others
     that makes it so (someone went to the sheet's end and typed there)."""
-    (last_row, _column), (_row, last_column) = marks.lowest, marks.rightmost
+    last_row, last_column = marks.lowest[0], marks.rightmost[1]
     if last_row * (last_column + 1) <= 4 * marks.valued_cells + MAX_EMPTY_CELLS:
         return
     # The dimension stretched the most past what the values fill.

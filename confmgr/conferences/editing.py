@@ -174,7 +174,7 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     The agenda was written in local time ("8:00 on the 14th"), so in a new time zone each
     session keeps its local times, which means new instants.
     """
-    hold_agenda(conference)  # no session saved meanwhile on a day this drops
+    hold_conference(conference)  # no session saved meanwhile on a day this drops
     problems = check_conference(fields, conference.id)
     if fields.first_day <= fields.last_day and not any(
             p.field in ("first_day", "last_day") for p in problems):
@@ -301,11 +301,13 @@ def _presenters(conference: Conference, ids) -> list[Presenter]:
     return [by_id[i] for i in ids]
 
 
-def hold_agenda(conference: Conference) -> None:
-    """Hold the conference's row until commit: two organisers saving sessions at once then
-    check clashes one after the other, the second against the first one's session, instead
-    of both against the agenda before either (which no constraint would catch). On SQLite
-    this write takes the database's write lock; on PostgreSQL, the row's lock.
+def hold_conference(conference: Conference) -> None:
+    """Hold the conference's row until commit, before checking a change to its agenda or
+    its points: two organisers saving sessions at once then check clashes one after the
+    other, the second against the first one's session, instead of both against the agenda
+    before either (which no constraint would catch); two files of points cannot make a
+    loop of parents together. On SQLite this write takes the database's write lock; on
+    PostgreSQL, the row's lock.
 
     The conference is read again once held: a change of its days or time zone committed
     while this request waited must decide where a session goes, not the copy read before."""
@@ -319,7 +321,7 @@ def save_session(
     conference: Conference, session: AgendaSession | None, fields: SessionFields
 ) -> tuple[AgendaSession, list[Problem]]:
     """Create or update a session; return it with the warnings it raised."""
-    hold_agenda(conference)
+    hold_conference(conference)
     slot = _slot(conference, fields, session.id if session else None)
     warnings = _refuse_if_blocking(_rules_for(session, check_slot(conference, slot)))
     presenters = _presenters(conference, fields.presenter_ids)
@@ -401,7 +403,7 @@ def _session_values(session: AgendaSession) -> dict[str, Any]:
 
 def delete_session(session: AgendaSession) -> None:
     """Only a session never published may disappear; a published one is cancelled instead."""
-    hold_agenda(session.conference)
+    hold_conference(session.conference)
     db.session.refresh(session)  # published while this request waited?
     if session.first_published_at is not None:
         raise RuleBroken([Problem("", _(
@@ -425,7 +427,7 @@ def reinstate_session(session: AgendaSession) -> None:
     if session.status == SessionStatus.CONFIRMED:
         return
     conference = session.conference
-    hold_agenda(conference)
+    hold_conference(conference)
     blocking = [p for p in check_slot(conference, slot_of(session)) if p.blocking]
     if blocking:
         # Said on the agenda's page, away from the session: which one could not come back.
@@ -443,7 +445,7 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
     All of them move or none does: the first broken rule undoes the whole shift.
     """
     conference = session.conference
-    hold_agenda(conference)
+    hold_conference(conference)
     moved = [session]
     if following:
         tz = conference.tz

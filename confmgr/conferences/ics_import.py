@@ -43,7 +43,7 @@ from sqlalchemy import select
 from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.calendar.feeds import UID_DOMAIN
-from confmgr.conferences.editing import YEARS, RuleBroken, hold_agenda
+from confmgr.conferences.editing import YEARS, RuleBroken, hold_conference
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.conferences.scheduling import (
@@ -765,7 +765,7 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
         events.append(event)
 
     # Others may have edited the agenda since the preview: decide and check again.
-    hold_agenda(conference)
+    hold_conference(conference)
     _plan(conference, events)
     new_rooms = _apply(conference, events)
     problems = [Problem("", numbered(e, message)) for e in events for message in e.errors]

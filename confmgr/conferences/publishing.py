@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
 from confmgr.audit.services import record
-from confmgr.conferences.editing import hold_agenda
+from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import AgendaVersion, Conference
 from confmgr.conferences.scheduling import bare_topic_number
 from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
@@ -123,7 +123,7 @@ def publish(conference: Conference, user: User | None, comment: str = "",
     the latest version number (0 for none) the publisher's page compared the draft with."""
     # One after another with saves, deletions and other publications: what is frozen is
     # what was committed.
-    hold_agenda(conference)
+    hold_conference(conference)
     previous = latest_version(conference)
     if seen_version is not None and (previous.number if previous else 0) != seen_version:
         raise PublishedMeanwhile(previous.number)

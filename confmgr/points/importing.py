@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from confmgr.attendance import checkin
 from confmgr.attendance.models import SessionPointCategoryCount, SessionPointCount
 from confmgr.audit.services import record
-from confmgr.conferences.editing import hold_agenda
+from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel
@@ -448,7 +448,7 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     # Checked against the points as they are once held: two files at once, one putting A
     # under B and the other B under A, would each pass against the tree before the other
     # and make a loop; two adding one code would both insert it.
-    hold_agenda(conference)
+    hold_conference(conference)
     checked = check_rows(conference, rows)
     ids = dict(db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.id)
@@ -529,7 +529,7 @@ def _changes(point, values: dict, fields: list[str], ids: dict[str, int],
 
 def import_file(conference: Conference, rows: Table) -> tuple[int, int]:
     """import_points for the rows of a spreadsheet, once the zeros it dropped are back."""
-    hold_agenda(conference)  # before the zeros go back from the codes import_points checks
+    hold_conference(conference)  # before the zeros go back from the codes import_points checks
     return import_points(conference, with_lost_zeros(conference, rows))
 
 

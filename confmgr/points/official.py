@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from confmgr.audit.services import record
-from confmgr.conferences.editing import hold_agenda
+from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import ConnectionTestStatus, PointLevel
@@ -81,7 +81,7 @@ def create_official_points(
     # Once each, in the order asked: a province sent twice would insert its communes twice.
     wanted = list(official) if all_communes else list(dict.fromkeys(communes_of or ()))
     # Two clicks at once: the second waits, then finds the first's points and adds none.
-    hold_agenda(conference)
+    hold_conference(conference)
 
     points = db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.level, BroadcastPoint.admin_unit_code)

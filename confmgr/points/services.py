@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import coordinated_point_ids, granted_on_the_way_up
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken, hold_agenda
+from confmgr.conferences.editing import RuleBroken, hold_conference
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
@@ -112,7 +112,7 @@ CONTACT_FIELDS = ("address", "host_unit", "chair_name", "chair_position",
 
 def save_point(conference: Conference, point: BroadcastPoint | None, values: dict) -> None:
     """Create or update one point with the same checks as a spreadsheet import."""
-    hold_agenda(conference)  # as an import does, before the checks below
+    hold_conference(conference)  # as an import does, before the checks below
     if point is None and db.session.scalar(select(BroadcastPoint.id).where(
             BroadcastPoint.conference_id == conference.id,
             BroadcastPoint.code == values["code"])) is not None:
