@@ -263,6 +263,13 @@ def test_a_body_is_bounded_and_so_is_its_list_of_errors(demo, client, organiser)
                                       json={"full_name": "A", "a/b~c": "x\u0000"}), 422)
     assert body["errors"] == [{"detail": "Có ký tự NUL (mã 0), không lưu được.",
                                "pointer": "/a~1b~0c"}]
+    # Thousands of NULs are told of their first hundred too.
+    body = assert_problem(client.post(f"{CONF}/checkins", headers=organiser,
+                                      json={"checkins": ["\u0000"] * 3_000}), 422)
+    assert len(body["errors"]) == 101
+    assert body["errors"][99:] == [
+        {"detail": "Có ký tự NUL (mã 0), không lưu được.", "pointer": "/checkins/99"},
+        {"detail": "Còn 2900 lỗi nữa không liệt kê.", "pointer": ""}]
 
 
 # ---------------------------------------------------------------- the agenda

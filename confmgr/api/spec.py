@@ -282,9 +282,9 @@ def parse(model: type[BaseModel], data: Any, where: str, *,
     holding_nul = _nul_bytes(data) if may_hold_nul else []
     if holding_nul:
         detail = _("Có ký tự NUL (mã 0), không lưu được.")
-        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [
+        raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), first_errors([
             FieldError(detail=detail, parameter=found.lstrip("/")) if where == "query"
-            else FieldError(detail=detail, pointer=found) for found in holding_nul])
+            else FieldError(detail=detail, pointer=found) for found in holding_nul]))
     try:
         return model.model_validate(data)
     except ValidationError as error:
