@@ -519,6 +519,27 @@ def test_a_location_naming_a_room_exactly_gets_that_room(demo):
         "«Phòng Bà»; hãy ghi đúng tên phòng."]
 
 
+def test_new_rooms_are_told_apart_as_the_room_editor_tells_them(demo):
+    """Rooms a file brings were made one by their names without diacritics: "Phòng Ba" and
+    "Phòng Bà" became one room. Case aside, as the editor compares, they are two."""
+    data = calendar(*(
+        event(f"UID:hop-{hour}@example.org", f"DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T{hour}0000",
+              f"DTEND;TZID=Asia/Ho_Chi_Minh:20250615T{hour}3000", f"SUMMARY:Họp {hour}",
+              f"LOCATION:{location}")
+        for hour, location in enumerate(("Phòng Ba", "Phòng Bà", "PHÒNG BA"), start=16)))
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        result = ics_import.check_calendar(conference, data, "lich.ics")
+        token = ics_import.keep_for_confirmation(conference, None, result)
+        counts = ics_import.confirm(conference, None, token)
+        db.session.commit()
+        placed = db.session.execute(
+            select(AgendaSession.title, Room.name).join(Room, Room.id == AgendaSession.room_id)
+            .where(AgendaSession.title.like("Họp 1%")).order_by(AgendaSession.title)).all()
+    assert counts.rooms == 2
+    assert placed == [("Họp 16", "Phòng Ba"), ("Họp 17", "Phòng Bà"), ("Họp 18", "Phòng Ba")]
+
+
 def test_a_cancelled_event_does_not_hide_the_live_one_at_its_time(demo):
     """A session moved in the source calendar may leave a cancelled copy at the same time
     and title; the live event after it was skipped as its repeat, and nothing imported."""

@@ -697,9 +697,12 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
             continue
         room_id = event.room_id
         if event.new_room:
-            room = new_rooms.get(fold(event.room_name))
+            # Named as the room editor compares names: case aside, not diacritics
+            # ("Phòng Ba" and "Phòng Bà" are two rooms).
+            key = normalise(event.room_name).casefold()
+            room = new_rooms.get(key)
             if room is None:
-                room = new_rooms[fold(event.room_name)] = Room(
+                room = new_rooms[key] = Room(
                     conference_id=conference.id, name=event.room_name)
                 db.session.add(room)
                 db.session.flush()
