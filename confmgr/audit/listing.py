@@ -171,7 +171,10 @@ def matching_users(text: str, conference: Conference | None = None) -> list[int]
 
     Within a conference, only those who did something in its log: its organisers may not
     learn from the answer which accounts exist elsewhere on the installation."""
-    statement = select(User.id).where(User.search_text.contains(fold(text), autoescape=True))
+    folded = fold(text)
+    if not folded:  # a lone accent: "contains nothing" would be every user
+        return []
+    statement = select(User.id).where(User.search_text.contains(folded, autoescape=True))
     if conference is not None:
         statement = statement.where(
             select(AuditEntry.id).where(AuditEntry.user_id == User.id,
