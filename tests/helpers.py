@@ -139,3 +139,25 @@ def ministry_point(names: list[str]):
         roster.register(ministry, roster.PersonFields(full_name=name), organiser=True)
     db.session.commit()
     return ministry
+
+
+def run_at_once(*actions) -> None:
+    """Run each action in a thread of its own, all started together, and fail with the
+    first error any raised (a thread's error would otherwise pass unseen)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run(action) -> None:
+        try:
+            action()
+        except BaseException as error:  # noqa: BLE001 - raised below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

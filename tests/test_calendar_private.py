@@ -15,7 +15,7 @@ from confmgr.demo.loader import SLUG
 from confmgr.enums import Visibility
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form
+from tests.helpers import COORDINATOR, ORGANISER, flashes, logged_in, post_form, run_at_once
 from tests.test_calendar import HCM, parse_with_ical_js, sessions_in_order
 
 TOKEN_URL = re.compile(r"http://localhost/feeds/([A-Za-z0-9_-]{43})\.ics")
@@ -162,26 +162,17 @@ def test_first_visits_at_once_are_shown_one_address(demo):
     visits = 4
     start = threading.Barrier(visits)
     shown: list[str] = []
-    errors: list[BaseException] = []
 
     def visit() -> None:
-        try:
-            with demo.app_context():
-                assert tokens._current(FeedKind.POINT, conference_id, ids) is None
-                start.wait()
-                tokens._issue(FeedKind.POINT, conference_id, ids)
-                shown.append(tokens._current(FeedKind.POINT, conference_id, ids).token)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        with demo.app_context():
+            assert tokens._current(FeedKind.POINT, conference_id, ids) is None
+            start.wait()
+            tokens._issue(FeedKind.POINT, conference_id, ids)
+            shown.append(tokens._current(FeedKind.POINT, conference_id, ids).token)
+            db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=visit) for _ in range(visits)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*[visit] * visits)
     assert len(shown) == visits and set(shown) == set(active_tokens_of_point(demo, point_id))
     assert len(set(shown)) == 1
 
@@ -201,26 +192,17 @@ def test_rotations_at_once_leave_one_new_address(client, demo):
     people = 2
     start = threading.Barrier(people)
     shown: list[str] = []
-    errors: list[BaseException] = []
 
     def rotate() -> None:
-        try:
-            with demo.app_context():
-                row = db.session.get(FeedToken, token_id)
-                by = db.session.scalar(select(Account).where(Account.email == COORDINATOR[0]))
-                start.wait()
-                shown.append(tokens.rotate(row, by).token)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        with demo.app_context():
+            row = db.session.get(FeedToken, token_id)
+            by = db.session.scalar(select(Account).where(Account.email == COORDINATOR[0]))
+            start.wait()
+            shown.append(tokens.rotate(row, by).token)
+            db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=rotate) for _ in range(people)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*[rotate] * people)
     assert len(set(shown)) == 1 and shown[0] != old
     assert active_tokens_of_point(demo, point_id) == shown[:1]
     assert client.get(f"/feeds/{old}.ics").status_code == 404
