@@ -75,6 +75,48 @@ def test_two_first_administrators_sent_at_once_are_not_a_server_error(app, clien
         "Đã có tài khoản với email admin@example.org."]
 
 
+def test_two_first_administrators_of_different_emails_at_once_make_one(app, monkeypatch):
+    """Each setup found no user, then made its administrator: two administrators, each
+    told they were the first. Now the second waits for the first and is sent to sign in."""
+    import threading
+
+    from confmgr.accounts import services
+    from tests.helpers import flashes, run_at_once
+
+    made = threading.Barrier(2)
+    create_user = services.create_user
+
+    def checked_then_wait(*args):
+        try:
+            made.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass  # the other setup waits for this one to commit, as it should
+        return create_user(*args)
+
+    monkeypatch.setattr(services, "create_user", checked_then_wait)
+    browsers = [app.test_client() for _ in range(2)]
+    tokens = [csrf_token(browser, "/setup") for browser in browsers]
+    answers = {}
+
+    def set_up(number: int):
+        def send() -> None:
+            answers[number] = browsers[number].post("/setup", data={
+                "display_name": f"Quản trị {number}", "email": f"admin{number}@example.org",
+                "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai",
+                "csrf_token": tokens[number]})
+        return send
+
+    run_at_once(set_up(0), set_up(1))
+    assert sorted(answer.headers["Location"] for answer in answers.values()) == [
+        "/login", "/manage/"]
+    refused = next(n for n, answer in answers.items() if answer.headers["Location"] == "/login")
+    assert flashes(browsers[refused].get("/login").get_data(as_text=True)) == [
+        "Tài khoản quản trị đầu tiên vừa được người khác tạo; hãy đăng nhập."]
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).all() == [
+            f"admin{1 - refused}@example.org"]
+
+
 def test_setup_refuses_a_short_password(app, client):
     token = csrf_token(client, "/setup")
     response = client.post("/setup", data={

@@ -10,7 +10,7 @@ from functools import cache
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, false, func, select, text, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from confmgr.accounts.models import SignIn, User, sign_in_digest
@@ -199,6 +199,17 @@ def signed_in_user(session_id: str) -> User | None:
 
 def any_user_exists() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) > 0
+
+
+def hold_users() -> None:
+    """Keep others from adding users until commit, so that two first-administrator setups
+    sent at once take turns and the second finds the first's account (each checked that
+    no user existed, then both made one). On SQLite a write, even of no row, takes the
+    database's write lock; PostgreSQL locks the table against writers, not readers."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE users IN EXCLUSIVE MODE"))
+    else:
+        db.session.execute(update(User).where(false()).values(email=User.email))
 
 
 def change_password(user: User, new_password: str) -> int:

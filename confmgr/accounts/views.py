@@ -106,6 +106,12 @@ def setup():
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
+        services.hold_users()
+        if services.any_user_exists():  # someone else's setup, committed while this waited
+            db.session.rollback()
+            flash(_("Tài khoản quản trị đầu tiên vừa được người khác tạo; hãy đăng nhập."),
+                  "warning")
+            return redirect(url_for("accounts.login"))
         try:
             user = services.create_user(
                 form.email.data, form.password.data, form.display_name.data, Role.ADMIN
