@@ -5,6 +5,7 @@ from sqlalchemy import delete, func, select
 
 from confmgr.attendance.consistency import Difference, count_differences
 from confmgr.attendance.models import (
+    NO_CATEGORY,
     SessionArrivalCount,
     SessionPointCategoryCount,
     SessionPointCount,
@@ -124,10 +125,14 @@ def test_each_kind_of_drift_is_named_and_the_fix_recounts_it(demo):
     with demo.app_context():
         assert count_differences(conference_id) == []
         # Reported headcounts have no rows behind them: the recount keeps them, each
-        # point's the sum of its categories'.
-        assert db.session.execute(select(SessionPointCount.session_id,
-                                         SessionPointCount.headcount).where(
-            SessionPointCount.headcount != 0)).all() == [(unattended, 7)]
+        # point's the sum of its categories', and heads a total held beyond its
+        # categories' stay, under no category, rather than be lost.
+        assert sorted(db.session.execute(select(SessionPointCount.session_id,
+                                                SessionPointCount.headcount).where(
+            SessionPointCount.headcount != 0)).all()) == sorted([(unattended, 7),
+                                                                 (point_key[0], 3)])
+        assert db.session.get(SessionPointCategoryCount,
+                              (*point_key, NO_CATEGORY)).headcount == 3
         assert db.session.get(BroadcastPoint, point.id).registered_count == point_registered
 
 
@@ -228,3 +233,48 @@ def test_a_row_left_behind_by_a_hand_edit_is_listed_and_stays_after_a_recount(de
         + [f"tap-huan-cap-xa-2025: recounted from the rows; {len(left)} differences "
            "remain:\n"]
         + [f"  {difference}\n" for difference in left]))
+
+
+def test_the_fix_makes_a_lost_headcount_total_again_and_loses_no_head(demo):
+    """A headcount point's total row lost: the fix left it lost ("1 differences remain")
+    while the point's report showed no one. Its category rows lost instead: the fix made
+    the total 0, and the only record of those heads was gone."""
+    from confmgr.attendance import checkin
+
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id))
+        session = db.session.scalar(select(AgendaSession).where(
+            AgendaSession.conference_id == conference_id,
+            AgendaSession.id.not_in(select(SessionPointCount.session_id)))
+            .order_by(AgendaSession.id).limit(1))
+        lost_total, lost_parts = db.session.scalars(
+            select(BroadcastPoint).where(BroadcastPoint.conference_id == conference_id)
+            .order_by(BroadcastPoint.id).limit(2)).all()
+        for point in (lost_total, lost_parts):
+            point.headcount_only = True
+            checkin.report_headcount(session, point, {NO_CATEGORY: 5}, user_id=None,
+                                     after_the_fact=True)
+        db.session.commit()
+        keys = {point.id: (session.id, point.id) for point in (lost_total, lost_parts)}
+        db.session.execute(delete(SessionPointCount).where(
+            SessionPointCount.session_id == session.id,
+            SessionPointCount.point_id == lost_total.id))
+        db.session.execute(delete(SessionPointCategoryCount).where(
+            SessionPointCategoryCount.session_id == session.id,
+            SessionPointCategoryCount.point_id == lost_parts.id))
+        db.session.commit()
+        assert sorted(str(d) for d in count_differences(conference_id)) == sorted([
+            f"session_point_counts session_id={session.id}, point_id={lost_total.id}: "
+            "headcount holds 0; should hold 5",
+            f"session_point_counts session_id={session.id}, point_id={lost_parts.id}: "
+            "headcount holds 5; should hold 0"])
+        db.session.remove()
+    result = demo.test_cli_runner().invoke(args=["check-counts", "--fix"])
+    assert result.output.endswith(
+        "tap-huan-cap-xa-2025: recounted from the rows; every counter agrees now.\n")
+    with demo.app_context():
+        assert count_differences(conference_id) == []
+        assert [db.session.get(SessionPointCount, key).headcount for key in keys.values()] == [
+            5, 5]
+        assert [db.session.get(SessionPointCategoryCount, (*key, NO_CATEGORY)).headcount
+                for key in keys.values()] == [5, 5]

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Boolean,
     Select,
     Table,
+    and_,
     bindparam,
     case,
     event,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from confmgr.attendance.labels import NO_CATEGORY_NAME
 from confmgr.attendance.models import (
+    COUNT_COLUMNS,
     NO_CATEGORY,
     Attendance,
     AttendanceChange,
@@ -744,12 +747,46 @@ def rebuild_counts(conference_id: int) -> None:
                 set_={name: stmt.excluded[name]
                       for name in (*(s.value for s in AttendanceStatus), "province_code")}),
                 rows)
+    _rebuild_headcount_totals(conference_id)
+
+
+def _rebuild_headcount_totals(conference_id: int) -> None:
+    """Each point's headcount is its categories' sum again, and no head is lost on the way:
+    a total whose category rows are gone keeps its heads (they go to "no category"), and a
+    total that is gone is made again from its categories. In SQL: a national conference
+    has a quarter of a million of them."""
     totals = SessionPointCount.__table__
     parts = SessionPointCategoryCount.__table__
+    per_point = (select(parts.c.session_id, parts.c.point_id,
+                        func.sum(parts.c.headcount).label("heads"))
+                 .where(parts.c.conference_id == conference_id)
+                 .group_by(parts.c.session_id, parts.c.point_id).subquery())
+    beyond = totals.c.headcount - func.coalesce(per_point.c.heads, 0)
+    lost = dialect_insert(parts).from_select(
+        ["session_id", "point_id", "category_ref", "conference_id", "province_code",
+         *COUNT_COLUMNS],
+        select(totals.c.session_id, totals.c.point_id, literal(NO_CATEGORY),
+               totals.c.conference_id, totals.c.province_code,
+               *(literal(0) for _ in AttendanceStatus), beyond)
+        .outerjoin(per_point, and_(per_point.c.session_id == totals.c.session_id,
+                                   per_point.c.point_id == totals.c.point_id))
+        .where(totals.c.conference_id == conference_id, beyond > 0))
+    db.session.execute(lost.on_conflict_do_update(
+        index_elements=["session_id", "point_id", "category_ref"],
+        set_={"headcount": parts.c.headcount + lost.excluded.headcount}))
     db.session.execute(update(totals).where(totals.c.conference_id == conference_id).values(
         headcount=select(func.coalesce(func.sum(parts.c.headcount), 0)).where(
             parts.c.session_id == totals.c.session_id,
             parts.c.point_id == totals.c.point_id).scalar_subquery()))
+    made_again = dialect_insert(totals).from_select(
+        ["session_id", "point_id", "conference_id", "province_code", *COUNT_COLUMNS,
+         "updated_at"],
+        select(parts.c.session_id, parts.c.point_id, parts.c.conference_id,
+               func.max(parts.c.province_code), *(literal(0) for _ in AttendanceStatus),
+               func.sum(parts.c.headcount), literal(utcnow(), UTCDateTime))
+        .where(parts.c.conference_id == conference_id)
+        .group_by(parts.c.session_id, parts.c.point_id, parts.c.conference_id))
+    db.session.execute(made_again.on_conflict_do_nothing())
 
 
 #: The counters of statuses, each with the columns that key it.
