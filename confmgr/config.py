@@ -193,6 +193,8 @@ def _without_password(text: str) -> str:
 #: Environment values read as they are: JSON would make a key of digits a number.
 _TEXT_SETTINGS = ("SECRET_KEY",)
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+#: Yes/no settings whose default is set later (it depends on others): read strictly too.
+_LATER_YES_NO = ("RATELIMIT_ENABLED", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY")
 
 
 def _read_environment_strictly(app: Flask) -> None:
@@ -204,8 +206,8 @@ def _read_environment_strictly(app: Flask) -> None:
             app.config[name] = os.environ[f"CONFMGR_{name}"]
     for variable, written in os.environ.items():
         name = variable.removeprefix("CONFMGR_")
-        if name == variable or not isinstance(app.default_config.get(
-                name, getattr(Defaults, name, None)), bool):
+        if name == variable or not (name in _LATER_YES_NO or isinstance(
+                app.default_config.get(name, getattr(Defaults, name, None)), bool)):
             continue
         said = written.strip().lower()
         if said in _TRUE | _FALSE:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from itsdangerous import BadSignature, URLSafeSerializer
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
@@ -67,9 +67,28 @@ SECURITY_HEADERS = {
 }
 
 
+#: Settings written as limits ("5 per minute"; the API's may join several with ";"), each
+#: with how it is read: one that cannot be read would fail every sign-in (or quietly lift
+#: the API's limit), so it stops the app at start-up instead.
+LIMIT_SETTINGS = {"LOGIN_LIMIT_PER_ADDRESS": parse, "LOGIN_FAILURES_PER_ACCOUNT": parse,
+                  "API_LIMIT_PER_CALLER": parse_many, "API_LIMIT_PER_ADDRESS": parse_many}
+
+
 def init_app(app: Flask) -> None:
-    device_cookie_seconds(app.config)  # a bad setting stops the app at start-up
-    proxies = int(app.config["PROXY_FIX"] or 0)
+    # Bad settings stop the app at start-up, in one line, not at the first request.
+    device_cookie_seconds(app.config)
+    for name, read in LIMIT_SETTINGS.items():
+        try:
+            read(str(app.config[name]))
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a limit such as \"5 per minute\", "
+                                     f"not {app.config[name]!r}.") from None
+    proxies = app.config["PROXY_FIX"]
+    if isinstance(proxies, str) and proxies.strip().isdigit():
+        proxies = int(proxies)
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise ConfigurationError(f"PROXY_FIX must be a whole number of proxies (0: none), "
+                                 f"not {proxies!r}.")
     if proxies:
         # Behind nginx every request comes from the proxy; without this the per-address
         # limits would count every client together and lock everyone out at once.

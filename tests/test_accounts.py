@@ -295,6 +295,9 @@ def test_create_user_command(runner):
     ("không-có-a-còng", "mot-mat-khau-dai", "Invalid email address: không-có-a-còng."),
     ("co dau cach@example.org", "mot-mat-khau-dai",
      "Invalid email address: co dau cach@example.org."),
+    # "@" alone, or with nothing on one side, is no address (it made an account named "@").
+    ("@", "mot-mat-khau-dai", "Invalid email address: @."),
+    ("admin@", "mot-mat-khau-dai", "Invalid email address: admin@."),
 ])
 def test_create_user_command_speaks_english_only(runner, app, email, password, error):
     """The command line speaks English, as click's own words around it do."""

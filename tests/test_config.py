@@ -87,6 +87,56 @@ def test_settings_from_the_environment_keep_their_types(tmp_path, monkeypatch):
         "CONFMGR_SESSION_COOKIE_SECURE='sometimes' is neither true nor false.")
 
 
+@pytest.mark.parametrize("written", ["off", "no", "False", "0"])
+def test_yes_no_settings_whose_default_comes_later_are_read_strictly_too(
+        tmp_path, monkeypatch, written):
+    """The rate limits and the remember-me cookie's flags get their defaults from other
+    settings, so the strict reading missed them: "off" was the truthy text "off" (limits
+    on, against docs/deploy.md) and "False" made the remember-me cookie Secure, never sent
+    back over plain HTTP."""
+    for name in ("RATELIMIT_ENABLED", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY"):
+        monkeypatch.setenv(f"CONFMGR_{name}", written)
+    app = create_app(instance_path=str(tmp_path))
+    assert [app.config[name] for name in ("RATELIMIT_ENABLED", "REMEMBER_COOKIE_SECURE",
+                                          "REMEMBER_COOKIE_HTTPONLY")] == [False] * 3
+    monkeypatch.setenv("CONFMGR_RATELIMIT_ENABLED", "sometimes")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(instance_path=str(tmp_path))
+    assert refused.value.message == (
+        "CONFMGR_RATELIMIT_ENABLED='sometimes' is neither true nor false.")
+
+
+@pytest.mark.parametrize("name, written, message", [
+    ("LOGIN_LIMIT_PER_ADDRESS", "10 a minute",
+     "LOGIN_LIMIT_PER_ADDRESS must be a limit such as \"5 per minute\", not '10 a minute'."),
+    ("LOGIN_FAILURES_PER_ACCOUNT", "5 per fortnight", "LOGIN_FAILURES_PER_ACCOUNT must be a "
+     "limit such as \"5 per minute\", not '5 per fortnight'."),
+    ("API_LIMIT_PER_CALLER", "2 per minut",
+     "API_LIMIT_PER_CALLER must be a limit such as \"5 per minute\", not '2 per minut'."),
+    ("API_LIMIT_PER_ADDRESS", "", "API_LIMIT_PER_ADDRESS must be a limit such as "
+     "\"5 per minute\", not ''."),
+    ("PROXY_FIX", "yes", "PROXY_FIX must be a whole number of proxies (0: none), not 'yes'."),
+    ("PROXY_FIX", "-1", "PROXY_FIX must be a whole number of proxies (0: none), not -1."),
+])
+def test_a_mistyped_limit_or_proxy_count_stops_the_app_at_start_in_one_line(
+        tmp_path, monkeypatch, name, written, message):
+    """A sign-in limit limits could not read let the app start, then failed every sign-in
+    with a 500; an API limit likewise was quietly dropped, lifting the limit; a proxy
+    count that was no number gave a traceback from every command."""
+    monkeypatch.setenv(f"CONFMGR_{name}", written)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(instance_path=str(tmp_path))
+    assert refused.value.message == message
+
+
+def test_limits_and_proxy_counts_as_written_in_the_docs_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONFMGR_API_LIMIT_PER_CALLER", "600 per minute; 20 per second")
+    monkeypatch.setenv("CONFMGR_LOGIN_LIMIT_PER_ADDRESS", "20/minute")
+    monkeypatch.setenv("CONFMGR_PROXY_FIX", "1")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["PROXY_FIX"] == 1
+
+
 def test_postgres_urls_use_psycopg_3():
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"

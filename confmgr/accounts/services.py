@@ -90,7 +90,8 @@ def create_user(email: str, password: str, display_name: str, role: Role) -> Use
     """Add a user to the session (the caller commits); refuse a taken email, a display name
     longer than its column or a weak password."""
     email = normalise_email(email)
-    if login_problem(email) or "@" not in email:
+    # As the setup form's check reads an address ("@" alone is none).
+    if login_problem(email) or not _reads_as_address(email):
         raise AccountError(_("Địa chỉ email không hợp lệ: %(email)s.", email=email))
     # The shell passes any text through (the web form has the same limit).
     display_name = one_line(display_name).strip()
