@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from confmgr.audit.models import AuditEntry
 from confmgr.conferences import editing, ics_import, publishing
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
+from confmgr.points.models import BroadcastPoint
 from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import SessionKind, SessionStatus
@@ -260,6 +261,26 @@ def test_our_own_published_feed_imports_as_no_change(client, demo):
     assert ("Không có gì để nhập: mọi sự kiện đều đã có trong chương trình hoặc được bỏ qua."
             in page)
     assert CONFIRM.search(page) is None
+
+
+def test_a_points_own_feed_imports_as_no_change_and_makes_no_room(client, demo):
+    """A point's feed gives the point's address as LOCATION: imported back, every session
+    was to move to a new room named after the address."""
+    import re as patterns
+
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        point.address = "Hội trường UBND phường Uông Bí"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    token = patterns.search(r"/feeds/([A-Za-z0-9_-]{43})\.ics", page).group(1)
+    feed = client.get(f"/feeds/{token}.ics").data
+    assert "LOCATION:Điểm cầu Uông Bí\\, Hội trường UBND phường Uông Bí\r\n" in feed.decode()
+    result = checked(demo, feed)
+    assert len(result.events) == 16
+    assert {(e.action, e.note, e.new_room) for e in result.events} == {
+        ("skip", "Không có thay đổi — bỏ qua.", False)}
 
 
 def test_a_title_stored_decomposed_or_with_double_spaces_is_no_change(client, demo):

@@ -18,7 +18,9 @@ Choices made for what a calendar file can say:
 - A property the event does not carry (LOCATION, DESCRIPTION) leaves the updated
   session's room or description as it is.
 - An event from this system's own feed (UID "…@confmgr") keeps the session's
-  description: the feed's DESCRIPTION also holds presenters, topic summary and a link.
+  description: the feed's DESCRIPTION also holds presenters, topic summary and a link;
+  and its room, unless LOCATION names another room of the agenda: a point's feed gives
+  the point's address there.
 - The kind comes from CATEGORIES when it names one (our feed writes it), else a linked
   topic makes a topic session and anything else is "other"; an update keeps its kind.
 - New sessions get UIDs of their own, as every session does; the source calendar's UIDs
@@ -641,6 +643,10 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
         if session is not None:
             event.session_id = session.id
             event.kind = named_kind or session.kind
+            if own_feed and event.new_room:
+                # A point's or a delegate's feed gives the point's address as LOCATION:
+                # where the delegates sit, not a room of the agenda.
+                event.location, event.new_room = None, False
             if event.location is None:
                 event.room_name = room_names.get(session.room_id, "")  # kept, and shown so
             if own_feed:
