@@ -512,6 +512,34 @@ def test_an_empty_or_overlong_answer_is_refused_on_its_field(client, demo):
     assert field_errors(page, "answer") == ["Câu trả lời dài 20001 ký tự; tối đa 20000 ký tự."]
 
 
+def test_an_answer_saved_meanwhile_is_not_overwritten_unseen(client, demo):
+    """The presenter and an organiser both had the empty answer box open: the second to
+    save replaced the first's answer without either knowing. Now the second is shown the
+    first's answer, their own text kept in the box, and saving again replaces it."""
+    target = question_id(demo, "Việc bố trí bí thư")
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    page = organiser.get(f"{TRIAGE}/{target}").get_data(as_text=True)
+    assert '<input id="shown" name="shown" type="hidden" value="">' in page
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert post_form(client, f"{TRIAGE}/{target}/answer",
+                     {"answer": "Trả lời của báo cáo viên.", "shown": ""}).status_code == 302
+    sent = {"answer": "Trả lời của Ban Tổ chức.", "shown": ""}
+    page = post_form(organiser, f"{TRIAGE}/{target}/answer", sent).get_data(as_text=True)
+    assert flashes(page) == ["Người khác vừa lưu một câu trả lời cho câu hỏi này; nội dung bạn "
+                             "viết được giữ trong ô: hãy xem lại rồi lưu."]
+    assert ">Trả lời của báo cáo viên.</span>" in page  # the answer saved meanwhile
+    assert "Trả lời của Ban Tổ chức.</textarea>" in page  # the text sent, kept
+    assert '<input id="shown" name="shown" type="hidden" value="Trả lời của báo cáo viên.">' in page
+    with demo.app_context():
+        assert db.session.get(Question, target).answer == "Trả lời của báo cáo viên."
+    # Saved again, once seen: it replaces the other. The same text sent twice is no clash.
+    again = {"answer": "Trả lời của Ban Tổ chức.", "shown": "Trả lời của báo cáo viên."}
+    assert post_form(organiser, f"{TRIAGE}/{target}/answer", again).status_code == 302
+    assert post_form(client, f"{TRIAGE}/{target}/answer", sent).status_code == 302
+    with demo.app_context():
+        assert db.session.get(Question, target).answer == "Trả lời của Ban Tổ chức."
+
+
 def test_an_answer_written_while_its_question_was_merged_is_kept_on_the_one_it_joined(
         client, demo):
     """The organiser merged the question while its presenter wrote the answer: the page

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 
 from confmgr.conferences.forms import optional_int
 from confmgr.forms import Form
@@ -30,6 +37,9 @@ class RaiseForm(Form):
 
 class AnswerForm(Form):
     answer = TextAreaField(_l("Trả lời"))
+    # The answer as the page showed it: one saved by someone else since is not overwritten
+    # unseen.
+    shown = HiddenField()
 
 
 class EditForm(Form):

@@ -266,6 +266,15 @@ def assign(questions: list[Question], presenter: Presenter | None) -> None:
                presenter_id=question.assignee_id)
 
 
+def answered_meanwhile(question: Question, *, shown: str | None, sent: str) -> bool:
+    """Whether someone saved another answer since the form sending ``sent`` showed
+    ``shown`` (None: a form that did not say, saved as it comes)."""
+    if shown is None:
+        return False
+    now = question.answer or ""
+    return normalise_lines(shown) != now and normalise_lines(sent) != now
+
+
 def answer(question: Question, text: str, *, user_id: int | None,
            publishes: bool = True) -> bool:
     """Write or correct the answer; whether it changed. Corrected by someone who may

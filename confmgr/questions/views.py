@@ -258,6 +258,7 @@ def detail(slug: str, question_id: int):
 def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None,
                  held_answer=""):
     answer = answer or AnswerForm(formdata=None, answer=question.answer)
+    answer.shown.data = question.answer or ""
     edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
     edit.topic.choices = _topic_choices(conference, question)
     assign = AssignForm(formdata=None, presenter=question.assignee_id)
@@ -332,6 +333,12 @@ def answer(slug: str, question_id: int):
     question = _question(conference, scope.reach, question_id, lock=True)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, answer=form)
+    if form.validate_on_submit() and services.answered_meanwhile(
+            question, shown=form.shown.data, sent=form.answer.data or ""):
+        flash(_("Người khác vừa lưu một câu trả lời cho câu hỏi này; nội dung bạn viết được "
+                "giữ trong ô: hãy xem lại rồi lưu."), "warning")
+        return _detail_page(conference, scope, question, answer=form,
+                            held_answer=question.answer or "")
     publishes = scope.manages
     withdraws = not publishes and question.status == QuestionStatus.PUBLISHED
 
