@@ -717,3 +717,31 @@ def test_every_calendar_reads_back_event_for_event(agenda, place, alarm):
     assert [str(e["STATUS"]) for e in events] == [
         "CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED"
         for s in agenda.sessions]
+
+
+# ---------------------------------------------------------------- namesakes in a delegate list
+
+
+CONTACTS = st.lists(st.tuples(st.sampled_from(["", None, "0912345678", "0987654321"]),
+                              st.sampled_from(["", None, "a@example.org", "b@example.org"])),
+                    max_size=12)
+
+
+@given(CONTACTS, st.tuples(st.sampled_from(["", "0912345678", "0900000000"]),
+                           st.sampled_from(["", "a@example.org", "c@example.org"])))
+def test_the_namesakes_a_row_may_be_are_found_as_by_comparing_with_each(earlier, newcomer):
+    """The lookup that replaced comparing each row with every earlier namesake (minutes for
+    a file of thousands of one name) finds the same first row, or none."""
+    from confmgr.roster.importing import _Namesakes
+
+    def surely_apart(a: dict, b: dict) -> bool:
+        return any(a[key] and b[key] and a[key] != b[key] for key in ("phone", "email"))
+
+    seen = _Namesakes()
+    rows = [{"phone": phone, "email": email} for phone, email in earlier]
+    for number, fields in enumerate(rows, start=2):
+        seen.add(fields, number)
+    fields = {"phone": newcomer[0], "email": newcomer[1]}
+    expected = next((number for number, other in enumerate(rows, start=2)
+                     if not surely_apart(fields, other)), None)
+    assert seen.may_be(fields) == expected

@@ -253,12 +253,11 @@ def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
         assert db.session.get(Participant, ids[4]).position == "Chức vụ đúng"
         other_category = db.session.scalar(select(Category.name).where(
             Category.name != by_ref[ids[5]][4]).order_by(Category.rank))
-    # A category it may no longer change is named in its own column, not «Họ và tên».
+    # A category it may no longer change is named in its own column, at the preview.
     recategorised = list(by_ref[ids[5]])
     recategorised[4] = other_category
-    [message] = flashes(confirm(client, preview(client, as_csv([rows[0], recategorised]),
-                                                "ds.csv")))
-    assert message.startswith("Dòng 2, cột Thành phần: Đăng ký đã đóng lúc ")
+    [message] = row_errors(preview(client, as_csv([rows[0], recategorised]), "ds.csv"))["2"]
+    assert message.startswith("Thành phần: Đăng ký đã đóng lúc ")
     assert message.endswith(". Chỉ ban tổ chức đổi thành phần được.")
 
 
@@ -774,6 +773,29 @@ def test_a_file_adding_delegates_after_registration_closed_is_refused_at_its_pre
     logged_in(client, ORGANISER)
     page = preview(client, workbook([HEAD, [1, "Lê Thị Hoa", "", "", "", "0912345002", "", ""]]))
     assert re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page)
+
+
+def test_a_file_changing_a_category_after_registration_closed_is_refused_at_its_preview(
+        client, demo):
+    """A coordinator's downloaded list sent back with a delegate's category changed was
+    called valid at the preview, and only the confirmation refused it."""
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(BroadcastPoint).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+        other = db.session.scalar(select(Category).where(
+            Category.id != person.category_id).order_by(Category.id))
+        row = [1, person.full_name, person.position, person.unit, other.name, person.phone,
+               person.email, person.note, person.id]
+        db.session.scalar(select(Conference)).registration_closes_at = (
+            datetime.now(timezone.utc) - timedelta(hours=1))
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    page = unescape(preview(client, workbook([[*HEAD, "Mã đại biểu"], row])))
+    [errors] = row_errors(page).values()
+    assert len(errors) == 1 and re.fullmatch(
+        r"Thành phần: Đăng ký đã đóng lúc [0-9:/ ]+\. Chỉ ban tổ chức đổi thành phần được\.",
+        errors[0]), errors
+    assert "/delegates/import/" not in page  # nothing to confirm
 
 
 def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url):

@@ -185,10 +185,38 @@ def _mark_numbered(point: BroadcastPoint, checked: list[CheckedRow],
         item.already = not item.changes
 
 
-def _told_apart(a: dict, b: dict) -> bool:
-    """Whether two people of one name are surely two: both have a phone, or both an email,
-    and those differ."""
-    return any(a[key] and b[key] and a[key] != b[key] for key in ("phone", "email"))
+class _Namesakes:
+    """People of one name seen so far, kept so that whether a newcomer may be one of them
+    is a few lookups, not a comparison with each: a file of thousands of namesakes took
+    minutes. Two are surely two only when both have a phone, or both an email, and those
+    differ; a newcomer may be anyone they are not surely apart from."""
+
+    def __init__(self) -> None:
+        #: The first row number (0 for a registered delegate) under each key it was seen.
+        self.first: dict[tuple, int] = {}
+
+    @staticmethod
+    def _contacts(fields: dict) -> tuple[str, str]:
+        return fields["phone"] or "", fields["email"] or ""
+
+    def add(self, fields: dict, number: int = 0) -> None:
+        phone, email = self._contacts(fields)
+        for key in (("both", phone, email), ("phone", phone), ("email", email), ("anyone",)):
+            self.first.setdefault(key, number)
+
+    def may_be(self, fields: dict) -> int | None:
+        """The first row number of someone ``fields`` may be, or None."""
+        phone, email = self._contacts(fields)
+        if phone and email:  # those with this phone or none, and this email or none
+            keys = [("both", p, e) for p in ("", phone) for e in ("", email)]
+        elif phone:
+            keys = [("phone", ""), ("phone", phone)]
+        elif email:
+            keys = [("email", ""), ("email", email)]
+        else:
+            keys = [("anyone",)]
+        found = [self.first[key] for key in keys if key in self.first]
+        return min(found) if found else None
 
 
 def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
@@ -199,25 +227,24 @@ def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
     """
     wanted = [item for item in checked if not item.errors and item.adds]
     names = {name_compare_form(item.fields["full_name"]) for item in wanted}
-    registered: dict[str, list[dict]] = {}
+    registered: dict[str, _Namesakes] = {}
     for name, phone, email in db.session.execute(
             select(Participant.name_norm, Participant.phone, Participant.email)
             .where(Participant.point_id == point.id,
                    Participant.status == RegistrationStatus.REGISTERED)):
         if name in names:
-            registered.setdefault(name, []).append({"phone": phone, "email": email})
-    earlier: dict[str, list[CheckedRow]] = {}
+            registered.setdefault(name, _Namesakes()).add({"phone": phone, "email": email})
+    earlier: dict[str, _Namesakes] = {}
     for item in wanted:
         name = name_compare_form(item.fields["full_name"])
-        if any(not _told_apart(item.fields, other) for other in registered.get(name, ())):
+        if name in registered and registered[name].may_be(item.fields) is not None:
             item.warnings.append(_("Điểm cầu đã có đại biểu tên %(name)s; nếu là cùng một "
                                    "người, hãy bỏ dòng này.", name=item.fields["full_name"]))
-        for other in earlier.get(name, ()):
-            if not _told_apart(item.fields, other.fields):
-                item.warnings.append(_("Trùng họ tên với dòng %(row)d; nếu là cùng một người, "
-                                       "hãy bỏ một dòng.", row=other.number))
-                break
-        earlier.setdefault(name, []).append(item)
+        row = earlier[name].may_be(item.fields) if name in earlier else None
+        if row is not None:
+            item.warnings.append(_("Trùng họ tên với dòng %(row)d; nếu là cùng một người, "
+                                   "hãy bỏ một dòng.", row=row))
+        earlier.setdefault(name, _Namesakes()).add(item.fields, item.number)
 
 
 def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:

@@ -20,6 +20,7 @@ from confmgr.roster import categories, importing, services
 from confmgr.roster.forms import MoveForm, PersonForm
 from confmgr.roster.models import Participant
 from confmgr.spreadsheets import (
+    CellError,
     TableError,
     csv_response,
     file_error,
@@ -266,10 +267,18 @@ def import_file(slug: str, code: str):
 
 def _closed_to_new_rows(conference, checked) -> list:
     """Said at the preview rather than only at the confirmation: outside registration's
-    window, a coordinator's file may correct delegates but not add any."""
-    adding = sum(1 for item in checked if item.adds)
+    window, a coordinator's file may correct delegates but neither add any nor change one's
+    category (each such row's category cell is marked)."""
     closed = services.registration_closed_reason(conference)
-    if not adding or not closed or manages_conference(current_user, conference):
+    if not closed or manages_conference(current_user, conference):
+        return []
+    heading = importing.HEADING["category"]
+    for item in checked:
+        if heading in item.changes:
+            item.errors.append(CellError(item.number, heading, f"{closed} " + _(
+                "Chỉ ban tổ chức đổi thành phần được.")))
+    adding = sum(1 for item in checked if item.adds)
+    if not adding:
         return []
     return file_error(f"{closed} " + counted(
         "%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà ngoài thời gian đăng ký chỉ "
