@@ -798,6 +798,26 @@ def test_a_file_changing_a_category_after_registration_closed_is_refused_at_its_
     assert "/delegates/import/" not in page  # nothing to confirm
 
 
+def test_a_list_of_the_most_different_names_allowed_goes_in_whole(demo):
+    """PostgreSQL held each name of a list with a lock of its own until the commit: a list
+    of 20,000 different names filled its lock table ("out of shared memory")."""
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    most = importing.MAX_ROWS
+    given = [f"Người Thứ {number:05d}" for number in range(most)]
+    data = ("Họ và tên\n" + "\n".join(given) + "\n").encode()
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=most,
+                          max_bytes=importing.MAX_BYTES)
+        token = importing.keep_for_confirmation(point, 0, "ds.csv",
+                                                importing.check_rows(point, rows))
+        assert importing.confirm(point, 0, token, organiser=True).added == most
+        db.session.commit()
+    assert count_at(demo, "06811") == (most + 35, most + 35)
+
+
 def test_two_confirmations_of_one_file_at_once_write_it_once(demo, database_url):
     """A double tap, or the same preview confirmed in two tabs: the second waits for the
     first, then finds the preview gone."""

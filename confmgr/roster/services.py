@@ -186,7 +186,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     # rolls the count back with everything else.
     count_registrations(point, fields.category_id, 1)
     name_norm = name_compare_form(fields.full_name)
-    _hold_name(conference.id, name_norm)
+    _hold_names(conference.id, [name_norm])
     same = duplicates(conference.id, name_norm, fields.phone, fields.email)
     if same:
         raise RuleBroken([Problem("full_name", _(
@@ -225,28 +225,42 @@ def hold_point(point: BroadcastPoint) -> None:
                        .values(registered_count=table.c.registered_count))
 
 
-def _hold_name(conference_id: int, name_norm: str) -> None:
+#: Names are held by the share of them they fall in: a lock each would fill PostgreSQL's
+#: lock table with a list of 20,000 names ("out of shared memory"), and a few names
+#: sharing a lock only makes their registrations wait for each other.
+NAME_LOCKS = 1024
+
+
+def _name_lock(conference_id: int, name_norm: str) -> int:
+    share = hashlib.blake2b(name_norm.encode(), digest_size=8).digest()
+    key = f"{conference_id}:{int.from_bytes(share, 'big') % NAME_LOCKS}"
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def _hold_names(conference_id: int, name_norms: Iterable[str]) -> None:
     """Registrations of one name in a conference apply one after the other, so the same
     person entered at two points at once is found by the second.
 
     On SQLite the count written just before holds the whole database already; PostgreSQL
-    holds rows only, so the name gets a lock of its own until the commit.
+    holds rows only, so the names get locks of their own until the commit, taken in one
+    order (two lists holding each other's names would otherwise wait for ever).
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(f"{conference_id}:{name_norm}".encode(), digest_size=8).digest()
-    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                       {"key": int.from_bytes(digest, "big", signed=True)})
+    keys = sorted({_name_lock(conference_id, name_norm) for name_norm in name_norms})
+    if keys:
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           [{"key": key} for key in keys])
 
 
 def hold_registrations(point: BroadcastPoint, name_norms: Iterable[str]) -> None:
     """Before checking whether these people are registered already (a list being
-    imported): hold the point, as ``register`` does by counting first, then each name, in
-    order, so that the same people registered elsewhere at the same moment are found by
-    whichever comes second."""
+    imported): hold the point, as ``register`` does by counting first, then the names, so
+    that the same people registered elsewhere at the same moment are found by whichever
+    comes second."""
     hold_point(point)
-    for name_norm in sorted(set(name_norms)):
-        _hold_name(point.conference_id, name_norm)
+    _hold_names(point.conference_id, name_norms)
 
 
 def count_registrations(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
