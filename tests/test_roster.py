@@ -1584,3 +1584,41 @@ def test_the_migration_takes_invisible_characters_out_of_stored_names(ctx):
     assert db.session.execute(select(Participant.full_name, Participant.name_norm).where(
         Participant.phone == "0912777888")).one() == ("Lê Thị Oanh",
                                                      name_compare_form("Lê Thị Oanh"))
+
+
+def test_two_categories_that_fold_alike_added_at_once_leave_one(demo):
+    """Each organiser's check found no category folding like theirs, then both were added:
+    an import, which finds a category by its folded name, could no longer tell them apart.
+    The second now waits for the first and is refused."""
+    import threading
+    import time
+
+    from confmgr.conferences.editing import RuleBroken
+    from confmgr.roster import categories
+    from confmgr.text import fold
+    from tests.helpers import run_at_once
+
+    first_written, refusals = threading.Event(), []
+
+    def first() -> None:
+        with demo.app_context():
+            categories.add_category(db.session.scalar(select(Conference)), "Khách mời", 90)
+            first_written.set()
+            time.sleep(0.5)  # the other organiser's request comes meanwhile
+            db.session.commit()
+
+    def second() -> None:
+        first_written.wait()
+        with demo.app_context():
+            try:
+                categories.add_category(db.session.scalar(select(Conference)), "khach moi", 90)
+                db.session.commit()
+            except RuleBroken as broken:
+                db.session.rollback()
+                refusals.extend(problem.message for problem in broken.problems)
+
+    run_at_once(first, second)
+    assert refusals == ["Đã có thành phần «Khách mời»."]
+    with demo.app_context():
+        assert [name for name in db.session.scalars(select(Category.name))
+                if fold(name) == "khach moi"] == ["Khách mời"]

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken
+from confmgr.conferences.editing import RuleBroken, hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
@@ -38,7 +38,9 @@ def add_category(conference: Conference, name: str, rank: int) -> Category:
     if len(name) > NAME_LIMIT:
         raise RuleBroken([Problem("name", _("Dài quá %(limit)d ký tự.", limit=NAME_LIMIT))])
     # Imports find a category by its folded name ("can bo" finds "Cán bộ"), so two that
-    # fold alike could not be told apart there.
+    # fold alike could not be told apart there. No constraint knows folding: two added at
+    # once take turns.
+    hold_conference(conference)
     for existing in db.session.scalars(select(Category.name).where(
             Category.conference_id == conference.id)):
         if fold(existing) == fold(name):
