@@ -429,22 +429,37 @@ def test_cancelling_a_session_asks_first_and_a_no_changes_nothing(page, demo):
     assert asked == [f"Hủy phiên «{title}»? Phiên vẫn ở trong chương trình, ghi là đã hủy."] * 2
 
 
+def slowed(monkeypatch, owner, name: str) -> None:
+    """``owner.name`` answers a second later: a slow link, as the browser sees it."""
+    import time
+
+    itself = getattr(owner, name)
+
+    def slowly(*args, **kwargs):
+        time.sleep(1)
+        return itself(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, slowly)
+
+
+def click_twice(page, words: str, gap_ms: int = 300) -> None:
+    """Both clicks on the page the form is on: the second while the first's answer is due."""
+    page.evaluate("""([words, gap]) => {
+        const button = [...document.querySelectorAll("form button")].find(
+            (b) => b.textContent.trim() === words);
+        button.click();
+        setTimeout(() => button.click(), gap);
+    }""", [words, gap_ms])
+
+
 def test_a_second_click_while_the_first_is_answered_hands_out_one_password(
         page, demo, monkeypatch):
     """The password is shown once: a second click while the first was on its way sent
     the form again, and the browser showed that answer ("already taken") instead of the
     first one's password."""
-    import time
-
     from confmgr.accounts import coordinators
 
-    create_itself = coordinators.create_coordinator
-
-    def slowly(*args, **kwargs):  # a slow link: the answer takes a second
-        time.sleep(1)
-        return create_itself(*args, **kwargs)
-
-    monkeypatch.setattr(coordinators, "create_coordinator", slowly)
+    slowed(monkeypatch, coordinators, "create_coordinator")
     log_in(page, "organiser@example.org", "demo-organiser-2025")
     page.goto(f"/manage/c/{SLUG}/coordinators")
     page.get_by_label("Họ và tên").fill("Phạm Thị Hoa")
@@ -452,13 +467,7 @@ def test_a_second_click_while_the_first_is_answered_hands_out_one_password(
     page.get_by_label("Mã các điểm cầu").fill("40")
     sent = []
     page.on("request", lambda request: sent.append(request.method))
-    # Both clicks on the page the form is on: the second while the first's answer is due.
-    page.evaluate("""() => {
-        const button = [...document.querySelectorAll("form button")].find(
-            (b) => b.textContent.trim() === "Tạo tài khoản");
-        button.click();
-        setTimeout(() => button.click(), 300);
-    }""")
+    click_twice(page, "Tạo tài khoản")
     expect(page.locator(".handed-out .password")).to_be_visible()
     password = page.locator(".handed-out .password").inner_text()
     with demo.app_context():
@@ -467,6 +476,47 @@ def test_a_second_click_while_the_first_is_answered_hands_out_one_password(
     assert sent.count("POST") == 1
     page.context.clear_cookies()
     log_in(page, "hoa.nghean@example.org", password)
+
+
+def test_a_second_click_on_change_password_still_says_it_changed(page, demo, monkeypatch):
+    """A second click while the first was answered: the first changed the password and
+    ended every other session, the second came with the old one and landed on the sign-in
+    page, never saying the password had changed."""
+    from confmgr.accounts import services
+
+    slowed(monkeypatch, services, "change_password")
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto("/account/password")
+    page.get_by_label("Mật khẩu hiện tại").fill(loader.ORGANISER.password)
+    page.get_by_label("Mật khẩu mới", exact=True).fill("Rat-kho-doan-2026!")
+    page.get_by_label(re.compile("^Nhập lại")).fill("Rat-kho-doan-2026!")
+    sent = []
+    page.on("request", lambda request: sent.append(request.method))
+    click_twice(page, "Đổi mật khẩu")
+    expect(page.get_by_role("status")).to_have_text("Đã đổi mật khẩu.")
+    assert "/login" not in page.url
+    assert sent.count("POST") == 1
+
+
+def test_a_second_click_on_publish_does_not_say_someone_else_published(
+        page, demo, monkeypatch):
+    """A second click while the first was answered: the first published version 2, the
+    second was told "Người khác vừa công bố phiên bản 2", as if someone else had."""
+    with demo.app_context():
+        session = db.session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at)
+                                     ).first()
+        session.title = session.title + " (sửa)"
+        db.session.commit()
+    slowed(monkeypatch, publishing, "publish")
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/publish")
+    sent = []
+    page.on("request", lambda request: sent.append(request.method))
+    click_twice(page, "Công bố phiên bản 2")
+    expect(page.get_by_role("status")).to_have_text("Đã công bố phiên bản 2.")
+    assert sent.count("POST") == 1
+    with demo.app_context():
+        assert db.session.scalar(select(func.max(AgendaVersion.number))) == 2
 
 
 # ---------------------------------------------------------------- a tap on a weak link
