@@ -118,6 +118,31 @@ def test_a_tap_over_htmx_answers_with_the_row_and_counts_only(client, demo):
     assert '<p id="sheet-counts" class="small mb-2" hx-swap-oob="true">' in body
     assert "Đến muộn: 1" in body
     assert "<html" not in body
+    # Its refusals replace only the last answer's: what js/sheet.js said of a tap that
+    # did not get through stays beside them.
+    assert '<div id="sheet-answers" hx-swap-oob="true">' in body
+    assert "sheet-messages" not in body and "sheet-alerts" not in body
+
+
+def test_the_sheet_carries_what_its_script_says_in_the_pages_language(client, demo):
+    """What js/sheet.js tells of a search or a tap that did not get through is the page's
+    own, in its language; "all present" is sent once, after the taps made before it."""
+    session_id = open_session(demo)
+    logged_in(client, COORDINATOR)
+    page = unescape(client.get(SHEET).get_data(as_text=True))
+    assert ('<div id="sheet-messages"><div id="sheet-alerts"></div>'
+            '<div id="sheet-answers"></div></div>') in page
+    assert re.findall(r'data-(search-unsent|search-failed|tap-row|after-taps)="([^"]*)"',
+                      page) == [
+        ("search-unsent", "Chưa tìm được: không kết nối được máy chủ. Kiểm tra mạng rồi tìm "
+                          "lại."),
+        ("search-failed", "Máy chủ không trả được kết quả tìm. Hãy tải lại trang rồi tìm "
+                          "lại."),
+        ("after-taps", "Chưa ghi có mặt cho các đại biểu còn lại: lần bấm nêu ở trên có thể "
+                       "chưa được ghi. Hãy bấm lại lần đó rồi bấm lại nút này."),
+        ("tap-row", "Lần bấm cuối có thể chưa được ghi.")]
+    assert (f'<form method="post" action="{SHEET}/{session_id}/all-present" data-once\n'
+            in page)
 
 
 def test_another_points_delegate_is_refused_with_a_message(client, demo):

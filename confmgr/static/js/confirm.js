@@ -5,19 +5,21 @@
 // A form carrying data-once is sent once however often it is clicked: it hands out a
 // password or a token shown only once, and a double click showed the second answer
 // ("already taken") in place of the first. After ten seconds it may be sent again (a
-// download leaves the page where it was).
+// download leaves the page where it was). A click while it is being sent is not asked
+// the question again: the answer would change nothing.
 document.addEventListener("submit", (event) => {
-  const question = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
+  const form = event.target;
+  const once = "once" in form.dataset;
+  if (once && form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  const question = event.submitter?.dataset.confirm ?? form.dataset.confirm;
   if (question && !window.confirm(question)) {
     event.preventDefault();
     return;
   }
-  const form = event.target;
-  if ("once" in form.dataset) {
-    if (form.dataset.sending) {
-      event.preventDefault();
-      return;
-    }
+  if (once) {
     form.dataset.sending = "1";
     setTimeout(() => { delete form.dataset.sending; }, 10000);
   }

@@ -7,6 +7,8 @@
 // replaces the rows. Without this script the form posts as a page.
 let previous = Promise.resolve();
 let sending = null; // the tap on its way: its mark ("<delegate id>:<status>") and name
+let waiting = 0; // taps made and not yet answered, which leaving the page would lose
+let failures = 0; // taps that did not get through, since the page was opened
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("button[name=mark]");
@@ -16,11 +18,60 @@ document.addEventListener("click", (event) => {
   const mark = button.value;
   // Taken now: by the time the tap goes, a search may have taken its row off the page.
   const name = button.closest("[role=group]")?.getAttribute("aria-label") ?? "";
+  waiting += 1;
   previous = previous.then(() => {
     sending = { mark, name };
     return htmx.ajax("POST", form.getAttribute("hx-post"),
                      { source: form, swap: "none", values: { mark } });
-  }).catch(() => {});
+  }).catch(() => {}).finally(() => { waiting -= 1; });
+});
+
+// Resolves once every tap made, also those made meanwhile, has had its answer.
+function drained() {
+  return waiting ? previous.then(drained) : Promise.resolve();
+}
+
+// The browser asks before a page with taps still to send is left (a link, a reload).
+window.addEventListener("beforeunload", (event) => {
+  if (waiting) {
+    event.preventDefault();
+    event.returnValue = true; // what browsers before 2024 asked for
+  }
+});
+
+// Enter (a phone keyboard's Search key) in the search box: htmx searches, and the page
+// stays, with the taps still to send. Firefox knows no "search" event: it is sent here.
+document.addEventListener("submit", (event) => {
+  const box = event.target.querySelector?.("#sheet-search");
+  if (!box || typeof htmx === "undefined") return;
+  event.preventDefault();
+  if (!("onsearch" in box)) htmx.trigger(box, "search");
+});
+
+// "All present" (data-after-taps) goes once the taps made before it have been answered:
+// sent at once, it marked present a delegate whose "absent" was still to be sent. If one
+// of them does not get through, it does not go. On the window, after js/confirm.js has
+// asked its question on the document.
+window.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!("afterTaps" in form.dataset) || event.defaultPrevented) return;
+  if (form.dataset.waiting) {
+    event.preventDefault();
+    return;
+  }
+  if (!waiting) return;
+  event.preventDefault();
+  form.dataset.waiting = "1";
+  const failedBefore = failures;
+  drained().then(() => {
+    delete form.dataset.waiting;
+    if (failures === failedBefore) {
+      form.submit();
+    } else {
+      delete form.dataset.sending; // js/confirm.js's once: it may be pressed again
+      tell("all", form.dataset.afterTaps);
+    }
+  });
 });
 
 // The delegates whose last tap did not get through: their rows stay marked, also when a
@@ -31,35 +82,70 @@ function sentFor() {
   return sending?.mark.split(":")[0];
 }
 
-function markUnsent() {
-  for (const id of unsent) document.getElementById(`p${id}`)?.classList.add("table-warning");
-}
-
-// The words are the form's (data-tap-*), in the page's language, with the delegate's name.
-function tell(words) {
-  const alert = document.createElement("div");
-  alert.className = "alert alert-warning";
-  alert.setAttribute("role", "alert");
-  alert.textContent = words.replace("{name}", sending?.name ?? "");
-  document.getElementById("sheet-messages").replaceChildren(alert);
-  if (sentFor()) unsent.add(sentFor());
-  markUnsent();
-}
-
 function tapForm(event) {
   const form = event.detail.elt;
   return form instanceof HTMLFormElement && "tapUnsent" in form.dataset ? form : null;
 }
 
+// Not by colour alone: the row says so to a screen reader too.
+function markUnsent() {
+  const note = document.querySelector("form[data-tap-unsent]")?.dataset.tapRow;
+  for (const id of unsent) {
+    const row = document.getElementById(`p${id}`);
+    if (!row) continue;
+    row.classList.add("table-warning");
+    const name = row.querySelector(".sheet-name");
+    if (name && !name.querySelector(".tap-unsent")) {
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden tap-unsent";
+      hidden.textContent = ` ${note}`;
+      name.append(hidden);
+    }
+  }
+}
+
+// What did not get through, in the page's language (the data-* words of the form and the
+// search box): one alert for each delegate, and one for the search, each kept until a
+// later tap of that delegate, or a search, gets through. Answers to taps replace only
+// #sheet-answers, so that the next tap's answer does not take it away unread.
+function tell(about, words) {
+  const alert = document.createElement("div");
+  alert.className = "alert alert-warning py-2 mb-1";
+  alert.setAttribute("role", "alert");
+  alert.dataset.about = about;
+  alert.textContent = words;
+  const old = document.querySelector(`#sheet-alerts [data-about="${about}"]`);
+  if (old) old.replaceWith(alert);
+  else document.getElementById("sheet-alerts").append(alert);
+}
+
+function untell(about) {
+  document.querySelector(`#sheet-alerts [data-about="${about}"]`)?.remove();
+}
+
+function searchBox(event) {
+  return event.detail.elt?.id === "sheet-search" ? event.detail.elt : null;
+}
+
 const WORDS = {
-  "htmx:sendError": () => "tapUnsent",
-  "htmx:timeout": () => "tapTimeout",
-  "htmx:responseError": (event) => event.detail.xhr.status >= 500 ? "tapFailed" : "tapRefused",
+  "htmx:sendError": () => ["tapUnsent", "searchUnsent"],
+  "htmx:timeout": () => ["tapTimeout", "searchUnsent"],
+  "htmx:responseError": (event) => [
+    event.detail.xhr.status >= 500 ? "tapFailed" : "tapRefused", "searchFailed"],
 };
 for (const [name, choose] of Object.entries(WORDS)) {
   document.addEventListener(name, (event) => {
+    const [tap, search] = choose(event);
     const form = tapForm(event);
-    if (form) tell(form.dataset[choose(event)]);
+    const box = searchBox(event);
+    if (form && sentFor()) {
+      failures += 1;
+      unsent.add(sentFor());
+      tell(`p${sentFor()}`, form.dataset[tap].replace("{name}", sending.name));
+      markUnsent();
+    } else if (box) {
+      tell("search", box.dataset[search]);
+    }
   });
 }
 
@@ -73,6 +159,12 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 document.addEventListener("htmx:afterRequest", (event) => {
-  if (tapForm(event) && event.detail.successful) unsent.delete(sentFor());
+  if (!event.detail.successful) return;
+  if (tapForm(event)) {
+    unsent.delete(sentFor());
+    untell(`p${sentFor()}`);
+  } else if (searchBox(event)) {
+    untell("search");
+  }
 });
 document.addEventListener("htmx:afterSettle", markUnsent);
