@@ -145,6 +145,18 @@ def test_the_sheet_carries_what_its_script_says_in_the_pages_language(client, de
             in page)
 
 
+def test_the_sheets_pages_say_which_is_the_current_one(client, demo, monkeypatch):
+    """A screen reader hears which page of the sheet it is on, not only a number."""
+    from confmgr.attendance import sheet
+
+    session_id = open_session(demo)
+    monkeypatch.setattr(sheet, "PER_PAGE", 10)  # Uông Bí's 35 delegates on four pages
+    logged_in(client, COORDINATOR)
+    page = client.get(f"{SHEET}?session={session_id}&page=2").get_data(as_text=True)
+    assert re.findall(r'<a class="page-link" href="[^"]*"( aria-current="page")?>(\d+)</a>',
+                      page) == [("", "1"), (' aria-current="page"', "2"), ("", "3"), ("", "4")]
+
+
 def test_another_points_delegate_is_refused_with_a_message(client, demo):
     """Counting through ids must not list the conference's names: another point's delegate
     and an id nobody has get the very same answer, open or closed."""

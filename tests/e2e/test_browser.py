@@ -1104,3 +1104,15 @@ def test_a_long_word_in_a_title_wraps_on_a_phone(browser, live_url, demo):
         assert phone.evaluate("document.documentElement.scrollWidth") == 390
     finally:
         context.close()
+
+
+def test_page_arrows_are_named_for_a_screen_reader(page, demo):
+    """The national delegate list's page arrows were bare "‹" and "›": a screen reader
+    announced a punctuation mark, not the next page."""
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/delegates")
+    expect(page.get_by_role("link", name="Trang trước", exact=True)).to_have_count(0)
+    page.get_by_role("link", name="Trang sau", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Trang 2/\d+"))).to_be_visible()
+    page.get_by_role("link", name="Trang trước", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Trang 1/\d+"))).to_be_visible()
