@@ -1016,6 +1016,31 @@ def test_keyboard_focus_stays_in_place_after_a_tap_and_a_live_refresh(
     expect(link).to_be_focused()
 
 
+def test_a_live_refresh_that_does_not_get_through_says_so_until_one_does(
+        page, demo, request):
+    """The dashboard's figures stayed as they were when a refresh failed, still looking
+    current: a note says they may be out of date, until a refresh gets through."""
+    from tests.e2e.conftest import BROWSER_ERRORS
+
+    page.clock.install()
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/attendance")
+    note = page.locator("#live-failed")
+    expect(note).to_be_empty()
+    refresh = f"**/manage/c/{SLUG}/attendance"
+    page.route(refresh, lambda route, request: route.abort()
+               if request.headers.get("hx-request") else route.continue_())
+    with page.expect_event("requestfailed"):
+        page.clock.run_for(16_000)
+    expect(note).to_have_text("Lần cập nhật gần nhất không thành công: số liệu dưới đây có "
+                              "thể đã cũ. Trang sẽ tự thử lại.")
+    page.unroute(refresh)
+    request.node.stash[BROWSER_ERRORS].clear()  # the abort's own
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.clock.run_for(16_000)
+    expect(note).to_be_empty()
+
+
 def test_a_typo_in_a_headcount_is_named_not_saved_as_zero(page, demo, closing_session_now):
     """What is typed reaches the server as typed: "5e" is refused with its category named,
     and the field keeps it to be corrected."""
