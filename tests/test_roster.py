@@ -1399,12 +1399,12 @@ def test_a_national_list_page_past_the_end_leads_back_to_the_last(client, demo):
     for province, pages in (("22", 2), ("40", 1)):  # 115 and 25 delegates, 100 a page
         page = client.get(national, query_string={"province": province, "page": 5}
                           ).get_data(as_text=True)
-        assert re.findall(r'<p class="small">(Trang \d+/\d+)\s*<a href="([^"]+)">‹</a>',
-                          page) == [(f"Trang 5/{pages}", f"{national}?province={province}"
+        assert re.findall(r'<p class="small">(Trang \d+/\d+)\s*'
+                          r'<a href="([^"]+)" aria-label="Trang trước">‹</a>', page) == [(f"Trang 5/{pages}", f"{national}?province={province}"
                                                           f"&amp;order=alpha&amp;page={pages}")]
     page = client.get(f"/manage/c/{SLUG}/compliance", query_string={"page": 9}
                       ).get_data(as_text=True)
-    assert re.search(r'Trang 9/1\s*<a href="[^"]*page=1">‹</a>', page)
+    assert re.search(r'Trang 9/1\s*<a href="[^"]*page=1" aria-label="Trang trước">‹</a>', page)
 
 
 def test_lengths_typed_in_decomposed_letters_are_counted_as_stored(client, demo):
