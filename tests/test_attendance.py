@@ -30,7 +30,7 @@ from confmgr.enums import (
 from confmgr.points.listing import NO_PROVINCE
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Participant
-from tests.helpers import ministry_point
+from tests.helpers import ministry_point, run_at_once
 
 P, L, E, A = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED,
               AttendanceStatus.ABSENT)
@@ -407,11 +407,10 @@ def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo)
         point_id = point("06811").id
         now = fresh_session().starts_at + timedelta(minutes=5)
     statuses = [P, L, P, E]
-    errors: list[BaseException] = []
     start = threading.Barrier(len(statuses))
 
-    def device(status: AttendanceStatus) -> None:
-        try:
+    def device(status: AttendanceStatus):
+        def taps() -> None:
             with demo.app_context():
                 session = db.session.get(AgendaSession, session_id)
                 where = db.session.get(BroadcastPoint, point_id)
@@ -421,15 +420,9 @@ def test_devices_checking_in_the_same_delegates_at_once_leave_one_row_each(demo)
                                    method=CheckInMethod.MANUAL, now=now)
                     db.session.commit()
                 db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        return taps
 
-    threads = [threading.Thread(target=device, args=(s,)) for s in statuses]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*map(device, statuses))
     with demo.app_context():
         rows = db.session.execute(select(Attendance.participant_id, func.count()).where(
             Attendance.session_id == session_id).group_by(Attendance.participant_id)).all()

@@ -655,12 +655,7 @@ def test_two_taps_on_one_delegate_before_the_first_answer_both_count(
             BroadcastPoint.code == POINT))
         person_id, name = db.session.execute(select(Participant.id, Participant.full_name).where(
             Participant.point_id == point_id).order_by(Participant.id).limit(1)).one()
-    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
-    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
-    tap = f"**/points/{POINT}/attendance/{session_id}"
-    held = []
-    page.route(tap, lambda route, _request: held.append(route) if not held
-               else route.continue_())
+    tap, held = on_the_sheet_first_tap_held(page, session_id)
     group = page.get_by_role("group", name=name)
     group.get_by_role("button", name="Có mặt", exact=True).click()
     for _attempt in range(200):
@@ -780,6 +775,19 @@ def answer_the_first_tap_late(page, session_id: int) -> list:
     return held
 
 
+def on_the_sheet_first_tap_held(page, session_id: int) -> tuple[str, list]:
+    """The coordinator on the point's sheet, the first tap's request held in the list
+    returned (with the address it is routed by) until the test lets it go or aborts it;
+    later taps go through."""
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    tap = f"**/points/{POINT}/attendance/{session_id}"
+    held = []
+    page.route(tap, lambda route, _request: held.append(route) if not held
+               else route.continue_())
+    return tap, held
+
+
 def until_held(page, held: list) -> None:
     for _attempt in range(200):
         if held:
@@ -878,12 +886,7 @@ def test_all_present_does_not_go_when_a_tap_before_it_does_not_get_through(
 
     session_id = closing_session_now[0]
     first, second = uong_bi_names(demo, 2)
-    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
-    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
-    tap = f"**/points/{POINT}/attendance/{session_id}"
-    held = []
-    page.route(tap, lambda route, _request: held.append(route) if not held
-               else route.continue_())
+    tap, held = on_the_sheet_first_tap_held(page, session_id)
     sheet_button(page, first, "Vắng").click()
     until_held(page, held)
     sheet_button(page, second, "Vắng").click()
@@ -937,12 +940,7 @@ def test_a_failed_taps_message_stays_until_that_delegate_is_tapped_through(
 
     session_id = closing_session_now[0]
     first, second = uong_bi_names(demo, 2)
-    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
-    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
-    tap = f"**/points/{POINT}/attendance/{session_id}"
-    held = []
-    page.route(tap, lambda route, _request: held.append(route) if not held
-               else route.continue_())
+    tap, held = on_the_sheet_first_tap_held(page, session_id)
     sheet_button(page, first).click()
     until_held(page, held)
     sheet_button(page, second).click()  # queued behind the first
