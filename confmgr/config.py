@@ -194,7 +194,7 @@ def _without_password(text: str) -> str:
 _TEXT_SETTINGS = ("SECRET_KEY",)
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 #: Yes/no settings whose default is set later (it depends on others): read strictly too.
-_LATER_YES_NO = ("RATELIMIT_ENABLED", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY")
+_LATER_YES_NO = ("RATELIMIT_ENABLED", "REMEMBER_COOKIE_SECURE")
 
 
 def _read_environment_strictly(app: Flask) -> None:

@@ -84,7 +84,9 @@ def init_app(app: Flask) -> None:
             raise ConfigurationError(f"{name} must be a limit such as \"5 per minute\", "
                                      f"not {app.config[name]!r}.") from None
     proxies = app.config["PROXY_FIX"]
-    if isinstance(proxies, str) and proxies.strip().isdigit():
+    if proxies is None or isinstance(proxies, str) and not proxies.strip():
+        proxies = 0  # left blank in an environment file: none
+    elif isinstance(proxies, str) and proxies.strip().isdigit():
         proxies = int(proxies)
     if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
         raise ConfigurationError(f"PROXY_FIX must be a whole number of proxies (0: none), "

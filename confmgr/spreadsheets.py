@@ -172,8 +172,8 @@ def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
         number += 1
         lines_read = reader.line_num
         # CSV has no formulas, but Excel runs a cell beginning with "=" when it opens one.
-        yield number, [Formula(cell) if normalise(cell).startswith("=") else cell
-                       for cell in cells]
+        yield number, [Formula(cell) if normalise(cell).startswith("=")
+                       else _without_inner_apostrophes(cell) for cell in cells]
 
 
 _DELIMITERS = (",", ";", "\t")
@@ -518,15 +518,22 @@ def _cell_text(value, *, lines: bool = False) -> str:
     if isinstance(value, date):  # as our exports write them
         return xlsx.text_of_time(value)
     text = normalise_lines(str(value)) if lines else normalise(str(value))
-    # Undo safe_cell, so our own exports read back as typed: the text after each apostrophe
-    # it added, never a formula (only a Formula cell is one); at the start without the
-    # spaces a cell's text never begins with.
-    parts = _CELL_BEGINNINGS.split(text)
-    parts = [part[1:] if index % 2 == 0 and part[:1] == "'" and xlsx.needs_apostrophe(part[1:])
-             else part for index, part in enumerate(parts)]
-    if parts[0] != text[:len(parts[0])]:
-        parts[0] = parts[0].lstrip()
-    return "".join(parts)
+    if text[:1] == "'" and xlsx.needs_apostrophe(text[1:]):
+        # Undo safe_cell, so our own exports read back as typed: the text after the
+        # apostrophe (without the spaces a cell's text never begins with), never a formula
+        # (only a Formula cell is one).
+        return text[1:].lstrip()
+    return text
+
+
+def _without_inner_apostrophes(cell: str) -> str:
+    """A CSV cell as typed before safe_cell put a ' after a semicolon or a line break,
+    ahead of text a spreadsheet would run (the one at the start _cell_text takes away,
+    from XLSX cells too; these only CSV carries)."""
+    parts = _CELL_BEGINNINGS.split(cell)
+    return "".join(part[1:] if index and index % 2 == 0 and part[:1] == "'"
+                   and xlsx.needs_apostrophe(part[1:]) else part
+                   for index, part in enumerate(parts))
 
 
 #: How many non-empty rows may come before the heading row: an official list has a title

@@ -321,10 +321,11 @@ def _cell(ref: str, value, heading: bool) -> str:
         number = int(value) if isinstance(value, int) else float(value)
         return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
     # Control characters cannot be stored in XML: one pasted answer would spoil the file.
-    text = fitted(plain_text(str(value)))
+    text = plain_text(str(value))
     # A cell marked as text needs no apostrophe before a formula, only before one of its own.
     if text[:1] == "'" and needs_apostrophe(text):
         text = "'" + text
+    text = fitted(text)
     kept_text = needs_apostrophe(text) or text in ERROR_VALUES
     if heading:
         style = _Style.HEADING_TEXT if kept_text else _Style.HEADING

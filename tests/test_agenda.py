@@ -1502,6 +1502,20 @@ def test_a_conference_never_published_and_without_sessions_may_be_published(clie
     assert "<button" not in page.split("<h1")[-1]
 
 
+def test_a_publish_form_naming_a_version_that_never_was_is_no_server_error(client, demo):
+    """A version number past the latest (a forged form) was read as someone else's
+    publication, of a version that did not exist: a 500 on a conference never published."""
+    logged_in(client, ORGANISER)
+    form = {"title": "Tập huấn 2027", "slug": "tap-huan-2027", "organising_unit": "",
+            "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2027-03-02",
+            "last_day": "2027-03-03", "checkin_opens_minutes": "60",
+            "checkin_closes_minutes": "120", "visibility": "public"}
+    assert post_form(client, "/manage/conferences/new", form).status_code == 302
+    assert flashes(post_form(client, "/manage/c/tap-huan-2027/publish",
+                             {"comment": "", "seen_version": "3"}, follow_redirects=True)
+                   .get_data(as_text=True)) == ["Đã công bố phiên bản 1."]
+
+
 def test_a_presenter_is_offered_the_agenda_only_once_published(client, demo):
     """Before the first publication a presenter's home linked to the agenda page, which
     answers them 404."""

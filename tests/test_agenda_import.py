@@ -540,6 +540,24 @@ def test_a_location_naming_a_room_exactly_gets_that_room(demo):
         "«Phòng Bà»; hãy ghi đúng tên phòng."]
 
 
+def test_a_location_with_diacritics_is_its_own_room_though_another_folds_alike(demo):
+    """With only "Phòng Bà" in the agenda, "Phòng Ba" went into it: written without its
+    diacritics a location may find a room, written with them it names its own."""
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        grandma = Room(conference_id=conference.id, name="Phòng Bà")
+        db.session.add(grandma)
+        db.session.commit()
+        grandma_id = grandma.id
+    result = checked(demo, calendar(*(
+        event(f"UID:hop-{hour}@example.org", f"DTSTART;TZID=Asia/Ho_Chi_Minh:20250615T{hour}0000",
+              f"DTEND;TZID=Asia/Ho_Chi_Minh:20250615T{hour}3000", f"SUMMARY:Họp {hour}",
+              f"LOCATION:{location}")
+        for hour, location in enumerate(("Phòng Ba", "Phòng Bá", "phong ba"), start=16))))
+    assert [(e.room_id, e.room_name, e.new_room) for e in result.events] == [
+        (None, "Phòng Ba", True), (None, "Phòng Bá", True), (grandma_id, "Phòng Bà", False)]
+
+
 def test_new_rooms_are_told_apart_as_the_room_editor_tells_them(demo):
     """Rooms a file brings were made one by their names without diacritics: "Phòng Ba" and
     "Phòng Bà" became one room. Case aside, as the editor compares, they are two."""

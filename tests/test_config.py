@@ -135,6 +135,8 @@ def test_limits_and_proxy_counts_as_written_in_the_docs_start(tmp_path, monkeypa
     monkeypatch.setenv("CONFMGR_PROXY_FIX", "1")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["PROXY_FIX"] == 1
+    monkeypatch.setenv("CONFMGR_PROXY_FIX", "")  # left blank in an environment file
+    assert create_app(instance_path=str(tmp_path)).wsgi_app.__class__.__name__ != "ProxyFix"
 
 
 def test_postgres_urls_use_psycopg_3():

@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 
 from confmgr.attendance.labels import NO_CATEGORY_NAME
 from confmgr.attendance.models import (
-    COUNT_COLUMNS,
     NO_CATEGORY,
     Attendance,
     AttendanceChange,
@@ -762,12 +761,13 @@ def _rebuild_headcount_totals(conference_id: int) -> None:
                  .where(parts.c.conference_id == conference_id)
                  .group_by(parts.c.session_id, parts.c.point_id).subquery())
     beyond = totals.c.headcount - func.coalesce(per_point.c.heads, 0)
+    statuses = [status.value for status in AttendanceStatus]
     lost = dialect_insert(parts).from_select(
         ["session_id", "point_id", "category_ref", "conference_id", "province_code",
-         *COUNT_COLUMNS],
+         *statuses, "headcount"],
         select(totals.c.session_id, totals.c.point_id, literal(NO_CATEGORY),
                totals.c.conference_id, totals.c.province_code,
-               *(literal(0) for _ in AttendanceStatus), beyond)
+               *(literal(0) for _ in statuses), beyond)
         .outerjoin(per_point, and_(per_point.c.session_id == totals.c.session_id,
                                    per_point.c.point_id == totals.c.point_id))
         .where(totals.c.conference_id == conference_id, beyond > 0))
@@ -779,10 +779,10 @@ def _rebuild_headcount_totals(conference_id: int) -> None:
             parts.c.session_id == totals.c.session_id,
             parts.c.point_id == totals.c.point_id).scalar_subquery()))
     made_again = dialect_insert(totals).from_select(
-        ["session_id", "point_id", "conference_id", "province_code", *COUNT_COLUMNS,
+        ["session_id", "point_id", "conference_id", "province_code", *statuses, "headcount",
          "updated_at"],
         select(parts.c.session_id, parts.c.point_id, parts.c.conference_id,
-               func.max(parts.c.province_code), *(literal(0) for _ in AttendanceStatus),
+               func.max(parts.c.province_code), *(literal(0) for _ in statuses),
                func.sum(parts.c.headcount), literal(utcnow(), UTCDateTime))
         .where(parts.c.conference_id == conference_id)
         .group_by(parts.c.session_id, parts.c.point_id, parts.c.conference_id))

@@ -302,12 +302,13 @@ def _presenters(conference: Conference, ids) -> list[Presenter]:
 
 
 def hold_conference(conference: Conference) -> None:
-    """Hold the conference's row until commit, before checking a change to its agenda or
-    its points: two organisers saving sessions at once then check clashes one after the
-    other, the second against the first one's session, instead of both against the agenda
-    before either (which no constraint would catch); two files of points cannot make a
-    loop of parents together. On SQLite this write takes the database's write lock; on
-    PostgreSQL, the row's lock.
+    """Hold the conference's row until commit, before checking a change against what the
+    conference holds (its days and zone, sessions, versions, points, categories): two such
+    changes at once are then checked one after the other, the second against the first's
+    result, instead of both against what was there before either (which no constraint
+    would catch: two sessions in one room, a loop of points' parents, two categories that
+    fold alike). On SQLite this write takes the database's write lock; on PostgreSQL, the
+    row's lock.
 
     The conference is read again once held: a change of its days or time zone committed
     while this request waited must decide where a session goes, not the copy read before."""
@@ -546,16 +547,21 @@ def _saved_details(before: dict[str, Any] | None, after: dict[str, Any]) -> dict
     return after if before is None else changed_fields(before, after)
 
 
+def room_key(name: str) -> str:
+    """What tells rooms apart: their names, case aside ("HỘI TRƯỜNG" is the hall "Hội
+    trường"), diacritics kept ("Phòng Ba" and "Phòng Bà" are two rooms). A name pasted
+    from Word (decomposed letters, a doubled or no-break space) is the same room."""
+    return normalise(name).casefold()
+
+
 def save_room(conference: Conference, room: Room | None, name: str) -> Room:
-    # As every name is kept: a name pasted from Word (decomposed letters, a doubled or
-    # no-break space) is the same room, not a second one that escapes the room's clashes.
-    name = normalise(name)
+    name = normalise(name)  # as every name is kept
     # Compared here, as presenters are (a conference has tens): SQLite's lower() knows no
-    # "Ộ", and "HỘI TRƯỜNG" is the hall "Hội trường", whose clashes a second room escapes.
-    wanted = name.casefold()
+    # "Ộ", and a second room for one hall would escape its clashes.
+    wanted = room_key(name)
     others = db.session.execute(select(Room.id, Room.name).where(
         Room.conference_id == conference.id))
-    if any(other_name.casefold() == wanted for other_id, other_name in others
+    if any(room_key(other_name) == wanted for other_id, other_name in others
            if room is None or other_id != room.id):
         raise RuleBroken([Problem("name", _("Đã có phòng tên này."))])
     if room is None:

@@ -45,7 +45,7 @@ from sqlalchemy import select
 from confmgr import previews
 from confmgr.audit.services import record
 from confmgr.calendar.feeds import UID_DOMAIN
-from confmgr.conferences.editing import YEARS, RuleBroken, hold_conference
+from confmgr.conferences.editing import YEARS, RuleBroken, hold_conference, room_key
 from confmgr.conferences.labels import SESSION_KIND_LABELS
 from confmgr.conferences.models import AgendaSession, Conference, Room, Topic
 from confmgr.conferences.scheduling import (
@@ -573,12 +573,16 @@ def _title_and_topic(summary: str, topics: dict[str, Topic]) -> tuple[str, Topic
 
 
 def _rooms_named(rooms: list[Room], location: str) -> list[Room]:
-    """The room a location names: the one of that name, case aside, as the room editor
-    compares; else those spelt so without diacritics, one ("hoi truong" for "Hội trường")
-    or several ("Phòng Ba" and "Phòng Bà" for "Phong Ba")."""
-    wanted = normalise(location).casefold()
-    exact = [room for room in rooms if normalise(room.name).casefold() == wanted]
-    return exact[:1] or [room for room in rooms if fold(room.name) == fold(location)]
+    """The room a location names: the one of that name, as the room editor tells rooms
+    apart (room_key); else, for a location written without diacritics, those spelt so
+    without theirs, one ("hoi truong" for "Hội trường") or several ("Phòng Ba" and "Phòng
+    Bà" for "Phong Ba"). A location with diacritics names its own room: "Phòng Ba" is not
+    "Phòng Bà"."""
+    wanted = room_key(location)
+    exact = [room for room in rooms if room_key(room.name) == wanted]
+    if exact or fold(location) != wanted:
+        return exact[:1]
+    return [room for room in rooms if fold(room.name) == wanted]
 
 
 def _session_for(by_uid: dict[str, AgendaSession], uid: str) -> tuple[AgendaSession | None, bool]:
@@ -703,9 +707,7 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
             continue
         room_id = event.room_id
         if event.new_room:
-            # Named as the room editor compares names: case aside, not diacritics
-            # ("Phòng Ba" and "Phòng Bà" are two rooms).
-            key = normalise(event.room_name).casefold()
+            key = room_key(event.room_name)
             room = new_rooms.get(key)
             if room is None:
                 room = new_rooms[key] = Room(

@@ -125,7 +125,8 @@ def publish(conference: Conference, user: User | None, comment: str = "",
     # what was committed.
     hold_conference(conference)
     previous = latest_version(conference)
-    if seen_version is not None and (previous.number if previous else 0) != seen_version:
+    # Versions are never taken back, so only a later one means someone published since.
+    if previous is not None and seen_version is not None and previous.number > seen_version:
         raise PublishedMeanwhile(previous.number)
     sessions = agenda_sessions(conference)
     draft = draft_snapshot(conference, sessions)

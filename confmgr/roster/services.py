@@ -226,8 +226,9 @@ def hold_point(point: BroadcastPoint) -> None:
 
 
 #: Names are held by the share of them they fall in: a lock each would fill PostgreSQL's
-#: lock table with a list of 20,000 names ("out of shared memory"), and a few names
-#: sharing a lock only makes their registrations wait for each other.
+#: lock table with a list of 20,000 names ("out of shared memory"). The price: names of a
+#: share wait for each other, and a list of thousands holds nearly every share, so while
+#: it is confirmed (seconds) every registration in the conference waits for it.
 NAME_LOCKS = 1024
 
 

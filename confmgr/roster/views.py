@@ -249,7 +249,7 @@ def import_file(slug: str, code: str):
         else:
             unread = unread_message(rows.unread(importing.EXPECTED_UNREAD))
             checked = importing.check_rows(point, rows)
-            file_errors = _closed_to_new_rows(conference, checked)
+            file_errors = _refused_while_closed(conference, checked)
             if (not file_errors and not any(item.errors for item in checked)
                     and not all(item.already for item in checked)):
                 token = importing.keep_for_confirmation(point, current_user.id,
@@ -265,10 +265,11 @@ def import_file(slug: str, code: str):
                            example=_example_row())
 
 
-def _closed_to_new_rows(conference, checked) -> list:
+def _refused_while_closed(conference, checked) -> list:
     """Said at the preview rather than only at the confirmation: outside registration's
-    window, a coordinator's file may correct delegates but neither add any nor change one's
-    category (each such row's category cell is marked)."""
+    window, a coordinator's file may correct delegates but neither add any (the file
+    errors returned) nor change one's category (each such row's category cell is marked
+    with an error here)."""
     closed = services.registration_closed_reason(conference)
     if not closed or manages_conference(current_user, conference):
         return []

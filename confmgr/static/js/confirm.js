@@ -10,7 +10,8 @@
 document.addEventListener("submit", (event) => {
   const form = event.target;
   const once = "once" in form.dataset;
-  if (once && form.dataset.sending) {
+  // data-waiting: held back by js/sheet.js until the taps before it are answered.
+  if (once && (form.dataset.sending || form.dataset.waiting)) {
     event.preventDefault();
     return;
   }
