@@ -1479,16 +1479,21 @@ def test_a_publication_meanwhile_is_told_and_the_page_shows_the_agenda_as_it_is(
             db.session.scalar(select(Conference).where(Conference.slug == SLUG))).number == 2
 
 
+def new_empty_conference(client, year: int) -> None:
+    """An organiser's new conference "tap-huan-<year>", with no session and never published."""
+    logged_in(client, ORGANISER)
+    form = {"title": f"Tập huấn {year}", "slug": f"tap-huan-{year}", "organising_unit": "",
+            "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": f"{year}-03-02",
+            "last_day": f"{year}-03-03", "checkin_opens_minutes": "60",
+            "checkin_closes_minutes": "120", "visibility": "public"}
+    assert post_form(client, "/manage/conferences/new", form).status_code == 302
+
+
 def test_a_conference_never_published_and_without_sessions_may_be_published(client, demo):
     """Its publish page said both "never published" and "no change since the published
     version", and offered no button, while a publication was allowed and made version 1
     (which lets people find the conference and subscribe before its sessions come)."""
-    logged_in(client, ORGANISER)
-    form = {"title": "Tập huấn 2026", "slug": "tap-huan-2026", "organising_unit": "",
-            "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2026-03-02",
-            "last_day": "2026-03-03", "checkin_opens_minutes": "60",
-            "checkin_closes_minutes": "120", "visibility": "public"}
-    assert post_form(client, "/manage/conferences/new", form).status_code == 302
+    new_empty_conference(client, 2026)
     page = client.get("/manage/c/tap-huan-2026/publish").get_data(as_text=True)
     assert "Chương trình chưa được công bố lần nào." in page
     assert ("Chương trình chưa có phiên nào: công bố bây giờ cho mọi người thấy hội nghị và "
@@ -1505,12 +1510,7 @@ def test_a_conference_never_published_and_without_sessions_may_be_published(clie
 def test_a_publish_form_naming_a_version_that_never_was_is_no_server_error(client, demo):
     """A version number past the latest (a forged form) was read as someone else's
     publication, of a version that did not exist: a 500 on a conference never published."""
-    logged_in(client, ORGANISER)
-    form = {"title": "Tập huấn 2027", "slug": "tap-huan-2027", "organising_unit": "",
-            "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "2027-03-02",
-            "last_day": "2027-03-03", "checkin_opens_minutes": "60",
-            "checkin_closes_minutes": "120", "visibility": "public"}
-    assert post_form(client, "/manage/conferences/new", form).status_code == 302
+    new_empty_conference(client, 2027)
     assert flashes(post_form(client, "/manage/c/tap-huan-2027/publish",
                              {"comment": "", "seen_version": "3"}, follow_redirects=True)
                    .get_data(as_text=True)) == ["Đã công bố phiên bản 1."]
