@@ -506,6 +506,76 @@ def roster_import_xlsx_10k(ctx: Context) -> Result:
     return Result("roster.import_xlsx_10k", median, "ms", p95=p95, rows=10_000)
 
 
+def _edited_list_xlsx(point_id: int, round_number: int) -> bytes:
+    """The point's delegates as a downloaded list sent back with every row edited: a new
+    position each, and every tenth delegate put in another category."""
+    import io
+
+    from openpyxl import Workbook
+    from sqlalchemy import select
+
+    from confmgr.db import db
+    from confmgr.roster.models import Participant
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Đại biểu")
+    sheet.append(["Mã đại biểu", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
+                  "Điện thoại", "Email"])
+    people = db.session.execute(select(
+        Participant.id, Participant.full_name, Participant.unit, Participant.phone)
+        .where(Participant.point_id == point_id).order_by(Participant.id))
+    for index, (person_id, name, unit, phone) in enumerate(people):
+        category = "Lãnh đạo HĐND, UBND" if index % 10 == round_number % 10 else (
+            "Cán bộ, công chức")
+        sheet.append([person_id, name, f"Chuyên viên bậc {round_number}", unit, category,
+                      phone, ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@benchmark("roster.import_edits_20k")
+def roster_import_edits_20k(ctx: Context) -> Result:
+    """A point's 20,000 delegates downloaded and sent back edited (every position, a tenth
+    of the categories): read, checked, kept for confirmation and written."""
+    from sqlalchemy import select
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.demo.loader import SLUG
+    from confmgr.enums import PointLevel
+    from confmgr.points.models import BroadcastPoint
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    def imported(point: BroadcastPoint, data: bytes) -> importing.Imported:
+        rows = read_table(data, "ds.xlsx", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        checked = importing.check_rows(point, rows)
+        assert not any(item.errors for item in checked), "benchmark data should be valid"
+        token = importing.keep_for_confirmation(point, 0, "ds.xlsx", checked)
+        done = importing.confirm(point, 0, token, organiser=True)
+        db.session.commit()
+        return done
+
+    samples = []
+    with ctx.app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        point = BroadcastPoint(conference_id=conference.id, level=PointLevel.OTHER,
+                               code=f"EDIT-{time.time_ns()}", name="Sửa danh sách")
+        db.session.add(point)
+        db.session.commit()
+        imported(point, _roster_xlsx(20_000, seed=time.time_ns() // 1000))
+        for round_number in range(1, max(1, min(ctx.repeat, 3)) + 1):
+            data = _edited_list_xlsx(point.id, round_number)
+            start = time.perf_counter()
+            done = imported(point, data)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert done == (0, 20_000), done
+    median, p95 = median_and_p95(samples)
+    return Result("roster.import_edits_20k", median, "ms", p95=p95, rows=20_000)
+
+
 @benchmark("roster.point_list_500", needs=("point_500",))
 def roster_point_list_500(ctx: Context) -> Result:
     """A point's delegate list page with 500 delegates, in Vietnamese order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, func, select
@@ -145,6 +145,92 @@ def test_a_corrected_category_takes_the_attendance_along(during):
     db.session.commit()
     assert (outcome.old, outcome.new, len(log_of(person.id))) == (P, P, changes)
     assert_counters_equal_a_recount()
+
+
+def test_many_delegates_corrected_at_once_each_take_their_attendance_along(during):
+    """A list sent back edited changes many delegates in one go: each recategorised one's
+    attendance and counts move as one at a time would, every changed delegate is logged
+    once, and one whose fields are as stored is neither written nor logged."""
+    from confmgr.audit.models import AuditEntry
+    from confmgr.roster.models import PointCategoryRegistration as Registered
+
+    session, now = during
+    uong_bi = point("06811")
+    secretaries, leaders = category(SECRETARIES), category("Lãnh đạo HĐND, UBND")
+    moved = [p for p in people("06811") if p.category_id == leaders]
+    renamed, unchanged = [p for p in people("06811") if p.category_id != leaders][:2]
+    for person in moved:
+        tap(session, uong_bi, person.id, P, now)
+    db.session.commit()
+    assert len(moved) == 2
+    stamped = unchanged.updated_at
+    registered = {ref: n for ref, n in db.session.execute(
+        select(Registered.category_ref, Registered.registered)
+        .where(Registered.point_id == uong_bi.id))}
+
+    refused = services.update_people({
+        **{person.id: fields_of(person, category_id=secretaries) for person in moved},
+        renamed.id: fields_of(renamed, full_name=renamed.full_name + " Anh"),
+        unchanged.id: fields_of(unchanged)}, organiser=True)
+    db.session.commit()
+
+    assert refused == {}
+    assert category_counts(session.id, "06811", leaders) == {}
+    assert category_counts(session.id, "06811", secretaries) == {"present": 2}
+    assert point_counts(session.id, "06811") == {"present": 2}
+    assert {ref: n for ref, n in db.session.execute(
+        select(Registered.category_ref, Registered.registered)
+        .where(Registered.point_id == uong_bi.id))} == {
+        **registered, leaders: registered[leaders] - 2,
+        secretaries: registered[secretaries] + 2}
+    db.session.expire_all()
+    assert db.session.get(Participant, renamed.id).name_norm.endswith(" anh")
+    assert db.session.get(Participant, unchanged.id).updated_at == stamped
+    assert sorted(db.session.execute(
+        select(AuditEntry.target_type, AuditEntry.target_id, AuditEntry.point_id)
+        .where(AuditEntry.action == "participant.update")).all()) == sorted(
+        ("Participant", person.id, uong_bi.id) for person in [*moved, renamed])
+    assert [log_of(person.id)[-1] for person in moved] == [
+        (session.id, uong_bi.id, secretaries, P, P, CheckInMethod.MANUAL)] * 2
+    assert_counters_equal_a_recount()
+
+
+def test_delegates_corrected_at_once_are_refused_each_for_what_is_wrong(during):
+    """Refusals come back by delegate and nothing is written: a coordinator's change of
+    category after the closing, a name with digits; two delegates given the same name and
+    phone both clash (found once both are written, so the caller rolls back)."""
+    first, second, third = people("06811")[:3]
+    other = next(ref for ref in (category(SECRETARIES), category("Lãnh đạo HĐND, UBND"))
+                 if ref != first.category_id)
+    conference = db.session.scalar(select(Conference))
+    closed = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    conference.registration_closes_at = closed
+    db.session.commit()
+    positions = [p.position for p in (first, second, third)]
+
+    refused = services.update_people({
+        first.id: fields_of(first, category_id=other, position="Mới"),
+        second.id: fields_of(second, full_name="Nguyễn Văn 2"),
+        third.id: fields_of(third, position="Mới")}, organiser=False)
+    assert {person_id: [(p.field, p.message) for p in problems]
+            for person_id, problems in refused.items()} == {
+        first.id: [("category_id", "Đăng ký đã đóng lúc "
+                    f"{closed.astimezone(conference.tz):%H:%M %d/%m/%Y}. "
+                    "Chỉ ban tổ chức đổi thành phần được.")],
+        second.id: [("full_name", "Họ và tên không được có chữ số.")]}
+    assert db.session.scalar(select(Participant.position).where(
+        Participant.id == third.id)) == positions[2] != "Mới"
+    db.session.rollback()
+    assert [p.position for p in people("06811")[:3]] == positions
+
+    same = {"full_name": "Trần Văn Trùng", "phone": "0912000999"}
+    refused = services.update_people({first.id: fields_of(first, **same),
+                                      second.id: fields_of(second, **same)}, organiser=True)
+    assert {person_id: [p.message for p in problems]
+            for person_id, problems in refused.items()} == {
+        person_id: ["Đã có đại biểu cùng họ tên và số điện thoại hoặc email."]
+        for person_id in (first.id, second.id)}
+    db.session.rollback()
 
 
 def test_every_session_a_delegate_attended_follows_the_category(during):

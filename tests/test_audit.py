@@ -321,7 +321,7 @@ def test_every_recorded_action_has_a_label():
     recorded = set()
     for path in package.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        for first, other in re.findall(r'\b(?:record|audit)\(\s*"([a-z_]+\.[a-z_]+)"'
+        for first, other in re.findall(r'\b(?:record|record_each|audit)\(\s*"([a-z_]+\.[a-z_]+)"'
                                        r'(?:\s+if\s[^"]+\selse\s+"([a-z_]+\.[a-z_]+)")?', source):
             recorded |= {first, other} - {""}
         # Actions chosen before one record(action, ...) call.

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user
+from sqlalchemy import insert
 
 from confmgr.audit.models import AuditEntry
-from confmgr.db import db
+from confmgr.db import db, utcnow
 
 
 def record(
@@ -34,6 +35,21 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_each(action: str, targets: list[tuple[type, int, int | None, int | None, dict]],
+                *, user_id: int | None = None) -> None:
+    """``record`` for a change made to many at once (a list sent back edited), in one
+    statement: ``targets`` are (class, id, conference id, point id, details)."""
+    if user_id is None:
+        user_id = acting_user_id()
+    if targets:
+        now = utcnow()
+        db.session.execute(insert(AuditEntry), [
+            {"action": action, "at": now, "user_id": user_id, "conference_id": conference_id,
+             "point_id": point_id, "target_type": kind.__name__, "target_id": target_id,
+             "details": details}
+            for kind, target_id, conference_id, point_id, details in targets])
 
 
 def acting_user_id() -> int | None:

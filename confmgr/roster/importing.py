@@ -26,10 +26,10 @@ from confmgr.roster.services import (
     PersonFields,
     check_person,
     count_registrations,
-    duplicates,
+    hold_people,
     hold_registrations,
     refuse_when_closed,
-    update_person,
+    update_people,
 )
 from confmgr.spreadsheets import CellError, Column, Table, phone_with_zero_back
 from confmgr.text import fold, name_compare_form, normalise_lines, whole_number
@@ -355,7 +355,7 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     payload = previews.claim(KIND, token, {"point_id": point.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
     if any(item.get("ref") is None for item in payload["rows"]):
-        # Corrections go on after the closing (update_person holds categories back).
+        # Corrections go on after the closing (update_people holds categories back).
         refuse_when_closed(db.session.get(Conference, point.conference_id),
                            organiser=organiser)
     # The kept rows were checked at the preview and never left the server; only what
@@ -364,6 +364,8 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
                             ref=item.get("ref")) for item in payload["rows"]]
     hold_registrations(point, (name_compare_form(item.fields["full_name"])
                                for item in rechecked))
+    # Held before they are read: a change of theirs committed after is not undone unseen.
+    hold_people(item.ref for item in rechecked if item.ref is not None)
     _mark_numbered(point, rechecked)
     for item, kept in zip(rechecked, payload["rows"], strict=True):
         if item.ref is not None and not item.errors and item.before != kept["before"]:
@@ -374,28 +376,16 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     errors = [e for item in rechecked for e in item.errors]
     if errors:
         raise RuleBroken([Problem("", error.located()) for error in errors])
-    updated = []
-    for item in rechecked:
-        if item.ref is None or item.already:
-            continue
-        try:
-            # Duplicates are looked for once every row is written: rows swapping two
-            # namesakes' phones each clash with the other until both are written.
-            update_person(db.session.get(Participant, item.ref), PersonFields(**item.fields),
-                          organiser=organiser, check_duplicates=False)
-        except RuleBroken as broken:
-            raise RuleBroken([Problem("", CellError(
-                item.number, HEADING[FIELD_OF_PROBLEM.get(p.field, "full_name")],
-                p.message).located()) for p in broken.problems]) from None
-        updated.append(item)
-    db.session.flush()
-    clashing = [item for item in updated if duplicates(
-        point.conference_id, name_compare_form(item.fields["full_name"]),
-        item.fields["phone"], item.fields["email"], exclude_id=item.ref)]
-    if clashing:
-        raise RuleBroken([Problem("", CellError(item.number, HEADING["full_name"], _(
-            "Đã có đại biểu cùng họ tên và số điện thoại hoặc email.")).located())
-            for item in clashing])
+    updated = {item.ref: item for item in rechecked
+               if item.ref is not None and not item.already}
+    refused = update_people({ref: PersonFields(**item.fields) for ref, item in updated.items()},
+                            organiser=organiser)
+    if refused:
+        raise RuleBroken([Problem("", CellError(
+            item.number, HEADING[FIELD_OF_PROBLEM.get(problem.field, "full_name")],
+            problem.message).located())
+            for item in sorted((updated[ref] for ref in refused), key=lambda i: i.number)
+            for problem in refused[item.ref]])
     now = utcnow()
     values = []
     for item in rechecked:
