@@ -448,43 +448,53 @@ def race_a_first_tap(demo, other) -> tuple[int, int, dict[str, BaseException]]:
         session = fresh_session()
         session_id, now = session.id, session.starts_at + timedelta(minutes=5)
         person_id = people("06811")[0].id
-    read, errors = threading.Event(), {}
+    errors = race(demo, lambda: tap(db.session.get(AgendaSession, session_id), point("06811"),
+                                    person_id, P, now),
+                  "SELECT participants.point_id", lambda: other(person_id))
+    return session_id, person_id, {"tap" if side == "first" else side: error
+                                   for side, error in errors.items()}
 
-    def tapper():
+
+def race(demo, first, read: str, other) -> dict[str, BaseException]:
+    """``first()`` runs until it has sent the statement beginning with ``read``, then
+    waits while ``other()`` runs in another thread and commits; then ``first`` goes on and
+    commits. Returns what either raised, by side ("first" or "other")."""
+    read_done, errors = threading.Event(), {}
+
+    def one():
         def after(conn, cursor, statement, parameters, context, many):
-            if statement.lstrip().startswith("SELECT participants.point_id") and not read.is_set():
-                read.set()
+            if statement.lstrip().startswith(read) and not read_done.is_set():
+                read_done.set()
                 time.sleep(0.5)  # the other request starts meanwhile
 
         try:
             with demo.app_context():
                 event.listen(db.engine, "after_cursor_execute", after)
                 try:
-                    tap(db.session.get(AgendaSession, session_id), point("06811"), person_id,
-                        P, now)
+                    first()
                     db.session.commit()
                 finally:
                     event.remove(db.engine, "after_cursor_execute", after)
                     db.session.remove()
         except BaseException as error:  # noqa: BLE001 - judged by the caller
-            errors["tap"] = error
+            errors["first"] = error
 
-    def changer():
+    def two():
         try:
-            read.wait(10)
+            read_done.wait(10)
             with demo.app_context():
-                other(person_id)
+                other()
                 db.session.commit()
                 db.session.remove()
         except BaseException as error:  # noqa: BLE001 - judged by the caller
             errors["other"] = error
 
-    threads = [threading.Thread(target=tapper), threading.Thread(target=changer)]
+    threads = [threading.Thread(target=one), threading.Thread(target=two)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    return session_id, person_id, errors
+    return errors
 
 
 def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
@@ -508,6 +518,128 @@ def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
         assert set(db.session.scalars(select(Attendance.point_id).where(
             Attendance.participant_id == person_id))) == {point("06688").id}
         assert point_counts(session_id, "06811") == {}
+        assert_counters_equal_a_recount()
+
+
+def reorganise_uong_bi(**values) -> None:
+    """An organiser saves 06811 (Uông Bí) on the point form with ``values`` changed."""
+    from confmgr.points.services import save_point
+
+    uong_bi = point("06811")
+    save_point(db.session.scalar(select(Conference)), uong_bi, {
+        "code": "06811", "name": uong_bi.name, "level": "Xã", "parent_code": "22",
+        "admin_unit_code": "06811", "expected_delegates": "0", **values})
+
+
+def counters_provinces(code: str) -> set[str]:
+    return {province for table in (SessionPointCount, SessionPointCategoryCount)
+            for province in db.session.scalars(select(table.province_code).where(
+                table.point_id == point(code).id))}
+
+
+def test_a_tap_read_before_its_point_switches_to_headcounts_never_counts_both(demo):
+    """A first tap at 06811 has read its delegate when the organiser switches the point
+    to headcounts. On PostgreSQL the switch waits for the tap and is then refused (the
+    point has attendance); on SQLite the switch commits first and the tap is refused.
+    Either way the point never reports both names and numbers."""
+    from confmgr.spreadsheets import TableError
+
+    with demo.app_context():  # the demo's earlier sessions leave no attendance there
+        for person in people("06811"):
+            checkin.forget_attendance(person.id, user_id=None)
+        db.session.commit()
+    session_id, person_id, errors = race_a_first_tap(
+        demo, lambda person_id: reorganise_uong_bi(headcount_only="có"))
+    with demo.app_context():
+        rows = db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == session_id, Attendance.point_id == point("06811").id))
+        if db.engine.dialect.name == "postgresql":
+            assert set(errors) == {"other"}
+            assert isinstance(errors["other"], (RuleBroken, TableError))
+            assert (point("06811").headcount_only, rows) == (False, 1)
+            assert point_counts(session_id, "06811") == {"present": 1}
+        else:
+            assert set(errors) == {"tap"}
+            assert [p.message for p in errors["tap"].problems] == [
+                "Điểm cầu này báo cáo số lượng, không điểm danh theo tên."]
+            assert (point("06811").headcount_only, rows) == (True, 0)
+            assert point_counts(session_id, "06811") == {}
+        assert_counters_equal_a_recount()
+
+
+def test_a_tap_read_before_its_point_moves_province_is_counted_in_one(demo):
+    """A first tap at 06811 (Quảng Ninh) has read its delegate when the point is re-filed
+    under a Hà Nội commune. On PostgreSQL the change waits for the tap and then takes its
+    counts along; on SQLite it commits first and the tap is refused. Either way every
+    counter of the point names the province it is in."""
+    session_id, person_id, errors = race_a_first_tap(
+        demo, lambda person_id: reorganise_uong_bi(parent_code="01", admin_unit_code="00004"))
+    with demo.app_context():
+        assert point("06811").province_code == "01"
+        if db.engine.dialect.name == "postgresql":
+            assert errors == {}
+            assert point_counts(session_id, "06811") == {"present": 1}
+        else:
+            assert set(errors) == {"tap"}
+            assert [p.message for p in errors["tap"].problems] == [
+                "Điểm cầu vừa được chuyển sang tỉnh, thành phố khác; hãy ghi lại."]
+            assert point_counts(session_id, "06811") == {}
+        assert counters_provinces("06811") <= {"01"}
+        assert_counters_equal_a_recount()
+
+
+def race_a_headcount(demo, read: str) -> tuple[int, dict[str, BaseException]]:
+    """A headcount at 06811, switched to headcounts before, runs until it has sent
+    ``read``, then waits while the organiser switches the point back to names."""
+    with demo.app_context():
+        for person in people("06811"):
+            checkin.forget_attendance(person.id, user_id=None)
+        db.session.commit()
+        reorganise_uong_bi(headcount_only="có")
+        db.session.commit()
+        session = fresh_session()
+        session_id, now = session.id, session.starts_at + timedelta(minutes=5)
+    errors = race(demo, lambda: checkin.report_headcount(
+        db.session.get(AgendaSession, session_id), point("06811"), {NO_CATEGORY: 40},
+        user_id=None, now=now), read, lambda: reorganise_uong_bi(headcount_only=""))
+    return session_id, errors
+
+
+def headcount_at(session_id: int, code: str) -> int:
+    row = db.session.get(SessionPointCount, (session_id, point(code).id))
+    return row.headcount if row is not None else 0
+
+
+def test_a_headcount_loaded_before_its_point_switches_to_names_is_refused(demo):
+    """The point was loaded, as each request loads it first, when the switch committed:
+    the headcount reads how the point reports afresh, and is refused."""
+    session_id, errors = race_a_headcount(demo, "SELECT broadcast_points.")
+    with demo.app_context():
+        assert set(errors) == {"first"}
+        assert [p.message for p in errors["first"].problems] == [
+            "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách."]
+        assert (point("06811").headcount_only, headcount_at(session_id, "06811")) == (False, 0)
+        assert_counters_equal_a_recount()
+
+
+def test_a_headcount_checked_before_its_point_switches_to_names_never_counts_both(demo):
+    """The headcount has read the point afresh and found it reporting numbers. On
+    PostgreSQL it holds the point, so the switch waits and is then refused; on SQLite
+    the switch commits first and the headcount, reading the point again once it holds
+    the write lock, is refused."""
+    session_id, errors = race_a_headcount(demo, "SELECT broadcast_points.headcount_only")
+    with demo.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert set(errors) == {"other"}
+            assert (point("06811").headcount_only, headcount_at(session_id, "06811")) == (
+                True, 40)
+        else:
+            assert set(errors) == {"first"}
+            assert [p.message for p in errors["first"].problems] == [
+                "Điểm cầu vừa được đổi cách báo cáo hoặc tỉnh, thành phố; hãy xem lại và ghi "
+                "lại."]
+            assert (point("06811").headcount_only, headcount_at(session_id, "06811")) == (
+                False, 0)
         assert_counters_equal_a_recount()
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from confmgr.attendance.labels import NO_CATEGORY_NAME
 from confmgr.attendance.models import (
@@ -175,15 +176,21 @@ def _statements(dialect: str) -> SimpleNamespace:
                      a.c.arrived_at).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
+    # The delegate, and the point recorded at as it is now: how it reports and its
+    # province, which name the counters (the point object was read before, unheld).
     person = select(Participant.point_id, Participant.category_id, Participant.status,
-                    Participant.full_name).where(
+                    Participant.full_name, BroadcastPoint.headcount_only,
+                    BroadcastPoint.province_code).join(
+        BroadcastPoint, BroadcastPoint.id == bindparam("point_id")).where(
         Participant.id == bindparam("participant_id"),
         Participant.conference_id == bindparam("conference_id"))
     if dialect == "postgresql":
         current = current.with_for_update()
         # Shared: taps of one delegate go on side by side, but a move or a withdrawal
         # (which update the delegate first) waits for the tap, or the tap for it; else a
-        # tap read before a move could write its new row at the point just left.
+        # tap read before a move could write its new row at the point just left. The
+        # point alike: a change of its way of reporting or of its province waits for
+        # the tap, or the tap for it and then counts by it.
         person = person.with_for_update(read=True)
 
     def counters(table: Table, keys: tuple[str, ...], stamped: bool, after=None):
@@ -401,8 +408,9 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     db.session.flush()  # what the caller added is visible to the statements below
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
-    person = run(statements().person, {
-        "participant_id": participant_id, "conference_id": point.conference_id}).first()
+    person = _read_person(point, participant_id)
+    if person is not None:
+        _take_point_as_read(point, person)
     problems += _not_here(person, point) + counts_only(point)
     if problems:
         raise RuleBroken(problems)
@@ -431,14 +439,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         _logging(session_id, point, participant_id, category_ref, None, status, method,
                  user_id, now))
     if inserted is not None and found.read_again_after_insert:
-        # SQLite reads outside the write lock, which the insert has just taken: a move
-        # committed since the delegate was read would leave this row at the old point
-        # (the caller rolls back what was counted).
-        problems = _not_here(run(found.person, {
-            "participant_id": participant_id, "conference_id": point.conference_id,
-        }).first(), point)
-        if problems:
-            raise RuleBroken(problems)
+        _refuse_what_changed_unheld(point, participant_id)
     if inserted is not None:
         count_arrival(session_id, point, status, inserted.arrived_at, 1)
         return Outcome(participant_id, None, status)
@@ -448,8 +449,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     if (row.point_id, row.category_ref) != (point.id, category_ref):
         # The delegate was read before the row was held: read them again, so that a tap
         # racing a move or a correction of category cannot put the row back where it was.
-        person = run(found.person, {"participant_id": participant_id,
-                                    "conference_id": point.conference_id}).one()
+        person = _read_person(point, participant_id)
         if person.point_id != point.id:
             raise RuleBroken([_not_at_point()])
         category_ref = person.category_id or NO_CATEGORY
@@ -484,8 +484,53 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             found.update, found.update_counted, changed,
             _counting(session_id, point, category_ref, {old.value: -1, new.value: 1}, now),
             logged).arrived_at
+    if found.read_again_after_insert:
+        _refuse_what_changed_unheld(point, participant_id)
     _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
+
+
+def hold_point_as_it_is(point: BroadcastPoint) -> None:
+    """Read the point's way of reporting and its province afresh into ``point``, held
+    (shared) until the commit on PostgreSQL: an organiser's change of either then waits
+    for what this transaction counts, or this waits for it and counts by what it made.
+    (A check-in reads them with the delegate, in the same statement.)"""
+    table = BroadcastPoint.__table__
+    query = select(table.c.headcount_only, table.c.province_code).where(
+        table.c.id == point.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    _take_point_as_read(point, db.session.execute(query).one())
+
+
+def _read_person(point: BroadcastPoint, participant_id: int):
+    """A row of ``statements().person``, or None for nobody of the conference."""
+    return run(statements().person, {"participant_id": participant_id,
+                                     "point_id": point.id,
+                                     "conference_id": point.conference_id}).first()
+
+
+def _take_point_as_read(point: BroadcastPoint, read) -> None:
+    """Count by the point as ``read`` (held, on PostgreSQL) found it, not as first loaded."""
+    set_committed_value(point, "headcount_only", read.headcount_only)
+    set_committed_value(point, "province_code", read.province_code)
+
+
+def _refuse_what_changed_unheld(point: BroadcastPoint, participant_id: int) -> None:
+    """SQLite reads outside the write lock, which the first write has just taken: a move,
+    a switch to headcounts or a new province committed since the delegate and the point
+    were read would leave this row, or its counts, where they no longer belong. Refused;
+    the caller rolls back what was counted."""
+    person = _read_person(point, participant_id)
+    problems = _not_here(person, point)
+    if not problems and person.headcount_only != point.headcount_only:
+        _take_point_as_read(point, person)
+        problems = counts_only(point)
+    if not problems and person.province_code != point.province_code:
+        problems = [Problem("participant", _(
+            "Điểm cầu vừa được chuyển sang tỉnh, thành phố khác; hãy ghi lại."))]
+    if problems:
+        raise RuleBroken(problems)
 
 
 def _write_counted(plain, counted, params: dict, counting: dict, change: dict):
@@ -660,6 +705,7 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
     now = now or utcnow()
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
+    hold_point_as_it_is(point)
     if not point.headcount_only:
         problems.append(Problem("", _(
             "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách.")))
@@ -677,6 +723,15 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
     # The point's totals rows are locked first, so two reports at once apply one after the
     # other.
     bump_counts(session.id, point, NO_CATEGORY, {}, now)
+    if db.session.get_bind().dialect.name != "postgresql":
+        # Read before SQLite's write lock, just taken: a point switched to names or moved
+        # to another province meanwhile would be counted as it was.
+        as_it_was = (point.headcount_only, point.province_code)
+        hold_point_as_it_is(point)
+        if (point.headcount_only, point.province_code) != as_it_was:
+            raise RuleBroken([Problem("", _(
+                "Điểm cầu vừa được đổi cách báo cáo hoặc tỉnh, thành phố; hãy xem lại và "
+                "ghi lại."))])
     before = _headcounts_now(session, point)
     changed = headcounts_changed_meanwhile(session, point, counts, expected or {}, before)
     if changed:

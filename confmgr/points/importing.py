@@ -537,20 +537,30 @@ def _refuse_mode_changes_after_attendance(conference: Conference,
                                           items: list[Checked]) -> None:
     """A point that has recorded attendance keeps its way of reporting: names and
     headcounts would otherwise both count in its figures."""
+    wanted = {item.values["code"]: item.values["headcount_only"] for item in items}
+    point = BroadcastPoint.__table__
+    in_file = (point.c.conference_id == conference.id, point.c.code.in_(list(wanted)))
+    switching = [code for code, mode in db.session.execute(
+        select(point.c.code, point.c.headcount_only).where(*in_file)) if mode != wanted[code]]
+    if not switching:
+        return
+    # Held before their counts are read: a check-in or a headcount under way there (which
+    # holds its point shared) is then counted below, or waits and finds the new way.
+    db.session.execute(select(point.c.id).where(
+        point.c.conference_id == conference.id, point.c.code.in_(switching)
+    ).order_by(point.c.id).with_for_update())
     counted = SessionPointCount
-    recorded = dict(db.session.execute(
-        select(BroadcastPoint.code, BroadcastPoint.headcount_only)
-        .where(BroadcastPoint.conference_id == conference.id,
-               BroadcastPoint.code.in_([item.values["code"] for item in items]),
+    recorded = set(db.session.scalars(
+        select(point.c.code)
+        .where(point.c.conference_id == conference.id, point.c.code.in_(switching),
                select(counted.point_id).where(
-                   counted.point_id == BroadcastPoint.id,
+                   counted.point_id == point.c.id,
                    (counted.present + counted.late + counted.excused + counted.absent
-                    + counted.headcount) > 0).exists())).all())
+                    + counted.headcount) > 0).exists())))
     errors = [CellError(item.number, HEADING["headcount_only"], _(
         "Điểm cầu %(code)s đã có số liệu điểm danh nên không đổi cách báo cáo được nữa.",
         code=item.values["code"]))
-        for item in items if item.values["code"] in recorded
-        and recorded[item.values["code"]] != item.values["headcount_only"]]
+        for item in items if item.values["code"] in recorded]
     if errors:
         raise TableError(errors)
 
