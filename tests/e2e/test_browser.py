@@ -983,6 +983,16 @@ def test_a_search_that_does_not_get_through_says_so(page, demo, closing_session_
     expect(alerts).to_have_text(["Máy chủ không trả được kết quả tìm. Hãy tải lại trang rồi "
                                  "tìm lại."])
     page.unroute(searched)
+    # One that hangs gives up, and says so (its 15 s cut short here), and the searches
+    # typed after it, which htmx holds back until it ends, then go.
+    assert page.get_by_role("searchbox").get_attribute("hx-request") == '{"timeout": 15000}'
+    page.get_by_role("searchbox").evaluate(
+        """box => box.setAttribute("hx-request", '{"timeout": 1000}')""")
+    page.route(searched, lambda route, _request: None)  # never answered
+    page.get_by_role("searchbox").fill("mai k")
+    expect(alerts).to_have_text(["Chưa có kết quả tìm sau 15 giây: mạng có thể đang chậm. "
+                                 "Hãy tìm lại."])
+    page.unroute(searched)
     request.node.stash[BROWSER_ERRORS].clear()  # the failures' own
 
     page.get_by_role("searchbox").fill("mai kim")

@@ -129,7 +129,7 @@ function searchBox(event) {
 
 const WORDS = {
   "htmx:sendError": () => ["tapUnsent", "searchUnsent"],
-  "htmx:timeout": () => ["tapTimeout", "searchUnsent"],
+  "htmx:timeout": () => ["tapTimeout", "searchTimeout"],
   "htmx:responseError": (event) => [
     event.detail.xhr.status >= 500 ? "tapFailed" : "tapRefused", "searchFailed"],
 };
