@@ -195,6 +195,45 @@ def test_many_delegates_corrected_at_once_each_take_their_attendance_along(durin
     assert_counters_equal_a_recount()
 
 
+def counter_tables_written(action) -> list[str]:
+    """The counter tables ``action`` writes, in the order it first writes each (rolled
+    back after)."""
+    import re
+
+    tables = ("point_category_registrations", "session_point_counts")
+    seen: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "WITH"):
+            seen.extend(table for table in tables if re.search(rf"\b{table}\b", statement))
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+        db.session.rollback()
+    return list(dict.fromkeys(seen))
+
+
+def test_a_correction_a_withdrawal_and_a_move_take_the_counters_in_one_order(during):
+    """Each holds the registrations by category first, then the attendance counters: two
+    of them at once at one point (on PostgreSQL) wait for each other rather than each
+    holding what the other waits for."""
+    session, now = during
+    leaders = category("Lãnh đạo HĐND, UBND")
+    first, second = [p for p in people("06811") if p.category_id == leaders]
+    for person in (first, second):
+        tap(session, point("06811"), person.id, P, now)
+    db.session.commit()
+    in_order = ["point_category_registrations", "session_point_counts"]
+    assert counter_tables_written(lambda: services.update_person(
+        first, fields_of(first, category_id=category(SECRETARIES)), organiser=True)) == in_order
+    assert counter_tables_written(lambda: services.withdraw(second, organiser=True)) == in_order
+    assert counter_tables_written(lambda: services.move(
+        db.session.get(Participant, second.id), point("06688"))) == in_order
+
+
 def test_delegates_corrected_at_once_are_refused_each_for_what_is_wrong(during):
     """Refusals come back by delegate and nothing is written: a coordinator's change of
     category after the closing, a name with digits; two delegates given the same name and

@@ -110,8 +110,8 @@ def check_person(fields: PersonFields) -> list[Problem]:
     return problems
 
 
-def duplicates(conference_id: int, name_norm: str, phone: str, email: str,
-               exclude_id: int | None = None) -> list[Participant]:
+def duplicates(conference_id: int, name_norm: str, phone: str, email: str
+               ) -> list[Participant]:
     """Registered delegates with the same name and the same phone or email."""
     contacts = []
     if phone:
@@ -124,8 +124,6 @@ def duplicates(conference_id: int, name_norm: str, phone: str, email: str,
         Participant.conference_id == conference_id, Participant.name_norm == name_norm,
         Participant.status == RegistrationStatus.REGISTERED, or_(*contacts),
     )
-    if exclude_id is not None:
-        query = query.where(Participant.id != exclude_id)
     return list(db.session.scalars(query))
 
 
@@ -365,7 +363,7 @@ def update_people(edits: dict[int, PersonFields], *, organiser: bool
     Returns the problems of each delegate refused. Nothing is written when their own
     details are refused; a name and phone or email another delegate has is found once
     all are written (a list may swap two namesakes' phones), so then the caller rolls
-    back."""
+    back. Written past the ORM: refresh any of their objects read again."""
     if not edits:
         return {}
     table = Participant.__table__
@@ -416,24 +414,27 @@ def update_people(edits: dict[int, PersonFields], *, organiser: bool
         table.update().where(table.c.id == bindparam("person_id"))
         .values({name: bindparam(name) for name in written[0] if name != "person_id"}),
         written)
-    # Moved between categories: the point's counts, then what they attended, follow.
+    # Moved between categories: the point's counts, then what they attended, follow, in
+    # that order, the one withdrawals and moves take too (else two could deadlock).
     points: dict[int, BroadcastPoint] = {}
     moves: Counter[tuple[int, int | None]] = Counter()
+    recategorised = []
     for person_id, fields in cleaned.items():
         here = stored[person_id]
         if fields.category_id == here["category_id"]:
             continue
-        point = points.setdefault(here["point_id"],
-                                  db.session.get(BroadcastPoint, here["point_id"]))
+        if here["point_id"] not in points:
+            points[here["point_id"]] = db.session.get(BroadcastPoint, here["point_id"])
         if here["status"] == RegistrationStatus.REGISTERED:
-            moves[(point.id, here["category_id"])] -= 1
-            moves[(point.id, fields.category_id)] += 1
-        follow_delegate(person_id, point, fields.category_id or NO_CATEGORY,
-                        user_id=acting_user_id())
+            moves[(here["point_id"], here["category_id"])] -= 1
+            moves[(here["point_id"], fields.category_id)] += 1
+        recategorised.append((person_id, points[here["point_id"]], fields.category_id))
     for (point_id, category_id), delta in sorted(moves.items(), key=lambda m: (
             m[0][0], m[0][1] or 0)):
         if delta:
             count_category(points[point_id], category_id, delta)
+    for person_id, point, category_id in recategorised:
+        follow_delegate(person_id, point, category_id or NO_CATEGORY, user_id=acting_user_id())
     record_each("participant.update", [
         (Participant, person_id, stored[person_id]["conference_id"],
          stored[person_id]["point_id"], {"name": fields.full_name})
