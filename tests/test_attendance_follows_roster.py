@@ -24,6 +24,7 @@ from confmgr.enums import AttendanceStatus, CheckInMethod
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
+from tests.helpers import run_at_once
 from tests.test_attendance import fresh_session
 
 P, L, E = AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED
@@ -560,14 +561,18 @@ def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):
         assert_counters_equal_a_recount()
 
 
-def reorganise_uong_bi(**values) -> None:
-    """An organiser saves 06811 (Uông Bí) on the point form with ``values`` changed."""
+def reorganise(code: str, name: str, **values) -> None:
+    """An organiser saves a Quảng Ninh commune point on the point form with ``values``
+    changed."""
     from confmgr.points.services import save_point
 
-    uong_bi = point("06811")
-    save_point(db.session.scalar(select(Conference)), uong_bi, {
-        "code": "06811", "name": uong_bi.name, "level": "Xã", "parent_code": "22",
-        "admin_unit_code": "06811", "expected_delegates": "0", **values})
+    save_point(db.session.scalar(select(Conference)), point(code), {
+        "code": code, "name": name, "level": "Xã", "parent_code": "22",
+        "admin_unit_code": code, "expected_delegates": "0", **values})
+
+
+def reorganise_uong_bi(**values) -> None:
+    reorganise("06811", "Điểm cầu Uông Bí", **values)
 
 
 def counters_provinces(code: str) -> set[str]:
@@ -680,6 +685,135 @@ def test_a_headcount_checked_before_its_point_switches_to_names_never_counts_bot
             assert (point("06811").headcount_only, headcount_at(session_id, "06811")) == (
                 False, 0)
         assert_counters_equal_a_recount()
+
+
+def count_differences() -> list[str]:
+    """Counters (points', categories', provinces', arrivals') that disagree with the rows."""
+    from confmgr.attendance.consistency import count_differences as differences
+
+    return [str(d) for d in differences(db.session.scalar(select(Conference.id)))]
+
+
+def checked_in_first(code: str) -> tuple[int, int]:
+    """A fresh session with the first delegate of ``code`` present; (session, delegate)."""
+    session = fresh_session()
+    person_id = people(code)[0].id
+    tap(session, point(code), person_id, P, session.starts_at + timedelta(minutes=5))
+    db.session.commit()
+    return session.id, person_id
+
+
+def test_a_move_to_a_point_switched_to_headcounts_meanwhile_leaves_no_names_there(demo):
+    """The move has loaded its destination, as the move form does by its code, when the
+    organiser switches that point to headcounts: the delegate's attendance goes, not
+    along, whichever commits first."""
+    with demo.app_context():
+        for person in people("06688"):
+            checkin.forget_attendance(person.id, user_id=None)
+        db.session.commit()
+        session_id, person_id = checked_in_first("06811")
+    errors = race(demo, lambda: services.move(db.session.get(Participant, person_id),
+                                              point("06688")),
+                  "SELECT broadcast_points.", lambda: reorganise(
+                      "06688", "Điểm cầu phường Hạ Long", headcount_only="có"))
+    with demo.app_context():
+        assert errors == {}
+        assert point("06688").headcount_only is True
+        assert db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.participant_id == person_id)) == 0
+        assert count_differences() == []
+
+
+@pytest.mark.parametrize("change", ["move", "withdrawal"])
+def test_a_move_or_withdrawal_while_the_point_changes_province_counts_where_it_is(
+        demo, change):
+    """The point was loaded (as every view loads it first) when it was re-filed under a
+    Hà Nội commune: the registration, attendance and arrivals moved in, or taken off, are
+    counted in the province it is in now."""
+    with demo.app_context():
+        session_id, person_id = checked_in_first("06688" if change == "move" else "06811")
+
+    def act():
+        uong_bi = point("06811")
+        person = db.session.get(Participant, person_id)
+        if change == "move":
+            services.move(person, uong_bi)
+        else:
+            services.withdraw(person, organiser=True)
+
+    errors = race(demo, act, "SELECT broadcast_points.",
+                  lambda: reorganise_uong_bi(parent_code="01", admin_unit_code="00004"))
+    with demo.app_context():
+        assert errors == {}
+        assert point("06811").province_code == "01"
+        assert count_differences() == []
+
+
+def test_a_first_tap_while_the_delegates_category_is_corrected_counts_it_once(demo):
+    """On PostgreSQL the correction waits for the tap and then takes its row along; on
+    SQLite it commits first and the tap, reading the delegate again once it holds the
+    write lock, is refused."""
+    with demo.app_context():
+        session = fresh_session()
+        session_id, now = session.id, session.starts_at + timedelta(minutes=5)
+        person_id = next(p.id for p in people("06811")
+                         if p.category_id != category(SECRETARIES))
+
+    def correct(person_id):
+        person = db.session.get(Participant, person_id)
+        services.update_person(person, fields_of(person, category_id=category(SECRETARIES)),
+                               organiser=True)
+
+    errors = race(demo, lambda: tap(db.session.get(AgendaSession, session_id), point("06811"),
+                                    person_id, P, now),
+                  "SELECT participants.point_id", lambda: correct(person_id))
+    with demo.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert errors == {}
+            assert category_counts(session_id, "06811", category(SECRETARIES)) == {
+                "present": 1}
+        else:
+            assert [p.message for p in errors["first"].problems] == [
+                "Thành phần của đại biểu vừa được đổi; hãy ghi lại."]
+            assert "other" not in errors
+        assert count_differences() == []
+
+
+def test_a_registration_at_a_point_does_not_wait_for_a_tap_there(demo):
+    """A tap holds its point's lock shared, not the point's row, which a registration
+    writes (its count): on PostgreSQL a registration at the point goes through while a
+    tap there is still open. SQLite has one writer at a time: there it waits its turn."""
+    with demo.app_context():
+        session = fresh_session()
+        session_id, now = session.id, session.starts_at + timedelta(minutes=5)
+        person_id = people("06811")[0].id
+    tapped, registered, order = threading.Event(), threading.Event(), []
+
+    def tapper():
+        with demo.app_context():
+            tap(db.session.get(AgendaSession, session_id), point("06811"), person_id, P, now)
+            tapped.set()
+            registered.wait(2)  # on SQLite it cannot come meanwhile
+            order.append("tap committed")
+            db.session.commit()
+            db.session.remove()
+
+    def registrar():
+        tapped.wait(10)
+        with demo.app_context():
+            services.register(point("06811"), services.PersonFields(full_name="Lê Thị Mới"),
+                              organiser=True)
+            db.session.commit()
+            order.append("registered")
+            registered.set()
+            db.session.remove()
+
+    run_at_once(tapper, registrar)
+    with demo.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+        assert order == (["registered", "tap committed"] if postgresql
+                         else ["tap committed", "registered"])
+        assert point_counts(session_id, "06811") == {"present": 1}
 
 
 def test_a_tap_read_before_a_withdrawal_leaves_no_row(demo):

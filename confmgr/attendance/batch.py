@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from confmgr.attendance.checkin import record, session_problems, window
+from confmgr.attendance.checkin import (
+    hold_points_as_they_are,
+    record,
+    session_problems,
+    window,
+)
 from confmgr.attendance.models import CheckInReceipt
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
@@ -89,6 +94,9 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     points = {p.id: p for p in db.session.scalars(select(BroadcastPoint).where(
         BroadcastPoint.id.in_(set(point_of.values()))))}
     allowed = {point_id: may_record(point) for point_id, point in points.items()}
+    # Held before the first is recorded, in the one order: a batch holding one point while
+    # waiting for another could otherwise wait for a points import waiting for it.
+    hold_points_as_they_are(points.values())
     # What earlier sendings left, read once for the batch.
     receipts = {r.client_id: r for r in db.session.scalars(select(CheckInReceipt).where(
         CheckInReceipt.client_id.in_({sent.client_id for sent in batch})))}

@@ -8,6 +8,7 @@ already there, which is then locked and compared.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -28,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -177,7 +179,8 @@ def _statements(dialect: str) -> SimpleNamespace:
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
     # The delegate, and the point recorded at as it is now: how it reports and its
-    # province, which name the counters (the point object was read before, unheld).
+    # province, which name the counters (the point object was read before; see
+    # share_point).
     person = select(Participant.point_id, Participant.category_id, Participant.status,
                     Participant.full_name, BroadcastPoint.headcount_only,
                     BroadcastPoint.province_code).join(
@@ -188,10 +191,10 @@ def _statements(dialect: str) -> SimpleNamespace:
         current = current.with_for_update()
         # Shared: taps of one delegate go on side by side, but a move or a withdrawal
         # (which update the delegate first) waits for the tap, or the tap for it; else a
-        # tap read before a move could write its new row at the point just left. The
-        # point alike: a change of its way of reporting or of its province waits for
-        # the tap, or the tap for it and then counts by it.
-        person = person.with_for_update(read=True)
+        # tap read before a move could write its new row at the point just left. Not
+        # the point's row, which registrations and contact changes write: a tap would
+        # wait for them.
+        person = person.with_for_update(read=True, of=Participant)
 
     def counters(table: Table, keys: tuple[str, ...], stamped: bool, after=None):
         """The upsert that adds the deltas to a counter row; with ``after``, a row is
@@ -388,9 +391,11 @@ def _write_arrivals_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_arrivals_rolled_back(session: Session, transaction) -> None:
-    # Whatever is still pending when the transaction ends was rolled back with it.
+    # Whatever is still pending when the transaction ends was rolled back with it; the
+    # points' locks went with it.
     if transaction.parent is None:
         session.info.pop(PENDING_ARRIVALS, None)
+        session.info.pop(POINTS_SHARED, None)
 
 
 def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
@@ -408,6 +413,7 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     db.session.flush()  # what the caller added is visible to the statements below
     conference = point_conference(point)
     problems = session_problems(conference, session, now, after_the_fact=after_the_fact)
+    share_point(point)
     person = _read_person(point, participant_id)
     if person is not None:
         _take_point_as_read(point, person)
@@ -439,7 +445,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         _logging(session_id, point, participant_id, category_ref, None, status, method,
                  user_id, now))
     if inserted is not None and found.read_again_after_insert:
-        _refuse_what_changed_unheld(point, participant_id)
+        _refuse_what_changed_unheld(point, participant_id, category_ref)
     if inserted is not None:
         count_arrival(session_id, point, status, inserted.arrived_at, 1)
         return Outcome(participant_id, None, status)
@@ -485,22 +491,58 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             _counting(session_id, point, category_ref, {old.value: -1, new.value: 1}, now),
             logged).arrived_at
     if found.read_again_after_insert:
-        _refuse_what_changed_unheld(point, participant_id)
+        _refuse_what_changed_unheld(point, participant_id, category_ref)
     _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
 
 
+#: The first of the two keys of a point's advisory lock on PostgreSQL (the second is its
+#: id); the two-key locks are a space of their own, apart from the names' (roster).
+POINT_LOCK = 1
+#: The points whose lock the transaction holds (see share_point).
+POINTS_SHARED = "confmgr.attendance.points_shared"
+
+
+def share_point(point: BroadcastPoint) -> None:
+    """Before counting at ``point``: on PostgreSQL, hold its lock shared until the commit.
+    An organiser's change of its way of reporting or of its province holds it alone
+    (``points.importing``), so it waits for the attendance being counted there, or that
+    waits for it, then reads the point afresh. A lock apart from the point's row, which
+    registrations and contact changes write: taps do not wait for them."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    held = db.session.info.setdefault(POINTS_SHARED, set())
+    if point.id not in held:
+        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:kind, :point)"),
+                           {"kind": POINT_LOCK, "point": point.id})
+        held.add(point.id)
+
+
 def hold_point_as_it_is(point: BroadcastPoint) -> None:
-    """Read the point's way of reporting and its province afresh into ``point``, held
-    (shared) until the commit on PostgreSQL: an organiser's change of either then waits
-    for what this transaction counts, or this waits for it and counts by what it made.
-    (A check-in reads them with the delegate, in the same statement.)"""
+    """``share_point``, then the point's way of reporting and its province read afresh
+    into ``point`` (a check-in reads them with the delegate instead)."""
+    share_point(point)
     table = BroadcastPoint.__table__
-    query = select(table.c.headcount_only, table.c.province_code).where(
-        table.c.id == point.id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    _take_point_as_read(point, db.session.execute(query).one())
+    _take_point_as_read(point, db.session.execute(
+        select(table.c.headcount_only, table.c.province_code).where(table.c.id == point.id)
+    ).one())
+
+
+def hold_points_as_they_are(points: Iterable[BroadcastPoint]) -> None:
+    """``hold_point_as_it_is`` for several, in the one order every holder takes them."""
+    for point in sorted(points, key=lambda p: p.id):
+        hold_point_as_it_is(point)
+
+
+def hold_points_alone(point_ids: Iterable[int]) -> None:
+    """Before changing these points' way of reporting or province, on PostgreSQL: wait
+    for the attendance being counted there to commit, and keep more from starting until
+    this transaction ends (see ``share_point``)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = [{"kind": POINT_LOCK, "point": point_id} for point_id in sorted(set(point_ids))]
+    if keys:
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, :point)"), keys)
 
 
 def _read_person(point: BroadcastPoint, participant_id: int):
@@ -516,13 +558,18 @@ def _take_point_as_read(point: BroadcastPoint, read) -> None:
     set_committed_value(point, "province_code", read.province_code)
 
 
-def _refuse_what_changed_unheld(point: BroadcastPoint, participant_id: int) -> None:
+def _refuse_what_changed_unheld(point: BroadcastPoint, participant_id: int,
+                                category_ref: int) -> None:
     """SQLite reads outside the write lock, which the first write has just taken: a move,
-    a switch to headcounts or a new province committed since the delegate and the point
-    were read would leave this row, or its counts, where they no longer belong. Refused;
-    the caller rolls back what was counted."""
+    a new category, a switch to headcounts or a new province committed since the delegate
+    and the point were read (as ``category_ref`` and ``point``) would leave this row, or
+    its counts, where they no longer belong. Refused; the caller rolls back what was
+    counted."""
     person = _read_person(point, participant_id)
     problems = _not_here(person, point)
+    if not problems and (person.category_id or NO_CATEGORY) != category_ref:
+        problems = [Problem("participant", _(
+            "Thành phần của đại biểu vừa được đổi; hãy ghi lại."))]
     if not problems and person.headcount_only != point.headcount_only:
         _take_point_as_read(point, person)
         problems = counts_only(point)

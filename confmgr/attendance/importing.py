@@ -424,6 +424,9 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     payload = previews.claim(KIND, token, _owner(point, session, user_id),
                             _("Tệp đã xem trước thuộc người dùng, điểm cầu hoặc phiên khác."))
     now = now or utcnow()
+    # As the point is now: switched to headcounts since the preview, the list is refused
+    # once, not row by row.
+    checkin.hold_point_as_it_is(point)
     problems = upload_problems(point, session, now)
     if problems:
         raise RuleBroken(problems)

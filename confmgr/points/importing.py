@@ -457,9 +457,12 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     updates = [item.values for item in checked if item.values["code"] in ids]
     pending = [item.values for item in checked if item.values["code"] not in ids]
     added = len(pending)
-    if "headcount_only" in rows.fields:
-        _refuse_mode_changes_after_attendance(
-            conference, [item for item in checked if item.values["code"] in ids])
+    switching = _switching_mode(conference, [item for item in checked
+                                             if item.values["code"] in ids]
+                                ) if "headcount_only" in rows.fields else []
+    provinces = dict(db.session.execute(
+        select(BroadcastPoint.id, BroadcastPoint.province_code)
+        .where(BroadcastPoint.conference_id == conference.id)).all())
     now = utcnow()
     # New points go in layer by layer, so each finds its parent's id already written.
     while pending:
@@ -508,6 +511,15 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
         ])
     # After inserts too: a new point may sit below one the file moved.
     _provinces_follow_parents(conference)
+    moved = [point_id for point_id, province in db.session.execute(
+        select(BroadcastPoint.id, BroadcastPoint.province_code)
+        .where(BroadcastPoint.conference_id == conference.id))
+        if provinces.get(point_id, province) != province]
+    # Once written, and before their attendance is counted or moved: what is being counted
+    # at these points commits first, and is seen below; what comes next waits and then
+    # counts by what this made.
+    checkin.hold_points_alone([ids[item.values["code"]] for item in switching] + moved)
+    _refuse_mode_changes_after_attendance(conference, switching)
     if updates:
         checkin.arrivals_follow_provinces(conference.id)
         counts_follow_provinces(conference)
@@ -533,34 +545,34 @@ def import_file(conference: Conference, rows: Table) -> tuple[int, int]:
     return import_points(conference, with_lost_zeros(conference, rows))
 
 
+def _switching_mode(conference: Conference, items: list[Checked]) -> list[Checked]:
+    """The rows that change their point's way of reporting (names or headcounts)."""
+    stored = dict(db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.headcount_only)
+        .where(BroadcastPoint.conference_id == conference.id,
+               BroadcastPoint.code.in_([item.values["code"] for item in items]))).all())
+    return [item for item in items
+            if stored[item.values["code"]] != item.values["headcount_only"]]
+
+
 def _refuse_mode_changes_after_attendance(conference: Conference,
-                                          items: list[Checked]) -> None:
+                                          switching: list[Checked]) -> None:
     """A point that has recorded attendance keeps its way of reporting: names and
     headcounts would otherwise both count in its figures."""
-    wanted = {item.values["code"]: item.values["headcount_only"] for item in items}
-    point = BroadcastPoint.__table__
-    in_file = (point.c.conference_id == conference.id, point.c.code.in_(list(wanted)))
-    switching = [code for code, mode in db.session.execute(
-        select(point.c.code, point.c.headcount_only).where(*in_file)) if mode != wanted[code]]
     if not switching:
         return
-    # Held before their counts are read: a check-in or a headcount under way there (which
-    # holds its point shared) is then counted below, or waits and finds the new way.
-    db.session.execute(select(point.c.id).where(
-        point.c.conference_id == conference.id, point.c.code.in_(switching)
-    ).order_by(point.c.id).with_for_update())
     counted = SessionPointCount
     recorded = set(db.session.scalars(
-        select(point.c.code)
-        .where(point.c.conference_id == conference.id, point.c.code.in_(switching),
-               select(counted.point_id).where(
-                   counted.point_id == point.c.id,
-                   (counted.present + counted.late + counted.excused + counted.absent
-                    + counted.headcount) > 0).exists())))
+        select(BroadcastPoint.code).distinct().join(
+            counted, counted.point_id == BroadcastPoint.id)
+        .where(BroadcastPoint.conference_id == conference.id,
+               BroadcastPoint.code.in_([item.values["code"] for item in switching]),
+               (counted.present + counted.late + counted.excused + counted.absent
+                + counted.headcount) > 0)))
     errors = [CellError(item.number, HEADING["headcount_only"], _(
         "Điểm cầu %(code)s đã có số liệu điểm danh nên không đổi cách báo cáo được nữa.",
         code=item.values["code"]))
-        for item in items if item.values["code"] in recorded]
+        for item in switching if item.values["code"] in recorded]
     if errors:
         raise TableError(errors)
 

@@ -15,7 +15,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select, text
 
-from confmgr.attendance.checkin import follow_delegate, forget_attendance
+from confmgr.attendance.checkin import (
+    follow_delegate,
+    forget_attendance,
+    hold_point_as_it_is,
+    hold_points_as_they_are,
+)
 from confmgr.attendance.models import NO_CATEGORY
 from confmgr.audit.services import acting_user_id, record, record_each
 from confmgr.conferences.editing import RuleBroken
@@ -429,6 +434,7 @@ def update_people(edits: dict[int, PersonFields], *, organiser: bool
             moves[(here["point_id"], here["category_id"])] -= 1
             moves[(here["point_id"], fields.category_id)] += 1
         recategorised.append((person_id, points[here["point_id"]], fields.category_id))
+    hold_points_as_they_are(points.values())  # counted in their provinces as they are now
     for (point_id, category_id), delta in sorted(moves.items(), key=lambda m: (
             m[0][0], m[0][1] or 0)):
         if delta:
@@ -481,7 +487,10 @@ def withdraw(person: Participant, *, organiser: bool) -> bool:
     refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
                        only_organisers=_("Chỉ ban tổ chức rút tên đại biểu được."))
     person.status = RegistrationStatus.WITHDRAWN
-    count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
+    point = db.session.get(BroadcastPoint, person.point_id)
+    # Its province as it is now: what is taken off is taken where it is counted.
+    hold_point_as_it_is(point)
+    count_registrations(point, person.category_id, -1)
     forget_attendance(person.id, user_id=acting_user_id())
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
@@ -508,14 +517,18 @@ def move(person: Participant, destination: BroadcastPoint) -> bool:
     source = person.point_id
     if source == destination.id:
         return False
+    origin = db.session.get(BroadcastPoint, source)
+    # Both as they are now (loaded before they were held): how the destination reports,
+    # and the provinces the counts leave and go to.
+    hold_points_as_they_are([origin, destination])
     person.point_id = destination.id
     # A badge printed at the old point names it, and that point's coordinator keeps it:
     # its code opens nothing now; the new point's badges give the delegate another.
     person.checkin_code = None
     # Their own calendar now shows the new point's address: its SEQUENCE must rise.
-    person.moved(db.session.get(BroadcastPoint, source), destination, utcnow())
+    person.moved(origin, destination, utcnow())
     if person.status == RegistrationStatus.REGISTERED:
-        count_registrations(db.session.get(BroadcastPoint, source), person.category_id, -1)
+        count_registrations(origin, person.category_id, -1)
         count_registrations(destination, person.category_id, 1)
     # Rates would pass 100 % at the old point and the new point's sheet contradict its
     # counts if attendance stayed behind (a withdrawn delegate has none left). A point that
