@@ -496,11 +496,19 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     return Outcome(participant_id, old, new)
 
 
-#: The first of the two keys of a point's advisory lock on PostgreSQL (the second is its
-#: id); the two-key locks are a space of their own, apart from the names' (roster).
+#: The first of the two keys of a point's advisory lock on PostgreSQL; the two-key locks
+#: are a space of their own, apart from the names' (roster).
 POINT_LOCK = 1
-#: The points whose lock the transaction holds (see share_point).
+#: Points are held by the share of them they fall in (the second key): a lock each would
+#: fill PostgreSQL's lock table when an import moves thousands to another province. The
+#: price: taps at a share's other points wait for such an import to commit too.
+POINT_LOCKS = 1024
+#: The shares whose lock the transaction holds (see share_point).
 POINTS_SHARED = "confmgr.attendance.points_shared"
+
+
+def _point_share(point_id: int) -> int:
+    return point_id % POINT_LOCKS
 
 
 def share_point(point: BroadcastPoint) -> None:
@@ -512,10 +520,11 @@ def share_point(point: BroadcastPoint) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     held = db.session.info.setdefault(POINTS_SHARED, set())
-    if point.id not in held:
-        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:kind, :point)"),
-                           {"kind": POINT_LOCK, "point": point.id})
-        held.add(point.id)
+    share = _point_share(point.id)
+    if share not in held:
+        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:kind, :share)"),
+                           {"kind": POINT_LOCK, "share": share})
+        held.add(share)
 
 
 def hold_point_as_it_is(point: BroadcastPoint) -> None:
@@ -530,7 +539,7 @@ def hold_point_as_it_is(point: BroadcastPoint) -> None:
 
 def hold_points_as_they_are(points: Iterable[BroadcastPoint]) -> None:
     """``hold_point_as_it_is`` for several, in the one order every holder takes them."""
-    for point in sorted(points, key=lambda p: p.id):
+    for point in sorted(points, key=lambda p: (_point_share(p.id), p.id)):
         hold_point_as_it_is(point)
 
 
@@ -540,9 +549,10 @@ def hold_points_alone(point_ids: Iterable[int]) -> None:
     this transaction ends (see ``share_point``)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    keys = [{"kind": POINT_LOCK, "point": point_id} for point_id in sorted(set(point_ids))]
+    keys = [{"kind": POINT_LOCK, "share": share}
+            for share in sorted({_point_share(point_id) for point_id in point_ids})]
     if keys:
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, :point)"), keys)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, :share)"), keys)
 
 
 def _read_person(point: BroadcastPoint, participant_id: int):

@@ -501,6 +501,8 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
         updates = [v for v in updates if _changes(stored[v["code"]], v, fields, ids,
                                                   "parent_code" in columns)]
     if updates:
+        # In the order of their ids, the order a move holds its two points in.
+        updates.sort(key=lambda v: ids[v["code"]])
         db.session.execute(update(BroadcastPoint), [
             {**{f: v[f] for f in fields}, "id": ids[v["code"]],
              "search_text": point_search_text(v["name"], v["code"]),

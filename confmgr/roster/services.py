@@ -14,11 +14,11 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from confmgr.attendance.checkin import (
     follow_delegate,
     forget_attendance,
-    hold_point_as_it_is,
     hold_points_as_they_are,
 )
 from confmgr.attendance.models import NO_CATEGORY
@@ -219,7 +219,6 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
                          **vars(fields))
     db.session.add(person)
     db.session.flush()
-    db.session.refresh(point, ["registered_count"])
     record("participant.register", target=person, conference_id=conference.id,
            point_id=point.id, name=person.full_name)
     warnings = []
@@ -243,9 +242,22 @@ def hold_point(point: BroadcastPoint) -> None:
     """Hold the point's row until the commit, with a write that changes nothing (the row's
     lock on PostgreSQL, the database's write lock on SQLite): whatever a point's people
     send at the same moment (a double tap, a resend) then applies one after the other."""
+    _write_point_count(point, 0)
+
+
+def _write_point_count(point: BroadcastPoint, delta: int) -> None:
+    """Move the point's registered count by ``delta`` (0 holds its row), and take its
+    province and way of reporting as the row now holds them: written after a points
+    import that waited for it, or holding up one that comes later (which then moves what
+    this counts), so what is counted next goes where the point is."""
     table = BroadcastPoint.__table__
-    db.session.execute(table.update().where(table.c.id == point.id)
-                       .values(registered_count=table.c.registered_count))
+    fresh = db.session.execute(
+        table.update().where(table.c.id == point.id)
+        .values(registered_count=table.c.registered_count + delta)
+        .returning(table.c.registered_count, table.c.province_code, table.c.headcount_only)
+    ).one()
+    for name in ("registered_count", "province_code", "headcount_only"):
+        set_committed_value(point, name, getattr(fresh, name))
 
 
 #: Names are held by the share of them they fall in: a lock each would fill PostgreSQL's
@@ -289,9 +301,7 @@ def hold_registrations(point: BroadcastPoint, name_norms: Iterable[str]) -> None
 
 def count_registrations(point: BroadcastPoint, category_id: int | None, delta: int) -> None:
     """Move a point's registered count, in all and for one category, by ``delta``."""
-    table = BroadcastPoint.__table__
-    db.session.execute(table.update().where(table.c.id == point.id)
-                       .values(registered_count=table.c.registered_count + delta))
+    _write_point_count(point, delta)
     count_category(point, category_id, delta)
 
 
@@ -487,10 +497,8 @@ def withdraw(person: Participant, *, organiser: bool) -> bool:
     refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
                        only_organisers=_("Chỉ ban tổ chức rút tên đại biểu được."))
     person.status = RegistrationStatus.WITHDRAWN
-    point = db.session.get(BroadcastPoint, person.point_id)
-    # Its province as it is now: what is taken off is taken where it is counted.
-    hold_point_as_it_is(point)
-    count_registrations(point, person.category_id, -1)
+    # Taken off where the point is counted now: the count reads its province afresh.
+    count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
     forget_attendance(person.id, user_id=acting_user_id())
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
@@ -518,9 +526,11 @@ def move(person: Participant, destination: BroadcastPoint) -> bool:
     if source == destination.id:
         return False
     origin = db.session.get(BroadcastPoint, source)
-    # Both as they are now (loaded before they were held): how the destination reports,
-    # and the provinces the counts leave and go to.
-    hold_points_as_they_are([origin, destination])
+    # Both points held, in the one order (two moves between them at once would otherwise
+    # each hold what the other waits for), and read as they are now: how the destination
+    # reports, the provinces the counts leave and go to.
+    for point in sorted((origin, destination), key=lambda p: p.id):
+        _write_point_count(point, 0)
     person.point_id = destination.id
     # A badge printed at the old point names it, and that point's coordinator keeps it:
     # its code opens nothing now; the new point's badges give the delegate another.
