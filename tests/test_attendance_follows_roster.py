@@ -20,7 +20,7 @@ from confmgr.attendance.models import (
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db
-from confmgr.enums import AttendanceStatus, CheckInMethod
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
@@ -827,6 +827,44 @@ def test_a_registration_at_a_point_does_not_wait_for_a_tap_there(demo):
         assert order == (["registered", "tap committed"] if postgresql
                          else ["tap committed", "registered"])
         assert point_counts(session_id, "06811") == {"present": 1}
+
+
+@pytest.mark.parametrize("change", ["move", "withdrawal"])
+def test_a_move_or_withdrawal_during_a_list_confirmation_at_its_point_waits_its_turn(
+        demo, change):
+    """A coordinator confirms a list editing a delegate of 06811 while an organiser moves
+    or withdraws that delegate. Both hold the point before the delegate, so one waits for
+    the other (the other order deadlocked on PostgreSQL, ending one with an error)."""
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import read_table
+
+    with demo.app_context():
+        person = people("06811")[0]
+        person_id, name = person.id, person.full_name
+        data = f"Mã đại biểu,Họ và tên,Chức vụ\n{person_id},{name},Chức vụ mới\n".encode()
+        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                          max_bytes=importing.MAX_BYTES)
+        checked = importing.check_rows(point("06811"), rows)
+        assert [item.changes for item in checked] == [["Chức vụ"]]
+        token = importing.keep_for_confirmation(point("06811"), 0, "ds.csv", checked)
+        db.session.commit()
+
+    def organiser_acts():
+        person = db.session.get(Participant, person_id)
+        if change == "move":
+            services.move(person, point("06688"))
+        else:
+            services.withdraw(person, organiser=True)
+
+    errors = race(demo, lambda: importing.confirm(point("06811"), 0, token, organiser=True),
+                  "UPDATE broadcast_points", organiser_acts)
+    with demo.app_context():
+        assert errors == {}
+        person = db.session.get(Participant, person_id)
+        assert person.position == "Chức vụ mới"
+        assert (point("06688").id if change == "move" else person.status) == (
+            person.point_id if change == "move" else RegistrationStatus.WITHDRAWN)
+        assert count_differences() == []
 
 
 def test_a_tap_read_before_a_withdrawal_leaves_no_row(demo):

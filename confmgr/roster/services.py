@@ -487,18 +487,40 @@ def _sharing_contacts(people: dict[int, PersonFields], conference_of: dict[int, 
     return clashing
 
 
+def _hold_with_points(person: Participant, *others: BroadcastPoint) -> BroadcastPoint:
+    """Hold the delegate's point and ``others``, in the order of their ids, then the
+    delegate; return their point. Points before delegates, as registrations and lists
+    being confirmed hold them (the other order could deadlock with them on PostgreSQL),
+    and points in one order (two moves between two points at once likewise). The points
+    are read as they are now: how they report, the provinces counts leave and go to."""
+    held: set[int] = set()
+
+    def hold(points) -> None:
+        for point in sorted(points, key=lambda p: p.id):
+            if point.id not in held:
+                _write_point_count(point, 0)
+                held.add(point.id)
+
+    hold([db.session.get(BroadcastPoint, person.point_id), *others])
+    hold_person(person)
+    # Moved by someone else just before: their point now is held too (out of order, as
+    # rarely as that happens).
+    point = db.session.get(BroadcastPoint, person.point_id)
+    hold([point])
+    return point
+
+
 def withdraw(person: Participant, *, organiser: bool) -> bool:
     """Take a delegate off the list, and their attendance out of every report; False if
     they were off it already. After registration closes only organisers may: a coordinator
     could otherwise take a session's absentees off and report a full house."""
-    hold_person(person)
+    point = _hold_with_points(person)
     if person.status == RegistrationStatus.WITHDRAWN:
         return False
     refuse_when_closed(db.session.get(Conference, person.conference_id), organiser=organiser,
                        only_organisers=_("Chỉ ban tổ chức rút tên đại biểu được."))
     person.status = RegistrationStatus.WITHDRAWN
-    # Taken off where the point is counted now: the count reads its province afresh.
-    count_registrations(db.session.get(BroadcastPoint, person.point_id), person.category_id, -1)
+    count_registrations(point, person.category_id, -1)
     forget_attendance(person.id, user_id=acting_user_id())
     record("participant.withdraw", target=person, conference_id=person.conference_id,
            point_id=person.point_id, name=person.full_name)
@@ -521,16 +543,10 @@ def move(person: Participant, destination: BroadcastPoint) -> bool:
     with their registration and what they have attended. False if they were there."""
     if destination.conference_id != person.conference_id:
         raise RuleBroken([Problem("point", _("Điểm cầu không thuộc hội nghị này."))])
-    hold_person(person)
-    source = person.point_id
+    origin = _hold_with_points(person, destination)
+    source = origin.id
     if source == destination.id:
         return False
-    origin = db.session.get(BroadcastPoint, source)
-    # Both points held, in the one order (two moves between them at once would otherwise
-    # each hold what the other waits for), and read as they are now: how the destination
-    # reports, the provinces the counts leave and go to.
-    for point in sorted((origin, destination), key=lambda p: p.id):
-        _write_point_count(point, 0)
     person.point_id = destination.id
     # A badge printed at the old point names it, and that point's coordinator keeps it:
     # its code opens nothing now; the new point's badges give the delegate another.
