@@ -499,16 +499,18 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
 #: The first of the two keys of a point's advisory lock on PostgreSQL; the two-key locks
 #: are a space of their own, apart from the names' (roster).
 POINT_LOCK = 1
-#: Points are held by the share of them they fall in (the second key): a lock each would
-#: fill PostgreSQL's lock table when an import moves thousands to another province. The
-#: price: taps at a share's other points wait for such an import to commit too.
+#: A conference's points are held by the share of them they fall in (the second key): a
+#: lock each would fill PostgreSQL's lock table when an import moves thousands to another
+#: province. The price: while such an import commits, taps at the other points of the
+#: shares it holds wait too (one that moves a thousand points holds most of them).
 POINT_LOCKS = 1024
 #: The shares whose lock the transaction holds (see share_point).
 POINTS_SHARED = "confmgr.attendance.points_shared"
 
 
-def _point_share(point_id: int) -> int:
-    return point_id % POINT_LOCKS
+def _point_share(conference_id: int, point_id: int) -> int:
+    """The second key of the point's lock: its conference's own shares, in an int4."""
+    return (conference_id * POINT_LOCKS + point_id % POINT_LOCKS) % 2**31
 
 
 def share_point(point: BroadcastPoint) -> None:
@@ -520,7 +522,7 @@ def share_point(point: BroadcastPoint) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     held = db.session.info.setdefault(POINTS_SHARED, set())
-    share = _point_share(point.id)
+    share = _point_share(point.conference_id, point.id)
     if share not in held:
         db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:kind, :share)"),
                            {"kind": POINT_LOCK, "share": share})
@@ -539,18 +541,19 @@ def hold_point_as_it_is(point: BroadcastPoint) -> None:
 
 def hold_points_as_they_are(points: Iterable[BroadcastPoint]) -> None:
     """``hold_point_as_it_is`` for several, in the one order every holder takes them."""
-    for point in sorted(points, key=lambda p: (_point_share(p.id), p.id)):
+    for point in sorted(points, key=lambda p: (_point_share(p.conference_id, p.id), p.id)):
         hold_point_as_it_is(point)
 
 
-def hold_points_alone(point_ids: Iterable[int]) -> None:
+def hold_points_alone(conference_id: int, point_ids: Iterable[int]) -> None:
     """Before changing these points' way of reporting or province, on PostgreSQL: wait
     for the attendance being counted there to commit, and keep more from starting until
     this transaction ends (see ``share_point``)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
     keys = [{"kind": POINT_LOCK, "share": share}
-            for share in sorted({_point_share(point_id) for point_id in point_ids})]
+            for share in sorted({_point_share(conference_id, point_id)
+                                 for point_id in point_ids})]
     if keys:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, :share)"), keys)
 

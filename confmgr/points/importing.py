@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from confmgr.attendance import checkin
@@ -501,8 +501,16 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
         updates = [v for v in updates if _changes(stored[v["code"]], v, fields, ids,
                                                   "parent_code" in columns)]
     if updates:
-        # In the order of their ids, the order a move holds its two points in.
-        updates.sort(key=lambda v: ids[v["code"]])
+        # Every row this may write held first, in the order of their ids, the order a move
+        # holds its two points in: the file's, and those without a unit of their own, whose
+        # province follows their parent's below (one statement a level, in no order).
+        db.session.execute(
+            select(BroadcastPoint.id)
+            .where(BroadcastPoint.conference_id == conference.id,
+                   or_(BroadcastPoint.id.in_([ids[v["code"]] for v in updates]),
+                       and_(BroadcastPoint.admin_unit_code.is_(None),
+                            BroadcastPoint.parent_id.is_not(None))))
+            .order_by(BroadcastPoint.id).with_for_update(key_share=True)).all()
         db.session.execute(update(BroadcastPoint), [
             {**{f: v[f] for f in fields}, "id": ids[v["code"]],
              "search_text": point_search_text(v["name"], v["code"]),
@@ -520,7 +528,8 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     # Once written, and before their attendance is counted or moved: what is being counted
     # at these points commits first, and is seen below; what comes next waits and then
     # counts by what this made.
-    checkin.hold_points_alone([ids[item.values["code"]] for item in switching] + moved)
+    checkin.hold_points_alone(conference.id,
+                              [ids[item.values["code"]] for item in switching] + moved)
     _refuse_mode_changes_after_attendance(conference, switching)
     if updates:
         checkin.arrivals_follow_provinces(conference.id)

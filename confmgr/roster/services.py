@@ -241,7 +241,8 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
 def hold_point(point: BroadcastPoint) -> None:
     """Hold the point's row until the commit, with a write that changes nothing (the row's
     lock on PostgreSQL, the database's write lock on SQLite): whatever a point's people
-    send at the same moment (a double tap, a resend) then applies one after the other."""
+    send at the same moment (a double tap, a resend) then applies one after the other.
+    The point's count, province and way of reporting are read back into ``point``."""
     _write_point_count(point, 0)
 
 
