@@ -356,6 +356,32 @@ def test_headcount_point_reports_numbers(client, demo):
     assert "Tổng đã báo cáo: 22" in response.get_data(as_text=True)
 
 
+def test_a_headcount_sent_after_the_point_switched_to_names_goes_back_to_the_sheet(
+        client, demo):
+    """The form was open when the organiser switched the point to names: the refusal is
+    told on the sheet of names, not on a headcount form that can only be refused again."""
+    session_id = open_session(demo)
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        point.headcount_only = True
+        db.session.commit()
+    logged_in(client, COORDINATOR)
+    url = f"/manage/c/{SLUG}/points/06688/attendance"
+    form = headcount_form(client.get(url).get_data(as_text=True))
+    form["count_0"] = "12"
+    with demo.app_context():
+        db.session.scalar(select(BroadcastPoint).where(
+            BroadcastPoint.code == "06688")).headcount_only = False
+        db.session.commit()
+    response = post_form(client, f"{url}/{session_id}/headcount", form)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"{url}?session={session_id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert flashes(page) == [
+        "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách."]
+    assert 'name="mark"' in page
+
+
 def headcount_form(page: str) -> dict[str, str]:
     """The headcount form's fields as the page fills them, hidden ones included."""
     form = re.search(r'action="[^"]*/headcount"(.*?)</form>', page, re.S).group(1)

@@ -308,8 +308,8 @@ MATRIX: list[Row] = [
     # An empty tap names nobody: 400, once the point is known to be the caller's.
     *on_both_points("POST", C + "/points/{point}/attendance/{session}", "400"),
     *on_both_points("POST", C + "/points/{point}/attendance/{session}/all-present", "302"),
-    # The points take names, so a headcount is refused: the form again.
-    *on_both_points("POST", C + "/points/{point}/attendance/{session}/headcount", "200"),
+    # The points take names, so a headcount is refused: back to the sheet of names.
+    *on_both_points("POST", C + "/points/{point}/attendance/{session}/headcount", "302"),
     *on_both_points("GET", C + "/points/{point}/attendance/{session}/import", "200"),
     *on_both_points("POST", C + "/points/{point}/attendance/{session}/import", "200"),
     *on_both_points("POST", C + "/points/{point}/attendance/{session}/import/{preview_token}",

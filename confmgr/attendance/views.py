@@ -219,6 +219,10 @@ def headcount(slug: str, code: str, session_id: int):
         except RuleBroken as broken:
             db.session.rollback()
             problems = broken.problems
+            if not point.headcount_only:  # read again: switched to names meanwhile
+                for problem in problems:
+                    flash(problem.message, "danger")
+                return _back_to_sheet(slug, code, session.id)
     # The form again, the fields at fault marked: what was typed stays (a point with a
     # dozen categories types none of them twice), a field left as it was shows the count
     # as it is now, and each shows what is reported now, so that sending it again
