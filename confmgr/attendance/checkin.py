@@ -273,8 +273,9 @@ def _statements(dialect: str) -> SimpleNamespace:
     chained = dialect == "postgresql"
     return SimpleNamespace(
         person=person,
-        # PostgreSQL holds the delegate from the first read (above); SQLite cannot.
-        read_again_after_insert=dialect != "postgresql",
+        # PostgreSQL holds the delegate and the point from the first read (above);
+        # SQLite cannot: it reads both again once its first write holds the database.
+        read_again_after_write=dialect != "postgresql",
         insert=row_insert,
         current=current,
         update=row_update,
@@ -390,7 +391,7 @@ def _write_arrivals_before_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _drop_arrivals_rolled_back(session: Session, transaction) -> None:
+def _forget_what_the_transaction_held(session: Session, transaction) -> None:
     # Whatever is still pending when the transaction ends was rolled back with it; the
     # points' locks went with it.
     if transaction.parent is None:
@@ -444,7 +445,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         _counting(session_id, point, category_ref, {status.value: 1}, now),
         _logging(session_id, point, participant_id, category_ref, None, status, method,
                  user_id, now))
-    if inserted is not None and found.read_again_after_insert:
+    if inserted is not None and found.read_again_after_write:
         _refuse_what_changed_unheld(point, participant_id, category_ref)
     if inserted is not None:
         count_arrival(session_id, point, status, inserted.arrived_at, 1)
@@ -490,7 +491,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             found.update, found.update_counted, changed,
             _counting(session_id, point, category_ref, {old.value: -1, new.value: 1}, now),
             logged).arrived_at
-    if found.read_again_after_insert:
+    if found.read_again_after_write:
         _refuse_what_changed_unheld(point, participant_id, category_ref)
     _move_arrival(session_id, source, old, row.arrived_at, point, new, arrived_at)
     return Outcome(participant_id, old, new)
