@@ -450,19 +450,21 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     # and make a loop; two adding one code would both insert it.
     hold_conference(conference)
     checked = check_rows(conference, rows)
-    ids = dict(db.session.execute(
-        select(BroadcastPoint.code, BroadcastPoint.id)
-        .where(BroadcastPoint.conference_id == conference.id)
-    ).all())
+    existing = db.session.execute(
+        select(BroadcastPoint.code, BroadcastPoint.id, BroadcastPoint.province_code,
+               BroadcastPoint.headcount_only)
+        .where(BroadcastPoint.conference_id == conference.id)).all()
+    ids = {point.code: point.id for point in existing}
+    # As they were, to know afterwards which points the file switches or moves.
+    provinces = {point.id: point.province_code for point in existing}
+    reporting = {point.code: point.headcount_only for point in existing}
     updates = [item.values for item in checked if item.values["code"] in ids]
     pending = [item.values for item in checked if item.values["code"] not in ids]
     added = len(pending)
-    switching = _switching_mode(conference, [item for item in checked
-                                             if item.values["code"] in ids]
-                                ) if "headcount_only" in rows.fields else []
-    provinces = dict(db.session.execute(
-        select(BroadcastPoint.id, BroadcastPoint.province_code)
-        .where(BroadcastPoint.conference_id == conference.id)).all())
+    # The rows that change their point's way of reporting (names or headcounts).
+    switching = [item for item in checked if item.values["code"] in ids
+                 and reporting[item.values["code"]] != item.values["headcount_only"]
+                 ] if "headcount_only" in rows.fields else []
     now = utcnow()
     # New points go in layer by layer, so each finds its parent's id already written.
     while pending:
@@ -554,16 +556,6 @@ def import_file(conference: Conference, rows: Table) -> tuple[int, int]:
     """import_points for the rows of a spreadsheet, once the zeros it dropped are back."""
     hold_conference(conference)  # before the zeros go back from the codes import_points checks
     return import_points(conference, with_lost_zeros(conference, rows))
-
-
-def _switching_mode(conference: Conference, items: list[Checked]) -> list[Checked]:
-    """The rows that change their point's way of reporting (names or headcounts)."""
-    stored = dict(db.session.execute(
-        select(BroadcastPoint.code, BroadcastPoint.headcount_only)
-        .where(BroadcastPoint.conference_id == conference.id,
-               BroadcastPoint.code.in_([item.values["code"] for item in items]))).all())
-    return [item for item in items
-            if stored[item.values["code"]] != item.values["headcount_only"]]
 
 
 def _refuse_mode_changes_after_attendance(conference: Conference,
