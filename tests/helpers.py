@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
+import time
 from contextlib import contextmanager
 from html import unescape
 
@@ -144,8 +146,6 @@ def ministry_point(names: list[str]):
 def run_at_once(*actions) -> None:
     """Run each action in a thread of its own, all started together, and fail with the
     first error any raised (a thread's error would otherwise pass unseen)."""
-    import threading
-
     errors: list[BaseException] = []
 
     def run(action) -> None:
@@ -161,3 +161,45 @@ def run_at_once(*actions) -> None:
         thread.join()
     if errors:
         raise errors[0]
+
+
+def race(demo, first, read: str, other) -> dict[str, BaseException]:
+    """``first()`` runs until it has sent the statement beginning with ``read``, then
+    waits while ``other()`` runs in another thread and commits; then ``first`` goes on and
+    commits. Returns what either raised, by side ("first" or "other")."""
+    read_done, errors = threading.Event(), {}
+
+    def one():
+        def after(conn, cursor, statement, parameters, context, many):
+            if statement.lstrip().startswith(read) and not read_done.is_set():
+                read_done.set()
+                time.sleep(0.5)  # the other request starts meanwhile
+
+        try:
+            with demo.app_context():
+                event.listen(db.engine, "after_cursor_execute", after)
+                try:
+                    first()
+                    db.session.commit()
+                finally:
+                    event.remove(db.engine, "after_cursor_execute", after)
+                    db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - judged by the caller
+            errors["first"] = error
+
+    def two():
+        try:
+            read_done.wait(10)
+            with demo.app_context():
+                other()
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - judged by the caller
+            errors["other"] = error
+
+    threads = [threading.Thread(target=one), threading.Thread(target=two)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors

@@ -592,7 +592,8 @@ def test_a_patch_keeps_what_another_change_wrote_after_it_read_the_delegate(
                                     "WHERE id = :id"), {"id": person_id})
         other.dispose()
         assert person.phone == old_phone  # what this request read
-        roster.patch_person(person, {"note": "chỉ sửa ghi chú"}, organiser=False)
+        roster.hold_for_edit(person, None)
+        roster.patch_held(person, {"note": "chỉ sửa ghi chú"}, organiser=False)
         db.session.commit()
     with demo.app_context():
         stored = db.session.get(Participant, person_id)

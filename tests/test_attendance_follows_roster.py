@@ -3,7 +3,6 @@ the attendance rows and their counts along, so reports never contradict the rost
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -24,7 +23,7 @@ from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services
 from confmgr.roster.models import Category, Participant, PointCategoryRegistration
-from tests.helpers import run_at_once
+from tests.helpers import race, run_at_once
 from tests.test_attendance import fresh_session
 
 P, L, E = AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED
@@ -493,48 +492,6 @@ def race_a_first_tap(demo, other) -> tuple[int, int, dict[str, BaseException]]:
                   "SELECT participants.point_id", lambda: other(person_id))
     return session_id, person_id, {"tap" if side == "first" else side: error
                                    for side, error in errors.items()}
-
-
-def race(demo, first, read: str, other) -> dict[str, BaseException]:
-    """``first()`` runs until it has sent the statement beginning with ``read``, then
-    waits while ``other()`` runs in another thread and commits; then ``first`` goes on and
-    commits. Returns what either raised, by side ("first" or "other")."""
-    read_done, errors = threading.Event(), {}
-
-    def one():
-        def after(conn, cursor, statement, parameters, context, many):
-            if statement.lstrip().startswith(read) and not read_done.is_set():
-                read_done.set()
-                time.sleep(0.5)  # the other request starts meanwhile
-
-        try:
-            with demo.app_context():
-                event.listen(db.engine, "after_cursor_execute", after)
-                try:
-                    first()
-                    db.session.commit()
-                finally:
-                    event.remove(db.engine, "after_cursor_execute", after)
-                    db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - judged by the caller
-            errors["first"] = error
-
-    def two():
-        try:
-            read_done.wait(10)
-            with demo.app_context():
-                other()
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - judged by the caller
-            errors["other"] = error
-
-    threads = [threading.Thread(target=one), threading.Thread(target=two)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return errors
 
 
 def test_a_tap_read_before_a_move_never_leaves_its_row_at_the_point_left(demo):

@@ -33,6 +33,7 @@ from tests.helpers import (
     flashes,
     logged_in,
     post_form,
+    race,
     unread_alert,
 )
 
@@ -1368,6 +1369,73 @@ def test_one_person_registered_at_two_points_at_once_is_registered_once(demo):
         assert registered_kept() == registered_truth()
 
 
+def test_a_delegate_renamed_while_the_same_person_is_registered_is_refused(demo):
+    """A coordinator registers Đinh Thị Kép at Hạ Long while an organiser corrects a
+    delegate of Uông Bí to the same name and phone. On PostgreSQL, which holds rows only,
+    the correction took no lock on the name and, neither seeing the other's uncommitted
+    row, both were saved: the same person twice. Whichever comes second is refused."""
+    from confmgr.conferences.editing import RuleBroken
+
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+
+    def register():
+        services.register(db.session.scalar(select(BroadcastPoint).where(
+            BroadcastPoint.code == "06688")), services.PersonFields(
+            full_name="Đinh Thị Kép", phone="0912777888"), organiser=True)
+
+    def correct():
+        person = db.session.get(Participant, person_id)
+        services.update_person(person, services.PersonFields(
+            full_name="Đinh Thị  KÉP", position=person.position, unit=person.unit,
+            category_id=person.category_id, phone="0912 777 888"), organiser=True)
+
+    errors = race(demo, register, "INSERT INTO participants", correct)
+    assert "first" not in errors
+    assert isinstance(errors.get("other"), RuleBroken)
+    assert [p.message for p in errors["other"].problems] == [
+        "Đã có đại biểu cùng họ tên và số điện thoại hoặc email."]
+    with demo.app_context():
+        assert db.session.execute(select(Participant.full_name, Participant.phone).where(
+            Participant.phone == "0912777888")).all() == [("Đinh Thị Kép", "0912777888")]
+
+
+def test_a_registration_and_a_correction_at_one_point_never_deadlock(demo):
+    """An organiser renames a delegate of Hạ Long to Đinh Thị Kép and corrects their
+    category while a coordinator registers another Đinh Thị Kép there in that category.
+    The correction holds the name, then the category's count; the registration held the
+    count before the name, so on PostgreSQL each waited for the other until one was
+    killed ("deadlock detected"). Both are saved, as namesakes with other phones."""
+    with demo.app_context():
+        ha_long = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        person = db.session.scalar(select(Participant).where(
+            Participant.point_id == ha_long.id).order_by(Participant.id))
+        person_id, point_id = person.id, ha_long.id
+        category_id = db.session.scalar(select(Category.id).where(
+            Category.id != person.category_id).order_by(Category.rank, Category.id))
+
+    def correct():
+        person = db.session.get(Participant, person_id)
+        services.update_person(person, services.PersonFields(
+            full_name="Đinh Thị Kép", position=person.position, unit=person.unit,
+            category_id=category_id, phone=person.phone, email=person.email), organiser=True)
+
+    def register():
+        services.register(db.session.get(BroadcastPoint, point_id), services.PersonFields(
+            full_name="Đinh Thị Kép", phone="0912777888", category_id=category_id),
+            organiser=True)
+
+    assert race(demo, correct, "UPDATE participants", register) == {}
+    with demo.app_context():
+        assert sorted(db.session.execute(select(Participant.id, Participant.category_id).where(
+            Participant.full_name == "Đinh Thị Kép")).all())[0] == (person_id, category_id)
+        assert db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.full_name == "Đinh Thị Kép", Participant.point_id == point_id)) == 2
+        assert registered_kept() == registered_truth()
+
+
 def test_categories_of_one_rank_are_listed_in_vietnamese_order(client, demo):
     """The database's order put "Đ" and "Ủ" after "T"; every list follows Vietnamese."""
     logged_in(client, ORGANISER)
@@ -1457,7 +1525,8 @@ def test_an_edit_form_left_open_changes_only_its_fields_and_names_a_clash(client
     def organiser_changes(**values) -> None:
         with demo.app_context():
             held = db.session.get(Participant, person_id)
-            services.patch_person(held, values, organiser=True)
+            services.hold_for_edit(held, values.get("full_name"))
+            services.patch_held(held, values, organiser=True)
             db.session.commit()
 
     organiser_changes(position="Phó Bí thư Đảng ủy", category_id=other_id)

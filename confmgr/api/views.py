@@ -477,9 +477,9 @@ def update_participant(slug: str, person_id: int, body: schemas.ParticipantPatch
     def patch():
         # If-Match is weighed against the delegate as held for the write, not as read
         # above: a change committed in between is then refused, not overwritten.
-        roster.hold_person(person)
+        roster.hold_for_edit(person, sent.get("full_name"))
         refuse_unless_current(etag_of(participant_out(person, found.code)))
-        roster.patch_person(person, sent, organiser=manages_conference(caller(), conference))
+        roster.patch_held(person, sent, organiser=manages_conference(caller(), conference))
 
     commit_or_problem(patch)
     return participant_out(person, found.code)

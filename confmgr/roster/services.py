@@ -206,8 +206,9 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
         raise RuleBroken(problems)
     # Counted first: the point's row is then held until the commit, so the same form sent
     # twice (a double tap) registers once, the second finding the first below. A refusal
-    # rolls the count back with everything else.
-    count_registrations(point, fields.category_id, 1)
+    # rolls the count back with everything else. The category's count comes after the
+    # name, the order an edit takes them in (the other order could deadlock with it).
+    _write_point_count(point, 1)
     name_norm = name_compare_form(fields.full_name)
     _hold_names(conference.id, [name_norm])
     same = duplicates(conference.id, name_norm, fields.phone, fields.email)
@@ -215,6 +216,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
         raise RuleBroken([Problem("full_name", _(
             "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
             "email).", point=same[0].point.name))])
+    count_category(point, fields.category_id, 1)
     person = Participant(conference_id=conference.id, point_id=point.id, client_id=client_id,
                          **vars(fields))
     db.session.add(person)
@@ -331,20 +333,29 @@ def hold_person(person: Participant) -> None:
     db.session.refresh(person)
 
 
+def hold_for_edit(person: Participant, full_name: str | None) -> None:
+    """Before a delegate's edit is compared and written: hold the name it writes
+    (``full_name``, or the one they have), as registrations do, so that the same person
+    registered meanwhile with the same phone is found by whichever comes second; then
+    hold the delegate (``hold_person``). Names before delegates, the order a list being
+    confirmed takes them in (the other order could deadlock with it on PostgreSQL)."""
+    _hold_names(person.conference_id, [name_compare_form(full_name or person.full_name)])
+    hold_person(person)
+
+
 def update_person(person: Participant, fields: PersonFields, *, organiser: bool) -> None:
     """Correct a delegate's details. After registration closes a coordinator may still
     correct a name or a number, but only organisers change a category: a coordinator
     could otherwise make up a required category that the point lacks, past sessions
     included."""
-    hold_person(person)
+    hold_for_edit(person, fields.full_name)
     _update_held(person, fields, organiser=organiser)
 
 
-def patch_person(person: Participant, changes: dict[str, Any], *, organiser: bool) -> None:
-    """Change only the fields named in ``changes``; the others keep what the delegate holds
-    once held, not what was read before, which a change committed meanwhile may have
-    made stale."""
-    hold_person(person)
+def patch_held(person: Participant, changes: dict[str, Any], *, organiser: bool) -> None:
+    """Change only the fields named in ``changes`` of a delegate held by ``hold_for_edit``;
+    the others keep what the delegate holds once held, not what was read before, which a
+    change committed meanwhile may have made stale."""
     kept = {name: getattr(person, name) for name in _PERSON_FIELDS}
     _update_held(person, PersonFields(**{**kept, **changes}), organiser=organiser)
 
