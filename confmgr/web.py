@@ -60,14 +60,16 @@ def point_in_reach(slug: str, code: str):
     return conference, point
 
 
-def point_and_session_in_reach(slug: str, code: str, session_id: int):
+def point_and_session_in_reach(slug: str, code: str, session_id: int, *,
+                               share_point: bool = False):
     """The conference, one of its points the current user may work on and one of its
-    sessions, found in one query: every tap on a point's sheet starts here."""
+    sessions, found in one query: every tap on a point's sheet starts here (with
+    ``share_point``: see ``conference_point_and_session``)."""
     from confmgr.accounts.permissions import can_view_point
     from confmgr.points.services import conference_point_and_session
 
     conference, point, session, granted = conference_point_and_session(
-        slug, code, session_id, current_user.id)
+        slug, code, session_id, current_user.id, share_point=share_point)
     if not can_view_point(current_user, point, granted=granted):
         abort(403)
     if session is None:

@@ -202,4 +202,6 @@ def race(demo, first, read: str, other) -> dict[str, BaseException]:
         thread.start()
     for thread in threads:
         thread.join(30)
+    # Else the two ran one after the other, and the race was never run.
+    assert read_done.is_set(), f"no statement began with {read!r}"
     return errors

@@ -589,6 +589,59 @@ def test_a_tap_read_before_its_point_moves_province_is_counted_in_one(demo):
         assert_counters_equal_a_recount()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_taps_first_query_holds_its_point_on_postgresql(client, demo):
+    """Over HTTP, the tap's first query (conference, point and session) holds the point's
+    lock shared on PostgreSQL: the organiser switching Uông Bí to headcounts meanwhile
+    waits for the tap, and is then refused as the point has attendance. (Where the lock
+    came after that query, the switch went first and the tap was refused.)"""
+    from confmgr.spreadsheets import TableError
+    from tests.conftest import csrf_token
+    from tests.helpers import COORDINATOR, logged_in
+    from tests.test_attendance_web import SHEET, open_session
+
+    with demo.app_context():
+        for person in people("06811"):
+            checkin.forget_attendance(person.id, user_id=None)
+        db.session.commit()
+        person_id = people("06811")[0].id
+    session_id = open_session(demo)
+    logged_in(client, COORDINATOR)
+    token = csrf_token(client)
+    answers = []
+
+    def tap_over_http():
+        answers.append(client.post(f"{SHEET}/{session_id}", data={
+            "mark": f"{person_id}:present", "csrf_token": token}, headers={
+            "HX-Request": "true"}).get_data(as_text=True))
+
+    errors = race(demo, tap_over_http, "WITH RECURSIVE up",
+                  lambda: reorganise_uong_bi(headcount_only="có"))
+    assert set(errors) == {"other"}
+    assert isinstance(errors["other"], (RuleBroken, TableError))
+    assert "Điểm cầu này báo cáo số lượng" not in answers[0]
+    with demo.app_context():
+        assert point("06811").headcount_only is False
+        assert point_counts(session_id, "06811") == {"present": 1}
+        assert_counters_equal_a_recount()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_points_lock_is_the_same_taken_in_sql_or_in_python(demo):
+    """The share a tap's first query locks is computed in SQL; every other holder
+    computes it in Python: the two must agree, or taps and imports would miss each
+    other. Large ids included (the SQL runs in 64 bits, then fits the key in 32)."""
+    from sqlalchemy import BigInteger, literal
+
+    with demo.app_context():
+        for conference_id, point_id in ((1, 1), (3, 1023), (3, 1024), (2_097_151, 99_999),
+                                        (2_097_152, 5), (987_654_321, 2_000_000_123)):
+            found = db.session.scalar(select(checkin.point_share_in_sql(
+                literal(conference_id, BigInteger), literal(point_id, BigInteger))))
+            assert found == checkin._point_share(conference_id, point_id), (conference_id,
+                                                                             point_id)
+
+
 def race_a_headcount(demo, read: str) -> tuple[int, dict[str, BaseException]]:
     """A headcount at 06811, switched to headcounts before, runs until it has sent
     ``read``, then waits while the organiser switches the point back to names."""

@@ -16,12 +16,15 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Integer,
     Select,
     Table,
     and_,
     bindparam,
     case,
+    cast,
     event,
     func,
     insert,
@@ -528,6 +531,28 @@ def share_point(point: BroadcastPoint) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock_shared(:kind, :share)"),
                            {"kind": POINT_LOCK, "share": share})
         held.add(share)
+
+
+def share_point_as_read(statement: Select, point) -> Select:
+    """``statement``, which reads ``point`` (broadcast_points or an alias of it), taking
+    as it reads it the point's lock shared (``share_point``), on PostgreSQL: a tap's
+    first query then holds it, one round trip less. Once it has run, ``shared(point)``.
+    What the statement reads of the point may be older than the lock (PostgreSQL read
+    it before waiting): the tap reads the point again with the delegate."""
+    return statement.add_columns(func.pg_advisory_xact_lock_shared(
+        POINT_LOCK, point_share_in_sql(point.conference_id, point.id)))
+
+
+def point_share_in_sql(conference_id, point_id):
+    """``_point_share`` as SQL, of two integer expressions (in 64 bits, then in an int4)."""
+    return cast((cast(conference_id, BigInteger) * POINT_LOCKS + point_id % POINT_LOCKS)
+                % 2**31, Integer)
+
+
+def shared(point: BroadcastPoint) -> None:
+    """The point's lock is held shared: taken by a statement of ``share_point_as_read``."""
+    db.session.info.setdefault(POINTS_SHARED, set()).add(
+        _point_share(point.conference_id, point.id))
 
 
 def hold_point_as_it_is(point: BroadcastPoint) -> None:

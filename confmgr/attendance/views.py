@@ -79,10 +79,11 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def published_in_reach(slug: str, code: str, session_id: int):
+def published_in_reach(slug: str, code: str, session_id: int, *, share_point: bool = False):
     """``point_and_session_in_reach``, where a session never published does not exist: it
     is on no agenda delegates read, and takes no attendance. No query of its own."""
-    conference, point, session = point_and_session_in_reach(slug, code, session_id)
+    conference, point, session = point_and_session_in_reach(slug, code, session_id,
+                                                            share_point=share_point)
     if not session.is_published:
         abort(404)
     return conference, point, session
@@ -135,7 +136,7 @@ def _back_to_sheet(slug: str, code: str, session_id: int, anchor: str = ""):
 @login_required
 def mark(slug: str, code: str, session_id: int):
     """One tap: ``mark`` is "<participant id>:<status>"."""
-    conference, point, session = published_in_reach(slug, code, session_id)
+    conference, point, session = published_in_reach(slug, code, session_id, share_point=True)
     person, _sep, status = request.form.get("mark", "").partition(":")
     if whole_number(person) is None or status not in {s.value for s in AttendanceStatus}:
         abort(400)

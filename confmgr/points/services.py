@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 
 from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import coordinated_point_ids, granted_on_the_way_up
+from confmgr.attendance import checkin
 from confmgr.audit.services import record
 from confmgr.conferences.editing import RuleBroken, hold_conference
 from confmgr.conferences.models import AgendaSession, Conference
@@ -55,16 +56,24 @@ def _with_conference_session_and_grant():
 
 
 _WITH_CONFERENCE_SESSION_AND_GRANT = _with_conference_session_and_grant()
+_SHARING_THE_POINT = checkin.share_point_as_read(_WITH_CONFERENCE_SESSION_AND_GRANT,
+                                                 BroadcastPoint)
 
 
-def conference_point_and_session(slug: str, code: str, session_id: int, user_id: int):
+def conference_point_and_session(slug: str, code: str, session_id: int, user_id: int, *,
+                                 share_point: bool = False):
     """As ``conference_and_point``, with one of the conference's sessions or None, and
     whether user ``user_id``'s coordinator grant reaches the point: all in one query, the
-    first of every check-in."""
-    found = db.session.execute(_WITH_CONFERENCE_SESSION_AND_GRANT, {
-        "slug": slug, "code": code, "session_id": session_id, "user_id": user_id}).first()
+    first of every check-in. With ``share_point`` (a tap about to count there), on
+    PostgreSQL the same query holds the point's lock shared (``checkin.share_point``)."""
+    sharing = share_point and db.session.get_bind().dialect.name == "postgresql"
+    found = db.session.execute(
+        _SHARING_THE_POINT if sharing else _WITH_CONFERENCE_SESSION_AND_GRANT, {
+            "slug": slug, "code": code, "session_id": session_id, "user_id": user_id}).first()
     if found is None:
         abort(404)
+    if sharing:
+        checkin.shared(found[1])
     return found[0], found[1], found[2], bool(found[3])
 
 
