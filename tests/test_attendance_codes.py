@@ -44,7 +44,7 @@ def test_coordinator_scans_a_badge_and_confirms(client, demo):
     page = client.get(f"/q/{code}").get_data(as_text=True)
     assert f'<h1 class="h4">{name}</h1>' in page
     assert "Xác nhận có mặt" in page
-    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    response = tap_scanned(client, code, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert flashes(html)[0].startswith(f"{name}: có mặt tại phiên «")
     assert "Đã ghi: Có mặt." in html
@@ -65,7 +65,9 @@ def test_delegate_checks_in_with_their_own_code(client, demo):
     assert name not in page  # a stranger holding the code learns only the given name
     # A delegate's given name, point and attendance: kept by no shared browser or proxy.
     assert response.headers["Cache-Control"] == "private, no-store"
-    post_form(client, f"/q/{code}", {})
+    told = flashes(tap_scanned(client, code, follow_redirects=True).get_data(as_text=True))
+    # Nor does the answer to the tap name them in full.
+    assert told == [f"{name.split()[-1]}: có mặt tại phiên «{session_title(demo, session_id)}»."]
     with demo.app_context():
         row = db.session.scalar(select(Attendance).where(Attendance.session_id == session_id))
         assert (row.participant_id, row.method, row.recorded_by_id) == (
@@ -78,8 +80,13 @@ def test_codes_outside_check_in_or_unknown(client, demo):
     code = code_of(demo, person)
     page = client.get(f"/q/{code}").get_data(as_text=True)
     assert "Tôi có mặt" not in page  # the demo's sessions are long over
-    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
-    assert flashes(response.get_data(as_text=True))[0].startswith("Đã hết giờ điểm danh phiên")
+    response = tap_scanned(client, code, follow_redirects=True)
+    told = flashes(response.get_data(as_text=True))[0]
+    # The delegate has no paper list to upload: the coordinator's advice is not theirs.
+    assert told.startswith("Đã hết giờ điểm danh phiên")
+    assert told.endswith("; hãy báo điều phối viên.")
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    assert "hãy tải lên danh sách giấy." in coordinator.get(f"/q/{code}").get_data(as_text=True)
     assert client.get("/q/unknown-code0").status_code == 404
     assert client.get("/q/bad").status_code == 404
 
@@ -109,7 +116,7 @@ def test_a_scan_goes_to_the_session_running_now_not_the_first_open_window(client
         db.session.commit()
     logged_in(demo.test_client(), COORDINATOR).get(BADGES)
     code = code_of(demo, person)
-    post_form(client, f"/q/{code}", {})
+    tap_scanned(client, code)
     with demo.app_context():
         assert db.session.scalars(select(Attendance.session_id).where(
             Attendance.participant_id == person)).all() == [running]
@@ -120,6 +127,46 @@ def test_a_scan_goes_to_the_session_running_now_not_the_first_open_window(client
     assert next_title in page and "Tôi có mặt" in page
 
 
+def test_a_tap_on_a_page_opened_for_a_session_since_ended_records_nothing(client, demo):
+    """The page offered session A; the tap comes once A has ended and B runs (the phone
+    in a pocket, a slow link). It meant A, which cannot be taken now: nothing is recorded
+    and the page, opened again, offers B."""
+    from datetime import timedelta
+
+    from confmgr.conferences.models import AgendaSession
+    from confmgr.db import utcnow
+
+    session_id, person, _name, _coordinator, code = badge_printed(demo)
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert f'name="session" value="{session_id}"' in page
+    with demo.app_context():  # A ends; the session after it in the demo begins
+        now = utcnow()
+        a = db.session.get(AgendaSession, session_id)
+        b = db.session.scalars(select(AgendaSession).where(
+            AgendaSession.kind == a.kind, AgendaSession.id != a.id)
+            .order_by(AgendaSession.starts_at.desc())).first()
+        a.starts_at, a.ends_at = now - timedelta(hours=4), now - timedelta(hours=3)
+        b.starts_at, b.ends_at = now - timedelta(minutes=5), now + timedelta(minutes=55)
+        publish_agenda()
+        b_id, b_title = b.id, b.title
+        db.session.execute(Attendance.__table__.delete().where(
+            Attendance.participant_id == person))
+        db.session.commit()
+    response = post_form(client, f"/q/{code}", {"session": str(session_id)},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Phiên đang điểm danh bây giờ là «{session_title(demo, b_id)}»; nếu có mặt, hãy "
+        "bấm lại."]
+    with demo.app_context():
+        assert db.session.scalars(select(Attendance.session_id).where(
+            Attendance.participant_id == person)).all() == []
+    assert b_title in response.get_data(as_text=True)
+    tap_scanned(client, code)
+    with demo.app_context():
+        assert db.session.scalars(select(Attendance.session_id).where(
+            Attendance.participant_id == person)).all() == [b_id]
+
+
 def test_a_delegates_own_scan_keeps_what_the_coordinator_recorded(client, demo):
     session_id = open_session(demo)
     person, name = people_at(demo, "06811")[2]
@@ -128,15 +175,18 @@ def test_a_delegates_own_scan_keeps_what_the_coordinator_recorded(client, demo):
     assert post_form(coordinator, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
                      {"mark": f"{person}:excused"}).status_code == 302
     code = code_of(demo, person)
-    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    # The delegate's page was opened before the coordinator's tap.
+    response = post_form(client, f"/q/{code}", {"session": str(session_id)},
+                         follow_redirects=True)
+    # Named as the page names them to whoever holds the code: by the given name.
     assert flashes(response.get_data(as_text=True)) == [
-        f"{name} đã được điểm danh ở phiên «{session_title(demo, session_id)}»; hãy báo điều "
-        "phối viên nếu cần sửa."]
+        f"{name.split()[-1]} đã được điểm danh ở phiên «{session_title(demo, session_id)}»; "
+        "hãy báo điều phối viên nếu cần sửa."]
     with demo.app_context():
         assert db.session.scalar(select(Attendance.status).where(
             Attendance.participant_id == person, Attendance.session_id == session_id)) == "excused"
     # The coordinator's own scan still sets present.
-    post_form(coordinator, f"/q/{code}", {})
+    tap_scanned(coordinator, code)
     with demo.app_context():
         assert db.session.scalar(select(Attendance.status).where(
             Attendance.participant_id == person, Attendance.session_id == session_id)) == "present"
@@ -175,6 +225,15 @@ def test_badges_printed_at_the_same_moment_keep_the_codes_of_the_first(app, clie
     assert page == printed["page"]
 
 
+def tap_scanned(client, code: str, **kwargs):
+    """Press the button of the scan page as it shows now: its form names the session it
+    was opened for (a page that offers no button sends no session)."""
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    shown = re.search(r'name="session" value="(\d+)"', page)
+    return post_form(client, f"/q/{code}", {"session": shown.group(1)} if shown else {},
+                     **kwargs)
+
+
 def badge_printed(app):
     """A session running now and Uông Bí's badges printed by its coordinator: (session id,
     the first delegate's id and name, the coordinator's client, that delegate's code)."""
@@ -188,7 +247,7 @@ def badge_printed(app):
 def self_checked_in(app, client):
     """As ``badge_printed``, the delegate then checked in by their own phone (``client``)."""
     session_id, person, name, coordinator, code = badge_printed(app)
-    post_form(client, f"/q/{code}", {})
+    tap_scanned(client, code)
     return session_id, person, name, coordinator, code
 
 
@@ -222,7 +281,7 @@ def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
     mark = '<span class="badge text-bg-warning self-checkin">Tự điểm danh</span>'
     assert coordinator.get(sheet).get_data(as_text=True).count(mark) == 1
 
-    response = post_form(coordinator, f"/q/{code}", {}, follow_redirects=True)
+    response = tap_scanned(coordinator, code, follow_redirects=True)
     assert flashes(response.get_data(as_text=True)) == [
         f"{name}: có mặt tại phiên «{session_title(demo, session_id)}»."]
     assert mark not in coordinator.get(sheet).get_data(as_text=True)
@@ -243,7 +302,7 @@ def test_a_coordinators_scan_confirms_a_self_check_in(client, demo):
             SessionPointCount.session_id == session_id))
         assert (counts.present, counts.late, counts.excused, counts.absent) == (1, 0, 0, 0)
     # A second scan confirms nothing more.
-    post_form(coordinator, f"/q/{code}", {})
+    tap_scanned(coordinator, code)
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(AttendanceChange).where(
             AttendanceChange.session_id == session_id)) == 2
@@ -266,7 +325,7 @@ def test_another_points_coordinator_scanning_a_badge_records_nothing(client, dem
             "đại biểu tự điểm danh bằng điện thoại của mình, không cần đăng nhập.")
     page = client.get(f"/q/{code}").get_data(as_text=True)
     assert told in page and "<button" not in page.split("<main")[1]
-    response = post_form(client, f"/q/{code}", {}, follow_redirects=True)
+    response = tap_scanned(client, code, follow_redirects=True)
     assert told in flashes(response.get_data(as_text=True))
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attendance).where(
@@ -298,7 +357,7 @@ def test_the_coordinators_scan_offers_to_confirm_until_the_delegate_is_present(c
     assert SCAN_RESULT.findall(page) == [("secondary", "Đã ghi: Vắng.")]
     assert CONFIRM_BUTTON in page
 
-    post_form(coordinator, f"/q/{code}", {})
+    tap_scanned(coordinator, code)
     page = coordinator.get(f"/q/{code}").get_data(as_text=True)
     assert SCAN_RESULT.findall(page) == [("success", "Đã ghi: Có mặt.")]
     assert "Xác nhận có mặt" not in page
@@ -359,7 +418,7 @@ def test_a_point_that_reports_numbers_has_no_badges_and_its_codes_record_nobody(
         page = scanner.get(f"/q/{code}").get_data(as_text=True)
         assert "Điểm cầu này báo cáo số lượng, không điểm danh theo tên." in page
         assert "Tôi có mặt" not in page and "Xác nhận có mặt" not in page
-        response = post_form(scanner, f"/q/{code}", {}, follow_redirects=True)
+        response = tap_scanned(scanner, code, follow_redirects=True)
         assert flashes(response.get_data(as_text=True)) == [
             "Điểm cầu này báo cáo số lượng, không điểm danh theo tên."]
     with demo.app_context():
@@ -393,7 +452,7 @@ def test_a_moved_delegates_old_badge_opens_nothing_and_the_new_point_prints_anot
     assert flashes(moved.get_data(as_text=True)) == [
         f"Đã chuyển {name} sang Điểm cầu phường Hạ Long."]
     assert client.get(f"/q/{code}").status_code == 404
-    assert post_form(client, f"/q/{code}", {}).status_code == 404
+    assert tap_scanned(client, code).status_code == 404
     page = organiser.get(f"/manage/c/{SLUG}/points/06688/badges").get_data(as_text=True)
     new_code = code_of(demo, person)
     assert re.fullmatch(r"[\w-]{12}", new_code) and new_code != code

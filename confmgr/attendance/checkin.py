@@ -101,11 +101,12 @@ def current_session(conference: Conference, sessions: list[AgendaSession],
 
 
 def session_problems(conference: Conference, session: AgendaSession, now: datetime, *,
-                     after_the_fact: bool = False) -> list[Problem]:
+                     after_the_fact: bool = False, to_delegate: bool = False) -> list[Problem]:
     """Why attendance cannot be taken for this session now, if it cannot.
 
     ``after_the_fact`` (a paper list uploaded later) lifts the closing time, never the
-    opening one: nobody attends a session before it starts.
+    opening one: nobody attends a session before it starts. ``to_delegate``: said to a
+    delegate on their own phone, who has no paper list to upload.
     """
     if session.conference_id != conference.id:
         return [Problem("session", _("Phiên này không thuộc hội nghị."))]
@@ -125,6 +126,10 @@ def session_problems(conference: Conference, session: AgendaSession, now: dateti
             "Chưa đến giờ điểm danh phiên «%(title)s»: mở lúc %(at)s.",
             title=session.attendance_title, at=_local(opens, conference)))]
     if now > closes and not after_the_fact:
+        if to_delegate:
+            return [Problem("session", _(
+                "Đã hết giờ điểm danh phiên «%(title)s» (đóng lúc %(at)s); hãy báo điều phối "
+                "viên.", title=session.attendance_title, at=_local(closes, conference)))]
         return [Problem("session", _(
             "Đã hết giờ điểm danh phiên «%(title)s» (đóng lúc %(at)s); hãy tải lên danh "
             "sách giấy.", title=session.attendance_title, at=_local(closes, conference)))]

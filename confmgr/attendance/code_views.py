@@ -1,7 +1,16 @@
 """Badges with personal check-in codes, and what scanning one does."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale, get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -56,14 +65,14 @@ def _scanned(code: str):
         abort(404)
     point = db.session.get(BroadcastPoint, person.point_id)
     conference = db.session.get(Conference, person.conference_id)
-    session = checkin.current_session(conference, reports.attended_sessions(conference),
-                                      utcnow())
-    problems = (checkin.session_problems(conference, session, utcnow()) if session
-                else [Problem("", _("Hội nghị chưa có phiên nào để điểm danh."))])
-    # A point moved to reporting numbers after its badges were printed.
-    problems += checkin.counts_only(point)
     # The coordinator's phone at the door, or the delegate's own.
     staff = current_user.is_authenticated and can_view_point(current_user, point)
+    session = checkin.current_session(conference, reports.attended_sessions(conference),
+                                      utcnow())
+    problems = (checkin.session_problems(conference, session, utcnow(), to_delegate=not staff)
+                if session else [Problem("", _("Hội nghị chưa có phiên nào để điểm danh."))])
+    # A point moved to reporting numbers after its badges were printed.
+    problems += checkin.counts_only(point)
     if current_user.is_authenticated and not staff:
         # Another point's coordinator (or any other account): neither the delegate's own
         # tap nor a check-in in this account's name.
@@ -72,6 +81,12 @@ def _scanned(code: str):
             "biểu tự điểm danh bằng điện thoại của mình, không cần đăng nhập.",
             point=point.name)))
     return person, point, conference, session, problems, staff
+
+
+def _name(person: Participant, staff: bool) -> str:
+    """The delegate as a scan names them: in full to their point's staff; to whoever else
+    holds the code (a badge left on a table), the given name only."""
+    return person.full_name if staff else person.full_name.split()[-1]
 
 
 def _title(conference: Conference, staff: bool) -> str:
@@ -94,7 +109,7 @@ def scan(code: str):
                                           and recorded.method != CheckInMethod.SELF)
     offer = not problems and (recorded is None or (staff and not confirmed))
     response = make_response(render_template(
-        "attendance/scan.html", person=person, point=point, conference=conference,
+        "attendance/scan.html", name=_name(person, staff), point=point, conference=conference,
         title=_title(conference, staff), session=session, problems=problems, staff=staff,
         recorded=recorded, offer=offer, code=code))
     # Signed in or not, the page names a delegate and their attendance: a commune hall's
@@ -111,6 +126,12 @@ def confirm_scan(code: str):
         for problem in problems:
             flash(problem.message, "danger")
         return redirect(url_for("checkin_codes.scan", code=code))
+    if request.form.get("session") != str(session.id):
+        # The page was opened for a session that has ended since (a phone left in a
+        # pocket): the tap meant that one, not the session running now.
+        flash(_("Phiên đang điểm danh bây giờ là «%(title)s»; nếu có mặt, hãy bấm lại.",
+                title=session.attendance_title), "warning")
+        return redirect(url_for("checkin_codes.scan", code=code))
     method = CheckInMethod.QR if staff else CheckInMethod.SELF
     # A delegate scanning their own code cannot undo what the coordinator recorded (late,
     # excused, absent); the coordinator's phone sets present whatever was there.
@@ -120,9 +141,9 @@ def confirm_scan(code: str):
         keep_existing=not staff))
     if done and outcome.new != AttendanceStatus.PRESENT:
         flash(_("%(name)s đã được điểm danh ở phiên «%(title)s»; hãy báo điều phối viên "
-                "nếu cần sửa.", name=person.full_name, title=session.attendance_title),
+                "nếu cần sửa.", name=_name(person, staff), title=session.attendance_title),
               "warning")
     elif done:
-        flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=person.full_name,
+        flash(_("%(name)s: có mặt tại phiên «%(title)s».", name=_name(person, staff),
                 title=session.attendance_title), "success")
     return redirect(url_for("checkin_codes.scan", code=code))
