@@ -138,6 +138,21 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
+def read_one_snapshot() -> None:
+    """Make every read from here to the transaction's end see the database as at the
+    first of them. A report reads its tables in several statements, each of which saw
+    the check-ins committed by then: the sheets of one file disagreed, and a province's
+    row could add up to more than it registered. Commits what came before (a report
+    writes nothing); call it before the report's first read."""
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        # pysqlite begins a transaction only before a write; in one (WAL) reads share
+        # a snapshot and writers go on.
+        db.session.connection().exec_driver_sql("BEGIN")
+
+
 def dialect_insert(table):
     """INSERT that can take ON CONFLICT, in the dialect of the database in use."""
     from sqlalchemy.dialects import postgresql, sqlite

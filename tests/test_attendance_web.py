@@ -816,6 +816,56 @@ def test_a_session_asked_by_no_id_is_not_found_as_an_unknown_one_is(client, demo
     assert client.get(base, query_string={"session": ""}).status_code == 200
 
 
+def one_more_present_at_quang_ninh(session_id: int):
+    """A check-in at Quảng Ninh's own point (22), committed by another request."""
+    from confmgr.attendance import checkin
+    from confmgr.enums import AttendanceStatus, CheckInMethod
+
+    def check_in() -> None:
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "22"))
+        person = db.session.scalars(select(Participant.id).where(
+            Participant.point_id == point.id).order_by(Participant.id)).first()
+        checkin.record(db.session.get(AgendaSession, session_id), point, person,
+                       AttendanceStatus.PRESENT, user_id=None, method=CheckInMethod.MANUAL)
+    return check_in
+
+
+@pytest.mark.parametrize("read", [
+    "SELECT session_point_counts.session_id",  # after the sessions' totals
+    "SELECT coalesce(broadcast_points.province_code",  # inside the provinces' rows
+])
+def test_one_report_file_reads_one_moment_while_check_ins_commit(client, demo, read):
+    """The workbook reads its sheets in several statements. A check-in committed between
+    them showed in some sheets and not others (present 9 in the summary, 10 by province
+    and by point), and a province's row added up to more than it registered: the whole
+    file now reads the database as it was at its first read."""
+    from tests.helpers import race
+
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    got = {}
+
+    def download() -> None:
+        got["file"] = client.get(
+            f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}").data
+
+    assert race(demo, download, read, one_more_present_at_quang_ninh(session_id)) == {}
+    book = CalamineWorkbook.from_filelike(io.BytesIO(got["file"]))
+    summary = book.get_sheet_by_name("Tổng hợp theo phiên").to_python()[-1]
+    provinces = book.get_sheet_by_name("Theo tỉnh").to_python()[1:]
+    points = book.get_sheet_by_name("Theo điểm cầu").to_python()[1:]
+    # As before the check-in, everywhere: known_attendance's 9 present by name.
+    assert (summary[3], sum(r[3] for r in provinces), sum(r[4] for r in points)) == (
+        9.0, 9.0, 9.0)
+    # Quảng Ninh: 115 registered, 25 of them counted by heads at Hạ Long.
+    [quang_ninh] = [r for r in provinces if r[0] == "22"]
+    assert (quang_ninh[2], sum(quang_ninh[3:8])) == (115.0, 90.0)
+    # The next file shows the check-in.
+    again = CalamineWorkbook.from_filelike(io.BytesIO(client.get(
+        f"/manage/c/{SLUG}/attendance/report.xlsx?session={session_id}").data))
+    assert again.get_sheet_by_name("Tổng hợp theo phiên").to_python()[-1][3] == 10.0
+
+
 def test_report_files_have_the_same_figures(client, demo):
     session_id = known_attendance(demo)
     logged_in(client, ORGANISER)

@@ -22,7 +22,7 @@ from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.conferences.services import conference_by_slug
-from confmgr.db import db, utcnow
+from confmgr.db import db, read_one_snapshot, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, Role
 from confmgr.i18n import counted, format_number
 from confmgr.points.forms import UploadForm
@@ -283,6 +283,7 @@ REPORT_MISSING_ROWS = 100
 
 
 def _report_context(conference: Conference, session: AgendaSession, province: str) -> dict:
+    read_one_snapshot()  # its tables agree while check-ins commit
     shortfalls = reports.compliance(conference, session.id, province, limit=REPORT_MISSING_ROWS)
     context = {
         "conference": conference, "session": session, "province": province,
@@ -373,6 +374,7 @@ def _missing_cells(shortfalls: reports.Shortfalls, province: str, cancelled: boo
 @login_required
 def report_file(slug: str, kind: str):
     conference, session, province = report_scope(slug, for_file=True)
+    read_one_snapshot()  # its sheets agree while check-ins commit
     name = f"diem-danh-{slug}-phien-{session.id}{'-' + province if province else ''}.{kind}"
     points = reports.by_point(conference, session.id, province=province)
     if kind == "csv":
