@@ -690,6 +690,39 @@ def test_a_headcount_point_that_names_a_few_is_rated_against_what_it_expects(cli
     assert this[-1] == "68,9%"
 
 
+def test_heads_beyond_what_a_point_expects_lift_no_rate_past_100_percent(client, demo):
+    """A village that registers its two leaders by name, leaves the expected number at
+    its default 0 and counts 190 heads was rated 190 / 2 = 9.500 %, and Quảng Ninh 185,5 %.
+    It is rated full, and the 188 heads beyond its base are shown but rated nowhere."""
+    from confmgr.attendance import checkin
+    from confmgr.attendance.models import NO_CATEGORY
+    from confmgr.roster import services as roster
+
+    session_id = known_attendance(demo)
+    with demo.app_context():
+        village = headcount_village("06811-TON-9", "Thôn Chín", expected=0)
+        for name in ("Trần Văn Trưởng", "Lê Thị Bí"):
+            roster.register(village, roster.PersonFields(full_name=name), organiser=True)
+        checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
+                                 {NO_CATEGORY: 190}, user_id=None)
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    base = f"/manage/c/{SLUG}/attendance"
+    page = client.get(f"{base}?session={session_id}&province=22").get_data(as_text=True)
+    [row] = [row for row in cells(page, "report-points") if row[0].startswith("Thôn Chín")]
+    assert (row[-2], row[-1]) == ("190", "100,0%")
+    # Quảng Ninh: 27 of 115 attended before, and the village's 2 of 2: 29 / 117.
+    this = next(row for row in cells(page, "report-sessions")
+                if row[0].endswith(db_title(demo, session_id)))
+    assert this[-1] == "24,8%"
+    national = client.get(f"{base}?session={session_id}").get_data(as_text=True)
+    [quang_ninh] = [r for r in cells(national, "report-provinces") if r[0] == "Tỉnh Quảng Ninh"]
+    assert quang_ninh[-1] == "24,8%"
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"{base}/report.csv?session={session_id}&province=22").get_data(as_text=True)[1:])))
+    assert [r[-2:] for r in rows if r[0] == "06811-TON-9"] == [["190", "100.0%"]]
+
+
 def test_the_report_page_says_when_it_lists_only_the_first_shortfalls(client, demo,
                                                                          monkeypatch):
     from confmgr.attendance import views

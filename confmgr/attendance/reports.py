@@ -60,8 +60,8 @@ class Tally:
     #: Heads counted that no rate here is taken over: in a category's figures, those of
     #: points that registered nobody of the category (a point that registered nobody is
     #: rated against its expected number, which a category does not have); anywhere,
-    #: those of points that expect nobody at all. Against other delegates they would lift
-    #: a rate past 100 %.
+    #: those beyond a point's own rate base (all of them where it expects nobody). Against
+    #: other delegates they would lift a rate past 100 %.
     unrated: int = 0
 
     @property
@@ -116,10 +116,12 @@ def point_rate_base(registered: int, expected: int, headcount_only: bool) -> int
 
 
 def _unrated_heads(counts):
-    """Heads counted at points with no rate base (nobody registered, no number expected):
-    against the other points' bases they would lift a rate past 100 %."""
-    return func.coalesce(func.sum(case((_point_base() == 0, counts.c.headcount), else_=0)),
-                         0).label("unrated")
+    """Heads counted beyond their point's rate base (a village naming its two leaders,
+    expecting nobody else, and counting 190; any heads where nobody is registered or
+    expected): against the other points' bases they would lift a rate past 100 %."""
+    base = _point_base()
+    return func.coalesce(func.sum(case((counts.c.headcount > base, counts.c.headcount - base),
+                                       else_=0)), 0).label("unrated")
 
 
 def _named(counts):
@@ -317,8 +319,8 @@ def _point_row(row, cancelled: bool) -> PointRow:
     if cancelled:
         tally.expect_nobody()
     tally.add_counts(row)
-    if not tally.rate_base:  # no rate here, nor in any total it is added to
-        tally.unrated = tally.headcount
+    # Not rated here, nor in any total it is added to (see _unrated_heads).
+    tally.unrated = max(0, tally.headcount - tally.rate_base)
     return PointRow(row.code, row.name, row.province_code or "", row.headcount_only, tally)
 
 
