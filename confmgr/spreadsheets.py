@@ -729,9 +729,7 @@ def safe_cell(value):
         return "".join("'" + part if index % 2 == 0 and xlsx.needs_apostrophe(part) else part
                        for index, part in enumerate(parts))
     if isinstance(value, xlsx.Percent):
-        # Rounded as the pages round it (Babel: the decimal value, half to even), so a
-        # rate of 23.55 % reads 23.6 in both; Python's format rounds the binary float.
-        return format_percent(value, "0.0%", locale="en")
+        return format_percent(xlsx.share_as_shown(value), "0.0%", locale="en")
     if isinstance(value, date):
         return xlsx.text_of_time(value)
     return value

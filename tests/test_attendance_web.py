@@ -1326,14 +1326,17 @@ def test_a_province_not_on_the_official_list_is_said_on_a_page_and_makes_no_file
     assert client.get(f"{base}/report.csv?session={session_id}&province=22").status_code == 200
 
 
-def test_a_rate_is_rounded_alike_on_the_page_and_in_the_csv(app):
-    """471 of 2,000 is 23.55 %: the page rounds the decimal value half to even (23,6%),
-    the CSV rounded the binary float (23.5%)."""
+def test_a_rate_is_rounded_alike_on_the_page_in_the_csv_and_in_the_workbook(app):
+    """A rate is rounded as a spreadsheet shows the workbook's "0.0%" cell: its decimal
+    value, half away from zero. 471 of 2,000 is 23.55 %: the CSV rounded the binary float
+    (23.5%). 1 of 16 is 6.25 %: the page and the CSV rounded half to even (6,2 %) while
+    the workbook showed 6.3 %."""
     from confmgr.attendance.views import format_rate
     from confmgr.spreadsheets import safe_cell
     from confmgr.xlsx import Percent
 
     with app.test_request_context(headers={"Accept-Language": "vi"}):
-        assert format_rate(471 / 2000) == "23,6%"
-    assert safe_cell(Percent(471 / 2000)) == "23.6%"
-    assert safe_cell(Percent(1.0)) == "100.0%"
+        assert [format_rate(share) for share in (471 / 2000, 1 / 16, 5 / 80, 1 / 3, 1.0)] == [
+            "23,6%", "6,3%", "6,3%", "33,3%", "100,0%"]
+    assert [safe_cell(Percent(share)) for share in (471 / 2000, 1 / 16, 5 / 80, 1 / 3, 1.0)] == [
+        "23.6%", "6.3%", "6.3%", "33.3%", "100.0%"]

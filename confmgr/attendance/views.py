@@ -37,7 +37,7 @@ from confmgr.web import (
     point_in_reach,
     province_asked,
 )
-from confmgr.xlsx import Percent
+from confmgr.xlsx import Percent, share_as_shown
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 
@@ -45,7 +45,7 @@ bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
 @bp.app_template_filter("percent")
 def format_rate(rate: float | None) -> str:
     """An attendance rate in the page's language ("92,5%" in Vietnamese); "—" for none."""
-    return "—" if rate is None else format_percent(rate, "#,##0.0%")
+    return "—" if rate is None else format_percent(share_as_shown(rate), "#,##0.0%")
 
 
 def session_asked() -> int | None:
