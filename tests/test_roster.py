@@ -1402,6 +1402,77 @@ def test_a_delegate_renamed_while_the_same_person_is_registered_is_refused(demo)
             Participant.phone == "0912777888")).all() == [("Đinh Thị Kép", "0912777888")]
 
 
+def test_a_phone_saved_on_a_page_opened_before_a_rename_is_checked_under_the_new_name(
+        client, demo):
+    """A coordinator opens a delegate of Uông Bí; an organiser renames them Đinh Thị Kép;
+    the coordinator saves the page with only the phone changed, to 0912777888, while
+    Đinh Thị Kép is registered with that phone at Hạ Long. The save keeps the new name
+    (the coordinator left the field alone) but held the name the page sent: on
+    PostgreSQL neither saw the other, and the same person was saved twice."""
+    from tests.helpers import sent_by_form
+
+    kep = "Đinh Thị Kép"
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+    logged_in(client, COORDINATOR)
+    url = f"{UONG_BI}/{person_id}/edit"
+    opened = sent_by_form(client.get(url).get_data(as_text=True))
+    with demo.app_context():
+        renamed = db.session.get(Participant, person_id)
+        services.update_person(renamed, services.PersonFields(
+            full_name=kep, position=renamed.position, unit=renamed.unit,
+            category_id=renamed.category_id, phone=renamed.phone, email=renamed.email),
+            organiser=True)
+        db.session.commit()
+
+    def register():
+        services.register(db.session.scalar(select(BroadcastPoint).where(
+            BroadcastPoint.code == "06688")), services.PersonFields(
+            full_name=kep, phone="0912777888"), organiser=True)
+
+    pages = []
+    errors = race(demo, register, "INSERT INTO participants", lambda: pages.append(
+        post_form(client, url, {**opened, "phone": "0912777888"}).get_data(as_text=True)))
+    assert errors == {}
+    assert field_errors(pages[0], "full_name") == [
+        "Đã có đại biểu cùng họ tên và số điện thoại hoặc email."]
+    with demo.app_context():
+        assert sorted(db.session.execute(select(BroadcastPoint.code, Participant.phone).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            Participant.full_name == kep)).all()) == [
+            ("06688", "0912777888"), ("06811", opened["phone"])]
+
+
+def test_a_rename_between_reading_the_name_and_holding_the_delegate_is_refused(demo):
+    """The names an edit holds are read before the delegate is held: a rename committed in
+    between would be written under a name not held, so the edit is refused, naming it."""
+    from confmgr.conferences.editing import RuleBroken
+
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+
+    def edit_the_phone():
+        services.update_person(db.session.get(Participant, person_id),
+                               services.PersonFields(full_name="Nguyễn Văn Cũ",
+                                                     phone="0912000111"), organiser=True)
+
+    def rename():
+        person = db.session.get(Participant, person_id)
+        person.full_name = "Đinh Thị Kép"
+
+    errors = race(demo, edit_the_phone, "SELECT participants.full_name", rename)
+    assert [p.message for p in errors["first"].problems] == [
+        "Họ tên đại biểu vừa được người khác sửa thành Đinh Thị Kép; hãy xem lại rồi lưu "
+        "lần nữa."]
+    assert "other" not in errors
+    with demo.app_context():
+        assert db.session.get(Participant, person_id).full_name == "Đinh Thị Kép"
+
+
 def test_a_registration_and_a_correction_at_one_point_never_deadlock(demo):
     """An organiser renames a delegate of Hạ Long to Đinh Thị Kép and corrects their
     category while a coordinator registers another Đinh Thị Kép there in that category.

@@ -334,13 +334,22 @@ def hold_person(person: Participant) -> None:
 
 
 def hold_for_edit(person: Participant, full_name: str | None) -> None:
-    """Before a delegate's edit is compared and written: hold the name it writes
-    (``full_name``, or the one they have), as registrations do, so that the same person
-    registered meanwhile with the same phone is found by whichever comes second; then
-    hold the delegate (``hold_person``). Names before delegates, the order a list being
-    confirmed takes them in (the other order could deadlock with it on PostgreSQL)."""
-    _hold_names(person.conference_id, [name_compare_form(full_name or person.full_name)])
+    """Before a delegate's edit is compared and written: hold the names it may write (the
+    one typed, ``full_name``, and the one they have now, which a field left alone keeps),
+    as registrations do, so that the same person registered meanwhile with the same phone
+    is found by whichever comes second; then hold the delegate (``hold_person``). Names
+    before delegates, the order a list being confirmed takes them in (the other order
+    could deadlock with it on PostgreSQL); so a rename committed after the names were
+    read and before the delegate was held is refused, not written under a name unheld."""
+    table = Participant.__table__
+    now = db.session.scalar(select(table.c.full_name).where(table.c.id == person.id))
+    names = {name_compare_form(name) for name in (full_name, now) if name}
+    _hold_names(person.conference_id, names)
     hold_person(person)
+    if name_compare_form(person.full_name) not in names:
+        raise RuleBroken([Problem("full_name", _(
+            "Họ tên đại biểu vừa được người khác sửa thành %(name)s; hãy xem lại rồi lưu lần "
+            "nữa.", name=person.full_name))])
 
 
 def update_person(person: Participant, fields: PersonFields, *, organiser: bool) -> None:

@@ -149,9 +149,9 @@ def edit(slug: str, code: str, person_id: int):
     shown = shown_values(person)
     if form.validate_on_submit():
         # Held, and read afresh, before comparing: a save landing in between is seen.
-        services.hold_for_edit(person, form.full_name.data)
-        changes, clashes = _changes_since_shown(form, person)
         try:
+            services.hold_for_edit(person, form.full_name.data)
+            changes, clashes = _changes_since_shown(form, person)
             if clashes:
                 raise RuleBroken(clashes)
             services.patch_held(person, changes, organiser=organiser)
