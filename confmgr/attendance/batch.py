@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from confmgr.attendance.checkin import (
+    hold_delegates,
     hold_points_as_they_are,
     record,
     session_problems,
@@ -97,36 +98,47 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     # Held before the first is recorded, in the one order: a batch holding one point while
     # waiting for another could otherwise wait for a points import waiting for it.
     hold_points_as_they_are(points.values())
+    hold_delegates(point_of)  # then the delegates, as a tap takes its one
     # What earlier sendings left, read once for the batch.
     receipts = {r.client_id: r for r in db.session.scalars(select(CheckInReceipt).where(
         CheckInReceipt.client_id.in_({sent.client_id for sent in batch})))}
 
     table = CheckInReceipt.__table__
     claim = dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
-    received: list[Received] = []
-    for index, sent in enumerate(batch):
+    # Recorded in the order of session, then point: the order every writer of several
+    # takes the counters in (the order sent could deadlock with another batch, or with a
+    # withdrawal of a delegate who attended several sessions). Answered in the order sent.
+    in_order = sorted(range(len(batch)), key=lambda index: (
+        batch[index].session_id, point_of.get(batch[index].participant_id, 0),
+        batch[index].participant_id))
+    received_at: dict[int, Received] = {}
+    problems_at: dict[int, list[Problem]] = {}
+    for index in in_order:
+        sent = batch[index]
+        found = problems_at.setdefault(index, [])
         where = f"checkins/{index}"
         kept = receipts.get(sent.client_id)
         if (kept is not None and _same(kept, sent) and kept.conference_id == conference.id
                 and kept.recorded_by_id == user_id):
             # Sent again by the device that sent it: answered as the first time, even if
             # the delegate has moved since or the session has closed.
-            received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
-                                     kept.status, kept.changed, replayed=True))
+            received_at[index] = Received(sent.client_id, sent.participant_id,
+                                          sent.session_id, kept.status, kept.changed,
+                                          replayed=True)
             continue
         session = sessions.get(sent.session_id)
         point_id = point_of.get(sent.participant_id)
         if session is None:
-            problems.append(Problem(f"{where}/session_id", _("Không có phiên này trong hội nghị.")))
+            found.append(Problem(f"{where}/session_id", _("Không có phiên này trong hội nghị.")))
         if point_id is None or not allowed[point_id]:
             # Another point's delegates are as unknown to the sender as nonexistent ones.
-            problems.append(Problem(f"{where}/participant_id", _(
+            found.append(Problem(f"{where}/participant_id", _(
                 "Không có đại biểu này ở các điểm cầu bạn phụ trách.")))
         if session is None or point_id is None or not allowed[point_id]:
             continue
         taken_wrong = _taken_problem(conference, session, sent.taken_at, now)
         if taken_wrong:
-            problems.append(Problem(f"{where}/taken_at", taken_wrong))
+            found.append(Problem(f"{where}/taken_at", taken_wrong))
             continue
         claimed = db.session.execute(claim.values(
             client_id=sent.client_id, conference_id=conference.id,
@@ -136,18 +148,19 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
         if claimed is None:
             receipt = db.session.get(CheckInReceipt, sent.client_id)
             if not _same(receipt, sent):
-                problems.append(Problem(f"{where}/id", _(
+                found.append(Problem(f"{where}/id", _(
                     "Mã %(id)s đã được dùng cho một lần điểm danh khác.", id=sent.client_id)))
                 continue
-            received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
-                                     receipt.status, receipt.changed, replayed=True))
+            received_at[index] = Received(sent.client_id, sent.participant_id,
+                                          sent.session_id, receipt.status, receipt.changed,
+                                          replayed=True)
             continue
         # A session cancelled, a break or a draft: record() says so, rather than advising
         # a paper list that would be refused as well.
         if not session_problems(conference, session, now, after_the_fact=True):
             closes = window(conference, session)[1]
             if now > closes + late_by:
-                problems.append(Problem(f"{where}/session_id", _(
+                found.append(Problem(f"{where}/session_id", _(
                     "Điểm danh phiên «%(title)s» đã đóng lúc %(at)s, quá lâu để nhận từ máy "
                     "gửi chậm; hãy tải lên danh sách giấy.", title=session.attendance_title,
                     at=format_datetime(to_local(closes, conference.timezone)))))
@@ -158,17 +171,18 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
                              after_the_fact=True,
                              taken_at=min(sent.taken_at, now) if sent.taken_at else None)
         except RuleBroken as broken:
-            problems.extend(Problem(f"{where}/{problem.field}_id" if problem.field else where,
+            found.extend(Problem(f"{where}/{problem.field}_id" if problem.field else where,
                                     problem.message) for problem in broken.problems)
             continue
         if outcome.changed:
             db.session.execute(update(table).where(table.c.client_id == sent.client_id)
                                .values(changed=True))
-        received.append(Received(sent.client_id, sent.participant_id, sent.session_id,
-                                 sent.status, outcome.changed, replayed=False))
+        received_at[index] = Received(sent.client_id, sent.participant_id, sent.session_id,
+                                      sent.status, outcome.changed, replayed=False)
+    problems = [problem for index in sorted(problems_at) for problem in problems_at[index]]
     if problems:
         raise RuleBroken(problems)
-    return received
+    return [received_at[index] for index in sorted(received_at)]
 
 
 def _taken_problem(conference: Conference, session: AgendaSession, taken_at: datetime | None,

@@ -576,6 +576,21 @@ def hold_points_as_they_are(points: Iterable[BroadcastPoint]) -> None:
         hold_point_as_it_is(point)
 
 
+def hold_delegates(participant_ids: Iterable[int]) -> None:
+    """Before recording several delegates' attendance in one transaction (a list, a
+    device's batch, "all present"): on PostgreSQL hold their rows shared, in the order of
+    their ids, as a tap holds its one (``statements().person``). Taken tap by tap, each
+    came after the counters of the taps before it, while a withdrawal, a move or a
+    correction holds the delegate, then wants those counters: the two could deadlock."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(set(participant_ids))
+    for start in range(0, len(ids), 1000):
+        db.session.execute(select(Participant.id).where(
+            Participant.id.in_(ids[start:start + 1000])).order_by(Participant.id)
+            .with_for_update(read=True))
+
+
 def hold_points_alone(conference_id: int, point_ids: Iterable[int]) -> None:
     """Before changing these points' way of reporting or province, on PostgreSQL: wait
     for the attendance being counted there to commit, and keep more from starting until
@@ -695,38 +710,55 @@ def _log(session_id: int, point: BroadcastPoint, participant_id: int, category_r
                                       new, method, user_id, now))
 
 
-def follow_delegate(participant_id: int, point: BroadcastPoint, category_ref: int, *,
-                    user_id: int | None, now: datetime | None = None) -> int:
-    """A delegate moved to another point or changed category: their attendance rows and
-    the counts of them go with them, so that each point's and each category's figures
-    count the delegates it has (registrations are counted where the delegate is now).
+def follow_delegates(moved: Iterable[tuple[int, BroadcastPoint, int]], *,
+                     user_id: int | None, now: datetime | None = None) -> int:
+    """Delegates moved to another point or given another category (``moved``: each one's
+    id, the point they are at now and their category): their attendance rows and the
+    counts of them go with them, so that each point's and each category's figures count
+    the delegates it has (registrations are counted where the delegate is now).
 
     Each row moved is logged at its new point and category with its status unchanged, as
-    a manual change: it is made by hand on the delegate's record. The caller holds the
-    delegate and commits; returns how many rows moved."""
+    a manual change: it is made by hand on the delegate's record. The counts move in the
+    order of session, then point, as every writer of several takes them (delegate after
+    delegate, a list taking a later session before an earlier one could deadlock with a
+    single correction). The caller holds the delegates and commits; returns how many rows
+    moved."""
     now = now or utcnow()
+    target = {participant_id: (point, category_ref)
+              for participant_id, point, category_ref in moved}
     a = Attendance.__table__
-    rows = db.session.execute(
-        select(a.c.id, a.c.session_id, a.c.point_id, a.c.category_ref, a.c.status,
-               a.c.arrived_at)
-        .where(a.c.participant_id == participant_id,
-               or_(a.c.point_id != point.id, a.c.category_ref != category_ref))
-        .order_by(a.c.session_id)
-        # A check-in of this delegate at the same moment changes the status first, or waits.
-        .with_for_update()).all()
+    rows = []
+    ids = sorted(target)
+    for start in range(0, len(ids), 1000):
+        rows += db.session.execute(
+            select(a.c.id, a.c.participant_id, a.c.session_id, a.c.point_id,
+                   a.c.category_ref, a.c.status, a.c.arrived_at)
+            .where(a.c.participant_id.in_(ids[start:start + 1000]))
+            .order_by(a.c.id)
+            # A check-in of one of them at the same moment changes the status first, or
+            # waits.
+            .with_for_update()).all()
+    rows = sorted((row for row in rows
+                   if (row.point_id, row.category_ref) != (target[row.participant_id][0].id,
+                                                           target[row.participant_id][1])),
+                  key=lambda row: (row.session_id, row.point_id, row.participant_id))
+    going: dict[tuple[int, int], list[int]] = {}
     for row in rows:
+        point, category_ref = target[row.participant_id]
         status = AttendanceStatus(row.status)
         source = db.session.get(BroadcastPoint, row.point_id)
         _move_count(row.session_id, status, status, source, row.category_ref,
                     point, category_ref, now)
-        _log(row.session_id, point, participant_id, category_ref, status, status,
+        _log(row.session_id, point, row.participant_id, category_ref, status, status,
              CheckInMethod.MANUAL, user_id, now)
         # Counted in the province the delegate is in now, as every other figure.
         _move_arrival(row.session_id, source, status, row.arrived_at, point, status,
                       row.arrived_at)
-    if rows:
-        db.session.execute(a.update().where(a.c.id.in_([row.id for row in rows]))
-                           .values(point_id=point.id, category_ref=category_ref))
+        going.setdefault((point.id, category_ref), []).append(row.id)
+    for (point_id, category_ref), row_ids in going.items():
+        for start in range(0, len(row_ids), 1000):
+            db.session.execute(a.update().where(a.c.id.in_(row_ids[start:start + 1000]))
+                               .values(point_id=point_id, category_ref=category_ref))
     return len(rows)
 
 
@@ -742,6 +774,7 @@ def forget_attendance(participant_id: int, *, user_id: int | None,
     rows = db.session.execute(select(a.c.session_id, a.c.point_id, a.c.category_ref,
                                      a.c.status, a.c.arrived_at)
                               .where(a.c.participant_id == participant_id)
+                              .order_by(a.c.session_id)  # the counters' one order
                               .with_for_update()).all()
     for row in rows:
         point = db.session.get(BroadcastPoint, row.point_id)
@@ -774,6 +807,8 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
             Participant.id.not_in(recorded),
         ).order_by(Participant.id)
     ).all()
+    share_point(point)  # before the delegates, as a tap takes them
+    hold_delegates(waiting)
     marked = 0
     for participant_id in waiting:
         # Someone recorded meanwhile (another device) keeps what was recorded.

@@ -453,6 +453,7 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     if problems:
         raise RuleBroken(problems)
 
+    checkin.hold_delegates(item.participant_id for item in checked)
     changed = unchanged = 0
     for item in checked:
         try:

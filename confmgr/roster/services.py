@@ -17,7 +17,7 @@ from sqlalchemy import Select, bindparam, func, or_, select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from confmgr.attendance.checkin import (
-    follow_delegate,
+    follow_delegates,
     forget_attendance,
     hold_points_as_they_are,
 )
@@ -381,9 +381,17 @@ def hold_people(person_ids: Iterable[int]) -> None:
     the caller reads them afterwards."""
     table = Participant.__table__
     ids = sorted(set(person_ids))
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), 1000):
-        db.session.execute(table.update().where(table.c.id.in_(ids[start:start + 1000]))
-                           .values(status=table.c.status, updated_at=table.c.updated_at))
+        chosen = table.c.id.in_(ids[start:start + 1000])
+        if postgresql:
+            # The lock an update takes, in the order of their ids as every holder of
+            # several takes them (an update holds rows in whatever order it finds them).
+            db.session.execute(select(table.c.id).where(chosen).order_by(table.c.id)
+                               .with_for_update(key_share=True))
+        else:
+            db.session.execute(table.update().where(chosen)
+                               .values(status=table.c.status, updated_at=table.c.updated_at))
 
 
 #: What a delegate's change is checked against, beside their fields.
@@ -470,8 +478,9 @@ def update_people(edits: dict[int, PersonFields], *, organiser: bool
             m[0][0], m[0][1] or 0)):
         if delta:
             count_category(points[point_id], category_id, delta)
-    for person_id, point, category_id in recategorised:
-        follow_delegate(person_id, point, category_id or NO_CATEGORY, user_id=acting_user_id())
+    follow_delegates([(person_id, point, category_id or NO_CATEGORY)
+                      for person_id, point, category_id in recategorised],
+                     user_id=acting_user_id())
     record_each("participant.update", [
         (Participant, person_id, stored[person_id]["conference_id"],
          stored[person_id]["point_id"], {"name": fields.full_name})
@@ -583,8 +592,8 @@ def move(person: Participant, destination: BroadcastPoint) -> bool:
     if destination.headcount_only:
         forget_attendance(person.id, user_id=acting_user_id())
     else:
-        follow_delegate(person.id, destination, person.category_id or NO_CATEGORY,
-                        user_id=acting_user_id())
+        follow_delegates([(person.id, destination, person.category_id or NO_CATEGORY)],
+                         user_id=acting_user_id())
     record("participant.move", target=person, conference_id=person.conference_id,
            point_id=destination.id, source=source, destination=destination.id)
     return True
