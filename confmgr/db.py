@@ -7,7 +7,7 @@ from functools import partial
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase
@@ -136,6 +136,22 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def hold_rows(table: Table, condition) -> None:
+    """Hold the rows of ``table`` that meet ``condition`` until the commit, as a write of
+    them would. PostgreSQL locks each row, here in the order of their ids (an update takes
+    them as it finds them: two holders of rows in common could wait for each other).
+    SQLite has no row locks and reads outside a write see none: a write that changes
+    nothing takes the database's write lock, so the reads after it are current."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(table.c.id).where(condition).order_by(table.c.id)
+                           .with_for_update(key_share=True))
+    else:
+        # Columns dated on update named too, or a write of nothing would date a change.
+        unchanged = {column.name: column for column in table.c
+                     if column.primary_key or column.onupdate is not None}
+        db.session.execute(table.update().where(condition).values(unchanged))
 
 
 def read_one_snapshot() -> None:

@@ -163,15 +163,17 @@ def run_at_once(*actions) -> None:
         raise errors[0]
 
 
-def race(demo, first, read: str, other) -> dict[str, BaseException]:
-    """``first()`` runs until it has sent the statement beginning with ``read``, then
-    waits while ``other()`` runs in another thread and commits; then ``first`` goes on and
-    commits. Returns what either raised, by side ("first" or "other")."""
+def race(demo, first, read, other) -> dict[str, BaseException]:
+    """``first()`` runs until it has sent the statement beginning with ``read`` (or, a
+    function, the first statement it says yes to), then waits while ``other()`` runs in
+    another thread and commits; then ``first`` goes on and commits. Returns what either
+    raised, by side ("first" or "other")."""
     read_done, errors = threading.Event(), {}
+    is_read = read if callable(read) else lambda statement: statement.lstrip().startswith(read)
 
     def one():
         def after(conn, cursor, statement, parameters, context, many):
-            if statement.lstrip().startswith(read) and not read_done.is_set():
+            if not read_done.is_set() and is_read(statement):
                 read_done.set()
                 time.sleep(0.5)  # the other request starts meanwhile
 
@@ -203,5 +205,5 @@ def race(demo, first, read: str, other) -> dict[str, BaseException]:
     for thread in threads:
         thread.join(30)
     # Else the two ran one after the other, and the race was never run.
-    assert read_done.is_set(), f"no statement began with {read!r}"
+    assert read_done.is_set(), f"no statement was {read!r}"
     return errors

@@ -440,7 +440,7 @@ def _add_questions(conference: Conference, points: dict[str, BroadcastPoint],
                 topic_id=topics[topic] if topic else None,
                 asker=questions.Asker(name, position))
         if raised[1:]:
-            questions.merge(raised[0], raised[1:])
+            questions.merge(raised[0], raised[1:], publishes=True)
         firsts.append(raised[0])
     questions.answer(firsts[0], DEMO_ANSWER, user_id=users[PRESENTER.email].id)
     questions.assign([firsts[0], firsts[2]], presenter)

@@ -28,12 +28,14 @@ from confmgr.text import fold, normalise, normalise_lines
 MAX_PASTED = 100
 #: List numbering at the start of a pasted line: "1.", "2)", "3/", "1.1.", "(1)", "a)",
 #: "(a)", "b.", "c/", "IV.", "Câu 2:", "-", "•", "+", "*". A number's mark is not followed
-#: by a digit, and a sub-number's parts have one or two digits: "1/7/2025", "2-3 chi bộ"
-#: and "1.000 đảng viên" begin a question, they do not number it.
+#: by a digit (a dash, not even after spaces), and a sub-number's parts have one or two
+#: digits: "1/7/2025", "2-3 chi bộ", "3 - 5 đảng viên" and "1.000 đảng viên" begin a
+#: question, they do not number it.
 _LIST_MARK = re.compile(
     r"^(?:câu(?:\s+hỏi)?\s*\d{1,3}\s*[.:)]"
     r"|\d{1,2}(?:\.\d{1,2})+\.?(?=\s)"
-    r"|\d{1,3}\s*[.)/:-](?!\d)"
+    r"|\d{1,3}\s*[.)/:](?!\d)"
+    r"|\d{1,3}\s*-(?!\s*\d)"
     r"|\(\s*(?:\d{1,3}|[a-zđ])\s*\)"
     r"|[a-zđ]\)"
     r"|(?:[ivx]{1,4}|[a-zđ])[./](?=\s)"
@@ -152,15 +154,20 @@ def _standing_only(question: Question) -> None:
             id=question.id, into=question.merged_into_id))])
 
 
-def merge(target: Question, duplicates: list[Question]) -> list[Question]:
+def merge(target: Question, duplicates: list[Question], *, publishes: bool) -> list[Question]:
     """Merge ``duplicates`` into ``target``, all standing questions; returns those merged.
 
     A duplicate's own duplicates move along, and its answer passes to the target if the
     target has none, so nothing written is lost; who answers stays the target's, which
     organisers assign. A published question is not merged away: its readers would lose
-    it from the digest.
+    it from the digest. Only who ``publishes`` (organisers) merges into a published one:
+    the points merged in then read its answer, and the digest counts them.
     """
     problems = []
+    if target.status == QuestionStatus.PUBLISHED and not publishes:
+        problems.append(Problem("", _(
+            "Câu hỏi #%(id)d đã công bố: chỉ ban tổ chức gộp thêm câu hỏi vào được.",
+            id=target.id)))
     for question in [target, *duplicates]:
         if question.merged_into_id is not None:
             problems.append(Problem("", _(

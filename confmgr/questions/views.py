@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from wtforms import SelectChoice
 
 from confmgr.accounts.permissions import TriageScope, manages_conference, triage_scope
@@ -15,7 +15,7 @@ from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db
+from confmgr.db import db, hold_rows
 from confmgr.enums import QuestionStatus
 from confmgr.i18n import counted, safe_next_url
 from confmgr.points.listing import province_choices
@@ -114,7 +114,10 @@ def _question(conference: Conference, reach, question_id: int, *, lock: bool = F
     whatever topic it was first raised under. ``lock`` holds the row until the commit."""
     statement = select(Question).where(Question.id == question_id,
                                        Question.conference_id == conference.id)
-    question = db.session.scalar(statement.with_for_update() if lock else statement)
+    if lock:
+        hold_rows(Question.__table__, statement.whereclause)
+        statement = statement.execution_options(populate_existing=True)
+    question = db.session.scalar(statement)
     if question is None or not _reaches(reach, question.merged_into_id or question.id):
         abort(404)
     return question
@@ -145,10 +148,12 @@ def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] |
     """The standing questions with these ids, locked until the commit, oldest first; None,
     with a message naming the others, if any of them is not one (merged meanwhile, out of
     reach, another conference's): nothing is done then."""
+    hold_rows(Question.__table__, and_(Question.id.in_(ids),
+                                       Question.conference_id == conference.id))
     found = list(db.session.scalars(
         select(Question).where(Question.id.in_(ids), Question.conference_id == conference.id,
                                Question.merged_into_id.is_(None), reach)
-        .order_by(Question.id).with_for_update()))
+        .order_by(Question.id).execution_options(populate_existing=True)))
     missing = sorted(set(ids) - {q.id for q in found})
     if missing:
         db.session.rollback()
@@ -220,7 +225,8 @@ def bulk(slug: str):
     if chosen is None:
         return back
     if action == "merge":
-        done, merged = commit_or_flash(lambda: services.merge(chosen[0], chosen[1:]))
+        done, merged = commit_or_flash(lambda: services.merge(
+            chosen[0], chosen[1:], publishes=scope.manages))
         if done:
             flash(counted("Đã gộp %(count)d câu hỏi vào câu hỏi #%(id)d.", len(merged),
                           id=chosen[0].id), "success")
@@ -398,7 +404,7 @@ def merge(slug: str, question_id: int):
     if together is not None:
         target = next(q for q in together if q.id == question_id)
         done, _merged = commit_or_flash(lambda: services.merge(
-            target, [q for q in together if q.id != question_id]))
+            target, [q for q in together if q.id != question_id], publishes=scope.manages))
         if done:
             flash(_("Đã gộp các câu hỏi trùng."), "success")
     return redirect(url_for("questions.detail", slug=slug, question_id=question_id))

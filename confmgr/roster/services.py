@@ -26,7 +26,7 @@ from confmgr.audit.services import acting_user_id, record, record_each
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, dialect_insert, utcnow
+from confmgr.db import db, dialect_insert, hold_rows, utcnow
 from confmgr.enums import RegistrationStatus
 from confmgr.i18n import counted
 from confmgr.points.models import BroadcastPoint
@@ -381,17 +381,8 @@ def hold_people(person_ids: Iterable[int]) -> None:
     the caller reads them afterwards."""
     table = Participant.__table__
     ids = sorted(set(person_ids))
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), 1000):
-        chosen = table.c.id.in_(ids[start:start + 1000])
-        if postgresql:
-            # The lock an update takes, in the order of their ids as every holder of
-            # several takes them (an update holds rows in whatever order it finds them).
-            db.session.execute(select(table.c.id).where(chosen).order_by(table.c.id)
-                               .with_for_update(key_share=True))
-        else:
-            db.session.execute(table.update().where(chosen)
-                               .values(status=table.c.status, updated_at=table.c.updated_at))
+        hold_rows(table, table.c.id.in_(ids[start:start + 1000]))
 
 
 #: What a delegate's change is checked against, beside their fields.
