@@ -642,6 +642,28 @@ def test_the_points_lock_is_the_same_taken_in_sql_or_in_python(demo):
                                                                              point_id)
 
 
+def test_all_present_leaves_out_a_delegate_withdrawn_as_it_starts(demo):
+    """"All present" lists who is waiting, then holds them; one withdrawn in between was
+    refused as no longer registered, and with them the whole action. Now the others are
+    marked."""
+    with demo.app_context():
+        session = fresh_session()
+        session_id, now = session.id, session.starts_at + timedelta(minutes=5)
+        ids = [p.id for p in people("06811")]
+
+    def all_present() -> None:
+        checkin.mark_all_present(db.session.get(AgendaSession, session_id), point("06811"),
+                                 user_id=None, now=now)
+
+    errors = race(demo, all_present, "SELECT participants.id", lambda: services.withdraw(
+        db.session.get(Participant, ids[-1]), organiser=True))
+    assert errors == {}
+    with demo.app_context():
+        assert set(db.session.scalars(select(Attendance.participant_id).where(
+            Attendance.session_id == session_id))) == set(ids[:-1])
+        assert_counters_equal_a_recount()
+
+
 def race_a_headcount(demo, read: str) -> tuple[int, dict[str, BaseException]]:
     """A headcount at 06811, switched to headcounts before, runs until it has sent
     ``read``, then waits while the organiser switches the point back to names."""

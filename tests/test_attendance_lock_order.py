@@ -205,3 +205,57 @@ def test_a_list_recategorising_two_and_a_correction_of_a_third_both_apply(demo):
     assert errors == {}
     with demo.app_context():
         assert_counters_equal_a_recount()
+
+
+def tap(session_id: int, person_id: int, now, status=A):
+    """A coordinator's tap at Uông Bí, as a callable."""
+    def record() -> None:
+        checkin.record(db.session.get(AgendaSession, session_id), point("06811"), person_id,
+                       status, user_id=None, method=CheckInMethod.MANUAL, now=now)
+    return record
+
+
+def open_at_uong_bi(demo) -> tuple[int, object, list[int]]:
+    with demo.app_context():
+        session = fresh_session()
+        return (session.id, session.starts_at + timedelta(minutes=5),
+                [p.id for p in people("06811")])
+
+
+@pytest.mark.parametrize("counted_before", [False, True], ids=["new counters", "counters there"])
+def test_all_present_and_a_tap_of_a_delegate_it_marks_later_both_apply(demo, counted_before):
+    """"All present" has marked its first delegate when a coordinator taps the last one:
+    held shared, as a tap holds its one, the delegate did not keep the tap waiting; the
+    tap wrote its row and waited for the counters, "all present" for the tap's row."""
+    session_id, now, ids = open_at_uong_bi(demo)
+    if counted_before:
+        with demo.app_context():
+            tap(session_id, ids[3], now)()
+            db.session.commit()
+
+    def all_present() -> None:
+        checkin.mark_all_present(db.session.get(AgendaSession, session_id), point("06811"),
+                                 user_id=None, now=now)
+
+    assert race(demo, all_present, "WITH row_written", tap(session_id, ids[-1], now)) == {}
+    with demo.app_context():
+        assert_counters_equal_a_recount()
+
+
+@pytest.mark.parametrize("other", ["tap", "batch"])
+def test_a_batch_and_a_tap_or_batch_naming_its_second_delegate_both_apply(demo, other):
+    """Another device (a tap, or a batch of its own) records the delegate a batch names
+    second while the batch is past its first."""
+    session_id, now, ids = open_at_uong_bi(demo)
+    second = (tap(session_id, ids[1], now) if other == "tap" else batch_of(
+        session_id, now, (ids[1], P, session_id)))
+
+    def first_device() -> None:
+        record_batch(db.session.scalar(select(Conference)), [
+            Sent(f"first-device-{index}", person_id, session_id, P)
+            for index, person_id in enumerate(ids[:2])],
+            user_id=None, may_record=lambda _point: True, late_by=ANY_DELAY, now=now)
+
+    assert race(demo, first_device, "WITH row_written", second) == {}
+    with demo.app_context():
+        assert_counters_equal_a_recount()

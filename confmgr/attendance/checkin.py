@@ -578,17 +578,18 @@ def hold_points_as_they_are(points: Iterable[BroadcastPoint]) -> None:
 
 def hold_delegates(participant_ids: Iterable[int]) -> None:
     """Before recording several delegates' attendance in one transaction (a list, a
-    device's batch, "all present"): on PostgreSQL hold their rows shared, in the order of
-    their ids, as a tap holds its one (``statements().person``). Taken tap by tap, each
-    came after the counters of the taps before it, while a withdrawal, a move or a
-    correction holds the delegate, then wants those counters: the two could deadlock."""
+    device's batch, "all present"): on PostgreSQL hold their rows alone, in the order of
+    their ids. Taken tap by tap (shared, as a tap holds its one), each came after the
+    counters of the taps before it, while a withdrawal, a move, a correction, a tap or
+    another batch of a later one holds that delegate (or writes their row), then wants
+    those counters: the two could deadlock. Held alone, those wait at the delegate."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
     ids = sorted(set(participant_ids))
     for start in range(0, len(ids), 1000):
         db.session.execute(select(Participant.id).where(
             Participant.id.in_(ids[start:start + 1000])).order_by(Participant.id)
-            .with_for_update(read=True))
+            .with_for_update(key_share=True))
 
 
 def hold_points_alone(conference_id: int, point_ids: Iterable[int]) -> None:
@@ -800,15 +801,19 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
     if problems:
         raise RuleBroken(problems)
     recorded = select(Attendance.participant_id).where(Attendance.session_id == session.id)
-    waiting = db.session.scalars(
-        select(Participant.id).where(
-            Participant.point_id == point.id,
-            Participant.status == RegistrationStatus.REGISTERED,
-            Participant.id.not_in(recorded),
-        ).order_by(Participant.id)
-    ).all()
+    waiting = select(Participant.id).where(
+        Participant.point_id == point.id,
+        Participant.status == RegistrationStatus.REGISTERED,
+        Participant.id.not_in(recorded),
+    ).order_by(Participant.id)
     share_point(point)  # before the delegates, as a tap takes them
-    hold_delegates(waiting)
+    held = db.session.scalars(waiting).all()
+    hold_delegates(held)
+    # Read again once held: one withdrawn or moved meanwhile is left out, not a refusal
+    # of the whole; one registered meanwhile waits for the next press.
+    held = set(held)
+    waiting = [participant_id for participant_id in db.session.scalars(waiting)
+               if participant_id in held]
     marked = 0
     for participant_id in waiting:
         # Someone recorded meanwhile (another device) keeps what was recorded.
