@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import re
 import threading
-import time
 from contextlib import contextmanager
 from html import unescape
 
@@ -167,15 +166,17 @@ def race(demo, first, read, other) -> dict[str, BaseException]:
     """``first()`` runs until it has sent the statement beginning with ``read`` (or, a
     function, the first statement it says yes to), then waits while ``other()`` runs in
     another thread and commits; then ``first`` goes on and commits. Returns what either
-    raised, by side ("first" or "other")."""
-    read_done, errors = threading.Event(), {}
+    raised, by side ("first" or "other"). ``first`` waits until ``other`` is done, or
+    for a second if ``other`` waits for what ``first`` holds: a fixed pause let a slow
+    machine resume ``first`` before ``other`` had done what it raced to do."""
+    read_done, other_done, errors = threading.Event(), threading.Event(), {}
     is_read = read if callable(read) else lambda statement: statement.lstrip().startswith(read)
 
     def one():
         def after(conn, cursor, statement, parameters, context, many):
             if not read_done.is_set() and is_read(statement):
                 read_done.set()
-                time.sleep(0.5)  # the other request starts meanwhile
+                other_done.wait(1)
 
         try:
             with demo.app_context():
@@ -198,6 +199,8 @@ def race(demo, first, read, other) -> dict[str, BaseException]:
                 db.session.remove()
         except BaseException as error:  # noqa: BLE001 - judged by the caller
             errors["other"] = error
+        finally:
+            other_done.set()
 
     threads = [threading.Thread(target=one), threading.Thread(target=two)]
     for thread in threads:

@@ -1507,6 +1507,40 @@ def test_a_registration_and_a_correction_at_one_point_never_deadlock(demo):
         assert registered_kept() == registered_truth()
 
 
+@pytest.mark.parametrize("change", ["withdraw", "move"])
+def test_a_withdrawal_or_move_of_a_delegate_moved_meanwhile_is_refused(demo, change):
+    """An organiser opens a delegate of Uông Bí while another moves them to Hạ Long. The
+    first held Uông Bí, then found the delegate at Hạ Long, which it held after the
+    delegate: out of the order every holder takes, which could deadlock on PostgreSQL.
+    Refused, naming where the delegate is now; nothing changes."""
+    from confmgr.conferences.editing import RuleBroken
+
+    with demo.app_context():
+        person_id = db.session.scalar(select(Participant.id).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
+            BroadcastPoint.code == "06811").order_by(Participant.id))
+
+    def point_of(code: str) -> BroadcastPoint:
+        return db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+
+    def first() -> None:
+        person = db.session.get(Participant, person_id)
+        if change == "withdraw":
+            services.withdraw(person, organiser=True)
+        else:
+            services.move(person, point_of("00004"))
+
+    errors = race(demo, first, "SELECT participants.id", lambda: services.move(
+        db.session.get(Participant, person_id), point_of("06688")))
+    assert set(errors) == {"first"} and isinstance(errors["first"], RuleBroken)
+    assert [p.message for p in errors["first"].problems] == [
+        "Đại biểu vừa được chuyển sang Điểm cầu phường Hạ Long; hãy xem lại rồi làm lại."]
+    with demo.app_context():
+        person = db.session.get(Participant, person_id)
+        assert (person.point.code, person.status) == ("06688", RegistrationStatus.REGISTERED)
+        assert registered_kept() == registered_truth()
+
+
 def test_categories_of_one_rank_are_listed_in_vietnamese_order(client, demo):
     """The database's order put "Đ" and "Ủ" after "T"; every list follows Vietnamese."""
     logged_in(client, ORGANISER)

@@ -513,22 +513,22 @@ def _hold_with_points(person: Participant, *others: BroadcastPoint) -> Broadcast
     delegate; return their point. Points before delegates, as registrations and lists
     being confirmed hold them (the other order could deadlock with them on PostgreSQL),
     and points in one order (two moves between two points at once likewise). The points
-    are read as they are now: how they report, the provinces counts leave and go to."""
-    held: set[int] = set()
+    are read as they are now: how they report, the provinces counts leave and go to.
 
-    def hold(points) -> None:
-        for point in sorted(points, key=lambda p: p.id):
-            if point.id not in held:
-                _write_point_count(point, 0)
-                held.add(point.id)
-
-    hold([db.session.get(BroadcastPoint, person.point_id), *others])
+    A delegate moved by someone else in between is at a point not held: refused, as
+    holding it now, out of order, could deadlock (a review's stress run did)."""
+    held = {}
+    for point in sorted([db.session.get(BroadcastPoint, person.point_id), *others],
+                        key=lambda p: p.id):
+        if point.id not in held:
+            _write_point_count(point, 0)
+            held[point.id] = point
     hold_person(person)
-    # Moved by someone else just before: their point now is held too (out of order, as
-    # rarely as that happens).
-    point = db.session.get(BroadcastPoint, person.point_id)
-    hold([point])
-    return point
+    if person.point_id not in held:
+        raise RuleBroken([Problem("point", _(
+            "Đại biểu vừa được chuyển sang %(point)s; hãy xem lại rồi làm lại.",
+            point=db.session.get(BroadcastPoint, person.point_id).name))])
+    return held[person.point_id]
 
 
 def withdraw(person: Participant, *, organiser: bool) -> bool:
