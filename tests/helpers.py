@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from contextlib import contextmanager
 from html import unescape
 
@@ -167,25 +168,20 @@ def race(demo, first, read, other) -> dict[str, BaseException]:
     function, the first statement it says yes to), then waits while ``other()`` runs in
     another thread and commits; then ``first`` goes on and commits. Returns what either
     raised, by side ("first" or "other"). ``first`` waits until ``other`` is done, or
-    for a second if ``other`` waits for what ``first`` holds: a fixed pause let a slow
-    machine resume ``first`` before ``other`` had done what it raced to do."""
+    waits for what ``first`` holds (one of its statements has not come back for half a
+    second): a fixed pause let a busy machine resume ``first`` before ``other`` had done
+    what it raced to do."""
     read_done, other_done, errors = threading.Event(), threading.Event(), {}
     is_read = read if callable(read) else lambda statement: statement.lstrip().startswith(read)
+    other_sent_at: list[float | None] = [None]  # when other's statement under way was sent
 
     def one():
-        def after(conn, cursor, statement, parameters, context, many):
-            if not read_done.is_set() and is_read(statement):
-                read_done.set()
-                other_done.wait(1)
-
         try:
             with demo.app_context():
-                event.listen(db.engine, "after_cursor_execute", after)
                 try:
                     first()
                     db.session.commit()
                 finally:
-                    event.remove(db.engine, "after_cursor_execute", after)
                     db.session.remove()
         except BaseException as error:  # noqa: BLE001 - judged by the caller
             errors["first"] = error
@@ -194,19 +190,47 @@ def race(demo, first, read, other) -> dict[str, BaseException]:
         try:
             read_done.wait(10)
             with demo.app_context():
-                other()
-                db.session.commit()
-                db.session.remove()
+                try:
+                    other()
+                    db.session.commit()
+                finally:
+                    db.session.remove()
         except BaseException as error:  # noqa: BLE001 - judged by the caller
             errors["other"] = error
         finally:
             other_done.set()
 
     threads = [threading.Thread(target=one), threading.Thread(target=two)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+
+    def sending(conn, cursor, statement, parameters, context, many):
+        if threading.current_thread() is threads[1]:
+            other_sent_at[0] = time.monotonic()
+
+    def sent(conn, cursor, statement, parameters, context, many):
+        if threading.current_thread() is threads[1]:
+            other_sent_at[0] = None
+        elif (threading.current_thread() is threads[0] and not read_done.is_set()
+              and is_read(statement)):
+            read_done.set()
+            deadline = time.monotonic() + 15
+            while not other_done.wait(0.05) and time.monotonic() < deadline:
+                if other_sent_at[0] is not None and time.monotonic() - other_sent_at[0] > 0.5:
+                    break  # other waits for what first holds
+
+    # Listened to before either starts: listeners added while a statement is being sent
+    # break the loop that calls them.
+    with demo.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", sending)
+    event.listen(engine, "after_cursor_execute", sent)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", sending)
+        event.remove(engine, "after_cursor_execute", sent)
     # Else the two ran one after the other, and the race was never run.
     assert read_done.is_set(), f"no statement was {read!r}"
     return errors
