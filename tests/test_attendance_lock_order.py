@@ -116,6 +116,19 @@ def test_a_paper_list_and_a_withdrawal_of_a_delegate_on_it_both_apply(demo):
         assert_counters_equal_a_recount()
 
 
+def list_kept(heading: str, edits: list[tuple[Participant, str]]) -> str:
+    """Uông Bí's list sent back with one column (``heading``) edited for each delegate of
+    ``edits``, previewed and kept for confirmation; its token (committed)."""
+    lines = [f"Mã đại biểu,Họ và tên,{heading}"] + [
+        f"{person.id},{person.full_name},{value}" for person, value in edits]
+    rows = read_table(("\n".join(lines) + "\n").encode(), "ds.csv", importing.COLUMNS,
+                      max_rows=importing.MAX_ROWS, max_bytes=importing.MAX_BYTES)
+    checked = importing.check_rows(point("06811"), rows)
+    token = importing.keep_for_confirmation(point("06811"), 0, "ds.csv", checked)
+    db.session.commit()
+    return token
+
+
 def test_a_batch_and_a_list_editing_the_delegates_it_names_both_apply(demo):
     """A device's batch names two delegates of Uông Bí, the later numbered first, while a
     list editing both is confirmed: the list holds them in the order of their ids, the
@@ -125,13 +138,7 @@ def test_a_batch_and_a_list_editing_the_delegates_it_names_both_apply(demo):
         session_id, now = session.id, session.starts_at + timedelta(minutes=5)
         low, high = people("06811")[:2]
         low_id, high_id = low.id, high.id
-        data = (f"Mã đại biểu,Họ và tên,Chức vụ\n{low.id},{low.full_name},Chức vụ mới\n"
-                f"{high.id},{high.full_name},Chức vụ mới\n").encode()
-        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
-                          max_bytes=importing.MAX_BYTES)
-        checked = importing.check_rows(point("06811"), rows)
-        token = importing.keep_for_confirmation(point("06811"), 0, "ds.csv", checked)
-        db.session.commit()
+        token = list_kept("Chức vụ", [(low, "Chức vụ mới"), (high, "Chức vụ mới")])
     errors = race(demo, batch_of(session_id, now, (high_id, P, session_id),
                                  (low_id, P, session_id)),
                   "WITH row_written",
@@ -192,13 +199,7 @@ def test_a_list_recategorising_two_and_a_correction_of_a_third_both_apply(demo):
             checkin.record(session, point("06811"), person.id, P, user_id=None,
                            method=CheckInMethod.MANUAL, now=now, after_the_fact=True)
         db.session.commit()
-        data = (f"Mã đại biểu,Họ và tên,Thành phần\n{a.id},{a.full_name},{c4.name}\n"
-                f"{b.id},{b.full_name},{c4.name}\n").encode()
-        rows = read_table(data, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
-                          max_bytes=importing.MAX_BYTES)
-        checked = importing.check_rows(point("06811"), rows)
-        token = importing.keep_for_confirmation(point("06811"), 0, "ds.csv", checked)
-        db.session.commit()
+        token = list_kept("Thành phần", [(a, c4.name), (b, c4.name)])
         x_id, c2_id = x.id, _c2.id
     errors = race(demo, lambda: importing.confirm(point("06811"), 0, token, organiser=True),
                   "INSERT INTO session_point_counts", lambda: correct(x_id, c2_id))

@@ -664,21 +664,28 @@ def test_national_report_has_the_exact_figures(client, demo):
     assert "Điểm cầu phường Hạ Long" not in [row[0] for row in missing]
 
 
-def test_a_headcount_point_that_names_a_few_is_rated_against_what_it_expects(client, demo):
-    """A village that expects 200, registers its two leaders by name and counts 190 heads
-    was rated 190 / 2 = 9.500 %, and lifted its province past 100 %."""
+def village_naming_two_and_counting_190(app, *, expected: int) -> int:
+    """known_attendance, and Thôn Chín under Uông Bí reporting headcounts: it registers
+    its two leaders by name, expects ``expected`` and counts 190 heads. The session."""
     from confmgr.attendance import checkin
     from confmgr.attendance.models import NO_CATEGORY
     from confmgr.roster import services as roster
 
-    session_id = known_attendance(demo)
-    with demo.app_context():
-        village = headcount_village("06811-TON-9", "Thôn Chín", expected=200)
+    session_id = known_attendance(app)
+    with app.app_context():
+        village = headcount_village("06811-TON-9", "Thôn Chín", expected=expected)
         for name in ("Trần Văn Trưởng", "Lê Thị Bí"):
             roster.register(village, roster.PersonFields(full_name=name), organiser=True)
         checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
                                  {NO_CATEGORY: 190}, user_id=None)
         db.session.commit()
+    return session_id
+
+
+def test_a_headcount_point_that_names_a_few_is_rated_against_what_it_expects(client, demo):
+    """A village that expects 200, registers its two leaders by name and counts 190 heads
+    was rated 190 / 2 = 9.500 %, and lifted its province past 100 %."""
+    session_id = village_naming_two_and_counting_190(demo, expected=200)
     logged_in(client, ORGANISER)
     page = client.get(f"/manage/c/{SLUG}/attendance?session={session_id}&province=22"
                       ).get_data(as_text=True)
@@ -694,18 +701,7 @@ def test_heads_beyond_what_a_point_expects_lift_no_rate_past_100_percent(client,
     """A village that registers its two leaders by name, leaves the expected number at
     its default 0 and counts 190 heads was rated 190 / 2 = 9.500 %, and Quảng Ninh 185,5 %.
     It is rated full, and the 188 heads beyond its base are shown but rated nowhere."""
-    from confmgr.attendance import checkin
-    from confmgr.attendance.models import NO_CATEGORY
-    from confmgr.roster import services as roster
-
-    session_id = known_attendance(demo)
-    with demo.app_context():
-        village = headcount_village("06811-TON-9", "Thôn Chín", expected=0)
-        for name in ("Trần Văn Trưởng", "Lê Thị Bí"):
-            roster.register(village, roster.PersonFields(full_name=name), organiser=True)
-        checkin.report_headcount(db.session.get(AgendaSession, session_id), village,
-                                 {NO_CATEGORY: 190}, user_id=None)
-        db.session.commit()
+    session_id = village_naming_two_and_counting_190(demo, expected=0)
     logged_in(client, ORGANISER)
     base = f"/manage/c/{SLUG}/attendance"
     page = client.get(f"{base}?session={session_id}&province=22").get_data(as_text=True)

@@ -342,8 +342,8 @@ def hold_for_edit(person: Participant, full_name: str | None) -> None:
     could deadlock with it on PostgreSQL); so a rename committed after the names were
     read and before the delegate was held is refused, not written under a name unheld."""
     table = Participant.__table__
-    now = db.session.scalar(select(table.c.full_name).where(table.c.id == person.id))
-    names = {name_compare_form(name) for name in (full_name, now) if name}
+    stored = db.session.scalar(select(table.c.full_name).where(table.c.id == person.id))
+    names = {name_compare_form(name) for name in (full_name, stored) if name}
     _hold_names(person.conference_id, names)
     hold_person(person)
     if name_compare_form(person.full_name) not in names:
