@@ -321,15 +321,11 @@ def count_category(point: BroadcastPoint, category_id: int | None, delta: int) -
 def hold_person(person: Participant) -> None:
     """Hold the delegate's row until the commit and read it afresh, so two changes of one
     delegate at once (a double tap, two tabs) apply one after the other and the second
-    sees the first: a withdrawal or a move counted twice would leave the counts wrong.
-
-    A write that changes nothing is the lock both databases take alike: the row on
-    PostgreSQL, the database's write lock on SQLite.
+    sees the first: a withdrawal or a move counted twice would leave the counts wrong
+    (``hold_rows``: the row on PostgreSQL, the database's write lock on SQLite).
     """
     table = Participant.__table__
-    # updated_at named too, or its onupdate would date a change that changed nothing.
-    db.session.execute(table.update().where(table.c.id == person.id)
-                       .values(status=table.c.status, updated_at=table.c.updated_at))
+    hold_rows(table, table.c.id == person.id)
     db.session.refresh(person)
 
 
