@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
@@ -47,12 +49,12 @@ def _reset_postgres_schema(url: str) -> None:
 
 
 def _share_url_builders() -> None:
-    """Every test makes its app afresh, and werkzeug compiles two URL builders for each of
-    its routes every time: about 0.1 s an app, a fifth of the suite's time. A builder is a
-    function of its rule's text, converters and defaults alone (it reads the converters
-    from the rule it is bound to when called), so the tests' apps share them. Where
-    werkzeug's internals differ from those this was written against, each compiles its
-    own, as before."""
+    """Tests that need other settings make apps of their own (test_security one a test),
+    and werkzeug compiles two URL builders for each route of each app: about 0.1 s an
+    app. A builder is a function of its rule's text, converters and defaults alone (it
+    reads the converters from the rule it is bound to when called), so the tests' apps
+    share them. Where werkzeug's internals differ from those this was written against,
+    each compiles its own, as before."""
     from werkzeug.routing.rules import Rule
 
     compile_builder = getattr(Rule, "_compile_builder", None)
@@ -109,18 +111,43 @@ def database_url(request, tmp_path_factory) -> str:
     app = make_app(url, tmp_path_factory.mktemp("instance"))
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+    _APPS[url] = app
     return url
 
 
+#: One application per test database, made once and lent to every test. Making one per
+#: test (its routes, its templates compiled on first use, its engine's compiled
+#: statements) was a third of the suite's time. Each test hands it back as it found it
+#: (_hand_back); a test that needs other settings makes its own with make_app.
+_APPS: dict[str, Flask] = {}
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
+def app(database_url):
     """The application, with no context pushed: requests in a test run as in production."""
-    app = make_app(database_url, tmp_path / "instance")
+    app = _APPS[database_url]
+    config, extensions = dict(app.config), set(app.extensions)
+    files = set(Path(app.instance_path).iterdir())
     yield app
+    _hand_back(app, config, extensions, files)
+
+
+def _hand_back(app: Flask, config: dict, extensions: set[str], files: set[Path]) -> None:
+    """Empty the database, and forget what the test left in the application: settings,
+    what it keeps per process (app.extensions: caches, "a user exists") and the files it
+    wrote in the instance folder. (Its limits are off: test_security makes its own.)"""
     with app.app_context():
+        db.session.remove()
         _empty_all_tables()
-        db.engine.dispose()
+    app.config.clear()
+    app.config.update(config)
+    for name in set(app.extensions) - extensions:
+        del app.extensions[name]
+    for path in set(Path(app.instance_path).iterdir()) - files:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 @pytest.fixture
