@@ -30,6 +30,7 @@ from tests.helpers import (
     logged_in,
     ministry_point,
     post_form,
+    race,
 )
 
 API = "/api/v1"
@@ -1288,6 +1289,29 @@ def test_a_taken_at_late_in_year_9999_is_refused_not_a_server_error(demo, client
         "taken_at": "9999-12-31T23:00:00Z"}]})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert [e["pointer"] for e in response.get_json()["errors"]] == ["/checkins/0/taken_at"]
+
+
+def test_one_registration_id_sent_to_two_points_at_once_registers_one_delegate(demo):
+    """A device sends the same registration to two points at the same moment (its point
+    was changed meanwhile): the second finds the first and is told the id was used, rather
+    than breaking the id's uniqueness with a server error."""
+    client_id = str(uuid.uuid4())
+
+    def send(code: str):
+        def registering():
+            found = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == code))
+            roster_services.register(found, roster_services.PersonFields(
+                full_name="Lê Văn Hai Nơi"), organiser=True, client_id=client_id)
+        return registering
+
+    errors = race(demo, send("06811"), lambda statement: "participants.client_id =" in statement,
+                  send("06688"))
+    assert list(errors) == ["other"]
+    assert isinstance(errors["other"], roster_services.SentBefore)
+    with demo.app_context():
+        registered = db.session.execute(select(Participant.full_name, BroadcastPoint.code).join(
+            BroadcastPoint).where(Participant.client_id == client_id)).all()
+        assert registered == [("Lê Văn Hai Nơi", "06811")]
 
 
 def test_a_registration_retried_after_registration_closed_is_answered_as_replayed(

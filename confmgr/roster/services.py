@@ -193,8 +193,9 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     if client_id is not None:
         # Before any rule: a registration sent again is answered as it was, even once
         # registration has closed since. The point's row is held first, so two sendings
-        # at once find one another.
+        # at once find one another; the id too, for two sendings to two points.
         hold_point(point)
+        _hold_client_id(client_id)
         earlier = db.session.scalar(select(Participant).where(
             Participant.client_id == client_id))
         if earlier is not None:
@@ -272,9 +273,23 @@ NAME_LOCKS = 1024
 
 def _name_lock(conference_id: int, name_norm: str) -> int:
     share = hashlib.blake2b(name_norm.encode(), digest_size=8).digest()
-    key = f"{conference_id}:{int.from_bytes(share, 'big') % NAME_LOCKS}"
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+    return _lock_key(f"{conference_id}:{int.from_bytes(share, 'big') % NAME_LOCKS}")
+
+
+def _lock_key(name: str) -> int:
+    """The key of PostgreSQL's advisory lock called ``name``."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
                           signed=True)
+
+
+def _hold_client_id(client_id: str) -> None:
+    """Sendings of one registration id apply one after the other, wherever they go: two
+    at once to two points (rows that hold neither back on PostgreSQL) both found no
+    earlier one, and the second broke the id's uniqueness, a server error. On SQLite the
+    point's count, written just before, holds the whole database already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _lock_key(f"registration:{client_id}")})
 
 
 def _hold_names(conference_id: int, name_norms: Iterable[str]) -> None:
