@@ -1507,12 +1507,14 @@ def test_a_registration_and_a_correction_at_one_point_never_deadlock(demo):
         assert registered_kept() == registered_truth()
 
 
-@pytest.mark.parametrize("change", ["withdraw", "move"])
-def test_a_withdrawal_or_move_of_a_delegate_moved_meanwhile_is_refused(demo, change):
+@pytest.mark.parametrize("change", ["withdraw", "move", "edit"])
+def test_a_withdrawal_move_or_edit_of_a_delegate_moved_meanwhile_is_refused(demo, change):
     """An organiser opens a delegate of Uông Bí while another moves them to Hạ Long. The
     first held Uông Bí, then found the delegate at Hạ Long, which it held after the
     delegate: out of the order every holder takes, which could deadlock on PostgreSQL.
-    Refused, naming where the delegate is now; nothing changes."""
+    An edit was let through, though whoever sent it was let in by the point the delegate
+    had left (a coordinator of Uông Bí). Refused, naming where the delegate is now;
+    nothing changes."""
     from confmgr.conferences.editing import RuleBroken
 
     with demo.app_context():
@@ -1527,10 +1529,13 @@ def test_a_withdrawal_or_move_of_a_delegate_moved_meanwhile_is_refused(demo, cha
         person = db.session.get(Participant, person_id)
         if change == "withdraw":
             services.withdraw(person, organiser=True)
-        else:
+        elif change == "move":
             services.move(person, point_of("00004"))
+        else:
+            services.update_person(person, services.PersonFields(
+                full_name=person.full_name, phone="0912000111"), organiser=True)
 
-    errors = race(demo, first, "SELECT participants.id", lambda: services.move(
+    errors = race(demo, first, "SELECT participants.", lambda: services.move(
         db.session.get(Participant, person_id), point_of("06688")))
     assert set(errors) == {"first"} and isinstance(errors["first"], RuleBroken)
     assert [p.message for p in errors["first"].problems] == [
@@ -1538,6 +1543,7 @@ def test_a_withdrawal_or_move_of_a_delegate_moved_meanwhile_is_refused(demo, cha
     with demo.app_context():
         person = db.session.get(Participant, person_id)
         assert (person.point.code, person.status) == ("06688", RegistrationStatus.REGISTERED)
+        assert person.phone != "0912000111"
         assert registered_kept() == registered_truth()
 
 

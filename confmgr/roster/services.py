@@ -351,12 +351,17 @@ def hold_for_edit(person: Participant, full_name: str | None) -> None:
     is found by whichever comes second; then hold the delegate (``hold_person``). Names
     before delegates, the order a list being confirmed takes them in (the other order
     could deadlock with it on PostgreSQL); so a rename committed after the names were
-    read and before the delegate was held is refused, not written under a name unheld."""
+    read and before the delegate was held is refused, not written under a name unheld.
+    So is a move away from the point the caller found them at (and checked the editor's
+    reach by)."""
     table = Participant.__table__
+    point_id = person.point_id
     stored = db.session.scalar(select(table.c.full_name).where(table.c.id == person.id))
     names = {name_compare_form(name) for name in (full_name, stored) if name}
     _hold_names(person.conference_id, names)
     hold_person(person)
+    if person.point_id != point_id:
+        raise _moved_meanwhile(person)
     if name_compare_form(person.full_name) not in names:
         raise RuleBroken([Problem("full_name", _(
             "Họ tên đại biểu vừa được người khác sửa thành %(name)s; hãy xem lại rồi lưu lần "
@@ -536,10 +541,14 @@ def _hold_with_points(person: Participant, *others: BroadcastPoint) -> Broadcast
             held[point.id] = point
     hold_person(person)
     if person.point_id not in held:
-        raise RuleBroken([Problem("point", _(
-            "Đại biểu vừa được chuyển sang %(point)s; hãy xem lại rồi làm lại.",
-            point=db.session.get(BroadcastPoint, person.point_id).name))])
+        raise _moved_meanwhile(person)
     return held[person.point_id]
+
+
+def _moved_meanwhile(person: Participant) -> RuleBroken:
+    return RuleBroken([Problem("point", _(
+        "Đại biểu vừa được chuyển sang %(point)s; hãy xem lại rồi làm lại.",
+        point=db.session.get(BroadcastPoint, person.point_id).name))])
 
 
 def withdraw(person: Participant, *, organiser: bool) -> bool:
