@@ -39,8 +39,9 @@ from tests.test_attendance_web import people_at, publish_agenda
 
 UONG_BI = "06811"
 SHEET = f"/manage/c/{SLUG}/points/{UONG_BI}/attendance"
-WORDS = ("«có mặt», «x», «có», «muộn», «đến muộn», «đi muộn», «vắng có lý do», «có lý do», "
-         "«vắng có phép», «có phép», «phép», «vắng», «vắng mặt» (để trống là có mặt)")
+WORDS = ("«có mặt», «x», «có», «✓», «✔», «muộn», «đến muộn», «đi muộn», «trễ», «đến trễ», "
+         "«vắng có lý do», «có lý do», «vắng có phép», «có phép», «phép», «vắng», «vắng mặt», "
+         "«vắng không phép», «vắng không lý do» (để trống là có mặt)")
 
 
 def move_session(app, starts_in: timedelta, length: timedelta = timedelta(hours=1)) -> int:
@@ -572,19 +573,48 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
               [people[2], ""]], "Điểm danh", 3, 4),
             # The official list's last column: ticks there were read as everyone present.
             ([["Họ và tên", "Điểm danh", "Ghi chú"], [people[0], "", "x"],
-              [people[1], "", ""], [people[2], "", "x"]], "Ghi chú", 2, 3)):
+              [people[1], "", ""], [people[2], "", "x"]], "Ghi chú", 2, 3),
+            # Columns not read: a signature column by any name, a session's or a day's
+            # column, a yes-or-no column (its "không" is no tick). Their blanks were read
+            # as present.
+            ([["Họ và tên", "Chữ ký"], [people[0], "đã ký"], [people[1], ""],
+              [people[2], "x"]], "Chữ ký", 2, 3),
+            ([["Họ và tên", "Sáng", "Chiều"], [people[0], "x", "x"], [people[1], "x", ""],
+              [people[2], "x", "x"]], "Chiều", 2, 3),
+            ([["Họ và tên", "Tham gia"], [people[0], "có"], [people[1], "không"],
+              [people[2], "có"]], "Tham gia", 2, 3)):
         page = preview(client, session_id, rows)
         error = page.split("import-file-error")[1].split("</div></div>")[0]
+        unread = "" if column in ("Điểm danh", "Ghi chú") else (
+            " Nếu cột này không nói về điểm danh, hãy xóa nó khỏi tệp.")
         assert unescape(re.sub(r"<[^>]+>", "", error)) == (
             f'" role="alert">Cột «{column}» đánh dấu một số người (như dòng {ticked}) và để '
             f"trống ở những người khác (như dòng {blank}): không rõ ô trống là có mặt hay "
             "vắng. Hãy ghi «vắng» cho người vắng ở cột «Điểm danh», hoặc đánh dấu mọi người "
-            "có mặt.")
-    # Every name ticked, or every absentee written: nothing to guess.
-    page = preview(client, session_id, [["Họ và tên", "Điểm danh"], [people[0], "x"],
-                                        [people[1], "x"], [people[2], "vắng"]])
+            f"có mặt.{unread}")
+    # Every name ticked, or every absentee written: nothing to guess. The delegate list's
+    # own columns are not looked at.
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh", "Đơn vị"], [people[0], "x", "x"], [people[1], "x", ""],
+        [people[2], "vắng", ""]])
     assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"] * 3
     assert written(demo, session_id) == {}
+
+
+def test_check_marks_late_in_the_south_and_absent_without_leave_are_understood(client, demo):
+    """A list ticked with ✓, or saying "trễ" (late, as the South says) or "vắng không
+    phép", had every such row refused as not understood."""
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Điểm danh"], [people[0][1], "✓"], [people[1][1], "Trễ"],
+        [people[2][1], "vắng không phép"], [people[3][1], "Vắng không lí do"]])
+    assert [errors for _m, _a, errors in preview_rows(page).values()] == [[]] * 4
+    assert confirm(client, session_id, token_in(page)).status_code == 302
+    assert written(demo, session_id) == {
+        people[0][0]: ("present", "import"), people[1][0]: ("late", "import"),
+        people[2][0]: ("absent", "import"), people[3][0]: ("absent", "import")}
 
 
 def _damaged_xlsx(patch) -> tuple:

@@ -63,10 +63,10 @@ MAX_BYTES = 4 * 1024 * 1024
 
 #: The words a paper list may carry in its status column, as people write them.
 ACCEPTED_WORDS = {
-    AttendanceStatus.PRESENT: ("có mặt", "x", "có"),
-    AttendanceStatus.LATE: ("muộn", "đến muộn", "đi muộn"),
+    AttendanceStatus.PRESENT: ("có mặt", "x", "có", "\u2713", "\u2714"),
+    AttendanceStatus.LATE: ("muộn", "đến muộn", "đi muộn", "trễ", "đến trễ"),
     AttendanceStatus.EXCUSED: ("vắng có lý do", "có lý do", "vắng có phép", "có phép", "phép"),
-    AttendanceStatus.ABSENT: ("vắng", "vắng mặt"),
+    AttendanceStatus.ABSENT: ("vắng", "vắng mặt", "vắng không phép", "vắng không lý do"),
 }
 _STATUS_OF_WORD = {fold(word): status
                    for status, words in ACCEPTED_WORDS.items() for word in words}
@@ -170,20 +170,21 @@ def read_list(data: bytes, filename: str) -> Table:
     if not rows:
         raise file_error(_("Tệp không có dữ liệu."))
     filled = {heading for row in rows for heading, _text in row.others}
+    recording = [heading for heading in rows.ignored
+                 if heading in filled and heading not in rows.unheaded
+                 and not _list_column(heading) and _ATTENDANCE_HEADING.search(fold(heading))
+                 and not _REASON_HEADING.search(fold(heading))]
     refused = [CellError(0, heading, _(
         "Cột «%(heading)s» ghi việc dự họp nhưng không phải cột «%(column)s»: hãy ghi "
         "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
-        "lại.", heading=heading, column=HEADING["status"]))
-        for heading in rows.ignored if heading in filled and heading not in rows.unheaded
-        and not _list_column(heading) and _ATTENDANCE_HEADING.search(fold(heading))
-        and not _REASON_HEADING.search(fold(heading))]
+        "lại.", heading=heading, column=HEADING["status"])) for heading in recording]
     # Marks in a column without a heading may well be who came: they cannot be guessed.
     refused += [CellError(0, label, _(
         "%(column)s có dữ liệu nhưng không có tiêu đề: nếu đó là tình trạng dự họp, hãy đặt "
         "tiêu đề «%(status)s»; nếu không, hãy xóa cột đó rồi tải lên lại.",
         column=label[:1].upper() + label[1:], status=HEADING["status"]))
         for label in rows.unheaded]
-    refused += _ticks_beside_blanks(rows)
+    refused += _ticks_beside_blanks(rows, told=set(recording))
     if refused:
         raise TableError(refused)
     return rows
@@ -199,27 +200,38 @@ def _tick(text: str) -> bool:
             or status_of_word(text) == AttendanceStatus.PRESENT)
 
 
-def _ticks_beside_blanks(rows: Table) -> list[CellError]:
-    """A list that ticks some names and leaves others blank, in the status column, the note
-    column or the signature column, was filled as "tick who came": its blanks may be
-    absentees, so the rule that a blank is present cannot be applied to it."""
-    signature = {fold(heading) for heading in roster_importing.EXPECTED_UNREAD}
+#: What a list writes beside a name it does not tick, folded: nothing, "không", "-", "0".
+_UNTICKED = frozenset({"", "khong", "k", "chua", "-", "0"})
+
+
+def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
+    """A list that ticks some names and leaves others blank (or "không"), in the status
+    column, the note column or any column not read, was filled as "tick who came": its
+    blanks may be absentees, so the rule that a blank is present cannot be applied to it.
+    Columns not read are any such: "Ký tên", "Chữ ký", "Sáng", "Ngày 14/6", "Tham gia";
+    only the delegate list's own columns are left out, and those refused already
+    (``told``)."""
+    ours = (HEADING["status"], HEADING["note"])
     problems = []
     for heading, cell in (
             (HEADING["status"], lambda row: row.values.get("status", "")),
             (HEADING["note"], lambda row: row.values.get("note", "")),
             *((heading, lambda row, h=heading: dict(row.others).get(h, ""))
-              for heading in rows.ignored if fold(heading) in signature)):
+              for heading in rows.ignored if heading not in rows.unheaded
+              and heading not in told and not _list_column(heading))):
         ticked = [row.number for row in rows if _tick(cell(row))]
-        blank = [row.number for row in rows
-                 if not cell(row).strip() and not row.values.get("status", "").strip()]
+        blank = [row.number for row in rows if fold(cell(row)).strip(" ().") in _UNTICKED
+                 and not row.values.get("status", "").strip()]
         if ticked and blank:
-            problems.append(CellError(0, heading, _(
+            message = _(
                 "Cột «%(column)s» đánh dấu một số người (như dòng %(ticked)d) và để trống ở "
                 "những người khác (như dòng %(blank)d): không rõ ô trống là có mặt hay vắng. "
                 "Hãy ghi «vắng» cho người vắng ở cột «%(status)s», hoặc đánh dấu mọi người có "
                 "mặt.", column=heading, ticked=ticked[0], blank=blank[0],
-                status=HEADING["status"])))
+                status=HEADING["status"])
+            if heading not in ours:
+                message += " " + _("Nếu cột này không nói về điểm danh, hãy xóa nó khỏi tệp.")
+            problems.append(CellError(0, heading, message))
     return problems
 
 
