@@ -1293,8 +1293,9 @@ def test_a_taken_at_late_in_year_9999_is_refused_not_a_server_error(demo, client
 
 def test_one_registration_id_sent_to_two_points_at_once_registers_one_delegate(demo):
     """A device sends the same registration to two points at the same moment (its point
-    was changed meanwhile): the second finds the first and is told the id was used, rather
-    than breaking the id's uniqueness with a server error."""
+    was changed meanwhile): the second finds the first and is told the id was used for
+    another registration, rather than breaking the id's uniqueness with a server
+    error."""
     client_id = str(uuid.uuid4())
 
     def send(code: str):
@@ -1307,11 +1308,62 @@ def test_one_registration_id_sent_to_two_points_at_once_registers_one_delegate(d
     errors = race(demo, send("06811"), lambda statement: "participants.client_id =" in statement,
                   send("06688"))
     assert list(errors) == ["other"]
-    assert isinstance(errors["other"], roster_services.SentBefore)
+    assert [(p.field, p.message) for p in errors["other"].problems] == [
+        ("client_id", "Mã này đã được dùng cho một lần đăng ký khác.")]
     with demo.app_context():
         registered = db.session.execute(select(Participant.full_name, BroadcastPoint.code).join(
             BroadcastPoint).where(Participant.client_id == client_id)).all()
         assert registered == [("Lê Văn Hai Nơi", "06811")]
+
+
+def test_a_registration_sent_again_after_a_move_or_a_correction_is_answered_as_replayed(
+        demo, client):
+    """Between the lost 201 and the device's retry an organiser moved the delegate, or
+    corrected their name's spelling: the retry was judged by the delegate as they are now
+    and refused as "used for another registration", so the device would make a new id
+    and register them twice. It is the same registration, answered with the delegate
+    where they are."""
+    coordinator, organiser = bearer(demo, COORDINATOR[0]), bearer(demo, ORGANISER[0])
+    url = f"{CONF}/points/06811/participants"
+    moved = {"full_name": "Lê Văn Chuyển", "client_id": str(uuid.uuid4())}
+    first = client.post(url, headers=coordinator, json=moved)
+    with demo.app_context():
+        roster_services.move(db.session.get(Participant, first.get_json()["id"]),
+                             db.session.get(BroadcastPoint, point_id(demo, "06688")))
+        db.session.commit()
+    again = client.post(url, headers=coordinator, json=moved)
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert {key: again.get_json()[key] for key in ("id", "point_code", "replayed")} == {
+        "id": first.get_json()["id"], "point_code": "06688", "replayed": True}
+
+    misspelt = {"full_name": "Nguyen Van Sua", "phone": "0912000101",
+                "client_id": str(uuid.uuid4())}
+    first = client.post(url, headers=coordinator, json=misspelt)
+    fixed = client.patch(f"{CONF}/participants/{first.get_json()['id']}", headers=organiser,
+                         json={"full_name": "Nguyễn Văn Sửa"})
+    assert fixed.status_code == 200
+    again = client.post(url, headers=coordinator, json=misspelt)
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert {key: again.get_json()[key] for key in ("id", "full_name", "replayed")} == {
+        "id": first.get_json()["id"], "full_name": "Nguyễn Văn Sửa", "replayed": True}
+
+
+def test_another_namesake_sent_under_a_used_registration_id_is_refused(demo, client):
+    """A second Nguyễn Văn Hùng of the same point, with another phone, sent under an id
+    used already, was answered as the first one sent again and never registered."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    url = f"{CONF}/points/06811/participants"
+    client_id = str(uuid.uuid4())
+    first = client.post(url, headers=coordinator, json={
+        "full_name": "Nguyễn Văn Hùng", "phone": "0912000101", "client_id": client_id})
+    assert first.status_code == 201
+    body = assert_problem(client.post(url, headers=coordinator, json={
+        "full_name": "Nguyễn Văn Hùng", "phone": "0912000202", "client_id": client_id}), 422)
+    assert body["errors"] == [{"detail": "Mã này đã được dùng cho một lần đăng ký khác.",
+                               "pointer": "/client_id"}]
+    with demo.app_context():
+        assert db.session.execute(select(Participant.phone).where(
+            Participant.full_name == "Nguyễn Văn Hùng")).scalars().all() == ["0912000101"]
 
 
 def test_a_registration_retried_after_registration_closed_is_answered_as_replayed(

@@ -43,7 +43,6 @@ from confmgr.points.services import point_by_code
 from confmgr.roster import categories as roster_categories
 from confmgr.roster import services as roster
 from confmgr.roster.models import Participant
-from confmgr.text import name_compare_form
 
 
 def authenticate(write: bool) -> None:
@@ -154,8 +153,6 @@ def points_in_reach(conference: Conference) -> Select:
 
 
 def rules_broken(broken: RuleBroken) -> ApiProblem:
-    from confmgr.api.problems import FieldError
-
     return ApiProblem(422, _("Dữ liệu không hợp lệ."), [
         FieldError(detail=p.message, pointer="/" + p.field if p.field else None)
         for p in broken.problems])
@@ -431,13 +428,10 @@ def register(slug: str, code: str, body: schemas.ParticipantIn):
     except roster.SentBefore as sent:
         db.session.rollback()
         person, warnings, replayed = sent.person, [], True
-        if (person.point_id, person.name_norm) != (
-                found.id, name_compare_form(body.full_name)):
-            raise ApiProblem(422, _("Dữ liệu gửi lên không hợp lệ."), [FieldError(
-                detail=_("Mã này đã được dùng cho một lần đăng ký khác."),
-                pointer="/client_id")]) from None
-    created = schemas.ParticipantCreated(**participant_out(person, found.code).model_dump(),
-                                         warnings=warnings, replayed=replayed)
+    # A delegate registered again may have been moved since: they are shown where they are.
+    created = schemas.ParticipantCreated(
+        **participant_out(person, person.point.code).model_dump(), warnings=warnings,
+        replayed=replayed)
     location = url_for("api.participant", slug=slug, person_id=person.id, _external=True)
     return created, {"Location": location}
 

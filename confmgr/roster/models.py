@@ -108,6 +108,10 @@ class Participant(db.Model):
     #: The id the sending device gave the registration (the API's client_id, a UUID in
     #: lower case): the same registration sent again finds this delegate.
     client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    #: What came with ``client_id`` (services.registration_digest): the same registration
+    #: sent again is told from another sent under the same id by it, not by the delegate
+    #: as they are now (moved, or their name's spelling corrected, since).
+    client_digest: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[RegistrationStatus] = mapped_column(
         db_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.REGISTERED
     )

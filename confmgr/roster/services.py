@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -182,14 +183,31 @@ class SentBefore(Exception):
         self.person = person
 
 
+def registration_digest(point: BroadcastPoint, fields: PersonFields) -> str:
+    """What identifies a registration as sent: its point and details (cleaned)."""
+    sent = json.dumps([point.id, dataclasses.asdict(fields)], ensure_ascii=False,
+                      sort_keys=True)
+    return hashlib.sha256(sent.encode()).hexdigest()
+
+
+def _sent_again(earlier: Participant, point: BroadcastPoint, fields: PersonFields) -> bool:
+    if earlier.client_digest is None:  # registered before digests were kept
+        return (earlier.point_id, earlier.name_norm) == (
+            point.id, name_compare_form(fields.full_name))
+    return earlier.client_digest == registration_digest(point, fields)
+
+
 def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
              client_id: str | None = None) -> tuple[Participant, list[str]]:
     """Register a delegate at a point; return it with warnings. The caller commits.
 
     ``client_id``: the sender's id for this registration. Sent again (the answer was lost
-    on the way), it registers nobody and raises SentBefore; the caller rolls back.
+    on the way), it registers nobody and raises SentBefore, even if the delegate has been
+    moved or renamed since; the caller rolls back. Another registration sent under an id
+    used already is refused.
     """
     conference = db.session.get(Conference, point.conference_id)
+    fields = fields.cleaned()
     if client_id is not None:
         # Before any rule: a registration sent again is answered as it was, even once
         # registration has closed since. The point's row is held first, so two sendings
@@ -199,9 +217,11 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
         earlier = db.session.scalar(select(Participant).where(
             Participant.client_id == client_id))
         if earlier is not None:
+            if not _sent_again(earlier, point, fields):
+                raise RuleBroken([Problem("client_id", _(
+                    "Mã này đã được dùng cho một lần đăng ký khác."))])
             raise SentBefore(earlier)
     refuse_when_closed(conference, organiser=organiser)
-    fields = fields.cleaned()
     problems = check_person(fields) + _check_category(conference.id, fields.category_id)
     if problems:
         raise RuleBroken(problems)
@@ -219,6 +239,7 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
             "email).", point=same[0].point.name))])
     count_category(point, fields.category_id, 1)
     person = Participant(conference_id=conference.id, point_id=point.id, client_id=client_id,
+                         client_digest=client_id and registration_digest(point, fields),
                          **vars(fields))
     db.session.add(person)
     db.session.flush()
