@@ -1382,6 +1382,20 @@ def test_a_registration_retried_after_registration_closed_is_answered_as_replaye
     assert (again.get_json()["id"], again.get_json()["replayed"]) == (first.get_json()["id"], True)
 
 
+def test_a_text_too_long_is_told_in_characters_not_items(demo, client):
+    """Every delegate field of POST and PATCH said "More than 200 items" of a long text."""
+    coordinator = bearer(demo, COORDINATOR[0])
+    response = client.post(f"{CONF}/points/06811/participants", headers=coordinator,
+                           json={"full_name": "Nguyễn " + "A" * 200, "note": "x" * 2001})
+    assert {e["pointer"]: e["detail"] for e in assert_problem(response, 422)["errors"]} == {
+        "/full_name": "Dài quá 200 ký tự.", "/note": "Dài quá 2000 ký tự."}
+    patched = client.patch(f"{CONF}/participants/{delegates_of(demo, '06811')[0]}",
+                           headers={**coordinator, "Accept-Language": "en"},
+                           json={"phone": "0" * 41})
+    assert assert_problem(patched, 422)["errors"] == [
+        {"detail": "Longer than 40 characters.", "pointer": "/phone"}]
+
+
 def test_a_name_typed_decomposed_counts_as_stored_like_on_the_web_form(demo, client):
     """The web forms compose text (NFC) before their length limits; the API counted the
     decomposed letters some keyboards type, refusing a 167-letter name as over 200."""

@@ -7,6 +7,10 @@ from flask_babel import gettext as _
 def explain(error: dict, where: str = "body") -> str:
     kind = error["type"]
     context = error.get("ctx") or {}
+    if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):
+        # A text checked after a validator of ours (schemas.typed_text) is measured as
+        # a sequence: its length is still in characters.
+        kind = f"string_{kind}"
     if kind == "missing":
         return _("Thiếu trường này.")
     if kind == "extra_forbidden" and where == "query":
