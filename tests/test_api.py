@@ -1023,7 +1023,7 @@ def test_the_document_describes_its_own_answers(client):
     first = client.get(f"{API}/openapi.json")
     document = first.get_json()
     own = document["paths"]["/openapi.json"]["get"]
-    assert sorted(own["responses"]) == ["200", "304", "412", "422", "429"]
+    assert sorted(own["responses"]) == ["200", "304", "412", "422", "429", "503"]
     assert own["responses"]["200"]["content"] == {
         "application/json": {"schema": {"type": "object"}}}
     assert first.headers["Cache-Control"] == "public, max-age=300"
@@ -1380,6 +1380,22 @@ def test_a_registration_retried_after_registration_closed_is_answered_as_replaye
     again = client.post(url, headers=coordinator, json=sent)
     assert again.status_code == 201, again.get_data(as_text=True)
     assert (again.get_json()["id"], again.get_json()["replayed"]) == (first.get_json()["id"], True)
+
+
+def test_the_document_names_the_link_of_every_list_and_the_busy_answer_of_every_operation(
+        client):
+    """Lists send the next page's Link and any answer may be a busy database's 503 with
+    Retry-After; the document said neither."""
+    document = client.get(f"{API}/openapi.json").get_json()
+    operations = [operation for path in document["paths"].values()
+                  for operation in path.values()]
+    assert all("503" in operation["responses"] for operation in operations)
+    listed = document["paths"]["/conferences/{slug}/points/{code}/participants"]["get"]
+    assert listed["responses"]["200"]["headers"]["Link"] == {
+        "description": 'Địa chỉ trang sau, như trường next (rel="next"); không có ở trang '
+                       "cuối.", "schema": {"type": "string"}}
+    one = document["paths"]["/conferences/{slug}/participants/{person_id}"]["get"]
+    assert set(one["responses"]["200"]["headers"]) == {"ETag"}
 
 
 def test_a_text_too_long_is_told_in_characters_not_items(demo, client):

@@ -37,8 +37,10 @@ COMMON_ERRORS = {
     403: N_("Token không đủ quyền cho việc này."),
     404: N_("Không có (hoặc không được xem) tài nguyên này."),
 }
-#: The whole API shares its limits (confmgr.security), public operations included.
-LIMIT_ERRORS = {429: N_("Quá nhiều yêu cầu; đợi số giây trong Retry-After.")}
+#: The whole API shares its limits (confmgr.security), public operations included; and
+#: any answer may be that the database is busy (confmgr.errors).
+ERRORS_OF_EVERY_OPERATION = {429: N_("Quá nhiều yêu cầu; đợi số giây trong Retry-After."),
+                503: N_("Cơ sở dữ liệu đang bận; đợi số giây trong Retry-After rồi gửi lại.")}
 BODY_ERRORS = {400: N_("Thân yêu cầu không phải JSON, lồng nhau quá sâu hoặc có số quá dài."),
                413: N_("Thân yêu cầu quá lớn."),
                422: N_("Dữ liệu không hợp lệ; xem errors.")}
@@ -46,6 +48,7 @@ QUERY_ERRORS = {422: N_("Tham số không hợp lệ; xem errors.")}
 #: Every GET, and each operation that takes If-Match, may answer this.
 STALE_ERRORS = {412: N_("ETag gửi trong If-Match không phải của phiên bản hiện tại: đã có "
                         "người thay đổi tài nguyên này.")}
+LINK_HEADER = N_("Địa chỉ trang sau, như trường next (rel=\"next\"); không có ở trang cuối.")
 ETAG_HEADER = N_("Phiên bản hiện tại của tài nguyên: gửi lại trong If-None-Match để khỏi "
                  "nhận lại nội dung chưa đổi, hoặc trong If-Match để chỉ sửa khi chưa ai "
                  "sửa trước.")
@@ -406,7 +409,7 @@ def openapi_document(api: Api) -> dict[str, Any]:
             parameters.append({"name": "If-Match", "in": "header", "required": False,
                                "description": IF_MATCH_PARAMETER,
                                "schema": {"type": "string"}})
-        errors = {**op.errors, **LIMIT_ERRORS}
+        errors = {**op.errors, **ERRORS_OF_EVERY_OPERATION}
         if op.method == "GET" or op.if_match:
             errors.update(STALE_ERRORS)
         if not op.public:
@@ -421,6 +424,8 @@ def openapi_document(api: Api) -> dict[str, Any]:
         headers = dict(op.headers)
         if op.method == "GET" or op.if_match:
             headers["ETag"] = ETAG_HEADER
+        if isinstance(op.response, type) and issubclass(op.response, Page):
+            headers["Link"] = LINK_HEADER
         if headers:
             responses[str(op.status)]["headers"] = {
                 name: {"description": said, "schema": {"type": "string"}}
