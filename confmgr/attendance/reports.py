@@ -456,9 +456,9 @@ def checkins_over_time(conference: Conference, session: AgendaSession, *,
     # A delegate arrives when first recorded present or late, from nothing or from absent
     # or excused (marked absent at the start, then seen coming in), other than by a paper
     # list; once per delegate, and only if still present or late now: a tap corrected to
-    # absent was no arrival. The
-    # counters hold exactly those, by the minute they came in and the province they are
-    # in now (see checkin.count_arrival): a few thousand rows for the whole country.
+    # absent was no arrival. The counters hold exactly those, by the minute they came in
+    # and the province they are in now (see checkin.count_arrival): a few thousand rows
+    # for the whole country.
     write_arrivals()  # this transaction's own changes, if it made any
     counts = SessionArrivalCount.__table__
     query = (select(counts.c.minute, func.sum(counts.c.arrivals))
