@@ -26,6 +26,7 @@ from tests.helpers import (
     logged_in,
     post_form,
     run_at_once,
+    sent_by_form,
 )
 
 EDITOR = f"/manage/c/{SLUG}/agenda"
@@ -1477,6 +1478,36 @@ def test_a_publication_meanwhile_is_told_and_the_page_shows_the_agenda_as_it_is(
     with demo.app_context():
         assert publishing.latest_version(
             db.session.scalar(select(Conference).where(Conference.slug == SLUG))).number == 2
+
+
+def test_an_edit_after_the_publish_page_opened_is_not_published_unseen(client, demo):
+    """An organiser reads the changes on the publish page; another then renames a
+    session; the first presses publish. The rename went out in version 2 though nobody
+    had reviewed it: now the first is told, and shown the list with it."""
+    with demo.app_context():
+        session = db.session.scalar(select(AgendaSession).order_by(AgendaSession.id))
+        session_id, session.title = session.id, "Tiêu đề đã xem"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/publish"
+    as_shown = sent_by_form(client.get(url).get_data(as_text=True))
+    with demo.app_context():  # the other organiser's edit
+        db.session.get(AgendaSession, session_id).title = "Tiêu đề chưa ai xem"
+        db.session.commit()
+    page = post_form(client, url, as_shown).get_data(as_text=True)
+    assert flashes(page) == ["Chương trình vừa được sửa sau khi trang này mở ra; hãy xem lại "
+                             "các thay đổi rồi công bố lại."]
+    assert "Tiêu đề chưa ai xem" in page
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        assert publishing.latest_version(conference).number == 1
+    # The page shown now carries the draft it lists: publishing it goes through.
+    assert flashes(post_form(client, url, sent_by_form(page), follow_redirects=True)
+                   .get_data(as_text=True)) == ["Đã công bố phiên bản 2."]
+    with demo.app_context():
+        assert [s["title"] for s in publishing.snapshot_of(publishing.latest_version(
+            db.session.scalar(select(Conference).where(Conference.slug == SLUG))))["sessions"]
+            if s["id"] == session_id] == ["Tiêu đề chưa ai xem"]
 
 
 def new_empty_conference(client, year: int) -> None:

@@ -114,8 +114,10 @@ class RoomForm(Form):
 
 class PublishForm(Form):
     comment = TextAreaField(_l("Ghi chú thay đổi"), validators=[Length(max=2000)])
-    # The version the page compared the draft with: a publication meanwhile is told.
+    # The version the page compared the draft with, and that draft's digest: a publication
+    # or an edit meanwhile is told.
     seen_version = HiddenField()
+    seen_draft = HiddenField()
 
 
 class MaterialLinkForm(Form):

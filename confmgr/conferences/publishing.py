@@ -6,6 +6,8 @@ snapshots; organisers edit the live rows and publish again.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +33,11 @@ SIGNIFICANT_FIELDS = ("starts_at", "ends_at", "room", "status")
 
 class NothingToPublish(ValueError):
     """The draft is the same as the latest published version."""
+
+
+class DraftChangedMeanwhile(ValueError):
+    """The agenda was edited since the page that asked to publish was shown: publishing
+    would release changes its publisher has not seen."""
 
 
 class PublishedMeanwhile(ValueError):
@@ -97,12 +104,19 @@ def draft_snapshot(conference: Conference, sessions: list | None = None) -> dict
     }
 
 
-def pending_changes(conference: Conference, sessions: list | None = None,
-                    latest: AgendaVersion | None = None) -> list[Change]:
-    """What publishing now would change for readers of the latest version (or of ``latest``)."""
+def pending_changes(conference: Conference, latest: AgendaVersion | None = None,
+                    draft: dict[str, Any] | None = None) -> list[Change]:
+    """What publishing ``draft`` (the agenda now) would change for readers of the latest
+    version (or of ``latest``)."""
     latest = latest or latest_version(conference)
     return diff_snapshots(snapshot_of(latest) if latest else None,
-                          draft_snapshot(conference, sessions))
+                          draft or draft_snapshot(conference))
+
+
+def draft_digest(draft: dict[str, Any]) -> str:
+    """A fingerprint of a draft: the publish page carries the one whose changes it listed."""
+    return hashlib.sha256(json.dumps(draft, sort_keys=True, ensure_ascii=False).encode()
+                          ).hexdigest()
 
 
 # ---------------------------------------------------------------- publishing
@@ -118,9 +132,10 @@ def latest_version(conference: Conference) -> AgendaVersion | None:
 
 
 def publish(conference: Conference, user: User | None, comment: str = "",
-            seen_version: int | None = None) -> AgendaVersion:
+            seen_version: int | None = None, seen_draft: str | None = None) -> AgendaVersion:
     """Freeze the live agenda as the next version; the caller commits. ``seen_version``:
-    the latest version number (0 for none) the publisher's page compared the draft with."""
+    the latest version number (0 for none) the publisher's page compared the draft with;
+    ``seen_draft``: that draft's digest (draft_digest)."""
     # One after another with saves, deletions and other publications: what is frozen is
     # what was committed.
     hold_conference(conference)
@@ -130,6 +145,8 @@ def publish(conference: Conference, user: User | None, comment: str = "",
         raise PublishedMeanwhile(previous.number)
     sessions = agenda_sessions(conference)
     draft = draft_snapshot(conference, sessions)
+    if seen_draft is not None and draft_digest(draft) != seen_draft:
+        raise DraftChangedMeanwhile(seen_draft)
     if previous is not None and not diff_snapshots(snapshot_of(previous), draft):
         raise NothingToPublish("the draft is the same as the latest version")
 

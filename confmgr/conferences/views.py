@@ -141,7 +141,8 @@ def editor(slug: str):
     return render_template(
         "agenda/editor.html", conference=conference,
         days=services.group_by_day(sessions, conference.first_day, conference.last_day),
-        latest=latest, pending=publishing.pending_changes(conference, sessions, latest),
+        latest=latest, pending=publishing.pending_changes(
+            conference, latest, publishing.draft_snapshot(conference, sessions)),
     )
 
 
@@ -413,30 +414,38 @@ def rooms(slug: str):
 @login_required
 def publish(slug: str):
     conference = managed_conference(slug)
-    latest = publishing.latest_version(conference)
-    pending = publishing.pending_changes(conference)
     form = PublishForm()
     if form.validate_on_submit():
         try:
             version = publishing.publish(conference, current_user, form.comment.data or "",
-                                         seen_version=whole_number(form.seen_version.data or ""))
+                                         seen_version=whole_number(form.seen_version.data or ""),
+                                         seen_draft=form.seen_draft.data or None)
             db.session.commit()
-        except (publishing.NothingToPublish, publishing.PublishedMeanwhile) as refusal:
+        except (publishing.NothingToPublish, publishing.PublishedMeanwhile,
+                publishing.DraftChangedMeanwhile) as refusal:
             db.session.rollback()
-            # What the page listed may have changed meanwhile: it shows the agenda as it is.
-            latest = publishing.latest_version(conference)
-            pending = publishing.pending_changes(conference, latest=latest)
-            flash(_("Người khác vừa công bố phiên bản %(number)d; hãy xem lại các thay đổi "
-                    "rồi công bố lại.", number=refusal.number)
-                  if isinstance(refusal, publishing.PublishedMeanwhile)
-                  else _("Không có thay đổi nào so với phiên bản đã công bố."), "warning")
+            # The page then lists the changes as they are now.
+            flash(_publish_refusal(refusal), "warning")
         else:
             flash(_("Đã công bố phiên bản %(number)d.", number=version.number), "success")
             return redirect(url_for("agenda.editor", slug=slug))
+    latest = publishing.latest_version(conference)
+    draft = publishing.draft_snapshot(conference)
     form.seen_version.data = str(latest.number if latest else 0)
+    form.seen_draft.data = publishing.draft_digest(draft)
     return render_template("agenda/publish.html", conference=conference, latest=latest,
-                           pending=pending, form=form,
-                           losing=reports.attendance_lost_by_publishing(conference))
+                           pending=publishing.pending_changes(conference, latest, draft),
+                           form=form, losing=reports.attendance_lost_by_publishing(conference))
+
+
+def _publish_refusal(refusal: ValueError) -> str:
+    if isinstance(refusal, publishing.PublishedMeanwhile):
+        return _("Người khác vừa công bố phiên bản %(number)d; hãy xem lại các thay đổi rồi "
+                 "công bố lại.", number=refusal.number)
+    if isinstance(refusal, publishing.DraftChangedMeanwhile):
+        return _("Chương trình vừa được sửa sau khi trang này mở ra; hãy xem lại các thay đổi "
+                 "rồi công bố lại.")
+    return _("Không có thay đổi nào so với phiên bản đã công bố.")
 
 
 # ---------------------------------------------------------------- importing a calendar file
