@@ -25,6 +25,7 @@ from tests.helpers import (
     flashes,
     logged_in,
     post_form,
+    race,
     run_at_once,
     sent_by_form,
 )
@@ -124,8 +125,10 @@ def test_duplicate_topic_numbers(client, demo):
 
 
 def another_organiser_saves_first(demo, table, row: dict) -> None:
-    """Just before this request writes, another organiser's request commits ``row``: both
-    passed the checks, so only the database's constraint sees the clash."""
+    """Just before this request writes, ``row`` is committed beside it, past the checks,
+    so only the database's constraint sees the clash. (Organisers' saves hold the
+    conference, so two at once are checked one after the other; on SQLite that hold is
+    the database's write lock, which this commit would wait for.)"""
     from sqlalchemy import event, insert
     from sqlalchemy.orm import Session
 
@@ -137,13 +140,14 @@ def another_organiser_saves_first(demo, table, row: dict) -> None:
     event.listen(Session, "before_flush", commit_theirs, once=True)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("form, table, theirs, field, message", [
     ("topics/new", Topic, {"number": "9", "title": "Của người kia", "summary": ""},
      "number", "Số chuyên đề 9 đã có."),
     ("rooms", Room, {"name": "Phòng 9"}, "name", "Đã có phòng tên này."),
 ])
-def test_two_organisers_saving_the_same_number_or_room_at_once(client, demo, form, table,
-                                                               theirs, field, message):
+def test_a_number_or_room_the_constraint_finds_taken_is_told_on_its_field(
+        client, demo, form, table, theirs, field, message):
     logged_in(client, ORGANISER)
     with demo.app_context():
         another_organiser_saves_first(demo, table, theirs)
@@ -154,6 +158,35 @@ def test_two_organisers_saving_the_same_number_or_room_at_once(client, demo, for
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(table).where(
             (Topic.number == "9") if table is Topic else (Room.name == "Phòng 9"))) == 1
+
+
+@pytest.mark.parametrize("save, first, other, message", [
+    (editing.save_topic, ("9a", "Một", ""), ("9A", "Hai", ""), "Số chuyên đề 9a đã có."),
+    (editing.save_room, ("Phòng họp số 9",), ("PHÒNG HỌP SỐ 9",), "Đã có phòng tên này."),
+    (editing.save_presenter, ("Nguyễn Thị Hoà", "Giảng viên", "Học viện"),
+     ("Nguyễn Thị Hòa", "giảng viên", "Học viện"),
+     "Đã có báo cáo viên Nguyễn Thị Hòa cùng chức vụ và đơn vị."),
+])
+def test_one_number_room_or_presenter_written_two_ways_at_once_is_saved_once(
+        demo, save, first, other, message):
+    """Two organisers save the same topic number, room or presenter, written differently
+    ("9a" and "9A"; the presenter's tone in the other accepted place) at the same moment:
+    each checked before the other wrote, and the database, keeping case and letters, saw
+    two. Now the second is checked after the first and refused."""
+    with demo.app_context():
+        conference_id = db.session.scalar(select(Conference.id).where(Conference.slug == SLUG))
+        table = {editing.save_topic: Topic, editing.save_room: Room,
+                 editing.save_presenter: Presenter}[save]
+        before = db.session.scalar(select(func.count()).select_from(table))
+
+    def saving(values):
+        return lambda: save(db.session.get(Conference, conference_id), None, *values)
+
+    errors = race(demo, saving(first), f"SELECT {table.__tablename__}.", saving(other))
+    assert list(errors) == ["other"]
+    assert [p.message for p in errors["other"].problems] == [message]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(table)) == before + 1
 
 
 def test_two_organisers_booking_one_room_at_once_get_one_session(demo, monkeypatch):

@@ -37,7 +37,7 @@ from confmgr.conferences.scheduling import (
 )
 from confmgr.db import db, utcnow
 from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
-from confmgr.text import normalise
+from confmgr.text import name_compare_form, normalise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -492,6 +492,9 @@ def save_topic(
     conference: Conference, topic: Topic | None, number: str, title: str, summary: str
 ) -> Topic:
     number = bare_topic_number(number)
+    # Checked one save after another: "9a" and "9A" saved at once both passed the check,
+    # which the database's constraint (case kept) did not catch.
+    hold_conference(conference)
     _refuse_if_blocking(check_topic_number(conference, number, topic.id if topic else None))
     if topic is None:
         topic = Topic(conference_id=conference.id)
@@ -515,13 +518,20 @@ def save_presenter(
 ) -> Presenter:
     name, position, unit = normalise(name), normalise(position), normalise(unit)
     # The same person twice would be booked twice at once unseen: the clash check knows
-    # presenters by id. Namesakes differ in position or unit.
-    # Compared here (a conference has tens): SQLite's lower() knows no "Ễ".
-    wanted = tuple(text.casefold() for text in (name, position, unit))
+    # presenters by id. Namesakes differ in position or unit; a name's tone may be written
+    # in either accepted place ("Hoà", "Hòa"). Compared here (a conference has tens):
+    # SQLite's lower() knows no "Ễ". One save after another, or two at once both pass.
+    hold_conference(conference)
+
+    def key(name: str, position: str, unit: str) -> tuple[str, str, str]:
+        return (name_compare_form(name), normalise(position).casefold(),
+                normalise(unit).casefold())
+
+    wanted = key(name, position, unit)
     others = db.session.execute(select(
         Presenter.id, Presenter.name, Presenter.position, Presenter.unit
     ).where(Presenter.conference_id == conference.id))
-    if any(tuple(normalise(text).casefold() for text in row[1:]) == wanted
+    if any(key(*row[1:]) == wanted
            for row in others if presenter is None or row.id != presenter.id):
         raise RuleBroken([Problem("name", _(
             "Đã có báo cáo viên %(name)s cùng chức vụ và đơn vị.", name=name))])
@@ -557,7 +567,9 @@ def room_key(name: str) -> str:
 def save_room(conference: Conference, room: Room | None, name: str) -> Room:
     name = normalise(name)  # as every name is kept
     # Compared here, as presenters are (a conference has tens): SQLite's lower() knows no
-    # "Ộ", and a second room for one hall would escape its clashes.
+    # "Ộ", and a second room for one hall would escape its clashes. One save after
+    # another, or two at once both pass.
+    hold_conference(conference)
     wanted = room_key(name)
     others = db.session.execute(select(Room.id, Room.name).where(
         Room.conference_id == conference.id))
