@@ -792,6 +792,38 @@ def test_confirmation_checks_again_and_writes_nothing_on_a_new_clash(client, dem
             AuditEntry.action == "agenda.import")) is None
 
 
+def test_confirmation_refuses_an_event_that_would_no_longer_do_what_the_preview_said(
+        client, demo):
+    """The preview said the closing session, our own and unchanged, would be skipped;
+    another organiser then renamed it: confirming decided afresh and wrote the file's old
+    title back over theirs, a change nobody had previewed. Nothing is written now."""
+    with demo.app_context():
+        closing = db.session.scalars(select(AgendaSession).order_by(
+            AgendaSession.starts_at)).all()[-1]
+        session_id, uid, title = closing.id, closing.uid, closing.title
+        start, end = (moment.strftime("%Y%m%dT%H%M%SZ")
+                      for moment in (closing.starts_at, closing.ends_at))
+    data = calendar(
+        event(f"UID:{uid}@confmgr", f"DTSTART:{start}", f"DTEND:{end}", f"SUMMARY:{title}"),
+        event("UID:moi@x", "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T173000",
+              "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T180000", "SUMMARY:Giao lưu"))
+    logged_in(client, ORGANISER)
+    page = upload(client, data).get_data(as_text=True)
+    assert "1 phiên mới, 0 phiên cập nhật, 1 bỏ qua" in page
+    with demo.app_context():  # meanwhile another organiser renames the closing session
+        db.session.get(AgendaSession, session_id).title = "Bế mạc và trao giấy chứng nhận"
+        db.session.commit()
+    response = post_form(client, f"{IMPORT}/{confirm_token(page)}", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Sự kiện 1 («{title}»): chương trình đã được sửa từ khi xem trước, nên sự kiện này "
+        "không còn được nhập như bản xem trước đã ghi; hãy tải tệp lên lại để xem trước lần "
+        "nữa."]
+    assert session_count(demo) == 16
+    with demo.app_context():
+        assert db.session.get(AgendaSession, session_id).title == (
+            "Bế mạc và trao giấy chứng nhận")
+
+
 def test_the_preview_leaves_nothing_behind_even_if_the_caller_commits(demo):
     with demo.app_context():
         conference = db.session.scalar(select(Conference))

@@ -754,6 +754,7 @@ def keep_for_confirmation(conference: Conference, user_id: int, checked: Checked
         kept: dict[str, Any] = {name: getattr(event, name) for name in KEPT}
         kept["starts_at"] = event.starts_at.isoformat()
         kept["ends_at"] = event.ends_at.isoformat()
+        kept["previewed"] = [event.action, event.session_id]  # what the preview said
         events.append(kept)
     return previews.keep(KIND, {"conference_id": conference.id, "user_id": user_id},
                          {"filename": checked.filename, "events": events})
@@ -768,16 +769,26 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
     """
     payload = previews.claim(KIND, token, {"conference_id": conference.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc hội nghị khác."))
-    events = []
+    events, previewed = [], []
     for kept in payload["events"]:
         event = ImportedEvent(**{name: kept[name] for name in KEPT})
         event.starts_at = datetime.fromisoformat(kept["starts_at"])
         event.ends_at = datetime.fromisoformat(kept["ends_at"])
         events.append(event)
+        previewed.append(tuple(kept["previewed"]))
 
-    # Others may have edited the agenda since the preview: decide and check again.
+    # Others may have edited the agenda since the preview: decide again. What is written
+    # must be what the preview said: an event it skipped as unchanged would otherwise
+    # write the file's old values over an edit made since.
     hold_conference(conference)
     _plan(conference, events)
+    changed = [Problem("", numbered(event, _(
+        "chương trình đã được sửa từ khi xem trước, nên sự kiện này không còn được nhập như "
+        "bản xem trước đã ghi; hãy tải tệp lên lại để xem trước lần nữa.")))
+        for event, said in zip(events, previewed)
+        if not event.errors and (event.action, event.session_id) != said]
+    if changed:
+        raise RuleBroken(changed)
     new_rooms = _apply(conference, events)
     problems = [Problem("", numbered(e, message)) for e in events for message in e.errors]
     if problems:
