@@ -775,7 +775,9 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
         event.starts_at = datetime.fromisoformat(kept["starts_at"])
         event.ends_at = datetime.fromisoformat(kept["ends_at"])
         events.append(event)
-        previewed.append(tuple(kept["previewed"]))
+        # (A preview kept before previews said what they would do has nothing to compare.)
+        said = kept.get("previewed")
+        previewed.append(None if said is None else tuple(said))
 
     # Others may have edited the agenda since the preview: decide again. What is written
     # must be what the preview said: an event it skipped as unchanged would otherwise
@@ -786,7 +788,7 @@ def confirm(conference: Conference, user_id: int, token: str) -> ImportCounts:
         "chương trình đã được sửa từ khi xem trước, nên sự kiện này không còn được nhập như "
         "bản xem trước đã ghi; hãy tải tệp lên lại để xem trước lần nữa.")))
         for event, said in zip(events, previewed)
-        if not event.errors and (event.action, event.session_id) != said]
+        if said is not None and not event.errors and (event.action, event.session_id) != said]
     if changed:
         raise RuleBroken(changed)
     new_rooms = _apply(conference, events)
