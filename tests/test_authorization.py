@@ -161,7 +161,8 @@ MATRIX: list[Row] = [
     row("GET", "/c/{slug}/questions/print", EVERYONE),
     row("GET", "/c/{other_slug}/questions", "404 404 404 404 200 404 200 404"),
     row("GET", "/c/{slug}/my", SIGNED_IN),
-    row("POST", "/c/{slug}/my/{session_uid}", "login login 302 302 302 302 302 302"),
+    row("POST", "/c/{slug}/my/{session_uid}", "login login 302 302 302 302 302 302",
+        {"chosen": "1"}),
     # Secret addresses: the secret is the key. The anonymous caller has none (it sends a
     # forged one); every other role holds the real one, as the delegate does.
     row("GET", "/feeds/{delegate_feed}.ics", "404 200 200 200 200 200 200 200"),

@@ -371,13 +371,45 @@ def test_organiser_restricts_a_conference_in_its_form(client, demo):
 # ---------------------------------------------------------------- chosen sessions
 
 
+def choose(client, uid: str, chosen: bool = True):
+    """Press the session's button, as it reads: choose it, or take it out."""
+    return post_form(client, f"/c/{SLUG}/my/{uid}", {"chosen": "1" if chosen else "0"})
+
+
+def test_a_choice_pressed_twice_stays_as_the_button_said(client, demo):
+    """The button toggled: a double click, Back and press again, or a second tab took the
+    session back out (and two presses at once broke the key on PostgreSQL)."""
+    from confmgr.calendar import tokens
+
+    sessions = sessions_in_order(demo)
+    logged_in(client, COORDINATOR)
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    row = page[page.index(f'id="s{sessions[2].id}"'):page.index(f'id="s{sessions[3].id}"')]
+    assert '<input type="hidden" name="chosen" value="1">' in row
+
+    def chosen() -> set[str]:
+        with demo.app_context():
+            user = db.session.scalar(select(User).where(User.email == COORDINATOR[0]))
+            return tokens.chosen_uids(user, db.session.scalar(select(Conference)))
+
+    assert [choose(client, sessions[2].uid).status_code for _ in range(2)] == [302, 302]
+    assert chosen() == {sessions[2].uid}
+    page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
+    row = page[page.index(f'id="s{sessions[2].id}"'):page.index(f'id="s{sessions[3].id}"')]
+    assert '<input type="hidden" name="chosen" value="0">' in row
+    assert [choose(client, sessions[2].uid, False).status_code for _ in range(2)] == [302, 302]
+    assert chosen() == set()
+    assert post_form(client, f"/c/{SLUG}/my/{sessions[2].uid}", {}).status_code == 400
+
+
+
 def test_signed_in_readers_build_a_calendar_of_chosen_sessions(client, demo):
     sessions = sessions_in_order(demo)
     logged_in(client, COORDINATOR)
     page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert page.count("☆ Chọn vào lịch của tôi") == 16
     for index in (9, 3):
-        response = post_form(client, f"/c/{SLUG}/my/{sessions[index].uid}", {})
+        response = choose(client, sessions[index].uid)
         assert response.headers["Location"] == f"/c/{SLUG}/#s{sessions[index].id}"
     page = client.get(f"/c/{SLUG}/").get_data(as_text=True)
     assert page.count("★ Đã chọn — bỏ chọn") == 2
@@ -389,13 +421,13 @@ def test_signed_in_readers_build_a_calendar_of_chosen_sessions(client, demo):
     assert [e["uid"] for e in parsed["events"]] == [
         f"{sessions[3].uid}@confmgr", f"{sessions[9].uid}@confmgr"]
 
-    post_form(client, f"/c/{SLUG}/my/{sessions[3].uid}", {})  # chosen again: taken out
+    choose(client, sessions[3].uid, False)  # taken out
     again = demo.test_client().get(f"/feeds/{token}.ics",
                                    headers={"If-None-Match": feed.headers["ETag"]})
     assert again.status_code == 200
     assert [e["uid"] for e in parse_with_ical_js(again.data)["events"]] == [
         f"{sessions[9].uid}@confmgr"]
-    assert post_form(client, f"/c/{SLUG}/my/not-a-session", {}).status_code == 404
+    assert choose(client, "not-a-session").status_code == 404
 
 
 def test_a_cancelled_session_is_offered_to_no_new_calendar(client, demo):
@@ -406,7 +438,7 @@ def test_a_cancelled_session_is_offered_to_no_new_calendar(client, demo):
 
     sessions = sessions_in_order(demo)
     logged_in(client, COORDINATOR)
-    post_form(client, f"/c/{SLUG}/my/{sessions[4].uid}", {})
+    choose(client, sessions[4].uid)
     with demo.app_context():
         for index in (4, 5):
             editing.cancel_session(db.session.get(AgendaSession, sessions[index].id))
@@ -425,12 +457,12 @@ def test_a_cancelled_session_is_offered_to_no_new_calendar(client, demo):
             user = db.session.scalar(select(User).where(User.email == COORDINATOR[0]))
             return tokens.chosen_uids(user, db.session.scalar(select(Conference)))
 
-    response = post_form(client, f"/c/{SLUG}/my/{sessions[5].uid}", {})
+    response = choose(client, sessions[5].uid)
     assert response.headers["Location"] == f"/c/{SLUG}/#s{sessions[5].id}"
     assert flashes(client.get(f"/c/{SLUG}/").get_data(as_text=True)) == [
         "Phiên này đã hủy nên không thêm vào lịch được."]
     assert chosen() == {sessions[4].uid}
-    post_form(client, f"/c/{SLUG}/my/{sessions[4].uid}", {})
+    choose(client, sessions[4].uid, False)
     assert chosen() == set()
 
 
@@ -447,7 +479,7 @@ def test_every_feed_reads_the_same_in_both_parsers(client, demo):
     sessions = sessions_in_order(demo)
     person = person_at(demo, "06811")[0]
     logged_in(client, COORDINATOR)
-    post_form(client, f"/c/{SLUG}/my/{sessions[2].uid}", {})
+    choose(client, sessions[2].uid)
     feeds = {
         "conference": f"/c/{SLUG}/agenda.ics",
         "day": f"/c/{SLUG}/days/2025-06-14.ics",
@@ -535,13 +567,13 @@ def test_restricted_conference_answers_are_kept_from_shared_caches(client, demo,
 def test_a_private_feed_changed_between_publications_is_not_judged_by_its_date(client, demo):
     sessions = sessions_in_order(demo)
     logged_in(client, COORDINATOR)
-    post_form(client, f"/c/{SLUG}/my/{sessions[3].uid}", {})
+    choose(client, sessions[3].uid)
     token = feed_token_on(client.get(f"/c/{SLUG}/my").get_data(as_text=True))
     first = demo.test_client().get(f"/feeds/{token}.ics")
     assert first.headers["Cache-Control"] == "private, max-age=900"
     modified = first.headers["Last-Modified"]
 
-    post_form(client, f"/c/{SLUG}/my/{sessions[9].uid}", {})  # no new publication
+    choose(client, sessions[9].uid)  # no new publication
     # A client that keeps only the date: the feed changed although the version did not.
     again = demo.test_client().get(f"/feeds/{token}.ics",
                                    headers={"If-Modified-Since": modified})

@@ -93,13 +93,14 @@ def chosen_uids(user: User, conference: Conference) -> set[str]:
         ChosenSession.user_id == user.id, ChosenSession.conference_id == conference.id)))
 
 
-def toggle_choice(user: User, conference: Conference, uid: str) -> bool:
-    """Add the session to the user's calendar, or take it out; True when now chosen."""
-    removed = db.session.execute(delete(ChosenSession).where(
-        ChosenSession.user_id == user.id, ChosenSession.conference_id == conference.id,
-        ChosenSession.session_uid == uid))
-    if removed.rowcount:
-        return False
-    db.session.add(ChosenSession(user_id=user.id, conference_id=conference.id, session_uid=uid))
-    db.session.flush()
-    return True
+def choose(user: User, conference: Conference, uid: str, chosen: bool) -> None:
+    """Put the session in the user's calendar, or take it out. Said, not toggled: a
+    double click, a second tab or Back and press again leave what the button said."""
+    if not chosen:
+        db.session.execute(delete(ChosenSession).where(
+            ChosenSession.user_id == user.id, ChosenSession.conference_id == conference.id,
+            ChosenSession.session_uid == uid))
+        return
+    # Two presses at once: the second finds the first's row, not a broken key.
+    db.session.execute(dialect_insert(ChosenSession.__table__).values(
+        user_id=user.id, conference_id=conference.id, session_uid=uid).on_conflict_do_nothing())

@@ -256,16 +256,20 @@ def rotate(token_id: int):
 
 @bp.post("/c/<slug>/my/<uid>")
 @login_required
-def toggle_choice(slug: str, uid: str):
+def choose(slug: str, uid: str):
     conference, agenda = published(slug)
     session = next((s for s in agenda.sessions if s.uid == uid), None)
     if session is None:
         abort(404)
+    if request.form.get("chosen") not in ("0", "1"):
+        abort(400)
+    chosen = request.form["chosen"] == "1"
     # A cancelled session may be taken out of a calendar, not put into one.
-    if session.is_cancelled and uid not in tokens.chosen_uids(current_user, conference):
-        flash(_("Phiên này đã hủy nên không thêm vào lịch được."), "warning")
+    if session.is_cancelled and chosen:
+        if uid not in tokens.chosen_uids(current_user, conference):
+            flash(_("Phiên này đã hủy nên không thêm vào lịch được."), "warning")
     else:
-        tokens.toggle_choice(current_user, conference, uid)
+        tokens.choose(current_user, conference, uid, chosen)
         db.session.commit()
     return redirect(safe_next_url(request.form.get("next"),
                                   url_for("public.agenda", slug=slug)) + f"#s{session.id}")
