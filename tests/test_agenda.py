@@ -1543,6 +1543,35 @@ def test_an_edit_after_the_publish_page_opened_is_not_published_unseen(client, d
             if s["id"] == session_id] == ["Tiêu đề chưa ai xem"]
 
 
+def test_an_edit_saved_meanwhile_is_told_not_overwritten(client, demo):
+    """Two organisers open one session's form; one renames it and saves; the other adds a
+    description and saves: the rename was silently undone by the title the second page
+    still held. Now the second is told, and nothing of theirs is written."""
+    with demo.app_context():
+        session = db.session.scalar(select(AgendaSession).order_by(AgendaSession.id))
+        session_id, title = session.id, session.title
+    url = f"/manage/c/{SLUG}/sessions/{session_id}/edit"
+    first, second = (logged_in(demo.test_client(), ORGANISER) for _ in range(2))
+    pages = [sent_by_form(c.get(url).get_data(as_text=True)) for c in (first, second)]
+    assert pages[0]["seen"] == pages[1]["seen"] != ""
+    renamed = {**pages[0], "title": "Tên mới của phiên"}
+    assert post_form(first, url, renamed).status_code == 302
+    described = {**pages[1], "description": "Mô tả thêm"}
+    page = post_form(second, url, described).get_data(as_text=True)
+    assert flashes(page) == ["Người khác vừa sửa phiên này sau khi bạn mở trang; hãy mở lại "
+                             "trang để xem thay đổi đó rồi sửa lại."]
+    with demo.app_context():
+        saved = db.session.get(AgendaSession, session_id)
+        assert (saved.title, saved.description) == ("Tên mới của phiên", session.description)
+    # Opened again, the page shows the rename and saves the description over it.
+    again = {**sent_by_form(second.get(url).get_data(as_text=True)), "description": "Mô tả thêm"}
+    assert again["title"] == "Tên mới của phiên" != title
+    assert post_form(second, url, again).status_code == 302
+    with demo.app_context():
+        saved = db.session.get(AgendaSession, session_id)
+        assert (saved.title, saved.description) == ("Tên mới của phiên", "Mô tả thêm")
+
+
 def new_empty_conference(client, year: int) -> None:
     """An organiser's new conference "tap-huan-<year>", with no session and never published."""
     logged_in(client, ORGANISER)

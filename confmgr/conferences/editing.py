@@ -3,6 +3,8 @@ audit trail and leaves the commit to its caller, so one request is one transacti
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -319,10 +321,19 @@ def hold_conference(conference: Conference) -> None:
 
 
 def save_session(
-    conference: Conference, session: AgendaSession | None, fields: SessionFields
+    conference: Conference, session: AgendaSession | None, fields: SessionFields,
+    seen: str | None = None,
 ) -> tuple[AgendaSession, list[Problem]]:
-    """Create or update a session; return it with the warnings it raised."""
+    """Create or update a session; return it with the warnings it raised. ``seen``: the
+    session_digest of the session as the editor's page showed it; a session saved since
+    by someone else is refused, not overwritten with the rest of that page."""
     hold_conference(conference)
+    if session is not None:
+        db.session.refresh(session)  # as it is now, held
+        if seen is not None and session_digest(session) != seen:
+            raise RuleBroken([Problem("", _(
+                "Người khác vừa sửa phiên này sau khi bạn mở trang; hãy mở lại trang để xem "
+                "thay đổi đó rồi sửa lại."))])
     slot = _slot(conference, fields, session.id if session else None)
     warnings = _refuse_if_blocking(_rules_for(session, check_slot(conference, slot)))
     presenters = _presenters(conference, fields.presenter_ids)
@@ -400,6 +411,12 @@ def _session_values(session: AgendaSession) -> dict[str, Any]:
         "description": session.description, "room_id": session.room_id,
         "topic_id": session.topic_id, "presenter_ids": [p.id for p in session.presenters],
     }
+
+
+def session_digest(session: AgendaSession) -> str:
+    """A fingerprint of what the session's form edits, and of its status."""
+    values = {**_session_values(session), "status": session.status.value}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
 def delete_session(session: AgendaSession) -> None:

@@ -75,6 +75,9 @@ class SessionForm(Form):
     )
     room = SelectField(_l("Phòng"), coerce=optional_int, validators=[Optional()])
     description = TextAreaField(_l("Mô tả"))
+    # The session as the page showed it (editing.session_digest): an edit saved meanwhile
+    # by someone else is told, not overwritten.
+    seen = HiddenField()
 
 
 class ShiftForm(Form):

@@ -170,6 +170,7 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
         form.title.data, form.description.data = session.title, session.description
         form.topic.data, form.room.data = session.topic_id, session.room_id
         form.presenters.data = [p.id for p in session.presenters]
+        form.seen.data = editing.session_digest(session)
     elif request.method == "GET":
         form.day.data = request.args.get("day") or conference.first_day.isoformat()
         form.kind.data = SessionKind.TOPIC.value
@@ -194,7 +195,8 @@ def edit_session(slug: str, session_id: int | None = None):
     form = _session_form(conference, session)
     if form.validate_on_submit():
         done, result = commit_or_show(
-            form, lambda: editing.save_session(conference, session, _session_fields(form)))
+            form, lambda: editing.save_session(conference, session, _session_fields(form),
+                                               seen=form.seen.data or None))
         if done:
             saved, warnings = result
             flash(_("Đã lưu phiên «%(title)s».", title=saved.title), "success")
