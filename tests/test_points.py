@@ -597,6 +597,20 @@ def import_errors(page: str) -> list[tuple[str, str, str]]:
             re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)]
 
 
+def test_a_province_point_taken_to_another_province_over_its_communes_is_refused(
+        client, demo):
+    """Quảng Ninh's point re-filed under Hải Phòng's code while Quảng Ninh's communes
+    stay under it: they hung under a point of another province, counted in it, and
+    neither the points list's own export nor a commune's form could be saved again."""
+    logged_in(client, ORGANISER)
+    page = upload(client, csv_file([HEAD, ["22", "Điểm cầu tỉnh Quảng Ninh", "Tỉnh", "TW",
+                                           "31", "", "30"]]))
+    assert import_errors(page) == [("2", "Mã đơn vị hành chính", (
+        "Điểm cầu 22 còn các điểm cầu xã, phường của Tỉnh Quảng Ninh ở dưới (06688, 06793, "
+        "06811): hãy chuyển chúng sang điểm cầu cấp trên khác trước."))]
+    assert (point(demo, "22").province_code, point(demo, "06811").province_code) == ("22", "22")
+
+
 def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
     new_conference(demo, "khac")
     with demo.app_context():

@@ -340,10 +340,44 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                         code=parent,
                     )))
         v["province_code"] = province_of(v["code"])
+    errors.extend(_communes_left_behind(conference, checked, existing))
     errors.extend(_tree_problems(conference, checked))
     if errors:
         raise TableError(sorted(errors, key=lambda e: e.row))
     return checked
+
+
+def _communes_left_behind(conference: Conference, checked: list[Checked],
+                          stored_provinces: dict[str, str | None]) -> list[CellError]:
+    """Rows that take a point into another province while communes of another stay under
+    it (the file does not move them): those would hang under a point of a province not
+    theirs, which no form or file could save again, and be counted in it besides."""
+    moving = {item.values["code"]: item for item in checked
+              if item.values["code"] in stored_provinces
+              and item.values["province_code"] != stored_provinces[item.values["code"]]}
+    if not moving:
+        return []
+    in_file = {item.values["code"] for item in checked}  # judged by their own rows
+    communes = communes_by_code()
+    parent = aliased(BroadcastPoint)
+    left: dict[str, list[str]] = {}  # by the moving point: codes of communes left under it
+    their_province: dict[str, str] = {}
+    for parent_code, code, unit in db.session.execute(
+            select(parent.code, BroadcastPoint.code, BroadcastPoint.admin_unit_code)
+            .join(parent, parent.id == BroadcastPoint.parent_id)
+            .where(BroadcastPoint.conference_id == conference.id, parent.code.in_(moving))
+            .order_by(BroadcastPoint.code)):
+        if (code not in in_file and unit in communes
+                and communes[unit].province_code != moving[parent_code].values["province_code"]):
+            left.setdefault(parent_code, []).append(code)
+            their_province.setdefault(parent_code, communes[unit].province_code)
+    names = {code: province.name for code, province in provinces().items()}
+    return [CellError(moving[code].number, HEADING["admin_unit_code"], _(
+        "Điểm cầu %(code)s còn các điểm cầu xã, phường của %(province)s ở dưới (%(codes)s): "
+        "hãy chuyển chúng sang điểm cầu cấp trên khác trước.", code=code,
+        province=names[their_province[code]],
+        codes=", ".join(codes[:5]) + (", …" if len(codes) > 5 else "")))
+        for code, codes in left.items()]
 
 
 def _tree_problems(conference: Conference, checked: list[Checked]) -> list[CellError]:
