@@ -200,6 +200,20 @@ def test_a_unit_whose_lost_zeros_cannot_be_told_is_refused_with_a_hint(client, d
     assert count_points(demo) == 11
 
 
+def test_a_parent_whose_lost_zeros_cannot_be_told_is_refused_with_a_hint(client, demo):
+    """Cao Bằng's point 04 and Ba Đình's 00004 both become 4 in a number cell: the parent
+    4 was said not to exist, though both do."""
+    logged_in(client, ORGANISER)
+    page = upload(client, xlsx_file([HEAD, ["04", "Điểm cầu tỉnh Cao Bằng", "Tỉnh", "TW", "04",
+                                            "", ""],
+                                     ["BO-X", "Bộ X", "Khác", 4, "", "", ""]]))
+    assert import_errors(page) == [(
+        "3", "Mã điểm cầu cấp trên",
+        "Không có điểm cầu mã 4 trong hội nghị này; có lẽ đã mất số 0 ở đầu (00004, 04?): "
+        "Excel bỏ số 0 khi cột không định dạng là Văn bản (Text).")]
+    assert count_points(demo) == 11
+
+
 def test_a_code_typed_without_zeros_on_the_form_is_not_taken_for_another(client, demo):
     """Only spreadsheets drop zeros: the form's "6811" stays a code of its own."""
     logged_in(client, ORGANISER)

@@ -323,7 +323,12 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                 errors.append(CellError(item.number, HEADING["parent_code"],
                                         _("Một điểm cầu không thể là cấp trên của chính nó.")))
             elif parent not in existing and parent not in file_codes:
+                # A number two codes become ("04" and "00004"): neither was put back.
+                meant = KnownCodes([*existing, *file_codes]).lost_zeros(parent)
                 errors.append(CellError(item.number, HEADING["parent_code"], _(
+                    "Không có điểm cầu mã %(code)s trong hội nghị này; có lẽ đã mất số 0 ở đầu "
+                    "(%(codes)s?): Excel bỏ số 0 khi cột không định dạng là Văn bản (Text).",
+                    code=parent, codes=", ".join(meant)) if meant else _(
                     "Không có điểm cầu mã %(code)s trong hội nghị này.", code=parent)))
             elif (v["level"] == PointLevel.COMMUNE and v["admin_unit_code"] in official_communes
                   and levels.get(parent) != PointLevel.MAIN):
