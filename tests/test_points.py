@@ -144,6 +144,35 @@ def test_points_standing_for_official_units_are_not_made_twice(client, demo):
         assert (again.provinces, again.communes) == (0, 0)
 
 
+def test_a_province_whose_code_another_point_has_gets_no_communes_under_that_point(
+        client, demo):
+    """A ministry's point numbered 22 stands for no province: Quảng Ninh's communes were
+    hung under it (and its coordinator reached them all) and the province left out,
+    unsaid. Now they wait for a province point of Quảng Ninh, and the organiser is told."""
+    new_conference(demo)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
+        db.session.add(BroadcastPoint(conference_id=conference.id, code="22", name="Bộ số 22",
+                                      level=PointLevel.OTHER))
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    response = post_form(client, "/manage/c/quoc-gia/points/official", {
+        "scope": "communes", "provinces": ["22", "48"]}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        "Đã thêm 33 điểm cầu tỉnh và 94 điểm cầu xã; các điểm cầu đã có được giữ nguyên.",
+        "Chưa tạo điểm cầu cho Tỉnh Quảng Ninh và các xã, phường ở đó: mã tỉnh đã là mã của "
+        "một điểm cầu không phải cấp tỉnh. Hãy thêm điểm cầu tỉnh với mã khác, mã đơn vị hành "
+        "chính là mã tỉnh, rồi tạo lại."]
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
+        ministry = point(demo, "22", "quoc-gia")
+        assert db.session.scalar(select(func.count()).select_from(BroadcastPoint).where(
+            BroadcastPoint.parent_id == ministry.id)) == 0
+        assert db.session.scalar(select(func.count()).select_from(BroadcastPoint).where(
+            BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.province_code == "22")) == 0
+
+
 @pytest.mark.parametrize("text", ["uong bi", "UÔNG BÍ", "Uong  Bi", "uông bí", "06811"])
 def test_search_ignores_diacritics_and_case(client, demo, text):
     logged_in(client, ORGANISER)

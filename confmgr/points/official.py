@@ -61,6 +61,8 @@ def communes_by_code() -> dict[str, Commune]:
 class Created:
     provinces: int
     communes: int
+    #: Provinces left out, with their communes: a point of another kind has their code.
+    blocked: tuple[str, ...] = ()
 
 
 def create_official_points(
@@ -117,18 +119,22 @@ def create_official_points(
     province_ids.update(db.session.execute(
         select(BroadcastPoint.code, BroadcastPoint.id).where(
             BroadcastPoint.conference_id == conference.id,
+            BroadcastPoint.level == PointLevel.PROVINCE,
             BroadcastPoint.code.in_(list(official)),
         )
     ).all())
+    # A point of another kind with a province's code ("22", a ministry's) stands for no
+    # province: its communes are not hung under it, and the organiser is told.
+    blocked = tuple(official[code].name for code in official if code not in province_ids)
     commune_rows = [
         _row(conference.id, c.code, c.name, PointLevel.COMMUNE, province_ids[code], c.code,
              code, now)
-        for code in wanted for c in official[code].communes
+        for code in wanted if code in province_ids for c in official[code].communes
         if missing(c.code, PointLevel.COMMUNE)
     ]
     if commune_rows:
         db.session.execute(insert(BroadcastPoint.__table__), commune_rows)
-    created = Created(len(province_rows), len(commune_rows))
+    created = Created(len(province_rows), len(commune_rows), blocked)
     record("points.create_official", target=conference, conference_id=conference.id,
            provinces=created.provinces, communes=created.communes)
     return created

@@ -146,6 +146,11 @@ def create_official(slug: str):
             flash(_("Đã thêm %(provinces)d điểm cầu tỉnh và %(communes)d điểm cầu xã; các điểm "
                     "cầu đã có được giữ nguyên.", provinces=created.provinces,
                     communes=created.communes), "success")
+            if created.blocked:
+                flash(_("Chưa tạo điểm cầu cho %(provinces)s và các xã, phường ở đó: mã tỉnh "
+                        "đã là mã của một điểm cầu không phải cấp tỉnh. Hãy thêm điểm cầu tỉnh "
+                        "với mã khác, mã đơn vị hành chính là mã tỉnh, rồi tạo lại.",
+                        provinces=", ".join(created.blocked)), "warning")
             return redirect(url_for("points.index", slug=slug))
     return render_template("points/official.html", conference=conference, form=form)
 
