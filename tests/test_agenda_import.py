@@ -824,6 +824,28 @@ def test_confirmation_refuses_an_event_that_would_no_longer_do_what_the_preview_
             "Bế mạc và trao giấy chứng nhận")
 
 
+def test_an_event_moved_in_its_calendar_and_imported_again_updates_its_session(client, demo):
+    """The visit was imported from the organisers' shared calendar, then moved there half an
+    hour later, and the file imported again: its UID was not kept, and at another time its
+    title found nothing, so a second visit was added beside the first."""
+    logged_in(client, ORGANISER)
+    token = confirm_token(upload(client, GOOD).get_data(as_text=True))
+    assert post_form(client, f"{IMPORT}/{token}", {}).status_code == 302
+    assert session_count(demo) == 20
+    moved = calendar(event(
+        "UID:tham-quan@example.org", "DTSTART;TZID=Asia/Ho_Chi_Minh:20250614T120000",
+        "DTEND;TZID=Asia/Ho_Chi_Minh:20250614T123000", "SUMMARY:Tham quan Học viện"))
+    page = upload(client, moved).get_data(as_text=True)
+    assert "0 phiên mới, 1 phiên cập nhật, 0 bỏ qua" in page
+    assert post_form(client, f"{IMPORT}/{confirm_token(page)}", {}).status_code == 302
+    assert session_count(demo) == 20
+    with demo.app_context():
+        visits = db.session.execute(select(AgendaSession.starts_at, AgendaSession.ends_at).where(
+            AgendaSession.title == "Tham quan Học viện")).all()
+        assert [(start.astimezone(UTC).time(), end.astimezone(UTC).time())
+                for start, end in visits] == [(time(5, 0), time(5, 30))]
+
+
 def test_the_preview_leaves_nothing_behind_even_if_the_caller_commits(demo):
     with demo.app_context():
         conference = db.session.scalar(select(Conference))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -585,13 +586,25 @@ def _rooms_named(rooms: list[Room], location: str) -> list[Room]:
     return [room for room in rooms if fold(room.name) == wanted]
 
 
-def _session_for(by_uid: dict[str, AgendaSession], uid: str) -> tuple[AgendaSession | None, bool]:
+#: The namespace of the UIDs of sessions an import adds (imported_uid).
+IMPORTED_UIDS = uuid.UUID("412ed756-d3a5-49ba-b730-d0450b03a27d")
+
+
+def imported_uid(conference_id: int, event_uid: str) -> str:
+    """The UID of the session an import adds for an event: made from the event's own, so
+    the file imported again once the event has moved in its calendar updates that session
+    rather than adding a second beside it."""
+    return str(uuid.uuid5(IMPORTED_UIDS, f"{conference_id}\n{event_uid}"))
+
+
+def _session_for(by_uid: dict[str, AgendaSession], uid: str,
+                 conference_id: int) -> tuple[AgendaSession | None, bool]:
     """The session an event's UID names, and whether the UID is in our own feed's form."""
     if uid in by_uid:
         return by_uid[uid], False
     if uid.endswith(OWN_UID_SUFFIX) and uid[:-len(OWN_UID_SUFFIX)] in by_uid:
         return by_uid[uid[:-len(OWN_UID_SUFFIX)]], True
-    return None, False
+    return by_uid.get(imported_uid(conference_id, uid)), False
 
 
 def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
@@ -641,7 +654,8 @@ def _plan(conference: Conference, events: list[ImportedEvent]) -> None:
             else:
                 event.room_name, event.new_room = event.location, True
         named_kind = next((kinds[fold(c)] for c in event.categories if fold(c) in kinds), None)
-        session, own_feed = _session_for(by_uid, event.uid) if event.uid else (None, False)
+        session, own_feed = (_session_for(by_uid, event.uid, conference.id) if event.uid
+                             else (None, False))
         key = (event.starts_at, event.ends_at, fold(event.title))
 
         if session is not None:
@@ -721,6 +735,8 @@ def _apply(conference: Conference, events: list[ImportedEvent]) -> list[Room]:
                 kind=event.kind, title=event.title, description=event.description or "",
                 room_id=room_id, topic_id=event.topic_id,
             )
+            if event.uid:
+                session.uid = imported_uid(conference.id, event.uid)
             db.session.add(session)
         else:
             session = db.session.get(AgendaSession, event.session_id)
