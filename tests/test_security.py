@@ -256,13 +256,12 @@ def test_every_failed_sign_in_costs_the_configured_hash(demo, ctx, monkeypatch):
     from confmgr.points.models import BroadcastPoint
 
     checked = []
-    real_check = services.check_password_hash
+    real_check = models.check_password_hash
 
     def check(password_hash, password):
         checked.append(password_hash.partition("$")[0])  # the method and its cost
         return real_check(password_hash, password)
 
-    monkeypatch.setattr(services, "check_password_hash", check)
     monkeypatch.setattr(models, "check_password_hash", check)
     uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
     coordinator, password = create_coordinator("06811@tap-huan", "Điều phối Uông Bí", [uong_bi])
@@ -281,6 +280,12 @@ def test_every_failed_sign_in_costs_the_configured_hash(demo, ctx, monkeypatch):
     assert checks("06811@tap-huan", password) == ("06811@tap-huan", [generated])
     coordinator.active = False
     assert checks("06811@tap-huan", password) == (None, [generated, configured])
+    # A password typed decomposed is checked twice (composed, then as typed): for every
+    # login alike, or its time told which exist.
+    decomposed = "ma\u0302\u0323t-kha\u0302u-sai"  # "mật-khẩu-sai"
+    assert checks("nobody@example.org", decomposed) == (None, [configured] * 2)
+    assert checks("chosen@example.org", decomposed) == (None, [configured] * 2)
+    assert checks("06811@tap-huan", decomposed) == (None, [generated] * 2 + [configured] * 2)
 
 
 # Addresses of the browsers in the device cookie tests, each its own so that no test trips
@@ -458,7 +463,7 @@ def test_one_browser_keeps_a_device_cookie_for_each_login_signed_in_there(demo):
 
 def test_a_failure_in_a_trusted_browser_costs_the_configured_hash_too(demo, monkeypatch):
     """As an unknown login's does, or one from a browser without the device cookie."""
-    from confmgr.accounts import models, services
+    from confmgr.accounts import models
     from confmgr.accounts.coordinators import create_coordinator
     from confmgr.points.models import BroadcastPoint
 
@@ -471,13 +476,12 @@ def test_a_failure_in_a_trusted_browser_costs_the_configured_hash_too(demo, monk
     sign_out(trusted)
 
     checked = []
-    real_check = services.check_password_hash
+    real_check = models.check_password_hash
 
     def check(password_hash, typed):
         checked.append(password_hash.partition("$")[0])
         return real_check(password_hash, typed)
 
-    monkeypatch.setattr(services, "check_password_hash", check)
     monkeypatch.setattr(models, "check_password_hash", check)
     for client, address in ((trusted, OWNER), (untrusted, NEW_BROWSER)):
         checked.clear()

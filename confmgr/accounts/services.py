@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, false, func, select, text, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from confmgr.accounts.models import SignIn, User, sign_in_digest
 from confmgr.accounts.passwords import password_problems
@@ -114,19 +114,21 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None; the same answer for every failure,
     in the same time: response times must not reveal which accounts exist."""
     user = find_user(email)
-    dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    # Checked as a user's password is (twice for a password typed decomposed), so that the
+    # time of every failure is the same.
+    dummy = User(password_hash=_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]))
     if user is None:
-        check_password_hash(dummy, password)
+        dummy.check_password(password)
         return None
     # The password is checked first, so a locked account answers no faster than others.
     if user.check_password(password) and user.active:
         user.last_login_at = utcnow()
         return user
-    if hash_method(user.password_hash) != hash_method(dummy):
+    if hash_method(user.password_hash) != hash_method(dummy.password_hash):
         # Generated passwords have a light hash that fails in a few milliseconds; without
         # this a coordinator's or presenter's login would answer far sooner than an unknown
         # one.
-        check_password_hash(dummy, password)
+        dummy.check_password(password)
     return None
 
 
