@@ -1,7 +1,8 @@
 """Small helpers every area's views share."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import abort, flash, request
@@ -130,6 +131,26 @@ def commit_or_show(form: FlaskForm | None, action: Callable[[], T]) -> tuple[boo
                 raise  # a broken check constraint is a fault here, not someone else's save
     flash(_("Người khác vừa thay đổi cùng dữ liệu này; hãy xem lại rồi thử lại."), "warning")
     return False, None
+
+
+@contextmanager
+def login_taken_meanwhile(login: str) -> Iterator[None]:
+    """Around creating an account and committing it: the login was checked free, then
+    inserted, and another request creating it in between makes the insert break its
+    uniqueness. Told as the check tells a login taken (AccountError), not a server error."""
+    from sqlalchemy.exc import IntegrityError
+
+    from confmgr.accounts.services import AccountError, normalise_email
+    from confmgr.db import db
+
+    try:
+        yield
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_unique_violation(error):
+            raise
+        raise AccountError(_("Tên đăng nhập %(login)s đã có người dùng.",
+                             login=normalise_email(login))) from None
 
 
 def is_unique_violation(error) -> bool:

@@ -383,6 +383,36 @@ def test_create_one_coordinator_and_log_in(client, demo):
     assert listed.count(locked) == 2  # both of its points
 
 
+def test_a_login_taken_while_the_form_was_being_saved_is_told_on_its_field(client, demo):
+    """The form found the login free, then another organiser's request created it before
+    this one wrote it: the unique key broke, a server error. Now the form says it is taken."""
+    from confmgr.accounts.coordinators import create_coordinator
+    from tests.helpers import race
+
+    logged_in(client, ORGANISER)
+    token = csrf_token(client)
+    pages = []
+
+    def create_by_form():
+        pages.append(client.post(f"/manage/c/{SLUG}/coordinators", data={
+            "display_name": "Trần Thị Hà", "login": "ha.tran@example.org",
+            "point_codes": "00004", "csrf_token": token}))
+
+    def create_by_another():
+        uong_bi = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        create_coordinator("ha.tran@example.org", "Người khác", [uong_bi])
+
+    errors = race(demo, create_by_form, lambda statement: statement.lstrip().startswith(
+        "SELECT users.") and "users.email =" in statement, create_by_another)
+    assert errors == {}
+    assert pages[0].status_code == 200
+    assert field_errors(pages[0].get_data(as_text=True), "login") == [
+        "Tên đăng nhập ha.tran@example.org đã có người dùng."]
+    with demo.app_context():
+        assert db.session.scalars(select(User.display_name).where(
+            User.email == "ha.tran@example.org")).all() == ["Người khác"]
+
+
 def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):
     logged_in(client, ORGANISER)
     response = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from confmgr.accounts.models import User, point_coordinators, user_search_text
 from confmgr.accounts.services import AccountError, check_new_login, find_user
 from confmgr.audit.services import record
+from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
 from confmgr.enums import Role
@@ -77,8 +78,11 @@ def create_for_points(
 ) -> list[tuple[BroadcastPoint, str, str]]:
     """One new coordinator per point that has none yet: (point, login, password) each.
 
-    Core inserts, so a whole country's points get accounts in seconds.
+    Core inserts, so a whole country's points get accounts in seconds. Two at once
+    apply one after the other: the second finds the first's accounts, not their logins
+    taken under it.
     """
+    hold_conference(conference)
     # A point whose only coordinators are deactivated has nobody: it gets an account too.
     covered = set(db.session.scalars(
         select(point_coordinators.c.point_id)

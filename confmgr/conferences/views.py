@@ -42,7 +42,7 @@ from confmgr.enums import Role, SessionKind, Visibility
 from confmgr.i18n import counted
 from confmgr.roster.sorting import text_key
 from confmgr.text import whole_number
-from confmgr.web import commit_or_flash, commit_or_show, show_problems
+from confmgr.web import commit_or_flash, commit_or_show, login_taken_meanwhile, show_problems
 
 bp = Blueprint("agenda", __name__, url_prefix="/manage")
 
@@ -366,8 +366,9 @@ def presenter_account(slug: str, presenter_id: int):
     login = request.form.get("login", "").strip() or presenter_accounts.login_for(
         conference, presenter)
     try:
-        user, password = presenter_accounts.give_account(presenter, login)
-        db.session.commit()
+        with login_taken_meanwhile(login):
+            user, password = presenter_accounts.give_account(presenter, login)
+            db.session.commit()
     except AccountError as error:
         db.session.rollback()
         flash(str(error), "danger")

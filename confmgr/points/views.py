@@ -51,7 +51,14 @@ from confmgr.spreadsheets import (
     xlsx_response,
 )
 from confmgr.text import normalise
-from confmgr.web import commit_or_show, point_in_reach, province_asked, show_problems, ticked
+from confmgr.web import (
+    commit_or_show,
+    login_taken_meanwhile,
+    point_in_reach,
+    province_asked,
+    show_problems,
+    ticked,
+)
 
 bp = Blueprint("points", __name__, url_prefix="/manage/c/<slug>")
 
@@ -338,9 +345,10 @@ def coordinator_list(slug: str):
             show_problems(form, broken.problems)
         else:
             try:
-                user, password = coordinators.create_coordinator(
-                    form.login.data, form.display_name.data, chosen)
-                db.session.commit()
+                with login_taken_meanwhile(form.login.data):
+                    user, password = coordinators.create_coordinator(
+                        form.login.data, form.display_name.data, chosen)
+                    db.session.commit()
             except AccountError as refused:
                 db.session.rollback()
                 form.login.errors = [str(refused)]  # taken, or not a valid login
