@@ -962,6 +962,32 @@ def test_a_failed_taps_message_stays_until_that_delegate_is_tapped_through(
     expect(row.locator(".visually-hidden")).to_have_count(0)
 
 
+def test_a_queued_taps_refusal_stays_until_that_delegate_is_tapped_through(
+        page, demo, closing_session_now):
+    """The first tap is on its way when the delegate is withdrawn, a second waits behind
+    it: the first's refusal was put up, then wiped a few milliseconds later by the
+    second's answer, and the coordinator never read that it had not been recorded."""
+    from confmgr.roster import services as roster_services
+
+    session_id = closing_session_now[0]
+    first, second = uong_bi_names(demo, 2)
+    _tap, held = on_the_sheet_first_tap_held(page, session_id)
+    sheet_button(page, first).click()
+    until_held(page, held)
+    sheet_button(page, second).click()  # queued behind the first
+    with demo.app_context():
+        roster_services.withdraw(db.session.scalar(select(Participant).where(
+            Participant.full_name == first)), organiser=True)
+        db.session.commit()
+    held[0].continue_()
+    expect(sheet_button(page, second)).to_have_attribute("aria-pressed", "true")
+    alerts = page.locator("#sheet-messages").get_by_role("alert")
+    expect(alerts).to_have_text([f"{first} đã rút tên khỏi hội nghị."])
+    page.wait_for_timeout(300)  # the second's answer has long been put in
+    expect(alerts).to_have_text([f"{first} đã rút tên khỏi hội nghị."])
+    assert recorded_statuses(demo, session_id) == {second: AttendanceStatus.PRESENT}
+
+
 def test_a_search_that_does_not_get_through_says_so(page, demo, closing_session_now, request):
     """On a weak link the coordinator typed a name: the search failed, the whole list
     stayed, and nothing said the search had not happened."""

@@ -158,11 +158,23 @@ document.addEventListener("htmx:beforeSwap", (event) => {
       new RegExp(`<tr id="p${id}"[\\s\\S]*?</tr>`), "");
   }
 });
+// A tap refused by the server (the delegate withdrawn or moved, check-in closed
+// meanwhile) is answered with its reason in #sheet-answers, which the next tap's answer
+// replaces: a tap queued behind it wiped it unread. It is kept as an alert about that
+// delegate, naming them, like a tap that did not get through.
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
   if (tapForm(event)) {
     unsent.delete(sentFor());
-    untell(`p${sentFor()}`);
+    const answers = document.getElementById("sheet-answers");
+    const refused = answers?.textContent.trim();
+    if (refused) {
+      const name = sending.name;
+      tell(`p${sentFor()}`, !name || refused.includes(name) ? refused : `${name}: ${refused}`);
+      answers.replaceChildren();
+    } else {
+      untell(`p${sentFor()}`);
+    }
   } else if (searchBox(event)) {
     untell("search");
   }
