@@ -252,8 +252,10 @@ def test_all_present_and_search_without_diacritics(client, demo):
     logged_in(client, COORDINATOR)
     post_form(client, f"{SHEET}/{session_id}", {"mark": f"{people[0][0]}:absent"})
     response = post_form(client, f"{SHEET}/{session_id}/all-present", {}, follow_redirects=True)
+    with demo.app_context():
+        title = db.session.get(AgendaSession, session_id).attendance_title
     assert flashes(response.get_data(as_text=True)) == [
-        f"Đã ghi có mặt cho {len(people) - 1} đại biểu chưa điểm danh."]
+        f"Đã ghi có mặt cho {len(people) - 1} đại biểu chưa điểm danh phiên «{title}»."]
     recorded = statuses(demo, session_id)
     assert recorded[people[0][0]] == "absent"
     assert sorted(recorded.values()).count("present") == len(people) - 1

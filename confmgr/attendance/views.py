@@ -168,8 +168,9 @@ def all_present(slug: str, code: str, session_id: int):
     done, marked = commit_or_flash(
         lambda: checkin.mark_all_present(session, point, user_id=current_user.id))
     if done:
-        flash(counted("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh.", marked),
-              "success")
+        # Named: the mornings' check-in windows overlap, and the picker may be on another.
+        flash(counted("Đã ghi có mặt cho %(count)d đại biểu chưa điểm danh phiên «%(title)s».",
+                      marked, title=session.attendance_title), "success")
     return _back_to_sheet(slug, code, session.id)
 
 

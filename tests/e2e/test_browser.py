@@ -871,7 +871,7 @@ def test_all_present_waits_for_the_taps_made_before_it(page, demo, closing_sessi
     route, response = held[0]
     route.fulfill(response=response)
     expect(page.get_by_role("status")).to_have_text(
-        "Đã ghi có mặt cho 33 đại biểu chưa điểm danh.")
+        "Đã ghi có mặt cho 33 đại biểu chưa điểm danh phiên «Bế mạc hội nghị».")
     statuses = recorded_statuses(demo, session_id)
     assert (statuses[first], statuses[second]) == (AttendanceStatus.ABSENT,
                                                    AttendanceStatus.ABSENT)
@@ -907,7 +907,7 @@ def test_all_present_does_not_go_when_a_tap_before_it_does_not_get_through(
     expect(sheet_button(page, first, "Vắng")).to_have_attribute("aria-pressed", "true")
     page.get_by_role("button", name="Tất cả chưa điểm danh: có mặt").click()
     expect(page.get_by_role("status")).to_have_text(
-        "Đã ghi có mặt cho 33 đại biểu chưa điểm danh.")
+        "Đã ghi có mặt cho 33 đại biểu chưa điểm danh phiên «Bế mạc hội nghị».")
 
 
 def test_a_second_all_present_while_the_first_is_answered_is_neither_asked_nor_sent(
@@ -925,8 +925,8 @@ def test_a_second_all_present_while_the_first_is_answered_is_neither_asked_nor_s
     page.on("request", lambda request: sent.append(request.url))
     click_twice(page, "Tất cả chưa điểm danh: có mặt", gap_ms=500)
     expect(page.get_by_role("status")).to_have_text(
-        "Đã ghi có mặt cho 35 đại biểu chưa điểm danh.")
-    assert asked == ["Ghi có mặt cho mọi đại biểu chưa được điểm danh phiên này?"]
+        "Đã ghi có mặt cho 35 đại biểu chưa điểm danh phiên «Bế mạc hội nghị».")
+    assert asked == ["Ghi có mặt cho mọi đại biểu chưa được điểm danh phiên «Bế mạc hội nghị»?"]
     assert len([url for url in sent if url.endswith("/all-present")]) == 1
     assert recorded_count(demo, closing_session_now[0]) == 35
 
