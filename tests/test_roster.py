@@ -391,6 +391,33 @@ def test_point_list_in_vietnamese_and_protocol_order(client, demo):
     assert protocol == sorted(names, key=lambda n: (ranks[n], name_key(n)))
 
 
+def test_categories_of_one_rank_keep_their_delegates_together_in_protocol_order(
+        client, demo):
+    """Categories added without a rank share one: their delegates were listed together by
+    name, one category's between another's. They follow the categories page now."""
+    from confmgr.roster import categories
+
+    logged_in(client, ORGANISER)
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        youth = categories.add_category(conference, "Đoàn Thanh niên", 100)
+        women = categories.add_category(conference, "Hội Phụ nữ", 100)
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688"))
+        for name, category in (("Nguyễn An", youth), ("Trần Bình", women),
+                               ("Lê Cường", youth), ("Phạm Dung", women)):
+            services.register(point, services.PersonFields(full_name=name,
+                                                           category_id=category.id),
+                              organiser=True)
+        db.session.commit()
+        listed = [c.name for c in categories.categories(conference)]
+    assert listed.index("Đoàn Thanh niên") < listed.index("Hội Phụ nữ")
+    page = client.get(f"/manage/c/{SLUG}/points/06688/delegates",
+                      query_string={"order": "protocol"}).get_data(as_text=True)
+    mine = [name for name in listed_names(page)
+            if name in ("Nguyễn An", "Trần Bình", "Lê Cường", "Phạm Dung")]
+    assert mine == ["Nguyễn An", "Lê Cường", "Trần Bình", "Phạm Dung"]
+
+
 PERSON = {"full_name": "  Nguyễn   Thị  Thu Hà ", "position": "Chủ tịch Hội LHPN", "unit": "Phường Uông Bí",
           "category": "", "phone": "+84 912 000 111", "email": "Ha.Nguyen@Example.org", "note": ""}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, or_, select, text
+from sqlalchemy import Select, bindparam, case, literal, or_, select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from confmgr.attendance.checkin import (
@@ -639,7 +639,7 @@ ORDERS = ("alpha", "protocol")
 def roster(point_ids: Select | list[int] | None, order: str = "alpha", *,
            conference_id: int | None = None) -> Select:
     """Registered delegates of some points, or of a whole conference (``point_ids`` None),
-    in Vietnamese alphabetical or protocol order."""
+    in Vietnamese alphabetical or protocol order (which needs ``conference_id``)."""
     query = (
         select(Participant)
         .outerjoin(Category, Category.id == Participant.category_id)
@@ -651,8 +651,13 @@ def roster(point_ids: Select | list[int] | None, order: str = "alpha", *,
         # With the conference's own index, alphabetical pages are read, not sorted.
         query = query.where(Participant.conference_id == conference_id)
     if order == "protocol":
-        # Delegates without a category come last, then by name.
-        return query.order_by(func.coalesce(Category.rank, 1_000_000), Participant.name_key,
-                              Participant.id)
+        # By category as every list shows them (categories of one rank by their Vietnamese
+        # names, which no database orders so), those without one last, then by name.
+        from confmgr.roster.categories import categories
+
+        listed = [c.id for c in categories(db.session.get(Conference, conference_id))]
+        place = (case({category_id: place for place, category_id in enumerate(listed)},
+                      value=Participant.category_id, else_=len(listed)) if listed else literal(0))
+        return query.order_by(place, Participant.name_key, Participant.id)
     return query.order_by(Participant.name_key, Participant.id)
 

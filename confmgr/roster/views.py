@@ -45,7 +45,8 @@ def index(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
     order = order_from(request.args)
     delegates = db.session.scalars(
-        services.roster([point.id], order).options(selectinload(Participant.category))).all()
+        services.roster([point.id], order, conference_id=conference.id)
+        .options(selectinload(Participant.category))).all()
     return render_template("roster/index.html", conference=conference, point=point,
                            delegates=delegates, order=order,
                            organiser=manages_conference(current_user, conference),
@@ -324,7 +325,8 @@ def _example_row() -> list[tuple[str, str]]:
 @login_required
 def printable(slug: str, code: str):
     conference, point = point_in_reach(slug, code)
-    delegates = db.session.scalars(services.roster([point.id], order_from(request.args))).all()
+    delegates = db.session.scalars(services.roster(
+        [point.id], order_from(request.args), conference_id=conference.id)).all()
     return render_template("roster/print.html", conference=conference, point=point,
                            delegates=delegates)
 
@@ -339,7 +341,8 @@ EXPORT_HEADINGS = ["STT", *(column.heading for column in importing.COLUMNS)]
 def export(slug: str, code: str, kind: str):
     conference, point = point_in_reach(slug, code)
     delegates = db.session.scalars(
-        services.roster([point.id], order_from(request.args))
+        services.roster([point.id], order_from(request.args),
+                        conference_id=conference.id)
         .options(selectinload(Participant.category))).all()
     rows = ([index, p.full_name, p.position, p.unit, p.category.name if p.category else "",
              p.phone, p.email, p.note, p.id] for index, p in enumerate(delegates, start=1))
