@@ -69,6 +69,10 @@ def test_phone_numbers_are_normalised():
     # The trunk zero some write after the country code ("+84 (0)..."), once.
     assert normalise_phone("+84 (0)912 345 678") == "0912345678"
     assert normalise_phone("+840912345678") == "0912345678"
+    # "+84..." typed in a cell Excel made a number, which drops the plus: a mobile, and a
+    # landline (whose 12 digits were refused as not beginning with 0).
+    assert normalise_phone("84912345678") == "0912345678"
+    assert normalise_phone("842033854321") == "02033854321"
     # Digits typed full-width, in part or whole, are the same number.
     assert normalise_phone("09１２３４５６７８") == "0912345678"
     assert normalise_phone("＋８４ ９１２ ３４５ ６７８") == "0912345678"

@@ -60,7 +60,9 @@ def normalise_phone(raw: str) -> str:
         "NFKC", normalise(raw or ""))))
     if phone.startswith("+84"):
         phone = "0" + phone[3:].removeprefix("0")
-    elif phone.startswith("84") and len(phone) == 11:
+    elif phone.startswith("84") and len(phone) in (11, 12):
+        # "+84..." in a cell Excel made a number: a mobile's 9 digits or a landline's 10
+        # after the 84. No number written with its 0 is 11 or 12 digits beginning so.
         phone = "0" + phone[2:]
     return phone
 
