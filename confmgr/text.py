@@ -57,9 +57,15 @@ def name_compare_form(name: str) -> str:
 
     Vietnamese writes a tone in two accepted places ("Hoà" and "Hòa", "Thuỷ" and "Thủy"),
     and lists from different offices use either; a delegate must not be registered twice
-    because of it.
+    because of it. Nor because of the apostrophe of an Ê Đê or Gia Rai name ("H'Hen Niê"),
+    which Word turns into a typographic one.
     """
-    return " ".join(_tone_on_last_vowel(word) for word in normalise(name).lower().split(" "))
+    words = normalise(name).translate(APOSTROPHES).lower().split(" ")
+    return " ".join(_tone_on_last_vowel(word) for word in words)
+
+
+#: The apostrophes names are written with, as one.
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
 def _tone_on_last_vowel(word: str) -> str:

@@ -164,3 +164,26 @@ def test_an_owners_extra_active_feed_addresses_are_revoked_before_the_unique_ind
             "SELECT token FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")).scalars().all()
     assert active == ["p1" * 20, "c1" * 20, "h1" * 20]
     assert schema_differences() == []
+
+
+def test_names_with_a_typographic_apostrophe_compare_as_with_a_straight_one_once_upgraded(ctx):
+    """The compare form of a name stored with ’ is made again; other names are not read."""
+    from sqlalchemy import text
+
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="e2b7c5d8a413")
+    with db.engine.begin() as connection:
+        first = connection.execute(text("SELECT min(id) FROM participants")).scalar_one()
+        connection.execute(text("UPDATE participants SET full_name = :name, name_norm = :norm "
+                                "WHERE id = :id"),
+                           {"name": "H\u2019Hen Niê", "norm": "h\u2019hen niê", "id": first})
+    upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT full_name, name_norm FROM participants WHERE id = :id"), {"id": first}
+        ).one() == ("H\u2019Hen Niê", "h'hen niê")
+    assert schema_differences() == []
