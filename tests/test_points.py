@@ -431,6 +431,12 @@ def test_bulk_coordinators_as_a_csv_to_hand_out(client, demo):
     with demo.app_context():
         logged = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "coordinator.create_many"))
+        # Each account, as one made alone: which login went to which point.
+        assert sorted(db.session.execute(select(BroadcastPoint.code, AuditEntry.details).join(
+            BroadcastPoint, BroadcastPoint.id == AuditEntry.point_id).where(
+            AuditEntry.action == "coordinator.create")).all()) == [
+            ("06688", {"login": f"06688@{SLUG}", "points": ["06688"]}),
+            ("06811", {"login": f"06811@{SLUG}", "points": ["06811"]})]
     again = post_form(client, f"/manage/c/{SLUG}/coordinators/bulk",
                       {"code": ["06811"], "province": "22"})
     assert again.status_code == 302

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from confmgr.accounts.models import User, point_coordinators, user_search_text
 from confmgr.accounts.services import AccountError, check_new_login, find_user
-from confmgr.audit.services import record
+from confmgr.audit.services import record, record_each
 from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.db import db, utcnow
@@ -118,6 +118,11 @@ def create_for_points(
         ])
         record("coordinator.create_many", target=conference, conference_id=conference.id,
                count=len(created))
+        # Each account too, as one made alone is logged: which login went to which point,
+        # found by the log's point filter.
+        record_each("coordinator.create", [
+            (User, user_ids[login], conference.id, point.id,
+             {"login": login, "points": [point.code]}) for point, login, _ in created])
     return created
 
 
