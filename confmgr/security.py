@@ -364,9 +364,12 @@ def _lock(counted: _Counted) -> LoginRefusal | None:
     return None
 
 
-def count_failed_login(login: str) -> LoginRefusal | None:
-    """Count a wrong password for ``login`` from this browser, against its device cookie or
-    else the account; the lock, if this failure locked either."""
+def reserve_failed_login(login: str) -> LoginRefusal | None:
+    """Before the password for ``login`` is checked: count the attempt as a failure, from
+    this browser against its device cookie or else the account, unless a lock refuses it
+    (the refusal then). forget_failed_logins takes the count back when the password is
+    right. Counted after the check, attempts sent together all passed the lock while
+    theirs were being checked: as many guesses as requests, not the limit."""
     if not _enabled() or not login.strip():
         return None
     counted = _counted(login)
@@ -374,17 +377,19 @@ def count_failed_login(login: str) -> LoginRefusal | None:
     lock, lock_key = counted.lock_item, counted.lock
 
     def count(counters: RateLimiter) -> bool:
-        """Whether this failure locked the account (or the device)."""
-        counters.hit(failures, *key)
-        if counters.test(failures, *key):
+        """Whether the attempt may be checked."""
+        if not counters.test(lock, *lock_key):
             return False
-        # Locked for the whole period from now: the failures' window opened with the first
-        # of them and may have only seconds left. The count starts again once the lock ends.
-        counters.hit(lock, *lock_key)
-        counters.clear(failures, *key)
+        counters.hit(failures, *key)
+        if not counters.test(failures, *key):
+            # The last attempt allowed: it is checked, and those after it are refused for
+            # the lock's whole period from now (the failures' window opened with the first
+            # of them and may have only seconds left). The count starts again after it.
+            counters.hit(lock, *lock_key)
+            counters.clear(failures, *key)
         return True
 
-    return _lock(counted) if _count(count) else None
+    return None if _count(count) else _lock(counted)
 
 
 def forget_failed_logins(login: str) -> None:

@@ -288,6 +288,46 @@ def test_every_failed_sign_in_costs_the_configured_hash(demo, ctx, monkeypatch):
     assert checks("06811@tap-huan", decomposed) == (None, [generated] * 2 + [configured] * 2)
 
 
+def test_guesses_sent_together_get_no_more_password_checks_than_the_limit(demo, monkeypatch):
+    """The lock was looked at before the password was checked and the failure counted
+    after: fifteen guesses sent at once from fifteen addresses all passed the lock while
+    theirs were being checked, fifteen guesses where five are allowed."""
+    import threading
+    import time
+
+    from confmgr.accounts import models
+
+    real_check, checked = models.check_password_hash, []
+
+    def slow_check(password_hash, typed):  # as long as a production hash takes
+        checked.append(typed)
+        time.sleep(0.2)
+        return real_check(password_hash, typed)
+
+    monkeypatch.setattr(models, "check_password_hash", slow_check)
+    clients = [demo.test_client() for _ in range(15)]
+    tokens = [csrf_token(client, "/login") for client in clients]
+    start, answers = threading.Barrier(len(clients)), []
+
+    def guess(number: int) -> None:
+        start.wait()
+        answers.append(clients[number].post("/login", data={
+            "email": ORGANISER[0], "password": f"doan-sai-{number}",
+            "csrf_token": tokens[number]},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{number + 1}"}).status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    guesses = [typed for typed in checked if typed.startswith("doan-sai-")]
+    assert len(guesses) == 5
+    # The ten past the limit are refused unchecked; the five checked say the password is
+    # wrong, or that the account is locked if the lock came before their answer.
+    assert answers.count(429) >= 10 and set(answers) <= {200, 429}
+
+
 # Addresses of the browsers in the device cookie tests, each its own so that no test trips
 # the per-address limit.
 ATTACKER, OWNER, NEW_BROWSER, PHONE = "203.0.113.7", "198.51.100.2", "198.51.100.3", "198.51.100.4"

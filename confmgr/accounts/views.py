@@ -146,17 +146,20 @@ def login():
         # of a locked login finds its way past the lock.
         refusal = security.check_login_attempt(form.email.data or "")
         if refusal is None and form.validate_on_submit():
-            user = services.authenticate(form.email.data, form.password.data)
-            if user is None:
-                email = services.normalise_email(form.email.data)
+            email = services.normalise_email(form.email.data)
+            refusal = security.reserve_failed_login(email)
+            # Locked by an attempt counted a moment ago, it is not checked.
+            user = None if refusal else services.authenticate(email, form.password.data)
+            if refusal is None and user is None:
                 logged_as = services.login_for_log(email)
                 record("user.login_failed", **logged_as)
-                refusal = security.count_failed_login(email)
+                # Locked by this attempt, the last allowed, or by one sent with it.
+                refusal = security.login_lock(email)
                 if refusal is not None:
                     record("user.login_locked", **logged_as)
                 db.session.commit()
                 form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
-            else:
+            elif user is not None:
                 security.forget_failed_logins(user.email)
                 services.begin_sign_in(user)
                 # A new CSRF token for the signed-in session: the one shown before sign-in
@@ -206,12 +209,14 @@ def change_password():
     # Guessing the current password here is guessing a login: the same locks apply.
     refusal = security.login_lock(current_user.email) if request.method == "POST" else None
     if refusal is None and form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
-            refusal = security.count_failed_login(current_user.email)
+        refusal = security.reserve_failed_login(current_user.email)
+        right = refusal is None and current_user.check_password(form.current_password.data)
+        if refusal is None and not right:
+            refusal = security.login_lock(current_user.email)
             record("user.password_change_failed", target=current_user)
             db.session.commit()
             form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
-        else:
+        elif right:
             # The owner, proven: the slips before count no more (as after a sign-in).
             security.forget_failed_logins(current_user.email)
             # Remembered again only if this very sign-in was: a browser keeps a remember-me
