@@ -1145,20 +1145,21 @@ def test_a_province_not_on_the_official_list_is_refused(demo, client, organiser)
 
 
 def test_the_points_outside_every_province_are_asked_for_as_none(demo, client, organiser):
-    """As on the report pages: a central ministry's point, in no province, and its one
-    delegate, apart from every province's."""
+    """As on the report pages: the main venue (40 delegates) and a central ministry's
+    point with its one delegate, in no province, apart from every province's."""
     with demo.app_context():
         ministry_point(["Lê Văn Một"])
     session_id = session_ids(demo)[-1]
     points = client.get(f"{CONF}/points?province=none", headers=organiser).get_json()
-    assert [(p["code"], p["province_code"]) for p in points["items"]] == [("BYT", None)]
+    assert [(p["code"], p["province_code"]) for p in points["items"]] == [
+        ("TW", None), ("BYT", None)]
     sessions = client.get(f"{CONF}/reports/sessions?province=none", headers=organiser).get_json()
     assert sessions["province"] == "none"
-    assert {s["tally"]["registered"] for s in sessions["sessions"]} == {1}
+    assert {s["tally"]["registered"] for s in sessions["sessions"]} == {41}
     reported = client.get(f"{CONF}/reports/sessions/{session_id}/points?province=none",
                           headers=organiser).get_json()
-    assert [(p["code"], p["province_code"], p["tally"]["registered"])
-            for p in reported["items"]] == [("BYT", "", 1)]
+    assert sorted((p["code"], p["province_code"], p["tally"]["registered"])
+                  for p in reported["items"]) == [("BYT", "", 1), ("TW", "", 40)]
 
 
 def test_a_repeated_parameter_is_refused_not_reduced_to_its_first(demo, client, organiser):

@@ -521,7 +521,7 @@ def test_points_outside_every_province_make_one_row_of_the_report(during):
         checkin.record(session, ministry, person, P, user_id=None,
                        method=CheckInMethod.MANUAL, now=now)
     db.session.commit()
-    assert province_sums(session.id)[""] == (4, 3)
+    assert province_sums(session.id)[""] == (44, 3)  # with the main venue's 40
     assert [row.name for row in reports.by_province(conference, session.id)].count("—") == 1
     outside = [row for row in reports.by_province(conference, session.id) if not row.code]
     assert [row.filter for row in outside] == [NO_PROVINCE]
@@ -529,7 +529,8 @@ def test_points_outside_every_province_make_one_row_of_the_report(during):
 
 def test_the_points_outside_every_province_have_a_report_of_their_own(during):
     """NO_PROVINCE asks every report for those points only, as a province's code asks for
-    its points: a central ministry here, with four delegates of whom two came."""
+    its points: the main venue, its 40 delegates not recorded, and a central ministry with
+    four delegates of whom two came."""
     session, now = during
     conference = db.session.scalar(select(Conference))
     ministry = ministry_point(["Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn"])
@@ -547,18 +548,21 @@ def test_the_points_outside_every_province_have_a_report_of_their_own(during):
 
     totals = dict(reports.session_totals(conference, NO_PROVINCE))[session]
     assert (totals.registered, totals.present, totals.late, totals.absent,
-            totals.not_recorded, totals.attended) == (4, 1, 1, 1, 1, 2)
-    assert [(row.code, row.province_code, row.tally.present, row.tally.late,
-             row.tally.absent, row.tally.not_recorded)
-            for row in reports.by_point(conference, session.id, province=NO_PROVINCE)] == [
-        ("BYT", "", 1, 1, 1, 1)]
-    assert [(row.name, row.tally.registered, row.tally.attended)
-            for row in reports.by_category(conference, session.id, NO_PROVINCE)
-            if row.tally.registered or row.tally.attended] == [("", 4, 2)]
+            totals.not_recorded, totals.attended) == (44, 1, 1, 1, 41, 2)
+    assert sorted((row.code, row.province_code, row.tally.present, row.tally.late,
+                   row.tally.absent, row.tally.not_recorded)
+                  for row in reports.by_point(conference, session.id, province=NO_PROVINCE)
+                  ) == [("BYT", "", 1, 1, 1, 1), ("TW", "", 0, 0, 0, 40)]
+    by_category = [(row.name, row.tally.registered, row.tally.attended)
+                   for row in reports.by_category(conference, session.id, NO_PROVINCE)
+                   if row.tally.registered or row.tally.attended]
+    assert ("", 4, 2) in by_category  # the ministry's four have no category
+    assert sum(registered for _name, registered, _attended in by_category) == 44
     assert sum(n for _at, n in reports.checkins_over_time(
         conference, session, province=NO_PROVINCE)) == 2
     rows = list(reports.participant_rows(conference, [session], province=NO_PROVINCE))
-    assert [(row[0], row[2]) for row in rows] == [
+    assert len(rows) == 44 and {row[0] for row in rows} == {"BYT", "TW"}
+    assert [(row[0], row[2]) for row in rows if row[0] == "BYT"] == [
         ("BYT", "Lê Văn Ba"), ("BYT", "Lê Văn Bốn"), ("BYT", "Lê Văn Hai"),
         ("BYT", "Lê Văn Một")]
 
@@ -625,7 +629,7 @@ def test_not_recorded_adds_up_point_by_point_beside_a_headcount_point(during):
     assert dict(reports.session_totals(conference, "22"))[session].not_recorded == 113
     provinces = {row.code: row.tally.not_recorded
                  for row in reports.by_province(conference, session.id)}
-    assert provinces == {"01": 115, "22": 113, "31": 25, "40": 25, "79": 25}
+    assert provinces == {"01": 75, "22": 113, "31": 25, "40": 25, "79": 25, "": 40}
     points = {row.code: row.tally.not_recorded
               for row in reports.by_point(conference, session.id, province="22")}
     assert points == {"06688": 25, "06793": 25, "06811": 33, "06811-TON-1": 0, "22": 30}
@@ -731,8 +735,8 @@ def test_a_cancelled_session_asks_for_no_category_and_has_no_rate(during):
                          r.tally.rate) for r in rows}
 
     assert figures(reports.by_province(conference, session.id), lambda r: r.code) == {
-        "01": (115, 0, 0, None), "22": (115, 3, 0, None), "31": (25, 0, 0, None),
-        "40": (25, 0, 0, None), "79": (25, 0, 0, None)}
+        "01": (75, 0, 0, None), "22": (115, 3, 0, None), "31": (25, 0, 0, None),
+        "40": (25, 0, 0, None), "79": (25, 0, 0, None), "": (40, 0, 0, None)}
     assert figures(reports.by_point(conference, session.id, province="22"),
                    lambda r: r.code) == {
         "06688": (25, 0, 0, None), "06793": (25, 0, 0, None), "06811": (35, 3, 0, None),

@@ -638,11 +638,13 @@ def test_national_report_has_the_exact_figures(client, demo):
         db_title(demo, session_id)))
     assert this[1:] == NATIONAL
     assert cells(page, "report-provinces") == [
-        ["Thành phố Hà Nội", "115", "3", "0", "0", "0", "112", "0", "2,6%"],
+        ["Thành phố Hà Nội", "75", "3", "0", "0", "0", "72", "0", "4,0%"],
         ["Tỉnh Quảng Ninh", "115", "6", "1", "1", "1", "81", "20", "23,5%"],
         ["Thành phố Hải Phòng", "25", "0", "0", "0", "0", "25", "0", "0,0%"],
         ["Tỉnh Nghệ An", "25", "0", "0", "0", "0", "25", "0", "0,0%"],
         ["Thành phố Hồ Chí Minh", "25", "0", "0", "0", "0", "25", "0", "0,0%"],
+        # The main venue, in no province.
+        ["Không thuộc tỉnh, thành phố nào", "40", "0", "0", "0", "0", "40", "0", "0,0%"],
     ]
     assert cells(page, "report-categories") == [
         ["Lãnh đạo Trung ương", "40", "0", "0", "0", "0", "40", "0", "0,0%"],
@@ -1272,7 +1274,8 @@ def test_the_points_outside_every_province_have_their_report_files_and_lists(cli
     assert all(name.startswith("<a href=") for name in names)
     # So named on the chart beside the table and in the workbook too, not "—".
     assert '<text x="0" y="116" font-size="12">Không thuộc tỉnh, thành…</text>' in page
-    assert "<title>Không thuộc tỉnh, thành phố nào: 100,0%</title>" in page
+    # The ministry's one, come, beside the main venue's 40.
+    assert "<title>Không thuộc tỉnh, thành phố nào: 2,4%</title>" in page
     book = CalamineWorkbook.from_filelike(io.BytesIO(
         client.get(f"{base}/report.xlsx?session={session_id}").data))
     assert book.get_sheet_by_name("Theo tỉnh").to_python()[-1][:2] == [
@@ -1282,27 +1285,32 @@ def test_the_points_outside_every_province_have_their_report_files_and_lists(cli
     assert '<h1 class="h4">Điểm danh — Không thuộc tỉnh, thành phố nào</h1>' in page
     assert flashes(page) == []
     points = page.split('class="table table-sm report-points">')[1].split("</table>")[0]
-    assert re.findall(r'<tr><td><a href="[^"]*">([^<]*)</a>', points) == ["Bộ Y tế"]
+    main_venue = "Điểm cầu Trung ương – Học viện Chính trị quốc gia Hồ Chí Minh"
+    assert re.findall(r'<tr><td><a href="[^"]*">([^<]*)</a>', points) == [
+        "Bộ Y tế", main_venue]
 
     rows = list(csv.reader(io.StringIO(client.get(
         f"{base}/report.csv?session={session_id}&province=none").get_data(as_text=True)[1:])))
-    assert rows[1:] == [["BYT", "Bộ Y tế", "", "1", "1", "0", "0", "0", "0", "0", "100.0%"]]
+    assert [row[:4] for row in rows[1:]] == [["BYT", "Bộ Y tế", "", "1"],
+                                              ["TW", main_venue, "", "40"]]
+    assert rows[1][4:] == ["1", "0", "0", "0", "0", "0", "100.0%"]
     response = client.get(f"{base}/participants.csv?province=none")
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dai-bieu-diem-danh-{SLUG}-none.csv"')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
-    assert [row[:3] for row in rows[1:]] == [["BYT", "Bộ Y tế", "Lê Văn Một"]]
+    assert [row[:3] for row in rows[1:]][0] == ["BYT", "Bộ Y tế", "Lê Văn Một"]
+    assert {row[0] for row in rows[1:]} == {"BYT", "TW"} and len(rows) == 42
     printed = client.get(f"{base}/print?session={session_id}&province=none",
                          headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert " · Không thuộc tỉnh, thành phố nào</p>" in printed
 
     delegates = client.get(f"/manage/c/{SLUG}/delegates?province=none&export=csv")
     rows = list(csv.reader(io.StringIO(delegates.get_data(as_text=True)[1:])))
-    assert [row[1] for row in rows[1:]] == ["Lê Văn Một"]
+    assert "Lê Văn Một" in [row[1] for row in rows[1:]] and len(rows) == 42
     listed = client.get(f"/manage/c/{SLUG}/points?province=none").get_data(as_text=True)
     assert '<option value="none" selected>Không thuộc tỉnh, thành phố nào</option>' in listed
-    assert '<p class="small text-body-secondary">1 điểm cầu</p>' in listed
-    assert ">Bộ Y tế<" in listed
+    assert '<p class="small text-body-secondary">2 điểm cầu</p>' in listed
+    assert ">Bộ Y tế<" in listed and f">{main_venue}<" in listed
 
 
 def test_a_province_not_on_the_official_list_is_said_on_a_page_and_makes_no_file(client,

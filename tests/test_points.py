@@ -866,13 +866,14 @@ def test_export_csv_and_xlsx_defend_against_formulas(client, demo):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:3] == ["Mã điểm cầu", "Tên điểm cầu", "Cấp"]
-    assert [row[0] for row in rows[1:]] == ["00004", "00070", "01", "TW"]
+    assert [row[0] for row in rows[1:]] == ["00004", "00070", "01"]
     assert rows[3][7] == '\'=HYPERLINK("http://evil.example","bấm")'
     response = client.get(f"{POINTS}/export.xlsx", query_string={"province": "01"})
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet.freeze_panes == "A2"
     assert sheet["A1"].font.b is True
-    assert [sheet.cell(row=r, column=1).value for r in range(2, 6)] == ["00004", "00070", "01", "TW"]
+    assert [sheet.cell(row=r, column=1).value for r in range(2, 6)] == [
+        "00004", "00070", "01", None]
     # A text cell, shown as typed and kept as text when edited: never run.
     assert sheet.cell(row=4, column=8).value == '=HYPERLINK("http://evil.example","bấm")'
     assert sheet.cell(row=4, column=8).data_type == "s"
@@ -892,7 +893,7 @@ def test_a_page_number_no_database_could_reach_is_the_first_page(client, demo):
 
 
 def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(demo):
-    """The main venue (no unit, no parent) keeps its province when saved unchanged; a unit
+    """The main venue (no unit, no parent) keeps its province, none, when saved unchanged; a unit
     gives the province whatever the level; a point whose parent is new in the same file
     takes that parent's."""
     from confmgr.points import importing
@@ -920,7 +921,7 @@ def test_every_point_gets_its_province_from_its_unit_its_parent_or_what_it_had(d
             select(BroadcastPoint.code, BroadcastPoint.province_code)
             .where(BroadcastPoint.code.in_(["TW", "QN-SO", "QN-SO-PB", "BO-QN", "TW2"]))).all()
         assert dict(provinces) == {
-            "TW": "01", "QN-SO": "22", "QN-SO-PB": "22", "BO-QN": "22", "TW2": "01"}
+            "TW": None, "QN-SO": "22", "QN-SO-PB": "22", "BO-QN": "22", "TW2": "01"}
 
 
 def test_an_organiser_puts_a_point_in_headcount_mode_and_a_coordinator_cannot(client, demo):
@@ -1056,4 +1057,4 @@ def test_a_commune_under_the_main_venue_or_moved_by_a_file_keeps_its_province(cl
     assert "import-errors" not in page
     ha_lam, da_nang = point(demo, "06676"), point(demo, "48")
     assert (ha_lam.admin_unit_code, ha_lam.province_code) == ("06676", "22")
-    assert (da_nang.admin_unit_code, da_nang.province_code) == (None, "01")
+    assert (da_nang.admin_unit_code, da_nang.province_code) == (None, None)

@@ -180,7 +180,7 @@ class DemoPoint:
     level: PointLevel
     parent: str | None
     admin_unit_code: str | None
-    province_code: str
+    province_code: str | None  # None: outside every province (the main venue)
     address: str
     chair_name: str = ""
     chair_position: str = ""
@@ -189,7 +189,7 @@ class DemoPoint:
 
 POINTS = (
     DemoPoint("TW", "Điểm cầu Trung ương – Học viện Chính trị quốc gia Hồ Chí Minh",
-              PointLevel.MAIN, None, None, "01",
+              PointLevel.MAIN, None, None, None,
               "135 Nguyễn Phong Sắc, phường Nghĩa Đô, Thành phố Hà Nội",
               "Nguyễn Xuân Thắng", PRESENTERS["thang"][1], delegates=40),
     DemoPoint("01", "Điểm cầu Thành phố Hà Nội", PointLevel.PROVINCE, "TW", "01", "01",
