@@ -152,7 +152,8 @@ def mark(slug: str, code: str, session_id: int):
     answer = None
     if is_htmx():
         row, counts = tap_answer(point, session.id, int(person))
-        answer = {"row": row, "counts": counts, "registered": point.registered_count}
+        answer = {"row": row, "counts": counts, "registered": point.registered_count,
+                  "person": int(person)}
     db.session.commit()
     if answer is not None:
         return render_template("attendance/_marked.html", problems=problems, **answer)

@@ -988,6 +988,30 @@ def test_a_queued_taps_refusal_stays_until_that_delegate_is_tapped_through(
     assert recorded_statuses(demo, session_id) == {second: AttendanceStatus.PRESENT}
 
 
+def test_a_tap_for_a_delegate_moved_away_meanwhile_names_them_and_takes_their_row_off(
+        page, demo, closing_session_now):
+    """The organiser moved the delegate to another point while the sheet was open: the
+    answer named nobody, and the row stayed, its buttons as before, though the counts had
+    dropped it."""
+    from confmgr.roster import services as roster_services
+
+    session_id = closing_session_now[0]
+    moved = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    expect(page.get_by_role("group", name=moved)).to_have_count(1)
+    with demo.app_context():
+        roster_services.move(
+            db.session.scalar(select(Participant).where(Participant.full_name == moved)),
+            db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06688")))
+        db.session.commit()
+    sheet_button(page, moved).click()
+    expect(page.locator("#sheet-messages").get_by_role("alert")).to_have_text(
+        [f"{moved}: Không có đại biểu này ở điểm cầu này."])
+    expect(page.get_by_role("group", name=moved)).to_have_count(0)
+    assert recorded_statuses(demo, session_id) == {}
+
+
 def test_a_search_that_does_not_get_through_says_so(page, demo, closing_session_now, request):
     """On a weak link the coordinator typed a name: the search failed, the whole list
     stayed, and nothing said the search had not happened."""
