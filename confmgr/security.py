@@ -377,16 +377,15 @@ def reserve_failed_login(login: str) -> LoginRefusal | None:
     lock, lock_key = counted.lock_item, counted.lock
 
     def count(counters: RateLimiter) -> bool:
-        """Whether the attempt may be checked."""
-        if not counters.test(lock, *lock_key):
+        """Whether the attempt may be checked. The count's own increment decides, so that
+        of attempts sent together no more than the limit pass, however they interleave."""
+        if not counters.test(lock, *lock_key) or not counters.hit(failures, *key):
             return False
-        counters.hit(failures, *key)
         if not counters.test(failures, *key):
             # The last attempt allowed: it is checked, and those after it are refused for
             # the lock's whole period from now (the failures' window opened with the first
-            # of them and may have only seconds left). The count starts again after it.
+            # of them and may have only seconds left; it ends before the lock does).
             counters.hit(lock, *lock_key)
-            counters.clear(failures, *key)
         return True
 
     return None if _count(count) else _lock(counted)
