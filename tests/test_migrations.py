@@ -10,6 +10,16 @@ from confmgr.db import db
 from confmgr.text import name_compare_form
 
 
+
+def demo_at_revision(revision: str) -> None:
+    """The demo loaded, then the schema taken back down to ``revision``."""
+    from confmgr.demo.loader import load_demo
+
+    load_demo()
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision=revision)
+
 def schema_differences() -> list:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -87,12 +97,7 @@ def test_existing_users_get_their_search_text(ctx):
     """Users made before the column existed are found by the folded search at once."""
     from sqlalchemy import text
 
-    from confmgr.demo.loader import load_demo
-
-    load_demo()
-    db.session.commit()
-    db.session.remove()
-    downgrade(revision="ea04872b2d73")
+    demo_at_revision("ea04872b2d73")
     upgrade()
     with db.engine.connect() as connection:
         found = connection.execute(text(
@@ -105,12 +110,7 @@ def test_existing_delegates_get_the_tone_placed_compare_form(ctx):
     found as duplicates of the other spelling at once."""
     from sqlalchemy import text
 
-    from confmgr.demo.loader import load_demo
-
-    load_demo()
-    db.session.commit()
-    db.session.remove()
-    downgrade(revision="7c2e4b9d1a05")
+    demo_at_revision("7c2e4b9d1a05")
     with db.engine.begin() as connection:
         first = connection.execute(text("SELECT min(id) FROM participants")).scalar_one()
         connection.execute(text("UPDATE participants SET full_name = 'Trần Thị Thủy', "
@@ -136,12 +136,7 @@ def test_an_owners_extra_active_feed_addresses_are_revoked_before_the_unique_ind
     showed from then on, stays; the others are revoked, so the index can be made."""
     from sqlalchemy import text
 
-    from confmgr.demo.loader import load_demo
-
-    load_demo()
-    db.session.commit()
-    db.session.remove()
-    downgrade(revision="b6f1a9d3e247")
+    demo_at_revision("b6f1a9d3e247")
     with db.engine.begin() as connection:
         conference, point = connection.execute(text(
             "SELECT conference_id, id FROM broadcast_points ORDER BY id LIMIT 1")).one()
@@ -167,15 +162,10 @@ def test_an_owners_extra_active_feed_addresses_are_revoked_before_the_unique_ind
 
 
 def test_names_with_a_typographic_apostrophe_compare_as_with_a_straight_one_once_upgraded(ctx):
-    """The compare form of a name stored with ’ is made again; other names are not read."""
+    """The compare form of a name stored with ’ is made again; the name is kept as typed."""
     from sqlalchemy import text
 
-    from confmgr.demo.loader import load_demo
-
-    load_demo()
-    db.session.commit()
-    db.session.remove()
-    downgrade(revision="e2b7c5d8a413")
+    demo_at_revision("e2b7c5d8a413")
     with db.engine.begin() as connection:
         first = connection.execute(text("SELECT min(id) FROM participants")).scalar_one()
         connection.execute(text("UPDATE participants SET full_name = :name, name_norm = :norm "

@@ -788,6 +788,19 @@ def on_the_sheet_first_tap_held(page, session_id: int) -> tuple[str, list]:
     return tap, held
 
 
+def two_taps_first_held(page, demo, session_id: int,
+                        word: str = "Có mặt") -> tuple[str, list, str, str]:
+    """On the point's sheet, two delegates tapped (``word``), the first's request held
+    (on_the_sheet_first_tap_held), the second queued behind it: the route, the held
+    request and the two names."""
+    first, second = uong_bi_names(demo, 2)
+    tap, held = on_the_sheet_first_tap_held(page, session_id)
+    sheet_button(page, first, word).click()
+    until_held(page, held)
+    sheet_button(page, second, word).click()
+    return tap, held, first, second
+
+
 def until_held(page, held: list) -> None:
     for _attempt in range(200):
         if held:
@@ -885,11 +898,7 @@ def test_all_present_does_not_go_when_a_tap_before_it_does_not_get_through(
     from tests.e2e.conftest import BROWSER_ERRORS
 
     session_id = closing_session_now[0]
-    first, second = uong_bi_names(demo, 2)
-    tap, held = on_the_sheet_first_tap_held(page, session_id)
-    sheet_button(page, first, "Vắng").click()
-    until_held(page, held)
-    sheet_button(page, second, "Vắng").click()
+    tap, held, first, second = two_taps_first_held(page, demo, session_id, "Vắng")
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Tất cả chưa điểm danh: có mặt").click()
     held[0].abort()
@@ -939,11 +948,7 @@ def test_a_failed_taps_message_stays_until_that_delegate_is_tapped_through(
     from tests.e2e.conftest import BROWSER_ERRORS
 
     session_id = closing_session_now[0]
-    first, second = uong_bi_names(demo, 2)
-    tap, held = on_the_sheet_first_tap_held(page, session_id)
-    sheet_button(page, first).click()
-    until_held(page, held)
-    sheet_button(page, second).click()  # queued behind the first
+    tap, held, first, second = two_taps_first_held(page, demo, session_id)
     held[0].abort()
     expect(sheet_button(page, second)).to_have_attribute("aria-pressed", "true")
     alerts = page.locator("#sheet-messages").get_by_role("alert")
@@ -970,11 +975,7 @@ def test_a_queued_taps_refusal_stays_until_that_delegate_is_tapped_through(
     from confmgr.roster import services as roster_services
 
     session_id = closing_session_now[0]
-    first, second = uong_bi_names(demo, 2)
-    _tap, held = on_the_sheet_first_tap_held(page, session_id)
-    sheet_button(page, first).click()
-    until_held(page, held)
-    sheet_button(page, second).click()  # queued behind the first
+    _tap, held, first, second = two_taps_first_held(page, demo, session_id)
     with demo.app_context():
         roster_services.withdraw(db.session.scalar(select(Participant).where(
             Participant.full_name == first)), organiser=True)
