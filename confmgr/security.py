@@ -391,6 +391,22 @@ def reserve_failed_login(login: str) -> LoginRefusal | None:
     return None if _count(count) else _lock(counted)
 
 
+def release_failed_login(login: str) -> None:
+    """Take back reserve_failed_login's count of an attempt whose password was never
+    checked (the database down): retries through an outage must not lock owners out. The
+    lock goes with it if the count no longer reaches the limit (this attempt set it)."""
+    if not _enabled() or not login.strip():
+        return
+    counted = _counted(login)
+
+    def release(counters: RateLimiter) -> None:
+        counters.hit(counted.failures_item, *counted.failures, cost=-1)
+        if counters.test(counted.failures_item, *counted.failures):
+            counters.clear(counted.lock_item, *counted.lock)
+
+    _count(release)
+
+
 def forget_failed_logins(login: str) -> None:
     """After a successful sign-in: forget the failures counted against what this attempt
     counts against (the account, or this browser's device cookie), and lift its lock."""

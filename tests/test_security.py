@@ -328,6 +328,27 @@ def test_guesses_sent_together_get_no_more_password_checks_than_the_limit(demo, 
     assert answers.count(429) >= 10 and set(answers) <= {200, 429}
 
 
+def test_sign_ins_the_database_failed_to_check_do_not_lock_the_owner_out(demo, monkeypatch):
+    """Attempts are counted before their password is checked: five retries through a
+    database outage (each a 503) locked the owner out for the lock's whole period once it
+    was back, though no password had been checked."""
+    from sqlalchemy.exc import OperationalError
+
+    from confmgr.accounts import services
+
+    real_authenticate = services.authenticate
+
+    def database_down(email, password):
+        raise OperationalError("SELECT users.id FROM users", {}, Exception("database is locked"))
+
+    client = demo.test_client()
+    monkeypatch.setattr(services, "authenticate", database_down)
+    for n in range(5):
+        assert attempt(client, *ORGANISER, address=f"198.51.100.{n + 10}").status_code == 503
+    monkeypatch.setattr(services, "authenticate", real_authenticate)
+    assert attempt(client, *ORGANISER, address="198.51.100.99").status_code == 302
+
+
 # Addresses of the browsers in the device cookie tests, each its own so that no test trips
 # the per-address limit.
 ATTACKER, OWNER, NEW_BROWSER, PHONE = "203.0.113.7", "198.51.100.2", "198.51.100.3", "198.51.100.4"

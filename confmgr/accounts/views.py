@@ -148,8 +148,12 @@ def login():
         if refusal is None and form.validate_on_submit():
             email = services.normalise_email(form.email.data)
             refusal = security.reserve_failed_login(email)
-            # Locked by an attempt counted a moment ago, it is not checked.
-            user = None if refusal else services.authenticate(email, form.password.data)
+            try:
+                # Locked by an attempt counted a moment ago, it is not checked.
+                user = None if refusal else services.authenticate(email, form.password.data)
+            except Exception:
+                security.release_failed_login(email)  # never checked: the database failed
+                raise
             if refusal is None and user is None:
                 logged_as = services.login_for_log(email)
                 record("user.login_failed", **logged_as)
