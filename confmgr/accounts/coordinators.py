@@ -47,6 +47,8 @@ def create_coordinator(
     coordinator of no point, whom no organiser could see or manage."""
     if not points:
         raise AccountError(_("Hãy nhập ít nhất một mã điểm cầu."))
+    # One after another with the conference's other account making (create_for_points).
+    hold_conference(db.session.get(Conference, points[0].conference_id))
     login = check_new_login(login)
     password = generate_password()
     user = User(email=login, display_name=display_name.strip() or login, role=Role.COORDINATOR,

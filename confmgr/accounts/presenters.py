@@ -8,6 +8,7 @@ from confmgr.accounts.coordinators import generate_password, hash_generated
 from confmgr.accounts.models import User
 from confmgr.accounts.services import AccountError, check_new_login
 from confmgr.audit.services import record
+from confmgr.conferences.editing import hold_conference
 from confmgr.conferences.models import Conference, Presenter
 from confmgr.db import db
 from confmgr.enums import Role
@@ -21,6 +22,10 @@ def give_account(presenter: Presenter, login: str) -> tuple[User, str]:
     """A new account for the presenter, with a generated password returned once, to hand
     out. A login already in use is refused whoever holds it, so the answer tells nothing
     about other accounts."""
+    # One after another with the conference's other account making: two at once for one
+    # presenter would both find them without an account.
+    hold_conference(db.session.get(Conference, presenter.conference_id))
+    db.session.refresh(presenter)  # as it is now, held
     if presenter.user_id is not None:
         raise AccountError(_("Báo cáo viên này đã có tài khoản."))
     login = check_new_login(login)
