@@ -202,6 +202,9 @@ def _tick(text: str) -> bool:
 
 #: What a list writes beside a name it does not tick, folded: nothing, "không", "-", "0".
 _UNTICKED = frozenset({"", "khong", "k", "chua", "-", "0"})
+#: Columns that tick who a person is, not whether they came ("Nam", "Nữ", "Đảng viên"),
+#: folded: some ticked and others blank is what they are for.
+_TRAIT_HEADINGS = frozenset({"nam", "nu", "gioi tinh", "dang vien", "doan vien"})
 
 
 def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
@@ -209,8 +212,8 @@ def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
     column, the note column or any column not read, was filled as "tick who came": its
     blanks may be absentees, so the rule that a blank is present cannot be applied to it.
     Columns not read are any such: "Ký tên", "Chữ ký", "Sáng", "Ngày 14/6", "Tham gia";
-    only the delegate list's own columns are left out, and those refused already
-    (``told``)."""
+    only the delegate list's own columns are left out, those of a person's traits
+    ("Nam", "Nữ") and those refused already (``told``)."""
     ours = (HEADING["status"], HEADING["note"])
     problems = []
     for heading, cell in (
@@ -218,7 +221,8 @@ def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
             (HEADING["note"], lambda row: row.values.get("note", "")),
             *((heading, lambda row, h=heading: dict(row.others).get(h, ""))
               for heading in rows.ignored if heading not in rows.unheaded
-              and heading not in told and not _list_column(heading))):
+              and heading not in told and not _list_column(heading)
+              and fold(heading) not in _TRAIT_HEADINGS)):
         ticked = [row.number for row in rows if _tick(cell(row))]
         blank = [row.number for row in rows if fold(cell(row)).strip(" ().") in _UNTICKED
                  and not row.values.get("status", "").strip()]
