@@ -1,8 +1,11 @@
-"""Vietnamese text: normalising what people type and folding it for search."""
+"""Vietnamese text: normalising what people type, folding it for search; fingerprints of data."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
+from typing import Any
 
 _SPACES = re.compile(r"\s+")
 #: Control characters that are not spaces: never meant, and NUL cannot even be stored.
@@ -139,3 +142,10 @@ _NOT_IN_LINKS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 def has_space_or_control(text: str) -> bool:
     return _NOT_IN_LINKS.search(text) is not None
+
+
+def fingerprint(value: Any) -> str:
+    """A digest of JSON-able data, equal for equal data whatever the order of its keys: what
+    a page showed, or a request sent, told from what is there now."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+                          ).hexdigest()

@@ -52,6 +52,15 @@ def new_conference(app, slug: str = "quoc-gia") -> None:
         db.session.commit()
 
 
+def point_of_another_level(app, slug: str, code: str, name: str) -> None:
+    """A point of the level "Khác" (a ministry's, say) in the conference ``slug``."""
+    with app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == slug))
+        db.session.add(BroadcastPoint(conference_id=conference.id, code=code, name=name,
+                                      level=PointLevel.OTHER))
+        db.session.commit()
+
+
 # ---------------------------------------------------------------- the official list
 
 
@@ -150,11 +159,7 @@ def test_a_province_whose_code_another_point_has_gets_no_communes_under_that_poi
     hung under it (and its coordinator reached them all) and the province left out,
     unsaid. Now they wait for a province point of Quảng Ninh, and the organiser is told."""
     new_conference(demo)
-    with demo.app_context():
-        conference = db.session.scalar(select(Conference).where(Conference.slug == "quoc-gia"))
-        db.session.add(BroadcastPoint(conference_id=conference.id, code="22", name="Bộ số 22",
-                                      level=PointLevel.OTHER))
-        db.session.commit()
+    point_of_another_level(demo, "quoc-gia", "22", "Bộ số 22")
     logged_in(client, ORGANISER)
     response = post_form(client, "/manage/c/quoc-gia/points/official", {
         "scope": "communes", "provinces": ["22", "48"]}, follow_redirects=True)
@@ -681,11 +686,7 @@ def test_a_province_point_taken_to_another_province_over_its_communes_is_refused
 
 def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
     new_conference(demo, "khac")
-    with demo.app_context():
-        other = db.session.scalar(select(Conference).where(Conference.slug == "khac"))
-        db.session.add(BroadcastPoint(conference_id=other.id, code="KHAC", name="Ở hội nghị khác",
-                                      level=PointLevel.OTHER))
-        db.session.commit()
+    point_of_another_level(demo, "khac", "KHAC", "Ở hội nghị khác")
     logged_in(client, ORGANISER)
     page = upload(client, csv_file([
         HEAD,

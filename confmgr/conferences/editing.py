@@ -3,8 +3,6 @@ audit trail and leaves the commit to its caller, so one request is one transacti
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -39,7 +37,7 @@ from confmgr.conferences.scheduling import (
 )
 from confmgr.db import db, utcnow
 from confmgr.enums import Role, SessionKind, SessionStatus, Visibility
-from confmgr.text import name_compare_form, normalise
+from confmgr.text import fingerprint, name_compare_form, normalise
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -415,8 +413,7 @@ def _session_values(session: AgendaSession) -> dict[str, Any]:
 
 def session_digest(session: AgendaSession) -> str:
     """A fingerprint of what the session's form edits, and of its status."""
-    values = {**_session_values(session), "status": session.status.value}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    return fingerprint({**_session_values(session), "status": session.status.value})
 
 
 def delete_session(session: AgendaSession) -> None:

@@ -6,8 +6,6 @@ snapshots; organisers edit the live rows and publish again.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +22,7 @@ from confmgr.conferences.scheduling import bare_topic_number
 from confmgr.conferences.services import AgendaDay, agenda_sessions, group_by_day
 from confmgr.db import db, utcnow
 from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus
-from confmgr.text import plain_text
+from confmgr.text import fingerprint, plain_text
 
 #: Fields whose change is news to a calendar (iCalendar SEQUENCE rises), besides the
 #: title a calendar shows (calendar_title), which also depends on the topic's number.
@@ -115,8 +113,7 @@ def pending_changes(conference: Conference, latest: AgendaVersion | None = None,
 
 def draft_digest(draft: dict[str, Any]) -> str:
     """A fingerprint of a draft: the publish page carries the one whose changes it listed."""
-    return hashlib.sha256(json.dumps(draft, sort_keys=True, ensure_ascii=False).encode()
-                          ).hexdigest()
+    return fingerprint(draft)
 
 
 # ---------------------------------------------------------------- publishing

@@ -365,8 +365,8 @@ def _communes_left_behind(conference: Conference, checked: list[Checked],
     in_file = {item.values["code"] for item in checked}  # judged by their own rows
     communes = communes_by_code()
     parent = aliased(BroadcastPoint)
-    left: dict[str, list[str]] = {}  # by the moving point: codes of communes left under it
-    their_province: dict[str, str] = {}
+    # By the moving point: the province of the communes left under it, and their codes.
+    left: dict[str, tuple[str, list[str]]] = {}
     for parent_code, code, unit in db.session.execute(
             select(parent.code, BroadcastPoint.code, BroadcastPoint.admin_unit_code)
             .join(parent, parent.id == BroadcastPoint.parent_id)
@@ -374,15 +374,13 @@ def _communes_left_behind(conference: Conference, checked: list[Checked],
             .order_by(BroadcastPoint.code)):
         if (code not in in_file and unit in communes
                 and communes[unit].province_code != moving[parent_code].values["province_code"]):
-            left.setdefault(parent_code, []).append(code)
-            their_province.setdefault(parent_code, communes[unit].province_code)
+            left.setdefault(parent_code, (communes[unit].province_code, []))[1].append(code)
     names = {code: province.name for code, province in provinces().items()}
     return [CellError(moving[code].number, HEADING["admin_unit_code"], _(
         "Điểm cầu %(code)s còn các điểm cầu xã, phường của %(province)s ở dưới (%(codes)s): "
         "hãy chuyển chúng sang điểm cầu cấp trên khác trước.", code=code,
-        province=names[their_province[code]],
-        codes=", ".join(codes[:5]) + (", …" if len(codes) > 5 else "")))
-        for code, codes in left.items()]
+        province=names[province], codes=", ".join(codes[:5]) + (", …" if len(codes) > 5 else "")))
+        for code, (province, codes) in left.items()]
 
 
 def _tree_problems(conference: Conference, checked: list[Checked]) -> list[CellError]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -37,7 +36,7 @@ from confmgr.roster.models import (
     PointCategoryRegistration,
     participant_name_fields,
 )
-from confmgr.text import name_compare_form, normalise, normalise_lines
+from confmgr.text import fingerprint, name_compare_form, normalise, normalise_lines
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
@@ -187,9 +186,7 @@ class SentBefore(Exception):
 
 def registration_digest(point: BroadcastPoint, fields: PersonFields) -> str:
     """What identifies a registration as sent: its point and details (cleaned)."""
-    sent = json.dumps([point.id, dataclasses.asdict(fields)], ensure_ascii=False,
-                      sort_keys=True)
-    return hashlib.sha256(sent.encode()).hexdigest()
+    return fingerprint([point.id, dataclasses.asdict(fields)])
 
 
 def _sent_again(earlier: Participant, point: BroadcastPoint, fields: PersonFields) -> bool:
