@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.support import Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 
 from confmgr.text import one_line, plain_text
 
@@ -45,6 +45,8 @@ class Form(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             kind = unbound_field.field_class
             if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
-                clean = _MULTI_LINE if issubclass(kind, TextAreaField) else _ONE_LINE
+                # A hidden field carries back what a page showed, line breaks and all.
+                multi_line = issubclass(kind, (TextAreaField, HiddenField))
+                clean = _MULTI_LINE if multi_line else _ONE_LINE
                 options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
             return unbound_field.bind(form=form, **options)

@@ -23,6 +23,7 @@ from confmgr.enums import QuestionStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions import listing, services
 from confmgr.questions.models import MAX_ANSWER_LENGTH, Question
+from tests.conftest import csrf_token
 from tests.helpers import (
     COORDINATOR,
     ORGANISER,
@@ -244,7 +245,7 @@ def test_a_published_question_is_not_merged_away(demo, ctx):
 def test_splitting_a_duplicate_off_restores_both_counts(demo, ctx):
     first = question(FIRST)
     hanoi = question("Số chi bộ trực thuộc tăng gấp đôi")
-    services.split(hanoi)
+    services.split(hanoi, publishes=True)
     assert hanoi.merged_into_id is None and hanoi.status == QuestionStatus.NEW
     assert (first.points_count, hanoi.points_count) == (2, 1)
     assert [q.point.code for q in listing.group(first)] == ["06811", "06688"]
@@ -259,13 +260,13 @@ def test_splitting_takes_back_the_answer_the_merge_passed_on(demo, ctx):
     services.answer(duplicate, "Gửi qua thư điện tử.", user_id=None)
     services.merge(target, [duplicate], publishes=True)
     assert (target.answer, target.status) == ("Gửi qua thư điện tử.", QuestionStatus.ANSWERED)
-    services.split(duplicate)
+    services.split(duplicate, publishes=True)
     assert (target.answer, target.status) == ("", QuestionStatus.NEW)
     assert (duplicate.answer, duplicate.status) == ("Gửi qua thư điện tử.",
                                                     QuestionStatus.ANSWERED)
     services.merge(target, [duplicate], publishes=True)
     services.answer(target, "Gửi qua thư điện tử và đăng trên trang.", user_id=None)
-    services.split(duplicate)
+    services.split(duplicate, publishes=True)
     assert (target.answer, target.status) == ("Gửi qua thư điện tử và đăng trên trang.",
                                               QuestionStatus.ANSWERED)
 
@@ -1427,6 +1428,100 @@ def test_a_presenter_merges_nothing_into_a_published_question(client, demo):
     with demo.app_context():
         assert db.session.get(Question, other).merged_into_id == first
         assert db.session.get(Question, first).points_count == 4
+
+
+def test_a_presenter_splits_nothing_off_a_published_question(client, demo):
+    """Split off a published question, a point stops reading its answer and the digest
+    counts one point less: an organiser's decision, as merging into it is."""
+    first = question_id(demo, FIRST)
+    with demo.app_context():
+        duplicate = db.session.scalar(select(Question.id).where(Question.merged_into_id == first)
+                                      .order_by(Question.id))
+    logged_in(client, PRESENTER_ACCOUNT)
+    response = post_form(client, f"{TRIAGE}/{duplicate}/split", {}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Câu hỏi #{first} đã công bố: chỉ ban tổ chức tách câu hỏi ra được."]
+    with demo.app_context():
+        assert db.session.get(Question, duplicate).merged_into_id == first
+        assert db.session.get(Question, first).points_count == 3
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    post_form(organiser, f"{TRIAGE}/{duplicate}/split", {})
+    with demo.app_context():
+        assert db.session.get(Question, duplicate).merged_into_id is None
+        assert db.session.get(Question, first).points_count == 2
+
+
+def _shown_answer(page: str) -> str:
+    """The answer form's hidden ``shown`` as a browser sends it: line breaks as CRLF."""
+    value = re.search(r'<input id="shown" name="shown" type="hidden" value="([^"]*)">',
+                      page).group(1)
+    return unescape(value).replace("\n", "\r\n")
+
+
+def test_an_answer_of_several_lines_is_corrected_without_a_false_clash(client, demo):
+    """The hidden copy of the answer the page showed lost its line breaks, so every
+    correction of an answer of several lines was taken for someone else's, again and
+    again."""
+    target = question_id(demo, BISHOP)
+    with demo.app_context():
+        services.answer(db.session.get(Question, target), "Dòng một.\nDòng hai.",
+                        user_id=None)
+        db.session.commit()
+    logged_in(client, PRESENTER_ACCOUNT)
+    page = client.get(f"{TRIAGE}/{target}").get_data(as_text=True)
+    response = post_form(client, f"{TRIAGE}/{target}/answer",
+                         {"answer": "Dòng một.\r\nDòng hai, sửa lại.",
+                          "shown": _shown_answer(page)})
+    assert response.status_code == 302
+    with demo.app_context():
+        assert db.session.get(Question, target).answer == "Dòng một.\nDòng hai, sửa lại."
+
+
+def test_publishing_from_a_questions_page_publishes_the_answer_it_showed(client, demo):
+    """The organiser read answer A and pressed publish after the presenter saved B: B
+    would have gone to every point unread. Refused; read again, it is published."""
+    target = question_id(demo, BISHOP)
+    with demo.app_context():
+        services.answer(db.session.get(Question, target), "Câu trả lời A.", user_id=None)
+        db.session.commit()
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    page = organiser.get(f"{TRIAGE}/{target}").get_data(as_text=True)
+    publish_form = page[page.index(f"{TRIAGE}/{target}/publish"):]
+    shown = unescape(re.search(r'name="shown" value="([^"]*)"', publish_form).group(1))
+    assert shown == "Câu trả lời A."
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert post_form(client, f"{TRIAGE}/{target}/answer",
+                     {"answer": "Câu trả lời B.", "shown": "Câu trả lời A."}).status_code == 302
+    response = post_form(organiser, f"{TRIAGE}/{target}/publish", {"shown": shown},
+                         follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == [
+        f"Câu trả lời của câu hỏi #{target} vừa được sửa; hãy đọc lại rồi công bố."]
+    with demo.app_context():
+        assert db.session.get(Question, target).status == QuestionStatus.ANSWERED
+    post_form(organiser, f"{TRIAGE}/{target}/publish", {"shown": "Câu trả lời B.\r\n"})
+    with demo.app_context():
+        published = db.session.get(Question, target)
+        assert (published.status, published.answer) == (QuestionStatus.PUBLISHED,
+                                                        "Câu trả lời B.")
+
+
+def test_an_answer_refused_as_out_of_reach_shows_a_presenter_no_organisers_tabs(client, demo):
+    outside = question_id(demo, "Ủy ban kiểm tra")
+    logged_in(client, PRESENTER_ACCOUNT)
+    response = post_form(client, f"{TRIAGE}/{outside}/answer", {"answer": "Trả lời."})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Trả lời." in page
+    assert f"/manage/c/{SLUG}/points" not in page
+
+
+def test_the_english_digest_marks_the_vietnamese_questions_and_answers(client, demo):
+    client.post("/language", data={"lang": "en", "next": "/",
+                                   "csrf_token": csrf_token(client)})
+    page = client.get(f"/c/{SLUG}/questions").get_data(as_text=True)
+    article = page[page.index('class="qa-item'):]
+    article = article[:article.index("</article>")]
+    assert article.count('class="white-space-pre" lang="vi"') == 2
 
 
 def standing_read(statement: str) -> bool:

@@ -206,14 +206,21 @@ def merge(target: Question, duplicates: list[Question], *, publishes: bool) -> l
     return merged
 
 
-def split(duplicate: Question) -> Question:
-    """Undo a merge: the duplicate stands alone again, as new or answered by its own answer."""
+def split(duplicate: Question, *, publishes: bool) -> Question:
+    """Undo a merge: the duplicate stands alone again, as new or answered by its own answer.
+
+    Off a published question only by who ``publishes`` (organisers), as merging into one:
+    the duplicate's point stops reading the answer, and the digest counts one point less."""
     # By its id: the relation may not be loaded yet after a merge in the same session.
     target = (db.session.get(Question, duplicate.merged_into_id)
               if duplicate.merged_into_id is not None else None)
     if target is None:
         raise RuleBroken([Problem("", _("Câu hỏi #%(id)d không được gộp vào câu nào.",
                                         id=duplicate.id))])
+    if target.status == QuestionStatus.PUBLISHED and not publishes:
+        raise RuleBroken([Problem("", _(
+            "Câu hỏi #%(id)d đã công bố: chỉ ban tổ chức tách câu hỏi ra được.",
+            id=target.id))])
     duplicate.merged_into_id = None
     duplicate.merged_into = None
     duplicate.status = QuestionStatus.ANSWERED if duplicate.answer else (
@@ -307,11 +314,20 @@ def answer(question: Question, text: str, *, user_id: int | None,
     return True
 
 
-def publish(questions: list[Question]) -> None:
-    """Put answered questions in the digest every point reads; all or none."""
+def publish(questions: list[Question], *, reviewed: dict[int, str] | None = None) -> None:
+    """Put answered questions in the digest every point reads; all or none.
+
+    ``reviewed``: the answers as the publisher read them, by question. One saved again
+    since is refused: what every point reads is what an organiser reviewed."""
     problems = []
+    reviewed = reviewed or {}
     for question in questions:
-        if question.merged_into_id is not None:
+        if (question.id in reviewed and question.answer
+                and normalise_lines(reviewed[question.id]) != question.answer):
+            problems.append(Problem("", _(
+                "Câu trả lời của câu hỏi #%(id)d vừa được sửa; hãy đọc lại rồi công bố.",
+                id=question.id)))
+        elif question.merged_into_id is not None:
             problems.append(Problem("", _(
                 "Câu hỏi #%(id)d đã được gộp vào câu hỏi #%(into)d; hãy xử lý câu hỏi đó.",
                 id=question.id, into=question.merged_into_id)))

@@ -159,9 +159,9 @@ def _standing(conference: Conference, reach, ids: list[int]) -> list[Question] |
         db.session.rollback()
         # Merged or out of reach, in the same words: no more is said of a question that
         # is not the user's to see.
-        flash(_("Không thay đổi gì: câu hỏi %(ids)s vừa được gộp hoặc không thuộc phạm vi "
-                "của bạn. Hãy tải lại trang và chọn lại.",
-                ids=", ".join(f"#{question_id}" for question_id in missing)), "danger")
+        flash(counted("Không thay đổi gì: câu hỏi %(ids)s vừa được gộp hoặc không thuộc "
+                      "phạm vi của bạn. Hãy tải lại trang và chọn lại.", len(missing),
+                      ids=", ".join(f"#{question_id}" for question_id in missing)), "danger")
         return None
     return sorted(found, key=lambda q: (q.raised_at, q.id))
 
@@ -334,8 +334,8 @@ def answer(slug: str, question_id: int):
         joined_elsewhere = _merged_out_of_reach(conference, scope, question_id)
         if joined_elsewhere is not None or _out_of_reach(conference, scope, question_id):
             return render_template("questions/answer_not_saved.html", conference=conference,
-                                   question_id=question_id, merged=joined_elsewhere,
-                                   text=form.answer.data), 409
+                                   manages=scope.manages, question_id=question_id,
+                                   merged=joined_elsewhere, text=form.answer.data), 409
     question = _question(conference, scope.reach, question_id, lock=True)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, answer=form)
@@ -417,7 +417,8 @@ def split(slug: str, question_id: int):
     conference, scope = _triaging(slug)
     question = _question(conference, scope.reach, question_id, lock=True)
     target = question.merged_into
-    done, _result = commit_or_flash(lambda: services.split(question))
+    done, _result = commit_or_flash(lambda: services.split(question,
+                                                           publishes=scope.manages))
     if done:
         flash(_("Câu hỏi #%(id)d đã được tách ra.", id=question.id), "success")
     return redirect(url_for("questions.detail", slug=slug,
@@ -427,7 +428,10 @@ def split(slug: str, question_id: int):
 @bp.post("/manage/c/<slug>/questions/<int:question_id>/publish")
 @login_required
 def publish(slug: str, question_id: int):
-    return _change(slug, question_id, lambda _c, _r, q: services.publish([q]),
+    # The answer the page showed: one saved since is read before it is published.
+    shown = request.form.get("shown")
+    return _change(slug, question_id, lambda _c, _r, q: services.publish(
+        [q], reviewed=None if shown is None else {q.id: shown}),
                    _("Đã công bố câu hỏi và câu trả lời."))
 
 
