@@ -1024,6 +1024,16 @@ def test_coordinator_total_counts_unrecorded_point_by_point(client, demo):
         == ["Cộng", "115", "0", "0", "0", "0", "115", "500", "81,3%"]
 
 
+def test_a_coordinators_home_page_leads_to_their_points_figures(client, demo):
+    """The page of their points' figures was reached only by typing its address."""
+    logged_in(client, COORDINATOR)
+    home = client.get("/manage/").get_data(as_text=True)
+    link = re.search(r'<a class="my-attendance small" href="([^"]+)">([^<]+)</a>', home)
+    assert link.groups() == (f"/manage/c/{SLUG}/attendance", "Điểm danh các điểm cầu của tôi")
+    assert "<h1 class=\"h4\">Điểm danh các điểm cầu của tôi</h1>" in client.get(
+        link.group(1)).get_data(as_text=True)
+
+
 def test_a_coordinators_figures_before_any_session_is_published(client, demo):
     """Before the agenda's first publication the coordinator's page says there is nothing
     to take attendance for; a coordinator with no point in the conference is refused."""
