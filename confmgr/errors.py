@@ -62,6 +62,10 @@ def init_app(app: Flask) -> None:
             detail = API_MESSAGES.get(error.code) or MESSAGES.get(error.code, error.description)
             return problem_response(error.code, str(detail), headers=headers)
         message = MESSAGES.get(error.code, error.description)
+        if error.code >= 500:
+            # A failed write left the session waiting for a rollback; the page reads the
+            # signed-in user through it, and would fail in turn.
+            db.session.rollback()
         return render_template("error.html", code=error.code, message=message), error.code, headers
 
     @app.errorhandler(OperationalError)

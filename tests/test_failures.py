@@ -383,6 +383,34 @@ def registered_at_uong_bi(app) -> int:
             BroadcastPoint.code == "06811"))
 
 
+def test_a_failed_write_still_gets_the_sites_error_page(demo, database_url, tmp_path):
+    """A write that fails unexpectedly (a unique key taken meanwhile) leaves the session
+    waiting for a rollback; the error page read the signed-in user through it and failed
+    in turn, and the server answered its own bare 500, without the site's headers."""
+    own = make_app(database_url, tmp_path / "own", PROPAGATE_EXCEPTIONS=False)
+
+    @own.get("/taken-meanwhile")
+    def taken_meanwhile():
+        from flask_login import current_user
+        db.session.add(User(email=current_user.email, display_name="Trùng",
+                            password_hash="x", role="organiser"))
+        db.session.flush()
+        return "not reached"
+
+    try:
+        client = own.test_client()
+        logged_in(client, COORDINATOR)
+        response = client.get("/taken-meanwhile")
+        assert response.status_code == 500
+        page = response.get_data(as_text=True)
+        assert re.search(r'<p class="lead">(.*?)</p>', page).group(1) == (
+            "Đã có lỗi ở máy chủ. Vui lòng thử lại sau.")
+        assert "Content-Security-Policy" in response.headers
+    finally:
+        with own.app_context():
+            db.engine.dispose()
+
+
 @ON_SQLITE
 def test_a_write_locked_past_the_busy_timeout_is_answered_503(demo, database_url, tmp_path):
     path = sqlite_path(database_url)
