@@ -218,11 +218,11 @@ def readable(target: str) -> str:
     adapter = current_app.url_map.bind_to_environ(request.environ)
     parts = urlsplit(target)
     path, query = parts.path, parts.query
-    while path.count("/") > 1:
+    while path != "/":
         try:
             adapter.match(path, method="GET")
-        except MethodNotAllowed:
-            path, query = path.rsplit("/", 1)[0], ""
+        except MethodNotAllowed:  # "/language" and "/logout" lead to the home page
+            path, query = path.rsplit("/", 1)[0] or "/", ""
             continue
         except HTTPException:
             pass  # a redirect or a 404: the address answers for itself

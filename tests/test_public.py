@@ -105,6 +105,21 @@ def test_language_switch_ignores_unknown_languages_and_foreign_targets(client, d
     assert (response.status_code, response.headers["Location"]) == (302, "/")
 
 
+def test_the_language_switch_on_a_refused_switch_leads_to_a_readable_page(client, demo):
+    """A switch sent from a tab left open before signing in is refused (its token is
+    stale): the refusal stands at /language, and its own switch led to GET /language, a
+    405 page. An address of one part that takes only POST leads home, as /logout does."""
+    refused = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": "old"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'name="next" value="/language"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for stood_at in ("/language", "/logout"):
+        response = client.post("/language", data={"lang": "en", "next": stood_at,
+                                                  "csrf_token": token})
+        assert (response.status_code, response.headers["Location"]) == (302, "/")
+
+
 def test_never_published_agenda_is_seen_only_by_its_organisers(client, demo):
     with demo.app_context():
         conference = Conference(
