@@ -128,3 +128,27 @@ def test_the_conference_tabs_name_whole_lists_in_english(client, demo):
     client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
     assert tabs()[:9] == ["Agenda", "Topics", "Presenters", "Rooms", "Publish", "Points",
                         "Coordinators", "Delegates", "Categories"]
+
+
+def test_a_word_both_label_and_button_reads_each_in_english(client, demo):
+    """"Thêm" is the button "Add" and the label of something added; "Gửi câu hỏi" the
+    button "Send" and the logged action. One English word for both made the buttons
+    read "Added" and the log's filter "Send"."""
+    from flask import session
+
+    from confmgr.audit.labels import ACTION_GROUPS
+    from confmgr.conferences.labels import CHANGE_LABELS
+    from tests.conftest import csrf_token
+    from tests.helpers import ORGANISER, logged_in
+
+    logged_in(client, ORGANISER)
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    page = client.get("/manage/c/tap-huan-cap-xa-2025/categories").get_data(as_text=True)
+    assert re.findall(r'<button class="btn btn-sm btn-primary">([^<]*)</button>', page)[
+        0] == "Add"
+    with demo.test_request_context("/"):
+        session["lang"] = "en"
+        actions = {action: str(label) for _group, labels in ACTION_GROUPS
+                   for action, label in labels.items()}
+        assert (str(CHANGE_LABELS["added"]), actions["question.raise"]) == (
+            "Added", "Raise a question")

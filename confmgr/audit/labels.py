@@ -1,5 +1,6 @@
 """Human names for the audit trail's actions, grouped as the filter offers them."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 #: Every action the code records (a test checks each ``record("...")`` call has a label),
 #: by area, in the order the filter lists them.
@@ -43,7 +44,7 @@ ACTION_GROUPS = (
         "attendance.import": _l("Nhập danh sách điểm danh giấy"),
     }),
     (_l("Hỏi đáp"), {
-        "question.raise": _l("Gửi câu hỏi"),
+        "question.raise": lazy_pgettext("audit", "Gửi câu hỏi"),  # not the button "Send"
         "question.edit": _l("Biên tập câu hỏi"),
         "question.assign": _l("Giao câu hỏi"),
         "question.answer": _l("Trả lời câu hỏi"),

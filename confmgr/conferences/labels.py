@@ -1,5 +1,6 @@
 """Human names for agenda values, translatable like every other UI string."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from confmgr.enums import ConferenceStatus, SessionKind, SessionStatus, Visibility
 
@@ -31,7 +32,7 @@ CONFERENCE_STATUS_LABELS = {
 }
 
 CHANGE_LABELS = {
-    "added": _l("Thêm"),
+    "added": lazy_pgettext("change", "Thêm"),  # "Thêm" alone is the button "Add"
     "removed": _l("Bỏ"),
     "moved": _l("Đổi giờ/phòng"),
     "retitled": _l("Đổi tên"),
