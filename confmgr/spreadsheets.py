@@ -24,7 +24,7 @@ from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
 from confmgr import xlsx
-from confmgr.i18n import format_number
+from confmgr.i18n import counted, format_number
 from confmgr.text import fold, normalise, normalise_lines, plain_text
 
 
@@ -697,8 +697,8 @@ def listed_headings(headings: list[str]) -> str:
         f"«{h if len(h) <= _LISTED_HEADING_CHARS else h[:_LISTED_HEADING_CHARS - 1] + '…'}»"
         for h in headings[:LISTED_HEADINGS])
     if len(headings) > LISTED_HEADINGS:
-        shown = _("%(shown)s và %(count)d cột khác", shown=shown,
-                  count=len(headings) - LISTED_HEADINGS)
+        shown = counted("%(shown)s và %(count)d cột khác", len(headings) - LISTED_HEADINGS,
+                        shown=shown)
     return shown
 
 

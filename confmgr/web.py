@@ -10,6 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from confmgr.i18n import counted
+
 
 T = TypeVar("T")
 
@@ -34,7 +36,7 @@ def show_problems(form: FlaskForm | None, problems) -> None:
         if flashed <= MAX_FLASHED:
             flash(problem.message, "danger")
     if flashed > MAX_FLASHED:
-        flash(_("Còn %(count)d lỗi nữa không liệt kê.", count=flashed - MAX_FLASHED), "danger")
+        flash(counted("Còn %(count)d lỗi nữa không liệt kê.", flashed - MAX_FLASHED), "danger")
 
 
 #: The most boxes one form may tick: a list page shows 50 rows. More cannot come from the

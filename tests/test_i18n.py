@@ -99,6 +99,29 @@ def test_counted_messages_take_the_english_singular_for_one(app, language, count
         assert counted("Đã gửi %(count)d câu hỏi.", count) == expected
 
 
+def test_what_is_left_unlisted_is_counted_in_english_singular_and_plural(app):
+    """"1 more errors not listed", "and 1 other columns": said of one as of many."""
+    from types import SimpleNamespace
+
+    from flask import get_flashed_messages, session
+
+    from confmgr.api.problems import _more
+    from confmgr.spreadsheets import LISTED_HEADINGS, listed_headings
+    from confmgr.web import MAX_FLASHED, show_problems
+
+    headings = [f"C{n}" for n in range(LISTED_HEADINGS + 2)]
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        show_problems(None, [SimpleNamespace(field=None, message=f"Problem {n}")
+                             for n in range(MAX_FLASHED + 1)])
+        assert get_flashed_messages()[-1] == "1 more error not listed."
+        assert [listed_headings(headings[:-1]).rsplit(" and ", 1)[1],
+                listed_headings(headings).rsplit(" and ", 1)[1]] == [
+            "1 other column", "2 other columns"]
+        assert [more.detail for more in _more(1) + _more(2)] == [
+            "1 more error not listed.", "2 more errors not listed."]
+
+
 def test_a_page_counts_in_english_singular_and_plural(client, demo):
     from tests.conftest import csrf_token
     from tests.helpers import ORGANISER, logged_in

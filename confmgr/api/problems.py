@@ -4,10 +4,9 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Response, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from confmgr.i18n import N_
+from confmgr.i18n import N_, counted
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -92,5 +91,5 @@ def first_errors(errors: list[FieldError]) -> list[FieldError]:
 def _more(count: int) -> list[FieldError]:
     if count <= 0:
         return []
-    return [FieldError(detail=_("Còn %(count)d lỗi nữa không liệt kê.", count=count),
+    return [FieldError(detail=counted("Còn %(count)d lỗi nữa không liệt kê.", count),
                        pointer="")]
