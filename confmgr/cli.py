@@ -62,6 +62,15 @@ def checked_database_url(url: str) -> str:
     return url
 
 
+def _undecodable(value: str) -> bool:
+    """Whether the command line's bytes were not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 @click.command("create-user")
 @click.option("--email", prompt=True)
 @click.option("--name", "display_name", prompt="Display name")
@@ -74,6 +83,11 @@ def checked_database_url(url: str) -> str:
 @in_english
 def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
     """Create a user (the first admin, for instance)."""
+    for option, value in (("--email", email), ("--name", display_name),
+                          ("--password", password)):
+        if _undecodable(value):
+            raise click.ClickException(f"{option} holds bytes that are not UTF-8: check the "
+                                       "terminal's encoding.")
     with database_errors(current_app):
         try:
             user = create_user(email, password, display_name, Role(role))
@@ -145,7 +159,7 @@ def backup_command(path: Path | None) -> None:
                                                                       database))
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Backed up {database.shown} to {written} "
+    click.echo(f"Backed up {database.shown} to {click.format_filename(written)} "
                f"({written.stat().st_size:,} bytes).")
     uploads = Path(current_app.instance_path) / "uploads"
     if uploads.is_dir() and any(path.is_file() for path in uploads.rglob("*")):

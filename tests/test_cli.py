@@ -59,6 +59,24 @@ def test_create_user_drops_control_characters_from_the_display_name(app, runner)
     assert users(app) == [("a@example.org", "Nguyễn Văn A")]
 
 
+def test_bytes_that_are_not_utf8_get_one_line_not_a_traceback(app, runner, tmp_path):
+    """A terminal in another encoding passes bytes Python keeps as lone surrogates: they
+    could not be hashed or stored, nor a path holding them printed."""
+    for option, value in (("--name", "Nguy\udcc3n"), ("--password", PASSWORD + "\udce9")):
+        arguments = {"--email": "b@example.org", "--name": "A", "--password": PASSWORD,
+                     option: value}
+        result = runner.invoke(args=["create-user", *sum(arguments.items(), ())])
+        assert (result.exit_code, result.output) == (
+            1, f"Error: {option} holds bytes that are not UTF-8: check the terminal's "
+               "encoding.\n")
+    assert users(app) == []
+    target = tmp_path / "sao-l\udcffu"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Backed up ") and "sao-l\ufffdu (" in result.output
+    assert target.is_file()
+
+
 def test_generate_refuses_a_database_url_it_cannot_use(runner):
     """The configuration's own one-line refusals, naming the option given, without the
     password."""
