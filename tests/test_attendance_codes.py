@@ -457,3 +457,28 @@ def test_a_moved_delegates_old_badge_opens_nothing_and_the_new_point_prints_anot
     new_code = code_of(demo, person)
     assert re.fullmatch(r"[\w-]{12}", new_code) and new_code != code
     assert str(qr_svg(f"http://localhost/q/{new_code}")) in page
+
+
+def test_attendance_shows_times_in_the_published_time_zone_not_the_drafts(client, demo):
+    """A draft's new time zone is not the delegates' until it is published: the scan page,
+    the sheet and their messages showed the published times in it (00:30 for 12:30)."""
+    from zoneinfo import ZoneInfo
+
+    from confmgr.attendance import checkin
+    from confmgr.conferences.models import AgendaSession, Conference
+
+    session_id, _person, _name, coordinator, code = badge_printed(demo)
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        hanoi = ZoneInfo("Asia/Ho_Chi_Minh")
+        starts = session.published_starts_at.astimezone(hanoi).strftime("%H:%M %d/%m/%Y")
+        opens, closes = (moment.astimezone(hanoi).strftime("%H:%M %d/%m/%Y")
+                         for moment in checkin.window(session.conference, session))
+        db.session.scalar(select(Conference).where(Conference.slug == SLUG)).timezone = (
+            "America/New_York")
+        db.session.commit()
+    scan = client.get(f"/q/{code}").get_data(as_text=True)
+    assert re.search(r'<p class="fw-semibold">([^<]+) —', scan).group(1) == starts
+    sheet = coordinator.get(f"/manage/c/{SLUG}/points/06811/attendance?session={session_id}")
+    assert (f"Mở điểm danh từ {opens} đến {closes}."
+            in sheet.get_data(as_text=True).replace("\xa0", " "))

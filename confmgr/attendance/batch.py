@@ -23,6 +23,7 @@ from confmgr.attendance.checkin import (
 from confmgr.attendance.models import CheckInReceipt
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.publishing import published_timezone
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, dialect_insert, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod
@@ -163,7 +164,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
                 found.append(Problem(f"{where}/session_id", _(
                     "Điểm danh phiên «%(title)s» đã đóng lúc %(at)s, quá lâu để nhận từ máy "
                     "gửi chậm; hãy tải lên danh sách giấy.", title=session.attendance_title,
-                    at=format_datetime(to_local(closes, conference.timezone)))))
+                    at=format_datetime(to_local(closes, published_timezone(conference))))))
                 continue
         try:
             outcome = record(session, points[point_id], sent.participant_id, sent.status,
@@ -192,7 +193,7 @@ def _taken_problem(conference: Conference, session: AgendaSession, taken_at: dat
     hours, when the sheet would have refused the tap."""
     if taken_at is None or session.published_ends_at is None:
         return None  # a session never published: record() says it is unknown
-    zone = conference.timezone
+    zone = published_timezone(conference)
     if taken_at > now + CLOCK_SKEW:
         return _("Giờ ghi %(at)s muộn hơn lúc máy chủ nhận (%(now)s): đồng hồ của máy gửi "
                  "đang sai; hãy chỉnh lại rồi gửi lại.",

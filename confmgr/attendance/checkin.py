@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -52,6 +53,7 @@ from confmgr.attendance.models import (
 )
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.publishing import published_timezone
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import UTCDateTime, db, dialect_insert, utcnow
 from confmgr.enums import (
@@ -67,7 +69,8 @@ from confmgr.roster.models import Category, Participant
 
 
 def _local(moment: datetime, conference: Conference) -> str:
-    return moment.astimezone(conference.tz).strftime("%H:%M %d/%m/%Y")
+    zone = ZoneInfo(published_timezone(conference))
+    return moment.astimezone(zone).strftime("%H:%M %d/%m/%Y")
 
 
 def window(conference: Conference, session: AgendaSession) -> tuple[datetime, datetime]:

@@ -1,6 +1,8 @@
 """Attendance pages: a point's sheet for each session, headcounts, reports and exports."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_percent, get_locale
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from confmgr.attendance.models import NO_CATEGORY, SessionPointCategoryCount
 from confmgr.attendance.sheet import SheetQuery, point_counts, sheet, tap_answer
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession, Conference
+from confmgr.conferences.publishing import published_timezone
 from confmgr.conferences.scheduling import Problem
 from confmgr.conferences.services import conference_by_slug
 from confmgr.db import db, read_one_snapshot, utcnow
@@ -40,6 +43,8 @@ from confmgr.web import (
 from confmgr.xlsx import Percent, share_as_shown
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage/c/<slug>")
+# Attendance follows the published agenda: its times in the zone it was published in.
+bp.add_app_template_global(published_timezone, "published_zone")
 
 
 @bp.app_template_filter("percent")
@@ -384,7 +389,7 @@ def report_file(slug: str, kind: str):
     with force_locale("vi"):
         no_category, no_province = str(NO_CATEGORY_NAME), str(NO_PROVINCE_NAME)
     summary_headings = ["Phiên", "Bắt đầu", *REPORT_HEADINGS[3:]]
-    tz = conference.tz
+    tz = ZoneInfo(published_timezone(conference))
     summary = ([_session_title(s),
                 s.published_starts_at.astimezone(tz),
                 *_tally_cells(t)] for s, t in reports.session_totals(conference, province))
@@ -416,7 +421,7 @@ def participants_file(slug: str):
     province = province_asked(for_file=True)
     with force_locale("vi"):
         labels = {s.value: str(label) for s, label in ATTENDANCE_LABELS.items()}
-    tz = conference.tz
+    tz = ZoneInfo(published_timezone(conference))
     headings = ["Mã điểm cầu", "Điểm cầu", "Họ và tên", "Chức vụ", "Đơn vị", "Thành phần",
                 *(f"{s.published_starts_at.astimezone(tz):%d/%m %H:%M} {_session_title(s)}"
                   for s in sessions)]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
 from confmgr.accounts.models import User
@@ -502,6 +502,17 @@ def published_agenda(conference: Conference) -> PublishedAgenda | None:
         return None
     return cached_per_version("confmgr.published_agendas", tuple(latest),
                    lambda: read_version(db.session.get(AgendaVersion, latest.id)))
+
+
+def published_timezone(conference: Conference) -> str:
+    """The time zone delegates read the agenda in: a draft's new one is not theirs until it
+    is published, and the published times are shown in the zone they were given in.
+    Once per request and conference."""
+    known = g.setdefault("confmgr_published_timezones", {}) if has_request_context() else {}
+    if conference.id not in known:
+        agenda = published_agenda(conference)
+        known[conference.id] = agenda.conference.timezone if agenda else conference.timezone
+    return known[conference.id]
 
 
 def latest_version_numbers(conference_ids: list[int]) -> dict[int, int]:

@@ -2,6 +2,8 @@
 every point reads the published digest."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -482,9 +484,10 @@ def digest_xlsx(slug: str):
     conference, _title = _digest_conference(slug)
     query = listing.DigestQuery.from_args(request.args)
     general_label = _("Câu hỏi chung")
+    zone = ZoneInfo(publishing.published_timezone(conference))  # as the agenda reads
     rows = ([listing.topic_label(section.topic) or general_label, number, question.body,
              question.answer, section.answerers.get(question.id, ""),
-             question.points_count, question.published_at.astimezone(conference.tz)]
+             question.points_count, question.published_at.astimezone(zone)]
             for section in listing.digest(conference, query, whole=True).items
             for number, question in enumerate(section.questions, start=section.first_number))
     return xlsx_response(
