@@ -26,7 +26,8 @@ from confmgr.db import db
 from confmgr.demo.loader import SLUG
 from confmgr.enums import Role, SessionKind
 from confmgr.points.models import BroadcastPoint
-from confmgr.roster.models import Participant
+from confmgr.roster.models import Category, Participant
+from confmgr.roster.services import _PERSON_FIELDS
 from tests.conftest import csrf_token, login
 from tests.helpers import ADMIN, COORDINATOR, ORGANISER, flashes, logged_in, post_form
 
@@ -530,6 +531,7 @@ def test_every_recorded_detail_has_a_label():
     # Topics' and presenters' fields are passed as **values.
     keys |= set(_topic_values(SimpleNamespace(number="1", title="", summary="")))
     keys |= set(_presenter_values(SimpleNamespace(name="", position="", unit="")))
+    keys |= set(_PERSON_FIELDS)  # a delegate's correction, field by field
     assert len(keys) > 50
     assert keys - set(DETAIL_LABELS) == set()
 
@@ -626,3 +628,55 @@ def test_typed_text_that_looks_like_a_date_is_shown_as_typed(app, demo, client):
     logged_in(client, ADMIN)
     page = client.get(f"/manage/c/{SLUG}/audit?action=presenter.create").get_data(as_text=True)
     assert "2025-06-14 10:00" in page
+
+
+def test_a_delegates_correction_is_logged_with_what_changed(client, demo):
+    """The entry named the delegate as they are now and nothing else: a change of category
+    (which compliance counts) or of the name itself, and who they were, was lost."""
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).join(
+            BroadcastPoint, BroadcastPoint.id == Participant.point_id)
+            .where(BroadcastPoint.code == "06811").order_by(Participant.id))
+        other = db.session.scalar(select(Category).where(
+            Category.conference_id == person.conference_id,
+            Category.id != person.category_id).order_by(Category.id))
+        before = (person.id, person.full_name, person.category.name, other.id, other.name)
+        form = {"full_name": "Nguyễn Văn Đổi Tên", "position": person.position,
+                "unit": person.unit, "category": str(other.id), "phone": person.phone,
+                "email": person.email, "note": person.note}
+    person_id, old_name, old_category, _other_id, other_name = before
+    logged_in(client, ORGANISER)
+    edit = f"/manage/c/{SLUG}/points/06811/delegates/{person_id}/edit"
+    assert post_form(client, edit, form).status_code == 302
+    rows = audit_rows(client.get(LOG, query_string={"action": "participant.update"})
+                      .get_data(as_text=True))
+    assert rows[0][2:4] == ["Sửa thông tin đại biểu", "06811 · Điểm cầu Uông Bí"]
+    assert rows[0][-1] == (
+        f"Tên: Nguyễn Văn Đổi Tên | Họ và tên: {old_name} → Nguyễn Văn Đổi Tên | "
+        f"Thành phần: {old_category} → {other_name}")
+
+
+def test_the_english_log_names_one_thing_and_what_happened(client, demo):
+    """The log shared its words with the lists and buttons: one presenter read
+    "Presenters: …", a points import "Add: 3 | Update: 1 | Skip: 2"."""
+    from confmgr.conferences.models import Presenter
+
+    with demo.app_context():
+        presenter = db.session.scalar(select(Presenter).order_by(Presenter.id))
+        conference_id = presenter.conference_id
+        db.session.add_all([
+            AuditEntry(action="presenter.update", conference_id=conference_id,
+                       target_type="Presenter", target_id=presenter.id, details={}),
+            AuditEntry(action="points.import", conference_id=conference_id,
+                       details={"added": 3, "updated": 1, "skipped": 2})])
+        db.session.commit()
+        name = presenter.name
+    logged_in(client, ORGANISER)
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+
+    def last(action: str) -> list[str]:
+        return audit_rows(client.get(LOG, query_string={"action": action})
+                          .get_data(as_text=True))[0]
+
+    assert last("presenter.update")[-2] == f"Presenter: {name}"
+    assert last("points.import")[-1] == "Added: 3 | Updated: 1 | Skipped: 2"

@@ -174,4 +174,4 @@ def test_a_word_both_label_and_button_reads_each_in_english(client, demo):
         actions = {action: str(label) for _group, labels in ACTION_GROUPS
                    for action, label in labels.items()}
         assert (str(CHANGE_LABELS["added"]), actions["question.raise"]) == (
-            "Added", "Raise a question")
+            "Added", "Question raised")

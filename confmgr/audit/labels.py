@@ -2,6 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+# In the context "audit": a word the log uses of one thing or one event, where the
+# interface uses the same Vietnamese for a list or a button ("Báo cáo viên": Presenters;
+# "Thêm mới": Add).
+
 #: Every action the code records (a test checks each ``record("...")`` call has a label),
 #: by area, in the order the filter lists them.
 ACTION_GROUPS = (
@@ -44,7 +48,7 @@ ACTION_GROUPS = (
         "attendance.import": _l("Nhập danh sách điểm danh giấy"),
     }),
     (_l("Hỏi đáp"), {
-        "question.raise": lazy_pgettext("audit", "Gửi câu hỏi"),  # not the button "Send"
+        "question.raise": lazy_pgettext("audit", "Gửi câu hỏi"),
         "question.edit": _l("Biên tập câu hỏi"),
         "question.assign": _l("Giao câu hỏi"),
         "question.answer": _l("Trả lời câu hỏi"),
@@ -77,43 +81,45 @@ ACTION_LABELS = {action: label for _group, actions in ACTION_GROUPS
 
 #: Actions whose details are {field: [before, after]}: shown as "before → after".
 CHANGE_ACTIONS = frozenset({"conference.update", "session.update", "topic.update",
-                            "presenter.update"})
+                            "presenter.update", "participant.update"})
 
 #: What an entry's target is, by the name of its kind as the log stores it.
 TARGET_LABELS = {
     "AgendaSession": _l("Phiên"),
     "AgendaVersion": _l("Phiên bản chương trình"),
-    "ApiToken": _l("Token API"),
-    "BroadcastPoint": _l("Điểm cầu"),
+    "ApiToken": lazy_pgettext("audit", "Token API"),
+    "BroadcastPoint": lazy_pgettext("audit", "Điểm cầu"),
     "Category": _l("Thành phần"),
-    "Conference": _l("Hội nghị"),
+    "Conference": lazy_pgettext("audit", "Hội nghị"),
     "ConnectionTestSlot": _l("Lịch chạy thử"),
     "FeedToken": _l("Địa chỉ lịch riêng"),
     "Participant": _l("Đại biểu"),
-    "Presenter": _l("Báo cáo viên"),
+    "Presenter": lazy_pgettext("audit", "Báo cáo viên"),
     "Question": _l("Câu hỏi"),
     "Room": _l("Phòng"),
     "Topic": _l("Chuyên đề"),
-    "TopicMaterial": _l("Tài liệu"),
+    "TopicMaterial": lazy_pgettext("audit", "Tài liệu"),
     "User": _l("Tài khoản"),
 }
 
 #: The details' keys, as a reader names them (a test checks each key recorded has one).
 DETAIL_LABELS = {
-    "added": _l("Thêm mới"),
+    "added": lazy_pgettext("audit", "Thêm mới"),
     "body": _l("Nội dung câu hỏi"),
+    "category_id": _l("Thành phần"),
     "changed": _l("Ghi mới hoặc sửa"),
     "checkin_closes_minutes": _l("Đóng điểm danh sau phiên (phút)"),
     "checkin_opens_minutes": _l("Mở điểm danh trước phiên (phút)"),
     "comment": _l("Ghi chú"),
     "communes": _l("Điểm cầu xã"),
     "count": _l("Số lượng"),
-    "created": _l("Thêm mới"),
+    "created": lazy_pgettext("audit", "Thêm mới"),
     "description": _l("Mô tả"),
     "destination": _l("Đến điểm cầu"),
     "email": _l("Email"),
     "ends_at": _l("Kết thúc"),
     "fields": _l("Các mục"),
+    "full_name": _l("Họ và tên"),
     "file": _l("Tệp"),
     "first_day": _l("Ngày đầu"),
     "from_question": _l("Tách khỏi câu hỏi"),
@@ -129,9 +135,10 @@ DETAIL_LABELS = {
     "note": _l("Ghi chú"),
     "number": _l("Phiên bản"),
     "organising_unit": _l("Đơn vị tổ chức"),
+    "phone": _l("Điện thoại"),
     "points": _l("Điểm cầu"),
     "position": _l("Chức vụ"),
-    "presenter_id": _l("Báo cáo viên"),
+    "presenter_id": lazy_pgettext("audit", "Báo cáo viên"),
     "presenter_ids": _l("Báo cáo viên"),
     "provinces": _l("Điểm cầu tỉnh"),
     "questions": _l("Câu hỏi"),
@@ -146,7 +153,7 @@ DETAIL_LABELS = {
     "sessions": _l("Các phiên"),
     "sessions_moved": _l("Số phiên đổi thời điểm"),
     "size": _l("Dung lượng (byte)"),
-    "skipped": _l("Bỏ qua"),
+    "skipped": lazy_pgettext("audit", "Bỏ qua"),
     "slug": _l("Địa chỉ rút gọn"),
     "source": _l("Từ điểm cầu"),
     "starts_at": _l("Bắt đầu"),
@@ -159,7 +166,7 @@ DETAIL_LABELS = {
     "topic_number": _l("Số chuyên đề"),
     "unchanged": _l("Không đổi"),
     "unit": _l("Đơn vị"),
-    "updated": _l("Cập nhật"),
+    "updated": lazy_pgettext("audit", "Cập nhật"),
     "url": _l("Đường dẫn"),
     "visibility": _l("Phạm vi"),
 }

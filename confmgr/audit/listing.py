@@ -276,7 +276,7 @@ _NAMES = {
 
 #: Details that hold the id (or ids) of a row of some kind.
 _REFERENCES = {
-    "destination": "BroadcastPoint", "presenter_id": "Presenter",
+    "category_id": "Category", "destination": "BroadcastPoint", "presenter_id": "Presenter",
     "presenter_ids": "Presenter", "room_id": "Room", "session_id": "AgendaSession",
     "sessions": "AgendaSession", "source": "BroadcastPoint", "topic_id": "Topic",
 }

@@ -510,10 +510,18 @@ def update_people(edits: dict[int, PersonFields], *, organiser: bool
                      user_id=acting_user_id())
     record_each("participant.update", [
         (Participant, person_id, stored[person_id]["conference_id"],
-         stored[person_id]["point_id"], {"name": fields.full_name})
+         stored[person_id]["point_id"], _changes(stored[person_id], fields))
         for person_id, fields in cleaned.items()])
     return _sharing_contacts(cleaned, {person_id: here["conference_id"]
                                        for person_id, here in stored.items()})
+
+
+def _changes(stored, fields: PersonFields) -> dict:
+    """The log's details of a delegate's correction: who they are now, and each field
+    changed as [before, after] (a renamed delegate's old name would be lost otherwise)."""
+    changed = {name: [stored[name], getattr(fields, name)] for name in _PERSON_FIELDS
+               if getattr(fields, name) != stored[name]}
+    return {"name": fields.full_name, **changed}
 
 
 def _sharing_contacts(people: dict[int, PersonFields], conference_of: dict[int, int]
