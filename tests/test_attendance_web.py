@@ -778,6 +778,37 @@ def test_live_part_refreshes_itself(client, demo):
     assert sum(int(n) for _, n in bars) == 10
 
 
+def test_a_live_refresh_of_what_is_gone_says_so_and_stops_the_refreshing(client, demo):
+    """A session that left the report (now a break) and an organiser no longer one: the
+    refresh says so with 286, htmx's word to stop asking, in a part that asks no more."""
+    from confmgr.accounts.models import User, conference_organisers
+    from confmgr.conferences import publishing
+
+    session_id = known_attendance(demo)
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/attendance?session={session_id}"
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        session.kind = SessionKind.BREAK
+        publishing.publish(session.conference, None, "")
+        db.session.commit()
+    for words in ("Phiên đang xem không còn trong chương trình đã công bố để điểm danh (đã "
+                  "rút khỏi chương trình hoặc thành giờ nghỉ).",
+                  "Bạn không còn là ban tổ chức hội nghị này."):
+        refreshed = client.get(url, headers={"HX-Request": "true"})
+        part = refreshed.get_data(as_text=True)
+        assert refreshed.status_code == 286
+        assert re.search(r'<div class="alert alert-warning" role="status">([^<]+) <a href="'
+                         rf'/manage/c/{SLUG}/attendance">', part).group(1) == words
+        assert "hx-get" not in part and "<html" not in part
+        with demo.app_context():
+            db.session.execute(conference_organisers.delete().where(
+                conference_organisers.c.user_id == db.session.scalar(
+                    select(User.id).where(User.email == ORGANISER[0]))))
+            db.session.commit()
+    assert client.get(url).status_code == 403  # the page itself, as before
+
+
 def test_dashboards_refreshing_share_the_figures_made_in_the_last_seconds(client, demo):
     """Every open dashboard asks every 15 s; nationally the figures cost half a second of
     database work. Those made in the last ATTENDANCE_LIVE_SECONDS are served again, in

@@ -263,11 +263,16 @@ def managed(slug: str) -> Conference:
 def overview(slug: str):
     conference = conference_by_slug(slug)
     if not manages_conference(current_user, conference):
+        if is_htmx():  # a dashboard left open by an organiser no longer one
+            return _live_ended(conference, _("Bạn không còn là ban tổ chức hội nghị này."))
         return my_points(conference)
     sessions = reports.attended_sessions(conference)
+    asked = session_asked()
+    if is_htmx() and (not sessions or asked not in {None, *(s.id for s in sessions)}):
+        return _live_ended(conference, _(
+            "Phiên đang xem không còn trong chương trình đã công bố để điểm danh (đã rút "
+            "khỏi chương trình hoặc thành giờ nghỉ)."))
     if not sessions:
-        if is_htmx():
-            return ""
         return render_template("attendance/overview.html", conference=conference,
                                session=None, sessions=[])
     session = chosen_session(conference, sessions)
@@ -283,6 +288,13 @@ def overview(slug: str):
     return render_template("attendance/overview.html", sessions=sessions,
                            refresh_session=refresh_session,
                            **_report_context(conference, session, province))
+
+
+def _live_ended(conference: Conference, message: str):
+    """The dashboard's refresh when what it followed is gone: says so, with 286, which
+    tells htmx to stop asking (else it asked every 15 s, and was told it would retry)."""
+    return render_template("attendance/_live_ended.html", conference=conference,
+                           message=message), 286
 
 
 #: Shortfalls the report page lists; the XLSX report lists up to XLSX_MAX_ROWS.

@@ -17,7 +17,7 @@ from confmgr.conferences import publishing
 from confmgr.conferences.models import AgendaSession, AgendaVersion, Conference
 from confmgr.db import db
 from confmgr.demo import loader
-from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, SessionKind
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant
 
@@ -1098,6 +1098,34 @@ def test_a_live_refresh_that_does_not_get_through_says_so_until_one_does(
     with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
         page.clock.run_for(16_000)
     expect(note).to_be_empty()
+
+
+def test_a_live_dashboard_whose_session_became_a_break_says_so_and_stops_asking(page, demo):
+    """Republished as a break, the session left the report: every refresh was refused
+    (404), for as long as the page stayed open, under a note promising to try again."""
+    from confmgr.conferences import publishing
+
+    with demo.app_context():
+        session_id = db.session.scalar(select(AgendaSession.id).where(
+            AgendaSession.title == "Bế mạc hội nghị"))
+    page.clock.install()
+    log_in(page, loader.ORGANISER.email, loader.ORGANISER.password)
+    page.goto(f"/manage/c/{SLUG}/attendance?session={session_id}")
+    with demo.app_context():
+        session = db.session.get(AgendaSession, session_id)
+        session.kind = SessionKind.BREAK
+        publishing.publish(session.conference, None, "")
+        db.session.commit()
+    answered = []
+    page.on("response", lambda response: answered.append(response.status)
+            if response.request.headers.get("hx-request") else None)
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.clock.run_for(16_000)
+    expect(page.locator("#attendance-live .alert-warning")).to_contain_text(
+        "Phiên đang xem không còn trong chương trình đã công bố để điểm danh")
+    page.clock.run_for(61_000)
+    assert answered == [286]
+    expect(page.locator("#live-failed")).to_be_empty()
 
 
 def test_a_typo_in_a_headcount_is_named_not_saved_as_zero(page, demo, closing_session_now):
