@@ -815,6 +815,32 @@ def recorded_statuses(demo, session_id: int) -> dict[str, AttendanceStatus]:
             Attendance.session_id == session_id)).all())
 
 
+def test_a_search_answered_after_a_tap_does_not_show_the_tap_undone(
+        page, demo, closing_session_now):
+    """On a slow link the coordinator types a name and, before the results come, taps a
+    delegate still in sight: the results, read before the tap was recorded, showed the
+    delegate unrecorded again, though recorded and counted."""
+    session_id = closing_session_now[0]
+    first = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    rows = page.locator("#sheet-rows tr[id]")
+    shown_before = rows.count()
+    held = []
+    # Made by the server at once, delivered after the tap's answer.
+    page.route("**/attendance?*q=*", lambda route, _request: held.append(
+        (route, route.fetch())))
+    page.get_by_role("searchbox").fill(first.split()[-1])  # the given name finds them
+    until_held(page, held)
+    sheet_button(page, first).click()
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+    assert recorded_statuses(demo, session_id) == {first: AttendanceStatus.PRESENT}
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(rows).not_to_have_count(shown_before)  # the search's rows are in
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+
+
 def recorded_count(demo, session_id: int) -> int:
     with demo.app_context():
         return db.session.scalar(select(func.count()).select_from(Attendance).where(

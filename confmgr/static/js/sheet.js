@@ -165,6 +165,7 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
   if (tapForm(event)) {
+    keepAnswered(sentFor());
     unsent.delete(sentFor());
     const answers = document.getElementById("sheet-answers");
     const refused = answers?.textContent.trim();
@@ -179,4 +180,37 @@ document.addEventListener("htmx:afterRequest", (event) => {
     untell("search");
   }
 });
-document.addEventListener("htmx:afterSettle", markUnsent);
+// A search sent before a tap was answered comes back with that delegate's row as it was:
+// on a slow link the coordinator saw their tap undone. Each row as its latest tap's answer
+// left it is kept, numbered, and put back over a search's rows read before that answer.
+let answeredTaps = 0;
+const answeredRows = new Map(); // delegate id -> { number, html }
+let searchSentAfter = 0; // how many taps had been answered when the search on its way went
+
+function keepAnswered(id) {
+  const row = document.getElementById(`p${id}`);
+  answeredTaps += 1;
+  if (row) answeredRows.set(id, { number: answeredTaps, html: row.outerHTML });
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (searchBox(event)) searchSentAfter = answeredTaps;
+});
+
+function putBackAnswered(event) {
+  if (event.detail.target?.id !== "sheet-rows") return;
+  for (const [id, answered] of answeredRows) {
+    const row = document.getElementById(`p${id}`);
+    if (!row || answered.number <= searchSentAfter) continue;
+    const template = document.createElement("template");
+    template.innerHTML = answered.html;
+    const fresh = template.content.firstElementChild;
+    row.replaceWith(fresh);
+    htmx.process(fresh);
+  }
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  putBackAnswered(event);
+  markUnsent();
+});
