@@ -32,7 +32,7 @@ from confmgr.demo.loader import DAY_1, SLUG
 from confmgr.enums import FeedKind, RegistrationStatus, Role, SessionKind, TokenScope, Visibility
 from confmgr.points.models import BroadcastPoint
 from confmgr.questions.models import Question
-from confmgr.roster.models import Participant
+from confmgr.roster.models import Category, Participant
 from tests.conftest import csrf_token, login
 
 #: The columns of the matrix, in order.
@@ -276,6 +276,8 @@ MATRIX: list[Row] = [
     # ------------------------------------------------ management: delegates
     organisers_only("GET", C + "/categories", "200"),
     organisers_only("POST", C + "/categories", "200"),
+    organisers_only("GET", C + "/categories/{category}/edit", "200"),
+    organisers_only("POST", C + "/categories/{category}/edit", "200"),
     organisers_only("GET", C + "/compliance", "200"),
     organisers_only("GET", C + "/delegates", "200"),
     *on_both_points("GET", C + "/points/{point}/delegates", "200"),
@@ -477,6 +479,8 @@ def prepare(app) -> dict[str, object]:
             "session": checked_in.id, "session_uid": checked_in.uid, "spare_session": spare.id,
             "topic": topic.id, "material": material.id, "draft_material": draft_material.id,
             "presenter": presenter.id, "question": on_topic["1"].id,
+            "category": db.session.scalar(select(Category.id).where(
+                Category.conference_id == conference.id).order_by(Category.id)),
             "other_question": on_topic["3"].id, "api_token_id": spare_token.id,
             "other_user": other.id,
             "delegate_feed": delegate_feed.token, "point_feed": point_feed.token,

@@ -7,7 +7,7 @@ import random
 import re
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from html import unescape
 
 import pytest
@@ -1161,6 +1161,64 @@ def test_organiser_sets_categories_and_requirements(client, demo):
     logged_in(client, COORDINATOR)
     for page_url in (url, f"/manage/c/{SLUG}/compliance", f"/manage/c/{SLUG}/delegates"):
         assert client.get(page_url).status_code == 403
+
+
+def test_an_organiser_corrects_a_categorys_name_and_rank(client, demo):
+    """A typo in a category's name, or its place in protocol order, could not be mended:
+    every list named the delegates by it. Edited, the lists follow; the log keeps both."""
+    from confmgr.audit.models import AuditEntry
+    from confmgr.roster.models import Category
+
+    with demo.app_context():
+        first, second = db.session.execute(
+            select(Category.id, Category.name, Category.rank)
+            .join(Conference, Conference.id == Category.conference_id)
+            .where(Conference.slug == SLUG).order_by(Category.rank, Category.id).limit(2)).all()
+    logged_in(client, ORGANISER)
+    listing = f"/manage/c/{SLUG}/categories"
+    edit = f"{listing}/{second.id}/edit"
+    assert f'href="{edit}"' in client.get(listing).get_data(as_text=True)
+    page = client.get(edit).get_data(as_text=True)
+    assert f'name="shown_name" type="hidden" value="{second.name}"' in page
+    # A name another category has, however written, names it.
+    page = post_form(client, edit, {"name": first.name.upper(), "rank": "0",
+                                    "shown_name": second.name,
+                                    "shown_rank": str(second.rank)}).get_data(as_text=True)
+    assert field_errors(page, "name") == [f"Đã có thành phần «{first.name}»."]
+    response = post_form(client, edit, {"name": "  Khách  mời danh dự ", "rank": "0",
+                                        "shown_name": second.name,
+                                        "shown_rank": str(second.rank)}, follow_redirects=True)
+    assert flashes(response.get_data(as_text=True)) == ["Đã lưu thành phần."]
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td>", response.get_data(as_text=True))
+    assert rows[0] == ("0", "Khách mời danh dự")
+    with demo.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "category.update"))
+        assert entry.details == {"name": [second.name, "Khách mời danh dự"],
+                                 "rank": [second.rank, 0]}
+    # A form opened before that change is not saved over it.
+    page = post_form(client, edit, {"name": "Khách mời", "rank": "5",
+                                    "shown_name": second.name,
+                                    "shown_rank": str(second.rank)}).get_data(as_text=True)
+    assert field_errors(page, "name") == [
+        "Người khác vừa sửa thành phần này thành «Khách mời danh dự», thứ tự 0; hãy xem lại "
+        "rồi lưu."]
+    assert 'name="shown_name" type="hidden" value="Khách mời danh dự"' in page
+    # Another conference's category is no address here; a coordinator may not.
+    with demo.app_context():
+        elsewhere = Conference(slug="hoi-nghi-khac", title="Hội nghị khác",
+                               first_day=date(2025, 7, 1), last_day=date(2025, 7, 1))
+        db.session.add(elsewhere)
+        db.session.flush()
+        other = Category(conference_id=elsewhere.id, name="Khác", rank=1)
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    assert client.get(f"{listing}/{other_id}/edit").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
+    logged_in(client, COORDINATOR)
+    assert client.get(edit).status_code == 403
+    assert post_form(client, edit, {"name": "X", "rank": "1"}).status_code == 403
 
 
 def test_national_and_provincial_lists(client, demo):

@@ -39,6 +39,7 @@ ACTION_GROUPS = (
     }),
     (_l("Đại biểu, điểm danh"), {
         "category.create": _l("Thêm thành phần"),
+        "category.update": _l("Sửa thành phần"),
         "category.require": _l("Đặt số lượng thành phần cần có"),
         "participant.register": _l("Đăng ký đại biểu"),
         "participant.update": _l("Sửa thông tin đại biểu"),
@@ -81,7 +82,7 @@ ACTION_LABELS = {action: label for _group, actions in ACTION_GROUPS
 
 #: Actions whose details are {field: [before, after]}: shown as "before → after".
 CHANGE_ACTIONS = frozenset({"conference.update", "session.update", "topic.update",
-                            "presenter.update", "participant.update"})
+                            "presenter.update", "participant.update", "category.update"})
 
 #: What an entry's target is, by the name of its kind as the log stores it.
 TARGET_LABELS = {
@@ -142,6 +143,7 @@ DETAIL_LABELS = {
     "presenter_ids": _l("Báo cáo viên"),
     "provinces": _l("Điểm cầu tỉnh"),
     "questions": _l("Câu hỏi"),
+    "rank": _l("Thứ tự nghi thức"),
     "registration_closes_at": _l("Đóng đăng ký"),
     "registration_opens_at": _l("Mở đăng ký"),
     "revoked_id": _l("Địa chỉ đã thu hồi"),

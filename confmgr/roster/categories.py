@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken, hold_conference
+from confmgr.conferences.editing import RuleBroken, changed_fields, hold_conference
 from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db
@@ -34,22 +34,56 @@ NAME_LIMIT = 200
 
 
 def add_category(conference: Conference, name: str, rank: int) -> Category:
+    name = _checked_name(conference, name)
+    category = Category(conference_id=conference.id, name=name, rank=rank)
+    db.session.add(category)
+    record("category.create", target=category, conference_id=conference.id, name=name,
+           rank=rank)
+    return category
+
+
+def update_category(category: Category, name: str, rank: int, *,
+                    shown: tuple[str, int] | None = None) -> bool:
+    """Correct a category's name (a typo) or its place in protocol order; whether anything
+    changed. Every list, report and file names the delegates' category as it is now.
+
+    ``shown``: the name and rank the form was opened with. Changed by someone else since,
+    the category is not overwritten unseen."""
+    conference = db.session.get(Conference, category.conference_id)
+    name = _checked_name(conference, name, keeping=category)
+    db.session.refresh(category)  # as held, not as first read
+    if shown is not None and (normalise(shown[0]), shown[1]) != (category.name, category.rank):
+        raise RuleBroken([Problem("name", _(
+            "Người khác vừa sửa thành phần này thành «%(name)s», thứ tự %(rank)d; hãy xem "
+            "lại rồi lưu.", name=category.name, rank=category.rank))])
+    before = {"name": category.name, "rank": category.rank}
+    category.name, category.rank = name, rank
+    changed = changed_fields(before, {"name": name, "rank": rank})
+    if changed:
+        record("category.update", target=category, conference_id=category.conference_id,
+               **changed)
+    return bool(changed)
+
+
+def _checked_name(conference: Conference, name: str, *, keeping: Category | None = None
+                  ) -> str:
+    """``name`` as stored, once no other category of the conference has it (holding the
+    conference), or the problem."""
     name = normalise(name)
+    if not name:
+        raise RuleBroken([Problem("name", _("Hãy nhập tên thành phần."))])
     if len(name) > NAME_LIMIT:
         raise RuleBroken([Problem("name", _("Dài quá %(limit)d ký tự.", limit=NAME_LIMIT))])
     # Imports find a category by its folded name ("can bo" finds "Cán bộ"), so two that
     # fold alike could not be told apart there. No constraint knows folding: two added at
     # once take turns.
     hold_conference(conference)
-    for existing in db.session.scalars(select(Category.name).where(
+    for existing_id, existing in db.session.execute(select(Category.id, Category.name).where(
             Category.conference_id == conference.id)):
-        if fold(existing) == fold(name):
+        if fold(existing) == fold(name) and (keeping is None or existing_id != keeping.id):
             raise RuleBroken([Problem("name", _("Đã có thành phần «%(name)s».",
                                                 name=existing))])
-    category = Category(conference_id=conference.id, name=name, rank=rank)
-    db.session.add(category)
-    record("category.create", target=category, conference_id=conference.id, name=name)
-    return category
+    return name
 
 
 def require(category: Category, level: PointLevel, min_count: int) -> None:

@@ -17,9 +17,10 @@ from confmgr.points import listing
 from confmgr.points.labels import POINT_LEVEL_LABELS
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import categories, services
-from confmgr.roster.forms import CategoryForm, RequirementForm
+from confmgr.roster.forms import CategoryEditForm, CategoryForm, RequirementForm
 from confmgr.roster.models import Category, Participant
 from confmgr.spreadsheets import csv_response, xlsx_response
+from confmgr.text import whole_number
 from confmgr.web import commit_or_show, province_asked
 
 bp = Blueprint("delegates", __name__, url_prefix="/manage/c/<slug>")
@@ -59,6 +60,31 @@ def category_list(slug: str):
     listed = categories.categories(conference, with_requirements=True)
     return render_template("roster/categories.html", conference=conference, categories=listed,
                            form=form, rule=rule)
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_category(slug: str, category_id: int):
+    conference = organised(slug)
+    category = db.session.get(Category, category_id)
+    if category is None or category.conference_id != conference.id:
+        abort(404)
+    form = CategoryEditForm(obj=category)
+    if not form.is_submitted():
+        form.shown_name.data, form.shown_rank.data = category.name, str(category.rank)
+    if form.validate_on_submit():
+        shown_rank = whole_number(form.shown_rank.data or "")
+        shown = (form.shown_name.data or "", shown_rank) if shown_rank is not None else None
+        done, changed = commit_or_show(form, lambda: categories.update_category(
+            category, form.name.data, form.rank.data, shown=shown))
+        if done:
+            flash(_("Đã lưu thành phần.") if changed else _("Không có thay đổi nào để lưu."),
+                  "success")
+            return redirect(url_for("delegates.category_list", slug=slug))
+        # Shown again with what is stored now, so that saving again is a decision.
+        form.shown_name.data, form.shown_rank.data = category.name, str(category.rank)
+    return render_template("roster/category_edit.html", conference=conference,
+                           category=category, form=form)
 
 
 @bp.get("/compliance")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from confmgr.conferences.forms import optional_int
@@ -32,6 +32,13 @@ class CategoryForm(Form):
                         description=_l("Số nhỏ được xếp trước trong danh sách theo thành phần."),
                         # 0 is a rank (the first); DataRequired would take it for empty.
                         validators=[InputRequired(), NumberRange(min=0, max=100_000)])
+
+
+class CategoryEditForm(CategoryForm):
+    # The name and rank as the form showed them: a change saved by someone else since is
+    # not overwritten unseen.
+    shown_name = HiddenField()
+    shown_rank = HiddenField()
 
 
 class RequirementForm(Form):
