@@ -1539,8 +1539,6 @@ def test_a_phone_saved_on_a_page_opened_before_a_rename_is_checked_under_the_new
 def test_a_rename_between_reading_the_name_and_holding_the_delegate_is_refused(demo):
     """The names an edit holds are read before the delegate is held: a rename committed in
     between would be written under a name not held, so the edit is refused, naming it."""
-    from confmgr.conferences.editing import RuleBroken
-
     with demo.app_context():
         person_id = db.session.scalar(select(Participant.id).join(
             BroadcastPoint, BroadcastPoint.id == Participant.point_id).where(
