@@ -554,6 +554,11 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
                  "mạng rồi bấm lại.",
         500: f"Máy chủ gặp lỗi: lần bấm cho {first} có thể chưa được ghi. Hãy bấm lại sau ít "
              "phút.",
+        # The database was busy (errors.py answers 503): seconds, not minutes.
+        503: f"Máy chủ đang bận: lần bấm cho {first} chưa được ghi. Hãy bấm lại sau vài giây.",
+        # Answered by something else than the site: a Wi-Fi's sign-in page.
+        200: f"Lần bấm cho {first} nhận về một trang không phải của hệ thống (mạng Wi-Fi có "
+             "thể đang đòi đăng nhập): có thể chưa được ghi. Hãy kiểm tra mạng rồi bấm lại.",
         400: f"Máy chủ không nhận lần bấm cho {first} (có thể phiên đăng nhập đã hết). Hãy tải "
              "lại trang rồi bấm lại.",
     }
@@ -583,7 +588,7 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
             Attendance, Attendance.participant_id == Participant.id).where(
             Attendance.session_id == session_id))) == sorted([first, second])
 
-    # What Chromium and htmx logged for the three failures, and nothing else.
+    # What Chromium and htmx logged for the failures, and nothing else.
     page.evaluate("0")
     errors = request.node.stash[BROWSER_ERRORS]
     where = f"console.error on {page.url}: "
@@ -595,6 +600,9 @@ def test_a_tap_that_does_not_get_through_says_so_and_marks_its_row(
         "Failed to load resource: the server responded with a status of 500 "
         "(Internal Server Error)",
         f"Response Status Error Code 500 from {tapped}, [object HTMLFormElement]",
+        "Failed to load resource: the server responded with a status of 503 "
+        "(Service Unavailable)",
+        f"Response Status Error Code 503 from {tapped}, [object HTMLFormElement]",
         "Failed to load resource: the server responded with a status of 400 (Bad Request)",
         f"Response Status Error Code 400 from {tapped}, [object HTMLFormElement]",
     ])

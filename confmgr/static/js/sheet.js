@@ -127,11 +127,15 @@ function searchBox(event) {
   return event.detail.elt?.id === "sheet-search" ? event.detail.elt : null;
 }
 
+function tapStatusWords(status) {
+  if (status === 503) return "tapBusy"; // the database was busy: seconds, not minutes
+  return status >= 500 ? "tapFailed" : "tapRefused";
+}
+
 const WORDS = {
   "htmx:sendError": () => ["tapUnsent", "searchUnsent"],
   "htmx:timeout": () => ["tapTimeout", "searchTimeout"],
-  "htmx:responseError": (event) => [
-    event.detail.xhr.status >= 500 ? "tapFailed" : "tapRefused", "searchFailed"],
+  "htmx:responseError": (event) => [tapStatusWords(event.detail.xhr.status), "searchFailed"],
 };
 for (const [name, choose] of Object.entries(WORDS)) {
   document.addEventListener(name, (event) => {
@@ -139,14 +143,18 @@ for (const [name, choose] of Object.entries(WORDS)) {
     const form = tapForm(event);
     const box = searchBox(event);
     if (form && sentFor()) {
-      failures += 1;
-      unsent.add(sentFor());
-      tell(`p${sentFor()}`, form.dataset[tap].replace("{name}", sending.name));
-      markUnsent();
+      notThrough(form, tap);
     } else if (box) {
       tell("search", box.dataset[search]);
     }
   });
+}
+
+function notThrough(form, words) {
+  failures += 1;
+  unsent.add(sentFor());
+  tell(`p${sentFor()}`, form.dataset[words].replace("{name}", sending.name));
+  markUnsent();
 }
 
 // An answer whose row a search has taken off the page: its counts and messages go in, its
@@ -164,11 +172,17 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 // delegate, naming them, like a tap that did not get through.
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
-  if (tapForm(event)) {
+  const form = tapForm(event);
+  if (form && !event.detail.xhr.responseText.includes('id="sheet-counts"')) {
+    // Answered, but not by this site: a Wi-Fi's sign-in page, a proxy's notice.
+    notThrough(form, "tapStrange");
+  } else if (form) {
     keepAnswered(sentFor());
     unsent.delete(sentFor());
     const answers = document.getElementById("sheet-answers");
-    const refused = answers?.textContent.trim();
+    // One line each: two refusals at once ran together.
+    const refused = Array.from(answers?.children ?? [], (answer) => answer.textContent.trim())
+      .filter(Boolean).join(" ");
     if (refused) {
       const name = sending.name;
       tell(`p${sentFor()}`, !name || refused.includes(name) ? refused : `${name}: ${refused}`);
