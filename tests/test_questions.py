@@ -1588,3 +1588,35 @@ def test_two_answers_saved_at_once_do_not_overwrite_each_other_unseen(demo):
     assert "Trong 30 ngày." in shown and "Trong 60 ngày." in shown
     with demo.app_context():
         assert db.session.get(Question, q).answer == "Trong 30 ngày."
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_answer_saved_while_a_duplicate_is_split_off_is_kept(demo, database_url):
+    """Split off again, a duplicate takes back the answer the merge passed on to its
+    target. The split read the target unheld: an answer a presenter saved to it meanwhile
+    was written over with nothing."""
+    with demo.app_context():
+        target = raise_one("79", "Hỏi về tài liệu điện tử?")
+        duplicate = raise_one("40", "Xin tài liệu điện tử trước hội nghị?")
+        services.answer(duplicate, "Gửi qua thư điện tử.", user_id=None)
+        services.merge(target, [duplicate], publishes=True)
+        db.session.commit()
+        target_id, duplicate_id = target.id, duplicate.id
+    organiser = logged_in(demo.test_client(), ORGANISER)
+
+    def target_read(statement: str) -> bool:  # the split's load of the question merged into
+        return (statement.startswith("SELECT questions.id, questions.conference_id")
+                and "pk_1" in statement)
+
+    def answered_meanwhile():
+        services.answer(db.session.get(Question, target_id, with_for_update=True),
+                        "Gửi qua thư điện tử và đăng trên trang.", user_id=None)
+
+    errors = race(demo, lambda: post_form(organiser, f"{TRIAGE}/{duplicate_id}/split", {}),
+                  target_read, answered_meanwhile)
+    assert errors == {}
+    with demo.app_context():
+        kept = db.session.get(Question, target_id)
+        assert (kept.answer, kept.status) == ("Gửi qua thư điện tử và đăng trên trang.",
+                                              QuestionStatus.ANSWERED)
+        assert db.session.get(Question, duplicate_id).merged_into_id is None

@@ -417,6 +417,12 @@ def merge(slug: str, question_id: int):
 def split(slug: str, question_id: int):
     """Undo a merge: the duplicate stands alone again."""
     conference, scope = _triaging(slug)
+    question = _question(conference, scope.reach, question_id)
+    # The question it was merged into is written too (the answer the merge passed on goes
+    # back): both are held, in the order of their ids as a merge holds them, before either
+    # is read for the change; an answer saved to it meanwhile is not written over.
+    hold_rows(Question.__table__, Question.id.in_(
+        [question.id, question.merged_into_id or question.id]))
     question = _question(conference, scope.reach, question_id, lock=True)
     target = question.merged_into
     done, _result = commit_or_flash(lambda: services.split(question,
