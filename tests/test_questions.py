@@ -346,7 +346,7 @@ def test_filters_by_topic_status_and_the_provinces_that_asked(demo, ctx):
 
 def test_the_queue_counts_waiting_and_all_questions_per_topic(demo, ctx):
     lines = listing.queue(conference(), questions_in_reach(find_user(ORGANISER[0]),
-                                                           conference()))
+                                                           conference()), as_published=False)
     assert [(line.label[:2], line.waiting, line.total) for line in lines] == [
         ("1.", 1, 2), ("2.", 2, 2), ("3.", 1, 1), ("", 1, 1)]
 
@@ -1620,3 +1620,26 @@ def test_an_answer_saved_while_a_duplicate_is_split_off_is_kept(demo, database_u
         assert (kept.answer, kept.status) == ("Gửi qua thư điện tử và đăng trên trang.",
                                               QuestionStatus.ANSWERED)
         assert db.session.get(Question, duplicate_id).merged_into_id is None
+
+
+def test_a_presenter_reads_topics_as_published_not_as_the_draft_renames_them(client, demo):
+    """A topic renamed in the draft showed its new title on the presenter's question pages
+    before the points, the public agenda or the API's readers saw it."""
+    with demo.app_context():
+        topic_id = topic("1").id
+        asked = db.session.scalar(select(Question.id).where(
+            Question.topic_id == topic_id, Question.merged_into_id.is_(None),
+            Question.status != QuestionStatus.PUBLISHED).order_by(Question.id))
+        published = listing.topic_label(next(t for t in listing.published_topics(conference())
+                                             if t.id == topic_id))
+        topic("1").title = "Tên mới trong bản nháp"
+        db.session.commit()
+    queue_label = re.compile(r'data-topic="%d">\s*<a [^>]*>([^<]+)</a>' % topic_id)
+    detail_label = re.compile(r'<p class="small text-body-secondary">([^<\n]+)')
+    logged_in(client, PRESENTER_ACCOUNT)
+    assert queue_label.search(client.get(TRIAGE).get_data(as_text=True)).group(1) == published
+    assert detail_label.search(client.get(f"{TRIAGE}/{asked}").get_data(as_text=True)).group(
+        1).strip() == published
+    organiser = logged_in(demo.test_client(), ORGANISER)
+    assert queue_label.search(organiser.get(TRIAGE).get_data(as_text=True)).group(1) == (
+        "1. Tên mới trong bản nháp")

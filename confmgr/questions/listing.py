@@ -132,8 +132,10 @@ class QueueLine:
     total: int
 
 
-def queue(conference: Conference, reach: ColumnElement[bool]) -> list[QueueLine]:
-    """Per topic in reach: standing questions not yet published, and all of them."""
+def queue(conference: Conference, reach: ColumnElement[bool], *, as_published: bool
+          ) -> list[QueueLine]:
+    """Per topic in reach: standing questions not yet published, and all of them; each
+    topic named as ``topic_labels`` names it."""
     rows = db.session.execute(
         select(Question.topic_id, Question.status, func.count())
         .where(Question.conference_id == conference.id, Question.merged_into_id.is_(None),
@@ -144,11 +146,23 @@ def queue(conference: Conference, reach: ColumnElement[bool]) -> list[QueueLine]
         total[topic_id] += count
         if status != QuestionStatus.PUBLISHED:
             waiting[topic_id] += count
-    lines = [QueueLine(topic.id, topic_label(topic), waiting[topic.id], total[topic.id])
+    labels = topic_labels(conference, as_published=as_published)
+    lines = [QueueLine(topic.id, labels[topic.id], waiting[topic.id], total[topic.id])
              for topic in conference_topics(conference) if total[topic.id]]
     if total[None]:
         lines.append(QueueLine(None, "", waiting[None], total[None]))
     return lines
+
+
+def topic_labels(conference: Conference, *, as_published: bool) -> dict[int, str]:
+    """Each topic's label by id: as the draft names it for organisers, else as the
+    published agenda does (a presenter reads no draft title before the points do); a
+    topic never published, as it is."""
+    labels = {topic.id: topic_label(topic) for topic in conference_topics(conference)}
+    if as_published:
+        labels.update((topic.id, topic_label(topic)) for topic in published_topics(conference)
+                      if topic.id in labels)
+    return labels
 
 
 def conference_topics(conference: Conference) -> list[Topic]:

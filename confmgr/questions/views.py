@@ -190,7 +190,7 @@ def triage(slug: str):
     assign.presenter.choices = _presenter_choices(conference)
     return render_template(
         "questions/triage.html", conference=conference, page=page, query=query,
-        queue=listing.queue(conference, scope.reach), topics=listing.conference_topics(conference),
+        queue=listing.queue(conference, scope.reach, as_published=not scope.manages),
         provinces=province_choices(), assign=assign, manages=scope.manages,
         words_cut=len(listing.search_words(query.text)) > listing.SEARCH_WORDS,
         search_words=listing.SEARCH_WORDS)
@@ -273,6 +273,8 @@ def _detail_page(conference, scope: TriageScope, question, answer=None, edit=Non
     assign.presenter.choices = _presenter_choices(conference)
     return render_template(
         "questions/detail.html", conference=conference, question=question,
+        topic_name=listing.topic_labels(conference, as_published=not scope.manages).get(
+            question.topic_id, ""),
         group=listing.group(question), similar=listing.similar(question, scope.reach),
         answer=answer, edit=edit, assign=assign, manages=scope.manages,
         held_answer=held_answer)
