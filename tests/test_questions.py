@@ -1643,3 +1643,33 @@ def test_a_presenter_reads_topics_as_published_not_as_the_draft_renames_them(cli
     organiser = logged_in(demo.test_client(), ORGANISER)
     assert queue_label.search(organiser.get(TRIAGE).get_data(as_text=True)).group(1) == (
         "1. Tên mới trong bản nháp")
+
+
+def test_a_rewording_saved_over_anothers_unseen_is_held_back(client, demo):
+    """Two organisers reword the same question: the second replaced the first's wording,
+    which they never saw. Now it is shown to them beside their own, which the box keeps."""
+    target = question_id(demo, BISHOP)
+    with demo.app_context():
+        before = db.session.get(Question, target).body
+    one, two = (logged_in(demo.test_client(), ORGANISER) for _ in range(2))
+    page = two.get(f"{TRIAGE}/{target}").get_data(as_text=True)
+    shown = unescape(re.search(
+        r'<input id="shown_body" name="shown_body" type="hidden" value="([^"]*)">', page).group(1))
+    assert shown == before
+    assert post_form(one, f"{TRIAGE}/{target}/edit", {
+        "body": "Bố trí bí thư chi bộ thế nào?", "topic": "", "shown_body": before}
+    ).status_code == 302
+    response = post_form(two, f"{TRIAGE}/{target}/edit", {
+        "body": "Việc bố trí bí thư chi bộ?", "topic": "", "shown_body": shown})
+    page = response.get_data(as_text=True)
+    assert flashes(page) == ["Người khác vừa sửa câu hỏi này; nội dung bạn viết được giữ trong "
+                             "ô: hãy xem lại rồi lưu."]
+    assert re.search(r'held-body"><strong>[^<]+</strong> <span class="white-space-pre">'
+                     r'([^<]+)</span>', page).group(1) == "Bố trí bí thư chi bộ thế nào?"
+    assert "Việc bố trí bí thư chi bộ?</textarea>" in page
+    # Seen, it is saved.
+    assert post_form(two, f"{TRIAGE}/{target}/edit", {
+        "body": "Việc bố trí bí thư chi bộ?", "topic": "",
+        "shown_body": "Bố trí bí thư chi bộ thế nào?"}).status_code == 302
+    with demo.app_context():
+        assert db.session.get(Question, target).body == "Việc bố trí bí thư chi bộ?"

@@ -45,6 +45,8 @@ class AnswerForm(Form):
 class EditForm(Form):
     topic = TopicField(_l("Chuyên đề"), coerce=optional_int)
     body = TextAreaField(_l("Nội dung câu hỏi"))
+    # The wording as the page showed it, as AnswerForm's ``shown``.
+    shown_body = HiddenField()
 
 
 class AssignForm(Form):

@@ -280,12 +280,12 @@ def assign(questions: list[Question], presenter: Presenter | None) -> None:
                presenter_id=question.assignee_id)
 
 
-def answered_meanwhile(question: Question, *, shown: str | None, sent: str) -> bool:
-    """Whether someone saved another answer since the form sending ``sent`` showed
-    ``shown`` (None: a form that did not say, saved as it comes)."""
+def changed_meanwhile(now: str, *, shown: str | None, sent: str) -> bool:
+    """Whether someone saved another text (an answer, a question's wording: ``now``) since
+    the form sending ``sent`` showed ``shown`` (None: a form that did not say, saved as it
+    comes)."""
     if shown is None:
         return False
-    now = question.answer or ""
     return normalise_lines(shown) != now and normalise_lines(sent) != now
 
 

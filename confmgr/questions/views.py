@@ -264,10 +264,11 @@ def detail(slug: str, question_id: int):
 
 
 def _detail_page(conference, scope: TriageScope, question, answer=None, edit=None,
-                 held_answer=""):
+                 held_answer="", held_body=""):
     answer = answer or AnswerForm(formdata=None, answer=question.answer)
     answer.shown.data = question.answer or ""
     edit = edit or EditForm(formdata=None, body=question.body, topic=question.topic_id)
+    edit.shown_body.data = question.body
     edit.topic.choices = _topic_choices(conference, question)
     assign = AssignForm(formdata=None, presenter=question.assignee_id)
     assign.presenter.choices = _presenter_choices(conference)
@@ -277,7 +278,7 @@ def _detail_page(conference, scope: TriageScope, question, answer=None, edit=Non
             question.topic_id, ""),
         group=listing.group(question), similar=listing.similar(question, scope.reach),
         answer=answer, edit=edit, assign=assign, manages=scope.manages,
-        held_answer=held_answer)
+        held_answer=held_answer, held_body=held_body)
 
 
 def _on_the_question_joined(conference, scope: TriageScope, question, **forms):
@@ -343,8 +344,8 @@ def answer(slug: str, question_id: int):
     question = _question(conference, scope.reach, question_id, lock=True)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, answer=form)
-    if form.validate_on_submit() and services.answered_meanwhile(
-            question, shown=form.shown.data, sent=form.answer.data or ""):
+    if form.validate_on_submit() and services.changed_meanwhile(
+            question.answer or "", shown=form.shown.data, sent=form.answer.data or ""):
         flash(_("Người khác vừa lưu một câu trả lời cho câu hỏi này; nội dung bạn viết được "
                 "giữ trong ô: hãy xem lại rồi lưu."), "warning")
         return _detail_page(conference, scope, question, answer=form,
@@ -375,6 +376,11 @@ def edit(slug: str, question_id: int):
     form.topic.choices = _topic_choices(conference, question)
     if question.merged_into_id is not None and form.validate_on_submit():
         return _on_the_question_joined(conference, scope, question, edit=form)
+    if form.validate_on_submit() and services.changed_meanwhile(
+            question.body, shown=form.shown_body.data, sent=form.body.data or ""):
+        flash(_("Người khác vừa sửa câu hỏi này; nội dung bạn viết được giữ trong ô: hãy "
+                "xem lại rồi lưu."), "warning")
+        return _detail_page(conference, scope, question, edit=form, held_body=question.body)
     return _form_change(
         conference, scope, question, form,
         lambda f: services.edit(question, f.body.data or "", f.topic.data),
