@@ -110,6 +110,12 @@ def test_a_pasted_list_becomes_one_question_per_line_without_its_numbering():
         (1, "Câu a?"), (2, "Câu b?"), (3, "Câu c?"), (4, "Câu d?"), (5, "Câu e?"),
         (6, "Câu f?"), (7, "Câu g?"), (8, "Câu h?"), (9, "Câu i?"), (10, "Câu 3 nói gì?"),
         (11, "A.Nguyễn?")]
+    # An initial begins a sentence; lettering numbers a list only where lines share it.
+    assert services.split_pasted(
+        "1. Câu một?\nC. Mác và Ph. Ăngghen nói gì về chi bộ?\nV. I. Lênin viết gì?") == [
+        (1, "Câu một?"), (2, "C. Mác và Ph. Ăngghen nói gì về chi bộ?"),
+        (3, "V. I. Lênin viết gì?")]
+    assert services.split_pasted("a. Câu a?\n\nb. Câu b?") == [(1, "Câu a?"), (3, "Câu b?")]
 
 
 def test_a_list_with_one_bad_line_is_refused_whole_naming_the_line(demo, ctx):

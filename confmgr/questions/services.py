@@ -38,8 +38,11 @@ _LIST_MARK = re.compile(
     r"|\d{1,3}\s*-(?!\s*\d)"
     r"|\(\s*(?:\d{1,3}|[a-zđ])\s*\)"
     r"|[a-zđ]\)"
-    r"|(?:[ivx]{1,4}|[a-zđ])[./](?=\s)"
     r"|[-•*+–])\s*", re.IGNORECASE)
+#: "a.", "b/", "IV." number a list's lines too, but an initial begins a sentence so ("C.
+#: Mác và Ph. Ăngghen…", "V. I. Lênin…"): taken for numbering only in a list where two
+#: lines or more begin so, the first with "a." or "I.", as lettered lists start.
+_LETTER_MARK = re.compile(r"^([ivx]{1,4}|[a-zđ])[./]\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,14 @@ class Asker:
 def split_pasted(text: str) -> list[tuple[int, str]]:
     """The questions of a pasted list: (line number, text) for each non-blank line, its
     numbering or bullet removed."""
+    lines = [normalise(line) for line in text.splitlines()]
+    letters = [mark.group(1).lower() for line in lines
+               if not _LIST_MARK.match(line) and (mark := _LETTER_MARK.match(line))]
+    lettered = len(letters) >= 2 and letters[0] in ("a", "i")
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = _LIST_MARK.sub("", normalise(line), count=1)
+    for number, line in enumerate(lines, start=1):
+        mark = _LIST_MARK.match(line) or (_LETTER_MARK.match(line) if lettered else None)
+        line = line[mark.end():] if mark else line
         if line:
             found.append((number, line))
     return found
