@@ -1129,6 +1129,14 @@ def test_compliance_lists_points_missing_a_required_category(client, demo):
     assert rows == [("06811", "Điểm cầu Uông Bí", "Bí thư, Phó Bí thư cấp ủy", "0", "1")]
     assert client.get(f"/manage/c/{SLUG}/compliance",
                       query_string={"province": "01"}).get_data(as_text=True).count("<tr><td>") == 0
+    # Reporting numbers, the point registers no names: judged by its headcounts instead.
+    with demo.app_context():
+        db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811")
+                          ).headcount_only = True
+        db.session.commit()
+    page = client.get(f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    assert "Điểm cầu chưa đủ thành phần bắt buộc (0)" in page
+    assert "<tr><td>" not in page
 
 
 def test_organiser_sets_categories_and_requirements(client, demo):

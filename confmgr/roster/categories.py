@@ -114,10 +114,10 @@ class Shortfall:
 
 def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
                offset: int = 0) -> tuple[list[Shortfall], int]:
-    """The shortfalls of the points that have registered fewer of a required category than
-    asked, and how many such points there are (not shortfalls: one point short of three
-    categories is one point). ``limit`` and ``offset`` count points, so a page never splits
-    a point's shortfalls."""
+    """The shortfalls of the points taking names that have registered fewer of a required
+    category than asked, and how many such points there are (not shortfalls: one point
+    short of three categories is one point). ``limit`` and ``offset`` count points, so a
+    page never splits a point's shortfalls."""
     # The counters kept with every registration: the participants table is never counted.
     counts = PointCategoryRegistration.__table__
     have = func.coalesce(counts.c.registered, 0)
@@ -130,6 +130,9 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
         .outerjoin(counts, and_(counts.c.point_id == BroadcastPoint.id,
                                 counts.c.category_ref == Category.id))
         .where(BroadcastPoint.conference_id == conference.id)
+        # A point that reports numbers registers no names: short of everything here, it is
+        # judged by the headcounts it reports (the attendance report's compliance).
+        .where(BroadcastPoint.headcount_only.is_(False))
         .where(have < CategoryRequirement.min_count)
     )
     if province:
