@@ -1165,6 +1165,16 @@ def test_organiser_sets_categories_and_requirements(client, demo):
                             "rule-min_count": "0"})
     assert "Điểm cầu chưa đủ thành phần bắt buộc (0)" in client.get(
         f"/manage/c/{SLUG}/compliance").get_data(as_text=True)
+    # Logged with the count it replaced; a rule set as it was is no change.
+    post_form(client, url, {"form": "rule", "rule-category": str(guest_id), "rule-level": "commune",
+                            "rule-min_count": "0"})
+    with demo.app_context():
+        from confmgr.audit.models import AuditEntry
+
+        assert [entry.details for entry in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "category.require")
+            .order_by(AuditEntry.id))] == [{"level": "commune", "min_count": [0, 1]},
+                                           {"level": "commune", "min_count": [1, 0]}]
     client.post("/logout", data={"csrf_token": csrf_token(client, "/manage/")})
     logged_in(client, COORDINATOR)
     for page_url in (url, f"/manage/c/{SLUG}/compliance", f"/manage/c/{SLUG}/delegates"):

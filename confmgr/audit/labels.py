@@ -82,7 +82,8 @@ ACTION_LABELS = {action: label for _group, actions in ACTION_GROUPS
 
 #: Actions whose details are {field: [before, after]}: shown as "before → after".
 CHANGE_ACTIONS = frozenset({"conference.update", "session.update", "topic.update",
-                            "presenter.update", "participant.update", "category.update"})
+                            "presenter.update", "participant.update", "category.update",
+                            "category.require"})
 
 #: What an entry's target is, by the name of its kind as the log stores it.
 TARGET_LABELS = {

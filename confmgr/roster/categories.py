@@ -90,16 +90,19 @@ def require(category: Category, level: PointLevel, min_count: int) -> None:
     """Every point of ``level`` must send ``min_count`` of the category; 0 removes the rule."""
     existing = db.session.scalar(select(CategoryRequirement).where(
         CategoryRequirement.category_id == category.id, CategoryRequirement.level == level))
-    if min_count <= 0:
-        if existing is not None:
-            db.session.delete(existing)
+    before = existing.min_count if existing is not None else 0
+    min_count = max(min_count, 0)
+    if before == min_count:
+        return  # nothing to log either
+    if min_count == 0:
+        db.session.delete(existing)
     elif existing is None:
         db.session.add(CategoryRequirement(category_id=category.id, level=level,
                                            min_count=min_count))
     else:
         existing.min_count = min_count
     record("category.require", target=category, conference_id=category.conference_id,
-           level=level.value, min_count=min_count)
+           level=level.value, min_count=[before, min_count])
 
 
 @dataclass(frozen=True)
