@@ -19,23 +19,25 @@ def _extracted():
     """What `pybabel extract -F babel.cfg` finds, with the keywords README.md gives."""
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle)
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "counted": (1, 1)}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None,
+                "lazy_pgettext": ((1, "c"), 2), "counted": (1, 1)}
     found = extract_from_dir(
         ROOT, method_map, options_map, keywords=keywords,
         directory_filter=lambda path: Path(path).name in {"confmgr", "templates"}
         or Path(path).parent != ROOT,
     )
-    return [message for _, _, message, *_ in found]
+    return [(message, context) for _, _, message, _comments, context in found]
 
 
-def extract_messages() -> set[str]:
-    """Every source string; a plural message by its singular."""
-    return {message if isinstance(message, str) else message[0] for message in _extracted()}
+def extract_messages() -> set[tuple[str, str | None]]:
+    """Every source string with its context; a plural message by its singular."""
+    return {(message if isinstance(message, str) else message[0], context)
+            for message, context in _extracted()}
 
 
 def extract_plural_ids() -> set[str]:
     """The messages given to ``counted`` (or ngettext), by their singular."""
-    return {message[0] for message in _extracted() if not isinstance(message, str)}
+    return {message[0] for message, _context in _extracted() if not isinstance(message, str)}
 
 
 def _plain(value):  # plural messages come as lists or tuples
@@ -45,10 +47,13 @@ def _plain(value):  # plural messages come as lists or tuples
 def test_every_source_string_has_an_english_translation():
     with (CATALOGUE / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue
+    translated = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in catalogue
                   if m.id and all(_plain(m.string)) and not m.fuzzy}
-    missing = extract_messages() - translated
+    extracted = extract_messages()
+    missing = extracted - translated
     assert missing == set(), f"untranslated (run pybabel update, then translate): {missing}"
+    # What the sources no longer say goes, or `pybabel update` keeps it as obsolete.
+    assert translated - extracted == set()
     # English inflects where Vietnamese does not: a message given to ``counted`` needs both
     # English forms, and any other has one.
     plural_in_catalogue = {m.id[0] for m in catalogue if m.id and not isinstance(m.id, str)}
