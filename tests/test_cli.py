@@ -33,6 +33,8 @@ def test_create_user_prompts_answers_and_refuses_in_english(app, runner):
         ("a@example.org", "A", "short"): "The password must have at least 10 characters.",
         ("không-có-a-còng", "A", PASSWORD): "Invalid email address: không-có-a-còng.",
         ("a@example.org", "A" * 201, PASSWORD): "The full name is longer than 200 characters.",
+        # An address longer than the name's column stood for a blank name, and did not fit.
+        ("a" * 210 + "@example.org", " ", PASSWORD): "Enter the full name.",
     }
     for (email, name, password), message in refusals.items():
         result = runner.invoke(args=["create-user", "--email", email, "--name", name,

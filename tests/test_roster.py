@@ -1139,6 +1139,34 @@ def test_compliance_lists_points_missing_a_required_category(client, demo):
     assert "<tr><td>" not in page
 
 
+def test_shortfalls_list_categories_of_one_rank_in_vietnamese_order(demo):
+    """Both shortfall lists ordered a point's categories by rank alone: those of one rank
+    came out in the database's order (code points on SQLite, anything on PostgreSQL),
+    not as every other list gives them."""
+    from confmgr.attendance import reports
+    from confmgr.enums import PointLevel
+    from confmgr.roster import categories
+
+    names = ("Ủy viên thường trực", "Bí thư chi bộ", "Ấp trưởng", "Ông trưởng thôn",
+             "Phó bí thư")
+    with demo.app_context():
+        conference = db.session.scalar(select(Conference))
+        for name in names:
+            categories.require(categories.add_category(conference, name, 7),
+                               PointLevel.COMMUNE, 50)
+        db.session.commit()
+        listed = ["Ấp trưởng", "Bí thư chi bộ", "Ông trưởng thôn", "Phó bí thư",
+                  "Ủy viên thường trực"]
+        assert [c.name for c in categories.categories(conference) if c.rank == 7] == listed
+        rows, _total = categories.shortfalls(conference)
+        assert [r.category for r in rows if r.point_code == rows[0].point_code
+                and r.category in names] == listed
+        missing = reports.compliance(
+            conference, reports.attended_sessions(conference)[0].id).missing
+        assert [m.category for m in missing if m.code == missing[0].code
+                and m.category in names] == listed
+
+
 def test_organiser_sets_categories_and_requirements(client, demo):
     logged_in(client, ORGANISER)
     url = f"/manage/c/{SLUG}/categories"

@@ -96,6 +96,8 @@ def create_user(email: str, password: str, display_name: str, role: Role) -> Use
     # The shell passes any text through (the web form has the same limit).
     display_name = one_line(display_name).strip()
     limit = User.__table__.c.display_name.type.length
+    if not display_name:  # the shell's prompt takes a blank line
+        raise AccountError(_("Hãy nhập họ và tên."))
     if len(display_name) > limit:
         raise AccountError(_("Họ và tên dài quá %(limit)d ký tự.", limit=limit))
     problems = password_problems(password, login=email, display_name=display_name)
@@ -103,7 +105,7 @@ def create_user(email: str, password: str, display_name: str, role: Role) -> Use
         raise AccountError(" ".join(problems))
     if find_user(email) is not None:
         raise AccountError(_("Đã có tài khoản với email %(email)s.", email=email))
-    user = User(email=email, display_name=display_name or email, role=role)
+    user = User(email=email, display_name=display_name, role=role)
     user.set_password(password)
     db.session.add(user)
     record("user.create", target=user, email=email, role=role.value)

@@ -26,7 +26,7 @@ from confmgr.enums import RegistrationStatus, SessionKind
 from confmgr.points.listing import NO_PROVINCE, in_province
 from confmgr.points.models import BroadcastPoint
 from confmgr.points.official import provinces
-from confmgr.roster.categories import categories
+from confmgr.roster.categories import categories, listed_order
 from confmgr.roster.models import (
     Category,
     CategoryRequirement,
@@ -438,7 +438,8 @@ def compliance(conference: Conference, session_id: int, province: str = "",
     found = query.subquery()
     total, points = db.session.execute(
         select(func.count(), func.count(distinct(found.c.code)))).one()
-    rows = db.session.execute(query.order_by(BroadcastPoint.code, Category.rank).limit(limit))
+    rows = db.session.execute(query.order_by(
+        BroadcastPoint.code, listed_order(conference, Category.id)).limit(limit))
     return Shortfalls([Missing(r[0], r[1], r[2] or "", r[3], int(r[4]), r[5]) for r in rows],
                       total, points)
 

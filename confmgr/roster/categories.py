@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from confmgr.audit.services import record
@@ -27,6 +27,17 @@ def categories(conference: Conference, *, with_requirements: bool = False) -> li
     if with_requirements:
         query = query.options(selectinload(Category.requirements))
     return sorted(db.session.scalars(query), key=lambda c: (c.rank, text_key(c.name), c.id))
+
+
+def listed_order(conference: Conference, category_id):
+    """An SQL expression placing the categories whose ids ``category_id`` holds as
+    ``categories`` lists them (those of one rank by their Vietnamese names, which no
+    database orders so; the databases themselves differ), any other id last."""
+    listed = [category.id for category in categories(conference)]
+    if not listed:
+        return literal(0)
+    return case({id_: place for place, id_ in enumerate(listed)}, value=category_id,
+                else_=len(listed))
 
 
 #: As long as a category's name may be, counted as stored (NFC can lengthen what is typed).
@@ -144,6 +155,7 @@ def shortfalls(conference: Conference, *, province: str = "", limit: int = 200,
     total = db.session.scalar(select(func.count()).select_from(short))
     page = select(short.c.code).order_by(short.c.code).limit(limit).offset(offset)
     rows = db.session.execute(
-        query.where(BroadcastPoint.code.in_(page)).order_by(BroadcastPoint.code, Category.rank)
+        query.where(BroadcastPoint.code.in_(page))
+        .order_by(BroadcastPoint.code, listed_order(conference, Category.id))
     ).all()
     return [Shortfall(*row) for row in rows], total

@@ -13,7 +13,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, case, literal, or_, select, text
+from sqlalchemy import Select, bindparam, or_, select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from confmgr.attendance.checkin import (
@@ -660,11 +660,9 @@ def roster(point_ids: Select | list[int] | None, order: str = "alpha", *,
     if order == "protocol":
         # By category as every list shows them (categories of one rank by their Vietnamese
         # names, which no database orders so), those without one last, then by name.
-        from confmgr.roster.categories import categories
+        from confmgr.roster.categories import listed_order
 
-        listed = [c.id for c in categories(db.session.get(Conference, conference_id))]
-        place = (case({category_id: place for place, category_id in enumerate(listed)},
-                      value=Participant.category_id, else_=len(listed)) if listed else literal(0))
+        place = listed_order(db.session.get(Conference, conference_id), Participant.category_id)
         return query.order_by(place, Participant.name_key, Participant.id)
     return query.order_by(Participant.name_key, Participant.id)
 
