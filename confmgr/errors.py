@@ -1,8 +1,9 @@
 """Error pages in the site's own look and language, never a bare server page.
 
 Under /api/ every error is a problem document (RFC 9457) instead, whichever code raised it.
-A database that is busy or whose connection dropped is a 503 with Retry-After, not a 500:
-asking again a moment later works. So is a Redis holding the abuse limits that cannot be
+A database that is busy, that gave up a transaction for another's sake (a deadlock) or
+whose connection dropped is a 503 with Retry-After, not a 500: asking again a moment later
+works. So is a Redis holding the abuse limits that cannot be
 reached, when the limits may not fall back to each process's memory
 (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED in confmgr/config.py).
 """
@@ -43,11 +44,18 @@ def is_api_request() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+#: PostgreSQL's errors that roll back a transaction which, sent again, may well succeed:
+#: a deadlock, a serialization failure, a lock not granted in time.
+_TRY_AGAIN = frozenset({"40P01", "40001", "55P03"})
+
+
 def is_transient(error: OperationalError) -> bool:
     """Whether asking again shortly should succeed: another writer held SQLite's lock past
-    the busy timeout, or the connection to the database server was lost (the pool has
-    already dropped it and connects anew)."""
-    return error.connection_invalidated or "database is locked" in str(error.orig)
+    the busy timeout, PostgreSQL rolled the transaction back for another's sake, or the
+    connection to the database server was lost (the pool has already dropped it and
+    connects anew)."""
+    return (error.connection_invalidated or "database is locked" in str(error.orig)
+            or getattr(error.orig, "sqlstate", None) in _TRY_AGAIN)
 
 
 def init_app(app: Flask) -> None:

@@ -548,6 +548,45 @@ def test_a_dropped_postgresql_connection_is_replaced(demo, database_url, tmp_pat
             db.engine.dispose()
 
 
+@ON_POSTGRESQL
+def test_a_transaction_postgresql_gives_up_in_a_deadlock_is_answered_503(demo, database_url,
+                                                                         tmp_path):
+    """PostgreSQL ends one of two transactions waiting for each other; asked again, the
+    request goes through, so it is told to try again shortly rather than a server error."""
+    app = make_app(database_url, tmp_path / "pg")
+    holding_first = threading.Event()
+
+    def waits_for_the_other():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(7001)"))
+        holding_first.set()
+        db.session.execute(text("SELECT pg_advisory_xact_lock(7002)"))
+        return "unreachable"
+
+    app.add_url_rule("/test-only/deadlocked", view_func=waits_for_the_other)
+    other = create_engine(database_url)
+    try:
+        with other.connect() as connection:
+            # The other side waits longer before looking for a deadlock: the app's is ended.
+            connection.execute(text("SET deadlock_timeout = '20s'"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(7002)"))
+            answers = []
+            request = threading.Thread(target=lambda: answers.append(
+                app.test_client().get("/test-only/deadlocked")))
+            request.start()
+            assert holding_first.wait(10)
+            connection.execute(text("SELECT pg_advisory_xact_lock(7001)"))  # until it gives up
+            connection.rollback()
+            request.join(30)
+        [answer] = answers
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "5"
+        assert BUSY_MESSAGE in answer.get_data(as_text=True)
+    finally:
+        other.dispose()
+        with app.app_context():
+            db.engine.dispose()
+
+
 def end_the_apps_connection(demo, other) -> None:
     with other.begin() as connection:
         assert connection.execute(text(
