@@ -200,3 +200,174 @@ def test_our_own_feed_imports_a_topic_session_with_a_long_title(client, demo):
     page = upload(client, feed, "tap-huan.ics").get_data(as_text=True)
     assert ("Không có gì để nhập: mọi sự kiện đều đã có trong chương trình hoặc được bỏ qua."
             in page)
+
+
+# ---------------------------------------------------------------- two organisers at once
+
+
+def _conference_with_hall(app) -> tuple[int, int]:
+    from datetime import date
+
+    with app.app_context():
+        conference = Conference(slug="hai-ngay", title="Hội nghị hai ngày",
+                                first_day=date(2025, 7, 1), last_day=date(2025, 7, 2))
+        db.session.add(conference)
+        db.session.flush()
+        hall = Room(conference_id=conference.id, name="Hội trường")
+        db.session.add(hall)
+        db.session.commit()
+        return conference.id, hall.id
+
+
+def _fields(start: int, title: str, room_id: int | None = None):
+    from datetime import date, time
+
+    from confmgr.conferences import editing
+    from confmgr.enums import SessionKind
+
+    return editing.SessionFields(day=date(2025, 7, 1), start=time(start), end=time(start + 1),
+                                 kind=SessionKind.OTHER, title=title, room_id=room_id)
+
+
+def test_a_shift_moves_a_session_from_where_another_organiser_just_put_it(app):
+    """The shift read the session before waiting for the conference: a time saved meanwhile
+    (08:00 to 10:00) was undone, the session landing at 08:15."""
+    from confmgr.conferences import editing
+
+    conference_id, _hall = _conference_with_hall(app)
+    with app.app_context():
+        session, _warnings = editing.save_session(db.session.get(Conference, conference_id),
+                                                  None, _fields(8, "Phiên A"))
+        db.session.commit()
+        session_id = session.id
+    with app.app_context():  # the shift's request has read the session...
+        shifted = db.session.get(AgendaSession, session_id)
+        with app.app_context():  # ...when another organiser's save commits
+            editing.save_session(db.session.get(Conference, conference_id),
+                                 db.session.get(AgendaSession, session_id),
+                                 _fields(10, "Phiên A"))
+            db.session.commit()
+        editing.shift_sessions(shifted, 15, following=False)
+        db.session.commit()
+    with app.app_context():
+        assert db.session.get(AgendaSession, session_id).local_start().strftime(
+            "%H:%M") == "10:15"
+
+
+def test_a_session_restored_is_checked_where_it_is_now(app):
+    """A cancelled session (holding no room) moved onto the hall's 10:00 session while
+    another organiser restored it: checked where it had been, two confirmed sessions
+    shared the hall."""
+    from confmgr.conferences import editing
+    from confmgr.enums import SessionStatus
+
+    conference_id, hall = _conference_with_hall(app)
+    with app.app_context():
+        conference = db.session.get(Conference, conference_id)
+        editing.save_session(conference, None, _fields(10, "Phiên 10 giờ", hall))
+        session, _warnings = editing.save_session(conference, None,
+                                                  _fields(8, "Phiên 8 giờ", hall))
+        db.session.flush()
+        editing.cancel_session(session)
+        db.session.commit()
+        session_id = session.id
+    with app.app_context():
+        restored = db.session.get(AgendaSession, session_id)
+        with app.app_context():
+            editing.save_session(db.session.get(Conference, conference_id),
+                                 db.session.get(AgendaSession, session_id),
+                                 _fields(10, "Phiên 8 giờ", hall))
+            db.session.commit()
+        with pytest.raises(editing.RuleBroken):
+            editing.reinstate_session(restored)
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.scalars(select(AgendaSession.title).where(
+            AgendaSession.room_id == hall,
+            AgendaSession.status == SessionStatus.CONFIRMED)).all() == ["Phiên 10 giờ"]
+
+
+def _form_sent(page: str) -> dict[str, str]:
+    """What the page's form sends untouched: its inputs, text areas and chosen options."""
+    import re
+    from html import unescape
+
+    form = re.search(r'<form method="post" novalidate[^>]*>(.*?)</form>', page, re.S).group(1)
+    sent = {name: unescape(value) for name, value in re.findall(
+        r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', form)}
+    for name, text in re.findall(r'<textarea[^>]*\bname="([^"]+)"[^>]*>(.*?)</textarea>',
+                                 form, re.S):
+        sent[name] = unescape(text.removeprefix("\r\n").removeprefix("\n"))
+    for name, options in re.findall(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>',
+                                    form, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected',
+                           options)
+        if chosen:
+            sent[name] = unescape(next(v for v in chosen.groups() if v is not None))
+    return sent
+
+
+@pytest.mark.parametrize(("url_of", "change", "other_change", "refusal"), [
+    (lambda ids: f"/manage/c/{SLUG}/topics/{ids['topic']}/edit", {"number": "17"},
+     {"summary": "Tóm tắt mới"}, "Người khác vừa sửa chuyên đề này sau khi bạn mở trang; hãy "
+     "mở lại trang để xem thay đổi đó rồi sửa lại."),
+    (lambda ids: f"/manage/c/{SLUG}/presenters/{ids['presenter']}/edit",
+     {"name": "Nguyễn Văn Sửa"}, {"unit": "Đơn vị mới"}, "Người khác vừa sửa báo cáo viên "
+     "này sau khi bạn mở trang; hãy mở lại trang để xem thay đổi đó rồi sửa lại."),
+    (lambda ids: f"/manage/c/{SLUG}/edit", {"last_day": "2025-06-16"},
+     {"description": "Giới thiệu mới"}, "Người khác vừa sửa thông tin hội nghị sau khi bạn "
+     "mở trang; hãy mở lại trang để xem thay đổi đó rồi sửa lại."),
+], ids=["topic", "presenter", "conference"])
+def test_a_form_opened_before_anothers_save_does_not_undo_it(demo, url_of, change,
+                                                             other_change, refusal):
+    """Topic 1 renumbered 17 went back to 1 (every calendar retitles its sessions), a
+    presenter's corrected name came back, a day added was dropped: the later of two
+    organisers' forms saved what it had shown over the other's change, unseen."""
+    from confmgr.conferences.models import Presenter, Topic
+
+    with demo.app_context():
+        ids = {"topic": db.session.scalar(select(Topic.id).where(Topic.number == "1")),
+               "presenter": db.session.scalar(select(Presenter.id).order_by(Presenter.id))}
+    url = url_of(ids)
+    first, second = (logged_in(demo.test_client(), ORGANISER) for _ in range(2))
+    shown = [_form_sent(c.get(url).get_data(as_text=True)) for c in (first, second)]
+    assert post_form(first, url, {**shown[0], **change}).status_code == 302
+    page = post_form(second, url, {**shown[1], **other_change}).get_data(as_text=True)
+    assert refusal in page
+    # Opened again, it saves: both changes stand.
+    again = _form_sent(second.get(url).get_data(as_text=True))
+    assert {name: again[name] for name in change} == change
+    assert post_form(second, url, {**again, **other_change}).status_code == 302
+    assert {name: _form_sent(second.get(url).get_data(as_text=True))[name]
+            for name in [*change, *other_change]} == {**change, **other_change}
+
+
+@pytest.mark.parametrize(("typed", "told"), [("8h30", ["Giờ không hợp lệ."]),
+                                             ("24:00", ["Giờ không hợp lệ."]),
+                                             ("08:30:15", [])])
+def test_a_time_typed_but_not_understood_is_told_so_not_called_missing(client, demo, typed,
+                                                                       told):
+    """Where a browser shows a plain box for a time, "8h30" was told "not filled in"; a
+    time sent with its seconds was refused too."""
+    logged_in(client, ORGANISER)
+    response = post_form(client, f"/manage/c/{SLUG}/sessions/new", {
+        "day": "2025-06-14", "start": typed, "end": "18:00", "kind": "other",
+        "title": "Phiên bổ sung", "topic": "", "room": "", "description": ""})
+    if told:
+        assert field_errors(response.get_data(as_text=True), "start") == told
+    else:
+        assert response.status_code == 302
+        with demo.app_context():
+            added = db.session.scalar(select(AgendaSession).where(
+                AgendaSession.title == "Phiên bổ sung"))
+            assert added.local_start().strftime("%H:%M:%S") == "08:30:00"
+
+
+def test_a_conference_day_typed_but_not_understood_is_told_so(client, demo):
+    logged_in(client, ORGANISER)
+    page = post_form(client, "/manage/conferences/new", {
+        "title": "Tập huấn 2026", "slug": "tap-huan-2026", "organising_unit": "",
+        "description": "", "timezone": "Asia/Ho_Chi_Minh", "first_day": "02/03/2026",
+        "last_day": "2026-03-03", "checkin_opens_minutes": "60",
+        "checkin_closes_minutes": "120", "visibility": "public"}).get_data(as_text=True)
+    assert field_errors(page, "first_day") == ["Ngày không hợp lệ."]

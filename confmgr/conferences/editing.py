@@ -4,7 +4,7 @@ audit trail and leaves the commit to its caller, so one request is one transacti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields as dataclass_fields
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from typing import Any
@@ -168,13 +168,20 @@ def create_conference(fields: ConferenceFields, user: User) -> Conference:
     return conference
 
 
-def update_conference(conference: Conference, fields: ConferenceFields) -> int:
+def update_conference(conference: Conference, fields: ConferenceFields,
+                      seen: str | None = None) -> int:
     """Save the conference's fields; returns how many sessions a new time zone moved.
+    ``seen``: the conference_digest its form showed; changed since, it is refused.
 
     The agenda was written in local time ("8:00 on the 14th"), so in a new time zone each
     session keeps its local times, which means new instants.
     """
     hold_conference(conference)  # no session saved meanwhile on a day this drops
+    db.session.refresh(conference)  # as it is now, held
+    if seen is not None and conference_digest(conference) != seen:
+        raise RuleBroken([Problem("", _(
+            "Người khác vừa sửa thông tin hội nghị sau khi bạn mở trang; hãy mở lại trang "
+            "để xem thay đổi đó rồi sửa lại."))])
     problems = check_conference(fields, conference.id)
     if fields.first_day <= fields.last_day and not any(
             p.field in ("first_day", "last_day") for p in problems):
@@ -193,6 +200,12 @@ def update_conference(conference: Conference, fields: ConferenceFields) -> int:
     record("conference.update", target=conference, conference_id=conference.id,
            **changed_fields(before, vars(fields)), **({"sessions_moved": moved} if moved else {}))
     return moved
+
+
+def conference_digest(conference: Conference) -> str:
+    """A fingerprint of what the conference's form edits."""
+    return fingerprint({field.name: str(getattr(conference, field.name))
+                        for field in dataclass_fields(ConferenceFields)})
 
 
 def _sessions_left_out(conference: Conference, first_day: date, last_day: date) -> list[Problem]:
@@ -443,6 +456,9 @@ def reinstate_session(session: AgendaSession) -> None:
         return
     conference = session.conference
     hold_conference(conference)
+    db.session.refresh(session)  # checked where it is now, moved meanwhile or not
+    if session.status == SessionStatus.CONFIRMED:
+        return
     blocking = [p for p in check_slot(conference, slot_of(session)) if p.blocking]
     if blocking:
         # Said on the agenda's page, away from the session: which one could not come back.
@@ -461,6 +477,7 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
     """
     conference = session.conference
     hold_conference(conference)
+    db.session.refresh(session)  # moved from where it is now, not as first read
     moved = [session]
     if following:
         tz = conference.tz
@@ -503,12 +520,20 @@ def shift_sessions(session: AgendaSession, minutes: int, *, following: bool) -> 
 
 
 def save_topic(
-    conference: Conference, topic: Topic | None, number: str, title: str, summary: str
+    conference: Conference, topic: Topic | None, number: str, title: str, summary: str,
+    seen: str | None = None,
 ) -> Topic:
+    """``seen``: the topic_digest its form showed; changed since, it is refused."""
     number = bare_topic_number(number)
     # Checked one save after another: "9a" and "9A" saved at once both passed the check,
     # which the database's constraint (case kept) did not catch.
     hold_conference(conference)
+    if topic is not None:
+        db.session.refresh(topic)
+        if seen is not None and topic_digest(topic) != seen:
+            raise RuleBroken([Problem("", _(
+                "Người khác vừa sửa chuyên đề này sau khi bạn mở trang; hãy mở lại trang để "
+                "xem thay đổi đó rồi sửa lại."))])
     _refuse_if_blocking(check_topic_number(conference, number, topic.id if topic else None))
     if topic is None:
         topic = Topic(conference_id=conference.id)
@@ -522,20 +547,32 @@ def save_topic(
     return topic
 
 
+def topic_digest(topic: Topic) -> str:
+    return fingerprint(_topic_values(topic))
+
+
 def _topic_values(topic: Topic) -> dict[str, Any]:
     # Not "number": in the log that names an agenda version's number.
     return {"topic_number": topic.number, "title": topic.title, "summary": topic.summary}
 
 
 def save_presenter(
-    conference: Conference, presenter: Presenter | None, name: str, position: str, unit: str
+    conference: Conference, presenter: Presenter | None, name: str, position: str, unit: str,
+    seen: str | None = None,
 ) -> Presenter:
+    """``seen``: the presenter_digest its form showed; changed since, it is refused."""
     name, position, unit = normalise(name), normalise(position), normalise(unit)
     # The same person twice would be booked twice at once unseen: the clash check knows
     # presenters by id. Namesakes differ in position or unit; a name's tone may be written
     # in either accepted place ("Hoà", "Hòa"). Compared here (a conference has tens):
     # SQLite's lower() knows no "Ễ". One save after another, or two at once both pass.
     hold_conference(conference)
+    if presenter is not None:
+        db.session.refresh(presenter)
+        if seen is not None and presenter_digest(presenter) != seen:
+            raise RuleBroken([Problem("", _(
+                "Người khác vừa sửa báo cáo viên này sau khi bạn mở trang; hãy mở lại trang "
+                "để xem thay đổi đó rồi sửa lại."))])
 
     def key(name: str, position: str, unit: str) -> tuple[str, str, str]:
         return (name_compare_form(name), normalise(position).casefold(),
@@ -559,6 +596,10 @@ def save_presenter(
     record(action, target=presenter, conference_id=conference.id,
            **_saved_details(before, _presenter_values(presenter)))
     return presenter
+
+
+def presenter_digest(presenter: Presenter) -> str:
+    return fingerprint(_presenter_values(presenter))
 
 
 def _presenter_values(presenter: Presenter) -> dict[str, Any]:

@@ -39,8 +39,9 @@ class ConferenceForm(Form):
     timezone = StringField(
         _l("Múi giờ"), default="Asia/Ho_Chi_Minh", validators=[DataRequired(), Length(max=64)]
     )
-    first_day = DateField(_l("Ngày bắt đầu"), validators=[DataRequired()])
-    last_day = DateField(_l("Ngày kết thúc"), validators=[DataRequired()])
+    # InputRequired: DataRequired would call a date typed but not understood "not filled in".
+    first_day = DateField(_l("Ngày bắt đầu"), validators=[InputRequired()])
+    last_day = DateField(_l("Ngày kết thúc"), validators=[InputRequired()])
     visibility = SelectField(
         _l("Ai xem được chương trình"),
         choices=[SelectChoice(v.value, label) for v, label in VISIBILITY_LABELS.items()],
@@ -56,12 +57,16 @@ class ConferenceForm(Form):
                                             format="%Y-%m-%dT%H:%M")
     registration_closes = DateTimeLocalField(_l("Đóng đăng ký đại biểu"), validators=[Optional()],
                                              format="%Y-%m-%dT%H:%M")
+    seen = HiddenField()  # as SessionForm's (editing.conference_digest)
 
 
 class SessionForm(Form):
     day = SelectField(_l("Ngày"), validators=[DataRequired()])
-    start = TimeField(_l("Bắt đầu"), validators=[DataRequired()])
-    end = TimeField(_l("Kết thúc"), validators=[DataRequired()])
+    # Seconds are taken (a browser may send them) and dropped (views._session_fields);
+    # InputRequired, as the conference's days.
+    start = TimeField(_l("Bắt đầu"), validators=[InputRequired()],
+                      format=["%H:%M", "%H:%M:%S"])
+    end = TimeField(_l("Kết thúc"), validators=[InputRequired()], format=["%H:%M", "%H:%M:%S"])
     kind = SelectField(
         _l("Loại phiên"),
         choices=[SelectChoice(kind.value, label) for kind, label in SESSION_KIND_LABELS.items()],
@@ -103,12 +108,14 @@ class TopicForm(Form):
                          description=_l("Chỉ ghi số, ví dụ 3 hoặc 3a."))
     title = StringField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=500)])
     summary = TextAreaField(_l("Tóm tắt"))
+    seen = HiddenField()  # as SessionForm's
 
 
 class PresenterForm(Form):
     name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Chức vụ"), validators=[Length(max=300)])
     unit = StringField(_l("Đơn vị"), validators=[Length(max=300)])
+    seen = HiddenField()  # as SessionForm's
 
 
 class RoomForm(Form):

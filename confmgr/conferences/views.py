@@ -95,9 +95,12 @@ def edit_conference(slug: str):
         for field, value in ((form.registration_opens, conference.registration_opens_at),
                              (form.registration_closes, conference.registration_closes_at)):
             field.data = value.astimezone(tz).replace(tzinfo=None) if value else None
+    if request.method == "GET":
+        form.seen.data = editing.conference_digest(conference)
     if form.validate_on_submit():
         done, moved = commit_or_show(
-            form, lambda: editing.update_conference(conference, _conference_fields(form)))
+            form, lambda: editing.update_conference(conference, _conference_fields(form),
+                                                    seen=form.seen.data or None))
         if done:
             flash(_("Đã lưu."), "success")
             if moved:
@@ -179,7 +182,8 @@ def _session_form(conference: Conference, session: AgendaSession | None) -> Sess
 
 def _session_fields(form: SessionForm) -> editing.SessionFields:
     return editing.SessionFields(
-        day=date.fromisoformat(form.day.data), start=form.start.data, end=form.end.data,
+        day=date.fromisoformat(form.day.data), start=form.start.data.replace(second=0),
+        end=form.end.data.replace(second=0),
         kind=SessionKind(form.kind.data), title=form.title.data,
         description=form.description.data or "", room_id=form.room.data,
         topic_id=form.topic.data, presenter_ids=tuple(form.presenters.data or ()),
@@ -288,9 +292,12 @@ def edit_topic(slug: str, topic_id: int | None = None):
     conference = managed_conference(slug)
     topic = owned(Topic, conference, topic_id) if topic_id else None
     form = TopicForm(obj=topic)
+    if request.method == "GET" and topic is not None:
+        form.seen.data = editing.topic_digest(topic)
     if form.validate_on_submit():
         done, saved = commit_or_show(form, lambda: editing.save_topic(
-            conference, topic, form.number.data, form.title.data, form.summary.data or ""))
+            conference, topic, form.number.data, form.title.data, form.summary.data or "",
+            seen=form.seen.data or None))
         if done:
             flash(_("Đã lưu chuyên đề."), "success")
             return redirect(url_for("agenda.edit_topic", slug=slug, topic_id=saved.id))
@@ -383,10 +390,12 @@ def edit_presenter(slug: str, presenter_id: int | None = None):
     conference = managed_conference(slug)
     presenter = owned(Presenter, conference, presenter_id) if presenter_id else None
     form = PresenterForm(obj=presenter)
+    if request.method == "GET" and presenter is not None:
+        form.seen.data = editing.presenter_digest(presenter)
     if form.validate_on_submit():
         done, _saved = commit_or_show(form, lambda: editing.save_presenter(
             conference, presenter, form.name.data, form.position.data or "",
-            form.unit.data or ""))
+            form.unit.data or "", seen=form.seen.data or None))
         if done:
             flash(_("Đã lưu báo cáo viên."), "success")
             return redirect(url_for("agenda.presenters", slug=slug))
