@@ -385,6 +385,42 @@ def _plain_insert_ms(rows) -> float:
         connection.close()
 
 
+@benchmark("points.import_refused_31k")
+def points_import_refused_31k(ctx: Context) -> Result:
+    """A points file of 31,000 rows naming a parent the conference lacks (communes sent
+    before their provinces' points, a parent mistyped down the column): checked and
+    refused, every row named. Each row's message once searched every code: 116 s."""
+    from sqlalchemy import select
+
+    from confmgr.conferences.models import Conference
+    from confmgr.db import db
+    from confmgr.demo.loader import SLUG
+    from confmgr.points import importing
+    from confmgr.spreadsheets import Row, Table, TableError
+
+    rows = 31_000
+    table = Table([Row(number + 2, {"code": f"P{number}", "name": f"Điểm cầu {number}",
+                                    "level": "Khác", "parent_code": "99"})
+                   for number in range(rows)], {"code", "name", "level", "parent_code"})
+
+    def refuse() -> None:
+        try:
+            importing.import_points(conference, table)
+        except TableError as refused:
+            if len(refused.errors) != rows:
+                raise RuntimeError(f"{len(refused.errors)} rows refused") from refused
+        else:
+            raise RuntimeError("the file was taken")
+        finally:
+            db.session.rollback()
+
+    with ctx.app.app_context():
+        conference = db.session.scalar(select(Conference).where(Conference.slug == SLUG))
+        samples = timings_ms(refuse, max(1, min(ctx.repeat, 3)), warmup=0)
+    median, p95 = median_and_p95(samples)
+    return Result("points.import_refused_31k", median, "ms", p95=p95, rows=rows)
+
+
 @benchmark("points.list_31k", needs=("generated",))
 def points_list_31k(ctx: Context) -> Result:
     """The organisers' point list among the preset's points (31,097 in the record one),

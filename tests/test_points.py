@@ -684,6 +684,38 @@ def test_a_province_point_taken_to_another_province_over_its_communes_is_refused
     assert (point(demo, "22").province_code, point(demo, "06811").province_code) == ("22", "22")
 
 
+def test_communes_however_deep_below_a_point_taken_to_another_province_are_caught(
+        client, demo):
+    """Only the moved point's own children were looked at: Uông Bí, two levels below a
+    cluster taken to Hà Nội, stayed in Quảng Ninh under points of Hà Nội, out of its
+    coordinator's reach, and its own form could not be saved again. The refusal names the
+    cell that moved them: the parent, the cluster standing for no unit."""
+    logged_in(client, ORGANISER)
+    assert "import-errors" not in upload(client, csv_file([
+        HEAD,
+        ["KV1", "Cụm Hạ Long", "Khác", "22", "", "", ""],
+        ["KV1-A", "Cụm Hạ Long A", "Khác", "KV1", "", "", ""],
+        ["06811", "Điểm cầu Uông Bí", "Xã", "KV1-A", "06811", "", ""],
+    ]))
+    page = upload(client, csv_file([HEAD, ["KV1", "Cụm Hạ Long", "Khác", "01", "", "", ""]]))
+    assert import_errors(page) == [("2", "Mã điểm cầu cấp trên", (
+        "Điểm cầu KV1 còn các điểm cầu xã, phường của Tỉnh Quảng Ninh ở dưới (06811): hãy "
+        "chuyển chúng sang điểm cầu cấp trên khác trước."))]
+    assert [point(demo, code).province_code for code in ("KV1", "KV1-A", "06811")] == [
+        "22", "22", "22"]
+    # Judged where the file puts them: a Hà Nội ward under the cluster's child, which
+    # follows the cluster to Hà Nội, is right once Uông Bí has gone elsewhere.
+    page = upload(client, csv_file([
+        HEAD,
+        ["06811", "Điểm cầu Uông Bí", "Xã", "22", "06811", "", ""],
+        ["KV1", "Cụm Hạ Long", "Khác", "01", "", "", ""],
+        ["00004", "Điểm cầu phường Ba Đình", "Xã", "KV1-A", "00004", "", ""],
+    ]))
+    assert "import-errors" not in page, import_errors(page)
+    assert [point(demo, code).province_code for code in ("KV1-A", "00004", "06811")] == [
+        "01", "01", "22"]
+
+
 def test_import_reports_every_bad_row_and_writes_nothing(client, demo):
     new_conference(demo, "khac")
     point_of_another_level(demo, "khac", "KHAC", "Ở hội nghị khác")
@@ -992,8 +1024,9 @@ def test_a_code_of_dots_alone_is_refused_in_the_form_and_in_a_file(client, demo)
     """"." and ".." are steps of an address that a browser resolves away: a point coded so
     could never be opened."""
     logged_in(client, ORGANISER)
-    message = "Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự), có ít nhất một chữ hoặc số."
-    for code in (".", ".."):
+    message = ("Mã chỉ gồm chữ cái không dấu (A–Z), số và . _ - (tối đa 40 ký tự), có ít "
+               "nhất một chữ hoặc số.")
+    for code in (".", "..", "ĐN-01"):
         page = post_form(client, f"{POINTS}/new", {
             "code": code, "name": "Điểm cầu chấm", "level": "other",
             "expected_delegates": "3"}).get_data(as_text=True)

@@ -120,19 +120,21 @@ class KnownCodes:
 
     def __init__(self, codes: Iterable[str]):
         self.codes = set(codes)
-        self.by_number: dict[str, str | None] = {}
+        # Looked up, not searched: a file of 31,000 rows asks for each of its rows.
+        self.all_by_number: dict[str, list[str]] = {}
         for code in self.codes:
             if code.isdigit() and code.startswith("0"):
-                number = code.lstrip("0")
-                # Two codes that make the same number ("04", "00004"): neither is meant.
-                self.by_number[number] = None if number in self.by_number else code
+                self.all_by_number.setdefault(code.lstrip("0"), []).append(code)
+        # Two codes that make the same number ("04", "00004"): neither is meant.
+        self.by_number: dict[str, str | None] = {
+            number: codes[0] if len(codes) == 1 else None
+            for number, codes in self.all_by_number.items()}
 
     def lost_zeros(self, text: str) -> list[str]:
         """The codes ``text`` may be once its dropped zeros are back (none if it is known)."""
         if not text.isdigit() or text in self.codes:
             return []
-        return sorted(code for code in self.codes
-                      if code.isdigit() and code.startswith("0") and code.lstrip("0") == text)
+        return sorted(self.all_by_number.get(text, []))
 
 
 def with_zeros_back(text: str, *known: KnownCodes) -> str:
@@ -221,8 +223,9 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
         level = LEVELS.get(fold(v.get("level", "")))
         code = v.get("code", "")
         if not CODE.match(code):
-            fail(row, "code", _("Mã chỉ gồm chữ, số và . _ - (tối đa 40 ký tự), có ít nhất "
-                                "một chữ hoặc số."))
+            # "Đ" is a letter to its readers: the letters meant are said.
+            fail(row, "code", _("Mã chỉ gồm chữ cái không dấu (A–Z), số và . _ - (tối đa 40 "
+                                "ký tự), có ít nhất một chữ hoặc số."))
         elif code in RESERVED_CODES:
             fail(row, "code", _("Mã «%(code)s» trùng địa chỉ một trang của danh sách điểm "
                                 "cầu; hãy chọn mã khác.", code=code))
@@ -285,35 +288,45 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
             fail(row, "stream_url", refusal)
         checked.append(Checked(row.number, v))
 
-    # Parents and provinces, once every code of the file is known.
+    # Parents and provinces, once every code of the file is known: of every point as it
+    # will be once the file is applied, the points it does not name too.
     file_codes = {item.values["code"] for item in checked}
-    parents = {item.values["code"]: item.values.get("parent_code", "") for item in checked}
-    own = {}  # from each point's administrative unit, whatever its level
-    for item in checked:
-        unit = item.values["admin_unit_code"]
+    stored_parents, parents = _parents_after(conference, checked)
+
+    def unit_province(unit: str | None) -> str | None:
         if unit in official_provinces:
-            own[item.values["code"]] = unit
-        elif unit in official_communes:
-            own[item.values["code"]] = official_communes[unit].province_code
+            return unit
+        return official_communes[unit].province_code if unit in official_communes else None
+
+    own = {code: unit_province(unit) for code, unit in stored_units.items()}
+    for item in checked:
+        own[item.values["code"]] = unit_province(item.values["admin_unit_code"])
+    own = {code: province for code, province in own.items() if province}
+    levels_after = {**levels, **{item.values["code"]: item.values["level"] for item in checked
+                                 if item.values.get("level")}}
 
     found: dict[str, str | None] = {}
 
-    def province_of(code: str) -> str | None:
+    def province_of(code: str | None) -> str | None:
         """The point's unit's province; else its parent's, so a point moved under another
-        province's parent goes with it; else, with nothing in the file to go by (the main
-        venue), the province it has."""
-        # Up the file's parents to a point that settles it, then back down: not by
-        # recursion, which a file of points a thousand deep would take past Python's limit.
+        province's parent goes with it; else, with no parent to go by (the main venue), the
+        province it has."""
+        # Up the parents to a point that settles it, then back down: not by recursion,
+        # which a file of points a thousand deep would take past Python's limit.
         chain: list[str] = []
         while code and code not in found and code not in chain:  # a loop is reported below
             chain.append(code)
             if code in own:
                 break
-            code = parents.get(code, "")
-        above = found.get(code) if code not in chain else None
+            code = parents.get(code)
+        above = found.get(code) if code and code not in chain else None
         for code in reversed(chain):
             above = found[code] = own.get(code) or above or existing.get(code)
         return above
+
+    @cache
+    def every_code() -> KnownCodes:  # made once, for the rows whose parent is unknown
+        return KnownCodes([*existing, *file_codes])
 
     for item in checked:
         v = item.values
@@ -324,7 +337,7 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                                         _("Một điểm cầu không thể là cấp trên của chính nó.")))
             elif parent not in existing and parent not in file_codes:
                 # A number two codes become ("04" and "00004"): neither was put back.
-                meant = KnownCodes([*existing, *file_codes]).lost_zeros(parent)
+                meant = every_code().lost_zeros(parent)
                 errors.append(CellError(item.number, HEADING["parent_code"], _(
                     "Không có điểm cầu mã %(code)s trong hội nghị này; có lẽ đã mất số 0 ở đầu "
                     "(%(codes)s?): Excel bỏ số 0 khi cột không định dạng là Văn bản (Text).",
@@ -345,62 +358,80 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                         code=parent,
                     )))
         v["province_code"] = province_of(v["code"])
-    errors.extend(_communes_left_behind(conference, checked, existing))
-    errors.extend(_tree_problems(conference, checked))
+    errors.extend(_communes_left_behind(
+        checked, existing, stored_units, parents, province_of,
+        lambda code: levels_after.get(code) == PointLevel.MAIN))
+    errors.extend(_tree_problems(checked, stored_parents, parents))
     if errors:
         raise TableError(sorted(errors, key=lambda e: e.row))
     return checked
 
 
-def _communes_left_behind(conference: Conference, checked: list[Checked],
-                          stored_provinces: dict[str, str | None]) -> list[CellError]:
-    """Rows that take a point into another province while communes of another stay under
-    it (the file does not move them): those would hang under a point of a province not
-    theirs, which no form or file could save again, and be counted in it besides."""
-    moving = {item.values["code"]: item for item in checked
-              if item.values["code"] in stored_provinces
-              and item.values["province_code"] != stored_provinces[item.values["code"]]}
-    if not moving:
+def _communes_left_behind(checked: list[Checked], stored_provinces: dict[str, str | None],
+                          stored_units: dict[str, str | None],
+                          parents: dict[str, str | None], province_of, is_main) -> list[CellError]:
+    """Rows that take a point into another province while communes of another stay below
+    it, however deep (the file does not move them): those would hang under a point of a
+    province not theirs, which no form or file could save again, and be counted in it
+    besides. Told on the row that moved them, on the cell that did: its unit, or its
+    parent when it goes with a new one."""
+    rows = {item.values["code"]: item for item in checked}
+    moved = {code: item for code, item in rows.items()
+             if code in stored_provinces
+             and item.values["province_code"] != stored_provinces[code]}
+    if not moved:
         return []
-    in_file = {item.values["code"] for item in checked}  # judged by their own rows
     communes = communes_by_code()
-    parent = aliased(BroadcastPoint)
-    # By the moving point: the province of the communes left under it, and their codes.
+    # By the row that moved them: the province of the communes left, and their codes.
     left: dict[str, tuple[str, list[str]]] = {}
-    for parent_code, code, unit in db.session.execute(
-            select(parent.code, BroadcastPoint.code, BroadcastPoint.admin_unit_code)
-            .join(parent, parent.id == BroadcastPoint.parent_id)
-            .where(BroadcastPoint.conference_id == conference.id, parent.code.in_(moving))
-            .order_by(BroadcastPoint.code)):
-        if (code not in in_file and unit in communes
-                and communes[unit].province_code != moving[parent_code].values["province_code"]):
-            left.setdefault(parent_code, (communes[unit].province_code, []))[1].append(code)
+    for code, unit in sorted(stored_units.items()):
+        parent = parents.get(code)
+        if code in rows or unit not in communes or parent is None or is_main(parent):
+            continue  # a row of the file is judged by its own row
+        if province_of(parent) in (None, communes[unit].province_code):
+            continue
+        culprit, seen = parent, set()
+        while culprit is not None and culprit not in moved and culprit not in seen:
+            seen.add(culprit)
+            culprit = parents.get(culprit)
+        if culprit in moved:
+            left.setdefault(culprit, (communes[unit].province_code, []))[1].append(code)
     names = {code: province.name for code, province in provinces().items()}
-    return [CellError(moving[code].number, HEADING["admin_unit_code"], _(
+    return [CellError(moved[code].number, HEADING[
+        "admin_unit_code" if moved[code].values["admin_unit_code"] != stored_units.get(code)
+        else "parent_code"], _(
         "Điểm cầu %(code)s còn các điểm cầu xã, phường của %(province)s ở dưới (%(codes)s): "
         "hãy chuyển chúng sang điểm cầu cấp trên khác trước.", code=code,
         province=names[province], codes=", ".join(codes[:5]) + (", …" if len(codes) > 5 else "")))
         for code, (province, codes) in left.items()]
 
 
-def _tree_problems(conference: Conference, checked: list[Checked]) -> list[CellError]:
-    """Rows whose chain of parents, once the file is applied, comes back to them, or goes
-    more than MAX_LEVELS deep.
-
-    A loop would make every walk up or down the tree (a coordinator's reach) endless, and
-    a chain of hundreds makes each of them slow.
-    """
+def _parents_after(conference: Conference, checked: list[Checked]
+                   ) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Every point's parent's code as stored, and once the file is applied."""
     parent = aliased(BroadcastPoint)
     stored: dict[str, str | None] = dict(db.session.execute(
         select(BroadcastPoint.code, parent.code)
         .outerjoin(parent, parent.id == BroadcastPoint.parent_id)
         .where(BroadcastPoint.conference_id == conference.id)).all())
-    parents = dict(stored)
-    rows = {item.values["code"]: item for item in checked}
-    for code, item in rows.items():
+    after = dict(stored)
+    for item in checked:
+        code = item.values["code"]
         # A file without the column leaves the stored points where they are.
         if "parent_code" in item.values or code not in stored:
-            parents[code] = item.values.get("parent_code") or None
+            after[code] = item.values.get("parent_code") or None
+    return stored, after
+
+
+def _tree_problems(checked: list[Checked], stored: dict[str, str | None],
+                   parents: dict[str, str | None]) -> list[CellError]:
+    """Rows whose chain of parents, once the file is applied (``parents``; ``stored``
+    before), comes back to them, or goes more than MAX_LEVELS deep.
+
+    A loop would make every walk up or down the tree (a coordinator's reach) endless, and
+    a chain of hundreds makes each of them slow.
+    """
+    rows = {item.values["code"]: item for item in checked}
     levels, loops = _levels(parents)
     errors = []
     for item in checked:
