@@ -1206,6 +1206,11 @@ def test_a_body_with_a_member_twice_is_refused_not_reduced_to_its_last(demo, cli
     body = assert_problem(send(f"{CONF}/points/06811/participants", "{%s}" % many), 422)
     assert len(body["errors"]) == 101
     assert body["errors"][100] == {"detail": "Còn 50 lỗi nữa không liệt kê.", "pointer": ""}
+    # A name JSON escapes as a lone surrogate, which no answer can hold: told, not a 500.
+    body = assert_problem(send(f"{CONF}/points/06811/participants",
+                               '{"full_name": "A", "\\ud800": 1, "\\ud800": 2}'), 422)
+    assert body["errors"] == [{"detail": "Trường này chỉ được gửi một lần.",
+                               "pointer": "/\ufffd"}]
 
 
 def test_a_number_too_long_to_read_is_named_as_such(demo, client, organiser):

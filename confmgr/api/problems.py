@@ -1,6 +1,7 @@
 """One error format for the whole API: problem details (RFC 9457), as application/problem+json."""
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from flask import Response, request
@@ -58,7 +59,17 @@ def problem_response(status: int, detail: str, errors: list[FieldError] | None =
 
 def pointer(location: tuple) -> str:
     """A JSON pointer (RFC 6901) to a member or item of the body."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in location)
+    return "".join("/" + _readable(str(part)).replace("~", "~0").replace("/", "~1")
+                   for part in location)
+
+
+def _readable(name: str) -> str:
+    """A member's name as UTF-8 can carry it: JSON may escape a lone surrogate ("\\ud800"),
+    which no answer could hold (it stands as U+FFFD)."""
+    return _SURROGATE.sub("\ufffd", name)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 #: The most errors one answer lists: a body of a hundred thousand unknown members is told
