@@ -17,7 +17,7 @@ from confmgr.attendance.models import Attendance, AttendanceChange, CheckInRecei
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db, utcnow
 from confmgr.demo.loader import SLUG
-from confmgr.enums import RegistrationStatus, TokenScope
+from confmgr.enums import AttendanceStatus, RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services as roster_services
 from confmgr.roster.models import Participant
@@ -773,6 +773,29 @@ def test_a_retried_batch_of_check_ins_is_counted_once(demo, client, coordinator)
     assert moved.status_code == 200, moved.get_data(as_text=True)
     assert [(r["changed"], r["replayed"]) for r in moved.get_json()["results"]] == [
         (True, True), (True, False)]
+
+
+def test_one_delegates_check_ins_in_a_batch_stand_in_the_order_they_were_taken(
+        demo, client, coordinator):
+    """A device's queue sent out of order (a retried tap behind a later one): the one
+    sent last stood, though taken first."""
+    session_id = lately_closed(demo)
+    person = delegates_of(demo, "06811")[0]
+    with demo.app_context():
+        ends = db.session.get(AgendaSession, session_id).published_ends_at
+    batch = {"checkins": [
+        {"id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+         "status": "absent", "taken_at": (ends - timedelta(minutes=20)).isoformat()},
+        {"id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+         "status": "present", "taken_at": (ends - timedelta(minutes=50)).isoformat()}]}
+    answer = client.post(f"{CONF}/checkins", headers=coordinator, json=batch)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert [(r["status"], r["changed"]) for r in answer.get_json()["results"]] == [
+        ("absent", True), ("present", True)]
+    with demo.app_context():
+        assert db.session.scalar(select(Attendance.status).where(
+            Attendance.participant_id == person,
+            Attendance.session_id == session_id)) == AttendanceStatus.ABSENT
 
 
 def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client,

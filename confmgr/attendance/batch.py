@@ -108,10 +108,12 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     claim = dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
     # Recorded in the order of session, then point: the order every writer of several
     # takes the counters in (the order sent could deadlock with another batch, or with a
-    # withdrawal of a delegate who attended several sessions). Answered in the order sent.
+    # withdrawal of a delegate who attended several sessions); one delegate's in the order
+    # they were taken, so that the latest stands (a device's queue need not be in order;
+    # one sent without a time was taken as it arrives). Answered in the order sent.
     in_order = sorted(range(len(batch)), key=lambda index: (
         batch[index].session_id, point_of.get(batch[index].participant_id, 0),
-        batch[index].participant_id))
+        batch[index].participant_id, batch[index].taken_at or now))
     received_at: dict[int, Received] = {}
     problems_at: dict[int, list[Problem]] = {}
     for index in in_order:
