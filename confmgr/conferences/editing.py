@@ -4,6 +4,7 @@ audit trail and leaves the commit to its caller, so one request is one transacti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields as dataclass_fields
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
@@ -177,11 +178,9 @@ def update_conference(conference: Conference, fields: ConferenceFields,
     session keeps its local times, which means new instants.
     """
     hold_conference(conference)  # no session saved meanwhile on a day this drops
-    db.session.refresh(conference)  # as it is now, held
-    if seen is not None and conference_digest(conference) != seen:
-        raise RuleBroken([Problem("", _(
-            "Người khác vừa sửa thông tin hội nghị sau khi bạn mở trang; hãy mở lại trang "
-            "để xem thay đổi đó rồi sửa lại."))])
+    _as_it_is_now(conference, conference_digest, seen, _(
+        "Người khác vừa sửa thông tin hội nghị sau khi bạn mở trang; hãy mở lại trang để "
+        "xem thay đổi đó rồi sửa lại."))
     problems = check_conference(fields, conference.id)
     if fields.first_day <= fields.last_day and not any(
             p.field in ("first_day", "last_day") for p in problems):
@@ -340,11 +339,9 @@ def save_session(
     by someone else is refused, not overwritten with the rest of that page."""
     hold_conference(conference)
     if session is not None:
-        db.session.refresh(session)  # as it is now, held
-        if seen is not None and session_digest(session) != seen:
-            raise RuleBroken([Problem("", _(
-                "Người khác vừa sửa phiên này sau khi bạn mở trang; hãy mở lại trang để xem "
-                "thay đổi đó rồi sửa lại."))])
+        _as_it_is_now(session, session_digest, seen, _(
+            "Người khác vừa sửa phiên này sau khi bạn mở trang; hãy mở lại trang để xem "
+            "thay đổi đó rồi sửa lại."))
     slot = _slot(conference, fields, session.id if session else None)
     warnings = _refuse_if_blocking(_rules_for(session, check_slot(conference, slot)))
     presenters = _presenters(conference, fields.presenter_ids)
@@ -422,6 +419,16 @@ def _session_values(session: AgendaSession) -> dict[str, Any]:
         "description": session.description, "room_id": session.room_id,
         "topic_id": session.topic_id, "presenter_ids": [p.id for p in session.presenters],
     }
+
+
+def _as_it_is_now(row, digest: Callable[[Any], str], seen: str | None,
+                  changed_meanwhile: str) -> None:
+    """Read ``row`` afresh (the caller holds the conference); refused with
+    ``changed_meanwhile`` when it is no longer as its form showed it (``seen``: its
+    ``digest`` then), so that a save does not put back unseen what another has changed."""
+    db.session.refresh(row)
+    if seen is not None and digest(row) != seen:
+        raise RuleBroken([Problem("", changed_meanwhile)])
 
 
 def session_digest(session: AgendaSession) -> str:
@@ -529,11 +536,9 @@ def save_topic(
     # which the database's constraint (case kept) did not catch.
     hold_conference(conference)
     if topic is not None:
-        db.session.refresh(topic)
-        if seen is not None and topic_digest(topic) != seen:
-            raise RuleBroken([Problem("", _(
-                "Người khác vừa sửa chuyên đề này sau khi bạn mở trang; hãy mở lại trang để "
-                "xem thay đổi đó rồi sửa lại."))])
+        _as_it_is_now(topic, topic_digest, seen, _(
+            "Người khác vừa sửa chuyên đề này sau khi bạn mở trang; hãy mở lại trang để xem "
+            "thay đổi đó rồi sửa lại."))
     _refuse_if_blocking(check_topic_number(conference, number, topic.id if topic else None))
     if topic is None:
         topic = Topic(conference_id=conference.id)
@@ -568,11 +573,9 @@ def save_presenter(
     # SQLite's lower() knows no "Ễ". One save after another, or two at once both pass.
     hold_conference(conference)
     if presenter is not None:
-        db.session.refresh(presenter)
-        if seen is not None and presenter_digest(presenter) != seen:
-            raise RuleBroken([Problem("", _(
-                "Người khác vừa sửa báo cáo viên này sau khi bạn mở trang; hãy mở lại trang "
-                "để xem thay đổi đó rồi sửa lại."))])
+        _as_it_is_now(presenter, presenter_digest, seen, _(
+            "Người khác vừa sửa báo cáo viên này sau khi bạn mở trang; hãy mở lại trang để "
+            "xem thay đổi đó rồi sửa lại."))
 
     def key(name: str, position: str, unit: str) -> tuple[str, str, str]:
         return (name_compare_form(name), normalise(position).casefold(),
