@@ -809,6 +809,21 @@ def test_a_live_refresh_of_what_is_gone_says_so_and_stops_the_refreshing(client,
     assert client.get(url).status_code == 403  # the page itself, as before
 
 
+def test_the_dashboard_of_a_conference_with_nothing_published_shows_no_figures(client, demo):
+    """Loaded without a session before anything is published: nothing to follow yet, and
+    nothing said of a session gone (none was asked for)."""
+    from confmgr.conferences.models import AgendaVersion
+
+    with demo.app_context():
+        db.session.execute(AgendaVersion.__table__.delete())
+        for session in db.session.scalars(select(AgendaSession)):
+            session.published_status = None
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    refreshed = client.get(f"/manage/c/{SLUG}/attendance", headers={"HX-Request": "true"})
+    assert (refreshed.status_code, refreshed.get_data(as_text=True)) == (200, "")
+
+
 def test_dashboards_refreshing_share_the_figures_made_in_the_last_seconds(client, demo):
     """Every open dashboard asks every 15 s; nationally the figures cost half a second of
     database work. Those made in the last ATTENDANCE_LIVE_SECONDS are served again, in

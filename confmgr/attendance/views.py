@@ -268,11 +268,13 @@ def overview(slug: str):
         return my_points(conference)
     sessions = reports.attended_sessions(conference)
     asked = session_asked()
-    if is_htmx() and (not sessions or asked not in {None, *(s.id for s in sessions)}):
+    if is_htmx() and asked is not None and asked not in {s.id for s in sessions}:
         return _live_ended(conference, _(
             "Phiên đang xem không còn trong chương trình đã công bố để điểm danh (đã rút "
             "khỏi chương trình hoặc thành giờ nghỉ)."))
     if not sessions:
+        if is_htmx():  # nothing published to follow yet: nothing to show
+            return ""
         return render_template("attendance/overview.html", conference=conference,
                                session=None, sessions=[])
     session = chosen_session(conference, sessions)

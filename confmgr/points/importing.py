@@ -359,7 +359,7 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
                     )))
         v["province_code"] = province_of(v["code"])
     errors.extend(_communes_left_behind(
-        checked, existing, stored_units, parents, province_of,
+        checked, existing, stored_units, stored_parents, parents, province_of,
         lambda code: levels_after.get(code) == PointLevel.MAIN))
     errors.extend(_tree_problems(checked, stored_parents, parents))
     if errors:
@@ -369,6 +369,7 @@ def check_rows(conference: Conference, rows: list[Row]) -> list[Checked]:
 
 def _communes_left_behind(checked: list[Checked], stored_provinces: dict[str, str | None],
                           stored_units: dict[str, str | None],
+                          stored_parents: dict[str, str | None],
                           parents: dict[str, str | None], province_of, is_main) -> list[CellError]:
     """Rows that take a point into another province while communes of another stay below
     it, however deep (the file does not move them): those would hang under a point of a
@@ -381,6 +382,11 @@ def _communes_left_behind(checked: list[Checked], stored_provinces: dict[str, st
              and item.values["province_code"] != stored_provinces[code]}
     if not moved:
         return []
+    # The rows that move them: a new parent or unit of their own, not a row following its
+    # parent to another province.
+    moving = {code: item for code, item in moved.items()
+              if parents.get(code) != stored_parents.get(code)
+              or item.values["admin_unit_code"] != stored_units.get(code)}
     communes = communes_by_code()
     # By the row that moved them: the province of the communes left, and their codes.
     left: dict[str, tuple[str, list[str]]] = {}
@@ -391,14 +397,14 @@ def _communes_left_behind(checked: list[Checked], stored_provinces: dict[str, st
         if province_of(parent) in (None, communes[unit].province_code):
             continue
         culprit, seen = parent, set()
-        while culprit is not None and culprit not in moved and culprit not in seen:
+        while culprit is not None and culprit not in moving and culprit not in seen:
             seen.add(culprit)
             culprit = parents.get(culprit)
-        if culprit in moved:
+        if culprit in moving:
             left.setdefault(culprit, (communes[unit].province_code, []))[1].append(code)
     names = {code: province.name for code, province in provinces().items()}
-    return [CellError(moved[code].number, HEADING[
-        "admin_unit_code" if moved[code].values["admin_unit_code"] != stored_units.get(code)
+    return [CellError(moving[code].number, HEADING[
+        "admin_unit_code" if moving[code].values["admin_unit_code"] != stored_units.get(code)
         else "parent_code"], _(
         "Điểm cầu %(code)s còn các điểm cầu xã, phường của %(province)s ở dưới (%(codes)s): "
         "hãy chuyển chúng sang điểm cầu cấp trên khác trước.", code=code,

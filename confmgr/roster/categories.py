@@ -61,12 +61,14 @@ def update_category(category: Category, name: str, rank: int, *,
     ``shown``: the name and rank the form was opened with. Changed by someone else since,
     the category is not overwritten unseen."""
     conference = db.session.get(Conference, category.conference_id)
-    name = _checked_name(conference, name, keeping=category)
+    hold_conference(conference)
     db.session.refresh(category)  # as held, not as first read
+    # Told before any other problem: the page shown again acknowledges what it says.
     if shown is not None and (normalise(shown[0]), shown[1]) != (category.name, category.rank):
         raise RuleBroken([Problem("name", _(
             "Người khác vừa sửa thành phần này thành «%(name)s», thứ tự %(rank)d; hãy xem "
             "lại rồi lưu.", name=category.name, rank=category.rank))])
+    name = _checked_name(conference, name, keeping=category)
     before = {"name": category.name, "rank": category.rank}
     category.name, category.rank = name, rank
     changed = changed_fields(before, {"name": name, "rank": rank})

@@ -849,6 +849,39 @@ def test_a_search_answered_after_a_tap_does_not_show_the_tap_undone(
     expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
 
 
+def test_a_row_put_back_over_a_search_keeps_no_mark_its_tap_has_lost(
+        page, demo, closing_session_now, request):
+    """A tap that did not get through, then a search, then the same tap again that does:
+    the row put back over the search's carried the "not sent" mark it had had, and
+    htmx's classes of a swap, for good."""
+    from tests.e2e.conftest import BROWSER_ERRORS
+
+    first = uong_bi_names(demo, 1)[0]
+    log_in(page, loader.COORDINATOR.email, loader.COORDINATOR.password)
+    page.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+    rows = page.locator("#sheet-rows tr[id]")
+    shown_before = rows.count()
+    row = page.get_by_role("row").filter(has=page.get_by_role("group", name=first))
+    tap = f"**/points/{POINT}/attendance/{closing_session_now[0]}"
+    page.route(tap, lambda route, _request: route.abort())
+    sheet_button(page, first).click()
+    expect(row).to_have_class(re.compile(r"\btable-warning\b"))
+    page.unroute(tap)
+    request.node.stash[BROWSER_ERRORS].clear()  # the abort's own
+    held = []
+    page.route("**/attendance?*q=*", lambda route, _request: held.append(
+        (route, route.fetch())))
+    page.get_by_role("searchbox").fill(first.split()[-1])
+    until_held(page, held)
+    sheet_button(page, first).click()
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(rows).not_to_have_count(shown_before)
+    expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
+    expect(row).not_to_have_class(re.compile(r"\btable-warning\b|\bhtmx-"))
+
+
 def recorded_count(demo, session_id: int) -> int:
     with demo.app_context():
         return db.session.scalar(select(func.count()).select_from(Attendance).where(

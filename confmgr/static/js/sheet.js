@@ -219,6 +219,9 @@ function putBackAnswered(event) {
     const template = document.createElement("template");
     template.innerHTML = answered.html;
     const fresh = template.content.firstElementChild;
+    // Copied before htmx settled it: its classes for the swap, and the mark of an earlier
+    // tap not sent, which markUnsent puts back where it still belongs.
+    fresh.classList.remove("table-warning", "htmx-added", "htmx-settling");
     row.replaceWith(fresh);
     htmx.process(fresh);
   }
