@@ -125,6 +125,35 @@ def test_a_token_made_in_the_settings_acts_as_its_user_until_revoked(demo, clien
     assert_problem(api.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}), 401)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_token_made_while_the_password_changes_does_not_outlive_it(demo, client,
+                                                                    database_url):
+    """The password change revoked every token it found; one made at that moment, by a
+    sign-in the change ended, was committed after it and kept the way in. Now the token's
+    request waits for the change and finds its sign-in gone."""
+    from confmgr.accounts.services import change_password, find_user
+
+    logged_in(client, ORGANISER)
+    form = client.get("/account/tokens").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', form).group(1)
+    answers = []
+
+    def signed_in_checked(statement: str) -> bool:  # the request's own sign-in, found
+        return statement.startswith("SELECT users.id") and "sign_ins" in statement
+
+    errors = race(demo, lambda: answers.append(post_form(
+        client, "/account/tokens", {"name": "Máy điểm danh", "scope": "write", "days": "",
+                                    "once": once})),
+        signed_in_checked,
+        lambda: change_password(find_user(ORGANISER[0]), "mật-khẩu-mới-dài-2026"))
+    assert errors == {}
+    assert (answers[0].status_code, answers[0].headers["Location"]) == (
+        302, "/login")
+    with demo.app_context():
+        assert db.session.scalars(select(tokens.ApiToken.name).where(
+            tokens.ApiToken.revoked_at.is_(None))).all() == []
+
+
 def test_the_tokens_page_shows_times_in_the_configured_zone(demo, client):
     from datetime import datetime, timezone
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -17,13 +18,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from confmgr.accounts.models import User
+from confmgr.accounts.services import signed_in_user
 from confmgr.api import tokens
 from confmgr.api.models import ApiToken
-from confmgr.db import db, utcnow
+from confmgr.db import db, hold_rows, utcnow
 from confmgr.enums import TokenScope
 from confmgr.forms import Form
 
@@ -65,6 +68,10 @@ def index():
                                                    expected.encode()):
             flash(_("Biểu mẫu này đã được gửi một lần: không tạo thêm token."), "warning")
             return redirect(url_for("api_tokens.index"))
+        if not _still_signed_in():
+            db.session.rollback()
+            logout_user()
+            return current_app.login_manager.unauthorized()  # to sign in again
         expires_at = utcnow() + timedelta(days=form.days.data) if form.days.data else None
         _token, secret = tokens.issue(current_user, form.name.data,
                                       TokenScope(form.scope.data), expires_at)
@@ -79,6 +86,16 @@ def index():
     if secret is not None:
         response.cache_control.no_store = True  # the secret must not outlive this page
     return response
+
+
+def _still_signed_in() -> bool:
+    """Whether this sign-in still holds once the user's row is held: a password change, a
+    reset or a lock committing meanwhile revoked every token it found, and a token made
+    after it, by the sign-in it ended, would have kept the way in."""
+    user = current_user._get_current_object()
+    hold_rows(User.__table__, User.id == user.id)
+    db.session.expire(user)  # read again, as held
+    return signed_in_user(session.get("_user_id", "")) is not None
 
 
 @bp.post("/<int:token_id>/revoke")
