@@ -281,7 +281,7 @@ def overview(slug: str):
     province = province_asked()
     # Opened without a session, the page follows whichever session is current at each
     # refresh rather than the one it first showed.
-    refresh_session = session.id if session_asked() is not None else None
+    refresh_session = session.id if asked is not None else None
     if is_htmx():
         return live.shared_fragment(
             (conference.id, session.id, province, refresh_session, str(get_locale())),

@@ -146,9 +146,10 @@ def queue(conference: Conference, reach: ColumnElement[bool], *, as_published: b
         total[topic_id] += count
         if status != QuestionStatus.PUBLISHED:
             waiting[topic_id] += count
-    labels = topic_labels(conference, as_published=as_published)
-    lines = [QueueLine(topic.id, labels[topic.id], waiting[topic.id], total[topic.id])
-             for topic in conference_topics(conference) if total[topic.id]]
+    # In number order, as topic_labels reads the topics.
+    lines = [QueueLine(topic_id, label, waiting[topic_id], total[topic_id])
+             for topic_id, label in topic_labels(conference, as_published=as_published).items()
+             if total[topic_id]]
     if total[None]:
         lines.append(QueueLine(None, "", waiting[None], total[None]))
     return lines
