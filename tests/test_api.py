@@ -827,6 +827,66 @@ def test_one_delegates_check_ins_in_a_batch_stand_in_the_order_they_were_taken(
             Attendance.session_id == session_id)) == AttendanceStatus.ABSENT
 
 
+def test_a_check_in_a_device_took_before_a_later_change_at_the_point_changes_nothing(
+        demo, client, coordinator):
+    """A phone offline for a while sends "present" taken five minutes ago; the coordinator
+    had since marked the delegate absent on the sheet: the later word stands, and the
+    phone is told so, then and on every retry. Between two devices, too, the check-in
+    taken last stands, whichever reaches the server last."""
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    person = delegates_of(demo, "06811")[0]
+    logged_in(client, COORDINATOR)
+    tap = post_form(client, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
+                    {"mark": f"{person}:absent"})
+    assert tap.status_code == 302
+
+    def held() -> tuple:
+        with demo.app_context():
+            row = db.session.execute(select(Attendance.status, Attendance.recorded_at).where(
+                Attendance.participant_id == person,
+                Attendance.session_id == session_id)).one()
+            logged = db.session.scalar(select(func.count()).select_from(AttendanceChange)
+                                       .where(AttendanceChange.participant_id == person,
+                                              AttendanceChange.session_id == session_id))
+            return row.status, row.recorded_at, logged
+
+    def sent(status: str, taken_at: datetime) -> dict:
+        return {"id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+                "status": status, "taken_at": taken_at.isoformat()}
+
+    def outcome(batch: dict) -> list[tuple]:
+        answer = client.post(f"{CONF}/checkins", headers=coordinator, json=batch)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return [(r["status"], r["changed"], r["replayed"], r["superseded"])
+                for r in answer.get_json()["results"]]
+
+    tapped = held()
+    assert tapped[0] == AttendanceStatus.ABSENT and tapped[2] == 1
+    counted = counters(demo, session_id, "06811")
+    stale = {"checkins": [sent("present", utcnow() - timedelta(minutes=5))]}
+    assert outcome(stale) == [("present", False, False, True)]
+    assert held() == tapped and counters(demo, session_id, "06811") == counted
+    assert outcome(stale) == [("present", False, True, True)]  # a retry: told the same
+    with demo.app_context():
+        assert db.session.get(CheckInReceipt, stale["checkins"][0]["id"]).superseded
+
+    # Taken after the tap, it goes in, as of when it was taken.
+    taken = utcnow()
+    assert outcome({"checkins": [sent("late", taken)]}) == [("late", True, False, False)]
+    assert held() == (AttendanceStatus.LATE, taken, 2)
+    # A second device's check-in, taken between the tap and that one, reaches the server
+    # last: the one taken last still stands.
+    between = {"checkins": [sent("excused", taken - timedelta(microseconds=1))]}
+    assert outcome(between) == [("excused", False, False, True)]
+    assert held() == (AttendanceStatus.LATE, taken, 2)
+    # The coordinator's next tap is the latest word.
+    post_form(client, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
+              {"mark": f"{person}:present"})
+    assert held()[0::2] == (AttendanceStatus.PRESENT, 3)
+
+
 def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client,
                                                                     coordinator):
     """A device offline for a day may still send; after that, the point's list is checked

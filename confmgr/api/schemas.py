@@ -307,6 +307,9 @@ class CheckInResult(BaseModel):
     status: AttendanceStatus
     changed: bool = Field(description=N_("Lần gửi đầu tiên có thay đổi điểm danh hay không."))
     replayed: bool = Field(description=N_("Đã nhận mã này trước đó; không ghi lại lần nữa."))
+    superseded: bool = Field(description=N_(
+        "Điểm cầu đã ghi một thay đổi sau lúc máy ghi lượt này (``taken_at``); thay đổi đó "
+        "được giữ, lượt này không đổi gì."))
 
 
 class CheckInResults(BaseModel):
@@ -322,7 +325,9 @@ class AttendanceOut(BaseModel):
     participant_id: int
     session_id: int
     status: AttendanceStatus
-    recorded_at: datetime
+    recorded_at: datetime = Field(description=N_(
+        "Lúc ghi trạng thái này: lúc máy chủ nhận, hoặc lúc máy ghi (``taken_at``) nếu máy "
+        "gửi sau."))
 
 
 # ---------------------------------------------------------------- reports

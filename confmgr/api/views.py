@@ -499,7 +499,9 @@ def withdraw_participant(slug: str, person_id: int):
                description=N_(
                    "Mỗi lượt điểm danh mang một mã (UUID) do máy gửi tự sinh. Gửi lại "
                    "lượt đã nhận thì không đổi gì và được trả lời như lần đầu "
-                   "(``replayed``). Cả lô được ghi, hoặc không lượt nào được ghi nếu "
+                   "(``replayed``). Lượt máy ghi (``taken_at``) trước một thay đổi điểm "
+                   "cầu đã ghi sau đó thì không đổi gì: thay đổi sau được giữ "
+                   "(``superseded``). Cả lô được ghi, hoặc không lượt nào được ghi nếu "
                    "có lỗi; lỗi chỉ rõ lượt nào (``/checkins/<số thứ tự>/…``)."))
 def checkins(slug: str, body: schemas.CheckInBatch):
     conference = readable_conference(slug)
@@ -512,7 +514,8 @@ def checkins(slug: str, body: schemas.CheckInBatch):
         late_by=timedelta(hours=current_app.config["API_LATE_CHECKIN_HOURS"])))
     return schemas.CheckInResults(results=[schemas.CheckInResult(
         id=r.client_id, participant_id=r.participant_id, session_id=r.session_id,
-        status=r.status, changed=r.changed, replayed=r.replayed) for r in received])
+        status=r.status, changed=r.changed, replayed=r.replayed, superseded=r.superseded)
+        for r in received])
 
 
 @api.operation("GET", "/conferences/<slug>/points/<code>/attendance",

@@ -56,6 +56,9 @@ class Received:
     changed: bool
     #: Whether this id had been received before (and so nothing was done now).
     replayed: bool
+    #: Whether the first sending changed nothing because a change recorded after the device
+    #: took the check-in stood (see checkin.record).
+    superseded: bool = False
 
 
 def _same(receipt: CheckInReceipt, sent: Sent) -> bool:
@@ -110,7 +113,8 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     # takes the counters in (the order sent could deadlock with another batch, or with a
     # withdrawal of a delegate who attended several sessions); one delegate's in the order
     # they were taken, so that the latest stands (a device's queue need not be in order;
-    # one sent without a time was taken as it arrives). Answered in the order sent.
+    # one sent without a time was taken as it arrives), as it does against changes
+    # recorded before the batch came (record). Answered in the order sent.
     in_order = sorted(range(len(batch)), key=lambda index: (
         batch[index].session_id, point_of.get(batch[index].participant_id, 0),
         batch[index].participant_id, batch[index].taken_at or now))
@@ -127,7 +131,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
             # the delegate has moved since or the session has closed.
             received_at[index] = Received(sent.client_id, sent.participant_id,
                                           sent.session_id, kept.status, kept.changed,
-                                          replayed=True)
+                                          replayed=True, superseded=kept.superseded)
             continue
         session = sessions.get(sent.session_id)
         point_id = point_of.get(sent.participant_id)
@@ -156,7 +160,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
                 continue
             received_at[index] = Received(sent.client_id, sent.participant_id,
                                           sent.session_id, receipt.status, receipt.changed,
-                                          replayed=True)
+                                          replayed=True, superseded=receipt.superseded)
             continue
         # A session cancelled, a break or a draft: record() says so, rather than advising
         # a paper list that would be refused as well.
@@ -177,11 +181,12 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
             found.extend(Problem(f"{where}/{problem.field}_id" if problem.field else where,
                                     problem.message) for problem in broken.problems)
             continue
-        if outcome.changed:
+        if outcome.changed or outcome.superseded:
             db.session.execute(update(table).where(table.c.client_id == sent.client_id)
-                               .values(changed=True))
+                               .values(changed=outcome.changed, superseded=outcome.superseded))
         received_at[index] = Received(sent.client_id, sent.participant_id, sent.session_id,
-                                      sent.status, outcome.changed, replayed=False)
+                                      sent.status, outcome.changed, replayed=False,
+                                      superseded=outcome.superseded)
     problems = [problem for index in sorted(problems_at) for problem in problems_at[index]]
     if problems:
         raise RuleBroken(problems)

@@ -144,6 +144,8 @@ class Outcome:
     participant_id: int
     old: AttendanceStatus | None
     new: AttendanceStatus
+    #: Taken by a device before a change the point recorded since: that change stands.
+    superseded: bool = False
 
     @property
     def changed(self) -> bool:
@@ -186,7 +188,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     keys = ("conference_id", "participant_id", "session_id", "point_id", "category_ref",
             "status", "recorded_at", "method", "recorded_by_id", "note")
     current = select(a.c.status, a.c.category_ref, a.c.point_id, a.c.method,
-                     a.c.arrived_at).where(
+                     a.c.arrived_at, a.c.recorded_at).where(
         a.c.participant_id == bindparam("key_participant"),
         a.c.session_id == bindparam("key_session"))
     # The delegate, and the point recorded at as it is now: how it reports and its
@@ -419,7 +421,8 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
     Recording the status a delegate already has changes nothing and logs nothing (but a
     coordinator's tap confirms a self check-in); with ``keep_existing`` a delegate already
     recorded keeps whatever was recorded. ``taken_at``, when a device took the check-in
-    before sending it, is when the delegate came in.
+    before sending it, is when the delegate came in, and when it was recorded: a change
+    recorded after that time stands, and the check-in changes nothing (``superseded``).
     """
     now = now or utcnow()
     db.session.flush()  # what the caller added is visible to the statements below
@@ -434,21 +437,22 @@ def record(session: AgendaSession, point: BroadcastPoint, participant_id: int,
         raise RuleBroken(problems)
     return _apply(session.id, point, participant_id, person.category_id or NO_CATEGORY,
                   status, user_id=user_id, method=method, now=now, keep_existing=keep_existing,
-                  arrival=_arrival_time(method, now, taken_at))
+                  arrival=_arrival_time(method, now, taken_at), taken_at=taken_at)
 
 
 def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category_ref: int,
            status: AttendanceStatus, *, user_id, method, now, keep_existing,
-           arrival: datetime | None) -> Outcome:
+           arrival: datetime | None, taken_at: datetime | None = None) -> Outcome:
     """Write the row and its counts; ``point`` and ``category_ref`` are where the delegate
     is now, and a row recorded elsewhere (before a move or a change of category) comes
     along, even when its status stays."""
     found = statements()
     row_key = {"key_participant": participant_id, "key_session": session_id}
+    taken = taken_at or now
     fresh = {
         "v_conference_id": point.conference_id, "v_participant_id": participant_id,
         "v_session_id": session_id, "v_point_id": point.id, "v_category_ref": category_ref,
-        "v_status": status, "v_recorded_at": now, "v_method": method,
+        "v_status": status, "v_recorded_at": taken, "v_method": method,
         "v_recorded_by_id": user_id, "v_note": "", "v_arriving": status in HERE,
         "v_arrival_now": arrival}
     inserted = _write_counted(
@@ -463,6 +467,11 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         return Outcome(participant_id, None, status)
     row = run(found.current, row_key).one()
     old = AttendanceStatus(row.status)
+    if taken_at is not None and taken_at < row.recorded_at:
+        # A device sends what it took while offline; the point changed the delegate since
+        # (a tap, another device, a paper list): the later word stands. Only a device's
+        # time is weighed: a tap's is now, and servers' clocks need not agree to the ms.
+        return Outcome(participant_id, old, old, superseded=True)
     new = old if keep_existing else status
     if (row.point_id, row.category_ref) != (point.id, category_ref):
         # The delegate was read before the row was held: read them again, so that a tap
@@ -477,7 +486,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             # The coordinator confirms what the delegate recorded: the self check-in mark
             # goes, and the log says who confirmed it. The counts stay.
             run(found.update, {
-                **row_key, "v_status": old, "v_recorded_at": now, "v_method": method,
+                **row_key, "v_status": old, "v_recorded_at": taken, "v_method": method,
                 "v_recorded_by_id": user_id, "v_point_id": point.id,
                 "v_category_ref": category_ref, "v_arriving": False,
                 "v_arrival_now": now}).one()
@@ -485,7 +494,7 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
                  now)
         return Outcome(participant_id, old, old)
     changed = {
-        **row_key, "v_status": new, "v_recorded_at": now, "v_method": method,
+        **row_key, "v_status": new, "v_recorded_at": taken, "v_method": method,
         "v_recorded_by_id": user_id, "v_point_id": point.id, "v_category_ref": category_ref,
         "v_arriving": new in HERE and old not in HERE,
         "v_arrival_now": arrival}

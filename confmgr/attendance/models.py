@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +62,8 @@ class Attendance(db.Model):
     #: The delegate's category when recorded, as the counters hold it (0 for none).
     category_ref: Mapped[int] = mapped_column(default=NO_CATEGORY)
     status: Mapped[AttendanceStatus] = mapped_column(db_enum(AttendanceStatus, "attendance_status"))
+    #: When the status it holds was taken: as it reached the server, or, from a device
+    #: that sent it later, when the device took it (see checkin.record).
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     method: Mapped[CheckInMethod] = mapped_column(
         db_enum(CheckInMethod, "checkin_method"), default=CheckInMethod.MANUAL
@@ -247,5 +250,7 @@ class CheckInReceipt(db.Model):
     status: Mapped[AttendanceStatus] = mapped_column(db_enum(AttendanceStatus, "attendance_status"))
     #: Whether the first sending changed the attendance, as its answer said.
     changed: Mapped[bool] = mapped_column()
+    #: Whether a change recorded after the device took it stood instead, as its answer said.
+    superseded: Mapped[bool] = mapped_column(default=False, server_default=false())
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
