@@ -79,16 +79,24 @@ class Table(list):
     without a heading holds something (those are ``unheaded`` too)."""
 
     def __init__(self, rows: Iterable[Row] = (), fields: Iterable[str] = (),
-                 ignored: Iterable[str] = (), unheaded: Iterable[str] = ()):
+                 ignored: Iterable[str] = (), unheaded: Iterable[str] = (),
+                 headings: dict[str, str] | None = None):
         super().__init__(rows)
         self.fields = frozenset(fields)
         self.unheaded = tuple(unheaded)
         self.ignored = tuple(ignored) + self.unheaded
+        #: The heading of each ignored column labelled with its letters too (a heading
+        #: that several columns have: «Sáng (cột E)»).
+        self.headings = headings or {}
+
+    def heading_of(self, label: str) -> str:
+        """The heading of an ignored column, as written."""
+        return self.headings.get(label, label)
 
     def unread(self, expected: Iterable[str] = ()) -> list[str]:
         """The ignored headings less those ``expected`` to go unread (a signature column)."""
         skip = {fold(heading) for heading in expected}
-        return [heading for heading in self.ignored if fold(heading) not in skip]
+        return [label for label in self.ignored if fold(self.heading_of(label)) not in skip]
 
 
 class Formula(str):
@@ -610,6 +618,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     numbering: set[int] = set()
     headings: list[str] = []
     ignored: list[str] = []
+    repeated: dict[str, str] = {}
     unheaded: dict[int, str] = {}
     above: list[list[str]] = []  # non-empty rows looked at before the heading row
     rows: list[Row] = []
@@ -626,9 +635,10 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                     raise _merged_cells_error(merged_to[1])
                 header = _header(texts, columns)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
-                headings = texts
-                ignored = list(dict.fromkeys(text for i, text in enumerate(texts)
-                                             if text and i not in header and i not in numbering))
+                headings = _unread_labels(texts, set(header) | numbering)
+                ignored = [label for label in headings if label]
+                repeated = {label: texts[index] for index, label in enumerate(headings)
+                            if label and label != texts[index]}
                 continue
             above.append(texts)
             if len(above) < HEADING_SEARCH:
@@ -665,7 +675,18 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     if errors:
         raise TableError(errors)
     return Table(rows, (column.field for column in header.values()), ignored,
-                 (unheaded[index] for index in sorted(unheaded)))
+                 (unheaded[index] for index in sorted(unheaded)), repeated)
+
+
+def _unread_labels(texts: list[str], read: set[int]) -> list[str]:
+    """The label of each column not ``read``, by index ("" for those read or without a
+    heading): its heading, with its letters where another unread column has the same one
+    («Sáng (cột E)»), so that what each holds is told and checked apart."""
+    unread = [text if text and index not in read else "" for index, text in enumerate(texts)]
+    repeated = {text for text in unread if text and unread.count(text) > 1}
+    return [_("%(heading)s (cột %(letters)s)", heading=text,
+              letters=xlsx.column_letters(index)) if text in repeated else text
+            for index, text in enumerate(unread)]
 
 
 def _heading_or_letters(headings: list[str], index: int, unheaded: dict[int, str]) -> str:

@@ -33,6 +33,7 @@ from tests.helpers import (
     flashes,
     logged_in,
     post_form,
+    race,
     unread_alert,
 )
 from tests.test_attendance_web import people_at, publish_agenda
@@ -540,8 +541,10 @@ def test_notes_typed_without_marks_and_unit_names_are_told_apart(client, demo):
     ("Không tham gia", True), ("Không đến", True), ("Chưa đến", True), ("Không họp", True),
     ("Bận việc gia đình", True), ("Cử người đi thay", True), ("Đồng chí Hà dự thay", True),
     ("nghi", True), ("khong den", True), ("ban viec rieng", True), ("Om", True),
+    ("Việc riêng", True), ("Có việc gia đình", True), ("Nằm viện", True), ("Đi viện", True),
+    ("Đi học", True), ("Đi khám bệnh", True), ("viec rieng", True), ("nam vien", True),
     ("Trưởng đoàn", False), ("Đề nghị phát biểu", False), ("Ban Tuyên giáo", False),
-    ("Thay đổi số điện thoại", False),
+    ("Thay đổi số điện thoại", False), ("Học viện Chính trị khu vực I", False),
 ])
 def test_how_people_write_an_absence_in_a_note_stops_the_row(client, demo, note, stopped):
     """Left as present, each of these would record an absentee as having come."""
@@ -582,8 +585,19 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
             ([["Họ và tên", "Sáng", "Chiều"], [people[0], "x", "x"], [people[1], "x", ""],
               [people[2], "x", "x"]], "Chiều", 2, 3),
             ([["Họ và tên", "Tham gia"], [people[0], "có"], [people[1], "không"],
-              [people[2], "có"]], "Tham gia", 2, 3)):
-        page = preview(client, session_id, rows)
+              [people[2], "có"]], "Tham gia", 2, 3),
+            # Ticked as 1 and 0, with "√" (as Word's symbols give a check mark), or "+".
+            ([["Họ và tên", "Sáng"], [people[0], "1"], [people[1], "0"],
+              [people[2], "1"]], "Sáng", 2, 3),
+            ([["Họ và tên", "Ký tên"], [people[0], "√"], [people[1], ""],
+              [people[2], "√"]], "Ký tên", 2, 3),
+            ([["Họ và tên", "Tham gia"], [people[0], "+"], [people[1], "-"],
+              [people[2], "+"]], "Tham gia", 2, 3),
+            # A spreadsheet's check boxes: TRUE and FALSE.
+            ([["Họ và tên", "Tham gia"], [people[0], True], [people[1], False],
+              [people[2], True]], "Tham gia", 2, 3)):
+        kind = xlsx_file if True in rows[1] else csv_file
+        page = preview(client, session_id, rows, kind=kind)
         error = page.split("import-file-error")[1].split("</div></div>")[0]
         unread = "" if column in ("Điểm danh", "Ghi chú") else (
             " Nếu cột này không nói về điểm danh, hãy xóa nó khỏi tệp.")
@@ -599,6 +613,42 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
         [people[1], "x", "", "", "x"], [people[2], "vắng", "", "x", ""]])
     assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"] * 3
     assert written(demo, session_id) == {}
+
+
+def test_columns_of_one_heading_are_each_checked_and_named_by_their_letters(client, demo):
+    """A two-day sheet headed «Sáng | Chiều | Sáng | Chiều» (the days in a merged row
+    above): read as one column each, day 2's ticks hid day 1's blanks, and an absentee of
+    day 1 was recorded present."""
+    session_id = ended_session(demo)
+    people = [name for _pid, name in people_at(demo, UONG_BI)]
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [
+        ["Họ và tên", "Sáng", "Chiều", "Sáng", "Chiều"],
+        [people[0], "x", "x", "x", "x"],
+        [people[1], "", "", "x", "x"],  # away on day 1, here on day 2
+        [people[2], "x", "x", "x", "x"]])
+    assert re.findall(r"<div>(Cột .*?)</div>", unescape(page)) == [
+        f"Cột «{column}» đánh dấu một số người (như dòng 2) và để trống ở những người khác "
+        "(như dòng 3): không rõ ô trống là có mặt hay vắng. Hãy ghi «vắng» cho người vắng ở "
+        "cột «Điểm danh», hoặc đánh dấu mọi người có mặt. Nếu cột này không nói về điểm "
+        "danh, hãy xóa nó khỏi tệp." for column in ("Sáng (cột B)", "Chiều (cột C)")]
+    assert written(demo, session_id) == {}
+
+
+def test_a_name_written_with_another_apostrophe_is_the_registered_name(client, demo):
+    """An Ê Đê name typed up in Word ("H’Hen Niê") was not found for the registered "H'Hen
+    Niê", though registering counts the two as one name."""
+    session_id = ended_session(demo)
+    people = people_at(demo, UONG_BI)
+    rename(demo, {people[0][0]: ("H'Hen Niê", ""), people[1][0]: ("Y’Moan Ênuôl", "")})
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [["Họ và tên", "Điểm danh"],
+                                        ["H’Hen Niê", "vắng"], ["Y'Moan Ênuôl", "vắng"]])
+    assert preview_rows(page) == {"2": ("H'Hen Niê", "Ghi mới", []),
+                                  "3": ("Y’Moan Ênuôl", "Ghi mới", [])}
+    assert confirm(client, session_id, token_in(page)).status_code == 302
+    assert written(demo, session_id) == {people[0][0]: ("absent", "import"),
+                                         people[1][0]: ("absent", "import")}
 
 
 def test_check_marks_late_in_the_south_and_absent_without_leave_are_understood(client, demo):
@@ -754,6 +804,39 @@ def test_a_status_recorded_since_the_preview_is_not_replaced_unseen(client, demo
     assert confirm(client, session_id, token_in(preview(client, session_id, rows))
                    ).status_code == 302
     assert written(demo, session_id)[people[0][0]] == ("absent", "import")
+
+
+def test_a_check_in_committed_during_the_confirmation_comes_after_the_list(client, demo):
+    """A device's late check-in, committed while the confirmation read what is recorded,
+    was then replaced unseen by the list. The confirmation now holds the point's delegates
+    first: the check-in waits for the list, and stands after it."""
+    from confmgr.attendance import checkin
+    from confmgr.enums import AttendanceStatus
+
+    session_id = ended_session(demo)
+    (person, name), *_ = people_at(demo, UONG_BI)
+    logged_in(client, COORDINATOR)
+    token = token_in(preview(client, session_id, [["Họ và tên", "Điểm danh"], [name, "vắng"]]))
+    answers = []
+
+    def device():
+        session = db.session.get(AgendaSession, session_id)
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == UONG_BI))
+        checkin.record(session, point, person, AttendanceStatus.PRESENT, user_id=None,
+                       method=CheckInMethod.API, after_the_fact=True)
+
+    errors = race(demo, lambda: answers.append(confirm(client, session_id, token)),
+                  "SELECT attendance.participant_id, attendance.status", device)
+    assert errors == {} and answers[0].status_code == 302
+    assert flashes(client.get(answers[0].headers["Location"]).get_data(as_text=True)) == [
+        "Đã ghi danh sách giấy: 1 đại biểu được ghi mới hoặc sửa, 0 không đổi."]
+    assert written(demo, session_id) == {person: ("present", "api")}
+    with demo.app_context():
+        assert [(c.old_status, c.new_status, c.method) for c in db.session.scalars(
+            select(AttendanceChange).where(AttendanceChange.session_id == session_id)
+            .order_by(AttendanceChange.id))] == [
+            (None, AttendanceStatus.ABSENT, CheckInMethod.IMPORT),
+            (AttendanceStatus.ABSENT, AttendanceStatus.PRESENT, CheckInMethod.API)]
 
 
 def test_a_delegate_moved_away_during_the_confirmation_is_refused_by_row(client, demo,

@@ -202,12 +202,14 @@ def test_a_fallback_heading_fills_its_column_only_where_no_other_does():
                       ["Lê Văn Bình", "0912000112", "", "", "", "", "thừa"]]))
     assert [(row.values, row.others) for row in rows] == [
         ({"full_name": "Nguyễn Văn An", "phone": "0912000111"},
-         (("Di động", "0987000222"), ("Quê quán", "Huế"), ("cột E", "x"),
-          ("Quê quán", "Hà Nội"))),
+         (("Di động", "0987000222"), ("Quê quán (cột D)", "Huế"), ("cột E", "x"),
+          ("Quê quán (cột F)", "Hà Nội"))),
         ({"full_name": "Lê Văn Bình", "phone": "0912000112"}, (("cột G", "thừa"),))]
-    # Each heading named once; a column without one, by its letters, where it holds data.
-    assert rows.ignored == ("Di động", "Quê quán", "cột E", "cột G")
+    # A heading that two columns have, with each one's letters, that what each holds is
+    # told apart; a column without one, by its letters, where it holds data.
+    assert rows.ignored == ("Di động", "Quê quán (cột D)", "Quê quán (cột F)", "cột E", "cột G")
     assert rows.unheaded == ("cột E", "cột G")
+    assert rows.heading_of("Quê quán (cột F)") == "Quê quán"
     assert rows.unread(["QUE QUAN"]) == ["Di động", "cột E", "cột G"]
     # Two fallbacks and none of ours: either would drop the other, as two of ours would.
     assert refusal(xlsx([["Họ và tên", "Số ĐT", "Di động"], ["A", "", "0912000002"]])) == [

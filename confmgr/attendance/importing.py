@@ -23,7 +23,7 @@ from confmgr.audit.services import record as audit
 from confmgr.conferences.editing import RuleBroken
 from confmgr.conferences.models import AgendaSession
 from confmgr.conferences.scheduling import Problem
-from confmgr.db import db, utcnow
+from confmgr.db import db, hold_rows, utcnow
 from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import importing as roster_importing
@@ -40,7 +40,7 @@ from confmgr.spreadsheets import (
     phone_with_zero_back,
     read_table,
 )
-from confmgr.text import fold, name_compare_form, normalise, whole_number
+from confmgr.text import APOSTROPHES, fold, name_compare_form, normalise, whole_number
 
 #: A paper list is the delegate list marked up, so its name and phone read as the
 #: delegate import reads them; its other columns (position, signature) are not needed.
@@ -86,12 +86,14 @@ _WORD_LIST = ", ".join(f"«{word}»" for words in ACCEPTED_WORDS.values() for wo
 _SPEAKS_OF_ATTENDANCE = re.compile(
     r"\b(vắng|muộn|(?<!cấp )(?<!giấy )phép|nghỉ|có mặt|ốm|đi công tác|không dự|không tham dự"
     r"|không tham gia|không đến|chưa đến|không họp|không về|bận|(đi|dự|họp) thay|cử người"
+    r"|việc riêng|việc gia đình|việc nhà|nằm viện|đi viện|khám bệnh|đi học"
     r"|vang|muon|phep)\b")  # these three as typed without marks, not "vàng" or "muốn"
 #: ... and the phrases that stay unmistakable folded, typed without marks, or a whole cell
 #: that can only mean absent ("nghi" alone is "nghỉ"; in "đề nghị" it is not alone).
 _SPEAKS_OF_ATTENDANCE_FOLDED = re.compile(
     r"\b(co phep|nghi om|nghi phep|co mat|di cong tac|khong du|khong tham du|khong tham gia"
-    r"|khong den|chua den|khong hop|ban viec|(di|du|hop) thay|cu nguoi)\b|^(nghi|om)$")
+    r"|khong den|chua den|khong hop|ban viec|(di|du|hop) thay|cu nguoi|viec rieng"
+    r"|viec gia dinh|viec nha|nam vien|di vien|kham benh|di hoc)\b|^(nghi|om)$")
 #: Headings of a column that records attendance other than ours ("Vắng", "Có mặt", "Không
 #: tham dự", "Nghỉ", "Đến muộn"), folded. "Thành phần tham dự" is the category column,
 #: known by that name (see _LIST_COLUMNS), so it is not taken for one.
@@ -163,6 +165,13 @@ def upload_problems(point: BroadcastPoint, session: AgendaSession,
                                     after_the_fact=True)
 
 
+def _records_attendance(heading: str) -> bool:
+    """Whether a column not read records attendance ("Vắng", "Có mặt"), not a reason."""
+    folded = fold(heading)
+    return (not _list_column(heading) and bool(_ATTENDANCE_HEADING.search(folded))
+            and not _REASON_HEADING.search(folded))
+
+
 def read_list(data: bytes, filename: str) -> Table:
     """The rows of a paper list; refused where a column we do not read records attendance,
     since reading the list without it would record its absentees as present."""
@@ -170,10 +179,9 @@ def read_list(data: bytes, filename: str) -> Table:
     if not rows:
         raise file_error(_("Tệp không có dữ liệu."))
     filled = {heading for row in rows for heading, _text in row.others}
-    recording = [heading for heading in rows.ignored
-                 if heading in filled and heading not in rows.unheaded
-                 and not _list_column(heading) and _ATTENDANCE_HEADING.search(fold(heading))
-                 and not _REASON_HEADING.search(fold(heading))]
+    recording = [label for label in rows.ignored
+                 if label in filled and label not in rows.unheaded
+                 and _records_attendance(rows.heading_of(label))]
     refused = [CellError(0, heading, _(
         "Cột «%(heading)s» ghi việc dự họp nhưng không phải cột «%(column)s»: hãy ghi "
         "tình trạng của từng người vào cột «%(column)s» (để trống là có mặt) rồi tải lên "
@@ -190,9 +198,11 @@ def read_list(data: bytes, filename: str) -> Table:
     return rows
 
 
-#: What a list ticks beside a name, folded: "x", "có", a check mark, "(đã ký)"; and any
-#: word that means present ("có mặt").
-_TICKS = frozenset({"x", "v", "co", "\u2713", "\u2714", "da ky", "ky"})
+#: What a list ticks beside a name, folded: "x", "có", "1", "+", a check mark (as Word's
+#: symbols give it too: "√"), a ticked box (a spreadsheet's TRUE), "(đã ký)"; and any word
+#: that means present ("có mặt").
+_TICKS = frozenset({"x", "v", "co", "1", "+", "\u2713", "\u2714", "\u221a", "\u2611",
+                    "\u2705", "true", "da ky", "ky"})
 
 
 def _tick(text: str) -> bool:
@@ -200,8 +210,9 @@ def _tick(text: str) -> bool:
             or status_of_word(text) == AttendanceStatus.PRESENT)
 
 
-#: What a list writes beside a name it does not tick, folded: nothing, "không", "-", "0".
-_UNTICKED = frozenset({"", "khong", "k", "chua", "-", "0"})
+#: What a list writes beside a name it does not tick, folded: nothing, "không", "-", "0",
+#: an empty box (a spreadsheet's FALSE).
+_UNTICKED = frozenset({"", "khong", "k", "chua", "-", "0", "\u2610", "false"})
 #: Columns that tick who a person is, not whether they came ("Nam", "Nữ", "Đảng viên"),
 #: folded: some ticked and others blank is what they are for.
 _TRAIT_HEADINGS = frozenset({"nam", "nu", "gioi tinh", "dang vien", "doan vien"})
@@ -221,8 +232,8 @@ def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
             (HEADING["note"], lambda row: row.values.get("note", "")),
             *((heading, lambda row, h=heading: dict(row.others).get(h, ""))
               for heading in rows.ignored if heading not in rows.unheaded
-              and heading not in told and not _list_column(heading)
-              and fold(heading) not in _TRAIT_HEADINGS)):
+              and heading not in told and not _list_column(rows.heading_of(heading))
+              and fold(rows.heading_of(heading)) not in _TRAIT_HEADINGS)):
         ticked = [row.number for row in rows if _tick(cell(row))]
         blank = [row.number for row in rows if fold(cell(row)).strip(" ().") in _UNTICKED
                  and not row.values.get("status", "").strip()]
@@ -264,9 +275,9 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
         .order_by(Participant.id)
     ):
         if person.status == RegistrationStatus.REGISTERED:
-            registered.setdefault(fold(person.full_name), []).append(person)
+            registered.setdefault(_name_fold(person.full_name), []).append(person)
         else:
-            withdrawn[fold(person.full_name)] = person.full_name
+            withdrawn[_name_fold(person.full_name)] = person.full_name
     recorded = dict(db.session.execute(
         select(Attendance.participant_id, Attendance.status).where(
             Attendance.session_id == session.id,
@@ -305,7 +316,7 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
             item.errors.append(CellError(row.number, HEADING["full_name"],
                                          _("Thiếu họ và tên.")))
             continue
-        person = _match(item, registered.get(fold(item.name), []), withdrawn)
+        person = _match(item, registered.get(_name_fold(item.name), []), withdrawn)
         if person is None:
             continue
         earlier = seen.get(person.id)
@@ -336,6 +347,12 @@ def _unwritten_status(row: Row) -> list[CellError]:
     return errors
 
 
+def _name_fold(name: str) -> str:
+    """A name as rows and delegates are matched by: without diacritics ("nguyen van an"
+    finds "Nguyễn Văn An"), with one apostrophe (Word types "H’Hen Niê" for "H'Hen Niê")."""
+    return fold(name.translate(APOSTROPHES))
+
+
 def _spelled_alike(typed: str, registered: str) -> bool:
     """Whether no word carries marks other than the same word on the other side: "Nguyen
     Van Hung" and "Nguyễn Văn Hùng" are one name either way round, "Nguyễn Văn Hưng" is
@@ -347,7 +364,7 @@ def _spelled_alike(typed: str, registered: str) -> bool:
 def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     """The one delegate a row names, or None with the reason added to the row's errors."""
     alike = [c for c in candidates if _spelled_alike(item.name, c.full_name)]
-    gone = withdrawn.get(fold(item.name))
+    gone = withdrawn.get(_name_fold(item.name))
     if candidates and not alike and not (gone and _spelled_alike(item.name, gone)):
         item.errors.append(CellError(item.number, HEADING["full_name"], _(
             "«%(name)s» khác dấu với tên đã đăng ký ở điểm cầu này: %(registered)s. Hãy ghi "
@@ -380,7 +397,7 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        key = fold(item.name)
+        key = _name_fold(item.name)
         if key in withdrawn:
             message = _("%(name)s đã rút tên khỏi hội nghị.", name=withdrawn[key])
         else:
@@ -409,8 +426,8 @@ def template_rows(point: BroadcastPoint) -> list[list]:
         .where(Participant.point_id == point.id,
                Participant.status == RegistrationStatus.REGISTERED)
         .order_by(Participant.name_key, Participant.id)).all()
-    repeated = Counter(fold(name) for _id, name, _number in people)
-    return [[name, "", phone, "", ref] if repeated[fold(name)] > 1 else [name, "", "", "", ""]
+    repeated = Counter(_name_fold(name) for _id, name, _number in people)
+    return [[name, "", phone, "", ref] if repeated[_name_fold(name)] > 1 else [name, "", "", "", ""]
             for ref, name, phone in people]
 
 
@@ -448,6 +465,9 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
         raise RuleBroken(problems)
 
     # The session, the roster and what was recorded may all have changed since the preview.
+    # The point's delegates are held before that is read: a check-in committed after the
+    # read would be replaced unseen, as the comparison below is there to prevent.
+    hold_rows(Participant.__table__, Participant.point_id == point.id)
     kept = payload["rows"]
     rows = [Row(item["number"], {"full_name": item["name"], "status": item["status"],
                                  "phone": item["phone"], "ref": str(item.get("ref") or "")})
@@ -469,7 +489,6 @@ def confirm(point: BroadcastPoint, session: AgendaSession, user_id: int, token: 
     if problems:
         raise RuleBroken(problems)
 
-    checkin.hold_delegates(item.participant_id for item in checked)
     changed = unchanged = 0
     for item in checked:
         try:
