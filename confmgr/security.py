@@ -379,7 +379,12 @@ def reserve_failed_login(login: str) -> LoginRefusal | None:
     def count(counters: RateLimiter) -> bool:
         """Whether the attempt may be checked. The count's own increment decides, so that
         of attempts sent together no more than the limit pass, however they interleave."""
-        if not counters.test(lock, *lock_key) or not counters.hit(failures, *key):
+        if not counters.test(lock, *lock_key):
+            return False
+        if not counters.hit(failures, *key):
+            # Past the limit: the lock is on, or the last attempt allowed is about to set
+            # it (a round trip away, in Redis). Set here, it refuses this attempt too.
+            counters.hit(lock, *lock_key)
             return False
         if not counters.test(failures, *key):
             # The last attempt allowed: it is checked, and those after it are refused for

@@ -259,8 +259,8 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     if user.id == by.id and not active:
         raise AccountError(_("Bạn không thể tự khóa tài khoản của mình."))
     if active:
-        # Even on an account that was never deactivated: "Mở khóa" is how an admin lets in
-        # someone whose mistyping locked them out. The log says so when a lock was on.
+        # Even on an account that was never deactivated: "Gỡ khóa đăng nhập" is how an admin
+        # lets in someone whose mistyping locked them out. The log says so when a lock was on.
         if account_lock(user.email) is not None:
             record("user.login_unlock", target=user, email=user.email)
         lift_login_locks(user.email)

@@ -309,13 +309,18 @@ def reactivate(user_id: int):
 
 
 def _set_active(user: User, active: bool):
+    was_active = user.active
     try:
         services.set_active(user, active, by=current_user)
     except services.AccountError as error:
         flash(str(error), "danger")
         return _back_to_list()
     db.session.commit()
-    if active:
+    if active and was_active:
+        # An account nobody locked: what was lifted is the lock of mistyped passwords.
+        flash(_("Đã gỡ khóa đăng nhập của %(email)s; tài khoản này đăng nhập lại được.",
+                email=user.email), "success")
+    elif active:
         flash(_("Đã mở khóa tài khoản %(email)s.", email=user.email), "success")
     else:
         flash(_("Đã khóa tài khoản %(email)s; tài khoản này không đăng nhập được nữa.",
