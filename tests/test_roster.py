@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -1816,14 +1817,23 @@ def test_an_edit_form_left_open_changes_only_its_fields_and_names_a_clash(client
 
 
 def test_a_namesake_at_the_same_point_is_registered_with_a_warning(client, demo):
-    """Without a phone or email nothing tells two namesakes apart: allowed, but said."""
+    """Without a phone or email nothing tells two namesakes apart: allowed, but said. The
+    same form sent twice (a double tap on «Lưu») registered the same person twice: one
+    the same in every field is refused, as an import takes it for the one registered."""
     logged_in(client, ORGANISER)
     person = {**PERSON, "full_name": "Tạ Văn Trùng", "phone": "", "email": ""}
     warning = ("Điểm cầu đã có đại biểu tên Tạ Văn Trùng; nếu là cùng một người, hãy rút tên "
                "một trong hai.")
     first = post_form(client, f"{UONG_BI}/new", person, follow_redirects=True)
     assert warning not in flashes(first.get_data(as_text=True))
-    second = post_form(client, f"{UONG_BI}/new", person, follow_redirects=True)
+    again = post_form(client, f"{UONG_BI}/new", person)
+    assert again.status_code == 200
+    assert field_errors(again.get_data(as_text=True), "full_name") == [
+        "Điểm cầu đã có đại biểu Tạ Văn Trùng với đúng các thông tin này. Nếu là một người "
+        "khác trùng tên, hãy ghi thêm số điện thoại, email hoặc ghi chú để phân biệt."]
+    assert count_at(demo, "06811") == (36, 36)
+    second = post_form(client, f"{UONG_BI}/new", {**person, "note": "Tổ 5"},
+                       follow_redirects=True)
     assert warning in flashes(second.get_data(as_text=True))
     assert count_at(demo, "06811") == (37, 37)
 
@@ -1939,3 +1949,61 @@ def test_two_categories_that_fold_alike_added_at_once_leave_one(demo):
     with demo.app_context():
         assert [name for name in db.session.scalars(select(Category.name))
                 if fold(name) == "khach moi"] == ["Khách mời"]
+
+
+def test_a_list_without_a_category_column_sent_again_keeps_its_delegates(client, demo):
+    """A point's own list (no «Thành phần» column) imported, a category then set on one
+    delegate, and the same list sent again with one row more: that delegate's row (same
+    name and phone, every column the file has as stored) refused the whole file as
+    "already registered at Điểm cầu Uông Bí"."""
+    logged_in(client, COORDINATOR)
+    rows = [["STT", "Họ và tên", "Chức vụ", "Điện thoại"],
+            [1, "Lê Thị Hoa", "Công chức", "0912345002"],
+            [2, "Phan Văn Long", "Công chức", "0912345003"]]
+    page = preview(client, workbook(rows))
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)})
+    with demo.app_context():
+        person = db.session.scalar(select(Participant).where(
+            Participant.full_name == "Lê Thị Hoa"))
+        person.category_id = db.session.scalar(select(Category.id).order_by(Category.id))
+        db.session.commit()
+    page = preview(client, workbook([*rows, [3, "Vũ Văn Tú", "Công chức", "0912345004"]]))
+    assert row_errors(page) == {"2": [], "3": [], "4": []}
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    answer = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                         follow_redirects=True)
+    assert flashes(answer.get_data(as_text=True)) == ["Đã nhập 1 đại biểu."]
+    with demo.app_context():
+        assert db.session.scalar(select(Category.id).order_by(Category.id)) == db.session.scalar(
+            select(Participant.category_id).where(Participant.full_name == "Lê Thị Hoa"))
+
+
+def test_a_confirmation_refused_after_the_closing_says_why(client, demo):
+    """Registration closed between the preview and the confirmation: the refusal said only
+    when it closed, not that the file's new delegates are why nothing went in."""
+    logged_in(client, COORDINATOR)
+    page = preview(client, workbook([["Họ và tên", "Điện thoại"],
+                                     ["Lê Thị Hoa", "0912345002"]]))
+    token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
+    closes = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    with demo.app_context():
+        db.session.scalar(select(Conference)).registration_closes_at = closes
+        db.session.commit()
+    answer = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
+                         follow_redirects=True)
+    at = closes.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+    assert flashes(answer.get_data(as_text=True)) == [
+        f"Đăng ký đã đóng lúc {at}. 1 dòng chưa có mã đại biểu là đại biểu mới, mà ngoài "
+        "thời gian đăng ký chỉ ban tổ chức thêm được đại biểu."]
+
+
+def test_the_national_list_reads_in_english(client, demo):
+    """Titled "Delegate", its column of one point a row headed "Points"."""
+    logged_in(client, ORGANISER)
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    page = client.get(f"/manage/c/{SLUG}/delegates").get_data(as_text=True)
+    assert re.search(r"<title>Delegates · ", page)
+    assert re.search(r"<thead><tr>(.*?)</tr></thead>", page).group(1) == (
+        "<th>No.</th><th>Full name</th><th>Position</th><th>Category</th><th>Point</th>"
+        "<th>Phone</th>")

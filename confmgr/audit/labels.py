@@ -30,7 +30,7 @@ ACTION_GROUPS = (
         "feed.rotate": _l("Đổi địa chỉ lịch riêng"),
         "demo.load": _l("Nạp hội nghị mẫu"),
     }),
-    (_l("Điểm cầu"), {
+    (lazy_pgettext("menu", "Điểm cầu"), {
         "points.create_official": _l("Tạo điểm cầu theo danh mục chính thức"),
         "points.import": _l("Nhập danh sách điểm cầu"),
         "point.update": _l("Sửa thông tin điểm cầu"),
@@ -138,7 +138,7 @@ DETAIL_LABELS = {
     "number": _l("Phiên bản"),
     "organising_unit": _l("Đơn vị tổ chức"),
     "phone": _l("Điện thoại"),
-    "points": _l("Điểm cầu"),
+    "points": lazy_pgettext("menu", "Điểm cầu"),
     "position": _l("Chức vụ"),
     "presenter_id": lazy_pgettext("audit", "Báo cáo viên"),
     "presenter_ids": _l("Báo cáo viên"),

@@ -20,6 +20,7 @@ from confmgr.conferences.models import Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import bulk_insert, db, utcnow
 from confmgr.enums import RegistrationStatus
+from confmgr.i18n import counted
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster.models import Category, Participant, participant_name_fields
 from confmgr.roster.services import (
@@ -137,7 +138,7 @@ def check_rows(point: BroadcastPoint, rows: Table) -> list[CheckedRow]:
                 seen[(name, contact)] = row.number
         checked.append(item)
     _mark_numbered(point, checked, set(rows.fields))
-    _mark_registered_already(point, checked)
+    _mark_registered_already(point, checked, set(rows.fields))
     _mark_namesakes(point, checked)
     return checked
 
@@ -247,10 +248,14 @@ def _mark_namesakes(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
         earlier.setdefault(name, _Namesakes()).add(item.fields, item.number)
 
 
-def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -> None:
+def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
+                             columns: set[str] | None = None) -> None:
     """Rows naming someone already registered in the conference, found in a few queries:
     refused, unless the row numbers that delegate or is them as registered at this point
     (kept as they are; without a phone or an email, among the point's own namesakes).
+    A row found by its phone or email is them as registered when the columns the file
+    has (``columns``; None: all) say what is stored: a list without «Thành phần» sent
+    again after a delegate was given one is still theirs.
 
     Looked up by phone and email, which almost never repeat, then compared by name: names
     repeat a great deal, so looking up by name would fetch thousands of namesakes.
@@ -304,7 +309,8 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow]) -
                         name_compare_form(after["full_name"]) == name
                         and contact in (after["phone"], after["email"])):
                     continue
-                if item.ref is None and here is not None and _same(here, item.fields):
+                if item.ref is None and here is not None and _same(here, item.fields,
+                                                                    columns):
                     item.already = True
                     break
                 item.errors.append(CellError(item.number, HEADING["full_name"], _(
@@ -321,8 +327,16 @@ def _changed_fields(stored: dict, fields: dict) -> list[str]:
     return [key for key in _STORED if tidied[key] != (fields[key] or "")]
 
 
-def _same(stored: dict, fields: dict) -> bool:
-    return not _changed_fields(stored, fields)
+def _same(stored: dict, fields: dict, columns: set[str] | None = None) -> bool:
+    """Whether a row says what is stored, in every field or in the ``columns`` it has."""
+    return not [key for key in _changed_fields(stored, fields)
+                if columns is None or _COLUMN_OF.get(key, key) in columns]
+
+
+def only_organisers_add(rows: int) -> str:
+    """Why a file's rows that add delegates are refused once registration has closed."""
+    return counted("%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà ngoài thời gian "
+                   "đăng ký chỉ ban tổ chức thêm được đại biểu.", rows)
 
 
 KIND = "roster"
@@ -354,10 +368,11 @@ def confirm(point: BroadcastPoint, user_id: int, token: str, *,
     """
     payload = previews.claim(KIND, token, {"point_id": point.id, "user_id": user_id},
                             _("Tệp đã xem trước thuộc người dùng hoặc điểm cầu khác."))
-    if any(item.get("ref") is None for item in payload["rows"]):
+    adding = sum(1 for item in payload["rows"] if item.get("ref") is None)
+    if adding:
         # Corrections go on after the closing (update_people holds categories back).
         refuse_when_closed(db.session.get(Conference, point.conference_id),
-                           organiser=organiser)
+                           organiser=organiser, only_organisers=only_organisers_add(adding))
     # The kept rows were checked at the preview and never left the server; only what
     # others may have done since (registering the same people) needs checking again.
     rechecked = [CheckedRow(item["number"], item["fields"], item["category"],

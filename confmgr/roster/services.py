@@ -236,6 +236,13 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
         raise RuleBroken([Problem("full_name", _(
             "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại hoặc "
             "email).", point=same[0].point.name))])
+    if not fields.phone and not fields.email and _registered_as_sent(point, name_norm, fields):
+        # Nothing tells the two apart: the same form sent twice (a double tap), as an
+        # import takes such a row for the delegate registered.
+        raise RuleBroken([Problem("full_name", _(
+            "Điểm cầu đã có đại biểu %(name)s với đúng các thông tin này. Nếu là một người "
+            "khác trùng tên, hãy ghi thêm số điện thoại, email hoặc ghi chú để phân biệt.",
+            name=fields.full_name))])
     count_category(point, fields.category_id, 1)
     person = Participant(conference_id=conference.id, point_id=point.id, client_id=client_id,
                          client_digest=client_id and registration_digest(point, fields),
@@ -259,6 +266,16 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
                                 "kiến %(expected)d.", point.registered_count,
                                 expected=point.expected_delegates))
     return person, warnings
+
+
+def _registered_as_sent(point: BroadcastPoint, name_norm: str, fields: PersonFields) -> bool:
+    """Whether a delegate of the point has this name and every one of ``fields`` as is."""
+    return db.session.scalar(select(Participant.id).where(
+        Participant.point_id == point.id, Participant.name_norm == name_norm,
+        Participant.status == RegistrationStatus.REGISTERED,
+        *(getattr(Participant, name) == value if value is not None
+          else getattr(Participant, name).is_(None)
+          for name, value in vars(fields).items() if name != "full_name")).limit(1)) is not None
 
 
 def hold_point(point: BroadcastPoint) -> None:

@@ -282,9 +282,7 @@ def _refused_while_closed(conference, checked) -> list:
     adding = sum(1 for item in checked if item.adds)
     if not adding:
         return []
-    return file_error(f"{closed} " + counted(
-        "%(count)d dòng chưa có mã đại biểu là đại biểu mới, mà ngoài thời gian đăng ký chỉ "
-        "ban tổ chức thêm được đại biểu.", adding)).errors
+    return file_error(f"{closed} " + importing.only_organisers_add(adding)).errors
 
 
 @bp.post("/import/<token>")
