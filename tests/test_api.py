@@ -17,7 +17,7 @@ from confmgr.attendance.models import Attendance, AttendanceChange, CheckInRecei
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.db import db, utcnow
 from confmgr.demo.loader import SLUG
-from confmgr.enums import AttendanceStatus, RegistrationStatus, TokenScope
+from confmgr.enums import AttendanceStatus, CheckInMethod, RegistrationStatus, TokenScope
 from confmgr.points.models import BroadcastPoint
 from confmgr.roster import services as roster_services
 from confmgr.roster.models import Participant
@@ -885,6 +885,103 @@ def test_a_check_in_a_device_took_before_a_later_change_at_the_point_changes_not
     post_form(client, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
               {"mark": f"{person}:present"})
     assert held()[0::2] == (AttendanceStatus.PRESENT, 3)
+
+
+def test_a_coordinators_device_stands_over_a_delegates_own_scan_made_after_it(
+        demo, client, coordinator):
+    """The coordinator's phone, offline, marks a delegate late at the door; a minute later
+    the delegate scans their own badge. A delegate's scan never undoes the coordinator's
+    word: the device's check-in, sent after the scan, was "superseded" and the delegate
+    stayed present on their own word. It stands now, and one that says the same confirms
+    the scan, as it would have sent first."""
+    from confmgr.attendance import codes
+    from tests.conftest import csrf_token
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    late, seen = delegates_of(demo, "06811")[:2]
+    with demo.app_context():
+        codes.ensure_codes(db.session.get(BroadcastPoint, point_id(demo, "06811")))
+        db.session.commit()
+        scans = [db.session.get(Participant, person).checkin_code for person in (late, seen)]
+    taken = utcnow() - timedelta(minutes=1)
+    phone = demo.test_client()  # the delegate's own, not signed in
+    for code in scans:
+        assert phone.post(f"/q/{code}", data={"session": str(session_id), "csrf_token":
+                                               csrf_token(phone, f"/q/{code}")}).status_code == 302
+    answer = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [
+        {"id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+         "status": status, "taken_at": taken.isoformat()}
+        for person, status in ((late, "late"), (seen, "present"))]})
+    assert [(r["status"], r["changed"], r["superseded"])
+            for r in answer.get_json()["results"]] == [
+        ("late", True, False), ("present", False, False)]
+    with demo.app_context():
+        assert db.session.execute(select(
+            Attendance.participant_id, Attendance.status, Attendance.method).where(
+            Attendance.session_id == session_id).order_by(Attendance.participant_id)).all() == [
+            (late, AttendanceStatus.LATE, CheckInMethod.API),
+            (seen, AttendanceStatus.PRESENT, CheckInMethod.API)]
+
+
+def test_a_check_in_that_changes_nothing_is_still_the_latest_word(demo, client, coordinator):
+    """Device Z said present ten minutes ago; device Y present two minutes ago, which
+    changed nothing and left the row's time at ten; device X, offline, absent five minutes
+    ago, sent last, was then applied, though Y's word came after it. So with a paper list
+    that confirms what a device said ("Không đổi"): an older device check-in sent after it
+    undid it."""
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    person = delegates_of(demo, "06811")[3]
+    now = utcnow()
+
+    def sent(status: str, minutes_ago: int) -> tuple[bool, bool]:
+        answer = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [{
+            "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+            "status": status, "taken_at": (now - timedelta(minutes=minutes_ago)).isoformat()}]})
+        [result] = answer.get_json()["results"]
+        return result["changed"], result["superseded"]
+
+    assert sent("present", 10) == (True, False)
+    assert sent("present", 2) == (False, False)
+    assert sent("absent", 5) == (False, True)
+    with demo.app_context():
+        assert db.session.execute(select(Attendance.status, Attendance.recorded_at).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id)
+        ).one() == (AttendanceStatus.PRESENT, now - timedelta(minutes=2))
+
+
+def test_a_paper_list_that_says_what_a_device_said_stands_over_older_check_ins(
+        demo, client, coordinator):
+    """A device's "present" is in; the paper list, uploaded after the session, says present
+    too ("Không đổi"); another device, offline until now, sends "absent" taken before the
+    upload: the list is the later word."""
+    from tests.test_attendance_import import confirm, ended_session, preview, token_in
+    from tests.test_attendance_web import people_at
+
+    session_id = ended_session(demo)
+    with demo.app_context():
+        ends = db.session.get(AgendaSession, session_id).published_ends_at
+    person, name = people_at(demo, "06811")[0]
+
+    def sent(status: str, taken_at: datetime) -> tuple[bool, bool]:
+        answer = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [{
+            "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+            "status": status, "taken_at": taken_at.isoformat()}]})
+        [result] = answer.get_json()["results"]
+        return result["changed"], result["superseded"]
+
+    assert sent("present", ends - timedelta(minutes=50)) == (True, False)
+    logged_in(client, COORDINATOR)
+    page = preview(client, session_id, [["Họ và tên", "Điểm danh"], [name, "có mặt"]])
+    assert "0 ghi mới, 0 sửa, 1 không đổi" in page
+    assert confirm(client, session_id, token_in(page)).status_code == 302
+    assert sent("absent", ends - timedelta(minutes=20)) == (False, True)
+    with demo.app_context():
+        assert db.session.scalar(select(Attendance.status).where(
+            Attendance.participant_id == person,
+            Attendance.session_id == session_id)) == AttendanceStatus.PRESENT
 
 
 def test_a_batch_long_after_check_in_closed_goes_in_as_a_paper_list(demo, client,

@@ -282,6 +282,10 @@ def _statements(dialect: str) -> SimpleNamespace:
                  first_arrival(bindparam("key_participant"), bindparam("key_session")),
                  arrival_now)), else_=a.c.arrived_at)
     ).returning(a.c.arrived_at)
+    restamp = update(a).where(
+        a.c.participant_id == bindparam("key_participant"),
+        a.c.session_id == bindparam("key_session"),
+    ).values(recorded_at=bindparam("v_recorded_at"))
     # SQLite has no INSERT or UPDATE in a WITH clause; its statements cost no round trip.
     chained = dialect == "postgresql"
     return SimpleNamespace(
@@ -292,6 +296,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         insert=row_insert,
         current=current,
         update=row_update,
+        restamp=restamp,
         # The row, both counters and the log at once, where the database allows it.
         insert_counted=then_counted_and_logged(row_insert) if chained else None,
         update_counted=then_counted_and_logged(row_update) if chained else None,
@@ -467,10 +472,13 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         return Outcome(participant_id, None, status)
     row = run(found.current, row_key).one()
     old = AttendanceStatus(row.status)
-    if taken_at is not None and taken_at < row.recorded_at:
-        # A device sends what it took while offline; the point changed the delegate since
+    confirming = (row.method == CheckInMethod.SELF and method in CONFIRMING
+                  and not keep_existing)
+    if taken_at is not None and taken_at < row.recorded_at and not confirming:
+        # A device sends what it took while offline; the point recorded the delegate since
         # (a tap, another device, a paper list): the later word stands. Only a device's
         # time is weighed: a tap's is now, and servers' clocks need not agree to the ms.
+        # A delegate's own scan is no such word: it never undoes the coordinator's.
         return Outcome(participant_id, old, old, superseded=True)
     new = old if keep_existing else status
     if (row.point_id, row.category_ref) != (point.id, category_ref):
@@ -481,17 +489,21 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
             raise RuleBroken([_not_at_point()])
         category_ref = person.category_id or NO_CATEGORY
     if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
-        if (row.method == CheckInMethod.SELF and method in CONFIRMING
-                and not keep_existing):
+        latest = max(taken, row.recorded_at)
+        if confirming:
             # The coordinator confirms what the delegate recorded: the self check-in mark
             # goes, and the log says who confirmed it. The counts stay.
             run(found.update, {
-                **row_key, "v_status": old, "v_recorded_at": taken, "v_method": method,
+                **row_key, "v_status": old, "v_recorded_at": latest, "v_method": method,
                 "v_recorded_by_id": user_id, "v_point_id": point.id,
                 "v_category_ref": category_ref, "v_arriving": False,
                 "v_arrival_now": now}).one()
             _log(session_id, point, participant_id, category_ref, old, old, method, user_id,
                  now)
+        elif not keep_existing and latest > row.recorded_at:
+            # The same word again, later (a paper list, a device): still the latest one,
+            # which a device's older check-in sent afterwards must not undo.
+            run(found.restamp, {**row_key, "v_recorded_at": latest})
         return Outcome(participant_id, old, old)
     changed = {
         **row_key, "v_status": new, "v_recorded_at": taken, "v_method": method,

@@ -62,7 +62,7 @@ class Attendance(db.Model):
     #: The delegate's category when recorded, as the counters hold it (0 for none).
     category_ref: Mapped[int] = mapped_column(default=NO_CATEGORY)
     status: Mapped[AttendanceStatus] = mapped_column(db_enum(AttendanceStatus, "attendance_status"))
-    #: When the status it holds was taken: as it reached the server, or, from a device
+    #: When the status it holds was last said: as it reached the server, or, from a device
     #: that sent it later, when the device took it (see checkin.record).
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     method: Mapped[CheckInMethod] = mapped_column(
