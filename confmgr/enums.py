@@ -84,6 +84,8 @@ class CheckInMethod(enum.StrEnum):
     API = "api"
     SELF = "self"  # the delegate, from their own code
     HEADCOUNT = "headcount"
+    #: "All present": every delegate of the point not yet recorded, at once.
+    ALL_PRESENT = "all_present"
 
 
 class Role(enum.StrEnum):

@@ -924,6 +924,40 @@ def test_a_coordinators_device_stands_over_a_delegates_own_scan_made_after_it(
             (seen, AttendanceStatus.PRESENT, CheckInMethod.API)]
 
 
+def test_all_present_pressed_after_a_device_took_its_check_in_does_not_stand_over_it(
+        demo, client, coordinator):
+    """A device, offline, records a delegate excused; the coordinator then presses "all
+    present" on the sheet, which fills in whom nobody has recorded. Had the device's
+    check-in come first, it would have been left alone: sent after, it stands too."""
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    excused, other = delegates_of(demo, "06811")[2:4]
+    taken = utcnow() - timedelta(minutes=1)
+    logged_in(client, COORDINATOR)
+    post_form(client, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}/all-present", {})
+    answer = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [{
+        "id": str(uuid.uuid4()), "participant_id": excused, "session_id": session_id,
+        "status": "excused", "taken_at": taken.isoformat()}]})
+    assert [(r["changed"], r["superseded"]) for r in answer.get_json()["results"]] == [
+        (True, False)]
+    with demo.app_context():
+        assert dict(db.session.execute(select(Attendance.participant_id, Attendance.method)
+                                       .where(Attendance.session_id == session_id,
+                                              Attendance.participant_id.in_([excused, other])))
+                    .all()) == {excused: CheckInMethod.API, other: CheckInMethod.ALL_PRESENT}
+        assert db.session.scalar(select(Attendance.status).where(
+            Attendance.participant_id == excused,
+            Attendance.session_id == session_id)) == AttendanceStatus.EXCUSED
+        # The log says how each came in.
+        assert db.session.execute(select(AttendanceChange.new_status, AttendanceChange.method)
+                                  .where(AttendanceChange.participant_id == excused,
+                                         AttendanceChange.session_id == session_id)
+                                  .order_by(AttendanceChange.id)).all() == [
+            (AttendanceStatus.PRESENT, CheckInMethod.ALL_PRESENT),
+            (AttendanceStatus.EXCUSED, CheckInMethod.API)]
+
+
 def test_a_check_in_that_changes_nothing_is_still_the_latest_word(demo, client, coordinator):
     """Device Z said present ten minutes ago; device Y present two minutes ago, which
     changed nothing and left the row's time at ten; device X, offline, absent five minutes

@@ -474,11 +474,13 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
     old = AttendanceStatus(row.status)
     confirming = (row.method == CheckInMethod.SELF and method in CONFIRMING
                   and not keep_existing)
-    if taken_at is not None and taken_at < row.recorded_at and not confirming:
+    if (taken_at is not None and taken_at < row.recorded_at and not confirming
+            and row.method != CheckInMethod.ALL_PRESENT):
         # A device sends what it took while offline; the point recorded the delegate since
         # (a tap, another device, a paper list): the later word stands. Only a device's
         # time is weighed: a tap's is now, and servers' clocks need not agree to the ms.
-        # A delegate's own scan is no such word: it never undoes the coordinator's.
+        # Neither a delegate's own scan (it never undoes the coordinator's) nor "all
+        # present" (it fills in whom nobody recorded, as the device had) is such a word.
         return Outcome(participant_id, old, old, superseded=True)
     new = old if keep_existing else status
     if (row.point_id, row.category_ref) != (point.id, category_ref):
@@ -842,7 +844,7 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
     for participant_id in waiting:
         # Someone recorded meanwhile (another device) keeps what was recorded.
         outcome = record(session, point, participant_id, AttendanceStatus.PRESENT,
-                         user_id=user_id, method=CheckInMethod.MANUAL, now=now,
+                         user_id=user_id, method=CheckInMethod.ALL_PRESENT, now=now,
                          keep_existing=True)
         marked += outcome.changed
     return marked

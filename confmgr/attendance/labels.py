@@ -17,6 +17,7 @@ METHOD_LABELS = {
     CheckInMethod.API: _l("Ứng dụng"),
     CheckInMethod.SELF: _l("Tự điểm danh"),
     CheckInMethod.HEADCOUNT: _l("Báo cáo số lượng"),
+    CheckInMethod.ALL_PRESENT: _l("Có mặt cho người chưa điểm danh"),
 }
 
 #: On the buttons of a phone-sized sheet, where four must fit on one line.
