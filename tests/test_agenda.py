@@ -112,7 +112,7 @@ def test_a_presenter_in_two_places_at_once(client, demo):
         start="08:10", end="08:20", presenters=[known["thang"]],
     )).get_data(as_text=True)
     assert field_errors(page, "presenters") == [
-        "Nguyễn Xuân Thắng đã trình bày «Phát biểu khai mạc hội nghị» từ 08:00 đến 08:30."
+        "Nguyễn Xuân Thắng đã được xếp trình bày «Phát biểu khai mạc hội nghị» từ 08:00 đến 08:30."
     ]
 
 
@@ -1073,6 +1073,17 @@ def test_materials_as_links_and_files_published_with_the_agenda(client, demo):
 
         materials.file_path(db.session.get(TopicMaterial, file_id)).unlink()
     assert client.get(material_url).status_code == 404
+
+
+def test_each_label_of_a_topics_page_names_one_field(client, demo):
+    """The topic's form and both material forms had a field with id "title": the labels
+    «Tên tài liệu» focused the topic's title, and a screen reader named it so."""
+    logged_in(client, ORGANISER)
+    page = client.get(f"{topic_1_url(demo)}/edit").get_data(as_text=True)
+    targets = re.findall(r'<label[^>]* for="([^"]+)"', page)
+    assert {"title", "link-title", "link-url", "file-title", "file-file"} <= set(targets)
+    assert {target: len(re.findall(rf'\bid="{re.escape(target)}"', page))
+            for target in targets} == {target: 1 for target in targets}
 
 
 def test_material_bad_input(client, demo):

@@ -1100,3 +1100,15 @@ def test_a_commune_under_the_main_venue_or_moved_by_a_file_keeps_its_province(cl
     ha_lam, da_nang = point(demo, "06676"), point(demo, "48")
     assert (ha_lam.admin_unit_code, ha_lam.province_code) == ("06676", "22")
     assert (da_nang.admin_unit_code, da_nang.province_code) == (None, None)
+
+
+def test_a_points_chair_is_shown_by_what_is_known_of_them(client, demo):
+    """A chair known by position only read "—, Bí thư Đảng ủy phường"."""
+    with demo.app_context():
+        point = db.session.scalar(select(BroadcastPoint).where(BroadcastPoint.code == "06811"))
+        point.chair_name, point.chair_position = "", "Bí thư Đảng ủy phường"
+        db.session.commit()
+    logged_in(client, ORGANISER)
+    page = client.get(f"/manage/c/{SLUG}/points/06811").get_data(as_text=True)
+    assert re.search(r"Chủ trì điểm cầu</dt><dd[^>]*>(.*?)</dd>", page).group(1) == (
+        "Bí thư Đảng ủy phường")

@@ -230,8 +230,9 @@ def test_a_list_sent_back_writes_only_what_its_preview_showed(client, demo):
     page = preview(client, as_csv([["Họ và tên", "Mã đại biểu"],
                                    *([row[1], row[-1]] for row in rows[1:4])]), "ds.csv")
     assert "Không có gì để nhập: mọi đại biểu trong tệp đã có ở điểm cầu." in page
-    shown = re.findall(r'<tr class="text-body-secondary"><td>\d+</td><td>(.*?)</td><td>(.*?)</td>'
-                       r'<td>(.*?)</td><td>(.*?)</td>', page)
+    shown = re.findall(r'<tr class="text-body-secondary"><td>\d+</td><td>(.*?)</td>\s*'
+                       r'<td class="row-errors">.*?</td>\s*<td>(.*?)</td><td>(.*?)</td>'
+                       r'<td>(.*?)</td>', page, re.S)
     assert [(name, category) for name, _position, _unit, category in shown] == [
         (row[1], row[4]) for row in rows[1:4]]
 
@@ -637,7 +638,7 @@ def preview(client, file, name="ds.xlsx") -> str:
 def row_errors(page: str) -> dict[str, list[str]]:
     table = page.split('<table class="table table-sm preview">')[1].split("</table>")[0]
     found = {}
-    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td></tr>",
+    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td>",
                                    table, re.S):
         found[number] = [unescape(e) for e in re.findall(r"<div>(.*?)</div>", cell)]
     return found
@@ -672,7 +673,7 @@ def test_import_preview_then_confirm(client, demo):
 def row_warnings(page: str) -> dict[str, list[str]]:
     table = page.split('<table class="table table-sm preview">')[1].split("</table>")[0]
     found = {}
-    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td></tr>",
+    for number, cell in re.findall(r"<tr[^>]*><td>(\d+)</td>.*?<td class=\"row-errors\">(.*?)</td>",
                                    table, re.S):
         found[number] = [unescape(w) for w in
                          re.findall(r'<div class="row-warning">(.*?)</div>', cell)]
@@ -725,9 +726,9 @@ def test_the_same_list_imported_twice_is_warned_of_before_confirming(client, dem
 def preview_cells(page: str, number: int) -> list[str]:
     """The fields an import's preview shows for the file's row ``number`` (one with no
     error), in order."""
-    cells = re.search(rf'<tr class=""><td>{number}</td>(.*?)<td class="row-errors">', page,
-                      re.S).group(1)
-    return re.findall(r"<td>(.*?)</td>", cells)
+    row = re.search(rf'<tr class=""><td>{number}</td>(.*?)</tr>', page, re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", re.sub(r'<td class="row-errors">.*?</td>', "", row,
+                                               flags=re.S))
 
 
 def test_an_import_reads_offices_own_headings_and_names_the_columns_it_skips(client, demo):

@@ -130,14 +130,18 @@ class PublishForm(Form):
     seen_draft = HiddenField()
 
 
+# Ids of their own: both share the topic's page with its form, whose title is "title".
 class MaterialLinkForm(Form):
-    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
-    url = URLField(_l("Đường dẫn"), validators=[DataRequired(), URL(), Length(max=1000)])
+    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)],
+                        id="link-title")
+    url = URLField(_l("Đường dẫn"), validators=[DataRequired(), URL(), Length(max=1000)],
+                   id="link-url")
 
 
 class MaterialFileForm(Form):
-    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)])
-    file = FileField(_l("Tệp"), validators=[FileRequired()])
+    title = StringField(_l("Tên tài liệu"), validators=[DataRequired(), Length(max=300)],
+                        id="file-title")
+    file = FileField(_l("Tệp"), validators=[FileRequired()], id="file-file")
 
 
 class CalendarUploadForm(Form):

@@ -158,7 +158,7 @@ def check_slot(conference: Conference, slot: Slot) -> list[Problem]:
         if rows is not None:
             presenter = db.session.get(Presenter, rows.presenter_id)
             problems.append(Problem("presenters", _(
-                "%(name)s đã trình bày «%(title)s» từ %(start)s đến %(end)s.",
+                "%(name)s đã được xếp trình bày «%(title)s» từ %(start)s đến %(end)s.",
                 name=presenter.name, title=rows.title,
                 start=_hhmm(conference, rows.starts_at), end=_hhmm(conference, rows.ends_at),
             )))

@@ -265,7 +265,7 @@ def test_coordinator_imports_delegates_and_checks_them_in(
     expect(preview.get_by_role("row")).to_have_count(3)
     for number, (name, position, category, phone) in enumerate(IMPORTED, start=2):
         expect(preview.get_by_role("row").nth(number - 1).get_by_role("cell")).to_have_text(
-            [str(number), name, position, UNIT, category, phone, "", ""])
+            [str(number), name, "", position, UNIT, category, phone, ""])
     screenshot("01-preview")
     confirm.click()
     page.wait_for_url(f"**/points/{POINT}/delegates")
@@ -1032,6 +1032,47 @@ def test_a_failed_taps_message_stays_until_that_delegate_is_tapped_through(
     expect(sheet_button(page, first)).to_have_attribute("aria-pressed", "true")
     expect(alerts).to_have_count(0)
     expect(row.locator(".visually-hidden")).to_have_count(0)
+
+
+def test_on_a_phone_taps_that_did_not_get_through_leave_the_list_in_reach(
+        browser, live_url, demo, closing_session_now):
+    """A link gone for a while on a phone: each lost tap put up its message above the
+    list, where it stays in sight; seven covered the whole screen, and no delegate could
+    be tapped any more. And the button tapped stayed filled, "hovered" as a phone keeps
+    it, so that a lost tap looked recorded."""
+    session_id = closing_session_now[0]
+    names = uong_bi_names(demo, 9)
+    context = browser.new_context(base_url=live_url, locale="vi-VN", is_mobile=True,
+                                  has_touch=True, viewport={"width": 360, "height": 640})
+    context.set_default_timeout(10_000)
+    try:
+        phone = context.new_page()
+        phone.goto("/login")
+        phone.get_by_label("Email hoặc tên đăng nhập", exact=True).fill(
+            loader.COORDINATOR.email)
+        phone.get_by_label("Mật khẩu", exact=True).fill(loader.COORDINATOR.password)
+        phone.get_by_role("button", name="Đăng nhập", exact=True).click()
+        phone.wait_for_url("**/manage/")
+        phone.goto(f"/manage/c/{SLUG}/points/{POINT}/attendance")
+        phone.route(f"**/points/{POINT}/attendance/{session_id}",
+                    lambda route, _request: route.abort())
+        alerts = phone.locator("#sheet-messages").get_by_role("alert")
+        for count, name in enumerate(names[:7], start=1):
+            sheet_button(phone, name, "Vắng").tap()  # waits until nothing covers it
+            expect(alerts).to_have_count(count)
+        box = phone.locator("#sheet-messages").bounding_box()
+        assert box["height"] <= 0.3 * 640 + 1, box
+        sheet_button(phone, names[7], "Vắng").tap()
+        expect(alerts).to_have_count(8)
+        # The lost tap's button looks as one never tapped does, not as one pressed (seen
+        # once its colour has faded in, or the answer would be a matter of timing).
+        looks = "button => getComputedStyle(button).backgroundColor"
+        lost = sheet_button(phone, names[7], "Vắng")
+        lost.evaluate("button => Promise.all(button.getAnimations().map(a => a.finished))")
+        expect(lost).to_have_attribute("aria-pressed", "false")
+        assert lost.evaluate(looks) == sheet_button(phone, names[8], "Vắng").evaluate(looks)
+    finally:
+        context.close()
 
 
 def test_a_queued_taps_refusal_stays_until_that_delegate_is_tapped_through(
