@@ -421,7 +421,9 @@ def test_the_log_filters_by_a_point_code_of_forty_characters(client, demo):
     logged_in(client, ORGANISER)
     page = client.get(LOG, query_string={"point": code}).get_data(as_text=True)
     assert "Không có điểm cầu nào mã" not in page
-    assert [row[3] for row in audit_rows(page)] == [f"{code} · Tổ dân phố 12"]
+    assert [row[2:4] for row in audit_rows(page)] == [
+        ["Đăng ký đại biểu", f"{code} · Tổ dân phố 12"],
+        ["Thêm điểm cầu", f"{code} · Tổ dân phố 12"]]
 
 
 def test_details_name_what_they_refer_to_with_times_in_the_conference_zone(client, demo):
@@ -512,6 +514,7 @@ def test_every_recorded_detail_has_a_label():
     """The log names each detail in words; the keys come from every record(...) call."""
     from confmgr.conferences.editing import (
         ConferenceFields, _presenter_values, _session_values, _topic_values)
+    from confmgr.points import services as points
 
     package = Path(__file__).resolve().parent.parent / "confmgr"
     keys = set()
@@ -532,6 +535,7 @@ def test_every_recorded_detail_has_a_label():
     keys |= set(_topic_values(SimpleNamespace(number="1", title="", summary="")))
     keys |= set(_presenter_values(SimpleNamespace(name="", position="", unit="")))
     keys |= set(_PERSON_FIELDS)  # a delegate's correction, field by field
+    keys |= {*points.STRUCTURE_FIELDS, *points.CONTACT_FIELDS}  # a point's, so
     assert len(keys) > 50
     assert keys - set(DETAIL_LABELS) == set()
 
@@ -680,3 +684,41 @@ def test_the_english_log_names_one_thing_and_what_happened(client, demo):
 
     assert last("presenter.update")[-2] == f"Presenter: {name}"
     assert last("points.import")[-1] == "Added: 3 | Updated: 1 | Skipped: 2"
+
+
+def test_a_points_form_is_logged_as_that_points_change_field_by_field(client, demo):
+    """Saving one point's form was logged as a list of points imported, against no point:
+    the log's point filter never showed who changed the point's link."""
+    from tests.helpers import post_form, sent_by_form
+
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/points/06811/edit"
+    form = sent_by_form(client.get(url).get_data(as_text=True))
+    link, chair = form["stream_url"], form["chair_name"]
+    form.update(stream_url="https://meet.example.org/uong-bi-moi", chair_name="Lê Văn Chủ")
+    form.pop("csrf_token")
+    form.pop("headcount_only", None)  # a box not ticked sends nothing
+    assert post_form(client, url, form).status_code == 302
+    page = client.get(LOG, query_string={"point": "06811"}).get_data(as_text=True)
+    newest = audit_rows(page)[0]
+    assert newest[2:] == [
+        "Sửa thông tin điểm cầu", "06811 · Điểm cầu Uông Bí",
+        "Điểm cầu: 06811 · Điểm cầu Uông Bí",
+        f"Người chủ trì: {chair} → Lê Văn Chủ | "
+        f"Đường truyền: {link or '—'} → https://meet.example.org/uong-bi-moi"]
+
+    # A coordinator's change of the point's contacts, so; a save that changes nothing, not.
+    from tests.helpers import COORDINATOR
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    form = sent_by_form(coordinator.get(url).get_data(as_text=True))
+    form.pop("csrf_token")
+    sent = {**form, "technical_officer_phone": "0912000999"}
+    for _again in range(2):
+        assert post_form(coordinator, url, sent).status_code == 302
+        rows = audit_rows(client.get(LOG, query_string={"point": "06811"}).get_data(
+            as_text=True))
+        assert [row[2] for row in rows][:3] == ["Sửa thông tin điểm cầu"] * 2 + [
+            "Gửi câu hỏi"]  # the demo's last entry at the point before these
+        assert rows[0][5] == (
+            f"Điện thoại cán bộ kỹ thuật: {form['technical_officer_phone'] or '—'} → "
+            "0912000999")

@@ -33,6 +33,7 @@ ACTION_GROUPS = (
     (lazy_pgettext("menu", "Điểm cầu"), {
         "points.create_official": _l("Tạo điểm cầu theo danh mục chính thức"),
         "points.import": _l("Nhập danh sách điểm cầu"),
+        "point.create": _l("Thêm điểm cầu"),
         "point.update": _l("Sửa thông tin điểm cầu"),
         "connection_slot.create": _l("Thêm lịch chạy thử"),
         "connection_test.record": _l("Ghi kết quả chạy thử"),
@@ -83,7 +84,7 @@ ACTION_LABELS = {action: label for _group, actions in ACTION_GROUPS
 #: Actions whose details are {field: [before, after]}: shown as "before → after".
 CHANGE_ACTIONS = frozenset({"conference.update", "session.update", "topic.update",
                             "presenter.update", "participant.update", "category.update",
-                            "category.require"})
+                            "category.require", "point.update"})
 
 #: What an entry's target is, by the name of its kind as the log stores it.
 TARGET_LABELS = {
@@ -106,12 +107,18 @@ TARGET_LABELS = {
 
 #: The details' keys, as a reader names them (a test checks each key recorded has one).
 DETAIL_LABELS = {
+    "access_code": _l("Mã truy cập"),
     "added": lazy_pgettext("audit", "Thêm mới"),
+    "address": _l("Địa chỉ"),
+    "admin_unit_code": _l("Mã đơn vị hành chính"),
     "body": _l("Nội dung câu hỏi"),
     "category_id": _l("Thành phần"),
+    "chair_name": _l("Người chủ trì"),
+    "chair_position": _l("Chức vụ người chủ trì"),
     "changed": _l("Ghi mới hoặc sửa"),
     "checkin_closes_minutes": _l("Đóng điểm danh sau phiên (phút)"),
     "checkin_opens_minutes": _l("Mở điểm danh trước phiên (phút)"),
+    "code": _l("Mã điểm cầu"),
     "comment": _l("Ghi chú"),
     "communes": _l("Điểm cầu xã"),
     "count": _l("Số lượng"),
@@ -120,11 +127,14 @@ DETAIL_LABELS = {
     "destination": _l("Đến điểm cầu"),
     "email": _l("Email"),
     "ends_at": _l("Kết thúc"),
+    "expected_delegates": _l("Số đại biểu dự kiến"),
     "fields": _l("Các mục"),
-    "full_name": _l("Họ và tên"),
     "file": _l("Tệp"),
     "first_day": _l("Ngày đầu"),
     "from_question": _l("Tách khỏi câu hỏi"),
+    "full_name": _l("Họ và tên"),
+    "headcount_only": _l("Chỉ báo số lượng"),
+    "host_unit": _l("Đơn vị chủ trì"),
     "kind": _l("Loại"),
     "last_day": _l("Ngày cuối"),
     "level": _l("Cấp"),
@@ -137,6 +147,7 @@ DETAIL_LABELS = {
     "note": _l("Ghi chú"),
     "number": _l("Phiên bản"),
     "organising_unit": _l("Đơn vị tổ chức"),
+    "parent_code": _l("Mã điểm cầu cấp trên"),
     "phone": _l("Điện thoại"),
     "points": lazy_pgettext("menu", "Điểm cầu"),
     "position": _l("Chức vụ"),
@@ -161,7 +172,10 @@ DETAIL_LABELS = {
     "source": _l("Từ điểm cầu"),
     "starts_at": _l("Bắt đầu"),
     "status": _l("Kết quả"),
+    "stream_url": _l("Đường truyền"),
     "summary": _l("Tóm tắt"),
+    "technical_officer_name": _l("Cán bộ kỹ thuật"),
+    "technical_officer_phone": _l("Điện thoại cán bộ kỹ thuật"),
     "timezone": _l("Múi giờ"),
     "title": _l("Tiêu đề"),
     "topic": _l("Chuyên đề"),

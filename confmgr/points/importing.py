@@ -512,10 +512,12 @@ def updated_fields(columns: set[str]) -> list[str]:
     return fields
 
 
-def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
+def import_points(conference: Conference, rows: Table, *, logged: bool = True
+                  ) -> tuple[int, int]:
     """Add new points and update existing ones (same code); return (added, updated).
 
-    Nothing is written unless every row is right; the caller commits.
+    Nothing is written unless every row is right; the caller commits. ``logged``: the
+    import's own entry in the audit log (the form of one point writes its own instead).
     """
     if not rows:
         raise file_error(_("Tệp không có dòng dữ liệu nào dưới dòng tiêu đề."))
@@ -610,8 +612,9 @@ def import_points(conference: Conference, rows: Table) -> tuple[int, int]:
     if updates:
         checkin.arrivals_follow_provinces(conference.id)
         counts_follow_provinces(conference)
-    record("points.import", target=conference, conference_id=conference.id,
-           added=added, updated=len(updates))
+    if logged:
+        record("points.import", target=conference, conference_id=conference.id,
+               added=added, updated=len(updates))
     return added, len(updates)
 
 

@@ -10,7 +10,7 @@ from confmgr.accounts.models import User, point_coordinators
 from confmgr.accounts.permissions import coordinated_point_ids, granted_on_the_way_up
 from confmgr.attendance import checkin
 from confmgr.audit.services import record
-from confmgr.conferences.editing import RuleBroken, hold_conference
+from confmgr.conferences.editing import RuleBroken, changed_fields, hold_conference
 from confmgr.conferences.models import AgendaSession, Conference
 from confmgr.conferences.scheduling import Problem
 from confmgr.db import db, utcnow
@@ -129,12 +129,33 @@ def save_point(conference: Conference, point: BroadcastPoint | None, values: dic
     if point is not None and values.get("parent_code") and _is_below(point, values["parent_code"]):
         raise RuleBroken([Problem("parent_code", _(
             "Điểm cầu cấp trên không thể là một điểm cầu nằm dưới điểm cầu này."))])
+    before = _as_saved(point) if point is not None else None
     try:
-        importing.import_points(conference, Table([Row(0, values)], values))
+        importing.import_points(conference, Table([Row(0, values)], values), logged=False)
     except TableError as problem:
         by_heading = {column.heading: column.field for column in importing.COLUMNS}
         raise RuleBroken([Problem(by_heading.get(e.column, ""), e.message)
                           for e in problem.errors]) from None
+    # Logged as this one point's change (an import's entry names no point): the log's
+    # point filter finds who changed its link or its contacts.
+    saved = point_by_code(conference.id, values["code"])
+    db.session.refresh(saved)  # the import wrote it with statements of its own
+    if before is None:
+        record("point.create", target=saved, conference_id=conference.id, point_id=saved.id,
+               code=saved.code, name=saved.name)
+    else:
+        changed = changed_fields(before, _as_saved(saved))
+        if changed:
+            record("point.update", target=saved, conference_id=conference.id,
+                   point_id=saved.id, **changed)
+
+
+def _as_saved(point: BroadcastPoint) -> dict:
+    """What the point's form saves, as the point holds it."""
+    values = {name: getattr(point, name) for name in (*STRUCTURE_FIELDS, *CONTACT_FIELDS)
+              if name != "parent_code"}
+    values["parent_code"] = point.parent.code if point.parent else ""
+    return values
 
 
 def _is_below(point: BroadcastPoint, code: str) -> bool:
@@ -170,11 +191,14 @@ def update_contacts(point: BroadcastPoint, values: dict) -> None:
     problems += [Problem(name, message) for name, message in importing.overlong(contacts)]
     if problems:
         raise RuleBroken(problems)
+    changed = changed_fields({name: getattr(point, name) for name in CONTACT_FIELDS},
+                             contacts)
     contacts.update(place_bookkeeping(point, contacts, utcnow()))
     for name, value in contacts.items():
         setattr(point, name, value)
-    record("point.update", target=point, conference_id=point.conference_id, point_id=point.id,
-           fields=list(CONTACT_FIELDS))
+    if changed:
+        record("point.update", target=point, conference_id=point.conference_id,
+               point_id=point.id, **changed)
 
 
 def refresh_registered_counts(conference_id: int) -> None:
