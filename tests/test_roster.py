@@ -2008,3 +2008,24 @@ def test_the_national_list_reads_in_english(client, demo):
     assert re.search(r"<thead><tr>(.*?)</tr></thead>", page).group(1) == (
         "<th>No.</th><th>Full name</th><th>Position</th><th>Category</th><th>Point</th>"
         "<th>Phone</th>")
+
+
+def test_a_name_typed_without_marks_with_a_registered_phone_is_warned_of(client, demo):
+    """"Nguyen Van Thu", typed on a phone without Vietnamese marks, with the phone of the
+    registered "Nguyễn Văn Thử": registered a second time without a word. Likely the same
+    person, not surely (a family may share a phone): said, not refused."""
+    logged_in(client, COORDINATOR)
+    url = f"{UONG_BI}/new"
+    assert post_form(client, url, {"full_name": "Nguyễn Văn Thử", "phone": "0912345678",
+                                   "then": "list"}).status_code == 302
+    said = []
+    for name in ("Nguyen Van Thu", "Trần Thị Mai"):
+        answer = post_form(client, url, {"full_name": name, "phone": "0912 345 678",
+                                         "then": "list"}, follow_redirects=True)
+        said.append([m for m in flashes(answer.get_data(as_text=True)) if "cùng số" in m])
+    assert said == [["Đã có đại biểu Nguyễn Văn Thử ở Điểm cầu Uông Bí cùng số điện thoại "
+                     "hoặc email; nếu là cùng một người, hãy rút tên một trong hai."], []]
+    with demo.app_context():
+        assert db.session.scalars(select(Participant.full_name).where(
+            Participant.phone == "0912345678").order_by(Participant.id)).all() == [
+            "Nguyễn Văn Thử", "Nguyen Van Thu", "Trần Thị Mai"]

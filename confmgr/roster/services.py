@@ -36,7 +36,14 @@ from confmgr.roster.models import (
     PointCategoryRegistration,
     participant_name_fields,
 )
-from confmgr.text import fingerprint, name_compare_form, normalise, normalise_lines
+from confmgr.text import (
+    APOSTROPHES,
+    fingerprint,
+    fold,
+    name_compare_form,
+    normalise,
+    normalise_lines,
+)
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
@@ -261,11 +268,35 @@ def register(point: BroadcastPoint, fields: PersonFields, *, organiser: bool,
     if namesake is not None:
         warnings.append(_("Điểm cầu đã có đại biểu tên %(name)s; nếu là cùng một người, hãy "
                           "rút tên một trong hai.", name=person.full_name))
+    alike = _alike_with_same_contact(person)
+    if alike is not None:
+        # "Nguyen Van Thu" typed on a phone without Vietnamese marks: the same person, most
+        # likely, though not surely (a family may share a phone).
+        warnings.append(_("Đã có đại biểu %(name)s ở %(point)s cùng số điện thoại hoặc email; "
+                          "nếu là cùng một người, hãy rút tên một trong hai.",
+                          name=alike.full_name, point=alike.point.name))
     if point.expected_delegates and point.registered_count > point.expected_delegates:
         warnings.append(counted("Điểm cầu đã đăng ký %(count)d đại biểu, nhiều hơn số dự "
                                 "kiến %(expected)d.", point.registered_count,
                                 expected=point.expected_delegates))
     return person, warnings
+
+
+def _alike_with_same_contact(person: Participant) -> Participant | None:
+    """A registered delegate of the conference with the person's phone or email whose name
+    is theirs but for its marks ("Nguyễn Văn Thử" for "Nguyen Van Thu"); one with the very
+    same name is refused before (``duplicates``)."""
+    contacts = [column == value for column, value in ((Participant.phone, person.phone),
+                                                       (Participant.email, person.email))
+                if value]
+    if not contacts:
+        return None
+    folded = fold(person.full_name.translate(APOSTROPHES))
+    return next((other for other in db.session.scalars(select(Participant).where(
+        Participant.conference_id == person.conference_id,
+        Participant.status == RegistrationStatus.REGISTERED, Participant.id != person.id,
+        or_(*contacts)).order_by(Participant.id))
+        if fold(other.full_name.translate(APOSTROPHES)) == folded), None)
 
 
 def _registered_as_sent(point: BroadcastPoint, name_norm: str, fields: PersonFields) -> bool:
