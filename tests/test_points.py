@@ -388,6 +388,48 @@ def test_create_one_coordinator_and_log_in(client, demo):
     assert listed.count(locked) == 2  # both of its points
 
 
+def test_an_existing_coordinator_is_given_more_points_once_asked(client, demo):
+    """The login of a coordinator already: only "taken", and no page gave an account a
+    second point (or a new conference's). Now the form names the account and what it
+    holds, and gives the points only when "Giao thêm điểm cầu" is pressed."""
+    logged_in(client, ORGANISER)
+    url = f"/manage/c/{SLUG}/coordinators"
+    sent = {"display_name": "Điều phối Quảng Ninh", "login": "QuangNinh@example.org",
+            "point_codes": "01, 00004"}
+    page = post_form(client, url, sent).get_data(as_text=True)
+    assert field_errors(page, "login") == [
+        "Tên đăng nhập quangninh@example.org đã có: tài khoản của Điều phối điểm cầu Quảng Ninh "
+        "(điều phối 22 ở hội nghị này). Để giao thêm các điểm cầu đã nhập cho tài khoản đó, "
+        "bấm «Giao thêm điểm cầu»."]
+    assert ('<button class="btn btn-outline-primary" name="grant_to" '
+            'value="quangninh@example.org">Giao thêm điểm cầu</button>') in page
+    coordinator = logged_in(demo.test_client(), COORDINATOR)
+    assert coordinator.get(f"{POINTS}/01").status_code == 403  # asked, not given
+    # Pressed for another login than the one typed: asked again, nothing given.
+    post_form(client, url, {**sent, "grant_to": "someone@example.org"})
+    assert coordinator.get(f"{POINTS}/01").status_code == 403
+    answer = post_form(client, url, {**sent, "grant_to": "quangninh@example.org"},
+                       follow_redirects=True)
+    assert flashes(answer.get_data(as_text=True)) == [
+        "Đã giao thêm 2 điểm cầu cho quangninh@example.org: 00004, 01."]
+    assert coordinator.get(f"{POINTS}/01").status_code == 200
+    answer = post_form(client, url, {**sent, "grant_to": "quangninh@example.org"},
+                       follow_redirects=True)
+    assert flashes(answer.get_data(as_text=True)) == [
+        "quangninh@example.org đã điều phối các điểm cầu này từ trước."]
+    from tests.test_audit import audit_rows
+
+    log = client.get(f"/manage/c/{SLUG}/audit?action=coordinator.grant").get_data(as_text=True)
+    assert [row[2:] for row in audit_rows(log)] == [[
+        "Giao thêm điểm cầu cho điều phối viên", "",
+        "Tài khoản: quangninh@example.org",
+        "Tên đăng nhập: quangninh@example.org | Điểm cầu: 00004, 01"]]
+    # An organiser's account is given nothing, nor named: its login is taken, no more.
+    page = post_form(client, url, {**sent, "login": ORGANISER[0], "grant_to": ORGANISER[0]})
+    assert field_errors(page.get_data(as_text=True), "login") == [
+        f"Tên đăng nhập {ORGANISER[0]} đã có người dùng."]
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_login_taken_while_the_form_was_being_saved_is_told_on_its_field(client, demo):
     """The form found the login free, then an administrator's request created it before

@@ -422,13 +422,21 @@ def test_a_coordinator_needs_at_least_one_point(client, demo):
 
 
 def test_a_coordinator_login_already_taken_is_named_on_its_field(client, demo):
+    """A coordinator's, with what it holds and the way to give it more points; another
+    account's as taken, no more (see test_points for the giving)."""
     logged_in(client, ORGANISER)
     page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
         "display_name": "X", "login": "quangninh@example.org", "point_codes": "06811"}
     ).get_data(as_text=True)
-    assert field_errors(page, "login") == [
-        "Tên đăng nhập quangninh@example.org đã có người dùng."]
+    assert field_errors(page, "login")[0].startswith(
+        "Tên đăng nhập quangninh@example.org đã có: tài khoản của Điều phối điểm cầu Quảng "
+        "Ninh (điều phối 22 ở hội nghị này).")
     assert 'class="password"' not in page
+    page = post_form(client, f"/manage/c/{SLUG}/coordinators", {
+        "display_name": "X", "login": "admin@example.org", "point_codes": "06811"}
+    ).get_data(as_text=True)
+    assert field_errors(page, "login") == ["Tên đăng nhập admin@example.org đã có người dùng."]
+    assert 'class="password"' not in page and 'name="grant_to"' not in page
 
 
 def test_the_coordinators_page_is_paged_and_searched_and_says_how_many(client, demo):

@@ -64,6 +64,41 @@ def create_coordinator(
     return user, password
 
 
+def grant_points(user: User, points: list[BroadcastPoint]) -> list[BroadcastPoint]:
+    """Give an existing coordinator these points too (a second point, a new conference's);
+    return those they did not hold yet. The caller commits. Refused with AccountError for
+    an account that is not a coordinator's, or is locked."""
+    if user.role != Role.COORDINATOR:
+        raise AccountError(_("Tài khoản %(login)s không phải của điều phối viên: chỉ giao "
+                             "điểm cầu cho tài khoản điều phối viên.", login=user.email))
+    if not user.active:
+        raise AccountError(_("Tài khoản %(login)s đã bị khóa; hãy nhờ quản trị hệ thống mở "
+                             "khóa trước.", login=user.email))
+    conference = db.session.get(Conference, points[0].conference_id)
+    hold_conference(conference)  # as account making does: one after another
+    held = set(db.session.scalars(select(point_coordinators.c.point_id).where(
+        point_coordinators.c.user_id == user.id)))
+    new = sorted((point for point in points if point.id not in held),
+                 key=lambda point: point.code)
+    if new:
+        db.session.execute(insert(point_coordinators),
+                           [{"user_id": user.id, "point_id": point.id} for point in new])
+        record("coordinator.grant", target=user, login=user.email,
+               conference_id=conference.id, point_id=new[0].id if len(new) == 1 else None,
+               points=[point.code for point in new])
+    return new
+
+
+def held_codes(user: User, conference_id: int) -> list[str]:
+    """The codes of the conference's points granted to ``user``, in order."""
+    return list(db.session.scalars(
+        select(BroadcastPoint.code)
+        .join(point_coordinators, point_coordinators.c.point_id == BroadcastPoint.id)
+        .where(point_coordinators.c.user_id == user.id,
+               BroadcastPoint.conference_id == conference_id)
+        .order_by(BroadcastPoint.code)))
+
+
 def _free_login(login: str, taken: set[str]) -> str:
     """``login`` numbered ("hn-a-2@slug", "hn-a-3@slug", ...) until no account holds it."""
     local, _at, domain = login.partition("@")

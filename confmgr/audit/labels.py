@@ -72,6 +72,7 @@ ACTION_GROUPS = (
         "user.reactivate": _l("Mở lại tài khoản"),
         "coordinator.create": _l("Tạo tài khoản điều phối viên"),
         "coordinator.create_many": _l("Tạo hàng loạt tài khoản điều phối viên"),
+        "coordinator.grant": _l("Giao thêm điểm cầu cho điều phối viên"),
         "presenter.account": _l("Tạo tài khoản báo cáo viên"),
         "api_token.issue": _l("Cấp token API"),
         "api_token.revoke": _l("Thu hồi token API"),

@@ -21,7 +21,7 @@ from wtforms import SelectChoice
 
 from confmgr.accounts import coordinators
 from confmgr.accounts.permissions import can_view_point, coordinated_point_ids, manages_conference
-from confmgr.accounts.services import AccountError
+from confmgr.accounts.services import AccountError, find_user
 from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
@@ -29,6 +29,7 @@ from confmgr.conferences.models import Conference
 from confmgr.conferences.publishing import published_title
 from confmgr.db import db
 from confmgr.enums import ConnectionTestStatus, FeedKind, Role
+from confmgr.i18n import counted
 from confmgr.points import connection, importing, listing, official
 from confmgr.points import services as points
 from confmgr.points.forms import (
@@ -337,13 +338,28 @@ def connection_tests(slug: str):
 def coordinator_list(slug: str):
     conference = conference_for_organiser(slug)
     form = CoordinatorForm()
-    handed_out = None
+    handed_out = existing = None
     if form.validate_on_submit():
         try:
             chosen = points.points_for_coordinator(conference, form.point_codes.data)
         except RuleBroken as broken:
             show_problems(form, broken.problems)
-        else:
+            chosen = []
+        existing = find_user(form.login.data) if chosen else None
+        if existing is not None and existing.role != Role.COORDINATOR:
+            existing = None  # taken, as making the account tells; nobody else is named
+        if existing is not None and request.form.get("grant_to") == existing.email:
+            return _grant_points(conference, existing, chosen)
+        if existing is not None:
+            # Asked first, naming the account: a mistyped login would hand another
+            # coordinator these points' delegates.
+            held = coordinators.held_codes(existing, conference.id)
+            form.login.errors = [_(
+                "Tên đăng nhập %(login)s đã có: tài khoản của %(name)s (điều phối %(points)s "
+                "ở hội nghị này). Để giao thêm các điểm cầu đã nhập cho tài khoản đó, bấm "
+                "«Giao thêm điểm cầu».", login=existing.email, name=existing.display_name,
+                points=", ".join(held) or _("chưa điểm cầu nào"))]
+        elif chosen:
             try:
                 with login_taken_meanwhile(form.login.data):
                     user, password = coordinators.create_coordinator(
@@ -359,11 +375,28 @@ def coordinator_list(slug: str):
     listed = coordinators.grants(conference.id, query)
     response = make_response(render_template("points/coordinators.html", conference=conference,
                                              form=form, listed=listed, query=query,
-                                             handed_out=handed_out))
+                                             handed_out=handed_out, existing=existing))
     if handed_out:
         # The new password is in this answer only: no cache may keep a copy.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _grant_points(conference, user, chosen):
+    try:
+        granted = coordinators.grant_points(user, chosen)
+    except AccountError as refused:
+        flash(str(refused), "danger")
+    else:
+        db.session.commit()
+        if granted:
+            flash(counted("Đã giao thêm %(count)d điểm cầu cho %(login)s: %(points)s.",
+                          len(granted), login=user.email,
+                          points=", ".join(point.code for point in granted)), "success")
+        else:
+            flash(_("%(login)s đã điều phối các điểm cầu này từ trước.", login=user.email),
+                  "info")
+    return redirect(url_for("points.coordinator_list", slug=conference.slug))
 
 
 @bp.post("/coordinators/bulk")
