@@ -39,6 +39,13 @@ def show_problems(form: FlaskForm | None, problems) -> None:
         flash(counted("Còn %(count)d lỗi nữa không liệt kê.", flashed - MAX_FLASHED), "danger")
 
 
+def show_rule_problems(form: FlaskForm, problems) -> None:
+    """After the form's own checks failed: the rules' problems on the fields those passed,
+    so that one sending tells all that is wrong, not one round after another."""
+    show_problems(form, [problem for problem in problems if problem.field
+                         and not getattr(getattr(form, problem.field, None), "errors", True)])
+
+
 #: The most boxes one form may tick: a list page shows 50 rows. More cannot come from the
 #: page, and each becomes a parameter of one query, of which PostgreSQL takes 65,535.
 MAX_TICKED = 1000

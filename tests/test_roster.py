@@ -2029,3 +2029,18 @@ def test_a_name_typed_without_marks_with_a_registered_phone_is_warned_of(client,
         assert db.session.scalars(select(Participant.full_name).where(
             Participant.phone == "0912345678").order_by(Participant.id)).all() == [
             "Nguyễn Văn Thử", "Nguyen Van Thu", "Trần Thị Mai"]
+
+
+def test_one_sending_of_the_delegate_form_tells_everything_wrong(client, demo):
+    """An empty name hid a phone and an email that could not be: each was said only once
+    the one before was put right, a round trip each over a slow link."""
+    logged_in(client, COORDINATOR)
+    page = post_form(client, f"{UONG_BI}/new", {"full_name": "", "phone": "09x12",
+                                                "email": "khong-phai-email"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert [field_errors(html, name) for name in ("full_name", "phone", "email")] == [
+        ["Chưa điền mục này."],
+        ["Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."],
+        ["Email không hợp lệ."]]
+    assert count_at(demo, "06811") == (35, 35)  # nobody registered

@@ -30,7 +30,7 @@ from confmgr.spreadsheets import (
     xlsx_response,
 )
 from confmgr.text import normalise, normalise_lines
-from confmgr.web import commit_or_flash, point_in_reach, show_problems
+from confmgr.web import commit_or_flash, point_in_reach, show_problems, show_rule_problems
 
 bp = Blueprint("roster", __name__, url_prefix="/manage/c/<slug>/points/<code>/delegates")
 
@@ -129,6 +129,8 @@ def register(slug: str, code: str):
             if request.form.get("then") == "another":
                 return redirect(url_for("roster.register", slug=slug, code=code))
             return redirect(url_for("roster.index", slug=slug, code=code))
+    elif form.is_submitted():
+        show_rule_problems(form, services.check_person(_fields(form).cleaned()))
     return render_template("roster/form.html", conference=conference, point=point, form=form,
                            person=None, move_form=None)
 
@@ -166,6 +168,8 @@ def edit(slug: str, code: str, person_id: int):
             flash(_("Đã lưu.") if changes else _("Không có thay đổi nào để lưu."),
                   "success" if changes else "info")
             return redirect(url_for("roster.index", slug=slug, code=code))
+    elif form.is_submitted():
+        show_rule_problems(form, services.check_person(_fields(form).cleaned()))
     feed = feed_token = None
     title = published_title(conference)
     if (conference.is_published and title is not None
