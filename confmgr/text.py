@@ -64,14 +64,15 @@ def name_compare_form(name: str) -> str:
     which Word turns into a typographic one.
     """
     words = normalise(name).translate(APOSTROPHES).lower().split(" ")
-    return " ".join(_tone_on_last_vowel(word) for word in words)
+    return " ".join(tone_on_last_vowel(word) for word in words)
 
 
 #: The apostrophes names are written with, as one.
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
-def _tone_on_last_vowel(word: str) -> str:
+def tone_on_last_vowel(word: str) -> str:
+    """One word with its tone mark, if it has one, on its last vowel."""
     letters = list(unicodedata.normalize("NFD", word))
     tones = [c for c in letters if c in _TONES]
     if len(tones) != 1:

@@ -131,6 +131,28 @@ def test_existing_delegates_get_the_tone_placed_compare_form(ctx):
     upgrade()
 
 
+def test_existing_delegates_sort_with_each_words_tone_on_its_last_vowel(ctx):
+    """Keys made before the tone was read on the last vowel ("Hòa" after "Hoá") are made
+    again; "Hòa" then sorts as "Hoà" does."""
+    from sqlalchemy import text
+
+    from confmgr.roster.sorting import name_key
+
+    demo_at_revision("2d8b6f0c3e51")
+    with db.engine.begin() as connection:
+        first = connection.execute(text("SELECT min(id) FROM participants")).scalar_one()
+        connection.execute(text("UPDATE participants SET full_name = 'Nguyễn Văn Hòa', "
+                                "name_key = :stale WHERE id = :id"),
+                           {"id": first, "stale": b"\x00"})
+    upgrade()
+    with db.engine.connect() as connection:
+        keys = dict(connection.execute(text("SELECT id, name_key FROM participants")).all())
+        names = dict(connection.execute(text("SELECT id, full_name FROM participants")).all())
+    assert bytes(keys[first]) == name_key("Nguyễn Văn Hoà")
+    assert {id_: bytes(key) for id_, key in keys.items()} == {
+        id_: name_key(name) for id_, name in names.items()}
+
+
 def test_an_owners_extra_active_feed_addresses_are_revoked_before_the_unique_index(ctx):
     """Two first visits at once could each issue an address: the oldest, the one the page
     showed from then on, stays; the others are revoked, so the index can be made."""

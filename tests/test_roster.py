@@ -57,6 +57,17 @@ def test_vietnamese_order_matches_the_hand_checked_list():
     assert sorted(["Hả", "Đào", "Dung"], key=name_key) == ["Dung", "Đào", "Hả"]
 
 
+def test_a_tone_written_in_either_accepted_place_sorts_as_one():
+    """"Hòa" sorted after "Hoá", parted from "Hoà", the same name in the other accepted
+    spelling: read on the last vowel, each word's tone orders the two together."""
+    written = ["Lê Văn Hóa", "Lê Văn Hoà", "Lê Văn Hoá", "Lê Văn Hòa", "Lê Văn Hoa",
+               "Lê Thị Thủy", "Lê Thị Thuy", "Lê Thị Thuỷ"]
+    assert sorted(written, key=name_key) == [
+        "Lê Văn Hoa", "Lê Văn Hoà", "Lê Văn Hòa", "Lê Văn Hóa", "Lê Văn Hoá",
+        "Lê Thị Thuy", "Lê Thị Thủy", "Lê Thị Thuỷ"]
+    assert name_key("Lê Văn Hòa") == name_key("Lê Văn Hoà")
+
+
 def test_sort_key_ignores_how_the_name_was_typed():
     import unicodedata
 

@@ -1,8 +1,10 @@
 """Vietnamese alphabetical order (CLDR "vi"), as official delegate lists are sorted.
 
 Letters: a < ă < â < b < c < d < đ < e < ê < … < o < ô < ơ < … < u < ư < v < x < y; tone
-marks only break ties: none < huyền < hỏi < ngã < sắc < nặng. Lists sort by the given name
-(tên), then the family name (họ), then the middle names (tên đệm).
+marks only break ties: none < huyền < hỏi < ngã < sắc < nặng, each word's read where the
+compare form puts it (on its last vowel), so that the two accepted spellings of a name
+("Hòa" and "Hoà", "Thủy" and "Thuỷ") sort as one, between "Hoa" and "Hóa". Lists sort by
+the given name (tên), then the family name (họ), then the middle names (tên đệm).
 
 The key is bytes, so the database can sort by it: SQLite and PostgreSQL both compare bytes
 as bytes, whatever their text collation.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from confmgr.text import normalise
+from confmgr.text import normalise, tone_on_last_vowel
 
 ALPHABET = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z".split()
 #: Each letter's rank, from 0x20 upwards; lower bytes are kept for separators.
@@ -30,7 +32,8 @@ def _letters(word: str) -> tuple[bytes, bytes]:
     """Primary bytes (letters) and secondary bytes (tones) of one name part."""
     primary = bytearray()
     tones = bytearray()
-    for char in normalise(word).lower():
+    for char in " ".join(tone_on_last_vowel(part)
+                         for part in normalise(word).lower().split(" ")):
         if char == " ":
             primary.append(SPACE)
             tones.append(TONE_RANK[""])
