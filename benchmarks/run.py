@@ -421,6 +421,32 @@ def points_import_refused_31k(ctx: Context) -> Result:
     return Result("points.import_refused_31k", median, "ms", p95=p95, rows=rows)
 
 
+@benchmark("uploads.wide_heading_row")
+def uploads_wide_heading_row(ctx: Context) -> Result:
+    """A paper list whose heading row names as many columns as a CSV may have (16,384),
+    each heading twice (so each is labelled with its letters), over one delegate's row:
+    read, and its columns checked. Labelling them once counted each heading among all the
+    others: 33 s for 40,000 (then no file was refused for its columns)."""
+    from confmgr.attendance import importing
+    from confmgr.spreadsheets import MAX_COLUMNS
+
+    headings = [f"Cột {number // 2}" for number in range(MAX_COLUMNS - 1)]
+    data = ("Họ và tên," + ",".join(headings) + "\nNguyễn Văn An" + ",x" * len(headings)
+            + "\n").encode()
+
+    def read() -> None:
+        with ctx.app.test_request_context():
+            rows = importing.read_table(data, "danh-sach.csv", importing.COLUMNS,
+                                        max_rows=importing.MAX_ROWS,
+                                        max_bytes=importing.MAX_BYTES)
+        if len(rows.ignored) != len(headings):
+            raise RuntimeError(f"{len(rows.ignored)} columns not read")
+
+    samples = timings_ms(read, max(1, min(ctx.repeat, 3)), warmup=0)
+    median, p95 = median_and_p95(samples)
+    return Result("uploads.wide_heading_row", median, "ms", p95=p95, rows=len(headings))
+
+
 @benchmark("points.list_31k", needs=("generated",))
 def points_list_31k(ctx: Context) -> Result:
     """The organisers' point list among the preset's points (31,097 in the record one),

@@ -14,6 +14,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -143,6 +144,10 @@ def read_table(
     return _rows(grid, columns, max_rows, merged_to=merged_to)
 
 
+#: As many columns as a spreadsheet has (Excel's XFD): a CSV row with more is no table.
+MAX_COLUMNS = 16_384
+
+
 def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
     text = _decode(data)
     delimiter = _delimiter(text, columns)
@@ -179,6 +184,13 @@ def _csv_grid(data: bytes, columns: list[Column]) -> Iterator[tuple[int, list]]:
                 row=number + 1)) from None
         number += 1
         lines_read = reader.line_num
+        if len(cells) > MAX_COLUMNS:
+            # Reading each of a heading row's columns costs: a few megabytes of commas
+            # would keep a worker busy for minutes.
+            raise file_error(_(
+                "Dòng %(row)d có %(count)s cột, nhiều hơn bảng tính nào mở được (%(limit)s); "
+                "hãy kiểm tra dấu phân cách của tệp.", row=number,
+                count=format_number(len(cells)), limit=format_number(MAX_COLUMNS)))
         # CSV has no formulas, but Excel runs a cell beginning with "=" when it opens one.
         yield number, [Formula(cell) if normalise(cell).startswith("=")
                        else _without_inner_apostrophes(cell) for cell in cells]
@@ -683,10 +695,10 @@ def _unread_labels(texts: list[str], read: set[int]) -> list[str]:
     heading): its heading, with its letters where another unread column has the same one
     («Sáng (cột E)»), so that what each holds is told and checked apart."""
     unread = [text if text and index not in read else "" for index, text in enumerate(texts)]
-    repeated = {text for text in unread if text and unread.count(text) > 1}
-    return [_("%(heading)s (cột %(letters)s)", heading=text,
-              letters=xlsx.column_letters(index)) if text in repeated else text
-            for index, text in enumerate(unread)]
+    repeated = {text for text, count in Counter(filter(None, unread)).items() if count > 1}
+    labelled = _("%(heading)s (cột %(letters)s)")  # translated once, not once a column
+    return [labelled % {"heading": text, "letters": xlsx.column_letters(index)}
+            if text in repeated else text for index, text in enumerate(unread)]
 
 
 def _heading_or_letters(headings: list[str], index: int, unheaded: dict[int, str]) -> str:

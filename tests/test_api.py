@@ -958,6 +958,34 @@ def test_all_present_pressed_after_a_device_took_its_check_in_does_not_stand_ove
             (AttendanceStatus.EXCUSED, CheckInMethod.API)]
 
 
+def test_a_tap_saying_what_all_present_filled_in_stands_over_an_older_device_check_in(
+        demo, client, coordinator):
+    """"All present", then a device (offline) takes the delegate absent, then the
+    coordinator taps present on the sheet: their latest word. The tap changed nothing and
+    the row stayed "all present", which no device's check-in gives way to: the older
+    "absent" undid the tap."""
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    person = delegates_of(demo, "06811")[0]
+    logged_in(client, COORDINATOR)
+    sheet = f"/manage/c/{SLUG}/points/06811/attendance/{session_id}"
+    post_form(client, f"{sheet}/all-present", {})
+    with demo.app_context():
+        filled = db.session.scalar(select(Attendance.recorded_at).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id))
+    assert post_form(client, sheet, {"mark": f"{person}:present"}).status_code == 302
+    answer = client.post(f"{CONF}/checkins", headers=coordinator, json={"checkins": [{
+        "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+        "status": "absent", "taken_at": (filled + timedelta(microseconds=1)).isoformat()}]})
+    assert [(r["changed"], r["superseded"]) for r in answer.get_json()["results"]] == [
+        (False, True)]
+    with demo.app_context():
+        assert db.session.execute(select(Attendance.status, Attendance.method).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id)
+        ).one() == (AttendanceStatus.PRESENT, CheckInMethod.MANUAL)
+
+
 def test_a_check_in_that_changes_nothing_is_still_the_latest_word(demo, client, coordinator):
     """Device Z said present ten minutes ago; device Y present two minutes ago, which
     changed nothing and left the row's time at ten; device X, offline, absent five minutes

@@ -607,10 +607,12 @@ def test_a_list_that_ticks_some_names_and_leaves_others_blank_is_refused(client,
             "vắng. Hãy ghi «vắng» cho người vắng ở cột «Điểm danh», hoặc đánh dấu mọi người "
             f"có mặt.{unread}")
     # Every name ticked, or every absentee written: nothing to guess. The delegate list's
-    # own columns are not looked at, nor those ticking who a person is ("Nam", "Nữ").
+    # own columns are not looked at, nor those ticking who a person is ("Nam", "Nữ"), nor
+    # one of numbers ("Tổ": its 1 ticks nobody).
     page = preview(client, session_id, [
-        ["Họ và tên", "Điểm danh", "Đơn vị", "Nam", "Nữ"], [people[0], "x", "x", "x", ""],
-        [people[1], "x", "", "", "x"], [people[2], "vắng", "", "x", ""]])
+        ["Họ và tên", "Điểm danh", "Đơn vị", "Nam", "Nữ", "Tổ"],
+        [people[0], "x", "x", "x", "", "1"], [people[1], "x", "", "", "x", "2"],
+        [people[2], "vắng", "", "x", "", ""]])
     assert [action for _m, action, _e in preview_rows(page).values()] == ["Ghi mới"] * 3
     assert written(demo, session_id) == {}
 

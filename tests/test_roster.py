@@ -1971,17 +1971,20 @@ def test_a_list_without_a_category_column_sent_again_keeps_its_delegates(client,
     logged_in(client, COORDINATOR)
     rows = [["STT", "Họ và tên", "Chức vụ", "Điện thoại"],
             [1, "Lê Thị Hoa", "Công chức", "0912345002"],
-            [2, "Phan Văn Long", "Công chức", "0912345003"]]
+            [2, "Phan Văn Long", "Công chức", "0912345003"],
+            [3, "Đinh Thị Nụ", "Công chức", ""]]  # no phone, no email: found by name
     page = preview(client, workbook(rows))
     token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
     client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)})
     with demo.app_context():
-        person = db.session.scalar(select(Participant).where(
-            Participant.full_name == "Lê Thị Hoa"))
-        person.category_id = db.session.scalar(select(Category.id).order_by(Category.id))
+        for name in ("Lê Thị Hoa", "Đinh Thị Nụ"):
+            db.session.scalar(select(Participant).where(Participant.full_name == name)
+                              ).category_id = db.session.scalar(
+                select(Category.id).order_by(Category.id))
         db.session.commit()
-    page = preview(client, workbook([*rows, [3, "Vũ Văn Tú", "Công chức", "0912345004"]]))
-    assert row_errors(page) == {"2": [], "3": [], "4": []}
+    page = preview(client, workbook([*rows, [4, "Vũ Văn Tú", "Công chức", "0912345004"]]))
+    assert row_errors(page) == {"2": [], "3": [], "4": [], "5": []}
+    assert page.count("Đã có ở điểm cầu: giữ nguyên.") == 3
     token = re.search(r'/delegates/import/([A-Za-z0-9_-]+)"', page).group(1)
     answer = client.post(f"{UONG_BI}/import/{token}", data={"csrf_token": csrf_token(client)},
                          follow_redirects=True)

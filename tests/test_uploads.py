@@ -190,6 +190,26 @@ def test_two_headings_for_one_column_refuse_the_file():
                 "hãy chỉ giữ một cột.")]
 
 
+def test_a_csv_row_wider_than_any_spreadsheet_is_refused(app):
+    """A few megabytes of commas made a heading row of hundreds of thousands of columns,
+    each read and checked: a worker busy for minutes (benchmark uploads.wide_heading_row
+    reads the widest row taken)."""
+    from confmgr.spreadsheets import MAX_COLUMNS
+
+    wide = ("Họ và tên" + "," * MAX_COLUMNS + "\nNguyễn Văn A\n").encode()
+    with app.test_request_context(), pytest.raises(TableError) as refused:
+        read_table(wide, "ds.csv", importing.COLUMNS, max_rows=importing.MAX_ROWS,
+                   max_bytes=importing.MAX_BYTES)
+    assert [error.message for error in refused.value.errors] == [
+        "Dòng 1 có 16.385 cột, nhiều hơn bảng tính nào mở được (16.384); hãy kiểm tra dấu "
+        "phân cách của tệp."]
+    with app.test_request_context():
+        taken = read_table(("Họ và tên" + ",a" * (MAX_COLUMNS - 1) + "\nNguyễn Văn A\n")
+                           .encode(), "ds.csv", importing.COLUMNS,
+                           max_rows=importing.MAX_ROWS, max_bytes=importing.MAX_BYTES)
+    assert len(taken) == 1 and taken.ignored[:2] == ("a (cột B)", "a (cột C)")
+
+
 def test_a_fallback_heading_fills_its_column_only_where_no_other_does():
     """"Di động" is the phone where no "Điện thoại" is; beside one, it is a column not read,
     and what its cells hold stays with the row, by heading (or letters, with none)."""

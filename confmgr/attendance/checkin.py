@@ -492,9 +492,10 @@ def _apply(session_id: int, point: BroadcastPoint, participant_id: int, category
         category_ref = person.category_id or NO_CATEGORY
     if (new, row.point_id, row.category_ref) == (old, point.id, category_ref):
         latest = max(taken, row.recorded_at)
-        if confirming:
-            # The coordinator confirms what the delegate recorded: the self check-in mark
-            # goes, and the log says who confirmed it. The counts stay.
+        if confirming or (row.method == CheckInMethod.ALL_PRESENT and not keep_existing):
+            # The coordinator confirms what the delegate recorded (the self check-in mark
+            # goes), or says of them what "all present" filled in, which an older device
+            # check-in may then no longer undo: the log says who. The counts stay.
             run(found.update, {
                 **row_key, "v_status": old, "v_recorded_at": latest, "v_method": method,
                 "v_recorded_by_id": user_id, "v_point_id": point.id,

@@ -218,6 +218,11 @@ _UNTICKED = frozenset({"", "khong", "k", "chua", "-", "0", "\u2610", "false"})
 _TRAIT_HEADINGS = frozenset({"nam", "nu", "gioi tinh", "dang vien", "doan vien"})
 
 
+def _counts_beyond_one(text: str) -> bool:
+    number = whole_number(text.strip())
+    return number is not None and number > 1
+
+
 def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
     """A list that ticks some names and leaves others blank (or "không"), in the status
     column, the note column or any column not read, was filled as "tick who came": its
@@ -234,6 +239,8 @@ def _ticks_beside_blanks(rows: Table, told: set[str]) -> list[CellError]:
               for heading in rows.ignored if heading not in rows.unheaded
               and heading not in told and not _list_column(rows.heading_of(heading))
               and fold(rows.heading_of(heading)) not in _TRAIT_HEADINGS)):
+        if heading not in ours and any(_counts_beyond_one(cell(row)) for row in rows):
+            continue  # numbers ("Tổ", "Bàn": 1, 2, 3), whose 1 ticks nobody
         ticked = [row.number for row in rows if _tick(cell(row))]
         blank = [row.number for row in rows if fold(cell(row)).strip(" ().") in _UNTICKED
                  and not row.values.get("status", "").strip()]

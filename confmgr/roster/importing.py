@@ -253,9 +253,9 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
     """Rows naming someone already registered in the conference, found in a few queries:
     refused, unless the row numbers that delegate or is them as registered at this point
     (kept as they are; without a phone or an email, among the point's own namesakes).
-    A row found by its phone or email is them as registered when the columns the file
-    has (``columns``; None: all) say what is stored: a list without «Thành phần» sent
-    again after a delegate was given one is still theirs.
+    A row is them as registered when the columns the file has (``columns``; None: all)
+    say what is stored: a list without «Thành phần» sent again after a delegate was given
+    one is still theirs.
 
     Looked up by phone and email, which almost never repeat, then compared by name: names
     repeat a great deal, so looking up by name would fetch thousands of namesakes.
@@ -296,7 +296,8 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
     for item in wanted:
         name = name_compare_form(item.fields["full_name"])
         if item.ref is None:
-            item.already = any(_same(here, item.fields) for here in here_by_name.get(name, ()))
+            item.already = any(_same(here, item.fields, columns)
+                               for here in here_by_name.get(name, ()))
             if item.already:
                 continue
         for contact in (item.fields["phone"], item.fields["email"]):
