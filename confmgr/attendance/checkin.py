@@ -851,6 +851,16 @@ def mark_all_present(session: AgendaSession, point: BroadcastPoint, *, user_id: 
     return marked
 
 
+def headcounts_out_of_range(point: BroadcastPoint, counts: dict[int, int]) -> list[Problem]:
+    """A problem for each category's count below 0 or above MAX_HEADCOUNT."""
+    wrong = [ref for ref, count in counts.items() if count < 0 or count > MAX_HEADCOUNT]
+    if not wrong:
+        return []
+    names = _category_names(point.conference_id, wrong)
+    return [Problem(f"count_{ref}", _("%(category)s: số người phải từ 0 đến 100.000.",
+                                      category=names.get(ref, ref))) for ref in wrong]
+
+
 def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict[int, int], *,
                      user_id: int | None, now: datetime | None = None,
                      after_the_fact: bool = False,
@@ -867,12 +877,7 @@ def report_headcount(session: AgendaSession, point: BroadcastPoint, counts: dict
     if not point.headcount_only:
         problems.append(Problem("", _(
             "Điểm cầu này điểm danh theo tên; số lượng được tính từ danh sách.")))
-    wrong = [ref for ref, count in counts.items() if count < 0 or count > MAX_HEADCOUNT]
-    if wrong:
-        names = _category_names(point.conference_id, wrong)
-        problems.extend(Problem(f"count_{ref}", _(
-            "%(category)s: số người phải từ 0 đến 100.000.", category=names.get(ref, ref)))
-            for ref in wrong)
+    problems += headcounts_out_of_range(point, counts)
     if problems:
         # Told with the others, or a form sent again once they are mended would replace
         # a count reported meanwhile unseen.

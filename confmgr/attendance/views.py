@@ -213,7 +213,9 @@ def headcount(slug: str, code: str, session_id: int):
             changed[ref] = value
     expected = {ref: shown[ref] for ref in changed if shown[ref] is not None}
     if problems:
-        # Told now, with the typo: mended and sent again, the form replaces them knowingly.
+        # Told now, with the typo: mended and sent again, the form replaces them knowingly;
+        # and a count out of range beside it, not in a second round.
+        problems += checkin.headcounts_out_of_range(point, changed)
         problems += checkin.headcounts_changed_meanwhile(session, point, changed, expected)
     else:
         try:
