@@ -2058,3 +2058,17 @@ def test_one_sending_of_the_delegate_form_tells_everything_wrong(client, demo):
         ["Số điện thoại phải có 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84)."],
         ["Email không hợp lệ."]]
     assert count_at(demo, "06811") == (35, 35)  # nobody registered
+
+
+def test_a_row_typed_without_marks_with_a_registered_phone_is_warned_of(client, demo):
+    """As on the form: likely the delegate registered, typed without Vietnamese marks."""
+    logged_in(client, COORDINATOR)
+    assert post_form(client, f"{UONG_BI}/new", {"full_name": "Nguyễn Văn Thử",
+                                                "phone": "0912345678"}).status_code == 302
+    page = preview(client, workbook([["Họ và tên", "Điện thoại"],
+                                     ["Nguyen Van Thu", "0912 345 678"],
+                                     ["Trần Thị Mai", "0912345678"]]))
+    assert row_warnings(page) == {
+        "2": ["Đã có đại biểu Nguyễn Văn Thử ở Điểm cầu Uông Bí cùng số điện thoại hoặc "
+              "email; nếu là cùng một người, hãy bỏ dòng này."],
+        "3": []}

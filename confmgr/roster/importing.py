@@ -33,7 +33,7 @@ from confmgr.roster.services import (
     update_people,
 )
 from confmgr.spreadsheets import CellError, Column, Table, phone_with_zero_back
-from confmgr.text import fold, name_compare_form, normalise_lines, whole_number
+from confmgr.text import APOSTROPHES, fold, name_compare_form, normalise_lines, whole_number
 
 #: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
@@ -262,6 +262,8 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
     """
     wanted = [item for item in checked if not item.errors]
     known: dict[tuple[str, str], tuple[str, int, dict | None]] = {}
+    #: Who holds each phone or email: (full name, point name).
+    by_contact: dict[str, list[tuple[str, str]]] = {}
     stored_fields = [getattr(Participant, name) for name in _STORED]
     for column, key in ((Participant.phone, "phone"), (Participant.email, "email")):
         values = sorted({item.fields[key] for item in wanted if item.fields[key]})
@@ -277,6 +279,7 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
             for name, contact, point_name, point_id, person_id, *stored in rows:
                 here = dict(zip(_STORED, stored)) if point_id == point.id else None
                 known[(name, contact)] = (point_name, person_id, here)
+                by_contact.setdefault(contact, []).append((stored[0], point_name))
     # Rows without a phone or an email are found among the point's own delegates (a few
     # hundred): the same name and every field the same is the delegate as registered.
     contactless = {name_compare_form(item.fields["full_name"]) for item in wanted
@@ -318,6 +321,23 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
                     "Đại biểu này đã được đăng ký ở %(point)s (cùng họ tên và số điện thoại "
                     "hoặc email).", point=point_name)))
                 break
+        if item.adds and not item.errors and not item.already:
+            _warn_of_alike(item, by_contact)
+
+
+def _warn_of_alike(item: CheckedRow, by_contact: dict[str, list[tuple[str, str]]]) -> None:
+    """A row whose phone or email a registered delegate holds, named as them but for its
+    marks ("Nguyen Van Thu" for "Nguyễn Văn Thử"): likely them, not surely."""
+    folded = fold(item.fields["full_name"].translate(APOSTROPHES))
+    name = name_compare_form(item.fields["full_name"])
+    for contact in (item.fields["phone"], item.fields["email"]):
+        for full_name, point_name in by_contact.get(contact, []) if contact else ():
+            if (name_compare_form(full_name) != name
+                    and fold(full_name.translate(APOSTROPHES)) == folded):
+                item.warnings.append(_(
+                    "Đã có đại biểu %(name)s ở %(point)s cùng số điện thoại hoặc email; nếu "
+                    "là cùng một người, hãy bỏ dòng này.", name=full_name, point=point_name))
+                return
 
 
 def _changed_fields(stored: dict, fields: dict) -> list[str]:
