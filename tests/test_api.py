@@ -986,6 +986,45 @@ def test_a_tap_saying_what_all_present_filled_in_stands_over_an_older_device_che
         ).one() == (AttendanceStatus.PRESENT, CheckInMethod.MANUAL)
 
 
+def test_a_device_whose_clock_runs_slow_says_when_it_sent_and_its_times_are_set_right(
+        demo, client, coordinator):
+    """A phone whose clock runs ten minutes slow took a check-in a moment after the
+    coordinator's tap: by its clock, ten minutes before it. Sent with when it was sent by
+    that clock (``sent_at``), its time is set right, and it stands; without, it was taken
+    for older than the tap. A time set right still cannot come after the batch."""
+    from tests.test_attendance_web import open_session
+
+    session_id = open_session(demo)
+    person = delegates_of(demo, "06811")[0]
+    logged_in(client, COORDINATOR)
+    assert post_form(client, f"/manage/c/{SLUG}/points/06811/attendance/{session_id}",
+                     {"mark": f"{person}:absent"}).status_code == 302
+    slow = timedelta(minutes=10)
+
+    def sent(status: str, **batch) -> list[tuple]:
+        taken = utcnow() - slow  # the device's clock, a moment after the tap
+        answer = client.post(f"{CONF}/checkins", headers=coordinator, json={**batch,
+            "checkins": [{"id": str(uuid.uuid4()), "participant_id": person,
+                          "session_id": session_id, "status": status,
+                          "taken_at": taken.isoformat()}]})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return [(r["changed"], r["superseded"]) for r in answer.get_json()["results"]]
+
+    assert sent("present") == [(False, True)]
+    before = utcnow()
+    assert sent("present", sent_at=(utcnow() - slow).isoformat()) == [(True, False)]
+    with demo.app_context():
+        recorded = db.session.scalar(select(Attendance.recorded_at).where(
+            Attendance.participant_id == person, Attendance.session_id == session_id))
+    assert before - timedelta(seconds=5) < recorded <= utcnow()
+    # Sent "before" it was taken by the device's own clock: after the batch, refused.
+    answer = client.post(f"{CONF}/checkins", headers=coordinator, json={
+        "sent_at": (utcnow() - timedelta(hours=1)).isoformat(), "checkins": [{
+            "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+            "taken_at": utcnow().isoformat()}]})
+    assert [e["pointer"] for e in answer.get_json()["errors"]] == ["/checkins/0/taken_at"]
+
+
 def test_a_check_in_that_changes_nothing_is_still_the_latest_word(demo, client, coordinator):
     """Device Z said present ten minutes ago; device Y present two minutes ago, which
     changed nothing and left the row's time at ten; device X, offline, absent five minutes

@@ -511,7 +511,8 @@ def checkins(slug: str, body: schemas.CheckInBatch):
              for c in body.checkins]
     received = commit_or_problem(lambda: record_batch(
         conference, batch, user_id=user.id, may_record=lambda p: can_view_point(user, p),
-        late_by=timedelta(hours=current_app.config["API_LATE_CHECKIN_HOURS"])))
+        late_by=timedelta(hours=current_app.config["API_LATE_CHECKIN_HOURS"]),
+        sent_at=body.sent_at))
     return schemas.CheckInResults(results=[schemas.CheckInResult(
         id=r.client_id, participant_id=r.participant_id, session_id=r.session_id,
         status=r.status, changed=r.changed, replayed=r.replayed, superseded=r.superseded)

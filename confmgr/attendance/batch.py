@@ -7,7 +7,7 @@ a request can simply send it again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -66,11 +66,33 @@ def _same(receipt: CheckInReceipt, sent: Sent) -> bool:
         sent.participant_id, sent.session_id, sent.status)
 
 
+def on_server_clock(batch: list[Sent], sent_at: datetime | None, now: datetime) -> list[Sent]:
+    """The batch with its times as the server's clock has them: ``sent_at`` is when the
+    device sent it by its own clock, so the device's clock runs ``now - sent_at`` behind
+    (a phone's set by hand may be minutes off). Without it, the times are the device's."""
+    if sent_at is None:
+        return batch
+    behind = now - sent_at
+    return [replace(sent, taken_at=_shifted(sent.taken_at, behind)) if sent.taken_at else sent
+            for sent in batch]
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    try:
+        return moment + by
+    except OverflowError:  # past year 9999: refused as outside the session's hours below
+        return moment
+
+
 def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | None,
                  may_record: Callable[[BroadcastPoint], bool],
                  late_by: timedelta,
-                 now: datetime | None = None) -> list[Received]:
+                 now: datetime | None = None,
+                 sent_at: datetime | None = None) -> list[Received]:
     """Apply every check-in of the batch, or raise RuleBroken naming each one at fault.
+
+    ``sent_at``: when the device sent the batch by its own clock, which sets its times
+    right (on_server_clock).
 
     ``may_record`` says whether the sender may take attendance at a point. A check-in may
     arrive up to ``late_by`` after the session's check-in closed (a device that was
@@ -79,6 +101,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     RuleBroken. Problems name ``checkins/<index>/<member>``.
     """
     now = now or utcnow()
+    batch = on_server_clock(batch, sent_at, now)
     problems: list[Problem] = []
     first_index: dict[str, int] = {}
     for index, sent in enumerate(batch):
