@@ -447,6 +447,30 @@ def uploads_wide_heading_row(ctx: Context) -> Result:
     return Result("uploads.wide_heading_row", median, "ms", p95=p95, rows=len(headings))
 
 
+@benchmark("uploads.commas_refused")
+def uploads_commas_refused(ctx: Context) -> Result:
+    """A delegate list of 8 MB of commas after its heading, which any coordinator may
+    send: refused as wider than a spreadsheet. Guessing its delimiter read and folded
+    every cell first: 12.6 s."""
+    from confmgr.roster import importing
+    from confmgr.spreadsheets import TableError, read_table
+
+    data = ("Họ và tên" + "," * (importing.MAX_BYTES - 20) + "\n").encode()
+
+    def refuse() -> None:
+        with ctx.app.test_request_context():
+            try:
+                read_table(data, "danh-sach.csv", importing.COLUMNS,
+                           max_rows=importing.MAX_ROWS, max_bytes=importing.MAX_BYTES)
+            except TableError:
+                return
+        raise RuntimeError("the file was taken")
+
+    samples = timings_ms(refuse, max(1, min(ctx.repeat, 3)), warmup=0)
+    median, p95 = median_and_p95(samples)
+    return Result("uploads.commas_refused", median, "ms", p95=p95)
+
+
 @benchmark("points.list_31k", needs=("generated",))
 def points_list_31k(ctx: Context) -> Result:
     """The organisers' point list among the preset's points (31,097 in the record one),

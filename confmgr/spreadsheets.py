@@ -583,6 +583,8 @@ def _first_rows(grid: Iterable[list]) -> Iterator[list[str]]:
     """The first HEADING_SEARCH non-empty rows as text: where the heading row may be."""
     found = 0
     for cells in grid:
+        if len(cells) > MAX_COLUMNS:
+            return  # no table (refused if read so), and each of its cells would cost
         texts = [_cell_text(cell) for cell in cells]
         if any(texts):
             yield texts

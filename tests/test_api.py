@@ -1023,6 +1023,19 @@ def test_a_device_whose_clock_runs_slow_says_when_it_sent_and_its_times_are_set_
             "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
             "taken_at": utcnow().isoformat()}]})
     assert [e["pointer"] for e in answer.get_json()["errors"]] == ["/checkins/0/taken_at"]
+    # A clock off by more than a day is not set right but refused, on the member at fault
+    # (in year 1, its times were moved past 9999: a server error).
+    for sent_at in ("0001-01-03T00:00:00Z", "9999-12-29T00:00:00Z",
+                    (utcnow() + timedelta(days=1, minutes=1)).isoformat()):
+        body = assert_problem(client.post(f"{CONF}/checkins", headers=coordinator, json={
+            "sent_at": sent_at, "checkins": [{
+                "id": str(uuid.uuid4()), "participant_id": person, "session_id": session_id,
+                "taken_at": "7974-06-01T00:00:00Z"}]}), 422)
+        [error] = body["errors"]
+        assert error["pointer"] == "/sent_at"
+        assert re.fullmatch(r"Giờ gửi \d\d:\d\d \d\d/\d\d/\d{1,4} lệch hơn một ngày so với "
+                            r"máy chủ \(\d\d:\d\d \d\d/\d\d/\d{4}\): đồng hồ của máy gửi đang "
+                            r"sai; hãy chỉnh lại rồi gửi lại\.", error["detail"]), error
 
 
 def test_a_check_in_that_changes_nothing_is_still_the_latest_word(demo, client, coordinator):

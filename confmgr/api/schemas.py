@@ -299,8 +299,9 @@ class CheckIn(Closed):
 class CheckInBatch(Closed):
     checkins: list[CheckIn] = Field(min_length=1, max_length=500)
     sent_at: Moment | None = Field(None, description=N_(
-        "Lúc máy gửi lô này, theo đồng hồ của máy (ISO 8601, có múi giờ): máy chủ dùng để "
-        "chỉnh các ``taken_at`` theo đồng hồ của mình khi đồng hồ máy chạy sai."))
+        "Lúc máy gửi lô này, theo đồng hồ của máy (ISO 8601, có múi giờ), ghi mới ở mỗi lần "
+        "gửi, cả khi gửi lại: máy chủ dùng để chỉnh các ``taken_at`` theo đồng hồ của mình "
+        "khi đồng hồ máy chạy sai (lệch quá một ngày thì bị từ chối)."))
 
 
 class CheckInResult(BaseModel):

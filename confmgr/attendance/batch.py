@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -66,22 +66,37 @@ def _same(receipt: CheckInReceipt, sent: Sent) -> bool:
         sent.participant_id, sent.session_id, sent.status)
 
 
-def on_server_clock(batch: list[Sent], sent_at: datetime | None, now: datetime) -> list[Sent]:
+#: How far a device's clock may be off before its batch is refused, not set right.
+CLOCK_SET_RIGHT = timedelta(days=1)
+
+
+def on_server_clock(conference: Conference, batch: list[Sent], sent_at: datetime | None,
+                    now: datetime) -> list[Sent]:
     """The batch with its times as the server's clock has them: ``sent_at`` is when the
-    device sent it by its own clock, so the device's clock runs ``now - sent_at`` behind
-    (a phone's set by hand may be minutes off). Without it, the times are the device's."""
+    device sent it by its own clock (stamped at each sending), so the device's clock runs
+    ``now - sent_at`` behind (a phone's set by hand may be minutes off). Without it, the
+    times are the device's. A clock off by more than CLOCK_SET_RIGHT is refused."""
     if sent_at is None:
         return batch
     behind = now - sent_at
+    if abs(behind) > CLOCK_SET_RIGHT:
+        zone = published_timezone(conference)
+        raise RuleBroken([Problem("sent_at", _(
+            "Giờ gửi %(at)s lệch hơn một ngày so với máy chủ (%(now)s): đồng hồ của máy gửi "
+            "đang sai; hãy chỉnh lại rồi gửi lại.", at=format_datetime(to_local(sent_at, zone)),
+            now=format_datetime(to_local(now, zone))))])
     return [replace(sent, taken_at=_shifted(sent.taken_at, behind)) if sent.taken_at else sent
             for sent in batch]
 
 
+#: The times every zone can show (the API takes no other): a time set right beyond them is
+#: left as sent, and refused as outside the session's hours all the same.
+_SHOWN = (datetime(2, 1, 1, tzinfo=timezone.utc), datetime(9998, 12, 31, tzinfo=timezone.utc))
+
+
 def _shifted(moment: datetime, by: timedelta) -> datetime:
-    try:
-        return moment + by
-    except OverflowError:  # past year 9999: refused as outside the session's hours below
-        return moment
+    shifted = moment + by  # by at most CLOCK_SET_RIGHT: within what datetime holds
+    return shifted if _SHOWN[0] <= shifted <= _SHOWN[1] else moment
 
 
 def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | None,
@@ -101,7 +116,7 @@ def record_batch(conference: Conference, batch: list[Sent], *, user_id: int | No
     RuleBroken. Problems name ``checkins/<index>/<member>``.
     """
     now = now or utcnow()
-    batch = on_server_clock(batch, sent_at, now)
+    batch = on_server_clock(conference, batch, sent_at, now)
     problems: list[Problem] = []
     first_index: dict[str, int] = {}
     for index, sent in enumerate(batch):
