@@ -630,7 +630,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
     header: dict[int, Column] | None = None
     # Cells that do not make a row: those under a row-number heading.
     numbering: set[int] = set()
-    headings: list[str] = []
+    labels: list[str] = []  # of the columns not read, by index (see _unread_labels)
     ignored: list[str] = []
     repeated: dict[str, str] = {}
     unheaded: dict[int, str] = {}
@@ -649,9 +649,9 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
                     raise _merged_cells_error(merged_to[1])
                 header = _header(texts, columns)
                 numbering = {i for i, text in enumerate(texts) if fold(text) in _NUMBER_HEADINGS}
-                headings = _unread_labels(texts, set(header) | numbering)
-                ignored = [label for label in headings if label]
-                repeated = {label: texts[index] for index, label in enumerate(headings)
+                labels = _unread_labels(texts, set(header) | numbering)
+                ignored = [label for label in labels if label]
+                repeated = {label: texts[index] for index, label in enumerate(labels)
                             if label and label != texts[index]}
                 continue
             above.append(texts)
@@ -674,7 +674,7 @@ def _rows(grid: Iterable[tuple[int, list]], columns: list[Column], max_rows: int
             values[column.field] = text
         # Cells outside our columns, kept by heading (or column letters where there is
         # none) for a reader that must know what they say.
-        others = tuple((_heading_or_letters(headings, index, unheaded), text)
+        others = tuple((_label_or_letters(labels, index, unheaded), text)
                        for index, text in enumerate(texts)
                        if text and index not in header and index not in numbering)
         rows.append(Row(number, values, others))
@@ -703,11 +703,11 @@ def _unread_labels(texts: list[str], read: set[int]) -> list[str]:
             if text in repeated else text for index, text in enumerate(unread)]
 
 
-def _heading_or_letters(headings: list[str], index: int, unheaded: dict[int, str]) -> str:
-    """A column's heading, or its letters where it has none (noted in ``unheaded``)."""
-    heading = headings[index] if index < len(headings) else ""
-    if heading:
-        return heading
+def _label_or_letters(labels: list[str], index: int, unheaded: dict[int, str]) -> str:
+    """A column's label, or its letters where it has no heading (noted in ``unheaded``)."""
+    label = labels[index] if index < len(labels) else ""
+    if label:
+        return label
     if index not in unheaded:
         unheaded[index] = _("cột %(letters)s", letters=xlsx.column_letters(index))
     return unheaded[index]

@@ -64,15 +64,20 @@ def name_compare_form(name: str) -> str:
     which Word turns into a typographic one.
     """
     words = normalise(name).translate(APOSTROPHES).lower().split(" ")
-    return " ".join(tone_on_last_vowel(word) for word in words)
+    return " ".join(_tone_on_last_vowel(word) for word in words)
 
 
 #: The apostrophes names are written with, as one.
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
-def tone_on_last_vowel(word: str) -> str:
-    """One word with its tone mark, if it has one, on its last vowel."""
+def name_fold(name: str) -> str:
+    """A name as it reads without its marks ("nguyen van an" for "Nguyễn Văn An"), with
+    one apostrophe: what a name typed on a keyboard without Vietnamese is compared by."""
+    return fold(name.translate(APOSTROPHES))
+
+
+def _tone_on_last_vowel(word: str) -> str:
     letters = list(unicodedata.normalize("NFD", word))
     tones = [c for c in letters if c in _TONES]
     if len(tones) != 1:

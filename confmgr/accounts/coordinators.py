@@ -89,6 +89,13 @@ def grant_points(user: User, points: list[BroadcastPoint]) -> list[BroadcastPoin
     return new
 
 
+def existing_coordinator(login: str) -> User | None:
+    """The coordinator's account ``login`` names, if it names one; another's account is
+    only a login taken (making one tells so), and nobody else is named."""
+    user = find_user(login)
+    return user if user is not None and user.role == Role.COORDINATOR else None
+
+
 def held_codes(user: User, conference_id: int) -> list[str]:
     """The codes of the conference's points granted to ``user``, in order."""
     return list(db.session.scalars(

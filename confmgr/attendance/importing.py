@@ -40,7 +40,7 @@ from confmgr.spreadsheets import (
     phone_with_zero_back,
     read_table,
 )
-from confmgr.text import APOSTROPHES, fold, name_compare_form, normalise, whole_number
+from confmgr.text import fold, name_compare_form, name_fold, normalise, whole_number
 
 #: A paper list is the delegate list marked up, so its name and phone read as the
 #: delegate import reads them; its other columns (position, signature) are not needed.
@@ -282,9 +282,9 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
         .order_by(Participant.id)
     ):
         if person.status == RegistrationStatus.REGISTERED:
-            registered.setdefault(_name_fold(person.full_name), []).append(person)
+            registered.setdefault(name_fold(person.full_name), []).append(person)
         else:
-            withdrawn[_name_fold(person.full_name)] = person.full_name
+            withdrawn[name_fold(person.full_name)] = person.full_name
     recorded = dict(db.session.execute(
         select(Attendance.participant_id, Attendance.status).where(
             Attendance.session_id == session.id,
@@ -323,7 +323,7 @@ def check_rows(point: BroadcastPoint, session: AgendaSession, rows: list[Row]) -
             item.errors.append(CellError(row.number, HEADING["full_name"],
                                          _("Thiếu họ và tên.")))
             continue
-        person = _match(item, registered.get(_name_fold(item.name), []), withdrawn)
+        person = _match(item, registered.get(name_fold(item.name), []), withdrawn)
         if person is None:
             continue
         earlier = seen.get(person.id)
@@ -354,12 +354,6 @@ def _unwritten_status(row: Row) -> list[CellError]:
     return errors
 
 
-def _name_fold(name: str) -> str:
-    """A name as rows and delegates are matched by: without diacritics ("nguyen van an"
-    finds "Nguyễn Văn An"), with one apostrophe (Word types "H’Hen Niê" for "H'Hen Niê")."""
-    return fold(name.translate(APOSTROPHES))
-
-
 def _spelled_alike(typed: str, registered: str) -> bool:
     """Whether no word carries marks other than the same word on the other side: "Nguyen
     Van Hung" and "Nguyễn Văn Hùng" are one name either way round, "Nguyễn Văn Hưng" is
@@ -371,7 +365,7 @@ def _spelled_alike(typed: str, registered: str) -> bool:
 def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     """The one delegate a row names, or None with the reason added to the row's errors."""
     alike = [c for c in candidates if _spelled_alike(item.name, c.full_name)]
-    gone = withdrawn.get(_name_fold(item.name))
+    gone = withdrawn.get(name_fold(item.name))
     if candidates and not alike and not (gone and _spelled_alike(item.name, gone)):
         item.errors.append(CellError(item.number, HEADING["full_name"], _(
             "«%(name)s» khác dấu với tên đã đăng ký ở điểm cầu này: %(registered)s. Hãy ghi "
@@ -404,7 +398,7 @@ def _match(item: CheckedRow, candidates: list, withdrawn: dict[str, str]):
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        key = _name_fold(item.name)
+        key = name_fold(item.name)
         if key in withdrawn:
             message = _("%(name)s đã rút tên khỏi hội nghị.", name=withdrawn[key])
         else:
@@ -433,8 +427,8 @@ def template_rows(point: BroadcastPoint) -> list[list]:
         .where(Participant.point_id == point.id,
                Participant.status == RegistrationStatus.REGISTERED)
         .order_by(Participant.name_key, Participant.id)).all()
-    repeated = Counter(_name_fold(name) for _id, name, _number in people)
-    return [[name, "", phone, "", ref] if repeated[_name_fold(name)] > 1 else [name, "", "", "", ""]
+    repeated = Counter(name_fold(name) for _id, name, _number in people)
+    return [[name, "", phone, "", ref] if repeated[name_fold(name)] > 1 else [name, "", "", "", ""]
             for ref, name, phone in people]
 
 

@@ -21,7 +21,7 @@ from wtforms import SelectChoice
 
 from confmgr.accounts import coordinators
 from confmgr.accounts.permissions import can_view_point, coordinated_point_ids, manages_conference
-from confmgr.accounts.services import AccountError, find_user
+from confmgr.accounts.services import AccountError
 from confmgr.calendar.subscribe import private_subscription
 from confmgr.conferences import services as conferences
 from confmgr.conferences.editing import RuleBroken
@@ -345,9 +345,7 @@ def coordinator_list(slug: str):
         except RuleBroken as broken:
             show_problems(form, broken.problems)
             chosen = []
-        existing = find_user(form.login.data) if chosen else None
-        if existing is not None and existing.role != Role.COORDINATOR:
-            existing = None  # taken, as making the account tells; nobody else is named
+        existing = coordinators.existing_coordinator(form.login.data) if chosen else None
         if existing is not None and request.form.get("grant_to") == existing.email:
             return _grant_points(conference, existing, chosen)
         if existing is not None:

@@ -33,7 +33,7 @@ from confmgr.roster.services import (
     update_people,
 )
 from confmgr.spreadsheets import CellError, Column, Table, phone_with_zero_back
-from confmgr.text import APOSTROPHES, fold, name_compare_form, normalise_lines, whole_number
+from confmgr.text import fold, name_compare_form, name_fold, normalise_lines, whole_number
 
 #: With the headings offices' own lists use for the same things (compared folded).
 COLUMNS = [
@@ -328,12 +328,12 @@ def _mark_registered_already(point: BroadcastPoint, checked: list[CheckedRow],
 def _warn_of_alike(item: CheckedRow, by_contact: dict[str, list[tuple[str, str]]]) -> None:
     """A row whose phone or email a registered delegate holds, named as them but for its
     marks ("Nguyen Van Thu" for "Nguyễn Văn Thử"): likely them, not surely."""
-    folded = fold(item.fields["full_name"].translate(APOSTROPHES))
+    folded = name_fold(item.fields["full_name"])
     name = name_compare_form(item.fields["full_name"])
     for contact in (item.fields["phone"], item.fields["email"]):
         for full_name, point_name in by_contact.get(contact, []) if contact else ():
             if (name_compare_form(full_name) != name
-                    and fold(full_name.translate(APOSTROPHES)) == folded):
+                    and name_fold(full_name) == folded):
                 item.warnings.append(_(
                     "Đã có đại biểu %(name)s ở %(point)s cùng số điện thoại hoặc email; nếu "
                     "là cùng một người, hãy bỏ dòng này.", name=full_name, point=point_name))

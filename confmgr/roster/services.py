@@ -36,14 +36,7 @@ from confmgr.roster.models import (
     PointCategoryRegistration,
     participant_name_fields,
 )
-from confmgr.text import (
-    APOSTROPHES,
-    fingerprint,
-    fold,
-    name_compare_form,
-    normalise,
-    normalise_lines,
-)
+from confmgr.text import fingerprint, name_compare_form, name_fold, normalise, normalise_lines
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 VN_PHONE = re.compile(r"^0[1-9][0-9]{8,9}$")
@@ -291,12 +284,12 @@ def _alike_with_same_contact(person: Participant) -> Participant | None:
                 if value]
     if not contacts:
         return None
-    folded = fold(person.full_name.translate(APOSTROPHES))
+    folded = name_fold(person.full_name)
     return next((other for other in db.session.scalars(select(Participant).where(
         Participant.conference_id == person.conference_id,
         Participant.status == RegistrationStatus.REGISTERED, Participant.id != person.id,
         or_(*contacts)).order_by(Participant.id))
-        if fold(other.full_name.translate(APOSTROPHES)) == folded), None)
+        if name_fold(other.full_name) == folded), None)
 
 
 def _registered_as_sent(point: BroadcastPoint, name_norm: str, fields: PersonFields) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from confmgr.text import normalise, tone_on_last_vowel
+from confmgr.text import name_compare_form, normalise
 
 ALPHABET = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z".split()
 #: Each letter's rank, from 0x20 upwards; lower bytes are kept for separators.
@@ -32,8 +32,7 @@ def _letters(word: str) -> tuple[bytes, bytes]:
     """Primary bytes (letters) and secondary bytes (tones) of one name part."""
     primary = bytearray()
     tones = bytearray()
-    for char in " ".join(tone_on_last_vowel(part)
-                         for part in normalise(word).lower().split(" ")):
+    for char in name_compare_form(word):
         if char == " ":
             primary.append(SPACE)
             tones.append(TONE_RANK[""])
